@@ -1,0 +1,217 @@
+/*
+ * mcu_nn.h - the one public header of the mcucompile kernel library.
+ *
+ * C99, no malloc, no globals. Tensors are int8 NHWC, row-major. Every kernel takes a pointer to a
+ * const parameter struct (filled in at compile time by mcucompile, so it lives in flash), then the
+ * data pointers, output last. Arithmetic follows TFLite's reference kernels bit-exactly
+ * (double-rounding requantisation).
+ */
+#ifndef MCU_NN_H
+#define MCU_NN_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- requantisation helpers (TFLite reference arithmetic) ------------------------------ */
+
+static inline int32_t mcu_srdhm(int32_t a, int32_t b)
+{
+    /* SaturatingRoundingDoublingHighMul */
+    if (a == INT32_MIN && b == INT32_MIN) {
+        return INT32_MAX;
+    }
+    int64_t ab = (int64_t)a * (int64_t)b;
+    int32_t nudge = ab >= 0 ? (1 << 30) : (1 - (1 << 30));
+    return (int32_t)((ab + nudge) / ((int64_t)1 << 31));
+}
+
+static inline int32_t mcu_rdbpot(int32_t x, int32_t exponent)
+{
+    /* RoundingDivideByPOT: round half away from zero */
+    const int32_t mask = (int32_t)(((int64_t)1 << exponent) - 1);
+    const int32_t remainder = x & mask;
+    const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+    return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+static inline int32_t mcu_requant(int32_t x, int32_t multiplier, int32_t shift)
+{
+    /* MultiplyByQuantizedMultiplier (double rounding) */
+    const int32_t left = shift > 0 ? shift : 0;
+    const int32_t right = shift > 0 ? 0 : -shift;
+    return mcu_rdbpot(mcu_srdhm((int32_t)((uint32_t)x << left), multiplier), right);
+}
+
+static inline int32_t mcu_clamp(int32_t x, int32_t lo, int32_t hi)
+{
+    return x < lo ? lo : (x > hi ? hi : x);
+}
+
+/* ---- shapes ------------------------------------------------------------------------------ */
+
+typedef struct {
+    int32_t n, h, w, c;
+} mcu_dims_t;
+
+/* ---- convolution (conv, depthwise) ------------------------------------------------------ */
+
+typedef struct {
+    mcu_dims_t in;           /* input  [N, H, W, Cin]                                         */
+    mcu_dims_t filter;       /* conv: [Cout, KH, KW, Cin]; depthwise: [1, KH, KW, Cin*M]      */
+    mcu_dims_t out;          /* output [N, OH, OW, Cout]                                      */
+    int32_t stride_h, stride_w;
+    int32_t dilation_h, dilation_w;
+    int32_t pad_top, pad_left;      /* input row/col of output (0,0)'s window = -pad            */
+    int32_t pad_bottom, pad_right;  /* informational: the kernel clips at the input border      */
+    int32_t depth_multiplier;       /* depthwise only                                          */
+    int32_t input_offset;           /* -input zero point                                       */
+    int32_t output_offset;          /* +output zero point                                      */
+    int32_t act_min, act_max;
+    const int32_t *out_mult;        /* per output channel                                      */
+    const int32_t *out_shift;       /* per output channel                                      */
+} mcu_conv_params_t;
+
+/* bias may be NULL */
+void mcu_conv2d_s8(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
+                   const int32_t *bias, int8_t *out);
+void mcu_depthwise_conv2d_s8(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
+                             const int32_t *bias, int8_t *out);
+
+/* ---- fully connected --------------------------------------------------------------------- */
+
+typedef struct {
+    int32_t batches;         /* rows of the input                                              */
+    int32_t accum_depth;     /* input features                                                 */
+    int32_t out_depth;       /* output features; weights are [out_depth, accum_depth]          */
+    int32_t input_offset;    /* -input zero point                                              */
+    int32_t filter_offset;   /* -weights zero point (0 for symmetric weights)                  */
+    int32_t output_offset;
+    int32_t act_min, act_max;
+    int32_t per_channel;     /* 0: out_mult[0]/out_shift[0] for all; 1: one per output feature */
+    const int32_t *out_mult;
+    const int32_t *out_shift;
+} mcu_fc_params_t;
+
+void mcu_fully_connected_s8(const mcu_fc_params_t *p, const int8_t *in, const int8_t *weights,
+                            const int32_t *bias, int8_t *out);
+
+/* ---- pooling ----------------------------------------------------------------------------- */
+
+typedef struct {
+    mcu_dims_t in;
+    mcu_dims_t out;
+    int32_t filter_h, filter_w;
+    int32_t stride_h, stride_w;
+    int32_t pad_top, pad_left;
+    int32_t act_min, act_max;
+} mcu_pool_params_t;
+
+void mcu_avg_pool2d_s8(const mcu_pool_params_t *p, const int8_t *in, int8_t *out);
+void mcu_max_pool2d_s8(const mcu_pool_params_t *p, const int8_t *in, int8_t *out);
+
+/* ---- elementwise add with broadcasting (up to 6-D) --------------------------------------- */
+
+#define MCU_MAX_DIMS 6
+
+typedef struct {
+    int32_t rank;                          /* 1..6                                              */
+    int32_t out_dims[MCU_MAX_DIMS];        /* output shape                                      */
+    int32_t in1_strides[MCU_MAX_DIMS];     /* element strides; 0 on broadcast dimensions        */
+    int32_t in2_strides[MCU_MAX_DIMS];
+    int32_t in1_offset, in2_offset;        /* -zero points                                      */
+    int32_t output_offset;
+    int32_t left_shift;                    /* 20 for int8                                       */
+    int32_t in1_mult, in1_shift;
+    int32_t in2_mult, in2_shift;
+    int32_t out_mult, out_shift;
+    int32_t act_min, act_max;
+} mcu_add_params_t;
+
+void mcu_add_s8(const mcu_add_params_t *p, const int8_t *in1, const int8_t *in2, int8_t *out);
+
+/* ---- softmax (last axis) ----------------------------------------------------------------- */
+
+typedef struct {
+    int32_t outer;           /* number of rows                                                 */
+    int32_t depth;           /* length of the last axis                                        */
+    int32_t input_multiplier;
+    int32_t input_left_shift;
+    int32_t diff_min;
+} mcu_softmax_params_t;
+
+void mcu_softmax_s8(const mcu_softmax_params_t *p, const int8_t *in, int8_t *out);
+
+/* ---- requantise int8 -> int8 (QUANTIZE), dequantise int8 -> float (DEQUANTIZE) ------------ */
+
+typedef struct {
+    int32_t size;
+    int32_t input_zero_point;
+    int32_t output_zero_point;
+    int32_t mult, shift;
+} mcu_requantize_params_t;
+
+void mcu_requantize_s8(const mcu_requantize_params_t *p, const int8_t *in, int8_t *out);
+
+typedef struct {
+    int32_t size;
+    int32_t zero_point;
+    float scale;
+} mcu_dequantize_params_t;
+
+void mcu_dequantize_s8_f32(const mcu_dequantize_params_t *p, const int8_t *in, float *out);
+
+/* ---- data movement: pad, transpose, concatenation ---------------------------------------- */
+
+typedef struct {
+    int32_t rank;                          /* shapes right-aligned in MCU_MAX_DIMS, leading 1s */
+    int32_t in_dims[MCU_MAX_DIMS];
+    int32_t pad_before[MCU_MAX_DIMS];
+    int32_t pad_after[MCU_MAX_DIMS];
+    int32_t pad_value;                     /* output zero point unless PADV2 says otherwise    */
+} mcu_pad_params_t;
+
+void mcu_pad_s8(const mcu_pad_params_t *p, const int8_t *in, int8_t *out);
+
+typedef struct {
+    int32_t rank;
+    int32_t out_dims[MCU_MAX_DIMS];
+    int32_t in_strides[MCU_MAX_DIMS];      /* stride in the input of each output dimension     */
+} mcu_transpose_params_t;
+
+void mcu_transpose_s8(const mcu_transpose_params_t *p, const int8_t *in, int8_t *out);
+
+typedef struct {
+    int32_t outer;               /* product of dims before the axis                             */
+    int32_t out_row;             /* out elements per outer step (= sum of in_rows)              */
+    int32_t in_row;              /* elements of this input per outer step                       */
+    int32_t out_col;             /* where this input starts inside an output row               */
+    int32_t requant;             /* 0: plain copy; 1: rescale with the fields below             */
+    int32_t input_zero_point, output_zero_point;
+    int32_t mult, shift;
+} mcu_concat_part_t;
+
+/* concatenation = one call per input (so any number of inputs works without arrays of pointers) */
+void mcu_concat_part_s8(const mcu_concat_part_t *p, const int8_t *in, int8_t *out);
+
+/* ---- MEAN over axes ------------------------------------------------------------------------ */
+
+typedef struct {
+    int32_t rank;
+    int32_t in_dims[MCU_MAX_DIMS];
+    int32_t reduce[MCU_MAX_DIMS];          /* 1 where the axis is reduced                       */
+    int32_t num_elements_reduced;
+    int32_t input_zero_point, output_zero_point;
+    int32_t mult, shift;                   /* as TFLite's int8 MEAN computes them              */
+} mcu_mean_params_t;
+
+void mcu_mean_s8(const mcu_mean_params_t *p, int32_t *scratch, const int8_t *in, int8_t *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MCU_NN_H */

@@ -1,0 +1,90 @@
+"""Lowering registry: one function per op kind turns an IR op into kernel-call records.
+
+A lowering function is `fn(ctx: LowerCtx, op: Op) -> list[KernelCall]`, registered with
+`@lowers("KIND", scratch=optional_fn)`. `scratch(graph, op) -> int` gives the bytes of temporary memory
+the kernel needs while it runs (the memory planner reserves it; `ctx.scratch(op)` points at it).
+Lowering functions raise UnsupportedModelError for parameter combinations they cannot compile.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import numpy as np
+
+from ..ir import Graph, Op, Tensor
+from .records import ConstArray, KernelCall
+
+
+@dataclass(frozen=True)
+class Lowering:
+    kind: str
+    fn: Callable
+    scratch: Optional[Callable[[Graph, Op], int]] = None
+    alias: bool = False          # output shares the input's buffer (RESHAPE): no call, no copy
+
+
+REGISTRY: dict[str, Lowering] = {}
+
+
+def lowers(kind: str, scratch=None, alias: bool = False):
+    def deco(fn):
+        REGISTRY[kind] = Lowering(kind, fn, scratch, alias)
+        return fn
+    return deco
+
+
+class LowerCtx:
+    """What a lowering function may ask of the compiler."""
+
+    def __init__(self, graph: Graph, pointer: Callable[[int, str], str],
+                 scratch_pointer: Callable[[int, str], str]):
+        self.graph = graph
+        self._pointer = pointer
+        self._scratch_pointer = scratch_pointer
+        self.consts: list[ConstArray] = []
+        self._const_by_key: dict = {}
+        self._names: set[str] = set()
+
+    def tensor(self, i: int) -> Tensor:
+        return self.graph.tensors[i]
+
+    def act(self, i: int, ctype: str = "int8_t") -> str:
+        """C expression: pointer to activation tensor i (in the arena or a caller's buffer)."""
+        return self._pointer(i, ctype)
+
+    def scratch(self, op: Op, ctype: str = "int32_t") -> str:
+        """C expression: pointer to this op's scratch buffer (requires a registered scratch function)."""
+        return self._scratch_pointer(op.index, ctype)
+
+    def unique(self, hint: str) -> str:
+        base = "".join(ch if ch.isalnum() else "_" for ch in hint).strip("_").lower() or "c"
+        name, k = base, 1
+        while name in self._names:
+            k += 1
+            name = f"{base}_{k}"
+        self._names.add(name)
+        return name
+
+    def const(self, values: np.ndarray, ctype: str, hint: str) -> str:
+        """Register a constant array for <model>_weights.c; identical arrays are emitted once."""
+        values = np.ascontiguousarray(values)
+        key = (ctype, values.shape, values.tobytes())
+        if key in self._const_by_key:
+            return self._const_by_key[key]
+        name = self.unique(hint)
+        self.consts.append(ConstArray(name, ctype, values))
+        self._const_by_key[key] = name
+        return name
+
+    def weight(self, tensor_index: int, ctype: str) -> str:
+        """A model constant tensor as a flash array; returns its C name."""
+        t = self.graph.tensors[tensor_index]
+        assert t.data is not None, f"tensor {t.name} is not constant"
+        return self.const(t.data, ctype, f"w{tensor_index}")
+
+
+def load_all() -> None:
+    """Import every module that registers lowerings."""
+    from . import ops  # noqa: F401

@@ -1,0 +1,56 @@
+"""FULLY_CONNECTED, int8 activations and weights, int32 bias."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...errors import UnsupportedModelError
+from ...ir.quant import activation_range, quantize_multiplier
+from ..lowering import lowers
+from ..records import KernelCall, ParamStruct, c_int
+
+
+@lowers("FULLY_CONNECTED")
+def lower_fully_connected(ctx, op):
+    x = ctx.tensor(op.inputs[0])
+    w = ctx.tensor(op.inputs[1])
+    b = ctx.tensor(op.inputs[2]) if len(op.inputs) > 2 and op.inputs[2] >= 0 else None
+    y = ctx.tensor(op.outputs[0])
+    if w.data is None:
+        raise UnsupportedModelError(f"FULLY_CONNECTED (op {op.index}): weights must be constant")
+    if w.dtype != "int8":
+        raise UnsupportedModelError(f"FULLY_CONNECTED (op {op.index}): {w.dtype} weights are not supported (int8 only)")
+    out_depth, accum_depth = w.shape[0], w.shape[-1]
+    if x.size % accum_depth:
+        raise UnsupportedModelError(f"FULLY_CONNECTED (op {op.index}): input size {x.size} is not a multiple of {accum_depth}")
+    batches = x.size // accum_depth
+
+    # TFLite: real multiplier = input_scale * filter_scale / output_scale, all as double
+    scales = w.quant.scale
+    mults, shifts = [], []
+    for s in scales:
+        q, sh = quantize_multiplier(float(x.scale) * float(s) / float(y.scale))
+        mults.append(q)
+        shifts.append(sh)
+    act_min, act_max = activation_range(op.attrs.activation, y.scale, y.zero_point)
+    name = ctx.unique(f"fc{op.index}")
+    params = ParamStruct("mcu_fc_params_t", f"{name}_params", (
+        ("batches", c_int(batches)),
+        ("accum_depth", c_int(accum_depth)),
+        ("out_depth", c_int(out_depth)),
+        ("input_offset", c_int(-x.zero_point)),
+        ("filter_offset", c_int(-w.quant.zero_point[0])),
+        ("output_offset", c_int(y.zero_point)),
+        ("act_min", c_int(act_min)),
+        ("act_max", c_int(act_max)),
+        ("per_channel", c_int(1 if len(scales) > 1 else 0)),
+        ("out_mult", ctx.const(np.array(mults, dtype=np.int32), "int32_t", f"{name}_mult")),
+        ("out_shift", ctx.const(np.array(shifts, dtype=np.int32), "int32_t", f"{name}_shift")),
+    ))
+    bias = ctx.weight(b.index, "int32_t") if b is not None else "NULL"
+    return [KernelCall(op.index, op.kind, "mcu_fully_connected_s8",
+                       (f"&{params.name}", ctx.act(x.index), ctx.weight(w.index, "int8_t"), bias,
+                        ctx.act(y.index)),
+                       params, ("mcu_fc.c",),
+                       f"{batches}x{accum_depth} -> {out_depth}")]
+

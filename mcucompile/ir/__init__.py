@@ -1,0 +1,1 @@
+from .graph import *  # noqa: F401,F403

@@ -1,0 +1,169 @@
+"""The IR: frozen dataclasses for tensors, ops (typed attributes per op kind) and the graph."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional, Union
+
+import numpy as np
+
+DTYPE_SIZES = {"int8": 1, "uint8": 1, "int16": 2, "int32": 4, "int64": 8, "float32": 4, "float16": 2, "bool": 1}
+NUMPY_DTYPES = {"int8": np.int8, "uint8": np.uint8, "int16": np.int16, "int32": np.int32,
+                "int64": np.int64, "float32": np.float32, "float16": np.float16, "bool": np.bool_}
+
+
+@dataclass(frozen=True)
+class Quant:
+    """Affine quantisation: real = scale * (q - zero_point); per-channel along `axis` when len(scale) > 1."""
+    scale: tuple[float, ...]
+    zero_point: tuple[int, ...]
+    axis: int = 0
+
+    @property
+    def per_channel(self) -> bool:
+        return len(self.scale) > 1
+
+
+@dataclass(frozen=True)
+class Tensor:
+    index: int
+    name: str
+    shape: tuple[int, ...]
+    dtype: str
+    quant: Optional[Quant] = None
+    data: Optional[np.ndarray] = field(default=None, compare=False, repr=False)
+
+    @property
+    def is_const(self) -> bool:
+        return self.data is not None
+
+    @property
+    def size(self) -> int:
+        n = 1
+        for d in self.shape:
+            n *= d
+        return n
+
+    @property
+    def nbytes(self) -> int:
+        return self.size * DTYPE_SIZES[self.dtype]
+
+    @property
+    def scale(self) -> float:
+        return self.quant.scale[0]
+
+    @property
+    def zero_point(self) -> int:
+        return self.quant.zero_point[0]
+
+
+# ---- typed attributes, one dataclass per op kind -------------------------------------------
+
+ACTIVATIONS = ("NONE", "RELU", "RELU_N1_TO_1", "RELU6", "TANH", "SIGN_BIT")
+
+
+@dataclass(frozen=True)
+class Conv2DAttrs:
+    stride_h: int
+    stride_w: int
+    dilation_h: int
+    dilation_w: int
+    padding: str          # "SAME" | "VALID"
+    activation: str
+
+
+@dataclass(frozen=True)
+class DepthwiseConv2DAttrs:
+    stride_h: int
+    stride_w: int
+    dilation_h: int
+    dilation_w: int
+    padding: str
+    depth_multiplier: int
+    activation: str
+
+
+@dataclass(frozen=True)
+class FullyConnectedAttrs:
+    activation: str
+    keep_num_dims: bool
+
+
+@dataclass(frozen=True)
+class Pool2DAttrs:
+    filter_h: int
+    filter_w: int
+    stride_h: int
+    stride_w: int
+    padding: str
+    activation: str
+
+
+@dataclass(frozen=True)
+class ElementwiseAttrs:   # ADD, SUB, MUL
+    activation: str
+
+
+@dataclass(frozen=True)
+class SoftmaxAttrs:
+    beta: float
+
+
+@dataclass(frozen=True)
+class ReshapeAttrs:
+    pass
+
+
+@dataclass(frozen=True)
+class ConcatenationAttrs:
+    axis: int
+    activation: str
+
+
+@dataclass(frozen=True)
+class ReducerAttrs:       # MEAN, SUM
+    keep_dims: bool
+
+
+@dataclass(frozen=True)
+class NoAttrs:            # QUANTIZE, DEQUANTIZE, PAD, TRANSPOSE, ...
+    pass
+
+
+OpAttrs = Union[Conv2DAttrs, DepthwiseConv2DAttrs, FullyConnectedAttrs, Pool2DAttrs, ElementwiseAttrs,
+                SoftmaxAttrs, ReshapeAttrs, ConcatenationAttrs, ReducerAttrs, NoAttrs]
+
+
+@dataclass(frozen=True)
+class Op:
+    index: int
+    kind: str                   # TFLite builtin name, e.g. "CONV_2D"
+    inputs: tuple[int, ...]     # tensor indices; -1 = optional input absent
+    outputs: tuple[int, ...]
+    attrs: OpAttrs
+
+
+@dataclass(frozen=True)
+class Graph:
+    name: str
+    tensors: tuple[Tensor, ...]
+    ops: tuple[Op, ...]
+    inputs: tuple[int, ...]
+    outputs: tuple[int, ...]
+
+    def tensor(self, i: int) -> Tensor:
+        return self.tensors[i]
+
+    def producers(self) -> dict[int, int]:
+        """tensor index -> index (position) of the op that writes it."""
+        return {t: k for k, op in enumerate(self.ops) for t in op.outputs}
+
+    def activations(self) -> list[int]:
+        """Non-constant tensors that are read or written by some op, or are graph I/O."""
+        seen: list[int] = []
+        s = set()
+        for t in list(self.inputs) + [t for op in self.ops for t in (*op.inputs, *op.outputs)] + list(self.outputs):
+            if t >= 0 and t not in s and not self.tensors[t].is_const:
+                s.add(t)
+                seen.append(t)
+        return seen
