@@ -164,6 +164,10 @@ typedef struct {
 
 void mcu_dequantize_s8_f32(const mcu_dequantize_params_t *p, const int8_t *in, float *out);
 
+/* QUANTIZE float -> int8 (model input): out = clamp(round(in / scale) + zero_point), float math */
+typedef mcu_dequantize_params_t mcu_quantize_params_t;
+void mcu_quantize_f32_s8(const mcu_quantize_params_t *p, const float *in, int8_t *out);
+
 /* ---- data movement: pad, transpose, concatenation ---------------------------------------- */
 
 typedef struct {

@@ -1,1 +1,141 @@
-"""Lowerings: (in progress)."""
+"""CONV_2D and DEPTHWISE_CONV_2D, int8 activations, int8 weights (per-channel or per-tensor), int32 bias."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...errors import UnsupportedModelError
+from ...ir.quant import activation_range, quantize_multiplier
+from ..lowering import lowers
+from ..records import KernelCall, ParamStruct, c_dims4, c_int
+
+
+def compute_out_size(padding: str, in_size: int, k: int, stride: int, dilation: int) -> int:
+    """TFLite ComputeOutSize."""
+    eff = (k - 1) * dilation + 1
+    if stride == 0:
+        return 0
+    if padding == "SAME":
+        return (in_size + stride - 1) // stride
+    if padding == "VALID":
+        return (in_size + stride - eff) // stride
+    return 0
+
+
+def compute_padding(stride: int, dilation: int, in_size: int, k: int, out_size: int) -> tuple[int, int]:
+    """TFLite ComputePaddingWithOffset: (before, after); after = before + offset."""
+    eff = (k - 1) * dilation + 1
+    total = max((out_size - 1) * stride + eff - in_size, 0)
+    return total // 2, total - total // 2
+
+
+def _check(cond: bool, op, msg: str) -> None:
+    if not cond:
+        raise UnsupportedModelError(f"{op.kind} (op {op.index}): {msg}")
+
+
+def _lower(ctx, op, depthwise: bool):
+    a = op.attrs
+    _check(len(op.inputs) >= 2, op, "needs an input and a filter")
+    x = ctx.tensor(op.inputs[0])
+    w = ctx.tensor(op.inputs[1])
+    b = ctx.tensor(op.inputs[2]) if len(op.inputs) > 2 and op.inputs[2] >= 0 else None
+    y = ctx.tensor(op.outputs[0])
+
+    _check(x.dtype == "int8" and y.dtype == "int8", op,
+           f"{x.dtype} input / {y.dtype} output are not supported (int8 only)")
+    _check(w.is_const, op, "the filter must be constant")
+    _check(w.dtype == "int8", op, f"{w.dtype} filter is not supported (int8 only)")
+    _check(b is None or (b.is_const and b.dtype == "int32"), op,
+           f"the bias must be a constant int32 tensor (got {None if b is None else b.dtype})")
+    _check(x.quant is not None and w.quant is not None and y.quant is not None, op,
+           "input, filter and output must be quantised")
+    _check(len(x.shape) == 4 and len(w.shape) == 4 and len(y.shape) == 4, op,
+           f"tensors must be 4-D (input {x.shape}, filter {w.shape}, output {y.shape})")
+    _check(a.stride_h > 0 and a.stride_w > 0 and a.dilation_h > 0 and a.dilation_w > 0, op,
+           "strides and dilations must be positive")
+    _check(a.padding in ("SAME", "VALID"), op, f"padding {a.padding} is not supported")
+    _check(a.activation in ("NONE", "RELU", "RELU6", "RELU_N1_TO_1"), op,
+           f"fused activation {a.activation} is not supported")
+    if any(int(z) != 0 for z in w.quant.zero_point):
+        # TFLite's int8 kernels ignore the filter zero point (weights are symmetric)
+        raise UnsupportedModelError(f"{op.kind} (op {op.index}): filter zero point must be 0")
+
+    n, in_h, in_w, in_c = x.shape
+    on, out_h, out_w, out_c = y.shape
+    _check(on == n, op, f"batch of output {on} differs from input {n}")
+    if depthwise:
+        _check(w.shape[0] == 1, op, f"filter shape {w.shape} must be [1, KH, KW, C]")
+        _, kh, kw, fc = w.shape
+        mult = a.depth_multiplier
+        _check(mult > 0 and in_c * mult == out_c and fc == out_c, op,
+               f"depth_multiplier {mult} does not match input channels {in_c}, filter channels {fc} "
+               f"and output channels {out_c}")
+    else:
+        fo, kh, kw, fc = w.shape
+        mult = 0
+        _check(fc == in_c, op, f"grouped convolution (input channels {in_c}, filter channels {fc}) is not supported")
+        _check(fo == out_c, op, f"filter output channels {fo} differ from output channels {out_c}")
+    if b is not None:
+        _check(b.size == out_c, op, f"bias has {b.size} values for {out_c} output channels")
+
+    # Padding as TFLite computes it: from the output size it derives from the op's parameters.
+    oh_tfl = compute_out_size(a.padding, in_h, kh, a.stride_h, a.dilation_h)
+    ow_tfl = compute_out_size(a.padding, in_w, kw, a.stride_w, a.dilation_w)
+    _check((oh_tfl, ow_tfl) == (out_h, out_w), op,
+           f"output size {out_h}x{out_w} differs from the {oh_tfl}x{ow_tfl} that {a.padding} padding gives")
+    pad_top, pad_bottom = compute_padding(a.stride_h, a.dilation_h, in_h, kh, oh_tfl)
+    pad_left, pad_right = compute_padding(a.stride_w, a.dilation_w, in_w, kw, ow_tfl)
+
+    # Per-channel multipliers as PopulateConvolutionQuantizationParams computes them (double arithmetic).
+    scales = w.quant.scale
+    _check(len(scales) in (1, out_c), op, f"{len(scales)} filter scales for {out_c} channels")
+    mults, shifts = [], []
+    for c in range(out_c):
+        s = scales[c] if len(scales) > 1 else scales[0]
+        q, sh = quantize_multiplier(float(x.scale) * float(s) / float(y.scale))
+        mults.append(q)
+        shifts.append(sh)
+    act_min, act_max = activation_range(a.activation, y.scale, y.zero_point)
+
+    kind = "dwconv" if depthwise else "conv"
+    name = ctx.unique(f"{kind}{op.index}")
+    params = ParamStruct("mcu_conv_params_t", f"{name}_params", (
+        ("in", c_dims4(x.shape)),
+        ("filter", c_dims4(w.shape)),
+        ("out", c_dims4(y.shape)),
+        ("stride_h", c_int(a.stride_h)),
+        ("stride_w", c_int(a.stride_w)),
+        ("dilation_h", c_int(a.dilation_h)),
+        ("dilation_w", c_int(a.dilation_w)),
+        ("pad_top", c_int(pad_top)),
+        ("pad_left", c_int(pad_left)),
+        ("pad_bottom", c_int(pad_bottom)),
+        ("pad_right", c_int(pad_right)),
+        ("depth_multiplier", c_int(mult)),
+        ("input_offset", c_int(-x.zero_point)),
+        ("output_offset", c_int(y.zero_point)),
+        ("act_min", c_int(act_min)),
+        ("act_max", c_int(act_max)),
+        ("out_mult", ctx.const(np.array(mults, dtype=np.int32), "int32_t", f"{name}_mult")),
+        ("out_shift", ctx.const(np.array(shifts, dtype=np.int32), "int32_t", f"{name}_shift")),
+    ))
+    bias = ctx.weight(b.index, "int32_t") if b is not None else "NULL"
+    func = "mcu_depthwise_conv2d_s8" if depthwise else "mcu_conv2d_s8"
+    comment = (f"{in_h}x{in_w}x{in_c} -> {out_h}x{out_w}x{out_c}, k {kh}x{kw}, s {a.stride_h}x{a.stride_w}, "
+               f"d {a.dilation_h}x{a.dilation_w}, {a.padding}, {a.activation}"
+               + (f", mult {mult}" if depthwise else ""))
+    return [KernelCall(op.index, op.kind, func,
+                       (f"&{params.name}", ctx.act(x.index), ctx.weight(w.index, "int8_t"), bias,
+                        ctx.act(y.index)),
+                       params, ("mcu_conv.c",), comment)]
+
+
+@lowers("CONV_2D")
+def lower_conv2d(ctx, op):
+    return _lower(ctx, op, depthwise=False)
+
+
+@lowers("DEPTHWISE_CONV_2D")
+def lower_depthwise_conv2d(ctx, op):
+    return _lower(ctx, op, depthwise=True)

@@ -1,1 +1,72 @@
-"""Lowerings: (in progress)."""
+"""AVERAGE_POOL_2D and MAX_POOL_2D, int8 NHWC."""
+
+from __future__ import annotations
+
+from ...errors import UnsupportedModelError
+from ...ir.quant import activation_range
+from ..lowering import lowers
+from ..records import KernelCall, ParamStruct, c_dims4, c_int
+
+
+def pool_output_and_padding(in_size: int, filter_size: int, stride: int, padding: str) -> tuple[int, int]:
+    """TFLite's ComputeOutSize + ComputePadding (dilation 1): (output size, padding before)."""
+    if padding == "SAME":
+        out = (in_size + stride - 1) // stride
+    elif padding == "VALID":
+        out = (in_size - filter_size + stride) // stride
+    else:
+        raise UnsupportedModelError(f"pooling padding {padding!r} is not supported")
+    total = max((out - 1) * stride + filter_size - in_size, 0)
+    return out, total // 2
+
+
+def _lower_pool(ctx, op, func: str, tag: str):
+    x = ctx.tensor(op.inputs[0])
+    y = ctx.tensor(op.outputs[0])
+    a = op.attrs
+    where = f"{op.kind} (op {op.index})"
+    if x.dtype != "int8" or y.dtype != "int8":
+        raise UnsupportedModelError(f"{where}: {x.dtype} -> {y.dtype} is not supported (int8 only)")
+    if len(x.shape) != 4 or len(y.shape) != 4:
+        raise UnsupportedModelError(f"{where}: input and output must be 4-D NHWC, got {x.shape} -> {y.shape}")
+    if x.quant is None or y.quant is None:
+        raise UnsupportedModelError(f"{where}: input and output must be quantised")
+    if x.zero_point != y.zero_point or abs(float(x.scale) - float(y.scale)) > 1e-6:
+        raise UnsupportedModelError(f"{where}: input and output quantisation must match "
+                                    f"(TFLite requires it), got {x.quant} -> {y.quant}")
+    n, ih, iw, c = x.shape
+    oh, pad_top = pool_output_and_padding(ih, a.filter_h, a.stride_h, a.padding)
+    ow, pad_left = pool_output_and_padding(iw, a.filter_w, a.stride_w, a.padding)
+    if tuple(y.shape) != (n, oh, ow, c):
+        raise UnsupportedModelError(f"{where}: output shape {y.shape} does not match the expected {(n, oh, ow, c)}")
+    if oh <= 0 or ow <= 0:
+        raise UnsupportedModelError(f"{where}: empty output {y.shape}")
+    act_min, act_max = activation_range(a.activation, y.scale, y.zero_point)
+    name = ctx.unique(f"{tag}{op.index}")
+    params = ParamStruct("mcu_pool_params_t", f"{name}_params", (
+        ("in", c_dims4(x.shape)),
+        ("out", c_dims4(y.shape)),
+        ("filter_h", c_int(a.filter_h)),
+        ("filter_w", c_int(a.filter_w)),
+        ("stride_h", c_int(a.stride_h)),
+        ("stride_w", c_int(a.stride_w)),
+        ("pad_top", c_int(pad_top)),
+        ("pad_left", c_int(pad_left)),
+        ("act_min", c_int(act_min)),
+        ("act_max", c_int(act_max)),
+    ))
+    return [KernelCall(op.index, op.kind, func,
+                       (f"&{params.name}", ctx.act(x.index), ctx.act(y.index)),
+                       params, ("mcu_pool.c",),
+                       f"{a.filter_h}x{a.filter_w}/{a.stride_h}x{a.stride_w} {a.padding}: "
+                       f"{list(x.shape)} -> {list(y.shape)}")]
+
+
+@lowers("AVERAGE_POOL_2D")
+def lower_average_pool_2d(ctx, op):
+    return _lower_pool(ctx, op, "mcu_avg_pool2d_s8", "avgpool")
+
+
+@lowers("MAX_POOL_2D")
+def lower_max_pool_2d(ctx, op):
+    return _lower_pool(ctx, op, "mcu_max_pool2d_s8", "maxpool")

@@ -1,1 +1,96 @@
-"""Lowerings: (in progress)."""
+"""MEAN, int8, any axes, keep_dims either way: TFLite Micro's reference_ops::QuantizedMeanOrSum.
+
+TFLite Micro (reduce_common.cc) sends every int8 MEAN through QuantizedMeanOrSum: sum the raw int8
+values per output element into int32, subtract zero_point * n, then one requantisation whose multiplier
+has 1/n folded in:  shift_n = min(floor(log2 n), 32, 31 + shift);  mult' = (mult << shift_n) / n
+(int64, truncating);  shift' = shift - shift_n. We do the folding here, at compile time.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...errors import UnsupportedModelError
+from ...ir.quant import quantize_multiplier
+from ..lowering import lowers
+from ..records import KernelCall, ParamStruct, c_int, c_list
+
+MAX_DIMS = 6    # MCU_MAX_DIMS in firmware/mcu_nn.h
+
+
+def _fail(op, msg: str):
+    raise UnsupportedModelError(f"{op.kind} (op {op.index}): {msg}")
+
+
+def resolve_axes(op, axes, rank: int) -> list[int]:
+    """TFLite's ResolveAxis: negative axes count from the end; duplicates count once."""
+    out: list[int] = []
+    for a in axes:
+        a = int(a)
+        r = a + rank if a < 0 else a
+        if not 0 <= r < rank:
+            _fail(op, f"axis {a} is out of range for rank {rank}")
+        if r not in out:
+            out.append(r)
+    return out
+
+
+def mean_multiplier(in_scale: float, out_scale: float, n: int) -> tuple[int, int]:
+    """The (multiplier, shift) QuantizedMeanOrSum applies to (sum - zero_point * n)."""
+    mult, shift = quantize_multiplier(float(in_scale) / float(out_scale))
+    s = n.bit_length() - 1              # 63 - CountLeadingZeros(n)
+    s = min(s, 32)
+    s = min(s, 31 + shift)
+    mult = (mult << s) // n             # both non-negative: floor == C++ truncation
+    return int(mult), int(shift - s)
+
+
+def _mean_inputs(ctx, op):
+    x = ctx.tensor(op.inputs[0])
+    y = ctx.tensor(op.outputs[0])
+    for t in (x, y):
+        if t.dtype != "int8" or t.quant is None or t.quant.per_channel:
+            _fail(op, f"tensor '{t.name}' must be per-tensor int8 (got {t.dtype})")
+    if len(x.shape) > MAX_DIMS:
+        _fail(op, f"rank {len(x.shape)} is above the supported {MAX_DIMS}")
+    if len(op.inputs) < 2 or op.inputs[1] < 0 or ctx.tensor(op.inputs[1]).data is None:
+        _fail(op, "the axes must be a constant tensor of the model")
+    a = ctx.tensor(op.inputs[1])
+    if a.dtype != "int32":
+        _fail(op, f"the axes tensor is {a.dtype}; TFLite Micro supports int32 only")
+    axes = resolve_axes(op, np.asarray(a.data).reshape(-1), len(x.shape))
+    if any(d == 0 for d in x.shape):
+        _fail(op, "empty input tensors are not supported")
+    return x, y, axes
+
+
+def _mean_scratch(graph, op) -> int:
+    return 4 * graph.tensors[op.outputs[0]].size    # one int32 accumulator per output element
+
+
+@lowers("MEAN", scratch=_mean_scratch)
+def lower_mean(ctx, op):
+    x, y, axes = _mean_inputs(ctx, op)
+    rank = len(x.shape)
+    n = int(np.prod([x.shape[a] for a in axes], dtype=np.int64))
+    kept = [x.shape[d] for d in range(rank) if d not in axes]
+    if int(np.prod(kept, dtype=np.int64)) != y.size:
+        _fail(op, f"output shape {tuple(y.shape)} does not match reducing {tuple(x.shape)} over {axes}")
+    mult, shift = mean_multiplier(x.scale, y.scale, n)
+    pad = MAX_DIMS - rank
+    name = ctx.unique(f"mean{op.index}")
+    params = ParamStruct("mcu_mean_params_t", f"{name}_params", (
+        ("rank", c_int(rank)),
+        ("in_dims", c_list([1] * pad + [int(d) for d in x.shape])),
+        ("reduce", c_list([0] * pad + [1 if d in axes else 0 for d in range(rank)])),
+        ("num_elements_reduced", c_int(n)),
+        ("input_zero_point", c_int(x.zero_point)),
+        ("output_zero_point", c_int(y.zero_point)),
+        ("mult", c_int(mult)),
+        ("shift", c_int(shift)),
+    ))
+    src = ctx.weight(x.index, "int8_t") if x.is_const else ctx.act(x.index)
+    return [KernelCall(op.index, op.kind, "mcu_mean_s8",
+                       (f"&{params.name}", ctx.scratch(op, "int32_t"), src, ctx.act(y.index)),
+                       params, ("mcu_mean.c",),
+                       f"{tuple(x.shape)} over axes {axes} -> {tuple(y.shape)}")]

@@ -1,0 +1,186 @@
+"""Lower a graph plus its memory plan into records, then render the C project from templates/."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import jinja2
+import numpy as np
+
+from .. import FIRMWARE_DIR, TEMPLATES_DIR, __version__
+from ..errors import UnsupportedModelError
+from ..ir import Graph
+from ..passes.analysis import flash_weight_bytes
+from ..passes.liveness import alias_roots, buffers
+from ..passes.memory_plan import MemoryPlan, plan_memory
+from .lowering import REGISTRY, LowerCtx, load_all
+from .records import ConstArray, KernelCall
+
+CTYPES = {"int8": "int8_t", "float32": "float", "int32": "int32_t", "int16": "int16_t", "uint8": "uint8_t"}
+ARENA_ALIGN = 16
+
+
+@dataclass(frozen=True)
+class Options:
+    io_in_arena: bool = True      # model inputs/outputs live inside the arena (else: caller's buffers)
+    align: int = 4                # byte alignment of every buffer in the arena
+
+
+@dataclass
+class IOInfo:
+    index: int
+    tensor: int
+    name: str
+    ctype: str
+    shape: tuple
+    dtype: str
+    nbytes: int
+    scale: float
+    zero_point: int
+    offset: int                   # arena offset, -1 when outside
+
+
+@dataclass
+class Compiled:
+    graph: Graph
+    options: Options
+    plan: MemoryPlan
+    calls: list[KernelCall]
+    consts: list[ConstArray]
+    inputs: list[IOInfo]
+    outputs: list[IOInfo]
+    sources: list[str]
+    files: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def arena_bytes(self) -> int:
+        return self.plan.arena_bytes
+
+    def memory_map(self) -> dict:
+        g = self.graph
+        bufs = []
+        for b in sorted(self.plan.buffers, key=lambda b: (self.plan.offsets[b.id], b.first)):
+            bufs.append({
+                "kind": b.kind,
+                "tensors": [{"index": t, "name": g.tensors[t].name} for t in b.tensors],
+                "op": -b.id - 1 if b.kind == "scratch" else None,
+                "offset": self.plan.offsets[b.id], "size": b.size,
+                "first_step": b.first, "last_step": b.last,
+            })
+        return {
+            "model": g.name, "generator": f"mcucompile {__version__}",
+            "arena_bytes": self.plan.arena_bytes, "lower_bound_bytes": self.plan.lower_bound,
+            "planner_strategy": self.plan.strategy, "alignment": self.options.align,
+            "io_in_arena": self.options.io_in_arena,
+            "inputs": [_io_dict(i) for i in self.inputs], "outputs": [_io_dict(o) for o in self.outputs],
+            "flash_weights_bytes": flash_weight_bytes(g),
+            "buffers": bufs,
+        }
+
+
+def _io_dict(io: IOInfo) -> dict:
+    return {"name": io.name, "tensor": io.tensor, "shape": list(io.shape), "dtype": io.dtype,
+            "bytes": io.nbytes, "scale": io.scale, "zero_point": io.zero_point,
+            "arena_offset": io.offset if io.offset >= 0 else None}
+
+
+def compile_graph(g: Graph, options: Options = Options()) -> Compiled:
+    load_all()
+    bufs = buffers(g, align=options.align, io_in_arena=options.io_in_arena)
+    plan = plan_memory(bufs, len(g.ops), align=options.align)
+    root = alias_roots(g)
+    io_pos = {}
+    for k, t in enumerate(g.inputs):
+        io_pos.setdefault(root[t], ("inputs", k))
+    for k, t in enumerate(g.outputs):
+        io_pos.setdefault(root[t], ("outputs", k))
+    scratch_ids = {b.id for b in bufs if b.kind == "scratch"}
+
+    def pointer(t: int, ctype: str) -> str:
+        r = root[t]
+        if r in plan.offsets:
+            return f"(({ctype} *)(arena + {plan.offsets[r]}))"
+        where, k = io_pos[r]
+        const = "const " if where == "inputs" else ""
+        return f"(({const}{ctype} *){where}[{k}])"
+
+    def scratch_pointer(op_index: int, ctype: str) -> str:
+        bid = -(op_index + 1)
+        assert bid in scratch_ids, f"op {op_index} asked for scratch it did not declare"
+        return f"(({ctype} *)(arena + {plan.offsets[bid]}))"
+
+    ctx = LowerCtx(g, pointer, scratch_pointer)
+    calls: list[KernelCall] = []
+    for op in g.ops:
+        low = REGISTRY.get(op.kind)
+        if low is None:
+            raise UnsupportedModelError(f"{op.kind} (op {op.index}) is not supported")
+        calls.extend(low.fn(ctx, op))
+
+    def io_info(k: int, t: int) -> IOInfo:
+        ten = g.tensors[t]
+        r = root[t]
+        return IOInfo(k, t, ten.name, CTYPES[ten.dtype], ten.shape, ten.dtype,
+                      ten.nbytes, float(ten.quant.scale[0]) if ten.quant else 0.0,
+                      int(ten.quant.zero_point[0]) if ten.quant else 0, plan.offsets.get(r, -1))
+
+    sources = sorted({s for c in calls for s in c.sources})
+    return Compiled(g, options, plan, calls, ctx.consts,
+                    [io_info(k, t) for k, t in enumerate(g.inputs)],
+                    [io_info(k, t) for k, t in enumerate(g.outputs)], sources)
+
+
+# ---- rendering --------------------------------------------------------------------------------
+
+def _env() -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                              trim_blocks=True, lstrip_blocks=True)
+
+
+def _const_lines(c: ConstArray, per_line: int = 24) -> list[str]:
+    flat = np.asarray(c.values).ravel()
+    if c.ctype == "float":
+        items = [repr(float(np.float32(v))) + "f" for v in flat.tolist()]
+    elif c.ctype == "int32_t":
+        items = ["INT32_MIN" if v == -(1 << 31) else str(v) for v in flat.astype(np.int64).tolist()]
+    else:
+        items = [str(v) for v in flat.astype(np.int64).tolist()]
+    return [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)] or ["0"]
+
+
+def render(c: Compiled) -> dict[str, str]:
+    """Return {relative path: text} for the whole generated project."""
+    env = _env()
+    g = c.graph
+    upper = g.name.upper()
+    consts = [{"name": k.name, "ctype": k.ctype, "count": max(int(np.asarray(k.values).size), 1),
+               "lines": _const_lines(k)} for k in c.consts]
+    ctx = {
+        "name": g.name, "NAME": upper, "version": __version__,
+        "arena_bytes": c.plan.arena_bytes, "arena_align": ARENA_ALIGN,
+        "lower_bound": c.plan.lower_bound,
+        "inputs": c.inputs, "outputs": c.outputs,
+        "calls": c.calls, "params": [k.params for k in c.calls if k.params is not None],
+        "consts": consts, "sources": c.sources,
+        "flash_weights_bytes": sum(np.asarray(k.values).nbytes for k in c.consts),
+    }
+    files = {
+        f"{g.name}.h": env.get_template("model.h.j2").render(ctx),
+        f"{g.name}.c": env.get_template("model.c.j2").render(ctx),
+        f"{g.name}_weights.h": env.get_template("weights.h.j2").render(ctx),
+        f"{g.name}_weights.c": env.get_template("weights.c.j2").render(ctx),
+        "Makefile": env.get_template("Makefile.j2").render(ctx),
+        f"{g.name}_memory.json": json.dumps(c.memory_map(), indent=2) + "\n",
+        "mcu_nn.h": (FIRMWARE_DIR / "mcu_nn.h").read_text(),
+    }
+    for s in c.sources:
+        files[s] = (FIRMWARE_DIR / s).read_text()
+    c.files = files
+    return files
+
+
+def render_host_main(c: Compiled) -> str:
+    return _env().get_template("host_main.c.j2").render(name=c.graph.name, NAME=c.graph.name.upper(),
+                                                        inputs=c.inputs, outputs=c.outputs)

@@ -1,0 +1,250 @@
+"""Read a .tflite flatbuffer into our IR. No TensorFlow here: only the `tflite` schema package."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import tflite
+from tflite.ActivationFunctionType import ActivationFunctionType
+from tflite.BuiltinOperator import BuiltinOperator
+from tflite.Padding import Padding
+from tflite.TensorType import TensorType
+
+from ..errors import ModelFormatError, UnsupportedModelError
+from ..ir import (ACTIVATIONS, ConcatenationAttrs, Conv2DAttrs, DepthwiseConv2DAttrs, ElementwiseAttrs,
+                  FullyConnectedAttrs, Graph, NoAttrs, Op, Pool2DAttrs, Quant, ReducerAttrs, ReshapeAttrs,
+                  SoftmaxAttrs, Tensor)
+from ..ir.graph import NUMPY_DTYPES
+
+OP_NAMES = {v: k for k, v in vars(BuiltinOperator).items() if not k.startswith("_")}
+TYPE_NAMES = {v: k.lower() for k, v in vars(TensorType).items() if not k.startswith("_")}
+TYPE_NAMES = {k: {"float32": "float32"}.get(v, v) for k, v in TYPE_NAMES.items()}
+ACT_NAMES = {v: k for k, v in vars(ActivationFunctionType).items() if not k.startswith("_")}
+PAD_NAMES = {v: k for k, v in vars(Padding).items() if not k.startswith("_")}
+MAX_FILE_BYTES = 1 << 31
+
+
+def _activation(code: int) -> str:
+    name = ACT_NAMES.get(code)
+    if name not in ACTIVATIONS:
+        raise ModelFormatError(f"unknown fused activation code {code}")
+    return name
+
+
+def _padding(code: int) -> str:
+    name = PAD_NAMES.get(code)
+    if name is None:
+        raise ModelFormatError(f"unknown padding code {code}")
+    return name
+
+
+def _options(op, cls):
+    table = op.BuiltinOptions()
+    o = cls()
+    if table is None:
+        o.Init(b"\x00" * 16, 4)   # empty table: every field reads as its default
+        return None
+    o.Init(table.Bytes, table.Pos)
+    return o
+
+
+def _attrs(kind: str, op):
+    if kind == "CONV_2D":
+        o = _options(op, tflite.Conv2DOptions)
+        if o is None:
+            raise ModelFormatError("CONV_2D without options")
+        return Conv2DAttrs(o.StrideH(), o.StrideW(), o.DilationHFactor(), o.DilationWFactor(),
+                           _padding(o.Padding()), _activation(o.FusedActivationFunction()))
+    if kind == "DEPTHWISE_CONV_2D":
+        o = _options(op, tflite.DepthwiseConv2DOptions)
+        if o is None:
+            raise ModelFormatError("DEPTHWISE_CONV_2D without options")
+        return DepthwiseConv2DAttrs(o.StrideH(), o.StrideW(), o.DilationHFactor(), o.DilationWFactor(),
+                                    _padding(o.Padding()), o.DepthMultiplier(),
+                                    _activation(o.FusedActivationFunction()))
+    if kind == "FULLY_CONNECTED":
+        o = _options(op, tflite.FullyConnectedOptions)
+        if o is None:
+            return FullyConnectedAttrs("NONE", False)
+        return FullyConnectedAttrs(_activation(o.FusedActivationFunction()), bool(o.KeepNumDims()))
+    if kind in ("AVERAGE_POOL_2D", "MAX_POOL_2D"):
+        o = _options(op, tflite.Pool2DOptions)
+        if o is None:
+            raise ModelFormatError(f"{kind} without options")
+        return Pool2DAttrs(o.FilterHeight(), o.FilterWidth(), o.StrideH(), o.StrideW(),
+                           _padding(o.Padding()), _activation(o.FusedActivationFunction()))
+    if kind in ("ADD", "SUB", "MUL", "DIV"):
+        cls = {"ADD": tflite.AddOptions, "SUB": tflite.SubOptions, "MUL": tflite.MulOptions,
+               "DIV": tflite.DivOptions}[kind]
+        o = _options(op, cls)
+        return ElementwiseAttrs(_activation(o.FusedActivationFunction()) if o is not None else "NONE")
+    if kind == "SOFTMAX":
+        o = _options(op, tflite.SoftmaxOptions)
+        return SoftmaxAttrs(float(o.Beta()) if o is not None else 1.0)
+    if kind in ("RESHAPE", "SQUEEZE", "EXPAND_DIMS"):
+        return ReshapeAttrs()
+    if kind == "CONCATENATION":
+        o = _options(op, tflite.ConcatenationOptions)
+        if o is None:
+            raise ModelFormatError("CONCATENATION without options")
+        return ConcatenationAttrs(o.Axis(), _activation(o.FusedActivationFunction()))
+    if kind in ("MEAN", "SUM", "REDUCE_MAX", "REDUCE_MIN", "REDUCE_PROD"):
+        o = _options(op, tflite.ReducerOptions)
+        return ReducerAttrs(bool(o.KeepDims()) if o is not None else False)
+    return NoAttrs()
+
+
+def _quant(t) -> Quant | None:
+    q = t.Quantization()
+    if q is None or q.ScaleLength() == 0:
+        return None
+    scale = tuple(float(s) for s in q.ScaleAsNumpy())
+    zp = q.ZeroPointAsNumpy()
+    zp = tuple(int(z) for z in zp) if not isinstance(zp, int) else (0,) * len(scale)
+    if len(zp) == 0:
+        zp = (0,) * len(scale)
+    if len(zp) != len(scale):
+        if len(zp) == 1:
+            zp = zp * len(scale)
+        else:
+            raise ModelFormatError(f"tensor {t.Name()!r}: {len(scale)} scales but {len(zp)} zero points")
+    return Quant(scale, zp, int(q.QuantizedDimension()))
+
+
+def read_tflite(path: str | os.PathLike, name: str | None = None) -> Graph:
+    """Parse a .tflite file into a Graph. Raises ModelFormatError / UnsupportedModelError, never crashes."""
+    path = Path(path)
+    if not path.exists():
+        raise ModelFormatError(f"{path}: no such file")
+    if path.is_dir():
+        raise ModelFormatError(f"{path}: is a folder, not a .tflite file (for a SavedModel, use `mcucompile convert`)")
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise ModelFormatError(f"{path}: {size} bytes is too large for a microcontroller model")
+    data = path.read_bytes()
+    return parse_tflite(data, name or _c_name(path.stem), source=str(path))
+
+
+def _c_name(stem: str) -> str:
+    s = re.sub(r"[^0-9a-zA-Z_]", "_", stem).lower()
+    if not s or s[0].isdigit():
+        s = "m_" + s
+    return s
+
+
+def parse_tflite(data: bytes, name: str = "model", source: str = "<bytes>") -> Graph:
+    if len(data) < 8 or data[4:8] != b"TFL3":
+        hint = ""
+        if data[:4] == b"\x89HDF":
+            hint = " (this is a Keras .h5 file: convert it first with `mcucompile convert`)"
+        elif data[:2] == b"PK":
+            hint = " (this looks like a .keras archive: convert it first with `mcucompile convert`)"
+        raise ModelFormatError(f"{source}: not a TFLite model (no 'TFL3' file identifier){hint}")
+    try:
+        graph = _parse(data, name, source)
+    except (ModelFormatError, UnsupportedModelError):
+        raise
+    except RecursionError:
+        raise ModelFormatError(f"{source}: corrupt TFLite file (nesting too deep)") from None
+    except Exception as e:  # flatbuffers raises struct.error, IndexError, ValueError... on bad offsets
+        raise ModelFormatError(f"{source}: corrupt or truncated TFLite file ({type(e).__name__}: {e})") from None
+    return graph
+
+
+def _buffer_data(model, data: bytes, buf_index: int, dtype: str, shape, tname: str):
+    if buf_index == 0 or buf_index >= model.BuffersLength():
+        if buf_index >= model.BuffersLength():
+            raise ModelFormatError(f"tensor {tname!r} refers to buffer {buf_index}, "
+                                   f"but the model has {model.BuffersLength()} buffers")
+        return None
+    b = model.Buffers(buf_index)
+    off, sz = b.Offset(), b.Size()
+    if off > 1:   # large-model layout: data lives after the flatbuffer
+        if off + sz > len(data):
+            raise ModelFormatError(f"tensor {tname!r}: buffer {buf_index} lies past the end of the file")
+        raw = data[off:off + sz]
+    else:
+        if b.DataLength() == 0:
+            return None
+        raw = b.DataAsNumpy().tobytes()
+    np_dtype = NUMPY_DTYPES.get(dtype)
+    if np_dtype is None:
+        raise UnsupportedModelError(f"tensor {tname!r}: constant of type {dtype} is not supported")
+    n = int(np.prod(shape)) if len(shape) else 1
+    itemsize = np.dtype(np_dtype).itemsize
+    if len(raw) != n * itemsize:
+        raise ModelFormatError(f"tensor {tname!r}: buffer holds {len(raw)} bytes, shape {tuple(shape)} "
+                               f"of {dtype} needs {n * itemsize}")
+    arr = np.frombuffer(raw, dtype=np_dtype).reshape(shape).copy()
+    arr.setflags(write=False)
+    return arr
+
+
+def _parse(data: bytes, name: str, source: str) -> Graph:
+    model = tflite.Model.GetRootAsModel(data, 0)
+    nsub = model.SubgraphsLength()
+    if nsub == 0:
+        raise ModelFormatError(f"{source}: the model has no subgraph")
+    if nsub > 1:
+        raise UnsupportedModelError(f"{source}: the model has {nsub} subgraphs (control flow); "
+                                    "only single-subgraph models are supported")
+    sg = model.Subgraphs(0)
+    ntensors = sg.TensorsLength()
+    tensors = []
+    for i in range(ntensors):
+        t = sg.Tensors(i)
+        tname = (t.Name() or b"").decode("utf-8", "replace")
+        dtype = TYPE_NAMES.get(t.Type())
+        if dtype is None:
+            raise ModelFormatError(f"tensor {i} ({tname!r}) has unknown type code {t.Type()}")
+        shape = tuple(int(d) for d in t.ShapeAsNumpy()) if t.ShapeLength() else ()
+        if any(d < 0 for d in shape):
+            raise UnsupportedModelError(f"tensor {i} ({tname!r}) has a dynamic shape {shape}; "
+                                        "only static shapes are supported (give the Keras input a fixed batch size)")
+        if any(d > (1 << 24) for d in shape) or (len(shape) and int(np.prod(shape, dtype=np.float64)) > (1 << 31)):
+            raise ModelFormatError(f"tensor {i} ({tname!r}) has an absurd shape {shape}")
+        arr = _buffer_data(model, data, t.Buffer(), dtype, shape, tname)
+        tensors.append(Tensor(i, tname, shape, dtype, _quant(t), arr))
+
+    def check_index(k, what):
+        if not (-1 <= k < ntensors):
+            raise ModelFormatError(f"{what} refers to tensor {k}, but the model has {ntensors} tensors")
+        return k
+
+    inputs = tuple(check_index(int(k), "a model input") for k in sg.InputsAsNumpy()) if sg.InputsLength() else ()
+    outputs = tuple(check_index(int(k), "a model output") for k in sg.OutputsAsNumpy()) if sg.OutputsLength() else ()
+    ops = []
+    unsupported = []
+    from ..codegen.lowering import REGISTRY, load_all
+    load_all()
+    for i in range(sg.OperatorsLength()):
+        op = sg.Operators(i)
+        oc_index = op.OpcodeIndex()
+        if oc_index >= model.OperatorCodesLength():
+            raise ModelFormatError(f"op {i} refers to operator code {oc_index}, "
+                                   f"but the model has {model.OperatorCodesLength()}")
+        oc = model.OperatorCodes(oc_index)
+        code = max(oc.BuiltinCode(), oc.DeprecatedBuiltinCode())
+        kind = OP_NAMES.get(code, f"UNKNOWN_{code}")
+        if kind == "CUSTOM":
+            kind = "CUSTOM:" + (oc.CustomCode() or b"?").decode("utf-8", "replace")
+        ins = tuple(check_index(int(k), f"op {i} ({kind})") for k in op.InputsAsNumpy()) if op.InputsLength() else ()
+        outs = tuple(check_index(int(k), f"op {i} ({kind})") for k in op.OutputsAsNumpy()) if op.OutputsLength() else ()
+        if kind not in REGISTRY:
+            unsupported.append((i, kind))
+            attrs = NoAttrs()
+        else:
+            attrs = _attrs(kind, op)
+        ops.append(Op(i, kind, ins, outs, attrs))
+    if unsupported:
+        listing = ", ".join(f"{k} (op {i})" for i, k in unsupported)
+        raise UnsupportedModelError(
+            f"{source}: {len(unsupported)} unsupported op{'s' if len(unsupported) > 1 else ''}: {listing}. "
+            "`mcucompile ops` lists what is supported.")
+    graph = Graph(name, tuple(tensors), tuple(ops), inputs, outputs)
+    from ..passes.verify import verify_graph
+    verify_graph(graph, source)
+    return graph

@@ -1,0 +1,88 @@
+"""Reference interpreters, each run in a subprocess (they can abort() or segfault).
+
+- TFLite Micro's interpreter (tflite-micro package): the oracle; it is what runs on MCUs today.
+- LiteRT with reference kernels (OpResolverType.BUILTIN_REF): the second opinion.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+TFLM_ARENA = 16 << 20
+
+
+@dataclass
+class RefResult:
+    name: str
+    outputs: Optional[list[np.ndarray]]   # None when the interpreter refused or crashed
+    error: str = ""
+
+
+def run_reference(which: str, model_path: str | Path, inputs: list[np.ndarray], n_outputs: int,
+                  timeout: float = 600) -> RefResult:
+    """Run `which` ("tflm" or "litert_ref") on inputs (one [N, *shape] array per model input)."""
+    with tempfile.TemporaryDirectory(prefix="mcuref_") as d:
+        fin, fout = Path(d) / "in.npz", Path(d) / "out.npz"
+        np.savez(fin, *inputs)
+        cmd = [sys.executable, "-m", "mcucompile.sim.reference", which, str(model_path), str(fin), str(fout),
+               str(n_outputs)]
+        try:
+            p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return RefResult(which, None, f"timed out after {timeout:.0f} s")
+        if p.returncode != 0 or not fout.exists():
+            msg = (p.stderr.strip().splitlines() or [f"exit code {p.returncode}"])[-1]
+            return RefResult(which, None, msg)
+        with np.load(fout) as z:
+            outs = [z[f"arr_{k}"] for k in range(len(z.files))]
+        return RefResult(which, outs)
+
+
+def _worker_tflm(model_path: str, inputs: list[np.ndarray], n_outputs: int) -> list[np.ndarray]:
+    from tflite_micro.python.tflite_micro import runtime
+    interp = runtime.Interpreter.from_file(model_path, arena_size=TFLM_ARENA)
+    n = inputs[0].shape[0]
+    outs: list[list[np.ndarray]] = []
+    for s in range(n):
+        for k, arr in enumerate(inputs):
+            interp.set_input(arr[s], k)
+        interp.invoke()
+        outs.append([np.array(interp.get_output(k)) for k in range(n_outputs)])
+    return [np.stack([r[k] for r in outs]) for k in range(n_outputs)]
+
+
+def _worker_litert(model_path: str, inputs: list[np.ndarray], n_outputs: int) -> list[np.ndarray]:
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+    interp = Interpreter(model_path=model_path, experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
+    interp.allocate_tensors()
+    ins = interp.get_input_details()
+    outs_d = interp.get_output_details()
+    n = inputs[0].shape[0]
+    outs = []
+    for s in range(n):
+        for d, arr in zip(ins, inputs):
+            interp.set_tensor(d["index"], arr[s].reshape(d["shape"]).astype(d["dtype"]))
+        interp.invoke()
+        outs.append([interp.get_tensor(d["index"]).copy() for d in outs_d])
+    return [np.stack([r[k] for r in outs]) for k in range(len(outs_d))]
+
+
+def _main(argv: list[str]) -> int:
+    which, model_path, fin, fout, n_outputs = argv
+    with np.load(fin) as z:
+        inputs = [z[f"arr_{k}"] for k in range(len(z.files))]
+    fn = {"tflm": _worker_tflm, "litert_ref": _worker_litert}[which]
+    outs = fn(model_path, inputs, int(n_outputs))
+    np.savez(fout, *outs)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main(sys.argv[1:]))
