@@ -1,0 +1,50 @@
+# mcucompile: `make demo` and `make test` work on a fresh Debian machine (they set everything up).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+DEB_PKGS := gcc make gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
+DEMO_MODEL := examples/tiny_cnn_int8.tflite
+
+.PHONY: all setup toolchain demo test test-fast bench clean
+
+all: demo
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev,convert]'
+	touch $@
+
+# Debian toolchain: installed when missing and we are root; otherwise say what to install.
+toolchain:
+	@missing=""; \
+	command -v gcc >/dev/null || missing="$$missing gcc"; \
+	command -v arm-none-eabi-gcc >/dev/null || missing="$$missing gcc-arm-none-eabi libnewlib-arm-none-eabi"; \
+	command -v qemu-system-arm >/dev/null || missing="$$missing qemu-system-arm"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian packages: $(DEB_PKGS)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PKGS) >/dev/null; \
+	  else \
+	    echo "warning: missing$$missing; run as root or: sudo apt-get install $(DEB_PKGS)"; \
+	  fi; \
+	fi
+
+setup: $(VENV)/.installed toolchain
+
+demo: setup
+	$(BIN)/mcucompile analyze $(DEMO_MODEL)
+	$(BIN)/mcucompile compile $(DEMO_MODEL) -o build/demo
+	$(BIN)/mcucompile simulate $(DEMO_MODEL) --samples 20
+
+test: setup
+	$(BIN)/pytest -q -ra
+
+test-fast: setup
+	$(BIN)/pytest -q -ra -m "not slow"
+
+bench: setup
+	$(BIN)/python bench/memory.py
+
+clean:
+	rm -rf build .pytest_cache
