@@ -135,7 +135,12 @@ def test_bit_exact_vs_tflm(model_dir, case):
     kinds = [op.kind for op in graph.ops]
     assert kinds == ["CONV_2D" if case.kind == "conv" else "DEPTHWISE_CONV_2D"], kinds
     result = api.simulate(str(path), samples=4, seed=0)
-    assert result.mismatches == 0
+    by_ref = {c.reference: c for c in result.comparisons}
+    assert by_ref["tflm"].available, by_ref["tflm"].error      # the oracle really ran
+    assert result.mismatches == 0, by_ref["tflm"]
+    # LiteRT's reference kernels agree with TFLite Micro on conv and depthwise conv
+    assert not by_ref["litert_ref"].available or by_ref["litert_ref"].mismatches == 0, by_ref["litert_ref"]
+    assert result.ok, result.as_dict()
 
 
 def test_grouped_conv_is_rejected():

@@ -32,9 +32,7 @@ def quantize_multiplier(m: float) -> tuple[int, int]:
     if shift < -31:
         shift = 0
         q_fixed = 0
-    if shift > 30:
-        shift = 30
-        q_fixed = (1 << 31) - 1
+    # (TFLite caps shift at 30 only in its single-rounding build; the double-rounding reference does not)
     return int(q_fixed), int(shift)
 
 

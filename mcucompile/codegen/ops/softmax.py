@@ -7,25 +7,11 @@ import math
 import numpy as np
 
 from ...errors import UnsupportedModelError
-from ...ir.quant import round_half_away
+from ...ir.quant import quantize_multiplier
 from ..lowering import lowers
 from ..records import KernelCall, ParamStruct, c_int
 
 SCALED_DIFF_INTEGER_BITS = 5   # the reference kernel's Q5.26 input to exp()
-
-
-def _quantize_multiplier_greater_than_one(m: float) -> tuple[int, int]:
-    """QuantizeMultiplierGreaterThanOne as built with double rounding (TFLITE_SINGLE_ROUNDING off).
-
-    Unlike ir.quant.quantize_multiplier this keeps a shift of 31: the saturation to shift 30 exists only
-    in single-rounding builds, and softmax reaches shift 31 when beta * input_scale >= 2^4.
-    """
-    q, shift = math.frexp(m)
-    q_fixed = round_half_away(q * (1 << 31))
-    if q_fixed == (1 << 31):
-        q_fixed //= 2
-        shift += 1
-    return int(q_fixed), int(shift)
 
 
 def softmax_params(beta: float, input_scale: float) -> tuple[int, int, int]:
@@ -41,7 +27,7 @@ def softmax_params(beta: float, input_scale: float) -> tuple[int, int, int]:
     if not real > 1.0:
         raise UnsupportedModelError(
             f"SOFTMAX: beta * input_scale * 2^26 = {real} must exceed 1 (TFLite rejects this model too)")
-    mult, shift = _quantize_multiplier_greater_than_one(real)
+    mult, shift = quantize_multiplier(real)   # QuantizeMultiplierGreaterThanOne
     if shift < 0:
         raise UnsupportedModelError(f"SOFTMAX: multiplier {real} gives a negative shift {shift}")
     radius = (((1 << SCALED_DIFF_INTEGER_BITS) - 1) * float(1 << (31 - SCALED_DIFF_INTEGER_BITS))
