@@ -22,8 +22,13 @@ from .passes.memory_plan import check_plan
 MARKER = ".mcucompile"
 
 
+def resolve_model(model: str | os.PathLike) -> Path:
+    """The .tflite file behind `model` (a Keras model is converted here, cached; see `convert`)."""
+    return Path(model)
+
+
 def load(model: str | os.PathLike) -> Graph:
-    return read_tflite(model)
+    return read_tflite(resolve_model(model))
 
 
 # ---- analyze ------------------------------------------------------------------------------------
@@ -145,6 +150,7 @@ class SimResult:
     nondeterministic: int
     outputs: list[np.ndarray]
     comparisons: list[Comparison] = field(default_factory=list)
+    extra: dict = field(default_factory=dict)     # runner-specific figures (e.g. instructions on a board)
 
     @property
     def mismatches(self) -> int:
@@ -167,7 +173,10 @@ class SimResult:
                 "arena_bytes": self.arena_bytes, "touched_bytes": self.touched_bytes,
                 "touched_extent": self.touched_extent, "guard_violations": self.guard_violations,
                 "nondeterministic": self.nondeterministic,
-                "references": [c.as_dict() for c in self.comparisons]}
+                "references": [c.as_dict() for c in self.comparisons], **self.extra}
+
+
+STANDARD_STATS = {"samples", "arena_bytes", "touched_bytes", "touched_extent", "guard_violations", "nondeterministic"}
 
 
 def random_inputs(g: Graph, samples: int, seed: int = 0) -> list[np.ndarray]:
@@ -200,10 +209,13 @@ def compare(name: str, ours: Sequence[np.ndarray], ref) -> Comparison:
 
 def simulate(model: str | os.PathLike, inputs: Optional[list[np.ndarray]] = None, samples: int = 20,
              seed: int = 0, options: Options = Options(), references: Sequence[str] = ("tflm", "litert_ref"),
-             sanitize: bool = True, workdir: Optional[str | os.PathLike] = None) -> SimResult:
+             sanitize: bool = True, workdir: Optional[str | os.PathLike] = None,
+             board: Optional[str] = None) -> SimResult:
+    """Compile, run on the host (or on `board`, an emulated Cortex-M), compare with the references."""
     from .sim.host import build_host, run_host
     from .sim.reference import run_reference
 
+    model = resolve_model(model)
     g = load(model)
     c = compile_graph(g, options)
     render(c)
@@ -212,14 +224,18 @@ def simulate(model: str | os.PathLike, inputs: Optional[list[np.ndarray]] = None
     own_tmp = workdir is None
     wd = Path(tempfile.mkdtemp(prefix=f"mcusim_{g.name}_")) if own_tmp else Path(workdir)
     try:
-        exe = build_host(c, wd, sanitize=sanitize)
-        run = run_host(c, exe, inputs)
+        if board is None:
+            exe = build_host(c, wd, sanitize=sanitize)
+            run = run_host(c, exe, inputs)
+        else:
+            from .sim.target import run_on_board
+            run = run_on_board(c, board, inputs, wd)
     finally:
         if own_tmp:
             shutil.rmtree(wd, ignore_errors=True)
     res = SimResult(g.name, int(inputs[0].shape[0]), c.plan.arena_bytes, run.stats["touched_bytes"],
                     run.stats["touched_extent"], run.stats["guard_violations"], run.stats["nondeterministic"],
-                    run.outputs)
+                    run.outputs, extra={k: v for k, v in run.stats.items() if k not in STANDARD_STATS})
     kinds = {op.kind for op in g.ops}
     for which in references:
         ref = run_reference(which, model, inputs, len(g.outputs))
