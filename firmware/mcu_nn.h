@@ -214,6 +214,16 @@ typedef struct {
 
 void mcu_mean_s8(const mcu_mean_params_t *p, int32_t *scratch, const int8_t *in, int8_t *out);
 
+/* ---- patch-based inference: copy a patch into (or out of) a larger tensor ------------------- */
+
+typedef struct {
+    int32_t rows, cols, channels;          /* the rectangle to copy                             */
+    int32_t src_offset, src_row_stride;    /* elements                                          */
+    int32_t dst_offset, dst_row_stride;
+} mcu_tile_copy_params_t;
+
+void mcu_tile_copy_s8(const mcu_tile_copy_params_t *p, const int8_t *src, int8_t *dst);
+
 #ifdef __cplusplus
 }
 #endif

@@ -14,8 +14,10 @@ from ..ir import Graph
 from ..passes.analysis import flash_weight_bytes
 from ..passes.liveness import alias_roots, buffers
 from ..passes.memory_plan import MemoryPlan, plan_memory
+from ..passes.patch_plan import patch_buffers, tile_buffer_id
 from .lowering import REGISTRY, LowerCtx, load_all
-from .records import ConstArray, KernelCall
+from .patch import lower_stage
+from .records import ConstArray, KernelCall, PatchLoop
 
 CTYPES = {"int8": "int8_t", "float32": "float", "int32": "int32_t", "int16": "int16_t", "uint8": "uint8_t"}
 ARENA_ALIGN = 16
@@ -25,6 +27,7 @@ ARENA_ALIGN = 16
 class Options:
     io_in_arena: bool = True      # model inputs/outputs live inside the arena (else: caller's buffers)
     align: int = 4                # byte alignment of every buffer in the arena
+    patch: tuple = ()             # PatchSchedule stages run patch by patch (empty: layer by layer)
 
 
 @dataclass
@@ -46,11 +49,12 @@ class Compiled:
     graph: Graph
     options: Options
     plan: MemoryPlan
-    calls: list[KernelCall]
+    calls: list[KernelCall]       # every kernel call, patch loops' calls included
     consts: list[ConstArray]
     inputs: list[IOInfo]
     outputs: list[IOInfo]
     sources: list[str]
+    program: list = field(default_factory=list)   # KernelCall | PatchLoop, in execution order
     files: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -87,7 +91,11 @@ def _io_dict(io: IOInfo) -> dict:
 
 def compile_graph(g: Graph, options: Options = Options()) -> Compiled:
     load_all()
-    bufs = buffers(g, align=options.align, io_in_arena=options.io_in_arena)
+    stages = tuple(options.patch)
+    if stages:
+        bufs = patch_buffers(g, stages, align=options.align, io_in_arena=options.io_in_arena)
+    else:
+        bufs = buffers(g, align=options.align, io_in_arena=options.io_in_arena)
     plan = plan_memory(bufs, len(g.ops), align=options.align)
     root = alias_roots(g)
     io_pos = {}
@@ -111,12 +119,23 @@ def compile_graph(g: Graph, options: Options = Options()) -> Compiled:
         return f"(({ctype} *)(arena + {plan.offsets[bid]}))"
 
     ctx = LowerCtx(g, pointer, scratch_pointer)
-    calls: list[KernelCall] = []
-    for op in g.ops:
+    program: list = []
+    stage_at = {s.start: (i, s) for i, s in enumerate(stages)}
+    k = 0
+    while k < len(g.ops):
+        if k in stage_at:
+            i, s = stage_at[k]
+            tile = f"(arena + {plan.offsets[tile_buffer_id(i)]})"
+            program.append(lower_stage(ctx, g, s, i, tile, pointer(s.stage_output, "int8_t")))
+            k = s.split
+            continue
+        op = g.ops[k]
         low = REGISTRY.get(op.kind)
         if low is None:
             raise UnsupportedModelError(f"{op.kind} (op {op.index}) is not supported")
-        calls.extend(low.fn(ctx, op))
+        program.extend(low.fn(ctx, op))
+        k += 1
+    calls = [c for item in program for c in (item.calls if isinstance(item, PatchLoop) else (item,))]
 
     def io_info(k: int, t: int) -> IOInfo:
         ten = g.tensors[t]
@@ -128,7 +147,7 @@ def compile_graph(g: Graph, options: Options = Options()) -> Compiled:
     sources = sorted({s for c in calls for s in c.sources})
     return Compiled(g, options, plan, calls, ctx.consts,
                     [io_info(k, t) for k, t in enumerate(g.inputs)],
-                    [io_info(k, t) for k, t in enumerate(g.outputs)], sources)
+                    [io_info(k, t) for k, t in enumerate(g.outputs)], sources, program)
 
 
 # ---- rendering --------------------------------------------------------------------------------
@@ -162,7 +181,9 @@ def render(c: Compiled) -> dict[str, str]:
         "arena_bytes": c.plan.arena_bytes, "arena_align": ARENA_ALIGN,
         "lower_bound": c.plan.lower_bound,
         "inputs": c.inputs, "outputs": c.outputs,
-        "calls": c.calls, "params": [k.params for k in c.calls if k.params is not None],
+        "program": [{"loop": item} if isinstance(item, PatchLoop) else {"call": item} for item in c.program],
+        "params": [k.params for k in c.calls if k.params is not None],
+        "arrays": [a for item in c.program if isinstance(item, PatchLoop) for a in item.arrays],
         "consts": consts, "sources": c.sources,
         "flash_weights_bytes": sum(np.asarray(k.values).nbytes for k in c.consts),
     }

@@ -56,3 +56,23 @@ def c_dims4(shape) -> str:
     """NHWC dims struct from a shape of rank <= 4 (right-aligned, leading 1s)."""
     s = [1] * (4 - len(shape)) + [int(d) for d in shape]
     return "{" + ", ".join(str(d) for d in s) + "}"
+
+
+@dataclass(frozen=True)
+class ParamArray:
+    """`static const <ctype> <name>[N] = { {...}, ... };`: one parameter struct per patch."""
+    ctype: str
+    name: str
+    entries: tuple[tuple[tuple[str, str], ...], ...]
+
+
+@dataclass(frozen=True)
+class PatchLoop:
+    """`for (t = 0; t < tiles; ++t) { calls }`: a patch stage; call args may index arrays with [t]."""
+    stage: int
+    start: int                  # first op (position) of the stage
+    stop: int                   # one past the last op
+    tiles: int
+    grid: tuple[int, int]
+    calls: tuple[KernelCall, ...]
+    arrays: tuple[ParamArray, ...]

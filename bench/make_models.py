@@ -1,0 +1,98 @@
+"""Benchmark networks that ../shared does not have, built and converted here (random weights and random
+calibration: the figures are about memory and compute, not accuracy). Cached under build/bench_models/.
+
+    python bench/make_models.py            # builds what is missing, prints the paths
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "build" / "bench_models"
+
+
+def _convert(model, shape, n=16, seed=0) -> bytes:
+    import tensorflow as tf
+    rng = np.random.default_rng(seed)
+
+    def representative():
+        for _ in range(n):
+            yield [rng.uniform(-1, 1, size=(1, *shape)).astype(np.float32)]
+
+    conv = tf.lite.TFLiteConverter.from_keras_model(model)
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    conv.representative_dataset = representative
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    conv.inference_input_type = tf.int8
+    conv.inference_output_type = tf.int8
+    return conv.convert()
+
+
+def mobilenet_v2(alpha=0.35, size=144):
+    import keras
+    keras.utils.set_random_seed(0)
+    inp = keras.Input(shape=(size, size, 3), batch_size=1)
+    return keras.applications.MobileNetV2(input_tensor=inp, alpha=alpha, weights=None, classes=1000,
+                                          classifier_activation=None)
+
+
+def mcunet_like(size=176):
+    """An MCUNet-style inverted-residual net: mixed kernel sizes (3/5/7), expansion 3-6, strided stages."""
+    import keras
+    from keras import layers
+    keras.utils.set_random_seed(0)
+
+    def block(x, cin, cout, k, stride, expand):
+        h = x
+        if expand != 1:
+            h = layers.Conv2D(cin * expand, 1, use_bias=False)(h)
+            h = layers.BatchNormalization()(h)
+            h = layers.ReLU(6.0)(h)
+        h = layers.DepthwiseConv2D(k, strides=stride, padding="same", use_bias=False)(h)
+        h = layers.BatchNormalization()(h)
+        h = layers.ReLU(6.0)(h)
+        h = layers.Conv2D(cout, 1, use_bias=False)(h)
+        h = layers.BatchNormalization()(h)
+        if stride == 1 and cin == cout:
+            h = layers.Add()([x, h])
+        return h
+
+    inp = keras.Input(shape=(size, size, 3), batch_size=1)
+    x = layers.Conv2D(16, 3, strides=2, padding="same", use_bias=False)(inp)
+    x = layers.BatchNormalization()(x)
+    x = layers.ReLU(6.0)(x)
+    spec = [  # cout, k, stride, expand, repeats
+        (8, 3, 1, 1, 1), (16, 7, 2, 4, 2), (24, 3, 2, 4, 3), (40, 5, 2, 5, 3), (48, 5, 1, 5, 2),
+        (96, 5, 2, 6, 3), (160, 3, 1, 6, 1)]
+    cin = 16
+    for cout, k, s, e, r in spec:
+        for i in range(r):
+            x = block(x, cin, cout, k, s if i == 0 else 1, e)
+            cin = cout
+    x = layers.GlobalAveragePooling2D()(x)
+    x = layers.Dense(1000)(x)
+    return keras.Model(inp, x)
+
+
+MODELS = {
+    "mobilenetv2_035_144": (lambda: mobilenet_v2(0.35, 144), (144, 144, 3)),
+    "mcunet_like_176": (lambda: mcunet_like(176), (176, 176, 3)),
+}
+
+
+def get(name: str) -> Path:
+    path = OUT / f"{name}.tflite"
+    if not path.exists():
+        build, shape = MODELS[name]
+        OUT.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(_convert(build(), shape))
+    return path
+
+
+if __name__ == "__main__":
+    for name in (sys.argv[1:] or MODELS):
+        print(get(name))

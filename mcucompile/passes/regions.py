@@ -1,0 +1,110 @@
+"""Receptive-field (region) math for patch-based inference.
+
+A Region is a half-open rectangle of rows [y0, y1) and columns [x0, x1) of an NHWC tensor. For an op
+in the patch stage, `input_regions` maps the region of its output that a patch needs to the region of
+each activation input it must read: the receptive field with its halo, clipped at the tensor border
+(taps outside the tensor are the op's padding, which the kernels reproduce from the tile origin).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from ..ir import Graph, Op
+
+PATCHABLE = ("CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D", "ADD")
+
+
+@dataclass(frozen=True)
+class Region:
+    y0: int
+    y1: int
+    x0: int
+    x1: int
+
+    @property
+    def h(self) -> int:
+        return self.y1 - self.y0
+
+    @property
+    def w(self) -> int:
+        return self.x1 - self.x0
+
+    @property
+    def area(self) -> int:
+        return max(self.h, 0) * max(self.w, 0)
+
+    def union(self, o: Optional["Region"]) -> "Region":
+        if o is None:
+            return self
+        return Region(min(self.y0, o.y0), max(self.y1, o.y1), min(self.x0, o.x0), max(self.x1, o.x1))
+
+    def contains(self, o: "Region") -> bool:
+        return self.y0 <= o.y0 and o.y1 <= self.y1 and self.x0 <= o.x0 and o.x1 <= self.x1
+
+
+def full(shape) -> Region:
+    return Region(0, shape[1], 0, shape[2])
+
+
+@dataclass(frozen=True)
+class Window:
+    """How output rows/cols map to input rows/cols: in = out * stride - pad + k * dilation, k < taps."""
+    kh: int
+    kw: int
+    sh: int
+    sw: int
+    dh: int
+    dw: int
+    pad_top: int
+    pad_left: int
+
+
+def window(g: Graph, op: Op) -> Window:
+    """The sliding window of a conv/depthwise/pool op, with TFLite's padding."""
+    from ..codegen.ops.conv import compute_padding
+    from ..codegen.ops.pool import pool_output_and_padding
+    a = op.attrs
+    x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
+    if op.kind in ("CONV_2D", "DEPTHWISE_CONV_2D"):
+        w = g.tensors[op.inputs[1]]
+        kh, kw = w.shape[1], w.shape[2]
+        pt, _ = compute_padding(a.stride_h, a.dilation_h, x.shape[1], kh, y.shape[1])
+        pl, _ = compute_padding(a.stride_w, a.dilation_w, x.shape[2], kw, y.shape[2])
+        return Window(kh, kw, a.stride_h, a.stride_w, a.dilation_h, a.dilation_w, pt, pl)
+    if op.kind in ("AVERAGE_POOL_2D", "MAX_POOL_2D"):
+        _, pt = pool_output_and_padding(x.shape[1], a.filter_h, a.stride_h, a.padding)
+        _, pl = pool_output_and_padding(x.shape[2], a.filter_w, a.stride_w, a.padding)
+        return Window(a.filter_h, a.filter_w, a.stride_h, a.stride_w, 1, 1, pt, pl)
+    raise ValueError(f"{op.kind} has no sliding window")
+
+
+def window_input(win: Window, out: Region, in_h: int, in_w: int) -> Region:
+    """Input rows/cols that output region `out` reads, clipped to the input tensor."""
+    y0 = out.y0 * win.sh - win.pad_top
+    y1 = (out.y1 - 1) * win.sh - win.pad_top + (win.kh - 1) * win.dh + 1
+    x0 = out.x0 * win.sw - win.pad_left
+    x1 = (out.x1 - 1) * win.sw - win.pad_left + (win.kw - 1) * win.dw + 1
+    return Region(max(y0, 0), min(y1, in_h), max(x0, 0), min(x1, in_w))
+
+
+def patchable(g: Graph, op: Op) -> bool:
+    """Can this op run on a spatial patch? (4-D NHWC activations, a kind whose region math we know)."""
+    if op.kind not in PATCHABLE:
+        return False
+    acts = [t for t in (*op.inputs[:1], *op.outputs) if t >= 0]
+    if any(len(g.tensors[t].shape) != 4 or g.tensors[t].shape[0] != 1 for t in acts):
+        return False
+    if op.kind == "ADD":
+        y = g.tensors[op.outputs[0]]
+        return all(not g.tensors[t].is_const and g.tensors[t].shape == y.shape for t in op.inputs)
+    return True
+
+
+def input_regions(g: Graph, op: Op, out: Region) -> dict[int, Region]:
+    """Activation input tensor -> the region of it that output region `out` of `op` reads."""
+    if op.kind == "ADD":
+        return {t: out for t in op.inputs}
+    x = g.tensors[op.inputs[0]]
+    return {op.inputs[0]: window_input(window(g, op), out, x.shape[1], x.shape[2])}
