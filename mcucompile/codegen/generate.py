@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Optional
 
 import jinja2
 import numpy as np
@@ -14,7 +15,7 @@ from ..ir import Graph
 from ..passes.analysis import flash_weight_bytes
 from ..passes.liveness import alias_roots, buffers
 from ..passes.memory_plan import MemoryPlan, plan_memory
-from ..passes.patch_plan import patch_buffers, tile_buffer_id
+from ..passes.patch_plan import PatchSearch, patch_buffers, search, tile_buffer_id
 from .lowering import REGISTRY, LowerCtx, load_all
 from .patch import lower_stage
 from .records import ConstArray, KernelCall, PatchLoop
@@ -28,6 +29,9 @@ class Options:
     io_in_arena: bool = True      # model inputs/outputs live inside the arena (else: caller's buffers)
     align: int = 4                # byte alignment of every buffer in the arena
     patch: tuple = ()             # PatchSchedule stages run patch by patch (empty: layer by layer)
+    patch_mode: str = "none"      # "auto": search stages and grids (when `patch` is empty)
+    max_overhead: float = 0.10    # extra MACs allowed by the patch search
+    sram_limit: Optional[int] = None   # least MACs whose peak fits (implies the search)
 
 
 @dataclass
@@ -55,6 +59,8 @@ class Compiled:
     outputs: list[IOInfo]
     sources: list[str]
     program: list = field(default_factory=list)   # KernelCall | PatchLoop, in execution order
+    patch_search: Optional[PatchSearch] = None     # what the patch search explored, when it ran
+    stages: tuple = ()                             # the patch stages of this schedule
     files: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -91,7 +97,11 @@ def _io_dict(io: IOInfo) -> dict:
 
 def compile_graph(g: Graph, options: Options = Options()) -> Compiled:
     load_all()
-    stages = tuple(options.patch)
+    stages = tuple(sorted(options.patch, key=lambda s: s.start))
+    found = None
+    if not stages and (options.patch_mode == "auto" or options.sram_limit is not None):
+        found = search(g, options.max_overhead, options.sram_limit, options.align, options.io_in_arena)
+        stages = found.chosen
     if stages:
         bufs = patch_buffers(g, stages, align=options.align, io_in_arena=options.io_in_arena)
     else:
@@ -147,7 +157,7 @@ def compile_graph(g: Graph, options: Options = Options()) -> Compiled:
     sources = sorted({s for c in calls for s in c.sources})
     return Compiled(g, options, plan, calls, ctx.consts,
                     [io_info(k, t) for k, t in enumerate(g.inputs)],
-                    [io_info(k, t) for k, t in enumerate(g.outputs)], sources, program)
+                    [io_info(k, t) for k, t in enumerate(g.outputs)], sources, program, found, stages)
 
 
 # ---- rendering --------------------------------------------------------------------------------

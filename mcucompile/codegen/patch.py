@@ -46,7 +46,7 @@ def lower_stage(ctx, g: Graph, s: PatchSchedule, index: int, tile_ptr: str, full
     """ctx: the model's LowerCtx; tile_ptr / full_ptr: C pointers to the stage output's tile buffer and
     its full buffer."""
     inside = s.stage_tensors()
-    ntiles = len(s.tiles)
+    ntiles = s.tiles
     per_op_fields: dict[int, list[dict]] = {}
     per_op_offsets: dict[int, list[list[int]]] = {}
     templates: dict[int, KernelCall] = {}

@@ -80,6 +80,22 @@ def window(g: Graph, op: Op) -> Window:
     raise ValueError(f"{op.kind} has no sliding window")
 
 
+def window_interval(o0: int, o1: int, k: int, s: int, d: int, pad: int, size: int) -> tuple[int, int]:
+    """One axis of window_input: input [i0, i1) that output [o0, o1) reads, clipped to [0, size)."""
+    return max(o0 * s - pad, 0), min((o1 - 1) * s - pad + (k - 1) * d + 1, size)
+
+
+def input_intervals(g: Graph, op: Op, axis: int, o0: int, o1: int) -> dict[int, tuple[int, int]]:
+    """input_regions along one spatial axis (1 = rows, 2 = columns): the region math is separable."""
+    if op.kind == "ADD":
+        return {t: (o0, o1) for t in op.inputs}
+    win = window(g, op)
+    x = g.tensors[op.inputs[0]]
+    if axis == 1:
+        return {op.inputs[0]: window_interval(o0, o1, win.kh, win.sh, win.dh, win.pad_top, x.shape[1])}
+    return {op.inputs[0]: window_interval(o0, o1, win.kw, win.sw, win.dw, win.pad_left, x.shape[2])}
+
+
 def window_input(win: Window, out: Region, in_h: int, in_w: int) -> Region:
     """Input rows/cols that output region `out` reads, clipped to the input tensor."""
     y0 = out.y0 * win.sh - win.pad_top

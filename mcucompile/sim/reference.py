@@ -39,6 +39,8 @@ def run_reference(which: str, model_path: str | Path, inputs: list[np.ndarray], 
             return RefResult(which, None, f"timed out after {timeout:.0f} s")
         if p.returncode != 0 or not fout.exists():
             msg = (p.stderr.strip().splitlines() or [f"exit code {p.returncode}"])[-1]
+            if len(msg) > 160:
+                msg = msg[:157] + "..."
             return RefResult(which, None, msg)
         with np.load(fout) as z:
             outs = [z[f"arr_{k}"] for k in range(len(z.files))]
