@@ -81,8 +81,19 @@ def window(g: Graph, op: Op) -> Window:
 
 
 def window_interval(o0: int, o1: int, k: int, s: int, d: int, pad: int, size: int) -> tuple[int, int]:
-    """One axis of window_input: input [i0, i1) that output [o0, o1) reads, clipped to [0, size)."""
-    return max(o0 * s - pad, 0), min((o1 - 1) * s - pad + (k - 1) * d + 1, size)
+    """One axis of the receptive field: the smallest [i0, i1) holding every input row (inside [0, size))
+    that outputs [o0, o1) read. With dilation the taps skip rows, so the first and last rows read are
+    searched among the first/last few outputs (those within one dilation step). Empty when nothing is read."""
+    lo, hi = size, 0
+    span = min(o1 - o0, d)
+    for o in list(range(o0, o0 + span)) + list(range(max(o0 + span, o1 - span), o1)):
+        base = o * s - pad
+        first = 0 if base >= 0 else (-base + d - 1) // d           # first tap inside the tensor
+        last = min(k - 1, (size - 1 - base) // d) if size - 1 - base >= 0 else -1
+        if first <= last:
+            lo = min(lo, base + first * d)
+            hi = max(hi, base + last * d + 1)
+    return (lo, hi) if lo < hi else (0, 0)
 
 
 def input_intervals(g: Graph, op: Op, axis: int, o0: int, o1: int) -> dict[int, tuple[int, int]]:
@@ -97,12 +108,10 @@ def input_intervals(g: Graph, op: Op, axis: int, o0: int, o1: int) -> dict[int, 
 
 
 def window_input(win: Window, out: Region, in_h: int, in_w: int) -> Region:
-    """Input rows/cols that output region `out` reads, clipped to the input tensor."""
-    y0 = out.y0 * win.sh - win.pad_top
-    y1 = (out.y1 - 1) * win.sh - win.pad_top + (win.kh - 1) * win.dh + 1
-    x0 = out.x0 * win.sw - win.pad_left
-    x1 = (out.x1 - 1) * win.sw - win.pad_left + (win.kw - 1) * win.dw + 1
-    return Region(max(y0, 0), min(y1, in_h), max(x0, 0), min(x1, in_w))
+    """Input rows/cols that output region `out` reads (the receptive field, inside the input tensor)."""
+    y0, y1 = window_interval(out.y0, out.y1, win.kh, win.sh, win.dh, win.pad_top, in_h)
+    x0, x1 = window_interval(out.x0, out.x1, win.kw, win.sw, win.dw, win.pad_left, in_w)
+    return Region(y0, y1, x0, x1)
 
 
 def patchable(g: Graph, op: Op) -> bool:
