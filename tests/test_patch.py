@@ -234,3 +234,39 @@ def test_cli_analyze_patch_json(shared_models):
     assert p["split"] > 0 and len(p["grid"]) == 2 and 0 < p["mac_overhead"] <= 0.1
     assert p["input"].startswith("caller")
     assert d["explored"] and all({"peak_bytes", "macs"} <= set(e) for e in d["explored"])
+
+
+# ---- in-place depthwise ---------------------------------------------------------------------------
+
+@pytest.mark.slow
+@pytest.mark.parametrize("net", ["odd", "inverted_residual"])
+@pytest.mark.parametrize("patch_mode", ["none", "auto"])
+def test_inplace_depthwise_bit_exact_and_never_larger(synthetic, net, patch_mode):
+    from mcucompile.passes.inplace import inplace_depthwise
+    path = synthetic[net]
+    g = load(path)
+    assert inplace_depthwise(g), "these nets have depthwise convolutions that can run in place"
+    plain = compile_graph(g, Options(patch_mode=patch_mode)).plan.arena_bytes
+    opts = Options(patch_mode=patch_mode, inplace=True)
+    c = compile_graph(g, opts)
+    assert check_plan(c.plan) == []
+    assert c.plan.arena_bytes <= plain
+    if patch_mode == "none" and net == "inverted_residual":
+        assert c.plan.arena_bytes < plain      # its peak is at a depthwise step
+    assert any(call.func == "mcu_depthwise_conv2d_inplace_s8" for call in c.calls) or patch_mode == "auto"
+    r = simulate(path, samples=3, options=opts, references=("tflm",))
+    assert r.comparisons[0].available and r.comparisons[0].mismatches == 0 and r.ok
+
+
+def test_inplace_depthwise_rules(shared_models):
+    from mcucompile.passes.inplace import inplace_depthwise
+    g = load(shared_models / "vww_96_int8.tflite")
+    ops = inplace_depthwise(g)
+    assert ops and all(g.ops[k].kind == "DEPTHWISE_CONV_2D" for k in ops)
+    # the input of an in-place op is read by nobody after it
+    for k in ops:
+        t = g.ops[k].inputs[0]
+        assert not any(t in op.inputs for op in g.ops[k + 1:]) and t not in g.outputs
+    # depth multiplier > 1 (micro_speech: 1 -> 8 channels) never runs in place
+    h = load(shared_models / "micro_speech_quantized.tflite")
+    assert not inplace_depthwise(h)

@@ -25,20 +25,21 @@ def align_up(n: int, a: int) -> int:
     return (n + a - 1) // a * a
 
 
-def alias_roots(g: Graph) -> dict[int, int]:
-    """tensor -> the tensor whose buffer it shares (itself when it owns one)."""
+def alias_roots(g: Graph, inplace: frozenset = frozenset()) -> dict[int, int]:
+    """tensor -> the tensor whose buffer it shares (itself when it owns one). `inplace`: positions of
+    ops whose output overwrites their input (see passes/inplace.py)."""
     load_all()
     root = {t: t for t in g.activations()}
-    for op in g.ops:
+    for k, op in enumerate(g.ops):
         low = REGISTRY.get(op.kind)
-        if low is not None and low.alias:
+        if (low is not None and low.alias) or k in inplace:
             root[op.outputs[0]] = root[op.inputs[0]]
     return root
 
 
-def buffers(g: Graph, align: int = 4, io_in_arena: bool = True) -> list[Buffer]:
+def buffers(g: Graph, align: int = 4, io_in_arena: bool = True, inplace: frozenset = frozenset()) -> list[Buffer]:
     load_all()
-    root = alias_roots(g)
+    root = alias_roots(g, inplace)
     nsteps = max(len(g.ops), 1)
     first: dict[int, int] = {}
     last: dict[int, int] = {}
@@ -69,7 +70,11 @@ def buffers(g: Graph, align: int = 4, io_in_arena: bool = True) -> list[Buffer]:
         out.append(Buffer(r, align_up(size, align), first[r], last[r], tuple(members[r])))
     for step, op in enumerate(g.ops):
         low = REGISTRY.get(op.kind)
-        if low is not None and low.scratch is not None:
+        if step in inplace:
+            from .inplace import inplace_scratch_bytes
+            out.append(Buffer(-(op.index + 1), align_up(inplace_scratch_bytes(g, step), align), step, step, (),
+                              "scratch"))
+        elif low is not None and low.scratch is not None:
             n = int(low.scratch(g, op))
             if n > 0:
                 out.append(Buffer(-(op.index + 1), align_up(n, align), step, step, (), "scratch"))

@@ -144,11 +144,15 @@ def tile_buffer_id(stage_index: int) -> int:
 
 
 def patch_buffers(g: Graph, stages, align: int = 4, io_in_arena: bool = True,
-                  base: Optional[list[Buffer]] = None) -> list[Buffer]:
-    """Buffers of the patched schedule (stages: one PatchSchedule or several, not overlapping)."""
+                  base: Optional[list[Buffer]] = None, inplace: frozenset = frozenset()) -> list[Buffer]:
+    """Buffers of the patched schedule (stages: one PatchSchedule or several, not overlapping).
+    inplace: ops that may run in place (passes/inplace.py); those inside a stage run normally.
+    base: the layer-by-layer buffers to start from (made with the same in-place ops)."""
     stages = _as_stages(stages)
-    bufs = {b.id: b for b in (base if base is not None else buffers(g, align=align, io_in_arena=io_in_arena))}
-    root = alias_roots(g)
+    inplace = stage_free(inplace, stages)
+    bufs = {b.id: b for b in (base if base is not None
+                              else buffers(g, align=align, io_in_arena=io_in_arena, inplace=inplace))}
+    root = alias_roots(g, inplace)
     extra = []
     for i, s in enumerate(stages):
         inside = s.stage_tensors()
@@ -170,8 +174,15 @@ def patch_buffers(g: Graph, stages, align: int = 4, io_in_arena: bool = True,
     return list(bufs.values()) + extra
 
 
-def plan_patched(g: Graph, stages, align: int = 4, io_in_arena: bool = True) -> MemoryPlan:
-    return plan_memory(patch_buffers(g, stages, align, io_in_arena), len(g.ops), align)
+def stage_free(inplace: frozenset, stages) -> frozenset:
+    """The in-place ops that no patch stage covers."""
+    covered = {k for s in _as_stages(stages) for k in range(s.start, s.split)}
+    return frozenset(k for k in inplace if k not in covered)
+
+
+def plan_patched(g: Graph, stages, align: int = 4, io_in_arena: bool = True,
+                 inplace: frozenset = frozenset()) -> MemoryPlan:
+    return plan_memory(patch_buffers(g, stages, align, io_in_arena, inplace=inplace), len(g.ops), align)
 
 
 # ---- search ---------------------------------------------------------------------------------------
@@ -223,10 +234,12 @@ class _Searcher:
     covers it (or on none), so the schedule's peak is the max over its segments and its MACs the sum:
     front[i] holds the Pareto set (peak, MACs) of the ways to schedule ops[0:i]."""
 
-    def __init__(self, g: Graph, align: int, io_in_arena: bool, max_stage_ops: int):
-        self.g, self.align, self.io = g, align, io_in_arena
-        self.base = buffers(g, align=align, io_in_arena=io_in_arena)
-        self.base_live = live_bytes_per_step(self.base, len(g.ops))
+    def __init__(self, g: Graph, align: int, io_in_arena: bool, max_stage_ops: int,
+                 inplace: frozenset = frozenset()):
+        self.g, self.align, self.io, self.inplace = g, align, io_in_arena, inplace
+        self.base = buffers(g, align=align, io_in_arena=io_in_arena)     # what stages start from
+        self.base_live = live_bytes_per_step(buffers(g, align=align, io_in_arena=io_in_arena, inplace=inplace),
+                                             len(g.ops))
         self.op_macs = [op_macs(g, op) for op in g.ops]
         self.base_macs = sum(self.op_macs)
         self.max_stage_ops = max_stage_ops
@@ -267,7 +280,7 @@ class _Searcher:
         return _pareto(fronts[n])
 
     def candidate(self, stages) -> Candidate:
-        bufs = patch_buffers(self.g, stages, self.align, self.io, self.base) if stages else self.base
+        bufs = patch_buffers(self.g, stages, self.align, self.io, inplace=self.inplace)
         peak = plan_memory(bufs, len(self.g.ops), self.align).arena_bytes
         macs = patch_macs(self.g, stages) if stages else self.base_macs
         key = tuple((s.start, s.split, *s.grid) for s in stages)
@@ -288,10 +301,11 @@ def _pareto(points: list, keep: int = 64) -> list:
 
 def search(g: Graph, max_overhead: float = 0.10, sram_limit: Optional[int] = None, align: int = 4,
            io_in_arena: bool = True, max_stage_ops: int = 16,
-           progress: Optional[Callable] = None) -> PatchSearch:
+           progress: Optional[Callable] = None, inplace: frozenset = frozenset()) -> PatchSearch:
     """Choose the patch stages and grids: the least peak SRAM within `max_overhead` extra MACs, or, with
-    `sram_limit`, the fewest MACs whose peak fits (a clear error when nothing fits)."""
-    sr = _Searcher(g, align, io_in_arena, max_stage_ops)
+    `sram_limit`, the fewest MACs whose peak fits (a clear error when nothing fits). inplace: the ops
+    that run in place outside patch stages."""
+    sr = _Searcher(g, align, io_in_arena, max_stage_ops, inplace)
     lbl = sr.candidate(())
     budget = max_overhead if sram_limit is None else max(max_overhead, 3.0)
     front = sr.frontier(budget, progress)
