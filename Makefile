@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-DEB_PKGS := gcc make gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
+DEB_PKGS := gcc make gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm chromium
 DEMO_MODEL := examples/tiny_cnn_int8.tflite
 
 .PHONY: all setup toolchain demo test test-fast bench clean
@@ -21,6 +21,7 @@ toolchain:
 	command -v gcc >/dev/null || missing="$$missing gcc"; \
 	command -v arm-none-eabi-gcc >/dev/null || missing="$$missing gcc-arm-none-eabi libnewlib-arm-none-eabi"; \
 	command -v qemu-system-arm >/dev/null || missing="$$missing qemu-system-arm"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing Debian packages: $(DEB_PKGS)"; \
@@ -36,6 +37,7 @@ demo: setup
 	$(BIN)/mcucompile analyze $(DEMO_MODEL)
 	$(BIN)/mcucompile compile $(DEMO_MODEL) -o build/demo
 	$(BIN)/mcucompile simulate $(DEMO_MODEL) --samples 20
+	$(BIN)/mcucompile simulate $(DEMO_MODEL) --board qemu-m4 --samples 3
 
 test: setup
 	$(BIN)/pytest -q -ra
@@ -45,6 +47,7 @@ test-fast: setup
 
 bench: setup
 	$(BIN)/python bench/memory.py
+	$(BIN)/python bench/cycles.py
 
 clean:
 	rm -rf build .pytest_cache

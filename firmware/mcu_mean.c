@@ -1,6 +1,7 @@
-/* MEAN over any set of axes, int8 (TFLite Micro: reference_ops::QuantizedMeanOrSum, compute_sum=false).
- * scratch: one int32 per output element. mult/shift already include the 1/num_elements_reduced
- * factor, exactly as TFLite folds it in (computed at compile time). */
+/* MEAN (and SUM) over any set of axes, int8 (TFLite Micro: reference_ops::QuantizedMeanOrSum; for SUM,
+ * compute_sum=true, mult/shift are the plain in/out scale ratio).
+ * scratch: one int32 per output element. For MEAN, mult/shift already include the
+ * 1/num_elements_reduced factor, exactly as TFLite folds it in (computed at compile time). */
 #include "mcu_nn.h"
 
 void mcu_mean_s8(const mcu_mean_params_t *p, int32_t *scratch, const int8_t *in, int8_t *out)

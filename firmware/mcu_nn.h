@@ -81,6 +81,11 @@ void mcu_conv2d_s8(const mcu_conv_params_t *p, const int8_t *in, const int8_t *f
 void mcu_depthwise_conv2d_s8(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
                              const int32_t *bias, int8_t *out);
 
+/* In place (depth multiplier 1, no more output pixels than input pixels): the output overwrites the
+ * input in `buf`, channel by channel, through `temp` of out.h * out.w bytes. */
+void mcu_depthwise_conv2d_inplace_s8(const mcu_conv_params_t *p, int8_t *buf, const int8_t *filter,
+                                     const int32_t *bias, int8_t *temp);
+
 /* ---- fully connected --------------------------------------------------------------------- */
 
 typedef struct {
@@ -223,6 +228,107 @@ typedef struct {
 } mcu_tile_copy_params_t;
 
 void mcu_tile_copy_s8(const mcu_tile_copy_params_t *p, const int8_t *src, int8_t *dst);
+
+/* ---- resize: nearest neighbour (index tables), bilinear (TFLite's 10-bit fixed point) ------- */
+
+typedef struct {
+    mcu_dims_t in;                         /* [N, H, W, C]                                     */
+    mcu_dims_t out;                        /* [N, OH, OW, C]                                   */
+    const int32_t *rows;                   /* OH entries: input row of each output row         */
+    const int32_t *cols;                   /* OW entries: input column of each output column   */
+} mcu_resize_nearest_params_t;
+
+void mcu_resize_nearest_s8(const mcu_resize_nearest_params_t *p, const int8_t *in, int8_t *out);
+
+typedef struct {
+    mcu_dims_t in;
+    mcu_dims_t out;
+    int32_t scale_h, scale_w;              /* input step per output pixel, in 1/1024 pixels    */
+    int32_t offset_h, offset_w;            /* added to y * scale_h (half-pixel centres), 1/1024 */
+} mcu_resize_bilinear_params_t;
+
+void mcu_resize_bilinear_s8(const mcu_resize_bilinear_params_t *p, const int8_t *in, int8_t *out);
+
+/* ---- transpose convolution: mcu_conv_params_t with filter [Cout, KH, KW, Cin], dilation 1 ----- */
+
+/* bias may be NULL; pad_top/pad_left: output row/col that input (0,0) times filter tap (0,0) lands
+ * on is -pad. No scratch: each output element gathers its taps (integer sums, so the same result
+ * as TFLite's scatter). */
+void mcu_transpose_conv_s8(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
+                           const int32_t *bias, int8_t *out);
+
+/* ---- batch matmul: out[b] = lhs[b] x rhs[b], broadcast batch dims, up to 3 of them ---------- */
+
+typedef struct {
+    int32_t batch_dims[3];                 /* output batch dims, right-aligned, leading 1s     */
+    int32_t lhs_batch_strides[3];          /* element strides; 0 on broadcast dims             */
+    int32_t rhs_batch_strides[3];
+    int32_t rows, cols, depth;             /* out [rows, cols] = sum_k lhs [rows, k] rhs [k, cols] */
+    int32_t lhs_row_stride, lhs_depth_stride;   /* encode adj_x                                 */
+    int32_t rhs_depth_stride, rhs_col_stride;   /* encode adj_y                                 */
+    int32_t lhs_offset, rhs_offset;        /* -zero points                                     */
+    int32_t output_offset;
+    int32_t mult, shift;
+    int32_t act_min, act_max;
+} mcu_batch_matmul_params_t;
+
+void mcu_batch_matmul_s8(const mcu_batch_matmul_params_t *p, const int8_t *lhs, const int8_t *rhs,
+                         int8_t *out);
+
+/* ---- strided copy: STRIDED_SLICE, SPLIT, SPLIT_V, TILE ------------------------------------ */
+
+typedef struct {
+    int32_t rank;                          /* 1..6, dims right-aligned in MCU_MAX_DIMS          */
+    int32_t out_dims[MCU_MAX_DIMS];
+    int32_t in_strides[MCU_MAX_DIMS];      /* input step per output index: may be 0 or negative */
+    int32_t in_offset;                     /* input element of output element 0                */
+} mcu_strided_copy_params_t;
+
+void mcu_strided_copy_s8(const mcu_strided_copy_params_t *p, const int8_t *in, int8_t *out);
+
+/* ---- ARG_MAX / ARG_MIN over one axis (first index wins ties) ------------------------------ */
+
+typedef struct {
+    int32_t outer, axis_size, inner;
+    int32_t is_max;                        /* 1: ARG_MAX, 0: ARG_MIN                           */
+    int32_t index_bytes;                   /* 4: int32 output, 8: int64 output                 */
+} mcu_arg_minmax_params_t;
+
+/* out: int32_t or int64_t indices, written bytewise (any alignment) */
+void mcu_arg_minmax_s8(const mcu_arg_minmax_params_t *p, const int8_t *in, void *out);
+
+/* ---- elementwise MUL / SUB / DIV with broadcasting (the same stride plan as ADD) ----------- */
+
+typedef struct {
+    int32_t rank;                          /* 1..6                                              */
+    int32_t out_dims[MCU_MAX_DIMS];        /* output shape                                      */
+    int32_t in1_strides[MCU_MAX_DIMS];     /* element strides; 0 on broadcast dimensions        */
+    int32_t in2_strides[MCU_MAX_DIMS];
+    int32_t in1_offset, in2_offset;        /* -zero points                                      */
+    int32_t output_offset;
+    int32_t out_mult, out_shift;           /* MUL: s1 * s2 / s_out; DIV: s1 / (s2 * s_out)      */
+    int32_t act_min, act_max;
+} mcu_mul_params_t;
+
+void mcu_mul_s8(const mcu_mul_params_t *p, const int8_t *in1, const int8_t *in2, int8_t *out);
+
+/* DIV: in1 / in2 (TFLite's integer reciprocal arithmetic); a divisor equal to its zero point gives
+ * what TFLite Micro gives, not an error */
+typedef mcu_mul_params_t mcu_div_params_t;
+void mcu_div_s8(const mcu_div_params_t *p, const int8_t *in1, const int8_t *in2, int8_t *out);
+
+/* SUB: in1 - in2 with ADD's fields (SUB's multipliers come from float32 arithmetic, see elementwise.py) */
+typedef mcu_add_params_t mcu_sub_params_t;
+void mcu_sub_s8(const mcu_sub_params_t *p, const int8_t *in1, const int8_t *in2, int8_t *out);
+
+/* ---- unary int8 ops as a 256-entry table (LOGISTIC, TANH, HARD_SWISH, LEAKY_RELU, RELU...) -- */
+
+typedef struct {
+    int32_t size;            /* elements                                                       */
+    const int8_t *table;     /* 256 entries: out = table[in + 128]                             */
+} mcu_lut_params_t;
+
+void mcu_lut_s8(const mcu_lut_params_t *p, const int8_t *in, int8_t *out);
 
 #ifdef __cplusplus
 }

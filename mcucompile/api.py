@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -13,22 +13,48 @@ import numpy as np
 
 from .codegen.generate import Compiled, Options, compile_graph, render
 from .errors import McuCompileError, OutputFolderError
+from .frontend.keras_convert import ConvertOptions, ConvertResult, Progress, convert_model, is_keras_model
 from .frontend.tflite_reader import read_tflite
 from .ir import Graph
 from .passes.analysis import LayerInfo, flash_weight_bytes, op_macs, op_weight_bytes
 from .passes.liveness import live_bytes_per_step
 from .passes.memory_plan import check_plan
+from .passes.patch_plan import patch_macs
 
 MARKER = ".mcucompile"
 
 
-def resolve_model(model: str | os.PathLike) -> Path:
+def resolve_model(model: str | os.PathLike, convert: Optional[ConvertOptions] = None,
+                  progress: Optional[Progress] = None) -> Path:
     """The .tflite file behind `model` (a Keras model is converted here, cached; see `convert`)."""
-    return Path(model)
+    if not is_keras_model(model):
+        return Path(model)
+    import warnings
+    r = convert_model(model, convert or ConvertOptions(), progress)
+    for w in r.warnings:
+        warnings.warn(w, stacklevel=2)
+    return r.tflite
 
 
-def load(model: str | os.PathLike) -> Graph:
-    return read_tflite(resolve_model(model))
+def load(model: str | os.PathLike, convert: Optional[ConvertOptions] = None) -> Graph:
+    return read_tflite(resolve_model(model, convert))
+
+
+# ---- convert ------------------------------------------------------------------------------------
+
+def convert(model: str | os.PathLike, output: Optional[str | os.PathLike] = None,
+            options: ConvertOptions = ConvertOptions(), progress: Optional[Progress] = None) -> ConvertResult:
+    """Keras model (.keras, .h5, SavedModel folder) -> full-int8 .tflite, with a float-vs-int8 report.
+    The result is cached by content hash; `output`, when given, receives a copy of the .tflite."""
+    r = convert_model(model, options, progress)
+    if output is not None:
+        out = Path(output)
+        if out.is_dir():
+            raise OutputFolderError(f"{out} is a folder: give the path of the .tflite file to write")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(r.tflite, out)
+        r.tflite = out
+    return r
 
 
 # ---- analyze ------------------------------------------------------------------------------------
@@ -43,34 +69,69 @@ class Analysis:
     layers: list[LayerInfo]
     planner_strategy: str
     io_in_arena: bool
+    layer_by_layer_peak_bytes: int = 0
+    layer_by_layer_macs: int = 0
+    patch: Optional[dict] = None          # the chosen patch schedule, None when layer by layer
+    explored: list = field(default_factory=list)   # the peak/MACs trade-off the patch search explored
 
     def as_dict(self) -> dict:
         return {"model": self.model, "peak_sram_bytes": self.peak_sram_bytes,
                 "lower_bound_bytes": self.lower_bound_bytes, "flash_weights_bytes": self.flash_weights_bytes,
                 "macs": self.macs, "planner_strategy": self.planner_strategy, "io_in_arena": self.io_in_arena,
+                "layer_by_layer_peak_bytes": self.layer_by_layer_peak_bytes,
+                "layer_by_layer_macs": self.layer_by_layer_macs, "patch": self.patch,
+                "explored": self.explored,
                 "layers": [l.as_dict() for l in self.layers]}
 
 
-def analyze(model: str | os.PathLike, options: Options = Options()) -> Analysis:
-    g = load(model)
+def analyze(model: str | os.PathLike, options: Options = Options(),
+            convert: Optional[ConvertOptions] = None) -> Analysis:
+    g = load(model, convert)
     c = compile_graph(g, options)
     live = live_bytes_per_step(list(c.plan.buffers), len(g.ops))
     layers = [LayerInfo(op.index, op.kind, g.tensors[op.outputs[0]].shape, op_macs(g, op),
                         op_weight_bytes(g, op), live[k]) for k, op in enumerate(g.ops)]
+    lbl_macs = sum(l.macs for l in layers)
+    lbl = c if not c.stages else compile_graph(g, replace(options, patch=(), patch_mode="none", sram_limit=None))
+    patch, explored = None, []
+    macs = lbl_macs
+    if c.stages:
+        macs = patch_macs(g, c.stages)
+        patch = {"stages": [{"first_op": s.start, "split": s.split, "grid": list(s.grid),
+                             "stage_output": g.tensors[s.stage_output].name,
+                             "stage_output_shape": list(g.tensors[s.stage_output].shape)} for s in c.stages],
+                 "split": c.stages[0].split, "grid": list(c.stages[0].grid),
+                 "mac_overhead": round(macs / lbl_macs - 1, 5) if lbl_macs else 0.0,
+                 "input": "arena" if options.io_in_arena else "caller's buffer (outside the arena)"}
+    if c.patch_search is not None:
+        explored = [x.as_dict() for x in c.patch_search.frontier()]
     return Analysis(g.name, c.plan.arena_bytes, c.plan.lower_bound, flash_weight_bytes(g),
-                    sum(l.macs for l in layers), layers, c.plan.strategy, options.io_in_arena)
+                    macs, layers, c.plan.strategy, options.io_in_arena, lbl.plan.arena_bytes, lbl_macs,
+                    patch, explored)
 
 
 # ---- compile ------------------------------------------------------------------------------------
 
 def compile_model(model: str | os.PathLike, out_dir: str | os.PathLike, options: Options = Options(),
-                  force: bool = False) -> Compiled:
-    g = load(model)
+                  force: bool = False, convert: Optional[ConvertOptions] = None, board: Optional[str] = None,
+                  test_inputs: Optional[list[np.ndarray]] = None) -> Compiled:
+    """Write the C project; with `board`, a whole firmware project for it (after the fit check, which
+    raises FitError when the model does not fit). test_inputs: [N, *shape] per input embedded in the
+    firmware (default: one random sample, seed 0)."""
+    g = load(model, convert)
     c = compile_graph(g, options)
     problems = check_plan(c.plan)
     if problems:
         raise McuCompileError("internal error: the memory plan is unsound: " + "; ".join(problems))
     files = render(c)
+    if board is not None:
+        from .boards import get_board
+        from .boards.firmware import render_firmware, require_fit
+        b = get_board(board)
+        test_inputs = test_inputs if test_inputs is not None else random_inputs(g, 1)
+        require_fit(c, b, samples=int(test_inputs[0].shape[0]))
+        files = render_firmware(c, b, test_inputs)
+        c.files = files
     write_project(Path(out_dir), files, force=force)
     return c
 
@@ -122,6 +183,8 @@ KNOWN_LITERT_DIFFERENCES = {
     "FULLY_CONNECTED": "LiteRT's int8 reference FULLY_CONNECTED requantises with single rounding; "
                        "TFLite Micro (and we) use TFLite's double rounding",
     "SUM": "LiteRT's reference int8 SUM gives wrong values",
+    "RELU6": "TFLite Micro's int8 RELU6 clamps input codes and ignores the output scale; LiteRT rescales "
+             "(tests/test_elementwise_activation_ops.py)",
 }
 
 
@@ -210,12 +273,12 @@ def compare(name: str, ours: Sequence[np.ndarray], ref) -> Comparison:
 def simulate(model: str | os.PathLike, inputs: Optional[list[np.ndarray]] = None, samples: int = 20,
              seed: int = 0, options: Options = Options(), references: Sequence[str] = ("tflm", "litert_ref"),
              sanitize: bool = True, workdir: Optional[str | os.PathLike] = None,
-             board: Optional[str] = None) -> SimResult:
+             board: Optional[str] = None, convert: Optional[ConvertOptions] = None) -> SimResult:
     """Compile, run on the host (or on `board`, an emulated Cortex-M), compare with the references."""
     from .sim.host import build_host, run_host
     from .sim.reference import run_reference
 
-    model = resolve_model(model)
+    model = resolve_model(model, convert)
     g = load(model)
     c = compile_graph(g, options)
     render(c)

@@ -19,10 +19,40 @@ def _fmt_bytes(n: int) -> str:
 
 
 def _options(io_outside: bool, align: int) -> Options:
-    return Options(io_in_arena=not io_outside, align=align)
+    """Options from the common flags; the patch flags arrive through the click context (see `common`)."""
+    meta = click.get_current_context().meta.get("mcucompile.patch", {})
+    return Options(io_in_arena=not io_outside, align=align, **meta)
+
+
+def _parse_size(text: str) -> int:
+    """'65536', '64K', '64KiB', '64KB' -> bytes. K = 1024 and M = 1024*1024, as MCU datasheets count."""
+    import re
+    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*(?:([kKmM])i?[bB]?|[bB])?\s*", text)
+    if not m:
+        raise click.BadParameter(f"{text!r} is not a size (e.g. 65536, 64KiB, 320K, 1MiB)")
+    return int(float(m.group(1)) * {None: 1, "k": 1024, "K": 1024, "m": 1 << 20, "M": 1 << 20}[m.group(2)])
+
+
+def _stash_patch(ctx, param, value):
+    ctx.meta.setdefault("mcucompile.patch", {})[param.name] = value
+    return value
 
 
 _common = [
+    click.option("--patch", "patch_mode", type=click.Choice(["none", "auto"]), default="none", show_default=True,
+                 expose_value=False, callback=_stash_patch,
+                 help="auto: run the memory-heavy first layers patch by patch (MCUNetV2) to cut peak SRAM; "
+                      "the split point and patch grid are searched within --max-overhead."),
+    click.option("--max-overhead", type=click.FloatRange(0, 10), default=0.10, show_default=True,
+                 expose_value=False, callback=_stash_patch,
+                 help="With --patch auto: extra MACs allowed for recomputing patch halos (0.10 = +10%)."),
+    click.option("--sram-limit", type=str, default=None, expose_value=False,
+                 callback=lambda ctx, param, v: _stash_patch(ctx, param, None if v is None else _parse_size(v)),
+                 help="Pick the schedule with the fewest MACs whose peak SRAM fits this size (e.g. 64KiB); "
+                      "implies --patch auto; a clear error when nothing fits."),
+    click.option("--inplace", is_flag=True, default=False, expose_value=False, callback=_stash_patch,
+                 help="Depthwise convolutions overwrite their input channel by channel where they can "
+                      "(the step costs max(in, out) + one channel instead of in + out)."),
     click.option("--io-outside", is_flag=True,
                  help="Keep model inputs/outputs in the caller's buffers instead of inside the arena."),
     click.option("--align", default=4, show_default=True, type=click.IntRange(1, 64),
@@ -36,13 +66,122 @@ def common(f):
     return f
 
 
+def keras_inputs(samples_flag: bool = True):
+    """--calibration / --samples / --random-calibration: a Keras model given to compile, analyze or simulate
+    is converted to int8 on the way (cached by content hash, so a second run is instant)."""
+    names = ("--samples", "--calibration-samples") if samples_flag else ("--calibration-samples",)
+    opts = [
+        click.option("--calibration", type=click.Path(exists=True, path_type=Path), default=None,
+                     help="For a Keras model (.keras, .h5, SavedModel folder): float samples (.npy [N, *shape], "
+                          ".npz keyed by input name) or a folder of PNG/JPEG images, to calibrate the int8 "
+                          "conversion."),
+        click.option(*names, "cal_samples", type=click.IntRange(1), default=None, metavar="N",
+                     help="Use at most N calibration samples."),
+        click.option("--random-calibration", is_flag=True,
+                     help="Calibrate on random data when you have none (int8 accuracy will suffer)."),
+    ]
+
+    def deco(f):
+        for o in reversed(opts):
+            f = o(f)
+        return f
+    return deco
+
+
+def _quiet() -> bool:
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx and ctx.meta.get("mcucompile.quiet"))
+
+
+def _set_quiet(ctx, param, value):
+    if value:
+        ctx.meta["mcucompile.quiet"] = True
+    return value
+
+
+def _progress():
+    """A progress bar for long steps (calibration, patch search, figures) on a terminal; nothing when stdout
+    is not one or with --quiet."""
+    if not sys.stdout.isatty() or _quiet():
+        return None, lambda: None
+    state = {}
+
+    def update(stage, done, total):
+        bar = state.get(stage)
+        if bar is None:
+            for other in state.values():
+                other.render_finish()
+            label = {"calibrating": "calibrating", "comparing": "float vs int8"}.get(stage, stage)
+            label = label[:14]
+            bar = state[stage] = click.progressbar(length=total, label=f"{label:<14}")
+            bar.__enter__()
+        bar.update(done - bar.pos)
+
+    def finish():
+        for bar in state.values():
+            bar.render_finish()
+    return update, finish
+
+
+def _warn(messages, random_calibration: bool = False) -> None:
+    """Warnings of a conversion; the random-calibration one is printed before converting instead."""
+    for w in messages:
+        if not (random_calibration and w.startswith("WARNING: calibrating on")):
+            click.secho(w, fg="yellow", bold=True, err=True)
+
+
+def _warn_random(random_calibration: bool) -> None:
+    if random_calibration:
+        click.secho("WARNING: --random-calibration: the int8 scales will come from random data, not from "
+                    "real inputs; int8 accuracy will suffer. Use --calibration for a model you deploy.",
+                    fg="yellow", bold=True, err=True)
+
+
+def _resolve(model: Path, calibration=None, cal_samples=None, random_calibration=False) -> Path:
+    """A Keras model becomes its (cached) int8 .tflite; any other path is returned as is."""
+    from .frontend.keras_convert import ConvertOptions, convert_model, is_keras_model
+    if not is_keras_model(model):
+        if (calibration or random_calibration) and not _quiet():
+            click.secho(f"note: {model} is not a Keras model; --calibration/--random-calibration are ignored",
+                        fg="yellow", err=True)
+        return model
+    _warn_random(random_calibration)
+    update, finish = _progress()
+    try:
+        r = convert_model(model, ConvertOptions(calibration=str(calibration) if calibration else None,
+                                                samples=cal_samples, random_calibration=random_calibration),
+                          progress=update)
+    finally:
+        finish()
+    _warn(r.warnings, random_calibration)
+    if not r.cached and not _quiet():
+        click.secho(f"converted {model} to int8 in {r.seconds:.1f} s (cached at {r.tflite})", err=True)
+    return r.tflite
+
+
 class Main(click.Group):
+    def add_command(self, cmd, name=None):
+        """Every command takes -q/--quiet."""
+        cmd.params.append(click.Option(["-q", "--quiet"], is_flag=True, expose_value=False, is_eager=True,
+                                       callback=_set_quiet,
+                                       help="No progress bars, notes or confirmations: only results and errors."))
+        super().add_command(cmd, name)
+
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except McuCompileError as e:
             click.secho(f"error: {e}", fg="red", err=True)
             sys.exit(2)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as e:   # a bug of ours: still one line for the user, the traceback on request
+            import os
+            if os.environ.get("MCUCOMPILE_DEBUG"):
+                raise
+            click.secho(f"internal error: {type(e).__name__}: {e} (a bug in mcucompile: please report it with "
+                        "the model; MCUCOMPILE_DEBUG=1 shows the traceback)", fg="red", err=True)
+            sys.exit(3)
 
 
 @click.group(cls=Main, context_settings={"help_option_names": ["-h", "--help"]})
@@ -62,9 +201,11 @@ def main():
 @click.argument("model", type=click.Path(dir_okay=True, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON document instead of a table.")
 @common
-def analyze(model, as_json, io_outside, align):
+@keras_inputs()
+def analyze(model, as_json, io_outside, align, **keras):
     """Per-layer table: op, output shape, MACs, weight bytes, live activation bytes; and totals."""
     from .api import analyze as run
+    model = _resolve(model, **keras)
     a = run(model, _options(io_outside, align))
     if as_json:
         click.echo(json.dumps(a.as_dict(), indent=2))
@@ -79,6 +220,22 @@ def analyze(model, as_json, io_outside, align):
     click.echo(f"flash (weights)  {_fmt_bytes(a.flash_weights_bytes)}")
     click.echo(f"peak SRAM        {_fmt_bytes(a.peak_sram_bytes)}  (arena; lower bound {a.lower_bound_bytes:,} B"
                f", {'I/O inside' if a.io_in_arena else 'I/O outside'})")
+    if a.patch is not None:
+        click.echo(f"layer by layer   {_fmt_bytes(a.layer_by_layer_peak_bytes)}, {a.layer_by_layer_macs:,} MACs; "
+                   f"patches cut the peak {a.layer_by_layer_peak_bytes / a.peak_sram_bytes:.2f}x "
+                   f"for {a.patch['mac_overhead']:+.1%} MACs")
+        for st in a.patch["stages"]:
+            click.echo(f"  patch stage    ops {st['first_op']}..{st['split'] - 1}, {st['grid'][0]}x{st['grid'][1]} "
+                       f"patches of the {st['stage_output_shape']} output")
+        click.echo(f"  model input    in the {a.patch['input']}")
+    elif a.explored:
+        click.echo("patches          none beats layer by layer within the MAC budget: layer by layer is kept")
+    if a.explored:
+        click.echo("trade-off explored (peak SRAM vs MACs, Pareto front):")
+        n = len(a.explored)
+        for e in [a.explored[round(k * (n - 1) / 11)] for k in range(12)] if n > 12 else a.explored:
+            stages = " + ".join(f"{x['first_op']}-{x['split'] - 1}:{x['grid'][0]}x{x['grid'][1]}" for x in e["stages"])
+            click.echo(f"  {e['peak_bytes']:>10,} B  {e['mac_overhead']:+7.1%} MACs  {stages or 'layer by layer'}")
 
 
 @main.command("compile")
@@ -87,22 +244,38 @@ def analyze(model, as_json, io_outside, align):
               help="Folder for the generated project (created; never overwrites foreign files without --force).")
 @click.option("--force", is_flag=True, help="Write into a non-empty folder that mcucompile did not create.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
+@click.option("--board", default=None, metavar="BOARD",
+              help="Write a whole firmware project for BOARD (`mcucompile boards`): start-up code, linker script, "
+                   "a main running an embedded test input, Makefile and CMakeLists.txt; fails when the model "
+                   "does not fit the board's SRAM or flash.")
 @common
-def compile_(model, out, force, as_json, io_outside, align):
-    """Generate C: <name>.h/.c, <name>_weights.c, the kernels it needs, a Makefile and a JSON memory map."""
+@keras_inputs()
+def compile_(model, out, force, as_json, io_outside, align, board, **keras):
+    """Generate C: <name>.h/.c, <name>_weights.c, the kernels it needs, a Makefile and a JSON memory map.
+    With --board, a firmware project: `make -C OUT` builds it with arm-none-eabi-gcc."""
     from .api import compile_model
-    c = compile_model(model, out, _options(io_outside, align), force=force)
+    model = _resolve(model, **keras)
+    c = compile_model(model, out, _options(io_outside, align), force=force, board=board)
     summary = {"model": c.graph.name, "output": str(out), "files": sorted(c.files),
                "arena_bytes": c.arena_bytes, "lower_bound_bytes": c.plan.lower_bound,
                "flash_weights_bytes": int(sum(np.asarray(k.values).nbytes for k in c.consts))}
     if as_json:
         click.echo(json.dumps(summary, indent=2))
         return
+    if _quiet():
+        return
     click.echo(f"wrote {len(c.files)} files to {out}/")
     for f in sorted(c.files):
         click.echo(f"  {f}")
     click.echo(f"arena {_fmt_bytes(c.arena_bytes)} (lower bound {c.plan.lower_bound:,} B), "
                f"constants {_fmt_bytes(summary['flash_weights_bytes'])}")
+    if board:
+        from .boards import get_board
+        from .boards.firmware import fit_check
+        f = fit_check(c, get_board(board))
+        click.echo(f"{board}: SRAM {f.sram_needed:,} of {f.sram_capacity:,} B (arena + stack {f.stack:,} + I/O), "
+                   f"flash ~{f.flash_needed:,} of {f.flash_capacity:,} B (weights + code estimate); "
+                   f"`make -C {out}` builds and prints the exact sizes")
 
 
 def _load_inputs(path: Path, g) -> list[np.ndarray]:
@@ -146,15 +319,22 @@ def _load_inputs(path: Path, g) -> list[np.ndarray]:
 @click.option("--seed", default=0, show_default=True)
 @click.option("--no-sanitize", is_flag=True, help="Build without -fsanitize=address,undefined (faster).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON report.")
+@click.option("--board", default=None, metavar="BOARD",
+              help="Cross-build for an emulated board (qemu-m4, qemu-m7, qemu-m55) and run under QEMU instead of "
+                   "on the host; also reports the exact instructions executed by one inference.")
 @common
-def simulate(model, input_path, output_path, samples, seed, no_sanitize, as_json, io_outside, align):
-    """Build the generated C on the host, run it, and compare every output bit-exactly with TFLite Micro
-    (and LiteRT's reference kernels as a second opinion). Exit code 1 on any mismatch or touch outside the plan."""
+@keras_inputs(samples_flag=False)
+def simulate(model, input_path, output_path, samples, seed, no_sanitize, as_json, io_outside, align, board,
+             **keras):
+    """Build the generated C on the host (or for a QEMU board), run it, and compare every output bit-exactly
+    with TFLite Micro (and LiteRT's reference kernels as a second opinion). Exit code 1 on any mismatch or
+    touch outside the plan."""
     from . import api
+    model = _resolve(model, **keras)
     g = api.load(model)
     inputs = _load_inputs(input_path, g) if input_path else None
     r = api.simulate(model, inputs=inputs, samples=samples, seed=seed, options=_options(io_outside, align),
-                     sanitize=not no_sanitize)
+                     sanitize=not no_sanitize, board=board)
     if output_path:
         if len(r.outputs) == 1:
             np.save(output_path, r.outputs[0])
@@ -163,7 +343,10 @@ def simulate(model, input_path, output_path, samples, seed, no_sanitize, as_json
     if as_json:
         click.echo(json.dumps(r.as_dict(), indent=2))
     else:
-        click.echo(f"{r.model}: {r.samples} samples run on the host (ASan/UBSan {'off' if no_sanitize else 'on'})")
+        if board:
+            click.echo(f"{r.model}: {r.samples} samples run on {board} ({r.extra.get('core')}, QEMU)")
+        else:
+            click.echo(f"{r.model}: {r.samples} samples run on the host (ASan/UBSan {'off' if no_sanitize else 'on'})")
         for c in r.comparisons:
             label = {"tflm": "TFLite Micro", "litert_ref": "LiteRT BUILTIN_REF"}.get(c.reference, c.reference)
             if not c.available:
@@ -176,6 +359,10 @@ def simulate(model, input_path, output_path, samples, seed, no_sanitize, as_json
         click.echo(f"  arena planned    {r.arena_bytes:,} B")
         click.echo(f"  arena touched    {r.touched_bytes:,} B (highest byte {r.touched_extent:,}); "
                    f"guard-zone writes {r.guard_violations}")
+        if "instructions" in r.extra:
+            click.echo(f"  instructions     {r.extra['instructions']:,} per inference (sample 0; "
+                       f"{r.extra['instructions_min']:,}..{r.extra['instructions_max']:,} over all samples); "
+                       f"stack used {r.extra['stack_used']:,} B")
         if r.nondeterministic:
             click.echo(f"  outputs differed between two runs on {r.nondeterministic} samples "
                        "(the code reads memory it did not write)")
@@ -184,12 +371,159 @@ def simulate(model, input_path, output_path, samples, seed, no_sanitize, as_json
 
 
 @main.command()
-def ops():
-    """List the supported TFLite ops."""
-    from .codegen.lowering import REGISTRY, load_all
-    load_all()
-    for k in sorted(REGISTRY):
-        click.echo(k)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON document instead of a table.")
+def boards(as_json):
+    """List the boards --board accepts: core, FPU/DSP, SRAM and flash (from mcucompile/boards/boards.json)."""
+    from .boards import boards as table
+    if as_json:
+        click.echo(json.dumps([b.as_dict() for b in table()], indent=2))
+        return
+    click.echo(f"{'board':<18} {'core':<14} {'FPU':<11} {'DSP':<4} {'SRAM':>10} {'flash':>10}  runs on")
+    for b in table():
+        where = f"QEMU {b.qemu_machine}" if b.is_qemu else f"pyOCD {b.pyocd_target}"
+        click.echo(f"{b.name:<18} {b.core:<14} {b.fpu_label:<11} {'yes' if b.dsp else 'no':<4} "
+                   f"{b.sram.length // 1024:>7} KiB {b.flash.length // 1024:>6} KiB  {where}")
+
+
+@main.command()
+@click.argument("project", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--board", required=True, metavar="BOARD", help="The board the project was generated for.")
+@click.option("--probe", default=None, metavar="ID", help="Unique ID of the debug probe (see `pyocd list`).")
+@click.option("--dry-run", is_flag=True, help="Print the build and flash commands without running them.")
+def flash(project, board, probe, dry_run):
+    """Build PROJECT (from `mcucompile compile --board`) and flash it with pyOCD. On QEMU boards,
+    flashing means running it under QEMU and printing its console."""
+    from .flash import flash as run
+    p = run(project, board, probe=probe, dry_run=dry_run, echo=click.echo)
+    if dry_run:
+        for line in p.shell():
+            click.echo(line)
+    elif not p.board.is_qemu:
+        click.echo(f"flashed {p.elf} to {p.board.name}")
+
+
+def _fmt_metric(v: float, digits: int = 4) -> str:
+    return "inf" if v == float("inf") else f"{v:.{digits}g}"
+
+
+@main.command()
+@click.argument("model", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The int8 .tflite to write (default: <model name>_int8.tflite in the current folder).")
+@keras_inputs()
+@click.option("--image-range", nargs=2, type=float, default=(0.0, 1.0), show_default=True, metavar="LO HI",
+              help="Images (and random calibration data) are scaled from 0..255 to [LO, HI], as the model "
+                   "was trained.")
+@click.option("--holdout", type=click.FloatRange(0.0, 0.9), default=0.2, show_default=True,
+              help="Share of the calibration samples kept out of calibration to measure float vs int8.")
+@click.option("--per-layer", is_flag=True,
+              help="Add a per-layer breakdown: each Keras layer's float output vs the int8 model's tensor.")
+@click.option("--unsafe-load", is_flag=True,
+              help="Let Keras load Lambda layers (runs Python code stored in the model file: trusted files only).")
+@click.option("--no-cache", is_flag=True, help="Convert again even when the cache has this conversion.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def convert(model, out, calibration, cal_samples, random_calibration, image_range, holdout, per_layer,
+            unsafe_load, no_cache, as_json):
+    """Convert a trained Keras model (.keras, .h5, SavedModel folder) to a full-int8 .tflite: int8 input and
+    output, per-channel int8 weights, int32 bias. Refuses layers that would stay in float.
+
+    \b
+    Reports, on held-out calibration samples, float vs int8 outputs: mean absolute error, SNR (dB),
+    cosine similarity, top-1 agreement (classifiers), per-pixel argmax agreement (segmentation).
+    Needs TensorFlow: pip install -e .[convert]"""
+    from . import api
+    from .frontend.keras_convert import ConvertOptions
+    opts = ConvertOptions(calibration=str(calibration) if calibration else None, samples=cal_samples,
+                          random_calibration=random_calibration, image_range=tuple(image_range), holdout=holdout,
+                          per_layer=per_layer, unsafe_load=unsafe_load, use_cache=not no_cache)
+    if out is None:
+        out = Path(f"{(model.stem if model.suffix else model.name) or 'model'}_int8.tflite")
+    _warn_random(random_calibration)
+    update, finish = _progress() if not as_json else (None, lambda: None)
+    try:
+        r = api.convert(model, out, opts, progress=update)
+    finally:
+        finish()
+    _warn(r.warnings, random_calibration)
+    if as_json:
+        click.echo(json.dumps(r.as_dict(), indent=2))
+        return
+    rep = r.report
+    how = "from the cache" if r.cached else f"in {r.seconds:.1f} s"
+    click.echo(f"wrote {out} ({rep.get('tflite_bytes', out.stat().st_size):,} B) {how}")
+    click.echo(f"calibrated on {rep['calibration_samples']} samples ({rep['calibration_source']}); "
+               f"float vs int8 on {rep['heldout_samples'] or rep['calibration_samples']} held-out samples:")
+    for o in rep["outputs"]:
+        line = (f"  {o['name']} {o['shape']}: MAE {_fmt_metric(o['mae'])}, SNR {_fmt_metric(o['snr_db'], 3)} dB, "
+                f"cosine {o['cosine']:.5f}")
+        if "top1_agreement" in o:
+            line += f", top-1 agreement {100 * o['top1_agreement']:.1f}%"
+        if "pixel_argmax_agreement" in o:
+            line += f", per-pixel argmax agreement {100 * o['pixel_argmax_agreement']:.1f}%"
+        click.echo(line)
+    if rep.get("per_layer"):
+        names = [l["layer"] + (f" (+{len(l['fused'])} fused)" if l["fused"] else "") for l in rep["per_layer"]]
+        w = max(len(n) for n in names + ["layer"])
+        click.echo(f"\n{'layer':<{w}} {'int8 op':<18} {'shape':<18} {'MAE':>9} {'SNR dB':>7} {'cosine':>8}")
+        for name, l in zip(names, rep["per_layer"]):
+            click.echo(f"{name:<{w}} {l['op']:<18} {str(l['shape']):<18} {_fmt_metric(l['mae']):>9} "
+                       f"{_fmt_metric(l['snr_db'], 3):>7} {l['cosine']:>8.5f}")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON document instead of the listing.")
+@click.option("--names", is_flag=True, help="Only the op names, one a line.")
+def ops(as_json, names):
+    """List the supported TFLite ops with their constraints: dtypes, ranks, parameters; and whether each
+    runs patch by patch (--patch auto), needs scratch memory, or is a free alias (RESHAPE)."""
+    from .opsinfo import format_table, supported_ops
+    table = supported_ops()
+    if as_json:
+        click.echo(json.dumps([o.as_dict() for o in table], indent=2))
+    elif names:
+        for o in table:
+            click.echo(o.kind)
+    else:
+        click.echo(format_table(table))
+
+
+@main.command()
+@click.argument("model", type=click.Path(dir_okay=True, path_type=Path))
+@click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The HTML file to write (default: <model name>_report.html in the current folder).")
+@click.option("--board", default=None, metavar="BOARD",
+              help="Draw BOARD's SRAM on the timeline and total SRAM and flash against it (`mcucompile boards`).")
+@click.option("--force", is_flag=True, help="Overwrite an existing file that `mcucompile report` did not write.")
+@click.option("--json", "as_json", is_flag=True, help="Also print the report's figures as JSON.")
+@common
+@keras_inputs()
+def report(model, out, board, force, as_json, io_outside, align, **keras):
+    """One self-contained HTML page: will MODEL fit, and where does the memory go?
+
+    \b
+    Per-layer table (op, shapes, MACs, weight bytes, live bytes, arena offset), memory timeline (live
+    bytes per step, layer by layer and with --patch auto the patch-based schedule, against the board's
+    SRAM), arena layout (every buffer as a box over time and address), SRAM and flash totals against
+    --board. Figures are embedded PNGs: the page needs no other file."""
+    from .report import report as run
+    model = _resolve(model, **keras)
+    if out is None:
+        out = Path(f"{model.stem or 'model'}_report.html")
+    update, finish = _progress() if not as_json else (None, lambda: None)
+    try:
+        d = run(model, out, _options(io_outside, align), board=board, force=force, progress=update)
+    finally:
+        finish()
+    if as_json:
+        click.echo(json.dumps({"output": str(out), **d.as_dict()}, indent=2))
+    elif not _quiet():
+        c = d.chosen
+        line = f"wrote {out}: peak SRAM {_fmt_bytes(c.peak)} ({c.label})"
+        if d.fit is not None:
+            line += (f"; {board}: SRAM {d.fit.sram_needed:,} of {d.fit.sram_capacity:,} B, flash "
+                     f"~{d.fit.flash_needed:,} of {d.fit.flash_capacity:,} B: "
+                     + ("fits" if d.fit.fits else "does NOT fit"))
+        click.echo(line)
 
 
 if __name__ == "__main__":

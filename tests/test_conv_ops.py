@@ -10,6 +10,7 @@ import pytest
 
 from mcucompile.codegen.ops.conv import compute_out_size, compute_padding
 from mcucompile.errors import UnsupportedModelError
+from tfgen import int8_tflite, uniform_samples
 
 
 # ---- padding arithmetic (no TensorFlow needed) ------------------------------------------------
@@ -78,21 +79,7 @@ CASES = [
 
 
 def _convert(keras_model, in_shape, data_range, seed=0) -> bytes:
-    import tensorflow as tf
-
-    rng = np.random.default_rng(seed)
-
-    def representative():
-        for _ in range(16):
-            yield [rng.uniform(*data_range, size=(1, *in_shape)).astype(np.float32)]
-
-    conv = tf.lite.TFLiteConverter.from_keras_model(keras_model)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = representative
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = tf.int8
-    conv.inference_output_type = tf.int8
-    return conv.convert()
+    return int8_tflite(keras_model, uniform_samples([(1, *in_shape)], [data_range], 16, seed))
 
 
 def _make_model(case: Case, seed=0) -> bytes:

@@ -16,6 +16,7 @@ from mcucompile.codegen.ops.reduce import mean_multiplier
 from mcucompile.errors import UnsupportedModelError
 from mcucompile.ir import ConcatenationAttrs, Graph, Op, Quant, Tensor
 from mcucompile.ir.quant import quantize_multiplier
+from tfgen import int8_tflite, uniform_samples
 
 # ---- compile-time arithmetic ---------------------------------------------------------------------
 
@@ -124,26 +125,10 @@ CASE_IDS = ["pad_hw", "pad_rank3_all_dims", "pad_channels", "padv2_value", "tran
 
 
 def _convert(case: Case, seed=0) -> bytes:
-    import tensorflow as tf
-
-    specs = [tf.TensorSpec(s, tf.float32) for s in case.shapes]
-    fn = tf.function(case.fn).get_concrete_function(*specs)
-    rng = np.random.default_rng(seed)
     ranges = case.ranges or (1.0,) * len(case.shapes)
-
-    def representative():
-        # uniform data: random int8 test inputs then cover the calibrated range without saturating MEAN
-        for _ in range(32):
-            yield [rng.uniform(-r, r, size=s).astype(np.float32) for s, r in zip(case.shapes, ranges)]
-
-    conv = tf.lite.TFLiteConverter.from_concrete_functions([fn], fn)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = representative
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    if not case.float_io:
-        conv.inference_input_type = tf.int8
-        conv.inference_output_type = tf.int8
-    return conv.convert()
+    # uniform data: random int8 test inputs then cover the calibrated range without saturating MEAN
+    representative = uniform_samples(case.shapes, [(-r, r) for r in ranges], 32, seed)
+    return int8_tflite(case.fn, representative, specs=case.shapes, float_io=case.float_io)
 
 
 @pytest.fixture(scope="module")

@@ -176,6 +176,8 @@ def _inverted_residual_net():
     from keras import layers
     inp = keras.Input(shape=(45, 51, 3), batch_size=1)
     x = layers.Conv2D(8, 3, strides=2, padding="same", activation="relu6")(inp)
+    x = layers.Multiply()([x, layers.Conv2D(8, 3, padding="same")(x)])     # an elementwise MUL branch
+    x = layers.Subtract()([x, layers.Conv2D(8, 1)(x)])                      # and a SUB
     for cout, k, s in ((8, 5, 1), (12, 3, 2), (12, 7, 1), (16, 3, 2)):
         h = layers.Conv2D(x.shape[-1] * 3, 1, activation="relu6")(x)
         h = layers.DepthwiseConv2D(k, strides=s, padding="same", activation="relu6")(h)

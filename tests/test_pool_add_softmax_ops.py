@@ -14,6 +14,7 @@ from mcucompile.codegen.ops.elementwise import add_quant_params, broadcast_plan
 from mcucompile.codegen.ops.pool import pool_output_and_padding
 from mcucompile.codegen.ops.softmax import softmax_params
 from mcucompile.errors import UnsupportedModelError
+from tfgen import int8_tflite, uniform_samples
 
 # ---- compile-time arithmetic (no TensorFlow needed) --------------------------------------------
 
@@ -79,21 +80,7 @@ def test_softmax_params():
 # ---- bit-exact against TFLite Micro ------------------------------------------------------------
 
 def _convert(fn, specs, ranges, seed=0) -> bytes:
-    import tensorflow as tf
-    cf = fn.get_concrete_function(*[tf.TensorSpec(s, tf.float32) for s in specs])
-    conv = tf.lite.TFLiteConverter.from_concrete_functions([cf], fn)
-    rng = np.random.default_rng(seed)
-
-    def representative():
-        for _ in range(16):
-            yield [rng.uniform(lo, hi, size=s).astype(np.float32) for s, (lo, hi) in zip(specs, ranges)]
-
-    conv.representative_dataset = representative
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = tf.int8
-    conv.inference_output_type = tf.int8
-    return conv.convert()
+    return int8_tflite(fn, uniform_samples(specs, ranges, 16, seed), specs=specs)
 
 
 def _set_softmax_beta(data: bytes, beta: float) -> bytes:

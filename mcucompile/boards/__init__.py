@@ -1,0 +1,126 @@
+"""The board table (boards.json beside this file) and the decisions derived from it.
+
+A board says which core it has (-mcpu, FPU, DSP), where its SRAM and flash are, how the firmware talks
+(semihosting under QEMU, a UART on real boards) and how it is flashed (the pyOCD target name).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Optional
+
+from ..errors import McuCompileError
+
+BOARDS_FILE = Path(__file__).resolve().parent / "boards.json"
+
+
+class UnknownBoardError(McuCompileError):
+    """A --board name that is not in the board table."""
+
+
+@dataclass(frozen=True)
+class Region:
+    origin: int
+    length: int
+    name: str
+
+    @property
+    def end(self) -> int:
+        return self.origin + self.length
+
+
+@dataclass(frozen=True)
+class Board:
+    name: str
+    description: str
+    core: str
+    cpu: str                       # -mcpu
+    fpu: Optional[str]             # -mfpu (None: no FPU; "auto": implied by -mcpu)
+    float_abi: str                 # -mfloat-abi
+    dsp: bool
+    flash: Region
+    sram: Region
+    console: str                   # "semihosting" | "uart"
+    qemu_machine: Optional[str] = None
+    pyocd_target: Optional[str] = None
+    pyocd_pack: Optional[str] = None
+    uart: Optional[str] = None
+    flash_reserved: int = 0        # bytes at the start of flash the firmware must not use
+    probe: Optional[str] = None    # what to connect for flashing
+
+    @property
+    def is_qemu(self) -> bool:
+        return self.qemu_machine is not None
+
+    @property
+    def has_fpu(self) -> bool:
+        return self.fpu is not None
+
+    @property
+    def cflags(self) -> list[str]:
+        """Target flags for arm-none-eabi-gcc (compile and link)."""
+        flags = ["-mthumb", f"-mcpu={self.cpu}"]
+        if self.fpu and self.fpu != "auto":
+            flags.append(f"-mfpu={self.fpu}")
+        flags.append(f"-mfloat-abi={self.float_abi}")
+        return flags
+
+    @property
+    def fpu_label(self) -> str:
+        if self.fpu is None:
+            return "none"
+        if self.fpu == "auto":
+            return "FPv5 + MVE" if self.cpu == "cortex-m55" else "yes"
+        return {"fpv4-sp-d16": "FPv4-SP", "fpv5-sp-d16": "FPv5-SP", "fpv5-d16": "FPv5-DP"}.get(self.fpu, self.fpu)
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "description": self.description, "core": self.core, "fpu": self.fpu_label,
+                "dsp": self.dsp, "sram": {"origin": self.sram.origin, "bytes": self.sram.length,
+                                          "name": self.sram.name},
+                "flash": {"origin": self.flash.origin, "bytes": self.flash.length, "name": self.flash.name},
+                "console": self.console, "qemu_machine": self.qemu_machine, "pyocd_target": self.pyocd_target,
+                "cflags": self.cflags}
+
+
+def _int(v) -> int:
+    return int(v, 0) if isinstance(v, str) else int(v)
+
+
+def _region(d: dict) -> Region:
+    return Region(_int(d["origin"]), _int(d["length"]), d.get("name", ""))
+
+
+@lru_cache(maxsize=None)
+def _table() -> dict[str, Board]:
+    raw = json.loads(BOARDS_FILE.read_text())
+    out: dict[str, Board] = {}
+    for d in raw["boards"]:
+        b = Board(name=d["name"], description=d["description"], core=d["core"], cpu=d["cpu"], fpu=d.get("fpu"),
+                  float_abi=d["float_abi"], dsp=bool(d["dsp"]), flash=_region(d["flash"]), sram=_region(d["sram"]),
+                  console=d["console"], qemu_machine=d.get("qemu_machine"), pyocd_target=d.get("pyocd_target"),
+                  pyocd_pack=d.get("pyocd_pack"), uart=d.get("uart"),
+                  flash_reserved=_int(d.get("flash_reserved", 0)), probe=d.get("probe"))
+        if b.name in out:
+            raise McuCompileError(f"{BOARDS_FILE}: board {b.name!r} is listed twice")
+        if b.console not in ("semihosting", "uart"):
+            raise McuCompileError(f"{BOARDS_FILE}: board {b.name!r}: console must be semihosting or uart")
+        out[b.name] = b
+    return out
+
+
+def boards() -> list[Board]:
+    return list(_table().values())
+
+
+def qemu_boards() -> list[Board]:
+    return [b for b in boards() if b.is_qemu]
+
+
+def get_board(name: str) -> Board:
+    t = _table()
+    if name not in t:
+        raise UnknownBoardError(f"unknown board {name!r}; known boards: {', '.join(t)} (see `mcucompile boards`)")
+    return t[name]

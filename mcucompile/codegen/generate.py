@@ -15,12 +15,14 @@ from ..ir import Graph
 from ..passes.analysis import flash_weight_bytes
 from ..passes.liveness import alias_roots, buffers
 from ..passes.memory_plan import MemoryPlan, plan_memory
-from ..passes.patch_plan import PatchSearch, patch_buffers, search, tile_buffer_id
+from ..passes.inplace import inplace_depthwise
+from ..passes.patch_plan import PatchSearch, patch_buffers, search, stage_free, tile_buffer_id
 from .lowering import REGISTRY, LowerCtx, load_all
-from .patch import lower_stage
+from .patch import in_place, lower_stage
 from .records import ConstArray, KernelCall, PatchLoop
 
-CTYPES = {"int8": "int8_t", "float32": "float", "int32": "int32_t", "int16": "int16_t", "uint8": "uint8_t"}
+CTYPES = {"int8": "int8_t", "float32": "float", "int32": "int32_t", "int16": "int16_t", "uint8": "uint8_t",
+          "int64": "int64_t"}
 ARENA_ALIGN = 16
 
 
@@ -32,6 +34,7 @@ class Options:
     patch_mode: str = "none"      # "auto": search stages and grids (when `patch` is empty)
     max_overhead: float = 0.10    # extra MACs allowed by the patch search
     sram_limit: Optional[int] = None   # least MACs whose peak fits (implies the search)
+    inplace: bool = False         # depthwise convolutions overwrite their input where they can
 
 
 @dataclass
@@ -99,15 +102,18 @@ def compile_graph(g: Graph, options: Options = Options()) -> Compiled:
     load_all()
     stages = tuple(sorted(options.patch, key=lambda s: s.start))
     found = None
+    inplace = inplace_depthwise(g, options.io_in_arena) if options.inplace else frozenset()
     if not stages and (options.patch_mode == "auto" or options.sram_limit is not None):
-        found = search(g, options.max_overhead, options.sram_limit, options.align, options.io_in_arena)
+        found = search(g, options.max_overhead, options.sram_limit, options.align, options.io_in_arena,
+                       inplace=inplace)
         stages = found.chosen
+    inplace = stage_free(inplace, stages)
     if stages:
-        bufs = patch_buffers(g, stages, align=options.align, io_in_arena=options.io_in_arena)
+        bufs = patch_buffers(g, stages, align=options.align, io_in_arena=options.io_in_arena, inplace=inplace)
     else:
-        bufs = buffers(g, align=options.align, io_in_arena=options.io_in_arena)
+        bufs = buffers(g, align=options.align, io_in_arena=options.io_in_arena, inplace=inplace)
     plan = plan_memory(bufs, len(g.ops), align=options.align)
-    root = alias_roots(g)
+    root = alias_roots(g, inplace)
     io_pos = {}
     for k, t in enumerate(g.inputs):
         io_pos.setdefault(root[t], ("inputs", k))
@@ -143,7 +149,10 @@ def compile_graph(g: Graph, options: Options = Options()) -> Compiled:
         low = REGISTRY.get(op.kind)
         if low is None:
             raise UnsupportedModelError(f"{op.kind} (op {op.index}) is not supported")
-        program.extend(low.fn(ctx, op))
+        calls = low.fn(ctx, op)
+        if k in inplace:
+            calls = [in_place(ctx, op, c) for c in calls]
+        program.extend(calls)
         k += 1
     calls = [c for item in program for c in (item.calls if isinstance(item, PatchLoop) else (item,))]
 

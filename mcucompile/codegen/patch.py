@@ -15,7 +15,7 @@ import numpy as np
 from ..errors import McuCompileError
 from ..ir import Graph
 from ..passes.patch_plan import PatchSchedule
-from ..passes.regions import Region, full, window
+from ..passes.regions import ELEMENTWISE, Region, full, window
 from .lowering import REGISTRY
 from .records import KernelCall, ParamArray, PatchLoop, c_dims4, c_int, c_list
 
@@ -68,7 +68,7 @@ def lower_stage(ctx, g: Graph, s: PatchSchedule, index: int, tile_ptr: str, full
                 r_out = regions[op.outputs[0]]
                 acts = [t for t in op.inputs if t >= 0 and not g.tensors[t].is_const]
                 r_ins = [regions[t] if t in inside else full(g.tensors[t].shape) for t in acts]
-                if op.kind == "ADD":
+                if op.kind in ELEMENTWISE:
                     upd, offs = _add_fields(g, op, r_ins, r_out)
                 else:
                     upd, offs = _window_fields(g, op, r_ins[0], r_out), []

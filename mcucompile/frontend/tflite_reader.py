@@ -25,12 +25,18 @@ TYPE_NAMES = {k: {"float32": "float32"}.get(v, v) for k, v in TYPE_NAMES.items()
 ACT_NAMES = {v: k for k, v in vars(ActivationFunctionType).items() if not k.startswith("_")}
 PAD_NAMES = {v: k for k, v in vars(Padding).items() if not k.startswith("_")}
 MAX_FILE_BYTES = 1 << 31
+# the fewest inputs each supported op reads (TFLite's own kernels check the same in Prepare)
+MIN_INPUTS = {"CONV_2D": 2, "DEPTHWISE_CONV_2D": 2, "FULLY_CONNECTED": 2, "ADD": 2, "SUB": 2, "MUL": 2, "DIV": 2,
+              "PAD": 2, "PADV2": 2, "MEAN": 2, "SUM": 2, "TRANSPOSE": 2, "CONCATENATION": 1}
 
 
 def _activation(code: int) -> str:
     name = ACT_NAMES.get(code)
     if name not in ACTIVATIONS:
         raise ModelFormatError(f"unknown fused activation code {code}")
+    if name in ("TANH", "SIGN_BIT"):   # TFLite's int8 kernels have no quantised clamp for these either
+        raise UnsupportedModelError(f"fused activation {name} is not supported (int8 ops take NONE, RELU, "
+                                    "RELU_N1_TO_1 or RELU6)")
     return name
 
 
@@ -94,6 +100,45 @@ def _attrs(kind: str, op):
     if kind in ("MEAN", "SUM", "REDUCE_MAX", "REDUCE_MIN", "REDUCE_PROD"):
         o = _options(op, tflite.ReducerOptions)
         return ReducerAttrs(bool(o.KeepDims()) if o is not None else False)
+    return _attrs_more(kind, op)
+
+
+def _attrs_more(kind: str, op):
+    """Options of resize, transpose conv, batch matmul, slicing and arg-min/max ops."""
+    from ..ir import (ArgMinMaxAttrs, BatchMatMulAttrs, ResizeAttrs, SplitAttrs, StridedSliceAttrs,
+                      TransposeConvAttrs)
+    if kind in ("RESIZE_BILINEAR", "RESIZE_NEAREST_NEIGHBOR"):
+        cls = tflite.ResizeBilinearOptions if kind == "RESIZE_BILINEAR" else tflite.ResizeNearestNeighborOptions
+        o = _options(op, cls)
+        if o is None:
+            return ResizeAttrs(False, False)
+        return ResizeAttrs(bool(o.AlignCorners()), bool(o.HalfPixelCenters()))
+    if kind == "TRANSPOSE_CONV":
+        o = _options(op, tflite.TransposeConvOptions)
+        if o is None:
+            raise ModelFormatError("TRANSPOSE_CONV without options")
+        return TransposeConvAttrs(o.StrideH(), o.StrideW(), _padding(o.Padding()),
+                                  _activation(o.FusedActivationFunction()))
+    if kind == "BATCH_MATMUL":
+        o = _options(op, tflite.BatchMatMulOptions)
+        return BatchMatMulAttrs(bool(o.AdjX()), bool(o.AdjY())) if o is not None else BatchMatMulAttrs(False, False)
+    if kind == "STRIDED_SLICE":
+        o = _options(op, tflite.StridedSliceOptions)
+        if o is None:
+            return StridedSliceAttrs(0, 0, 0, 0, 0, False)
+        return StridedSliceAttrs(o.BeginMask(), o.EndMask(), o.EllipsisMask(), o.NewAxisMask(),
+                                 o.ShrinkAxisMask(), bool(o.Offset()))
+    if kind in ("SPLIT", "SPLIT_V"):
+        o = _options(op, tflite.SplitOptions if kind == "SPLIT" else tflite.SplitVOptions)
+        return SplitAttrs(o.NumSplits() if o is not None else 0)
+    if kind in ("ARG_MAX", "ARG_MIN"):
+        o = _options(op, tflite.ArgMaxOptions if kind == "ARG_MAX" else tflite.ArgMinOptions)
+        # no options: the output tensor's own type decides (the lowering checks it)
+        return ArgMinMaxAttrs(TYPE_NAMES.get(o.OutputType(), "?") if o is not None else "")
+    if kind == "LEAKY_RELU":
+        from ..ir.graph import LeakyReluAttrs
+        o = _options(op, tflite.LeakyReluOptions)
+        return LeakyReluAttrs(float(o.Alpha()) if o is not None else 0.0)
     return NoAttrs()
 
 
@@ -102,6 +147,11 @@ def _quant(t) -> Quant | None:
     if q is None or q.ScaleLength() == 0:
         return None
     scale = tuple(float(s) for s in q.ScaleAsNumpy())
+    bad = [s for s in scale if not (np.isfinite(s) and s >= 0)]
+    if bad:
+        raise ModelFormatError(f"tensor {(t.Name() or b'').decode('utf-8', 'replace')!r}: quantisation scale "
+                               f"{bad[0]} is not a finite "
+                               "non-negative number")
     zp = q.ZeroPointAsNumpy()
     zp = tuple(int(z) for z in zp) if not isinstance(zp, int) else (0,) * len(scale)
     if len(zp) == 0:
@@ -111,6 +161,9 @@ def _quant(t) -> Quant | None:
             zp = zp * len(scale)
         else:
             raise ModelFormatError(f"tensor {t.Name()!r}: {len(scale)} scales but {len(zp)} zero points")
+    if TYPE_NAMES.get(t.Type()) == "int8" and any(not -128 <= z <= 127 for z in zp):
+        raise ModelFormatError(f"tensor {(t.Name() or b'').decode('utf-8', 'replace')!r}: int8 zero point {next(z for z in zp if not -128 <= z <= 127)} "
+                               "is outside [-128, 127]")
     return Quant(scale, zp, int(q.QuantizedDimension()))
 
 
@@ -207,7 +260,12 @@ def _parse(data: bytes, name: str, source: str) -> Graph:
         if any(d > (1 << 24) for d in shape) or (len(shape) and int(np.prod(shape, dtype=np.float64)) > (1 << 31)):
             raise ModelFormatError(f"tensor {i} ({tname!r}) has an absurd shape {shape}")
         arr = _buffer_data(model, data, t.Buffer(), dtype, shape, tname)
-        tensors.append(Tensor(i, tname, shape, dtype, _quant(t), arr))
+        quant = _quant(t)
+        if arr is not None and dtype == "int8" and quant is None:
+            raise ModelFormatError(f"tensor {i} ({tname!r}) holds int8 constants without quantisation parameters")
+        if arr is None and quant is not None and 0.0 in quant.scale:
+            raise ModelFormatError(f"tensor {i} ({tname!r}): an activation with quantisation scale 0")
+        tensors.append(Tensor(i, tname, shape, dtype, quant, arr))
 
     def check_index(k, what):
         if not (-1 <= k < ntensors):
@@ -216,6 +274,12 @@ def _parse(data: bytes, name: str, source: str) -> Graph:
 
     inputs = tuple(check_index(int(k), "a model input") for k in sg.InputsAsNumpy()) if sg.InputsLength() else ()
     outputs = tuple(check_index(int(k), "a model output") for k in sg.OutputsAsNumpy()) if sg.OutputsLength() else ()
+    for what, ks in (("input", inputs), ("output", outputs)):
+        for k in ks:
+            if k < 0 or tensors[k].is_const:
+                raise ModelFormatError(f"{source}: model {what} tensor {k} is "
+                                       f"{'absent' if k < 0 else 'a constant'}; model inputs and outputs "
+                                       "must be activations")
     ops = []
     unsupported = []
     from ..codegen.lowering import REGISTRY, load_all
@@ -233,6 +297,10 @@ def _parse(data: bytes, name: str, source: str) -> Graph:
             kind = "CUSTOM:" + (oc.CustomCode() or b"?").decode("utf-8", "replace")
         ins = tuple(check_index(int(k), f"op {i} ({kind})") for k in op.InputsAsNumpy()) if op.InputsLength() else ()
         outs = tuple(check_index(int(k), f"op {i} ({kind})") for k in op.OutputsAsNumpy()) if op.OutputsLength() else ()
+        need = MIN_INPUTS.get(kind, 1)
+        if kind in REGISTRY and (len(ins) < need or not all(k >= 0 for k in ins[:need]) or not outs):
+            raise ModelFormatError(f"op {i} ({kind}) has inputs {list(ins)} and outputs {list(outs)}; "
+                                   f"it needs at least {need} input{'s' if need > 1 else ''} and an output")
         if kind not in REGISTRY:
             unsupported.append((i, kind))
             attrs = NoAttrs()

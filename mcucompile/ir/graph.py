@@ -130,8 +130,55 @@ class NoAttrs:            # QUANTIZE, DEQUANTIZE, PAD, TRANSPOSE, ...
     pass
 
 
+@dataclass(frozen=True)
+class ResizeAttrs:        # RESIZE_BILINEAR, RESIZE_NEAREST_NEIGHBOR
+    align_corners: bool
+    half_pixel_centers: bool
+
+
+@dataclass(frozen=True)
+class TransposeConvAttrs:
+    stride_h: int
+    stride_w: int
+    padding: str          # "SAME" | "VALID"
+    activation: str
+
+
+@dataclass(frozen=True)
+class BatchMatMulAttrs:
+    adj_x: bool
+    adj_y: bool
+
+
+@dataclass(frozen=True)
+class StridedSliceAttrs:
+    begin_mask: int
+    end_mask: int
+    ellipsis_mask: int
+    new_axis_mask: int
+    shrink_axis_mask: int
+    offset: bool
+
+
+@dataclass(frozen=True)
+class SplitAttrs:         # SPLIT, SPLIT_V
+    num_splits: int
+
+
+@dataclass(frozen=True)
+class ArgMinMaxAttrs:     # ARG_MAX, ARG_MIN
+    output_type: str      # "int32" | "int64"
+
+
+@dataclass(frozen=True)
+class LeakyReluAttrs:
+    alpha: float          # float32 in the model
+
+
 OpAttrs = Union[Conv2DAttrs, DepthwiseConv2DAttrs, FullyConnectedAttrs, Pool2DAttrs, ElementwiseAttrs,
-                SoftmaxAttrs, ReshapeAttrs, ConcatenationAttrs, ReducerAttrs, NoAttrs]
+                SoftmaxAttrs, ReshapeAttrs, ConcatenationAttrs, ReducerAttrs, NoAttrs, ResizeAttrs,
+                TransposeConvAttrs, BatchMatMulAttrs, StridedSliceAttrs, SplitAttrs, ArgMinMaxAttrs,
+                LeakyReluAttrs]
 
 
 @dataclass(frozen=True)

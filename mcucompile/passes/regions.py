@@ -13,7 +13,8 @@ from typing import Optional
 
 from ..ir import Graph, Op
 
-PATCHABLE = ("CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D", "ADD")
+ELEMENTWISE = ("ADD", "SUB", "MUL")
+PATCHABLE = ("CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D", *ELEMENTWISE)
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ def window_interval(o0: int, o1: int, k: int, s: int, d: int, pad: int, size: in
 
 def input_intervals(g: Graph, op: Op, axis: int, o0: int, o1: int) -> dict[int, tuple[int, int]]:
     """input_regions along one spatial axis (1 = rows, 2 = columns): the region math is separable."""
-    if op.kind == "ADD":
+    if op.kind in ELEMENTWISE:
         return {t: (o0, o1) for t in op.inputs}
     win = window(g, op)
     x = g.tensors[op.inputs[0]]
@@ -121,7 +122,7 @@ def patchable(g: Graph, op: Op) -> bool:
     acts = [t for t in (*op.inputs[:1], *op.outputs) if t >= 0]
     if any(len(g.tensors[t].shape) != 4 or g.tensors[t].shape[0] != 1 for t in acts):
         return False
-    if op.kind == "ADD":
+    if op.kind in ELEMENTWISE:
         y = g.tensors[op.outputs[0]]
         return all(not g.tensors[t].is_const and g.tensors[t].shape == y.shape for t in op.inputs)
     return True
@@ -129,7 +130,7 @@ def patchable(g: Graph, op: Op) -> bool:
 
 def input_regions(g: Graph, op: Op, out: Region) -> dict[int, Region]:
     """Activation input tensor -> the region of it that output region `out` of `op` reads."""
-    if op.kind == "ADD":
+    if op.kind in ELEMENTWISE:
         return {t: out for t in op.inputs}
     x = g.tensors[op.inputs[0]]
     return {op.inputs[0]: window_input(window(g, op), out, x.shape[1], x.shape[2])}

@@ -43,6 +43,7 @@ def verify_graph(g: Graph, source: str = "model") -> None:
 def _check_dtypes(g: Graph, source: str) -> None:
     quantize_inputs = {op.inputs[0] for op in g.ops if op.kind == "QUANTIZE"}
     dequantize_outputs = {op.outputs[0] for op in g.ops if op.kind == "DEQUANTIZE"}
+    index_outputs = {op.outputs[0] for op in g.ops if op.kind in ("ARG_MAX", "ARG_MIN")}
     for ti in g.activations():
         t = g.tensors[ti]
         if t.dtype == "int8":
@@ -54,6 +55,8 @@ def _check_dtypes(g: Graph, source: str) -> None:
             (ti in g.inputs and ti in quantize_inputs) or (ti in g.outputs and ti in dequantize_outputs))
         if boundary_ok:
             continue
+        if t.dtype in ("int32", "int64") and ti in index_outputs:
+            continue    # ARG_MAX / ARG_MIN write integer indices, not activations
         what = {"float32": "float", "int16": "int16", "uint8": "uint8"}.get(t.dtype, t.dtype)
         raise UnsupportedModelError(
             f"{source}: tensor {ti} ({t.name!r}) holds {what} activations; only int8 activations are "

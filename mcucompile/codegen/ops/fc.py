@@ -20,10 +20,17 @@ def lower_fully_connected(ctx, op):
         raise UnsupportedModelError(f"FULLY_CONNECTED (op {op.index}): weights must be constant")
     if w.dtype != "int8":
         raise UnsupportedModelError(f"FULLY_CONNECTED (op {op.index}): {w.dtype} weights are not supported (int8 only)")
+    if b is not None and (b.data is None or b.dtype != "int32"):
+        raise UnsupportedModelError(f"FULLY_CONNECTED (op {op.index}): the bias must be a constant int32 tensor")
     out_depth, accum_depth = w.shape[0], w.shape[-1]
     if x.size % accum_depth:
         raise UnsupportedModelError(f"FULLY_CONNECTED (op {op.index}): input size {x.size} is not a multiple of {accum_depth}")
     batches = x.size // accum_depth
+    if x.data is not None:
+        raise UnsupportedModelError(f"FULLY_CONNECTED (op {op.index}): a constant input is not supported")
+    if y.size != batches * out_depth:
+        raise UnsupportedModelError(f"FULLY_CONNECTED (op {op.index}): input {x.shape} and weights {w.shape} give "
+                                    f"{batches * out_depth} outputs, but output {y.shape} holds {y.size}")
 
     # TFLite: real multiplier = input_scale * filter_scale / output_scale, all as double
     scales = w.quant.scale

@@ -1,9 +1,10 @@
-"""MEAN, int8, any axes, keep_dims either way: TFLite Micro's reference_ops::QuantizedMeanOrSum.
+"""MEAN and SUM, int8, any axes, keep_dims either way: TFLite Micro's reference_ops::QuantizedMeanOrSum.
 
 TFLite Micro (reduce_common.cc) sends every int8 MEAN through QuantizedMeanOrSum: sum the raw int8
 values per output element into int32, subtract zero_point * n, then one requantisation whose multiplier
 has 1/n folded in:  shift_n = min(floor(log2 n), 32, 31 + shift);  mult' = (mult << shift_n) / n
 (int64, truncating);  shift' = shift - shift_n. We do the folding here, at compile time.
+SUM takes the same path without the folding (compute_sum=true).
 """
 
 from __future__ import annotations
@@ -70,15 +71,29 @@ def _mean_scratch(graph, op) -> int:
 
 @lowers("MEAN", scratch=_mean_scratch)
 def lower_mean(ctx, op):
+    return _lower_mean_or_sum(ctx, op, compute_sum=False)
+
+
+@lowers("SUM", scratch=_mean_scratch)
+def lower_sum(ctx, op):
+    """SUM: the same kernel, without the 1/n folded into the multiplier (QuantizedMeanOrSum with
+    compute_sum=true). TFLite Micro is the oracle: LiteRT's reference int8 SUM is known to be wrong."""
+    return _lower_mean_or_sum(ctx, op, compute_sum=True)
+
+
+def _lower_mean_or_sum(ctx, op, compute_sum: bool):
     x, y, axes = _mean_inputs(ctx, op)
     rank = len(x.shape)
     n = int(np.prod([x.shape[a] for a in axes], dtype=np.int64))
     kept = [x.shape[d] for d in range(rank) if d not in axes]
     if int(np.prod(kept, dtype=np.int64)) != y.size:
         _fail(op, f"output shape {tuple(y.shape)} does not match reducing {tuple(x.shape)} over {axes}")
-    mult, shift = mean_multiplier(x.scale, y.scale, n)
+    if compute_sum:
+        mult, shift = quantize_multiplier(float(x.scale) / float(y.scale))
+    else:
+        mult, shift = mean_multiplier(x.scale, y.scale, n)
     pad = MAX_DIMS - rank
-    name = ctx.unique(f"mean{op.index}")
+    name = ctx.unique(f"{'sum' if compute_sum else 'mean'}{op.index}")
     params = ParamStruct("mcu_mean_params_t", f"{name}_params", (
         ("rank", c_int(rank)),
         ("in_dims", c_list([1] * pad + [int(d) for d in x.shape])),

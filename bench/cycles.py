@@ -1,0 +1,98 @@
+"""Instructions executed by one inference of every shared model on each emulated Cortex-M core.
+
+    .venv/bin/python bench/cycles.py              # a plain table
+    .venv/bin/python bench/cycles.py --markdown   # the table for the README
+
+Each model is compiled, cross-built for qemu-m4 (mps2-an386), qemu-m7 (mps2-an500) and qemu-m55
+(mps3-an547) and run under QEMU on one random input (seed 0); the project's TCG plugin counts the guest
+instructions executed between two marker calls around the model's invoke function. Counts are exact and
+identical from run to run; they are instructions, not cycles (no cycle-accurate model is available).
+Every run is also checked bit-exactly against TFLite Micro (--no-check skips that).
+
+Columns: MACs of the model, then per core the instructions per inference and per MAC.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from mcucompile import api  # noqa: E402
+from mcucompile.boards import qemu_boards  # noqa: E402
+from mcucompile.errors import McuCompileError  # noqa: E402
+
+SHARED_MODELS = ROOT.parent / "shared" / "models"
+
+
+def measure(path: Path, cores: list[str], check: bool) -> dict:
+    row = {"model": path.stem, "macs": api.analyze(path).macs, "notes": []}
+    for core in cores:
+        try:
+            r = api.simulate(path, samples=1, seed=0, board=core, references=("tflm",) if check else ())
+        except McuCompileError as exc:
+            row["notes"].append(f"{core}: {str(exc).splitlines()[0]}")
+            continue
+        if check and not r.ok:
+            row["notes"].append(f"{core}: NOT bit-exact with TFLite Micro ({r.mismatches} mismatches)")
+        row[core] = r.extra["instructions"]
+    return row
+
+
+def render(rows: list[dict], cores: list[str], markdown: bool) -> str:
+    head = ["model", "MACs"] + [h for c in cores for h in (f"{c} instr", f"{c} instr/MAC")]
+    table = [head]
+    for r in rows:
+        line = [r["model"], f"{r['macs']:,}"]
+        for c in cores:
+            n = r.get(c)
+            line += ["—", "—"] if n is None else [f"{n:,}", f"{n / r['macs']:.2f}" if r["macs"] else "—"]
+        table.append(line)
+    lines = []
+    if markdown:
+        lines.append("| " + " | ".join(table[0]) + " |")
+        lines.append("|" + "|".join(["---"] + ["---:"] * (len(head) - 1)) + "|")
+        lines += ["| " + " | ".join(r) + " |" for r in table[1:]]
+    else:
+        widths = [max(len(r[i]) for r in table) for i in range(len(head))]
+        for n, r in enumerate(table):
+            lines.append("  ".join(v.ljust(w) if i == 0 else v.rjust(w) for i, (v, w) in enumerate(zip(r, widths))))
+            if n == 0:
+                lines.append("  ".join("-" * w for w in widths))
+    notes = [f"{r['model']}: {n}" for r in rows for n in r["notes"]]
+    if notes:
+        lines.append("")
+        lines += [("- " if markdown else "") + n for n in notes]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog="\n".join(__doc__.splitlines()[1:]))
+    ap.add_argument("models", nargs="*", type=Path, help="model files (default: ../shared/models/*.tflite)")
+    ap.add_argument("--markdown", action="store_true", help="print a markdown table")
+    ap.add_argument("--cores", default=",".join(b.name for b in qemu_boards()),
+                    help="comma-separated QEMU boards (default: all)")
+    ap.add_argument("--no-check", action="store_true", help="skip the comparison with TFLite Micro")
+    args = ap.parse_args(argv)
+    models = args.models or sorted(SHARED_MODELS.glob("*.tflite"))
+    if not models:
+        print(f"no models found in {SHARED_MODELS}", file=sys.stderr)
+        return 1
+    cores = args.cores.split(",")
+    try:
+        rows = [measure(p, cores, not args.no_check) for p in models]
+    except McuCompileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(render(rows, cores, args.markdown))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

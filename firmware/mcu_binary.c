@@ -1,0 +1,173 @@
+/* Elementwise MUL, SUB and DIV, int8, with broadcasting up to MCU_MAX_DIMS dimensions (TFLite reference
+ * arithmetic, as TFLite Micro runs it).
+ *
+ * The broadcast is the same compile-time stride plan as ADD's (mcu_add.c): element strides per output
+ * dimension, 0 on broadcast dimensions, so one walker serves the plain elementwise case (rank 1) and
+ * per-patch calls that pass tile strides and offset pointers.
+ *   MUL: (a + off1) * (b + off2) requantised to the output.
+ *   SUB: both inputs rescaled to a common scale with `left_shift` bits of headroom (as ADD), subtracted,
+ *        requantised.
+ *   DIV: TFLite's integer division: the divisor's reciprocal from gemmlowp's Newton-Raphson
+ *        one_over_one_plus_x_for_x_in_0_1, the dividend normalised by its leading sign bits.
+ */
+#include "mcu_nn.h"
+
+typedef int8_t (*binary_fn)(const void *params, int32_t a, int32_t b);
+
+/* out[i] = fn(in1[...], in2[...]) over the broadcast plan (dims/strides) */
+static inline void broadcast_walk(int32_t rank, const int32_t *dims, const int32_t *st1, const int32_t *st2,
+                                  const int8_t *in1, const int8_t *in2, int8_t *out, binary_fn fn,
+                                  const void *params)
+{
+    const int32_t last = rank - 1;
+    const int32_t n = dims[last];
+    const ptrdiff_t s1 = st1[last], s2 = st2[last];
+    int32_t idx[MCU_MAX_DIMS] = {0, 0, 0, 0, 0, 0};
+    ptrdiff_t off1 = 0, off2 = 0;
+    size_t o = 0;
+    int32_t outer = 1;
+    for (int32_t d = 0; d < last; ++d) {
+        outer *= dims[d];
+    }
+    for (int32_t r = 0; r < outer; ++r) {
+        const int8_t *a = in1 + off1;
+        const int8_t *b = in2 + off2;
+        for (int32_t i = 0; i < n; ++i) {
+            out[o++] = fn(params, a[(ptrdiff_t)i * s1], b[(ptrdiff_t)i * s2]);
+        }
+        for (int32_t d = last - 1; d >= 0; --d) {
+            off1 += st1[d];
+            off2 += st2[d];
+            if (++idx[d] < dims[d]) {
+                break;
+            }
+            idx[d] = 0;
+            off1 -= (ptrdiff_t)st1[d] * dims[d];
+            off2 -= (ptrdiff_t)st2[d] * dims[d];
+        }
+    }
+}
+
+/* ---- MUL ------------------------------------------------------------------------------------- */
+
+static int8_t mul_one(const void *params, int32_t a, int32_t b)
+{
+    const mcu_mul_params_t *p = (const mcu_mul_params_t *)params;
+    const int32_t prod = (a + p->in1_offset) * (b + p->in2_offset);
+    const int32_t y = p->output_offset + mcu_requant(prod, p->out_mult, p->out_shift);
+    return (int8_t)mcu_clamp(y, p->act_min, p->act_max);
+}
+
+void mcu_mul_s8(const mcu_mul_params_t *p, const int8_t *in1, const int8_t *in2, int8_t *out)
+{
+    broadcast_walk(p->rank, p->out_dims, p->in1_strides, p->in2_strides, in1, in2, out, mul_one, p);
+}
+
+/* ---- SUB ------------------------------------------------------------------------------------- */
+
+static int8_t sub_one(const void *params, int32_t a, int32_t b)
+{
+    const mcu_sub_params_t *p = (const mcu_sub_params_t *)params;
+    const int32_t x1 = (a + p->in1_offset) * ((int32_t)1 << p->left_shift);
+    const int32_t x2 = (b + p->in2_offset) * ((int32_t)1 << p->left_shift);
+    const int32_t s1 = mcu_requant(x1, p->in1_mult, p->in1_shift);
+    const int32_t s2 = mcu_requant(x2, p->in2_mult, p->in2_shift);
+    const int32_t y = mcu_requant(s1 - s2, p->out_mult, p->out_shift) + p->output_offset;
+    return (int8_t)mcu_clamp(y, p->act_min, p->act_max);
+}
+
+void mcu_sub_s8(const mcu_sub_params_t *p, const int8_t *in1, const int8_t *in2, int8_t *out)
+{
+    broadcast_walk(p->rank, p->out_dims, p->in1_strides, p->in2_strides, in1, in2, out, sub_one, p);
+}
+
+/* ---- DIV ------------------------------------------------------------------------------------- */
+
+static inline int32_t wrap_add(int32_t a, int32_t b) { return (int32_t)((uint32_t)a + (uint32_t)b); }
+static inline int32_t wrap_sub(int32_t a, int32_t b) { return (int32_t)((uint32_t)a - (uint32_t)b); }
+
+/* SaturatingRoundingMultiplyByPOT with a positive exponent: saturating left shift */
+static inline int32_t sat_shl(int32_t x, int32_t exponent)
+{
+    const int32_t threshold = (int32_t)(((uint32_t)1 << (31 - exponent)) - 1u);
+    if (x > threshold) {
+        return INT32_MAX;
+    }
+    if (x < -threshold) {
+        return INT32_MIN;
+    }
+    return (int32_t)((uint32_t)x << exponent);
+}
+
+static inline int32_t clz32(uint32_t x)
+{
+    int32_t n = 0;
+    if (x == 0) {
+        return 32;
+    }
+    while ((x & 0x80000000u) == 0) {
+        x <<= 1;
+        ++n;
+    }
+    return n;
+}
+
+/* leading bits equal to the sign bit, excluding the sign bit itself (31 for 0 and -1) */
+static inline int32_t clrsb32(int32_t x)
+{
+    return clz32((uint32_t)(x < 0 ? ~x : x)) - 1;
+}
+
+/* gemmlowp one_over_one_plus_x_for_x_in_0_1: Q0.31 in and out, Newton-Raphson in Q2.29 */
+static int32_t one_over_one_plus_x(int32_t a)
+{
+    const int64_t sum = (int64_t)a + INT32_MAX;
+    const int32_t half_denominator = (int32_t)((sum + (sum >= 0 ? 1 : -1)) / 2);
+    int32_t x = wrap_add(1515870810, mcu_srdhm(half_denominator, -1010580540));   /* 48/17 - 32/17 d */
+    for (int i = 0; i < 3; ++i) {
+        const int32_t one_minus = wrap_sub((int32_t)1 << 29, mcu_srdhm(half_denominator, x));
+        x = wrap_add(x, sat_shl(mcu_srdhm(x, one_minus), 2));
+    }
+    return sat_shl(x, 1);
+}
+
+/* RoundingDivideByPOT for any exponent >= 0. TFLite's DIV reaches exponents of 32 and more when the
+ * dividend is 0 or -1 (31 leading sign bits) or the output multiplier is small; gemmlowp's expression is
+ * then undefined C. We reproduce what the tflite-micro build we check against computes (x86-64: a 64-bit
+ * mask of all ones, and an int32 arithmetic shift whose count is taken modulo 32), so that such elements
+ * match it too. (A Cortex-M build of TFLite Micro may differ there: its shifts do not wrap the count.) */
+static inline int32_t rdbpot_any(int32_t x, int32_t exponent)
+{
+    if (exponent < 32) {
+        return mcu_rdbpot(x, exponent);
+    }
+    const int32_t threshold = -1 + (x < 0 ? 1 : 0);     /* (mask >> 1) + (x < 0), mask = -1 */
+    return (x >> (exponent & 31)) + (x > threshold ? 1 : 0);
+}
+
+static int8_t div_one(const void *params, int32_t a, int32_t b)
+{
+    const mcu_div_params_t *p = (const mcu_div_params_t *)params;
+    int32_t num = a + p->in1_offset;
+    int32_t den = b + p->in2_offset;
+    if (den < 0) {
+        num = -num;
+        den = -den;
+    }
+    /* GetReciprocal(den, 31): den = 2^bits_over_unit * (1 + f), f in [0, 1) */
+    const int32_t headroom_plus_one = clz32((uint32_t)den);
+    const int32_t recip_shift = 31 - headroom_plus_one;
+    const uint32_t normalised = headroom_plus_one >= 32 ? 0u : (uint32_t)den << headroom_plus_one;
+    const int32_t inv = one_over_one_plus_x((int32_t)(normalised - 0x80000000u));
+    /* dividend normalised by its leading sign bits */
+    const int32_t headroom = clrsb32(num);
+    const int32_t quotient = mcu_srdhm((int32_t)((uint32_t)num << headroom), inv);
+    const int32_t total_shift = p->out_shift - recip_shift - headroom;
+    const int32_t y = p->output_offset + rdbpot_any(mcu_srdhm(quotient, p->out_mult), -total_shift);
+    return (int8_t)mcu_clamp(y, p->act_min, p->act_max);
+}
+
+void mcu_div_s8(const mcu_div_params_t *p, const int8_t *in1, const int8_t *in2, int8_t *out)
+{
+    broadcast_walk(p->rank, p->out_dims, p->in1_strides, p->in2_strides, in1, in2, out, div_one, p);
+}

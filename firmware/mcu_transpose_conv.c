@@ -1,0 +1,78 @@
+/*
+ * TRANSPOSE_CONV, int8 activations, int8 weights (per-channel or per-tensor), int32 bias
+ * (TFLite Micro: reference_integer_ops::TransposeConv, double-rounding requantisation).
+ *
+ * TFLite scatters every input pixel times the filter into an int32 buffer the size of the output;
+ * here each output element gathers the same products instead, so no scratch memory is needed and
+ * the integer sums (hence the results) are identical. Input pixel (iy, ix) with filter tap (ky, kx)
+ * lands on output (iy * stride_h - pad_top + ky, ix * stride_w - pad_left + kx).
+ */
+#include "mcu_nn.h"
+
+/* Taps k in [0, taps) with (o + pad - k) divisible by stride and (o + pad - k) / stride in
+ * [0, in_size): the first such k, and the input index it reads. Returns 0 when there is none. */
+static int32_t first_tap(int32_t o, int32_t pad, int32_t stride, int32_t taps, int32_t in_size,
+                         int32_t *k0, int32_t *i0)
+{
+    const int32_t t = o + pad;                   /* = i * stride + k */
+    int32_t k = t % stride;                      /* t >= 0 is not guaranteed: fix the sign */
+    if (k < 0) {
+        k += stride;
+    }
+    int32_t i = (t - k) / stride;
+    if (i >= in_size) {                          /* skip taps whose input index is too large */
+        const int32_t skip = i - (in_size - 1);
+        k += skip * stride;
+        i -= skip;
+    }
+    if (k >= taps || i < 0) {
+        return 0;
+    }
+    *k0 = k;
+    *i0 = i;
+    return 1;
+}
+
+void mcu_transpose_conv_s8(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
+                           const int32_t *bias, int8_t *out)
+{
+    const int32_t in_h = p->in.h, in_w = p->in.w, in_c = p->in.c;
+    const int32_t kh = p->filter.h, kw = p->filter.w;
+    const int32_t out_h = p->out.h, out_w = p->out.w, out_c = p->out.c;
+    const int32_t sh = p->stride_h, sw = p->stride_w;
+    const size_t filter_stride = (size_t)kh * (size_t)kw * (size_t)in_c;
+
+    for (int32_t b = 0; b < p->in.n; ++b) {
+        const int8_t *in_b = in + (size_t)b * (size_t)in_h * (size_t)in_w * (size_t)in_c;
+        for (int32_t oy = 0; oy < out_h; ++oy) {
+            int32_t ky0 = 0, iy0 = 0;
+            const int32_t has_y = first_tap(oy, p->pad_top, sh, kh, in_h, &ky0, &iy0);
+            for (int32_t ox = 0; ox < out_w; ++ox) {
+                int32_t kx0 = 0, ix0 = 0;
+                const int32_t has_x = first_tap(ox, p->pad_left, sw, kw, in_w, &kx0, &ix0);
+                int8_t *o = out + (((size_t)b * (size_t)out_h + (size_t)oy) * (size_t)out_w + (size_t)ox)
+                                  * (size_t)out_c;
+                for (int32_t oc = 0; oc < out_c; ++oc) {
+                    const int8_t *f_oc = filter + (size_t)oc * filter_stride;
+                    int32_t acc = 0;
+                    if (has_y && has_x) {
+                        for (int32_t ky = ky0, iy = iy0; ky < kh && iy >= 0; ky += sh, --iy) {
+                            for (int32_t kx = kx0, ix = ix0; kx < kw && ix >= 0; kx += sw, --ix) {
+                                const int8_t *x = in_b + ((size_t)iy * (size_t)in_w + (size_t)ix) * (size_t)in_c;
+                                const int8_t *f = f_oc + ((size_t)ky * (size_t)kw + (size_t)kx) * (size_t)in_c;
+                                for (int32_t ic = 0; ic < in_c; ++ic) {
+                                    acc += ((int32_t)x[ic] + p->input_offset) * (int32_t)f[ic];
+                                }
+                            }
+                        }
+                    }
+                    if (bias != NULL) {
+                        acc += bias[oc];
+                    }
+                    acc = mcu_requant(acc, p->out_mult[oc], p->out_shift[oc]) + p->output_offset;
+                    o[oc] = (int8_t)mcu_clamp(acc, p->act_min, p->act_max);
+                }
+            }
+        }
+    }
+}

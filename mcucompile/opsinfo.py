@@ -1,0 +1,104 @@
+"""What `mcucompile ops` prints: every op the lowering registry knows, with its constraints.
+
+The list of ops comes from the lowering registry (mcucompile/codegen/lowering.py REGISTRY), so an op
+registered there shows up here without edits; the facts the registry holds (kernel scratch memory, alias
+without a copy, patch-based execution) are derived from it. The human-readable constraints (dtypes,
+ranks, parameters) are data in CONSTRAINTS below; an op registered without an entry is still listed, with
+its lowering's docstring and a note that its constraints are checked when it is compiled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+INT8 = "int8 (per-tensor quantised)"
+
+# kind -> (dtypes, ranks, parameters, notes)
+CONSTRAINTS: dict[str, dict] = {
+    "CONV_2D": dict(
+        dtypes="int8 input/output; int8 filter (per-channel or per-tensor, zero point 0); int32 bias",
+        ranks="4-D NHWC input/output, filter [O, KH, KW, I]",
+        params="any stride and dilation >= 1; padding SAME or VALID; fused NONE, RELU, RELU6, RELU_N1_TO_1; "
+               "no grouped convolution"),
+    "DEPTHWISE_CONV_2D": dict(
+        dtypes="int8 input/output; int8 filter (per-channel or per-tensor, zero point 0); int32 bias",
+        ranks="4-D NHWC input/output, filter [1, KH, KW, C*M]",
+        params="any stride, dilation and depth multiplier >= 1; padding SAME or VALID; "
+               "fused NONE, RELU, RELU6, RELU_N1_TO_1"),
+    "FULLY_CONNECTED": dict(
+        dtypes="int8 input/output; constant int8 weights (per-channel or per-tensor); int32 bias",
+        ranks="any input whose size is a multiple of the weights' depth; weights [O, D]",
+        params="fused NONE, RELU, RELU6, RELU_N1_TO_1; keep_num_dims"),
+    "AVERAGE_POOL_2D": dict(
+        dtypes=INT8 + "; input and output quantisation equal",
+        ranks="4-D NHWC", params="any filter and stride; padding SAME or VALID; fused activations"),
+    "MAX_POOL_2D": dict(
+        dtypes=INT8 + "; input and output quantisation equal",
+        ranks="4-D NHWC", params="any filter and stride; padding SAME or VALID; fused activations"),
+    "ADD": dict(dtypes=INT8, ranks="up to 6-D after broadcasting",
+                params="NumPy-style broadcasting of either operand; fused activations"),
+    "SOFTMAX": dict(dtypes="int8 input; int8 output with scale 1/256 and zero point -128",
+                    ranks="any; over the last axis", params="beta"),
+    "RESHAPE": dict(dtypes="any", ranks="any", params="none"),
+    "QUANTIZE": dict(dtypes="float32 or int8 input -> int8 output (per-tensor)", ranks="any",
+                     params="float32 input only as a model input"),
+    "DEQUANTIZE": dict(dtypes="int8 input -> float32 output", ranks="any",
+                       params="float32 output only as a model output"),
+    "PAD": dict(dtypes=INT8 + "; constant int32 paddings", ranks="up to 6-D", params="pads with the zero point"),
+    "PADV2": dict(dtypes=INT8 + "; constant int32 paddings and int8 pad value", ranks="up to 6-D",
+                  params="pads with the given constant"),
+    "MEAN": dict(dtypes=INT8 + "; constant int32 axes", ranks="up to 6-D", params="any axes; keep_dims"),
+    "TRANSPOSE": dict(dtypes=INT8 + "; constant int32 permutation", ranks="up to 6-D", params="any permutation"),
+    "CONCATENATION": dict(dtypes=INT8 + "; every input quantised like the output", ranks="up to 6-D",
+                          params="any axis (negative counts from the end); fused activation NONE"),
+}
+
+
+@dataclass
+class OpInfo:
+    kind: str
+    dtypes: str
+    ranks: str
+    params: str
+    scratch: bool                    # needs temporary memory in the arena while it runs
+    alias: bool                      # no code, no copy: the output shares the input's buffer
+    patchable: bool                  # can run patch by patch under --patch auto
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def supported_ops() -> list[OpInfo]:
+    from .codegen.lowering import REGISTRY, load_all
+    from .passes.regions import PATCHABLE
+    load_all()
+    out = []
+    for kind in sorted(REGISTRY):
+        low = REGISTRY[kind]
+        c = CONSTRAINTS.get(kind)
+        notes = []
+        if c is None:
+            doc = (low.fn.__doc__ or "").strip().splitlines()
+            notes.append((doc[0] if doc else "no description") +
+                         "; its constraints are checked when the model is compiled")
+            c = dict(dtypes="int8 activations", ranks="checked when compiled", params="checked when compiled")
+        out.append(OpInfo(kind, c["dtypes"], c["ranks"], c["params"], low.scratch is not None, low.alias,
+                          kind in PATCHABLE, notes))
+    return out
+
+
+def format_table(ops: list[OpInfo]) -> str:
+    lines = []
+    for o in ops:
+        flags = [f for f, on in (("patchable", o.patchable), ("scratch", o.scratch), ("no copy", o.alias)) if on]
+        lines.append(f"{o.kind}" + (f"  [{', '.join(flags)}]" if flags else ""))
+        lines.append(f"    dtypes  {o.dtypes}")
+        lines.append(f"    ranks   {o.ranks}")
+        lines.append(f"    params  {o.params}")
+        for n in o.notes:
+            lines.append(f"    note    {n}")
+    lines.append("")
+    lines.append(f"{len(ops)} ops. Activations are int8 throughout (float32 only at a QUANTIZE input / DEQUANTIZE output). "
+                 "patchable: runs patch by patch under --patch auto; scratch: needs temporary arena memory.")
+    return "\n".join(lines)

@@ -1,0 +1,308 @@
+"""`mcucompile report`: one self-contained HTML page answering "will it fit, and where does the memory go?".
+
+The page holds the per-layer table (op, shapes, MACs, weight bytes, live bytes, arena offset), a memory
+timeline (live bytes per step for the layer-by-layer schedule and, with patches, the patch-based one,
+against the board's SRAM), an arena layout picture (every buffer as a box over time and address) and the
+totals against the board. Figures are drawn with matplotlib and embedded as base64 PNG, so the file has no
+external references and can be mailed around.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable, Optional
+
+import jinja2
+
+from . import TEMPLATES_DIR, __version__
+from .codegen.generate import Compiled, Options, compile_graph, render
+from .errors import McuCompileError, OutputFolderError
+from .ir import Graph
+from .passes.analysis import flash_weight_bytes, op_macs, op_weight_bytes
+from .passes.liveness import alias_roots, live_bytes_per_step
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class Schedule:
+    """One way to run the model: its compiled form and the live bytes at every step."""
+    label: str
+    compiled: Compiled
+    live: list[int]
+    macs: int
+
+    @property
+    def peak(self) -> int:
+        return self.compiled.plan.arena_bytes
+
+
+@dataclass
+class ReportData:
+    model: str
+    source: str
+    graph: Graph
+    schedules: list[Schedule]            # [layer by layer] or [layer by layer, patches]
+    board: Optional[object] = None       # boards.Board
+    fit: Optional[object] = None         # boards.firmware.Fit of the chosen schedule
+    layers: list[dict] = field(default_factory=list)
+
+    @property
+    def chosen(self) -> Schedule:
+        return self.schedules[-1]
+
+    def as_dict(self) -> dict:
+        c = self.chosen
+        d = {"model": self.model, "schedules": [
+                {"label": s.label, "peak_sram_bytes": s.peak, "lower_bound_bytes": s.compiled.plan.lower_bound,
+                 "macs": s.macs, "live_bytes": s.live,
+                 "stages": [{"first_op": st.start, "split": st.split, "grid": list(st.grid)}
+                            for st in s.compiled.stages]} for s in self.schedules],
+             "flash_weights_bytes": flash_weight_bytes(self.graph), "peak_sram_bytes": c.peak,
+             "layers": self.layers}
+        if self.fit is not None:
+            d["board"] = self.fit.as_dict()
+        return d
+
+
+def _search_progress(progress: Optional[Progress]):
+    if progress is None:
+        return None
+
+    def wrap(steps):
+        steps = list(steps)
+        for k, s in enumerate(steps):
+            progress("patch search", k, len(steps))
+            yield s
+        progress("patch search", len(steps), len(steps))
+    return wrap
+
+
+def collect(graph: Graph, options: Options = Options(), board: Optional[str] = None,
+            progress: Optional[Progress] = None, source: str = "") -> ReportData:
+    """Compile the layer-by-layer schedule and, when `options` asks for patches, the patch-based one."""
+    from .passes.patch_plan import patch_macs, search
+    g = graph
+    board_obj = None
+    if board is not None:
+        from .boards import get_board
+        board_obj = get_board(board)         # an unknown board fails before any work
+    lbl_opts = replace(options, patch=(), patch_mode="none", sram_limit=None)
+    lbl = compile_graph(g, lbl_opts)
+    base_macs = sum(op_macs(g, op) for op in g.ops)
+    scheds = [Schedule("layer by layer", lbl, live_bytes_per_step(list(lbl.plan.buffers), len(g.ops)), base_macs)]
+    stages = tuple(options.patch)
+    if not stages and (options.patch_mode == "auto" or options.sram_limit is not None):
+        found = search(g, options.max_overhead, options.sram_limit, options.align, options.io_in_arena,
+                       progress=_search_progress(progress))
+        stages = found.chosen
+    if stages:
+        pc = compile_graph(g, replace(options, patch=stages, patch_mode="none", sram_limit=None))
+        grids = ", ".join(f"ops {s.start}-{s.split - 1} {s.grid[0]}x{s.grid[1]}" for s in pc.stages)
+        scheds.append(Schedule(f"patches ({grids})", pc, live_bytes_per_step(list(pc.plan.buffers), len(g.ops)),
+                               patch_macs(g, pc.stages)))
+    data = ReportData(g.name, source, g, scheds)
+    chosen = data.chosen.compiled
+    render(chosen)                       # fit_check estimates code size from the rendered C
+    if board_obj is not None:
+        from .boards.firmware import fit_check
+        data.board = board_obj
+        data.fit = fit_check(chosen, board_obj)
+    data.layers = _layers(data)
+    return data
+
+
+def _layers(data: ReportData) -> list[dict]:
+    g = data.graph
+    c = data.chosen.compiled
+    root = alias_roots(g)
+    stage_of = {k: s for s in c.stages for k in range(s.start, s.split)}
+    rows = []
+    for k, op in enumerate(g.ops):
+        out = op.outputs[0]
+        r = root.get(out, out)
+        if r in c.plan.offsets:
+            st = stage_of.get(k)
+            where = (f"{c.plan.offsets[r]:,}" if st is None or out == st.stage_output
+                     else f"{c.plan.offsets[r]:,} (tile)")
+        else:
+            where = "caller"
+        rows.append({
+            "index": op.index, "op": op.kind,
+            "inputs": [list(g.tensors[t].shape) for t in op.inputs if t >= 0 and not g.tensors[t].is_const],
+            "output": list(g.tensors[out].shape), "tensor": out, "macs": op_macs(g, op), "weight_bytes": op_weight_bytes(g, op),
+            "live_bytes": data.chosen.live[k], "offset": where,
+            "stage": (f"{stage_of[k].grid[0]}x{stage_of[k].grid[1]}" if k in stage_of else ""),
+        })
+    return rows
+
+
+# ---- figures ------------------------------------------------------------------------------------
+
+def _png(fig) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    import matplotlib.pyplot as plt
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _plt():
+    import matplotlib
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def _thousands():
+    from matplotlib.ticker import FuncFormatter
+    return FuncFormatter(lambda v, _: f"{int(v):,}")
+
+
+def timeline_figure(data: ReportData) -> str:
+    """Live bytes per step, one line per schedule, the board's SRAM as a horizontal line."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(10, 3.8))
+    n = len(data.graph.ops)
+    steps = list(range(n))
+    colors = ["#1f77b4", "#d62728"]
+    for s, col in zip(data.schedules, colors):
+        ax.step(steps, s.live, where="mid", color=col, lw=2,
+                label=f"{s.label}: peak live {max(s.live):,} B, arena {s.peak:,} B")
+        ax.axhline(s.peak, color=col, ls=":", lw=1)
+    top = max(max(s.peak for s in data.schedules), 1) * 1.25
+    if data.board is not None:
+        sram = data.board.sram.length
+        if sram <= top * 1.6:
+            top = max(top, sram * 1.08)
+            ax.axhline(sram, color="black", ls="--", lw=1.5, label=f"{data.board.name} SRAM {sram:,} B")
+        else:   # far above: say so instead of squashing the curves to the bottom of the plot
+            ax.plot([], [], color="black", ls="--", lw=1.5,
+                    label=f"{data.board.name} SRAM {sram:,} B: {sram / max(data.chosen.peak, 1):.1f}x the peak "
+                          "(off the scale)")
+    for st in data.chosen.compiled.stages:
+        ax.axvspan(st.start - 0.5, st.split - 0.5, color="#d62728", alpha=0.07)
+    ax.set_xlabel("step (op index)")
+    ax.set_ylabel("live activation bytes")
+    ax.set_xlim(-0.5, max(n - 0.5, 0.5))
+    ax.set_ylim(0, top)
+    ax.yaxis.set_major_formatter(_thousands())
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper right", fontsize=8)
+    ax.set_title(f"{data.model}: memory timeline")
+    return _png(fig)
+
+
+def layout_figure(s: Schedule, model: str) -> str:
+    """Every arena buffer as a box: x = the steps it is alive, y = its address range."""
+    plt = _plt()
+    from matplotlib.patches import Rectangle
+    c = s.compiled
+    g = c.graph
+    fig, ax = plt.subplots(figsize=(10, 4.2))
+    colors = {"tensor": "#4c9be8", "scratch": "#f2a541", "tile": "#d65f5f"}
+    arena = max(c.plan.arena_bytes, 1)
+    for b in c.plan.buffers:
+        off = c.plan.offsets[b.id]
+        ax.add_patch(Rectangle((b.first - 0.45, off), b.last - b.first + 0.9, b.size,
+                               facecolor=colors.get(b.kind, "#999999"), edgecolor="black", lw=0.6, alpha=0.85))
+        if b.size >= arena * 0.08:
+            label = f"t{b.tensors[0]}" if b.tensors else ("tile" if b.kind == "tile" else f"op{-b.id - 1}")
+            ax.text((b.first + b.last) / 2, off + b.size / 2, f"{label}\n{b.size:,} B", ha="center",
+                    va="center", fontsize=6.5, clip_on=True)
+    ax.set_xlim(-0.6, max(len(g.ops) - 0.4, 0.6))
+    ax.set_ylim(0, arena * 1.02)
+    ax.set_xlabel("step (op index)")
+    ax.set_ylabel("arena offset (bytes)")
+    ax.yaxis.set_major_formatter(_thousands())
+    ax.set_title(f"{model}: arena layout, {s.label} ({c.plan.arena_bytes:,} B)")
+    handles = [Rectangle((0, 0), 1, 1, facecolor=v, edgecolor="black", lw=0.6) for v in colors.values()]
+    ax.legend(handles, ["tensor", "kernel scratch", "patch tile"], loc="upper right", fontsize=8)
+    ax.grid(alpha=0.3)
+    return _png(fig)
+
+
+def totals_figure(data: ReportData) -> Optional[str]:
+    """SRAM and flash needed, stacked by part, against the board's capacity."""
+    if data.fit is None:
+        return None
+    plt = _plt()
+    f = data.fit
+    fig, ax = plt.subplots(figsize=(10, 1.9))
+    parts = [("SRAM", [("arena", f.arena), ("stack", f.stack), ("I/O + other", f.io + f.harness)], f.sram_capacity),
+             ("flash", [("weights", f.weights), ("code (estimate)", f.code_estimate), ("test input", f.test_data)],
+              f.flash_capacity)]
+    palette = ["#4c9be8", "#f2a541", "#8cc084"]
+    for y, (name, segs, cap) in enumerate(parts):
+        left = 0.0
+        for (label, v), col in zip(segs, palette):
+            frac = v / cap if cap else 0
+            ax.barh(y, frac, left=left, color=col, edgecolor="black", lw=0.5)
+            if frac > 0.08:
+                ax.text(left + frac / 2, y, label, ha="center", va="center", fontsize=7)
+            left += frac
+        ax.text(max(left, 0) + 0.01, y, f"{left:.0%} of {cap:,} B", va="center", fontsize=8)
+    ax.axvline(1.0, color="black", ls="--", lw=1.5)
+    ax.set_yticks([0, 1], [p[0] for p in parts])
+    ax.set_xlim(0, max(1.25, max(sum(v for _, v in p[1]) / p[2] for p in parts if p[2]) + 0.25))
+    ax.set_xlabel(f"share of {data.board.name}'s capacity")
+    ax.invert_yaxis()
+    return _png(fig)
+
+
+# ---- page ---------------------------------------------------------------------------------------
+
+def render_html(data: ReportData) -> str:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)), autoescape=True,
+                             undefined=jinja2.StrictUndefined)
+    lbl = data.schedules[0]
+    chosen = data.chosen
+    fit = data.fit
+    verdict = None
+    if fit is not None:
+        verdict = {"fits": fit.fits, "sram_ok": fit.sram_needed <= fit.sram_capacity,
+                   "flash_ok": fit.flash_needed <= fit.flash_capacity}
+    return env.get_template("report.html.j2").render(
+        d=data, version=__version__, lbl=lbl, chosen=chosen, fit=fit, verdict=verdict,
+        flash_weights=flash_weight_bytes(data.graph),
+        timeline=timeline_figure(data),
+        layouts=[layout_figure(s, data.model) for s in data.schedules],
+        totals=totals_figure(data))
+
+
+def write_report(data: ReportData, out: str | os.PathLike, force: bool = False) -> Path:
+    """Write the page atomically (a temporary file renamed into place: never half a page)."""
+    out = Path(out)
+    if out.is_dir():
+        raise OutputFolderError(f"{out} is a folder: give the path of the .html file to write")
+    if out.exists() and not force:
+        head = out.read_bytes()[:4096]
+        if b"generated by mcucompile" not in head:
+            raise OutputFolderError(f"{out} exists and was not written by `mcucompile report`; "
+                                    "choose another name or pass --force to overwrite it")
+    html = render_html(data)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp{os.getpid()}")
+    try:
+        tmp.write_text(html, encoding="utf-8")
+        tmp.replace(out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return out
+
+
+def report(model: str | os.PathLike, out: str | os.PathLike, options: Options = Options(),
+           board: Optional[str] = None, force: bool = False, progress: Optional[Progress] = None) -> ReportData:
+    from .api import load
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise McuCompileError("`mcucompile report` needs matplotlib: pip install matplotlib") from None
+    data = collect(load(model), options, board, progress, source=str(model))
+    write_report(data, out, force=force)
+    return data

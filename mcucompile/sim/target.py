@@ -1,0 +1,186 @@
+"""Cross-build the generated C for a Cortex-M board and run it under QEMU with semihosting.
+
+The firmware (mcucompile/boards/firmware.py, test-harness variant) embeds the inputs, runs every sample
+twice between canaries like the host harness, prints outputs and figures on the semihosting console, and
+calls two marker functions around each inference; a small TCG plugin (plugin/insn_count.c, built here on
+first use) counts the instructions executed between them, exactly and identically on every run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+from ..boards import Board, get_board, qemu_boards
+from ..boards.firmware import DEFAULT_STACK_BYTES, fit_check, fnv1a, qemu_command, render_firmware, require_fit
+from ..codegen.generate import Compiled
+from ..errors import BuildError, McuCompileError
+
+PLUGIN_SOURCE = Path(__file__).resolve().parent / "plugin" / "insn_count.c"
+DEB_PACKAGES = {"arm-none-eabi-gcc": "gcc-arm-none-eabi libnewlib-arm-none-eabi",
+                "qemu-system-arm": "qemu-system-arm", "gcc": "gcc", "make": "make"}
+
+
+class ToolMissingError(McuCompileError):
+    """A program the Cortex-M path needs is not installed."""
+
+
+@dataclass
+class TargetRun:
+    outputs: list[np.ndarray]       # one array per model output, [N, *shape]
+    stats: dict                     # the host harness figures + instructions, board, stack_used, size
+
+
+def require_tools(*tools: str) -> None:
+    missing = [t for t in tools if shutil.which(t) is None]
+    if missing:
+        pkgs = " ".join(dict.fromkeys(DEB_PACKAGES.get(t, t) for t in missing))
+        raise ToolMissingError(f"{', '.join(missing)} not found: install the Debian packages {pkgs} "
+                               f"(`sudo apt-get install {pkgs}`, or run `make setup` as root)")
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("MCUCOMPILE_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "mcucompile")
+    return Path(base)
+
+
+def plugin_path() -> Path:
+    """Build the instruction-count plugin with the host gcc (once per source version) and return it."""
+    require_tools("gcc")
+    src = PLUGIN_SOURCE.read_bytes()
+    digest = hashlib.sha256(src).hexdigest()[:16]
+    lib = cache_dir() / "qemu-plugins" / digest / "libinsn_count.so"
+    if lib.exists():
+        return lib
+    lib.parent.mkdir(parents=True, exist_ok=True)
+    tmp = lib.with_name(f".{os.getpid()}.so")
+    cmd = ["gcc", "-shared", "-fPIC", "-O2", "-Wall", "-Wextra", "-Werror", str(PLUGIN_SOURCE), "-o", str(tmp)]
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        raise BuildError(f"building the QEMU plugin failed ({' '.join(cmd)}):\n{p.stderr[-2000:]}")
+    tmp.replace(lib)
+    return lib
+
+
+def build_firmware(files: dict[str, str], out: Path, jobs: int = 2) -> tuple[Path, dict]:
+    """Write the project into `out`, run make, return the ELF and its arm-none-eabi-size figures."""
+    require_tools("arm-none-eabi-gcc", "make")
+    out.mkdir(parents=True, exist_ok=True)
+    for rel, text in files.items():
+        (out / rel).write_text(text)
+    p = subprocess.run(["make", "-s", f"-j{jobs}"], cwd=out, capture_output=True, text=True)
+    if p.returncode != 0:
+        raise BuildError(f"firmware build failed in {out}:\n{(p.stdout + p.stderr)[-4000:]}")
+    elf = next(out.glob("*.elf"))
+    return elf, elf_size(elf)
+
+
+def elf_size(elf: Path) -> dict:
+    """text/data/bss from arm-none-eabi-size (flash = text + data, SRAM = data + bss)."""
+    p = subprocess.run(["arm-none-eabi-size", str(elf)], capture_output=True, text=True, check=True)
+    text, data, bss = (int(v) for v in p.stdout.splitlines()[1].split()[:3])
+    return {"text": text, "data": data, "bss": bss, "flash": text + data, "sram": data + bss}
+
+
+def symbol_address(elf: Path, name: str) -> int:
+    p = subprocess.run(["arm-none-eabi-nm", str(elf)], capture_output=True, text=True, check=True)
+    for line in p.stdout.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[2] == name:
+            return int(parts[0], 16)
+    raise BuildError(f"{elf}: symbol {name} not found")
+
+
+_STATS = re.compile(r"mcu:stats (.*)")
+_OUT = re.compile(r"mcu:out (\d+) (\d+) ([0-9a-f]*)")
+_SUM = re.compile(r"mcu:checksum 0x([0-9a-f]{8})")
+
+
+def run_qemu(board: Board, elf: Path, count: bool = True, timeout: float = 900) -> tuple[str, list[int]]:
+    """Run the ELF; return the console text and the instruction count of every marked interval."""
+    require_tools("qemu-system-arm")
+    cmd = qemu_command(board, str(elf))
+    counts_file = elf.with_suffix(".counts")
+    if count:
+        begin, end = symbol_address(elf, "fw_count_begin"), symbol_address(elf, "fw_count_end")
+        counts_file.unlink(missing_ok=True)
+        cmd[-2:-2] = ["-plugin", f"{plugin_path()},begin={begin:#x},end={end:#x},out={counts_file}"]
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=elf.parent)
+    except subprocess.TimeoutExpired:
+        raise BuildError(f"QEMU ({board.qemu_machine}) did not finish within {timeout:.0f} s") from None
+    console = p.stdout + p.stderr      # mps3-an547 sends the semihosting console to stderr
+    if p.returncode not in (0, 1) or "mcu:checksum" not in console:
+        raise BuildError(f"firmware failed under QEMU {board.qemu_machine} (exit {p.returncode}):\n"
+                         f"{console[-3000:]}")
+    counts = [int(x) for x in counts_file.read_text().split()] if count else []
+    return console, counts
+
+
+def _chunks(c: Compiled, board: Board, n: int, stack_bytes: int) -> int:
+    """Samples per QEMU run so that the embedded inputs fit the board's flash."""
+    per = sum(i.nbytes for i in c.inputs)
+    k = n
+    while k > 1 and not fit_check(c, board, samples=k, harness=True, stack_bytes=stack_bytes).fits:
+        k = max(1, k // 2)
+    return k if per else n
+
+
+def run_on_board(c: Compiled, board: str, inputs: list[np.ndarray], workdir: Path,
+                 stack_bytes: int = DEFAULT_STACK_BYTES) -> TargetRun:
+    """Run every sample of `inputs` (one [N, *shape] array per model input) on an emulated board."""
+    b = get_board(board)
+    if not b.is_qemu:
+        raise McuCompileError(f"{board} is a real board: simulate runs on {', '.join(q.name for q in qemu_boards())}"
+                              f"; use `mcucompile flash` to run on {board}")
+    require_tools("arm-none-eabi-gcc", "qemu-system-arm", "gcc", "make")
+    n = int(inputs[0].shape[0])
+    require_fit(c, b, samples=1, harness=True, stack_bytes=stack_bytes)
+    per_run = _chunks(c, b, n, stack_bytes)
+    outs: list[list[np.ndarray]] = [[] for _ in c.outputs]
+    instr: list[int] = []
+    agg = {"touched_bytes": 0, "touched_extent": 0, "guard_violations": 0, "nondeterministic": 0, "stack_used": 0}
+    size = {}
+    for k, lo in enumerate(range(0, n, per_run)):
+        part = [np.ascontiguousarray(a[lo:lo + per_run]) for a in inputs]
+        m = int(part[0].shape[0])
+        files = render_firmware(c, b, part, harness=True, stack_bytes=stack_bytes)
+        elf, size = build_firmware(files, Path(workdir) / f"fw_{b.name}_{k}")
+        console, counts = run_qemu(b, elf)
+        got = [np.zeros((m, *o.shape), dtype=o.dtype) for o in c.outputs]
+        seen = set()
+        for s, j, hexs in _OUT.findall(console):
+            s, j = int(s), int(j)
+            got[j][s] = np.frombuffer(bytes.fromhex(hexs), dtype=c.outputs[j].dtype).reshape(c.outputs[j].shape)
+            seen.add((s, j))
+        if len(seen) != m * len(c.outputs):
+            raise BuildError(f"firmware printed {len(seen)} of {m * len(c.outputs)} outputs:\n{console[-2000:]}")
+        stats = dict(kv.split("=") for kv in _STATS.search(console).group(1).split())
+        checksum = int(_SUM.search(console).group(1), 16)
+        if checksum != fnv1a(got):
+            raise BuildError("the firmware's output checksum does not match the printed outputs "
+                             "(console transport corrupted)")
+        if len(counts) != 1 + 2 * m:
+            raise BuildError(f"instruction counter saw {len(counts)} intervals, expected {1 + 2 * m}")
+        overhead = counts[0]
+        instr += [counts[1 + 2 * s] - overhead for s in range(m)]
+        for j in range(len(c.outputs)):
+            outs[j].append(got[j])
+        for key in ("guard_violations", "nondeterministic"):
+            agg[key] += int(stats[key])
+        for key in ("touched_bytes", "touched_extent", "stack_used"):
+            agg[key] = max(agg[key], int(stats[key]))
+    return TargetRun([np.concatenate(o) for o in outs], {
+        "samples": n, "arena_bytes": c.arena_bytes, **agg, "board": b.name, "core": b.core,
+        "instructions": instr[0], "instructions_min": min(instr), "instructions_max": max(instr),
+        "elf_text_bytes": size.get("text"), "elf_data_bytes": size.get("data"), "elf_bss_bytes": size.get("bss"),
+        "qemu_runs": -(-n // per_run)})

@@ -1,0 +1,211 @@
+"""Board table, generated firmware projects (warning-free builds for every board), fit check, flash."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from mcucompile import FIRMWARE_DIR, api
+from mcucompile.boards import UnknownBoardError, boards, get_board, qemu_boards
+from mcucompile.boards.firmware import FitError, fit_check, render_firmware
+from mcucompile.cli import main
+from mcucompile.codegen.generate import compile_graph, render
+from mcucompile.sim.target import ToolMissingError, build_firmware, elf_size, require_tools
+from tflite_builder import build, fc_model
+
+ISSUE_BOARDS = ["qemu-m4", "qemu-m7", "qemu-m55", "stm32f746g-disco", "nucleo-f767zi", "nucleo-h743zi",
+                "nucleo-l4r5zi", "nrf52840dk", "rpi-pico"]
+
+
+@pytest.fixture(scope="module")
+def arm_gcc():
+    try:
+        require_tools("arm-none-eabi-gcc", "make")
+    except ToolMissingError as e:
+        pytest.fail(str(e))
+
+
+# ---- the table -----------------------------------------------------------------------------------
+
+def test_table_has_the_boards_and_sane_memory():
+    assert [b.name for b in boards()] == ISSUE_BOARDS
+    for b in boards():
+        assert b.sram.length > 0 and b.flash.length > 0
+        assert b.sram.end <= b.flash.origin or b.flash.end <= b.sram.origin, f"{b.name}: regions overlap"
+        if b.is_qemu:
+            assert b.console == "semihosting" and b.pyocd_target is None
+        else:
+            assert b.console == "uart" and b.pyocd_target and b.probe
+    assert {b.name: b.qemu_machine for b in qemu_boards()} == {
+        "qemu-m4": "mps2-an386", "qemu-m7": "mps2-an500", "qemu-m55": "mps3-an547"}
+    pico = get_board("rpi-pico")
+    assert pico.core == "cortex-m0plus" and not pico.dsp and not pico.has_fpu
+    assert "-mfloat-abi=soft" in pico.cflags and not any(f.startswith("-mfpu") for f in pico.cflags)
+    assert "-mfpu=fpv4-sp-d16" in get_board("qemu-m4").cflags
+    with pytest.raises(UnknownBoardError, match="known boards: qemu-m4"):
+        get_board("arduino-uno")
+
+
+def test_boards_command_lists_core_fpu_sram_flash():
+    r = CliRunner().invoke(main, ["boards"])
+    assert r.exit_code == 0, r.output
+    for b in boards():
+        line = next(l for l in r.output.splitlines() if l.startswith(b.name + " "))
+        assert b.core in line and f"{b.sram.length // 1024} KiB" in line and f"{b.flash.length // 1024} KiB" in line
+    assert re.search(r"rpi-pico\s+cortex-m0plus\s+none\s+no", r.output)
+
+
+# ---- generated projects build warning-free for every board ---------------------------------------
+
+@pytest.mark.parametrize("board", ISSUE_BOARDS)
+def test_every_kernel_compiles_warning_free_for_the_core(board, arm_gcc, tmp_path):
+    b = get_board(board)
+    for src in sorted(FIRMWARE_DIR.glob("*.c")):
+        p = subprocess.run(["arm-none-eabi-gcc", "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", *b.cflags,
+                            "-c", str(src), "-o", str(tmp_path / (src.stem + ".o"))], capture_output=True, text=True)
+        assert p.returncode == 0 and p.stderr == "", f"{src.name} for {board}:\n{p.stderr}"
+
+
+@pytest.mark.parametrize("board", ISSUE_BOARDS)
+def test_project_builds_warning_free_and_fits(board, arm_gcc, shared_models, tmp_path):
+    """pretrainedResnet uses five kernel families (conv, add, pool, fc, softmax)."""
+    b = get_board(board)
+    out = tmp_path / "fw"
+    c = api.compile_model(shared_models / "pretrainedResnet_quant.tflite", out, board=board)
+    p = subprocess.run(["make", "-C", str(out)], capture_output=True, text=True)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "warning:" not in (p.stdout + p.stderr), p.stdout + p.stderr
+    assert f"-mcpu={b.cpu}" in p.stdout and "-Werror" in p.stdout
+    size = elf_size(out / f"{c.graph.name}.elf")
+    fit = fit_check(c, b)
+    # arm-none-eabi-size confirms the fit check: actual use within the board and within the estimate
+    assert size["flash"] <= fit.flash_needed <= b.flash.length
+    assert fit.weights < size["text"]
+    assert c.arena_bytes + fit.stack <= size["sram"] <= fit.sram_needed <= b.sram.length
+    ld = (out / f"fw_{board.replace('-', '_')}.ld").read_text()
+    assert f"ORIGIN = 0x{b.sram.origin:08X}" in ld
+    assert f"ORIGIN = 0x{b.flash.origin + b.flash_reserved:08X}" in ld
+    assert (out / "CMakeLists.txt").exists() and (out / "fw_startup.c").exists()
+
+
+def test_cmake_build(arm_gcc, shared_models, tmp_path):
+    if shutil.which("cmake") is None:
+        pytest.fail("cmake is not installed (Debian package cmake)")
+    out = tmp_path / "fw"
+    api.compile_model(shared_models / "micro_speech_quantized.tflite", out, board="nucleo-h743zi")
+    for cmd in (["cmake", "-S", str(out), "-B", str(out / "cb")], ["cmake", "--build", str(out / "cb")]):
+        p = subprocess.run(cmd, capture_output=True, text=True)
+        assert p.returncode == 0, p.stdout + p.stderr
+    assert "warning:" not in p.stdout + p.stderr
+    assert (out / "cb" / "micro_speech_quantized.elf").exists()
+
+
+def test_firmware_embeds_the_given_test_inputs(shared_models):
+    g = api.load(shared_models / "hello_world_int8.tflite")
+    c = compile_graph(g)
+    render(c)
+    x = np.array([[[-7]], [[42]]], dtype=np.int8)
+    files = render_firmware(c, get_board("nrf52840dk"), [x])
+    data = files["fw_test_data.c"]
+    assert "-7" in data and "42" in data and "FW_TEST_SAMPLES 2u" in files["fw_test_data.h"]
+    assert "board_uart_write" in files["fw_board.c"] and "bkpt 0xAB" not in files["fw_board.c"]
+    assert "bkpt 0xAB" in render_firmware(c, get_board("qemu-m4"), [x])["fw_board.c"]
+
+
+# ---- fit check -----------------------------------------------------------------------------------
+
+def _model(tmp_path: Path, n_in: int, n_out: int) -> Path:
+    p = tmp_path / f"fc_{n_in}x{n_out}.tflite"
+    p.write_bytes(build(fc_model(n_in=n_in, n_out=n_out)))
+    return p
+
+
+def test_fit_check_sram_overflow(tmp_path):
+    model = _model(tmp_path, 300_000, 1)          # a 300,000-byte input lives in the arena
+    g = api.load(model)
+    c = compile_graph(g)
+    b = get_board("nrf52840dk")
+    f = fit_check(c, b)
+    assert f.arena >= 300_000 and f.sram_needed > b.sram.length
+    with pytest.raises(FitError) as e:
+        api.compile_model(model, tmp_path / "out", board="nrf52840dk")
+    msg = str(e.value)
+    assert f"{f.sram_needed:,}" in msg and f"{b.sram.length:,}" in msg
+    assert f"{f.sram_needed - b.sram.length:,} B too many" in msg
+    assert "--patch auto" in msg and "nucleo-f767zi" in msg and "flash needs" not in msg
+    assert not (tmp_path / "out").exists(), "nothing is written when the model does not fit"
+
+
+def test_fit_check_flash_overflow_via_cli(tmp_path):
+    model = _model(tmp_path, 1100, 1000)          # 1.1 MB of weights, nrf52840dk has 1 MiB of flash
+    r = CliRunner().invoke(main, ["compile", str(model), "--board", "nrf52840dk", "-o", str(tmp_path / "o")])
+    assert r.exit_code == 2
+    err = r.output.strip()
+    assert err.startswith("error:") and len(err.splitlines()) == 1 and "Traceback" not in err
+    assert "flash needs" in err and "1,048,576 B" in err and "too many" in err and "SRAM needs" not in err
+    assert "nucleo-h743zi" in err
+    r = CliRunner().invoke(main, ["compile", str(model), "--board", "nucleo-f767zi", "-o", str(tmp_path / "o")])
+    assert r.exit_code == 0, r.output
+
+
+# ---- flash ---------------------------------------------------------------------------------------
+
+def test_flash_dry_run_and_errors(shared_models, tmp_path, monkeypatch):
+    out = tmp_path / "kws"
+    api.compile_model(shared_models / "hello_world_int8.tflite", out, board="nucleo-f767zi")
+    r = CliRunner().invoke(main, ["flash", str(out), "--board", "nucleo-f767zi", "--probe", "0672FF", "--dry-run"])
+    assert r.exit_code == 0, r.output
+    assert r.output.splitlines() == [f"make -C {out}",
+                                     f"pyocd load --target stm32f767zi --uid 0672FF {out}/hello_world_int8.elf"]
+    r = CliRunner().invoke(main, ["flash", str(out), "--board", "nrf52840dk", "--dry-run"])
+    assert r.exit_code == 2 and "generated for nucleo-f767zi" in r.output
+    r = CliRunner().invoke(main, ["flash", str(tmp_path), "--board", "nrf52840dk"])
+    assert r.exit_code == 2 and "not a firmware project" in r.output
+    # no probe attached: a clear error naming what to connect
+    from pyocd.core.helpers import ConnectHelper
+    monkeypatch.setattr(ConnectHelper, "get_all_connected_probes", staticmethod(lambda **kw: []))
+    r = CliRunner().invoke(main, ["flash", str(out), "--board", "nucleo-f767zi"])
+    assert r.exit_code == 2
+    assert "no debug probe found" in r.output and "ST-LINK" in r.output
+
+
+def test_flash_on_qemu_runs(arm_gcc, shared_models, tmp_path):
+    try:
+        require_tools("qemu-system-arm")
+    except ToolMissingError as e:
+        pytest.fail(str(e))
+    out = tmp_path / "hw"
+    x = np.array([[[5]]], dtype=np.int8)
+    api.compile_model(shared_models / "hello_world_int8.tflite", out, board="qemu-m4", test_inputs=[x])
+    r = CliRunner().invoke(main, ["flash", str(out), "--board", "qemu-m4"])
+    assert r.exit_code == 0, r.output
+    from mcucompile.sim.reference import run_reference
+    ref = run_reference("tflm", shared_models / "hello_world_int8.tflite", [x], 1)
+    expected = np.asarray(ref.outputs[0]).astype(np.int8).ravel()[0]
+    assert f"mcu:out 0 0 {int(expected) & 0xFF:02x}" in r.output
+
+
+def test_missing_tools_name_the_debian_packages(monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(ToolMissingError, match="gcc-arm-none-eabi libnewlib-arm-none-eabi.*qemu-system-arm"):
+        require_tools("arm-none-eabi-gcc", "qemu-system-arm")
+
+
+def test_patch_mode_project_fits_estimate(arm_gcc, shared_models, tmp_path):
+    """Patch-based code carries tile tables in <name>.c: the flash estimate must still cover the build."""
+    from mcucompile.codegen.generate import Options
+    b = get_board("rpi-pico")
+    out = tmp_path / "fw"
+    c = api.compile_model(shared_models / "vww_96_int8.tflite", out, options=Options(patch_mode="auto"),
+                          board=b.name)
+    p = subprocess.run(["make", "-C", str(out)], capture_output=True, text=True)
+    assert p.returncode == 0 and "warning:" not in p.stdout + p.stderr, p.stdout + p.stderr
+    size = elf_size(out / f"{c.graph.name}.elf")
+    fit = fit_check(c, b)
+    assert size["flash"] <= fit.flash_needed and size["sram"] <= fit.sram_needed

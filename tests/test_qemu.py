@@ -1,0 +1,131 @@
+"""The generated C cross-built for Cortex-M4/M7/M55 and run under QEMU: bit-exact with TFLite Micro, and
+exact, repeatable instruction counts from the project's TCG plugin."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import INT8_MODELS
+from mcucompile import api
+from mcucompile.boards import get_board
+from mcucompile.boards.firmware import render_firmware
+from mcucompile.codegen.generate import compile_graph, render
+from mcucompile.sim.target import ToolMissingError, build_firmware, require_tools, run_qemu
+
+CORES = ["qemu-m4", "qemu-m7", "qemu-m55"]
+FAST_MODELS = ["hello_world_int8.tflite", "micro_speech_quantized.tflite"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def toolchain():
+    try:
+        require_tools("arm-none-eabi-gcc", "qemu-system-arm", "gcc", "make")
+    except ToolMissingError as e:
+        pytest.fail(str(e))
+
+
+def _check(r: api.SimResult, board: str):
+    tflm = r.comparisons[0]
+    assert tflm.reference == "tflm" and tflm.available, tflm.error
+    assert tflm.mismatches == 0, f"{r.model} on {board}: {tflm.mismatches} mismatches at {tflm.first_index}"
+    assert r.ok and r.guard_violations == 0 and r.nondeterministic == 0
+    assert 0 < r.touched_extent <= r.arena_bytes
+    assert r.extra["board"] == board and r.extra["instructions"] > 0
+
+
+@pytest.mark.parametrize("board", CORES)
+@pytest.mark.parametrize("model", FAST_MODELS)
+def test_bit_exact_under_qemu(model, board, shared_models):
+    r = api.simulate(shared_models / model, samples=3, seed=1, board=board)
+    _check(r, board)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("board", CORES)
+@pytest.mark.parametrize("model", [m for m in INT8_MODELS if m not in FAST_MODELS])
+def test_all_models_bit_exact_under_qemu(model, board, shared_models):
+    r = api.simulate(shared_models / model, samples=3, seed=2, board=board)
+    _check(r, board)
+
+
+def test_instruction_count_is_repeatable(shared_models):
+    model = shared_models / "kws_ref_model.tflite"
+    a = api.simulate(model, samples=2, seed=3, board="qemu-m4", references=())
+    b = api.simulate(model, samples=2, seed=3, board="qemu-m4", references=())
+    assert a.extra["instructions"] == b.extra["instructions"]
+    assert (a.extra["instructions_min"], a.extra["instructions_max"]) == \
+           (b.extra["instructions_min"], b.extra["instructions_max"])
+    # each kws inference does at least one instruction per MAC
+    macs = api.analyze(model).macs
+    assert a.extra["instructions"] > macs
+
+
+@pytest.mark.parametrize("board", CORES)
+def test_plugin_counts_exactly(board, shared_models, tmp_path):
+    """Independent truth: N `nop`s between the markers count N more than an empty interval."""
+    g = api.load(shared_models / "hello_world_int8.tflite")
+    c = compile_graph(g)
+    render(c)
+    b = get_board(board)
+    files = render_firmware(c, b, api.random_inputs(g, 1))
+    files["fw_main.c"] = """#include "fw_board.h"
+__attribute__((noinline)) void fw_count_begin(void) { __asm__ volatile("" ::: "memory"); }
+__attribute__((noinline)) void fw_count_end(void) { __asm__ volatile("" ::: "memory"); }
+#define INTERVAL(body) __asm__ volatile("bl fw_count_begin\\n\\t" body "bl fw_count_end" \\
+                                        ::: "r0", "r1", "r2", "r3", "r12", "lr", "cc", "memory")
+int main(void)
+{
+    INTERVAL("");
+    INTERVAL(".rept 1000\\n\\tnop\\n\\t.endr\\n\\t");
+    INTERVAL("adds r0, r0, #1\\n\\t");
+    board_puts("mcu:checksum 0x00000000\\n");
+    return 0;
+}
+"""
+    elf, _ = build_firmware(files, tmp_path / "fw")
+    _, counts = run_qemu(b, elf)
+    assert len(counts) == 3
+    assert counts[1] - counts[0] == 1000
+    assert counts[2] - counts[0] == 1
+    assert run_qemu(b, elf)[1] == counts
+
+
+def test_outputs_match_host_build(shared_models):
+    """The same generated C gives the same bytes on the host and on the M55."""
+    model = shared_models / "micro_speech_quantized.tflite"
+    g = api.load(model)
+    x = api.random_inputs(g, 2, seed=9)
+    host = api.simulate(model, inputs=x, references=(), sanitize=False)
+    m55 = api.simulate(model, inputs=x, references=(), board="qemu-m55")
+    for a, b in zip(host.outputs, m55.outputs):
+        np.testing.assert_array_equal(a, b)
+    assert m55.touched_bytes == host.touched_bytes and m55.touched_extent == host.touched_extent
+
+
+def test_simulate_refuses_a_real_board(shared_models):
+    from mcucompile.errors import McuCompileError
+    with pytest.raises(McuCompileError, match="real board.*mcucompile flash"):
+        api.simulate(shared_models / "hello_world_int8.tflite", samples=1, board="nucleo-f767zi")
+
+
+def test_cli_simulate_on_board_json(shared_models, tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from mcucompile.cli import main
+    from mcucompile.sim.reference import run_reference
+    model = shared_models / "hello_world_int8.tflite"
+    x = np.arange(-3, 3, dtype=np.int8).reshape(6, 1, 1)
+    np.save(tmp_path / "x.npy", x)
+    r = CliRunner().invoke(main, ["simulate", str(model), "--board", "qemu-m7", "--input", str(tmp_path / "x.npy"),
+                                  "--output", str(tmp_path / "y.npy"), "--json"])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.output)
+    assert doc["ok"] and doc["board"] == "qemu-m7" and doc["instructions"] > 0 and doc["samples"] == 6
+    ref = run_reference("tflm", model, [x], 1)
+    np.testing.assert_array_equal(np.load(tmp_path / "y.npy"), ref.outputs[0])
+    r = CliRunner().invoke(main, ["simulate", str(model), "--board", "qemu-m55", "--samples", "2"])
+    assert r.exit_code == 0, r.output
+    assert "run on qemu-m55" in r.output and "instructions" in r.output and "bit-exact" in r.output

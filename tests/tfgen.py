@@ -1,0 +1,42 @@
+"""Test helpers that make int8 TFLite models with TensorFlow (imported lazily: tests that use these helpers
+skip themselves with pytest.importorskip("tensorflow") first)."""
+
+from __future__ import annotations
+
+from typing import Callable, Iterable, Optional, Sequence
+
+import numpy as np
+
+
+def uniform_samples(shapes: Sequence[tuple], ranges: Sequence[tuple], count: int, seed: int = 0) -> Callable:
+    """A representative dataset: `count` lists holding one uniform float32 sample per input.
+    shapes include the batch dimension; ranges are (lo, hi) per input."""
+    rng = np.random.default_rng(seed)
+
+    def representative() -> Iterable[list]:
+        for _ in range(count):
+            yield [rng.uniform(lo, hi, size=s).astype(np.float32) for s, (lo, hi) in zip(shapes, ranges)]
+
+    return representative
+
+
+def int8_tflite(model, representative: Callable, specs: Optional[Sequence[tuple]] = None,
+                float_io: bool = False) -> bytes:
+    """Full-integer conversion (int8 activations and weights, int32 bias; int8 model input/output unless
+    float_io) of either a keras.Model (from_keras_model: give it a batch-1 Input) or a TensorFlow function
+    / Python callable traced at `specs` (shapes with batch; from_concrete_functions)."""
+    import tensorflow as tf
+
+    if specs is None:
+        conv = tf.lite.TFLiteConverter.from_keras_model(model)
+    else:
+        fn = model if hasattr(model, "get_concrete_function") else tf.function(model)
+        cf = fn.get_concrete_function(*[tf.TensorSpec(s, tf.float32) for s in specs])
+        conv = tf.lite.TFLiteConverter.from_concrete_functions([cf], fn)
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    conv.representative_dataset = representative
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    if not float_io:
+        conv.inference_input_type = tf.int8
+        conv.inference_output_type = tf.int8
+    return conv.convert()
