@@ -114,19 +114,16 @@ def add_quant_params(s1: float, s2: float, s_out: float) -> dict[str, int]:
 
 @lowers("ADD")
 def lower_add(ctx, op):
-    a, b = ctx.tensor(op.inputs[0]), ctx.tensor(op.inputs[1])
-    y = ctx.tensor(op.outputs[0])
-    _check_int8(op, (a, b, y))
-    plan = broadcast_plan(y.shape, (a.shape, b.shape))
-    dims, (st1, st2) = plan.padded()
-    q = add_quant_params(a.scale, b.scale, y.scale)
+    a, b, y, plan = _binary_operands(ctx, op)
+    return _add_like(ctx, op, "mcu_add_s8", "mcu_add_params_t", "mcu_add.c", "+",
+                     add_quant_params(a.scale, b.scale, y.scale), a, b, y, plan)
+
+
+def _add_like(ctx, op, func: str, ctype: str, source: str, symbol: str, q: dict, a, b, y, plan):
+    """ADD and SUB share TFLite's rescale-to-a-common-scale arithmetic and one parameter layout."""
     act_min, act_max = activation_range(op.attrs.activation, y.scale, y.zero_point)
-    name = ctx.unique(f"add{op.index}")
-    params = ParamStruct("mcu_add_params_t", f"{name}_params", (
-        ("rank", c_int(plan.rank)),
-        ("out_dims", c_list(dims)),
-        ("in1_strides", c_list(st1)),
-        ("in2_strides", c_list(st2)),
+    name = ctx.unique(f"{op.kind.lower()}{op.index}")
+    params = ParamStruct(ctype, f"{name}_params", _broadcast_fields(plan) + (
         ("in1_offset", c_int(-a.zero_point)),
         ("in2_offset", c_int(-b.zero_point)),
         ("output_offset", c_int(y.zero_point)),
@@ -140,10 +137,9 @@ def lower_add(ctx, op):
         ("act_min", c_int(act_min)),
         ("act_max", c_int(act_max)),
     ))
-    return [KernelCall(op.index, op.kind, "mcu_add_s8",
+    return [KernelCall(op.index, op.kind, func,
                        (f"&{params.name}", _operand(ctx, a.index), _operand(ctx, b.index), ctx.act(y.index)),
-                       params, ("mcu_add.c",),
-                       f"{list(a.shape)} + {list(b.shape)} -> {list(y.shape)}")]
+                       params, (source,), f"{list(a.shape)} {symbol} {list(b.shape)} -> {list(y.shape)}")]
 
 
 # ---- SUB, MUL, DIV: the same broadcast plan and parameter layout (rank/out_dims/in*_strides), so that
@@ -180,27 +176,8 @@ def sub_quant_params(s1: float, s2: float, s_out: float) -> dict[str, int]:
 def lower_sub(ctx, op):
     """int8 a - b with NumPy broadcasting (up to 6-D) and a fused activation (TFLite Micro arithmetic)"""
     a, b, y, plan = _binary_operands(ctx, op)
-    q = sub_quant_params(a.scale, b.scale, y.scale)
-    act_min, act_max = activation_range(op.attrs.activation, y.scale, y.zero_point)
-    name = ctx.unique(f"sub{op.index}")
-    params = ParamStruct("mcu_sub_params_t", f"{name}_params", _broadcast_fields(plan) + (
-        ("in1_offset", c_int(-a.zero_point)),
-        ("in2_offset", c_int(-b.zero_point)),
-        ("output_offset", c_int(y.zero_point)),
-        ("left_shift", c_int(ADD_LEFT_SHIFT)),
-        ("in1_mult", c_int(q["in1_mult"])),
-        ("in1_shift", c_int(q["in1_shift"])),
-        ("in2_mult", c_int(q["in2_mult"])),
-        ("in2_shift", c_int(q["in2_shift"])),
-        ("out_mult", c_int(q["out_mult"])),
-        ("out_shift", c_int(q["out_shift"])),
-        ("act_min", c_int(act_min)),
-        ("act_max", c_int(act_max)),
-    ))
-    return [KernelCall(op.index, op.kind, "mcu_sub_s8",
-                       (f"&{params.name}", _operand(ctx, a.index), _operand(ctx, b.index), ctx.act(y.index)),
-                       params, ("mcu_binary.c",),
-                       f"{list(a.shape)} - {list(b.shape)} -> {list(y.shape)}")]
+    return _add_like(ctx, op, "mcu_sub_s8", "mcu_sub_params_t", "mcu_binary.c", "-",
+                     sub_quant_params(a.scale, b.scale, y.scale), a, b, y, plan)
 
 
 def mul_quant_params(s1: float, s2: float, s_out: float) -> tuple[int, int]:
