@@ -38,6 +38,7 @@ demo: setup
 	$(BIN)/mcucompile compile $(DEMO_MODEL) -o build/demo
 	$(BIN)/mcucompile simulate $(DEMO_MODEL) --samples 20
 	$(BIN)/mcucompile simulate $(DEMO_MODEL) --board qemu-m4 --samples 3
+	$(BIN)/mcucompile simulate $(DEMO_MODEL) --patch auto --io-outside --samples 5
 
 test: setup
 	$(BIN)/pytest -q -ra
