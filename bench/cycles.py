@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/cycles.py              # a plain table
     .venv/bin/python bench/cycles.py --markdown   # the table for the README
+    .venv/bin/python bench/cycles.py --reference  # the same with the plain-C reference loops only
 
 Each model is compiled, cross-built for qemu-m4 (mps2-an386), qemu-m7 (mps2-an500) and qemu-m55
 (mps3-an547) and run under QEMU on one random input (seed 0); the project's TCG plugin counts the guest
@@ -10,11 +11,14 @@ identical from run to run; they are instructions, not cycles (no cycle-accurate 
 Every run is also checked bit-exactly against TFLite Micro (--no-check skips that).
 
 Columns: MACs of the model, then per core the instructions per inference and per MAC.
+--reference builds the kernel library with MCU_NN_REFERENCE defined (no DSP/Helium paths, no blocking:
+the host-tested reference loops), which is the "before" of the fast paths.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 
@@ -22,11 +26,31 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.table import render_table  # noqa: E402
 from mcucompile import api  # noqa: E402
 from mcucompile.boards import qemu_boards  # noqa: E402
 from mcucompile.errors import McuCompileError  # noqa: E402
 
 SHARED_MODELS = ROOT.parent / "shared" / "models"
+
+
+@contextlib.contextmanager
+def reference_kernels():
+    """Cross-builds inside this block define MCU_NN_REFERENCE in mcu_nn.h (every kernel includes it)."""
+    from mcucompile.sim import target
+
+    plain = target.render_firmware
+
+    def render(*args, **kwargs):
+        files = plain(*args, **kwargs)
+        files["mcu_nn.h"] = "#define MCU_NN_REFERENCE 1\n" + files["mcu_nn.h"]
+        return files
+
+    target.render_firmware = render
+    try:
+        yield
+    finally:
+        target.render_firmware = plain
 
 
 def measure(path: Path, cores: list[str], check: bool) -> dict:
@@ -45,29 +69,15 @@ def measure(path: Path, cores: list[str], check: bool) -> dict:
 
 def render(rows: list[dict], cores: list[str], markdown: bool) -> str:
     head = ["model", "MACs"] + [h for c in cores for h in (f"{c} instr", f"{c} instr/MAC")]
-    table = [head]
+    table = []
     for r in rows:
         line = [r["model"], f"{r['macs']:,}"]
         for c in cores:
             n = r.get(c)
             line += ["—", "—"] if n is None else [f"{n:,}", f"{n / r['macs']:.2f}" if r["macs"] else "—"]
         table.append(line)
-    lines = []
-    if markdown:
-        lines.append("| " + " | ".join(table[0]) + " |")
-        lines.append("|" + "|".join(["---"] + ["---:"] * (len(head) - 1)) + "|")
-        lines += ["| " + " | ".join(r) + " |" for r in table[1:]]
-    else:
-        widths = [max(len(r[i]) for r in table) for i in range(len(head))]
-        for n, r in enumerate(table):
-            lines.append("  ".join(v.ljust(w) if i == 0 else v.rjust(w) for i, (v, w) in enumerate(zip(r, widths))))
-            if n == 0:
-                lines.append("  ".join("-" * w for w in widths))
     notes = [f"{r['model']}: {n}" for r in rows for n in r["notes"]]
-    if notes:
-        lines.append("")
-        lines += [("- " if markdown else "") + n for n in notes]
-    return "\n".join(lines)
+    return render_table(head, table, markdown, notes)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cores", default=",".join(b.name for b in qemu_boards()),
                     help="comma-separated QEMU boards (default: all)")
     ap.add_argument("--no-check", action="store_true", help="skip the comparison with TFLite Micro")
+    ap.add_argument("--reference", action="store_true",
+                    help="build the plain-C reference kernels only (MCU_NN_REFERENCE): the 'before' figures")
     args = ap.parse_args(argv)
     models = args.models or sorted(SHARED_MODELS.glob("*.tflite"))
     if not models:
@@ -86,7 +98,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     cores = args.cores.split(",")
     try:
-        rows = [measure(p, cores, not args.no_check) for p in models]
+        with reference_kernels() if args.reference else contextlib.nullcontext():
+            rows = [measure(p, cores, not args.no_check) for p in models]
     except McuCompileError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.table import render_table  # noqa: E402
 from mcucompile.errors import McuCompileError  # noqa: E402
 from mcucompile.sim.tflm_arena import tflm_arena, tflm_min_arena  # noqa: E402
 
@@ -88,24 +89,9 @@ def cell(row: dict, key: str) -> str:
 
 def render(rows: list[dict], markdown: bool, min_arena: bool) -> str:
     cols = [c for c in COLUMNS if min_arena or c[0] != "tflm_min"]
-    table = [[title for _, title in cols]] + [[cell(r, k) for k, _ in cols] for r in rows]
-    lines = []
-    if markdown:
-        lines.append("| " + " | ".join(table[0]) + " |")
-        lines.append("|" + "|".join(["---"] + ["---:"] * (len(cols) - 1)) + "|")
-        lines += ["| " + " | ".join(r) + " |" for r in table[1:]]
-    else:
-        widths = [max(len(r[i]) for r in table) for i in range(len(cols))]
-        for n, r in enumerate(table):
-            lines.append("  ".join(v.ljust(w) if i == 0 else v.rjust(w)
-                                   for i, (v, w) in enumerate(zip(r, widths))))
-            if n == 0:
-                lines.append("  ".join("-" * w for w in widths))
+    rows_text = [[cell(r, k) for k, _ in cols] for r in rows]
     notes = [f"{r['model']}: {r['notes']}" for r in rows if r["notes"]]
-    if notes:
-        lines.append("")
-        lines += [("- " if markdown else "") + n for n in notes]
-    return "\n".join(lines)
+    return render_table([title for _, title in cols], rows_text, markdown, notes)
 
 
 def main(argv: list[str] | None = None) -> int:

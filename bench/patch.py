@@ -7,6 +7,10 @@ weights=None) and an MCUNet-like inverted-residual net at 176x176, both converte
 calibration (bench/make_models.py). Each is planned with the model input inside the arena and with the
 input in the caller's buffer (a camera frame), as the generated code supports both. TFLite Micro's
 arena ("head" = its activation arena) is measured with the tflite-micro interpreter.
+
+Three searches per row: patch stages that recompute their halos (MCUNetV2), stages of full-width row
+bands that cache the halo rows in line buffers instead (StreamNet; no extra MACs), and both mixed (what
+`--patch auto` does). "search s" is the time of the mixed search.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from mcucompile.api import load  # noqa: E402
 from mcucompile.passes.patch_plan import search  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "models"
+# the searches compared: halos recomputed only, rows cached only, both kinds of stage mixed
+KINDS = (("recompute",), ("cached",), ("recompute", "cached"))
 
 
 def models() -> list[Path]:
@@ -52,27 +58,36 @@ def main() -> int:
             head = None
             print(f"# {path.name}: TFLite Micro arena not measured ({e})", file=sys.stderr)
         for io_in in (True, False):
-            t = time.time()
-            r = search(g, max_overhead=args.max_overhead, io_in_arena=io_in)
+            found = {}
+            for kinds in KINDS:
+                t = time.time()
+                found[kinds] = (search(g, max_overhead=args.max_overhead, io_in_arena=io_in, kinds=kinds),
+                                time.time() - t)
+            r, secs = found[KINDS[-1]]
             c = r.chosen_candidate
-            stages = " + ".join(f"ops {a}-{b - 1} {nr}x{nc}" for a, b, nr, nc in c.stages) or "-"
-            rows.append((path.stem, "arena" if io_in else "caller", r.layer_by_layer_peak, c.peak,
-                         r.layer_by_layer_peak / c.peak, c.overhead, stages, head, time.time() - t))
+            stages = " + ".join(f"ops {a}-{b - 1} {nr}x{nc}{' cached' if k else ''}"
+                                for a, b, nr, nc, k, _ in c.stages) or "-"
+            rec, cac = found[KINDS[0]][0].chosen_candidate, found[KINDS[1]][0].chosen_candidate
+            rows.append((path.stem, "arena" if io_in else "caller", r.layer_by_layer_peak,
+                         rec.peak, rec.overhead, cac.peak, cac.overhead, c.peak,
+                         r.layer_by_layer_peak / c.peak, c.overhead, stages, head, secs))
             curves.append((path.stem, io_in, r.frontier()))
-    hdr = ("model", "input", "layer-by-layer B", "patch B", "ratio", "MAC overhead", "patch stages (grid)",
-           "TFLM head B", "search s")
-    fmt = lambda r: (r[0], r[1], f"{r[2]:,}", f"{r[3]:,}", f"{r[4]:.2f}x", f"{r[5]:+.1%}", r[6],
-                     f"{r[7]:,}" if r[7] is not None else "-", f"{r[8]:.1f}")
+    hdr = ("model", "input", "layer-by-layer B", "recompute B", "MACs", "cached rows B", "MACs",
+           "both B", "ratio", "MACs", "patch stages (grid)", "TFLM head B", "search s")
+    left = (0, 1, 10)
+    fmt = lambda r: (r[0], r[1], f"{r[2]:,}", f"{r[3]:,}", f"{r[4]:+.1%}", f"{r[5]:,}", f"{r[6]:+.1%}",
+                     f"{r[7]:,}", f"{r[8]:.2f}x", f"{r[9]:+.1%}", r[10],
+                     f"{r[11]:,}" if r[11] is not None else "-", f"{r[12]:.1f}")
     table = [hdr] + [fmt(r) for r in rows]
     if args.markdown:
         print("| " + " | ".join(hdr) + " |")
-        print("|" + "|".join("---" if i in (0, 1, 6) else "---:" for i in range(len(hdr))) + "|")
+        print("|" + "|".join("---" if i in left else "---:" for i in range(len(hdr))) + "|")
         for r in table[1:]:
             print("| " + " | ".join(r) + " |")
     else:
         widths = [max(len(r[i]) for r in table) for i in range(len(hdr))]
         for k, r in enumerate(table):
-            print("  ".join(v.ljust(w) if i in (0, 1, 6) else v.rjust(w) for i, (v, w) in enumerate(zip(r, widths))))
+            print("  ".join(v.ljust(w) if i in left else v.rjust(w) for i, (v, w) in enumerate(zip(r, widths))))
             if k == 0:
                 print("  ".join("-" * w for w in widths))
     if args.curve:
@@ -80,7 +95,8 @@ def main() -> int:
             print(f"\n{name} (input in {'arena' if io_in else 'caller buffer'}): peak vs MACs explored")
             for c in front:
                 print(f"  {c.peak:>9,} B  {c.macs:>12,} MACs  {c.overhead:+7.1%}  "
-                      + (" + ".join(f"{a}-{b - 1}:{nr}x{nc}" for a, b, nr, nc in c.stages) or "layer by layer"))
+                      + (" + ".join(f"{a}-{b - 1}:{nr}x{nc}{' cached' if k else ''}" for a, b, nr, nc, k, _ in c.stages)
+                         or "layer by layer"))
     return 0
 
 

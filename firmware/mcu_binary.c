@@ -83,52 +83,10 @@ void mcu_sub_s8(const mcu_sub_params_t *p, const int8_t *in1, const int8_t *in2,
 
 /* ---- DIV ------------------------------------------------------------------------------------- */
 
-static inline int32_t wrap_add(int32_t a, int32_t b) { return (int32_t)((uint32_t)a + (uint32_t)b); }
-static inline int32_t wrap_sub(int32_t a, int32_t b) { return (int32_t)((uint32_t)a - (uint32_t)b); }
-
-/* SaturatingRoundingMultiplyByPOT with a positive exponent: saturating left shift */
-static inline int32_t sat_shl(int32_t x, int32_t exponent)
-{
-    const int32_t threshold = (int32_t)(((uint32_t)1 << (31 - exponent)) - 1u);
-    if (x > threshold) {
-        return INT32_MAX;
-    }
-    if (x < -threshold) {
-        return INT32_MIN;
-    }
-    return (int32_t)((uint32_t)x << exponent);
-}
-
-static inline int32_t clz32(uint32_t x)
-{
-    int32_t n = 0;
-    if (x == 0) {
-        return 32;
-    }
-    while ((x & 0x80000000u) == 0) {
-        x <<= 1;
-        ++n;
-    }
-    return n;
-}
-
 /* leading bits equal to the sign bit, excluding the sign bit itself (31 for 0 and -1) */
 static inline int32_t clrsb32(int32_t x)
 {
-    return clz32((uint32_t)(x < 0 ? ~x : x)) - 1;
-}
-
-/* gemmlowp one_over_one_plus_x_for_x_in_0_1: Q0.31 in and out, Newton-Raphson in Q2.29 */
-static int32_t one_over_one_plus_x(int32_t a)
-{
-    const int64_t sum = (int64_t)a + INT32_MAX;
-    const int32_t half_denominator = (int32_t)((sum + (sum >= 0 ? 1 : -1)) / 2);
-    int32_t x = wrap_add(1515870810, mcu_srdhm(half_denominator, -1010580540));   /* 48/17 - 32/17 d */
-    for (int i = 0; i < 3; ++i) {
-        const int32_t one_minus = wrap_sub((int32_t)1 << 29, mcu_srdhm(half_denominator, x));
-        x = wrap_add(x, sat_shl(mcu_srdhm(x, one_minus), 2));
-    }
-    return sat_shl(x, 1);
+    return mcu_clz32((uint32_t)(x < 0 ? ~x : x)) - 1;
 }
 
 /* RoundingDivideByPOT for any exponent >= 0. TFLite's DIV reaches exponents of 32 and more when the
@@ -155,10 +113,10 @@ static int8_t div_one(const void *params, int32_t a, int32_t b)
         den = -den;
     }
     /* GetReciprocal(den, 31): den = 2^bits_over_unit * (1 + f), f in [0, 1) */
-    const int32_t headroom_plus_one = clz32((uint32_t)den);
+    const int32_t headroom_plus_one = mcu_clz32((uint32_t)den);
     const int32_t recip_shift = 31 - headroom_plus_one;
     const uint32_t normalised = headroom_plus_one >= 32 ? 0u : (uint32_t)den << headroom_plus_one;
-    const int32_t inv = one_over_one_plus_x((int32_t)(normalised - 0x80000000u));
+    const int32_t inv = mcu_one_over_one_plus_x((int32_t)(normalised - 0x80000000u));
     /* dividend normalised by its leading sign bits */
     const int32_t headroom = clrsb32(num);
     const int32_t quotient = mcu_srdhm((int32_t)((uint32_t)num << headroom), inv);

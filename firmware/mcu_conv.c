@@ -6,29 +6,28 @@
  * padding with the input zero point (their (x + input_offset) term is 0). The window of output
  * (oy, ox) starts at input row oy * stride_h - pad_top and column ox * stride_w - pad_left.
  */
-#include "mcu_nn.h"
-
-#include <string.h>
-
-#if defined(__ARM_FEATURE_DSP) && !defined(MCU_NN_REFERENCE)
-#include <arm_acle.h>
-#define MCU_CONV_DSP 1
-#endif
+#include "mcu_simd.h"
 
 /*
  * Fast paths. mcu_conv2d_s8 and mcu_depthwise_conv2d_s8 pick one at run time from the parameters;
  * shapes no fast path covers take the reference loops. Define MCU_NN_REFERENCE to build the reference
- * loops only. The fast paths only reorder exact int32 sums, so they give the reference results
- * bit for bit:
+ * loops only. The fast paths only reorder exact int32 sums and requantise with mcu_requant_fast (equal
+ * to mcu_requant, see mcu_simd.h), so they give the reference results bit for bit:
  *   - 1x1, stride 1, no padding: a matrix multiply (pixels x input channels) x (input channels x
- *     output channels), 2 pixels x 2 output channels per pass, the input offset folded into a
- *     per-output-channel bias (bias + input_offset * sum of the channel's weights);
- *   - any other conv with dilation_w 1: per output pixel, 2 output channels per pass over each
- *     filter row's contiguous run of (valid taps x input channels);
- *   - depthwise with depth_multiplier 1: 4 channels per pass, over the valid taps.
- * With the Armv7E-M DSP extension (Cortex-M4, M7, M33, M55) the inner loops take 4 int8 values per
- * load and use SXTB16 / SADD16 / SMLAD / SMLABB; elsewhere (host, Cortex-M0+) the same blocking
- * in plain C.
+ *     output channels), the input offset folded into a per-output-channel bias (bias + input_offset *
+ *     sum of the channel's weights);
+ *   - any other conv with dilation_w 1: each filter row's valid taps are one contiguous run of
+ *     (taps x input channels);
+ *   - depthwise: 4 output channels per pass over the valid taps (depth multiplier 1: 4 neighbouring
+ *     input channels; multiplier > 1: each lane's input channel is its output channel / multiplier,
+ *     one shared input when the multiplier is a multiple of 4).
+ * Armv7E-M DSP (Cortex-M4, M7, M33; MCU_NN_DSP): 2 pixels x 2 output channels per pass for both convs
+ * (conv rows pair neighbouring output pixels with the same valid taps), 4 int8 values per load widened
+ * with SXTB16 / SXTAB16 (which adds the input offset too) into SMLAD; depthwise through SMLABB/SMLATT,
+ * the 3x3 window with every tap valid unrolled. Helium (Cortex-M55; MCU_NN_MVE): 4 output channels per
+ * pass, 16 int8 lanes per VMLADAVA (the input offset as offset * sum of weights), depthwise in 4 int32
+ * lanes, and requantisation 4 lanes at a time (mcu_mve_requant4). Elsewhere (host, Cortex-M0+) the DSP
+ * blocking in plain C.
  */
 
 /* First tap k in [0, taps) whose coordinate origin + k * dilation is >= 0. */
@@ -53,107 +52,53 @@ static int32_t end_tap(int32_t origin, int32_t dilation, int32_t taps, int32_t s
 
 #if !defined(MCU_NN_REFERENCE)
 
-static inline uint32_t load4(const int8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, sizeof v);            /* one unaligned LDR on Armv7-M and later */
-    return v;
-}
-
-#if defined(MCU_CONV_DSP)
-/* bytes 1 and 3 of x, sign-extended to two int16 lanes: SXTB16 with ROR #8 (GCC 12's ACLE has no __ror) */
-static inline uint32_t sxtb16_ror8(uint32_t x)
-{
-    uint32_t r;
-    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
-    return r;
-}
+#if defined(__GNUC__)
+#define MCU_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define MCU_ALWAYS_INLINE inline
 #endif
 
-/* acc[i*2+j] += sum_k x_i[k] * w_j[k], k < n, where x_1 = x_0 + stride and w_1 = w_0 + stride: the 2 x 2
- * block of a matrix multiply with rows of length stride (one stride register keeps the DSP loop spill-free) */
-static void dot_2x2(const int8_t *x, const int8_t *w, size_t stride, int32_t n, int32_t acc[4])
+/*
+ * acc[i*2+j] += sum_k (x_i[k] + offset) * w_j[k], k < n, where x_1 = x_0 + xs and w_1 = w_0 + ws: a 2 x 2
+ * block of a matrix multiply (always inlined: its callers' strides stay in registers).
+ */
+static MCU_ALWAYS_INLINE void dot_2x2(const int8_t *x, size_t xs, const int8_t *w, size_t ws, int32_t n,
+                                      int32_t offset, int32_t acc[4])
 {
     int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
     int32_t k = 0;
-#if defined(MCU_CONV_DSP)
-    for (int32_t blocks = n >> 2; blocks > 0; --blocks) {
-        const uint32_t xa = load4(x), xb = load4(x + stride);
-        const uint32_t xa02 = __sxtb16(xa), xa13 = sxtb16_ror8(xa);
-        const uint32_t xb02 = __sxtb16(xb), xb13 = sxtb16_ror8(xb);
-        const uint32_t wa = load4(w);
-        const uint32_t wa02 = __sxtb16(wa), wa13 = sxtb16_ror8(wa);
+#if defined(MCU_NN_DSP)
+    const uint32_t off2 = ((uint32_t)offset & 0xFFFFu) * 0x10001u;
+    for (; k + 4 <= n; k += 4) {
+        const uint32_t xa = mcu_load4(x + k), xb = mcu_load4(x + xs + k);
+        const uint32_t xa02 = __sxtab16(off2, xa), xa13 = mcu_sxtab16_ror8(off2, xa);   /* + offset */
+        const uint32_t xb02 = __sxtab16(off2, xb), xb13 = mcu_sxtab16_ror8(off2, xb);
+        const uint32_t wa = mcu_load4(w + k);
+        const uint32_t wa02 = __sxtb16(wa), wa13 = mcu_sxtb16_ror8(wa);
         a00 = __smlad(xa02, wa02, a00);
         a00 = __smlad(xa13, wa13, a00);
         a10 = __smlad(xb02, wa02, a10);
         a10 = __smlad(xb13, wa13, a10);
-        const uint32_t wb = load4(w + stride);
-        const uint32_t wb02 = __sxtb16(wb), wb13 = sxtb16_ror8(wb);
+        const uint32_t wb = mcu_load4(w + ws + k);
+        const uint32_t wb02 = __sxtb16(wb), wb13 = mcu_sxtb16_ror8(wb);
         a01 = __smlad(xa02, wb02, a01);
         a01 = __smlad(xa13, wb13, a01);
         a11 = __smlad(xb02, wb02, a11);
         a11 = __smlad(xb13, wb13, a11);
-        x += 4;
-        w += 4;
     }
-    k = n & ~3;
 #endif
     for (; k < n; ++k) {
-        const int32_t xa = *x, xb = x[stride], wa = *w, wb = w[stride];
+        const int32_t xa = (int32_t)x[k] + offset, xb = (int32_t)x[xs + k] + offset;
+        const int32_t wa = w[k], wb = w[ws + k];
         a00 += xa * wa;
         a01 += xa * wb;
         a10 += xb * wa;
         a11 += xb * wb;
-        ++x;
-        ++w;
     }
     acc[0] = a00;
     acc[1] = a01;
     acc[2] = a10;
     acc[3] = a11;
-}
-
-/* acc[j] += sum_k (x[k] + offset) * w_j[k], k < n, for two weight rows */
-static void dot_1x2_offset(const int8_t *x, const int8_t *w0, const int8_t *w1, int32_t n, int32_t offset,
-                           int32_t acc[2])
-{
-    int32_t a0 = acc[0], a1 = acc[1];
-    int32_t k = 0;
-#if defined(MCU_CONV_DSP)
-    const uint32_t off2 = ((uint32_t)offset & 0xFFFFu) * 0x10001u;
-    for (; k + 4 <= n; k += 4) {
-        const uint32_t xv = load4(x + k);
-        const uint32_t x02 = __sadd16(__sxtb16(xv), off2), x13 = __sadd16(sxtb16_ror8(xv), off2);
-        const uint32_t wa = load4(w0 + k), wb = load4(w1 + k);
-        a0 = __smlad(x02, __sxtb16(wa), a0);
-        a0 = __smlad(x13, sxtb16_ror8(wa), a0);
-        a1 = __smlad(x02, __sxtb16(wb), a1);
-        a1 = __smlad(x13, sxtb16_ror8(wb), a1);
-    }
-#endif
-    for (; k < n; ++k) {
-        const int32_t xv = (int32_t)x[k] + offset;
-        a0 += xv * w0[k];
-        a1 += xv * w1[k];
-    }
-    acc[0] = a0;
-    acc[1] = a1;
-}
-
-/*
- * mcu_requant with a shorter rounding step, equal for every multiplier but INT32_MIN (which TFLite's
- * multipliers, in [2^30, 2^31) or 0, never are): for any int64 product ab, TFLite's
- * (ab + (ab >= 0 ? 2^30 : 1 - 2^30)) / 2^31, rounded toward zero, is floor((ab + 2^30) / 2^31).
- */
-static inline int32_t requant_fast(int32_t x, int32_t mult, int32_t shift)
-{
-    if (mult == INT32_MIN) {
-        return mcu_requant(x, mult, shift);
-    }
-    const int32_t left = shift > 0 ? shift : 0;
-    const int64_t ab = (int64_t)(int32_t)((uint32_t)x << left) * (int64_t)mult;
-    const int32_t high = (int32_t)((ab + ((int64_t)1 << 30)) >> 31);
-    return mcu_rdbpot(high, shift > 0 ? 0 : -shift);
 }
 
 /* The output stage's scalars, read once per call (int8 stores may alias the params, so the compiler
@@ -171,10 +116,125 @@ static inline out_stage_t out_stage(const mcu_conv_params_t *p)
 
 static inline int8_t requant_out(const out_stage_t *q, int32_t acc, int32_t oc)
 {
-    acc = requant_fast(acc, q->mult[oc], q->shift[oc]) + q->offset;
+    acc = mcu_requant_fast(acc, q->mult[oc], q->shift[oc]) + q->offset;
     return (int8_t)mcu_clamp(acc, q->lo, q->hi);
 }
 
+#if defined(MCU_NN_MVE)
+/* Output channels [oc, oc + lanes) of one output pixel from their int32 sums: bias, requantise, store. */
+static inline void mve_out4(const mcu_conv_params_t *p, int32x4_t acc, const int32_t *bias, int32_t oc,
+                            int32_t lanes, int8_t *o)
+{
+    const mve_pred16_t pr = vctp32q((uint32_t)lanes);
+    if (bias != NULL) {
+        acc = vaddq_s32(acc, vldrwq_z_s32(bias + oc, pr));
+    }
+    const int32x4_t y = mcu_mve_requant4(acc, vldrwq_z_s32(p->out_mult + oc, pr), vldrwq_z_s32(p->out_shift + oc, pr),
+                                         p->output_offset, p->act_min, p->act_max);
+    vstrbq_p_s32(o + oc, y, pr);
+}
+
+/* The per-pass constants of 4 output channels [oc, oc + lanes): their filter rows (rows past the end
+ * repeat the last), bias, multipliers and shifts. */
+typedef struct {
+    const int8_t *f0, *f1, *f2, *f3;
+    int32x4_t bias, mult, shift;
+    mve_pred16_t pr;
+} mve_pass_t;
+
+static inline mve_pass_t mve_pass(const mcu_conv_params_t *p, const int8_t *filter, size_t filter_stride,
+                                  const int32_t *bias, int32_t oc)
+{
+    const int32_t lanes = p->out.c - oc < 4 ? p->out.c - oc : 4;
+    mve_pass_t s;
+    s.pr = vctp32q((uint32_t)lanes);
+    s.f0 = filter + (size_t)oc * filter_stride;
+    s.f1 = s.f0 + (lanes > 1 ? filter_stride : 0);
+    s.f2 = s.f0 + (size_t)(lanes > 2 ? 2 : lanes - 1) * filter_stride;
+    s.f3 = s.f0 + (size_t)(lanes - 1) * filter_stride;
+    s.bias = bias != NULL ? vldrwq_z_s32(bias + oc, s.pr) : vdupq_n_s32(0);
+    s.mult = vldrwq_z_s32(p->out_mult + oc, s.pr);
+    s.shift = vldrwq_z_s32(p->out_shift + oc, s.pr);
+    return s;
+}
+
+/* Helium, 1x1 stride 1 unpadded: per pass of 4 output channels, every pixel by one mcu_mve_dot4 over the
+ * input channels, the input offset folded into the bias once per pass (offset * sum of the weights). */
+static void conv_1x1_mve(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
+                         int8_t *out)
+{
+    const int32_t pixels = p->in.n * p->in.h * p->in.w;
+    const int32_t k = p->in.c, out_c = p->out.c;
+    const int32_t off = p->output_offset, lo = p->act_min, hi = p->act_max;
+    for (int32_t oc = 0; oc < out_c; oc += 4) {
+        const mve_pass_t s = mve_pass(p, filter, (size_t)k, bias, oc);
+        const int32x4_t init = vaddq_s32(s.bias, vmulq_n_s32(mcu_mve_sum4(s.f0, s.f1, s.f2, s.f3, k,
+                                                                          vdupq_n_s32(0)), p->input_offset));
+        const int8_t *x = in;
+        int8_t *o = out + oc;
+        for (int32_t px = 0; px < pixels; ++px, x += k, o += out_c) {
+            const int32x4_t acc = mcu_mve_dot4(x, s.f0, s.f1, s.f2, s.f3, k, init);
+            vstrbq_p_s32(o, mcu_mve_requant4(acc, s.mult, s.shift, off, lo, hi), s.pr);
+        }
+    }
+}
+
+/*
+ * Helium: any conv with dilation_w 1. Per pass of 4 output channels, every output pixel: each filter row's
+ * contiguous run of valid taps by mcu_mve_dot4, the input offset added as offset * (sum of the weights
+ * under the valid taps): the whole filter's sums, computed once per pass, for windows with every tap
+ * valid; the valid runs' sums at the borders. Requantised 4 lanes at a time.
+ */
+static void conv_rows_mve(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
+                          int8_t *out)
+{
+    const int32_t in_h = p->in.h, in_w = p->in.w, in_c = p->in.c;
+    const int32_t kh = p->filter.h, kw = p->filter.w;
+    const int32_t out_h = p->out.h, out_w = p->out.w, out_c = p->out.c;
+    const int32_t off = p->input_offset;
+    const size_t filter_stride = (size_t)kh * (size_t)kw * (size_t)in_c;
+
+    for (int32_t oc = 0; oc < out_c; oc += 4) {
+        const mve_pass_t s = mve_pass(p, filter, filter_stride, bias, oc);
+        const int32x4_t full = vaddq_s32(s.bias, vmulq_n_s32(mcu_mve_sum4(s.f0, s.f1, s.f2, s.f3,
+                                                                          (int32_t)filter_stride, vdupq_n_s32(0)), off));
+        for (int32_t b = 0; b < p->in.n; ++b) {
+            const int8_t *in_b = in + (size_t)b * (size_t)in_h * (size_t)in_w * (size_t)in_c;
+            for (int32_t oy = 0; oy < out_h; ++oy) {
+                const int32_t iy0 = oy * p->stride_h - p->pad_top;
+                const int32_t ky0 = first_tap(iy0, p->dilation_h, kh);
+                const int32_t ky1 = end_tap(iy0, p->dilation_h, kh, in_h);
+                int8_t *o = out + ((size_t)b * (size_t)out_h + (size_t)oy) * (size_t)out_w * (size_t)out_c
+                            + (size_t)oc;
+                for (int32_t ox = 0; ox < out_w; ++ox, o += out_c) {
+                    const int32_t ix0 = ox * p->stride_w - p->pad_left;
+                    const int32_t kx0 = first_tap(ix0, 1, kw);
+                    const int32_t kx1 = end_tap(ix0, 1, kw, in_w);
+                    const int32_t run = (kx1 - kx0) * in_c;
+                    const int whole = ky0 == 0 && ky1 == kh && kx0 == 0 && kx1 == kw;
+                    int32x4_t acc = whole ? full : s.bias;
+                    const int8_t *x = in_b + ((size_t)(iy0 + ky0 * p->dilation_h) * (size_t)in_w
+                                              + (size_t)(ix0 + kx0)) * (size_t)in_c;
+                    size_t f = ((size_t)ky0 * (size_t)kw + (size_t)kx0) * (size_t)in_c;
+                    for (int32_t ky = ky0; ky < ky1; ++ky) {
+                        acc = mcu_mve_dot4(x, s.f0 + f, s.f1 + f, s.f2 + f, s.f3 + f, run, acc);
+                        if (!whole) {
+                            acc = vaddq_s32(acc, vmulq_n_s32(mcu_mve_sum4(s.f0 + f, s.f1 + f, s.f2 + f, s.f3 + f,
+                                                                          run, vdupq_n_s32(0)), off));
+                        }
+                        x += (size_t)p->dilation_h * (size_t)in_w * (size_t)in_c;
+                        f += (size_t)kw * (size_t)in_c;
+                    }
+                    vstrbq_p_s32(o, mcu_mve_requant4(acc, s.mult, s.shift, p->output_offset, p->act_min,
+                                                     p->act_max), s.pr);
+                }
+            }
+        }
+    }
+}
+#endif
+
+#if !defined(MCU_NN_MVE)
 /* 1x1, stride 1, no padding: out[pixel][oc] = requant(bias[oc] + sum_k (x[pixel][k] + off) w[oc][k]) */
 static void conv_1x1(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
                      int8_t *out)
@@ -184,32 +244,26 @@ static void conv_1x1(const mcu_conv_params_t *p, const int8_t *in, const int8_t 
     const int32_t k = p->in.c, out_c = p->out.c;
     for (int32_t oc = 0; oc < out_c; oc += 2) {
         const int32_t oc1 = oc + 1 < out_c ? oc + 1 : oc;     /* odd count: the last pass twice */
-        const int8_t *w0 = filter + (size_t)oc * (size_t)k, *w1 = filter + (size_t)oc1 * (size_t)k;
-        int32_t sum0 = 0, sum1 = 0;
-        for (int32_t i = 0; i < k; ++i) {
-            sum0 += w0[i];
-            sum1 += w1[i];
-        }
-        const int32_t b0 = (bias != NULL ? bias[oc] : 0) + p->input_offset * sum0;
-        const int32_t b1 = (bias != NULL ? bias[oc1] : 0) + p->input_offset * sum1;
+        const int8_t *w0 = filter + (size_t)oc * (size_t)k;
+        const size_t ws = (size_t)(oc1 - oc) * (size_t)k;
+        const int32_t b0 = (bias != NULL ? bias[oc] : 0) + p->input_offset * mcu_sum_s8(w0, k);
+        const int32_t b1 = (bias != NULL ? bias[oc1] : 0) + p->input_offset * mcu_sum_s8(w0 + ws, k);
         int32_t px = 0;
-        if (oc1 != oc) {
-            for (; px + 2 <= pixels; px += 2) {     /* rows px, px + 1 of the input; filter rows oc, oc + 1 */
-                int32_t acc[4] = {b0, b1, b0, b1};
-                dot_2x2(in + (size_t)px * (size_t)k, w0, (size_t)k, k, acc);
-                int8_t *o = out + (size_t)px * (size_t)out_c + (size_t)oc;
-                o[0] = requant_out(&q, acc[0], oc);
-                o[1] = requant_out(&q, acc[1], oc1);
-                o[out_c] = requant_out(&q, acc[2], oc);
-                o[out_c + 1] = requant_out(&q, acc[3], oc1);
-            }
-        }
-        for (; px < pixels; ++px) {                 /* a last odd pixel, or every pixel of a last odd channel */
-            int32_t acc[2] = {b0, b1};
-            dot_1x2_offset(in + (size_t)px * (size_t)k, w0, w1, k, 0, acc);
+        for (; px + 2 <= pixels; px += 2) {         /* rows px, px + 1 of the input; filter rows oc, oc1 */
+            int32_t acc[4] = {b0, b1, b0, b1};
+            dot_2x2(in + (size_t)px * (size_t)k, (size_t)k, w0, ws, k, 0, acc);
             int8_t *o = out + (size_t)px * (size_t)out_c;
-            o[oc] = requant_out(&q, acc[0], oc);
             o[oc1] = requant_out(&q, acc[1], oc1);
+            o[oc] = requant_out(&q, acc[0], oc);
+            o[out_c + oc1] = requant_out(&q, acc[3], oc1);
+            o[out_c + oc] = requant_out(&q, acc[2], oc);
+        }
+        if (px < pixels) {                          /* a last odd pixel: computed twice */
+            int32_t acc[4] = {b0, b1, b0, b1};
+            dot_2x2(in + (size_t)px * (size_t)k, 0, w0, ws, k, 0, acc);
+            int8_t *o = out + (size_t)px * (size_t)out_c;
+            o[oc1] = requant_out(&q, acc[1], oc1);
+            o[oc] = requant_out(&q, acc[0], oc);
         }
     }
 }
@@ -223,6 +277,7 @@ static void conv_rows(const mcu_conv_params_t *p, const int8_t *in, const int8_t
     const int32_t kh = p->filter.h, kw = p->filter.w;
     const int32_t out_h = p->out.h, out_w = p->out.w, out_c = p->out.c;
     const size_t filter_stride = (size_t)kh * (size_t)kw * (size_t)in_c;
+    const size_t pixel_step = (size_t)p->stride_w * (size_t)in_c;
 
     for (int32_t b = 0; b < p->in.n; ++b) {
         const int8_t *in_b = in + (size_t)b * (size_t)in_h * (size_t)in_w * (size_t)in_c;
@@ -230,53 +285,239 @@ static void conv_rows(const mcu_conv_params_t *p, const int8_t *in, const int8_t
             const int32_t iy0 = oy * p->stride_h - p->pad_top;
             const int32_t ky0 = first_tap(iy0, p->dilation_h, kh);
             const int32_t ky1 = end_tap(iy0, p->dilation_h, kh, in_h);
-            for (int32_t ox = 0; ox < out_w; ++ox) {
+            for (int32_t ox = 0; ox < out_w;) {
                 const int32_t ix0 = ox * p->stride_w - p->pad_left;
                 const int32_t kx0 = first_tap(ix0, 1, kw);
                 const int32_t kx1 = end_tap(ix0, 1, kw, in_w);
+                /* two pixels when the next one has the same valid taps (the run shifted by one stride) */
+                const int32_t pair = ox + 1 < out_w && first_tap(ix0 + p->stride_w, 1, kw) == kx0
+                                     && end_tap(ix0 + p->stride_w, 1, kw, in_w) == kx1;
+                const size_t xs = pair ? pixel_step : 0;
                 const int32_t run = (kx1 - kx0) * in_c;
                 int8_t *o = out + (((size_t)b * (size_t)out_h + (size_t)oy) * (size_t)out_w + (size_t)ox)
                                   * (size_t)out_c;
                 for (int32_t oc = 0; oc < out_c; oc += 2) {
                     const int32_t oc1 = oc + 1 < out_c ? oc + 1 : oc;
                     const int8_t *f0 = filter + (size_t)oc * filter_stride;
-                    const int8_t *f1 = filter + (size_t)oc1 * filter_stride;
-                    int32_t acc[2] = {0, 0};
+                    const size_t ws = (size_t)(oc1 - oc) * filter_stride;
+                    int32_t acc[4] = {0, 0, 0, 0};
+                    if (bias != NULL) {
+                        acc[0] = acc[2] = bias[oc];
+                        acc[1] = acc[3] = bias[oc1];
+                    }
                     for (int32_t ky = ky0; ky < ky1; ++ky) {
                         const int32_t iy = iy0 + ky * p->dilation_h;
                         const int8_t *x = in_b + ((size_t)iy * (size_t)in_w + (size_t)(ix0 + kx0)) * (size_t)in_c;
                         const size_t f = ((size_t)ky * (size_t)kw + (size_t)kx0) * (size_t)in_c;
-                        dot_1x2_offset(x, f0 + f, f1 + f, run, p->input_offset, acc);
+                        dot_2x2(x, xs, f0 + f, ws, run, p->input_offset, acc);
                     }
-                    if (bias != NULL) {
-                        acc[0] += bias[oc];
-                        acc[1] += bias[oc1];
-                    }
-                    o[oc] = requant_out(&q, acc[0], oc);
                     o[oc1] = requant_out(&q, acc[1], oc1);
+                    o[oc] = requant_out(&q, acc[0], oc);
+                    if (pair) {
+                        o[out_c + oc1] = requant_out(&q, acc[3], oc1);
+                        o[out_c + oc] = requant_out(&q, acc[2], oc);
+                    }
                 }
+                ox += pair ? 2 : 1;
             }
         }
     }
 }
 
-/* Depthwise, depth_multiplier 1: 4 channels per pass over the valid taps. */
-static void depthwise_m1(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
-                         int8_t *out)
-{
-    const out_stage_t q = out_stage(p);
-    const int32_t in_h = p->in.h, in_w = p->in.w, c = p->in.c;
-    const int32_t kh = p->filter.h, kw = p->filter.w;
-    const int32_t out_h = p->out.h, out_w = p->out.w;
-    const int32_t off = p->input_offset;
-    const size_t x_step = (size_t)p->dilation_w * (size_t)c;
-    const size_t x_row = (size_t)p->dilation_h * (size_t)in_w * (size_t)c, f_row = (size_t)kw * (size_t)c;
-#if defined(MCU_CONV_DSP)
-    const uint32_t off2 = ((uint32_t)off & 0xFFFFu) * 0x10001u;
+#endif /* !MCU_NN_MVE */
+
+#if defined(MCU_NN_DSP)
+/* one depthwise tap of 4 neighbouring channels, input at x, weights at f, into a0..a3 (off2: the input
+ * offset in both 16-bit lanes) */
+#define DW_TAP(x, f)                                                                   \
+    do {                                                                               \
+        const uint32_t xv_ = mcu_load4(x), fv_ = mcu_load4(f);                         \
+        const uint32_t x02_ = __sxtab16(off2, xv_), f02_ = __sxtb16(fv_);              \
+        a0 = __smlabb(x02_, f02_, a0);                                                 \
+        a2 = __smlatt(x02_, f02_, a2);                                                 \
+        const uint32_t x13_ = mcu_sxtab16_ror8(off2, xv_), f13_ = mcu_sxtb16_ror8(fv_); \
+        a1 = __smlabb(x13_, f13_, a1);                                                 \
+        a3 = __smlatt(x13_, f13_, a3);                                                 \
+    } while (0)
 #endif
 
+enum { DW_ANY, DW_CONSECUTIVE, DW_SHARED };     /* lanes' input channels: any, c..c+3, one for all */
+
+/*
+ * a[j] = sum over the nky x nkx valid taps of (x[xo[j]] + off) * f[j], j < 4: 4 output channels of a
+ * depthwise conv, x and f at the first valid tap, xo[j] the input channel of lane j relative to x;
+ * `mode` (a constant after inlining) says how the lanes' input channels lie.
+ */
+static MCU_ALWAYS_INLINE void dw_taps4(const int8_t *x, const int8_t *f, int32_t nky, int32_t nkx, size_t x_step,
+                                       size_t x_row, size_t f_step, size_t f_row, int32_t off,
+                                       const uint32_t xo[4], int mode, int32_t a[4])
+{
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+#if defined(MCU_NN_DSP)
+    const uint32_t off2 = ((uint32_t)off & 0xFFFFu) * 0x10001u;
+#endif
+    for (int32_t ky = 0; ky < nky; ++ky) {
+        const int8_t *xr = x, *fr = f;
+        for (int32_t kx = 0; kx < nkx; ++kx) {
+#if defined(MCU_NN_DSP)
+            if (mode == DW_CONSECUTIVE) {           /* 4 input channels per load */
+                DW_TAP(xr, fr);
+            } else if (mode == DW_SHARED) {         /* one input for the 4 lanes */
+                const uint32_t fv = mcu_load4(fr);
+                const uint32_t f02 = __sxtb16(fv), f13 = mcu_sxtb16_ror8(fv);
+                const uint32_t xv = (uint32_t)((int32_t)xr[0] + off);
+                a0 = __smlabb(xv, f02, a0);
+                a2 = __smlabt(xv, f02, a2);
+                a1 = __smlabb(xv, f13, a1);
+                a3 = __smlabt(xv, f13, a3);
+            } else {
+                const uint32_t fv = mcu_load4(fr);
+                const uint32_t f02 = __sxtb16(fv), f13 = mcu_sxtb16_ror8(fv);
+                a0 = __smlabb((uint32_t)((int32_t)xr[xo[0]] + off), f02, a0);
+                a2 = __smlabt((uint32_t)((int32_t)xr[xo[2]] + off), f02, a2);
+                a1 = __smlabb((uint32_t)((int32_t)xr[xo[1]] + off), f13, a1);
+                a3 = __smlabt((uint32_t)((int32_t)xr[xo[3]] + off), f13, a3);
+            }
+#else
+            if (mode == DW_SHARED) {
+                const int32_t xv = (int32_t)xr[0] + off;
+                a0 += xv * fr[0];
+                a1 += xv * fr[1];
+                a2 += xv * fr[2];
+                a3 += xv * fr[3];
+            } else {
+                a0 += ((int32_t)xr[xo[0]] + off) * fr[0];
+                a1 += ((int32_t)xr[xo[1]] + off) * fr[1];
+                a2 += ((int32_t)xr[xo[2]] + off) * fr[2];
+                a3 += ((int32_t)xr[xo[3]] + off) * fr[3];
+            }
+#endif
+            xr += x_step;
+            fr += f_step;
+        }
+        x += x_row;
+        f += f_row;
+    }
+    a[0] = a0;
+    a[1] = a1;
+    a[2] = a2;
+    a[3] = a3;
+}
+
+#if defined(MCU_NN_DSP)
+/*
+ * A 3x3 depthwise window with every tap valid, depth multiplier 1, dilation_w 1 (input and filter
+ * taps both c bytes apart): 4 channels, the taps unrolled so few registers stay live.
+ */
+static MCU_ALWAYS_INLINE void dw3x3_4(const int8_t *x, const int8_t *f, size_t c, size_t x_row, uint32_t off2,
+                                      int32_t a[4])
+{
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    for (int32_t ky = 0; ky < 3; ++ky) {
+        DW_TAP(x, f);
+        DW_TAP(x + c, f + c);
+        DW_TAP(x + 2 * c, f + 2 * c);
+        x += x_row;
+        f += 3 * c;
+    }
+    a[0] = a0;
+    a[1] = a1;
+    a[2] = a2;
+    a[3] = a3;
+}
+#undef DW_TAP
+#endif
+
+#if defined(MCU_NN_MVE)
+enum { MVE_DW_PLAIN, MVE_DW_PREDICATED, MVE_DW_GATHER };   /* how a tap's 4 input lanes are loaded */
+
+/* Helium: the depthwise sums of 4 int32 lanes; `kind` (a constant once inlined): 4 neighbouring input
+ * channels (all lanes active, or `pr` of them) or a gather through the byte offsets `offs`. Inactive
+ * lanes load 0 weights. */
+static MCU_ALWAYS_INLINE int32x4_t mve_dw_taps(const int8_t *x, const int8_t *f, int32_t nky, int32_t nkx,
+                                              size_t x_step, size_t x_row, size_t f_step, size_t f_row,
+                                              int32_t off, uint32x4_t offs, mve_pred16_t pr, int kind)
+{
+    int32x4_t acc = vdupq_n_s32(0);
+    for (int32_t ky = 0; ky < nky; ++ky) {
+        const int8_t *xr = x, *fr = f;
+        for (int32_t kx = 0; kx < nkx; ++kx) {
+            int32x4_t xv, fv;
+            if (kind == MVE_DW_PLAIN) {
+                xv = vldrbq_s32(xr);
+                fv = vldrbq_s32(fr);
+            } else {
+                xv = kind == MVE_DW_GATHER ? vldrbq_gather_offset_z_s32(xr, offs, pr) : vldrbq_z_s32(xr, pr);
+                fv = vldrbq_z_s32(fr, pr);
+            }
+            acc = vaddq_s32(acc, vmulq_s32(vaddq_n_s32(xv, off), fv));
+            xr += x_step;
+            fr += f_step;
+        }
+        x += x_row;
+        f += f_row;
+    }
+    return acc;
+}
+#endif
+
+/* As dw_taps4 for `lanes` (1..4) lanes: Helium's 4 int32 lanes (predicated), else 4 lanes or one by one. */
+static void depthwise_taps(const int8_t *x, const int8_t *f, int32_t nky, int32_t nkx, size_t x_step,
+                           size_t x_row, size_t f_step, size_t f_row, int32_t off, const uint32_t xo[4],
+                           int32_t lanes, int mode, int32_t a[4])
+{
+#if defined(MCU_NN_MVE)
+    const mve_pred16_t pr = vctp32q((uint32_t)lanes);
+    const uint32x4_t offs = vld1q_u32(xo);
+    int32x4_t acc;
+    if (mode == DW_CONSECUTIVE && lanes == 4) {
+        acc = mve_dw_taps(x, f, nky, nkx, x_step, x_row, f_step, f_row, off, offs, pr, MVE_DW_PLAIN);
+    } else if (mode == DW_CONSECUTIVE) {
+        acc = mve_dw_taps(x, f, nky, nkx, x_step, x_row, f_step, f_row, off, offs, pr, MVE_DW_PREDICATED);
+    } else {
+        acc = mve_dw_taps(x, f, nky, nkx, x_step, x_row, f_step, f_row, off, offs, pr, MVE_DW_GATHER);
+    }
+    vst1q_s32(a, acc);
+#else
+    if (lanes == 4 && mode == DW_CONSECUTIVE) {
+        dw_taps4(x, f, nky, nkx, x_step, x_row, f_step, f_row, off, xo, DW_CONSECUTIVE, a);
+    } else if (lanes == 4 && mode == DW_SHARED) {
+        dw_taps4(x, f, nky, nkx, x_step, x_row, f_step, f_row, off, xo, DW_SHARED, a);
+    } else if (lanes == 4) {
+        dw_taps4(x, f, nky, nkx, x_step, x_row, f_step, f_row, off, xo, DW_ANY, a);
+    } else {                                    /* the 1..3 channels after the blocks of 4 */
+        a[0] = a[1] = a[2] = a[3] = 0;
+        for (int32_t ky = 0; ky < nky; ++ky) {
+            for (int32_t kx = 0; kx < nkx; ++kx) {
+                for (int32_t j = 0; j < lanes; ++j) {
+                    a[j] += ((int32_t)x[(size_t)kx * x_step + xo[j]] + off) * f[(size_t)kx * f_step + (size_t)j];
+                }
+            }
+            x += x_row;
+            f += f_row;
+        }
+    }
+#endif
+}
+
+/* Depthwise, any depth multiplier: 4 output channels per pass over the valid taps. */
+static void depthwise_fast(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
+                           const int32_t *bias, int8_t *out)
+{
+    const out_stage_t q = out_stage(p);
+    const int32_t in_h = p->in.h, in_w = p->in.w, in_c = p->in.c, c = p->out.c;
+    const int32_t mult = p->depth_multiplier;
+    const int32_t kh = p->filter.h, kw = p->filter.w;
+    const int32_t out_h = p->out.h, out_w = p->out.w;
+    const size_t x_step = (size_t)p->dilation_w * (size_t)in_c;
+    const size_t x_row = (size_t)p->dilation_h * (size_t)in_w * (size_t)in_c, f_row = (size_t)kw * (size_t)c;
+    const int mode = mult == 1 ? DW_CONSECUTIVE : (mult % 4 == 0 ? DW_SHARED : DW_ANY);
+    const int full3x3 = mult == 1 && kh == 3 && kw == 3 && p->dilation_w == 1;   /* dw3x3_4 inside */
+    (void)full3x3;
+    (void)q;
+
     for (int32_t b = 0; b < p->in.n; ++b) {
-        const int8_t *in_b = in + (size_t)b * (size_t)in_h * (size_t)in_w * (size_t)c;
+        const int8_t *in_b = in + (size_t)b * (size_t)in_h * (size_t)in_w * (size_t)in_c;
         for (int32_t oy = 0; oy < out_h; ++oy) {
             const int32_t iy0 = oy * p->stride_h - p->pad_top;
             const int32_t ky0 = first_tap(iy0, p->dilation_h, kh);
@@ -291,59 +532,48 @@ static void depthwise_m1(const mcu_conv_params_t *p, const int8_t *in, const int
                 const int8_t *x00 = in_b, *f00 = filter;
                 if (nky > 0 && nkx > 0) {
                     x00 += ((size_t)(iy0 + ky0 * p->dilation_h) * (size_t)in_w
-                            + (size_t)(ix0 + kx0 * p->dilation_w)) * (size_t)c;
+                            + (size_t)(ix0 + kx0 * p->dilation_w)) * (size_t)in_c;
                     f00 += ((size_t)ky0 * (size_t)kw + (size_t)kx0) * (size_t)c;
                 }
                 int32_t ch = 0;
-                for (; ch + 4 <= c; ch += 4) {
-                    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-                    const int8_t *xr = x00 + ch, *fr = f00 + ch;
-                    for (int32_t ky = 0; ky < nky; ++ky) {
-                        const int8_t *x = xr, *f = fr;
-                        for (int32_t kx = 0; kx < nkx; ++kx) {
-#if defined(MCU_CONV_DSP)
-                            const uint32_t xv = load4(x), fv = load4(f);
-                            const uint32_t x02 = __sadd16(__sxtb16(xv), off2);
-                            const uint32_t x13 = __sadd16(sxtb16_ror8(xv), off2);
-                            const uint32_t f02 = __sxtb16(fv), f13 = sxtb16_ror8(fv);
-                            a0 = __smlabb(x02, f02, a0);
-                            a2 = __smlatt(x02, f02, a2);
-                            a1 = __smlabb(x13, f13, a1);
-                            a3 = __smlatt(x13, f13, a3);
-#else
-                            a0 += ((int32_t)x[0] + off) * f[0];
-                            a1 += ((int32_t)x[1] + off) * f[1];
-                            a2 += ((int32_t)x[2] + off) * f[2];
-                            a3 += ((int32_t)x[3] + off) * f[3];
-#endif
-                            x += x_step;
-                            f += c;
+#if defined(MCU_NN_DSP) && !defined(MCU_NN_MVE)
+                if (full3x3 && nky == 3 && nkx == 3) {
+                    const uint32_t off2 = ((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u;
+                    for (; ch + 4 <= c; ch += 4) {
+                        int32_t a[4];
+                        dw3x3_4(x00 + ch, f00 + ch, (size_t)c, x_row, off2, a);
+                        if (bias != NULL) {
+                            a[0] += bias[ch];
+                            a[1] += bias[ch + 1];
+                            a[2] += bias[ch + 2];
+                            a[3] += bias[ch + 3];
                         }
-                        xr += x_row;
-                        fr += f_row;
+                        o[ch] = requant_out(&q, a[0], ch);
+                        o[ch + 1] = requant_out(&q, a[1], ch + 1);
+                        o[ch + 2] = requant_out(&q, a[2], ch + 2);
+                        o[ch + 3] = requant_out(&q, a[3], ch + 3);
                     }
-                    if (bias != NULL) {
-                        a0 += bias[ch];
-                        a1 += bias[ch + 1];
-                        a2 += bias[ch + 2];
-                        a3 += bias[ch + 3];
-                    }
-                    o[ch] = requant_out(&q, a0, ch);
-                    o[ch + 1] = requant_out(&q, a1, ch + 1);
-                    o[ch + 2] = requant_out(&q, a2, ch + 2);
-                    o[ch + 3] = requant_out(&q, a3, ch + 3);
                 }
-                for (; ch < c; ++ch) {                      /* the 1..3 channels after the blocks of 4 */
-                    int32_t acc = bias != NULL ? bias[ch] : 0;
-                    const int8_t *xr = x00 + ch, *fr = f00 + ch;
-                    for (int32_t ky = 0; ky < nky; ++ky) {
-                        for (int32_t kx = 0; kx < nkx; ++kx) {
-                            acc += ((int32_t)xr[(size_t)kx * x_step] + off) * fr[(size_t)kx * (size_t)c];
+#endif
+                for (; ch < c; ch += 4) {
+                    const int32_t lanes = c - ch < 4 ? c - ch : 4;
+                    const int32_t ic0 = mode == DW_CONSECUTIVE ? ch : ch / mult;
+                    uint32_t xo[4] = {0, 1, 2, 3};
+                    if (mode != DW_CONSECUTIVE || lanes < 4) {  /* lanes past the end repeat the last one */
+                        for (int32_t j = 0; j < 4; ++j) {
+                            xo[j] = (uint32_t)((ch + (j < lanes ? j : lanes - 1)) / mult - ic0);
                         }
-                        xr += x_row;
-                        fr += f_row;
                     }
-                    o[ch] = requant_out(&q, acc, ch);
+                    int32_t a[4];
+                    depthwise_taps(x00 + ic0, f00 + ch, nky, nkx, x_step, x_row, (size_t)c, f_row,
+                                   p->input_offset, xo, lanes, mode, a);
+#if defined(MCU_NN_MVE)
+                    mve_out4(p, vld1q_s32(a), bias, ch, lanes, o);
+#else
+                    for (int32_t j = 0; j < lanes; ++j) {
+                        o[ch + j] = requant_out(&q, a[j] + (bias != NULL ? bias[ch + j] : 0), ch + j);
+                    }
+#endif
                 }
             }
         }
@@ -355,7 +585,17 @@ static void depthwise_m1(const mcu_conv_params_t *p, const int8_t *in, const int
 void mcu_conv2d_s8(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
                    const int32_t *bias, int8_t *out)
 {
-#if !defined(MCU_NN_REFERENCE)
+#if defined(MCU_NN_MVE)
+    if (p->filter.h == 1 && p->filter.w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0
+        && p->pad_left == 0 && p->out.h == p->in.h && p->out.w == p->in.w) {
+        conv_1x1_mve(p, in, filter, bias, out);
+        return;
+    }
+    if (p->dilation_w == 1) {
+        conv_rows_mve(p, in, filter, bias, out);
+        return;
+    }
+#elif !defined(MCU_NN_REFERENCE)
     if (p->filter.h == 1 && p->filter.w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0
         && p->pad_left == 0 && p->out.h == p->in.h && p->out.w == p->in.w) {
         conv_1x1(p, in, filter, bias, out);
@@ -417,8 +657,8 @@ void mcu_depthwise_conv2d_s8(const mcu_conv_params_t *p, const int8_t *in, const
     const int32_t mult = p->depth_multiplier;
 
 #if !defined(MCU_NN_REFERENCE)
-    if (mult == 1 && in_c == out_c) {
-        depthwise_m1(p, in, filter, bias, out);
+    if (mult >= 1 && in_c * mult == out_c) {
+        depthwise_fast(p, in, filter, bias, out);
         return;
     }
 #endif

@@ -51,6 +51,59 @@ static inline int32_t mcu_clamp(int32_t x, int32_t lo, int32_t hi)
     return x < lo ? lo : (x > hi ? hi : x);
 }
 
+/* ---- fixed-point helpers (gemmlowp arithmetic of TFLite's DIV, SOFTMAX, ...) ------------- */
+
+/* int32 addition and subtraction that wrap (gemmlowp's fixed-point + and -) */
+static inline int32_t mcu_wrap_add(int32_t a, int32_t b) { return (int32_t)((uint32_t)a + (uint32_t)b); }
+static inline int32_t mcu_wrap_sub(int32_t a, int32_t b) { return (int32_t)((uint32_t)a - (uint32_t)b); }
+
+/* SaturatingRoundingMultiplyByPOT with an exponent in [1, 31]: saturating left shift */
+static inline int32_t mcu_sat_shl(int32_t x, int32_t exponent)
+{
+    const int32_t threshold = (int32_t)(((uint32_t)1 << (31 - exponent)) - 1u);
+    if (x > threshold) {
+        return INT32_MAX;
+    }
+    if (x < -threshold) {
+        return INT32_MIN;
+    }
+    return (int32_t)((uint32_t)x << exponent);
+}
+
+/* leading zero bits of x (32 for 0) */
+static inline int32_t mcu_clz32(uint32_t x)
+{
+    int32_t n = 0;
+    if (x == 0) {
+        return 32;
+    }
+    while ((x & 0x80000000u) == 0) {
+        x <<= 1;
+        ++n;
+    }
+    return n;
+}
+
+/* RoundingHalfSum: (a + b) / 2 rounded to nearest, ties away from zero */
+static inline int32_t mcu_rounding_half_sum(int32_t a, int32_t b)
+{
+    const int64_t sum = (int64_t)a + (int64_t)b;
+    return (int32_t)((sum + (sum >= 0 ? 1 : -1)) / 2);
+}
+
+/* gemmlowp one_over_one_plus_x_for_x_in_0_1: 1 / (1 + a) for a in [0, 1), Q0.31 in and out,
+ * Newton-Raphson in Q2.29 */
+static inline int32_t mcu_one_over_one_plus_x(int32_t a)
+{
+    const int32_t half_denominator = mcu_rounding_half_sum(a, INT32_MAX);
+    int32_t x = mcu_wrap_add(1515870810, mcu_srdhm(half_denominator, -1010580540));   /* 48/17 - 32/17 d */
+    for (int i = 0; i < 3; ++i) {
+        const int32_t one_minus = mcu_wrap_sub((int32_t)1 << 29, mcu_srdhm(half_denominator, x));
+        x = mcu_wrap_add(x, mcu_sat_shl(mcu_srdhm(x, one_minus), 2));       /* Q4.27 product -> Q2.29 */
+    }
+    return mcu_sat_shl(x, 1);                                              /* Q1.30 x / 2 -> Q0.31 */
+}
+
 /* ---- shapes ------------------------------------------------------------------------------ */
 
 typedef struct {

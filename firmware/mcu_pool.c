@@ -9,7 +9,8 @@
 static inline int32_t pool_max_i32(int32_t a, int32_t b) { return a > b ? a : b; }
 static inline int32_t pool_min_i32(int32_t a, int32_t b) { return a < b ? a : b; }
 
-void mcu_avg_pool2d_s8(const mcu_pool_params_t *p, const int8_t *in, int8_t *out)
+/* The window walk both poolings share; `is_max` is a constant in each caller once inlined. */
+static inline void pool2d(const mcu_pool_params_t *p, const int8_t *in, int8_t *out, int is_max)
 {
     const int32_t ih = p->in.h, iw = p->in.w, depth = p->in.c;
     for (int32_t b = 0; b < p->out.n; ++b) {
@@ -26,14 +27,15 @@ void mcu_avg_pool2d_s8(const mcu_pool_params_t *p, const int8_t *in, int8_t *out
                 int8_t *o = out + (((size_t)b * (size_t)p->out.h + (size_t)oy) * (size_t)p->out.w + (size_t)ox)
                                       * (size_t)depth;
                 for (int32_t c = 0; c < depth; ++c) {
-                    int32_t acc = 0;
+                    int32_t acc = is_max ? -128 : 0;
                     for (int32_t fy = fy_start; fy < fy_end; ++fy) {
                         const int8_t *row = in_b + ((size_t)(y0 + fy) * (size_t)iw) * (size_t)depth + (size_t)c;
                         for (int32_t fx = fx_start; fx < fx_end; ++fx) {
-                            acc += row[(size_t)(x0 + fx) * (size_t)depth];
+                            const int32_t v = row[(size_t)(x0 + fx) * (size_t)depth];
+                            acc = is_max ? pool_max_i32(acc, v) : acc + v;
                         }
                     }
-                    if (count > 0) {
+                    if (!is_max && count > 0) {
                         /* round half away from zero, as TFLite does */
                         acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
                     }
@@ -44,32 +46,12 @@ void mcu_avg_pool2d_s8(const mcu_pool_params_t *p, const int8_t *in, int8_t *out
     }
 }
 
+void mcu_avg_pool2d_s8(const mcu_pool_params_t *p, const int8_t *in, int8_t *out)
+{
+    pool2d(p, in, out, 0);
+}
+
 void mcu_max_pool2d_s8(const mcu_pool_params_t *p, const int8_t *in, int8_t *out)
 {
-    const int32_t ih = p->in.h, iw = p->in.w, depth = p->in.c;
-    for (int32_t b = 0; b < p->out.n; ++b) {
-        const int8_t *in_b = in + (size_t)b * (size_t)ih * (size_t)iw * (size_t)depth;
-        for (int32_t oy = 0; oy < p->out.h; ++oy) {
-            const int32_t y0 = oy * p->stride_h - p->pad_top;
-            const int32_t fy_start = pool_max_i32(0, -y0);
-            const int32_t fy_end = pool_min_i32(p->filter_h, ih - y0);
-            for (int32_t ox = 0; ox < p->out.w; ++ox) {
-                const int32_t x0 = ox * p->stride_w - p->pad_left;
-                const int32_t fx_start = pool_max_i32(0, -x0);
-                const int32_t fx_end = pool_min_i32(p->filter_w, iw - x0);
-                int8_t *o = out + (((size_t)b * (size_t)p->out.h + (size_t)oy) * (size_t)p->out.w + (size_t)ox)
-                                      * (size_t)depth;
-                for (int32_t c = 0; c < depth; ++c) {
-                    int32_t m = -128;
-                    for (int32_t fy = fy_start; fy < fy_end; ++fy) {
-                        const int8_t *row = in_b + ((size_t)(y0 + fy) * (size_t)iw) * (size_t)depth + (size_t)c;
-                        for (int32_t fx = fx_start; fx < fx_end; ++fx) {
-                            m = pool_max_i32(m, row[(size_t)(x0 + fx) * (size_t)depth]);
-                        }
-                    }
-                    o[c] = (int8_t)mcu_clamp(m, p->act_min, p->act_max);
-                }
-            }
-        }
-    }
+    pool2d(p, in, out, 1);
 }

@@ -46,11 +46,11 @@ def convert(model: str | os.PathLike, output: Optional[str | os.PathLike] = None
             options: ConvertOptions = ConvertOptions(), progress: Optional[Progress] = None) -> ConvertResult:
     """Keras model (.keras, .h5, SavedModel folder) -> full-int8 .tflite, with a float-vs-int8 report.
     The result is cached by content hash; `output`, when given, receives a copy of the .tflite."""
+    if output is not None and Path(output).is_dir():      # before converting: that can take minutes
+        raise OutputFolderError(f"{output} is a folder: give the path of the .tflite file to write")
     r = convert_model(model, options, progress)
     if output is not None:
         out = Path(output)
-        if out.is_dir():
-            raise OutputFolderError(f"{out} is a folder: give the path of the .tflite file to write")
         out.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(r.tflite, out)
         r.tflite = out
@@ -98,6 +98,7 @@ def analyze(model: str | os.PathLike, options: Options = Options(),
     if c.stages:
         macs = patch_macs(g, c.stages)
         patch = {"stages": [{"first_op": s.start, "split": s.split, "grid": list(s.grid),
+                             "cache_rows": s.cache_rows, "inplace_ops": sorted(s.inplace),
                              "stage_output": g.tensors[s.stage_output].name,
                              "stage_output_shape": list(g.tensors[s.stage_output].shape)} for s in c.stages],
                  "split": c.stages[0].split, "grid": list(c.stages[0].grid),
@@ -273,8 +274,10 @@ def compare(name: str, ours: Sequence[np.ndarray], ref) -> Comparison:
 def simulate(model: str | os.PathLike, inputs: Optional[list[np.ndarray]] = None, samples: int = 20,
              seed: int = 0, options: Options = Options(), references: Sequence[str] = ("tflm", "litert_ref"),
              sanitize: bool = True, workdir: Optional[str | os.PathLike] = None,
-             board: Optional[str] = None, convert: Optional[ConvertOptions] = None) -> SimResult:
-    """Compile, run on the host (or on `board`, an emulated Cortex-M), compare with the references."""
+             board: Optional[str] = None, convert: Optional[ConvertOptions] = None,
+             progress: Optional[Progress] = None) -> SimResult:
+    """Compile, run on the host (or on `board`, an emulated Cortex-M), compare with the references.
+    `progress(stage, done, total)` hears of each build, run and reference step."""
     from .sim.host import build_host, run_host
     from .sim.reference import run_reference
 
@@ -286,13 +289,19 @@ def simulate(model: str | os.PathLike, inputs: Optional[list[np.ndarray]] = None
         inputs = random_inputs(g, samples, seed)
     own_tmp = workdir is None
     wd = Path(tempfile.mkdtemp(prefix=f"mcusim_{g.name}_")) if own_tmp else Path(workdir)
+    tell = progress or (lambda stage, done, total: None)
+    n = int(inputs[0].shape[0])
     try:
         if board is None:
+            tell("host build", 0, 1)
             exe = build_host(c, wd, sanitize=sanitize)
+            tell("host build", 1, 1)
+            tell(f"running {n} samples", 0, 1)
             run = run_host(c, exe, inputs)
+            tell(f"running {n} samples", 1, 1)
         else:
             from .sim.target import run_on_board
-            run = run_on_board(c, board, inputs, wd)
+            run = run_on_board(c, board, inputs, wd, progress=progress)
     finally:
         if own_tmp:
             shutil.rmtree(wd, ignore_errors=True)
@@ -301,7 +310,10 @@ def simulate(model: str | os.PathLike, inputs: Optional[list[np.ndarray]] = None
                     run.outputs, extra={k: v for k, v in run.stats.items() if k not in STANDARD_STATS})
     kinds = {op.kind for op in g.ops}
     for which in references:
+        label = {"tflm": "TFLite Micro", "litert_ref": "LiteRT reference"}.get(which, which)
+        tell(label, 0, 1)
         ref = run_reference(which, model, inputs, len(g.outputs))
+        tell(label, 1, 1)
         cmp = compare(which, run.outputs, ref)
         if which == "litert_ref" and cmp.mismatches:
             cmp.note = "; ".join(v for k, v in KNOWN_LITERT_DIFFERENCES.items() if k in kinds)

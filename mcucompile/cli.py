@@ -42,7 +42,9 @@ _common = [
     click.option("--patch", "patch_mode", type=click.Choice(["none", "auto"]), default="none", show_default=True,
                  expose_value=False, callback=_stash_patch,
                  help="auto: run the memory-heavy first layers patch by patch (MCUNetV2) to cut peak SRAM; "
-                      "the split point and patch grid are searched within --max-overhead."),
+                      "the split point and patch grid are searched within --max-overhead. Stages either "
+                      "recompute the halo of each patch or run full-width row bands that cache the halo "
+                      "rows (no extra MACs); the search picks per stage."),
     click.option("--max-overhead", type=click.FloatRange(0, 10), default=0.10, show_default=True,
                  expose_value=False, callback=_stash_patch,
                  help="With --patch auto: extra MACs allowed for recomputing patch halos (0.10 = +10%)."),
@@ -96,31 +98,16 @@ def _quiet() -> bool:
 def _set_quiet(ctx, param, value):
     if value:
         ctx.meta["mcucompile.quiet"] = True
+    from . import progress
+    progress.enable(not value)      # bars (on stderr, terminals only) unless --quiet
     return value
 
 
 def _progress():
-    """A progress bar for long steps (calibration, patch search, figures) on a terminal; nothing when stdout
-    is not one or with --quiet."""
-    if not sys.stdout.isatty() or _quiet():
-        return None, lambda: None
-    state = {}
-
-    def update(stage, done, total):
-        bar = state.get(stage)
-        if bar is None:
-            for other in state.values():
-                other.render_finish()
-            label = {"calibrating": "calibrating", "comparing": "float vs int8"}.get(stage, stage)
-            label = label[:14]
-            bar = state[stage] = click.progressbar(length=total, label=f"{label:<14}")
-            bar.__enter__()
-        bar.update(done - bar.pos)
-
-    def finish():
-        for bar in state.values():
-            bar.render_finish()
-    return update, finish
+    """(update, finish) for the long steps (calibration, patch search, figures): one bar per stage on stderr
+    when it is a terminal; nothing when it is not or with --quiet (see mcucompile/progress.py)."""
+    from . import progress
+    return progress.stages()
 
 
 def _warn(messages, random_calibration: bool = False) -> None:
@@ -225,8 +212,16 @@ def analyze(model, as_json, io_outside, align, **keras):
                    f"patches cut the peak {a.layer_by_layer_peak_bytes / a.peak_sram_bytes:.2f}x "
                    f"for {a.patch['mac_overhead']:+.1%} MACs")
         for st in a.patch["stages"]:
+            if not st.get("cache_rows"):
+                kind = "patches, halos recomputed"
+            elif st["grid"][1] == 1:
+                kind = "row bands, rows cached (no recomputation)"
+            else:
+                kind = f"row bands in {st['grid'][1]} column strips, rows cached (column halos recomputed)"
+            if st.get("inplace_ops"):
+                kind += f" (ops {', '.join(map(str, st['inplace_ops']))} in place)"
             click.echo(f"  patch stage    ops {st['first_op']}..{st['split'] - 1}, {st['grid'][0]}x{st['grid'][1]} "
-                       f"patches of the {st['stage_output_shape']} output")
+                       f"{kind}, of the {st['stage_output_shape']} output")
         click.echo(f"  model input    in the {a.patch['input']}")
     elif a.explored:
         click.echo("patches          none beats layer by layer within the MAC budget: layer by layer is kept")
@@ -234,7 +229,8 @@ def analyze(model, as_json, io_outside, align, **keras):
         click.echo("trade-off explored (peak SRAM vs MACs, Pareto front):")
         n = len(a.explored)
         for e in [a.explored[round(k * (n - 1) / 11)] for k in range(12)] if n > 12 else a.explored:
-            stages = " + ".join(f"{x['first_op']}-{x['split'] - 1}:{x['grid'][0]}x{x['grid'][1]}" for x in e["stages"])
+            stages = " + ".join(f"{x['first_op']}-{x['split'] - 1}:{x['grid'][0]}x{x['grid'][1]}"
+                                f"{' cached' if x.get('cache_rows') else ''}" for x in e["stages"])
             click.echo(f"  {e['peak_bytes']:>10,} B  {e['mac_overhead']:+7.1%} MACs  {stages or 'layer by layer'}")
 
 
@@ -333,8 +329,12 @@ def simulate(model, input_path, output_path, samples, seed, no_sanitize, as_json
     model = _resolve(model, **keras)
     g = api.load(model)
     inputs = _load_inputs(input_path, g) if input_path else None
-    r = api.simulate(model, inputs=inputs, samples=samples, seed=seed, options=_options(io_outside, align),
-                     sanitize=not no_sanitize, board=board)
+    update, finish = _progress()
+    try:
+        r = api.simulate(model, inputs=inputs, samples=samples, seed=seed, options=_options(io_outside, align),
+                         sanitize=not no_sanitize, board=board, progress=update)
+    finally:
+        finish()
     if output_path:
         if len(r.outputs) == 1:
             np.save(output_path, r.outputs[0])
@@ -390,12 +390,21 @@ def boards(as_json):
 @click.option("--board", required=True, metavar="BOARD", help="The board the project was generated for.")
 @click.option("--probe", default=None, metavar="ID", help="Unique ID of the debug probe (see `pyocd list`).")
 @click.option("--dry-run", is_flag=True, help="Print the build and flash commands without running them.")
-def flash(project, board, probe, dry_run):
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON document (board, ELF, commands, and the build/console log) instead.")
+def flash(project, board, probe, dry_run, as_json):
     """Build PROJECT (from `mcucompile compile --board`) and flash it with pyOCD. On QEMU boards,
     flashing means running it under QEMU and printing its console."""
     from .flash import flash as run
-    p = run(project, board, probe=probe, dry_run=dry_run, echo=click.echo)
-    if dry_run:
+    log: list[str] = []
+    p = run(project, board, probe=probe, dry_run=dry_run, echo=log.append if as_json else click.echo)
+    if as_json:
+        click.echo(json.dumps({"project": str(p.project), "board": p.board.name, "qemu": p.board.is_qemu,
+                               "elf": str(p.elf), "commands": p.shell(), "dry_run": dry_run,
+                               "flashed": not dry_run and not p.board.is_qemu,
+                               "ran": not dry_run and p.board.is_qemu,
+                               "log": "\n".join(t for t in log if t)}, indent=2))
+    elif dry_run:
         for line in p.shell():
             click.echo(line)
     elif not p.board.is_qemu:

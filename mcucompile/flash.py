@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Optional
 
 from .boards import Board, get_board
-from .boards.firmware import pyocd_command, qemu_command
+from .boards.firmware import confirm_size, pyocd_command, qemu_command, uf2_note
 from .errors import McuCompileError
 
 
@@ -26,9 +26,10 @@ class FlashPlan:
     project: Path
     elf: Path
     commands: list[list[str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)      # other ways to flash (shown as shell comments)
 
     def shell(self) -> list[str]:
-        return [shlex.join(c) for c in self.commands]
+        return [shlex.join(c) for c in self.commands] + [f"# {n}" for n in self.notes]
 
 
 def plan(project: str | Path, board: str, probe: Optional[str] = None) -> FlashPlan:
@@ -47,7 +48,10 @@ def plan(project: str | Path, board: str, probe: Optional[str] = None) -> FlashP
     elf = d / info["elf"]
     cmds = [["make", "-C", str(d)]]
     cmds.append(qemu_command(b, str(elf)) if b.is_qemu else pyocd_command(b, str(elf), probe))
-    return FlashPlan(b, d, elf, cmds)
+    notes = []
+    if info.get("uf2"):
+        notes.append(uf2_note(b, str(d / info["uf2"])))
+    return FlashPlan(b, d, elf, cmds, notes)
 
 
 def _check_pyocd(b: Board, probe: Optional[str]) -> None:
@@ -88,6 +92,9 @@ def flash(project: str | Path, board: str, probe: Optional[str] = None, dry_run:
     if build.returncode != 0:
         raise FlashError(f"build failed in {p.project}:\n{(build.stdout + build.stderr)[-3000:]}")
     echo(build.stdout.rstrip())
+    from .sim.target import elf_size
+    fit = json.loads((p.project / "fw_board.json").read_text()).get("fit")
+    echo(confirm_size(p.board, elf_size(p.elf), fit))
     cmd = p.commands[1]
     if cmd[0] == "pyocd":
         cmd = [sys.executable, "-m", "pyocd", *cmd[1:]]

@@ -580,7 +580,11 @@ def main(argv=None) -> int:
     ap.add_argument("--save", type=Path, default=None, help="folder for the inputs of findings")
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args(argv)
-    r = run(a.seeds, a.cases, a.workers, a.timeout, a.seed, a.sanitize, a.save)
+    from . import progress
+    progress.enable()
+    with progress.bar("fuzzing", a.cases) as bar:      # on stderr, terminals only
+        r = run(a.seeds, a.cases, a.workers, a.timeout, a.seed, a.sanitize, a.save,
+                progress=lambda done, total: bar.update(done))
     print(json.dumps(r.as_dict(), indent=2) if a.json else format_report(r))
     return 0 if r.ok else 1
 

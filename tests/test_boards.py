@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -12,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from mcucompile import FIRMWARE_DIR, api
-from mcucompile.boards import UnknownBoardError, boards, get_board, qemu_boards
+from mcucompile.boards import BOARDS_FILE, UnknownBoardError, boards, get_board, qemu_boards
 from mcucompile.boards.firmware import FitError, fit_check, render_firmware
 from mcucompile.cli import main
 from mcucompile.codegen.generate import compile_graph, render
@@ -61,6 +62,25 @@ def test_boards_command_lists_core_fpu_sram_flash():
     assert re.search(r"rpi-pico\s+cortex-m0plus\s+none\s+no", r.output)
 
 
+def test_boards_json_is_the_table():
+    r = CliRunner().invoke(main, ["boards", "--json"])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.output)
+    raw = {d["name"]: d for d in json.loads(BOARDS_FILE.read_text())["boards"]}
+    assert [d["name"] for d in doc] == list(raw)
+    for d in doc:
+        src = raw[d["name"]]
+        assert d["core"] == src["core"] and d["dsp"] == src["dsp"]
+        assert d["sram"]["bytes"] == int(src["sram"]["length"], 16)
+        assert d["flash"]["bytes"] == int(src["flash"]["length"], 16)
+        assert d["sram"]["origin"] == int(src["sram"]["origin"], 16)
+        assert d["flash"]["origin"] == int(src["flash"]["origin"], 16)
+        assert d["qemu_machine"] == src.get("qemu_machine") and d["pyocd_target"] == src.get("pyocd_target")
+        assert f"-mcpu={src['cpu']}" in d["cflags"]
+    pico = next(d for d in doc if d["name"] == "rpi-pico")
+    assert pico["boot2"] == "rp2040-03h" and pico["uf2_family"] == "0xe48bff56" and pico["fpu"] == "none"
+
+
 # ---- generated projects build warning-free for every board ---------------------------------------
 
 @pytest.mark.parametrize("board", ISSUE_BOARDS)
@@ -85,7 +105,8 @@ def test_project_builds_warning_free_and_fits(board, arm_gcc, shared_models, tmp
     size = elf_size(out / f"{c.graph.name}.elf")
     fit = fit_check(c, b)
     # arm-none-eabi-size confirms the fit check: actual use within the board and within the estimate
-    assert size["flash"] <= fit.flash_needed <= b.flash.length
+    # (the fit check leaves out the reserved start of flash, the rpi-pico's 256-byte boot2 block)
+    assert size["flash"] - b.flash_reserved <= fit.flash_needed <= b.flash.length - b.flash_reserved
     assert fit.weights < size["text"]
     assert c.arena_bytes + fit.stack <= size["sram"] <= fit.sram_needed <= b.sram.length
     ld = (out / f"fw_{board.replace('-', '_')}.ld").read_text()
@@ -150,8 +171,30 @@ def test_fit_check_flash_overflow_via_cli(tmp_path):
     assert err.startswith("error:") and len(err.splitlines()) == 1 and "Traceback" not in err
     assert "flash needs" in err and "1,048,576 B" in err and "too many" in err and "SRAM needs" not in err
     assert "nucleo-h743zi" in err
+    # flash does not shrink with patching: the hint does not offer it
+    assert "--patch auto" not in err and "patching does not shrink flash" in err
     r = CliRunner().invoke(main, ["compile", str(model), "--board", "nucleo-f767zi", "-o", str(tmp_path / "o")])
     assert r.exit_code == 0, r.output
+
+
+def test_fit_check_hints_follow_the_options_and_the_table(tmp_path):
+    from mcucompile.codegen.generate import Options
+    model = _model(tmp_path, 300_000, 1)
+    b = get_board("nrf52840dk")
+    # already patch-based (the search finds no patch schedule for a lone FULLY_CONNECTED): name the arena
+    # size that would fit instead of --patch auto again
+    c = compile_graph(api.load(model), Options(patch_mode="auto"))
+    f = fit_check(c, b)
+    with pytest.raises(FitError) as e:
+        api.compile_model(model, tmp_path / "a", options=Options(patch_mode="auto"), board=b.name)
+    room = b.sram.length - (f.sram_needed - f.arena)
+    assert f"--sram-limit {room}" in str(e.value) and "--patch auto" not in str(e.value)
+    # too big for every board in the table: said so, no board named
+    huge = _model(tmp_path, 1_000_000, 1)         # a 1 MB input: more SRAM than any board has
+    with pytest.raises(FitError) as e:
+        api.compile_model(huge, tmp_path / "h", board="nucleo-h743zi")
+    assert "no board in `mcucompile boards` has enough memory" in str(e.value)
+    assert not any(x.name in str(e.value).split("Hint:")[1] for x in boards())
 
 
 # ---- flash ---------------------------------------------------------------------------------------
@@ -189,6 +232,20 @@ def test_flash_on_qemu_runs(arm_gcc, shared_models, tmp_path):
     ref = run_reference("tflm", shared_models / "hello_world_int8.tflite", [x], 1)
     expected = np.asarray(ref.outputs[0]).astype(np.int8).ravel()[0]
     assert f"mcu:out 0 0 {int(expected) & 0xFF:02x}" in r.output
+    # after the build, arm-none-eabi-size's figures are set against the board and the fit check
+    size = elf_size(out / "hello_world_int8.elf")
+    line = next(l for l in r.output.splitlines() if l.startswith("arm-none-eabi-size:"))
+    assert f"flash {size['flash']:,} of {4 * 1024 * 1024:,} B" in line and f"SRAM {size['sram']:,} of" in line
+    assert "fit check" in line and line.endswith("fits qemu-m4")
+
+
+def test_size_confirmation_refuses_firmware_over_the_board():
+    from mcucompile.boards.firmware import confirm_size
+    b = get_board("rpi-pico")
+    ok = confirm_size(b, {"text": 10_000, "data": 100, "bss": 5_000})
+    assert "flash 10,100 of 2,097,152 B" in ok and "SRAM 5,100 of 270,336 B" in ok
+    with pytest.raises(FitError, match=r"SRAM 270,337 B > 270,336 B"):
+        confirm_size(b, {"text": 10_000, "data": 1, "bss": 270_336})
 
 
 def test_missing_tools_name_the_debian_packages(monkeypatch):

@@ -7,11 +7,20 @@ output-channel counts and input channels not a multiple of 4; 1x1 conv that must
 (stride 2, batch of pixels via SAME on a 1x1 kernel); 3x3 / 5x5 convs padded on every side and
 asymmetrically; depthwise with channel counts leaving 1, 2 and 3 channels after the blocks of 4; fully
 connected with odd output counts and depths not a multiple of 4; input zero points at both ends of the
-int8 range (inputs all negative or all positive) and a huge filter scale (large multipliers)."""
+int8 range (inputs all negative or all positive) and a huge filter scale (large multipliers).
+
+Since the Helium (MVE) paths for the Cortex-M55, every case also runs on qemu-m55; the depthwise path
+takes depth multipliers > 1 (4-lane blocks whose input channel is output channel / multiplier: one
+shared input for multipliers divisible by 4, any lane pattern otherwise) and the unrolled 3x3 window
+for multiplier 1; the two-pixel conv rows pair neighbours whose valid taps agree (so padding on the left
+and right breaks pairs, odd widths leave single pixels). mcu_requant_fast (the one-rounding-step form of
+TFLite's requantisation all fast paths use) is checked against an independent Python model of TFLite's
+arithmetic."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
@@ -30,6 +39,8 @@ class Case:
     act: object = None
     data_range: tuple = field(default=(-1.0, 3.0))
     weight_scale: float = 1.0      # multiplies the initial weights (a huge value: large requant multipliers)
+    depth_multiplier: int = 1      # depthwise only
+    dilation: object = 1
 
 
 CASES = [
@@ -42,10 +53,27 @@ CASES = [
     Case("pw_stride2", "conv", (5, 5, 6), strides=2, units=3),
     Case("conv3x3_same_odd", "conv", (5, 7, 5), kernel=3, padding="same", units=3, act="relu"),
     Case("conv3x1_zp_min", "conv", (6, 5, 9), kernel=(3, 1), padding="same", units=5, data_range=(0.1, 2.0)),
+    # two-pixel rows: pairs inside, singles at padded borders and at the end of odd rows
+    Case("conv3x3_pairs_odd_width", "conv", (4, 9, 6), kernel=3, padding="same", units=4),
+    Case("conv5x5_s2_pairs", "conv", (9, 11, 3), kernel=5, strides=2, padding="same", units=3),
+    Case("conv3x3_valid_c17_zp_max", "conv", (5, 8, 17), kernel=3, units=5, data_range=(-3.0, -0.2)),
+    Case("conv2x2_dil2_big", "conv", (6, 7, 4), kernel=2, dilation=2, units=3, weight_scale=1e3),
+    Case("pw_c33_odd", "conv", (1, 3, 33), units=7),
     # depthwise, multiplier 1: blocks of 4 channels and the 1..3 left over
     Case("dw_c7_s2", "dw", (7, 6, 7), kernel=3, strides=2, padding="same", act="relu6"),
     Case("dw_c6_zp_max", "dw", (4, 5, 6), kernel=3, padding="same", data_range=(-4.0, -0.5)),
     Case("dw_c1_5x5", "dw", (6, 6, 1), kernel=5, padding="same"),
+    # depthwise 3x3, multiplier 1: the unrolled window inside, the general taps on every border
+    Case("dw3x3_c8_odd_width", "dw", (5, 7, 8), kernel=3, padding="same"),
+    Case("dw3x3_c12_valid_zp_min", "dw", (6, 5, 12), kernel=3, data_range=(0.2, 3.0), act="relu"),
+    Case("dw3x3_c9_s2_big", "dw", (7, 7, 9), kernel=3, strides=2, padding="same", weight_scale=1e3),
+    Case("dw3x3_c4_dil2", "dw", (8, 7, 4), kernel=3, padding="same", dilation=2),
+    # depthwise, multiplier > 1: shared input (multiple of 4), any lane pattern, tails of 1..3 lanes
+    Case("dw_m8_c1", "dw", (9, 6, 1), kernel=3, padding="same", depth_multiplier=8),
+    Case("dw_m4_c3_s2", "dw", (7, 6, 3), kernel=(3, 2), strides=2, padding="same", depth_multiplier=4),
+    Case("dw_m2_c3", "dw", (5, 5, 3), kernel=3, padding="same", depth_multiplier=2, act="relu6"),
+    Case("dw_m3_c5_zp_max", "dw", (4, 6, 5), kernel=3, depth_multiplier=3, data_range=(-4.0, -0.5)),
+    Case("dw_m5_c2_5x5", "dw", (6, 6, 2), kernel=5, padding="same", depth_multiplier=5),
     # fully connected: 2 rows per pass, 4 inputs per load
     Case("fc_odd", "fc", (13,), units=7),
     Case("fc_even_zp_min", "fc", (64,), units=10, data_range=(0.0, 6.0)),
@@ -59,10 +87,11 @@ def _make_model(case: Case, seed=0) -> bytes:
     inp = keras.Input(shape=case.in_shape, batch_size=1)
     if case.kind == "conv":
         layer = keras.layers.Conv2D(case.units, case.kernel, strides=case.strides, padding=case.padding,
-                                    activation=case.act)
+                                    activation=case.act, dilation_rate=case.dilation)
     elif case.kind == "dw":
         layer = keras.layers.DepthwiseConv2D(case.kernel, strides=case.strides, padding=case.padding,
-                                             activation=case.act)
+                                             activation=case.act, depth_multiplier=case.depth_multiplier,
+                                             dilation_rate=case.dilation)
     else:
         layer = keras.layers.Dense(case.units, activation=case.act)
     model = keras.Model(inp, layer(inp))
@@ -108,19 +137,152 @@ def test_input_zero_points_reach_both_ends(model_dir):
         assert lo <= zp <= hi, (cid, zp)
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+# one case per fast path runs on the host in the quick suite; the rest there are marked slow (what they
+# add is mostly their QEMU runs)
+HOST_QUICK = {"pw_odd_pixels_odd_channels", "pw_zp_min", "conv3x3_same_odd", "conv3x3_pairs_odd_width",
+              "dw_c7_s2", "dw3x3_c8_odd_width", "dw_m8_c1", "dw_m3_c5_zp_max", "fc_odd", "fc_even_zp_min"}
+
+
+@pytest.mark.parametrize("case", [c if c.id in HOST_QUICK else pytest.param(c, marks=pytest.mark.slow)
+                                  for c in CASES], ids=lambda c: c.id)
 def test_host_plain_path(model_dir, case):
     _run(model_dir / f"{case.id}.tflite", case, None)
 
 
+def test_selector_cases_are_what_they_claim(model_dir):
+    """The models really have the multipliers, dilations and strides their cases name."""
+    from mcucompile.frontend.tflite_reader import read_tflite
+
+    for case in CASES:
+        op = read_tflite(model_dir / f"{case.id}.tflite").ops[0]
+        if case.kind == "dw":
+            assert op.attrs.depth_multiplier == case.depth_multiplier, case.id
+        if case.kind in ("dw", "conv"):
+            d = case.dilation if isinstance(case.dilation, tuple) else (case.dilation, case.dilation)
+            assert (op.attrs.dilation_h, op.attrs.dilation_w) == d, case.id
+
+
 @pytest.mark.slow
+@pytest.mark.parametrize("board", ["qemu-m4", "qemu-m55"])
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
-def test_qemu_m4_dsp_path(model_dir, case):
+def test_qemu_fast_paths(model_dir, case, board):
+    """qemu-m4: the DSP (SXTB16/SMLAD) paths; qemu-m55: the Helium (MVE) paths."""
     from mcucompile.sim.target import ToolMissingError, require_tools
 
     try:
         require_tools("arm-none-eabi-gcc", "qemu-system-arm", "gcc", "make")
     except ToolMissingError as e:
         pytest.fail(str(e))
-    r = _run(model_dir / f"{case.id}.tflite", case, "qemu-m4")
+    r = _run(model_dir / f"{case.id}.tflite", case, board)
     assert r.extra["instructions"] > 0
+
+
+# ---- mcu_requant_fast against TFLite's arithmetic, modelled in Python ----------------------------------
+
+def _tflite_requant(x: int, mult: int, shift: int) -> int:
+    """MultiplyByQuantizedMultiplier as TFLite's reference code computes it (Python integers)."""
+    left, right = max(shift, 0), max(-shift, 0)
+    a = ((x << left) + 2**31) % 2**32 - 2**31                   # int32 wrap of x * 2^left
+    if a == -2**31 and mult == -2**31:
+        high = 2**31 - 1
+    else:
+        ab = a * mult
+        nudge = 2**30 if ab >= 0 else 1 - 2**30
+        q = abs(ab + nudge) // 2**31                             # C division truncates toward zero
+        high = q if ab + nudge >= 0 else -q
+    mask = (1 << right) - 1
+    rem = high & mask
+    threshold = (mask >> 1) + (1 if high < 0 else 0)
+    return (high >> right) + (1 if rem > threshold else 0)
+
+
+def test_requant_fast_matches_tflite(tmp_path):
+    import random
+    import shutil
+    import subprocess
+
+    from mcucompile import FIRMWARE_DIR
+
+    cc = shutil.which("gcc")
+    if cc is None:
+        pytest.fail("gcc not found")
+    rng = random.Random(5)
+    edges_x = [0, 1, -1, 2**31 - 1, -2**31, -2**31 + 1, 2**30, -2**30, 12345, -12345]
+    edges_m = [0, 1, 2**30, 2**30 + 1, 2**31 - 1, 1518500250]
+    cases = []
+    for i in range(20000):
+        x = rng.choice(edges_x) if i % 4 == 0 else rng.randint(-2**31, 2**31 - 1) if i % 2 else rng.randint(-10**6, 10**6)
+        m = rng.choice(edges_m) if i % 3 == 0 else rng.randint(2**30, 2**31 - 1) if i % 5 else rng.randint(0, 2**31 - 1)
+        sh = rng.randint(-31, 8)
+        cases.append((x, m, sh))
+    (tmp_path / "cases.txt").write_text("".join(f"{x} {m} {s}\n" for x, m, s in cases))
+    (tmp_path / "t.c").write_text('''#include <stdio.h>
+#include "mcu_simd.h"
+int main(void)
+{
+    long x, m, s;
+    while (scanf("%ld %ld %ld", &x, &m, &s) == 3) {
+        printf("%ld %ld\\n", (long)mcu_requant_fast((int32_t)x, (int32_t)m, (int32_t)s),
+               (long)mcu_requant((int32_t)x, (int32_t)m, (int32_t)s));
+    }
+    return 0;
+}
+''')
+    exe = tmp_path / "t"
+    subprocess.run([cc, "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-fwrapv", "-I", str(FIRMWARE_DIR),
+                    str(tmp_path / "t.c"), "-o", str(exe)], check=True)
+    out = subprocess.run([str(exe)], input=(tmp_path / "cases.txt").read_text(), capture_output=True,
+                         text=True, check=True).stdout.split("\n")
+    bad = []
+    for (x, m, sh), line in zip(cases, out):
+        fast, ref = (int(v) for v in line.split())
+        want = _tflite_requant(x, m, sh)
+        if fast != want or ref != want:
+            bad.append((x, m, sh, fast, ref, want))
+    assert len(out) >= len(cases)
+    assert not bad, bad[:5]
+
+
+# ---- every build variant of the kernel library compiles warning-free ------------------------------------
+
+BUILDS = {
+    "m55-helium": ["arm-none-eabi-gcc", "-mthumb", "-mcpu=cortex-m55", "-mfloat-abi=hard"],
+    "m7-dsp": ["arm-none-eabi-gcc", "-mthumb", "-mcpu=cortex-m7", "-mfpu=fpv5-d16", "-mfloat-abi=hard"],
+    "m0plus-plain": ["arm-none-eabi-gcc", "-mthumb", "-mcpu=cortex-m0plus"],
+    "m4-reference": ["arm-none-eabi-gcc", "-mthumb", "-mcpu=cortex-m4", "-DMCU_NN_REFERENCE"],
+    "host-reference": ["gcc", "-DMCU_NN_REFERENCE"],
+}
+
+
+@pytest.mark.parametrize("build", sorted(BUILDS))
+def test_kernel_library_builds_warning_free(build, tmp_path):
+    """The Helium, DSP, plain and reference variants (chosen by the preprocessor) all build with -Werror,
+    and the MVE build really contains Helium code (VMLADAVA) while the M0+ build has none of it."""
+    import shutil
+    import subprocess
+
+    from mcucompile import FIRMWARE_DIR
+
+    cc = BUILDS[build]
+    if shutil.which(cc[0]) is None:
+        pytest.fail(f"{cc[0]} not found")
+    for src in sorted(FIRMWARE_DIR.glob("*.c")):
+        obj = tmp_path / (src.stem + ".o")
+        subprocess.run([*cc, "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-I", str(FIRMWARE_DIR), "-c",
+                        str(src), "-o", str(obj)], check=True)
+    if build in ("m55-helium", "m0plus-plain"):
+        asm = subprocess.run([*cc, "-std=c99", "-O2", "-S", "-o", "-", "-I", str(FIRMWARE_DIR),
+                              str(FIRMWARE_DIR / "mcu_conv.c")], check=True, capture_output=True, text=True).stdout
+        assert ("vmladava" in asm) == (build == "m55-helium")
+        assert ("vqrdmulh" in asm) == (build == "m55-helium")
+
+
+def test_generated_project_carries_the_internal_header(tmp_path):
+    """mcu_conv.c / mcu_fc.c include mcu_simd.h: the renderer copies it with them."""
+    from mcucompile import FIRMWARE_DIR
+    from mcucompile.api import compile_model
+
+    c = compile_model(Path(__file__).resolve().parents[1] / "examples" / "tiny_cnn_int8.tflite", tmp_path / "p")
+    assert "mcu_conv.c" in c.files
+    assert c.files["mcu_simd.h"] == (FIRMWARE_DIR / "mcu_simd.h").read_text()
+    assert (tmp_path / "p" / "mcu_simd.h").exists()

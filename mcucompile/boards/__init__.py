@@ -50,6 +50,8 @@ class Board:
     uart: Optional[str] = None
     flash_reserved: int = 0        # bytes at the start of flash the firmware must not use
     probe: Optional[str] = None    # what to connect for flashing
+    boot2: Optional[str] = None    # second boot stage the firmware must carry ("rp2040-03h": RP2040, generic 03h)
+    uf2_family: Optional[int] = None   # UF2 family ID: the build also writes a .uf2 for a USB boot loader
 
     @property
     def is_qemu(self) -> bool:
@@ -82,7 +84,8 @@ class Board:
                                           "name": self.sram.name},
                 "flash": {"origin": self.flash.origin, "bytes": self.flash.length, "name": self.flash.name},
                 "console": self.console, "qemu_machine": self.qemu_machine, "pyocd_target": self.pyocd_target,
-                "cflags": self.cflags}
+                "cflags": self.cflags, "boot2": self.boot2,
+                "uf2_family": None if self.uf2_family is None else f"0x{self.uf2_family:08x}"}
 
 
 def _int(v) -> int:
@@ -102,9 +105,12 @@ def _table() -> dict[str, Board]:
                   float_abi=d["float_abi"], dsp=bool(d["dsp"]), flash=_region(d["flash"]), sram=_region(d["sram"]),
                   console=d["console"], qemu_machine=d.get("qemu_machine"), pyocd_target=d.get("pyocd_target"),
                   pyocd_pack=d.get("pyocd_pack"), uart=d.get("uart"),
-                  flash_reserved=_int(d.get("flash_reserved", 0)), probe=d.get("probe"))
+                  flash_reserved=_int(d.get("flash_reserved", 0)), probe=d.get("probe"), boot2=d.get("boot2"),
+                  uf2_family=_int(d["uf2_family"]) if d.get("uf2_family") is not None else None)
         if b.name in out:
             raise McuCompileError(f"{BOARDS_FILE}: board {b.name!r} is listed twice")
+        if b.boot2 not in (None, "rp2040-03h") or (b.boot2 and b.flash_reserved != 256):
+            raise McuCompileError(f"{BOARDS_FILE}: board {b.name!r}: boot2 must be rp2040-03h with flash_reserved 256")
         if b.console not in ("semihosting", "uart"):
             raise McuCompileError(f"{BOARDS_FILE}: board {b.name!r}: console must be semihosting or uart")
         out[b.name] = b

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Optional, Sequence
 
 import jinja2
@@ -18,6 +19,8 @@ from .. import TEMPLATES_DIR, __version__
 from ..codegen.generate import Compiled, render
 from ..errors import McuCompileError
 from . import Board, boards
+
+RP2040_TOOL = Path(__file__).resolve().parent / "rp2040_tool.py"   # copied into RP2040 projects as fw_rp2040.py
 
 DEFAULT_STACK_BYTES = 4096
 HARNESS_GUARD = 1024        # guard zone each side of the arena in the test harness
@@ -105,10 +108,39 @@ def require_fit(c: Compiled, board: Board, **kw) -> Fit:
                         f"{f.flash_needed - f.flash_capacity:,} B too many")
     larger = [b.name for b in boards() if not b.is_qemu and b.name != board.name
               and fit_check(c, b, **kw).fits]
-    hint = "try --patch auto (patch-based inference shrinks the arena)"
-    if larger:
-        hint += f", or a larger board: {', '.join(larger)}"
+    hints = []
+    if f.sram_needed > f.sram_capacity:
+        room = f.sram_capacity - (f.sram_needed - f.arena)
+        if c.options.patch_mode == "none" and not c.options.patch and c.options.sram_limit is None:
+            hints.append("try --patch auto (patch-based inference shrinks the arena)")
+        elif room > 0:
+            hints.append(f"try --sram-limit {room} (the arena that would fit) or a larger --max-overhead")
+    if f.flash_needed > f.flash_capacity:
+        hints.append("patching does not shrink flash (the weights stay there): use a smaller model")
+    hints.append(f"or a larger board: {', '.join(larger)}" if larger else
+                 "no board in `mcucompile boards` has enough memory for this model as compiled")
+    hint = "; ".join(hints)
     raise FitError(f"{c.graph.name} does not fit {board.name}: " + "; ".join(problems) + f". Hint: {hint}")
+
+
+def confirm_size(board: Board, size: dict, fit: Optional[dict] = None) -> str:
+    """One line setting arm-none-eabi-size's figures (elf_size()) against the board and the fit check's
+    estimate; raises FitError when the built firmware does not fit (the linker normally refuses first)."""
+    flash, sram = size["text"] + size["data"], size["data"] + size["bss"]
+    over = []
+    if flash > board.flash.length:
+        over.append(f"flash {flash:,} B > {board.flash.length:,} B")
+    if sram > board.sram.length:
+        over.append(f"SRAM {sram:,} B > {board.sram.length:,} B")
+    if over:
+        raise FitError(f"the built firmware does not fit {board.name}: {', '.join(over)}. Hint: try --patch auto "
+                       f"or a larger board (`mcucompile boards`)")
+    est_flash = est_sram = ""
+    if fit:
+        est_flash = f", fit check ~{fit['flash']['needed'] + board.flash_reserved:,}"
+        est_sram = f", fit check {fit['sram']['needed']:,}"
+    return (f"arm-none-eabi-size: flash {flash:,} of {board.flash.length:,} B (text + data{est_flash}), "
+            f"SRAM {sram:,} of {board.sram.length:,} B (data + bss incl. arena and stack{est_sram}): fits {board.name}")
 
 
 # ---- records -----------------------------------------------------------------------------------
@@ -130,6 +162,17 @@ def pyocd_command(board: Board, elf: str, probe: Optional[str] = None) -> list[s
     if probe:
         cmd += ["--uid", probe]
     return cmd + [elf]
+
+
+def uf2_note(board: Board, uf2: str) -> Optional[str]:
+    """How to flash without a probe, for boards whose USB boot loader takes UF2 files (None: no such route)."""
+    if board.uf2_family is None:
+        return None
+    return (f"or, without a probe: hold BOOTSEL while plugging {board.name} into USB, then copy {uf2} "
+            f"to the RPI-RP2 drive that appears")
+
+
+BOOT2_SCK_DIVIDER = 4       # SSI clock divider of the boot2 stage: clk_sys / 4 (the boot ROM itself uses 6)
 
 
 def ld_name(board: Board) -> str:
@@ -157,15 +200,23 @@ def render_firmware(c: Compiled, board: Board, test_inputs: Sequence[np.ndarray]
     sources = sorted(model_sources) + ["fw_board.c", "fw_main.c", "fw_startup.c", "fw_test_data.c"]
     ld = ld_name(board)
     target = board.cflags
+    boot2 = None
+    if board.boot2:
+        boot2 = {"sck_divider": BOOT2_SCK_DIVIDER, "vectors": board.flash.origin + board.flash_reserved,
+                 "origin": board.flash.origin, "length": board.flash_reserved}
     cflags = ["-std=c99", "-O2", "-g", "-Wall", "-Wextra", "-Werror", "-ffunction-sections", "-fdata-sections",
               "-fno-common"]
     link_common = ["-nostartfiles", "--specs=nano.specs", "--specs=nosys.specs", "-Wl,--gc-sections",
                    "-Wl,--no-warn-rwx-segments", f"-Wl,-Map={name}.map"]
+    fit = fit_check(c, board, samples=samples, harness=harness, stack_bytes=stack_bytes)
     ctx = {
-        "name": name, "NAME": name.upper(), "version": __version__, "board": board,
+        "fit": fit, "name": name, "NAME": name.upper(), "version": __version__, "board": board,
         "inputs": c.inputs, "outputs": c.outputs, "samples": samples, "harness": harness,
         "runs": 2 if harness else 1, "guard": HARNESS_GUARD if harness else PLAIN_GUARD,
-        "extra_vectors": _vectors(board), "ld_name": ld, "sources": sources,
+        "extra_vectors": _vectors(board), "ld_name": ld, "sources": sources, "boot2": boot2,
+        "uf2": None if board.uf2_family is None else {"family": f"0x{board.uf2_family:08x}",
+                                                       "base": f"0x{board.flash.origin:08x}",
+                                                       "note": uf2_note(board, f"{name}.uf2")},
         "mem": {"flash_origin": board.flash.origin + board.flash_reserved,
                 "flash_length": board.flash.length - board.flash_reserved,
                 "sram_origin": board.sram.origin, "sram_length": board.sram.length, "stack_bytes": stack_bytes},
@@ -182,10 +233,15 @@ def render_firmware(c: Compiled, board: Board, test_inputs: Sequence[np.ndarray]
                      ("fw_startup.c.j2", "fw_startup.c"), ("fw_main.c.j2", "fw_main.c"),
                      ("fw_test_data.h.j2", "fw_test_data.h"), ("fw_test_data.c.j2", "fw_test_data.c"),
                      ("fw_linker.ld.j2", ld), ("fw_Makefile.j2", "Makefile"),
-                     ("fw_CMakeLists.txt.j2", "CMakeLists.txt")]:
+                     ("fw_CMakeLists.txt.j2", "CMakeLists.txt")] + \
+            ([("fw_boot2_rp2040.S.j2", "fw_boot2.S")] if boot2 else []):
         files[out] = env.get_template(tpl).render(ctx)
+    if boot2 or board.uf2_family is not None:
+        files["fw_rp2040.py"] = RP2040_TOOL.read_text()
     files["fw_board.json"] = json.dumps({"board": board.as_dict(), "samples": samples, "harness": harness,
-                                         "stack_bytes": stack_bytes, "elf": f"{name}.elf"}, indent=2) + "\n"
+                                         "stack_bytes": stack_bytes, "elf": f"{name}.elf",
+                                         "uf2": f"{name}.uf2" if board.uf2_family is not None else None,
+                                         "fit": fit.as_dict()}, indent=2) + "\n"
     return files
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -217,6 +218,8 @@ def render(c: Compiled) -> dict[str, str]:
     }
     for s in c.sources:
         files[s] = (FIRMWARE_DIR / s).read_text()
+        for header in re.findall(r'^#include "(\w+\.h)"', files[s], re.M):   # the library's internal headers
+            files.setdefault(header, (FIRMWARE_DIR / header).read_text())
     c.files = files
     return files
 

@@ -6,6 +6,11 @@ relative to the op's window), so the same kernel serves whole tensors and patche
 stage live in tile buffers laid out as their region; tensors from before the stage are read whole in
 global coordinates; the stage output's producer writes a tile buffer that mcu_tile_copy_s8 copies into
 the full output tensor.
+
+Caching rows, the tile buffers are line buffers: before an op computes its band's new rows, the rows
+kept from the previous band move to the top of its output's buffer (mcu_tile_copy_s8 again), and the op
+writes only the new rows below them, reading the exact receptive field of those rows; per-band row
+offsets (constant arrays indexed by the tile) point the kernels at those rows.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import numpy as np
 from ..errors import McuCompileError
 from ..ir import Graph
 from ..passes.patch_plan import PatchSchedule
-from ..passes.regions import ELEMENTWISE, Region, full, window
+from ..passes.regions import ELEMENTWISE, Region, full, input_intervals, window
 from .lowering import REGISTRY
 from .records import KernelCall, ParamArray, PatchLoop, c_dims4, c_int, c_list
 
@@ -42,6 +47,46 @@ def _add_fields(g: Graph, op, regions: list[Region], r_out: Region) -> tuple[dic
     return f, offsets
 
 
+def _band_geometry(g: Graph, s: PatchSchedule, k: int):
+    """Patch k -> {op index: (output region, input regions, row offsets)}. Recomputing, an op computes the
+    whole region its tensor needs and reads its inputs' whole regions. Caching rows (s.cache_rows), each
+    tensor's line buffer holds the rows [a, e) the band needs, at its top; an op computes only the new rows
+    [n, e) into buffer row n - a, reading the exact receptive field of those rows. Row offsets: (op,
+    tensor) -> element offset of the rows an op reads or writes inside that tensor's buffer."""
+    regions = s.regions(k)
+    inside = s.stage_tensors()
+    comp = s.computed_rows(s.tile_rc(k)[0]) if s.cache_rows else {}
+    out = {}
+    for op in g.ops[s.start:s.split]:
+        acts = [t for t in op.inputs if t >= 0 and not g.tensors[t].is_const]
+        o = op.outputs[0]
+        if not s.cache_rows:
+            out[op.index] = (regions[o], [regions[t] if t in inside else full(g.tensors[t].shape) for t in acts],
+                             {})
+            continue
+
+        def row_offset(t: int, y: int) -> int:
+            r = regions[t]
+            return (y - r.y0) * r.w * g.tensors[t].shape[3]
+
+        n, e = comp[o]
+        r_out = Region(n, e, regions[o].x0, regions[o].x1)
+        offsets = {o: row_offset(o, n) if e > n else 0}
+        rows = input_intervals(g, op, 1, n, e)
+        r_ins = []
+        for t in acts:
+            if t not in inside:
+                r_ins.append(full(g.tensors[t].shape))
+                continue
+            i0, i1 = rows[t] if e > n else (0, 0)
+            if i1 <= i0:                  # nothing to read (no rows, or only padding rows)
+                i0 = i1 = regions[t].y0
+            r_ins.append(Region(i0, i1, regions[t].x0, regions[t].x1))
+            offsets[t] = row_offset(t, i0)
+        out[op.index] = (r_out, r_ins, offsets)
+    return out
+
+
 def lower_stage(ctx, g: Graph, s: PatchSchedule, index: int, tile_ptr: str, full_ptr: str) -> PatchLoop:
     """ctx: the model's LowerCtx; tile_ptr / full_ptr: C pointers to the stage output's tile buffer and
     its full buffer."""
@@ -51,23 +96,33 @@ def lower_stage(ctx, g: Graph, s: PatchSchedule, index: int, tile_ptr: str, full
     per_op_offsets: dict[int, list[list[int]]] = {}
     templates: dict[int, KernelCall] = {}
     saved = ctx._pointer
+    geometry = [_band_geometry(g, s, k) for k in range(ntiles)]
+    row_arrays: dict[tuple[int, int], str] = {}      # (op, tensor) -> per-band row offsets (caching rows)
+    for op in g.ops[s.start:s.split]:
+        for t in {t for t in (*op.inputs, *op.outputs) if t in inside}:
+            offs = np.array([geo[op.index][2].get(t, 0) for geo in geometry], dtype=np.int32)
+            if np.any(offs):
+                row_arrays[(op.index, t)] = ctx.const(offs, "int32_t", f"p{index}_rows{op.index}_t{t}")
+    current = [0]
+
+    def base(t: int, ctype: str) -> str:
+        return f"(({ctype} *){tile_ptr})" if t == s.stage_output else saved(t, ctype)
 
     def pointer(t: int, ctype: str) -> str:
-        return f"(({ctype} *){tile_ptr})" if t == s.stage_output else saved(t, ctype)
+        arr = row_arrays.get((current[0], t))
+        return f"({base(t, ctype)} + {arr}[t])" if arr else base(t, ctype)
 
     ctx._pointer = pointer
     try:
         for k in range(ntiles):
-            regions = s.regions(k)
             for op in g.ops[s.start:s.split]:
+                current[0] = op.index
                 calls = REGISTRY[op.kind].fn(ctx, op)
                 if len(calls) != 1 or calls[0].params is None:
                     raise McuCompileError(f"{op.kind} (op {op.index}) cannot run per patch")
                 call = calls[0]
                 fields = dict(call.params.fields)
-                r_out = regions[op.outputs[0]]
-                acts = [t for t in op.inputs if t >= 0 and not g.tensors[t].is_const]
-                r_ins = [regions[t] if t in inside else full(g.tensors[t].shape) for t in acts]
+                r_out, r_ins, _ = geometry[k][op.index]
                 if op.kind in ELEMENTWISE:
                     upd, offs = _add_fields(g, op, r_ins, r_out)
                 else:
@@ -80,9 +135,15 @@ def lower_stage(ctx, g: Graph, s: PatchSchedule, index: int, tile_ptr: str, full
         ctx._pointer = saved
 
     calls, arrays = [], []
+    cached = s.cached_tensors()
     for op in g.ops[s.start:s.split]:
         call = templates[op.index]
+        if op.index in s.inplace:      # its output overwrites its input's tile buffer
+            call = in_place(ctx, op, call)
         name = ctx.unique(f"p{index}_{op.kind.lower()}{op.index}")
+        if op.outputs[0] in cached:
+            calls.append(_shift_call(ctx, g, s, index, op.index, op.outputs[0], base(op.outputs[0], "int8_t"),
+                                     arrays))
         arrays.append(ParamArray(call.params.ctype, f"{name}_tiles",
                                  tuple(tuple(f.items()) for f in per_op_fields[op.index])))
         args = [f"&{name}_tiles[t]", *call.args[1:]]
@@ -102,25 +163,45 @@ def _copy_call(ctx, g, s, index, op_index, tile_ptr, full_ptr, arrays) -> Kernel
     t = g.tensors[s.stage_output]
     _, h, w, c = t.shape
     entries = []
-    k = 0
-    for r in range(len(s.rows) - 1):
-        for q in range(len(s.cols) - 1):
-            rect = Region(s.rows[r], s.rows[r + 1], s.cols[q], s.cols[q + 1])
-            need = s.regions(k)[s.stage_output]
-            entries.append((
-                ("rows", c_int(rect.h)), ("cols", c_int(rect.w)), ("channels", c_int(c)),
-                ("src_offset", c_int(((rect.y0 - need.y0) * need.w + (rect.x0 - need.x0)) * c)),
-                ("src_row_stride", c_int(need.w * c)),
-                ("dst_offset", c_int((rect.y0 * w + rect.x0) * c)),
-                ("dst_row_stride", c_int(w * c)),
-            ))
-            k += 1
+    for k in range(s.tiles):
+        r, q = s.tile_rc(k)
+        rect = Region(s.rows[r], s.rows[r + 1], s.cols[q], s.cols[q + 1])
+        need = s.regions(k)[s.stage_output]
+        entries.append((
+            ("rows", c_int(rect.h)), ("cols", c_int(rect.w)), ("channels", c_int(c)),
+            ("src_offset", c_int(((rect.y0 - need.y0) * need.w + (rect.x0 - need.x0)) * c)),
+            ("src_row_stride", c_int(need.w * c)),
+            ("dst_offset", c_int((rect.y0 * w + rect.x0) * c)),
+            ("dst_row_stride", c_int(w * c)),
+        ))
     name = ctx.unique(f"p{index}_copy")
     arrays.append(ParamArray("mcu_tile_copy_params_t", f"{name}_tiles", tuple(entries)))
     return KernelCall(op_index, "TILE_COPY", "mcu_tile_copy_s8",
                       (f"&{name}_tiles[t]", f"((const int8_t *){tile_ptr})", f"((int8_t *){full_ptr})"),
                       None, ("mcu_tile.c",), f"patch -> {list(t.shape)}")
 
+
+
+def _shift_call(ctx, g, s, index, op_index, t, buf, arrays) -> KernelCall:
+    """Before a band computes tensor t's new rows: move the rows it keeps from the previous band to the
+    top of t's line buffer (rows [a, e_prev) from buffer row a - a_prev to row 0); nothing at the top
+    band of a column strip. Whole rows move by at least one row, so the per-row copies never overlap."""
+    need = s.row_need(t)
+    entries = []
+    for k in range(s.tiles):
+        b, q = s.tile_rc(k)
+        (x0, x1), = [(x0, x1) for u, x0, x1 in s.col_bands[q] if u == t]
+        row = (x1 - x0) * g.tensors[t].shape[3]
+        shift = need[b][0] - need[b - 1][0] if b else 0
+        keep = need[b - 1][1] - need[b][0] if b and shift > 0 else 0
+        entries.append((("rows", c_int(max(keep, 0))), ("cols", c_int(x1 - x0)),
+                        ("channels", c_int(g.tensors[t].shape[3])),
+                        ("src_offset", c_int(shift * row)), ("src_row_stride", c_int(row)),
+                        ("dst_offset", c_int(0)), ("dst_row_stride", c_int(row))))
+    name = ctx.unique(f"p{index}_keep{op_index}")
+    arrays.append(ParamArray("mcu_tile_copy_params_t", f"{name}_tiles", tuple(entries)))
+    return KernelCall(op_index, "ROW_SHIFT", "mcu_tile_copy_s8", (f"&{name}_tiles[t]", buf, buf),
+                      None, ("mcu_tile.c",), "rows kept from the band above move to the top of the line buffer")
 
 
 def in_place(ctx, op, call: KernelCall) -> KernelCall:

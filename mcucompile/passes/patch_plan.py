@@ -10,6 +10,13 @@ inside a stage takes one tile-sized buffer (the largest tile's region), the stag
 buffer (filled patch by patch, alive from the stage's first op) plus one tile buffer that its producer
 writes before the tile is copied in, and tensors from before the stage stay alive through the stage.
 
+A stage may instead cache rows (StreamNet, `cache_rows`): its column strips run one after the other,
+and inside a strip the row bands run top to bottom; every stage tensor lives in a line buffer holding the
+rows [first still needed, last needed by this band), so a band computes only rows no earlier band of the
+strip computed (each row once per strip: no extra MACs with one strip, column halos only with several).
+Line buffers whose rows carry over to the next band stay alive through the whole stage. The search mixes
+both kinds of stage.
+
 The region math is separable (rows and columns are independent), so a grid of R x C tiles needs R + C
 back-propagations, which keeps the search fast.
 """
@@ -17,6 +24,7 @@ back-propagations, which keeps the search fast.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Callable, Optional
 
 from ..errors import McuCompileError
@@ -39,6 +47,8 @@ class PatchSchedule:
     row_bands: tuple[tuple[tuple[int, int, int], ...], ...]   # per row band: (tensor, y0, y1)
     col_bands: tuple[tuple[tuple[int, int, int], ...], ...]   # per column band: (tensor, x0, x1)
     start: int = 0
+    cache_rows: bool = False            # row bands cache rows in per-tensor line buffers (StreamNet)
+    inplace: frozenset = frozenset()    # depthwise ops (positions) of the stage that run in place per patch
 
     @property
     def grid(self) -> tuple[int, int]:
@@ -48,24 +58,82 @@ class PatchSchedule:
     def tiles(self) -> int:
         return self.grid[0] * self.grid[1]
 
+    def tile_rc(self, k: int) -> tuple[int, int]:
+        """Tile k -> (row band, column band). Row-major; caching rows, column-major: each column strip
+        runs its row bands top to bottom."""
+        if self.cache_rows:
+            c, r = divmod(k, self.grid[0])
+            return r, c
+        return divmod(k, self.grid[1])
+
     def regions(self, k: int) -> dict[int, Region]:
-        """Tile k (row-major) -> the region of every stage tensor it needs."""
-        r, c = divmod(k, self.grid[1])
+        """Tile k (in execution order, see tile_rc) -> the region of every stage tensor it needs."""
+        r, c = self.tile_rc(k)
         cols = {t: (x0, x1) for t, x0, x1 in self.col_bands[c]}
         return {t: Region(y0, y1, *cols[t]) for t, y0, y1 in self.row_bands[r]}
 
     def stage_tensors(self) -> set[int]:
         return {t for t, _, _ in self.row_bands[0]}
 
+    @cached_property
+    def _row_table(self) -> dict[int, list[tuple[int, int]]]:
+        out: dict[int, list] = {}
+        for band in self.row_bands:
+            for t, y0, y1 in band:
+                out.setdefault(t, []).append((y0, y1))
+        return out
+
+    @cached_property
+    def _col_table(self) -> dict[int, list[tuple[int, int]]]:
+        out: dict[int, list] = {}
+        for band in self.col_bands:
+            for t, x0, x1 in band:
+                out.setdefault(t, []).append((x0, x1))
+        return out
+
+    @cached_property
+    def _computed_table(self) -> dict[int, list[tuple[int, int]]]:
+        out = {}
+        for t, need in self._row_table.items():
+            rows = [need[0]]
+            for (_, prev), (a, e) in zip(need, need[1:]):
+                rows.append((min(max(a, prev), e), e) if self.cache_rows else (a, e))
+            out[t] = rows
+        return out
+
+    def row_need(self, t: int) -> list[tuple[int, int]]:
+        """Per row band: the rows [a, e) of tensor t that the band needs."""
+        return self._row_table[t]
+
+    def computed_rows(self, b: int) -> dict[int, tuple[int, int]]:
+        """Row band b -> the rows [n, e) of every stage tensor that the band computes: all it needs when
+        recomputing, only the rows no earlier band computed when caching rows (n = e: nothing)."""
+        return {t: rows[b] for t, rows in self._computed_table.items()}
+
+    def cached_tensors(self) -> set[int]:
+        """With cache_rows: the stage tensors whose rows a band leaves to the next one (their line buffers
+        stay alive through the whole stage)."""
+        return self._cached_set
+
+    @cached_property
+    def _cached_set(self) -> frozenset:
+        if not self.cache_rows:
+            return frozenset()
+        return frozenset(t for t, need in self._row_table.items()
+                         if any(nxt[0] < cur[1] for cur, nxt in zip(need, need[1:])))
+
     def max_area(self, t: int) -> int:
-        h = max(y1 - y0 for band in self.row_bands for u, y0, y1 in band if u == t)
-        w = max(x1 - x0 for band in self.col_bands for u, x0, x1 in band if u == t)
-        return h * w
+        return max(b - a for a, b in self._row_table[t]) * max(b - a for a, b in self._col_table[t])
 
     def total_area(self, t: int) -> int:
-        h = sum(y1 - y0 for band in self.row_bands for u, y0, y1 in band if u == t)
-        w = sum(x1 - x0 for band in self.col_bands for u, x0, x1 in band if u == t)
-        return h * w
+        return sum(b - a for a, b in self._row_table[t]) * sum(b - a for a, b in self._col_table[t])
+
+    def computed_area(self, t: int) -> int:
+        """Output pixels of tensor t that the stage computes over all its patches (caching rows: every
+        row once per column strip)."""
+        if not self.cache_rows:
+            return self.total_area(t)
+        return sum(e - n for n, e in self._computed_table[t]) * sum(b - a for a, b in self._col_table[t])
 
 
 def stage_candidates(g: Graph, start: int = 0, max_len: int = 1 << 30) -> list[tuple[int, int]]:
@@ -89,7 +157,24 @@ def even_split(n: int, parts: int) -> tuple[int, ...]:
     return tuple((i * n) // parts for i in range(parts + 1))
 
 
-def _bands(g: Graph, start: int, split: int, stage_output: int, bounds, axis: int):
+class IntervalCache:
+    """input_intervals with each op's window and each answer remembered (the search asks the same
+    questions for many splits and grids)."""
+
+    def __init__(self, g: Graph):
+        self.g = g
+        self.memo: dict = {}
+
+    def __call__(self, g: Graph, op, axis: int, o0: int, o1: int) -> dict[int, tuple[int, int]]:
+        key = (op.index, axis, o0, o1)
+        r = self.memo.get(key)
+        if r is None:
+            r = self.memo[key] = input_intervals(g, op, axis, o0, o1)
+        return r
+
+
+def _bands(g: Graph, start: int, split: int, stage_output: int, bounds, axis: int,
+           intervals: Callable = input_intervals):
     stage = g.ops[start:split]
     produced = {t for op in stage for t in op.outputs}
     bands = []
@@ -99,7 +184,7 @@ def _bands(g: Graph, start: int, split: int, stage_output: int, bounds, axis: in
             o = op.outputs[0]
             if o not in need:
                 raise McuCompileError(f"op {op.index} ({op.kind}) does not contribute to the stage output")
-            for t, (a, b) in input_intervals(g, op, axis, *need[o]).items():
+            for t, (a, b) in intervals(g, op, axis, *need[o]).items():
                 if t in produced:
                     old = need.get(t)
                     need[t] = (a, b) if old is None else (min(a, old[0]), max(b, old[1]))
@@ -109,22 +194,58 @@ def _bands(g: Graph, start: int, split: int, stage_output: int, bounds, axis: in
     return tuple(bands)
 
 
-def make_schedule(g: Graph, split: int, stage_output: int, rows, cols, start: int = 0) -> PatchSchedule:
-    """Back-propagate every row band and column band of the stage output through the stage."""
-    return PatchSchedule(split, stage_output, tuple(rows), tuple(cols),
-                         _bands(g, start, split, stage_output, rows, 1),
-                         _bands(g, start, split, stage_output, cols, 2), start)
+def make_schedule(g: Graph, split: int, stage_output: int, rows, cols, start: int = 0,
+                  cache_rows: bool = False, memo: Optional[dict] = None) -> PatchSchedule:
+    """Back-propagate every row band and column band of the stage output through the stage.
+    cache_rows: run each column strip's row bands top to bottom, each keeping the rows the next band
+    still needs (column halos are recomputed; with one column, nothing is). memo: a dict kept across
+    calls on the same graph (the search's)."""
+
+    def bands(bounds, axis):
+        if memo is None:
+            return _bands(g, start, split, stage_output, bounds, axis)
+        key = (start, split, tuple(bounds), axis)
+        r = memo.get(key)
+        if r is None:
+            intervals = memo.setdefault("intervals", IntervalCache(g))
+            try:
+                r = _bands(g, start, split, stage_output, bounds, axis, intervals)
+            except McuCompileError as e:
+                r = e
+            memo[key] = r
+        if isinstance(r, McuCompileError):
+            raise r
+        return r
+
+    row_bands = bands(rows, 1)
+    if cache_rows:
+        for k in range(1, len(row_bands)):
+            for (t, a0, e0), (u, a1, e1) in zip(row_bands[k - 1], row_bands[k]):
+                if t != u or a1 < a0 or e1 < e0:
+                    raise McuCompileError("row caching needs the bands' rows to move down monotonically")
+    s = PatchSchedule(split, stage_output, tuple(rows), tuple(cols), row_bands, bands(cols, 2), start,
+                      cache_rows)
+    if memo is not None:     # the per-tensor tables depend on the bands only: share them between grids
+        for name, key in (("_row_table", (start, split, tuple(rows))), ("_col_table", (start, split, tuple(cols))),
+                          ("_computed_table", (start, split, tuple(rows), cache_rows)),
+                          ("cached_tensors", (start, split, tuple(rows), cache_rows))):
+            key = (name, *key)
+            if key not in memo:
+                memo[key] = getattr(s, name) if name != "cached_tensors" else s.cached_tensors()
+            s.__dict__["_cached_set" if name == "cached_tensors" else name] = memo[key]
+    return s
 
 
 def tile_bytes(g: Graph, s: PatchSchedule, t: int) -> int:
     return s.max_area(t) * g.tensors[t].shape[3]
 
 
-def _stage_macs(g: Graph, s: PatchSchedule) -> int:
+def _stage_macs(g: Graph, s: PatchSchedule, macs: Optional[list] = None) -> int:
     total = 0
     for op in g.ops[s.start:s.split]:
         y = g.tensors[op.outputs[0]]
-        total += s.total_area(op.outputs[0]) * (op_macs(g, op) // (y.shape[1] * y.shape[2]))
+        m = macs[op.index] if macs is not None else op_macs(g, op)
+        total += s.computed_area(op.outputs[0]) * (m // (y.shape[1] * y.shape[2]))
     return total
 
 
@@ -144,7 +265,8 @@ def tile_buffer_id(stage_index: int) -> int:
 
 
 def patch_buffers(g: Graph, stages, align: int = 4, io_in_arena: bool = True,
-                  base: Optional[list[Buffer]] = None, inplace: frozenset = frozenset()) -> list[Buffer]:
+                  base: Optional[list[Buffer]] = None, inplace: frozenset = frozenset(),
+                  root: Optional[dict] = None) -> list[Buffer]:
     """Buffers of the patched schedule (stages: one PatchSchedule or several, not overlapping).
     inplace: ops that may run in place (passes/inplace.py); those inside a stage run normally.
     base: the layer-by-layer buffers to start from (made with the same in-place ops)."""
@@ -152,12 +274,22 @@ def patch_buffers(g: Graph, stages, align: int = 4, io_in_arena: bool = True,
     inplace = stage_free(inplace, stages)
     bufs = {b.id: b for b in (base if base is not None
                               else buffers(g, align=align, io_in_arena=io_in_arena, inplace=inplace))}
-    root = alias_roots(g, inplace)
+    root = root if root is not None else alias_roots(g, inplace)
     extra = []
     for i, s in enumerate(stages):
         inside = s.stage_tensors()
+        cached = s.cached_tensors()
+        shared = _inplace_roots(g, s)
+        sizes: dict[int, int] = {}
         for t in inside - {s.stage_output}:
-            bufs[t] = replace(bufs[t], size=align_up(tile_bytes(g, s, t), align))
+            r = shared[t]          # an in-place op's output shares its input's tile buffer
+            sizes[r] = max(sizes.get(r, 0), align_up(tile_bytes(g, s, t), align))
+        for r, size in sizes.items():
+            bufs[r] = replace(bufs[r], size=size)
+            if r in cached:    # a line buffer: its rows carry over to the next band
+                bufs[r] = replace(bufs[r], first=s.start, last=s.split - 1)
+        for k in s.inplace:    # the one-channel temporary of a patch
+            bufs[-(k + 1)] = replace(bufs[-(k + 1)], size=align_up(s.max_area(g.ops[k].outputs[0]), align))
         if s.stage_output in bufs:
             bufs[s.stage_output] = replace(bufs[s.stage_output], first=min(bufs[s.stage_output].first, s.start))
         # tensors from before the stage are read whole by every patch: alive through the whole stage
@@ -169,15 +301,46 @@ def patch_buffers(g: Graph, stages, align: int = 4, io_in_arena: bool = True,
         producer_step = next(k for k in range(s.start, s.split) if s.stage_output in g.ops[k].outputs)
         last_inside = max([k for k in range(s.start, s.split) if s.stage_output in g.ops[k].inputs],
                           default=producer_step)
+        if s.stage_output in cached:
+            producer_step, last_inside = s.start, s.split - 1
         extra.append(Buffer(tile_buffer_id(i), align_up(tile_bytes(g, s, s.stage_output), align),
                             producer_step, last_inside, (), "tile"))
     return list(bufs.values()) + extra
 
 
 def stage_free(inplace: frozenset, stages) -> frozenset:
-    """The in-place ops that no patch stage covers."""
-    covered = {k for s in _as_stages(stages) for k in range(s.start, s.split)}
-    return frozenset(k for k in inplace if k not in covered)
+    """The in-place ops: those that no patch stage covers, and those the stages run in place per patch."""
+    stages = _as_stages(stages)
+    covered = {k for s in stages for k in range(s.start, s.split)}
+    return frozenset(k for k in inplace if k not in covered) | frozenset(k for s in stages for k in s.inplace)
+
+
+def stage_inplace(g: Graph, s: PatchSchedule, inplace: frozenset) -> frozenset:
+    """The ops of `inplace` (passes/inplace.py: the input dies there, output no larger) that can run in
+    place inside patch stage s: the input is a patch of the stage (not a tensor read whole by every
+    patch), the output is not the stage output (that goes to its tile buffer), no rows are cached, and
+    in every patch the output region has no more pixels than the input region."""
+    if s.cache_rows:
+        return frozenset()
+    inside = s.stage_tensors()
+    out = set()
+    for k in inplace:
+        if not s.start <= k < s.split:
+            continue
+        x, y = g.ops[k].inputs[0], g.ops[k].outputs[0]
+        if x not in inside or y == s.stage_output:
+            continue
+        if all(reg[y].area <= reg[x].area for reg in map(s.regions, range(s.tiles))):
+            out.add(k)
+    return frozenset(out)
+
+
+def _inplace_roots(g: Graph, s: PatchSchedule) -> dict[int, int]:
+    """Stage tensor -> the stage tensor whose buffer it shares through the stage's in-place ops."""
+    root = {t: t for t in s.stage_tensors()}
+    for k in sorted(s.inplace):
+        root[g.ops[k].outputs[0]] = root[g.ops[k].inputs[0]]
+    return root
 
 
 def plan_patched(g: Graph, stages, align: int = 4, io_in_arena: bool = True,
@@ -189,7 +352,7 @@ def plan_patched(g: Graph, stages, align: int = 4, io_in_arena: bool = True,
 
 @dataclass(frozen=True)
 class Candidate:
-    stages: tuple                       # ((start, split, rows, cols), ...) in op order
+    stages: tuple                       # ((start, split, rows, cols, cache_rows, inplace ops), ...)
     peak: int
     macs: int
     overhead: float
@@ -203,7 +366,8 @@ class Candidate:
         return (self.stages[0][2], self.stages[0][3]) if self.stages else (1, 1)
 
     def as_dict(self) -> dict:
-        return {"stages": [{"first_op": a, "split": b, "grid": [r, c]} for a, b, r, c in self.stages],
+        return {"stages": [{"first_op": a, "split": b, "grid": [r, c], "cache_rows": k, "inplace_ops": list(ip)}
+                           for a, b, r, c, k, ip in self.stages],
                 "peak_bytes": self.peak, "macs": self.macs, "mac_overhead": round(self.overhead, 5)}
 
 
@@ -227,6 +391,17 @@ class PatchSearch:
 
 
 GRIDS = tuple((r, c) for r in range(1, 9) for c in range(1, 9) if r * c > 1 and abs(r - c) <= 1)
+# grids tried with row caching: more row bands shrink the line buffers toward the halo rows; column
+# strips shrink them further but recompute the column halos
+CACHED_ROWS = (2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16, 20, 24, 28, 32, 40, 48, 56, 64)
+CACHED_COLS = (1, 2, 3, 4)
+
+
+KINDS = ("recompute", "cached")     # patch stages that recompute halos; stages that cache rows
+
+
+def schedule_key(stages) -> tuple:
+    return tuple((s.start, s.split, *s.grid, s.cache_rows, tuple(sorted(s.inplace))) for s in stages)
 
 
 class _Searcher:
@@ -235,37 +410,88 @@ class _Searcher:
     front[i] holds the Pareto set (peak, MACs) of the ways to schedule ops[0:i]."""
 
     def __init__(self, g: Graph, align: int, io_in_arena: bool, max_stage_ops: int,
-                 inplace: frozenset = frozenset()):
+                 inplace: frozenset = frozenset(), kinds: tuple = KINDS):
         self.g, self.align, self.io, self.inplace = g, align, io_in_arena, inplace
+        self.grids = (([(r, c, False) for r, c in GRIDS] if "recompute" in kinds else [])
+                      + ([(r, c, True) for c in CACHED_COLS for r in CACHED_ROWS] if "cached" in kinds else []))
         self.base = buffers(g, align=align, io_in_arena=io_in_arena)     # what stages start from
         self.base_live = live_bytes_per_step(buffers(g, align=align, io_in_arena=io_in_arena, inplace=inplace),
                                              len(g.ops))
         self.op_macs = [op_macs(g, op) for op in g.ops]
+        self.root = alias_roots(g)           # stages start from buffers without in-place ops
+        self.scratch = {-x.id - 1: x.size for x in self.base if x.kind == "scratch"}
+        self.memo: dict = {}
         self.base_macs = sum(self.op_macs)
         self.max_stage_ops = max_stage_ops
 
+    def _fixed_live(self, a: int, b: int, out: int) -> tuple[list[int], dict]:
+        """Live bytes over steps a..b-1 of every buffer whose size and lifetime do not depend on the
+        grid (patch_buffers' rules: the stage output alive from the stage's start, tensors from before
+        the stage alive through it), and the base buffers of the stage's own tensors."""
+        g = self.g
+        inside = {t for op in g.ops[a:b] for t in op.outputs}
+        read = {self.root.get(t, t) for op in g.ops[a:b] for t in op.inputs if t not in inside}
+        live = [0] * (b - a)
+        own = {}
+        for x in self.base:
+            if x.first >= b or x.last < a:
+                continue
+            if x.id in inside and x.id != out:
+                own[x.id] = x
+                continue
+            first, last = x.first, x.last
+            if x.id == out:
+                first = min(first, a)
+            if x.kind == "tensor" and x.id in read:
+                last = max(last, b - 1)
+            for p in range(max(first, a), min(last, b - 1) + 1):
+                live[p - a] += x.size
+        return live, own
+
     def stage_options(self, a: int):
-        """(schedule, its peak over its own steps, its MACs) for every stage starting at op a."""
+        """(schedule, its peak over its own steps, its MACs) for every stage starting at op a. The same
+        figures as patch_buffers + a per-step sum, computed from the grid-independent part once."""
         g = self.g
         for b, out in stage_candidates(g, a, self.max_stage_ops):
             h, w = g.tensors[out].shape[1:3]
-            near = [buf for buf in self.base if buf.first < b and buf.last >= a]
-            for r, c in GRIDS:
+            fixed, own = self._fixed_live(a, b, out)
+            producer = next(k for k in range(a, b) if out in g.ops[k].outputs)
+            last_inside = max([k for k in range(a, b) if out in g.ops[k].inputs], default=producer)
+            for r, c, cache in self.grids:
                 if r > h or c > w:
                     continue
                 try:
-                    s = make_schedule(g, b, out, even_split(h, r), even_split(w, c), a)
+                    s = make_schedule(g, b, out, even_split(h, r), even_split(w, c), a, cache, self.memo)
                 except McuCompileError:
                     continue
-                bufs = patch_buffers(g, s, self.align, self.io, near)
-                peak = max(sum(x.size for x in bufs if x.first <= p <= x.last) for p in range(a, b))
-                yield s, peak, _stage_macs(g, s)
+                if self.inplace:
+                    s = replace(s, inplace=stage_inplace(g, s, self.inplace))
+                live = list(fixed)
+                cached = s.cached_tensors()
+                spans = [(align_up(tile_bytes(g, s, out), self.align),
+                          (a, b - 1) if out in cached else (producer, last_inside))]
+                shared = _inplace_roots(g, s) if s.inplace else {}
+                groups: dict[int, list] = {}
+                for t, x in own.items():
+                    size = align_up(tile_bytes(g, s, t), self.align)
+                    first, last = (a, b - 1) if t in cached else (x.first, x.last)
+                    grp = groups.setdefault(shared.get(t, t), [0, first, last])
+                    grp[0], grp[1], grp[2] = max(grp[0], size), min(grp[1], first), max(grp[2], last)
+                spans.extend((size, (first, last)) for size, first, last in groups.values())
+                for k in s.inplace:      # the patch's one-channel temporary replaces the op's scratch
+                    old = self.scratch.get(k, 0)
+                    spans.append((align_up(s.max_area(g.ops[k].outputs[0]), self.align) - old, (k, k)))
+                for size, (first, last) in spans:
+                    for p in range(max(first, a), min(last, b - 1) + 1):
+                        live[p - a] += size
+                yield s, max(live), _stage_macs(g, s, self.op_macs)
 
     def frontier(self, budget: float, progress=None) -> list[tuple[int, int, tuple]]:
         n = len(self.g.ops)
         limit = self.base_macs * (1 + budget)
         fronts: list[list] = [[] for _ in range(n + 1)]
         fronts[0] = [(0, 0, ())]
+        rest = [sum(self.op_macs[k:]) for k in range(n + 1)]      # MACs of ops[k:] layer by layer
         steps = range(n)
         for i in (progress(steps) if progress else steps):
             fronts[i] = _pareto(fronts[i])
@@ -273,18 +499,27 @@ class _Searcher:
                 continue
             for pk, mc, st in fronts[i]:
                 fronts[i + 1].append((max(pk, self.base_live[i]), mc + self.op_macs[i], st))
+            # per split, only the options no other grid beats in both peak and MACs can be of use
+            by_split: dict[int, list] = {}
             for s, speak, smacs in self.stage_options(i):
-                for pk, mc, st in fronts[i]:
-                    if mc + smacs + sum(self.op_macs[s.split:]) <= limit:
-                        fronts[s.split].append((max(pk, speak), mc + smacs, st + (s,)))
+                by_split.setdefault(s.split, []).append((speak, smacs, s))
+            for split, opts in by_split.items():
+                useful, lowest = [], None
+                for speak, smacs, s in sorted(opts, key=lambda o: (o[1], o[0])):
+                    if lowest is None or speak < lowest:
+                        useful.append((speak, smacs, s))
+                        lowest = speak
+                for speak, smacs, s in useful:
+                    for pk, mc, st in fronts[i]:
+                        if mc + smacs + rest[split] <= limit:
+                            fronts[split].append((max(pk, speak), mc + smacs, st + (s,)))
         return _pareto(fronts[n])
 
     def candidate(self, stages) -> Candidate:
         bufs = patch_buffers(self.g, stages, self.align, self.io, inplace=self.inplace)
         peak = plan_memory(bufs, len(self.g.ops), self.align).arena_bytes
         macs = patch_macs(self.g, stages) if stages else self.base_macs
-        key = tuple((s.start, s.split, *s.grid) for s in stages)
-        return Candidate(key, peak, macs, macs / self.base_macs - 1 if self.base_macs else 0.0)
+        return Candidate(schedule_key(stages), peak, macs, macs / self.base_macs - 1 if self.base_macs else 0.0)
 
 
 def _pareto(points: list, keep: int = 64) -> list:
@@ -301,16 +536,37 @@ def _pareto(points: list, keep: int = 64) -> list:
 
 def search(g: Graph, max_overhead: float = 0.10, sram_limit: Optional[int] = None, align: int = 4,
            io_in_arena: bool = True, max_stage_ops: int = 16,
-           progress: Optional[Callable] = None, inplace: frozenset = frozenset()) -> PatchSearch:
+           progress: Optional[Callable] = None, inplace: frozenset = frozenset(),
+           kinds: tuple = KINDS) -> PatchSearch:
     """Choose the patch stages and grids: the least peak SRAM within `max_overhead` extra MACs, or, with
     `sram_limit`, the fewest MACs whose peak fits (a clear error when nothing fits). inplace: the ops
-    that run in place outside patch stages."""
-    sr = _Searcher(g, align, io_in_arena, max_stage_ops, inplace)
+    that run in place outside patch stages. kinds: the stage kinds to consider ("recompute": R x C
+    patches recompute their halos; "cached": row bands keep the halo rows in line buffers, column strips
+    recompute theirs)."""
+    unknown = set(kinds) - set(KINDS)
+    if unknown or not kinds:
+        raise McuCompileError(f"patch stage kinds must be among {', '.join(KINDS)}, not {sorted(unknown)}")
+    sr = _Searcher(g, align, io_in_arena, max_stage_ops, inplace, tuple(kinds))
     lbl = sr.candidate(())
     budget = max_overhead if sram_limit is None else max(max_overhead, 3.0)
+    if progress is None:      # the CLI's bar on stderr (terminals only, not with --quiet), else nothing
+        from .. import progress as bars
+        bar = bars.bar("patch search", len(g.ops))
+
+        def progress(steps):
+            for k in steps:
+                bar.update(k, f"op {k}")
+                yield k
+            bar.update(len(g.ops), "")
+            bar.close()
     front = sr.frontier(budget, progress)
+    # in-place ops inside stages lower the live-byte sums but may plan worse: each frontier point also
+    # without them
+    schedules = [st for _, _, st in front if st]
+    schedules += [tuple(replace(x, inplace=frozenset()) for x in st) for st in schedules
+                  if any(x.inplace for x in st)]
     # the exact arena planner on the frontier (the programme works with live-byte sums)
-    explored = [sr.candidate(st) for _, _, st in front if st]
+    explored = [sr.candidate(st) for st in schedules]
     pool = [lbl] + explored
     if sram_limit is not None:
         fits = [c for c in pool if c.peak <= sram_limit]
@@ -320,8 +576,9 @@ def search(g: Graph, max_overhead: float = 0.10, sram_limit: Optional[int] = Non
                 f"no schedule fits in {sram_limit:,} B of SRAM: the smallest peak found is {best.peak:,} B "
                 f"({len(best.stages)} patch stage(s), {best.overhead:+.1%} MACs), "
                 f"{best.peak - sram_limit:,} B over; a board with more SRAM is needed")
-        best = min(fits, key=lambda c: (c.macs, c.peak))
+        # equal MACs (rows cached): the fewest stages, layer by layer first (no copies, no loop overhead)
+        best = min(fits, key=lambda c: (c.macs, len(c.stages), c.peak))
     else:
         best = min((c for c in pool if c.overhead <= max_overhead + 1e-12), key=lambda c: (c.peak, c.macs))
-    chosen = next((st for _, _, st in front if tuple((s.start, s.split, *s.grid) for s in st) == best.stages), ())
+    chosen = next((st for st in schedules if schedule_key(st) == best.stages), ())
     return PatchSearch(lbl.peak, lbl.macs, tuple(chosen), best, explored)

@@ -1,4 +1,6 @@
-"""Graph checks run after reading and between passes: structure, order, and the int8-only rule."""
+"""Graph checks run after reading and between passes: structure, order, the int8-only rule, and per op
+that every output shape is what the op computes from its inputs and attributes (and that rescale factors
+are sane), so nothing inconsistent reaches code generation."""
 
 from __future__ import annotations
 
@@ -38,6 +40,8 @@ def verify_graph(g: Graph, source: str = "model") -> None:
     if not g.inputs:
         raise UnsupportedModelError(f"{source}: the model has no input")
     _check_dtypes(g, source)
+    check_shapes(g, source)
+    check_rescales(g, source)
 
 
 def _check_dtypes(g: Graph, source: str) -> None:
@@ -61,3 +65,324 @@ def _check_dtypes(g: Graph, source: str) -> None:
         raise UnsupportedModelError(
             f"{source}: tensor {ti} ({t.name!r}) holds {what} activations; only int8 activations are "
             f"supported. {CONVERT_HINT}")
+
+
+# ---- output shapes: each op's output must be what the op computes from its inputs and attributes -------
+#
+# The lowerings and the kernels size their loops from the tensors' shapes, so a file whose output shape
+# disagrees with the op (a corrupt or hand-edited model) would make the C read or write out of bounds.
+# These checks stop such a model at read time with the op, its index and both shapes. Ops whose shape
+# depends on a tensor that is not a constant of the model (a computed perm, axes, size) are left to the
+# lowering, which rejects a non-constant operand anyway.
+
+class _Skip(Exception):
+    """The expected shape depends on something not known at compile time (the lowering decides)."""
+
+
+def _fail(source: str, op, msg: str) -> None:
+    raise ModelFormatError(f"{source}: op {op.index} ({op.kind}): {msg}")
+
+
+def _size(shape) -> int:
+    n = 1
+    for d in shape:
+        n *= int(d)
+    return n
+
+
+def _const_ints(g: Graph, op, pos: int) -> list[int]:
+    if pos >= len(op.inputs) or op.inputs[pos] < 0:
+        raise _Skip
+    t = g.tensors[op.inputs[pos]]
+    if t.data is None or t.dtype not in ("int32", "int64"):
+        raise _Skip
+    return [int(v) for v in t.data.reshape(-1)]
+
+
+def _need_rank(source, op, what: str, shape, rank: int) -> None:
+    if len(shape) != rank:
+        _fail(source, op, f"{what} has shape {tuple(shape)}; {rank}-D is required")
+
+
+def _axis(source, op, axis: int, rank: int) -> int:
+    r = axis + rank if axis < 0 else axis
+    if not 0 <= r < rank:
+        _fail(source, op, f"axis {axis} is out of range for a rank-{rank} input")
+    return r
+
+
+def _conv_like(g, op, source, depthwise: bool):
+    from ..codegen.ops.conv import compute_out_size
+    a = op.attrs
+    x, w = g.tensors[op.inputs[0]].shape, g.tensors[op.inputs[1]].shape
+    _need_rank(source, op, "the input", x, 4)
+    _need_rank(source, op, "the filter", w, 4)
+    if min(a.stride_h, a.stride_w, a.dilation_h, a.dilation_w) <= 0:
+        _fail(source, op, f"strides {a.stride_h}x{a.stride_w} and dilations {a.dilation_h}x{a.dilation_w} "
+                          "must be positive")
+    if depthwise and (a.depth_multiplier <= 0 or w[3] != x[3] * a.depth_multiplier):
+        _fail(source, op, f"filter {tuple(w)} has {w[3]} channels; input channels {x[3]} x depth_multiplier "
+                          f"{a.depth_multiplier} = {x[3] * a.depth_multiplier}")
+    if not depthwise and (w[3] <= 0 or x[3] % w[3]):
+        _fail(source, op, f"filter {tuple(w)} takes {w[3]} input channels, which do not divide the input's {x[3]}")
+    oh = compute_out_size(a.padding, x[1], w[1], a.stride_h, a.dilation_h)
+    ow = compute_out_size(a.padding, x[2], w[2], a.stride_w, a.dilation_w)
+    return [(x[0], oh, ow, w[3] if depthwise else w[0])]
+
+
+def _pool(g, op, source):
+    from ..codegen.ops.pool import pool_output_and_padding
+    a = op.attrs
+    x = g.tensors[op.inputs[0]].shape
+    _need_rank(source, op, "the input", x, 4)
+    if min(a.stride_h, a.stride_w, a.filter_h, a.filter_w) <= 0:
+        _fail(source, op, f"filter {a.filter_h}x{a.filter_w} and strides {a.stride_h}x{a.stride_w} "
+                          "must be positive")
+    oh, _ = pool_output_and_padding(x[1], a.filter_h, a.stride_h, a.padding)
+    ow, _ = pool_output_and_padding(x[2], a.filter_w, a.stride_w, a.padding)
+    return [(x[0], oh, ow, x[3])]
+
+
+def _fully_connected(g, op, source):
+    x, w = g.tensors[op.inputs[0]].shape, g.tensors[op.inputs[1]].shape
+    _need_rank(source, op, "the weights", w, 2)
+    depth = w[1]
+    if depth <= 0 or _size(x) % depth:
+        _fail(source, op, f"input {tuple(x)} does not hold whole rows of the weights' depth {depth}")
+    if op.attrs.keep_num_dims:
+        if not x or x[-1] != depth:
+            _fail(source, op, f"keep_num_dims needs the input's last dimension {tuple(x)} to equal "
+                              f"the weights' depth {depth}")
+        return [tuple(x[:-1]) + (w[0],)]
+    return [(_size(x) // depth, w[0])]
+
+
+def _broadcast(g, op, source):
+    shapes = [g.tensors[i].shape for i in op.inputs[:2]]
+    rank = max(len(s) for s in shapes)
+    out = []
+    for d in range(rank):
+        dims = {s[d - rank + len(s)] for s in shapes if d - rank + len(s) >= 0} - {1}
+        if len(dims) > 1:
+            _fail(source, op, f"input shapes {tuple(shapes[0])} and {tuple(shapes[1])} do not broadcast")
+        out.append(dims.pop() if dims else 1)
+    return [tuple(out)]
+
+
+def _same_as_input(g, op, source):
+    return [g.tensors[op.inputs[0]].shape]
+
+
+def _concatenation(g, op, source):
+    xs = [g.tensors[i].shape for i in op.inputs if i >= 0]
+    rank = len(xs[0])
+    axis = _axis(source, op, op.attrs.axis, rank)
+    for s in xs:
+        if len(s) != rank or any(s[d] != xs[0][d] for d in range(rank) if d != axis):
+            _fail(source, op, f"input shapes {[tuple(s) for s in xs]} differ outside axis {axis}")
+    out = list(xs[0])
+    out[axis] = sum(s[axis] for s in xs)
+    return [tuple(out)]
+
+
+def _pad(g, op, source):
+    x = g.tensors[op.inputs[0]].shape
+    pads = _const_ints(g, op, 1)
+    if len(pads) != 2 * len(x):
+        _fail(source, op, f"paddings hold {len(pads)} values for a rank-{len(x)} input")
+    if any(p < 0 for p in pads):
+        _fail(source, op, f"negative paddings {pads}")
+    return [tuple(x[d] + pads[2 * d] + pads[2 * d + 1] for d in range(len(x)))]
+
+
+def _reduce(g, op, source):
+    x = g.tensors[op.inputs[0]].shape
+    axes = {_axis(source, op, a, len(x)) for a in _const_ints(g, op, 1)}
+    if op.attrs.keep_dims:
+        return [tuple(1 if d in axes else x[d] for d in range(len(x)))]
+    return [tuple(x[d] for d in range(len(x)) if d not in axes)]
+
+
+def _transpose(g, op, source):
+    x = g.tensors[op.inputs[0]].shape
+    perm = _const_ints(g, op, 1)
+    if sorted(perm) != list(range(len(x))):
+        _fail(source, op, f"perm {perm} is not a permutation of the input's {len(x)} axes")
+    return [tuple(x[p] for p in perm)]
+
+
+def _resize(g, op, source):
+    x = g.tensors[op.inputs[0]].shape
+    _need_rank(source, op, "the input", x, 4)
+    size = _const_ints(g, op, 1)
+    if len(size) != 2:
+        _fail(source, op, f"the size tensor holds {len(size)} values, expected 2")
+    return [(x[0], size[0], size[1], x[3])]
+
+
+def _transpose_conv(g, op, source):
+    if len(op.inputs) < 3 or op.inputs[2] < 0:
+        _fail(source, op, "needs the output shape, the filter and the input")
+    x, w = g.tensors[op.inputs[2]].shape, g.tensors[op.inputs[1]].shape
+    _need_rank(source, op, "the input", x, 4)
+    _need_rank(source, op, "the filter", w, 4)
+    if op.attrs.stride_h <= 0 or op.attrs.stride_w <= 0:
+        _fail(source, op, f"strides {op.attrs.stride_h}x{op.attrs.stride_w} must be positive")
+    shape = _const_ints(g, op, 0)
+    if len(shape) != 4 or shape[0] != x[0] or shape[3] != w[0]:
+        _fail(source, op, f"the output_shape input {shape} does not fit input {tuple(x)} and filter {tuple(w)}")
+    return [tuple(shape)]
+
+
+def _batch_matmul(g, op, source):
+    if len(op.inputs) != 2 or min(op.inputs) < 0:
+        raise _Skip                       # the lowering names the missing operand
+    lhs, rhs = (list(g.tensors[i].shape) for i in op.inputs[:2])
+    if len(lhs) < 2 or len(rhs) < 2:
+        _fail(source, op, f"operands {tuple(lhs)} and {tuple(rhs)} must have rank 2 or more")
+    a = op.attrs
+    rows, depth = (lhs[-1], lhs[-2]) if a.adj_x else (lhs[-2], lhs[-1])
+    rdepth, cols = (rhs[-1], rhs[-2]) if a.adj_y else (rhs[-2], rhs[-1])
+    if depth != rdepth:
+        _fail(source, op, f"inner dimensions of {tuple(lhs)} and {tuple(rhs)} differ")
+    rank = max(len(lhs), len(rhs))
+    lb = [1] * (rank - len(lhs)) + lhs[:-2]
+    rb = [1] * (rank - len(rhs)) + rhs[:-2]
+    if any(p != q and 1 not in (p, q) for p, q in zip(lb, rb)):
+        _fail(source, op, f"batch dimensions of {tuple(lhs)} and {tuple(rhs)} do not broadcast")
+    return [tuple(max(p, q) for p, q in zip(lb, rb)) + (rows, cols)]
+
+
+def _strided_slice(g, op, source):
+    from ..codegen.ops.slicing import slice_bounds
+    if len(op.inputs) != 4:
+        raise _Skip
+    x = g.tensors[op.inputs[0]].shape
+    begin, end, strides = (_const_ints(g, op, k) for k in (1, 2, 3))
+    a = op.attrs
+    if not (len(begin) == len(end) == len(strides) == len(x)) or 0 in strides or a.ellipsis_mask \
+            or a.new_axis_mask or a.offset:
+        raise _Skip                       # the lowering rejects these with its own message
+    out = []
+    for d in range(len(x)):
+        shrink = bool(a.shrink_axis_mask >> d & 1)
+        start, stop = slice_bounds(x[d], begin[d], end[d], strides[d], bool(a.begin_mask >> d & 1),
+                                   bool(a.end_mask >> d & 1), shrink)
+        if not shrink:
+            out.append(len(range(start, stop, strides[d])))
+    return [tuple(out)]
+
+
+def _split(g, op, source):
+    if len(op.inputs) != (2 if op.kind == "SPLIT" else 3):
+        raise _Skip                       # the lowering names the missing operand
+    xi, ai = (op.inputs[1], 0) if op.kind == "SPLIT" else (op.inputs[0], 2)
+    if xi < 0:
+        raise _Skip
+    x = g.tensors[xi].shape
+    ax = _const_ints(g, op, ai)
+    if len(ax) != 1:
+        _fail(source, op, f"the axis tensor holds {len(ax)} values, expected 1")
+    axis = _axis(source, op, ax[0], len(x))
+    n = len(op.outputs)
+    if op.kind == "SPLIT":
+        if x[axis] % n:
+            _fail(source, op, f"input dimension {x[axis]} on axis {axis} does not split into {n} equal parts")
+        sizes = [x[axis] // n] * n
+    else:
+        sizes = _const_ints(g, op, 1)
+        if len(sizes) != n:
+            _fail(source, op, f"size_splits has {len(sizes)} values for {n} outputs")
+        if sizes.count(-1) == 1:
+            sizes[sizes.index(-1)] = x[axis] - (sum(sizes) + 1)
+        if any(s < 0 for s in sizes) or sum(sizes) != x[axis]:
+            _fail(source, op, f"size_splits {sizes} do not add up to input dimension {x[axis]} on axis {axis}")
+    return [tuple(s if d == axis else x[d] for d in range(len(x))) for s in sizes]
+
+
+def _tile(g, op, source):
+    x = g.tensors[op.inputs[0]].shape
+    mult = _const_ints(g, op, 1)
+    if len(mult) != len(x) or any(m < 1 for m in mult):
+        _fail(source, op, f"multiples {mult} do not fit a rank-{len(x)} input")
+    return [tuple(x[d] * mult[d] for d in range(len(x)))]
+
+
+def _arg_minmax(g, op, source):
+    x = g.tensors[op.inputs[0]].shape
+    ax = _const_ints(g, op, 1)
+    if len(ax) != 1:
+        _fail(source, op, f"the axis tensor holds {len(ax)} values, expected 1")
+    axis = _axis(source, op, ax[0], len(x))
+    return [tuple(x[:axis]) + tuple(x[axis + 1:])]
+
+
+SHAPE_RULES = {
+    "CONV_2D": lambda g, op, s: _conv_like(g, op, s, depthwise=False),
+    "DEPTHWISE_CONV_2D": lambda g, op, s: _conv_like(g, op, s, depthwise=True),
+    "AVERAGE_POOL_2D": _pool, "MAX_POOL_2D": _pool,
+    "FULLY_CONNECTED": _fully_connected,
+    "ADD": _broadcast, "SUB": _broadcast, "MUL": _broadcast, "DIV": _broadcast,
+    "SOFTMAX": _same_as_input, "QUANTIZE": _same_as_input, "DEQUANTIZE": _same_as_input,
+    "LOGISTIC": _same_as_input, "TANH": _same_as_input, "HARD_SWISH": _same_as_input,
+    "LEAKY_RELU": _same_as_input, "RELU": _same_as_input, "RELU6": _same_as_input,
+    "RELU_N1_TO_1": _same_as_input,
+    "CONCATENATION": _concatenation, "PAD": _pad, "PADV2": _pad, "MEAN": _reduce, "SUM": _reduce,
+    "TRANSPOSE": _transpose, "RESIZE_BILINEAR": _resize, "RESIZE_NEAREST_NEIGHBOR": _resize,
+    "TRANSPOSE_CONV": _transpose_conv, "BATCH_MATMUL": _batch_matmul, "STRIDED_SLICE": _strided_slice,
+    "SPLIT": _split, "SPLIT_V": _split, "TILE": _tile, "ARG_MAX": _arg_minmax, "ARG_MIN": _arg_minmax,
+}
+SAME_SIZE = ("RESHAPE", "SQUEEZE", "EXPAND_DIMS")     # views: only the element count must agree
+
+
+# Ops whose kernels rescale an int32 accumulator by input_scale * weight_scale / output_scale: (input, weights).
+RESCALED = {"CONV_2D": (0, 1), "DEPTHWISE_CONV_2D": (0, 1), "FULLY_CONNECTED": (0, 1), "TRANSPOSE_CONV": (2, 1),
+            "BATCH_MATMUL": (0, 1)}
+MAX_RESCALE = float(1 << 30)    # the kernels' fixed-point rescale takes shifts up to 30; real models sit below 1
+
+
+def check_rescales(g: Graph, source: str = "model") -> None:
+    """Raise ModelFormatError when an op's rescale factor is absurd (a corrupt scale, e.g. 1e30): the
+    fixed-point requantisation would shift by more than the int32 arithmetic of TFLite's kernels allows."""
+    for op in g.ops:
+        pos = RESCALED.get(op.kind)
+        if pos is None or max(pos) >= len(op.inputs) or min(op.inputs[p] for p in pos) < 0:
+            continue
+        x, w, y = g.tensors[op.inputs[pos[0]]], g.tensors[op.inputs[pos[1]]], g.tensors[op.outputs[0]]
+        if x.quant is None or w.quant is None or y.quant is None or not y.quant.scale or y.quant.scale[0] <= 0:
+            continue                      # missing quantisation is reported by the lowering
+        real = float(x.quant.scale[0]) * max(float(s) for s in w.quant.scale) / float(y.quant.scale[0])
+        if not real < MAX_RESCALE:
+            _fail(source, op, f"input scale x weight scale / output scale = {real:.3g} is out of range "
+                              f"(at most 2^30; int8 models have it below 1): a corrupt quantisation scale")
+
+
+def check_shapes(g: Graph, source: str = "model") -> None:
+    """Raise ModelFormatError naming the op when an output shape is not what the op computes."""
+    for op in g.ops:
+        ys = [g.tensors[t].shape for t in op.outputs]
+        if op.kind in SAME_SIZE:
+            x = g.tensors[op.inputs[0]].shape
+            if _size(x) != _size(ys[0]):
+                _fail(source, op, f"output shape {tuple(ys[0])} holds {_size(ys[0])} elements, "
+                                  f"the input {tuple(x)} holds {_size(x)}")
+            continue
+        rule = SHAPE_RULES.get(op.kind)
+        if rule is None:
+            continue
+        try:
+            expected = rule(g, op, source)
+        except _Skip:
+            continue
+        except UnsupportedModelError as e:     # e.g. a padding the shape formula does not know
+            _fail(source, op, str(e))
+        if len(expected) != len(ys):
+            _fail(source, op, f"has {len(ys)} outputs; it computes {len(expected)}")
+        for k, (want, got) in enumerate(zip(expected, ys)):
+            want = tuple(int(d) for d in want)
+            if any(d <= 0 for d in want):
+                _fail(source, op, f"its inputs and attributes give an empty output {want}")
+            if want != tuple(got):
+                which = f"output {k} (tensor {op.outputs[k]})" if len(ys) > 1 else f"output tensor {op.outputs[0]}"
+                _fail(source, op, f"{which} has shape {tuple(got)}, but the op computes {want} "
+                                  "from its inputs and attributes")

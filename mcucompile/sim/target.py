@@ -103,6 +103,21 @@ def symbol_address(elf: Path, name: str) -> int:
 _STATS = re.compile(r"mcu:stats (.*)")
 _OUT = re.compile(r"mcu:out (\d+) (\d+) ([0-9a-f]*)")
 _SUM = re.compile(r"mcu:checksum 0x([0-9a-f]{8})")
+_TOUCHED = re.compile(r"mcu:touched((?: \d+-\d+)*)")
+
+
+def touched_map(console: str, arena_bytes: int) -> np.ndarray:
+    """The arena bytes one firmware run touched, from its "mcu:touched FROM-TO ..." line (half-open ranges)."""
+    m = _TOUCHED.search(console)
+    if m is None:
+        raise BuildError(f"the firmware printed no touched ranges:\n{console[-2000:]}")
+    touched = np.zeros(arena_bytes, dtype=bool)
+    for item in m.group(1).split():
+        lo, hi = (int(v) for v in item.split("-"))
+        if not 0 <= lo < hi <= arena_bytes:
+            raise BuildError(f"touched range {lo}-{hi} outside the {arena_bytes}-byte arena")
+        touched[lo:hi] = True
+    return touched
 
 
 def run_qemu(board: Board, elf: Path, count: bool = True, timeout: float = 900) -> tuple[str, list[int]]:
@@ -136,8 +151,10 @@ def _chunks(c: Compiled, board: Board, n: int, stack_bytes: int) -> int:
 
 
 def run_on_board(c: Compiled, board: str, inputs: list[np.ndarray], workdir: Path,
-                 stack_bytes: int = DEFAULT_STACK_BYTES) -> TargetRun:
-    """Run every sample of `inputs` (one [N, *shape] array per model input) on an emulated board."""
+                 stack_bytes: int = DEFAULT_STACK_BYTES, progress=None) -> TargetRun:
+    """Run every sample of `inputs` (one [N, *shape] array per model input) on an emulated board.
+    `progress(stage, done, total)` hears of each cross-build and QEMU run (samples are run in chunks
+    that fit the board's flash)."""
     b = get_board(board)
     if not b.is_qemu:
         raise McuCompileError(f"{board} is a real board: simulate runs on {', '.join(q.name for q in qemu_boards())}"
@@ -148,14 +165,21 @@ def run_on_board(c: Compiled, board: str, inputs: list[np.ndarray], workdir: Pat
     per_run = _chunks(c, b, n, stack_bytes)
     outs: list[list[np.ndarray]] = [[] for _ in c.outputs]
     instr: list[int] = []
-    agg = {"touched_bytes": 0, "touched_extent": 0, "guard_violations": 0, "nondeterministic": 0, "stack_used": 0}
+    agg = {"guard_violations": 0, "nondeterministic": 0, "stack_used": 0}
+    touched = np.zeros(c.arena_bytes, dtype=bool)      # union over all QEMU runs
     size = {}
+    runs = -(-n // per_run)
+    stage = f"{b.name} build+run"
+    tell = progress or (lambda stage, done, total: None)
+    tell(stage, 0, 2 * runs)
     for k, lo in enumerate(range(0, n, per_run)):
         part = [np.ascontiguousarray(a[lo:lo + per_run]) for a in inputs]
         m = int(part[0].shape[0])
         files = render_firmware(c, b, part, harness=True, stack_bytes=stack_bytes)
         elf, size = build_firmware(files, Path(workdir) / f"fw_{b.name}_{k}")
+        tell(stage, 2 * k + 1, 2 * runs)
         console, counts = run_qemu(b, elf)
+        tell(stage, 2 * k + 2, 2 * runs)
         got = [np.zeros((m, *o.shape), dtype=o.dtype) for o in c.outputs]
         seen = set()
         for s, j, hexs in _OUT.findall(console):
@@ -177,10 +201,18 @@ def run_on_board(c: Compiled, board: str, inputs: list[np.ndarray], workdir: Pat
             outs[j].append(got[j])
         for key in ("guard_violations", "nondeterministic"):
             agg[key] += int(stats[key])
-        for key in ("touched_bytes", "touched_extent", "stack_used"):
-            agg[key] = max(agg[key], int(stats[key]))
+        agg["stack_used"] = max(agg["stack_used"], int(stats["stack_used"]))
+        if int(stats["arena_bytes"]) != c.arena_bytes:
+            raise BuildError(f"the firmware's arena is {stats['arena_bytes']} bytes, the plan's {c.arena_bytes}")
+        run_touched = touched_map(console, c.arena_bytes)
+        if int(run_touched.sum()) != int(stats["touched_bytes"]):
+            raise BuildError(f"touched ranges cover {int(run_touched.sum())} bytes but the firmware counted "
+                             f"{stats['touched_bytes']} (console transport corrupted)")
+        touched |= run_touched
+    hit = np.flatnonzero(touched)
     return TargetRun([np.concatenate(o) for o in outs], {
-        "samples": n, "arena_bytes": c.arena_bytes, **agg, "board": b.name, "core": b.core,
+        "samples": n, "arena_bytes": c.arena_bytes, "touched_bytes": int(hit.size),
+        "touched_extent": int(hit[-1]) + 1 if hit.size else 0, **agg, "board": b.name, "core": b.core,
         "instructions": instr[0], "instructions_min": min(instr), "instructions_max": max(instr),
         "elf_text_bytes": size.get("text"), "elf_data_bytes": size.get("data"), "elf_bss_bytes": size.get("bss"),
         "qemu_runs": -(-n // per_run)})
