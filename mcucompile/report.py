@@ -97,12 +97,15 @@ def collect(graph: Graph, options: Options = Options(), board: Optional[str] = N
     scheds = [Schedule("layer by layer", lbl, live_bytes_per_step(list(lbl.plan.buffers), len(g.ops)), base_macs)]
     stages = tuple(options.patch)
     if not stages and (options.patch_mode == "auto" or options.sram_limit is not None):
+        from .passes.inplace import inplace_depthwise
+        inplace = inplace_depthwise(g, options.io_in_arena) if options.inplace else frozenset()
         found = search(g, options.max_overhead, options.sram_limit, options.align, options.io_in_arena,
-                       progress=_search_progress(progress))
+                       progress=_search_progress(progress), inplace=inplace)
         stages = found.chosen
     if stages:
         pc = compile_graph(g, replace(options, patch=stages, patch_mode="none", sram_limit=None))
-        grids = ", ".join(f"ops {s.start}-{s.split - 1} {s.grid[0]}x{s.grid[1]}" for s in pc.stages)
+        grids = ", ".join(f"ops {s.start}-{s.split - 1} {s.grid[0]}x{s.grid[1]}"
+                          f"{' rows cached' if s.cache_rows else ''}" for s in pc.stages)
         scheds.append(Schedule(f"patches ({grids})", pc, live_bytes_per_step(list(pc.plan.buffers), len(g.ops)),
                                patch_macs(g, pc.stages)))
     data = ReportData(g.name, source, g, scheds)
