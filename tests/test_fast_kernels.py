@@ -162,22 +162,31 @@ def test_host_plain_path(model_dir, case):
 
 
 def test_pointwise_scratch_is_planned(model_dir, tmp_path):
-    """A 1x1 stride-1 conv gets 2 pixels x (input channels rounded down to 4) int16 of planned scratch,
-    handed to mcu_conv2d_s8 (NULL below 4 input channels and for other convs)."""
+    """On the DSP cores (qemu-m4, nrf52840dk: M4; qemu-m7: M7) a 1x1 stride-1 conv gets 2 pixels x (input
+    channels rounded down to 4) int16 of planned scratch, handed to mcu_conv2d_s8 (NULL below 4 input
+    channels and for other convs). Everywhere else (the host without a board, Cortex-M0+, the Helium
+    kernels of the M55) nothing is planned and the call gets NULL: their arena stays the minimal one."""
     from mcucompile.api import compile_model
     from mcucompile.frontend.tflite_reader import read_tflite
-    from mcucompile.passes.liveness import buffers
+    from mcucompile.passes.liveness import align_up, buffers
 
     for cid, in_c in (("pw_c16_even", 16), ("pw_c6_zp_min_big", 6), ("pw_c3_narrow", 3),
                       ("conv3x3_same_odd", None)):
         g = read_tflite(model_dir / f"{cid}.tflite")
-        scratch = [b for b in buffers(g) if b.kind == "scratch"]
         want = 2 * (in_c // 4 * 4) * 2 if in_c else 0
-        assert sum(b.size for b in scratch) == want, cid
-        c = compile_model(model_dir / f"{cid}.tflite", tmp_path / cid)
-        call = next(line for f, text in c.files.items() if f.endswith(".c") and f != "mcu_conv.c"
-                    for line in text.splitlines() if "mcu_conv2d_s8(" in line)
-        assert call.rstrip().endswith("NULL);") == (want == 0), call
+        for simd, planned in (("none", 0), ("mve", 0), ("dsp", want)):
+            scratch = [b for b in buffers(g, simd=simd) if b.kind == "scratch"]
+            assert sum(b.size for b in scratch) == planned, (cid, simd)
+        x, y = g.tensors[g.ops[0].inputs[0]], g.tensors[g.ops[0].outputs[0]]
+        tensors = align_up(x.nbytes, 4) + align_up(y.nbytes, 4)
+        for board, planned in ((None, 0), ("rpi-pico", 0), ("qemu-m55", 0),
+                               ("qemu-m4", want), ("nrf52840dk", want), ("qemu-m7", want)):
+            c = compile_model(model_dir / f"{cid}.tflite", tmp_path / f"{cid}_{board}", board=board)
+            # one op: input, output and the scratch are all live at once
+            assert c.arena_bytes == tensors + planned, (cid, board, c.arena_bytes)
+            call = next(line for f, text in c.files.items() if f == f"{g.name}.c"
+                        for line in text.splitlines() if "mcu_conv2d_s8(" in line)
+            assert call.rstrip().endswith("NULL);") == (planned == 0), (cid, board, call)
 
 
 def test_selector_cases_are_what_they_claim(model_dir):

@@ -122,7 +122,7 @@ def _lower(ctx, op, depthwise: bool):
     ))
     bias = ctx.weight(b.index, "int32_t") if b is not None else "NULL"
     func = "mcu_depthwise_conv2d_s8" if depthwise else "mcu_conv2d_s8"
-    extra = () if depthwise else (ctx.scratch(op, "int16_t") if _conv_scratch(ctx.graph, op) else "NULL",)
+    extra = () if depthwise else (ctx.scratch_or_null(op, "int16_t"),)    # NULL: no scratch on this target
     comment = (f"{in_h}x{in_w}x{in_c} -> {out_h}x{out_w}x{out_c}, k {kh}x{kw}, s {a.stride_h}x{a.stride_w}, "
                f"d {a.dilation_h}x{a.dilation_w}, {a.padding}, {a.activation}"
                + (f", mult {mult}" if depthwise else ""))
@@ -132,9 +132,13 @@ def _lower(ctx, op, depthwise: bool):
                        params, ("mcu_conv.c",), comment)]
 
 
-def _conv_scratch(graph, op) -> int:
-    """Bytes of the 1x1 path's scratch (firmware/mcu_conv.c conv_1x1_wide, used on DSP cores): two input
-    pixels widened to int16, in.c rounded down to 4 channels (MCU_CONV_SCRATCH_BYTES); 0 for other convs."""
+def _conv_scratch(graph, op, simd) -> int:
+    """Bytes of the 1x1 path's scratch (firmware/mcu_conv.c conv_1x1_wide, used on Armv7E-M DSP cores
+    only: simd "dsp"): two input pixels widened to int16, in.c rounded down to 4 channels
+    (MCU_CONV_SCRATCH_BYTES); 0 for other convs and other targets (the host, Cortex-M0+ and Helium
+    kernels take no scratch, so their plan stays as small as without this path)."""
+    if simd != "dsp":
+        return 0
     a = op.attrs
     if len(op.inputs) < 2 or not op.outputs:
         return 0                                    # the lowering reports what is wrong
