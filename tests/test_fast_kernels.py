@@ -189,6 +189,28 @@ def test_pointwise_scratch_is_planned(model_dir, tmp_path):
             assert call.rstrip().endswith("NULL);") == (planned == 0), (cid, board, call)
 
 
+def test_pointwise_scratch_in_patch_schedules(shared_models):
+    """The patch search and the patched plan see the target's scratch too: on vww_96_int8 with --patch auto
+    every 1x1 stride-1 conv holds 4 x (input channels rounded down to 4) bytes for a DSP core and none
+    otherwise, and both plans are sound."""
+    from mcucompile import api
+    from mcucompile.codegen.generate import Options, compile_graph
+    from mcucompile.passes.memory_plan import check_plan
+
+    g = api.load(shared_models / "vww_96_int8.tflite")
+    want = {}
+    for op in g.ops:
+        x, w = g.tensors[op.inputs[0]], (g.tensors[op.inputs[1]] if len(op.inputs) > 1 else None)
+        if (op.kind == "CONV_2D" and tuple(w.shape[1:3]) == (1, 1)
+                and (op.attrs.stride_h, op.attrs.stride_w) == (1, 1) and x.shape[3] >= 4):
+            want[-(op.index + 1)] = 4 * (x.shape[3] // 4 * 4)
+    assert want
+    for simd, planned in (("none", {}), ("dsp", want)):
+        c = compile_graph(g, Options(patch_mode="auto", simd=simd))
+        assert c.stages and not check_plan(c.plan), simd
+        assert {b.id: b.size for b in c.plan.buffers if b.kind == "scratch" and b.id in want} == planned, simd
+
+
 def test_selector_cases_are_what_they_claim(model_dir):
     """The models really have the multipliers, dilations and strides their cases name."""
     from mcucompile.frontend.tflite_reader import read_tflite
