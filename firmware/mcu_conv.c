@@ -23,7 +23,9 @@
  *     one shared input when the multiplier is a multiple of 4).
  * Armv7E-M DSP (Cortex-M4, M7, M33; MCU_NN_DSP): 2 pixels x 2 output channels per pass for both convs
  * (conv rows pair neighbouring output pixels with the same valid taps), 4 int8 values per load widened
- * with SXTB16 / SXTAB16 (which adds the input offset too) into SMLAD; depthwise through SMLABB/SMLATT,
+ * with SXTB16 / SXTAB16 (which adds the input offset too) into SMLAD; the 1x1 conv, given a scratch by
+ * the caller, widens each pair of input pixels (plus the input offset) once into it, so that in the
+ * inner loop only the weights are widened (conv_1x1_wide); depthwise through SMLABB/SMLATT,
  * the 3x3 window with every tap valid unrolled. Helium (Cortex-M55; MCU_NN_MVE): 4 output channels per
  * pass, 16 int8 lanes per VMLADAVA (the input offset as offset * sum of weights), depthwise in 4 int32
  * lanes, and requantisation 4 lanes at a time (mcu_mve_requant4). Elsewhere (host, Cortex-M0+) the DSP
@@ -267,6 +269,113 @@ static void conv_1x1(const mcu_conv_params_t *p, const int8_t *in, const int8_t 
         }
     }
 }
+
+#if defined(MCU_NN_DSP)
+/*
+ * 1x1, stride 1, no padding, with a scratch of 2 pixels x (in.c rounded down to 4) int16 (4-byte
+ * aligned): per pair of pixels, their input channels plus the input offset are widened once by SXTAB16
+ * into the scratch, each group of 4 channels as the words [a02 a13 b02 b13] (pixel a channels 0 and 2,
+ * 1 and 3, then pixel b); then 2 output channels at a time, each weight word widened by two SXTB16 that
+ * feed 4 SMLADs with pre-widened input words. Channels past the last group of 4 in plain C; a last odd
+ * pixel by dot_2x2 (which adds the offset itself). The offset is added to the input, so no weight sums.
+ */
+/* one group of 4 input channels (words x[i..i+3] of the scratch, weights w[i..i+3] and ws further on)
+ * into a00..a11, one input word live at a time (13 registers, no spills) */
+#define WIDE_GROUP(i)                                                                        \
+    do {                                                                                     \
+        const uint32_t wa_ = mcu_load4(w + (i)), wb_ = mcu_load4(w + ws + (i));              \
+        const uint32_t wa02_ = __sxtb16(wa_), wb02_ = __sxtb16(wb_);                         \
+        uint32_t xv_ = x[(i) + 0];                                                           \
+        a00 = __smlad(xv_, wa02_, a00);                                                      \
+        a01 = __smlad(xv_, wb02_, a01);                                                      \
+        xv_ = x[(i) + 2];                                                                    \
+        a10 = __smlad(xv_, wa02_, a10);                                                      \
+        a11 = __smlad(xv_, wb02_, a11);                                                      \
+        const uint32_t wa13_ = mcu_sxtb16_ror8(wa_), wb13_ = mcu_sxtb16_ror8(wb_);           \
+        xv_ = x[(i) + 1];                                                                    \
+        a00 = __smlad(xv_, wa13_, a00);                                                      \
+        a01 = __smlad(xv_, wb13_, a01);                                                      \
+        xv_ = x[(i) + 3];                                                                    \
+        a10 = __smlad(xv_, wa13_, a10);                                                      \
+        a11 = __smlad(xv_, wb13_, a11);                                                      \
+    } while (0)
+
+#if defined(__GNUC__) && !defined(__clang__)
+/* GCC's pre-allocation scheduling hoists the 4 input loads of the inner loop and spills for it */
+__attribute__((noinline, optimize("no-schedule-insns")))
+#endif
+static void conv_1x1_wide(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
+                          int8_t *out, uint32_t *wide)
+{
+    const int32_t pixels = p->in.n * p->in.h * p->in.w;
+    const int32_t k = p->in.c, out_c = p->out.c, k4 = k & ~3;
+    const int32_t off = p->input_offset, o_off = p->output_offset, lo = p->act_min, hi = p->act_max;
+    const int32_t *mult = p->out_mult, *shift = p->out_shift;
+    const uint32_t off2 = ((uint32_t)off & 0xFFFFu) * 0x10001u;
+    int32_t px = 0;
+    for (; px + 2 <= pixels; px += 2) {
+        const int8_t *xa = in + (size_t)px * (size_t)k, *xb = xa + k;
+        for (int32_t g = 0; g < k4; g += 4) {
+            const uint32_t va = mcu_load4(xa + g), vb = mcu_load4(xb + g);
+            uint32_t *d = wide + g;
+            d[0] = __sxtab16(off2, va);
+            d[1] = mcu_sxtab16_ror8(off2, va);
+            d[2] = __sxtab16(off2, vb);
+            d[3] = mcu_sxtab16_ror8(off2, vb);
+        }
+        int8_t *o = out + (size_t)px * (size_t)out_c;
+        for (int32_t oc = 0; oc < out_c; oc += 2) {
+            const int32_t oc1 = oc + 1 < out_c ? oc + 1 : oc;     /* odd count: the last channel twice */
+            const int8_t *w = filter + (size_t)oc * (size_t)k;
+            const size_t ws = (size_t)(oc1 - oc) * (size_t)k;
+            int32_t a00 = 0, a01 = 0;
+            if (bias != NULL) {
+                a00 = bias[oc];
+                a01 = bias[oc1];
+            }
+            int32_t a10 = a00, a11 = a01;
+            const uint32_t *x = wide;
+            const int8_t *const w_end8 = w + (k & ~7), *const w_end4 = w + k4;
+            for (; w < w_end8; w += 8, x += 8) {    /* two groups per iteration */
+                WIDE_GROUP(0);
+                WIDE_GROUP(4);
+            }
+            if (w < w_end4) {
+                WIDE_GROUP(0);
+                w += 4;
+            }
+            for (int32_t j = k4; j < k; ++j, ++w) {
+                const int32_t va = (int32_t)xa[j] + off, vb = (int32_t)xb[j] + off;
+                a00 += va * w[0];
+                a10 += vb * w[0];
+                a01 += va * w[ws];
+                a11 += vb * w[ws];
+            }
+            const int32_t m0 = mult[oc], s0 = shift[oc], m1 = mult[oc1], s1 = shift[oc1];
+            o[oc1] = (int8_t)mcu_clamp(mcu_requant_fast(a01, m1, s1) + o_off, lo, hi);
+            o[oc] = (int8_t)mcu_clamp(mcu_requant_fast(a00, m0, s0) + o_off, lo, hi);
+            o[out_c + oc1] = (int8_t)mcu_clamp(mcu_requant_fast(a11, m1, s1) + o_off, lo, hi);
+            o[out_c + oc] = (int8_t)mcu_clamp(mcu_requant_fast(a10, m0, s0) + o_off, lo, hi);
+        }
+    }
+    if (px < pixels) {                              /* a last odd pixel */
+        const out_stage_t q = out_stage(p);
+        const int8_t *x = in + (size_t)px * (size_t)k;
+        int8_t *o = out + (size_t)px * (size_t)out_c;
+        for (int32_t oc = 0; oc < out_c; oc += 2) {
+            const int32_t oc1 = oc + 1 < out_c ? oc + 1 : oc;
+            int32_t acc[4] = {0, 0, 0, 0};
+            if (bias != NULL) {
+                acc[0] = acc[2] = bias[oc];
+                acc[1] = acc[3] = bias[oc1];
+            }
+            dot_2x2(x, 0, filter + (size_t)oc * (size_t)k, (size_t)(oc1 - oc) * (size_t)k, k, off, acc);
+            o[oc1] = requant_out(&q, acc[1], oc1);
+            o[oc] = requant_out(&q, acc[0], oc);
+        }
+    }
+}
+#endif
 
 /* Any conv with dilation_w 1: a filter row's valid taps are one contiguous run in input and filter. */
 static void conv_rows(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
@@ -583,8 +692,9 @@ static void depthwise_fast(const mcu_conv_params_t *p, const int8_t *in, const i
 #endif /* !MCU_NN_REFERENCE */
 
 void mcu_conv2d_s8(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
-                   const int32_t *bias, int8_t *out)
+                   const int32_t *bias, int8_t *out, int16_t *scratch)
 {
+    (void)scratch;                                  /* only the DSP 1x1 path uses it */
 #if defined(MCU_NN_MVE)
     if (p->filter.h == 1 && p->filter.w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0
         && p->pad_left == 0 && p->out.h == p->in.h && p->out.w == p->in.w) {
@@ -598,6 +708,12 @@ void mcu_conv2d_s8(const mcu_conv_params_t *p, const int8_t *in, const int8_t *f
 #elif !defined(MCU_NN_REFERENCE)
     if (p->filter.h == 1 && p->filter.w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0
         && p->pad_left == 0 && p->out.h == p->in.h && p->out.w == p->in.w) {
+#if defined(MCU_NN_DSP)
+        if (scratch != NULL && ((uintptr_t)scratch & 3u) == 0 && p->in.c >= 4) {
+            conv_1x1_wide(p, in, filter, bias, out, (uint32_t *)(void *)scratch);
+            return;
+        }
+#endif
         conv_1x1(p, in, filter, bias, out);
         return;
     }

@@ -120,7 +120,7 @@ def compile_model(model: str | os.PathLike, out_dir: str | os.PathLike, options:
     raises FitError when the model does not fit). test_inputs: [N, *shape] per input embedded in the
     firmware (default: one random sample, seed 0)."""
     g = load(model, convert)
-    c = compile_graph(g, options)
+    c = compile_graph(g, board_options(options, board))
     problems = check_plan(c.plan)
     if problems:
         raise McuCompileError("internal error: the memory plan is unsound: " + "; ".join(problems))
@@ -135,6 +135,15 @@ def compile_model(model: str | os.PathLike, out_dir: str | os.PathLike, options:
         c.files = files
     write_project(Path(out_dir), files, force=force)
     return c
+
+
+def board_options(options: Options, board: Optional[str]) -> Options:
+    """`options` for the kernels `board` runs (Options.simd from its core: the DSP cores' 1x1 conv plans a
+    scratch); without a board, `options` as given (the host's kernels, the least memory)."""
+    if board is None:
+        return options
+    from .boards import get_board
+    return replace(options, simd=get_board(board).simd)
 
 
 def write_project(out: Path, files: dict[str, str], force: bool = False) -> None:
@@ -283,7 +292,7 @@ def simulate(model: str | os.PathLike, inputs: Optional[list[np.ndarray]] = None
 
     model = resolve_model(model, convert)
     g = load(model)
-    c = compile_graph(g, options)
+    c = compile_graph(g, board_options(options, board))
     render(c)
     if inputs is None:
         inputs = random_inputs(g, samples, seed)

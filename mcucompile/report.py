@@ -91,6 +91,7 @@ def collect(graph: Graph, options: Options = Options(), board: Optional[str] = N
     if board is not None:
         from .boards import get_board
         board_obj = get_board(board)         # an unknown board fails before any work
+        options = replace(options, simd=board_obj.simd)     # the plan of the kernels the board runs
     lbl_opts = replace(options, patch=(), patch_mode="none", sram_limit=None)
     lbl = compile_graph(g, lbl_opts)
     base_macs = sum(op_macs(g, op) for op in g.ops)
@@ -100,7 +101,7 @@ def collect(graph: Graph, options: Options = Options(), board: Optional[str] = N
         from .passes.inplace import inplace_depthwise
         inplace = inplace_depthwise(g, options.io_in_arena) if options.inplace else frozenset()
         found = search(g, options.max_overhead, options.sram_limit, options.align, options.io_in_arena,
-                       progress=_search_progress(progress), inplace=inplace)
+                       progress=_search_progress(progress), inplace=inplace, simd=options.simd)
         stages = found.chosen
     if stages:
         pc = compile_graph(g, replace(options, patch=stages, patch_mode="none", sram_limit=None))

@@ -916,6 +916,12 @@ def test_host_build_messages(tmp_path, monkeypatch):
         host.host_compiler()
 
 
+def test_unknown_kernel_family():
+    from mcucompile.codegen.generate import Options
+    with pytest.raises(McuCompileError, match=re.escape("unknown kernel family simd='neon'; one of none, dsp, mve")):
+        compile_graph(graph("RELU", NoAttrs(), [act((4,))], [act((4,))]), Options(simd="neon"))
+
+
 def test_output_path_is_a_folder(tmp_path):
     from mcucompile.api import convert
     from mcucompile.errors import OutputFolderError

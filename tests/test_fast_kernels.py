@@ -15,7 +15,12 @@ shared input for multipliers divisible by 4, any lane pattern otherwise) and the
 for multiplier 1; the two-pixel conv rows pair neighbours whose valid taps agree (so padding on the left
 and right breaks pairs, odd widths leave single pixels). mcu_requant_fast (the one-rounding-step form of
 TFLite's requantisation all fast paths use) is checked against an independent Python model of TFLite's
-arithmetic."""
+arithmetic.
+
+On the DSP cores the 1x1 path widens 2 input pixels (plus the input offset) to int16 once into a planned
+scratch and runs 2 pixels x 2 output channels over groups of 8 and 4 pre-widened input channels: the
+pw_c* cases cover channel counts with no tail, tails of 1..3, a single group of 4, and fewer than 4
+channels (no scratch, the plain blocking)."""
 
 from __future__ import annotations
 
@@ -49,6 +54,12 @@ CASES = [
     Case("pw_zp_min", "conv", (3, 3, 13), units=6, data_range=(0.5, 4.0)),       # input zero point -128
     Case("pw_zp_max", "conv", (3, 3, 13), units=6, data_range=(-5.0, -1.0), act="relu6"),  # zero point 127
     Case("pw_big_weights", "conv", (2, 3, 9), units=3, weight_scale=1e3),
+    # DSP cores: the scratch-widened 1x1 path (2 pixels x 2 channels over groups of 8 and 4 input channels,
+    # then 1..3 left over); fewer than 4 input channels take the plain 1x1 blocking
+    Case("pw_c16_even", "conv", (2, 4, 16), units=8, act="relu"),
+    Case("pw_c4_odd_units_zp_max", "conv", (3, 3, 4), units=3, data_range=(-5.0, -1.0)),
+    Case("pw_c6_zp_min_big", "conv", (1, 5, 6), units=4, data_range=(0.5, 4.0), weight_scale=1e3),
+    Case("pw_c3_narrow", "conv", (3, 2, 3), units=5),
     # other convs: per-pixel rows of valid taps
     Case("pw_stride2", "conv", (5, 5, 6), strides=2, units=3),
     Case("conv3x3_same_odd", "conv", (5, 7, 5), kernel=3, padding="same", units=3, act="relu"),
@@ -139,7 +150,8 @@ def test_input_zero_points_reach_both_ends(model_dir):
 
 # one case per fast path runs on the host in the quick suite; the rest there are marked slow (what they
 # add is mostly their QEMU runs)
-HOST_QUICK = {"pw_odd_pixels_odd_channels", "pw_zp_min", "conv3x3_same_odd", "conv3x3_pairs_odd_width",
+HOST_QUICK = {"pw_odd_pixels_odd_channels", "pw_zp_min", "pw_c6_zp_min_big",
+              "conv3x3_same_odd", "conv3x3_pairs_odd_width",
               "dw_c7_s2", "dw3x3_c8_odd_width", "dw_m8_c1", "dw_m3_c5_zp_max", "fc_odd", "fc_even_zp_min"}
 
 
@@ -147,6 +159,56 @@ HOST_QUICK = {"pw_odd_pixels_odd_channels", "pw_zp_min", "conv3x3_same_odd", "co
                                   for c in CASES], ids=lambda c: c.id)
 def test_host_plain_path(model_dir, case):
     _run(model_dir / f"{case.id}.tflite", case, None)
+
+
+def test_pointwise_scratch_is_planned(model_dir, tmp_path):
+    """On the DSP cores (qemu-m4, nrf52840dk: M4; qemu-m7: M7) a 1x1 stride-1 conv gets 2 pixels x (input
+    channels rounded down to 4) int16 of planned scratch, handed to mcu_conv2d_s8 (NULL below 4 input
+    channels and for other convs). Everywhere else (the host without a board, Cortex-M0+, the Helium
+    kernels of the M55) nothing is planned and the call gets NULL: their arena stays the minimal one."""
+    from mcucompile.api import compile_model
+    from mcucompile.frontend.tflite_reader import read_tflite
+    from mcucompile.passes.liveness import align_up, buffers
+
+    for cid, in_c in (("pw_c16_even", 16), ("pw_c6_zp_min_big", 6), ("pw_c3_narrow", 3),
+                      ("conv3x3_same_odd", None)):
+        g = read_tflite(model_dir / f"{cid}.tflite")
+        want = 2 * (in_c // 4 * 4) * 2 if in_c else 0
+        for simd, planned in (("none", 0), ("mve", 0), ("dsp", want)):
+            scratch = [b for b in buffers(g, simd=simd) if b.kind == "scratch"]
+            assert sum(b.size for b in scratch) == planned, (cid, simd)
+        x, y = g.tensors[g.ops[0].inputs[0]], g.tensors[g.ops[0].outputs[0]]
+        tensors = align_up(x.nbytes, 4) + align_up(y.nbytes, 4)
+        for board, planned in ((None, 0), ("rpi-pico", 0), ("qemu-m55", 0),
+                               ("qemu-m4", want), ("nrf52840dk", want), ("qemu-m7", want)):
+            c = compile_model(model_dir / f"{cid}.tflite", tmp_path / f"{cid}_{board}", board=board)
+            # one op: input, output and the scratch are all live at once
+            assert c.arena_bytes == tensors + planned, (cid, board, c.arena_bytes)
+            call = next(line for f, text in c.files.items() if f == f"{g.name}.c"
+                        for line in text.splitlines() if "mcu_conv2d_s8(" in line)
+            assert call.rstrip().endswith("NULL);") == (planned == 0), (cid, board, call)
+
+
+def test_pointwise_scratch_in_patch_schedules(shared_models):
+    """The patch search and the patched plan see the target's scratch too: on vww_96_int8 with --patch auto
+    every 1x1 stride-1 conv holds 4 x (input channels rounded down to 4) bytes for a DSP core and none
+    otherwise, and both plans are sound."""
+    from mcucompile import api
+    from mcucompile.codegen.generate import Options, compile_graph
+    from mcucompile.passes.memory_plan import check_plan
+
+    g = api.load(shared_models / "vww_96_int8.tflite")
+    want = {}
+    for op in g.ops:
+        x, w = g.tensors[op.inputs[0]], (g.tensors[op.inputs[1]] if len(op.inputs) > 1 else None)
+        if (op.kind == "CONV_2D" and tuple(w.shape[1:3]) == (1, 1)
+                and (op.attrs.stride_h, op.attrs.stride_w) == (1, 1) and x.shape[3] >= 4):
+            want[-(op.index + 1)] = 4 * (x.shape[3] // 4 * 4)
+    assert want
+    for simd, planned in (("none", {}), ("dsp", want)):
+        c = compile_graph(g, Options(patch_mode="auto", simd=simd))
+        assert c.stages and not check_plan(c.plan), simd
+        assert {b.id: b.size for b in c.plan.buffers if b.kind == "scratch" and b.id in want} == planned, simd
 
 
 def test_selector_cases_are_what_they_claim(model_dir):

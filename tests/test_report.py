@@ -112,7 +112,9 @@ def test_cli_report_json_and_quiet(tmp_path):
     assert r.returncode == 0, r.stderr
     import json
     d = json.loads(r.stdout)
-    c = compile_graph(read_tflite(EXAMPLE))
+    from mcucompile.api import board_options
+    from mcucompile.codegen.generate import Options
+    c = compile_graph(read_tflite(EXAMPLE), board_options(Options(), "qemu-m7"))   # the plan of the M7's kernels
     assert d["peak_sram_bytes"] == c.arena_bytes and d["board"]["sram"]["capacity"] == get_board("qemu-m7").sram.length
     r = _cli("report", EXAMPLE, "-o", tmp_path / "b.html", "--quiet")
     assert r.returncode == 0 and r.stdout == "" and (tmp_path / "b.html").exists()

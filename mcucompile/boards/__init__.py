@@ -58,6 +58,15 @@ class Board:
         return self.qemu_machine is not None
 
     @property
+    def simd(self) -> str:
+        """The kernel family the library compiles to on this core (firmware/mcu_simd.h), Options.simd:
+        "mve" with Helium (Cortex-M55, whose Helium kernels take precedence over its DSP ones), "dsp" with
+        the Armv7E-M DSP extension (M4, M7), "none" otherwise (M0+)."""
+        if self.cpu in ("cortex-m55", "cortex-m85"):
+            return "mve"
+        return "dsp" if self.dsp else "none"
+
+    @property
     def has_fpu(self) -> bool:
         return self.fpu is not None
 

@@ -11,7 +11,7 @@ import jinja2
 import numpy as np
 
 from .. import FIRMWARE_DIR, TEMPLATES_DIR, __version__
-from ..errors import UnsupportedModelError
+from ..errors import McuCompileError, UnsupportedModelError
 from ..ir import Graph
 from ..passes.analysis import flash_weight_bytes
 from ..passes.liveness import alias_roots, buffers
@@ -36,6 +36,9 @@ class Options:
     max_overhead: float = 0.10    # extra MACs allowed by the patch search
     sram_limit: Optional[int] = None   # least MACs whose peak fits (implies the search)
     inplace: bool = False         # depthwise convolutions overwrite their input where they can
+    simd: str = "none"            # the target's kernel family, which decides some kernels' scratch: "none"
+    #                               (host, Cortex-M0+), "dsp" (Armv7E-M: M4, M7), "mve" (Helium: M55);
+    #                               set from the board (api.board_options), "none" gives the least memory
 
 
 @dataclass
@@ -99,20 +102,27 @@ def _io_dict(io: IOInfo) -> dict:
             "arena_offset": io.offset if io.offset >= 0 else None}
 
 
+SIMD_FAMILIES = ("none", "dsp", "mve")
+
+
 def compile_graph(g: Graph, options: Options = Options()) -> Compiled:
     load_all()
+    if options.simd not in SIMD_FAMILIES:
+        raise McuCompileError(f"unknown kernel family simd={options.simd!r}; one of {', '.join(SIMD_FAMILIES)}")
     stages = tuple(sorted(options.patch, key=lambda s: s.start))
     found = None
     inplace = inplace_depthwise(g, options.io_in_arena) if options.inplace else frozenset()
     if not stages and (options.patch_mode == "auto" or options.sram_limit is not None):
         found = search(g, options.max_overhead, options.sram_limit, options.align, options.io_in_arena,
-                       inplace=inplace)
+                       inplace=inplace, simd=options.simd)
         stages = found.chosen
     inplace = stage_free(inplace, stages)
     if stages:
-        bufs = patch_buffers(g, stages, align=options.align, io_in_arena=options.io_in_arena, inplace=inplace)
+        bufs = patch_buffers(g, stages, align=options.align, io_in_arena=options.io_in_arena, inplace=inplace,
+                             simd=options.simd)
     else:
-        bufs = buffers(g, align=options.align, io_in_arena=options.io_in_arena, inplace=inplace)
+        bufs = buffers(g, align=options.align, io_in_arena=options.io_in_arena, inplace=inplace,
+                       simd=options.simd)
     plan = plan_memory(bufs, len(g.ops), align=options.align)
     root = alias_roots(g, inplace)
     io_pos = {}
@@ -135,7 +145,7 @@ def compile_graph(g: Graph, options: Options = Options()) -> Compiled:
         assert bid in scratch_ids, f"op {op_index} asked for scratch it did not declare"
         return f"(({ctype} *)(arena + {plan.offsets[bid]}))"
 
-    ctx = LowerCtx(g, pointer, scratch_pointer)
+    ctx = LowerCtx(g, pointer, scratch_pointer, lambda op_index: -(op_index + 1) in scratch_ids)
     program: list = []
     stage_at = {s.start: (i, s) for i, s in enumerate(stages)}
     k = 0

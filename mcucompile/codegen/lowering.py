@@ -1,8 +1,10 @@
 """Lowering registry: one function per op kind turns an IR op into kernel-call records.
 
 A lowering function is `fn(ctx: LowerCtx, op: Op) -> list[KernelCall]`, registered with
-`@lowers("KIND", scratch=optional_fn)`. `scratch(graph, op) -> int` gives the bytes of temporary memory
-the kernel needs while it runs (the memory planner reserves it; `ctx.scratch(op)` points at it).
+`@lowers("KIND", scratch=optional_fn)`. `scratch(graph, op, simd) -> int` gives the bytes of temporary
+memory the kernel needs while it runs on targets whose kernel family is `simd` (Options.simd: "none",
+"dsp", "mve"); the memory planner reserves it and `ctx.scratch(op)` points at it. A kernel that only
+wants scratch on some targets returns 0 elsewhere and is handed `ctx.scratch_or_null(op)`.
 Lowering functions raise UnsupportedModelError for parameter combinations they cannot compile.
 """
 
@@ -21,7 +23,7 @@ from .records import ConstArray, KernelCall
 class Lowering:
     kind: str
     fn: Callable
-    scratch: Optional[Callable[[Graph, Op], int]] = None
+    scratch: Optional[Callable[[Graph, Op, str], int]] = None
     alias: bool = False          # output shares the input's buffer (RESHAPE): no call, no copy
 
 
@@ -39,10 +41,12 @@ class LowerCtx:
     """What a lowering function may ask of the compiler."""
 
     def __init__(self, graph: Graph, pointer: Callable[[int, str], str],
-                 scratch_pointer: Callable[[int, str], str]):
+                 scratch_pointer: Callable[[int, str], str],
+                 has_scratch: Callable[[int], bool] = lambda op_index: False):
         self.graph = graph
         self._pointer = pointer
         self._scratch_pointer = scratch_pointer
+        self._has_scratch = has_scratch
         self.consts: list[ConstArray] = []
         self._const_by_key: dict = {}
         self._names: set[str] = set()
@@ -57,6 +61,11 @@ class LowerCtx:
     def scratch(self, op: Op, ctype: str = "int32_t") -> str:
         """C expression: pointer to this op's scratch buffer (requires a registered scratch function)."""
         return self._scratch_pointer(op.index, ctype)
+
+    def scratch_or_null(self, op: Op, ctype: str = "int32_t") -> str:
+        """C expression: pointer to this op's scratch buffer, or NULL when the plan holds none for it (its
+        scratch function gave 0 bytes for this target)."""
+        return self._scratch_pointer(op.index, ctype) if self._has_scratch(op.index) else "NULL"
 
     def unique(self, hint: str) -> str:
         base = "".join(ch if ch.isalnum() else "_" for ch in hint).strip("_").lower() or "c"

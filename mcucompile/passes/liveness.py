@@ -37,7 +37,9 @@ def alias_roots(g: Graph, inplace: frozenset = frozenset()) -> dict[int, int]:
     return root
 
 
-def buffers(g: Graph, align: int = 4, io_in_arena: bool = True, inplace: frozenset = frozenset()) -> list[Buffer]:
+def buffers(g: Graph, align: int = 4, io_in_arena: bool = True, inplace: frozenset = frozenset(),
+            simd: str = "none") -> list[Buffer]:
+    """simd: the target's kernel family (Options.simd), which decides some kernels' scratch."""
     load_all()
     root = alias_roots(g, inplace)
     nsteps = max(len(g.ops), 1)
@@ -75,7 +77,7 @@ def buffers(g: Graph, align: int = 4, io_in_arena: bool = True, inplace: frozens
             out.append(Buffer(-(op.index + 1), align_up(inplace_scratch_bytes(g, step), align), step, step, (),
                               "scratch"))
         elif low is not None and low.scratch is not None:
-            n = int(low.scratch(g, op))
+            n = int(low.scratch(g, op, simd))
             if n > 0:
                 out.append(Buffer(-(op.index + 1), align_up(n, align), step, step, (), "scratch"))
     return out

@@ -266,14 +266,16 @@ def tile_buffer_id(stage_index: int) -> int:
 
 def patch_buffers(g: Graph, stages, align: int = 4, io_in_arena: bool = True,
                   base: Optional[list[Buffer]] = None, inplace: frozenset = frozenset(),
-                  root: Optional[dict] = None) -> list[Buffer]:
+                  root: Optional[dict] = None, simd: str = "none") -> list[Buffer]:
     """Buffers of the patched schedule (stages: one PatchSchedule or several, not overlapping).
     inplace: ops that may run in place (passes/inplace.py); those inside a stage run normally.
-    base: the layer-by-layer buffers to start from (made with the same in-place ops)."""
+    base: the layer-by-layer buffers to start from (made with the same in-place ops and simd).
+    simd: the target's kernel family (Options.simd), which decides some kernels' scratch."""
     stages = _as_stages(stages)
     inplace = stage_free(inplace, stages)
     bufs = {b.id: b for b in (base if base is not None
-                              else buffers(g, align=align, io_in_arena=io_in_arena, inplace=inplace))}
+                              else buffers(g, align=align, io_in_arena=io_in_arena, inplace=inplace,
+                                           simd=simd))}
     root = root if root is not None else alias_roots(g, inplace)
     extra = []
     for i, s in enumerate(stages):
@@ -344,8 +346,9 @@ def _inplace_roots(g: Graph, s: PatchSchedule) -> dict[int, int]:
 
 
 def plan_patched(g: Graph, stages, align: int = 4, io_in_arena: bool = True,
-                 inplace: frozenset = frozenset()) -> MemoryPlan:
-    return plan_memory(patch_buffers(g, stages, align, io_in_arena, inplace=inplace), len(g.ops), align)
+                 inplace: frozenset = frozenset(), simd: str = "none") -> MemoryPlan:
+    return plan_memory(patch_buffers(g, stages, align, io_in_arena, inplace=inplace, simd=simd), len(g.ops),
+                       align)
 
 
 # ---- search ---------------------------------------------------------------------------------------
@@ -410,13 +413,13 @@ class _Searcher:
     front[i] holds the Pareto set (peak, MACs) of the ways to schedule ops[0:i]."""
 
     def __init__(self, g: Graph, align: int, io_in_arena: bool, max_stage_ops: int,
-                 inplace: frozenset = frozenset(), kinds: tuple = KINDS):
-        self.g, self.align, self.io, self.inplace = g, align, io_in_arena, inplace
+                 inplace: frozenset = frozenset(), kinds: tuple = KINDS, simd: str = "none"):
+        self.g, self.align, self.io, self.inplace, self.simd = g, align, io_in_arena, inplace, simd
         self.grids = (([(r, c, False) for r, c in GRIDS] if "recompute" in kinds else [])
                       + ([(r, c, True) for c in CACHED_COLS for r in CACHED_ROWS] if "cached" in kinds else []))
-        self.base = buffers(g, align=align, io_in_arena=io_in_arena)     # what stages start from
-        self.base_live = live_bytes_per_step(buffers(g, align=align, io_in_arena=io_in_arena, inplace=inplace),
-                                             len(g.ops))
+        self.base = buffers(g, align=align, io_in_arena=io_in_arena, simd=simd)     # what stages start from
+        self.base_live = live_bytes_per_step(buffers(g, align=align, io_in_arena=io_in_arena, inplace=inplace,
+                                                     simd=simd), len(g.ops))
         self.op_macs = [op_macs(g, op) for op in g.ops]
         self.root = alias_roots(g)           # stages start from buffers without in-place ops
         self.scratch = {-x.id - 1: x.size for x in self.base if x.kind == "scratch"}
@@ -516,7 +519,7 @@ class _Searcher:
         return _pareto(fronts[n])
 
     def candidate(self, stages) -> Candidate:
-        bufs = patch_buffers(self.g, stages, self.align, self.io, inplace=self.inplace)
+        bufs = patch_buffers(self.g, stages, self.align, self.io, inplace=self.inplace, simd=self.simd)
         peak = plan_memory(bufs, len(self.g.ops), self.align).arena_bytes
         macs = patch_macs(self.g, stages) if stages else self.base_macs
         return Candidate(schedule_key(stages), peak, macs, macs / self.base_macs - 1 if self.base_macs else 0.0)
@@ -537,16 +540,16 @@ def _pareto(points: list, keep: int = 64) -> list:
 def search(g: Graph, max_overhead: float = 0.10, sram_limit: Optional[int] = None, align: int = 4,
            io_in_arena: bool = True, max_stage_ops: int = 16,
            progress: Optional[Callable] = None, inplace: frozenset = frozenset(),
-           kinds: tuple = KINDS) -> PatchSearch:
+           kinds: tuple = KINDS, simd: str = "none") -> PatchSearch:
     """Choose the patch stages and grids: the least peak SRAM within `max_overhead` extra MACs, or, with
     `sram_limit`, the fewest MACs whose peak fits (a clear error when nothing fits). inplace: the ops
     that run in place outside patch stages. kinds: the stage kinds to consider ("recompute": R x C
     patches recompute their halos; "cached": row bands keep the halo rows in line buffers, column strips
-    recompute theirs)."""
+    recompute theirs). simd: the target's kernel family (Options.simd), which decides some kernels' scratch."""
     unknown = set(kinds) - set(KINDS)
     if unknown or not kinds:
         raise McuCompileError(f"patch stage kinds must be among {', '.join(KINDS)}, not {sorted(unknown)}")
-    sr = _Searcher(g, align, io_in_arena, max_stage_ops, inplace, tuple(kinds))
+    sr = _Searcher(g, align, io_in_arena, max_stage_ops, inplace, tuple(kinds), simd)
     lbl = sr.candidate(())
     budget = max_overhead if sram_limit is None else max(max_overhead, 3.0)
     if progress is None:      # the CLI's bar on stderr (terminals only, not with --quiet), else nothing

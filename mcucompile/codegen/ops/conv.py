@@ -122,16 +122,38 @@ def _lower(ctx, op, depthwise: bool):
     ))
     bias = ctx.weight(b.index, "int32_t") if b is not None else "NULL"
     func = "mcu_depthwise_conv2d_s8" if depthwise else "mcu_conv2d_s8"
+    extra = () if depthwise else (ctx.scratch_or_null(op, "int16_t"),)    # NULL: no scratch on this target
     comment = (f"{in_h}x{in_w}x{in_c} -> {out_h}x{out_w}x{out_c}, k {kh}x{kw}, s {a.stride_h}x{a.stride_w}, "
                f"d {a.dilation_h}x{a.dilation_w}, {a.padding}, {a.activation}"
                + (f", mult {mult}" if depthwise else ""))
     return [KernelCall(op.index, op.kind, func,
                        (f"&{params.name}", ctx.act(x.index), ctx.weight(w.index, "int8_t"), bias,
-                        ctx.act(y.index)),
+                        ctx.act(y.index), *extra),
                        params, ("mcu_conv.c",), comment)]
 
 
-@lowers("CONV_2D")
+def _conv_scratch(graph, op, simd) -> int:
+    """Bytes of the 1x1 path's scratch (firmware/mcu_conv.c conv_1x1_wide, used on Armv7E-M DSP cores
+    only: simd "dsp"): two input pixels widened to int16, in.c rounded down to 4 channels
+    (MCU_CONV_SCRATCH_BYTES); 0 for other convs and other targets (the host, Cortex-M0+ and Helium
+    kernels take no scratch, so their plan stays as small as without this path)."""
+    if simd != "dsp":
+        return 0
+    a = op.attrs
+    if len(op.inputs) < 2 or not op.outputs:
+        return 0                                    # the lowering reports what is wrong
+    x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    w = graph.tensors[op.inputs[1]]
+    if len(x.shape) != 4 or len(w.shape) != 4 or len(y.shape) != 4:
+        return 0
+    if tuple(w.shape[1:3]) != (1, 1) or (a.stride_h, a.stride_w) != (1, 1):
+        return 0
+    if tuple(x.shape[1:3]) != tuple(y.shape[1:3]):
+        return 0
+    return 4 * (int(x.shape[3]) & ~3)
+
+
+@lowers("CONV_2D", scratch=_conv_scratch)
 def lower_conv2d(ctx, op):
     return _lower(ctx, op, depthwise=False)
 

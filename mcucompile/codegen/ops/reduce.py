@@ -65,7 +65,7 @@ def _mean_inputs(ctx, op):
     return x, y, axes
 
 
-def _mean_scratch(graph, op) -> int:
+def _mean_scratch(graph, op, simd) -> int:
     return 4 * graph.tensors[op.outputs[0]].size    # one int32 accumulator per output element
 
 
