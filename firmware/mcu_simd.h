@@ -118,6 +118,53 @@ static inline int32_t mcu_requant_fast(int32_t x, int32_t mult, int32_t shift)
     return (int32_t)(t >> 32) >> e1;
 }
 
+/*
+ * mcu_requant_fast split into a per-channel part and a per-value part, for kernels that requantise
+ * many values of one channel: mcu_rq_channel(mult, shift) once, then mcu_rq_apply(&r, x) per value
+ * (5 instructions on Armv7-M for a right shift: AND, SUBS, SBC, SMLAL, ASR). With the notation of
+ * mcu_requant_fast, a right shift (e >= 1) adds the constant 2^30 + 2^(e-1) 2^31 (`base`, 64 bits)
+ * and subtracts [x < 0] 2^31 before taking the high word >> (e - 1); a left shift keeps its own form;
+ * a negative multiplier (never made by TFLite) takes mcu_requant.
+ */
+typedef struct {
+    int32_t mult;
+    int32_t e1;                 /* e - 1 >= 0 for a right shift; -1: left shift; -2: mcu_requant */
+    int32_t shift;
+    uint32_t base_lo;
+    int32_t base_hi;
+} mcu_rq_t;
+
+static inline mcu_rq_t mcu_rq_channel(int32_t mult, int32_t shift)
+{
+    mcu_rq_t r = {mult, -1, shift, (uint32_t)1 << 30, 0};
+#if defined(MCU_NN_REFERENCE)
+    r.e1 = -2;
+#endif
+    if (mult < 0) {
+        r.e1 = -2;
+    } else if (shift < 0 && r.e1 == -1) {
+        r.e1 = -shift - 1;
+        const uint64_t base = ((uint64_t)1 << (r.e1 + 31)) | ((uint64_t)1 << 30);
+        r.base_lo = (uint32_t)base;
+        r.base_hi = (int32_t)(base >> 32);
+    }
+    return r;
+}
+
+static inline int32_t mcu_rq_apply(const mcu_rq_t *r, int32_t x)
+{
+    if (r->e1 >= 0) {
+        const int64_t base = (int64_t)(((uint64_t)(uint32_t)r->base_hi << 32) | r->base_lo);
+        const int64_t t = base - ((int64_t)((uint32_t)x >> 31) << 31) + (int64_t)x * r->mult;
+        return (int32_t)(t >> 32) >> r->e1;
+    }
+    if (r->e1 == -1) {
+        const int64_t t = (int64_t)(int32_t)((uint32_t)x << r->shift) * r->mult + ((int64_t)1 << 30);
+        return (int32_t)(t >> 31);
+    }
+    return mcu_requant(x, r->mult, r->shift);
+}
+
 #if defined(MCU_NN_MVE)
 /* Helium: acc + [sum_k x[k] * w_j[k]]_j, k < n, for 4 weight rows (repeat a row for fewer): 16 int8
  * lanes per VMLADAVA, the tail predicated. */

@@ -284,8 +284,9 @@ int main(void)
 {
     long x, m, s;
     while (scanf("%ld %ld %ld", &x, &m, &s) == 3) {
-        printf("%ld %ld\\n", (long)mcu_requant_fast((int32_t)x, (int32_t)m, (int32_t)s),
-               (long)mcu_requant((int32_t)x, (int32_t)m, (int32_t)s));
+        const mcu_rq_t r = mcu_rq_channel((int32_t)m, (int32_t)s);
+        printf("%ld %ld %ld\\n", (long)mcu_requant_fast((int32_t)x, (int32_t)m, (int32_t)s),
+               (long)mcu_requant((int32_t)x, (int32_t)m, (int32_t)s), (long)mcu_rq_apply(&r, (int32_t)x));
     }
     return 0;
 }
@@ -297,10 +298,10 @@ int main(void)
                          text=True, check=True).stdout.split("\n")
     bad = []
     for (x, m, sh), line in zip(cases, out):
-        fast, ref = (int(v) for v in line.split())
+        fast, ref, split = (int(v) for v in line.split())
         want = _tflite_requant(x, m, sh)
-        if fast != want or ref != want:
-            bad.append((x, m, sh, fast, ref, want))
+        if fast != want or ref != want or split != want:
+            bad.append((x, m, sh, fast, ref, split, want))
     assert len(out) >= len(cases)
     assert not bad, bad[:5]
 
