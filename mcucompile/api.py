@@ -73,6 +73,8 @@ class Analysis:
     layer_by_layer_macs: int = 0
     patch: Optional[dict] = None          # the chosen patch schedule, None when layer by layer
     explored: list = field(default_factory=list)   # the peak/MACs trade-off the patch search explored
+    board: Optional[str] = None           # the plan is for this board's kernels (None: the host's)
+    fit: Optional[dict] = None            # with a board: the fit check (boards.firmware.Fit.as_dict)
 
     def as_dict(self) -> dict:
         return {"model": self.model, "peak_sram_bytes": self.peak_sram_bytes,
@@ -80,13 +82,16 @@ class Analysis:
                 "macs": self.macs, "planner_strategy": self.planner_strategy, "io_in_arena": self.io_in_arena,
                 "layer_by_layer_peak_bytes": self.layer_by_layer_peak_bytes,
                 "layer_by_layer_macs": self.layer_by_layer_macs, "patch": self.patch,
-                "explored": self.explored,
+                "explored": self.explored, "board": self.board, "fit": self.fit,
                 "layers": [l.as_dict() for l in self.layers]}
 
 
 def analyze(model: str | os.PathLike, options: Options = Options(),
-            convert: Optional[ConvertOptions] = None) -> Analysis:
+            convert: Optional[ConvertOptions] = None, board: Optional[str] = None) -> Analysis:
+    """Per-layer figures and the memory plan; with `board`, the plan for that board's kernels (the DSP
+    cores' 1x1 conv scratch) and the fit check against its SRAM and flash (reported, not raised)."""
     g = load(model, convert)
+    options = board_options(options, board)
     c = compile_graph(g, options)
     live = live_bytes_per_step(list(c.plan.buffers), len(g.ops))
     layers = [LayerInfo(op.index, op.kind, g.tensors[op.outputs[0]].shape, op_macs(g, op),
@@ -106,9 +111,14 @@ def analyze(model: str | os.PathLike, options: Options = Options(),
                  "input": "arena" if options.io_in_arena else "caller's buffer (outside the arena)"}
     if c.patch_search is not None:
         explored = [x.as_dict() for x in c.patch_search.frontier()]
+    fit = None
+    if board is not None:
+        from .boards import get_board
+        from .boards.firmware import fit_check
+        fit = fit_check(c, get_board(board)).as_dict()
     return Analysis(g.name, c.plan.arena_bytes, c.plan.lower_bound, flash_weight_bytes(g),
                     macs, layers, c.plan.strategy, options.io_in_arena, lbl.plan.arena_bytes, lbl_macs,
-                    patch, explored)
+                    patch, explored, board, fit)
 
 
 # ---- compile ------------------------------------------------------------------------------------

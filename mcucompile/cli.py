@@ -187,13 +187,16 @@ def main():
 @main.command()
 @click.argument("model", type=click.Path(dir_okay=True, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON document instead of a table.")
+@click.option("--board", default=None, metavar="BOARD",
+              help="Plan for BOARD's kernels (`mcucompile boards`; the Cortex-M4/M7 1x1 conv plans a small "
+                   "scratch) and say whether the model fits its SRAM and flash, and by how many bytes.")
 @common
 @keras_inputs()
-def analyze(model, as_json, io_outside, align, **keras):
+def analyze(model, as_json, io_outside, align, board, **keras):
     """Per-layer table: op, output shape, MACs, weight bytes, live activation bytes; and totals."""
     from .api import analyze as run
     model = _resolve(model, **keras)
-    a = run(model, _options(io_outside, align))
+    a = run(model, _options(io_outside, align), board=board)
     if as_json:
         click.echo(json.dumps(a.as_dict(), indent=2))
         return
@@ -225,6 +228,14 @@ def analyze(model, as_json, io_outside, align, **keras):
         click.echo(f"  model input    in the {a.patch['input']}")
     elif a.explored:
         click.echo("patches          none beats layer by layer within the MAC budget: layer by layer is kept")
+    if a.fit is not None:
+        sram, flash = a.fit["sram"], a.fit["flash"]
+
+        def _room(need: int, have: int) -> str:
+            return f"{have - need:,} B free" if need <= have else f"{need - have:,} B TOO MANY"
+        click.echo(f"{a.board + ':':<16} SRAM {sram['needed']:,} of {sram['capacity']:,} B (arena + stack "
+                   f"{sram['stack']:,} + I/O {sram['io']:,}): {_room(sram['needed'], sram['capacity'])}; "
+                   f"flash ~{flash['needed']:,} of {flash['capacity']:,} B: {_room(flash['needed'], flash['capacity'])}")
     if a.explored:
         click.echo("trade-off explored (peak SRAM vs MACs, Pareto front):")
         n = len(a.explored)

@@ -266,3 +266,23 @@ def test_patch_mode_project_fits_estimate(arm_gcc, shared_models, tmp_path):
     size = elf_size(out / f"{c.graph.name}.elf")
     fit = fit_check(c, b)
     assert size["flash"] <= fit.flash_needed and size["sram"] <= fit.sram_needed
+
+
+def test_analyze_board_reports_fit_without_raising(tmp_path, shared_models):
+    """`analyze --board` plans for the board's kernels and reports the fit (both ways), never raises."""
+    model = _model(tmp_path, 300_000, 1)
+    b = get_board("nrf52840dk")
+    r = CliRunner().invoke(main, ["analyze", str(model), "--board", b.name])
+    assert r.exit_code == 0, r.output
+    f = fit_check(compile_graph(api.load(model)), b)
+    assert f"{f.sram_needed - b.sram.length:,} B TOO MANY" in r.output
+    a = api.analyze(model, board=b.name)
+    assert a.board == b.name and a.fit["fits"] is False and a.fit["sram"]["needed"] == f.sram_needed
+    # the DSP cores' 1x1 conv scratch: planned on qemu-m4 (Armv7E-M), not on the M0+ or without a board
+    kws = shared_models / "kws_ref_model.tflite"
+    plain, m4, m0 = api.analyze(kws), api.analyze(kws, board="qemu-m4"), api.analyze(kws, board="rpi-pico")
+    assert plain.fit is None and m0.peak_sram_bytes == plain.peak_sram_bytes
+    assert m4.peak_sram_bytes > plain.peak_sram_bytes
+    assert m4.fit["fits"] and m4.fit["sram"]["arena"] == m4.peak_sram_bytes
+    r = CliRunner().invoke(main, ["analyze", str(kws), "--board", "qemu-m4", "--json"])
+    assert json.loads(r.output)["fit"]["sram"]["needed"] == m4.fit["sram"]["needed"]
