@@ -60,10 +60,11 @@ class OpInfo:
     dtypes: str
     ranks: str
     params: str
-    scratch: bool                    # needs temporary memory in the arena while it runs
+    scratch: bool                    # needs temporary memory in the arena while it runs (on some targets)
     alias: bool                      # no code, no copy: the output shares the input's buffer
     patchable: bool                  # can run patch by patch under --patch auto
     notes: list[str] = field(default_factory=list)
+    scratch_on: list[str] = field(default_factory=list)   # targets where it needs scratch (Options.simd values)
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -83,15 +84,21 @@ def supported_ops() -> list[OpInfo]:
             notes.append((doc[0] if doc else "no description") +
                          "; its constraints are checked when the model is compiled")
             c = dict(dtypes="int8 activations", ranks="checked when compiled", params="checked when compiled")
+        scratch_on = list(low.scratch_on) if low.scratch is not None else []
         out.append(OpInfo(kind, c["dtypes"], c["ranks"], c["params"], low.scratch is not None, low.alias,
-                          kind in PATCHABLE, notes))
+                          kind in PATCHABLE, notes, scratch_on))
     return out
+
+
+_TARGETS = {"none": "plain C (host, Cortex-M0+)", "dsp": "Cortex-M4/M7 (DSP)", "mve": "Cortex-M55 (Helium)"}
 
 
 def format_table(ops: list[OpInfo]) -> str:
     lines = []
     for o in ops:
-        flags = [f for f, on in (("patchable", o.patchable), ("scratch", o.scratch), ("no copy", o.alias)) if on]
+        scratch = "scratch" if set(o.scratch_on) >= set(_TARGETS) else \
+            "scratch on " + ", ".join(_TARGETS[t] for t in o.scratch_on)
+        flags = [f for f, on in (("patchable", o.patchable), (scratch, o.scratch), ("no copy", o.alias)) if on]
         lines.append(f"{o.kind}" + (f"  [{', '.join(flags)}]" if flags else ""))
         lines.append(f"    dtypes  {o.dtypes}")
         lines.append(f"    ranks   {o.ranks}")

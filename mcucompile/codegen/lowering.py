@@ -25,14 +25,15 @@ class Lowering:
     fn: Callable
     scratch: Optional[Callable[[Graph, Op, str], int]] = None
     alias: bool = False          # output shares the input's buffer (RESHAPE): no call, no copy
+    scratch_on: tuple = ("none", "dsp", "mve")   # the targets (Options.simd) where scratch can be non-zero
 
 
 REGISTRY: dict[str, Lowering] = {}
 
 
-def lowers(kind: str, scratch=None, alias: bool = False):
+def lowers(kind: str, scratch=None, alias: bool = False, scratch_on: tuple = ("none", "dsp", "mve")):
     def deco(fn):
-        REGISTRY[kind] = Lowering(kind, fn, scratch, alias)
+        REGISTRY[kind] = Lowering(kind, fn, scratch, alias, scratch_on)
         return fn
     return deco
 

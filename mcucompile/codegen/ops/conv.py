@@ -153,7 +153,7 @@ def _conv_scratch(graph, op, simd) -> int:
     return 4 * (int(x.shape[3]) & ~3)
 
 
-@lowers("CONV_2D", scratch=_conv_scratch)
+@lowers("CONV_2D", scratch=_conv_scratch, scratch_on=("dsp",))
 def lower_conv2d(ctx, op):
     return _lower(ctx, op, depthwise=False)
 

@@ -1,0 +1,37 @@
+"""`mcucompile ops` tells where an op needs scratch memory, and that agrees with what the planner reserves."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from mcucompile import api
+from mcucompile.cli import main
+from mcucompile.codegen.lowering import REGISTRY, load_all
+
+TARGETS = ("none", "dsp", "mve")
+
+
+def test_scratch_targets_match_the_scratch_functions(shared_models):
+    load_all()
+    seen = {}
+    for name in ("kws_ref_model", "vww_96_int8", "pretrainedResnet_quant"):
+        g = api.load(shared_models / f"{name}.tflite")
+        for op in g.ops:
+            low = REGISTRY[op.kind]
+            if low.scratch is None:
+                continue
+            for simd in TARGETS:
+                n = low.scratch(g, op, simd)
+                if n:
+                    seen.setdefault(op.kind, set()).add(simd)
+                    assert simd in low.scratch_on, (op.kind, op.index, simd, n)
+    # the models hold 1x1 convs: scratch on DSP cores only (MEAN, not in them, takes its int32 sums everywhere)
+    assert seen.get("CONV_2D") == {"dsp"}
+    r = CliRunner().invoke(main, ["ops", "--json"])
+    listed = {o["kind"]: o for o in json.loads(r.output)}
+    assert listed["CONV_2D"]["scratch_on"] == ["dsp"] and listed["MEAN"]["scratch_on"] == list(TARGETS)
+    assert listed["ADD"]["scratch"] is False and listed["ADD"]["scratch_on"] == []
+    table = CliRunner().invoke(main, ["ops"]).output
+    assert "CONV_2D  [patchable, scratch on Cortex-M4/M7 (DSP)]" in table and "MEAN  [scratch]" in table
