@@ -106,7 +106,7 @@ def add_quant_params(s1: float, s2: float, s_out: float) -> dict[str, int]:
     out = {}
     for key, m in (("in1", real1), ("in2", real2), ("out", real_out)):
         if not 0.0 < m < 1.0:
-            raise UnsupportedModelError(f"ADD: rescale multiplier {m} is outside (0, 1)")
+            raise UnsupportedModelError(f"rescale multiplier {m} is outside (0, 1)")
         q, shift = quantize_multiplier(m)
         out[f"{key}_mult"], out[f"{key}_shift"] = q, shift
     return out
@@ -116,7 +116,15 @@ def add_quant_params(s1: float, s2: float, s_out: float) -> dict[str, int]:
 def lower_add(ctx, op):
     a, b, y, plan = _binary_operands(ctx, op)
     return _add_like(ctx, op, "mcu_add_s8", "mcu_add_params_t", "mcu_add.c", "+",
-                     add_quant_params(a.scale, b.scale, y.scale), a, b, y, plan)
+                     _naming(op, add_quant_params, a.scale, b.scale, y.scale), a, b, y, plan)
+
+
+def _naming(op, fn, *args):
+    """fn(*args), its UnsupportedModelError prefixed with the op's kind and index."""
+    try:
+        return fn(*args)
+    except UnsupportedModelError as e:
+        raise UnsupportedModelError(f"{op.kind} (op {op.index}): {e}") from None
 
 
 def _add_like(ctx, op, func: str, ctype: str, source: str, symbol: str, q: dict, a, b, y, plan):
@@ -155,7 +163,7 @@ def _binary_operands(ctx, op):
     a, b = ctx.tensor(op.inputs[0]), ctx.tensor(op.inputs[1])
     y = ctx.tensor(op.outputs[0])
     _check_int8(op, (a, b, y))
-    return a, b, y, broadcast_plan(y.shape, (a.shape, b.shape))
+    return a, b, y, _naming(op, broadcast_plan, y.shape, (a.shape, b.shape))
 
 
 def sub_quant_params(s1: float, s2: float, s_out: float) -> dict[str, int]:
@@ -166,10 +174,7 @@ def sub_quant_params(s1: float, s2: float, s_out: float) -> dict[str, int]:
     output multiplier mismatches it in 5 of 40 random quantisations (1 LSB each) and the double one in none.
     (float32 and double input ratios gave identical results on all 40.)
     """
-    try:
-        return add_quant_params(s1, s2, s_out)
-    except UnsupportedModelError as e:
-        raise UnsupportedModelError(str(e).replace("ADD", "SUB")) from None
+    return add_quant_params(s1, s2, s_out)
 
 
 @lowers("SUB")
@@ -177,7 +182,7 @@ def lower_sub(ctx, op):
     """int8 a - b with NumPy broadcasting (up to 6-D) and a fused activation (TFLite Micro arithmetic)"""
     a, b, y, plan = _binary_operands(ctx, op)
     return _add_like(ctx, op, "mcu_sub_s8", "mcu_sub_params_t", "mcu_binary.c", "-",
-                     sub_quant_params(a.scale, b.scale, y.scale), a, b, y, plan)
+                     _naming(op, sub_quant_params, a.scale, b.scale, y.scale), a, b, y, plan)
 
 
 def mul_quant_params(s1: float, s2: float, s_out: float) -> tuple[int, int]:
