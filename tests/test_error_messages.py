@@ -586,7 +586,7 @@ def test_message(stage, g, text):
         assert isinstance(e.value, (ModelFormatError,)) or "only int8" in msg or "no input" in msg \
             or "quantisation parameters" in msg
     elif not g.ops[0].kind in ("ADD", "SUB", "MUL", "DIV"):    # broadcast plans name shapes, not the op
-        assert "(op 0)" in msg or msg.startswith(("ADD:", "SOFTMAX:", "HARD_SWISH:")), msg
+        assert "(op 0)" in msg or msg.startswith(("SOFTMAX:", "HARD_SWISH:")), msg
 
 
 def test_shape_error_names_op_index_and_both_shapes():
@@ -1007,7 +1007,7 @@ def test_tflm_arena_missing_model(tmp_path):
 #   broadcast of … to … needs … dimensions; at most … are supported  ->  error_messages
 #   (op … ): tensor … is … ; only int8 is supported  ->  error_messages
 #   (op … ): tensor … must have per-tensor quantisation  ->  error_messages
-#   ADD: rescale multiplier … is outside (0, 1)  ->  error_messages
+#   rescale multiplier … is outside (0, 1)  ->  error_messages
 #   DIV (op … ): rescale s1/(s2*s_out) = … is too large (shift … ...  ->  error_messages
 # mcucompile/codegen/ops/fc.py
 #   FULLY_CONNECTED (op … ): weights must be constant  ->  error_messages
