@@ -210,8 +210,10 @@ def _sigmoid_like_params(input_scale: float) -> tuple[int, int, int]:
     return multiplier, left_shift, radius
 
 
-def logistic_table(input_scale: float, input_zero_point: int) -> np.ndarray:
-    """reference_integer_ops::Logistic (output scale 1/256, zero point -128)."""
+def _sigmoid_like_table(input_scale: float, input_zero_point: int, fx_fn, out_shift: int,
+                        out_offset: int) -> np.ndarray:
+    """The shared int8 LUT of reference_integer_ops::Logistic / Tanh: saturate outside +-radius, else the
+    input as Q4.27 through the fixed-point function, rounded down to the output scale (>> out_shift)."""
     mult, shift, radius = _sigmoid_like_params(input_scale)
     out = []
     for q in INPUTS:
@@ -222,26 +224,19 @@ def logistic_table(input_scale: float, input_zero_point: int) -> np.ndarray:
             out.append(127)
         else:
             x_q4 = mul_by_quantized_multiplier(x, mult, shift)
-            y = rdbpot(fx_logistic(x_q4, 4), 23) - 128
+            y = rdbpot(fx_fn(x_q4, 4), out_shift) + out_offset
             out.append(min(max(y, -128), 127))
     return np.array(out, dtype=np.int8)
+
+
+def logistic_table(input_scale: float, input_zero_point: int) -> np.ndarray:
+    """reference_integer_ops::Logistic (output scale 1/256, zero point -128)."""
+    return _sigmoid_like_table(input_scale, input_zero_point, fx_logistic, 23, -128)
 
 
 def tanh_table(input_scale: float, input_zero_point: int) -> np.ndarray:
     """reference_integer_ops::Tanh (output scale 1/128, zero point 0)."""
-    mult, shift, radius = _sigmoid_like_params(input_scale)
-    out = []
-    for q in INPUTS:
-        x = int(q) - input_zero_point
-        if x <= -radius:
-            out.append(-128)
-        elif x >= radius:
-            out.append(127)
-        else:
-            x_q4 = mul_by_quantized_multiplier(x, mult, shift)
-            y = rdbpot(fx_tanh(x_q4, 4), 24)
-            out.append(min(max(y, -128), 127))
-    return np.array(out, dtype=np.int8)
+    return _sigmoid_like_table(input_scale, input_zero_point, fx_tanh, 24, 0)
 
 
 def hard_swish_table(input_scale: float, input_zero_point: int, output_scale: float,
