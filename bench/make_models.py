@@ -16,20 +16,14 @@ OUT = ROOT / "build" / "bench_models"
 
 
 def _convert(model, shape, n=16, seed=0) -> bytes:
-    import tensorflow as tf
+    from mcucompile.frontend.tf_int8 import keras_int8
     rng = np.random.default_rng(seed)
 
     def representative():
         for _ in range(n):
             yield [rng.uniform(-1, 1, size=(1, *shape)).astype(np.float32)]
 
-    conv = tf.lite.TFLiteConverter.from_keras_model(model)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = representative
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = tf.int8
-    conv.inference_output_type = tf.int8
-    return conv.convert()
+    return keras_int8(model, representative)
 
 
 def mobilenet_v2(alpha=0.35, size=144):

@@ -80,19 +80,13 @@ def build_model():
 
 
 def convert(model, calib: np.ndarray) -> bytes:
-    import tensorflow as tf
+    from mcucompile.frontend.tf_int8 import keras_int8
 
     def representative():
         for img in calib:
             yield [img[None]]
 
-    conv = tf.lite.TFLiteConverter.from_keras_model(model)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = representative
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = tf.int8
-    conv.inference_output_type = tf.int8
-    return conv.convert()
+    return keras_int8(model, representative)
 
 
 # ---------------------------------------------------------------- checks

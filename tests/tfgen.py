@@ -7,6 +7,8 @@ from typing import Callable, Iterable, Optional, Sequence
 
 import numpy as np
 
+from mcucompile.frontend.tf_int8 import full_int8
+
 
 def uniform_samples(shapes: Sequence[tuple], ranges: Sequence[tuple], count: int, seed: int = 0) -> Callable:
     """A representative dataset: `count` lists holding one uniform float32 sample per input.
@@ -33,10 +35,4 @@ def int8_tflite(model, representative: Callable, specs: Optional[Sequence[tuple]
         fn = model if hasattr(model, "get_concrete_function") else tf.function(model)
         cf = fn.get_concrete_function(*[tf.TensorSpec(s, tf.float32) for s in specs])
         conv = tf.lite.TFLiteConverter.from_concrete_functions([cf], fn)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = representative
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    if not float_io:
-        conv.inference_input_type = tf.int8
-        conv.inference_output_type = tf.int8
-    return conv.convert()
+    return full_int8(conv, representative, float_io)

@@ -149,17 +149,12 @@ def parse_args(description: str, size: int, width: int, epochs: int, train: int,
 
 def to_int8_tflite(model, calib: np.ndarray) -> bytes:
     """Full-integer conversion (int8 input and output) calibrated on training images."""
-    import tensorflow as tf
-    conv = tf.lite.TFLiteConverter.from_keras_model(model)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = lambda: ([calib[i:i + 1]] for i in range(len(calib)))
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = tf.int8
-    conv.inference_output_type = tf.int8
     import contextlib
     import io
+
+    from mcucompile.frontend.tf_int8 import keras_int8
     with contextlib.redirect_stdout(io.StringIO()):     # the exporter lists every captured variable
-        return conv.convert()
+        return keras_int8(model, lambda: ([calib[i:i + 1]] for i in range(len(calib))))
 
 
 def litert_ref(tflite: bytes, x_q: np.ndarray) -> np.ndarray:

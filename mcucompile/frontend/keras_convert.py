@@ -467,14 +467,10 @@ def _convert(src: _Source, calib: list[np.ndarray], tick: Callable[[int], None],
                 yield [a[k:k + 1] for a in calib]
             tick(k + 1)
 
+    from .tf_int8 import full_int8
     conv, tmp = _converter(src, model)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = representative
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = tf.int8
-    conv.inference_output_type = tf.int8
     try:
-        return conv.convert()
+        return full_int8(conv, representative)
     except Exception as e:
         raise errors.UnsupportedModelError(_converter_message(str(e), src.layer_names)) from None
     finally:
