@@ -163,35 +163,34 @@ def m_truncate(data: bytes, s: _Structure, rng) -> tuple[bytes, str]:
     return data[:cut], f"truncated to {cut} of {len(data)} bytes"
 
 
-def m_shape(data: bytes, s: _Structure, rng) -> tuple[bytes, str]:
-    if not s.shape_elems:
+def _poke_i32(data: bytes, s: _Structure, rng, positions: list, values, what: str) -> tuple[bytes, str]:
+    """One int32 field at one of `positions` := one of values() (a bit flip when there is none)."""
+    if not positions:
         return m_bitflip(data, s, rng)
     buf = bytearray(data)
-    p = _choice(rng, s.shape_elems)
-    v = _choice(rng, ABSURD_INTS + [int(rng.integers(0, 4096))])
+    p = _choice(rng, positions)
+    v = _choice(rng, values())
     _put_i32(buf, p, v)
-    return bytes(buf), f"shape entry at {p} := {v}"
+    return bytes(buf), what.format(p=p, v=v)
+
+
+def m_shape(data: bytes, s: _Structure, rng) -> tuple[bytes, str]:
+    return _poke_i32(data, s, rng, s.shape_elems, lambda: ABSURD_INTS + [int(rng.integers(0, 4096))],
+                     "shape entry at {p} := {v}")
 
 
 def m_tensor_index(data: bytes, s: _Structure, rng) -> tuple[bytes, str]:
-    if not s.index_elems:
-        return m_bitflip(data, s, rng)
-    buf = bytearray(data)
-    p = _choice(rng, s.index_elems)
-    v = _choice(rng, [s.ntensors, s.ntensors + 1, s.ntensors + 1000, -2, -1, (1 << 31) - 1, -(1 << 31),
-                      int(rng.integers(0, max(s.ntensors, 1)))])
-    _put_i32(buf, p, v)
-    return bytes(buf), f"tensor index at {p} := {v} (model has {s.ntensors})"
+    return _poke_i32(data, s, rng, s.index_elems,
+                     lambda: [s.ntensors, s.ntensors + 1, s.ntensors + 1000, -2, -1, (1 << 31) - 1, -(1 << 31),
+                              int(rng.integers(0, max(s.ntensors, 1)))],
+                     f"tensor index at {{p}} := {{v}} (model has {s.ntensors})")
 
 
 def m_buffer_index(data: bytes, s: _Structure, rng) -> tuple[bytes, str]:
-    if not s.buffer_fields:
-        return m_bitflip(data, s, rng)
-    buf = bytearray(data)
-    p = _choice(rng, s.buffer_fields)
-    v = _choice(rng, [s.nbuffers, s.nbuffers + 7, (1 << 31) - 1, -1, 0, int(rng.integers(0, max(s.nbuffers, 1)))])
-    _put_i32(buf, p, v)
-    return bytes(buf), f"buffer index at {p} := {v} (model has {s.nbuffers})"
+    return _poke_i32(data, s, rng, s.buffer_fields,
+                     lambda: [s.nbuffers, s.nbuffers + 7, (1 << 31) - 1, -1, 0,
+                              int(rng.integers(0, max(s.nbuffers, 1)))],
+                     f"buffer index at {{p}} := {{v}} (model has {s.nbuffers})")
 
 
 def m_cycle(data: bytes, s: _Structure, rng) -> tuple[bytes, str]:
