@@ -3,6 +3,7 @@
     .venv/bin/python bench/cycles.py              # a plain table
     .venv/bin/python bench/cycles.py --markdown   # the table for the README
     .venv/bin/python bench/cycles.py --reference  # the same with the plain-C reference loops only
+    .venv/bin/python bench/cycles.py --profile    # + the top functions per model and core (share of instructions)
 
 Each model is compiled, cross-built for qemu-m4 (mps2-an386), qemu-m7 (mps2-an500) and qemu-m55
 (mps3-an547) and run under QEMU on one random input (seed 0); the project's TCG plugin counts the guest
@@ -64,7 +65,22 @@ def measure(path: Path, cores: list[str], check: bool) -> dict:
         if check and not r.ok:
             row["notes"].append(f"{core}: NOT bit-exact with TFLite Micro ({r.mismatches} mismatches)")
         row[core] = r.extra["instructions"]
+        row.setdefault("by_function", {})[core] = r.extra.get("instructions_by_function", {})
     return row
+
+
+def render_profile(rows: list[dict], cores: list[str], markdown: bool, top: int = 5) -> str:
+    """Per model and core: the functions that ran the most instructions (share of the inference)."""
+    head = ["model", "core"] + [f"#{k + 1}" for k in range(top)]
+    table = []
+    for r in rows:
+        for c in cores:
+            funcs = r.get("by_function", {}).get(c)
+            if not funcs or not r.get(c):
+                continue
+            cells = [f"{f} {n / r[c]:.1%}" for f, n in list(funcs.items())[:top]]
+            table.append([r["model"], c] + cells + [""] * (top - len(cells)))
+    return render_table(head, table, markdown, [])
 
 
 def render(rows: list[dict], cores: list[str], markdown: bool) -> str:
@@ -89,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cores", default=",".join(b.name for b in qemu_boards()),
                     help="comma-separated QEMU boards (default: all)")
     ap.add_argument("--no-check", action="store_true", help="skip the comparison with TFLite Micro")
+    ap.add_argument("--profile", action="store_true",
+                    help="also print where the instructions go: the top functions per model and core")
     ap.add_argument("--reference", action="store_true",
                     help="build the plain-C reference kernels only (MCU_NN_REFERENCE): the 'before' figures")
     args = ap.parse_args(argv)
@@ -104,6 +122,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(render(rows, cores, args.markdown))
+    if args.profile:
+        print()
+        print(render_profile(rows, cores, args.markdown))
     return 0
 
 

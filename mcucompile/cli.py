@@ -374,6 +374,11 @@ def simulate(model, input_path, output_path, samples, seed, no_sanitize, as_json
             click.echo(f"  instructions     {r.extra['instructions']:,} per inference (sample 0; "
                        f"{r.extra['instructions_min']:,}..{r.extra['instructions_max']:,} over all samples); "
                        f"stack used {r.extra['stack_used']:,} B")
+            funcs = r.extra.get("instructions_by_function") or {}
+            total = r.extra["instructions"] or 1
+            if funcs:
+                click.echo("  by function      " + ", ".join(f"{f} {n / total:.1%}" for f, n in list(funcs.items())[:4])
+                           + ("" if len(funcs) <= 4 else f", {len(funcs) - 4} more functions (--json: all)"))
         if r.nondeterministic:
             click.echo(f"  outputs differed between two runs on {r.nondeterministic} samples "
                        "(the code reads memory it did not write)")

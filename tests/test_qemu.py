@@ -11,7 +11,7 @@ from mcucompile import api
 from mcucompile.boards import get_board
 from mcucompile.boards.firmware import render_firmware
 from mcucompile.codegen.generate import compile_graph, render
-from mcucompile.sim.target import ToolMissingError, build_firmware, require_tools, run_qemu
+from mcucompile.sim.target import ToolMissingError, build_firmware, function_profiles, require_tools, run_qemu
 
 CORES = ["qemu-m4", "qemu-m7", "qemu-m55"]
 FAST_MODELS = ["hello_world_int8.tflite", "micro_speech_quantized.tflite"]
@@ -59,6 +59,11 @@ def test_instruction_count_is_repeatable(shared_models):
     # each kws inference does at least one instruction per MAC
     macs = api.analyze(model).macs
     assert a.extra["instructions"] > macs
+    # where they go: every instruction is in some function; kws is conv + depthwise conv
+    funcs = a.extra["instructions_by_function"]
+    assert sum(funcs.values()) == a.extra["instructions"] and funcs == b.extra["instructions_by_function"]
+    conv = sum(n for f, n in funcs.items() if "conv" in f)
+    assert conv > 0.9 * a.extra["instructions"] and "kws_ref_model_invoke" in funcs
 
 
 @pytest.mark.parametrize("board", CORES)
@@ -74,20 +79,28 @@ __attribute__((noinline)) void fw_count_begin(void) { __asm__ volatile("" ::: "m
 __attribute__((noinline)) void fw_count_end(void) { __asm__ volatile("" ::: "memory"); }
 #define INTERVAL(body) __asm__ volatile("bl fw_count_begin\\n\\t" body "bl fw_count_end" \\
                                         ::: "r0", "r1", "r2", "r3", "r12", "lr", "cc", "memory")
+/* 500 nops and a return: 501 instructions, all counted to this function */
+__attribute__((noinline, naked)) void five_hundred(void) { __asm__ volatile(".rept 500\\n\\tnop\\n\\t.endr\\n\\tbx lr"); }
 int main(void)
 {
     INTERVAL("");
     INTERVAL(".rept 1000\\n\\tnop\\n\\t.endr\\n\\t");
     INTERVAL("adds r0, r0, #1\\n\\t");
+    INTERVAL("bl five_hundred\\n\\tbl five_hundred\\n\\t");
     board_puts("mcu:checksum 0x00000000\\n");
     return 0;
 }
 """
     elf, _ = build_firmware(files, tmp_path / "fw")
     _, counts = run_qemu(b, elf)
-    assert len(counts) == 3
+    assert len(counts) == 4
     assert counts[1] - counts[0] == 1000
     assert counts[2] - counts[0] == 1
+    assert counts[3] - counts[0] == 2 + 2 * 501
+    # per function: the two calls' 1002 instructions go to five_hundred, the rest to main and the markers
+    prof = function_profiles(elf)
+    assert len(prof) == 4 and prof[3]["five_hundred"] == 1002 and "five_hundred" not in prof[1]
+    assert all(sum(p.values()) == n for p, n in zip(prof, counts))
     assert run_qemu(b, elf)[1] == counts
 
 

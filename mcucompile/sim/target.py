@@ -100,6 +100,33 @@ def symbol_address(elf: Path, name: str) -> int:
     raise BuildError(f"{elf}: symbol {name} not found")
 
 
+def function_table(elf: Path) -> list[tuple[int, int, str]]:
+    """(start, size, name) of every function in the ELF with a size, by address, aliases dropped."""
+    p = subprocess.run(["arm-none-eabi-nm", "-S", "--defined-only", str(elf)], capture_output=True, text=True,
+                       check=True)
+    funcs = []
+    for line in p.stdout.splitlines():
+        parts = line.split()
+        if len(parts) == 4 and parts[2] in "tTwW" and int(parts[1], 16) > 0:
+            funcs.append((int(parts[0], 16) & ~1, int(parts[1], 16), parts[3]))
+    funcs.sort()
+    out: list[tuple[int, int, str]] = []
+    for f in funcs:
+        if not out or f[0] >= out[-1][0] + out[-1][1]:
+            out.append(f)
+    return out
+
+
+def function_profiles(elf: Path) -> list[dict[str, int]]:
+    """Per marked interval of the last run_qemu(elf): instructions per function (the plugin's F lines)."""
+    names = [f[2] for f in function_table(elf)]
+    profiles = []
+    for line in elf.with_suffix(".counts").read_text().splitlines():
+        if line.startswith("F"):
+            profiles.append({names[int(i)]: int(n) for i, n in (item.split(":") for item in line[1:].split())})
+    return profiles
+
+
 _STATS = re.compile(r"mcu:stats (.*)")
 _OUT = re.compile(r"mcu:out (\d+) (\d+) ([0-9a-f]*)")
 _SUM = re.compile(r"mcu:checksum 0x([0-9a-f]{8})")
@@ -128,7 +155,10 @@ def run_qemu(board: Board, elf: Path, count: bool = True, timeout: float = 900) 
     if count:
         begin, end = symbol_address(elf, "fw_count_begin"), symbol_address(elf, "fw_count_end")
         counts_file.unlink(missing_ok=True)
-        cmd[-2:-2] = ["-plugin", f"{plugin_path()},begin={begin:#x},end={end:#x},out={counts_file}"]
+        funcs_file = elf.with_suffix(".funcs")
+        funcs_file.write_text("".join(f"{s:x} {n:x}\n" for s, n, _ in function_table(elf)))
+        cmd[-2:-2] = ["-plugin", f"{plugin_path()},begin={begin:#x},end={end:#x},out={counts_file},"
+                                 f"funcs={funcs_file}"]
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=elf.parent)
     except subprocess.TimeoutExpired:
@@ -137,7 +167,7 @@ def run_qemu(board: Board, elf: Path, count: bool = True, timeout: float = 900) 
     if p.returncode not in (0, 1) or "mcu:checksum" not in console:
         raise BuildError(f"firmware failed under QEMU {board.qemu_machine} (exit {p.returncode}):\n"
                          f"{console[-3000:]}")
-    counts = [int(x) for x in counts_file.read_text().split()] if count else []
+    counts = [int(x) for x in counts_file.read_text().splitlines() if not x.startswith("F")] if count else []
     return console, counts
 
 
@@ -165,6 +195,7 @@ def run_on_board(c: Compiled, board: str, inputs: list[np.ndarray], workdir: Pat
     per_run = _chunks(c, b, n, stack_bytes)
     outs: list[list[np.ndarray]] = [[] for _ in c.outputs]
     instr: list[int] = []
+    by_function: dict[str, int] = {}
     agg = {"guard_violations": 0, "nondeterministic": 0, "stack_used": 0}
     touched = np.zeros(c.arena_bytes, dtype=bool)      # union over all QEMU runs
     size = {}
@@ -197,6 +228,10 @@ def run_on_board(c: Compiled, board: str, inputs: list[np.ndarray], workdir: Pat
             raise BuildError(f"instruction counter saw {len(counts)} intervals, expected {1 + 2 * m}")
         overhead = counts[0]
         instr += [counts[1 + 2 * s] - overhead for s in range(m)]
+        if k == 0:         # where the first sample's instructions went, the markers' own cost taken out
+            prof = function_profiles(elf)
+            by_function = {f: n - prof[0].get(f, 0) for f, n in prof[1].items()} if len(prof) > 1 else {}
+            by_function = dict(sorted(((f, n) for f, n in by_function.items() if n > 0), key=lambda x: -x[1]))
         for j in range(len(c.outputs)):
             outs[j].append(got[j])
         for key in ("guard_violations", "nondeterministic"):
@@ -214,5 +249,6 @@ def run_on_board(c: Compiled, board: str, inputs: list[np.ndarray], workdir: Pat
         "samples": n, "arena_bytes": c.arena_bytes, "touched_bytes": int(hit.size),
         "touched_extent": int(hit[-1]) + 1 if hit.size else 0, **agg, "board": b.name, "core": b.core,
         "instructions": instr[0], "instructions_min": min(instr), "instructions_max": max(instr),
+        "instructions_by_function": by_function,
         "elf_text_bytes": size.get("text"), "elf_data_bytes": size.get("data"), "elf_bss_bytes": size.get("bss"),
         "qemu_runs": -(-n // per_run)})

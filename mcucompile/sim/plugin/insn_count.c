@@ -10,6 +10,11 @@
  * counter with an inline operation; only the marker instructions get a callback, so the count is
  * exact and does not depend on timing.
  *
+ * With funcs=FILE2 (lines "START SIZE", hex, one per function, sorted by START, non-overlapping), each
+ * block also adds its count to the counter of the function holding its first instruction, and every
+ * `end` is followed by a line "F i:n i:n ..." with the instructions each function i (its line number
+ * in FILE2, from 0) ran in that interval, functions that ran none left out.
+ *
  * The few API declarations used are written out here because distributions ship QEMU without
  * qemu-plugin.h; they follow the stable v1 plugin ABI.
  */
@@ -55,12 +60,50 @@ static bool counting;
 static uint64_t begin_addr, end_addr;
 static FILE *out;
 
+#define MAX_FUNCS 8192
+static uint64_t func_start[MAX_FUNCS], func_end[MAX_FUNCS];
+static uint64_t func_count[MAX_FUNCS], func_mark[MAX_FUNCS];
+static size_t n_funcs;
+
 static void on_begin(unsigned int vcpu, void *udata)
 {
     (void)vcpu;
     (void)udata;
     start = executed;
     counting = true;
+    memcpy(func_mark, func_count, n_funcs * sizeof func_count[0]);
+}
+
+/* the function holding `va`, or -1 */
+static long func_of(uint64_t va)
+{
+    size_t lo = 0, hi = n_funcs;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (func_start[mid] <= va) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo > 0 && va < func_end[lo - 1] ? (long)(lo - 1) : -1;
+}
+
+static int read_funcs(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        fprintf(stderr, "insn_count: cannot read %s\n", path);
+        return -1;
+    }
+    unsigned long long s, n;
+    while (n_funcs < MAX_FUNCS && fscanf(f, "%llx %llx", &s, &n) == 2) {
+        func_start[n_funcs] = s & ~1ULL;
+        func_end[n_funcs] = (s & ~1ULL) + n;
+        ++n_funcs;
+    }
+    fclose(f);
+    return 0;
 }
 
 static void on_end(unsigned int vcpu, void *udata)
@@ -69,6 +112,15 @@ static void on_end(unsigned int vcpu, void *udata)
     (void)udata;
     if (counting) {
         fprintf(out, "%" PRIu64 "\n", executed - start);
+        if (n_funcs > 0) {
+            fputc('F', out);
+            for (size_t i = 0; i < n_funcs; ++i) {
+                if (func_count[i] != func_mark[i]) {
+                    fprintf(out, " %zu:%" PRIu64, i, func_count[i] - func_mark[i]);
+                }
+            }
+            fputc('\n', out);
+        }
         fflush(out);
     }
     counting = false;
@@ -79,6 +131,12 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
     (void)id;
     size_t n = qemu_plugin_tb_n_insns(tb);
     qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &executed, n);
+    if (n_funcs > 0 && n > 0) {
+        long f = func_of(qemu_plugin_insn_vaddr(qemu_plugin_tb_get_insn(tb, 0)));
+        if (f >= 0) {
+            qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &func_count[f], n);
+        }
+    }
     for (size_t i = 0; i < n; ++i) {
         struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
         uint64_t va = qemu_plugin_insn_vaddr(insn);
@@ -111,6 +169,10 @@ int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, 
             end_addr = strtoull(argv[i] + 4, NULL, 0) & ~(uint64_t)1;
         } else if (strncmp(argv[i], "out=", 4) == 0) {
             path = argv[i] + 4;
+        } else if (strncmp(argv[i], "funcs=", 6) == 0) {
+            if (read_funcs(argv[i] + 6) != 0) {
+                return -1;
+            }
         } else {
             fprintf(stderr, "insn_count: unknown argument %s\n", argv[i]);
             return -1;
