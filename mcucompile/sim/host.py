@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -31,19 +33,70 @@ def host_compiler() -> str:
     return cc
 
 
+_INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
+
+
+def _object_key(cc: str, flags: list[str], name: str, files: dict[str, str]) -> str:
+    """What a compiled object depends on: compiler, flags, the source and the local headers it includes."""
+    h = hashlib.sha256()
+    st = os.stat(cc)
+    h.update(f"{cc}\0{st.st_size}\0{st.st_mtime_ns}\0{' '.join(flags)}\0".encode())
+    todo, seen = [name], set()
+    while todo:
+        f = todo.pop()
+        if f in seen or f not in files:
+            continue
+        seen.add(f)
+        h.update(f"{f}\0{files[f]}\0".encode())
+        todo += _INCLUDE.findall(files[f])
+    return h.hexdigest()[:32]
+
+
 def build_host(c: Compiled, workdir: Path, sanitize: bool = True) -> Path:
+    """Compile and link the generated sources with the host compiler. The kernel library's objects (the
+    mcu_*.c files, the same for every model) are kept in a cache keyed by compiler, flags, source and
+    included headers; the model's own sources are always compiled."""
     workdir.mkdir(parents=True, exist_ok=True)
-    files = c.files or render(c)
+    files = dict(c.files or render(c))
+    files["host_main.c"] = render_host_main(c)
     for rel, text in files.items():
         (workdir / rel).write_text(text)
-    (workdir / "host_main.c").write_text(render_host_main(c))
-    srcs = [f for f in files if f.endswith(".c")] + ["host_main.c"]
+    cc = host_compiler()
+    flags = [*HOST_CFLAGS, *(SANITIZE if sanitize else [])]
+    srcs = [f for f in files if f.endswith(".c")]
+    cache = _object_cache()
+    objs, jobs = [], []
+    for f in srcs:
+        if not f.startswith("mcu_") or cache is None:
+            objs.append(f)
+            continue
+        obj = cache / f"{Path(f).stem}-{_object_key(cc, flags, f, files)}.o"
+        objs.append(str(obj))
+        if not obj.exists():
+            tmp = obj.with_name(f".{os.getpid()}-{obj.name}")
+            jobs.append((obj, tmp, subprocess.Popen([cc, *flags, "-I.", "-c", f, "-o", str(tmp)], cwd=workdir,
+                                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)))
+    for obj, tmp, proc in jobs:
+        _, err = proc.communicate()
+        if proc.returncode != 0:
+            raise BuildError(f"host build failed ({obj.name.split('-')[0]}.c):\n{err[-4000:]}")
+        tmp.replace(obj)
     exe = workdir / f"{c.graph.name}_host"
-    cmd = [host_compiler(), *HOST_CFLAGS, *(SANITIZE if sanitize else []), "-I.", *srcs, "-o", exe.name]
+    cmd = [cc, *flags, "-I.", *objs, "-o", exe.name]
     p = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True)
     if p.returncode != 0:
         raise BuildError(f"host build failed ({' '.join(map(str, cmd))}):\n{p.stderr[-4000:]}")
     return exe
+
+
+def _object_cache() -> Path | None:
+    """The folder of cached kernel objects (None: MCUCOMPILE_HOST_OBJECT_CACHE=0 turns caching off)."""
+    if os.environ.get("MCUCOMPILE_HOST_OBJECT_CACHE", "1") == "0":
+        return None
+    from .target import cache_dir
+    d = cache_dir() / "host-objects"
+    d.mkdir(parents=True, exist_ok=True)
+    return d
 
 
 def run_host(c: Compiled, exe: Path, inputs: list[np.ndarray], timeout: float = 600) -> HostRun:

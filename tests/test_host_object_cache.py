@@ -1,0 +1,42 @@
+"""The host build keeps the kernel library's objects in a cache keyed by what they are built from."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from mcucompile import api
+from mcucompile.codegen.generate import compile_graph, render
+from mcucompile.sim import host
+
+
+def test_objects_are_reused_and_rebuilt_when_a_header_changes(shared_models, tmp_path, monkeypatch):
+    monkeypatch.setenv("MCUCOMPILE_CACHE", str(tmp_path / "cache"))
+    g = api.load(shared_models / "kws_ref_model.tflite")
+    c = compile_graph(g)
+    files = render(c)
+    kernels = sorted(f for f in files if f.startswith("mcu_") and f.endswith(".c"))
+    exe = host.build_host(c, tmp_path / "a", sanitize=False)
+    objs = sorted((tmp_path / "cache" / "host-objects").glob("*.o"))
+    assert [o.name.split("-")[0] + ".c" for o in objs] == kernels
+    stamps = [o.stat().st_mtime_ns for o in objs]
+    x = api.random_inputs(g, 2, seed=4)
+    first = host.run_host(c, exe, x).outputs
+    # a second build (another folder) links the same objects: none rebuilt, same outputs
+    exe2 = host.build_host(c, tmp_path / "b", sanitize=False)
+    assert sorted((tmp_path / "cache" / "host-objects").glob("*.o")) == objs
+    assert [o.stat().st_mtime_ns for o in objs] == stamps
+    for a, b in zip(first, host.run_host(c, exe2, x).outputs):
+        np.testing.assert_array_equal(a, b)
+    # other flags or another kernel header: new objects, built from what is in the folder now
+    host.build_host(c, tmp_path / "c", sanitize=True)
+    assert len(list((tmp_path / "cache" / "host-objects").glob("*.o"))) == 2 * len(objs)
+    changed = dict(files, **{"mcu_nn.h": files["mcu_nn.h"] + "\n/* changed */\n"})
+    host.build_host(dataclasses.replace(c, files=changed), tmp_path / "d", sanitize=False)
+    assert len(list((tmp_path / "cache" / "host-objects").glob("*.o"))) == 3 * len(objs)
+    # off switch: nothing cached, the build still works
+    monkeypatch.setenv("MCUCOMPILE_HOST_OBJECT_CACHE", "0")
+    monkeypatch.setenv("MCUCOMPILE_CACHE", str(tmp_path / "cache2"))
+    host.build_host(c, tmp_path / "e", sanitize=False)
+    assert not (tmp_path / "cache2").exists()
