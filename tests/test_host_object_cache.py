@@ -36,7 +36,31 @@ def test_objects_are_reused_and_rebuilt_when_a_header_changes(shared_models, tmp
     host.build_host(dataclasses.replace(c, files=changed), tmp_path / "d", sanitize=False)
     assert len(list((tmp_path / "cache" / "host-objects").glob("*.o"))) == 3 * len(objs)
     # off switch: nothing cached, the build still works
-    monkeypatch.setenv("MCUCOMPILE_HOST_OBJECT_CACHE", "0")
+    monkeypatch.setenv("MCUCOMPILE_OBJECT_CACHE", "0")
     monkeypatch.setenv("MCUCOMPILE_CACHE", str(tmp_path / "cache2"))
     host.build_host(c, tmp_path / "e", sanitize=False)
     assert not (tmp_path / "cache2").exists()
+
+
+def test_firmware_objects_are_reused(shared_models, tmp_path, monkeypatch):
+    """Cross-builds take the cached kernel objects (make keeps them) and give the same image."""
+    from mcucompile.boards import get_board
+    from mcucompile.boards.firmware import render_firmware
+    from mcucompile.sim.target import build_firmware
+
+    monkeypatch.setenv("MCUCOMPILE_CACHE", str(tmp_path / "cache"))
+    g = api.load(shared_models / "kws_ref_model.tflite")
+    c = compile_graph(g, api.board_options(api.Options(), "qemu-m4"))
+    files = render_firmware(c, get_board("qemu-m4"), api.random_inputs(g, 1))
+    elf1, _ = build_firmware(files, tmp_path / "a")
+    objs = sorted((tmp_path / "cache" / "firmware-objects").glob("*.o"))
+    assert [o.name.split("-")[0] + ".c" for o in objs] == sorted(f for f in files if f.startswith("mcu_")
+                                                                   and f.endswith(".c"))
+    elf2, _ = build_firmware(files, tmp_path / "b")
+    for o in objs:        # the second build linked the cached objects, not fresh ones
+        assert (tmp_path / "b" / (o.name.split("-")[0] + ".o")).read_bytes() == o.read_bytes()
+    assert elf1.with_suffix(".bin").read_bytes() == elf2.with_suffix(".bin").read_bytes()
+    # M55 flags: other objects
+    c55 = compile_graph(g, api.board_options(api.Options(), "qemu-m55"))
+    build_firmware(render_firmware(c55, get_board("qemu-m55"), api.random_inputs(g, 1)), tmp_path / "c")
+    assert len(list((tmp_path / "cache" / "firmware-objects").glob("*.o"))) == 2 * len(objs)

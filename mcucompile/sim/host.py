@@ -90,8 +90,8 @@ def build_host(c: Compiled, workdir: Path, sanitize: bool = True) -> Path:
 
 
 def _object_cache() -> Path | None:
-    """The folder of cached kernel objects (None: MCUCOMPILE_HOST_OBJECT_CACHE=0 turns caching off)."""
-    if os.environ.get("MCUCOMPILE_HOST_OBJECT_CACHE", "1") == "0":
+    """The folder of cached kernel objects (None: MCUCOMPILE_OBJECT_CACHE=0 turns caching off)."""
+    if os.environ.get("MCUCOMPILE_OBJECT_CACHE", "1") == "0":
         return None
     from .target import cache_dir
     d = cache_dir() / "host-objects"

@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -72,16 +73,48 @@ def plugin_path() -> Path:
 
 
 def build_firmware(files: dict[str, str], out: Path, jobs: int = 2) -> tuple[Path, dict]:
-    """Write the project into `out`, run make, return the ELF and its arm-none-eabi-size figures."""
+    """Write the project into `out`, run make, return the ELF and its arm-none-eabi-size figures.
+    The kernel library's objects (mcu_*.o) come from a cache when compiler, flags, source and included
+    headers are the same as before (placed newer than every source, so make keeps them); new ones are
+    added to it after the build."""
     require_tools("arm-none-eabi-gcc", "make")
     out.mkdir(parents=True, exist_ok=True)
     for rel, text in files.items():
         (out / rel).write_text(text)
+    cached = _firmware_objects(files)
+    now = time.time() + 2
+    for name, obj in cached.items():
+        if obj.exists():
+            dst = out / f"{Path(name).stem}.o"
+            shutil.copyfile(obj, dst)
+            os.utime(dst, (now, now))
     p = subprocess.run(["make", "-s", f"-j{jobs}"], cwd=out, capture_output=True, text=True)
     if p.returncode != 0:
         raise BuildError(f"firmware build failed in {out}:\n{(p.stdout + p.stderr)[-4000:]}")
+    for name, obj in cached.items():
+        built = out / f"{Path(name).stem}.o"
+        if not obj.exists() and built.exists():
+            tmp = obj.with_name(f".{os.getpid()}-{obj.name}")
+            shutil.copyfile(built, tmp)
+            tmp.replace(obj)
     elf = next(out.glob("*.elf"))
     return elf, elf_size(elf)
+
+
+def _firmware_objects(files: dict[str, str]) -> dict[str, Path]:
+    """Cache paths of the kernel library's objects for this project's compiler flags (empty when
+    MCUCOMPILE_OBJECT_CACHE=0 or the Makefile's flags cannot be read)."""
+    if os.environ.get("MCUCOMPILE_OBJECT_CACHE", "1") == "0" or "Makefile" not in files:
+        return {}
+    flags = [l for l in files["Makefile"].splitlines() if l.startswith(("CC ", "TARGET_FLAGS", "CFLAGS"))]
+    cc = shutil.which("arm-none-eabi-gcc")
+    if len(flags) != 3 or cc is None:
+        return {}
+    from .host import _object_key
+    d = cache_dir() / "firmware-objects"
+    d.mkdir(parents=True, exist_ok=True)
+    return {f: d / f"{Path(f).stem}-{_object_key(cc, flags, f, files)}.o"
+            for f in files if f.startswith("mcu_") and f.endswith(".c")}
 
 
 def elf_size(elf: Path) -> dict:
