@@ -46,6 +46,7 @@ class Case:
     weight_scale: float = 1.0      # multiplies the initial weights (a huge value: large requant multipliers)
     depth_multiplier: int = 1      # depthwise only
     dilation: object = 1
+    big_bias: float = 0.0          # conv: output channel 0's weights scaled by 1e-3 and its bias set to this
 
 
 CASES = [
@@ -60,6 +61,10 @@ CASES = [
     Case("pw_c4_odd_units_zp_max", "conv", (3, 3, 4), units=3, data_range=(-5.0, -1.0)),
     Case("pw_c6_zp_min_big", "conv", (1, 5, 6), units=4, data_range=(0.5, 4.0), weight_scale=1e3),
     Case("pw_c3_narrow", "conv", (3, 2, 3), units=5),
+    # 4 pixels x 2 channels per block, the last block moved back; a channel whose bias is too large for the
+    # doubled sums takes the plain requantisation (its block only); fewer than 4 pixels: the plain blocking
+    Case("pw_big_bias_c12", "conv", (3, 3, 12), units=5, big_bias=90.0),
+    Case("pw_c8_2px", "conv", (1, 2, 8), units=4),
     # other convs: per-pixel rows of valid taps
     Case("pw_stride2", "conv", (5, 5, 6), strides=2, units=3),
     Case("conv3x3_same_odd", "conv", (5, 7, 5), kernel=3, padding="same", units=3, act="relu"),
@@ -108,6 +113,11 @@ def _make_model(case: Case, seed=0) -> bytes:
     model = keras.Model(inp, layer(inp))
     if case.weight_scale != 1.0:
         layer.set_weights([w * case.weight_scale for w in layer.get_weights()])
+    if case.big_bias:
+        w, b = layer.get_weights()
+        w[..., 0] *= 1e-3
+        b[0] = case.big_bias
+        layer.set_weights([w, b])
     rep = uniform_samples([(1, *case.in_shape)], [case.data_range], 16, seed)
     return int8_tflite(model, rep)
 
@@ -173,7 +183,7 @@ def test_pointwise_scratch_is_planned(model_dir, tmp_path):
     for cid, in_c in (("pw_c16_even", 16), ("pw_c6_zp_min_big", 6), ("pw_c3_narrow", 3),
                       ("conv3x3_same_odd", None)):
         g = read_tflite(model_dir / f"{cid}.tflite")
-        want = 2 * (in_c // 4 * 4) * 2 if in_c else 0
+        want = 4 * (in_c // 4 * 4) * 2 if in_c else 0
         for simd, planned in (("none", 0), ("mve", 0), ("dsp", want)):
             scratch = [b for b in buffers(g, simd=simd) if b.kind == "scratch"]
             assert sum(b.size for b in scratch) == planned, (cid, simd)
@@ -203,7 +213,7 @@ def test_pointwise_scratch_in_patch_schedules(shared_models):
         x, w = g.tensors[op.inputs[0]], (g.tensors[op.inputs[1]] if len(op.inputs) > 1 else None)
         if (op.kind == "CONV_2D" and tuple(w.shape[1:3]) == (1, 1)
                 and (op.attrs.stride_h, op.attrs.stride_w) == (1, 1) and x.shape[3] >= 4):
-            want[-(op.index + 1)] = 4 * (x.shape[3] // 4 * 4)
+            want[-(op.index + 1)] = 8 * (x.shape[3] // 4 * 4)
     assert want
     for simd, planned in (("none", {}), ("dsp", want)):
         c = compile_graph(g, Options(patch_mode="auto", simd=simd))
@@ -222,6 +232,10 @@ def test_selector_cases_are_what_they_claim(model_dir):
         if case.kind in ("dw", "conv"):
             d = case.dilation if isinstance(case.dilation, tuple) else (case.dilation, case.dilation)
             assert (op.attrs.dilation_h, op.attrs.dilation_w) == d, case.id
+        if case.big_bias:                   # beyond mcu_rqd_fits's bound (|bias| < 2^30 - in.c * 32640)
+            g = read_tflite(model_dir / f"{case.id}.tflite")
+            in_c = g.tensors[op.inputs[0]].shape[3]
+            assert abs(int(g.tensors[op.inputs[2]].data[0])) >= 2**30 - in_c * 32640, case.id
 
 
 @pytest.mark.slow

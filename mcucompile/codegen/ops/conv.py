@@ -150,7 +150,7 @@ def _conv_scratch(graph, op, simd) -> int:
         return 0
     if tuple(x.shape[1:3]) != tuple(y.shape[1:3]):
         return 0
-    return 4 * (int(x.shape[3]) & ~3)
+    return 8 * (int(x.shape[3]) & ~3)
 
 
 @lowers("CONV_2D", scratch=_conv_scratch)
