@@ -325,6 +325,22 @@ static void conv_1x1(const mcu_conv_params_t *p, const int8_t *in, const int8_t 
       [ta] "=&r"(ta), [tb] "=&r"(tb), [xv] "=&r"(xv)
 #endif
 
+/* conv_1x1_wide's outputs of channels oc, oc1 of 4 pixels from acc[4j + q] = 2 (bias + products) (wrapped;
+ * 2 * products is an int32) by the plain requantisation */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void wide4_out_plain(const mcu_conv_params_t *p, const int32_t acc[8], const int32_t *bias, int32_t oc,
+                            int32_t oc1, int8_t *o)
+{
+    const out_stage_t q = out_stage(p);
+    for (int32_t i = 0; i < 8; ++i) {
+        const int32_t c = i < 4 ? oc : oc1, b = bias != NULL ? bias[c] : 0;
+        const int32_t s = ((int32_t)((uint32_t)acc[i] - 2u * (uint32_t)b) >> 1) + b;
+        o[(size_t)(i & 3) * (size_t)p->out.c + (size_t)c] = requant_out(&q, s, c);
+    }
+}
+
 #if defined(__GNUC__) && !defined(__clang__)
 __attribute__((noinline))
 #endif
@@ -332,7 +348,7 @@ static void conv_1x1_wide(const mcu_conv_params_t *p, const int8_t *in, const in
                           int8_t *out, uint32_t *wide)
 {
     const int32_t pixels = p->in.n * p->in.h * p->in.w;
-    const int32_t k = p->in.c, out_c = p->out.c, k4 = k & ~3, k8 = k & ~7;
+    const int32_t k = p->in.c, out_c = p->out.c, k4 = k & ~3;
     const int32_t off = p->input_offset, o_off = p->output_offset, lo = p->act_min, hi = p->act_max;
     const int32_t *mult = p->out_mult, *shift = p->out_shift;
     const uint32_t off2 = ((uint32_t)off & 0xFFFFu) * 0x10001u;
@@ -342,6 +358,7 @@ static void conv_1x1_wide(const mcu_conv_params_t *p, const int8_t *in, const in
         all &= mcu_rqd_fits(mult[c], shift[c], bias != NULL ? bias[c] : 0, k);
     }
     const int full = lo == -128 && hi == 127;       /* the clamp is SSAT #8 */
+    const int32_t odd = k4 & 4;                     /* an odd number of groups of 4 */
     for (int32_t px = 0; px < pixels; px += 4) {
         if (px + 4 > pixels) {
             px = pixels - 4;                        /* the last block ends at the last pixel */
@@ -370,16 +387,17 @@ static void conv_1x1_wide(const mcu_conv_params_t *p, const int8_t *in, const in
             const uint32_t *x = wide;
 #if defined(WIDE4_GROUP)
             uint32_t ta, tb, xv;
-            if (k8 != 0) {                          /* two groups per iteration, the end from memory */
-                const int8_t *const w0_end8 = w0 + k8;
-                __asm__("1:\n\t" WIDE4_GROUP WIDE4_GROUP
+            {                                       /* two groups per iteration, an odd one first */
+                const int8_t *const w0_end = w0 + k4;
+                __asm__("ldr    %[ta], %[odd]\n\t"
+                        "cmp    %[ta], #0\n\t"
+                        "bne    2f\n\t"
+                        "1:\n\t" WIDE4_GROUP
+                        "2:\n\t" WIDE4_GROUP
                         "ldr    %[ta], %[end]\n\t"
                         "cmp    %[w0], %[ta]\n\t"
                         "bne    1b\n\t"
-                        WIDE4_OUTPUTS : [end] "m"(w0_end8) : "memory", "cc");
-            }
-            if (k4 != k8) {
-                __asm__(WIDE4_GROUP WIDE4_OUTPUTS : : "memory", "cc");
+                        WIDE4_OUTPUTS : [end] "m"(w0_end), [odd] "m"(odd) : "memory", "cc");
             }
 #else
             for (int32_t g = 0; g < k4; g += 4, x += 8, w0 += 4, w1 += 4) {
@@ -457,16 +475,9 @@ static void conv_1x1_wide(const mcu_conv_params_t *p, const int8_t *in, const in
                 oo[2 * os] = (int8_t)y20;
                 oo1[3 * os] = (int8_t)y31;
                 oo[3 * os] = (int8_t)y30;
-            } else {                                /* the plain requantisation of the sums */
-                const int32_t b0 = bias != NULL ? bias[oc] : 0, b1 = bias != NULL ? bias[oc1] : 0;
+            } else {                                /* the plain requantisation, out of line */
                 const int32_t acc[8] = {a00, a10, a20, a30, a01, a11, a21, a31};
-                for (int32_t i = 0; i < 8; ++i) {
-                    const int32_t c = i < 4 ? oc : oc1, b = i < 4 ? b0 : b1;
-                    /* acc = 2 (bias + products) wrapped; 2 * products is an int32 */
-                    const int32_t s = ((int32_t)((uint32_t)acc[i] - 2u * (uint32_t)b) >> 1) + b;
-                    o[(size_t)(i & 3) * os + (size_t)c] =
-                        (int8_t)mcu_clamp(mcu_requant_fast(s, mult[c], shift[c]) + o_off, lo, hi);
-                }
+                wide4_out_plain(p, acc, bias, oc, oc1, o);
             }
         }
     }
