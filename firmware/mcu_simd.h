@@ -173,7 +173,7 @@ static inline int32_t mcu_rq_apply(const mcu_rq_t *r, int32_t x)
  * c = 2^(e-1), and high = floor((2x mult + 2^31) / 2^32) is what SMMLAR (most significant word multiply
  * accumulate, rounded) gives with c as the accumulator: per value SMMLAR, SUB (x's sign bit), ASR on
  * Armv7E-M. No overflow: |x| < 2^30 and mult < 2^31 give |high| < 2^30, and c <= 2^30. A multiplier of 0
- * takes e = 1 (the result is 0 either way). mcu_rqd_apply takes the doubled sum 2x.
+ * (high = 0) takes e >= 1: the result is 0 either way. mcu_rqd_apply takes the doubled sum 2x.
  */
 typedef struct {
     int32_t mult;
@@ -188,13 +188,13 @@ static inline int mcu_rqd_ok(int32_t mult, int32_t shift)
     (void)shift;
     return 0;
 #else
-    return mult == 0 || (mult > 0 && shift <= -1 && shift >= -31);
+    return shift >= -31 && (mult == 0 || (mult > 0 && shift <= -1));
 #endif
 }
 
 static inline mcu_rqd_t mcu_rqd_channel(int32_t mult, int32_t shift)
 {
-    const int32_t e = mult == 0 ? 1 : -shift;
+    const int32_t e = -shift < 1 ? 1 : -shift;     /* a multiplier of 0 may come with shift 0 */
     const mcu_rqd_t r = {mult, (int32_t)((uint32_t)1 << (e - 1)), e};
     return r;
 }

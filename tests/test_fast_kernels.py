@@ -291,6 +291,10 @@ def test_requant_fast_matches_tflite(tmp_path):
         m = rng.choice(edges_m) if i % 3 == 0 else rng.randint(2**30, 2**31 - 1) if i % 5 else rng.randint(0, 2**31 - 1)
         sh = rng.randint(-31, 8)
         cases.append((x, m, sh))
+    for i in range(5000):                        # mcu_rqd's range: sums near +-2^30, multiplier 0 with shift 0
+        x = rng.choice([2**30 - 1, -2**30 + 1, rng.randint(-2**30 + 1, 2**30 - 1), rng.randint(-5000, 5000)])
+        m = rng.choice([0, 2**30, 2**31 - 1, rng.randint(2**30, 2**31 - 1)])
+        cases.append((x, m, 0 if m == 0 and i % 2 else rng.randint(-31, -1)))
     (tmp_path / "cases.txt").write_text("".join(f"{x} {m} {s}\n" for x, m, s in cases))
     (tmp_path / "t.c").write_text('''#include <stdio.h>
 #include "mcu_simd.h"
@@ -299,8 +303,12 @@ int main(void)
     long x, m, s;
     while (scanf("%ld %ld %ld", &x, &m, &s) == 3) {
         const mcu_rq_t r = mcu_rq_channel((int32_t)m, (int32_t)s);
-        printf("%ld %ld %ld\\n", (long)mcu_requant_fast((int32_t)x, (int32_t)m, (int32_t)s),
-               (long)mcu_requant((int32_t)x, (int32_t)m, (int32_t)s), (long)mcu_rq_apply(&r, (int32_t)x));
+        /* mcu_rqd: doubled sums below 2^30 in magnitude, its channels only (else the plain value) */
+        const int rqd = x > -(1L << 30) && x < (1L << 30) && mcu_rqd_ok((int32_t)m, (int32_t)s);
+        const mcu_rqd_t d = mcu_rqd_channel((int32_t)m, (int32_t)s);
+        printf("%ld %ld %ld %ld\\n", (long)mcu_requant_fast((int32_t)x, (int32_t)m, (int32_t)s),
+               (long)mcu_requant((int32_t)x, (int32_t)m, (int32_t)s), (long)mcu_rq_apply(&r, (int32_t)x),
+               rqd ? (long)mcu_rqd_apply(&d, 2 * (int32_t)x) : (long)mcu_requant((int32_t)x, (int32_t)m, (int32_t)s));
     }
     return 0;
 }
@@ -312,10 +320,10 @@ int main(void)
                          text=True, check=True).stdout.split("\n")
     bad = []
     for (x, m, sh), line in zip(cases, out):
-        fast, ref, split = (int(v) for v in line.split())
+        fast, ref, split, rqd = (int(v) for v in line.split())
         want = _tflite_requant(x, m, sh)
-        if fast != want or ref != want or split != want:
-            bad.append((x, m, sh, fast, ref, split, want))
+        if fast != want or ref != want or split != want or rqd != want:
+            bad.append((x, m, sh, fast, ref, split, rqd, want))
     assert len(out) >= len(cases)
     assert not bad, bad[:5]
 
