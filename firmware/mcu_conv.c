@@ -24,8 +24,9 @@
  * Armv7E-M DSP (Cortex-M4, M7, M33; MCU_NN_DSP): 2 pixels x 2 output channels per pass for both convs
  * (conv rows pair neighbouring output pixels with the same valid taps), 4 int8 values per load widened
  * with SXTB16 / SXTAB16 (which adds the input offset too) into SMLAD; the 1x1 conv, given a scratch by
- * the caller, widens each pair of input pixels (plus the input offset) once into it, so that in the
- * inner loop only the weights are widened (conv_1x1_wide); depthwise through SMLABB/SMLATT,
+ * the caller, widens 4 input pixels at a time (plus the input offset, doubled) once into it and runs 4
+ * pixels x 2 output channels per pass, so that in the inner loop only the weights are widened, then
+ * requantises with SMMLAR (conv_1x1_wide, mcu_rqd in mcu_simd.h); depthwise through SMLABB/SMLATT,
  * the 3x3 window with every tap valid unrolled. Helium (Cortex-M55; MCU_NN_MVE): 4 output channels per
  * pass, 16 int8 lanes per VMLADAVA (the input offset as offset * sum of weights), depthwise in 4 int32
  * lanes, and requantisation 4 lanes at a time (mcu_mve_requant4). Elsewhere (host, Cortex-M0+) the DSP

@@ -18,9 +18,12 @@ TFLite's requantisation all fast paths use) is checked against an independent Py
 arithmetic.
 
 On the DSP cores the 1x1 path widens 2 input pixels (plus the input offset) to int16 once into a planned
-scratch and runs 2 pixels x 2 output channels over groups of 8 and 4 pre-widened input channels: the
+scratch and runs 4 pixels x 2 output channels over groups of 8 and 4 pre-widened (doubled) input channels,
+requantising the doubled sums with SMMLAR (mcu_rqd) where a channel's bias keeps every sum below 2^30: the
 pw_c* cases cover channel counts with no tail, tails of 1..3, a single group of 4, and fewer than 4
-channels (no scratch, the plain blocking)."""
+channels (no scratch, the plain blocking); pixel counts not a multiple of 4 (the last block moved back) and
+below 4 (the plain blocking); pw_big_bias_c12 a channel beyond mcu_rqd's bound (its blocks requantised
+plainly), pw_big_weights left shifts."""
 
 from __future__ import annotations
 
@@ -55,7 +58,7 @@ CASES = [
     Case("pw_zp_min", "conv", (3, 3, 13), units=6, data_range=(0.5, 4.0)),       # input zero point -128
     Case("pw_zp_max", "conv", (3, 3, 13), units=6, data_range=(-5.0, -1.0), act="relu6"),  # zero point 127
     Case("pw_big_weights", "conv", (2, 3, 9), units=3, weight_scale=1e3),
-    # DSP cores: the scratch-widened 1x1 path (2 pixels x 2 channels over groups of 8 and 4 input channels,
+    # DSP cores: the scratch-widened 1x1 path (4 pixels x 2 channels over groups of 8 and 4 input channels,
     # then 1..3 left over); fewer than 4 input channels take the plain 1x1 blocking
     Case("pw_c16_even", "conv", (2, 4, 16), units=8, act="relu"),
     Case("pw_c4_odd_units_zp_max", "conv", (3, 3, 4), units=3, data_range=(-5.0, -1.0)),
@@ -172,7 +175,7 @@ def test_host_plain_path(model_dir, case):
 
 
 def test_pointwise_scratch_is_planned(model_dir, tmp_path):
-    """On the DSP cores (qemu-m4, nrf52840dk: M4; qemu-m7: M7) a 1x1 stride-1 conv gets 2 pixels x (input
+    """On the DSP cores (qemu-m4, nrf52840dk: M4; qemu-m7: M7) a 1x1 stride-1 conv gets 4 pixels x (input
     channels rounded down to 4) int16 of planned scratch, handed to mcu_conv2d_s8 (NULL below 4 input
     channels and for other convs). Everywhere else (the host without a board, Cortex-M0+, the Helium
     kernels of the M55) nothing is planned and the call gets NULL: their arena stays the minimal one."""
@@ -201,7 +204,7 @@ def test_pointwise_scratch_is_planned(model_dir, tmp_path):
 
 def test_pointwise_scratch_in_patch_schedules(shared_models):
     """The patch search and the patched plan see the target's scratch too: on vww_96_int8 with --patch auto
-    every 1x1 stride-1 conv holds 4 x (input channels rounded down to 4) bytes for a DSP core and none
+    every 1x1 stride-1 conv holds 8 x (input channels rounded down to 4) bytes for a DSP core and none
     otherwise, and both plans are sound."""
     from mcucompile import api
     from mcucompile.codegen.generate import Options, compile_graph
