@@ -284,7 +284,9 @@ static void conv_1x1(const mcu_conv_params_t *p, const int8_t *in, const int8_t 
  * every channel has mcu_rqd_ok, then SSAT #8 when the activation range is the whole int8 range;
  * otherwise they are halved into mcu_requant_fast.
  */
-#if defined(__GNUC__) && defined(__OPTIMIZE__)
+/* The inline assembly needs 14 free registers: GCC with optimisation and without a frame pointer (builds
+ * with -fno-omit-frame-pointer define MCU_NN_NO_ASM: the same loop in C) */
+#if defined(__GNUC__) && defined(__OPTIMIZE__) && !defined(MCU_NN_NO_ASM)
 /* one group of 4 input channels: x at its 8 words (advanced by 32), w0 / w1 at the 4 weights of each row
  * (advanced by 4) */
 #define WIDE4_GROUP                                                                                   \
@@ -359,7 +361,9 @@ static void conv_1x1_wide(const mcu_conv_params_t *p, const int8_t *in, const in
         all &= mcu_rqd_fits(mult[c], shift[c], bias != NULL ? bias[c] : 0, k);
     }
     const int full = lo == -128 && hi == 127;       /* the clamp is SSAT #8 */
+#if defined(WIDE4_GROUP)
     const int32_t odd = k4 & 4;                     /* an odd number of groups of 4 */
+#endif
     for (int32_t px = 0; px < pixels; px += 4) {
         if (px + 4 > pixels) {
             px = pixels - 4;                        /* the last block ends at the last pixel */
