@@ -24,8 +24,9 @@
  * Armv7E-M DSP (Cortex-M4, M7, M33; MCU_NN_DSP): 2 pixels x 2 output channels per pass for both convs
  * (conv rows pair neighbouring output pixels with the same valid taps), 4 int8 values per load widened
  * with SXTB16 / SXTAB16 (which adds the input offset too) into SMLAD; the 1x1 conv, given a scratch by
- * the caller, widens each pair of input pixels (plus the input offset) once into it, so that in the
- * inner loop only the weights are widened (conv_1x1_wide); depthwise through SMLABB/SMLATT,
+ * the caller, widens 4 input pixels at a time (plus the input offset, doubled) once into it and runs 4
+ * pixels x 2 output channels per pass, so that in the inner loop only the weights are widened, then
+ * requantises with SMMLAR (conv_1x1_wide, mcu_rqd in mcu_simd.h); depthwise through SMLABB/SMLATT,
  * the 3x3 window with every tap valid unrolled. Helium (Cortex-M55; MCU_NN_MVE): 4 output channels per
  * pass, 16 int8 lanes per VMLADAVA (the input offset as offset * sum of weights), depthwise in 4 int32
  * lanes, and requantisation 4 lanes at a time (mcu_mve_requant4). Elsewhere (host, Cortex-M0+) the DSP
@@ -272,37 +273,79 @@ static void conv_1x1(const mcu_conv_params_t *p, const int8_t *in, const int8_t 
 
 #if defined(MCU_NN_DSP)
 /*
- * 1x1, stride 1, no padding, with a scratch of 2 pixels x (in.c rounded down to 4) int16 (4-byte
- * aligned): per pair of pixels, their input channels plus the input offset are widened once by SXTAB16
- * into the scratch, each group of 4 channels as the words [a02 a13 b02 b13] (pixel a channels 0 and 2,
- * 1 and 3, then pixel b); then 2 output channels at a time, each weight word widened by two SXTB16 that
- * feed 4 SMLADs with pre-widened input words. Channels past the last group of 4 in plain C; a last odd
- * pixel by dot_2x2 (which adds the offset itself). The offset is added to the input, so no weight sums.
+ * 1x1, stride 1, no padding, at least 4 pixels, sums known to stay below 2^30 (mcu_rqd_bound_ok), with a
+ * scratch of 4 pixels x (in.c rounded down to 4) int16 (4-byte aligned). Per block of 4 pixels (the last
+ * block moved back to end at the last pixel: it recomputes up to 3 pixels, same values), the input
+ * channels plus the input offset are widened once, doubled (SXTAB16, SADD16), into the scratch: each
+ * group of 4 channels as 8 words [p0 p1 p2 p3 channels 0,2 | p0 p1 p2 p3 channels 1,3]. Then 2 output
+ * channels at a time, 4 pixels x 2 channels of doubled sums: each weight word widened by one SXTB16 per
+ * half feeds 4 SMLADs (inline assembly, 14 registers: 32 instructions per 32 MACs). Channels past the
+ * last group of 4 in plain C. The doubled sums go straight into mcu_rqd_apply (SMMLAR, SUB, ASR) when
+ * every channel has mcu_rqd_ok, then SSAT #8 when the activation range is the whole int8 range;
+ * otherwise they are halved into mcu_requant_fast.
  */
-/* one group of 4 input channels (words x[i..i+3] of the scratch, weights w[i..i+3] and ws further on)
- * into a00..a11, one input word live at a time (13 registers, no spills) */
-#define WIDE_GROUP(i)                                                                        \
-    do {                                                                                     \
-        const uint32_t wa_ = mcu_load4(w + (i)), wb_ = mcu_load4(w + ws + (i));              \
-        const uint32_t wa02_ = __sxtb16(wa_), wb02_ = __sxtb16(wb_);                         \
-        uint32_t xv_ = x[(i) + 0];                                                           \
-        a00 = __smlad(xv_, wa02_, a00);                                                      \
-        a01 = __smlad(xv_, wb02_, a01);                                                      \
-        xv_ = x[(i) + 2];                                                                    \
-        a10 = __smlad(xv_, wa02_, a10);                                                      \
-        a11 = __smlad(xv_, wb02_, a11);                                                      \
-        const uint32_t wa13_ = mcu_sxtb16_ror8(wa_), wb13_ = mcu_sxtb16_ror8(wb_);           \
-        xv_ = x[(i) + 1];                                                                    \
-        a00 = __smlad(xv_, wa13_, a00);                                                      \
-        a01 = __smlad(xv_, wb13_, a01);                                                      \
-        xv_ = x[(i) + 3];                                                                    \
-        a10 = __smlad(xv_, wa13_, a10);                                                      \
-        a11 = __smlad(xv_, wb13_, a11);                                                      \
-    } while (0)
+/* The inline assembly needs 14 free registers: GCC with optimisation and without a frame pointer (builds
+ * with -fno-omit-frame-pointer define MCU_NN_NO_ASM: the same loop in C) */
+#if defined(__GNUC__) && defined(__OPTIMIZE__) && !defined(MCU_NN_NO_ASM)
+/* one group of 4 input channels: x at its 8 words (advanced by 32), w0 / w1 at the 4 weights of each row
+ * (advanced by 4) */
+#define WIDE4_GROUP                                                                                   \
+    "ldr    %[ta], [%[w0]]\n\t"                                                                       \
+    "ldr    %[tb], [%[w1]]\n\t"                                                                       \
+    "sxtb16 %[ta], %[ta]\n\t"                                                                         \
+    "sxtb16 %[tb], %[tb]\n\t"                                                                         \
+    "ldr    %[xv], [%[x]], #32\n\t"                                                                   \
+    "smlad  %[a00], %[xv], %[ta], %[a00]\n\t"                                                         \
+    "smlad  %[a01], %[xv], %[tb], %[a01]\n\t"                                                         \
+    "ldr    %[xv], [%[x], #-28]\n\t"                                                                  \
+    "smlad  %[a10], %[xv], %[ta], %[a10]\n\t"                                                         \
+    "smlad  %[a11], %[xv], %[tb], %[a11]\n\t"                                                         \
+    "ldr    %[xv], [%[x], #-24]\n\t"                                                                  \
+    "smlad  %[a20], %[xv], %[ta], %[a20]\n\t"                                                         \
+    "smlad  %[a21], %[xv], %[tb], %[a21]\n\t"                                                         \
+    "ldr    %[xv], [%[x], #-20]\n\t"                                                                  \
+    "smlad  %[a30], %[xv], %[ta], %[a30]\n\t"                                                         \
+    "smlad  %[a31], %[xv], %[tb], %[a31]\n\t"                                                         \
+    "ldr    %[ta], [%[w0]], #4\n\t"                                                                   \
+    "ldr    %[tb], [%[w1]], #4\n\t"                                                                   \
+    "sxtb16 %[ta], %[ta], ror #8\n\t"                                                                 \
+    "sxtb16 %[tb], %[tb], ror #8\n\t"                                                                 \
+    "ldr    %[xv], [%[x], #-16]\n\t"                                                                  \
+    "smlad  %[a00], %[xv], %[ta], %[a00]\n\t"                                                         \
+    "smlad  %[a01], %[xv], %[tb], %[a01]\n\t"                                                         \
+    "ldr    %[xv], [%[x], #-12]\n\t"                                                                  \
+    "smlad  %[a10], %[xv], %[ta], %[a10]\n\t"                                                         \
+    "smlad  %[a11], %[xv], %[tb], %[a11]\n\t"                                                         \
+    "ldr    %[xv], [%[x], #-8]\n\t"                                                                   \
+    "smlad  %[a20], %[xv], %[ta], %[a20]\n\t"                                                         \
+    "smlad  %[a21], %[xv], %[tb], %[a21]\n\t"                                                         \
+    "ldr    %[xv], [%[x], #-4]\n\t"                                                                   \
+    "smlad  %[a30], %[xv], %[ta], %[a30]\n\t"                                                         \
+    "smlad  %[a31], %[xv], %[tb], %[a31]\n\t"
+#define WIDE4_OUTPUTS                                                                                 \
+    : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [a20] "+r"(a20),            \
+      [a21] "+r"(a21), [a30] "+r"(a30), [a31] "+r"(a31), [x] "+r"(x), [w0] "+r"(w0), [w1] "+r"(w1),   \
+      [ta] "=&r"(ta), [tb] "=&r"(tb), [xv] "=&r"(xv)
+#endif
+
+/* conv_1x1_wide's outputs of channels oc, oc1 of 4 pixels from acc[4j + q] = 2 (bias + products) (wrapped;
+ * 2 * products is an int32) by the plain requantisation */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void wide4_out_plain(const mcu_conv_params_t *p, const int32_t acc[8], const int32_t *bias, int32_t oc,
+                            int32_t oc1, int8_t *o)
+{
+    const out_stage_t q = out_stage(p);
+    for (int32_t i = 0; i < 8; ++i) {
+        const int32_t c = i < 4 ? oc : oc1, b = bias != NULL ? bias[c] : 0;
+        const int32_t s = ((int32_t)((uint32_t)acc[i] - 2u * (uint32_t)b) >> 1) + b;
+        o[(size_t)(i & 3) * (size_t)p->out.c + (size_t)c] = requant_out(&q, s, c);
+    }
+}
 
 #if defined(__GNUC__) && !defined(__clang__)
-/* GCC's pre-allocation scheduling hoists the 4 input loads of the inner loop and spills for it */
-__attribute__((noinline, optimize("no-schedule-insns")))
+__attribute__((noinline))
 #endif
 static void conv_1x1_wide(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
                           int8_t *out, uint32_t *wide)
@@ -312,69 +355,140 @@ static void conv_1x1_wide(const mcu_conv_params_t *p, const int8_t *in, const in
     const int32_t off = p->input_offset, o_off = p->output_offset, lo = p->act_min, hi = p->act_max;
     const int32_t *mult = p->out_mult, *shift = p->out_shift;
     const uint32_t off2 = ((uint32_t)off & 0xFFFFu) * 0x10001u;
-    int32_t px = 0;
-    for (; px + 2 <= pixels; px += 2) {
-        const int8_t *xa = in + (size_t)px * (size_t)k, *xb = xa + k;
-        for (int32_t g = 0; g < k4; g += 4) {
-            const uint32_t va = mcu_load4(xa + g), vb = mcu_load4(xb + g);
-            uint32_t *d = wide + g;
-            d[0] = __sxtab16(off2, va);
-            d[1] = mcu_sxtab16_ror8(off2, va);
-            d[2] = __sxtab16(off2, vb);
-            d[3] = mcu_sxtab16_ror8(off2, vb);
+    const size_t os = (size_t)out_c;
+    int all = 1;                                    /* every channel takes mcu_rqd */
+    for (int32_t c = 0; c < out_c; ++c) {
+        all &= mcu_rqd_fits(mult[c], shift[c], bias != NULL ? bias[c] : 0, k);
+    }
+    const int full = lo == -128 && hi == 127;       /* the clamp is SSAT #8 */
+#if defined(WIDE4_GROUP)
+    const int32_t odd = k4 & 4;                     /* an odd number of groups of 4 */
+#endif
+    for (int32_t px = 0; px < pixels; px += 4) {
+        if (px + 4 > pixels) {
+            px = pixels - 4;                        /* the last block ends at the last pixel */
         }
-        int8_t *o = out + (size_t)px * (size_t)out_c;
+        const int8_t *const x0 = in + (size_t)px * (size_t)k;
+        for (int32_t g = 0; g < k4; g += 4) {
+            uint32_t *d = wide + 2 * g;
+            const int8_t *xg = x0 + g;
+            for (int32_t q = 0; q < 4; ++q, xg += k) {
+                const uint32_t v = mcu_load4(xg);
+                const uint32_t t02 = __sxtab16(off2, v), t13 = mcu_sxtab16_ror8(off2, v);
+                d[q] = __sadd16(t02, t02);
+                d[q + 4] = __sadd16(t13, t13);
+            }
+        }
+        int8_t *const o = out + (size_t)px * os;
         for (int32_t oc = 0; oc < out_c; oc += 2) {
             const int32_t oc1 = oc + 1 < out_c ? oc + 1 : oc;     /* odd count: the last channel twice */
-            const int8_t *w = filter + (size_t)oc * (size_t)k;
-            const size_t ws = (size_t)(oc1 - oc) * (size_t)k;
-            int32_t a00 = 0, a01 = 0;
+            const int8_t *w0 = filter + (size_t)oc * (size_t)k, *w1 = filter + (size_t)oc1 * (size_t)k;
+            int32_t a00 = 0, a01 = 0;               /* twice the bias (wrapping: see below) */
             if (bias != NULL) {
-                a00 = bias[oc];
-                a01 = bias[oc1];
+                a00 = (int32_t)(2u * (uint32_t)bias[oc]);
+                a01 = (int32_t)(2u * (uint32_t)bias[oc1]);
             }
-            int32_t a10 = a00, a11 = a01;
+            int32_t a10 = a00, a11 = a01, a20 = a00, a21 = a01, a30 = a00, a31 = a01;
             const uint32_t *x = wide;
-            const int8_t *const w_end8 = w + (k & ~7), *const w_end4 = w + k4;
-            for (; w < w_end8; w += 8, x += 8) {    /* two groups per iteration */
-                WIDE_GROUP(0);
-                WIDE_GROUP(4);
+#if defined(WIDE4_GROUP)
+            uint32_t ta, tb, xv;
+            {                                       /* two groups per iteration, an odd one first */
+                const int8_t *const w0_end = w0 + k4;
+                __asm__("ldr    %[ta], %[odd]\n\t"
+                        "cmp    %[ta], #0\n\t"
+                        "bne    2f\n\t"
+                        "1:\n\t" WIDE4_GROUP
+                        "2:\n\t" WIDE4_GROUP
+                        "ldr    %[ta], %[end]\n\t"
+                        "cmp    %[w0], %[ta]\n\t"
+                        "bne    1b\n\t"
+                        WIDE4_OUTPUTS : [end] "m"(w0_end), [odd] "m"(odd) : "memory", "cc");
             }
-            if (w < w_end4) {
-                WIDE_GROUP(0);
-                w += 4;
+#else
+            for (int32_t g = 0; g < k4; g += 4, x += 8, w0 += 4, w1 += 4) {
+                const uint32_t wa = mcu_load4(w0), wb = mcu_load4(w1);
+                uint32_t ta = __sxtb16(wa), tb = __sxtb16(wb);
+                a00 = __smlad(x[0], ta, a00);
+                a01 = __smlad(x[0], tb, a01);
+                a10 = __smlad(x[1], ta, a10);
+                a11 = __smlad(x[1], tb, a11);
+                a20 = __smlad(x[2], ta, a20);
+                a21 = __smlad(x[2], tb, a21);
+                a30 = __smlad(x[3], ta, a30);
+                a31 = __smlad(x[3], tb, a31);
+                ta = mcu_sxtb16_ror8(wa);
+                tb = mcu_sxtb16_ror8(wb);
+                a00 = __smlad(x[4], ta, a00);
+                a01 = __smlad(x[4], tb, a01);
+                a10 = __smlad(x[5], ta, a10);
+                a11 = __smlad(x[5], tb, a11);
+                a20 = __smlad(x[6], ta, a20);
+                a21 = __smlad(x[6], tb, a21);
+                a30 = __smlad(x[7], ta, a30);
+                a31 = __smlad(x[7], tb, a31);
             }
-            for (int32_t j = k4; j < k; ++j, ++w) {
-                const int32_t va = (int32_t)xa[j] + off, vb = (int32_t)xb[j] + off;
-                a00 += va * w[0];
-                a10 += vb * w[0];
-                a01 += va * w[ws];
-                a11 += vb * w[ws];
+#endif
+            for (int32_t j = k4; j < k; ++j) {      /* the 1..3 channels past the groups of 4 */
+                const int32_t wa = w0[j - k4], wb = w1[j - k4];
+                const int8_t *xj = x0 + j;
+                int32_t v = 2 * ((int32_t)xj[0] + off);
+                a00 += v * wa;
+                a01 += v * wb;
+                v = 2 * ((int32_t)xj[k] + off);
+                a10 += v * wa;
+                a11 += v * wb;
+                v = 2 * ((int32_t)xj[2 * k] + off);
+                a20 += v * wa;
+                a21 += v * wb;
+                v = 2 * ((int32_t)xj[3 * k] + off);
+                a30 += v * wa;
+                a31 += v * wb;
             }
-            const int32_t m0 = mult[oc], s0 = shift[oc], m1 = mult[oc1], s1 = shift[oc1];
-            o[oc1] = (int8_t)mcu_clamp(mcu_requant_fast(a01, m1, s1) + o_off, lo, hi);
-            o[oc] = (int8_t)mcu_clamp(mcu_requant_fast(a00, m0, s0) + o_off, lo, hi);
-            o[out_c + oc1] = (int8_t)mcu_clamp(mcu_requant_fast(a11, m1, s1) + o_off, lo, hi);
-            o[out_c + oc] = (int8_t)mcu_clamp(mcu_requant_fast(a10, m0, s0) + o_off, lo, hi);
-        }
-    }
-    if (px < pixels) {                              /* a last odd pixel */
-        const out_stage_t q = out_stage(p);
-        const int8_t *x = in + (size_t)px * (size_t)k;
-        int8_t *o = out + (size_t)px * (size_t)out_c;
-        for (int32_t oc = 0; oc < out_c; oc += 2) {
-            const int32_t oc1 = oc + 1 < out_c ? oc + 1 : oc;
-            int32_t acc[4] = {0, 0, 0, 0};
-            if (bias != NULL) {
-                acc[0] = acc[2] = bias[oc];
-                acc[1] = acc[3] = bias[oc1];
+            int8_t *const oo = o + oc, *const oo1 = o + oc1;
+            if (all || (mcu_rqd_fits(mult[oc], shift[oc], bias != NULL ? bias[oc] : 0, k)
+                        && mcu_rqd_fits(mult[oc1], shift[oc1], bias != NULL ? bias[oc1] : 0, k))) {
+                const mcu_rqd_t r0 = mcu_rqd_channel(mult[oc], shift[oc]);
+                const mcu_rqd_t r1 = mcu_rqd_channel(mult[oc1], shift[oc1]);
+                int32_t y00 = mcu_rqd_apply(&r0, a00) + o_off, y10 = mcu_rqd_apply(&r0, a10) + o_off;
+                int32_t y20 = mcu_rqd_apply(&r0, a20) + o_off, y30 = mcu_rqd_apply(&r0, a30) + o_off;
+                int32_t y01 = mcu_rqd_apply(&r1, a01) + o_off, y11 = mcu_rqd_apply(&r1, a11) + o_off;
+                int32_t y21 = mcu_rqd_apply(&r1, a21) + o_off, y31 = mcu_rqd_apply(&r1, a31) + o_off;
+                if (full) {                         /* SSAT #8 */
+                    y00 = __ssat(y00, 8);
+                    y10 = __ssat(y10, 8);
+                    y20 = __ssat(y20, 8);
+                    y30 = __ssat(y30, 8);
+                    y01 = __ssat(y01, 8);
+                    y11 = __ssat(y11, 8);
+                    y21 = __ssat(y21, 8);
+                    y31 = __ssat(y31, 8);
+                } else {
+                    y00 = mcu_clamp(y00, lo, hi);
+                    y10 = mcu_clamp(y10, lo, hi);
+                    y20 = mcu_clamp(y20, lo, hi);
+                    y30 = mcu_clamp(y30, lo, hi);
+                    y01 = mcu_clamp(y01, lo, hi);
+                    y11 = mcu_clamp(y11, lo, hi);
+                    y21 = mcu_clamp(y21, lo, hi);
+                    y31 = mcu_clamp(y31, lo, hi);
+                }
+                oo1[0] = (int8_t)y01;
+                oo[0] = (int8_t)y00;
+                oo1[os] = (int8_t)y11;
+                oo[os] = (int8_t)y10;
+                oo1[2 * os] = (int8_t)y21;
+                oo[2 * os] = (int8_t)y20;
+                oo1[3 * os] = (int8_t)y31;
+                oo[3 * os] = (int8_t)y30;
+            } else {                                /* the plain requantisation, out of line */
+                const int32_t acc[8] = {a00, a10, a20, a30, a01, a11, a21, a31};
+                wide4_out_plain(p, acc, bias, oc, oc1, o);
             }
-            dot_2x2(x, 0, filter + (size_t)oc * (size_t)k, (size_t)(oc1 - oc) * (size_t)k, k, off, acc);
-            o[oc1] = requant_out(&q, acc[1], oc1);
-            o[oc] = requant_out(&q, acc[0], oc);
         }
     }
 }
+#undef WIDE4_GROUP
+#undef WIDE4_OUTPUTS
 #endif
 
 /* Any conv with dilation_w 1: a filter row's valid taps are one contiguous run in input and filter. */
@@ -709,7 +823,8 @@ void mcu_conv2d_s8(const mcu_conv_params_t *p, const int8_t *in, const int8_t *f
     if (p->filter.h == 1 && p->filter.w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0
         && p->pad_left == 0 && p->out.h == p->in.h && p->out.w == p->in.w) {
 #if defined(MCU_NN_DSP)
-        if (scratch != NULL && ((uintptr_t)scratch & 3u) == 0 && p->in.c >= 4) {
+        if (scratch != NULL && ((uintptr_t)scratch & 3u) == 0 && p->in.c >= 4 && p->in.c < 32000
+            && p->in.n * p->in.h * p->in.w >= 4) {
             conv_1x1_wide(p, in, filter, bias, out, (uint32_t *)(void *)scratch);
             return;
         }

@@ -129,8 +129,8 @@ typedef struct {
 } mcu_conv_params_t;
 
 /* bias may be NULL; scratch: MCU_CONV_SCRATCH_BYTES(in.c) bytes, 4-byte aligned (the DSP 1x1 path widens
- * 2 input pixels into it), or NULL */
-#define MCU_CONV_SCRATCH_BYTES(in_c) (4 * ((in_c) & ~3))
+ * 4 input pixels into it), or NULL */
+#define MCU_CONV_SCRATCH_BYTES(in_c) (8 * ((in_c) & ~3))
 void mcu_conv2d_s8(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
                    const int32_t *bias, int8_t *out, int16_t *scratch);
 void mcu_depthwise_conv2d_s8(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,

@@ -165,6 +165,67 @@ static inline int32_t mcu_rq_apply(const mcu_rq_t *r, int32_t x)
     return mcu_requant(x, r->mult, r->shift);
 }
 
+/*
+ * Requantisation of a doubled sum, for kernels that know every sum x satisfies |x| < 2^30 (so 2x is an
+ * int32) and every channel has mcu_rqd_ok(mult, shift): mult 0, or mult > 0 with a right shift e = -shift
+ * in 1..31 (every TFLite multiplier below 1/2). With high = floor((x mult + 2^30) / 2^31) (as in
+ * mcu_requant_fast), mcu_requant(x) = floor((high + 2^(e-1) - [x < 0]) / 2^e) = (c + high - [x < 0]) >> e,
+ * c = 2^(e-1), and high = floor((2x mult + 2^31) / 2^32) is what SMMLAR (most significant word multiply
+ * accumulate, rounded) gives with c as the accumulator: per value SMMLAR, SUB (x's sign bit), ASR on
+ * Armv7E-M. No overflow: |x| < 2^30 and mult < 2^31 give |high| < 2^30, and c <= 2^30. A multiplier of 0
+ * (high = 0) takes e >= 1: the result is 0 either way. mcu_rqd_apply takes the doubled sum 2x.
+ */
+typedef struct {
+    int32_t mult;
+    int32_t c;
+    int32_t e;
+} mcu_rqd_t;
+
+static inline int mcu_rqd_ok(int32_t mult, int32_t shift)
+{
+#if defined(MCU_NN_REFERENCE)
+    (void)mult;
+    (void)shift;
+    return 0;
+#else
+    return shift >= -31 && (mult == 0 || (mult > 0 && shift <= -1));
+#endif
+}
+
+static inline mcu_rqd_t mcu_rqd_channel(int32_t mult, int32_t shift)
+{
+    const int32_t e = -shift < 1 ? 1 : -shift;     /* a multiplier of 0 may come with shift 0 */
+    const mcu_rqd_t r = {mult, (int32_t)((uint32_t)1 << (e - 1)), e};
+    return r;
+}
+
+/* c + floor((a b + 2^31) / 2^32): SMMLAR */
+static inline int32_t mcu_smmlar(int32_t a, int32_t b, int32_t c)
+{
+#if defined(MCU_NN_DSP)
+    int32_t r;
+    __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(c));
+    return r;
+#else
+    return (int32_t)(((int64_t)c * 4294967296LL + (int64_t)a * b + 2147483648LL) >> 32);
+#endif
+}
+
+static inline int32_t mcu_rqd_apply(const mcu_rqd_t *r, int32_t x2)
+{
+    const int32_t t = mcu_smmlar(x2, r->mult, r->c) - (int32_t)((uint32_t)x2 >> 31);
+    return t >> r->e;
+}
+
+/* mcu_rqd_ok for a channel whose sums are bias plus n products (x + offset) w (int8 x and w, input
+ * offset in [-127, 128]: each product at most 255 * 128 in magnitude), and within mcu_rqd's bound |sum| <
+ * 2^30 for any input. */
+static inline int mcu_rqd_fits(int32_t mult, int32_t shift, int32_t bias, int32_t n)
+{
+    const int32_t lim = n >= 0 && n < 32000 ? (1 << 30) - n * 32640 : 0;
+    return mcu_rqd_ok(mult, shift) && bias < lim && bias > -lim;
+}
+
 #if defined(MCU_NN_MVE)
 /* Helium: acc + [sum_k x[k] * w_j[k]]_j, k < n, for 4 weight rows (repeat a row for fewer): 16 int8
  * lanes per VMLADAVA, the tail predicated. */

@@ -18,9 +18,12 @@ TFLite's requantisation all fast paths use) is checked against an independent Py
 arithmetic.
 
 On the DSP cores the 1x1 path widens 2 input pixels (plus the input offset) to int16 once into a planned
-scratch and runs 2 pixels x 2 output channels over groups of 8 and 4 pre-widened input channels: the
+scratch and runs 4 pixels x 2 output channels over groups of 8 and 4 pre-widened (doubled) input channels,
+requantising the doubled sums with SMMLAR (mcu_rqd) where a channel's bias keeps every sum below 2^30: the
 pw_c* cases cover channel counts with no tail, tails of 1..3, a single group of 4, and fewer than 4
-channels (no scratch, the plain blocking)."""
+channels (no scratch, the plain blocking); pixel counts not a multiple of 4 (the last block moved back) and
+below 4 (the plain blocking); pw_big_bias_c12 a channel beyond mcu_rqd's bound (its blocks requantised
+plainly), pw_big_weights left shifts."""
 
 from __future__ import annotations
 
@@ -46,6 +49,7 @@ class Case:
     weight_scale: float = 1.0      # multiplies the initial weights (a huge value: large requant multipliers)
     depth_multiplier: int = 1      # depthwise only
     dilation: object = 1
+    big_bias: float = 0.0          # conv: output channel 0's weights scaled by 1e-3 and its bias set to this
 
 
 CASES = [
@@ -54,12 +58,16 @@ CASES = [
     Case("pw_zp_min", "conv", (3, 3, 13), units=6, data_range=(0.5, 4.0)),       # input zero point -128
     Case("pw_zp_max", "conv", (3, 3, 13), units=6, data_range=(-5.0, -1.0), act="relu6"),  # zero point 127
     Case("pw_big_weights", "conv", (2, 3, 9), units=3, weight_scale=1e3),
-    # DSP cores: the scratch-widened 1x1 path (2 pixels x 2 channels over groups of 8 and 4 input channels,
+    # DSP cores: the scratch-widened 1x1 path (4 pixels x 2 channels over groups of 8 and 4 input channels,
     # then 1..3 left over); fewer than 4 input channels take the plain 1x1 blocking
     Case("pw_c16_even", "conv", (2, 4, 16), units=8, act="relu"),
     Case("pw_c4_odd_units_zp_max", "conv", (3, 3, 4), units=3, data_range=(-5.0, -1.0)),
     Case("pw_c6_zp_min_big", "conv", (1, 5, 6), units=4, data_range=(0.5, 4.0), weight_scale=1e3),
     Case("pw_c3_narrow", "conv", (3, 2, 3), units=5),
+    # 4 pixels x 2 channels per block, the last block moved back; a channel whose bias is too large for the
+    # doubled sums takes the plain requantisation (its block only); fewer than 4 pixels: the plain blocking
+    Case("pw_big_bias_c12", "conv", (3, 3, 12), units=5, big_bias=90.0),
+    Case("pw_c8_2px", "conv", (1, 2, 8), units=4),
     # other convs: per-pixel rows of valid taps
     Case("pw_stride2", "conv", (5, 5, 6), strides=2, units=3),
     Case("conv3x3_same_odd", "conv", (5, 7, 5), kernel=3, padding="same", units=3, act="relu"),
@@ -108,6 +116,11 @@ def _make_model(case: Case, seed=0) -> bytes:
     model = keras.Model(inp, layer(inp))
     if case.weight_scale != 1.0:
         layer.set_weights([w * case.weight_scale for w in layer.get_weights()])
+    if case.big_bias:
+        w, b = layer.get_weights()
+        w[..., 0] *= 1e-3
+        b[0] = case.big_bias
+        layer.set_weights([w, b])
     rep = uniform_samples([(1, *case.in_shape)], [case.data_range], 16, seed)
     return int8_tflite(model, rep)
 
@@ -162,7 +175,7 @@ def test_host_plain_path(model_dir, case):
 
 
 def test_pointwise_scratch_is_planned(model_dir, tmp_path):
-    """On the DSP cores (qemu-m4, nrf52840dk: M4; qemu-m7: M7) a 1x1 stride-1 conv gets 2 pixels x (input
+    """On the DSP cores (qemu-m4, nrf52840dk: M4; qemu-m7: M7) a 1x1 stride-1 conv gets 4 pixels x (input
     channels rounded down to 4) int16 of planned scratch, handed to mcu_conv2d_s8 (NULL below 4 input
     channels and for other convs). Everywhere else (the host without a board, Cortex-M0+, the Helium
     kernels of the M55) nothing is planned and the call gets NULL: their arena stays the minimal one."""
@@ -173,7 +186,7 @@ def test_pointwise_scratch_is_planned(model_dir, tmp_path):
     for cid, in_c in (("pw_c16_even", 16), ("pw_c6_zp_min_big", 6), ("pw_c3_narrow", 3),
                       ("conv3x3_same_odd", None)):
         g = read_tflite(model_dir / f"{cid}.tflite")
-        want = 2 * (in_c // 4 * 4) * 2 if in_c else 0
+        want = 4 * (in_c // 4 * 4) * 2 if in_c else 0
         for simd, planned in (("none", 0), ("mve", 0), ("dsp", want)):
             scratch = [b for b in buffers(g, simd=simd) if b.kind == "scratch"]
             assert sum(b.size for b in scratch) == planned, (cid, simd)
@@ -191,7 +204,7 @@ def test_pointwise_scratch_is_planned(model_dir, tmp_path):
 
 def test_pointwise_scratch_in_patch_schedules(shared_models):
     """The patch search and the patched plan see the target's scratch too: on vww_96_int8 with --patch auto
-    every 1x1 stride-1 conv holds 4 x (input channels rounded down to 4) bytes for a DSP core and none
+    every 1x1 stride-1 conv holds 8 x (input channels rounded down to 4) bytes for a DSP core and none
     otherwise, and both plans are sound."""
     from mcucompile import api
     from mcucompile.codegen.generate import Options, compile_graph
@@ -203,7 +216,7 @@ def test_pointwise_scratch_in_patch_schedules(shared_models):
         x, w = g.tensors[op.inputs[0]], (g.tensors[op.inputs[1]] if len(op.inputs) > 1 else None)
         if (op.kind == "CONV_2D" and tuple(w.shape[1:3]) == (1, 1)
                 and (op.attrs.stride_h, op.attrs.stride_w) == (1, 1) and x.shape[3] >= 4):
-            want[-(op.index + 1)] = 4 * (x.shape[3] // 4 * 4)
+            want[-(op.index + 1)] = 8 * (x.shape[3] // 4 * 4)
     assert want
     for simd, planned in (("none", {}), ("dsp", want)):
         c = compile_graph(g, Options(patch_mode="auto", simd=simd))
@@ -222,6 +235,10 @@ def test_selector_cases_are_what_they_claim(model_dir):
         if case.kind in ("dw", "conv"):
             d = case.dilation if isinstance(case.dilation, tuple) else (case.dilation, case.dilation)
             assert (op.attrs.dilation_h, op.attrs.dilation_w) == d, case.id
+        if case.big_bias:                   # beyond mcu_rqd_fits's bound (|bias| < 2^30 - in.c * 32640)
+            g = read_tflite(model_dir / f"{case.id}.tflite")
+            in_c = g.tensors[op.inputs[0]].shape[3]
+            assert abs(int(g.tensors[op.inputs[2]].data[0])) >= 2**30 - in_c * 32640, case.id
 
 
 @pytest.mark.slow
@@ -277,6 +294,10 @@ def test_requant_fast_matches_tflite(tmp_path):
         m = rng.choice(edges_m) if i % 3 == 0 else rng.randint(2**30, 2**31 - 1) if i % 5 else rng.randint(0, 2**31 - 1)
         sh = rng.randint(-31, 8)
         cases.append((x, m, sh))
+    for i in range(5000):                        # mcu_rqd's range: sums near +-2^30, multiplier 0 with shift 0
+        x = rng.choice([2**30 - 1, -2**30 + 1, rng.randint(-2**30 + 1, 2**30 - 1), rng.randint(-5000, 5000)])
+        m = rng.choice([0, 2**30, 2**31 - 1, rng.randint(2**30, 2**31 - 1)])
+        cases.append((x, m, 0 if m == 0 and i % 2 else rng.randint(-31, -1)))
     (tmp_path / "cases.txt").write_text("".join(f"{x} {m} {s}\n" for x, m, s in cases))
     (tmp_path / "t.c").write_text('''#include <stdio.h>
 #include "mcu_simd.h"
@@ -285,8 +306,12 @@ int main(void)
     long x, m, s;
     while (scanf("%ld %ld %ld", &x, &m, &s) == 3) {
         const mcu_rq_t r = mcu_rq_channel((int32_t)m, (int32_t)s);
-        printf("%ld %ld %ld\\n", (long)mcu_requant_fast((int32_t)x, (int32_t)m, (int32_t)s),
-               (long)mcu_requant((int32_t)x, (int32_t)m, (int32_t)s), (long)mcu_rq_apply(&r, (int32_t)x));
+        /* mcu_rqd: doubled sums below 2^30 in magnitude, its channels only (else the plain value) */
+        const int rqd = x > -(1L << 30) && x < (1L << 30) && mcu_rqd_ok((int32_t)m, (int32_t)s);
+        const mcu_rqd_t d = mcu_rqd_channel((int32_t)m, (int32_t)s);
+        printf("%ld %ld %ld %ld\\n", (long)mcu_requant_fast((int32_t)x, (int32_t)m, (int32_t)s),
+               (long)mcu_requant((int32_t)x, (int32_t)m, (int32_t)s), (long)mcu_rq_apply(&r, (int32_t)x),
+               rqd ? (long)mcu_rqd_apply(&d, 2 * (int32_t)x) : (long)mcu_requant((int32_t)x, (int32_t)m, (int32_t)s));
     }
     return 0;
 }
@@ -298,10 +323,10 @@ int main(void)
                          text=True, check=True).stdout.split("\n")
     bad = []
     for (x, m, sh), line in zip(cases, out):
-        fast, ref, split = (int(v) for v in line.split())
+        fast, ref, split, rqd = (int(v) for v in line.split())
         want = _tflite_requant(x, m, sh)
-        if fast != want or ref != want or split != want:
-            bad.append((x, m, sh, fast, ref, split, want))
+        if fast != want or ref != want or split != want or rqd != want:
+            bad.append((x, m, sh, fast, ref, split, rqd, want))
     assert len(out) >= len(cases)
     assert not bad, bad[:5]
 

@@ -134,7 +134,7 @@ def _lower(ctx, op, depthwise: bool):
 
 def _conv_scratch(graph, op, simd) -> int:
     """Bytes of the 1x1 path's scratch (firmware/mcu_conv.c conv_1x1_wide, used on Armv7E-M DSP cores
-    only: simd "dsp"): two input pixels widened to int16, in.c rounded down to 4 channels
+    only: simd "dsp"): four input pixels widened to int16, in.c rounded down to 4 channels
     (MCU_CONV_SCRATCH_BYTES); 0 for other convs and other targets (the host, Cortex-M0+ and Helium
     kernels take no scratch, so their plan stays as small as without this path)."""
     if simd != "dsp":
@@ -150,7 +150,7 @@ def _conv_scratch(graph, op, simd) -> int:
         return 0
     if tuple(x.shape[1:3]) != tuple(y.shape[1:3]):
         return 0
-    return 4 * (int(x.shape[3]) & ~3)
+    return 8 * (int(x.shape[3]) & ~3)
 
 
 @lowers("CONV_2D", scratch=_conv_scratch, scratch_on=("dsp",))
