@@ -90,36 +90,10 @@ def _lower(ctx, op, depthwise: bool):
     # Per-channel multipliers as PopulateConvolutionQuantizationParams computes them (double arithmetic).
     scales = w.quant.scale
     _check(len(scales) in (1, out_c), op, f"{len(scales)} filter scales for {out_c} channels")
-    mults, shifts = [], []
-    for c in range(out_c):
-        s = scales[c] if len(scales) > 1 else scales[0]
-        q, sh = quantize_multiplier(float(x.scale) * float(s) / float(y.scale))
-        mults.append(q)
-        shifts.append(sh)
-    act_min, act_max = activation_range(a.activation, y.scale, y.zero_point)
-
     kind = "dwconv" if depthwise else "conv"
     name = ctx.unique(f"{kind}{op.index}")
-    params = ParamStruct("mcu_conv_params_t", f"{name}_params", (
-        ("in", c_dims4(x.shape)),
-        ("filter", c_dims4(w.shape)),
-        ("out", c_dims4(y.shape)),
-        ("stride_h", c_int(a.stride_h)),
-        ("stride_w", c_int(a.stride_w)),
-        ("dilation_h", c_int(a.dilation_h)),
-        ("dilation_w", c_int(a.dilation_w)),
-        ("pad_top", c_int(pad_top)),
-        ("pad_left", c_int(pad_left)),
-        ("pad_bottom", c_int(pad_bottom)),
-        ("pad_right", c_int(pad_right)),
-        ("depth_multiplier", c_int(mult)),
-        ("input_offset", c_int(-x.zero_point)),
-        ("output_offset", c_int(y.zero_point)),
-        ("act_min", c_int(act_min)),
-        ("act_max", c_int(act_max)),
-        ("out_mult", ctx.const(np.array(mults, dtype=np.int32), "int32_t", f"{name}_mult")),
-        ("out_shift", ctx.const(np.array(shifts, dtype=np.int32), "int32_t", f"{name}_shift")),
-    ))
+    params = conv_params(ctx, name, op, x, w, y, out_c, (a.stride_h, a.stride_w), (a.dilation_h, a.dilation_w),
+                         (pad_top, pad_left, pad_bottom, pad_right), mult)
     bias = ctx.weight(b.index, "int32_t") if b is not None else "NULL"
     func = "mcu_depthwise_conv2d_s8" if depthwise else "mcu_conv2d_s8"
     extra = () if depthwise else (ctx.scratch_or_null(op, "int16_t"),)    # NULL: no scratch on this target
@@ -130,6 +104,40 @@ def _lower(ctx, op, depthwise: bool):
                        (f"&{params.name}", ctx.act(x.index), ctx.weight(w.index, "int8_t"), bias,
                         ctx.act(y.index), *extra),
                        params, ("mcu_conv.c",), comment)]
+
+
+def conv_params(ctx, name: str, op, x, w, y, out_c: int, stride: tuple, dilation: tuple, pads: tuple,
+                depth_multiplier: int) -> ParamStruct:
+    """The mcu_conv_params_t of a conv, depthwise conv or transpose conv: shapes, geometry (pads: top, left,
+    bottom, right), offsets, the fused activation's range and per-channel multipliers as
+    PopulateConvolutionQuantizationParams computes them (double arithmetic; one filter scale or out_c)."""
+    scales = w.quant.scale
+    mults, shifts = [], []
+    for c in range(out_c):
+        q, sh = quantize_multiplier(float(x.scale) * float(scales[c if len(scales) > 1 else 0]) / float(y.scale))
+        mults.append(q)
+        shifts.append(sh)
+    act_min, act_max = activation_range(op.attrs.activation, y.scale, y.zero_point)
+    return ParamStruct("mcu_conv_params_t", f"{name}_params", (
+        ("in", c_dims4(x.shape)),
+        ("filter", c_dims4(w.shape)),
+        ("out", c_dims4(y.shape)),
+        ("stride_h", c_int(stride[0])),
+        ("stride_w", c_int(stride[1])),
+        ("dilation_h", c_int(dilation[0])),
+        ("dilation_w", c_int(dilation[1])),
+        ("pad_top", c_int(pads[0])),
+        ("pad_left", c_int(pads[1])),
+        ("pad_bottom", c_int(pads[2])),
+        ("pad_right", c_int(pads[3])),
+        ("depth_multiplier", c_int(depth_multiplier)),
+        ("input_offset", c_int(-x.zero_point)),
+        ("output_offset", c_int(y.zero_point)),
+        ("act_min", c_int(act_min)),
+        ("act_max", c_int(act_max)),
+        ("out_mult", ctx.const(np.array(mults, dtype=np.int32), "int32_t", f"{name}_mult")),
+        ("out_shift", ctx.const(np.array(shifts, dtype=np.int32), "int32_t", f"{name}_shift")),
+    ))
 
 
 def _conv_scratch(graph, op, simd) -> int:

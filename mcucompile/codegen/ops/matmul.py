@@ -16,10 +16,10 @@ from __future__ import annotations
 import numpy as np
 
 from ...errors import UnsupportedModelError
-from ...ir.quant import activation_range, quantize_multiplier
+from ...ir.quant import quantize_multiplier
 from ..lowering import lowers
-from ..records import KernelCall, ParamStruct, c_dims4, c_int, c_list
-from .conv import compute_out_size, compute_padding
+from ..records import KernelCall, ParamStruct, c_int, c_list
+from .conv import compute_out_size, compute_padding, conv_params
 
 
 def _fail(op, msg: str):
@@ -154,33 +154,8 @@ def lower_transpose_conv(ctx, op):
         _fail(op, f"{len(scales)} filter scales for {out_c} output channels")
     if len(scales) > 1 and w.quant.axis != 0:
         _fail(op, f"per-channel filter quantised along axis {w.quant.axis}; TFLite Micro expects axis 0")
-    mults, shifts = [], []
-    for c in range(out_c):
-        q, sh = quantize_multiplier(float(x.scale) * float(scales[c if len(scales) > 1 else 0]) / float(y.scale))
-        mults.append(q)
-        shifts.append(sh)
-    act_min, act_max = activation_range(a.activation, y.scale, y.zero_point)
     name = ctx.unique(f"transpose_conv{op.index}")
-    params = ParamStruct("mcu_conv_params_t", f"{name}_params", (
-        ("in", c_dims4(x.shape)),
-        ("filter", c_dims4(w.shape)),
-        ("out", c_dims4(y.shape)),
-        ("stride_h", c_int(a.stride_h)),
-        ("stride_w", c_int(a.stride_w)),
-        ("dilation_h", c_int(1)),
-        ("dilation_w", c_int(1)),
-        ("pad_top", c_int(pad_top)),
-        ("pad_left", c_int(pad_left)),
-        ("pad_bottom", c_int(0)),
-        ("pad_right", c_int(0)),
-        ("depth_multiplier", c_int(0)),
-        ("input_offset", c_int(-x.zero_point)),
-        ("output_offset", c_int(y.zero_point)),
-        ("act_min", c_int(act_min)),
-        ("act_max", c_int(act_max)),
-        ("out_mult", ctx.const(np.array(mults, dtype=np.int32), "int32_t", f"{name}_mult")),
-        ("out_shift", ctx.const(np.array(shifts, dtype=np.int32), "int32_t", f"{name}_shift")),
-    ))
+    params = conv_params(ctx, name, op, x, w, y, out_c, (a.stride_h, a.stride_w), (1, 1), (pad_top, pad_left, 0, 0), 0)
     bias = ctx.weight(b.index, "int32_t") if b is not None else "NULL"
     return [KernelCall(op.index, op.kind, "mcu_transpose_conv_s8",
                        (f"&{params.name}", _src(ctx, x.index), ctx.weight(w.index, "int8_t"), bias,
