@@ -673,7 +673,8 @@ static int dwg_setup(dw_group_t *g, const mcu_conv_params_t *p, const int8_t *fi
 #endif
 
 /* The 4 sums of one pixel: nky x nkx taps from x (filter taps from w, kw a filter row); `unroll` (a
- * constant once inlined) unrolls the loops fully, for constant nky and nkx. */
+ * constant once inlined): 1 unrolls both loops (constant nky and nkx), 2 the loop over a row's taps
+ * (constant nkx). */
 static MCU_ALWAYS_INLINE void dwg_sums(const dw_group_t *g, const int8_t *x, const uint32_t (*w)[2],
                                        int32_t nky, int32_t nkx, size_t x_step, size_t x_row, int32_t kw,
                                        int unroll, int32_t a[4])
@@ -684,13 +685,22 @@ static MCU_ALWAYS_INLINE void dwg_sums(const dw_group_t *g, const int8_t *x, con
 #else
     const int32_t off = g->off;
 #endif
-    if (unroll) {
+    if (unroll == 1) {
 #pragma GCC unroll 5
         for (int32_t ky = 0; ky < nky; ++ky) {
 #pragma GCC unroll 5
             for (int32_t kx = 0; kx < nkx; ++kx) {
                 DWG_TAP(x + (size_t)ky * x_row + (size_t)kx * x_step, w[ky * kw + kx]);
             }
+        }
+    } else if (unroll == 2) {
+        for (int32_t ky = 0; ky < nky; ++ky) {
+#pragma GCC unroll 5
+            for (int32_t kx = 0; kx < nkx; ++kx) {
+                DWG_TAP(x + (size_t)kx * x_step, w[kx]);
+            }
+            x += x_row;
+            w += kw;
         }
     } else {
         for (int32_t ky = 0; ky < nky; ++ky) {
@@ -774,22 +784,32 @@ static MCU_ALWAYS_INLINE void dwg_run(const mcu_conv_params_t *p, const dw_group
             const int32_t nky = ky1 > ky0 ? ky1 - ky0 : 0;
             int32_t a[4];
             for (int32_t ox = 0; ox < out_w; ++ox) {
-                if (ox == ox_lo && nky == kh) {             /* the interior of a full row */
+                if (ox == ox_lo && nky > 0) {               /* the columns whose taps are all inside */
                     const int8_t *x = x_row0 + (size_t)(ox * sw - p->pad_left) * (size_t)c;
                     int8_t *oo = o + (size_t)ox * (size_t)c;
-                    if (k3) {
+                    if (k3 && nky == 3) {
                         for (; ox < ox_hi; ++ox, x += x_px, oo += c) {
                             dwg_sums(g, x, g->w, 3, 3, x_step, x_row, 3, 1, a);
                             dwg_store(g, a, fast, oo);
                         }
-                    } else if (k5) {
+                    } else if (k5 && nky == 5) {
                         for (; ox < ox_hi; ++ox, x += x_px, oo += c) {
                             dwg_sums(g, x, g->w, 5, 5, x_step, x_row, 5, 1, a);
                             dwg_store(g, a, fast, oo);
                         }
+                    } else if (kw == 3) {
+                        for (; ox < ox_hi; ++ox, x += x_px, oo += c) {
+                            dwg_sums(g, x, w_row0, nky, 3, x_step, x_row, 3, 2, a);
+                            dwg_store(g, a, fast, oo);
+                        }
+                    } else if (kw == 5) {
+                        for (; ox < ox_hi; ++ox, x += x_px, oo += c) {
+                            dwg_sums(g, x, w_row0, nky, 5, x_step, x_row, 5, 2, a);
+                            dwg_store(g, a, fast, oo);
+                        }
                     } else {
                         for (; ox < ox_hi; ++ox, x += x_px, oo += c) {
-                            dwg_sums(g, x, g->w, kh, kw, x_step, x_row, kw, 0, a);
+                            dwg_sums(g, x, w_row0, nky, kw, x_step, x_row, kw, 0, a);
                             dwg_store(g, a, fast, oo);
                         }
                     }
@@ -908,12 +928,20 @@ static MCU_ALWAYS_INLINE void mve_dwg_run(const mcu_conv_params_t *p, const mve_
             const int8_t *f_row0 = filter + (size_t)ky0 * f_row;
             const int32_t nky = ky1 > ky0 ? ky1 - ky0 : 0;
             for (int32_t ox = 0; ox < out_w; ++ox) {
-                if (ox == ox_lo && nky == kh) {             /* the interior of a full row, 4 pixels a pass */
+                if (ox == ox_lo && nky > 0) {               /* the columns whose taps are all inside, 4 a pass */
                     const int8_t *x = x_row0 + (size_t)(ox * sw - p->pad_left) * (size_t)c;
+                    int32x4_t bias_in = g->bias_in;
+                    if (nky < kh) {                         /* offset * the sum of the valid rows' taps */
+                        int32x4_t sum = vdupq_n_s32(0);
+                        for (int32_t t = 0; t < nky * kw; ++t) {
+                            sum = vaddq_s32(sum, mve_dwg_ld(f_row0 + (size_t)t * (size_t)c, pr, tail));
+                        }
+                        bias_in = vmlaq_n_s32(g->bias, sum, off);
+                    }
                     for (; ox + 4 <= ox_hi; ox += 4, x += 4 * x_px) {
-                        int32x4_t a0 = g->bias_in, a1 = a0, a2 = a0, a3 = a0;
-                        const int8_t *xr = x, *fr = filter;
-                        for (int32_t ky = 0; ky < kh; ++ky) {
+                        int32x4_t a0 = bias_in, a1 = a0, a2 = a0, a3 = a0;
+                        const int8_t *xr = x, *fr = f_row0;
+                        for (int32_t ky = 0; ky < nky; ++ky) {
                             const int8_t *x0 = xr, *ft = fr;
                             for (int32_t kx = 0; kx < kw; ++kx) {
                                 const int8_t *x1 = x0 + x_px, *x2 = x1 + x_px, *x3 = x2 + x_px;
