@@ -20,13 +20,14 @@
  *     (taps x input channels);
  *   - depthwise: 4 output channels per pass over the valid taps (depth multiplier 1: 4 neighbouring
  *     input channels; multiplier > 1: each lane's input channel is its output channel / multiplier,
- *     one shared input when the multiplier is a multiple of 4).
+ *     one shared input when the multiplier is a multiple of 4); multiplier 1 on the DSP and Helium cores
+ *     by channel groups outside, pixels inside (depthwise_groups, depthwise_groups_mve).
  * Armv7E-M DSP (Cortex-M4, M7, M33; MCU_NN_DSP): 2 pixels x 2 output channels per pass for both convs
  * (conv rows pair neighbouring output pixels with the same valid taps), 4 int8 values per load widened
  * with SXTB16 / SXTAB16 (which adds the input offset too) into SMLAD; the 1x1 conv, given a scratch by
  * the caller, widens each pair of input pixels (plus the input offset) once into it, so that in the
- * inner loop only the weights are widened (conv_1x1_wide); depthwise through SMLABB/SMLATT,
- * the 3x3 window with every tap valid unrolled. Helium (Cortex-M55; MCU_NN_MVE): 4 output channels per
+ * inner loop only the weights are widened (conv_1x1_wide); depthwise through SMLABB/SMLATT on
+ * filter taps widened once per channel group. Helium (Cortex-M55; MCU_NN_MVE): 4 output channels per
  * pass, 16 int8 lanes per VMLADAVA (the input offset as offset * sum of weights), depthwise in 4 int32
  * lanes, and requantisation 4 lanes at a time (mcu_mve_requant4). Elsewhere (host, Cortex-M0+) the DSP
  * blocking in plain C.
@@ -594,8 +595,9 @@ static void depthwise_taps(const int8_t *x, const int8_t *f, int32_t nky, int32_
  * Depthwise, depth multiplier 1, channel groups outside, pixels inside: a group of 4 channels widens
  * its filter taps to int16 pairs once (channels 0,2 and 1,3, as SMLABB / SMLATT take them) and sets up
  * its bias and requantisation constants once, then walks every output pixel. Pixels whose window is
- * all inside the input take a fully unrolled 3x3 or 5x5 tap loop, the others loop over their valid
- * taps. When the group's 4 channels allow it (mcu_rq2_channel, and |sum| < 2^30 whatever the input),
+ * all inside the input take a fully unrolled 3x3 or 5x5 tap loop, those with every column inside but
+ * rows cut off (top and bottom) a loop over their rows with each row's 3 or 5 taps unrolled, the
+ * others loop over their valid taps. When the group's 4 channels allow it (mcu_rq2_channel, and |sum| < 2^30 whatever the input),
  * the taps and the bias are doubled and the doubled sums are requantised with mcu_rq2_apply (4
  * instructions a value); otherwise mcu_rq_apply. Outside the DSP cores the same loops in plain C.
  */
@@ -865,12 +867,15 @@ static void depthwise_groups(const mcu_conv_params_t *p, const int8_t *in, const
 #if defined(MCU_NN_MVE)
 /*
  * Helium depthwise, depth multiplier 1: channel groups of 4 int32 lanes outside (the tail group
- * predicated), pixels inside. Pixels whose window is all inside the input go 4 at a time along the
- * row: per tap one filter load (VLDRB.S32, widening) and 4 input loads into 4 VMUL + VADD (MVE has no
- * lane-by-lane multiply-accumulate), the input offset
- * folded into the bias (offset * the sum of the group's taps); the other pixels one at a time over
- * their valid taps, the offset added to each input. Requantisation 4 lanes at a time.
+ * predicated), pixels inside. Pixels whose window columns are all inside the input go 4 at a time
+ * along the row over the row's valid taps (one loop over a table of their input offsets): per tap one
+ * filter load (VLDRB.S32, widening) and 4 input loads into 4 VMUL + VADD (MVE has no lane-by-lane
+ * multiply-accumulate), the input offset folded into the bias (offset * the sum of the valid taps);
+ * the other pixels one at a time over their valid taps, the offset added to each input.
+ * Requantisation 4 lanes at a time, its vectors made once per group.
  */
+#define MVE_DWG_TAPS 25                 /* windows up to 25 taps: one loop over a table of input offsets */
+
 typedef struct {
     int32x4_t bias, bias_in, mult, shift;   /* bias_in = bias + input offset * sum of the taps */
     int32x4_t left, right, o_off, lo, hi;   /* mcu_mve_requant4's per-call vectors, made once */
@@ -888,6 +893,24 @@ static MCU_ALWAYS_INLINE void mve_dwg_store(const mcu_conv_params_t *p, const mv
         vstrbq_p_s32(o, y, g->pr);
     } else {
         vstrbq_s32(o, y);
+    }
+}
+
+/* mve_dwg_store for 4 pixels (outputs c bytes apart): the requantisation vectors loaded once */
+static MCU_ALWAYS_INLINE void mve_dwg_store4(const mve_dwg_t *g, int32x4_t a0, int32x4_t a1, int32x4_t a2,
+                                             int32x4_t a3, int8_t *o, int32_t c, int tail)
+{
+    int32x4_t acc[4] = {a0, a1, a2, a3};
+    const int32x4_t left = g->left, mult = g->mult, right = g->right, o_off = g->o_off, lo = g->lo, hi = g->hi;
+    for (int32_t j = 0; j < 4; ++j, o += c) {
+        int32x4_t y = vqrdmulhq_s32(vshlq_s32(acc[j], left), mult);
+        y = vrshlq_s32(vqaddq_s32(y, vshrq_n_s32(vandq_s32(y, right), 31)), right);
+        y = vminq_s32(vmaxq_s32(vaddq_s32(y, o_off), lo), hi);
+        if (tail) {
+            vstrbq_p_s32(o, y, g->pr);
+        } else {
+            vstrbq_s32(o, y);
+        }
     }
 }
 
@@ -938,29 +961,46 @@ static MCU_ALWAYS_INLINE void mve_dwg_run(const mcu_conv_params_t *p, const mve_
                         }
                         bias_in = vmlaq_n_s32(g->bias, sum, off);
                     }
+                    int32_t xoff[MVE_DWG_TAPS];             /* the valid taps' input offsets, row by row */
+                    const int32_t ntaps = nky * kw;
+                    if (ntaps <= MVE_DWG_TAPS) {
+                        for (int32_t t = 0; t < ntaps; ++t) {
+                            xoff[t] = (int32_t)((size_t)(t / kw) * x_row + (size_t)(t % kw) * x_step);
+                        }
+                    }
                     for (; ox + 4 <= ox_hi; ox += 4, x += 4 * x_px) {
                         int32x4_t a0 = bias_in, a1 = a0, a2 = a0, a3 = a0;
-                        const int8_t *xr = x, *fr = f_row0;
-                        for (int32_t ky = 0; ky < nky; ++ky) {
-                            const int8_t *x0 = xr, *ft = fr;
-                            for (int32_t kx = 0; kx < kw; ++kx) {
+                        if (ntaps <= MVE_DWG_TAPS) {        /* one loop over the taps */
+                            const int8_t *ft = f_row0;
+                            for (int32_t t = 0; t < ntaps; ++t) {
+                                const int8_t *x0 = x + xoff[t];
                                 const int8_t *x1 = x0 + x_px, *x2 = x1 + x_px, *x3 = x2 + x_px;
                                 const int32x4_t f = mve_dwg_ld(ft, pr, tail);
                                 a0 = vaddq_s32(a0, vmulq_s32(mve_dwg_ld(x0, pr, tail), f));
                                 a1 = vaddq_s32(a1, vmulq_s32(mve_dwg_ld(x1, pr, tail), f));
                                 a2 = vaddq_s32(a2, vmulq_s32(mve_dwg_ld(x2, pr, tail), f));
                                 a3 = vaddq_s32(a3, vmulq_s32(mve_dwg_ld(x3, pr, tail), f));
-                                x0 += x_step;
                                 ft += c;
                             }
-                            xr += x_row;
-                            fr += f_row;
+                        } else {
+                            const int8_t *xr = x, *fr = f_row0;
+                            for (int32_t ky = 0; ky < nky; ++ky) {
+                                const int8_t *x0 = xr, *ft = fr;
+                                for (int32_t kx = 0; kx < kw; ++kx) {
+                                    const int8_t *x1 = x0 + x_px, *x2 = x1 + x_px, *x3 = x2 + x_px;
+                                    const int32x4_t f = mve_dwg_ld(ft, pr, tail);
+                                    a0 = vaddq_s32(a0, vmulq_s32(mve_dwg_ld(x0, pr, tail), f));
+                                    a1 = vaddq_s32(a1, vmulq_s32(mve_dwg_ld(x1, pr, tail), f));
+                                    a2 = vaddq_s32(a2, vmulq_s32(mve_dwg_ld(x2, pr, tail), f));
+                                    a3 = vaddq_s32(a3, vmulq_s32(mve_dwg_ld(x3, pr, tail), f));
+                                    x0 += x_step;
+                                    ft += c;
+                                }
+                                xr += x_row;
+                                fr += f_row;
+                            }
                         }
-                        int8_t *oo = o + (size_t)ox * (size_t)c;
-                        mve_dwg_store(p, g, a0, oo, tail);
-                        mve_dwg_store(p, g, a1, oo + c, tail);
-                        mve_dwg_store(p, g, a2, oo + 2 * c, tail);
-                        mve_dwg_store(p, g, a3, oo + 3 * c, tail);
+                        mve_dwg_store4(g, a0, a1, a2, a3, o + (size_t)ox * (size_t)c, c, tail);
                     }
                     if (ox >= out_w) {
                         break;
