@@ -939,6 +939,12 @@ static MCU_ALWAYS_INLINE void mve_dwg_run(const mcu_conv_params_t *p, const mve_
         ox_lo = ox_hi;
     }
     filter += ch;
+    int32_t xoff[MVE_DWG_TAPS];             /* input offsets of the taps from the first valid row's first */
+    if (kh * kw <= MVE_DWG_TAPS) {
+        for (int32_t t = 0; t < kh * kw; ++t) {
+            xoff[t] = (int32_t)((size_t)(t / kw) * x_row + (size_t)(t % kw) * x_step);
+        }
+    }
     for (int32_t b = 0; b < p->in.n; ++b) {
         const int8_t *in_b = in + (size_t)b * (size_t)in_h * (size_t)in_w * (size_t)c + (size_t)ch;
         int8_t *out_b = out + (size_t)b * (size_t)out_h * (size_t)out_w * (size_t)c + (size_t)ch;
@@ -961,13 +967,7 @@ static MCU_ALWAYS_INLINE void mve_dwg_run(const mcu_conv_params_t *p, const mve_
                         }
                         bias_in = vmlaq_n_s32(g->bias, sum, off);
                     }
-                    int32_t xoff[MVE_DWG_TAPS];             /* the valid taps' input offsets, row by row */
                     const int32_t ntaps = nky * kw;
-                    if (ntaps <= MVE_DWG_TAPS) {
-                        for (int32_t t = 0; t < ntaps; ++t) {
-                            xoff[t] = (int32_t)((size_t)(t / kw) * x_row + (size_t)(t % kw) * x_step);
-                        }
-                    }
                     for (; ox + 4 <= ox_hi; ox += 4, x += 4 * x_px) {
                         int32x4_t a0 = bias_in, a1 = a0, a2 = a0, a3 = a0;
                         if (ntaps <= MVE_DWG_TAPS) {        /* one loop over the taps */
