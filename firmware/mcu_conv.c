@@ -772,7 +772,10 @@ static MCU_ALWAYS_INLINE void dwg_run(const mcu_conv_params_t *p, const dw_group
     if (ox_lo > ox_hi) {
         ox_lo = ox_hi;
     }
-    const int k3 = kh == 3 && kw == 3, k5 = kh == 5 && kw == 5;
+    /* the unrolled loops only for the groups requantised by mcu_rq2_apply (the common case; the others,
+     * left shifts and very large sums, take the plain loops, which keeps the code small) */
+    const int k3 = fast && kh == 3 && kw == 3, k5 = fast && kh == 5 && kw == 5;
+    const int w3 = fast && kw == 3, w5 = fast && kw == 5;
     for (int32_t b = 0; b < p->in.n; ++b) {
         const int8_t *in_b = in + (size_t)b * (size_t)in_h * (size_t)in_w * (size_t)c + (size_t)ch;
         int8_t *out_b = out + (size_t)b * (size_t)out_h * (size_t)out_w * (size_t)c + (size_t)ch;
@@ -799,12 +802,12 @@ static MCU_ALWAYS_INLINE void dwg_run(const mcu_conv_params_t *p, const dw_group
                             dwg_sums(g, x, g->w, 5, 5, x_step, x_row, 5, 1, a);
                             dwg_store(g, a, fast, oo);
                         }
-                    } else if (kw == 3) {
+                    } else if (w3) {
                         for (; ox < ox_hi; ++ox, x += x_px, oo += c) {
                             dwg_sums(g, x, w_row0, nky, 3, x_step, x_row, 3, 2, a);
                             dwg_store(g, a, fast, oo);
                         }
-                    } else if (kw == 5) {
+                    } else if (w5) {
                         for (; ox < ox_hi; ++ox, x += x_px, oo += c) {
                             dwg_sums(g, x, w_row0, nky, 5, x_step, x_row, 5, 2, a);
                             dwg_store(g, a, fast, oo);
@@ -823,7 +826,20 @@ static MCU_ALWAYS_INLINE void dwg_run(const mcu_conv_params_t *p, const dw_group
                 const int32_t kx0 = first_tap(ix0, dw, kw), kx1 = end_tap(ix0, dw, kw, in_w);
                 const int32_t nkx = kx1 > kx0 ? kx1 - kx0 : 0;
                 const int8_t *x = x_row0 + (nkx > 0 ? (size_t)(ix0 + kx0 * dw) * (size_t)c : 0);
-                dwg_sums(g, x, w_row0 + kx0, nkx > 0 ? nky : 0, nkx, x_step, x_row, kw, 0, a);
+                const int32_t ny = nkx > 0 ? nky : 0;
+                if (!fast) {
+                    dwg_sums(g, x, w_row0 + kx0, ny, nkx, x_step, x_row, kw, 0, a);
+                } else if (nkx == 1) {                      /* the cut windows of 3x3 and 5x5 filters */
+                    dwg_sums(g, x, w_row0 + kx0, ny, 1, x_step, x_row, kw, 2, a);
+                } else if (nkx == 2) {
+                    dwg_sums(g, x, w_row0 + kx0, ny, 2, x_step, x_row, kw, 2, a);
+                } else if (nkx == 3) {
+                    dwg_sums(g, x, w_row0 + kx0, ny, 3, x_step, x_row, kw, 2, a);
+                } else if (nkx == 4) {
+                    dwg_sums(g, x, w_row0 + kx0, ny, 4, x_step, x_row, kw, 2, a);
+                } else {
+                    dwg_sums(g, x, w_row0 + kx0, ny, nkx, x_step, x_row, kw, 0, a);
+                }
                 dwg_store(g, a, fast, o + (size_t)ox * (size_t)c);
             }
         }
