@@ -11,9 +11,11 @@ int8 range (inputs all negative or all positive) and a huge filter scale (large 
 
 Since the Helium (MVE) paths for the Cortex-M55, every case also runs on qemu-m55; the depthwise path
 takes depth multipliers > 1 (4-lane blocks whose input channel is output channel / multiplier: one
-shared input for multipliers divisible by 4, any lane pattern otherwise) and the unrolled 3x3 window
-for multiplier 1; the two-pixel conv rows pair neighbours whose valid taps agree (so padding on the left
-and right breaks pairs, odd widths leave single pixels). mcu_requant_fast (the one-rounding-step form of
+shared input for multipliers divisible by 4, any lane pattern otherwise); multiplier 1 goes by channel
+groups (DSP: 4 channels, interior 3x3 / 5x5 windows unrolled, the doubled-sum requantisation
+mcu_rq2_apply where the group allows it; Helium: 4 lanes x 4 pixels, the last group predicated); the
+two-pixel conv rows pair neighbours whose valid taps agree (so padding on the left and right breaks
+pairs, odd widths leave single pixels). mcu_requant_fast (the one-rounding-step form of
 TFLite's requantisation all fast paths use) is checked against an independent Python model of TFLite's
 arithmetic.
 
