@@ -20,14 +20,15 @@
  *     (taps x input channels);
  *   - depthwise: 4 output channels per pass over the valid taps (depth multiplier 1: 4 neighbouring
  *     input channels; multiplier > 1: each lane's input channel is its output channel / multiplier,
- *     one shared input when the multiplier is a multiple of 4).
+ *     one shared input when the multiplier is a multiple of 4); multiplier 1 on the DSP and Helium cores
+ *     by channel groups outside, pixels inside (depthwise_groups, depthwise_groups_mve).
  * Armv7E-M DSP (Cortex-M4, M7, M33; MCU_NN_DSP): 2 pixels x 2 output channels per pass for both convs
  * (conv rows pair neighbouring output pixels with the same valid taps), 4 int8 values per load widened
  * with SXTB16 / SXTAB16 (which adds the input offset too) into SMLAD; the 1x1 conv, given a scratch by
  * the caller, widens 4 input pixels at a time (plus the input offset, doubled) once into it and runs 4
  * pixels x 2 output channels per pass, so that in the inner loop only the weights are widened, then
- * requantises with SMMLAR (conv_1x1_wide, mcu_rqd in mcu_simd.h); depthwise through SMLABB/SMLATT,
- * the 3x3 window with every tap valid unrolled. Helium (Cortex-M55; MCU_NN_MVE): 4 output channels per
+ * requantises with SMMLAR (conv_1x1_wide, mcu_rqd in mcu_simd.h); depthwise through SMLABB/SMLATT on
+ * filter taps widened once per channel group. Helium (Cortex-M55; MCU_NN_MVE): 4 output channels per
  * pass, 16 int8 lanes per VMLADAVA (the input offset as offset * sum of weights), depthwise in 4 int32
  * lanes, and requantisation 4 lanes at a time (mcu_mve_requant4). Elsewhere (host, Cortex-M0+) the DSP
  * blocking in plain C.
@@ -628,26 +629,6 @@ static MCU_ALWAYS_INLINE void dw_taps4(const int8_t *x, const int8_t *f, int32_t
 }
 
 #if defined(MCU_NN_DSP)
-/*
- * A 3x3 depthwise window with every tap valid, depth multiplier 1, dilation_w 1 (input and filter
- * taps both c bytes apart): 4 channels, the taps unrolled so few registers stay live.
- */
-static MCU_ALWAYS_INLINE void dw3x3_4(const int8_t *x, const int8_t *f, size_t c, size_t x_row, uint32_t off2,
-                                      int32_t a[4])
-{
-    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-    for (int32_t ky = 0; ky < 3; ++ky) {
-        DW_TAP(x, f);
-        DW_TAP(x + c, f + c);
-        DW_TAP(x + 2 * c, f + 2 * c);
-        x += x_row;
-        f += 3 * c;
-    }
-    a[0] = a0;
-    a[1] = a1;
-    a[2] = a2;
-    a[3] = a3;
-}
 #undef DW_TAP
 #endif
 
@@ -723,11 +704,518 @@ static void depthwise_taps(const int8_t *x, const int8_t *f, int32_t nky, int32_
 #endif
 }
 
-/* Depthwise, any depth multiplier: 4 output channels per pass over the valid taps. */
-static void depthwise_fast(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
-                           const int32_t *bias, int8_t *out)
+#if !defined(MCU_NN_MVE)
+/*
+ * Depthwise, depth multiplier 1, channel groups outside, pixels inside: a group of 4 channels widens
+ * its filter taps to int16 pairs once (channels 0,2 and 1,3, as SMLABB / SMLATT take them) and sets up
+ * its bias and requantisation constants once, then walks every output pixel. Pixels whose window is
+ * all inside the input take a fully unrolled 3x3 or 5x5 tap loop, those with every column inside but
+ * rows cut off (top and bottom) a loop over their rows with each row's 3 or 5 taps unrolled, the
+ * others loop over their valid taps. When the group's 4 channels allow it (mcu_rq2_channel, and |sum| < 2^30 whatever the input),
+ * the taps and the bias are doubled and the doubled sums are requantised with mcu_rq2_apply (4
+ * instructions a value); otherwise mcu_rq_apply. Outside the DSP cores the same loops in plain C.
+ */
+#define DWG_TAPS 25                     /* filters up to 5x5 (or any kh * kw <= 25) */
+
+typedef struct {
+    uint32_t w[DWG_TAPS][2];            /* per tap: channels (0, 2) and (1, 3), int16 pairs */
+    int32_t bias[4];
+    mcu_rq2_t rq2[4];
+    mcu_rq_t rq[4];
+    int32_t off, o_off, lo, hi;
+    uint32_t off2, lo4, hi4;            /* the input offset in both int16 lanes, lo and hi in 4 bytes */
+} dw_group_t;
+
+static inline uint32_t dwg_pair(int32_t lo16, int32_t hi16)
 {
+    return ((uint32_t)lo16 & 0xFFFFu) | ((uint32_t)hi16 << 16);
+}
+
+/* Sets up channels [ch, ch + 4); returns 1 if they take the doubled sums and mcu_rq2_apply. */
+static int dwg_setup(dw_group_t *g, const mcu_conv_params_t *p, const int8_t *filter, const int32_t *bias,
+                     int32_t ch)
+{
+    const int32_t taps = p->filter.h * p->filter.w, c = p->out.c;
+    int fast = 1;
+    for (int32_t j = 0; j < 4; ++j) {
+        int64_t bound = bias != NULL ? (bias[ch + j] < 0 ? -(int64_t)bias[ch + j] : bias[ch + j]) : 0;
+        for (int32_t t = 0; t < taps; ++t) {
+            const int32_t f = filter[(size_t)t * (size_t)c + (size_t)(ch + j)];
+            bound += (int64_t)(f < 0 ? -f : f) * 255;
+        }
+        fast = fast && bound < ((int64_t)1 << 30)
+               && mcu_rq2_channel(p->out_mult[ch + j], p->out_shift[ch + j], p->output_offset, &g->rq2[j]);
+        g->rq[j] = mcu_rq_channel(p->out_mult[ch + j], p->out_shift[ch + j]);
+    }
+    const int32_t s = fast ? 2 : 1;
+    for (int32_t t = 0; t < taps; ++t) {
+        const int8_t *f = filter + (size_t)t * (size_t)c + (size_t)ch;
+        g->w[t][0] = dwg_pair(f[0] * s, f[2] * s);
+        g->w[t][1] = dwg_pair(f[1] * s, f[3] * s);
+    }
+    for (int32_t j = 0; j < 4; ++j) {
+        g->bias[j] = bias != NULL ? bias[ch + j] * s : 0;
+    }
+    g->off = p->input_offset;
+    g->o_off = p->output_offset;
+    g->lo = p->act_min;
+    g->hi = p->act_max;
+    g->off2 = ((uint32_t)g->off & 0xFFFFu) * 0x10001u;
+    g->lo4 = ((uint32_t)g->lo & 0xFFu) * 0x01010101u;
+    g->hi4 = ((uint32_t)g->hi & 0xFFu) * 0x01010101u;
+    return fast;
+}
+
+#if defined(MCU_NN_DSP)
+#define DWG_TAP(xp, wp)                                                                \
+    do {                                                                               \
+        const uint32_t xv_ = mcu_load4(xp);                                            \
+        const uint32_t x02_ = __sxtab16(off2, xv_), x13_ = mcu_sxtab16_ror8(off2, xv_); \
+        const uint32_t w02_ = (wp)[0], w13_ = (wp)[1];                                 \
+        a0 = __smlabb(x02_, w02_, a0);                                                 \
+        a2 = __smlatt(x02_, w02_, a2);                                                 \
+        a1 = __smlabb(x13_, w13_, a1);                                                 \
+        a3 = __smlatt(x13_, w13_, a3);                                                 \
+    } while (0)
+#else
+#define DWG_TAP(xp, wp)                                                                \
+    do {                                                                               \
+        const int8_t *x_ = (xp);                                                       \
+        a0 += ((int32_t)x_[0] + off) * (int16_t)((wp)[0] & 0xFFFFu);                   \
+        a2 += ((int32_t)x_[2] + off) * (int16_t)((wp)[0] >> 16);                       \
+        a1 += ((int32_t)x_[1] + off) * (int16_t)((wp)[1] & 0xFFFFu);                   \
+        a3 += ((int32_t)x_[3] + off) * (int16_t)((wp)[1] >> 16);                       \
+    } while (0)
+#endif
+
+/* The 4 sums of one pixel: nky x nkx taps from x (filter taps from w, kw a filter row); `unroll` (a
+ * constant once inlined): 1 unrolls both loops (constant nky and nkx), 2 the loop over a row's taps
+ * (constant nkx). */
+static MCU_ALWAYS_INLINE void dwg_sums(const dw_group_t *g, const int8_t *x, const uint32_t (*w)[2],
+                                       int32_t nky, int32_t nkx, size_t x_step, size_t x_row, int32_t kw,
+                                       int unroll, int32_t a[4])
+{
+    int32_t a0 = g->bias[0], a1 = g->bias[1], a2 = g->bias[2], a3 = g->bias[3];
+#if defined(MCU_NN_DSP)
+    const uint32_t off2 = g->off2;
+#else
+    const int32_t off = g->off;
+#endif
+    if (unroll == 1) {
+#pragma GCC unroll 5
+        for (int32_t ky = 0; ky < nky; ++ky) {
+#pragma GCC unroll 5
+            for (int32_t kx = 0; kx < nkx; ++kx) {
+                DWG_TAP(x + (size_t)ky * x_row + (size_t)kx * x_step, w[ky * kw + kx]);
+            }
+        }
+    } else if (unroll == 2) {
+        for (int32_t ky = 0; ky < nky; ++ky) {
+#pragma GCC unroll 5
+            for (int32_t kx = 0; kx < nkx; ++kx) {
+                DWG_TAP(x + (size_t)kx * x_step, w[kx]);
+            }
+            x += x_row;
+            w += kw;
+        }
+    } else {
+        for (int32_t ky = 0; ky < nky; ++ky) {
+            const int8_t *xr = x;
+            for (int32_t kx = 0; kx < nkx; ++kx) {
+                DWG_TAP(xr, w[kx]);
+                xr += x_step;
+            }
+            x += x_row;
+            w += kw;
+        }
+    }
+    a[0] = a0;
+    a[1] = a1;
+    a[2] = a2;
+    a[3] = a3;
+}
+#undef DWG_TAP
+
+/* Requantises, clamps and stores the 4 sums of one pixel. */
+static MCU_ALWAYS_INLINE void dwg_store(const dw_group_t *g, const int32_t a[4], int fast, int8_t *o)
+{
+    int32_t y[4];
+#pragma GCC unroll 4
+    for (int32_t j = 0; j < 4; ++j) {
+        y[j] = fast ? mcu_rq2_apply(&g->rq2[j], a[j]) : mcu_rq_apply(&g->rq[j], a[j]) + g->o_off;
+    }
+#if defined(MCU_NN_DSP)
+    /* saturate to int8, pack 4 bytes (PKHBT, UXTB16, ORR), clamp bytewise (SSUB8 + SEL), one store */
+    uint32_t t02, t13, t;
+    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(t02) : "r"(__ssat(y[0], 8)), "r"(__ssat(y[2], 8)));
+    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(t13) : "r"(__ssat(y[1], 8)), "r"(__ssat(y[3], 8)));
+    uint32_t v = __uxtb16(t02) | (__uxtb16(t13) << 8);
+    const uint32_t lo4 = g->lo4, hi4 = g->hi4;
+    __asm__("ssub8 %1, %0, %2\n\t"
+            "sel %0, %0, %2\n\t"
+            "ssub8 %1, %3, %0\n\t"
+            "sel %0, %0, %3"
+            : "+r"(v), "=&r"(t)
+            : "r"(lo4), "r"(hi4)
+            : "cc");
+    memcpy(o, &v, sizeof v);
+#else
+    for (int32_t j = 0; j < 4; ++j) {
+        o[j] = (int8_t)mcu_clamp(y[j], g->lo, g->hi);
+    }
+#endif
+}
+
+/* One group over every output pixel; `fast` (a constant once inlined): mcu_rq2_apply. */
+static MCU_ALWAYS_INLINE void dwg_run(const mcu_conv_params_t *p, const dw_group_t *g, const int8_t *in,
+                                      int8_t *out, int32_t ch, int fast)
+{
+    const int32_t in_h = p->in.h, in_w = p->in.w, c = p->in.c;
+    const int32_t kh = p->filter.h, kw = p->filter.w;
+    const int32_t out_h = p->out.h, out_w = p->out.w;
+    const int32_t sw = p->stride_w, dw = p->dilation_w;
+    const size_t x_step = (size_t)dw * (size_t)c, x_row = (size_t)p->dilation_h * (size_t)in_w * (size_t)c;
+    const size_t x_px = (size_t)sw * (size_t)c;
+    /* output columns [ox_lo, ox_hi) have every column tap inside the input */
+    int32_t ox_lo = p->pad_left > 0 ? (p->pad_left + sw - 1) / sw : 0;
+    const int32_t last = in_w - 1 - (kw - 1) * dw + p->pad_left;       /* largest interior ix0 + pad */
+    int32_t ox_hi = last < 0 ? 0 : last / sw + 1;
+    if (ox_hi > out_w) {
+        ox_hi = out_w;
+    }
+    if (ox_lo > ox_hi) {
+        ox_lo = ox_hi;
+    }
+    /* the unrolled loops only for the groups requantised by mcu_rq2_apply (the common case; the others,
+     * left shifts and very large sums, take the plain loops, which keeps the code small) */
+    const int k3 = fast && kh == 3 && kw == 3, k5 = fast && kh == 5 && kw == 5;
+    const int w3 = fast && kw == 3, w5 = fast && kw == 5;
+    for (int32_t b = 0; b < p->in.n; ++b) {
+        const int8_t *in_b = in + (size_t)b * (size_t)in_h * (size_t)in_w * (size_t)c + (size_t)ch;
+        int8_t *out_b = out + (size_t)b * (size_t)out_h * (size_t)out_w * (size_t)c + (size_t)ch;
+        for (int32_t oy = 0; oy < out_h; ++oy) {
+            const int32_t iy0 = oy * p->stride_h - p->pad_top;
+            const int32_t ky0 = first_tap(iy0, p->dilation_h, kh);
+            const int32_t ky1 = end_tap(iy0, p->dilation_h, kh, in_h);
+            int8_t *o = out_b + (size_t)oy * (size_t)out_w * (size_t)c;
+            const int8_t *x_row0 = in_b + (ky0 < ky1 ? (size_t)(iy0 + ky0 * p->dilation_h) * (size_t)in_w * (size_t)c : 0);
+            const uint32_t (*w_row0)[2] = g->w + ky0 * kw;
+            const int32_t nky = ky1 > ky0 ? ky1 - ky0 : 0;
+            int32_t a[4];
+            for (int32_t ox = 0; ox < out_w; ++ox) {
+                if (ox == ox_lo && nky > 0) {               /* the columns whose taps are all inside */
+                    const int8_t *x = x_row0 + (size_t)(ox * sw - p->pad_left) * (size_t)c;
+                    int8_t *oo = o + (size_t)ox * (size_t)c;
+                    if (k3 && nky == 3) {
+                        for (; ox < ox_hi; ++ox, x += x_px, oo += c) {
+                            dwg_sums(g, x, g->w, 3, 3, x_step, x_row, 3, 1, a);
+                            dwg_store(g, a, fast, oo);
+                        }
+                    } else if (k5 && nky == 5) {
+                        for (; ox < ox_hi; ++ox, x += x_px, oo += c) {
+                            dwg_sums(g, x, g->w, 5, 5, x_step, x_row, 5, 1, a);
+                            dwg_store(g, a, fast, oo);
+                        }
+                    } else if (w3) {
+                        for (; ox < ox_hi; ++ox, x += x_px, oo += c) {
+                            dwg_sums(g, x, w_row0, nky, 3, x_step, x_row, 3, 2, a);
+                            dwg_store(g, a, fast, oo);
+                        }
+                    } else if (w5) {
+                        for (; ox < ox_hi; ++ox, x += x_px, oo += c) {
+                            dwg_sums(g, x, w_row0, nky, 5, x_step, x_row, 5, 2, a);
+                            dwg_store(g, a, fast, oo);
+                        }
+                    } else {
+                        for (; ox < ox_hi; ++ox, x += x_px, oo += c) {
+                            dwg_sums(g, x, w_row0, nky, kw, x_step, x_row, kw, 0, a);
+                            dwg_store(g, a, fast, oo);
+                        }
+                    }
+                    if (ox >= out_w) {
+                        break;
+                    }
+                }
+                const int32_t ix0 = ox * sw - p->pad_left;
+                const int32_t kx0 = first_tap(ix0, dw, kw), kx1 = end_tap(ix0, dw, kw, in_w);
+                const int32_t nkx = kx1 > kx0 ? kx1 - kx0 : 0;
+                const int8_t *x = x_row0 + (nkx > 0 ? (size_t)(ix0 + kx0 * dw) * (size_t)c : 0);
+                const int32_t ny = nkx > 0 ? nky : 0;
+                if (!fast) {
+                    dwg_sums(g, x, w_row0 + kx0, ny, nkx, x_step, x_row, kw, 0, a);
+                } else if (nkx == 1) {                      /* the cut windows of 3x3 and 5x5 filters */
+                    dwg_sums(g, x, w_row0 + kx0, ny, 1, x_step, x_row, kw, 2, a);
+                } else if (nkx == 2) {
+                    dwg_sums(g, x, w_row0 + kx0, ny, 2, x_step, x_row, kw, 2, a);
+                } else if (nkx == 3) {
+                    dwg_sums(g, x, w_row0 + kx0, ny, 3, x_step, x_row, kw, 2, a);
+                } else if (nkx == 4) {
+                    dwg_sums(g, x, w_row0 + kx0, ny, 4, x_step, x_row, kw, 2, a);
+                } else {
+                    dwg_sums(g, x, w_row0 + kx0, ny, nkx, x_step, x_row, kw, 0, a);
+                }
+                dwg_store(g, a, fast, o + (size_t)ox * (size_t)c);
+            }
+        }
+    }
+}
+
+/* (not inlined into depthwise_groups: the group's constants stay where g points, not copied around) */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((noinline, optimize("no-schedule-insns")))
+#endif
+static void dwg_run_rq2(const mcu_conv_params_t *p, const dw_group_t *g, const int8_t *in, int8_t *out, int32_t ch)
+{
+    dwg_run(p, g, in, out, ch, 1);
+}
+
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((noinline, optimize("no-schedule-insns")))
+#endif
+static void dwg_run_rq(const mcu_conv_params_t *p, const dw_group_t *g, const int8_t *in, int8_t *out, int32_t ch)
+{
+    dwg_run(p, g, in, out, ch, 0);
+}
+
+/* Depth multiplier 1, channels [0, c & ~3) in groups of 4 (the caller does the rest). */
+static void depthwise_groups(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
+                             const int32_t *bias, int8_t *out)
+{
+    const int32_t c4 = p->out.c & ~3;
+    for (int32_t ch = 0; ch < c4; ch += 4) {
+        dw_group_t g;
+        if (dwg_setup(&g, p, filter, bias, ch)) {
+            dwg_run_rq2(p, &g, in, out, ch);
+        } else {
+            dwg_run_rq(p, &g, in, out, ch);
+        }
+    }
+}
+
+#endif /* !MCU_NN_MVE */
+
+#if defined(MCU_NN_MVE)
+/*
+ * Helium depthwise, depth multiplier 1: channel groups of 4 int32 lanes outside (the tail group
+ * predicated), pixels inside. Pixels whose window columns are all inside the input go 4 at a time
+ * along the row over the row's valid taps (one loop over a table of their input offsets): per tap one
+ * filter load (VLDRB.S32, widening) and 4 input loads into 4 VMUL + VADD (MVE has no lane-by-lane
+ * multiply-accumulate), the input offset folded into the bias (offset * the sum of the valid taps);
+ * the other pixels one at a time over their valid taps, the offset added to each input.
+ * Requantisation 4 lanes at a time, its vectors made once per group.
+ */
+#define MVE_DWG_TAPS 25                 /* windows up to 25 taps: one loop over a table of input offsets */
+
+typedef struct {
+    int32x4_t bias, bias_in, mult, shift;   /* bias_in = bias + input offset * sum of the taps */
+    int32x4_t left, right, o_off, lo, hi;   /* mcu_mve_requant4's per-call vectors, made once */
+    mve_pred16_t pr;
+} mve_dwg_t;
+
+static MCU_ALWAYS_INLINE void mve_dwg_store(const mcu_conv_params_t *p, const mve_dwg_t *g, int32x4_t acc,
+                                            int8_t *o, int tail)
+{
+    (void)p;                            /* mcu_mve_requant4 with its vectors from g */
+    int32x4_t y = vqrdmulhq_s32(vshlq_s32(acc, g->left), g->mult);
+    y = vrshlq_s32(vqaddq_s32(y, vshrq_n_s32(vandq_s32(y, g->right), 31)), g->right);
+    y = vminq_s32(vmaxq_s32(vaddq_s32(y, g->o_off), g->lo), g->hi);
+    if (tail) {
+        vstrbq_p_s32(o, y, g->pr);
+    } else {
+        vstrbq_s32(o, y);
+    }
+}
+
+/* mve_dwg_store for 4 pixels (outputs c bytes apart): the requantisation vectors loaded once */
+static MCU_ALWAYS_INLINE void mve_dwg_store4(const mve_dwg_t *g, int32x4_t a0, int32x4_t a1, int32x4_t a2,
+                                             int32x4_t a3, int8_t *o, int32_t c, int tail)
+{
+    int32x4_t acc[4] = {a0, a1, a2, a3};
+    const int32x4_t left = g->left, mult = g->mult, right = g->right, o_off = g->o_off, lo = g->lo, hi = g->hi;
+    for (int32_t j = 0; j < 4; ++j, o += c) {
+        int32x4_t y = vqrdmulhq_s32(vshlq_s32(acc[j], left), mult);
+        y = vrshlq_s32(vqaddq_s32(y, vshrq_n_s32(vandq_s32(y, right), 31)), right);
+        y = vminq_s32(vmaxq_s32(vaddq_s32(y, o_off), lo), hi);
+        if (tail) {
+            vstrbq_p_s32(o, y, g->pr);
+        } else {
+            vstrbq_s32(o, y);
+        }
+    }
+}
+
+static MCU_ALWAYS_INLINE int32x4_t mve_dwg_ld(const int8_t *a, mve_pred16_t pr, int tail)
+{
+    return tail ? vldrbq_z_s32(a, pr) : vldrbq_s32(a);
+}
+
+static MCU_ALWAYS_INLINE void mve_dwg_run(const mcu_conv_params_t *p, const mve_dwg_t *g, const int8_t *in,
+                                          const int8_t *filter, int8_t *out, int32_t ch, int tail)
+{
+    const int32_t in_h = p->in.h, in_w = p->in.w, c = p->in.c;
+    const int32_t kh = p->filter.h, kw = p->filter.w;
+    const int32_t out_h = p->out.h, out_w = p->out.w;
+    const int32_t sw = p->stride_w, dw = p->dilation_w, off = p->input_offset;
+    const size_t x_step = (size_t)dw * (size_t)c, x_row = (size_t)p->dilation_h * (size_t)in_w * (size_t)c;
+    const size_t x_px = (size_t)sw * (size_t)c, f_row = (size_t)kw * (size_t)c;
+    const mve_pred16_t pr = g->pr;
+    int32_t ox_lo = p->pad_left > 0 ? (p->pad_left + sw - 1) / sw : 0;
+    const int32_t last = in_w - 1 - (kw - 1) * dw + p->pad_left;
+    int32_t ox_hi = last < 0 ? 0 : last / sw + 1;
+    if (ox_hi > out_w) {
+        ox_hi = out_w;
+    }
+    if (ox_lo > ox_hi) {
+        ox_lo = ox_hi;
+    }
+    filter += ch;
+    int32_t xoff[MVE_DWG_TAPS];             /* input offsets of the taps from the first valid row's first */
+    if (kh * kw <= MVE_DWG_TAPS) {
+        for (int32_t t = 0; t < kh * kw; ++t) {
+            xoff[t] = (int32_t)((size_t)(t / kw) * x_row + (size_t)(t % kw) * x_step);
+        }
+    }
+    for (int32_t b = 0; b < p->in.n; ++b) {
+        const int8_t *in_b = in + (size_t)b * (size_t)in_h * (size_t)in_w * (size_t)c + (size_t)ch;
+        int8_t *out_b = out + (size_t)b * (size_t)out_h * (size_t)out_w * (size_t)c + (size_t)ch;
+        for (int32_t oy = 0; oy < out_h; ++oy) {
+            const int32_t iy0 = oy * p->stride_h - p->pad_top;
+            const int32_t ky0 = first_tap(iy0, p->dilation_h, kh);
+            const int32_t ky1 = end_tap(iy0, p->dilation_h, kh, in_h);
+            int8_t *o = out_b + (size_t)oy * (size_t)out_w * (size_t)c;
+            const int8_t *x_row0 = in_b + (ky0 < ky1 ? (size_t)(iy0 + ky0 * p->dilation_h) * (size_t)in_w * (size_t)c : 0);
+            const int8_t *f_row0 = filter + (size_t)ky0 * f_row;
+            const int32_t nky = ky1 > ky0 ? ky1 - ky0 : 0;
+            for (int32_t ox = 0; ox < out_w; ++ox) {
+                if (ox == ox_lo && nky > 0) {               /* the columns whose taps are all inside, 4 a pass */
+                    const int8_t *x = x_row0 + (size_t)(ox * sw - p->pad_left) * (size_t)c;
+                    int32x4_t bias_in = g->bias_in;
+                    if (nky < kh) {                         /* offset * the sum of the valid rows' taps */
+                        int32x4_t sum = vdupq_n_s32(0);
+                        for (int32_t t = 0; t < nky * kw; ++t) {
+                            sum = vaddq_s32(sum, mve_dwg_ld(f_row0 + (size_t)t * (size_t)c, pr, tail));
+                        }
+                        bias_in = vmlaq_n_s32(g->bias, sum, off);
+                    }
+                    const int32_t ntaps = nky * kw;
+                    for (; ox + 4 <= ox_hi; ox += 4, x += 4 * x_px) {
+                        int32x4_t a0 = bias_in, a1 = a0, a2 = a0, a3 = a0;
+                        if (ntaps <= MVE_DWG_TAPS) {        /* one loop over the taps */
+                            const int8_t *ft = f_row0;
+                            for (int32_t t = 0; t < ntaps; ++t) {
+                                const int8_t *x0 = x + xoff[t];
+                                const int8_t *x1 = x0 + x_px, *x2 = x1 + x_px, *x3 = x2 + x_px;
+                                const int32x4_t f = mve_dwg_ld(ft, pr, tail);
+                                a0 = vaddq_s32(a0, vmulq_s32(mve_dwg_ld(x0, pr, tail), f));
+                                a1 = vaddq_s32(a1, vmulq_s32(mve_dwg_ld(x1, pr, tail), f));
+                                a2 = vaddq_s32(a2, vmulq_s32(mve_dwg_ld(x2, pr, tail), f));
+                                a3 = vaddq_s32(a3, vmulq_s32(mve_dwg_ld(x3, pr, tail), f));
+                                ft += c;
+                            }
+                        } else {
+                            const int8_t *xr = x, *fr = f_row0;
+                            for (int32_t ky = 0; ky < nky; ++ky) {
+                                const int8_t *x0 = xr, *ft = fr;
+                                for (int32_t kx = 0; kx < kw; ++kx) {
+                                    const int8_t *x1 = x0 + x_px, *x2 = x1 + x_px, *x3 = x2 + x_px;
+                                    const int32x4_t f = mve_dwg_ld(ft, pr, tail);
+                                    a0 = vaddq_s32(a0, vmulq_s32(mve_dwg_ld(x0, pr, tail), f));
+                                    a1 = vaddq_s32(a1, vmulq_s32(mve_dwg_ld(x1, pr, tail), f));
+                                    a2 = vaddq_s32(a2, vmulq_s32(mve_dwg_ld(x2, pr, tail), f));
+                                    a3 = vaddq_s32(a3, vmulq_s32(mve_dwg_ld(x3, pr, tail), f));
+                                    x0 += x_step;
+                                    ft += c;
+                                }
+                                xr += x_row;
+                                fr += f_row;
+                            }
+                        }
+                        mve_dwg_store4(g, a0, a1, a2, a3, o + (size_t)ox * (size_t)c, c, tail);
+                    }
+                    if (ox >= out_w) {
+                        break;
+                    }
+                }
+                const int32_t ix0 = ox * sw - p->pad_left;
+                const int32_t kx0 = first_tap(ix0, dw, kw), kx1 = end_tap(ix0, dw, kw, in_w);
+                const int32_t nkx = kx1 > kx0 ? kx1 - kx0 : 0;
+                int32x4_t acc = g->bias;
+                if (nkx > 0) {
+                    const int8_t *xr = x_row0 + (size_t)(ix0 + kx0 * dw) * (size_t)c;
+                    const int8_t *fr = f_row0 + (size_t)kx0 * (size_t)c;
+                    for (int32_t ky = 0; ky < nky; ++ky) {
+                        const int8_t *xt = xr, *ft = fr;
+                        for (int32_t kx = 0; kx < nkx; ++kx) {
+                            acc = vaddq_s32(acc, vmulq_s32(vaddq_n_s32(mve_dwg_ld(xt, pr, tail), off), mve_dwg_ld(ft, pr, tail)));
+                            xt += x_step;
+                            ft += c;
+                        }
+                        xr += x_row;
+                        fr += f_row;
+                    }
+                }
+                mve_dwg_store(p, g, acc, o + (size_t)ox * (size_t)c, tail);
+            }
+        }
+    }
+}
+
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((noinline))
+#endif
+static void mve_dwg_full(const mcu_conv_params_t *p, const mve_dwg_t *g, const int8_t *in, const int8_t *filter,
+                         int8_t *out, int32_t ch)
+{
+    mve_dwg_run(p, g, in, filter, out, ch, 0);
+}
+
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((noinline))
+#endif
+static void mve_dwg_tail(const mcu_conv_params_t *p, const mve_dwg_t *g, const int8_t *in, const int8_t *filter,
+                         int8_t *out, int32_t ch)
+{
+    mve_dwg_run(p, g, in, filter, out, ch, 1);
+}
+
+/* Depth multiplier 1, every channel. */
+static void depthwise_groups_mve(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
+                                 const int32_t *bias, int8_t *out)
+{
+    const int32_t c = p->out.c, taps = p->filter.h * p->filter.w;
+    for (int32_t ch = 0; ch < c; ch += 4) {
+        const int32_t lanes = c - ch < 4 ? c - ch : 4;
+        mve_dwg_t g;
+        g.pr = vctp32q((uint32_t)lanes);
+        g.bias = bias != NULL ? vldrwq_z_s32(bias + ch, g.pr) : vdupq_n_s32(0);
+        g.mult = vldrwq_z_s32(p->out_mult + ch, g.pr);
+        g.shift = vldrwq_z_s32(p->out_shift + ch, g.pr);
+        g.left = vmaxq_s32(g.shift, vdupq_n_s32(0));
+        g.right = vminq_s32(g.shift, vdupq_n_s32(0));
+        g.o_off = vdupq_n_s32(p->output_offset);
+        g.lo = vdupq_n_s32(p->act_min);
+        g.hi = vdupq_n_s32(p->act_max);
+        int32x4_t sum = vdupq_n_s32(0);
+        for (int32_t t = 0; t < taps; ++t) {
+            sum = vaddq_s32(sum, vldrbq_z_s32(filter + (size_t)t * (size_t)c + (size_t)ch, g.pr));
+        }
+        g.bias_in = vmlaq_n_s32(g.bias, sum, p->input_offset);
+        if (lanes == 4) {
+            mve_dwg_full(p, &g, in, filter, out, ch);
+        } else {
+            mve_dwg_tail(p, &g, in, filter, out, ch);
+        }
+    }
+}
+#endif /* MCU_NN_MVE */
+
+/* Depthwise, any depth multiplier: 4 output channels [ch0, c) per pass over the valid taps. */
+static void depthwise_fast(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
+                           const int32_t *bias, int8_t *out, int32_t ch0)
+{
+#if !defined(MCU_NN_MVE)
     const out_stage_t q = out_stage(p);
+#endif
     const int32_t in_h = p->in.h, in_w = p->in.w, in_c = p->in.c, c = p->out.c;
     const int32_t mult = p->depth_multiplier;
     const int32_t kh = p->filter.h, kw = p->filter.w;
@@ -735,9 +1223,6 @@ static void depthwise_fast(const mcu_conv_params_t *p, const int8_t *in, const i
     const size_t x_step = (size_t)p->dilation_w * (size_t)in_c;
     const size_t x_row = (size_t)p->dilation_h * (size_t)in_w * (size_t)in_c, f_row = (size_t)kw * (size_t)c;
     const int mode = mult == 1 ? DW_CONSECUTIVE : (mult % 4 == 0 ? DW_SHARED : DW_ANY);
-    const int full3x3 = mult == 1 && kh == 3 && kw == 3 && p->dilation_w == 1;   /* dw3x3_4 inside */
-    (void)full3x3;
-    (void)q;
 
     for (int32_t b = 0; b < p->in.n; ++b) {
         const int8_t *in_b = in + (size_t)b * (size_t)in_h * (size_t)in_w * (size_t)in_c;
@@ -758,27 +1243,7 @@ static void depthwise_fast(const mcu_conv_params_t *p, const int8_t *in, const i
                             + (size_t)(ix0 + kx0 * p->dilation_w)) * (size_t)in_c;
                     f00 += ((size_t)ky0 * (size_t)kw + (size_t)kx0) * (size_t)c;
                 }
-                int32_t ch = 0;
-#if defined(MCU_NN_DSP) && !defined(MCU_NN_MVE)
-                if (full3x3 && nky == 3 && nkx == 3) {
-                    const uint32_t off2 = ((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u;
-                    for (; ch + 4 <= c; ch += 4) {
-                        int32_t a[4];
-                        dw3x3_4(x00 + ch, f00 + ch, (size_t)c, x_row, off2, a);
-                        if (bias != NULL) {
-                            a[0] += bias[ch];
-                            a[1] += bias[ch + 1];
-                            a[2] += bias[ch + 2];
-                            a[3] += bias[ch + 3];
-                        }
-                        o[ch] = requant_out(&q, a[0], ch);
-                        o[ch + 1] = requant_out(&q, a[1], ch + 1);
-                        o[ch + 2] = requant_out(&q, a[2], ch + 2);
-                        o[ch + 3] = requant_out(&q, a[3], ch + 3);
-                    }
-                }
-#endif
-                for (; ch < c; ch += 4) {
+                for (int32_t ch = ch0; ch < c; ch += 4) {
                     const int32_t lanes = c - ch < 4 ? c - ch : 4;
                     const int32_t ic0 = mode == DW_CONSECUTIVE ? ch : ch / mult;
                     uint32_t xo[4] = {0, 1, 2, 3};
@@ -889,7 +1354,21 @@ void mcu_depthwise_conv2d_s8(const mcu_conv_params_t *p, const int8_t *in, const
 
 #if !defined(MCU_NN_REFERENCE)
     if (mult >= 1 && in_c * mult == out_c) {
-        depthwise_fast(p, in, filter, bias, out);
+        int32_t ch0 = 0;
+#if defined(MCU_NN_MVE)
+        if (mult == 1) {
+            depthwise_groups_mve(p, in, filter, bias, out);
+            return;
+        }
+#else
+        if (mult == 1 && p->filter.h * p->filter.w <= DWG_TAPS) {
+            depthwise_groups(p, in, filter, bias, out);
+            ch0 = out_c & ~3;
+        }
+#endif
+        if (ch0 < out_c) {
+            depthwise_fast(p, in, filter, bias, out, ch0);
+        }
         return;
     }
 #endif

@@ -11,9 +11,11 @@ int8 range (inputs all negative or all positive) and a huge filter scale (large 
 
 Since the Helium (MVE) paths for the Cortex-M55, every case also runs on qemu-m55; the depthwise path
 takes depth multipliers > 1 (4-lane blocks whose input channel is output channel / multiplier: one
-shared input for multipliers divisible by 4, any lane pattern otherwise) and the unrolled 3x3 window
-for multiplier 1; the two-pixel conv rows pair neighbours whose valid taps agree (so padding on the left
-and right breaks pairs, odd widths leave single pixels). mcu_requant_fast (the one-rounding-step form of
+shared input for multipliers divisible by 4, any lane pattern otherwise); multiplier 1 goes by channel
+groups (DSP: 4 channels, interior 3x3 / 5x5 windows unrolled, the doubled-sum requantisation
+mcu_rq2_apply where the group allows it; Helium: 4 lanes x 4 pixels, the last group predicated); the
+two-pixel conv rows pair neighbours whose valid taps agree (so padding on the left and right breaks
+pairs, odd widths leave single pixels). mcu_requant_fast (the one-rounding-step form of
 TFLite's requantisation all fast paths use) is checked against an independent Python model of TFLite's
 arithmetic.
 
@@ -87,6 +89,13 @@ CASES = [
     Case("dw3x3_c12_valid_zp_min", "dw", (6, 5, 12), kernel=3, data_range=(0.2, 3.0), act="relu"),
     Case("dw3x3_c9_s2_big", "dw", (7, 7, 9), kernel=3, strides=2, padding="same", weight_scale=1e3),
     Case("dw3x3_c4_dil2", "dw", (8, 7, 4), kernel=3, padding="same", dilation=2),
+    # depthwise, multiplier 1, channel groups outside (DSP: groups of 4 + the old path for 1..3 left over and
+    # for filters over 25 taps; Helium: 4 lanes, the tail predicated), interior pixels unrolled (DSP 3x3 and
+    # 5x5) or 4 at a time (Helium), borders over their valid taps (interior-only windows: dw3x3_c12_valid_zp_min,
+    # dilation: dw3x3_c4_dil2, the plain loops of groups mcu_rq2_apply can't take: dw3x3_c9_s2_big)
+    Case("dw5x5_c8_interior", "dw", (7, 9, 8), kernel=5, padding="same", act="relu"),
+    Case("dw7x7_c5_big_filter", "dw", (8, 8, 5), kernel=7, padding="same"),
+    Case("dw3x3_c16_s2_zp_max", "dw", (9, 18, 16), kernel=3, strides=2, padding="same", data_range=(-4.0, -0.5)),
     # depthwise, multiplier > 1: shared input (multiple of 4), any lane pattern, tails of 1..3 lanes
     Case("dw_m8_c1", "dw", (9, 6, 1), kernel=3, padding="same", depth_multiplier=8),
     Case("dw_m4_c3_s2", "dw", (7, 6, 3), kernel=(3, 2), strides=2, padding="same", depth_multiplier=4),
@@ -165,7 +174,8 @@ def test_input_zero_points_reach_both_ends(model_dir):
 # add is mostly their QEMU runs)
 HOST_QUICK = {"pw_odd_pixels_odd_channels", "pw_zp_min", "pw_c6_zp_min_big",
               "conv3x3_same_odd", "conv3x3_pairs_odd_width",
-              "dw_c7_s2", "dw3x3_c8_odd_width", "dw_m8_c1", "dw_m3_c5_zp_max", "fc_odd", "fc_even_zp_min"}
+              "dw_c7_s2", "dw3x3_c8_odd_width", "dw5x5_c8_interior", "dw_m8_c1", "dw_m3_c5_zp_max",
+              "fc_odd", "fc_even_zp_min"}
 
 
 @pytest.mark.parametrize("case", [c if c.id in HOST_QUICK else pytest.param(c, marks=pytest.mark.slow)
@@ -328,6 +338,56 @@ int main(void)
         if fast != want or ref != want or split != want or rqd != want:
             bad.append((x, m, sh, fast, ref, split, rqd, want))
     assert len(out) >= len(cases)
+    assert not bad, bad[:5]
+
+
+def test_requant_doubled_matches_tflite(tmp_path):
+    """mcu_rq2_apply (requantisation of a doubled sum, the depthwise channel groups' form) equals TFLite's
+    requantisation plus the output offset wherever mcu_rq2_channel accepts the channel and |x| < 2^30, and
+    mcu_rq2_channel accepts exactly multipliers >= 0 with shifts in [-22, -1]."""
+    import random
+    import shutil
+    import subprocess
+
+    from mcucompile import FIRMWARE_DIR
+
+    cc = shutil.which("gcc")
+    if cc is None:
+        pytest.fail("gcc not found")
+    rng = random.Random(7)
+    cases = []
+    for i in range(20000):
+        if i % 5 == 0:
+            x = rng.choice([0, 1, -1, 2**30 - 1, -2**30 + 1, 511, -512])
+        else:
+            x = rng.randint(-2**30 + 1, 2**30 - 1) if i % 2 else rng.randint(-10**5, 10**5)
+        m = rng.choice([0, 1, 2**30, 2**31 - 1]) if i % 7 == 0 else rng.randint(2**30, 2**31 - 1)
+        cases.append((x, m, rng.randint(-24, 2), rng.randint(-128, 127)))
+    (tmp_path / "cases.txt").write_text("".join(f"{x} {m} {s} {o}\n" for x, m, s, o in cases))
+    (tmp_path / "t.c").write_text('''#include <stdio.h>
+#include "mcu_simd.h"
+int main(void)
+{
+    long x, m, s, o;
+    while (scanf("%ld %ld %ld %ld", &x, &m, &s, &o) == 4) {
+        mcu_rq2_t r;
+        const int ok = mcu_rq2_channel((int32_t)m, (int32_t)s, (int32_t)o, &r);
+        printf("%d %ld\\n", ok, ok ? (long)mcu_rq2_apply(&r, (int32_t)(2 * x)) : 0L);
+    }
+    return 0;
+}
+''')
+    exe = tmp_path / "t"
+    subprocess.run([cc, "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-I", str(FIRMWARE_DIR),
+                    str(tmp_path / "t.c"), "-o", str(exe)], check=True)
+    out = subprocess.run([str(exe)], input=(tmp_path / "cases.txt").read_text(), capture_output=True,
+                         text=True, check=True).stdout.split("\n")
+    assert len(out) >= len(cases)
+    bad = []
+    for (x, m, sh, o), line in zip(cases, out):
+        ok, got = (int(v) for v in line.split())
+        if ok != (-22 <= sh <= -1) or (ok and got != _tflite_requant(x, m, sh) + o):
+            bad.append((x, m, sh, o, ok, got))
     assert not bad, bad[:5]
 
 
