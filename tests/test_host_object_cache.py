@@ -64,3 +64,15 @@ def test_firmware_objects_are_reused(shared_models, tmp_path, monkeypatch):
     c55 = compile_graph(g, api.board_options(api.Options(), "qemu-m55"))
     build_firmware(render_firmware(c55, get_board("qemu-m55"), api.random_inputs(g, 1)), tmp_path / "c")
     assert len(list((tmp_path / "cache" / "firmware-objects").glob("*.o"))) == 2 * len(objs)
+
+
+def test_unwritable_cache_builds_without_it(shared_models, tmp_path, monkeypatch):
+    """A cache folder that cannot be created is not an error: everything is compiled as without it."""
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("MCUCOMPILE_CACHE", str(blocker / "cache"))
+    g = api.load(shared_models / "hello_world_int8.tflite")
+    c = compile_graph(g)
+    exe = host.build_host(c, tmp_path / "a", sanitize=False)
+    x = api.random_inputs(g, 1, seed=1)
+    assert host.run_host(c, exe, x).outputs[0].shape[0] == 1

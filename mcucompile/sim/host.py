@@ -39,8 +39,13 @@ _INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 def _object_key(cc: str, flags: list[str], name: str, files: dict[str, str]) -> str:
     """What a compiled object depends on: compiler, flags, the source and the local headers it includes."""
     h = hashlib.sha256()
-    st = os.stat(cc)
-    h.update(f"{cc}\0{st.st_size}\0{st.st_mtime_ns}\0{' '.join(flags)}\0".encode())
+    path = shutil.which(cc) or cc
+    try:
+        st = os.stat(path)
+        stamp = f"{st.st_size}\0{st.st_mtime_ns}"
+    except OSError:
+        stamp = ""
+    h.update(f"{path}\0{stamp}\0{' '.join(flags)}\0".encode())
     todo, seen = [name], set()
     while todo:
         f = todo.pop()
@@ -95,7 +100,10 @@ def _object_cache() -> Path | None:
         return None
     from .target import cache_dir
     d = cache_dir() / "host-objects"
-    d.mkdir(parents=True, exist_ok=True)
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+    except OSError:           # no writable cache: build everything, as without the cache
+        return None
     return d
 
 

@@ -112,7 +112,10 @@ def _firmware_objects(files: dict[str, str]) -> dict[str, Path]:
         return {}
     from .host import _object_key
     d = cache_dir() / "firmware-objects"
-    d.mkdir(parents=True, exist_ok=True)
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+    except OSError:           # no writable cache: make builds everything
+        return {}
     return {f: d / f"{Path(f).stem}-{_object_key(cc, flags, f, files)}.o"
             for f in files if f.startswith("mcu_") and f.endswith(".c")}
 
