@@ -712,7 +712,7 @@ static void depthwise_taps(const int8_t *x, const int8_t *f, int32_t nky, int32_
  * all inside the input take a fully unrolled 3x3 or 5x5 tap loop, those with every column inside but
  * rows cut off (top and bottom) a loop over their rows with each row's 3 or 5 taps unrolled, the
  * others loop over their valid taps. When the group's 4 channels allow it (mcu_rq2_channel, and |sum| < 2^30 whatever the input),
- * the taps and the bias are doubled and the doubled sums are requantised with mcu_rq2_apply (4
+ * the taps and the bias are doubled and the doubled sums are requantised with mcu_rqd_apply on mcu_rq2_channel's constants (4
  * instructions a value); otherwise mcu_rq_apply. Outside the DSP cores the same loops in plain C.
  */
 #define DWG_TAPS 25                     /* filters up to 5x5 (or any kh * kw <= 25) */
@@ -720,7 +720,7 @@ static void depthwise_taps(const int8_t *x, const int8_t *f, int32_t nky, int32_
 typedef struct {
     uint32_t w[DWG_TAPS][2];            /* per tap: channels (0, 2) and (1, 3), int16 pairs */
     int32_t bias[4];
-    mcu_rq2_t rq2[4];
+    mcu_rqd_t rq2[4];                                  /* mcu_rq2_channel: the output offset folded in */
     mcu_rq_t rq[4];
     int32_t off, o_off, lo, hi;
     uint32_t off2, lo4, hi4;            /* the input offset in both int16 lanes, lo and hi in 4 bytes */
@@ -731,7 +731,7 @@ static inline uint32_t dwg_pair(int32_t lo16, int32_t hi16)
     return ((uint32_t)lo16 & 0xFFFFu) | ((uint32_t)hi16 << 16);
 }
 
-/* Sets up channels [ch, ch + 4); returns 1 if they take the doubled sums and mcu_rq2_apply. */
+/* Sets up channels [ch, ch + 4); returns 1 if they take the doubled sums and mcu_rqd_apply (mcu_rq2_channel). */
 static int dwg_setup(dw_group_t *g, const mcu_conv_params_t *p, const int8_t *filter, const int32_t *bias,
                      int32_t ch)
 {
@@ -842,7 +842,7 @@ static MCU_ALWAYS_INLINE void dwg_store(const dw_group_t *g, const int32_t a[4],
     int32_t y[4];
 #pragma GCC unroll 4
     for (int32_t j = 0; j < 4; ++j) {
-        y[j] = fast ? mcu_rq2_apply(&g->rq2[j], a[j]) : mcu_rq_apply(&g->rq[j], a[j]) + g->o_off;
+        y[j] = fast ? mcu_rqd_apply(&g->rq2[j], a[j]) : mcu_rq_apply(&g->rq[j], a[j]) + g->o_off;
     }
 #if defined(MCU_NN_DSP)
     /* saturate to int8, pack 4 bytes (PKHBT, UXTB16, ORR), clamp bytewise (SSUB8 + SEL), one store */
@@ -866,7 +866,7 @@ static MCU_ALWAYS_INLINE void dwg_store(const dw_group_t *g, const int32_t a[4],
 #endif
 }
 
-/* One group over every output pixel; `fast` (a constant once inlined): mcu_rq2_apply. */
+/* One group over every output pixel; `fast` (a constant once inlined): mcu_rqd_apply (mcu_rq2_channel). */
 static MCU_ALWAYS_INLINE void dwg_run(const mcu_conv_params_t *p, const dw_group_t *g, const int8_t *in,
                                       int8_t *out, int32_t ch, int fast)
 {
@@ -886,7 +886,7 @@ static MCU_ALWAYS_INLINE void dwg_run(const mcu_conv_params_t *p, const dw_group
     if (ox_lo > ox_hi) {
         ox_lo = ox_hi;
     }
-    /* the unrolled loops only for the groups requantised by mcu_rq2_apply (the common case; the others,
+    /* the unrolled loops only for the groups requantised through mcu_rq2_channel (the common case; the others,
      * left shifts and very large sums, take the plain loops, which keeps the code small) */
     const int k3 = fast && kh == 3 && kw == 3, k5 = fast && kh == 5 && kw == 5;
     const int w3 = fast && kw == 3, w5 = fast && kw == 5;

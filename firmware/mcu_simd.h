@@ -297,33 +297,18 @@ static inline int32x4_t mcu_mve_requant4(int32x4_t x, int32x4_t mult, int32x4_t 
  * (an added multiple of 2^e passes through the floor; [h < 0] and [x < 0] differ only when x < 0 and
  * h = 0, where both give offset, as 0 <= 2^(e-1) - 1 < 2^e). h + k is one SMMLAR (k * 2^32 + 2x * mult
  * + 2^31, high word); |h| <= 2^30 and |k| < 2^30: no overflow. 3 instructions per value on Armv7E-M:
- * SMMLAR, SUB (x LSR 31), ASR. mcu_rq2_channel says whether a channel qualifies (then fills r); the
- * caller checks |x| < 2^30.
+ * SMMLAR, SUB (x LSR 31), ASR: mcu_rqd_apply with k as its constant c. mcu_rq2_channel says whether a
+ * channel qualifies (then fills r); the caller checks |x| < 2^30.
  */
-typedef struct {
-    int32_t mult, k, e;
-} mcu_rq2_t;
-
-static inline int mcu_rq2_channel(int32_t mult, int32_t shift, int32_t offset, mcu_rq2_t *r)
+static inline int mcu_rq2_channel(int32_t mult, int32_t shift, int32_t offset, mcu_rqd_t *r)
 {
     if (mult < 0 || shift > -1 || shift < -22 || offset < -128 || offset > 127) {
         return 0;
     }
     r->mult = mult;
     r->e = -shift;
-    r->k = (int32_t)((uint32_t)1 << (r->e - 1)) + (int32_t)((uint32_t)offset << r->e);
+    r->c = (int32_t)((uint32_t)1 << (r->e - 1)) + (int32_t)((uint32_t)offset << r->e);
     return 1;
-}
-
-static inline int32_t mcu_rq2_apply(const mcu_rq2_t *r, int32_t x2)
-{
-#if defined(MCU_NN_DSP)
-    int32_t t;
-    __asm__("smmlar %0, %1, %2, %3" : "=r"(t) : "r"(x2), "r"(r->mult), "r"(r->k));
-#else
-    const int32_t t = (int32_t)(((int64_t)r->k * ((int64_t)1 << 32) + (int64_t)x2 * r->mult + ((int64_t)1 << 31)) >> 32);
-#endif
-    return (t - (int32_t)((uint32_t)x2 >> 31)) >> r->e;
 }
 
 #endif /* MCU_SIMD_H */

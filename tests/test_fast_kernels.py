@@ -13,7 +13,7 @@ Since the Helium (MVE) paths for the Cortex-M55, every case also runs on qemu-m5
 takes depth multipliers > 1 (4-lane blocks whose input channel is output channel / multiplier: one
 shared input for multipliers divisible by 4, any lane pattern otherwise); multiplier 1 goes by channel
 groups (DSP: 4 channels, interior 3x3 / 5x5 windows unrolled, the doubled-sum requantisation
-mcu_rq2_apply where the group allows it; Helium: 4 lanes x 4 pixels, the last group predicated); the
+mcu_rqd_apply (mcu_rq2_channel) where the group allows it; Helium: 4 lanes x 4 pixels, the last group predicated); the
 two-pixel conv rows pair neighbours whose valid taps agree (so padding on the left and right breaks
 pairs, odd widths leave single pixels). mcu_requant_fast (the one-rounding-step form of
 TFLite's requantisation all fast paths use) is checked against an independent Python model of TFLite's
@@ -92,7 +92,7 @@ CASES = [
     # depthwise, multiplier 1, channel groups outside (DSP: groups of 4 + the old path for 1..3 left over and
     # for filters over 25 taps; Helium: 4 lanes, the tail predicated), interior pixels unrolled (DSP 3x3 and
     # 5x5) or 4 at a time (Helium), borders over their valid taps (interior-only windows: dw3x3_c12_valid_zp_min,
-    # dilation: dw3x3_c4_dil2, the plain loops of groups mcu_rq2_apply can't take: dw3x3_c9_s2_big)
+    # dilation: dw3x3_c4_dil2, the plain loops of groups mcu_rq2_channel can't take: dw3x3_c9_s2_big)
     Case("dw5x5_c8_interior", "dw", (7, 9, 8), kernel=5, padding="same", act="relu"),
     Case("dw7x7_c5_big_filter", "dw", (8, 8, 5), kernel=7, padding="same"),
     Case("dw3x3_c16_s2_zp_max", "dw", (9, 18, 16), kernel=3, strides=2, padding="same", data_range=(-4.0, -0.5)),
@@ -342,7 +342,7 @@ int main(void)
 
 
 def test_requant_doubled_matches_tflite(tmp_path):
-    """mcu_rq2_apply (requantisation of a doubled sum, the depthwise channel groups' form) equals TFLite's
+    """mcu_rqd_apply with mcu_rq2_channel's constants (requantisation of a doubled sum, the depthwise channel groups' form) equals TFLite's
     requantisation plus the output offset wherever mcu_rq2_channel accepts the channel and |x| < 2^30, and
     mcu_rq2_channel accepts exactly multipliers >= 0 with shifts in [-22, -1]."""
     import random
@@ -370,9 +370,9 @@ int main(void)
 {
     long x, m, s, o;
     while (scanf("%ld %ld %ld %ld", &x, &m, &s, &o) == 4) {
-        mcu_rq2_t r;
+        mcu_rqd_t r;
         const int ok = mcu_rq2_channel((int32_t)m, (int32_t)s, (int32_t)o, &r);
-        printf("%d %ld\\n", ok, ok ? (long)mcu_rq2_apply(&r, (int32_t)(2 * x)) : 0L);
+        printf("%d %ld\\n", ok, ok ? (long)mcu_rqd_apply(&r, (int32_t)(2 * x)) : 0L);
     }
     return 0;
 }
