@@ -69,7 +69,8 @@ def build_host(c: Compiled, workdir: Path, sanitize: bool = True) -> Path:
     cc = host_compiler()
     flags = [*HOST_CFLAGS, *(SANITIZE if sanitize else [])]
     srcs = [f for f in files if f.endswith(".c")]
-    cache = _object_cache()
+    from .target import object_cache
+    cache = object_cache("host-objects")
     objs, jobs = [], []
     for f in srcs:
         if not f.startswith("mcu_") or cache is None:
@@ -92,19 +93,6 @@ def build_host(c: Compiled, workdir: Path, sanitize: bool = True) -> Path:
     if p.returncode != 0:
         raise BuildError(f"host build failed ({' '.join(map(str, cmd))}):\n{p.stderr[-4000:]}")
     return exe
-
-
-def _object_cache() -> Path | None:
-    """The folder of cached kernel objects (None: MCUCOMPILE_OBJECT_CACHE=0 turns caching off)."""
-    if os.environ.get("MCUCOMPILE_OBJECT_CACHE", "1") == "0":
-        return None
-    from .target import cache_dir
-    d = cache_dir() / "host-objects"
-    try:
-        d.mkdir(parents=True, exist_ok=True)
-    except OSError:           # no writable cache: build everything, as without the cache
-        return None
-    return d
 
 
 def run_host(c: Compiled, exe: Path, inputs: list[np.ndarray], timeout: float = 600) -> HostRun:

@@ -54,6 +54,19 @@ def cache_dir() -> Path:
     return Path(base)
 
 
+def object_cache(kind: str) -> Optional[Path]:
+    """The folder of cached kernel objects of one kind (host-objects, firmware-objects); None when
+    MCUCOMPILE_OBJECT_CACHE=0 turns caching off or the folder cannot be made (then everything is built)."""
+    if os.environ.get("MCUCOMPILE_OBJECT_CACHE", "1") == "0":
+        return None
+    d = cache_dir() / kind
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return d
+
+
 def plugin_path() -> Path:
     """Build the instruction-count plugin with the host gcc (once per source version) and return it."""
     require_tools("gcc")
@@ -104,18 +117,14 @@ def build_firmware(files: dict[str, str], out: Path, jobs: int = 2) -> tuple[Pat
 def _firmware_objects(files: dict[str, str]) -> dict[str, Path]:
     """Cache paths of the kernel library's objects for this project's compiler flags (empty when
     MCUCOMPILE_OBJECT_CACHE=0 or the Makefile's flags cannot be read)."""
-    if os.environ.get("MCUCOMPILE_OBJECT_CACHE", "1") == "0" or "Makefile" not in files:
+    if "Makefile" not in files:
         return {}
     flags = [l for l in files["Makefile"].splitlines() if l.startswith(("CC ", "TARGET_FLAGS", "CFLAGS"))]
     cc = shutil.which("arm-none-eabi-gcc")
-    if len(flags) != 3 or cc is None:
+    d = object_cache("firmware-objects")
+    if len(flags) != 3 or cc is None or d is None:
         return {}
     from .host import _object_key
-    d = cache_dir() / "firmware-objects"
-    try:
-        d.mkdir(parents=True, exist_ok=True)
-    except OSError:           # no writable cache: make builds everything
-        return {}
     return {f: d / f"{Path(f).stem}-{_object_key(cc, flags, f, files)}.o"
             for f in files if f.startswith("mcu_") and f.endswith(".c")}
 
@@ -154,8 +163,9 @@ def function_table(elf: Path) -> list[tuple[int, int, str]]:
 
 
 def function_profiles(elf: Path) -> list[dict[str, int]]:
-    """Per marked interval of the last run_qemu(elf): instructions per function (the plugin's F lines)."""
-    names = [f[2] for f in function_table(elf)]
+    """Per marked interval of the last run_qemu(elf): instructions per function (the plugin's F lines;
+    the function names from the table run_qemu handed the plugin)."""
+    names = [line.split()[2] for line in elf.with_suffix(".funcs").read_text().splitlines()]
     profiles = []
     for line in elf.with_suffix(".counts").read_text().splitlines():
         if line.startswith("F"):
@@ -192,7 +202,7 @@ def run_qemu(board: Board, elf: Path, count: bool = True, timeout: float = 900) 
         begin, end = symbol_address(elf, "fw_count_begin"), symbol_address(elf, "fw_count_end")
         counts_file.unlink(missing_ok=True)
         funcs_file = elf.with_suffix(".funcs")
-        funcs_file.write_text("".join(f"{s:x} {n:x}\n" for s, n, _ in function_table(elf)))
+        funcs_file.write_text("".join(f"{s:x} {n:x} {name}\n" for s, n, name in function_table(elf)))
         cmd[-2:-2] = ["-plugin", f"{plugin_path()},begin={begin:#x},end={end:#x},out={counts_file},"
                                  f"funcs={funcs_file}"]
     try:

@@ -10,7 +10,7 @@
  * counter with an inline operation; only the marker instructions get a callback, so the count is
  * exact and does not depend on timing.
  *
- * With funcs=FILE2 (lines "START SIZE", hex, one per function, sorted by START, non-overlapping), each
+ * With funcs=FILE2 (lines "START SIZE NAME", hex, the name ignored here, one per function, sorted by START, non-overlapping), each
  * block also adds its count to the counter of the function holding its first instruction, and every
  * `end` is followed by a line "F i:n i:n ..." with the instructions each function i (its line number
  * in FILE2, from 0) ran in that interval, functions that ran none left out.
@@ -97,7 +97,7 @@ static int read_funcs(const char *path)
         return -1;
     }
     unsigned long long s, n;
-    while (n_funcs < MAX_FUNCS && fscanf(f, "%llx %llx", &s, &n) == 2) {
+    while (n_funcs < MAX_FUNCS && fscanf(f, "%llx %llx%*[^\n]", &s, &n) == 2) {
         func_start[n_funcs] = s & ~1ULL;
         func_end[n_funcs] = (s & ~1ULL) + n;
         ++n_funcs;
