@@ -18,6 +18,7 @@ from mcucompile.boards.firmware import FitError, fit_check, render_firmware
 from mcucompile.cli import main
 from mcucompile.codegen.generate import compile_graph, render
 from mcucompile.sim.target import ToolMissingError, build_firmware, elf_size, require_tools
+from conftest import need_tools
 from tflite_builder import build, fc_model
 
 ISSUE_BOARDS = ["qemu-m4", "qemu-m7", "qemu-m55", "stm32f746g-disco", "nucleo-f767zi", "nucleo-h743zi",
@@ -26,10 +27,7 @@ ISSUE_BOARDS = ["qemu-m4", "qemu-m7", "qemu-m55", "stm32f746g-disco", "nucleo-f7
 
 @pytest.fixture(scope="module")
 def arm_gcc():
-    try:
-        require_tools("arm-none-eabi-gcc", "make")
-    except ToolMissingError as e:
-        pytest.fail(str(e))
+    need_tools("arm-none-eabi-gcc", "make")
 
 
 # ---- the table -----------------------------------------------------------------------------------
@@ -219,10 +217,7 @@ def test_flash_dry_run_and_errors(shared_models, tmp_path, monkeypatch):
 
 
 def test_flash_on_qemu_runs(arm_gcc, shared_models, tmp_path):
-    try:
-        require_tools("qemu-system-arm")
-    except ToolMissingError as e:
-        pytest.fail(str(e))
+    need_tools("qemu-system-arm")
     out = tmp_path / "hw"
     x = np.array([[[5]]], dtype=np.int8)
     api.compile_model(shared_models / "hello_world_int8.tflite", out, board="qemu-m4", test_inputs=[x])

@@ -34,6 +34,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import need_tools
 from tfgen import int8_tflite, uniform_samples
 
 
@@ -256,12 +257,7 @@ def test_selector_cases_are_what_they_claim(model_dir):
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_qemu_fast_paths(model_dir, case, board):
     """qemu-m4: the DSP (SXTB16/SMLAD) paths; qemu-m55: the Helium (MVE) paths."""
-    from mcucompile.sim.target import ToolMissingError, require_tools
-
-    try:
-        require_tools("arm-none-eabi-gcc", "qemu-system-arm", "gcc", "make")
-    except ToolMissingError as e:
-        pytest.fail(str(e))
+    need_tools("arm-none-eabi-gcc", "qemu-system-arm", "gcc", "make")
     r = _run(model_dir / f"{case.id}.tflite", case, board)
     assert r.extra["instructions"] > 0
 
