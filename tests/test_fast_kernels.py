@@ -103,9 +103,12 @@ CASES = [
     Case("dw_m2_c3", "dw", (5, 5, 3), kernel=3, padding="same", depth_multiplier=2, act="relu6"),
     Case("dw_m3_c5_zp_max", "dw", (4, 6, 5), kernel=3, depth_multiplier=3, data_range=(-4.0, -0.5)),
     Case("dw_m5_c2_5x5", "dw", (6, 6, 2), kernel=5, padding="same", depth_multiplier=5),
-    # fully connected: 2 rows per pass, 4 inputs per load
+    # fully connected: 4 rows per pass on DSP cores (groups of 4 inputs two per loop pass, an odd one
+    # first), then rows in pairs (an odd last row twice), 4 inputs per load
     Case("fc_odd", "fc", (13,), units=7),
     Case("fc_even_zp_min", "fc", (64,), units=10, data_range=(0.0, 6.0)),
+    Case("fc_depth3_rows4", "fc", (3,), units=4),
+    Case("fc_odd_groups_zp_max_big", "fc", (36,), units=9, data_range=(-5.0, -1.0), weight_scale=1e3),
 ]
 
 
