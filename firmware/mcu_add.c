@@ -4,7 +4,7 @@
  * requantised to the output. Broadcasting is expressed by element strides of 0 (computed at compile
  * time), so the same loop serves the plain elementwise case (rank 1, strides 1). The three
  * requantisations split their per-tensor part off once per call (mcu_rq_channel, exact; the plain
- * mcu_requant in MCU_NN_REFERENCE builds).
+ * mcu_requant in MCU_NN_REFERENCE builds). Helium (Cortex-M55): 4 values at a time (mcu_mve_rq, exact).
  */
 #include "mcu_nn.h"
 #include "mcu_simd.h"
@@ -24,6 +24,40 @@ static inline int8_t add_one(const add_consts_t *k, int32_t a, int32_t b)
     return (int8_t)mcu_clamp(y, k->act_min, k->act_max);
 }
 
+#if defined(MCU_NN_MVE)
+/* Helium: one requantisation's scalars for mcu_mve_rq_n */
+typedef struct {
+    int32_t mult, left, right, neg;
+} mve_rq_t;
+
+static mve_rq_t mve_rq_make(int32_t mult, int32_t shift)
+{
+    const mve_rq_t r = {mult, shift > 0 ? shift : 0, shift < 0 ? shift : 0, shift < 0};
+    return r;
+}
+
+/* n outputs of the innermost dimension, 4 lanes at a time (the tail predicated); input strides 0
+ * (broadcast) or 1 */
+static void add_row_mve(const mcu_add_params_t *p, const mve_rq_t r[3], const int8_t *a, int32_t st1,
+                        const int8_t *b, int32_t st2, int8_t *out, int32_t n)
+{
+    const int32_t ls = p->left_shift;
+    const int32x4_t lo = vdupq_n_s32(p->act_min), hi = vdupq_n_s32(p->act_max);
+    for (int32_t i = 0; i < n; i += 4) {
+        const mve_pred16_t pr = vctp32q((uint32_t)(n - i));
+        int32x4_t x1 = st1 != 0 ? vldrbq_z_s32(a + i, pr) : vdupq_n_s32(a[0]);
+        int32x4_t x2 = st2 != 0 ? vldrbq_z_s32(b + i, pr) : vdupq_n_s32(b[0]);
+        x1 = mcu_mve_rq_n(vshlq_r_s32(vaddq_n_s32(x1, p->in1_offset), ls), r[0].mult, r[0].left, r[0].right,
+                          r[0].neg);
+        x2 = mcu_mve_rq_n(vshlq_r_s32(vaddq_n_s32(x2, p->in2_offset), ls), r[1].mult, r[1].left, r[1].right,
+                          r[1].neg);
+        int32x4_t y = mcu_mve_rq_n(vaddq_s32(x1, x2), r[2].mult, r[2].left, r[2].right, r[2].neg);
+        y = vminq_s32(vmaxq_s32(vaddq_n_s32(y, p->output_offset), lo), hi);
+        vstrbq_p_s32(out + i, y, pr);
+    }
+}
+#endif
+
 void mcu_add_s8(const mcu_add_params_t *p, const int8_t *in1, const int8_t *in2, int8_t *out)
 {
     const int32_t rank = p->rank;
@@ -37,6 +71,10 @@ void mcu_add_s8(const mcu_add_params_t *p, const int8_t *in1, const int8_t *in2,
     const add_consts_t k = {mcu_rq_channel(p->in1_mult, p->in1_shift), mcu_rq_channel(p->in2_mult, p->in2_shift),
                             mcu_rq_channel(p->out_mult, p->out_shift), p->in1_offset, p->in2_offset,
                             p->left_shift, p->output_offset, p->act_min, p->act_max};
+#if defined(MCU_NN_MVE)
+    const mve_rq_t rq[3] = {mve_rq_make(p->in1_mult, p->in1_shift), mve_rq_make(p->in2_mult, p->in2_shift),
+                            mve_rq_make(p->out_mult, p->out_shift)};
+#endif
     for (int32_t d = 0; d < last; ++d) {
         outer *= p->out_dims[d];
     }
@@ -44,8 +82,16 @@ void mcu_add_s8(const mcu_add_params_t *p, const int8_t *in1, const int8_t *in2,
         /* innermost dimension */
         const int8_t *a = in1 + off1;
         const int8_t *b = in2 + off2;
-        for (int32_t i = 0; i < n; ++i) {
-            out[o++] = add_one(&k, a[(ptrdiff_t)i * st1], b[(ptrdiff_t)i * st2]);
+#if defined(MCU_NN_MVE)
+        if ((st1 == 0 || st1 == 1) && (st2 == 0 || st2 == 1)) {
+            add_row_mve(p, rq, a, st1, b, st2, out + o, n);
+            o += (size_t)n;
+        } else
+#endif
+        {
+            for (int32_t i = 0; i < n; ++i) {
+                out[o++] = add_one(&k, a[(ptrdiff_t)i * st1], b[(ptrdiff_t)i * st2]);
+            }
         }
         /* odometer over the outer dimensions */
         for (int32_t d = last - 1; d >= 0; --d) {
