@@ -175,15 +175,17 @@ def test_add_bit_exact(tmp_path, s1, s2, r1, r2):
     assert _simulate(tmp_path, "add", data).mismatches == 0
 
 
+@pytest.mark.parametrize("board", ["qemu-m4", "qemu-m55"])
 @pytest.mark.parametrize("s1,s2,r1,r2", ADD_CASES,
                          ids=[f"{'x'.join(map(str, c[0]))}+{'x'.join(map(str, c[1]))}" for c in ADD_CASES])
-def test_add_helium_bit_exact(tmp_path, qemu_toolchain, s1, s2, r1, r2):
+def test_add_fast_paths_bit_exact(tmp_path, qemu_toolchain, board, s1, s2, r1, r2):
     """Cortex-M55: rows of 4 lanes (mcu_mve_rq_n), the tail predicated, broadcast operands (stride 0)
-    duplicated, the inner stride otherwise 1; any other stride takes the one-value loop."""
+    duplicated, the inner stride otherwise 1; any other stride takes the one-value loop. Cortex-M4: the
+    SMMLAR requantisations (mcu_rqd) from doubled values, strides 1 and 1 or any."""
     tf = pytest.importorskip("tensorflow")
     fn = tf.function(lambda a, b: a + b)
     data = _convert(fn, [s1, s2], [r1, r2])
-    r = _simulate(tmp_path, "add", data, samples=3, board="qemu-m55")
+    r = _simulate(tmp_path, "add", data, samples=3, board=board)
     assert r.mismatches == 0 and r.ok
 
 
