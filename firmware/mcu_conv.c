@@ -64,8 +64,35 @@ static int32_t end_tap(int32_t origin, int32_t dilation, int32_t taps, int32_t s
 
 /*
  * acc[i*2+j] += sum_k (x_i[k] + offset) * w_j[k], k < n, where x_1 = x_0 + xs and w_1 = w_0 + ws: a 2 x 2
- * block of a matrix multiply (always inlined: its callers' strides stay in registers).
+ * block of a matrix multiply (always inlined: its callers' strides stay in registers). DSP: per 4 values
+ * 2 input loads widened with the offset added (SXTAB16 x 4), 2 weight loads widened (SXTB16 x 4), 8 SMLAD
+ * and the offset reloaded: 21 instructions per 16 MACs, in inline assembly (14 registers; GCC spilled
+ * the C loop's pointers, ~40 per 16) unless MCU_NN_NO_ASM (builds with -fno-omit-frame-pointer).
  */
+#if defined(MCU_NN_DSP) && defined(__GNUC__) && defined(__OPTIMIZE__) && !defined(MCU_NN_NO_ASM)
+#define DOT2X2_GROUP                                                                                  \
+    "ldr    %[xb13], [%[x], %[xs]]\n\t"                                                               \
+    "ldr    %[xa13], [%[x]], #4\n\t"                                                                  \
+    "ldr    %[wr], %[off2]\n\t"                                                                       \
+    "sxtab16 %[xa02], %[wr], %[xa13]\n\t"                                                             \
+    "sxtab16 %[xa13], %[wr], %[xa13], ror #8\n\t"                                                     \
+    "sxtab16 %[xb02], %[wr], %[xb13]\n\t"                                                             \
+    "sxtab16 %[xb13], %[wr], %[xb13], ror #8\n\t"                                                     \
+    "ldr    %[wr], [%[w]], #4\n\t"                                                                    \
+    "sxtb16 %[t], %[wr]\n\t"                                                                          \
+    "smlad  %[a00], %[xa02], %[t], %[a00]\n\t"                                                        \
+    "smlad  %[a10], %[xb02], %[t], %[a10]\n\t"                                                        \
+    "sxtb16 %[wr], %[wr], ror #8\n\t"                                                                 \
+    "smlad  %[a00], %[xa13], %[wr], %[a00]\n\t"                                                       \
+    "smlad  %[a10], %[xb13], %[wr], %[a10]\n\t"                                                       \
+    "ldr    %[wr], [%[w], %[ws4]]\n\t"                                                                \
+    "sxtb16 %[t], %[wr]\n\t"                                                                          \
+    "smlad  %[a01], %[xa02], %[t], %[a01]\n\t"                                                        \
+    "smlad  %[a11], %[xb02], %[t], %[a11]\n\t"                                                        \
+    "sxtb16 %[wr], %[wr], ror #8\n\t"                                                                 \
+    "smlad  %[a01], %[xa13], %[wr], %[a01]\n\t"                                                       \
+    "smlad  %[a11], %[xb13], %[wr], %[a11]\n\t"
+#endif
 static MCU_ALWAYS_INLINE void dot_2x2(const int8_t *x, size_t xs, const int8_t *w, size_t ws, int32_t n,
                                       int32_t offset, int32_t acc[4])
 {
@@ -73,6 +100,29 @@ static MCU_ALWAYS_INLINE void dot_2x2(const int8_t *x, size_t xs, const int8_t *
     int32_t k = 0;
 #if defined(MCU_NN_DSP)
     const uint32_t off2 = ((uint32_t)offset & 0xFFFFu) * 0x10001u;
+#if defined(DOT2X2_GROUP)
+    if (n >= 4) {                                   /* groups of 4 values, two per loop pass (an odd one first) */
+        const int32_t n4 = n & ~3, odd = n4 & 4;
+        const int8_t *const x_end = x + n4;
+        const int8_t *xp = x, *wp = w;
+        const int32_t ws4 = (int32_t)ws - 4;        /* row 1 from row 0's pointer after its post-increment */
+        uint32_t xa02, xa13, xb02, xb13, wr, t;
+        __asm__("ldr    %[t], %[odd]\n\t"
+                "cmp    %[t], #0\n\t"
+                "bne    2f\n\t"
+                "1:\n\t" DOT2X2_GROUP
+                "2:\n\t" DOT2X2_GROUP
+                "ldr    %[t], %[end]\n\t"
+                "cmp    %[x], %[t]\n\t"
+                "bne    1b\n\t"
+                : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [x] "+r"(xp), [w] "+r"(wp),
+                  [xa02] "=&r"(xa02), [xa13] "=&r"(xa13), [xb02] "=&r"(xb02), [xb13] "=&r"(xb13), [wr] "=&r"(wr),
+                  [t] "=&r"(t)
+                : [xs] "r"(xs), [ws4] "r"(ws4), [off2] "m"(off2), [end] "m"(x_end), [odd] "m"(odd)
+                : "memory", "cc");
+        k = n4;
+    }
+#else
     for (; k + 4 <= n; k += 4) {
         const uint32_t xa = mcu_load4(x + k), xb = mcu_load4(x + xs + k);
         const uint32_t xa02 = __sxtab16(off2, xa), xa13 = mcu_sxtab16_ror8(off2, xa);   /* + offset */
@@ -90,6 +140,7 @@ static MCU_ALWAYS_INLINE void dot_2x2(const int8_t *x, size_t xs, const int8_t *
         a11 = __smlad(xb02, wb02, a11);
         a11 = __smlad(xb13, wb13, a11);
     }
+#endif
 #endif
     for (; k < n; ++k) {
         const int32_t xa = (int32_t)x[k] + offset, xb = (int32_t)x[xs + k] + offset;
