@@ -584,7 +584,11 @@ static void conv_rows(const mcu_conv_params_t *p, const int8_t *in, const int8_t
                         const int32_t iy = iy0 + ky * p->dilation_h;
                         const int8_t *x = in_b + ((size_t)iy * (size_t)in_w + (size_t)(ix0 + kx0)) * (size_t)in_c;
                         const size_t f = ((size_t)ky * (size_t)kw + (size_t)kx0) * (size_t)in_c;
-                        dot_2x2(x, xs, f0 + f, ws, run, p->input_offset, acc);
+                        if (pair) {
+                            dot_2x2(x, xs, f0 + f, ws, run, p->input_offset, acc);
+                        } else {                    /* one pixel: 1 x 2 (the 2 x 2 block would do it twice) */
+                            mcu_dot_1x2_offset(x, f0 + f, f0 + f + ws, run, p->input_offset, acc);
+                        }
                     }
                     o[oc1] = requant_out(&q, acc[1], oc1);
                     o[oc] = requant_out(&q, acc[0], oc);
