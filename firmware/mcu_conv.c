@@ -541,6 +541,43 @@ static void conv_1x1_wide(const mcu_conv_params_t *p, const int8_t *in, const in
 }
 #undef WIDE4_GROUP
 #undef WIDE4_OUTPUTS
+
+/*
+ * The 1x1 conv without a planned scratch (the planner leaves it out where it would raise the arena's
+ * peak): conv_1x1_wide borrows the last bytes of the conv's own output, which nothing else holds while
+ * it runs, for the pixels whose outputs all lie before them, then conv_1x1 writes the rest over the
+ * borrowed bytes. Not when input and output overlap or fewer than 4 pixels come first; returns whether
+ * it ran.
+ */
+static int conv_1x1_in_own_output(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
+                                  const int32_t *bias, int8_t *out)
+{
+    const int32_t pixels = p->in.n * p->in.h * p->in.w;
+    const size_t in_bytes = (size_t)pixels * (size_t)p->in.c, out_bytes = (size_t)pixels * (size_t)p->out.c;
+    const size_t need = 8u * (size_t)(p->in.c & ~3);
+    if (p->in.c < 4 || p->in.c >= 32000 || need > out_bytes
+        || ((uintptr_t)in < (uintptr_t)out + out_bytes && (uintptr_t)out < (uintptr_t)in + in_bytes)) {
+        return 0;
+    }
+    const uintptr_t wide = ((uintptr_t)out + out_bytes - need) & ~(uintptr_t)3;
+    if (wide < (uintptr_t)out) {
+        return 0;
+    }
+    const int32_t head = (int32_t)((wide - (uintptr_t)out) / (size_t)p->out.c);   /* outputs before `wide` */
+    if (head < 4) {
+        return 0;
+    }
+    mcu_conv_params_t q = *p;
+    q.in.n = q.out.n = 1;
+    q.in.h = q.out.h = 1;
+    q.in.w = q.out.w = head;
+    conv_1x1_wide(&q, in, filter, bias, out, (uint32_t *)(void *)wide);
+    if (head < pixels) {
+        q.in.w = q.out.w = pixels - head;
+        conv_1x1(&q, in + (size_t)head * (size_t)p->in.c, filter, bias, out + (size_t)head * (size_t)p->out.c);
+    }
+    return 1;
+}
 #endif
 
 /* Any conv with dilation_w 1: a filter row's valid taps are one contiguous run in input and filter. */
@@ -1346,6 +1383,9 @@ void mcu_conv2d_s8(const mcu_conv_params_t *p, const int8_t *in, const int8_t *f
         if (scratch != NULL && ((uintptr_t)scratch & 3u) == 0 && p->in.c >= 4 && p->in.c < 32000
             && p->in.n * p->in.h * p->in.w >= 4) {
             conv_1x1_wide(p, in, filter, bias, out, (uint32_t *)(void *)scratch);
+            return;
+        }
+        if (scratch == NULL && conv_1x1_in_own_output(p, in, filter, bias, out)) {
             return;
         }
 #endif

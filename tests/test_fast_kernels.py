@@ -29,6 +29,7 @@ plainly), pw_big_weights left shifts."""
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,6 +66,10 @@ CASES = [
     # then 1..3 left over); fewer than 4 input channels take the plain 1x1 blocking
     Case("pw_c16_even", "conv", (2, 4, 16), units=8, act="relu"),
     Case("pw_c4_odd_units_zp_max", "conv", (3, 3, 4), units=3, data_range=(-5.0, -1.0)),
+    # without planned scratch (--scratch free where it raises the peak) the DSP 1x1 conv borrows the end of
+    # its own output: the pixels before it on the wide path, the rest plain (odd counts: a partial block)
+    Case("pw_own_output_c12", "conv", (6, 8, 12), units=8),
+    Case("pw_own_output_odd", "conv", (5, 7, 20), units=7, data_range=(0.5, 4.0)),
     Case("pw_c6_zp_min_big", "conv", (1, 5, 6), units=4, data_range=(0.5, 4.0), weight_scale=1e3),
     Case("pw_c3_narrow", "conv", (3, 2, 3), units=5),
     # 4 pixels x 2 channels per block, the last block moved back; a channel whose bias is too large for the
@@ -150,13 +155,14 @@ def model_dir(tmp_path_factory):
     return d
 
 
-def _run(path, case, board):
+def _run(path, case, board, scratch="always"):
     from mcucompile import api
     from mcucompile.frontend.tflite_reader import read_tflite
 
     kinds = [op.kind for op in read_tflite(path).ops]
     assert kinds == [OP_KIND[case.kind]], kinds            # a single-op model: the kernel under test
-    r = api.simulate(str(path), samples=4, seed=0, board=board, references=("tflm",))
+    r = api.simulate(str(path), samples=4, seed=0, board=board, references=("tflm",),
+                     options=api.Options(scratch=scratch))
     tflm = r.comparisons[0]
     assert tflm.reference == "tflm" and tflm.available, tflm.error
     assert tflm.mismatches == 0, f"{case.id} on {board or 'host'}: {tflm.mismatches} mismatches"
@@ -189,11 +195,13 @@ def test_host_plain_path(model_dir, case):
 
 
 def test_pointwise_scratch_is_planned(model_dir, tmp_path):
-    """On the DSP cores (qemu-m4, nrf52840dk: M4; qemu-m7: M7) a 1x1 stride-1 conv gets 4 pixels x (input
-    channels rounded down to 4) int16 of planned scratch, handed to mcu_conv2d_s8 (NULL below 4 input
-    channels and for other convs). Everywhere else (the host without a board, Cortex-M0+, the Helium
-    kernels of the M55) nothing is planned and the call gets NULL: their arena stays the minimal one."""
-    from mcucompile.api import compile_model
+    """On the DSP cores (qemu-m4, nrf52840dk: M4; qemu-m7: M7) a 1x1 stride-1 conv can use 4 pixels x
+    (input channels rounded down to 4) int16 of scratch, handed to mcu_conv2d_s8 (NULL below 4 input
+    channels and for other convs). With --scratch always it is planned; with the default (free) it is
+    not where it would raise the peak, as in these one-op models (input, output and scratch all live at
+    once): the call gets NULL and the arena stays the minimal one. Everywhere else (the host without a
+    board, Cortex-M0+, the Helium kernels of the M55) nothing is planned either way."""
+    from mcucompile.api import Options, compile_model
     from mcucompile.frontend.tflite_reader import read_tflite
     from mcucompile.passes.liveness import align_up, buffers
 
@@ -206,14 +214,17 @@ def test_pointwise_scratch_is_planned(model_dir, tmp_path):
             assert sum(b.size for b in scratch) == planned, (cid, simd)
         x, y = g.tensors[g.ops[0].inputs[0]], g.tensors[g.ops[0].outputs[0]]
         tensors = align_up(x.nbytes, 4) + align_up(y.nbytes, 4)
-        for board, planned in ((None, 0), ("rpi-pico", 0), ("qemu-m55", 0),
-                               ("qemu-m4", want), ("nrf52840dk", want), ("qemu-m7", want)):
-            c = compile_model(model_dir / f"{cid}.tflite", tmp_path / f"{cid}_{board}", board=board)
+        for (board, planned), policy in itertools.product(
+                ((None, 0), ("rpi-pico", 0), ("qemu-m55", 0), ("qemu-m4", want), ("nrf52840dk", want),
+                 ("qemu-m7", want)), ("always", "free")):
+            planned = planned if policy == "always" else 0
+            c = compile_model(model_dir / f"{cid}.tflite", tmp_path / f"{cid}_{board}_{policy}", board=board,
+                              options=Options(scratch=policy))
             # one op: input, output and the scratch are all live at once
-            assert c.arena_bytes == tensors + planned, (cid, board, c.arena_bytes)
+            assert c.arena_bytes == tensors + planned, (cid, board, policy, c.arena_bytes)
             call = next(line for f, text in c.files.items() if f == f"{g.name}.c"
                         for line in text.splitlines() if "mcu_conv2d_s8(" in line)
-            assert call.rstrip().endswith("NULL);") == (planned == 0), (cid, board, call)
+            assert call.rstrip().endswith("NULL);") == (planned == 0), (cid, board, policy, call)
 
 
 def test_pointwise_scratch_in_patch_schedules(shared_models):
@@ -233,7 +244,7 @@ def test_pointwise_scratch_in_patch_schedules(shared_models):
             want[-(op.index + 1)] = 8 * (x.shape[3] // 4 * 4)
     assert want
     for simd, planned in (("none", {}), ("dsp", want)):
-        c = compile_graph(g, Options(patch_mode="auto", simd=simd))
+        c = compile_graph(g, Options(patch_mode="auto", simd=simd, scratch="always"))
         assert c.stages and not check_plan(c.plan), simd
         assert {b.id: b.size for b in c.plan.buffers if b.kind == "scratch" and b.id in want} == planned, simd
 
@@ -433,3 +444,20 @@ def test_generated_project_carries_the_internal_header(tmp_path):
     assert "mcu_conv.c" in c.files
     assert c.files["mcu_simd.h"] == (FIRMWARE_DIR / "mcu_simd.h").read_text()
     assert (tmp_path / "p" / "mcu_simd.h").exists()
+
+
+@pytest.mark.parametrize("cid", ["pw_own_output_c12", "pw_own_output_odd", "pw_c16_even"])
+def test_pointwise_without_planned_scratch_on_m4(model_dir, cid):
+    """--scratch free leaves the one-op 1x1 models without planned scratch; on qemu-m4 the wide path then
+    runs in the end of the conv's own output (conv_1x1_wide shows in the profile) when at least 4 pixels'
+    outputs lie before it, else the plain 1x1 blocking; bit-exact either way, and nothing outside the
+    arena is touched (the simulation checks that)."""
+    need_tools("arm-none-eabi-gcc", "qemu-system-arm", "gcc", "make")
+    case = next(c for c in CASES if c.id == cid)
+    r = _run(model_dir / f"{cid}.tflite", case, "qemu-m4", scratch="free")
+    wide = "conv_1x1_wide" in r.extra["instructions_by_function"]
+    in_c, pixels = case.in_shape[2], case.in_shape[0] * case.in_shape[1]
+    out_bytes = pixels * case.units
+    head = ((out_bytes - 8 * (in_c // 4 * 4)) & ~3) // case.units   # (the arena's buffers are 4-aligned)
+    assert wide == (head >= 4), (cid, head, sorted(r.extra["instructions_by_function"]))
+    assert r.guard_violations == 0

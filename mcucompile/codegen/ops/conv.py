@@ -161,7 +161,7 @@ def _conv_scratch(graph, op, simd) -> int:
     return 8 * (int(x.shape[3]) & ~3)
 
 
-@lowers("CONV_2D", scratch=_conv_scratch, scratch_on=("dsp",))
+@lowers("CONV_2D", scratch=_conv_scratch, scratch_on=("dsp",), scratch_optional=True)
 def lower_conv2d(ctx, op):
     return _lower(ctx, op, depthwise=False)
 
