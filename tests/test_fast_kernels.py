@@ -319,6 +319,32 @@ def test_dead_channel_hint(model_dir, monkeypatch):
             assert (with_hint.arena_bytes, with_hint.offsets) == (without.arena_bytes, without.offsets), case.id
 
 
+def test_dead_channel_hint_on_vww(shared_models):
+    """vww_96_int8's 1x1 convs with all-zero filter rows (ops 10..26, e.g. 109 of 128 channels in ops 18 and
+    20) carry the hint, listing as live exactly the rows with a nonzero weight; person_detect has none."""
+    import numpy as np
+
+    from mcucompile import api
+    from mcucompile.codegen.generate import Options, compile_graph
+
+    for model, want in (("vww_96_int8", {10: 4, 12: 21, 14: 71, 16: 98, 18: 109, 20: 109, 22: 101, 24: 224,
+                                         26: 234}),
+                        ("person_detect", {})):
+        g = api.load(shared_models / f"{model}.tflite")
+        c = compile_graph(g, Options(simd="dsp"))
+        consts = {k.name: np.asarray(k.values) for k in c.consts}
+        got = {}
+        for call in c.calls:
+            fields = dict(call.params.fields) if call.params is not None else {}
+            if "dead_out" not in fields:
+                continue
+            w = g.tensors[g.ops[call.op_index].inputs[1]]
+            live = np.flatnonzero(w.data.reshape(w.shape[0], -1).any(axis=1))
+            assert consts[fields["live"]].tolist() == live.tolist(), call.op_index
+            got[call.op_index] = int(w.shape[0]) - int(fields["live_c"])
+        assert got == want, model
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("board", ["qemu-m4", "qemu-m55"])
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
