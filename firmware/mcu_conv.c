@@ -213,6 +213,61 @@ static inline mve_pass_t mve_pass(const mcu_conv_params_t *p, const int8_t *filt
     return s;
 }
 
+/* mve_pass for the live channels live[i .. i + 4) of n (fewer at the end: the last row repeated), their
+ * channel numbers in *ch (gathered loads; the outputs are scattered to them). */
+static inline mve_pass_t mve_pass_live(const mcu_conv_params_t *p, const int8_t *filter, size_t filter_stride,
+                                       const int32_t *bias, const uint16_t *live, int32_t n, int32_t i,
+                                       uint32x4_t *ch)
+{
+    const int32_t lanes = n - i < 4 ? n - i : 4;
+    mve_pass_t s;
+    s.pr = vctp32q((uint32_t)lanes);
+    *ch = vldrhq_z_u32(live + i, s.pr);
+    s.f0 = filter + (size_t)live[i] * filter_stride;
+    s.f1 = filter + (size_t)live[i + (lanes > 1 ? 1 : 0)] * filter_stride;
+    s.f2 = filter + (size_t)live[i + (lanes > 2 ? 2 : lanes - 1)] * filter_stride;
+    s.f3 = filter + (size_t)live[i + lanes - 1] * filter_stride;
+    s.bias = bias != NULL ? vldrwq_gather_shifted_offset_z_s32(bias, *ch, s.pr) : vdupq_n_s32(0);
+    s.mult = vldrwq_gather_shifted_offset_z_s32(p->out_mult, *ch, s.pr);
+    s.shift = vldrwq_gather_shifted_offset_z_s32(p->out_shift, *ch, s.pr);
+    return s;
+}
+
+/* conv_1x1_mve with the dead-channel hint (p->dead_out != NULL): every pixel first gets the dead channels'
+ * constant row (16 bytes per store), then the passes run over 4 live channels each: per-pass constants
+ * gathered, outputs scattered to the live channels' places (out of line: conv_1x1_mve's own loops stay as
+ * they are without the hint). */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void conv_1x1_mve_live(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
+                              const int32_t *bias, int8_t *out)
+{
+    const int32_t pixels = p->in.n * p->in.h * p->in.w;
+    const int32_t k = p->in.c, out_c = p->out.c, n_live = p->live_c;
+    const int32_t off = p->output_offset, lo = p->act_min, hi = p->act_max;
+    for (int32_t c = 0; c < out_c; c += 16) {
+        const mve_pred16_t pr = vctp8q((uint32_t)(out_c - c));
+        const int8x16_t v = vldrbq_z_s8(p->dead_out + c, pr);
+        int8_t *o = out + c;
+        for (int32_t px = 0; px < pixels; ++px, o += out_c) {
+            vstrbq_p_s8(o, v, pr);
+        }
+    }
+    for (int32_t i = 0; i < n_live; i += 4) {
+        uint32x4_t ch;
+        const mve_pass_t s = mve_pass_live(p, filter, (size_t)k, bias, p->live, n_live, i, &ch);
+        const int32x4_t init = vaddq_s32(s.bias, vmulq_n_s32(mcu_mve_sum4(s.f0, s.f1, s.f2, s.f3, k,
+                                                                          vdupq_n_s32(0)), p->input_offset));
+        const int8_t *x = in;
+        int8_t *o = out;
+        for (int32_t px = 0; px < pixels; ++px, x += k, o += out_c) {
+            const int32x4_t acc = mcu_mve_dot4(x, s.f0, s.f1, s.f2, s.f3, k, init);
+            vstrbq_scatter_offset_p_s32(o, ch, mcu_mve_requant4(acc, s.mult, s.shift, off, lo, hi), s.pr);
+        }
+    }
+}
+
 /* Helium, 1x1 stride 1 unpadded: per pass of 4 output channels, every pixel by one mcu_mve_dot4 over the
  * input channels, the input offset folded into the bias once per pass (offset * sum of the weights). */
 static void conv_1x1_mve(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
@@ -221,6 +276,10 @@ static void conv_1x1_mve(const mcu_conv_params_t *p, const int8_t *in, const int
     const int32_t pixels = p->in.n * p->in.h * p->in.w;
     const int32_t k = p->in.c, out_c = p->out.c;
     const int32_t off = p->output_offset, lo = p->act_min, hi = p->act_max;
+    if (p->dead_out != NULL) {
+        conv_1x1_mve_live(p, in, filter, bias, out);
+        return;
+    }
     for (int32_t oc = 0; oc < out_c; oc += 4) {
         const mve_pass_t s = mve_pass(p, filter, (size_t)k, bias, oc);
         const int32x4_t init = vaddq_s32(s.bias, vmulq_n_s32(mcu_mve_sum4(s.f0, s.f1, s.f2, s.f3, k,
@@ -297,8 +356,16 @@ static void conv_1x1(const mcu_conv_params_t *p, const int8_t *in, const int8_t 
     const out_stage_t q = out_stage(p);
     const int32_t pixels = p->in.n * p->in.h * p->in.w;
     const int32_t k = p->in.c, out_c = p->out.c;
-    for (int32_t oc = 0; oc < out_c; oc += 2) {
-        const int32_t oc1 = oc + 1 < out_c ? oc + 1 : oc;     /* odd count: the last pass twice */
+    const uint16_t *const live = p->dead_out != NULL ? p->live : NULL;
+    const int32_t n_live = p->dead_out != NULL ? p->live_c : out_c;
+    if (p->dead_out != NULL) {                      /* the dead channels' constants; live ones follow */
+        for (int32_t px = 0; px < pixels; ++px) {
+            memcpy(out + (size_t)px * (size_t)out_c, p->dead_out, (size_t)out_c);
+        }
+    }
+    for (int32_t i = 0; i < n_live; i += 2) {      /* a pair of live channels (odd count: the last twice) */
+        const int32_t oc = live != NULL ? live[i] : i;
+        const int32_t oc1 = i + 1 < n_live ? (live != NULL ? live[i + 1] : i + 1) : oc;
         const int8_t *w0 = filter + (size_t)oc * (size_t)k;
         const size_t ws = (size_t)(oc1 - oc) * (size_t)k;
         const int32_t b0 = (bias != NULL ? bias[oc] : 0) + p->input_offset * mcu_sum_s8(w0, k);
@@ -396,11 +463,28 @@ static void wide4_out_plain(const mcu_conv_params_t *p, const int32_t acc[8], co
     }
 }
 
-#if defined(__GNUC__) && !defined(__clang__)
-__attribute__((noinline))
-#endif
-static void conv_1x1_wide(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
-                          int8_t *out, uint32_t *wide)
+/* The 4 output pixels at o (rows of n bytes, consecutive) get the dead channels' constant row: each word of
+ * the row loaded once, stored 4 times (unaligned word accesses are allowed on Armv7E-M). */
+static void dead_fill4(int8_t *o, const int8_t *row, int32_t n)
+{
+    const size_t os = (size_t)n;
+    int32_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        const uint32_t v = mcu_load4(row + i);
+        memcpy(o + i, &v, 4);
+        memcpy(o + os + i, &v, 4);
+        memcpy(o + 2 * os + i, &v, 4);
+        memcpy(o + 3 * os + i, &v, 4);
+    }
+    for (; i < n; ++i) {
+        o[i] = o[os + i] = o[2 * os + i] = o[3 * os + i] = row[i];
+    }
+}
+
+/* hinted: 0, the channels in order (n_live = out.c); 1, the dead-channel hint's live channels (see
+ * conv_1x1_wide: one copy of this body each, so the unhinted one has no channel look-ups) */
+static MCU_ALWAYS_INLINE void conv_1x1_wide_run(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
+                                                const int32_t *bias, int8_t *out, uint32_t *wide, const int hinted)
 {
     const int32_t pixels = p->in.n * p->in.h * p->in.w;
     const int32_t k = p->in.c, out_c = p->out.c, k4 = k & ~3;
@@ -408,8 +492,12 @@ static void conv_1x1_wide(const mcu_conv_params_t *p, const int8_t *in, const in
     const int32_t *mult = p->out_mult, *shift = p->out_shift;
     const uint32_t off2 = ((uint32_t)off & 0xFFFFu) * 0x10001u;
     const size_t os = (size_t)out_c;
-    int all = 1;                                    /* every channel takes mcu_rqd */
-    for (int32_t c = 0; c < out_c; ++c) {
+    const int8_t *const dead_out = p->dead_out;
+    const uint16_t *const live = p->live;
+    const int32_t n_live = hinted ? p->live_c : out_c;
+    int all = 1;                                    /* every live channel takes mcu_rqd */
+    for (int32_t i = 0; i < n_live; ++i) {
+        const int32_t c = hinted ? live[i] : i;
         all &= mcu_rqd_fits(mult[c], shift[c], bias != NULL ? bias[c] : 0, k);
     }
     const int full = lo == -128 && hi == 127;       /* the clamp is SSAT #8 */
@@ -432,8 +520,12 @@ static void conv_1x1_wide(const mcu_conv_params_t *p, const int8_t *in, const in
             }
         }
         int8_t *const o = out + (size_t)px * os;
-        for (int32_t oc = 0; oc < out_c; oc += 2) {
-            const int32_t oc1 = oc + 1 < out_c ? oc + 1 : oc;     /* odd count: the last channel twice */
+        if (hinted) {
+            dead_fill4(o, dead_out, out_c);         /* the dead channels' constants; live ones follow */
+        }
+        for (int32_t i = 0; i < n_live; i += 2) {   /* a pair of live channels (odd count: the last twice) */
+            const int32_t oc = hinted ? live[i] : i;
+            const int32_t oc1 = i + 1 < n_live ? (hinted ? live[i + 1] : i + 1) : oc;
             const int8_t *w0 = filter + (size_t)oc * (size_t)k, *w1 = filter + (size_t)oc1 * (size_t)k;
             int32_t a00 = 0, a01 = 0;               /* twice the bias (wrapping: see below) */
             if (bias != NULL) {
@@ -538,6 +630,27 @@ static void conv_1x1_wide(const mcu_conv_params_t *p, const int8_t *in, const in
             }
         }
     }
+}
+
+/* Every channel in order (no dead-channel hint). */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((noinline))
+#endif
+static void conv_1x1_wide(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
+                          int8_t *out, uint32_t *wide)
+{
+    conv_1x1_wide_run(p, in, filter, bias, out, wide, 0);
+}
+
+/* With the dead-channel hint (p->dead_out != NULL): each block of 4 pixels first gets the dead channels'
+ * constant row, then the live channels in pairs (two live channels, not necessarily neighbours). */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((noinline))
+#endif
+static void conv_1x1_wide_live(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
+                               const int32_t *bias, int8_t *out, uint32_t *wide)
+{
+    conv_1x1_wide_run(p, in, filter, bias, out, wide, 1);
 }
 #undef WIDE4_GROUP
 #undef WIDE4_OUTPUTS
@@ -1382,7 +1495,11 @@ void mcu_conv2d_s8(const mcu_conv_params_t *p, const int8_t *in, const int8_t *f
 #if defined(MCU_NN_DSP)
         if (scratch != NULL && ((uintptr_t)scratch & 3u) == 0 && p->in.c >= 4 && p->in.c < 32000
             && p->in.n * p->in.h * p->in.w >= 4) {
-            conv_1x1_wide(p, in, filter, bias, out, (uint32_t *)(void *)scratch);
+            if (p->dead_out != NULL) {
+                conv_1x1_wide_live(p, in, filter, bias, out, (uint32_t *)(void *)scratch);
+            } else {
+                conv_1x1_wide(p, in, filter, bias, out, (uint32_t *)(void *)scratch);
+            }
             return;
         }
         if (scratch == NULL && conv_1x1_in_own_output(p, in, filter, bias, out)) {

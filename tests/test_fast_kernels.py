@@ -25,7 +25,13 @@ requantising the doubled sums with SMMLAR (mcu_rqd) where a channel's bias keeps
 pw_c* cases cover channel counts with no tail, tails of 1..3, a single group of 4, and fewer than 4
 channels (no scratch, the plain blocking); pixel counts not a multiple of 4 (the last block moved back) and
 below 4 (the plain blocking); pw_big_bias_c12 a channel beyond mcu_rqd's bound (its blocks requantised
-plainly), pw_big_weights left shifts."""
+plainly), pw_big_weights left shifts.
+
+The pw_dead_* cases have output channels whose weights are all zero (the converter gives them biases near
++-2^30): the codegen's dead-channel hint (constant outputs, the list of live channels) lets the 1x1 paths
+compute live channels only (pairs of non-adjacent live channels on the DSP cores, gathered passes of 4 on
+Helium) and fill the dead ones from the constant row: some dead with an odd live count, all but one dead,
+all dead."""
 
 from __future__ import annotations
 
@@ -54,6 +60,7 @@ class Case:
     depth_multiplier: int = 1      # depthwise only
     dilation: object = 1
     big_bias: float = 0.0          # conv: output channel 0's weights scaled by 1e-3 and its bias set to this
+    dead: tuple = ()               # conv: these output channels' weights all zero (dead), biases DEAD_BIASES
 
 
 CASES = [
@@ -76,6 +83,13 @@ CASES = [
     # doubled sums takes the plain requantisation (its block only); fewer than 4 pixels: the plain blocking
     Case("pw_big_bias_c12", "conv", (3, 3, 12), units=5, big_bias=90.0),
     Case("pw_c8_2px", "conv", (1, 2, 8), units=4),
+    # 1x1 with dead output channels (all weights zero: a constant output each, from the dead-channel hint):
+    # an odd number of live channels not adjacent, out.c not a multiple of 4, 15 pixels; one live channel;
+    # none live; a single group of 4 input channels with the input zero point at the top
+    Case("pw_dead_some_c16", "conv", (3, 5, 16), units=9, dead=(0, 2, 3, 7)),
+    Case("pw_dead_all_but_one", "conv", (3, 3, 12), units=6, dead=(0, 1, 2, 4, 5), act="relu"),
+    Case("pw_dead_all", "conv", (2, 3, 8), units=5, dead=(0, 1, 2, 3, 4), act="relu6"),
+    Case("pw_dead_c4_zp_max", "conv", (3, 3, 4), units=8, dead=(1, 6), data_range=(-5.0, -1.0)),
     # other convs: per-pixel rows of valid taps
     Case("pw_stride2", "conv", (5, 5, 6), strides=2, units=3),
     Case("conv3x3_same_odd", "conv", (5, 7, 5), kernel=3, padding="same", units=3, act="relu"),
@@ -117,6 +131,9 @@ CASES = [
 ]
 
 
+DEAD_BIASES = (0.7, -0.4, 0.0, 2.0, -3.0)          # cycled over a case's dead channels
+
+
 def _make_model(case: Case, seed=0) -> bytes:
     import keras
 
@@ -138,6 +155,13 @@ def _make_model(case: Case, seed=0) -> bytes:
         w, b = layer.get_weights()
         w[..., 0] *= 1e-3
         b[0] = case.big_bias
+        layer.set_weights([w, b])
+    if case.dead:
+        w, b = layer.get_weights()
+        b = b + 0.1                                 # live channels: a small bias too
+        for j, c in enumerate(case.dead):
+            w[..., c] = 0.0
+            b[c] = DEAD_BIASES[j % len(DEAD_BIASES)]
         layer.set_weights([w, b])
     rep = uniform_samples([(1, *case.in_shape)], [case.data_range], 16, seed)
     return int8_tflite(model, rep)
@@ -182,7 +206,7 @@ def test_input_zero_points_reach_both_ends(model_dir):
 
 # one case per fast path runs on the host in the quick suite; the rest there are marked slow (what they
 # add is mostly their QEMU runs)
-HOST_QUICK = {"pw_odd_pixels_odd_channels", "pw_zp_min", "pw_c6_zp_min_big",
+HOST_QUICK = {"pw_odd_pixels_odd_channels", "pw_zp_min", "pw_c6_zp_min_big", "pw_dead_some_c16", "pw_dead_all",
               "conv3x3_same_odd", "conv3x3_pairs_odd_width",
               "dw_c7_s2", "dw3x3_c8_odd_width", "dw5x5_c8_interior", "dw_m8_c1", "dw_m3_c5_zp_max",
               "fc_odd", "fc_even_zp_min"}
@@ -264,6 +288,76 @@ def test_selector_cases_are_what_they_claim(model_dir):
             g = read_tflite(model_dir / f"{case.id}.tflite")
             in_c = g.tensors[op.inputs[0]].shape[3]
             assert abs(int(g.tensors[op.inputs[2]].data[0])) >= 2**30 - in_c * 32640, case.id
+
+
+def test_dead_channel_hint(model_dir, monkeypatch):
+    """The 1x1 convs' dead-channel hint (mcu_conv_params_t dead_out / live / live_c) lists as live exactly the
+    output channels with a nonzero weight, its constants are what TFLite Micro outputs for the dead channels
+    at every pixel, convs without dead channels get no hint (no flash), and the memory plan is the one
+    compiled without the hint."""
+    import numpy as np
+
+    from mcucompile import api
+    from mcucompile.codegen.generate import Options, compile_graph
+    from mcucompile.codegen.ops import conv
+    from mcucompile.sim.reference import run_reference
+
+    for case in CASES:
+        if case.kind != "conv":
+            continue
+        g = api.load(model_dir / f"{case.id}.tflite")
+        c = compile_graph(g, Options())
+        fields = dict(next(k.params for k in c.calls if k.params is not None).fields)
+        consts = {k.name: np.asarray(k.values) for k in c.consts}
+        w = g.tensors[g.ops[0].inputs[1]]
+        zero = set(np.flatnonzero(~w.data.reshape(w.shape[0], -1).any(axis=1)).tolist())
+        assert zero == set(case.dead), case.id
+        if not case.dead:
+            assert not {"dead_out", "live", "live_c"} & set(fields), case.id
+            continue
+        live = sorted(set(range(case.units)) - zero)
+        assert int(fields["live_c"]) == len(live), case.id
+        assert (consts[fields["live"]].tolist() if live else fields["live"]) == (live or "NULL"), case.id
+        row = consts[fields["dead_out"]]
+        assert row.dtype == np.int8 and row.shape == (case.units,), case.id
+        inputs = api.random_inputs(g, 4, seed=3)
+        ref = run_reference("tflm", model_dir / f"{case.id}.tflite", inputs, 1)
+        assert ref.outputs is not None, ref.error
+        out = ref.outputs[0].reshape(4, -1, case.units)
+        for ch in sorted(zero):
+            assert (out[..., ch] == row[ch]).all(), (case.id, ch, row[ch], np.unique(out[..., ch]))
+        for simd in ("none", "dsp", "mve"):          # the plan does not see the hint
+            with_hint = compile_graph(g, Options(simd=simd)).plan
+            with monkeypatch.context() as m:
+                m.setattr(conv, "dead_channels", lambda w: np.zeros(0, dtype=np.int64))
+                without = compile_graph(g, Options(simd=simd)).plan
+            assert (with_hint.arena_bytes, with_hint.offsets) == (without.arena_bytes, without.offsets), case.id
+
+
+def test_dead_channel_hint_on_vww(shared_models):
+    """vww_96_int8's 1x1 convs with all-zero filter rows (ops 10..26, e.g. 109 of 128 channels in ops 18 and
+    20) carry the hint, listing as live exactly the rows with a nonzero weight; person_detect has none."""
+    import numpy as np
+
+    from mcucompile import api
+    from mcucompile.codegen.generate import Options, compile_graph
+
+    for model, want in (("vww_96_int8", {10: 4, 12: 21, 14: 71, 16: 98, 18: 109, 20: 109, 22: 101, 24: 224,
+                                         26: 234}),
+                        ("person_detect", {})):
+        g = api.load(shared_models / f"{model}.tflite")
+        c = compile_graph(g, Options(simd="dsp"))
+        consts = {k.name: np.asarray(k.values) for k in c.consts}
+        got = {}
+        for call in c.calls:
+            fields = dict(call.params.fields) if call.params is not None else {}
+            if "dead_out" not in fields:
+                continue
+            w = g.tensors[g.ops[call.op_index].inputs[1]]
+            live = np.flatnonzero(w.data.reshape(w.shape[0], -1).any(axis=1))
+            assert consts[fields["live"]].tolist() == live.tolist(), call.op_index
+            got[call.op_index] = int(w.shape[0]) - int(fields["live_c"])
+        assert got == want, model
 
 
 @pytest.mark.slow
