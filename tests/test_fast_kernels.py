@@ -52,6 +52,7 @@ class Case:
     depth_multiplier: int = 1      # depthwise only
     dilation: object = 1
     big_bias: float = 0.0          # conv: output channel 0's weights scaled by 1e-3 and its bias set to this
+    tiny_channel: float = 0.0      # conv: output channel 0's weights scaled by this (a right shift beyond 22)
 
 
 CASES = [
@@ -70,6 +71,16 @@ CASES = [
     # doubled sums takes the plain requantisation (its block only); fewer than 4 pixels: the plain blocking
     Case("pw_big_bias_c12", "conv", (3, 3, 12), units=5, big_bias=90.0),
     Case("pw_c8_2px", "conv", (1, 2, 8), units=4),
+    # the folded output offset (mcu_rq2_channel's constant) straight into SSAT and the stores when in.c is a
+    # multiple of 4 and the activation range is all of int8; otherwise the tail channels and the clamp out of
+    # line; channels with a right shift beyond 22 or a left shift take the plain requantisation (their
+    # pair's block only)
+    Case("pw_c5_odd_units", "conv", (2, 3, 5), units=7),
+    Case("pw_c7_relu6_zp_max", "conv", (3, 2, 7), units=3, data_range=(-5.0, -1.0), act="relu6"),
+    Case("pw_c12_relu6_zp_min", "conv", (2, 3, 12), units=5, data_range=(0.5, 4.0), act="relu6"),
+    Case("pw_c8_big_weights", "conv", (1, 5, 8), units=3, weight_scale=1e3),
+    Case("pw_c8_tiny_channel", "conv", (2, 2, 8), units=4, tiny_channel=1e-6),
+    Case("pw_c9_tiny_channel_odd", "conv", (2, 4, 9), units=5, tiny_channel=1e-6, act="relu"),
     # other convs: per-pixel rows of valid taps
     Case("pw_stride2", "conv", (5, 5, 6), strides=2, units=3),
     Case("conv3x3_same_odd", "conv", (5, 7, 5), kernel=3, padding="same", units=3, act="relu"),
@@ -125,6 +136,10 @@ def _make_model(case: Case, seed=0) -> bytes:
     model = keras.Model(inp, layer(inp))
     if case.weight_scale != 1.0:
         layer.set_weights([w * case.weight_scale for w in layer.get_weights()])
+    if case.tiny_channel:
+        w, b = layer.get_weights()
+        w[..., 0] *= case.tiny_channel
+        layer.set_weights([w, b])
     if case.big_bias:
         w, b = layer.get_weights()
         w[..., 0] *= 1e-3
@@ -249,6 +264,11 @@ def test_selector_cases_are_what_they_claim(model_dir):
             g = read_tflite(model_dir / f"{case.id}.tflite")
             in_c = g.tensors[op.inputs[0]].shape[3]
             assert abs(int(g.tensors[op.inputs[2]].data[0])) >= 2**30 - in_c * 32640, case.id
+        if case.tiny_channel:               # channel 0's multiplier below 2^-23: a right shift beyond 22
+            g = read_tflite(model_dir / f"{case.id}.tflite")
+            x, w, y = (g.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
+            real = float(x.quant.scale[0]) * float(w.quant.scale[0]) / float(y.quant.scale[0])
+            assert real < 2.0**-23, (case.id, real)
 
 
 @pytest.mark.slow
