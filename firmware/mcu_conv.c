@@ -27,10 +27,11 @@
  * with SXTB16 / SXTAB16 (which adds the input offset too) into SMLAD; the 1x1 conv, given a scratch by
  * the caller, widens 4 input pixels at a time (plus the input offset, doubled) once into it and runs 4
  * pixels x 2 output channels per pass, so that in the inner loop only the weights are widened, then
- * requantises with SMMLAR (conv_1x1_wide, mcu_rqd in mcu_simd.h); depthwise through SMLABB/SMLATT on
- * filter taps widened once per channel group. Helium (Cortex-M55; MCU_NN_MVE): 4 output channels per
- * pass, 16 int8 lanes per VMLADAVA (the input offset as offset * sum of weights), depthwise in 4 int32
- * lanes, and requantisation 4 lanes at a time (mcu_mve_requant4). Elsewhere (host, Cortex-M0+) the DSP
+ * requantises with SMMLAR, the output offset folded in (conv_1x1_wide, mcu_rqd / mcu_rq2_channel in
+ * mcu_simd.h); depthwise through SMLABB/SMLATT on filter taps widened once per channel group. Helium
+ * (Cortex-M55; MCU_NN_MVE): 4 output channels per pass, 16 int8 lanes per VMLADAVA (the input offset as
+ * offset * sum of weights), depthwise in 4 int32 lanes, and requantisation 4 lanes at a time
+ * (mcu_mve_requant4). Elsewhere (host, Cortex-M0+) the DSP
  * blocking in plain C.
  */
 
@@ -280,10 +281,15 @@ static void conv_1x1(const mcu_conv_params_t *p, const int8_t *in, const int8_t 
  * channels plus the input offset are widened once, doubled (SXTAB16, SADD16), into the scratch: each
  * group of 4 channels as 8 words [p0 p1 p2 p3 channels 0,2 | p0 p1 p2 p3 channels 1,3]. Then 2 output
  * channels at a time, 4 pixels x 2 channels of doubled sums: each weight word widened by one SXTB16 per
- * half feeds 4 SMLADs (inline assembly, 14 registers: 32 instructions per 32 MACs). Channels past the
- * last group of 4 in plain C. The doubled sums go straight into mcu_rqd_apply (SMMLAR, SUB, ASR) when
- * every channel has mcu_rqd_ok, then SSAT #8 when the activation range is the whole int8 range;
- * otherwise they are halved into mcu_requant_fast.
+ * half feeds 4 SMLADs (inline assembly, 14 registers: 32 instructions per 32 MACs, 4 groups per loop
+ * iteration entered by TBH). A pair whose channels both qualify (wide_fast: mcu_rqd_fits and a right
+ * shift of at most 22, listed once per call) requantises its doubled sums by mcu_rqd_apply on
+ * mcu_rq2_channel's constants (the output offset folded into SMMLAR's accumulator: SMMLAR, SUB, ASR); when
+ * moreover in.c is a multiple of 4, there is a bias and the activation range is the whole int8 range,
+ * the whole pair runs in one assembly block (bias, products, SMMLAR ... SSAT #8, STRB: the compiler keeps
+ * nothing live across it). Otherwise the channels past the last group of 4 and the clamp in plain C
+ * (wide4_finish), and pairs with a channel that does not qualify halve their sums into mcu_requant_fast
+ * (wide4_out_plain).
  */
 /* The inline assembly needs 14 free registers: GCC with optimisation and without a frame pointer (builds
  * with -fno-omit-frame-pointer define MCU_NN_NO_ASM: the same loop in C) */
@@ -323,6 +329,56 @@ static void conv_1x1(const mcu_conv_params_t *p, const int8_t *in, const int8_t 
     "ldr    %[xv], [%[x], #-4]\n\t"                                                                   \
     "smlad  %[a30], %[xv], %[ta], %[a30]\n\t"                                                         \
     "smlad  %[a31], %[xv], %[tb], %[a31]\n\t"
+/* the groups of a pair: 4 per iteration, entered (TBH on `entry`: 0..3 the group that leaves a multiple of
+ * 4 for the iterations after the first, 4 no group) and left when x reaches xend */
+#define WIDE4_LOOP(entry)                                                                             \
+    "ldr    %[ta], %[" entry "]\n\t"                                                                  \
+    "tbh    [pc, %[ta], lsl #1]\n\t"                                                                  \
+    "0:\n\t"                                                                                          \
+    ".hword (1f - 0b) / 2, (2f - 0b) / 2, (3f - 0b) / 2, (4f - 0b) / 2, (5f - 0b) / 2\n\t"               \
+    "1:\n\t" WIDE4_GROUP                                                                              \
+    "2:\n\t" WIDE4_GROUP                                                                              \
+    "3:\n\t" WIDE4_GROUP                                                                              \
+    "4:\n\t" WIDE4_GROUP                                                                              \
+    "ldr    %[ta], %[xend]\n\t"                                                                       \
+    "cmp    %[x], %[ta]\n\t"                                                                          \
+    "bne    1b\n\t"                                                                                   \
+    "5:\n\t"
+/* the first group when a00 / a01 hold the doubled biases: the other accumulators start from them in their
+ * first SMLAD (a00, a01 last) */
+#define WIDE4_FIRST                                                                                   \
+    "ldr    %[ta], [%[w0]]\n\t"                                                                       \
+    "ldr    %[tb], [%[w1]]\n\t"                                                                       \
+    "sxtb16 %[ta], %[ta]\n\t"                                                                         \
+    "sxtb16 %[tb], %[tb]\n\t"                                                                         \
+    "ldr    %[xv], [%[x], #4]\n\t"                                                                    \
+    "smlad  %[a10], %[xv], %[ta], %[a00]\n\t"                                                         \
+    "smlad  %[a11], %[xv], %[tb], %[a01]\n\t"                                                         \
+    "ldr    %[xv], [%[x], #8]\n\t"                                                                    \
+    "smlad  %[a20], %[xv], %[ta], %[a00]\n\t"                                                         \
+    "smlad  %[a21], %[xv], %[tb], %[a01]\n\t"                                                         \
+    "ldr    %[xv], [%[x], #12]\n\t"                                                                   \
+    "smlad  %[a30], %[xv], %[ta], %[a00]\n\t"                                                         \
+    "smlad  %[a31], %[xv], %[tb], %[a01]\n\t"                                                         \
+    "ldr    %[xv], [%[x]], #32\n\t"                                                                   \
+    "smlad  %[a00], %[xv], %[ta], %[a00]\n\t"                                                         \
+    "smlad  %[a01], %[xv], %[tb], %[a01]\n\t"                                                         \
+    "ldr    %[ta], [%[w0]], #4\n\t"                                                                   \
+    "ldr    %[tb], [%[w1]], #4\n\t"                                                                   \
+    "sxtb16 %[ta], %[ta], ror #8\n\t"                                                                 \
+    "sxtb16 %[tb], %[tb], ror #8\n\t"                                                                 \
+    "ldr    %[xv], [%[x], #-16]\n\t"                                                                  \
+    "smlad  %[a00], %[xv], %[ta], %[a00]\n\t"                                                         \
+    "smlad  %[a01], %[xv], %[tb], %[a01]\n\t"                                                         \
+    "ldr    %[xv], [%[x], #-12]\n\t"                                                                  \
+    "smlad  %[a10], %[xv], %[ta], %[a10]\n\t"                                                         \
+    "smlad  %[a11], %[xv], %[tb], %[a11]\n\t"                                                         \
+    "ldr    %[xv], [%[x], #-8]\n\t"                                                                   \
+    "smlad  %[a20], %[xv], %[ta], %[a20]\n\t"                                                         \
+    "smlad  %[a21], %[xv], %[tb], %[a21]\n\t"                                                         \
+    "ldr    %[xv], [%[x], #-4]\n\t"                                                                   \
+    "smlad  %[a30], %[xv], %[ta], %[a30]\n\t"                                                         \
+    "smlad  %[a31], %[xv], %[tb], %[a31]\n\t"
 #define WIDE4_OUTPUTS                                                                                 \
     : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [a20] "+r"(a20),            \
       [a21] "+r"(a21), [a30] "+r"(a30), [a31] "+r"(a31), [x] "+r"(x), [w0] "+r"(w0), [w1] "+r"(w1),   \
@@ -330,7 +386,7 @@ static void conv_1x1(const mcu_conv_params_t *p, const int8_t *in, const int8_t 
 /* conv_1x1_wide's output stage in the same assembly: channel %[ch]'s 4 doubled sums y0..y3 by mcu_rqd_apply on
  * mcu_rq2_channel's constants (m = mult[ch] in w0, e = -shift[ch] in w1, c = kc 2^(e-1) in xv: the output
  * offset folded in), SSAT #8, stored at o + ch + q os (ta; os in tb); x is a temporary */
-#define WIDE4_REQ(ch, idx, y0, y1, y2, y3)                                                            \
+#define WIDE4_REQ(ch, idx, os_load, y0, y1, y2, y3)                                                   \
     "ldr    %[ta], %[mp]\n\t"                                                                        \
     "ldr    %[" idx "], %[" ch "]\n\t"                                                              \
     "ldr    %[w0], [%[ta], %[" idx "], lsl #2]\n\t"                                                 \
@@ -342,7 +398,7 @@ static void conv_1x1(const mcu_conv_params_t *p, const int8_t *in, const int8_t 
     "mvn    %[xv], %[w1]\n\t"                                                                        \
     "lsl    %[xv], %[" idx "], %[xv]\n\t"                                                           \
     "rsb    %[w1], %[w1], #0\n\t"                                                                    \
-    "ldr    %[tb], %[os]\n\t"                                                                        \
+    os_load                                                                                           \
     "smmlar %[x], %[" y0 "], %[w0], %[xv]\n\t"                                                      \
     "sub    %[" y0 "], %[x], %[" y0 "], lsr #31\n\t"                                                \
     "smmlar %[x], %[" y1 "], %[w0], %[xv]\n\t"                                                      \
@@ -385,7 +441,7 @@ static void wide4_out_plain(const mcu_conv_params_t *p, const int32_t acc[8], co
 /* conv_1x1_wide requantises channel c's doubled sums by mcu_rqd_apply on mcu_rq2_channel's constants (the
  * output offset folded in: e = -shift in [1, 22]) when mcu_rqd_fits holds for its
  * bias and the output offset is in [-128, 127]; other channels' blocks take wide4_out_plain. */
-static int wide_fast(const mcu_conv_params_t *p, const int32_t *bias, int32_t c, int32_t k)
+static MCU_ALWAYS_INLINE int wide_fast(const mcu_conv_params_t *p, const int32_t *bias, int32_t c, int32_t k)
 {
     const int32_t mult = p->out_mult[c], shift = p->out_shift[c];
     return mcu_rqd_fits(mult, shift, bias != NULL ? bias[c] : 0, k) && shift >= -22 && shift <= -1
@@ -477,11 +533,8 @@ static void conv_1x1_wide(const mcu_conv_params_t *p, const int8_t *in, const in
 {
     const int32_t pixels = p->in.n * p->in.h * p->in.w;
     const int32_t k = p->in.c, out_c = p->out.c, k4 = k & ~3;
-    const int32_t off = p->input_offset, o_off = p->output_offset, lo = p->act_min, hi = p->act_max;
-    const int32_t *mult = p->out_mult, *shift = p->out_shift;
-    const uint32_t off2 = ((uint32_t)off & 0xFFFFu) * 0x10001u;
+    const uint32_t off2 = ((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u;
     const size_t os = (size_t)out_c;
-    const int32_t kc = 2 * o_off + 1;               /* mcu_rq2_channel's c = 2^(e-1) + o_off 2^e = kc 2^(e-1) */
     /* bit c of fast: channel c takes the folded requantisation (wide_fast), when out_c <= 32 WIDE_FAST_WORDS;
      * all: every channel does */
     uint32_t fast[WIDE_FAST_WORDS];
@@ -497,9 +550,12 @@ static void conv_1x1_wide(const mcu_conv_params_t *p, const int8_t *in, const in
             fast[c >> 5] = word;
         }
     }
-    const int full = lo == -128 && hi == 127;       /* the clamp is SSAT #8 */
 #if defined(WIDE4_GROUP)
-    const int32_t odd = k4 & 4;                     /* an odd number of groups of 4 */
+    const int32_t *const mult = p->out_mult, *const shift = p->out_shift;
+    const int32_t kc = 2 * p->output_offset + 1;    /* mcu_rq2_channel's c = 2^(e-1) + o_off 2^e = kc 2^(e-1) */
+    const int full = p->act_min == -128 && p->act_max == 127;   /* the clamp is SSAT #8 */
+    const int32_t entry = (4 - (k4 >> 2)) & 3;      /* WIDE4_LOOP's entry for k4 / 4 groups */
+    const int32_t entry1 = k4 == 4 ? 4 : (5 - (k4 >> 2)) & 3;   /* and for all but the first (WIDE4_FIRST) */
     const uint32_t *const xend = wide + 2 * k4;     /* the end of the widened block */
     const int simple = full && k == k4 && bias != NULL;   /* the pairs wide_fast takes go all in assembly */
 #endif
@@ -548,28 +604,16 @@ static void conv_1x1_wide(const mcu_conv_params_t *p, const int8_t *in, const in
                                  "ldr    %[a01], [%[ta], %[tb], lsl #2]\n\t"
                                  "add    %[a00], %[a00], %[a00]\n\t"
                                  "add    %[a01], %[a01], %[a01]\n\t"
-                                 "mov    %[a10], %[a00]\n\t"
-                                 "mov    %[a20], %[a00]\n\t"
-                                 "mov    %[a30], %[a00]\n\t"
-                                 "mov    %[a11], %[a01]\n\t"
-                                 "mov    %[a21], %[a01]\n\t"
-                                 "mov    %[a31], %[a01]\n\t"
-                                 "ldr    %[ta], %[odd]\n\t"
-                                 "cmp    %[ta], #0\n\t"
-                                 "bne    2f\n\t"
-                                 "1:\n\t" WIDE4_GROUP
-                                 "2:\n\t" WIDE4_GROUP
-                                 "ldr    %[ta], %[xend]\n\t"
-                                 "cmp    %[x], %[ta]\n\t"
-                                 "bne    1b\n\t"
-                                 WIDE4_REQ("oc", "tb", "a00", "a10", "a20", "a30")
-                                 WIDE4_REQ("oc1", "a00", "a01", "a11", "a21", "a31")
+                                 WIDE4_FIRST
+                                 WIDE4_LOOP("entry1")
+                                 WIDE4_REQ("oc", "tb", "ldr    %[tb], %[os]\n\t", "a00", "a10", "a20", "a30")
+                                 WIDE4_REQ("oc1", "a00", "", "a01", "a11", "a21", "a31")
                                  : [a00] "=&r"(a00), [a01] "=&r"(a01), [a10] "=&r"(a10), [a11] "=&r"(a11),
                                    [a20] "=&r"(a20), [a21] "=&r"(a21), [a30] "=&r"(a30), [a31] "=&r"(a31),
                                    [x] "+r"(x), [w0] "+r"(w0), [w1] "+r"(w1), [ta] "=&r"(ta), [tb] "=&r"(tb),
                                    [xv] "=&r"(xv)
                                  : [bp] "m"(bias), [mp] "m"(mult), [shp] "m"(shift), [kc] "m"(kc), [ob] "m"(o),
-                                   [os] "m"(os), [oc] "m"(oc), [oc1] "m"(oc1), [xend] "m"(xend), [odd] "m"(odd)
+                                   [os] "m"(os), [oc] "m"(oc), [oc1] "m"(oc1), [xend] "m"(xend), [entry1] "m"(entry1)
                                  : "memory", "cc");
                 continue;
             }
@@ -583,18 +627,7 @@ static void conv_1x1_wide(const mcu_conv_params_t *p, const int8_t *in, const in
             const uint32_t *x = wide;
 #if defined(WIDE4_GROUP)
             uint32_t ta, tb, xv;
-            {                                       /* two groups per iteration, an odd one first */
-                const int8_t *const w0_end = w0 + k4;
-                __asm__("ldr    %[ta], %[odd]\n\t"
-                        "cmp    %[ta], #0\n\t"
-                        "bne    2f\n\t"
-                        "1:\n\t" WIDE4_GROUP
-                        "2:\n\t" WIDE4_GROUP
-                        "ldr    %[ta], %[end]\n\t"
-                        "cmp    %[w0], %[ta]\n\t"
-                        "bne    1b\n\t"
-                        WIDE4_OUTPUTS : [end] "m"(w0_end), [odd] "m"(odd) : "memory", "cc");
-            }
+            __asm__(WIDE4_LOOP("entry") WIDE4_OUTPUTS : [xend] "m"(xend), [entry] "m"(entry) : "memory", "cc");
 #else
             for (int32_t g = 0; g < k4; g += 4, x += 8, w0 += 4, w1 += 4) {
                 const uint32_t wa = mcu_load4(w0), wb = mcu_load4(w1);
@@ -630,6 +663,8 @@ static void conv_1x1_wide(const mcu_conv_params_t *p, const int8_t *in, const in
 }
 #undef WIDE4_GROUP
 #undef WIDE4_OUTPUTS
+#undef WIDE4_LOOP
+#undef WIDE4_FIRST
 #undef WIDE4_REQ
 #endif
 

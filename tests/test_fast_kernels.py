@@ -19,9 +19,12 @@ pairs, odd widths leave single pixels). mcu_requant_fast (the one-rounding-step 
 TFLite's requantisation all fast paths use) is checked against an independent Python model of TFLite's
 arithmetic.
 
-On the DSP cores the 1x1 path widens 2 input pixels (plus the input offset) to int16 once into a planned
-scratch and runs 4 pixels x 2 output channels over groups of 8 and 4 pre-widened (doubled) input channels,
-requantising the doubled sums with SMMLAR (mcu_rqd) where a channel's bias keeps every sum below 2^30: the
+On the DSP cores the 1x1 path widens 4 input pixels (plus the input offset) to int16 once into a planned
+scratch and runs 4 pixels x 2 output channels over groups of 4 pre-widened (doubled) input channels,
+requantising the doubled sums with SMMLAR, the output offset folded in (mcu_rq2_channel), where a channel's
+bias keeps every sum below 2^30 and its right shift is at most 22 (pw_c8_tiny_channel, pw_c9_tiny_channel_odd:
+one channel beyond); whole pairs in assembly when in.c is a multiple of 4 and the activation range all of
+int8 (pw_c7_relu6_zp_max, pw_c12_relu6_zp_min: the clamp in C); the
 pw_c* cases cover channel counts with no tail, tails of 1..3, a single group of 4, and fewer than 4
 channels (no scratch, the plain blocking); pixel counts not a multiple of 4 (the last block moved back) and
 below 4 (the plain blocking); pw_big_bias_c12 a channel beyond mcu_rqd's bound (its blocks requantised
@@ -416,6 +419,7 @@ int main(void)
 BUILDS = {
     "m55-helium": ["arm-none-eabi-gcc", "-mthumb", "-mcpu=cortex-m55", "-mfloat-abi=hard"],
     "m7-dsp": ["arm-none-eabi-gcc", "-mthumb", "-mcpu=cortex-m7", "-mfpu=fpv5-d16", "-mfloat-abi=hard"],
+    "m4-dsp-no-asm": ["arm-none-eabi-gcc", "-mthumb", "-mcpu=cortex-m4", "-DMCU_NN_NO_ASM"],   # the C twins
     "m0plus-plain": ["arm-none-eabi-gcc", "-mthumb", "-mcpu=cortex-m0plus"],
     "m4-reference": ["arm-none-eabi-gcc", "-mthumb", "-mcpu=cortex-m4", "-DMCU_NN_REFERENCE"],
     "host-reference": ["gcc", "-DMCU_NN_REFERENCE"],
