@@ -27,10 +27,11 @@
  * with SXTB16 / SXTAB16 (which adds the input offset too) into SMLAD; the 1x1 conv, given a scratch by
  * the caller, widens 4 input pixels at a time (plus the input offset, doubled) once into it and runs 4
  * pixels x 2 output channels per pass, so that in the inner loop only the weights are widened, then
- * requantises with SMMLAR (conv_1x1_wide, mcu_rqd in mcu_simd.h); depthwise through SMLABB/SMLATT on
- * filter taps widened once per channel group. Helium (Cortex-M55; MCU_NN_MVE): 4 output channels per
- * pass, 16 int8 lanes per VMLADAVA (the input offset as offset * sum of weights), depthwise in 4 int32
- * lanes, and requantisation 4 lanes at a time (mcu_mve_requant4). Elsewhere (host, Cortex-M0+) the DSP
+ * requantises with SMMLAR, the output offset folded in (conv_1x1_wide, mcu_rqd / mcu_rq2_channel in
+ * mcu_simd.h); depthwise through SMLABB/SMLATT on filter taps widened once per channel group. Helium
+ * (Cortex-M55; MCU_NN_MVE): 4 output channels per pass, 16 int8 lanes per VMLADAVA (the input offset as
+ * offset * sum of weights), depthwise in 4 int32 lanes, and requantisation 4 lanes at a time
+ * (mcu_mve_requant4). Elsewhere (host, Cortex-M0+) the DSP
  * blocking in plain C.
  */
 
@@ -398,10 +399,15 @@ static void conv_1x1(const mcu_conv_params_t *p, const int8_t *in, const int8_t 
  * channels plus the input offset are widened once, doubled (SXTAB16, SADD16), into the scratch: each
  * group of 4 channels as 8 words [p0 p1 p2 p3 channels 0,2 | p0 p1 p2 p3 channels 1,3]. Then 2 output
  * channels at a time, 4 pixels x 2 channels of doubled sums: each weight word widened by one SXTB16 per
- * half feeds 4 SMLADs (inline assembly, 14 registers: 32 instructions per 32 MACs). Channels past the
- * last group of 4 in plain C. The doubled sums go straight into mcu_rqd_apply (SMMLAR, SUB, ASR) when
- * every channel has mcu_rqd_ok, then SSAT #8 when the activation range is the whole int8 range;
- * otherwise they are halved into mcu_requant_fast.
+ * half feeds 4 SMLADs (inline assembly, 14 registers: 32 instructions per 32 MACs, 4 groups per loop
+ * iteration entered by TBH). A pair whose channels both qualify (wide_fast: mcu_rqd_fits and a right
+ * shift of at most 22, listed once per call) requantises its doubled sums by mcu_rqd_apply on
+ * mcu_rq2_channel's constants (the output offset folded into SMMLAR's accumulator: SMMLAR, SUB, ASR); when
+ * moreover in.c is a multiple of 4, there is a bias and the activation range is the whole int8 range,
+ * the whole pair runs in one assembly block (bias, products, SMMLAR ... SSAT #8, STRB: the compiler keeps
+ * nothing live across it). Otherwise the channels past the last group of 4 and the clamp in plain C
+ * (wide4_finish), and pairs with a channel that does not qualify halve their sums into mcu_requant_fast
+ * (wide4_out_plain).
  */
 /* The inline assembly needs 14 free registers: GCC with optimisation and without a frame pointer (builds
  * with -fno-omit-frame-pointer define MCU_NN_NO_ASM: the same loop in C) */
@@ -441,10 +447,97 @@ static void conv_1x1(const mcu_conv_params_t *p, const int8_t *in, const int8_t 
     "ldr    %[xv], [%[x], #-4]\n\t"                                                                   \
     "smlad  %[a30], %[xv], %[ta], %[a30]\n\t"                                                         \
     "smlad  %[a31], %[xv], %[tb], %[a31]\n\t"
+/* the groups of a pair: 4 per iteration, entered (TBH on `entry`: 0..3 the group that leaves a multiple of
+ * 4 for the iterations after the first, 4 no group) and left when x reaches xend */
+#define WIDE4_LOOP(entry)                                                                             \
+    "ldr    %[ta], %[" entry "]\n\t"                                                                  \
+    "tbh    [pc, %[ta], lsl #1]\n\t"                                                                  \
+    "0:\n\t"                                                                                          \
+    ".hword (1f - 0b) / 2, (2f - 0b) / 2, (3f - 0b) / 2, (4f - 0b) / 2, (5f - 0b) / 2\n\t"               \
+    "1:\n\t" WIDE4_GROUP                                                                              \
+    "2:\n\t" WIDE4_GROUP                                                                              \
+    "3:\n\t" WIDE4_GROUP                                                                              \
+    "4:\n\t" WIDE4_GROUP                                                                              \
+    "ldr    %[ta], %[xend]\n\t"                                                                       \
+    "cmp    %[x], %[ta]\n\t"                                                                          \
+    "bne    1b\n\t"                                                                                   \
+    "5:\n\t"
+/* the first group when a00 / a01 hold the doubled biases: the other accumulators start from them in their
+ * first SMLAD (a00, a01 last) */
+#define WIDE4_FIRST                                                                                   \
+    "ldr    %[ta], [%[w0]]\n\t"                                                                       \
+    "ldr    %[tb], [%[w1]]\n\t"                                                                       \
+    "sxtb16 %[ta], %[ta]\n\t"                                                                         \
+    "sxtb16 %[tb], %[tb]\n\t"                                                                         \
+    "ldr    %[xv], [%[x], #4]\n\t"                                                                    \
+    "smlad  %[a10], %[xv], %[ta], %[a00]\n\t"                                                         \
+    "smlad  %[a11], %[xv], %[tb], %[a01]\n\t"                                                         \
+    "ldr    %[xv], [%[x], #8]\n\t"                                                                    \
+    "smlad  %[a20], %[xv], %[ta], %[a00]\n\t"                                                         \
+    "smlad  %[a21], %[xv], %[tb], %[a01]\n\t"                                                         \
+    "ldr    %[xv], [%[x], #12]\n\t"                                                                   \
+    "smlad  %[a30], %[xv], %[ta], %[a00]\n\t"                                                         \
+    "smlad  %[a31], %[xv], %[tb], %[a01]\n\t"                                                         \
+    "ldr    %[xv], [%[x]], #32\n\t"                                                                   \
+    "smlad  %[a00], %[xv], %[ta], %[a00]\n\t"                                                         \
+    "smlad  %[a01], %[xv], %[tb], %[a01]\n\t"                                                         \
+    "ldr    %[ta], [%[w0]], #4\n\t"                                                                   \
+    "ldr    %[tb], [%[w1]], #4\n\t"                                                                   \
+    "sxtb16 %[ta], %[ta], ror #8\n\t"                                                                 \
+    "sxtb16 %[tb], %[tb], ror #8\n\t"                                                                 \
+    "ldr    %[xv], [%[x], #-16]\n\t"                                                                  \
+    "smlad  %[a00], %[xv], %[ta], %[a00]\n\t"                                                         \
+    "smlad  %[a01], %[xv], %[tb], %[a01]\n\t"                                                         \
+    "ldr    %[xv], [%[x], #-12]\n\t"                                                                  \
+    "smlad  %[a10], %[xv], %[ta], %[a10]\n\t"                                                         \
+    "smlad  %[a11], %[xv], %[tb], %[a11]\n\t"                                                         \
+    "ldr    %[xv], [%[x], #-8]\n\t"                                                                   \
+    "smlad  %[a20], %[xv], %[ta], %[a20]\n\t"                                                         \
+    "smlad  %[a21], %[xv], %[tb], %[a21]\n\t"                                                         \
+    "ldr    %[xv], [%[x], #-4]\n\t"                                                                   \
+    "smlad  %[a30], %[xv], %[ta], %[a30]\n\t"                                                         \
+    "smlad  %[a31], %[xv], %[tb], %[a31]\n\t"
 #define WIDE4_OUTPUTS                                                                                 \
     : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [a20] "+r"(a20),            \
       [a21] "+r"(a21), [a30] "+r"(a30), [a31] "+r"(a31), [x] "+r"(x), [w0] "+r"(w0), [w1] "+r"(w1),   \
       [ta] "=&r"(ta), [tb] "=&r"(tb), [xv] "=&r"(xv)
+/* conv_1x1_wide's output stage in the same assembly: channel %[ch]'s 4 doubled sums y0..y3 by mcu_rqd_apply on
+ * mcu_rq2_channel's constants (m = mult[ch] in w0, e = -shift[ch] in w1, c = kc 2^(e-1) in xv: the output
+ * offset folded in), SSAT #8, stored at o + ch + q os (ta; os in tb); x is a temporary */
+#define WIDE4_REQ(ch, idx, os_load, y0, y1, y2, y3)                                                   \
+    "ldr    %[ta], %[mp]\n\t"                                                                        \
+    "ldr    %[" idx "], %[" ch "]\n\t"                                                              \
+    "ldr    %[w0], [%[ta], %[" idx "], lsl #2]\n\t"                                                 \
+    "ldr    %[ta], %[shp]\n\t"                                                                       \
+    "ldr    %[w1], [%[ta], %[" idx "], lsl #2]\n\t"                                                 \
+    "ldr    %[ta], %[ob]\n\t"                                                                        \
+    "add    %[ta], %[ta], %[" idx "]\n\t"                                                           \
+    "ldr    %[" idx "], %[kc]\n\t"                                                                  \
+    "mvn    %[xv], %[w1]\n\t"                                                                        \
+    "lsl    %[xv], %[" idx "], %[xv]\n\t"                                                           \
+    "rsb    %[w1], %[w1], #0\n\t"                                                                    \
+    os_load                                                                                           \
+    "smmlar %[x], %[" y0 "], %[w0], %[xv]\n\t"                                                      \
+    "sub    %[" y0 "], %[x], %[" y0 "], lsr #31\n\t"                                                \
+    "smmlar %[x], %[" y1 "], %[w0], %[xv]\n\t"                                                      \
+    "sub    %[" y1 "], %[x], %[" y1 "], lsr #31\n\t"                                                \
+    "smmlar %[x], %[" y2 "], %[w0], %[xv]\n\t"                                                      \
+    "sub    %[" y2 "], %[x], %[" y2 "], lsr #31\n\t"                                                \
+    "smmlar %[x], %[" y3 "], %[w0], %[xv]\n\t"                                                      \
+    "sub    %[" y3 "], %[x], %[" y3 "], lsr #31\n\t"                                                \
+    "asr    %[" y0 "], %[" y0 "], %[w1]\n\t"                                                        \
+    "asr    %[" y1 "], %[" y1 "], %[w1]\n\t"                                                        \
+    "asr    %[" y2 "], %[" y2 "], %[w1]\n\t"                                                        \
+    "asr    %[" y3 "], %[" y3 "], %[w1]\n\t"                                                        \
+    "ssat   %[" y0 "], #8, %[" y0 "]\n\t"                                                           \
+    "ssat   %[" y1 "], #8, %[" y1 "]\n\t"                                                           \
+    "ssat   %[" y2 "], #8, %[" y2 "]\n\t"                                                           \
+    "ssat   %[" y3 "], #8, %[" y3 "]\n\t"                                                           \
+    "strb   %[" y0 "], [%[ta]]\n\t"                                                                 \
+    "strb   %[" y1 "], [%[ta], %[tb]]\n\t"                                                          \
+    "add    %[ta], %[ta], %[tb], lsl #1\n\t"                                                         \
+    "strb   %[" y2 "], [%[ta]]\n\t"                                                                 \
+    "strb   %[" y3 "], [%[ta], %[tb]]\n\t"
 #endif
 
 /* conv_1x1_wide's outputs of channels oc, oc1 of 4 pixels from acc[4j + q] = 2 (bias + products) (wrapped;
@@ -481,6 +574,93 @@ static void dead_fill4(int8_t *o, const int8_t *row, int32_t n)
     }
 }
 
+/* conv_1x1_wide requantises channel c's doubled sums by mcu_rqd_apply on mcu_rq2_channel's constants (the
+ * output offset folded in: e = -shift in [1, 22]) when mcu_rqd_fits holds for its
+ * bias and the output offset is in [-128, 127]; other channels' blocks take wide4_out_plain. */
+static MCU_ALWAYS_INLINE int wide_fast(const mcu_conv_params_t *p, const int32_t *bias, int32_t c, int32_t k)
+{
+    const int32_t mult = p->out_mult[c], shift = p->out_shift[c];
+    return mcu_rqd_fits(mult, shift, bias != NULL ? bias[c] : 0, k) && shift >= -22 && shift <= -1
+           && p->output_offset >= -128 && p->output_offset <= 127;
+}
+
+#define WIDE_FAST_WORDS 32                          /* the per-call table of fast channels: up to 1024 */
+
+/* conv_1x1_wide's pair of channels oc, oc1 of 4 pixels past the groups of 4 input channels: acc[4j + q] the
+ * doubled sums so far, xt the input's channels k4.. of the block's first pixel, w0 / w1 the weights past the
+ * groups; the 1..3 channels left, then the output stage (fast: wide_fast holds for both channels) */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void wide4_finish(const mcu_conv_params_t *p, const int32_t *bias, const int32_t acc[8], const int8_t *xt,
+                         const int8_t *w0, const int8_t *w1, int32_t oc, int32_t oc1, int8_t *o, int fastpair)
+{
+    const int32_t k = p->in.c, k4 = k & ~3, off = p->input_offset, lo = p->act_min, hi = p->act_max;
+    const int32_t kc = 2 * p->output_offset + 1, *mult = p->out_mult, *shift = p->out_shift;
+    const int full = lo == -128 && hi == 127;
+    const size_t os = (size_t)p->out.c;
+    int32_t a00 = acc[0], a10 = acc[1], a20 = acc[2], a30 = acc[3];
+    int32_t a01 = acc[4], a11 = acc[5], a21 = acc[6], a31 = acc[7];
+    const int8_t *const x0 = xt - k4;
+    for (int32_t j = k4; j < k; ++j) {      /* the 1..3 channels past the groups of 4 */
+        const int32_t wa = w0[j - k4], wb = w1[j - k4];
+        const int8_t *xj = x0 + j;
+        int32_t v = 2 * ((int32_t)xj[0] + off);
+        a00 += v * wa;
+        a01 += v * wb;
+        v = 2 * ((int32_t)xj[k] + off);
+        a10 += v * wa;
+        a11 += v * wb;
+        v = 2 * ((int32_t)xj[2 * k] + off);
+        a20 += v * wa;
+        a21 += v * wb;
+        v = 2 * ((int32_t)xj[3 * k] + off);
+        a30 += v * wa;
+        a31 += v * wb;
+    }
+    int8_t *const oo = o + oc, *const oo1 = o + oc1;
+    if (fastpair) {
+        /* mcu_rq2_channel's constants: e = -shift, c = kc 2^(e-1) */
+        const int32_t e0 = -shift[oc], e1 = -shift[oc1];
+        const mcu_rqd_t r0 = {mult[oc], (int32_t)((uint32_t)kc << (e0 - 1)), e0};
+        const mcu_rqd_t r1 = {mult[oc1], (int32_t)((uint32_t)kc << (e1 - 1)), e1};
+        int32_t y00 = mcu_rqd_apply(&r0, a00), y10 = mcu_rqd_apply(&r0, a10);
+        int32_t y20 = mcu_rqd_apply(&r0, a20), y30 = mcu_rqd_apply(&r0, a30);
+        int32_t y01 = mcu_rqd_apply(&r1, a01), y11 = mcu_rqd_apply(&r1, a11);
+        int32_t y21 = mcu_rqd_apply(&r1, a21), y31 = mcu_rqd_apply(&r1, a31);
+        if (full) {                         /* SSAT #8 */
+            y00 = __ssat(y00, 8);
+            y10 = __ssat(y10, 8);
+            y20 = __ssat(y20, 8);
+            y30 = __ssat(y30, 8);
+            y01 = __ssat(y01, 8);
+            y11 = __ssat(y11, 8);
+            y21 = __ssat(y21, 8);
+            y31 = __ssat(y31, 8);
+        } else {
+            y00 = mcu_clamp(y00, lo, hi);
+            y10 = mcu_clamp(y10, lo, hi);
+            y20 = mcu_clamp(y20, lo, hi);
+            y30 = mcu_clamp(y30, lo, hi);
+            y01 = mcu_clamp(y01, lo, hi);
+            y11 = mcu_clamp(y11, lo, hi);
+            y21 = mcu_clamp(y21, lo, hi);
+            y31 = mcu_clamp(y31, lo, hi);
+        }
+        oo1[0] = (int8_t)y01;
+        oo[0] = (int8_t)y00;
+        oo1[os] = (int8_t)y11;
+        oo[os] = (int8_t)y10;
+        oo1[2 * os] = (int8_t)y21;
+        oo[2 * os] = (int8_t)y20;
+        oo1[3 * os] = (int8_t)y31;
+        oo[3 * os] = (int8_t)y30;
+    } else {                                /* the plain requantisation, out of line */
+        const int32_t sums[8] = {a00, a10, a20, a30, a01, a11, a21, a31};
+        wide4_out_plain(p, sums, bias, oc, oc1, o);
+    }
+}
+
 /* hinted: 0, the channels in order (n_live = out.c); 1, the dead-channel hint's live channels (see
  * conv_1x1_wide: one copy of this body each, so the unhinted one has no channel look-ups) */
 static MCU_ALWAYS_INLINE void conv_1x1_wide_run(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
@@ -488,35 +668,67 @@ static MCU_ALWAYS_INLINE void conv_1x1_wide_run(const mcu_conv_params_t *p, cons
 {
     const int32_t pixels = p->in.n * p->in.h * p->in.w;
     const int32_t k = p->in.c, out_c = p->out.c, k4 = k & ~3;
-    const int32_t off = p->input_offset, o_off = p->output_offset, lo = p->act_min, hi = p->act_max;
-    const int32_t *mult = p->out_mult, *shift = p->out_shift;
-    const uint32_t off2 = ((uint32_t)off & 0xFFFFu) * 0x10001u;
+    const uint32_t off2 = ((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u;
     const size_t os = (size_t)out_c;
+    /* bit c of fast: channel c takes the folded requantisation (wide_fast), when out_c <= 32 WIDE_FAST_WORDS;
+     * all: every channel does */
+    uint32_t fast[WIDE_FAST_WORDS];
+    const int nbits = out_c <= 32 * WIDE_FAST_WORDS;
+    int all = 1;
+    for (int32_t c = 0; c < out_c; c += 32) {
+        uint32_t word = 0;
+        for (int32_t j = 0; j < 32 && c + j < out_c; ++j) {
+            word |= (uint32_t)wide_fast(p, bias, c + j, k) << j;
+        }
+        all &= word == (c + 32 <= out_c ? 0xFFFFFFFFu : ((uint32_t)1 << (out_c - c)) - 1u);
+        if (nbits) {
+            fast[c >> 5] = word;
+        }
+    }
     const int8_t *const dead_out = p->dead_out;
     const uint16_t *const live = p->live;
     const int32_t n_live = hinted ? p->live_c : out_c;
-    int all = 1;                                    /* every live channel takes mcu_rqd */
-    for (int32_t i = 0; i < n_live; ++i) {
-        const int32_t c = hinted ? live[i] : i;
-        all &= mcu_rqd_fits(mult[c], shift[c], bias != NULL ? bias[c] : 0, k);
+    if (hinted) {                                   /* only the live channels count */
+        all = 1;
+        for (int32_t i = 0; i < n_live; ++i) {
+            const int32_t c = live[i];
+            all &= nbits ? (int)((fast[c >> 5] >> (c & 31)) & 1u) : wide_fast(p, bias, c, k);
+        }
     }
-    const int full = lo == -128 && hi == 127;       /* the clamp is SSAT #8 */
 #if defined(WIDE4_GROUP)
-    const int32_t odd = k4 & 4;                     /* an odd number of groups of 4 */
+    const int32_t *const mult = p->out_mult, *const shift = p->out_shift;
+    const int32_t kc = 2 * p->output_offset + 1;    /* mcu_rq2_channel's c = 2^(e-1) + o_off 2^e = kc 2^(e-1) */
+    const int full = p->act_min == -128 && p->act_max == 127;   /* the clamp is SSAT #8 */
+    const int32_t entry = (4 - (k4 >> 2)) & 3;      /* WIDE4_LOOP's entry for k4 / 4 groups */
+    const int32_t entry1 = k4 == 4 ? 4 : (5 - (k4 >> 2)) & 3;   /* and for all but the first (WIDE4_FIRST) */
+    const uint32_t *const xend = wide + 2 * k4;     /* the end of the widened block */
+    const int simple = full && k == k4 && bias != NULL;   /* the pairs wide_fast takes go all in assembly */
 #endif
     for (int32_t px = 0; px < pixels; px += 4) {
         if (px + 4 > pixels) {
             px = pixels - 4;                        /* the last block ends at the last pixel */
         }
         const int8_t *const x0 = in + (size_t)px * (size_t)k;
-        for (int32_t g = 0; g < k4; g += 4) {
-            uint32_t *d = wide + 2 * g;
-            const int8_t *xg = x0 + g;
-            for (int32_t q = 0; q < 4; ++q, xg += k) {
-                const uint32_t v = mcu_load4(xg);
-                const uint32_t t02 = __sxtab16(off2, v), t13 = mcu_sxtab16_ror8(off2, v);
-                d[q] = __sadd16(t02, t02);
-                d[q + 4] = __sadd16(t13, t13);
+        {                                           /* the 4 pixels' groups of 4 channels, 8 words each */
+            uint32_t *d = wide;
+            const int8_t *xg = x0;
+            for (const int8_t *const xg_end = x0 + k4; xg != xg_end; xg += 4, d += 8) {
+                const uint32_t v0 = mcu_load4(xg), v1 = mcu_load4(xg + k);
+                const uint32_t v2 = mcu_load4(xg + 2 * k), v3 = mcu_load4(xg + 3 * k);
+                uint32_t t0 = __sxtab16(off2, v0), t1 = __sxtab16(off2, v1);
+                uint32_t t2 = __sxtab16(off2, v2), t3 = __sxtab16(off2, v3);
+                d[0] = __sadd16(t0, t0);
+                d[1] = __sadd16(t1, t1);
+                d[2] = __sadd16(t2, t2);
+                d[3] = __sadd16(t3, t3);
+                t0 = mcu_sxtab16_ror8(off2, v0);
+                t1 = mcu_sxtab16_ror8(off2, v1);
+                t2 = mcu_sxtab16_ror8(off2, v2);
+                t3 = mcu_sxtab16_ror8(off2, v3);
+                d[4] = __sadd16(t0, t0);
+                d[5] = __sadd16(t1, t1);
+                d[6] = __sadd16(t2, t2);
+                d[7] = __sadd16(t3, t3);
             }
         }
         int8_t *const o = out + (size_t)px * os;
@@ -527,6 +739,34 @@ static MCU_ALWAYS_INLINE void conv_1x1_wide_run(const mcu_conv_params_t *p, cons
             const int32_t oc = hinted ? live[i] : i;
             const int32_t oc1 = i + 1 < n_live ? (hinted ? live[i + 1] : i + 1) : oc;
             const int8_t *w0 = filter + (size_t)oc * (size_t)k, *w1 = filter + (size_t)oc1 * (size_t)k;
+            const int fastpair = all || (nbits ? (fast[oc >> 5] >> (oc & 31)) & (fast[oc1 >> 5] >> (oc1 & 31)) & 1u
+                                               : wide_fast(p, bias, oc, k) && wide_fast(p, bias, oc1, k));
+#if defined(WIDE4_GROUP)
+            if (fastpair && simple) {               /* all in assembly: bias, products, output stage */
+                int32_t a00, a01, a10, a11, a20, a21, a30, a31;
+                const uint32_t *x = wide;
+                uint32_t ta, tb, xv;
+                __asm__ volatile("ldr    %[ta], %[bp]\n\t"
+                                 "ldr    %[tb], %[oc]\n\t"
+                                 "ldr    %[a00], [%[ta], %[tb], lsl #2]\n\t"
+                                 "ldr    %[tb], %[oc1]\n\t"
+                                 "ldr    %[a01], [%[ta], %[tb], lsl #2]\n\t"
+                                 "add    %[a00], %[a00], %[a00]\n\t"
+                                 "add    %[a01], %[a01], %[a01]\n\t"
+                                 WIDE4_FIRST
+                                 WIDE4_LOOP("entry1")
+                                 WIDE4_REQ("oc", "tb", "ldr    %[tb], %[os]\n\t", "a00", "a10", "a20", "a30")
+                                 WIDE4_REQ("oc1", "a00", "", "a01", "a11", "a21", "a31")
+                                 : [a00] "=&r"(a00), [a01] "=&r"(a01), [a10] "=&r"(a10), [a11] "=&r"(a11),
+                                   [a20] "=&r"(a20), [a21] "=&r"(a21), [a30] "=&r"(a30), [a31] "=&r"(a31),
+                                   [x] "+r"(x), [w0] "+r"(w0), [w1] "+r"(w1), [ta] "=&r"(ta), [tb] "=&r"(tb),
+                                   [xv] "=&r"(xv)
+                                 : [bp] "m"(bias), [mp] "m"(mult), [shp] "m"(shift), [kc] "m"(kc), [ob] "m"(o),
+                                   [os] "m"(os), [oc] "m"(oc), [oc1] "m"(oc1), [xend] "m"(xend), [entry1] "m"(entry1)
+                                 : "memory", "cc");
+                continue;
+            }
+#endif
             int32_t a00 = 0, a01 = 0;               /* twice the bias (wrapping: see below) */
             if (bias != NULL) {
                 a00 = (int32_t)(2u * (uint32_t)bias[oc]);
@@ -536,18 +776,7 @@ static MCU_ALWAYS_INLINE void conv_1x1_wide_run(const mcu_conv_params_t *p, cons
             const uint32_t *x = wide;
 #if defined(WIDE4_GROUP)
             uint32_t ta, tb, xv;
-            {                                       /* two groups per iteration, an odd one first */
-                const int8_t *const w0_end = w0 + k4;
-                __asm__("ldr    %[ta], %[odd]\n\t"
-                        "cmp    %[ta], #0\n\t"
-                        "bne    2f\n\t"
-                        "1:\n\t" WIDE4_GROUP
-                        "2:\n\t" WIDE4_GROUP
-                        "ldr    %[ta], %[end]\n\t"
-                        "cmp    %[w0], %[ta]\n\t"
-                        "bne    1b\n\t"
-                        WIDE4_OUTPUTS : [end] "m"(w0_end), [odd] "m"(odd) : "memory", "cc");
-            }
+            __asm__(WIDE4_LOOP("entry") WIDE4_OUTPUTS : [xend] "m"(xend), [entry] "m"(entry) : "memory", "cc");
 #else
             for (int32_t g = 0; g < k4; g += 4, x += 8, w0 += 4, w1 += 4) {
                 const uint32_t wa = mcu_load4(w0), wb = mcu_load4(w1);
@@ -572,66 +801,15 @@ static MCU_ALWAYS_INLINE void conv_1x1_wide_run(const mcu_conv_params_t *p, cons
                 a31 = __smlad(x[7], tb, a31);
             }
 #endif
-            for (int32_t j = k4; j < k; ++j) {      /* the 1..3 channels past the groups of 4 */
-                const int32_t wa = w0[j - k4], wb = w1[j - k4];
-                const int8_t *xj = x0 + j;
-                int32_t v = 2 * ((int32_t)xj[0] + off);
-                a00 += v * wa;
-                a01 += v * wb;
-                v = 2 * ((int32_t)xj[k] + off);
-                a10 += v * wa;
-                a11 += v * wb;
-                v = 2 * ((int32_t)xj[2 * k] + off);
-                a20 += v * wa;
-                a21 += v * wb;
-                v = 2 * ((int32_t)xj[3 * k] + off);
-                a30 += v * wa;
-                a31 += v * wb;
-            }
-            int8_t *const oo = o + oc, *const oo1 = o + oc1;
-            if (all || (mcu_rqd_fits(mult[oc], shift[oc], bias != NULL ? bias[oc] : 0, k)
-                        && mcu_rqd_fits(mult[oc1], shift[oc1], bias != NULL ? bias[oc1] : 0, k))) {
-                const mcu_rqd_t r0 = mcu_rqd_channel(mult[oc], shift[oc]);
-                const mcu_rqd_t r1 = mcu_rqd_channel(mult[oc1], shift[oc1]);
-                int32_t y00 = mcu_rqd_apply(&r0, a00) + o_off, y10 = mcu_rqd_apply(&r0, a10) + o_off;
-                int32_t y20 = mcu_rqd_apply(&r0, a20) + o_off, y30 = mcu_rqd_apply(&r0, a30) + o_off;
-                int32_t y01 = mcu_rqd_apply(&r1, a01) + o_off, y11 = mcu_rqd_apply(&r1, a11) + o_off;
-                int32_t y21 = mcu_rqd_apply(&r1, a21) + o_off, y31 = mcu_rqd_apply(&r1, a31) + o_off;
-                if (full) {                         /* SSAT #8 */
-                    y00 = __ssat(y00, 8);
-                    y10 = __ssat(y10, 8);
-                    y20 = __ssat(y20, 8);
-                    y30 = __ssat(y30, 8);
-                    y01 = __ssat(y01, 8);
-                    y11 = __ssat(y11, 8);
-                    y21 = __ssat(y21, 8);
-                    y31 = __ssat(y31, 8);
-                } else {
-                    y00 = mcu_clamp(y00, lo, hi);
-                    y10 = mcu_clamp(y10, lo, hi);
-                    y20 = mcu_clamp(y20, lo, hi);
-                    y30 = mcu_clamp(y30, lo, hi);
-                    y01 = mcu_clamp(y01, lo, hi);
-                    y11 = mcu_clamp(y11, lo, hi);
-                    y21 = mcu_clamp(y21, lo, hi);
-                    y31 = mcu_clamp(y31, lo, hi);
-                }
-                oo1[0] = (int8_t)y01;
-                oo[0] = (int8_t)y00;
-                oo1[os] = (int8_t)y11;
-                oo[os] = (int8_t)y10;
-                oo1[2 * os] = (int8_t)y21;
-                oo[2 * os] = (int8_t)y20;
-                oo1[3 * os] = (int8_t)y31;
-                oo[3 * os] = (int8_t)y30;
-            } else {                                /* the plain requantisation, out of line */
-                const int32_t acc[8] = {a00, a10, a20, a30, a01, a11, a21, a31};
+            const int32_t acc[8] = {a00, a10, a20, a30, a01, a11, a21, a31};
+            if (k == k4 && !fastpair) {
                 wide4_out_plain(p, acc, bias, oc, oc1, o);
+            } else {
+                wide4_finish(p, bias, acc, x0 + k4, w0, w1, oc, oc1, o, fastpair);
             }
         }
     }
 }
-
 /* Every channel in order (no dead-channel hint). */
 #if defined(__GNUC__) && !defined(__clang__)
 __attribute__((noinline))
@@ -654,6 +832,9 @@ static void conv_1x1_wide_live(const mcu_conv_params_t *p, const int8_t *in, con
 }
 #undef WIDE4_GROUP
 #undef WIDE4_OUTPUTS
+#undef WIDE4_LOOP
+#undef WIDE4_FIRST
+#undef WIDE4_REQ
 
 /*
  * The 1x1 conv without a planned scratch (the planner leaves it out where it would raise the arena's
@@ -684,7 +865,11 @@ static int conv_1x1_in_own_output(const mcu_conv_params_t *p, const int8_t *in, 
     q.in.n = q.out.n = 1;
     q.in.h = q.out.h = 1;
     q.in.w = q.out.w = head;
-    conv_1x1_wide(&q, in, filter, bias, out, (uint32_t *)(void *)wide);
+    if (q.dead_out != NULL) {
+        conv_1x1_wide_live(&q, in, filter, bias, out, (uint32_t *)(void *)wide);
+    } else {
+        conv_1x1_wide(&q, in, filter, bias, out, (uint32_t *)(void *)wide);
+    }
     if (head < pixels) {
         q.in.w = q.out.w = pixels - head;
         conv_1x1(&q, in + (size_t)head * (size_t)p->in.c, filter, bias, out + (size_t)head * (size_t)p->out.c);

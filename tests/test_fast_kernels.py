@@ -19,9 +19,12 @@ pairs, odd widths leave single pixels). mcu_requant_fast (the one-rounding-step 
 TFLite's requantisation all fast paths use) is checked against an independent Python model of TFLite's
 arithmetic.
 
-On the DSP cores the 1x1 path widens 2 input pixels (plus the input offset) to int16 once into a planned
-scratch and runs 4 pixels x 2 output channels over groups of 8 and 4 pre-widened (doubled) input channels,
-requantising the doubled sums with SMMLAR (mcu_rqd) where a channel's bias keeps every sum below 2^30: the
+On the DSP cores the 1x1 path widens 4 input pixels (plus the input offset) to int16 once into a planned
+scratch and runs 4 pixels x 2 output channels over groups of 4 pre-widened (doubled) input channels,
+requantising the doubled sums with SMMLAR, the output offset folded in (mcu_rq2_channel), where a channel's
+bias keeps every sum below 2^30 and its right shift is at most 22 (pw_c8_tiny_channel, pw_c9_tiny_channel_odd:
+one channel beyond); whole pairs in assembly when in.c is a multiple of 4 and the activation range all of
+int8 (pw_c7_relu6_zp_max, pw_c12_relu6_zp_min: the clamp in C); the
 pw_c* cases cover channel counts with no tail, tails of 1..3, a single group of 4, and fewer than 4
 channels (no scratch, the plain blocking); pixel counts not a multiple of 4 (the last block moved back) and
 below 4 (the plain blocking); pw_big_bias_c12 a channel beyond mcu_rqd's bound (its blocks requantised
@@ -61,6 +64,7 @@ class Case:
     dilation: object = 1
     big_bias: float = 0.0          # conv: output channel 0's weights scaled by 1e-3 and its bias set to this
     dead: tuple = ()               # conv: these output channels' weights all zero (dead), biases DEAD_BIASES
+    tiny_channel: float = 0.0      # conv: output channel 0's weights scaled by this (a right shift beyond 22)
 
 
 CASES = [
@@ -90,6 +94,16 @@ CASES = [
     Case("pw_dead_all_but_one", "conv", (3, 3, 12), units=6, dead=(0, 1, 2, 4, 5), act="relu"),
     Case("pw_dead_all", "conv", (2, 3, 8), units=5, dead=(0, 1, 2, 3, 4), act="relu6"),
     Case("pw_dead_c4_zp_max", "conv", (3, 3, 4), units=8, dead=(1, 6), data_range=(-5.0, -1.0)),
+    # the folded output offset (mcu_rq2_channel's constant) straight into SSAT and the stores when in.c is a
+    # multiple of 4 and the activation range is all of int8; otherwise the tail channels and the clamp out of
+    # line; channels with a right shift beyond 22 or a left shift take the plain requantisation (their
+    # pair's block only)
+    Case("pw_c5_odd_units", "conv", (2, 3, 5), units=7),
+    Case("pw_c7_relu6_zp_max", "conv", (3, 2, 7), units=3, data_range=(-5.0, -1.0), act="relu6"),
+    Case("pw_c12_relu6_zp_min", "conv", (2, 3, 12), units=5, data_range=(0.5, 4.0), act="relu6"),
+    Case("pw_c8_big_weights", "conv", (1, 5, 8), units=3, weight_scale=1e3),
+    Case("pw_c8_tiny_channel", "conv", (2, 2, 8), units=4, tiny_channel=1e-6),
+    Case("pw_c9_tiny_channel_odd", "conv", (2, 4, 9), units=5, tiny_channel=1e-6, act="relu"),
     # other convs: per-pixel rows of valid taps
     Case("pw_stride2", "conv", (5, 5, 6), strides=2, units=3),
     Case("conv3x3_same_odd", "conv", (5, 7, 5), kernel=3, padding="same", units=3, act="relu"),
@@ -151,6 +165,10 @@ def _make_model(case: Case, seed=0) -> bytes:
     model = keras.Model(inp, layer(inp))
     if case.weight_scale != 1.0:
         layer.set_weights([w * case.weight_scale for w in layer.get_weights()])
+    if case.tiny_channel:
+        w, b = layer.get_weights()
+        w[..., 0] *= case.tiny_channel
+        layer.set_weights([w, b])
     if case.big_bias:
         w, b = layer.get_weights()
         w[..., 0] *= 1e-3
@@ -288,6 +306,11 @@ def test_selector_cases_are_what_they_claim(model_dir):
             g = read_tflite(model_dir / f"{case.id}.tflite")
             in_c = g.tensors[op.inputs[0]].shape[3]
             assert abs(int(g.tensors[op.inputs[2]].data[0])) >= 2**30 - in_c * 32640, case.id
+        if case.tiny_channel:               # channel 0's multiplier below 2^-23: a right shift beyond 22
+            g = read_tflite(model_dir / f"{case.id}.tflite")
+            x, w, y = (g.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
+            real = float(x.quant.scale[0]) * float(w.quant.scale[0]) / float(y.quant.scale[0])
+            assert real < 2.0**-23, (case.id, real)
 
 
 def test_dead_channel_hint(model_dir, monkeypatch):
@@ -500,6 +523,7 @@ int main(void)
 BUILDS = {
     "m55-helium": ["arm-none-eabi-gcc", "-mthumb", "-mcpu=cortex-m55", "-mfloat-abi=hard"],
     "m7-dsp": ["arm-none-eabi-gcc", "-mthumb", "-mcpu=cortex-m7", "-mfpu=fpv5-d16", "-mfloat-abi=hard"],
+    "m4-dsp-no-asm": ["arm-none-eabi-gcc", "-mthumb", "-mcpu=cortex-m4", "-DMCU_NN_NO_ASM"],   # the C twins
     "m0plus-plain": ["arm-none-eabi-gcc", "-mthumb", "-mcpu=cortex-m0plus"],
     "m4-reference": ["arm-none-eabi-gcc", "-mthumb", "-mcpu=cortex-m4", "-DMCU_NN_REFERENCE"],
     "host-reference": ["gcc", "-DMCU_NN_REFERENCE"],
