@@ -108,14 +108,7 @@ static MCU_ALWAYS_INLINE void dot_2x2(const int8_t *x, size_t xs, const int8_t *
         const int8_t *xp = x, *wp = w;
         const int32_t ws4 = (int32_t)ws - 4;        /* row 1 from row 0's pointer after its post-increment */
         uint32_t xa02, xa13, xb02, xb13, wr, t;
-        __asm__("ldr    %[t], %[odd]\n\t"
-                "cmp    %[t], #0\n\t"
-                "bne    2f\n\t"
-                "1:\n\t" DOT2X2_GROUP
-                "2:\n\t" DOT2X2_GROUP
-                "ldr    %[t], %[end]\n\t"
-                "cmp    %[x], %[t]\n\t"
-                "bne    1b\n\t"
+        __asm__(MCU_ASM_GROUPS_BY_2(DOT2X2_GROUP)
                 : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [x] "+r"(xp), [w] "+r"(wp),
                   [xa02] "=&r"(xa02), [xa13] "=&r"(xa13), [xb02] "=&r"(xb02), [xb13] "=&r"(xb13), [wr] "=&r"(wr),
                   [t] "=&r"(t)
@@ -414,6 +407,25 @@ static void conv_1x1(const mcu_conv_params_t *p, const int8_t *in, const int8_t 
 #if defined(__GNUC__) && defined(__OPTIMIZE__) && !defined(MCU_NN_NO_ASM)
 /* one group of 4 input channels: x at its 8 words (advanced by 32), w0 / w1 at the 4 weights of each row
  * (advanced by 4) */
+/* the second half of a group (channels 1, 3 of each weight word: SXTB16 ROR #8) against the block's words
+ * 4..7, x already advanced by 32 */
+#define WIDE4_ODD_HALF                                                                                \
+    "ldr    %[ta], [%[w0]], #4\n\t"                                                                   \
+    "ldr    %[tb], [%[w1]], #4\n\t"                                                                   \
+    "sxtb16 %[ta], %[ta], ror #8\n\t"                                                                 \
+    "sxtb16 %[tb], %[tb], ror #8\n\t"                                                                 \
+    "ldr    %[xv], [%[x], #-16]\n\t"                                                                  \
+    "smlad  %[a00], %[xv], %[ta], %[a00]\n\t"                                                         \
+    "smlad  %[a01], %[xv], %[tb], %[a01]\n\t"                                                         \
+    "ldr    %[xv], [%[x], #-12]\n\t"                                                                  \
+    "smlad  %[a10], %[xv], %[ta], %[a10]\n\t"                                                         \
+    "smlad  %[a11], %[xv], %[tb], %[a11]\n\t"                                                         \
+    "ldr    %[xv], [%[x], #-8]\n\t"                                                                   \
+    "smlad  %[a20], %[xv], %[ta], %[a20]\n\t"                                                         \
+    "smlad  %[a21], %[xv], %[tb], %[a21]\n\t"                                                         \
+    "ldr    %[xv], [%[x], #-4]\n\t"                                                                   \
+    "smlad  %[a30], %[xv], %[ta], %[a30]\n\t"                                                         \
+    "smlad  %[a31], %[xv], %[tb], %[a31]\n\t"
 #define WIDE4_GROUP                                                                                   \
     "ldr    %[ta], [%[w0]]\n\t"                                                                       \
     "ldr    %[tb], [%[w1]]\n\t"                                                                       \
@@ -431,22 +443,7 @@ static void conv_1x1(const mcu_conv_params_t *p, const int8_t *in, const int8_t 
     "ldr    %[xv], [%[x], #-20]\n\t"                                                                  \
     "smlad  %[a30], %[xv], %[ta], %[a30]\n\t"                                                         \
     "smlad  %[a31], %[xv], %[tb], %[a31]\n\t"                                                         \
-    "ldr    %[ta], [%[w0]], #4\n\t"                                                                   \
-    "ldr    %[tb], [%[w1]], #4\n\t"                                                                   \
-    "sxtb16 %[ta], %[ta], ror #8\n\t"                                                                 \
-    "sxtb16 %[tb], %[tb], ror #8\n\t"                                                                 \
-    "ldr    %[xv], [%[x], #-16]\n\t"                                                                  \
-    "smlad  %[a00], %[xv], %[ta], %[a00]\n\t"                                                         \
-    "smlad  %[a01], %[xv], %[tb], %[a01]\n\t"                                                         \
-    "ldr    %[xv], [%[x], #-12]\n\t"                                                                  \
-    "smlad  %[a10], %[xv], %[ta], %[a10]\n\t"                                                         \
-    "smlad  %[a11], %[xv], %[tb], %[a11]\n\t"                                                         \
-    "ldr    %[xv], [%[x], #-8]\n\t"                                                                   \
-    "smlad  %[a20], %[xv], %[ta], %[a20]\n\t"                                                         \
-    "smlad  %[a21], %[xv], %[tb], %[a21]\n\t"                                                         \
-    "ldr    %[xv], [%[x], #-4]\n\t"                                                                   \
-    "smlad  %[a30], %[xv], %[ta], %[a30]\n\t"                                                         \
-    "smlad  %[a31], %[xv], %[tb], %[a31]\n\t"
+    WIDE4_ODD_HALF
 /* the groups of a pair: 4 per iteration, entered (TBH on `entry`: 0..3 the group that leaves a multiple of
  * 4 for the iterations after the first, 4 no group) and left when x reaches xend */
 #define WIDE4_LOOP(entry)                                                                             \
@@ -481,22 +478,7 @@ static void conv_1x1(const mcu_conv_params_t *p, const int8_t *in, const int8_t 
     "ldr    %[xv], [%[x]], #32\n\t"                                                                   \
     "smlad  %[a00], %[xv], %[ta], %[a00]\n\t"                                                         \
     "smlad  %[a01], %[xv], %[tb], %[a01]\n\t"                                                         \
-    "ldr    %[ta], [%[w0]], #4\n\t"                                                                   \
-    "ldr    %[tb], [%[w1]], #4\n\t"                                                                   \
-    "sxtb16 %[ta], %[ta], ror #8\n\t"                                                                 \
-    "sxtb16 %[tb], %[tb], ror #8\n\t"                                                                 \
-    "ldr    %[xv], [%[x], #-16]\n\t"                                                                  \
-    "smlad  %[a00], %[xv], %[ta], %[a00]\n\t"                                                         \
-    "smlad  %[a01], %[xv], %[tb], %[a01]\n\t"                                                         \
-    "ldr    %[xv], [%[x], #-12]\n\t"                                                                  \
-    "smlad  %[a10], %[xv], %[ta], %[a10]\n\t"                                                         \
-    "smlad  %[a11], %[xv], %[tb], %[a11]\n\t"                                                         \
-    "ldr    %[xv], [%[x], #-8]\n\t"                                                                   \
-    "smlad  %[a20], %[xv], %[ta], %[a20]\n\t"                                                         \
-    "smlad  %[a21], %[xv], %[tb], %[a21]\n\t"                                                         \
-    "ldr    %[xv], [%[x], #-4]\n\t"                                                                   \
-    "smlad  %[a30], %[xv], %[ta], %[a30]\n\t"                                                         \
-    "smlad  %[a31], %[xv], %[tb], %[a31]\n\t"
+    WIDE4_ODD_HALF
 #define WIDE4_OUTPUTS                                                                                 \
     : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [a20] "+r"(a20),            \
       [a21] "+r"(a21), [a30] "+r"(a30), [a31] "+r"(a31), [x] "+r"(x), [w0] "+r"(w0), [w1] "+r"(w1),   \
@@ -832,6 +814,7 @@ static void conv_1x1_wide_live(const mcu_conv_params_t *p, const int8_t *in, con
 }
 #undef WIDE4_GROUP
 #undef WIDE4_OUTPUTS
+#undef WIDE4_ODD_HALF
 #undef WIDE4_LOOP
 #undef WIDE4_FIRST
 #undef WIDE4_REQ

@@ -52,14 +52,7 @@ static void fc_dot_4rows(const int8_t *x, const int8_t *w, int32_t depth, int32_
         const int8_t *const x_end = x + d4;
         const int32_t odd = d4 & 4;                 /* an odd number of groups of 4 */
         uint32_t x02, x13, v, t;
-        __asm__("ldr    %[t], %[odd]\n\t"
-                "cmp    %[t], #0\n\t"
-                "bne    2f\n\t"
-                "1:\n\t" FC4_GROUP
-                "2:\n\t" FC4_GROUP
-                "ldr    %[t], %[end]\n\t"
-                "cmp    %[x], %[t]\n\t"
-                "bne    1b\n\t"
+        __asm__(MCU_ASM_GROUPS_BY_2(FC4_GROUP)
                 : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x), [w0] "+r"(w0),
                   [w1] "+r"(w1), [w2] "+r"(w2), [w3] "+r"(w3), [x02] "=&r"(x02), [x13] "=&r"(x13),
                   [v] "=&r"(v), [t] "=&r"(t)

@@ -199,6 +199,19 @@ static inline mcu_rqd_t mcu_rqd_channel(int32_t mult, int32_t shift)
     return r;
 }
 
+/* Inline-assembly loop over groups of 4 values, two per pass, an odd one first: GROUP advances operand x
+ * by one group; the statement names a scratch register t and memory operands odd (non-zero: an odd
+ * number of groups) and end (x's value after the last group). */
+#define MCU_ASM_GROUPS_BY_2(GROUP)                                                                    \
+    "ldr    %[t], %[odd]\n\t"                                                                         \
+    "cmp    %[t], #0\n\t"                                                                             \
+    "bne    2f\n\t"                                                                                   \
+    "1:\n\t" GROUP                                                                                    \
+    "2:\n\t" GROUP                                                                                    \
+    "ldr    %[t], %[end]\n\t"                                                                         \
+    "cmp    %[x], %[t]\n\t"                                                                           \
+    "bne    1b\n\t"
+
 /* c + floor((a b + 2^31) / 2^32): SMMLAR */
 static inline int32_t mcu_smmlar(int32_t a, int32_t b, int32_t c)
 {
