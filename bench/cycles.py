@@ -11,7 +11,9 @@ instructions executed between two marker calls around the model's invoke functio
 identical from run to run; they are instructions, not cycles (no cycle-accurate model is available).
 Every run is also checked bit-exactly against TFLite Micro (--no-check skips that).
 
-Columns: MACs of the model, then per core the instructions per inference and per MAC.
+Columns: MACs of the model, then per core the instructions per inference and per MAC. A model whose 1x1
+convs have output channels with all-zero weights (the kernels skip them: their output is a constant) gets a
+note with its live MACs and the instructions per live MAC.
 --reference builds the kernel library with MCU_NN_REFERENCE defined (no DSP/Helium paths, no blocking:
 the host-tested reference loops), which is the "before" of the fast paths.
 """
@@ -54,8 +56,25 @@ def reference_kernels():
         target.render_firmware = plain
 
 
+def dead_macs(path: Path) -> int:
+    """MACs of the 1x1 stride-1 convs' output channels whose weights are all zero (the dead-channel hint of
+    mcucompile/codegen/ops/conv.py: the fast 1x1 kernels write their constant instead)."""
+    from mcucompile.codegen.ops.conv import dead_channels
+
+    g = api.load(path)
+    n = 0
+    for op in g.ops:
+        if op.kind != "CONV_2D":
+            continue
+        x, w, y = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]], g.tensors[op.outputs[0]]
+        if (tuple(w.shape[1:3]) == (1, 1) and (op.attrs.stride_h, op.attrs.stride_w) == (1, 1)
+                and tuple(x.shape[1:3]) == tuple(y.shape[1:3])):
+            n += (y.size // int(y.shape[-1])) * int(x.shape[-1]) * len(dead_channels(w))
+    return n
+
+
 def measure(path: Path, cores: list[str], check: bool) -> dict:
-    row = {"model": path.stem, "macs": api.analyze(path).macs, "notes": []}
+    row = {"model": path.stem, "macs": api.analyze(path).macs, "notes": [], "dead_macs": dead_macs(path)}
     for core in cores:
         try:
             r = api.simulate(path, samples=1, seed=0, board=core, references=("tflm",) if check else ())
@@ -93,6 +112,13 @@ def render(rows: list[dict], cores: list[str], markdown: bool) -> str:
             line += ["—", "—"] if n is None else [f"{n:,}", f"{n / r['macs']:.2f}" if r["macs"] else "—"]
         table.append(line)
     notes = [f"{r['model']}: {n}" for r in rows for n in r["notes"]]
+    for r in rows:
+        if r["dead_macs"]:
+            live = r["macs"] - r["dead_macs"]
+            per = ", ".join(f"{c} {r[c] / live:.2f}" for c in cores if r.get(c))
+            notes.append(f"{r['model']}: {r['dead_macs'] / r['macs']:.1%} of the MACs are in 1x1 output channels "
+                         f"whose weights are all zero (skipped, their constant written): {live:,} live MACs; "
+                         f"instructions per live MAC: {per}")
     return render_table(head, table, markdown, notes)
 
 
