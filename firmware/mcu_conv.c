@@ -716,6 +716,7 @@ static void depthwise_taps(const int8_t *x, const int8_t *f, int32_t nky, int32_
  * instructions a value); otherwise mcu_rq_apply. Outside the DSP cores the same loops in plain C.
  */
 #define DWG_TAPS 25                     /* filters up to 5x5 (or any kh * kw <= 25) */
+#define DWG_PAIR_COLS 35                /* DWG_PAIRS: 5 rows of 7 columns (5x5, stride 2) */
 
 typedef struct {
     uint32_t w[DWG_TAPS][2];            /* per tap: channels (0, 2) and (1, 3), int16 pairs */
@@ -723,7 +724,10 @@ typedef struct {
     mcu_rqd_t rq2[4];                                  /* mcu_rq2_channel: the output offset folded in */
     mcu_rq_t rq[4];
     int32_t off, o_off, lo, hi;
-    uint32_t off2, lo4, hi4;            /* the input offset in both int16 lanes, lo and hi in 4 bytes */
+    uint32_t off2, lo4, span4, hi4;     /* the input offset in both int16 lanes; lo, hi - lo and hi in 4 bytes */
+    int32_t pairs;                      /* DWG_PAIRS applies: k x k filter (k 3 or 5), dilation 1, stride_w 1 or 2 */
+    int32_t bias_in[4];                 /* bias + input offset * sum of the taps (windows all inside) */
+    int32_t xoff[DWG_PAIR_COLS];        /* DWG_PAIRS: row r, column j of the 2 windows at r * row + j * c */
 } dw_group_t;
 
 static inline uint32_t dwg_pair(int32_t lo16, int32_t hi16)
@@ -744,7 +748,8 @@ static int dwg_setup(dw_group_t *g, const mcu_conv_params_t *p, const int8_t *fi
             bound += (int64_t)(f < 0 ? -f : f) * 255;
         }
         fast = fast && bound < ((int64_t)1 << 30)
-               && mcu_rq2_channel(p->out_mult[ch + j], p->out_shift[ch + j], p->output_offset, &g->rq2[j]);
+               && mcu_rq2_channel(p->out_mult[ch + j], p->out_shift[ch + j], p->output_offset - p->act_min,
+                                  &g->rq2[j]);
         g->rq[j] = mcu_rq_channel(p->out_mult[ch + j], p->out_shift[ch + j]);
     }
     const int32_t s = fast ? 2 : 1;
@@ -755,6 +760,22 @@ static int dwg_setup(dw_group_t *g, const mcu_conv_params_t *p, const int8_t *fi
     }
     for (int32_t j = 0; j < 4; ++j) {
         g->bias[j] = bias != NULL ? bias[ch + j] * s : 0;
+        int32_t sum = 0;
+        for (int32_t t = 0; t < taps; ++t) {
+            sum += filter[(size_t)t * (size_t)c + (size_t)(ch + j)];
+        }
+        g->bias_in[j] = g->bias[j] + p->input_offset * sum * s;
+    }
+    const int32_t k = p->filter.w, sw = p->stride_w;
+    g->pairs = fast && (k == 3 || k == 5) && p->filter.h == k && p->dilation_w == 1 && p->dilation_h == 1
+               && (sw == 1 || sw == 2);
+    if (g->pairs) {
+        const int32_t cols = k + sw, row = p->in.w * c;
+        for (int32_t r = 0; r < k; ++r) {
+            for (int32_t j = 0; j < cols; ++j) {
+                g->xoff[r * cols + j] = r * row + j * c;
+            }
+        }
     }
     g->off = p->input_offset;
     g->o_off = p->output_offset;
@@ -763,6 +784,7 @@ static int dwg_setup(dw_group_t *g, const mcu_conv_params_t *p, const int8_t *fi
     g->off2 = ((uint32_t)g->off & 0xFFFFu) * 0x10001u;
     g->lo4 = ((uint32_t)g->lo & 0xFFu) * 0x01010101u;
     g->hi4 = ((uint32_t)g->hi & 0xFFu) * 0x01010101u;
+    g->span4 = ((uint32_t)(g->hi - g->lo) & 0xFFu) * 0x01010101u;
     return fast;
 }
 
@@ -836,13 +858,124 @@ static MCU_ALWAYS_INLINE void dwg_sums(const dw_group_t *g, const int8_t *x, con
 }
 #undef DWG_TAP
 
+
+#if defined(MCU_NN_DSP) && defined(__GNUC__) && defined(__OPTIMIZE__) && !defined(MCU_NN_NO_ASM)
+/*
+ * The doubled sums of two neighbouring pixels (a: the window at x, b: the one SW columns on) of a K x K
+ * filter whose windows are all inside, dilation 1 (K 3 or 5, SW 1 or 2; g->pairs): inline assembly holding
+ * the 8 sums in registers (all 14 allocatable registers; builds with -fno-omit-frame-pointer define
+ * MCU_NN_NO_ASM and take dwg_sums one pixel at a time). The input offset is in the bias (bias_in: every
+ * tap is inside), so a row's K + SW input words are widened by SXTB16 alone, once each, and feed both
+ * windows; the words' offsets from x come from g->xoff. The columns j of a row go by j mod SW, then j,
+ * and a column serves b (tap j - SW) before a (tap j): b's tap is the one a took at the previous column,
+ * still in registers, so each filter tap is loaded once (LDRD) per row for both pixels. Per 2 pixels of a
+ * 3x3 at stride 1: 12 words (LDR offset, LDR, 2 SXTB16), 9 LDRD, 72 SMLAxy; stride 2: 15 words.
+ */
+#define DWG_PAIRS(K, SW, g_, x_, a_, b_)                                                                  \
+    do {                                                                                                  \
+        uint32_t t0_, t1_, wa_, wb_;                                                                      \
+        int32_t a0_, a1_, a2_, a3_, b0_, b1_, b2_, b3_;                                                   \
+        __asm__(".set dwg_k, %c[k]\n\t"                                                                   \
+                ".set dwg_sw, %c[sw]\n\t"                                                                 \
+                "ldrd   %[a0], %[a1], [%[g], #%c[bi]]\n\t"                                                \
+                "ldrd   %[a2], %[a3], [%[g], #%c[bi] + 8]\n\t"                                            \
+                "mov    %[b0], %[a0]\n\t"                                                                 \
+                "mov    %[b1], %[a1]\n\t"                                                                 \
+                "mov    %[b2], %[a2]\n\t"                                                                 \
+                "mov    %[b3], %[a3]\n\t"                                                                 \
+                ".set dwg_r, 0\n\t"                                                                       \
+                ".rept dwg_k\n\t"                                                                         \
+                ".set dwg_p, 0\n\t"                                                                       \
+                ".rept dwg_sw\n\t"                                                                        \
+                ".set dwg_j, dwg_p\n\t"                                                                   \
+                ".rept (dwg_k + 2 * dwg_sw - 1 - dwg_p) / dwg_sw\n\t"                                     \
+                ".if dwg_r + dwg_j == 0\n\t"                                                              \
+                "ldr    %[t0], [%[x]]\n\t"                                                                \
+                ".else\n\t"                                                                               \
+                "ldr    %[t0], [%[g], #%c[xo] + 4 * (dwg_r * (dwg_k + dwg_sw) + dwg_j)]\n\t"              \
+                "ldr    %[t0], [%[x], %[t0]]\n\t"                                                         \
+                ".endif\n\t"                                                                              \
+                "sxtb16 %[t1], %[t0]\n\t"                                                                 \
+                "sxtb16 %[t0], %[t0], ror #8\n\t"                                                         \
+                ".if dwg_j >= dwg_sw\n\t" /* b's tap j - SW: the one a took at the previous column */     \
+                "smlabb %[b0], %[t1], %[wa], %[b0]\n\t"                                                   \
+                "smlatt %[b2], %[t1], %[wa], %[b2]\n\t"                                                   \
+                "smlabb %[b1], %[t0], %[wb], %[b1]\n\t"                                                   \
+                "smlatt %[b3], %[t0], %[wb], %[b3]\n\t"                                                   \
+                ".endif\n\t"                                                                              \
+                ".if dwg_j < dwg_k\n\t"                                                                   \
+                "ldrd   %[wa], %[wb], [%[g], #8 * (dwg_r * dwg_k + dwg_j)]\n\t"                           \
+                "smlabb %[a0], %[t1], %[wa], %[a0]\n\t"                                                   \
+                "smlatt %[a2], %[t1], %[wa], %[a2]\n\t"                                                   \
+                "smlabb %[a1], %[t0], %[wb], %[a1]\n\t"                                                   \
+                "smlatt %[a3], %[t0], %[wb], %[a3]\n\t"                                                   \
+                ".endif\n\t"                                                                              \
+                ".set dwg_j, dwg_j + dwg_sw\n\t"                                                          \
+                ".endr\n\t"                                                                               \
+                ".set dwg_p, dwg_p + 1\n\t"                                                               \
+                ".endr\n\t"                                                                               \
+                ".set dwg_r, dwg_r + 1\n\t"                                                               \
+                ".endr"                                                                                   \
+                : [a0] "=&r"(a0_), [a1] "=&r"(a1_), [a2] "=&r"(a2_), [a3] "=&r"(a3_), [b0] "=&r"(b0_),    \
+                  [b1] "=&r"(b1_), [b2] "=&r"(b2_), [b3] "=&r"(b3_), [t0] "=&r"(t0_), [t1] "=&r"(t1_),   \
+                  [wa] "=&r"(wa_), [wb] "=&r"(wb_)                                                        \
+                : [g] "r"(g_), [x] "r"(x_), [k] "i"(K), [sw] "i"(SW),                                     \
+                  [bi] "i"(offsetof(dw_group_t, bias_in)), [xo] "i"(offsetof(dw_group_t, xoff)),          \
+                  "m"(*(const dw_group_t *)(g_)));                                                                              \
+        (a_)[0] = a0_;                                                                                    \
+        (a_)[1] = a1_;                                                                                    \
+        (a_)[2] = a2_;                                                                                    \
+        (a_)[3] = a3_;                                                                                    \
+        (b_)[0] = b0_;                                                                                    \
+        (b_)[1] = b1_;                                                                                    \
+        (b_)[2] = b2_;                                                                                    \
+        (b_)[3] = b3_;                                                                                    \
+    } while (0)
+#define DWG_HAVE_PAIRS 1
+#endif
+
+/* The 4 sums of one pixel requantised with mcu_rqd_apply (dwg_setup's constants: result + output offset -
+ * act_min), clamped to [act_min, act_max] and packed into 4 bytes: USAT #8 clamps below (and to act_min + 255
+ * above), ORR packs the non-negative bytes, USUB8 + SEL take the bytewise minimum with act_max - act_min and
+ * UADD8 adds act_min back (mod 256: the int8 bytes). */
+static MCU_ALWAYS_INLINE uint32_t dwg_pack(const dw_group_t *g, const int32_t a[4])
+{
+#if defined(MCU_NN_DSP)
+    const uint32_t y0 = (uint32_t)__usat(mcu_rqd_apply(&g->rq2[0], a[0]), 8);
+    const uint32_t y1 = (uint32_t)__usat(mcu_rqd_apply(&g->rq2[1], a[1]), 8);
+    const uint32_t y2 = (uint32_t)__usat(mcu_rqd_apply(&g->rq2[2], a[2]), 8);
+    const uint32_t y3 = (uint32_t)__usat(mcu_rqd_apply(&g->rq2[3], a[3]), 8);
+    uint32_t v = y0 | (((((y3 << 8) | y2) << 8) | y1) << 8), t;
+    const uint32_t span4 = g->span4, lo4 = g->lo4;
+    __asm__("usub8 %1, %0, %2\n\t"
+            "sel %0, %2, %0\n\t"
+            "uadd8 %0, %0, %3"
+            : "+r"(v), "=&r"(t)
+            : "r"(span4), "r"(lo4)
+            : "cc");
+    return v;
+#else
+    uint32_t v = 0;
+    for (int32_t j = 0; j < 4; ++j) {
+        const int32_t y = mcu_clamp(mcu_rqd_apply(&g->rq2[j], a[j]), 0, g->hi - g->lo) + g->lo;
+        v |= ((uint32_t)y & 0xFFu) << (8 * j);
+    }
+    return v;
+#endif
+}
+
 /* Requantises, clamps and stores the 4 sums of one pixel. */
 static MCU_ALWAYS_INLINE void dwg_store(const dw_group_t *g, const int32_t a[4], int fast, int8_t *o)
 {
+    if (fast) {
+        const uint32_t v = dwg_pack(g, a);
+        memcpy(o, &v, sizeof v);
+        return;
+    }
     int32_t y[4];
 #pragma GCC unroll 4
     for (int32_t j = 0; j < 4; ++j) {
-        y[j] = fast ? mcu_rqd_apply(&g->rq2[j], a[j]) : mcu_rq_apply(&g->rq[j], a[j]) + g->o_off;
+        y[j] = mcu_rq_apply(&g->rq[j], a[j]) + g->o_off;
     }
 #if defined(MCU_NN_DSP)
     /* saturate to int8, pack 4 bytes (PKHBT, UXTB16, ORR), clamp bytewise (SSUB8 + SEL), one store */
@@ -864,6 +997,16 @@ static MCU_ALWAYS_INLINE void dwg_store(const dw_group_t *g, const int32_t a[4],
         o[j] = (int8_t)mcu_clamp(y[j], g->lo, g->hi);
     }
 #endif
+}
+
+/* dwg_store of two pixels (mcu_rqd_apply groups), both packed before either store: the requantisation
+ * constants are loaded once. */
+static MCU_ALWAYS_INLINE void dwg_store2(const dw_group_t *g, const int32_t a[4], const int32_t b[4], int8_t *oa,
+                                         int8_t *ob)
+{
+    const uint32_t va = dwg_pack(g, a), vb = dwg_pack(g, b);
+    memcpy(oa, &va, sizeof va);
+    memcpy(ob, &vb, sizeof vb);
 }
 
 /* One group over every output pixel; `fast` (a constant once inlined): mcu_rqd_apply (mcu_rq2_channel). */
@@ -907,11 +1050,47 @@ static MCU_ALWAYS_INLINE void dwg_run(const mcu_conv_params_t *p, const dw_group
                     const int8_t *x = x_row0 + (size_t)(ox * sw - p->pad_left) * (size_t)c;
                     int8_t *oo = o + (size_t)ox * (size_t)c;
                     if (k3 && nky == 3) {
+#if defined(DWG_HAVE_PAIRS)
+                        if (g->pairs) {                        /* 2 pixels a pass, then 1 if odd */
+                            const int8_t *x_end = x + (size_t)((ox_hi - ox) >> 1) * 2 * x_px;
+                            ox += (ox_hi - ox) & ~1;
+                            int32_t b[4];
+                            if (sw == 1) {
+                                for (; x != x_end; x += 2 * x_px, oo += 2 * c) {
+                                    DWG_PAIRS(3, 1, g, x, a, b);
+                                    dwg_store2(g, a, b, oo, oo + c);
+                                }
+                            } else {
+                                for (; x != x_end; x += 2 * x_px, oo += 2 * c) {
+                                    DWG_PAIRS(3, 2, g, x, a, b);
+                                    dwg_store2(g, a, b, oo, oo + c);
+                                }
+                            }
+                        }
+#endif
                         for (; ox < ox_hi; ++ox, x += x_px, oo += c) {
                             dwg_sums(g, x, g->w, 3, 3, x_step, x_row, 3, 1, a);
                             dwg_store(g, a, fast, oo);
                         }
                     } else if (k5 && nky == 5) {
+#if defined(DWG_HAVE_PAIRS)
+                        if (g->pairs) {                        /* 2 pixels a pass, then 1 if odd */
+                            const int8_t *x_end = x + (size_t)((ox_hi - ox) >> 1) * 2 * x_px;
+                            ox += (ox_hi - ox) & ~1;
+                            int32_t b[4];
+                            if (sw == 1) {
+                                for (; x != x_end; x += 2 * x_px, oo += 2 * c) {
+                                    DWG_PAIRS(5, 1, g, x, a, b);
+                                    dwg_store2(g, a, b, oo, oo + c);
+                                }
+                            } else {
+                                for (; x != x_end; x += 2 * x_px, oo += 2 * c) {
+                                    DWG_PAIRS(5, 2, g, x, a, b);
+                                    dwg_store2(g, a, b, oo, oo + c);
+                                }
+                            }
+                        }
+#endif
                         for (; ox < ox_hi; ++ox, x += x_px, oo += c) {
                             dwg_sums(g, x, g->w, 5, 5, x_step, x_row, 5, 1, a);
                             dwg_store(g, a, fast, oo);
