@@ -725,7 +725,7 @@ typedef struct {
     mcu_rq_t rq[4];
     int32_t off, o_off, lo, hi;
     uint32_t off2, lo4, span4, hi4;     /* the input offset in both int16 lanes; lo, hi - lo and hi in 4 bytes */
-    int32_t pairs;                      /* DWG_PAIRS applies: k x k filter (k 3 or 5), dilation 1, stride_w 1 or 2 */
+    int32_t pairs;                      /* DWG_PAIRS applies (with fast): k x k (k 3 or 5), dilation 1, stride_w 1 or 2 */
     int32_t bias_in[4];                 /* bias + input offset * sum of the taps (windows all inside) */
     int32_t xoff[DWG_PAIR_COLS];        /* DWG_PAIRS: row r, column j of the 2 windows at r * row + j * c */
 } dw_group_t;
@@ -735,39 +735,11 @@ static inline uint32_t dwg_pair(int32_t lo16, int32_t hi16)
     return ((uint32_t)lo16 & 0xFFFFu) | ((uint32_t)hi16 << 16);
 }
 
-/* Sets up channels [ch, ch + 4); returns 1 if they take the doubled sums and mcu_rqd_apply (mcu_rq2_channel). */
-static int dwg_setup(dw_group_t *g, const mcu_conv_params_t *p, const int8_t *filter, const int32_t *bias,
-                     int32_t ch)
+/* The layer's part of a group: offsets, activation range, DWG_PAIRS's input offsets (once per layer). */
+static void dwg_layer(dw_group_t *g, const mcu_conv_params_t *p)
 {
-    const int32_t taps = p->filter.h * p->filter.w, c = p->out.c;
-    int fast = 1;
-    for (int32_t j = 0; j < 4; ++j) {
-        int64_t bound = bias != NULL ? (bias[ch + j] < 0 ? -(int64_t)bias[ch + j] : bias[ch + j]) : 0;
-        for (int32_t t = 0; t < taps; ++t) {
-            const int32_t f = filter[(size_t)t * (size_t)c + (size_t)(ch + j)];
-            bound += (int64_t)(f < 0 ? -f : f) * 255;
-        }
-        fast = fast && bound < ((int64_t)1 << 30)
-               && mcu_rq2_channel(p->out_mult[ch + j], p->out_shift[ch + j], p->output_offset - p->act_min,
-                                  &g->rq2[j]);
-        g->rq[j] = mcu_rq_channel(p->out_mult[ch + j], p->out_shift[ch + j]);
-    }
-    const int32_t s = fast ? 2 : 1;
-    for (int32_t t = 0; t < taps; ++t) {
-        const int8_t *f = filter + (size_t)t * (size_t)c + (size_t)ch;
-        g->w[t][0] = dwg_pair(f[0] * s, f[2] * s);
-        g->w[t][1] = dwg_pair(f[1] * s, f[3] * s);
-    }
-    for (int32_t j = 0; j < 4; ++j) {
-        g->bias[j] = bias != NULL ? bias[ch + j] * s : 0;
-        int32_t sum = 0;
-        for (int32_t t = 0; t < taps; ++t) {
-            sum += filter[(size_t)t * (size_t)c + (size_t)(ch + j)];
-        }
-        g->bias_in[j] = g->bias[j] + p->input_offset * sum * s;
-    }
-    const int32_t k = p->filter.w, sw = p->stride_w;
-    g->pairs = fast && (k == 3 || k == 5) && p->filter.h == k && p->dilation_w == 1 && p->dilation_h == 1
+    const int32_t k = p->filter.w, sw = p->stride_w, c = p->in.c;
+    g->pairs = (k == 3 || k == 5) && p->filter.h == k && p->dilation_w == 1 && p->dilation_h == 1
                && (sw == 1 || sw == 2);
     if (g->pairs) {
         const int32_t cols = k + sw, row = p->in.w * c;
@@ -785,6 +757,52 @@ static int dwg_setup(dw_group_t *g, const mcu_conv_params_t *p, const int8_t *fi
     g->lo4 = ((uint32_t)g->lo & 0xFFu) * 0x01010101u;
     g->hi4 = ((uint32_t)g->hi & 0xFFu) * 0x01010101u;
     g->span4 = ((uint32_t)(g->hi - g->lo) & 0xFFu) * 0x01010101u;
+}
+
+/* Sets up channels [ch, ch + 4) (after dwg_layer); returns 1 if they take the doubled sums and mcu_rqd_apply
+ * (mcu_rq2_channel, and |sum| < 2^30 for any input: |bias| < 2^30 - taps * 255 * 128, as |x + input
+ * offset| <= 255 and |w| <= 128). */
+static int dwg_setup(dw_group_t *g, const mcu_conv_params_t *p, const int8_t *filter, const int32_t *bias,
+                     int32_t ch)
+{
+    const int32_t taps = p->filter.h * p->filter.w, c = p->out.c;
+    const int32_t lim = (1 << 30) - taps * 32640;
+    int fast = 1;
+    for (int32_t j = 0; j < 4; ++j) {
+        const int32_t b = bias != NULL ? bias[ch + j] : 0;
+        fast = fast && b < lim && b > -lim
+               && mcu_rq2_channel(p->out_mult[ch + j], p->out_shift[ch + j], p->output_offset - p->act_min,
+                                  &g->rq2[j]);
+        g->rq[j] = mcu_rq_channel(p->out_mult[ch + j], p->out_shift[ch + j]);
+    }
+    const int32_t s = fast ? 2 : 1;
+    /* the taps widened (times s) and, lane by lane, their sums (|sum| <= 25 * 256: int16 lanes) */
+    uint32_t sum02 = 0, sum13 = 0;
+    for (int32_t t = 0; t < taps; ++t) {
+        const int8_t *f = filter + (size_t)t * (size_t)c + (size_t)ch;
+#if defined(MCU_NN_DSP)
+        const uint32_t v = mcu_load4(f);
+        uint32_t w02 = __sxtb16(v), w13 = mcu_sxtb16_ror8(v);
+        if (fast) {
+            w02 = __sadd16(w02, w02);
+            w13 = __sadd16(w13, w13);
+        }
+        sum02 = __sadd16(sum02, w02);
+        sum13 = __sadd16(sum13, w13);
+#else
+        const uint32_t w02 = dwg_pair(f[0] * s, f[2] * s), w13 = dwg_pair(f[1] * s, f[3] * s);
+        sum02 = dwg_pair((int16_t)(sum02 & 0xFFFFu) + f[0] * s, (int16_t)(sum02 >> 16) + f[2] * s);
+        sum13 = dwg_pair((int16_t)(sum13 & 0xFFFFu) + f[1] * s, (int16_t)(sum13 >> 16) + f[3] * s);
+#endif
+        g->w[t][0] = w02;
+        g->w[t][1] = w13;
+    }
+    const int32_t sums[4] = {(int16_t)(sum02 & 0xFFFFu), (int16_t)(sum13 & 0xFFFFu), (int16_t)(sum02 >> 16),
+                             (int16_t)(sum13 >> 16)};
+    for (int32_t j = 0; j < 4; ++j) {
+        g->bias[j] = bias != NULL ? bias[ch + j] * s : 0;
+        g->bias_in[j] = g->bias[j] + g->off * sums[j];
+    }
     return fast;
 }
 
@@ -1161,8 +1179,9 @@ static void depthwise_groups(const mcu_conv_params_t *p, const int8_t *in, const
                              const int32_t *bias, int8_t *out)
 {
     const int32_t c4 = p->out.c & ~3;
+    dw_group_t g;
+    dwg_layer(&g, p);
     for (int32_t ch = 0; ch < c4; ch += 4) {
-        dw_group_t g;
         if (dwg_setup(&g, p, filter, bias, ch)) {
             dwg_run_rq2(p, &g, in, out, ch);
         } else {
