@@ -773,9 +773,16 @@ static int dwg_setup(dw_group_t *g, const mcu_conv_params_t *p, const int8_t *fi
         fast = fast && b < lim && b > -lim
                && mcu_rq2_channel(p->out_mult[ch + j], p->out_shift[ch + j], p->output_offset - p->act_min,
                                   &g->rq2[j]);
-        g->rq[j] = mcu_rq_channel(p->out_mult[ch + j], p->out_shift[ch + j]);
+    }
+    if (!fast) {
+        for (int32_t j = 0; j < 4; ++j) {
+            g->rq[j] = mcu_rq_channel(p->out_mult[ch + j], p->out_shift[ch + j]);
+        }
     }
     const int32_t s = fast ? 2 : 1;
+#if defined(MCU_NN_DSP)
+    const uint32_t dbl = fast ? 0xFFFFFFFFu : 0u;       /* the taps doubled by SADD16 with themselves, or not */
+#endif
     /* the taps widened (times s) and, lane by lane, their sums (|sum| <= 25 * 256: int16 lanes) */
     uint32_t sum02 = 0, sum13 = 0;
     for (int32_t t = 0; t < taps; ++t) {
@@ -783,10 +790,8 @@ static int dwg_setup(dw_group_t *g, const mcu_conv_params_t *p, const int8_t *fi
 #if defined(MCU_NN_DSP)
         const uint32_t v = mcu_load4(f);
         uint32_t w02 = __sxtb16(v), w13 = mcu_sxtb16_ror8(v);
-        if (fast) {
-            w02 = __sadd16(w02, w02);
-            w13 = __sadd16(w13, w13);
-        }
+        w02 = __sadd16(w02, w02 & dbl);
+        w13 = __sadd16(w13, w13 & dbl);
         sum02 = __sadd16(sum02, w02);
         sum13 = __sadd16(sum13, w13);
 #else
@@ -889,10 +894,22 @@ static MCU_ALWAYS_INLINE void dwg_sums(const dw_group_t *g, const int8_t *x, con
  * still in registers, so each filter tap is loaded once (LDRD) per row for both pixels. Per 2 pixels of a
  * 3x3 at stride 1: 12 words (LDR offset, LDR, 2 SXTB16), 9 LDRD, 72 SMLAxy; stride 2: 15 words.
  */
-#define DWG_PAIRS(K, SW, g_, x_, a_, b_)                                                                  \
+/* mcu_rqd_apply (rq2[J]: mult, c, e) and USAT #8 of channel J of both pixels, in place */
+#define DWG_PAIR_RQ(J, aj, bj)                                                      \
+    "ldrd   %[wa], %[wb], [%[g], #%c[rq] + 12 * " #J "]\n\t"                        \
+    "ldr    %[t0], [%[g], #%c[rq] + 12 * " #J " + 8]\n\t"                           \
+    "smmlar %[t1], " aj ", %[wa], %[wb]\n\t"                                        \
+    "sub    %[t1], %[t1], " aj ", lsr #31\n\t"                                      \
+    "asr    %[t1], %[t1], %[t0]\n\t"                                                \
+    "usat   " aj ", #8, %[t1]\n\t"                                                  \
+    "smmlar %[t1], " bj ", %[wa], %[wb]\n\t"                                        \
+    "sub    %[t1], %[t1], " bj ", lsr #31\n\t"                                      \
+    "asr    %[t1], %[t1], %[t0]\n\t"                                                \
+    "usat   " bj ", #8, %[t1]\n\t"
+#define DWG_PAIRS(K, SW, g_, x_, oa_, ob_)                                                                  \
     do {                                                                                                  \
         uint32_t t0_, t1_, wa_, wb_;                                                                      \
-        int32_t a0_, a1_, a2_, a3_, b0_, b1_, b2_, b3_;                                                   \
+        uint32_t a0_, a1_, a2_, a3_, b0_, b1_, b2_, b3_;                                                  \
         __asm__(".set dwg_k, %c[k]\n\t"                                                                   \
                 ".set dwg_sw, %c[sw]\n\t"                                                                 \
                 "ldrd   %[a0], %[a1], [%[g], #%c[bi]]\n\t"                                                \
@@ -933,21 +950,33 @@ static MCU_ALWAYS_INLINE void dwg_sums(const dw_group_t *g, const int8_t *x, con
                 ".set dwg_p, dwg_p + 1\n\t"                                                               \
                 ".endr\n\t"                                                                               \
                 ".set dwg_r, dwg_r + 1\n\t"                                                               \
-                ".endr"                                                                                   \
+                ".endr\n\t"                                                                               \
+                DWG_PAIR_RQ(0, "%[a0]", "%[b0]") DWG_PAIR_RQ(1, "%[a1]", "%[b1]")                         \
+                DWG_PAIR_RQ(2, "%[a2]", "%[b2]") DWG_PAIR_RQ(3, "%[a3]", "%[b3]")                         \
+                "orr    %[a2], %[a2], %[a3], lsl #8\n\t"                                                  \
+                "orr    %[a1], %[a1], %[a2], lsl #8\n\t"                                                  \
+                "orr    %[a0], %[a0], %[a1], lsl #8\n\t"                                                  \
+                "orr    %[b2], %[b2], %[b3], lsl #8\n\t"                                                  \
+                "orr    %[b1], %[b1], %[b2], lsl #8\n\t"                                                  \
+                "orr    %[b0], %[b0], %[b1], lsl #8\n\t"                                                  \
+                "ldrd   %[wa], %[wb], [%[g], #%c[lo4]]\n\t" /* act_min, act_max - act_min bytes */          \
+                "usub8  %[t0], %[a0], %[wb]\n\t"                                                          \
+                "sel    %[a0], %[wb], %[a0]\n\t"                                                          \
+                "uadd8  %[a0], %[a0], %[wa]\n\t"                                                          \
+                "usub8  %[t0], %[b0], %[wb]\n\t"                                                          \
+                "sel    %[b0], %[wb], %[b0]\n\t"                                                          \
+                "uadd8  %[b0], %[b0], %[wa]"                                                              \
                 : [a0] "=&r"(a0_), [a1] "=&r"(a1_), [a2] "=&r"(a2_), [a3] "=&r"(a3_), [b0] "=&r"(b0_),    \
                   [b1] "=&r"(b1_), [b2] "=&r"(b2_), [b3] "=&r"(b3_), [t0] "=&r"(t0_), [t1] "=&r"(t1_),   \
                   [wa] "=&r"(wa_), [wb] "=&r"(wb_)                                                        \
                 : [g] "r"(g_), [x] "r"(x_), [k] "i"(K), [sw] "i"(SW),                                     \
                   [bi] "i"(offsetof(dw_group_t, bias_in)), [xo] "i"(offsetof(dw_group_t, xoff)),          \
-                  "m"(*(const dw_group_t *)(g_)));                                                                              \
-        (a_)[0] = a0_;                                                                                    \
-        (a_)[1] = a1_;                                                                                    \
-        (a_)[2] = a2_;                                                                                    \
-        (a_)[3] = a3_;                                                                                    \
-        (b_)[0] = b0_;                                                                                    \
-        (b_)[1] = b1_;                                                                                    \
-        (b_)[2] = b2_;                                                                                    \
-        (b_)[3] = b3_;                                                                                    \
+                  [rq] "i"(offsetof(dw_group_t, rq2)), [lo4] "i"(offsetof(dw_group_t, lo4)),              \
+                  "m"(*(const dw_group_t *)(g_))                                                          \
+                : "cc");                                                                              \
+        (void)a1_, (void)a2_, (void)a3_, (void)b1_, (void)b2_, (void)b3_;                                   \
+        memcpy((oa_), &a0_, sizeof a0_);                                                                  \
+        memcpy((ob_), &b0_, sizeof b0_);                                                                  \
     } while (0)
 #define DWG_HAVE_PAIRS 1
 #endif
@@ -1017,16 +1046,6 @@ static MCU_ALWAYS_INLINE void dwg_store(const dw_group_t *g, const int32_t a[4],
 #endif
 }
 
-/* dwg_store of two pixels (mcu_rqd_apply groups), both packed before either store: the requantisation
- * constants are loaded once. */
-static MCU_ALWAYS_INLINE void dwg_store2(const dw_group_t *g, const int32_t a[4], const int32_t b[4], int8_t *oa,
-                                         int8_t *ob)
-{
-    const uint32_t va = dwg_pack(g, a), vb = dwg_pack(g, b);
-    memcpy(oa, &va, sizeof va);
-    memcpy(ob, &vb, sizeof vb);
-}
-
 /* One group over every output pixel; `fast` (a constant once inlined): mcu_rqd_apply (mcu_rq2_channel). */
 static MCU_ALWAYS_INLINE void dwg_run(const mcu_conv_params_t *p, const dw_group_t *g, const int8_t *in,
                                       int8_t *out, int32_t ch, int fast)
@@ -1072,16 +1091,13 @@ static MCU_ALWAYS_INLINE void dwg_run(const mcu_conv_params_t *p, const dw_group
                         if (g->pairs) {                        /* 2 pixels a pass, then 1 if odd */
                             const int8_t *x_end = x + (size_t)((ox_hi - ox) >> 1) * 2 * x_px;
                             ox += (ox_hi - ox) & ~1;
-                            int32_t b[4];
                             if (sw == 1) {
                                 for (; x != x_end; x += 2 * x_px, oo += 2 * c) {
-                                    DWG_PAIRS(3, 1, g, x, a, b);
-                                    dwg_store2(g, a, b, oo, oo + c);
+                                    DWG_PAIRS(3, 1, g, x, oo, oo + c);
                                 }
                             } else {
                                 for (; x != x_end; x += 2 * x_px, oo += 2 * c) {
-                                    DWG_PAIRS(3, 2, g, x, a, b);
-                                    dwg_store2(g, a, b, oo, oo + c);
+                                    DWG_PAIRS(3, 2, g, x, oo, oo + c);
                                 }
                             }
                         }
@@ -1095,16 +1111,13 @@ static MCU_ALWAYS_INLINE void dwg_run(const mcu_conv_params_t *p, const dw_group
                         if (g->pairs) {                        /* 2 pixels a pass, then 1 if odd */
                             const int8_t *x_end = x + (size_t)((ox_hi - ox) >> 1) * 2 * x_px;
                             ox += (ox_hi - ox) & ~1;
-                            int32_t b[4];
                             if (sw == 1) {
                                 for (; x != x_end; x += 2 * x_px, oo += 2 * c) {
-                                    DWG_PAIRS(5, 1, g, x, a, b);
-                                    dwg_store2(g, a, b, oo, oo + c);
+                                    DWG_PAIRS(5, 1, g, x, oo, oo + c);
                                 }
                             } else {
                                 for (; x != x_end; x += 2 * x_px, oo += 2 * c) {
-                                    DWG_PAIRS(5, 2, g, x, a, b);
-                                    dwg_store2(g, a, b, oo, oo + c);
+                                    DWG_PAIRS(5, 2, g, x, oo, oo + c);
                                 }
                             }
                         }
