@@ -1123,7 +1123,7 @@ static MCU_ALWAYS_INLINE void dwg_run(const mcu_conv_params_t *p, const dw_group
                         }
 #endif
                         for (; ox < ox_hi; ++ox, x += x_px, oo += c) {
-                            dwg_sums(g, x, g->w, 5, 5, x_step, x_row, 5, 1, a);
+                            dwg_sums(g, x, g->w, 5, 5, x_step, x_row, 5, 2, a);
                             dwg_store(g, a, fast, oo);
                         }
                     } else if (w3) {
