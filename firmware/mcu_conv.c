@@ -28,9 +28,9 @@
  * the caller, widens 4 input pixels at a time (plus the input offset, doubled) once into it and runs 4
  * pixels x 2 output channels per pass, so that in the inner loop only the weights are widened, then
  * requantises with SMMLAR (conv_1x1_wide, mcu_rqd in mcu_simd.h); depthwise through SMLABB/SMLATT on
- * filter taps widened once per channel group. Helium (Cortex-M55; MCU_NN_MVE): 4 output channels per
- * pass, 16 int8 lanes per VMLADAVA (the input offset as offset * sum of weights), depthwise in 4 int32
- * lanes, and requantisation 4 lanes at a time (mcu_mve_requant4). Elsewhere (host, Cortex-M0+) the DSP
+ * filter taps widened once per channel group, 2 interior pixels per pass. Helium (Cortex-M55;
+ * MCU_NN_MVE): 4 output channels per pass, 16 int8 lanes per VMLADAVA (the input offset as offset * sum
+ * of weights), depthwise in 4 int32 lanes, and requantisation 4 lanes at a time (mcu_mve_requant4). Elsewhere (host, Cortex-M0+) the DSP
  * blocking in plain C.
  */
 
@@ -709,11 +709,16 @@ static void depthwise_taps(const int8_t *x, const int8_t *f, int32_t nky, int32_
  * Depthwise, depth multiplier 1, channel groups outside, pixels inside: a group of 4 channels widens
  * its filter taps to int16 pairs once (channels 0,2 and 1,3, as SMLABB / SMLATT take them) and sets up
  * its bias and requantisation constants once, then walks every output pixel. Pixels whose window is
- * all inside the input take a fully unrolled 3x3 or 5x5 tap loop, those with every column inside but
- * rows cut off (top and bottom) a loop over their rows with each row's 3 or 5 taps unrolled, the
- * others loop over their valid taps. When the group's 4 channels allow it (mcu_rq2_channel, and |sum| < 2^30 whatever the input),
- * the taps and the bias are doubled and the doubled sums are requantised with mcu_rqd_apply on mcu_rq2_channel's constants (4
- * instructions a value); otherwise mcu_rq_apply. Outside the DSP cores the same loops in plain C.
+ * all inside the input take, on the DSP cores for 3x3 / 5x5 filters of dilation 1 at stride 1 or 2, two
+ * neighbouring pixels per pass (DWG_PAIRS, inline assembly: each input word widened once for both, the
+ * input offset folded into the bias) and otherwise (the odd last one, dilations) a fully unrolled 3x3
+ * or a row loop of 5 taps; those with every column inside but rows cut off (top and bottom) a loop over
+ * their rows with each row's 3 or 5 taps unrolled, the others loop over their valid taps. When the
+ * group's 4 channels allow it (mcu_rq2_channel, and |sum| < 2^30 whatever the input), the taps and the
+ * bias are doubled and the doubled sums are requantised with mcu_rqd_apply on mcu_rq2_channel's
+ * constants, the offset being output offset - act_min, then USAT #8 and a bytewise minimum (dwg_pack:
+ * 4 instructions a value, 7 per 4 to pack and clamp); otherwise mcu_rq_apply. Outside the DSP cores
+ * the same loops (without the pairs) in plain C.
  */
 #define DWG_TAPS 25                     /* filters up to 5x5 (or any kh * kw <= 25) */
 #define DWG_PAIR_COLS 35                /* DWG_PAIRS: 5 rows of 7 columns (5x5, stride 2) */
@@ -891,9 +896,14 @@ static MCU_ALWAYS_INLINE void dwg_sums(const dw_group_t *g, const int8_t *x, con
  * tap is inside), so a row's K + SW input words are widened by SXTB16 alone, once each, and feed both
  * windows; the words' offsets from x come from g->xoff. The columns j of a row go by j mod SW, then j,
  * and a column serves b (tap j - SW) before a (tap j): b's tap is the one a took at the previous column,
- * still in registers, so each filter tap is loaded once (LDRD) per row for both pixels. Per 2 pixels of a
- * 3x3 at stride 1: 12 words (LDR offset, LDR, 2 SXTB16), 9 LDRD, 72 SMLAxy; stride 2: 15 words.
+ * still in registers, so each filter tap is loaded once (LDRD) per row for both pixels. Then dwg_pack for
+ * both pixels with each channel's constants loaded once, and the two words stored. Per 2 pixels of a 3x3
+ * at stride 1: 6 to set up the sums, 12 words (LDR offset, LDR, 2 SXTB16), 9 LDRD, 72 SMLAxy, 57 to
+ * requantise, pack and clamp (191; the loop around it ~9); stride 2: 15 words.
  */
+/* the layout the assembly relies on: mcu_rqd_t is {mult, c, e}; span4 follows lo4 (one LDRD) */
+typedef char dwg_layout_ok[(sizeof(mcu_rqd_t) == 12 && offsetof(mcu_rqd_t, c) == 4 && offsetof(mcu_rqd_t, e) == 8
+                            && offsetof(dw_group_t, span4) == offsetof(dw_group_t, lo4) + 4) ? 1 : -1];
 /* mcu_rqd_apply (rq2[J]: mult, c, e) and USAT #8 of channel J of both pixels, in place */
 #define DWG_PAIR_RQ(J, aj, bj)                                                      \
     "ldrd   %[wa], %[wb], [%[g], #%c[rq] + 12 * " #J "]\n\t"                        \
