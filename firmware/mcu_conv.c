@@ -27,10 +27,11 @@
  * with SXTB16 / SXTAB16 (which adds the input offset too) into SMLAD; the 1x1 conv, given a scratch by
  * the caller, widens 4 input pixels at a time (plus the input offset, doubled) once into it and runs 4
  * pixels x 2 output channels per pass, so that in the inner loop only the weights are widened, then
- * requantises with SMMLAR (conv_1x1_wide, mcu_rqd in mcu_simd.h); depthwise through SMLABB/SMLATT on
- * filter taps widened once per channel group, 2 interior pixels per pass. Helium (Cortex-M55;
- * MCU_NN_MVE): 4 output channels per pass, 16 int8 lanes per VMLADAVA (the input offset as offset * sum
- * of weights), depthwise in 4 int32 lanes, and requantisation 4 lanes at a time (mcu_mve_requant4). Elsewhere (host, Cortex-M0+) the DSP
+ * requantises with SMMLAR, the output offset folded in (conv_1x1_wide, mcu_rqd / mcu_rq2_channel in
+ * mcu_simd.h); depthwise through SMLABB/SMLATT on filter taps widened once per channel group, 2 interior
+ * pixels per pass. Helium (Cortex-M55; MCU_NN_MVE): 4 output channels per pass, 16 int8 lanes per
+ * VMLADAVA (the input offset as offset * sum of weights), depthwise in 4 int32 lanes, and requantisation
+ * 4 lanes at a time (mcu_mve_requant4). Elsewhere (host, Cortex-M0+) the DSP
  * blocking in plain C.
  */
 
@@ -64,8 +65,35 @@ static int32_t end_tap(int32_t origin, int32_t dilation, int32_t taps, int32_t s
 
 /*
  * acc[i*2+j] += sum_k (x_i[k] + offset) * w_j[k], k < n, where x_1 = x_0 + xs and w_1 = w_0 + ws: a 2 x 2
- * block of a matrix multiply (always inlined: its callers' strides stay in registers).
+ * block of a matrix multiply (always inlined: its callers' strides stay in registers). DSP: per 4 values
+ * 2 input loads widened with the offset added (SXTAB16 x 4), 2 weight loads widened (SXTB16 x 4), 8 SMLAD
+ * and the offset reloaded: 21 instructions per 16 MACs, in inline assembly (14 registers; GCC spilled
+ * the C loop's pointers, ~40 per 16) unless MCU_NN_NO_ASM (builds with -fno-omit-frame-pointer).
  */
+#if defined(MCU_NN_DSP) && defined(__GNUC__) && defined(__OPTIMIZE__) && !defined(MCU_NN_NO_ASM)
+#define DOT2X2_GROUP                                                                                  \
+    "ldr    %[xb13], [%[x], %[xs]]\n\t"                                                               \
+    "ldr    %[xa13], [%[x]], #4\n\t"                                                                  \
+    "ldr    %[wr], %[off2]\n\t"                                                                       \
+    "sxtab16 %[xa02], %[wr], %[xa13]\n\t"                                                             \
+    "sxtab16 %[xa13], %[wr], %[xa13], ror #8\n\t"                                                     \
+    "sxtab16 %[xb02], %[wr], %[xb13]\n\t"                                                             \
+    "sxtab16 %[xb13], %[wr], %[xb13], ror #8\n\t"                                                     \
+    "ldr    %[wr], [%[w]], #4\n\t"                                                                    \
+    "sxtb16 %[t], %[wr]\n\t"                                                                          \
+    "smlad  %[a00], %[xa02], %[t], %[a00]\n\t"                                                        \
+    "smlad  %[a10], %[xb02], %[t], %[a10]\n\t"                                                        \
+    "sxtb16 %[wr], %[wr], ror #8\n\t"                                                                 \
+    "smlad  %[a00], %[xa13], %[wr], %[a00]\n\t"                                                       \
+    "smlad  %[a10], %[xb13], %[wr], %[a10]\n\t"                                                       \
+    "ldr    %[wr], [%[w], %[ws4]]\n\t"                                                                \
+    "sxtb16 %[t], %[wr]\n\t"                                                                          \
+    "smlad  %[a01], %[xa02], %[t], %[a01]\n\t"                                                        \
+    "smlad  %[a11], %[xb02], %[t], %[a11]\n\t"                                                        \
+    "sxtb16 %[wr], %[wr], ror #8\n\t"                                                                 \
+    "smlad  %[a01], %[xa13], %[wr], %[a01]\n\t"                                                       \
+    "smlad  %[a11], %[xb13], %[wr], %[a11]\n\t"
+#endif
 static MCU_ALWAYS_INLINE void dot_2x2(const int8_t *x, size_t xs, const int8_t *w, size_t ws, int32_t n,
                                       int32_t offset, int32_t acc[4])
 {
@@ -73,6 +101,29 @@ static MCU_ALWAYS_INLINE void dot_2x2(const int8_t *x, size_t xs, const int8_t *
     int32_t k = 0;
 #if defined(MCU_NN_DSP)
     const uint32_t off2 = ((uint32_t)offset & 0xFFFFu) * 0x10001u;
+#if defined(DOT2X2_GROUP)
+    if (n >= 4) {                                   /* groups of 4 values, two per loop pass (an odd one first) */
+        const int32_t n4 = n & ~3, odd = n4 & 4;
+        const int8_t *const x_end = x + n4;
+        const int8_t *xp = x, *wp = w;
+        const int32_t ws4 = (int32_t)ws - 4;        /* row 1 from row 0's pointer after its post-increment */
+        uint32_t xa02, xa13, xb02, xb13, wr, t;
+        __asm__("ldr    %[t], %[odd]\n\t"
+                "cmp    %[t], #0\n\t"
+                "bne    2f\n\t"
+                "1:\n\t" DOT2X2_GROUP
+                "2:\n\t" DOT2X2_GROUP
+                "ldr    %[t], %[end]\n\t"
+                "cmp    %[x], %[t]\n\t"
+                "bne    1b\n\t"
+                : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [x] "+r"(xp), [w] "+r"(wp),
+                  [xa02] "=&r"(xa02), [xa13] "=&r"(xa13), [xb02] "=&r"(xb02), [xb13] "=&r"(xb13), [wr] "=&r"(wr),
+                  [t] "=&r"(t)
+                : [xs] "r"(xs), [ws4] "r"(ws4), [off2] "m"(off2), [end] "m"(x_end), [odd] "m"(odd)
+                : "memory", "cc");
+        k = n4;
+    }
+#else
     for (; k + 4 <= n; k += 4) {
         const uint32_t xa = mcu_load4(x + k), xb = mcu_load4(x + xs + k);
         const uint32_t xa02 = __sxtab16(off2, xa), xa13 = mcu_sxtab16_ror8(off2, xa);   /* + offset */
@@ -90,6 +141,7 @@ static MCU_ALWAYS_INLINE void dot_2x2(const int8_t *x, size_t xs, const int8_t *
         a11 = __smlad(xb02, wb02, a11);
         a11 = __smlad(xb13, wb13, a11);
     }
+#endif
 #endif
     for (; k < n; ++k) {
         const int32_t xa = (int32_t)x[k] + offset, xb = (int32_t)x[xs + k] + offset;
@@ -162,6 +214,61 @@ static inline mve_pass_t mve_pass(const mcu_conv_params_t *p, const int8_t *filt
     return s;
 }
 
+/* mve_pass for the live channels live[i .. i + 4) of n (fewer at the end: the last row repeated), their
+ * channel numbers in *ch (gathered loads; the outputs are scattered to them). */
+static inline mve_pass_t mve_pass_live(const mcu_conv_params_t *p, const int8_t *filter, size_t filter_stride,
+                                       const int32_t *bias, const uint16_t *live, int32_t n, int32_t i,
+                                       uint32x4_t *ch)
+{
+    const int32_t lanes = n - i < 4 ? n - i : 4;
+    mve_pass_t s;
+    s.pr = vctp32q((uint32_t)lanes);
+    *ch = vldrhq_z_u32(live + i, s.pr);
+    s.f0 = filter + (size_t)live[i] * filter_stride;
+    s.f1 = filter + (size_t)live[i + (lanes > 1 ? 1 : 0)] * filter_stride;
+    s.f2 = filter + (size_t)live[i + (lanes > 2 ? 2 : lanes - 1)] * filter_stride;
+    s.f3 = filter + (size_t)live[i + lanes - 1] * filter_stride;
+    s.bias = bias != NULL ? vldrwq_gather_shifted_offset_z_s32(bias, *ch, s.pr) : vdupq_n_s32(0);
+    s.mult = vldrwq_gather_shifted_offset_z_s32(p->out_mult, *ch, s.pr);
+    s.shift = vldrwq_gather_shifted_offset_z_s32(p->out_shift, *ch, s.pr);
+    return s;
+}
+
+/* conv_1x1_mve with the dead-channel hint (p->dead_out != NULL): every pixel first gets the dead channels'
+ * constant row (16 bytes per store), then the passes run over 4 live channels each: per-pass constants
+ * gathered, outputs scattered to the live channels' places (out of line: conv_1x1_mve's own loops stay as
+ * they are without the hint). */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void conv_1x1_mve_live(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
+                              const int32_t *bias, int8_t *out)
+{
+    const int32_t pixels = p->in.n * p->in.h * p->in.w;
+    const int32_t k = p->in.c, out_c = p->out.c, n_live = p->live_c;
+    const int32_t off = p->output_offset, lo = p->act_min, hi = p->act_max;
+    for (int32_t c = 0; c < out_c; c += 16) {
+        const mve_pred16_t pr = vctp8q((uint32_t)(out_c - c));
+        const int8x16_t v = vldrbq_z_s8(p->dead_out + c, pr);
+        int8_t *o = out + c;
+        for (int32_t px = 0; px < pixels; ++px, o += out_c) {
+            vstrbq_p_s8(o, v, pr);
+        }
+    }
+    for (int32_t i = 0; i < n_live; i += 4) {
+        uint32x4_t ch;
+        const mve_pass_t s = mve_pass_live(p, filter, (size_t)k, bias, p->live, n_live, i, &ch);
+        const int32x4_t init = vaddq_s32(s.bias, vmulq_n_s32(mcu_mve_sum4(s.f0, s.f1, s.f2, s.f3, k,
+                                                                          vdupq_n_s32(0)), p->input_offset));
+        const int8_t *x = in;
+        int8_t *o = out;
+        for (int32_t px = 0; px < pixels; ++px, x += k, o += out_c) {
+            const int32x4_t acc = mcu_mve_dot4(x, s.f0, s.f1, s.f2, s.f3, k, init);
+            vstrbq_scatter_offset_p_s32(o, ch, mcu_mve_requant4(acc, s.mult, s.shift, off, lo, hi), s.pr);
+        }
+    }
+}
+
 /* Helium, 1x1 stride 1 unpadded: per pass of 4 output channels, every pixel by one mcu_mve_dot4 over the
  * input channels, the input offset folded into the bias once per pass (offset * sum of the weights). */
 static void conv_1x1_mve(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
@@ -170,6 +277,10 @@ static void conv_1x1_mve(const mcu_conv_params_t *p, const int8_t *in, const int
     const int32_t pixels = p->in.n * p->in.h * p->in.w;
     const int32_t k = p->in.c, out_c = p->out.c;
     const int32_t off = p->output_offset, lo = p->act_min, hi = p->act_max;
+    if (p->dead_out != NULL) {
+        conv_1x1_mve_live(p, in, filter, bias, out);
+        return;
+    }
     for (int32_t oc = 0; oc < out_c; oc += 4) {
         const mve_pass_t s = mve_pass(p, filter, (size_t)k, bias, oc);
         const int32x4_t init = vaddq_s32(s.bias, vmulq_n_s32(mcu_mve_sum4(s.f0, s.f1, s.f2, s.f3, k,
@@ -246,8 +357,16 @@ static void conv_1x1(const mcu_conv_params_t *p, const int8_t *in, const int8_t 
     const out_stage_t q = out_stage(p);
     const int32_t pixels = p->in.n * p->in.h * p->in.w;
     const int32_t k = p->in.c, out_c = p->out.c;
-    for (int32_t oc = 0; oc < out_c; oc += 2) {
-        const int32_t oc1 = oc + 1 < out_c ? oc + 1 : oc;     /* odd count: the last pass twice */
+    const uint16_t *const live = p->dead_out != NULL ? p->live : NULL;
+    const int32_t n_live = p->dead_out != NULL ? p->live_c : out_c;
+    if (p->dead_out != NULL) {                      /* the dead channels' constants; live ones follow */
+        for (int32_t px = 0; px < pixels; ++px) {
+            memcpy(out + (size_t)px * (size_t)out_c, p->dead_out, (size_t)out_c);
+        }
+    }
+    for (int32_t i = 0; i < n_live; i += 2) {      /* a pair of live channels (odd count: the last twice) */
+        const int32_t oc = live != NULL ? live[i] : i;
+        const int32_t oc1 = i + 1 < n_live ? (live != NULL ? live[i + 1] : i + 1) : oc;
         const int8_t *w0 = filter + (size_t)oc * (size_t)k;
         const size_t ws = (size_t)(oc1 - oc) * (size_t)k;
         const int32_t b0 = (bias != NULL ? bias[oc] : 0) + p->input_offset * mcu_sum_s8(w0, k);
@@ -280,10 +399,15 @@ static void conv_1x1(const mcu_conv_params_t *p, const int8_t *in, const int8_t 
  * channels plus the input offset are widened once, doubled (SXTAB16, SADD16), into the scratch: each
  * group of 4 channels as 8 words [p0 p1 p2 p3 channels 0,2 | p0 p1 p2 p3 channels 1,3]. Then 2 output
  * channels at a time, 4 pixels x 2 channels of doubled sums: each weight word widened by one SXTB16 per
- * half feeds 4 SMLADs (inline assembly, 14 registers: 32 instructions per 32 MACs). Channels past the
- * last group of 4 in plain C. The doubled sums go straight into mcu_rqd_apply (SMMLAR, SUB, ASR) when
- * every channel has mcu_rqd_ok, then SSAT #8 when the activation range is the whole int8 range;
- * otherwise they are halved into mcu_requant_fast.
+ * half feeds 4 SMLADs (inline assembly, 14 registers: 32 instructions per 32 MACs, 4 groups per loop
+ * iteration entered by TBH). A pair whose channels both qualify (wide_fast: mcu_rqd_fits and a right
+ * shift of at most 22, listed once per call) requantises its doubled sums by mcu_rqd_apply on
+ * mcu_rq2_channel's constants (the output offset folded into SMMLAR's accumulator: SMMLAR, SUB, ASR); when
+ * moreover in.c is a multiple of 4, there is a bias and the activation range is the whole int8 range,
+ * the whole pair runs in one assembly block (bias, products, SMMLAR ... SSAT #8, STRB: the compiler keeps
+ * nothing live across it). Otherwise the channels past the last group of 4 and the clamp in plain C
+ * (wide4_finish), and pairs with a channel that does not qualify halve their sums into mcu_requant_fast
+ * (wide4_out_plain).
  */
 /* The inline assembly needs 14 free registers: GCC with optimisation and without a frame pointer (builds
  * with -fno-omit-frame-pointer define MCU_NN_NO_ASM: the same loop in C) */
@@ -323,10 +447,97 @@ static void conv_1x1(const mcu_conv_params_t *p, const int8_t *in, const int8_t 
     "ldr    %[xv], [%[x], #-4]\n\t"                                                                   \
     "smlad  %[a30], %[xv], %[ta], %[a30]\n\t"                                                         \
     "smlad  %[a31], %[xv], %[tb], %[a31]\n\t"
+/* the groups of a pair: 4 per iteration, entered (TBH on `entry`: 0..3 the group that leaves a multiple of
+ * 4 for the iterations after the first, 4 no group) and left when x reaches xend */
+#define WIDE4_LOOP(entry)                                                                             \
+    "ldr    %[ta], %[" entry "]\n\t"                                                                  \
+    "tbh    [pc, %[ta], lsl #1]\n\t"                                                                  \
+    "0:\n\t"                                                                                          \
+    ".hword (1f - 0b) / 2, (2f - 0b) / 2, (3f - 0b) / 2, (4f - 0b) / 2, (5f - 0b) / 2\n\t"               \
+    "1:\n\t" WIDE4_GROUP                                                                              \
+    "2:\n\t" WIDE4_GROUP                                                                              \
+    "3:\n\t" WIDE4_GROUP                                                                              \
+    "4:\n\t" WIDE4_GROUP                                                                              \
+    "ldr    %[ta], %[xend]\n\t"                                                                       \
+    "cmp    %[x], %[ta]\n\t"                                                                          \
+    "bne    1b\n\t"                                                                                   \
+    "5:\n\t"
+/* the first group when a00 / a01 hold the doubled biases: the other accumulators start from them in their
+ * first SMLAD (a00, a01 last) */
+#define WIDE4_FIRST                                                                                   \
+    "ldr    %[ta], [%[w0]]\n\t"                                                                       \
+    "ldr    %[tb], [%[w1]]\n\t"                                                                       \
+    "sxtb16 %[ta], %[ta]\n\t"                                                                         \
+    "sxtb16 %[tb], %[tb]\n\t"                                                                         \
+    "ldr    %[xv], [%[x], #4]\n\t"                                                                    \
+    "smlad  %[a10], %[xv], %[ta], %[a00]\n\t"                                                         \
+    "smlad  %[a11], %[xv], %[tb], %[a01]\n\t"                                                         \
+    "ldr    %[xv], [%[x], #8]\n\t"                                                                    \
+    "smlad  %[a20], %[xv], %[ta], %[a00]\n\t"                                                         \
+    "smlad  %[a21], %[xv], %[tb], %[a01]\n\t"                                                         \
+    "ldr    %[xv], [%[x], #12]\n\t"                                                                   \
+    "smlad  %[a30], %[xv], %[ta], %[a00]\n\t"                                                         \
+    "smlad  %[a31], %[xv], %[tb], %[a01]\n\t"                                                         \
+    "ldr    %[xv], [%[x]], #32\n\t"                                                                   \
+    "smlad  %[a00], %[xv], %[ta], %[a00]\n\t"                                                         \
+    "smlad  %[a01], %[xv], %[tb], %[a01]\n\t"                                                         \
+    "ldr    %[ta], [%[w0]], #4\n\t"                                                                   \
+    "ldr    %[tb], [%[w1]], #4\n\t"                                                                   \
+    "sxtb16 %[ta], %[ta], ror #8\n\t"                                                                 \
+    "sxtb16 %[tb], %[tb], ror #8\n\t"                                                                 \
+    "ldr    %[xv], [%[x], #-16]\n\t"                                                                  \
+    "smlad  %[a00], %[xv], %[ta], %[a00]\n\t"                                                         \
+    "smlad  %[a01], %[xv], %[tb], %[a01]\n\t"                                                         \
+    "ldr    %[xv], [%[x], #-12]\n\t"                                                                  \
+    "smlad  %[a10], %[xv], %[ta], %[a10]\n\t"                                                         \
+    "smlad  %[a11], %[xv], %[tb], %[a11]\n\t"                                                         \
+    "ldr    %[xv], [%[x], #-8]\n\t"                                                                   \
+    "smlad  %[a20], %[xv], %[ta], %[a20]\n\t"                                                         \
+    "smlad  %[a21], %[xv], %[tb], %[a21]\n\t"                                                         \
+    "ldr    %[xv], [%[x], #-4]\n\t"                                                                   \
+    "smlad  %[a30], %[xv], %[ta], %[a30]\n\t"                                                         \
+    "smlad  %[a31], %[xv], %[tb], %[a31]\n\t"
 #define WIDE4_OUTPUTS                                                                                 \
     : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [a20] "+r"(a20),            \
       [a21] "+r"(a21), [a30] "+r"(a30), [a31] "+r"(a31), [x] "+r"(x), [w0] "+r"(w0), [w1] "+r"(w1),   \
       [ta] "=&r"(ta), [tb] "=&r"(tb), [xv] "=&r"(xv)
+/* conv_1x1_wide's output stage in the same assembly: channel %[ch]'s 4 doubled sums y0..y3 by mcu_rqd_apply on
+ * mcu_rq2_channel's constants (m = mult[ch] in w0, e = -shift[ch] in w1, c = kc 2^(e-1) in xv: the output
+ * offset folded in), SSAT #8, stored at o + ch + q os (ta; os in tb); x is a temporary */
+#define WIDE4_REQ(ch, idx, os_load, y0, y1, y2, y3)                                                   \
+    "ldr    %[ta], %[mp]\n\t"                                                                        \
+    "ldr    %[" idx "], %[" ch "]\n\t"                                                              \
+    "ldr    %[w0], [%[ta], %[" idx "], lsl #2]\n\t"                                                 \
+    "ldr    %[ta], %[shp]\n\t"                                                                       \
+    "ldr    %[w1], [%[ta], %[" idx "], lsl #2]\n\t"                                                 \
+    "ldr    %[ta], %[ob]\n\t"                                                                        \
+    "add    %[ta], %[ta], %[" idx "]\n\t"                                                           \
+    "ldr    %[" idx "], %[kc]\n\t"                                                                  \
+    "mvn    %[xv], %[w1]\n\t"                                                                        \
+    "lsl    %[xv], %[" idx "], %[xv]\n\t"                                                           \
+    "rsb    %[w1], %[w1], #0\n\t"                                                                    \
+    os_load                                                                                           \
+    "smmlar %[x], %[" y0 "], %[w0], %[xv]\n\t"                                                      \
+    "sub    %[" y0 "], %[x], %[" y0 "], lsr #31\n\t"                                                \
+    "smmlar %[x], %[" y1 "], %[w0], %[xv]\n\t"                                                      \
+    "sub    %[" y1 "], %[x], %[" y1 "], lsr #31\n\t"                                                \
+    "smmlar %[x], %[" y2 "], %[w0], %[xv]\n\t"                                                      \
+    "sub    %[" y2 "], %[x], %[" y2 "], lsr #31\n\t"                                                \
+    "smmlar %[x], %[" y3 "], %[w0], %[xv]\n\t"                                                      \
+    "sub    %[" y3 "], %[x], %[" y3 "], lsr #31\n\t"                                                \
+    "asr    %[" y0 "], %[" y0 "], %[w1]\n\t"                                                        \
+    "asr    %[" y1 "], %[" y1 "], %[w1]\n\t"                                                        \
+    "asr    %[" y2 "], %[" y2 "], %[w1]\n\t"                                                        \
+    "asr    %[" y3 "], %[" y3 "], %[w1]\n\t"                                                        \
+    "ssat   %[" y0 "], #8, %[" y0 "]\n\t"                                                           \
+    "ssat   %[" y1 "], #8, %[" y1 "]\n\t"                                                           \
+    "ssat   %[" y2 "], #8, %[" y2 "]\n\t"                                                           \
+    "ssat   %[" y3 "], #8, %[" y3 "]\n\t"                                                           \
+    "strb   %[" y0 "], [%[ta]]\n\t"                                                                 \
+    "strb   %[" y1 "], [%[ta], %[tb]]\n\t"                                                          \
+    "add    %[ta], %[ta], %[tb], lsl #1\n\t"                                                         \
+    "strb   %[" y2 "], [%[ta]]\n\t"                                                                 \
+    "strb   %[" y3 "], [%[ta], %[tb]]\n\t"
 #endif
 
 /* conv_1x1_wide's outputs of channels oc, oc1 of 4 pixels from acc[4j + q] = 2 (bias + products) (wrapped;
@@ -345,45 +556,217 @@ static void wide4_out_plain(const mcu_conv_params_t *p, const int32_t acc[8], co
     }
 }
 
-#if defined(__GNUC__) && !defined(__clang__)
+/* The 4 output pixels at o (rows of n bytes, consecutive) get the dead channels' constant row: each word of
+ * the row loaded once, stored 4 times (unaligned word accesses are allowed on Armv7E-M). */
+static void dead_fill4(int8_t *o, const int8_t *row, int32_t n)
+{
+    const size_t os = (size_t)n;
+    int32_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        const uint32_t v = mcu_load4(row + i);
+        memcpy(o + i, &v, 4);
+        memcpy(o + os + i, &v, 4);
+        memcpy(o + 2 * os + i, &v, 4);
+        memcpy(o + 3 * os + i, &v, 4);
+    }
+    for (; i < n; ++i) {
+        o[i] = o[os + i] = o[2 * os + i] = o[3 * os + i] = row[i];
+    }
+}
+
+/* conv_1x1_wide requantises channel c's doubled sums by mcu_rqd_apply on mcu_rq2_channel's constants (the
+ * output offset folded in: e = -shift in [1, 22]) when mcu_rqd_fits holds for its
+ * bias and the output offset is in [-128, 127]; other channels' blocks take wide4_out_plain. */
+static MCU_ALWAYS_INLINE int wide_fast(const mcu_conv_params_t *p, const int32_t *bias, int32_t c, int32_t k)
+{
+    const int32_t mult = p->out_mult[c], shift = p->out_shift[c];
+    return mcu_rqd_fits(mult, shift, bias != NULL ? bias[c] : 0, k) && shift >= -22 && shift <= -1
+           && p->output_offset >= -128 && p->output_offset <= 127;
+}
+
+#define WIDE_FAST_WORDS 32                          /* the per-call table of fast channels: up to 1024 */
+
+/* conv_1x1_wide's pair of channels oc, oc1 of 4 pixels past the groups of 4 input channels: acc[4j + q] the
+ * doubled sums so far, xt the input's channels k4.. of the block's first pixel, w0 / w1 the weights past the
+ * groups; the 1..3 channels left, then the output stage (fast: wide_fast holds for both channels) */
+#if defined(__GNUC__)
 __attribute__((noinline))
 #endif
-static void conv_1x1_wide(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
-                          int8_t *out, uint32_t *wide)
+static void wide4_finish(const mcu_conv_params_t *p, const int32_t *bias, const int32_t acc[8], const int8_t *xt,
+                         const int8_t *w0, const int8_t *w1, int32_t oc, int32_t oc1, int8_t *o, int fastpair)
+{
+    const int32_t k = p->in.c, k4 = k & ~3, off = p->input_offset, lo = p->act_min, hi = p->act_max;
+    const int32_t kc = 2 * p->output_offset + 1, *mult = p->out_mult, *shift = p->out_shift;
+    const int full = lo == -128 && hi == 127;
+    const size_t os = (size_t)p->out.c;
+    int32_t a00 = acc[0], a10 = acc[1], a20 = acc[2], a30 = acc[3];
+    int32_t a01 = acc[4], a11 = acc[5], a21 = acc[6], a31 = acc[7];
+    const int8_t *const x0 = xt - k4;
+    for (int32_t j = k4; j < k; ++j) {      /* the 1..3 channels past the groups of 4 */
+        const int32_t wa = w0[j - k4], wb = w1[j - k4];
+        const int8_t *xj = x0 + j;
+        int32_t v = 2 * ((int32_t)xj[0] + off);
+        a00 += v * wa;
+        a01 += v * wb;
+        v = 2 * ((int32_t)xj[k] + off);
+        a10 += v * wa;
+        a11 += v * wb;
+        v = 2 * ((int32_t)xj[2 * k] + off);
+        a20 += v * wa;
+        a21 += v * wb;
+        v = 2 * ((int32_t)xj[3 * k] + off);
+        a30 += v * wa;
+        a31 += v * wb;
+    }
+    int8_t *const oo = o + oc, *const oo1 = o + oc1;
+    if (fastpair) {
+        /* mcu_rq2_channel's constants: e = -shift, c = kc 2^(e-1) */
+        const int32_t e0 = -shift[oc], e1 = -shift[oc1];
+        const mcu_rqd_t r0 = {mult[oc], (int32_t)((uint32_t)kc << (e0 - 1)), e0};
+        const mcu_rqd_t r1 = {mult[oc1], (int32_t)((uint32_t)kc << (e1 - 1)), e1};
+        int32_t y00 = mcu_rqd_apply(&r0, a00), y10 = mcu_rqd_apply(&r0, a10);
+        int32_t y20 = mcu_rqd_apply(&r0, a20), y30 = mcu_rqd_apply(&r0, a30);
+        int32_t y01 = mcu_rqd_apply(&r1, a01), y11 = mcu_rqd_apply(&r1, a11);
+        int32_t y21 = mcu_rqd_apply(&r1, a21), y31 = mcu_rqd_apply(&r1, a31);
+        if (full) {                         /* SSAT #8 */
+            y00 = __ssat(y00, 8);
+            y10 = __ssat(y10, 8);
+            y20 = __ssat(y20, 8);
+            y30 = __ssat(y30, 8);
+            y01 = __ssat(y01, 8);
+            y11 = __ssat(y11, 8);
+            y21 = __ssat(y21, 8);
+            y31 = __ssat(y31, 8);
+        } else {
+            y00 = mcu_clamp(y00, lo, hi);
+            y10 = mcu_clamp(y10, lo, hi);
+            y20 = mcu_clamp(y20, lo, hi);
+            y30 = mcu_clamp(y30, lo, hi);
+            y01 = mcu_clamp(y01, lo, hi);
+            y11 = mcu_clamp(y11, lo, hi);
+            y21 = mcu_clamp(y21, lo, hi);
+            y31 = mcu_clamp(y31, lo, hi);
+        }
+        oo1[0] = (int8_t)y01;
+        oo[0] = (int8_t)y00;
+        oo1[os] = (int8_t)y11;
+        oo[os] = (int8_t)y10;
+        oo1[2 * os] = (int8_t)y21;
+        oo[2 * os] = (int8_t)y20;
+        oo1[3 * os] = (int8_t)y31;
+        oo[3 * os] = (int8_t)y30;
+    } else {                                /* the plain requantisation, out of line */
+        const int32_t sums[8] = {a00, a10, a20, a30, a01, a11, a21, a31};
+        wide4_out_plain(p, sums, bias, oc, oc1, o);
+    }
+}
+
+/* hinted: 0, the channels in order (n_live = out.c); 1, the dead-channel hint's live channels (see
+ * conv_1x1_wide: one copy of this body each, so the unhinted one has no channel look-ups) */
+static MCU_ALWAYS_INLINE void conv_1x1_wide_run(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
+                                                const int32_t *bias, int8_t *out, uint32_t *wide, const int hinted)
 {
     const int32_t pixels = p->in.n * p->in.h * p->in.w;
     const int32_t k = p->in.c, out_c = p->out.c, k4 = k & ~3;
-    const int32_t off = p->input_offset, o_off = p->output_offset, lo = p->act_min, hi = p->act_max;
-    const int32_t *mult = p->out_mult, *shift = p->out_shift;
-    const uint32_t off2 = ((uint32_t)off & 0xFFFFu) * 0x10001u;
+    const uint32_t off2 = ((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u;
     const size_t os = (size_t)out_c;
-    int all = 1;                                    /* every channel takes mcu_rqd */
-    for (int32_t c = 0; c < out_c; ++c) {
-        all &= mcu_rqd_fits(mult[c], shift[c], bias != NULL ? bias[c] : 0, k);
+    /* bit c of fast: channel c takes the folded requantisation (wide_fast), when out_c <= 32 WIDE_FAST_WORDS;
+     * all: every channel does */
+    uint32_t fast[WIDE_FAST_WORDS];
+    const int nbits = out_c <= 32 * WIDE_FAST_WORDS;
+    int all = 1;
+    for (int32_t c = 0; c < out_c; c += 32) {
+        uint32_t word = 0;
+        for (int32_t j = 0; j < 32 && c + j < out_c; ++j) {
+            word |= (uint32_t)wide_fast(p, bias, c + j, k) << j;
+        }
+        all &= word == (c + 32 <= out_c ? 0xFFFFFFFFu : ((uint32_t)1 << (out_c - c)) - 1u);
+        if (nbits) {
+            fast[c >> 5] = word;
+        }
     }
-    const int full = lo == -128 && hi == 127;       /* the clamp is SSAT #8 */
+    const int8_t *const dead_out = p->dead_out;
+    const uint16_t *const live = p->live;
+    const int32_t n_live = hinted ? p->live_c : out_c;
+    if (hinted) {                                   /* only the live channels count */
+        all = 1;
+        for (int32_t i = 0; i < n_live; ++i) {
+            const int32_t c = live[i];
+            all &= nbits ? (int)((fast[c >> 5] >> (c & 31)) & 1u) : wide_fast(p, bias, c, k);
+        }
+    }
 #if defined(WIDE4_GROUP)
-    const int32_t odd = k4 & 4;                     /* an odd number of groups of 4 */
+    const int32_t *const mult = p->out_mult, *const shift = p->out_shift;
+    const int32_t kc = 2 * p->output_offset + 1;    /* mcu_rq2_channel's c = 2^(e-1) + o_off 2^e = kc 2^(e-1) */
+    const int full = p->act_min == -128 && p->act_max == 127;   /* the clamp is SSAT #8 */
+    const int32_t entry = (4 - (k4 >> 2)) & 3;      /* WIDE4_LOOP's entry for k4 / 4 groups */
+    const int32_t entry1 = k4 == 4 ? 4 : (5 - (k4 >> 2)) & 3;   /* and for all but the first (WIDE4_FIRST) */
+    const uint32_t *const xend = wide + 2 * k4;     /* the end of the widened block */
+    const int simple = full && k == k4 && bias != NULL;   /* the pairs wide_fast takes go all in assembly */
 #endif
     for (int32_t px = 0; px < pixels; px += 4) {
         if (px + 4 > pixels) {
             px = pixels - 4;                        /* the last block ends at the last pixel */
         }
         const int8_t *const x0 = in + (size_t)px * (size_t)k;
-        for (int32_t g = 0; g < k4; g += 4) {
-            uint32_t *d = wide + 2 * g;
-            const int8_t *xg = x0 + g;
-            for (int32_t q = 0; q < 4; ++q, xg += k) {
-                const uint32_t v = mcu_load4(xg);
-                const uint32_t t02 = __sxtab16(off2, v), t13 = mcu_sxtab16_ror8(off2, v);
-                d[q] = __sadd16(t02, t02);
-                d[q + 4] = __sadd16(t13, t13);
+        {                                           /* the 4 pixels' groups of 4 channels, 8 words each */
+            uint32_t *d = wide;
+            const int8_t *xg = x0;
+            for (const int8_t *const xg_end = x0 + k4; xg != xg_end; xg += 4, d += 8) {
+                const uint32_t v0 = mcu_load4(xg), v1 = mcu_load4(xg + k);
+                const uint32_t v2 = mcu_load4(xg + 2 * k), v3 = mcu_load4(xg + 3 * k);
+                uint32_t t0 = __sxtab16(off2, v0), t1 = __sxtab16(off2, v1);
+                uint32_t t2 = __sxtab16(off2, v2), t3 = __sxtab16(off2, v3);
+                d[0] = __sadd16(t0, t0);
+                d[1] = __sadd16(t1, t1);
+                d[2] = __sadd16(t2, t2);
+                d[3] = __sadd16(t3, t3);
+                t0 = mcu_sxtab16_ror8(off2, v0);
+                t1 = mcu_sxtab16_ror8(off2, v1);
+                t2 = mcu_sxtab16_ror8(off2, v2);
+                t3 = mcu_sxtab16_ror8(off2, v3);
+                d[4] = __sadd16(t0, t0);
+                d[5] = __sadd16(t1, t1);
+                d[6] = __sadd16(t2, t2);
+                d[7] = __sadd16(t3, t3);
             }
         }
         int8_t *const o = out + (size_t)px * os;
-        for (int32_t oc = 0; oc < out_c; oc += 2) {
-            const int32_t oc1 = oc + 1 < out_c ? oc + 1 : oc;     /* odd count: the last channel twice */
+        if (hinted) {
+            dead_fill4(o, dead_out, out_c);         /* the dead channels' constants; live ones follow */
+        }
+        for (int32_t i = 0; i < n_live; i += 2) {   /* a pair of live channels (odd count: the last twice) */
+            const int32_t oc = hinted ? live[i] : i;
+            const int32_t oc1 = i + 1 < n_live ? (hinted ? live[i + 1] : i + 1) : oc;
             const int8_t *w0 = filter + (size_t)oc * (size_t)k, *w1 = filter + (size_t)oc1 * (size_t)k;
+            const int fastpair = all || (nbits ? (fast[oc >> 5] >> (oc & 31)) & (fast[oc1 >> 5] >> (oc1 & 31)) & 1u
+                                               : wide_fast(p, bias, oc, k) && wide_fast(p, bias, oc1, k));
+#if defined(WIDE4_GROUP)
+            if (fastpair && simple) {               /* all in assembly: bias, products, output stage */
+                int32_t a00, a01, a10, a11, a20, a21, a30, a31;
+                const uint32_t *x = wide;
+                uint32_t ta, tb, xv;
+                __asm__ volatile("ldr    %[ta], %[bp]\n\t"
+                                 "ldr    %[tb], %[oc]\n\t"
+                                 "ldr    %[a00], [%[ta], %[tb], lsl #2]\n\t"
+                                 "ldr    %[tb], %[oc1]\n\t"
+                                 "ldr    %[a01], [%[ta], %[tb], lsl #2]\n\t"
+                                 "add    %[a00], %[a00], %[a00]\n\t"
+                                 "add    %[a01], %[a01], %[a01]\n\t"
+                                 WIDE4_FIRST
+                                 WIDE4_LOOP("entry1")
+                                 WIDE4_REQ("oc", "tb", "ldr    %[tb], %[os]\n\t", "a00", "a10", "a20", "a30")
+                                 WIDE4_REQ("oc1", "a00", "", "a01", "a11", "a21", "a31")
+                                 : [a00] "=&r"(a00), [a01] "=&r"(a01), [a10] "=&r"(a10), [a11] "=&r"(a11),
+                                   [a20] "=&r"(a20), [a21] "=&r"(a21), [a30] "=&r"(a30), [a31] "=&r"(a31),
+                                   [x] "+r"(x), [w0] "+r"(w0), [w1] "+r"(w1), [ta] "=&r"(ta), [tb] "=&r"(tb),
+                                   [xv] "=&r"(xv)
+                                 : [bp] "m"(bias), [mp] "m"(mult), [shp] "m"(shift), [kc] "m"(kc), [ob] "m"(o),
+                                   [os] "m"(os), [oc] "m"(oc), [oc1] "m"(oc1), [xend] "m"(xend), [entry1] "m"(entry1)
+                                 : "memory", "cc");
+                continue;
+            }
+#endif
             int32_t a00 = 0, a01 = 0;               /* twice the bias (wrapping: see below) */
             if (bias != NULL) {
                 a00 = (int32_t)(2u * (uint32_t)bias[oc]);
@@ -393,18 +776,7 @@ static void conv_1x1_wide(const mcu_conv_params_t *p, const int8_t *in, const in
             const uint32_t *x = wide;
 #if defined(WIDE4_GROUP)
             uint32_t ta, tb, xv;
-            {                                       /* two groups per iteration, an odd one first */
-                const int8_t *const w0_end = w0 + k4;
-                __asm__("ldr    %[ta], %[odd]\n\t"
-                        "cmp    %[ta], #0\n\t"
-                        "bne    2f\n\t"
-                        "1:\n\t" WIDE4_GROUP
-                        "2:\n\t" WIDE4_GROUP
-                        "ldr    %[ta], %[end]\n\t"
-                        "cmp    %[w0], %[ta]\n\t"
-                        "bne    1b\n\t"
-                        WIDE4_OUTPUTS : [end] "m"(w0_end), [odd] "m"(odd) : "memory", "cc");
-            }
+            __asm__(WIDE4_LOOP("entry") WIDE4_OUTPUTS : [xend] "m"(xend), [entry] "m"(entry) : "memory", "cc");
 #else
             for (int32_t g = 0; g < k4; g += 4, x += 8, w0 += 4, w1 += 4) {
                 const uint32_t wa = mcu_load4(w0), wb = mcu_load4(w1);
@@ -429,67 +801,81 @@ static void conv_1x1_wide(const mcu_conv_params_t *p, const int8_t *in, const in
                 a31 = __smlad(x[7], tb, a31);
             }
 #endif
-            for (int32_t j = k4; j < k; ++j) {      /* the 1..3 channels past the groups of 4 */
-                const int32_t wa = w0[j - k4], wb = w1[j - k4];
-                const int8_t *xj = x0 + j;
-                int32_t v = 2 * ((int32_t)xj[0] + off);
-                a00 += v * wa;
-                a01 += v * wb;
-                v = 2 * ((int32_t)xj[k] + off);
-                a10 += v * wa;
-                a11 += v * wb;
-                v = 2 * ((int32_t)xj[2 * k] + off);
-                a20 += v * wa;
-                a21 += v * wb;
-                v = 2 * ((int32_t)xj[3 * k] + off);
-                a30 += v * wa;
-                a31 += v * wb;
-            }
-            int8_t *const oo = o + oc, *const oo1 = o + oc1;
-            if (all || (mcu_rqd_fits(mult[oc], shift[oc], bias != NULL ? bias[oc] : 0, k)
-                        && mcu_rqd_fits(mult[oc1], shift[oc1], bias != NULL ? bias[oc1] : 0, k))) {
-                const mcu_rqd_t r0 = mcu_rqd_channel(mult[oc], shift[oc]);
-                const mcu_rqd_t r1 = mcu_rqd_channel(mult[oc1], shift[oc1]);
-                int32_t y00 = mcu_rqd_apply(&r0, a00) + o_off, y10 = mcu_rqd_apply(&r0, a10) + o_off;
-                int32_t y20 = mcu_rqd_apply(&r0, a20) + o_off, y30 = mcu_rqd_apply(&r0, a30) + o_off;
-                int32_t y01 = mcu_rqd_apply(&r1, a01) + o_off, y11 = mcu_rqd_apply(&r1, a11) + o_off;
-                int32_t y21 = mcu_rqd_apply(&r1, a21) + o_off, y31 = mcu_rqd_apply(&r1, a31) + o_off;
-                if (full) {                         /* SSAT #8 */
-                    y00 = __ssat(y00, 8);
-                    y10 = __ssat(y10, 8);
-                    y20 = __ssat(y20, 8);
-                    y30 = __ssat(y30, 8);
-                    y01 = __ssat(y01, 8);
-                    y11 = __ssat(y11, 8);
-                    y21 = __ssat(y21, 8);
-                    y31 = __ssat(y31, 8);
-                } else {
-                    y00 = mcu_clamp(y00, lo, hi);
-                    y10 = mcu_clamp(y10, lo, hi);
-                    y20 = mcu_clamp(y20, lo, hi);
-                    y30 = mcu_clamp(y30, lo, hi);
-                    y01 = mcu_clamp(y01, lo, hi);
-                    y11 = mcu_clamp(y11, lo, hi);
-                    y21 = mcu_clamp(y21, lo, hi);
-                    y31 = mcu_clamp(y31, lo, hi);
-                }
-                oo1[0] = (int8_t)y01;
-                oo[0] = (int8_t)y00;
-                oo1[os] = (int8_t)y11;
-                oo[os] = (int8_t)y10;
-                oo1[2 * os] = (int8_t)y21;
-                oo[2 * os] = (int8_t)y20;
-                oo1[3 * os] = (int8_t)y31;
-                oo[3 * os] = (int8_t)y30;
-            } else {                                /* the plain requantisation, out of line */
-                const int32_t acc[8] = {a00, a10, a20, a30, a01, a11, a21, a31};
+            const int32_t acc[8] = {a00, a10, a20, a30, a01, a11, a21, a31};
+            if (k == k4 && !fastpair) {
                 wide4_out_plain(p, acc, bias, oc, oc1, o);
+            } else {
+                wide4_finish(p, bias, acc, x0 + k4, w0, w1, oc, oc1, o, fastpair);
             }
         }
     }
 }
+/* Every channel in order (no dead-channel hint). */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((noinline))
+#endif
+static void conv_1x1_wide(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
+                          int8_t *out, uint32_t *wide)
+{
+    conv_1x1_wide_run(p, in, filter, bias, out, wide, 0);
+}
+
+/* With the dead-channel hint (p->dead_out != NULL): each block of 4 pixels first gets the dead channels'
+ * constant row, then the live channels in pairs (two live channels, not necessarily neighbours). */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((noinline))
+#endif
+static void conv_1x1_wide_live(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
+                               const int32_t *bias, int8_t *out, uint32_t *wide)
+{
+    conv_1x1_wide_run(p, in, filter, bias, out, wide, 1);
+}
 #undef WIDE4_GROUP
 #undef WIDE4_OUTPUTS
+#undef WIDE4_LOOP
+#undef WIDE4_FIRST
+#undef WIDE4_REQ
+
+/*
+ * The 1x1 conv without a planned scratch (the planner leaves it out where it would raise the arena's
+ * peak): conv_1x1_wide borrows the last bytes of the conv's own output, which nothing else holds while
+ * it runs, for the pixels whose outputs all lie before them, then conv_1x1 writes the rest over the
+ * borrowed bytes. Not when input and output overlap or fewer than 4 pixels come first; returns whether
+ * it ran.
+ */
+static int conv_1x1_in_own_output(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
+                                  const int32_t *bias, int8_t *out)
+{
+    const int32_t pixels = p->in.n * p->in.h * p->in.w;
+    const size_t in_bytes = (size_t)pixels * (size_t)p->in.c, out_bytes = (size_t)pixels * (size_t)p->out.c;
+    const size_t need = 8u * (size_t)(p->in.c & ~3);
+    if (p->in.c < 4 || p->in.c >= 32000 || need > out_bytes
+        || ((uintptr_t)in < (uintptr_t)out + out_bytes && (uintptr_t)out < (uintptr_t)in + in_bytes)) {
+        return 0;
+    }
+    const uintptr_t wide = ((uintptr_t)out + out_bytes - need) & ~(uintptr_t)3;
+    if (wide < (uintptr_t)out) {
+        return 0;
+    }
+    const int32_t head = (int32_t)((wide - (uintptr_t)out) / (size_t)p->out.c);   /* outputs before `wide` */
+    if (head < 4) {
+        return 0;
+    }
+    mcu_conv_params_t q = *p;
+    q.in.n = q.out.n = 1;
+    q.in.h = q.out.h = 1;
+    q.in.w = q.out.w = head;
+    if (q.dead_out != NULL) {
+        conv_1x1_wide_live(&q, in, filter, bias, out, (uint32_t *)(void *)wide);
+    } else {
+        conv_1x1_wide(&q, in, filter, bias, out, (uint32_t *)(void *)wide);
+    }
+    if (head < pixels) {
+        q.in.w = q.out.w = pixels - head;
+        conv_1x1(&q, in + (size_t)head * (size_t)p->in.c, filter, bias, out + (size_t)head * (size_t)p->out.c);
+    }
+    return 1;
+}
 #endif
 
 /* Any conv with dilation_w 1: a filter row's valid taps are one contiguous run in input and filter. */
@@ -533,7 +919,11 @@ static void conv_rows(const mcu_conv_params_t *p, const int8_t *in, const int8_t
                         const int32_t iy = iy0 + ky * p->dilation_h;
                         const int8_t *x = in_b + ((size_t)iy * (size_t)in_w + (size_t)(ix0 + kx0)) * (size_t)in_c;
                         const size_t f = ((size_t)ky * (size_t)kw + (size_t)kx0) * (size_t)in_c;
-                        dot_2x2(x, xs, f0 + f, ws, run, p->input_offset, acc);
+                        if (pair) {
+                            dot_2x2(x, xs, f0 + f, ws, run, p->input_offset, acc);
+                        } else {                    /* one pixel: 1 x 2 (the 2 x 2 block would do it twice) */
+                            mcu_dot_1x2_offset(x, f0 + f, f0 + f + ws, run, p->input_offset, acc);
+                        }
                     }
                     o[oc1] = requant_out(&q, acc[1], oc1);
                     o[oc] = requant_out(&q, acc[0], oc);
@@ -1511,7 +1901,14 @@ void mcu_conv2d_s8(const mcu_conv_params_t *p, const int8_t *in, const int8_t *f
 #if defined(MCU_NN_DSP)
         if (scratch != NULL && ((uintptr_t)scratch & 3u) == 0 && p->in.c >= 4 && p->in.c < 32000
             && p->in.n * p->in.h * p->in.w >= 4) {
-            conv_1x1_wide(p, in, filter, bias, out, (uint32_t *)(void *)scratch);
+            if (p->dead_out != NULL) {
+                conv_1x1_wide_live(p, in, filter, bias, out, (uint32_t *)(void *)scratch);
+            } else {
+                conv_1x1_wide(p, in, filter, bias, out, (uint32_t *)(void *)scratch);
+            }
+            return;
+        }
+        if (scratch == NULL && conv_1x1_in_own_output(p, in, filter, bias, out)) {
             return;
         }
 #endif

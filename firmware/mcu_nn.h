@@ -126,6 +126,14 @@ typedef struct {
     int32_t act_min, act_max;
     const int32_t *out_mult;        /* per output channel                                      */
     const int32_t *out_shift;       /* per output channel                                      */
+    /* Optional compile-time hint of dead output channels (all weights 0: the sum is the bias alone, so
+     * every pixel gets the same output). NULL: no channel is dead. Otherwise dead_out[c] (out.c bytes) is
+     * that constant output for each dead channel c (any value for live ones) and live[0 .. live_c) lists
+     * the other channels in ascending order. The 1x1 fast paths compute live channels only; every other
+     * path ignores the hint (it computes the same constants). */
+    const int8_t *dead_out;
+    const uint16_t *live;           /* NULL when live_c is 0                                   */
+    int32_t live_c;
 } mcu_conv_params_t;
 
 /* bias may be NULL; scratch: MCU_CONV_SCRATCH_BYTES(in.c) bytes, 4-byte aligned (the DSP 1x1 path widens

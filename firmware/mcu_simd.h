@@ -275,14 +275,27 @@ static inline int32x4_t mcu_mve_sum4(const int8_t *w0, const int8_t *w1, const i
  * nudge-and-truncate equals); RoundingDivideByPOT rounds half away from zero where VRSHL rounds half
  * up, so negative lanes first lose 1 (saturating: INT32_MIN stays, with the same result).
  */
+/* mcu_requant on 4 lanes with its shift split as left = max(shift, 0), right = min(shift, 0) = -e */
+static inline int32x4_t mcu_mve_rq(int32x4_t x, int32x4_t mult, int32x4_t left, int32x4_t right)
+{
+    x = vqrdmulhq_s32(vshlq_s32(x, left), mult);
+    const int32x4_t fixup = vshrq_n_s32(vandq_s32(x, right), 31);          /* -1: x < 0 and e > 0 */
+    return vrshlq_s32(vqaddq_s32(x, fixup), right);
+}
+
+/* mcu_mve_rq with one multiplier and shift for all lanes (scalar operands, no vector registers held):
+ * right = min(shift, 0), neg = 1 when right < 0 (the fixup's factor) */
+static inline int32x4_t mcu_mve_rq_n(int32x4_t x, int32_t mult, int32_t left, int32_t right, int32_t neg)
+{
+    x = vqrdmulhq_n_s32(vshlq_r_s32(x, left), mult);
+    return vrshlq_n_s32(vqaddq_s32(x, vmulq_n_s32(vshrq_n_s32(x, 31), neg)), right);
+}
+
 static inline int32x4_t mcu_mve_requant4(int32x4_t x, int32x4_t mult, int32x4_t shift, int32_t offset,
                                          int32_t lo, int32_t hi)
 {
     const int32x4_t zero = vdupq_n_s32(0);
-    const int32x4_t left = vmaxq_s32(shift, zero), right = vminq_s32(shift, zero);   /* right = -e <= 0 */
-    x = vqrdmulhq_s32(vshlq_s32(x, left), mult);
-    const int32x4_t fixup = vshrq_n_s32(vandq_s32(x, right), 31);          /* -1: x < 0 and e > 0 */
-    x = vrshlq_s32(vqaddq_s32(x, fixup), right);
+    x = mcu_mve_rq(x, mult, vmaxq_s32(shift, zero), vminq_s32(shift, zero));
     x = vaddq_s32(x, vdupq_n_s32(offset));
     return vminq_s32(vmaxq_s32(x, vdupq_n_s32(lo)), vdupq_n_s32(hi));
 }
@@ -297,8 +310,8 @@ static inline int32x4_t mcu_mve_requant4(int32x4_t x, int32x4_t mult, int32x4_t 
  * (an added multiple of 2^e passes through the floor; [h < 0] and [x < 0] differ only when x < 0 and
  * h = 0, where both give offset, as 0 <= 2^(e-1) - 1 < 2^e). h + k is one SMMLAR (k * 2^32 + 2x * mult
  * + 2^31, high word); |h| <= 2^30 and, with the offset in [-255, 255], |k| < 2^30: no overflow (an
- * offset beyond int8's: the depthwise groups fold act_min into it, see dwg_pack). 3 instructions per value on Armv7E-M:
- * SMMLAR, SUB (x LSR 31), ASR: mcu_rqd_apply with k as its constant c. mcu_rq2_channel says whether a
+ * offset beyond int8's: the depthwise groups fold act_min into it, see dwg_pack). 3 instructions per
+ * value on Armv7E-M: SMMLAR, SUB (x LSR 31), ASR: mcu_rqd_apply with k as its constant c. mcu_rq2_channel says whether a
  * channel qualifies (then fills r); the caller checks |x| < 2^30.
  */
 static inline int mcu_rq2_channel(int32_t mult, int32_t shift, int32_t offset, mcu_rqd_t *r)

@@ -55,6 +55,11 @@ _common = [
     click.option("--inplace", is_flag=True, default=False, expose_value=False, callback=_stash_patch,
                  help="Depthwise convolutions overwrite their input channel by channel where they can "
                       "(the step costs max(in, out) + one channel instead of in + out)."),
+    click.option("--scratch", type=click.Choice(["free", "always"]), default="free", show_default=True,
+                 expose_value=False, callback=_stash_patch,
+                 help="Temporary memory for the faster kernels (the Cortex-M4/M7 1x1 conv): free = only where "
+                      "it does not raise peak SRAM (elsewhere the kernel borrows the end of its own output "
+                      "and is slightly slower), always = wherever a kernel can use it."),
     click.option("--io-outside", is_flag=True,
                  help="Keep model inputs/outputs in the caller's buffers instead of inside the arena."),
     click.option("--align", default=4, show_default=True, type=click.IntRange(1, 64),

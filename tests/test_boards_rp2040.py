@@ -24,7 +24,7 @@ from mcucompile.boards import get_board
 from mcucompile.boards.firmware import render_firmware
 from mcucompile.boards import rp2040_tool
 from mcucompile.codegen.generate import compile_graph, render
-from mcucompile.sim.target import ToolMissingError, require_tools
+from conftest import need_tools
 
 FLASH = 0x10000000
 SRAM, SRAM_END = 0x20000000, 0x20042000
@@ -60,10 +60,7 @@ def test_independent_crc_is_the_catalogued_crc32_mpeg2():
 
 @pytest.fixture(scope="module")
 def pico(shared_models, tmp_path_factory):
-    try:
-        require_tools("arm-none-eabi-gcc", "make")
-    except ToolMissingError as e:
-        pytest.fail(str(e))
+    need_tools("arm-none-eabi-gcc", "make")
     out = tmp_path_factory.mktemp("pico") / "fw"
     c = api.compile_model(shared_models / "hello_world_int8.tflite", out, board="rpi-pico")
     p = subprocess.run(["make", "-C", str(out)], capture_output=True, text=True)

@@ -19,21 +19,32 @@ pairs, odd widths leave single pixels). mcu_requant_fast (the one-rounding-step 
 TFLite's requantisation all fast paths use) is checked against an independent Python model of TFLite's
 arithmetic.
 
-On the DSP cores the 1x1 path widens 2 input pixels (plus the input offset) to int16 once into a planned
-scratch and runs 4 pixels x 2 output channels over groups of 8 and 4 pre-widened (doubled) input channels,
-requantising the doubled sums with SMMLAR (mcu_rqd) where a channel's bias keeps every sum below 2^30: the
+On the DSP cores the 1x1 path widens 4 input pixels (plus the input offset) to int16 once into a planned
+scratch and runs 4 pixels x 2 output channels over groups of 4 pre-widened (doubled) input channels,
+requantising the doubled sums with SMMLAR, the output offset folded in (mcu_rq2_channel), where a channel's
+bias keeps every sum below 2^30 and its right shift is at most 22 (pw_c8_tiny_channel, pw_c9_tiny_channel_odd:
+one channel beyond); whole pairs in assembly when in.c is a multiple of 4 and the activation range all of
+int8 (pw_c7_relu6_zp_max, pw_c12_relu6_zp_min: the clamp in C); the
 pw_c* cases cover channel counts with no tail, tails of 1..3, a single group of 4, and fewer than 4
 channels (no scratch, the plain blocking); pixel counts not a multiple of 4 (the last block moved back) and
 below 4 (the plain blocking); pw_big_bias_c12 a channel beyond mcu_rqd's bound (its blocks requantised
-plainly), pw_big_weights left shifts."""
+plainly), pw_big_weights left shifts.
+
+The pw_dead_* cases have output channels whose weights are all zero (the converter gives them biases near
++-2^30): the codegen's dead-channel hint (constant outputs, the list of live channels) lets the 1x1 paths
+compute live channels only (pairs of non-adjacent live channels on the DSP cores, gathered passes of 4 on
+Helium) and fill the dead ones from the constant row: some dead with an odd live count, all but one dead,
+all dead."""
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
+from conftest import need_tools
 from tfgen import int8_tflite, uniform_samples
 
 
@@ -52,6 +63,8 @@ class Case:
     depth_multiplier: int = 1      # depthwise only
     dilation: object = 1
     big_bias: float = 0.0          # conv: output channel 0's weights scaled by 1e-3 and its bias set to this
+    dead: tuple = ()               # conv: these output channels' weights all zero (dead), biases DEAD_BIASES
+    tiny_channel: float = 0.0      # conv: output channel 0's weights scaled by this (a right shift beyond 22)
 
 
 CASES = [
@@ -64,12 +77,33 @@ CASES = [
     # then 1..3 left over); fewer than 4 input channels take the plain 1x1 blocking
     Case("pw_c16_even", "conv", (2, 4, 16), units=8, act="relu"),
     Case("pw_c4_odd_units_zp_max", "conv", (3, 3, 4), units=3, data_range=(-5.0, -1.0)),
+    # without planned scratch (--scratch free where it raises the peak) the DSP 1x1 conv borrows the end of
+    # its own output: the pixels before it on the wide path, the rest plain (odd counts: a partial block)
+    Case("pw_own_output_c12", "conv", (6, 8, 12), units=8),
+    Case("pw_own_output_odd", "conv", (5, 7, 20), units=7, data_range=(0.5, 4.0)),
     Case("pw_c6_zp_min_big", "conv", (1, 5, 6), units=4, data_range=(0.5, 4.0), weight_scale=1e3),
     Case("pw_c3_narrow", "conv", (3, 2, 3), units=5),
     # 4 pixels x 2 channels per block, the last block moved back; a channel whose bias is too large for the
     # doubled sums takes the plain requantisation (its block only); fewer than 4 pixels: the plain blocking
     Case("pw_big_bias_c12", "conv", (3, 3, 12), units=5, big_bias=90.0),
     Case("pw_c8_2px", "conv", (1, 2, 8), units=4),
+    # 1x1 with dead output channels (all weights zero: a constant output each, from the dead-channel hint):
+    # an odd number of live channels not adjacent, out.c not a multiple of 4, 15 pixels; one live channel;
+    # none live; a single group of 4 input channels with the input zero point at the top
+    Case("pw_dead_some_c16", "conv", (3, 5, 16), units=9, dead=(0, 2, 3, 7)),
+    Case("pw_dead_all_but_one", "conv", (3, 3, 12), units=6, dead=(0, 1, 2, 4, 5), act="relu"),
+    Case("pw_dead_all", "conv", (2, 3, 8), units=5, dead=(0, 1, 2, 3, 4), act="relu6"),
+    Case("pw_dead_c4_zp_max", "conv", (3, 3, 4), units=8, dead=(1, 6), data_range=(-5.0, -1.0)),
+    # the folded output offset (mcu_rq2_channel's constant) straight into SSAT and the stores when in.c is a
+    # multiple of 4 and the activation range is all of int8; otherwise the tail channels and the clamp out of
+    # line; channels with a right shift beyond 22 or a left shift take the plain requantisation (their
+    # pair's block only)
+    Case("pw_c5_odd_units", "conv", (2, 3, 5), units=7),
+    Case("pw_c7_relu6_zp_max", "conv", (3, 2, 7), units=3, data_range=(-5.0, -1.0), act="relu6"),
+    Case("pw_c12_relu6_zp_min", "conv", (2, 3, 12), units=5, data_range=(0.5, 4.0), act="relu6"),
+    Case("pw_c8_big_weights", "conv", (1, 5, 8), units=3, weight_scale=1e3),
+    Case("pw_c8_tiny_channel", "conv", (2, 2, 8), units=4, tiny_channel=1e-6),
+    Case("pw_c9_tiny_channel_odd", "conv", (2, 4, 9), units=5, tiny_channel=1e-6, act="relu"),
     # other convs: per-pixel rows of valid taps
     Case("pw_stride2", "conv", (5, 5, 6), strides=2, units=3),
     Case("conv3x3_same_odd", "conv", (5, 7, 5), kernel=3, padding="same", units=3, act="relu"),
@@ -113,10 +147,16 @@ CASES = [
     Case("dw_m2_c3", "dw", (5, 5, 3), kernel=3, padding="same", depth_multiplier=2, act="relu6"),
     Case("dw_m3_c5_zp_max", "dw", (4, 6, 5), kernel=3, depth_multiplier=3, data_range=(-4.0, -0.5)),
     Case("dw_m5_c2_5x5", "dw", (6, 6, 2), kernel=5, padding="same", depth_multiplier=5),
-    # fully connected: 2 rows per pass, 4 inputs per load
+    # fully connected: 4 rows per pass on DSP cores (groups of 4 inputs two per loop pass, an odd one
+    # first), then rows in pairs (an odd last row twice), 4 inputs per load
     Case("fc_odd", "fc", (13,), units=7),
     Case("fc_even_zp_min", "fc", (64,), units=10, data_range=(0.0, 6.0)),
+    Case("fc_depth3_rows4", "fc", (3,), units=4),
+    Case("fc_odd_groups_zp_max_big", "fc", (36,), units=9, data_range=(-5.0, -1.0), weight_scale=1e3),
 ]
+
+
+DEAD_BIASES = (0.7, -0.4, 0.0, 2.0, -3.0)          # cycled over a case's dead channels
 
 
 def _make_model(case: Case, seed=0) -> bytes:
@@ -136,10 +176,21 @@ def _make_model(case: Case, seed=0) -> bytes:
     model = keras.Model(inp, layer(inp))
     if case.weight_scale != 1.0:
         layer.set_weights([w * case.weight_scale for w in layer.get_weights()])
+    if case.tiny_channel:
+        w, b = layer.get_weights()
+        w[..., 0] *= case.tiny_channel
+        layer.set_weights([w, b])
     if case.big_bias:
         w, b = layer.get_weights()
         w[..., 0] *= 1e-3
         b[0] = case.big_bias
+        layer.set_weights([w, b])
+    if case.dead:
+        w, b = layer.get_weights()
+        b = b + 0.1                                 # live channels: a small bias too
+        for j, c in enumerate(case.dead):
+            w[..., c] = 0.0
+            b[c] = DEAD_BIASES[j % len(DEAD_BIASES)]
         layer.set_weights([w, b])
     rep = uniform_samples([(1, *case.in_shape)], [case.data_range], 16, seed)
     return int8_tflite(model, rep)
@@ -157,13 +208,14 @@ def model_dir(tmp_path_factory):
     return d
 
 
-def _run(path, case, board):
+def _run(path, case, board, scratch="always"):
     from mcucompile import api
     from mcucompile.frontend.tflite_reader import read_tflite
 
     kinds = [op.kind for op in read_tflite(path).ops]
     assert kinds == [OP_KIND[case.kind]], kinds            # a single-op model: the kernel under test
-    r = api.simulate(str(path), samples=4, seed=0, board=board, references=("tflm",))
+    r = api.simulate(str(path), samples=4, seed=0, board=board, references=("tflm",),
+                     options=api.Options(scratch=scratch))
     tflm = r.comparisons[0]
     assert tflm.reference == "tflm" and tflm.available, tflm.error
     assert tflm.mismatches == 0, f"{case.id} on {board or 'host'}: {tflm.mismatches} mismatches"
@@ -183,7 +235,7 @@ def test_input_zero_points_reach_both_ends(model_dir):
 
 # one case per fast path runs on the host in the quick suite; the rest there are marked slow (what they
 # add is mostly their QEMU runs)
-HOST_QUICK = {"pw_odd_pixels_odd_channels", "pw_zp_min", "pw_c6_zp_min_big",
+HOST_QUICK = {"pw_odd_pixels_odd_channels", "pw_zp_min", "pw_c6_zp_min_big", "pw_dead_some_c16", "pw_dead_all",
               "conv3x3_same_odd", "conv3x3_pairs_odd_width",
               "dw_c7_s2", "dw3x3_c8_odd_width", "dw5x5_c8_interior", "dw_m8_c1", "dw_m3_c5_zp_max",
               "fc_odd", "fc_even_zp_min"}
@@ -196,11 +248,13 @@ def test_host_plain_path(model_dir, case):
 
 
 def test_pointwise_scratch_is_planned(model_dir, tmp_path):
-    """On the DSP cores (qemu-m4, nrf52840dk: M4; qemu-m7: M7) a 1x1 stride-1 conv gets 4 pixels x (input
-    channels rounded down to 4) int16 of planned scratch, handed to mcu_conv2d_s8 (NULL below 4 input
-    channels and for other convs). Everywhere else (the host without a board, Cortex-M0+, the Helium
-    kernels of the M55) nothing is planned and the call gets NULL: their arena stays the minimal one."""
-    from mcucompile.api import compile_model
+    """On the DSP cores (qemu-m4, nrf52840dk: M4; qemu-m7: M7) a 1x1 stride-1 conv can use 4 pixels x
+    (input channels rounded down to 4) int16 of scratch, handed to mcu_conv2d_s8 (NULL below 4 input
+    channels and for other convs). With --scratch always it is planned; with the default (free) it is
+    not where it would raise the peak, as in these one-op models (input, output and scratch all live at
+    once): the call gets NULL and the arena stays the minimal one. Everywhere else (the host without a
+    board, Cortex-M0+, the Helium kernels of the M55) nothing is planned either way."""
+    from mcucompile.api import Options, compile_model
     from mcucompile.frontend.tflite_reader import read_tflite
     from mcucompile.passes.liveness import align_up, buffers
 
@@ -213,14 +267,17 @@ def test_pointwise_scratch_is_planned(model_dir, tmp_path):
             assert sum(b.size for b in scratch) == planned, (cid, simd)
         x, y = g.tensors[g.ops[0].inputs[0]], g.tensors[g.ops[0].outputs[0]]
         tensors = align_up(x.nbytes, 4) + align_up(y.nbytes, 4)
-        for board, planned in ((None, 0), ("rpi-pico", 0), ("qemu-m55", 0),
-                               ("qemu-m4", want), ("nrf52840dk", want), ("qemu-m7", want)):
-            c = compile_model(model_dir / f"{cid}.tflite", tmp_path / f"{cid}_{board}", board=board)
+        for (board, planned), policy in itertools.product(
+                ((None, 0), ("rpi-pico", 0), ("qemu-m55", 0), ("qemu-m4", want), ("nrf52840dk", want),
+                 ("qemu-m7", want)), ("always", "free")):
+            planned = planned if policy == "always" else 0
+            c = compile_model(model_dir / f"{cid}.tflite", tmp_path / f"{cid}_{board}_{policy}", board=board,
+                              options=Options(scratch=policy))
             # one op: input, output and the scratch are all live at once
-            assert c.arena_bytes == tensors + planned, (cid, board, c.arena_bytes)
+            assert c.arena_bytes == tensors + planned, (cid, board, policy, c.arena_bytes)
             call = next(line for f, text in c.files.items() if f == f"{g.name}.c"
                         for line in text.splitlines() if "mcu_conv2d_s8(" in line)
-            assert call.rstrip().endswith("NULL);") == (planned == 0), (cid, board, call)
+            assert call.rstrip().endswith("NULL);") == (planned == 0), (cid, board, policy, call)
 
 
 def test_pointwise_scratch_in_patch_schedules(shared_models):
@@ -240,7 +297,7 @@ def test_pointwise_scratch_in_patch_schedules(shared_models):
             want[-(op.index + 1)] = 8 * (x.shape[3] // 4 * 4)
     assert want
     for simd, planned in (("none", {}), ("dsp", want)):
-        c = compile_graph(g, Options(patch_mode="auto", simd=simd))
+        c = compile_graph(g, Options(patch_mode="auto", simd=simd, scratch="always"))
         assert c.stages and not check_plan(c.plan), simd
         assert {b.id: b.size for b in c.plan.buffers if b.kind == "scratch" and b.id in want} == planned, simd
 
@@ -260,6 +317,81 @@ def test_selector_cases_are_what_they_claim(model_dir):
             g = read_tflite(model_dir / f"{case.id}.tflite")
             in_c = g.tensors[op.inputs[0]].shape[3]
             assert abs(int(g.tensors[op.inputs[2]].data[0])) >= 2**30 - in_c * 32640, case.id
+        if case.tiny_channel:               # channel 0's multiplier below 2^-23: a right shift beyond 22
+            g = read_tflite(model_dir / f"{case.id}.tflite")
+            x, w, y = (g.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
+            real = float(x.quant.scale[0]) * float(w.quant.scale[0]) / float(y.quant.scale[0])
+            assert real < 2.0**-23, (case.id, real)
+
+
+def test_dead_channel_hint(model_dir, monkeypatch):
+    """The 1x1 convs' dead-channel hint (mcu_conv_params_t dead_out / live / live_c) lists as live exactly the
+    output channels with a nonzero weight, its constants are what TFLite Micro outputs for the dead channels
+    at every pixel, convs without dead channels get no hint (no flash), and the memory plan is the one
+    compiled without the hint."""
+    import numpy as np
+
+    from mcucompile import api
+    from mcucompile.codegen.generate import Options, compile_graph
+    from mcucompile.codegen.ops import conv
+    from mcucompile.sim.reference import run_reference
+
+    for case in CASES:
+        if case.kind != "conv":
+            continue
+        g = api.load(model_dir / f"{case.id}.tflite")
+        c = compile_graph(g, Options())
+        fields = dict(next(k.params for k in c.calls if k.params is not None).fields)
+        consts = {k.name: np.asarray(k.values) for k in c.consts}
+        w = g.tensors[g.ops[0].inputs[1]]
+        zero = set(np.flatnonzero(~w.data.reshape(w.shape[0], -1).any(axis=1)).tolist())
+        assert zero == set(case.dead), case.id
+        if not case.dead:
+            assert not {"dead_out", "live", "live_c"} & set(fields), case.id
+            continue
+        live = sorted(set(range(case.units)) - zero)
+        assert int(fields["live_c"]) == len(live), case.id
+        assert (consts[fields["live"]].tolist() if live else fields["live"]) == (live or "NULL"), case.id
+        row = consts[fields["dead_out"]]
+        assert row.dtype == np.int8 and row.shape == (case.units,), case.id
+        inputs = api.random_inputs(g, 4, seed=3)
+        ref = run_reference("tflm", model_dir / f"{case.id}.tflite", inputs, 1)
+        assert ref.outputs is not None, ref.error
+        out = ref.outputs[0].reshape(4, -1, case.units)
+        for ch in sorted(zero):
+            assert (out[..., ch] == row[ch]).all(), (case.id, ch, row[ch], np.unique(out[..., ch]))
+        for simd in ("none", "dsp", "mve"):          # the plan does not see the hint
+            with_hint = compile_graph(g, Options(simd=simd)).plan
+            with monkeypatch.context() as m:
+                m.setattr(conv, "dead_channels", lambda w: np.zeros(0, dtype=np.int64))
+                without = compile_graph(g, Options(simd=simd)).plan
+            assert (with_hint.arena_bytes, with_hint.offsets) == (without.arena_bytes, without.offsets), case.id
+
+
+def test_dead_channel_hint_on_vww(shared_models):
+    """vww_96_int8's 1x1 convs with all-zero filter rows (ops 10..26, e.g. 109 of 128 channels in ops 18 and
+    20) carry the hint, listing as live exactly the rows with a nonzero weight; person_detect has none."""
+    import numpy as np
+
+    from mcucompile import api
+    from mcucompile.codegen.generate import Options, compile_graph
+
+    for model, want in (("vww_96_int8", {10: 4, 12: 21, 14: 71, 16: 98, 18: 109, 20: 109, 22: 101, 24: 224,
+                                         26: 234}),
+                        ("person_detect", {})):
+        g = api.load(shared_models / f"{model}.tflite")
+        c = compile_graph(g, Options(simd="dsp"))
+        consts = {k.name: np.asarray(k.values) for k in c.consts}
+        got = {}
+        for call in c.calls:
+            fields = dict(call.params.fields) if call.params is not None else {}
+            if "dead_out" not in fields:
+                continue
+            w = g.tensors[g.ops[call.op_index].inputs[1]]
+            live = np.flatnonzero(w.data.reshape(w.shape[0], -1).any(axis=1))
+            assert consts[fields["live"]].tolist() == live.tolist(), call.op_index
+            got[call.op_index] = int(w.shape[0]) - int(fields["live_c"])
+        assert got == want, model
 
 
 @pytest.mark.slow
@@ -267,12 +399,7 @@ def test_selector_cases_are_what_they_claim(model_dir):
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_qemu_fast_paths(model_dir, case, board):
     """qemu-m4: the DSP (SXTB16/SMLAD) paths; qemu-m55: the Helium (MVE) paths."""
-    from mcucompile.sim.target import ToolMissingError, require_tools
-
-    try:
-        require_tools("arm-none-eabi-gcc", "qemu-system-arm", "gcc", "make")
-    except ToolMissingError as e:
-        pytest.fail(str(e))
+    need_tools("arm-none-eabi-gcc", "qemu-system-arm", "gcc", "make")
     r = _run(model_dir / f"{case.id}.tflite", case, board)
     assert r.extra["instructions"] > 0
 
@@ -408,6 +535,7 @@ int main(void)
 BUILDS = {
     "m55-helium": ["arm-none-eabi-gcc", "-mthumb", "-mcpu=cortex-m55", "-mfloat-abi=hard"],
     "m7-dsp": ["arm-none-eabi-gcc", "-mthumb", "-mcpu=cortex-m7", "-mfpu=fpv5-d16", "-mfloat-abi=hard"],
+    "m4-dsp-no-asm": ["arm-none-eabi-gcc", "-mthumb", "-mcpu=cortex-m4", "-DMCU_NN_NO_ASM"],   # the C twins
     "m0plus-plain": ["arm-none-eabi-gcc", "-mthumb", "-mcpu=cortex-m0plus"],
     "m4-reference": ["arm-none-eabi-gcc", "-mthumb", "-mcpu=cortex-m4", "-DMCU_NN_REFERENCE"],
     "host-reference": ["gcc", "-DMCU_NN_REFERENCE"],
@@ -446,3 +574,20 @@ def test_generated_project_carries_the_internal_header(tmp_path):
     assert "mcu_conv.c" in c.files
     assert c.files["mcu_simd.h"] == (FIRMWARE_DIR / "mcu_simd.h").read_text()
     assert (tmp_path / "p" / "mcu_simd.h").exists()
+
+
+@pytest.mark.parametrize("cid", ["pw_own_output_c12", "pw_own_output_odd", "pw_c16_even"])
+def test_pointwise_without_planned_scratch_on_m4(model_dir, cid):
+    """--scratch free leaves the one-op 1x1 models without planned scratch; on qemu-m4 the wide path then
+    runs in the end of the conv's own output (conv_1x1_wide shows in the profile) when at least 4 pixels'
+    outputs lie before it, else the plain 1x1 blocking; bit-exact either way, and nothing outside the
+    arena is touched (the simulation checks that)."""
+    need_tools("arm-none-eabi-gcc", "qemu-system-arm", "gcc", "make")
+    case = next(c for c in CASES if c.id == cid)
+    r = _run(model_dir / f"{cid}.tflite", case, "qemu-m4", scratch="free")
+    wide = "conv_1x1_wide" in r.extra["instructions_by_function"]
+    in_c, pixels = case.in_shape[2], case.in_shape[0] * case.in_shape[1]
+    out_bytes = pixels * case.units
+    head = ((out_bytes - 8 * (in_c // 4 * 4)) & ~3) // case.units   # (the arena's buffers are 4-aligned)
+    assert wide == (head >= 4), (cid, head, sorted(r.extra["instructions_by_function"]))
+    assert r.guard_violations == 0

@@ -102,14 +102,14 @@ def _set_softmax_beta(data: bytes, beta: float) -> bytes:
     return bytes(out)
 
 
-def _simulate(tmp_path, name: str, data: bytes, inputs=None, samples: int = 4):
+def _simulate(tmp_path, name: str, data: bytes, inputs=None, samples: int = 4, board=None):
     from mcucompile import api
     path = tmp_path / f"{name}.tflite"
     path.write_bytes(data)
     if inputs is None:
-        result = api.simulate(str(path), samples=samples, seed=0, references=("tflm",))
+        result = api.simulate(str(path), samples=samples, seed=0, references=("tflm",), board=board)
     else:
-        result = api.simulate(str(path), inputs=inputs, references=("tflm",))
+        result = api.simulate(str(path), inputs=inputs, references=("tflm",), board=board)
     assert result.comparisons and result.comparisons[0].available, result.comparisons
     return result
 
@@ -173,6 +173,20 @@ def test_add_bit_exact(tmp_path, s1, s2, r1, r2):
     data = _convert(fn, [s1, s2], [r1, r2])
     assert _kinds(data) == ["ADD"]
     assert _simulate(tmp_path, "add", data).mismatches == 0
+
+
+@pytest.mark.parametrize("board", ["qemu-m4", "qemu-m55"])
+@pytest.mark.parametrize("s1,s2,r1,r2", ADD_CASES,
+                         ids=[f"{'x'.join(map(str, c[0]))}+{'x'.join(map(str, c[1]))}" for c in ADD_CASES])
+def test_add_fast_paths_bit_exact(tmp_path, qemu_toolchain, board, s1, s2, r1, r2):
+    """Cortex-M55: rows of 4 lanes (mcu_mve_rq_n), the tail predicated, broadcast operands (stride 0)
+    duplicated, the inner stride otherwise 1; any other stride takes the one-value loop. Cortex-M4: the
+    SMMLAR requantisations (mcu_rqd) from doubled values, strides 1 and 1 or any."""
+    tf = pytest.importorskip("tensorflow")
+    fn = tf.function(lambda a, b: a + b)
+    data = _convert(fn, [s1, s2], [r1, r2])
+    r = _simulate(tmp_path, "add", data, samples=3, board=board)
+    assert r.mismatches == 0 and r.ok
 
 
 def test_add_relu_and_constant_operand_bit_exact(tmp_path):

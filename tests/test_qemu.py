@@ -13,18 +13,13 @@ from mcucompile import api
 from mcucompile.boards import get_board
 from mcucompile.boards.firmware import render_firmware
 from mcucompile.codegen.generate import compile_graph, render
-from mcucompile.sim.target import ToolMissingError, build_firmware, function_profiles, require_tools, run_qemu
+from mcucompile.sim.target import build_firmware, function_profiles, run_qemu
 
 CORES = ["qemu-m4", "qemu-m7", "qemu-m55"]
 FAST_MODELS = ["hello_world_int8.tflite", "micro_speech_quantized.tflite"]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def toolchain():
-    try:
-        require_tools("arm-none-eabi-gcc", "qemu-system-arm", "gcc", "make")
-    except ToolMissingError as e:
-        pytest.fail(str(e))
+pytestmark = pytest.mark.usefixtures("qemu_toolchain")
 
 
 def _check(r: api.SimResult, board: str):

@@ -11,17 +11,11 @@ import pytest
 from mcucompile import api
 from mcucompile.errors import BuildError
 from mcucompile.sim import target
-from mcucompile.sim.target import ToolMissingError, require_tools
 
 MODEL = "hello_world_int8.tflite"      # a 32-byte arena, fast under QEMU
 
 
-@pytest.fixture(scope="module", autouse=True)
-def toolchain():
-    try:
-        require_tools("arm-none-eabi-gcc", "qemu-system-arm", "gcc", "make")
-    except ToolMissingError as e:
-        pytest.fail(str(e))
+pytestmark = pytest.mark.usefixtures("qemu_toolchain")
 
 
 def _one_sample_per_run(monkeypatch):

@@ -15,7 +15,7 @@ from ..errors import McuCompileError, UnsupportedModelError
 from ..ir import Graph
 from ..passes.analysis import flash_weight_bytes
 from ..passes.liveness import alias_roots, buffers
-from ..passes.memory_plan import MemoryPlan, plan_memory
+from ..passes.memory_plan import MemoryPlan, drop_costly_scratch, plan_memory
 from ..passes.inplace import inplace_depthwise
 from ..passes.patch_plan import PatchSearch, patch_buffers, search, stage_free, tile_buffer_id
 from .lowering import REGISTRY, LowerCtx, load_all
@@ -39,6 +39,8 @@ class Options:
     simd: str = "none"            # the target's kernel family, which decides some kernels' scratch: "none"
     #                               (host, Cortex-M0+), "dsp" (Armv7E-M: M4, M7), "mve" (Helium: M55);
     #                               set from the board (api.board_options), "none" gives the least memory
+    scratch: str = "free"         # optional kernel scratch (faster paths): "free" only where it does not
+    #                               raise the arena's peak, "always" wherever a kernel can use it
 
 
 @dataclass
@@ -123,6 +125,10 @@ def compile_graph(g: Graph, options: Options = Options()) -> Compiled:
     else:
         bufs = buffers(g, align=options.align, io_in_arena=options.io_in_arena, inplace=inplace,
                        simd=options.simd)
+    if options.scratch not in ("free", "always"):
+        raise McuCompileError(f"unknown scratch policy {options.scratch!r}; one of free, always")
+    if options.scratch == "free":
+        bufs = drop_costly_scratch(bufs, len(g.ops), options.align)
     plan = plan_memory(bufs, len(g.ops), align=options.align)
     root = alias_roots(g, inplace)
     io_pos = {}

@@ -16,6 +16,7 @@ class Buffer:
     last: int               # last step, inclusive
     tensors: tuple[int, ...]   # tensors stored in it (aliases); () for scratch
     kind: str = "tensor"       # "tensor" | "scratch"
+    optional: bool = False     # scratch the kernel can do without (Lowering.scratch_optional)
 
     def overlaps_in_time(self, other: "Buffer") -> bool:
         return self.first <= other.last and other.first <= self.last
@@ -79,7 +80,8 @@ def buffers(g: Graph, align: int = 4, io_in_arena: bool = True, inplace: frozens
         elif low is not None and low.scratch is not None:
             n = int(low.scratch(g, op, simd))
             if n > 0:
-                out.append(Buffer(-(op.index + 1), align_up(n, align), step, step, (), "scratch"))
+                out.append(Buffer(-(op.index + 1), align_up(n, align), step, step, (), "scratch",
+                                  low.scratch_optional))
     return out
 
 

@@ -74,3 +74,24 @@ def check_plan(plan: MemoryPlan) -> list[str]:
     if plan.arena_bytes < plan.lower_bound:
         problems.append("arena smaller than the live-set lower bound")
     return problems
+
+
+def drop_costly_scratch(bufs: list[Buffer], nsteps: int, align: int = 4) -> list[Buffer]:
+    """The buffers without the optional scratch (Buffer.optional) that raises the arena: the plan with
+    all of it is kept when it is no larger than the plan with none of it (`floor`); otherwise the
+    optional scratch of the steps whose live bytes exceed the floor goes, then, while the placement
+    still ends above the floor, the rest one buffer at a time where the most bytes are live first
+    (their kernels run their slower path, given NULL)."""
+    optional = [b for b in bufs if b.optional]
+    if not optional:
+        return bufs
+    floor = plan_memory([b for b in bufs if not b.optional], nsteps, align).arena_bytes
+    if plan_memory(bufs, nsteps, align).arena_bytes <= floor:
+        return bufs
+    live = live_bytes_per_step(bufs, nsteps)
+    keep = [b for b in bufs if not (b.optional and live[b.first] > floor)]
+    for b in sorted((b for b in optional if b in keep), key=lambda b: (-live[b.first], b.first)):
+        if plan_memory(keep, nsteps, align).arena_bytes <= floor:
+            break
+        keep = [x for x in keep if x.id != b.id]
+    return keep

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...errors import UnsupportedModelError
-from ...ir.quant import activation_range, quantize_multiplier
+from ...ir.quant import activation_range, multiply_by_quantized_multiplier, quantize_multiplier
 from ..lowering import lowers
 from ..records import KernelCall, ParamStruct, c_dims4, c_int
 
@@ -92,8 +92,12 @@ def _lower(ctx, op, depthwise: bool):
     _check(len(scales) in (1, out_c), op, f"{len(scales)} filter scales for {out_c} channels")
     kind = "dwconv" if depthwise else "conv"
     name = ctx.unique(f"{kind}{op.index}")
+    # the 1x1 fast paths (1x1, stride 1, unpadded) skip output channels whose weights are all zero
+    pointwise = (not depthwise and (kh, kw) == (1, 1) and (a.stride_h, a.stride_w) == (1, 1)
+                 and (pad_top, pad_left) == (0, 0) and (out_h, out_w) == (in_h, in_w))
     params = conv_params(ctx, name, op, x, w, y, out_c, (a.stride_h, a.stride_w), (a.dilation_h, a.dilation_w),
-                         (pad_top, pad_left, pad_bottom, pad_right), mult)
+                         (pad_top, pad_left, pad_bottom, pad_right), mult, bias=b if pointwise else None,
+                         dead_hint=pointwise)
     bias = ctx.weight(b.index, "int32_t") if b is not None else "NULL"
     func = "mcu_depthwise_conv2d_s8" if depthwise else "mcu_conv2d_s8"
     extra = () if depthwise else (ctx.scratch_or_null(op, "int16_t"),)    # NULL: no scratch on this target
@@ -106,11 +110,32 @@ def _lower(ctx, op, depthwise: bool):
                        params, ("mcu_conv.c",), comment)]
 
 
+def dead_channels(w) -> np.ndarray:
+    """Output channels of a conv filter [Cout, KH, KW, Cin] whose weights are all zero (ascending)."""
+    data = np.asarray(w.data).reshape(int(w.shape[0]), -1)
+    return np.flatnonzero(~data.any(axis=1))
+
+
+def dead_outputs(bias, mults, shifts, output_zero_point: int, act_min: int, act_max: int) -> np.ndarray:
+    """The output of each channel whose weights are all zero: its sum is the bias alone (0 without a bias),
+    requantised as TFLite does (MultiplyByQuantizedMultiplier, its int32 left shift wrapping as in C), plus
+    the output zero point, clamped to the activation range. int8, one per channel."""
+    b = np.zeros(len(mults), dtype=np.int64) if bias is None else np.asarray(bias, dtype=np.int64)
+    shifts = np.asarray(shifts, dtype=np.int64)
+    left = np.where(shifts > 0, shifts, 0)
+    x = ((b << left) + (1 << 31)) % (1 << 32) - (1 << 31)          # (uint32_t)x << left, as int32
+    y = multiply_by_quantized_multiplier(x, np.asarray(mults, dtype=np.int64), np.minimum(shifts, 0))
+    return np.clip(y + output_zero_point, act_min, act_max).astype(np.int8)
+
+
 def conv_params(ctx, name: str, op, x, w, y, out_c: int, stride: tuple, dilation: tuple, pads: tuple,
-                depth_multiplier: int) -> ParamStruct:
+                depth_multiplier: int, bias=None, dead_hint: bool = False) -> ParamStruct:
     """The mcu_conv_params_t of a conv, depthwise conv or transpose conv: shapes, geometry (pads: top, left,
     bottom, right), offsets, the fused activation's range and per-channel multipliers as
-    PopulateConvolutionQuantizationParams computes them (double arithmetic; one filter scale or out_c)."""
+    PopulateConvolutionQuantizationParams computes them (double arithmetic; one filter scale or out_c).
+    dead_hint (conv filters [Cout, KH, KW, Cin]; bias: the bias tensor or None): when some output channels'
+    weights are all zero, the dead-channel hint (dead_out: their constant outputs, live / live_c: the other
+    channels); no fields (NULL) when none are."""
     scales = w.quant.scale
     mults, shifts = [], []
     for c in range(out_c):
@@ -118,6 +143,16 @@ def conv_params(ctx, name: str, op, x, w, y, out_c: int, stride: tuple, dilation
         mults.append(q)
         shifts.append(sh)
     act_min, act_max = activation_range(op.attrs.activation, y.scale, y.zero_point)
+    hint = ()
+    dead = dead_channels(w) if dead_hint and out_c <= 0xFFFF else np.zeros(0, dtype=np.int64)
+    if len(dead):
+        const = dead_outputs(None if bias is None else bias.data, mults, shifts, y.zero_point, act_min, act_max)
+        row = np.zeros(out_c, dtype=np.int8)
+        row[dead] = const[dead]                     # live channels' bytes are overwritten: 0
+        live = np.setdiff1d(np.arange(out_c), dead)
+        hint = (("dead_out", ctx.const(row, "int8_t", f"{name}_dead_out")),
+                ("live", ctx.const(live.astype(np.uint16), "uint16_t", f"{name}_live") if len(live) else "NULL"),
+                ("live_c", c_int(len(live))))
     return ParamStruct("mcu_conv_params_t", f"{name}_params", (
         ("in", c_dims4(x.shape)),
         ("filter", c_dims4(w.shape)),
@@ -137,6 +172,7 @@ def conv_params(ctx, name: str, op, x, w, y, out_c: int, stride: tuple, dilation
         ("act_max", c_int(act_max)),
         ("out_mult", ctx.const(np.array(mults, dtype=np.int32), "int32_t", f"{name}_mult")),
         ("out_shift", ctx.const(np.array(shifts, dtype=np.int32), "int32_t", f"{name}_shift")),
+        *hint,
     ))
 
 
@@ -161,7 +197,7 @@ def _conv_scratch(graph, op, simd) -> int:
     return 8 * (int(x.shape[3]) & ~3)
 
 
-@lowers("CONV_2D", scratch=_conv_scratch, scratch_on=("dsp",))
+@lowers("CONV_2D", scratch=_conv_scratch, scratch_on=("dsp",), scratch_optional=True)
 def lower_conv2d(ctx, op):
     return _lower(ctx, op, depthwise=False)
 
