@@ -28,10 +28,10 @@
  * the caller, widens 4 input pixels at a time (plus the input offset, doubled) once into it and runs 4
  * pixels x 2 output channels per pass, so that in the inner loop only the weights are widened, then
  * requantises with SMMLAR, the output offset folded in (conv_1x1_wide, mcu_rqd / mcu_rq2_channel in
- * mcu_simd.h); depthwise through SMLABB/SMLATT on filter taps widened once per channel group. Helium
- * (Cortex-M55; MCU_NN_MVE): 4 output channels per pass, 16 int8 lanes per VMLADAVA (the input offset as
- * offset * sum of weights), depthwise in 4 int32 lanes, and requantisation 4 lanes at a time
- * (mcu_mve_requant4). Elsewhere (host, Cortex-M0+) the DSP
+ * mcu_simd.h); depthwise through SMLABB/SMLATT on filter taps widened once per channel group, 2 interior
+ * pixels per pass. Helium (Cortex-M55; MCU_NN_MVE): 4 output channels per pass, 16 int8 lanes per
+ * VMLADAVA (the input offset as offset * sum of weights), depthwise in 4 int32 lanes, and requantisation
+ * 4 lanes at a time (mcu_mve_requant4). Elsewhere (host, Cortex-M0+) the DSP
  * blocking in plain C.
  */
 
@@ -1082,13 +1082,19 @@ static void depthwise_taps(const int8_t *x, const int8_t *f, int32_t nky, int32_
  * Depthwise, depth multiplier 1, channel groups outside, pixels inside: a group of 4 channels widens
  * its filter taps to int16 pairs once (channels 0,2 and 1,3, as SMLABB / SMLATT take them) and sets up
  * its bias and requantisation constants once, then walks every output pixel. Pixels whose window is
- * all inside the input take a fully unrolled 3x3 or 5x5 tap loop, those with every column inside but
- * rows cut off (top and bottom) a loop over their rows with each row's 3 or 5 taps unrolled, the
- * others loop over their valid taps. When the group's 4 channels allow it (mcu_rq2_channel, and |sum| < 2^30 whatever the input),
- * the taps and the bias are doubled and the doubled sums are requantised with mcu_rqd_apply on mcu_rq2_channel's constants (4
- * instructions a value); otherwise mcu_rq_apply. Outside the DSP cores the same loops in plain C.
+ * all inside the input take, on the DSP cores for 3x3 / 5x5 filters of dilation 1 at stride 1 or 2, two
+ * neighbouring pixels per pass (DWG_PAIRS, inline assembly: each input word widened once for both, the
+ * input offset folded into the bias) and otherwise (the odd last one, dilations) a fully unrolled 3x3
+ * or a row loop of 5 taps; those with every column inside but rows cut off (top and bottom) a loop over
+ * their rows with each row's 3 or 5 taps unrolled, the others loop over their valid taps. When the
+ * group's 4 channels allow it (mcu_rq2_channel, and |sum| < 2^30 whatever the input), the taps and the
+ * bias are doubled and the doubled sums are requantised with mcu_rqd_apply on mcu_rq2_channel's
+ * constants, the offset being output offset - act_min, then USAT #8 and a bytewise minimum (dwg_pack:
+ * 4 instructions a value, 7 per 4 to pack and clamp); otherwise mcu_rq_apply. Outside the DSP cores
+ * the same loops (without the pairs) in plain C.
  */
 #define DWG_TAPS 25                     /* filters up to 5x5 (or any kh * kw <= 25) */
+#define DWG_PAIR_COLS 35                /* DWG_PAIRS: 5 rows of 7 columns (5x5, stride 2) */
 
 typedef struct {
     uint32_t w[DWG_TAPS][2];            /* per tap: channels (0, 2) and (1, 3), int16 pairs */
@@ -1096,7 +1102,10 @@ typedef struct {
     mcu_rqd_t rq2[4];                                  /* mcu_rq2_channel: the output offset folded in */
     mcu_rq_t rq[4];
     int32_t off, o_off, lo, hi;
-    uint32_t off2, lo4, hi4;            /* the input offset in both int16 lanes, lo and hi in 4 bytes */
+    uint32_t off2, lo4, span4, hi4;     /* the input offset in both int16 lanes; lo, hi - lo and hi in 4 bytes */
+    int32_t pairs;                      /* DWG_PAIRS applies (with fast): k x k (k 3 or 5), dilation 1, stride_w 1 or 2 */
+    int32_t bias_in[4];                 /* bias + input offset * sum of the taps (windows all inside) */
+    int32_t xoff[DWG_PAIR_COLS];        /* DWG_PAIRS: row r, column j of the 2 windows at r * row + j * c */
 } dw_group_t;
 
 static inline uint32_t dwg_pair(int32_t lo16, int32_t hi16)
@@ -1104,30 +1113,19 @@ static inline uint32_t dwg_pair(int32_t lo16, int32_t hi16)
     return ((uint32_t)lo16 & 0xFFFFu) | ((uint32_t)hi16 << 16);
 }
 
-/* Sets up channels [ch, ch + 4); returns 1 if they take the doubled sums and mcu_rqd_apply (mcu_rq2_channel). */
-static int dwg_setup(dw_group_t *g, const mcu_conv_params_t *p, const int8_t *filter, const int32_t *bias,
-                     int32_t ch)
+/* The layer's part of a group: offsets, activation range, DWG_PAIRS's input offsets (once per layer). */
+static void dwg_layer(dw_group_t *g, const mcu_conv_params_t *p)
 {
-    const int32_t taps = p->filter.h * p->filter.w, c = p->out.c;
-    int fast = 1;
-    for (int32_t j = 0; j < 4; ++j) {
-        int64_t bound = bias != NULL ? (bias[ch + j] < 0 ? -(int64_t)bias[ch + j] : bias[ch + j]) : 0;
-        for (int32_t t = 0; t < taps; ++t) {
-            const int32_t f = filter[(size_t)t * (size_t)c + (size_t)(ch + j)];
-            bound += (int64_t)(f < 0 ? -f : f) * 255;
+    const int32_t k = p->filter.w, sw = p->stride_w, c = p->in.c;
+    g->pairs = (k == 3 || k == 5) && p->filter.h == k && p->dilation_w == 1 && p->dilation_h == 1
+               && (sw == 1 || sw == 2);
+    if (g->pairs) {
+        const int32_t cols = k + sw, row = p->in.w * c;
+        for (int32_t r = 0; r < k; ++r) {
+            for (int32_t j = 0; j < cols; ++j) {
+                g->xoff[r * cols + j] = r * row + j * c;
+            }
         }
-        fast = fast && bound < ((int64_t)1 << 30)
-               && mcu_rq2_channel(p->out_mult[ch + j], p->out_shift[ch + j], p->output_offset, &g->rq2[j]);
-        g->rq[j] = mcu_rq_channel(p->out_mult[ch + j], p->out_shift[ch + j]);
-    }
-    const int32_t s = fast ? 2 : 1;
-    for (int32_t t = 0; t < taps; ++t) {
-        const int8_t *f = filter + (size_t)t * (size_t)c + (size_t)ch;
-        g->w[t][0] = dwg_pair(f[0] * s, f[2] * s);
-        g->w[t][1] = dwg_pair(f[1] * s, f[3] * s);
-    }
-    for (int32_t j = 0; j < 4; ++j) {
-        g->bias[j] = bias != NULL ? bias[ch + j] * s : 0;
     }
     g->off = p->input_offset;
     g->o_off = p->output_offset;
@@ -1136,6 +1134,58 @@ static int dwg_setup(dw_group_t *g, const mcu_conv_params_t *p, const int8_t *fi
     g->off2 = ((uint32_t)g->off & 0xFFFFu) * 0x10001u;
     g->lo4 = ((uint32_t)g->lo & 0xFFu) * 0x01010101u;
     g->hi4 = ((uint32_t)g->hi & 0xFFu) * 0x01010101u;
+    g->span4 = ((uint32_t)(g->hi - g->lo) & 0xFFu) * 0x01010101u;
+}
+
+/* Sets up channels [ch, ch + 4) (after dwg_layer); returns 1 if they take the doubled sums and mcu_rqd_apply
+ * (mcu_rq2_channel, and |sum| < 2^30 for any input: |bias| < 2^30 - taps * 255 * 128, as |x + input
+ * offset| <= 255 and |w| <= 128). */
+static int dwg_setup(dw_group_t *g, const mcu_conv_params_t *p, const int8_t *filter, const int32_t *bias,
+                     int32_t ch)
+{
+    const int32_t taps = p->filter.h * p->filter.w, c = p->out.c;
+    const int32_t lim = (1 << 30) - taps * 32640;
+    int fast = 1;
+    for (int32_t j = 0; j < 4; ++j) {
+        const int32_t b = bias != NULL ? bias[ch + j] : 0;
+        fast = fast && b < lim && b > -lim
+               && mcu_rq2_channel(p->out_mult[ch + j], p->out_shift[ch + j], p->output_offset - p->act_min,
+                                  &g->rq2[j]);
+    }
+    if (!fast) {
+        for (int32_t j = 0; j < 4; ++j) {
+            g->rq[j] = mcu_rq_channel(p->out_mult[ch + j], p->out_shift[ch + j]);
+        }
+    }
+    const int32_t s = fast ? 2 : 1;
+#if defined(MCU_NN_DSP)
+    const uint32_t dbl = fast ? 0xFFFFFFFFu : 0u;       /* the taps doubled by SADD16 with themselves, or not */
+#endif
+    /* the taps widened (times s) and, lane by lane, their sums (|sum| <= 25 * 256: int16 lanes) */
+    uint32_t sum02 = 0, sum13 = 0;
+    for (int32_t t = 0; t < taps; ++t) {
+        const int8_t *f = filter + (size_t)t * (size_t)c + (size_t)ch;
+#if defined(MCU_NN_DSP)
+        const uint32_t v = mcu_load4(f);
+        uint32_t w02 = __sxtb16(v), w13 = mcu_sxtb16_ror8(v);
+        w02 = __sadd16(w02, w02 & dbl);
+        w13 = __sadd16(w13, w13 & dbl);
+        sum02 = __sadd16(sum02, w02);
+        sum13 = __sadd16(sum13, w13);
+#else
+        const uint32_t w02 = dwg_pair(f[0] * s, f[2] * s), w13 = dwg_pair(f[1] * s, f[3] * s);
+        sum02 = dwg_pair((int16_t)(sum02 & 0xFFFFu) + f[0] * s, (int16_t)(sum02 >> 16) + f[2] * s);
+        sum13 = dwg_pair((int16_t)(sum13 & 0xFFFFu) + f[1] * s, (int16_t)(sum13 >> 16) + f[3] * s);
+#endif
+        g->w[t][0] = w02;
+        g->w[t][1] = w13;
+    }
+    const int32_t sums[4] = {(int16_t)(sum02 & 0xFFFFu), (int16_t)(sum13 & 0xFFFFu), (int16_t)(sum02 >> 16),
+                             (int16_t)(sum13 >> 16)};
+    for (int32_t j = 0; j < 4; ++j) {
+        g->bias[j] = bias != NULL ? bias[ch + j] * s : 0;
+        g->bias_in[j] = g->bias[j] + g->off * sums[j];
+    }
     return fast;
 }
 
@@ -1209,13 +1259,153 @@ static MCU_ALWAYS_INLINE void dwg_sums(const dw_group_t *g, const int8_t *x, con
 }
 #undef DWG_TAP
 
+
+#if defined(MCU_NN_DSP) && defined(__GNUC__) && defined(__OPTIMIZE__) && !defined(MCU_NN_NO_ASM)
+/*
+ * The doubled sums of two neighbouring pixels (a: the window at x, b: the one SW columns on) of a K x K
+ * filter whose windows are all inside, dilation 1 (K 3 or 5, SW 1 or 2; g->pairs): inline assembly holding
+ * the 8 sums in registers (all 14 allocatable registers; builds with -fno-omit-frame-pointer define
+ * MCU_NN_NO_ASM and take dwg_sums one pixel at a time). The input offset is in the bias (bias_in: every
+ * tap is inside), so a row's K + SW input words are widened by SXTB16 alone, once each, and feed both
+ * windows; the words' offsets from x come from g->xoff. The columns j of a row go by j mod SW, then j,
+ * and a column serves b (tap j - SW) before a (tap j): b's tap is the one a took at the previous column,
+ * still in registers, so each filter tap is loaded once (LDRD) per row for both pixels. Then dwg_pack for
+ * both pixels with each channel's constants loaded once, and the two words stored. Per 2 pixels of a 3x3
+ * at stride 1: 6 to set up the sums, 12 words (LDR offset, LDR, 2 SXTB16), 9 LDRD, 72 SMLAxy, 57 to
+ * requantise, pack and clamp (191; the loop around it ~9); stride 2: 15 words.
+ */
+/* the layout the assembly relies on: mcu_rqd_t is {mult, c, e}; span4 follows lo4 (one LDRD) */
+typedef char dwg_layout_ok[(sizeof(mcu_rqd_t) == 12 && offsetof(mcu_rqd_t, c) == 4 && offsetof(mcu_rqd_t, e) == 8
+                            && offsetof(dw_group_t, span4) == offsetof(dw_group_t, lo4) + 4) ? 1 : -1];
+/* mcu_rqd_apply (rq2[J]: mult, c, e) and USAT #8 of channel J of both pixels, in place */
+#define DWG_PAIR_RQ(J, aj, bj)                                                      \
+    "ldrd   %[wa], %[wb], [%[g], #%c[rq] + 12 * " #J "]\n\t"                        \
+    "ldr    %[t0], [%[g], #%c[rq] + 12 * " #J " + 8]\n\t"                           \
+    "smmlar %[t1], " aj ", %[wa], %[wb]\n\t"                                        \
+    "sub    %[t1], %[t1], " aj ", lsr #31\n\t"                                      \
+    "asr    %[t1], %[t1], %[t0]\n\t"                                                \
+    "usat   " aj ", #8, %[t1]\n\t"                                                  \
+    "smmlar %[t1], " bj ", %[wa], %[wb]\n\t"                                        \
+    "sub    %[t1], %[t1], " bj ", lsr #31\n\t"                                      \
+    "asr    %[t1], %[t1], %[t0]\n\t"                                                \
+    "usat   " bj ", #8, %[t1]\n\t"
+#define DWG_PAIRS(K, SW, g_, x_, oa_, ob_)                                                                  \
+    do {                                                                                                  \
+        uint32_t t0_, t1_, wa_, wb_;                                                                      \
+        uint32_t a0_, a1_, a2_, a3_, b0_, b1_, b2_, b3_;                                                  \
+        __asm__(".set dwg_k, %c[k]\n\t"                                                                   \
+                ".set dwg_sw, %c[sw]\n\t"                                                                 \
+                "ldrd   %[a0], %[a1], [%[g], #%c[bi]]\n\t"                                                \
+                "ldrd   %[a2], %[a3], [%[g], #%c[bi] + 8]\n\t"                                            \
+                "mov    %[b0], %[a0]\n\t"                                                                 \
+                "mov    %[b1], %[a1]\n\t"                                                                 \
+                "mov    %[b2], %[a2]\n\t"                                                                 \
+                "mov    %[b3], %[a3]\n\t"                                                                 \
+                ".set dwg_r, 0\n\t"                                                                       \
+                ".rept dwg_k\n\t"                                                                         \
+                ".set dwg_p, 0\n\t"                                                                       \
+                ".rept dwg_sw\n\t"                                                                        \
+                ".set dwg_j, dwg_p\n\t"                                                                   \
+                ".rept (dwg_k + 2 * dwg_sw - 1 - dwg_p) / dwg_sw\n\t"                                     \
+                ".if dwg_r + dwg_j == 0\n\t"                                                              \
+                "ldr    %[t0], [%[x]]\n\t"                                                                \
+                ".else\n\t"                                                                               \
+                "ldr    %[t0], [%[g], #%c[xo] + 4 * (dwg_r * (dwg_k + dwg_sw) + dwg_j)]\n\t"              \
+                "ldr    %[t0], [%[x], %[t0]]\n\t"                                                         \
+                ".endif\n\t"                                                                              \
+                "sxtb16 %[t1], %[t0]\n\t"                                                                 \
+                "sxtb16 %[t0], %[t0], ror #8\n\t"                                                         \
+                ".if dwg_j >= dwg_sw\n\t" /* b's tap j - SW: the one a took at the previous column */     \
+                "smlabb %[b0], %[t1], %[wa], %[b0]\n\t"                                                   \
+                "smlatt %[b2], %[t1], %[wa], %[b2]\n\t"                                                   \
+                "smlabb %[b1], %[t0], %[wb], %[b1]\n\t"                                                   \
+                "smlatt %[b3], %[t0], %[wb], %[b3]\n\t"                                                   \
+                ".endif\n\t"                                                                              \
+                ".if dwg_j < dwg_k\n\t"                                                                   \
+                "ldrd   %[wa], %[wb], [%[g], #8 * (dwg_r * dwg_k + dwg_j)]\n\t"                           \
+                "smlabb %[a0], %[t1], %[wa], %[a0]\n\t"                                                   \
+                "smlatt %[a2], %[t1], %[wa], %[a2]\n\t"                                                   \
+                "smlabb %[a1], %[t0], %[wb], %[a1]\n\t"                                                   \
+                "smlatt %[a3], %[t0], %[wb], %[a3]\n\t"                                                   \
+                ".endif\n\t"                                                                              \
+                ".set dwg_j, dwg_j + dwg_sw\n\t"                                                          \
+                ".endr\n\t"                                                                               \
+                ".set dwg_p, dwg_p + 1\n\t"                                                               \
+                ".endr\n\t"                                                                               \
+                ".set dwg_r, dwg_r + 1\n\t"                                                               \
+                ".endr\n\t"                                                                               \
+                DWG_PAIR_RQ(0, "%[a0]", "%[b0]") DWG_PAIR_RQ(1, "%[a1]", "%[b1]")                         \
+                DWG_PAIR_RQ(2, "%[a2]", "%[b2]") DWG_PAIR_RQ(3, "%[a3]", "%[b3]")                         \
+                "orr    %[a2], %[a2], %[a3], lsl #8\n\t"                                                  \
+                "orr    %[a1], %[a1], %[a2], lsl #8\n\t"                                                  \
+                "orr    %[a0], %[a0], %[a1], lsl #8\n\t"                                                  \
+                "orr    %[b2], %[b2], %[b3], lsl #8\n\t"                                                  \
+                "orr    %[b1], %[b1], %[b2], lsl #8\n\t"                                                  \
+                "orr    %[b0], %[b0], %[b1], lsl #8\n\t"                                                  \
+                "ldrd   %[wa], %[wb], [%[g], #%c[lo4]]\n\t" /* act_min, act_max - act_min bytes */          \
+                "usub8  %[t0], %[a0], %[wb]\n\t"                                                          \
+                "sel    %[a0], %[wb], %[a0]\n\t"                                                          \
+                "uadd8  %[a0], %[a0], %[wa]\n\t"                                                          \
+                "usub8  %[t0], %[b0], %[wb]\n\t"                                                          \
+                "sel    %[b0], %[wb], %[b0]\n\t"                                                          \
+                "uadd8  %[b0], %[b0], %[wa]"                                                              \
+                : [a0] "=&r"(a0_), [a1] "=&r"(a1_), [a2] "=&r"(a2_), [a3] "=&r"(a3_), [b0] "=&r"(b0_),    \
+                  [b1] "=&r"(b1_), [b2] "=&r"(b2_), [b3] "=&r"(b3_), [t0] "=&r"(t0_), [t1] "=&r"(t1_),   \
+                  [wa] "=&r"(wa_), [wb] "=&r"(wb_)                                                        \
+                : [g] "r"(g_), [x] "r"(x_), [k] "i"(K), [sw] "i"(SW),                                     \
+                  [bi] "i"(offsetof(dw_group_t, bias_in)), [xo] "i"(offsetof(dw_group_t, xoff)),          \
+                  [rq] "i"(offsetof(dw_group_t, rq2)), [lo4] "i"(offsetof(dw_group_t, lo4)),              \
+                  "m"(*(const dw_group_t *)(g_))                                                          \
+                : "cc");                                                                              \
+        (void)a1_, (void)a2_, (void)a3_, (void)b1_, (void)b2_, (void)b3_;                                   \
+        memcpy((oa_), &a0_, sizeof a0_);                                                                  \
+        memcpy((ob_), &b0_, sizeof b0_);                                                                  \
+    } while (0)
+#define DWG_HAVE_PAIRS 1
+#endif
+
+/* The 4 sums of one pixel requantised with mcu_rqd_apply (dwg_setup's constants: result + output offset -
+ * act_min), clamped to [act_min, act_max] and packed into 4 bytes: USAT #8 clamps below (and to act_min + 255
+ * above), ORR packs the non-negative bytes, USUB8 + SEL take the bytewise minimum with act_max - act_min and
+ * UADD8 adds act_min back (mod 256: the int8 bytes). */
+static MCU_ALWAYS_INLINE uint32_t dwg_pack(const dw_group_t *g, const int32_t a[4])
+{
+#if defined(MCU_NN_DSP)
+    const uint32_t y0 = (uint32_t)__usat(mcu_rqd_apply(&g->rq2[0], a[0]), 8);
+    const uint32_t y1 = (uint32_t)__usat(mcu_rqd_apply(&g->rq2[1], a[1]), 8);
+    const uint32_t y2 = (uint32_t)__usat(mcu_rqd_apply(&g->rq2[2], a[2]), 8);
+    const uint32_t y3 = (uint32_t)__usat(mcu_rqd_apply(&g->rq2[3], a[3]), 8);
+    uint32_t v = y0 | (((((y3 << 8) | y2) << 8) | y1) << 8), t;
+    const uint32_t span4 = g->span4, lo4 = g->lo4;
+    __asm__("usub8 %1, %0, %2\n\t"
+            "sel %0, %2, %0\n\t"
+            "uadd8 %0, %0, %3"
+            : "+r"(v), "=&r"(t)
+            : "r"(span4), "r"(lo4)
+            : "cc");
+    return v;
+#else
+    uint32_t v = 0;
+    for (int32_t j = 0; j < 4; ++j) {
+        const int32_t y = mcu_clamp(mcu_rqd_apply(&g->rq2[j], a[j]), 0, g->hi - g->lo) + g->lo;
+        v |= ((uint32_t)y & 0xFFu) << (8 * j);
+    }
+    return v;
+#endif
+}
+
 /* Requantises, clamps and stores the 4 sums of one pixel. */
 static MCU_ALWAYS_INLINE void dwg_store(const dw_group_t *g, const int32_t a[4], int fast, int8_t *o)
 {
+    if (fast) {
+        const uint32_t v = dwg_pack(g, a);
+        memcpy(o, &v, sizeof v);
+        return;
+    }
     int32_t y[4];
 #pragma GCC unroll 4
     for (int32_t j = 0; j < 4; ++j) {
-        y[j] = fast ? mcu_rqd_apply(&g->rq2[j], a[j]) : mcu_rq_apply(&g->rq[j], a[j]) + g->o_off;
+        y[j] = mcu_rq_apply(&g->rq[j], a[j]) + g->o_off;
     }
 #if defined(MCU_NN_DSP)
     /* saturate to int8, pack 4 bytes (PKHBT, UXTB16, ORR), clamp bytewise (SSUB8 + SEL), one store */
@@ -1280,13 +1470,43 @@ static MCU_ALWAYS_INLINE void dwg_run(const mcu_conv_params_t *p, const dw_group
                     const int8_t *x = x_row0 + (size_t)(ox * sw - p->pad_left) * (size_t)c;
                     int8_t *oo = o + (size_t)ox * (size_t)c;
                     if (k3 && nky == 3) {
+#if defined(DWG_HAVE_PAIRS)
+                        if (g->pairs) {                        /* 2 pixels a pass, then 1 if odd */
+                            const int8_t *x_end = x + (size_t)((ox_hi - ox) >> 1) * 2 * x_px;
+                            ox += (ox_hi - ox) & ~1;
+                            if (sw == 1) {
+                                for (; x != x_end; x += 2 * x_px, oo += 2 * c) {
+                                    DWG_PAIRS(3, 1, g, x, oo, oo + c);
+                                }
+                            } else {
+                                for (; x != x_end; x += 2 * x_px, oo += 2 * c) {
+                                    DWG_PAIRS(3, 2, g, x, oo, oo + c);
+                                }
+                            }
+                        }
+#endif
                         for (; ox < ox_hi; ++ox, x += x_px, oo += c) {
                             dwg_sums(g, x, g->w, 3, 3, x_step, x_row, 3, 1, a);
                             dwg_store(g, a, fast, oo);
                         }
                     } else if (k5 && nky == 5) {
+#if defined(DWG_HAVE_PAIRS)
+                        if (g->pairs) {                        /* 2 pixels a pass, then 1 if odd */
+                            const int8_t *x_end = x + (size_t)((ox_hi - ox) >> 1) * 2 * x_px;
+                            ox += (ox_hi - ox) & ~1;
+                            if (sw == 1) {
+                                for (; x != x_end; x += 2 * x_px, oo += 2 * c) {
+                                    DWG_PAIRS(5, 1, g, x, oo, oo + c);
+                                }
+                            } else {
+                                for (; x != x_end; x += 2 * x_px, oo += 2 * c) {
+                                    DWG_PAIRS(5, 2, g, x, oo, oo + c);
+                                }
+                            }
+                        }
+#endif
                         for (; ox < ox_hi; ++ox, x += x_px, oo += c) {
-                            dwg_sums(g, x, g->w, 5, 5, x_step, x_row, 5, 1, a);
+                            dwg_sums(g, x, g->w, 5, 5, x_step, x_row, 5, 2, a);
                             dwg_store(g, a, fast, oo);
                         }
                     } else if (w3) {
@@ -1355,8 +1575,9 @@ static void depthwise_groups(const mcu_conv_params_t *p, const int8_t *in, const
                              const int32_t *bias, int8_t *out)
 {
     const int32_t c4 = p->out.c & ~3;
+    dw_group_t g;
+    dwg_layer(&g, p);
     for (int32_t ch = 0; ch < c4; ch += 4) {
-        dw_group_t g;
         if (dwg_setup(&g, p, filter, bias, ch)) {
             dwg_run_rq2(p, &g, in, out, ch);
         } else {

@@ -322,13 +322,14 @@ static inline int32x4_t mcu_mve_requant4(int32x4_t x, int32x4_t mult, int32x4_t 
  *       = (h + k - [x < 0]) >> e,  k = 2^(e-1) + offset * 2^e
  * (an added multiple of 2^e passes through the floor; [h < 0] and [x < 0] differ only when x < 0 and
  * h = 0, where both give offset, as 0 <= 2^(e-1) - 1 < 2^e). h + k is one SMMLAR (k * 2^32 + 2x * mult
- * + 2^31, high word); |h| <= 2^30 and |k| < 2^30: no overflow. 3 instructions per value on Armv7E-M:
- * SMMLAR, SUB (x LSR 31), ASR: mcu_rqd_apply with k as its constant c. mcu_rq2_channel says whether a
+ * + 2^31, high word); |h| <= 2^30 and, with the offset in [-255, 255], |k| < 2^30: no overflow (an
+ * offset beyond int8's: the depthwise groups fold act_min into it, see dwg_pack). 3 instructions per
+ * value on Armv7E-M: SMMLAR, SUB (x LSR 31), ASR: mcu_rqd_apply with k as its constant c. mcu_rq2_channel says whether a
  * channel qualifies (then fills r); the caller checks |x| < 2^30.
  */
 static inline int mcu_rq2_channel(int32_t mult, int32_t shift, int32_t offset, mcu_rqd_t *r)
 {
-    if (mult < 0 || shift > -1 || shift < -22 || offset < -128 || offset > 127) {
+    if (mult < 0 || shift > -1 || shift < -22 || offset < -255 || offset > 255) {
         return 0;
     }
     r->mult = mult;

@@ -130,6 +130,17 @@ CASES = [
     Case("dw5x5_c8_interior", "dw", (7, 9, 8), kernel=5, padding="same", act="relu"),
     Case("dw7x7_c5_big_filter", "dw", (8, 8, 5), kernel=7, padding="same"),
     Case("dw3x3_c16_s2_zp_max", "dw", (9, 18, 16), kernel=3, strides=2, padding="same", data_range=(-4.0, -0.5)),
+    # DSP: 2 interior pixels per pass (DWG_PAIRS: 3x3 / 5x5, stride 1 or 2, dilation 1), odd interior widths
+    # leaving one pixel to the single path, padding on every side or none, channel tails, extreme zero points;
+    # the 5x5 with huge weights takes the groups' plain requantisation (no pairs)
+    Case("dw3x3_c12_pairs_odd", "dw", (6, 9, 12), kernel=3, padding="same", act="relu6"),
+    Case("dw3x3_c6_s2_pairs_zp_min", "dw", (9, 13, 6), kernel=3, strides=2, padding="same",
+         data_range=(0.2, 3.0)),
+    Case("dw3x3_c8_pairs_valid_even", "dw", (5, 10, 8), kernel=3, act="relu"),
+    Case("dw5x5_c8_pairs_zp_max", "dw", (8, 11, 8), kernel=5, padding="same", data_range=(-4.0, -0.5)),
+    Case("dw5x5_c5_s2_pairs_valid", "dw", (9, 16, 5), kernel=5, strides=2, act="relu6"),
+    Case("dw5x5_c10_s2_pairs_same", "dw", (11, 15, 10), kernel=5, strides=2, padding="same"),
+    Case("dw5x5_c4_pairs_big", "dw", (7, 10, 4), kernel=5, padding="same", weight_scale=1e3),
     # depthwise, multiplier > 1: shared input (multiple of 4), any lane pattern, tails of 1..3 lanes
     Case("dw_m8_c1", "dw", (9, 6, 1), kernel=3, padding="same", depth_multiplier=8),
     Case("dw_m4_c3_s2", "dw", (7, 6, 3), kernel=(3, 2), strides=2, padding="same", depth_multiplier=4),
@@ -470,8 +481,9 @@ int main(void)
 
 def test_requant_doubled_matches_tflite(tmp_path):
     """mcu_rqd_apply with mcu_rq2_channel's constants (requantisation of a doubled sum, the depthwise channel groups' form) equals TFLite's
-    requantisation plus the output offset wherever mcu_rq2_channel accepts the channel and |x| < 2^30, and
-    mcu_rq2_channel accepts exactly multipliers >= 0 with shifts in [-22, -1]."""
+    requantisation plus the offset wherever mcu_rq2_channel accepts the channel and |x| < 2^30, and
+    mcu_rq2_channel accepts exactly multipliers >= 0 with shifts in [-22, -1] (offsets in [-255, 255]: the
+    depthwise groups pass output offset - act_min)."""
     import random
     import shutil
     import subprocess
@@ -489,7 +501,7 @@ def test_requant_doubled_matches_tflite(tmp_path):
         else:
             x = rng.randint(-2**30 + 1, 2**30 - 1) if i % 2 else rng.randint(-10**5, 10**5)
         m = rng.choice([0, 1, 2**30, 2**31 - 1]) if i % 7 == 0 else rng.randint(2**30, 2**31 - 1)
-        cases.append((x, m, rng.randint(-24, 2), rng.randint(-128, 127)))
+        cases.append((x, m, rng.randint(-24, 2), rng.randint(-255, 255)))
     (tmp_path / "cases.txt").write_text("".join(f"{x} {m} {s} {o}\n" for x, m, s, o in cases))
     (tmp_path / "t.c").write_text('''#include <stdio.h>
 #include "mcu_simd.h"
