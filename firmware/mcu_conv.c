@@ -643,13 +643,115 @@ static void wide4_finish(const mcu_conv_params_t *p, const int32_t *bias, const 
     }
 }
 
-/* hinted: 0, the channels in order (n_live = out.c); 1, the dead-channel hint's live channels (see
- * conv_1x1_wide: one copy of this body each, so the unhinted one has no channel look-ups) */
-static MCU_ALWAYS_INLINE void conv_1x1_wide_run(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
-                                                const int32_t *bias, int8_t *out, uint32_t *wide, const int hinted)
+/* One group of 4 input channels of 4 pixels (words v0..v3, one per pixel) plus the input offset, doubled,
+ * into the 8 words at d: [p0 p1 p2 p3 channels 0,2 | p0 p1 p2 p3 channels 1,3]. */
+static MCU_ALWAYS_INLINE void widen_group4(uint32_t *d, uint32_t off2, uint32_t v0, uint32_t v1, uint32_t v2,
+                                           uint32_t v3)
 {
-    const int32_t pixels = p->in.n * p->in.h * p->in.w;
-    const int32_t k = p->in.c, out_c = p->out.c, k4 = k & ~3;
+    uint32_t t0 = __sxtab16(off2, v0), t1 = __sxtab16(off2, v1);
+    uint32_t t2 = __sxtab16(off2, v2), t3 = __sxtab16(off2, v3);
+    d[0] = __sadd16(t0, t0);
+    d[1] = __sadd16(t1, t1);
+    d[2] = __sadd16(t2, t2);
+    d[3] = __sadd16(t3, t3);
+    t0 = mcu_sxtab16_ror8(off2, v0);
+    t1 = mcu_sxtab16_ror8(off2, v1);
+    t2 = mcu_sxtab16_ror8(off2, v2);
+    t3 = mcu_sxtab16_ror8(off2, v3);
+    d[4] = __sadd16(t0, t0);
+    d[5] = __sadd16(t1, t1);
+    d[6] = __sadd16(t2, t2);
+    d[7] = __sadd16(t3, t3);
+}
+
+/*
+ * The im2col gather of conv_im2col_wide: the windows of the 4 consecutive output pixels px .. px + 3 (in
+ * output raster order over batch, rows, columns: a block may wrap rows) widened like conv_1x1_wide's
+ * block, window element e = (ky kw + kx) in.c + ic (the filter row's order) in group e / 4 (in.c is a
+ * multiple of 4: a group never straddles two taps). Taps outside the input (padding) get widened 0 words
+ * (a padded input is the zero point: x + input offset = 0). A window row (kw taps, kw in.c contiguous
+ * input bytes) inside the input for all 4 pixels is widened 4 pixels at a time; otherwise pixel by
+ * pixel, its valid taps between runs of 0 words.
+ */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void im2col_widen4(const mcu_conv_params_t *p, const int8_t *in, int32_t px, uint32_t *wide,
+                          uint32_t off2)
+{
+    const int32_t in_h = p->in.h, in_w = p->in.w, in_c = p->in.c, kh = p->filter.h, kw = p->filter.w;
+    const int32_t out_h = p->out.h, out_w = p->out.w, run = kw * in_c;    /* a window row's elements */
+    const ptrdiff_t row_step = (ptrdiff_t)in_w * in_c;
+    ptrdiff_t base[4];                              /* the input offset of each window's tap (0, 0) */
+    int32_t iy0[4], a[4], e[4];                     /* window row elements [a, e) are inside the input */
+    int32_t ox = px % out_w, t = px / out_w, oy = t % out_h, b = t / out_h;
+    int32_t full = 1;                               /* every pixel has all kw taps of its rows */
+    for (int32_t q = 0; q < 4; ++q) {
+        const int32_t ix0 = ox * p->stride_w - p->pad_left;
+        iy0[q] = oy * p->stride_h - p->pad_top;
+        a[q] = first_tap(ix0, 1, kw) * in_c;
+        e[q] = end_tap(ix0, 1, kw, in_w) * in_c;
+        full &= a[q] == 0 && e[q] == run;
+        base[q] = ((ptrdiff_t)(b * in_h + iy0[q]) * in_w + ix0) * in_c;
+        if (++ox == out_w) {
+            ox = 0;
+            if (++oy == out_h) {
+                oy = 0;
+                ++b;
+            }
+        }
+    }
+    uint32_t *d = wide;
+    for (int32_t ky = 0; ky < kh; ++ky, d += 2 * run) {
+        int32_t rows = full;
+        for (int32_t q = 0; q < 4; ++q) {
+            rows &= (uint32_t)(iy0[q] + ky) < (uint32_t)in_h;
+        }
+        const ptrdiff_t ro = (ptrdiff_t)ky * row_step;
+        if (rows) {                                 /* 4 pixels at a time */
+            const int8_t *s0 = in + base[0] + ro, *s1 = in + base[1] + ro;
+            const int8_t *s2 = in + base[2] + ro, *s3 = in + base[3] + ro;
+            uint32_t *dg = d;
+            for (int32_t j = 0; j < run; j += 4, dg += 8) {
+                widen_group4(dg, off2, mcu_load4(s0 + j), mcu_load4(s1 + j), mcu_load4(s2 + j),
+                             mcu_load4(s3 + j));
+            }
+            continue;
+        }
+        for (int32_t q = 0; q < 4; ++q) {           /* pixel by pixel: lane q of each group */
+            const int row_in = (uint32_t)(iy0[q] + ky) < (uint32_t)in_h;
+            const int32_t lo = row_in ? a[q] : run, hi = row_in && e[q] > a[q] ? e[q] : lo;
+            uint32_t *dq = d + q;
+            int32_t j = 0;
+            for (; j < lo; j += 4, dq += 8) {
+                dq[0] = dq[4] = 0;
+            }
+            if (j < hi) {
+                const int8_t *s = in + base[q] + ro + j;
+                for (; j < hi; j += 4, dq += 8, s += 4) {
+                    const uint32_t v = mcu_load4(s);
+                    const uint32_t t02 = __sxtab16(off2, v), t13 = mcu_sxtab16_ror8(off2, v);
+                    dq[0] = __sadd16(t02, t02);
+                    dq[4] = __sadd16(t13, t13);
+                }
+            }
+            for (; j < run; j += 4, dq += 8) {
+                dq[0] = dq[4] = 0;
+            }
+        }
+    }
+}
+
+/* hinted: 0, the channels in order (n_live = out.c); 1, the dead-channel hint's live channels (see
+ * conv_1x1_wide: one copy of this body each, so the unhinted one has no channel look-ups). im2col: 0, the
+ * 1x1 conv (k = in.c); 1, any conv with dilation 1 and in.c a multiple of 4, each block's 4 output
+ * pixels' windows (k = kh kw in.c) gathered by im2col_widen4 (conv_im2col_wide) */
+static MCU_ALWAYS_INLINE void conv_1x1_wide_run(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
+                                                const int32_t *bias, int8_t *out, uint32_t *wide, const int hinted,
+                                                const int im2col)
+{
+    const int32_t pixels = im2col ? p->out.n * p->out.h * p->out.w : p->in.n * p->in.h * p->in.w;
+    const int32_t k = im2col ? p->filter.h * p->filter.w * p->in.c : p->in.c, out_c = p->out.c, k4 = k & ~3;
     const uint32_t off2 = ((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u;
     const size_t os = (size_t)out_c;
     /* bit c of fast: channel c takes the folded requantisation (wide_fast), when out_c <= 32 WIDE_FAST_WORDS;
@@ -690,27 +792,16 @@ static MCU_ALWAYS_INLINE void conv_1x1_wide_run(const mcu_conv_params_t *p, cons
         if (px + 4 > pixels) {
             px = pixels - 4;                        /* the last block ends at the last pixel */
         }
-        const int8_t *const x0 = in + (size_t)px * (size_t)k;
-        {                                           /* the 4 pixels' groups of 4 channels, 8 words each */
+        /* the 1x1 block's first pixel (im2col: k == k4, wide4_finish reads no input) */
+        const int8_t *const x0 = im2col ? in : in + (size_t)px * (size_t)k;
+        if (im2col) {
+            im2col_widen4(p, in, px, wide, off2);
+        } else {                                    /* the 4 pixels' groups of 4 channels, 8 words each */
             uint32_t *d = wide;
             const int8_t *xg = x0;
             for (const int8_t *const xg_end = x0 + k4; xg != xg_end; xg += 4, d += 8) {
-                const uint32_t v0 = mcu_load4(xg), v1 = mcu_load4(xg + k);
-                const uint32_t v2 = mcu_load4(xg + 2 * k), v3 = mcu_load4(xg + 3 * k);
-                uint32_t t0 = __sxtab16(off2, v0), t1 = __sxtab16(off2, v1);
-                uint32_t t2 = __sxtab16(off2, v2), t3 = __sxtab16(off2, v3);
-                d[0] = __sadd16(t0, t0);
-                d[1] = __sadd16(t1, t1);
-                d[2] = __sadd16(t2, t2);
-                d[3] = __sadd16(t3, t3);
-                t0 = mcu_sxtab16_ror8(off2, v0);
-                t1 = mcu_sxtab16_ror8(off2, v1);
-                t2 = mcu_sxtab16_ror8(off2, v2);
-                t3 = mcu_sxtab16_ror8(off2, v3);
-                d[4] = __sadd16(t0, t0);
-                d[5] = __sadd16(t1, t1);
-                d[6] = __sadd16(t2, t2);
-                d[7] = __sadd16(t3, t3);
+                widen_group4(d, off2, mcu_load4(xg), mcu_load4(xg + k), mcu_load4(xg + 2 * k),
+                             mcu_load4(xg + 3 * k));
             }
         }
         int8_t *const o = out + (size_t)px * os;
@@ -799,7 +890,7 @@ __attribute__((noinline))
 static void conv_1x1_wide(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
                           int8_t *out, uint32_t *wide)
 {
-    conv_1x1_wide_run(p, in, filter, bias, out, wide, 0);
+    conv_1x1_wide_run(p, in, filter, bias, out, wide, 0, 0);
 }
 
 /* With the dead-channel hint (p->dead_out != NULL): each block of 4 pixels first gets the dead channels'
@@ -810,7 +901,19 @@ __attribute__((noinline))
 static void conv_1x1_wide_live(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
                                const int32_t *bias, int8_t *out, uint32_t *wide)
 {
-    conv_1x1_wide_run(p, in, filter, bias, out, wide, 1);
+    conv_1x1_wide_run(p, in, filter, bias, out, wide, 1, 0);
+}
+
+/* Any conv with dilation 1, in.c a multiple of 4 and at least 4 output pixels, through conv_1x1_wide's
+ * machinery on the im2col-gathered windows (k = kh kw in.c; scratch 8 k bytes); every channel in order
+ * (the dead-channel hint's constants are what the dead channels compute anyway). */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((noinline))
+#endif
+static void conv_im2col_wide(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
+                             const int32_t *bias, int8_t *out, uint32_t *wide)
+{
+    conv_1x1_wide_run(p, in, filter, bias, out, wide, 0, 1);
 }
 #undef WIDE4_GROUP
 #undef WIDE4_OUTPUTS
@@ -1867,7 +1970,7 @@ static void depthwise_fast(const mcu_conv_params_t *p, const int8_t *in, const i
 void mcu_conv2d_s8(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
                    const int32_t *bias, int8_t *out, int16_t *scratch)
 {
-    (void)scratch;                                  /* only the DSP 1x1 path uses it */
+    (void)scratch;                                  /* only the DSP wide paths (1x1, im2col) use it */
 #if defined(MCU_NN_MVE)
     if (p->filter.h == 1 && p->filter.w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0
         && p->pad_left == 0 && p->out.h == p->in.h && p->out.w == p->in.w) {
@@ -1898,6 +2001,14 @@ void mcu_conv2d_s8(const mcu_conv_params_t *p, const int8_t *in, const int8_t *f
         conv_1x1(p, in, filter, bias, out);
         return;
     }
+#if defined(MCU_NN_DSP)
+    if (scratch != NULL && ((uintptr_t)scratch & 3u) == 0 && p->dilation_h == 1 && p->dilation_w == 1
+        && (p->in.c & 3) == 0 && p->filter.h * p->filter.w * p->in.c < 32000
+        && p->out.n * p->out.h * p->out.w >= 4) {
+        conv_im2col_wide(p, in, filter, bias, out, (uint32_t *)(void *)scratch);
+        return;
+    }
+#endif
     if (p->dilation_w == 1) {
         conv_rows(p, in, filter, bias, out);
         return;

@@ -136,9 +136,12 @@ typedef struct {
     int32_t live_c;
 } mcu_conv_params_t;
 
-/* bias may be NULL; scratch: MCU_CONV_SCRATCH_BYTES(in.c) bytes, 4-byte aligned (the DSP 1x1 path widens
- * 4 input pixels into it), or NULL */
+/* bias may be NULL; scratch: 4-byte aligned or NULL; for a 1x1 stride-1 conv MCU_CONV_SCRATCH_BYTES(in.c)
+ * bytes (the DSP 1x1 path widens 4 input pixels into it), for other convs with dilation 1 and in.c a
+ * multiple of 4 MCU_CONV_WINDOW_SCRATCH_BYTES(kh, kw, in.c) (the DSP im2col path widens 4 output pixels'
+ * windows into it) */
 #define MCU_CONV_SCRATCH_BYTES(in_c) (8 * ((in_c) & ~3))
+#define MCU_CONV_WINDOW_SCRATCH_BYTES(kh, kw, in_c) (8 * (kh) * (kw) * (in_c))
 void mcu_conv2d_s8(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
                    const int32_t *bias, int8_t *out, int16_t *scratch);
 void mcu_depthwise_conv2d_s8(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,

@@ -114,6 +114,22 @@ CASES = [
     Case("conv3x3_valid_c17_zp_max", "conv", (5, 8, 17), kernel=3, units=5, data_range=(-3.0, -0.2)),
     Case("conv2x2_dil2_big", "conv", (6, 7, 4), kernel=2, dilation=2, units=3, weight_scale=1e3),
     Case("pw_c33_odd", "conv", (1, 3, 33), units=7),
+    # DSP cores, in.c a multiple of 4: any conv with dilation 1 through the 1x1 path's machinery on 4 output
+    # pixels' windows gathered (im2col, padding as widened 0 words) into a scratch of 8 kh kw in.c bytes;
+    # odd output widths (blocks wrapping rows, the last block moved back), padding on every side, strides
+    # 1 and 2, extreme input zero points, a channel beyond mcu_rqd's bound, left shifts, a 1x1 stride 2;
+    # fewer than 4 output pixels: no scratch, the conv rows
+    Case("im2col_3x3_c4_same", "conv", (5, 7, 4), kernel=3, padding="same", units=5),
+    Case("im2col_3x3_c8_s2_zp_min", "conv", (9, 7, 8), kernel=3, strides=2, padding="same", units=6,
+         data_range=(0.5, 4.0)),
+    Case("im2col_3x3_c12_s2_zp_max", "conv", (6, 9, 12), kernel=3, strides=2, padding="same", units=3,
+         data_range=(-5.0, -1.0), act="relu6"),
+    Case("im2col_3x3_c8_zp_max", "conv", (4, 5, 8), kernel=3, padding="same", units=4, data_range=(-5.0, -1.0)),
+    Case("im2col_5x5_c4_valid", "conv", (7, 9, 4), kernel=5, units=4, act="relu"),
+    Case("im2col_3x3_c8_big_bias", "conv", (5, 5, 8), kernel=3, padding="same", units=5, big_bias=90.0),
+    Case("im2col_3x3_c4_big_weights", "conv", (3, 5, 4), kernel=3, padding="same", units=3, weight_scale=1e3),
+    Case("im2col_pw_s2_c8", "conv", (5, 5, 8), strides=2, units=3),
+    Case("im2col_3x3_c4_1px", "conv", (3, 3, 4), kernel=3, units=3),
     # depthwise, multiplier 1: blocks of 4 channels and the 1..3 left over
     Case("dw_c7_s2", "dw", (7, 6, 7), kernel=3, strides=2, padding="same", act="relu6"),
     Case("dw_c6_zp_max", "dw", (4, 5, 6), kernel=3, padding="same", data_range=(-4.0, -0.5)),
@@ -236,7 +252,7 @@ def test_input_zero_points_reach_both_ends(model_dir):
 # one case per fast path runs on the host in the quick suite; the rest there are marked slow (what they
 # add is mostly their QEMU runs)
 HOST_QUICK = {"pw_odd_pixels_odd_channels", "pw_zp_min", "pw_c6_zp_min_big", "pw_dead_some_c16", "pw_dead_all",
-              "conv3x3_same_odd", "conv3x3_pairs_odd_width",
+              "conv3x3_same_odd", "conv3x3_pairs_odd_width", "im2col_3x3_c8_s2_zp_min",
               "dw_c7_s2", "dw3x3_c8_odd_width", "dw5x5_c8_interior", "dw_m8_c1", "dw_m3_c5_zp_max",
               "fc_odd", "fc_even_zp_min"}
 
@@ -280,6 +296,36 @@ def test_pointwise_scratch_is_planned(model_dir, tmp_path):
             assert call.rstrip().endswith("NULL);") == (planned == 0), (cid, board, policy, call)
 
 
+def test_im2col_scratch_is_planned(model_dir, tmp_path):
+    """On the DSP cores any other conv with dilation 1, in.c a multiple of 4 and at least 4 output pixels
+    gets 8 kh kw in.c bytes of scratch (4 output pixels' windows widened to int16, firmware/mcu_conv.c
+    conv_im2col_wide; optional like the 1x1's: planned with --scratch always, not with free where it
+    would raise the peak); none for in.c not a multiple of 4 (conv3x3_same_odd, pw_stride2), fewer than
+    4 output pixels, dilation, or other targets."""
+    from mcucompile.api import Options, compile_model
+    from mcucompile.frontend.tflite_reader import read_tflite
+    from mcucompile.passes.liveness import align_up, buffers
+
+    for cid, want in (("im2col_3x3_c4_same", 8 * 9 * 4), ("im2col_3x3_c12_s2_zp_max", 8 * 9 * 12),
+                      ("im2col_5x5_c4_valid", 8 * 25 * 4), ("im2col_pw_s2_c8", 8 * 8),
+                      ("im2col_3x3_c4_1px", 0), ("conv3x3_same_odd", 0), ("pw_stride2", 0),
+                      ("conv2x2_dil2_big", 0)):
+        g = read_tflite(model_dir / f"{cid}.tflite")
+        for simd, planned in (("none", 0), ("mve", 0), ("dsp", want)):
+            scratch = [b for b in buffers(g, simd=simd) if b.kind == "scratch"]
+            assert sum(b.size for b in scratch) == planned, (cid, simd)
+        x, y = g.tensors[g.ops[0].inputs[0]], g.tensors[g.ops[0].outputs[0]]
+        tensors = align_up(x.nbytes, 4) + align_up(y.nbytes, 4)
+        for policy in ("always", "free"):
+            planned = want if policy == "always" else 0
+            c = compile_model(model_dir / f"{cid}.tflite", tmp_path / f"{cid}_{policy}", board="qemu-m4",
+                              options=Options(scratch=policy))
+            assert c.arena_bytes == tensors + planned, (cid, policy, c.arena_bytes)
+            call = next(line for f, text in c.files.items() if f == f"{g.name}.c"
+                        for line in text.splitlines() if "mcu_conv2d_s8(" in line)
+            assert call.rstrip().endswith("NULL);") == (planned == 0), (cid, policy, call)
+
+
 def test_pointwise_scratch_in_patch_schedules(shared_models):
     """The patch search and the patched plan see the target's scratch too: on vww_96_int8 with --patch auto
     every 1x1 stride-1 conv holds 8 x (input channels rounded down to 4) bytes for a DSP core and none
@@ -315,8 +361,9 @@ def test_selector_cases_are_what_they_claim(model_dir):
             assert (op.attrs.dilation_h, op.attrs.dilation_w) == d, case.id
         if case.big_bias:                   # beyond mcu_rqd_fits's bound (|bias| < 2^30 - in.c * 32640)
             g = read_tflite(model_dir / f"{case.id}.tflite")
-            in_c = g.tensors[op.inputs[0]].shape[3]
-            assert abs(int(g.tensors[op.inputs[2]].data[0])) >= 2**30 - in_c * 32640, case.id
+            k = int(g.tensors[op.inputs[1]].shape[1] * g.tensors[op.inputs[1]].shape[2]
+                    * g.tensors[op.inputs[0]].shape[3])       # the window: kh kw in.c
+            assert abs(int(g.tensors[op.inputs[2]].data[0])) >= 2**30 - k * 32640, case.id
         if case.tiny_channel:               # channel 0's multiplier below 2^-23: a right shift beyond 22
             g = read_tflite(model_dir / f"{case.id}.tflite")
             x, w, y = (g.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))

@@ -177,10 +177,12 @@ def conv_params(ctx, name: str, op, x, w, y, out_c: int, stride: tuple, dilation
 
 
 def _conv_scratch(graph, op, simd) -> int:
-    """Bytes of the 1x1 path's scratch (firmware/mcu_conv.c conv_1x1_wide, used on Armv7E-M DSP cores
-    only: simd "dsp"): four input pixels widened to int16, in.c rounded down to 4 channels
-    (MCU_CONV_SCRATCH_BYTES); 0 for other convs and other targets (the host, Cortex-M0+ and Helium
-    kernels take no scratch, so their plan stays as small as without this path)."""
+    """Bytes of the wide paths' scratch (firmware/mcu_conv.c, used on Armv7E-M DSP cores only: simd
+    "dsp"): 4 pixels' windows widened to int16, 8 bytes per window element. The 1x1 stride-1 conv
+    (conv_1x1_wide) widens its input channels rounded down to 4: 8 (in.c & ~3) bytes; any other conv
+    with dilation 1 and in.c a multiple of 4 (conv_im2col_wide) its whole window: 8 kh kw in.c bytes
+    (MCU_CONV_SCRATCH_BYTES, MCU_CONV_WINDOW_SCRATCH_BYTES). 0 for other convs and other targets (the host, Cortex-M0+ and Helium
+    kernels take no scratch, so their plan stays as small as without these paths)."""
     if simd != "dsp":
         return 0
     a = op.attrs
@@ -190,11 +192,16 @@ def _conv_scratch(graph, op, simd) -> int:
     w = graph.tensors[op.inputs[1]]
     if len(x.shape) != 4 or len(w.shape) != 4 or len(y.shape) != 4:
         return 0
-    if tuple(w.shape[1:3]) != (1, 1) or (a.stride_h, a.stride_w) != (1, 1):
+    in_c = int(x.shape[3])
+    if (tuple(w.shape[1:3]) == (1, 1) and (a.stride_h, a.stride_w) == (1, 1)
+            and tuple(x.shape[1:3]) == tuple(y.shape[1:3])):
+        return 8 * (in_c & ~3)
+    k = int(w.shape[1]) * int(w.shape[2]) * in_c
+    pixels = int(y.shape[0]) * int(y.shape[1]) * int(y.shape[2])
+    if ((a.dilation_h, a.dilation_w) != (1, 1) or in_c % 4 or k >= 32000
+            or pixels < 4):
         return 0
-    if tuple(x.shape[1:3]) != tuple(y.shape[1:3]):
-        return 0
-    return 8 * (int(x.shape[3]) & ~3)
+    return 8 * k
 
 
 @lowers("CONV_2D", scratch=_conv_scratch, scratch_on=("dsp",), scratch_optional=True)
