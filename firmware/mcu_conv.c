@@ -1276,19 +1276,18 @@ static void depthwise_fast(const mcu_conv_params_t *p, const int8_t *in, const i
  * taps_channels values (a conv: every input channel of every tap, in the filter row's order ky, kx, ic;
  * a depthwise conv: one input channel's kh * kw taps) is gathered into a small buffer on the stack
  * (taps outside the input filled with the input zero point, whose (x + input_offset) is 0), then widened
- * once to int16 pairs plus the input offset, doubled ((x + offset) * 2 is within [-510, 510]): each group
- * of 4 values k..k+3 as the two words (k, k+2) and (k+1, k+3), the lanes SXTB16 gives from 4 int8
- * weights. Then 2 pixels x 2 output channels per pass, one SXTB16 per weight half feeding 2 SMLADs
+ * once to int16 pairs plus the input offset (SXTAB16): each group of 4 values k..k+3 as the two words
+ * (k, k+2) and (k+1, k+3), the lanes SXTB16 gives from 4 int8 weights. Then 2 pixels x 2 output channels per pass, one SXTB16 per weight half feeding 2 SMLADs
  * (18 instructions per 16 MACs) over the contiguous int8 filter rows of the output channels: a conv's
  * own rows; a depthwise conv's taps (strided by out.c in the filter) transposed once per chunk of output
  * channels into rows padded with zero weights to a multiple of 4 (on the stack). A conv row whose length
  * is not a multiple of 4 ends with a group read as the word ending at its last weight, shifted right so
  * that its last n % 4 weights are in the low bytes and zeros above (never read past the filter); the
  * window's values past n meet zero weights either way.
- * The doubled sums 2 (bias + sum) go into mcu_rqd_apply with mcu_rq2_channel's constant (output offset
- * folded in, SMMLAR, SUB, ASR) when the channel allows it (mcu_rq2_channel, and |bias + sum| < 2^30
- * whatever the input: mcu_rqd_fits), then SSAT #8 for the whole int8 range; otherwise the doubled product
- * sum is halved (exact: it is even) and takes the bias and mcu_requant_fast.
+ * The sums bias + sum, doubled (one LSL), go into mcu_rqd_apply with mcu_rq2_channel's constant (output
+ * offset folded in, SMMLAR, SUB, ASR) when the channel allows it (mcu_rq2_channel, and |bias + sum| <
+ * 2^30 whatever the input: mcu_rqd_fits), then SSAT #8 for the whole int8 range; otherwise
+ * mcu_requant_fast.
  */
 #define WIN_MAXN 96                     /* values in one window */
 #define WIN_CH 8                        /* output channels per chunk */
@@ -1296,7 +1295,6 @@ static void depthwise_fast(const mcu_conv_params_t *p, const int8_t *in, const i
 
 typedef struct {
     mcu_rqd_t r;                        /* mcu_rq2_channel's constants (fast) */
-    int32_t acc0;                       /* the start of the doubled sum: 2 * bias (fast) or 0 */
     int32_t bias;
     int32_t fast;
 } win_ch_t;
@@ -1304,7 +1302,7 @@ typedef struct {
 /* Windows of one input image: src at the first of the window's channels of input pixel (0, 0), tc
  * channels per tap (a conv: all in.c; a depthwise conv: 1). */
 typedef struct {
-    const int8_t *src;
+    const int8_t *src, *end;            /* end: one past the input image */
     int32_t tc, n, groups;
     uint32_t off2;                      /* the input offset in both int16 lanes */
     int8_t zp;                          /* the input zero point: (zp + offset) = 0 */
@@ -1323,23 +1321,25 @@ static inline void win_copy(int8_t *d, const int8_t *s, int32_t count)
     }
 }
 
+/* count bytes v at d, in whole words: up to 3 bytes more (win_build writes its window in order, so the
+ * next piece overwrites them; raw has room past the window) */
 static inline void win_fill(int8_t *d, int8_t v, int32_t count)
 {
-    for (int32_t i = 0; i < count; ++i) {
-        d[i] = v;
+    const uint32_t v4 = (uint32_t)(uint8_t)v * 0x01010101u;
+    for (int32_t i = 0; i < count; i += 4) {
+        memcpy(d + i, &v4, 4);
     }
 }
 
-/* raw's s->groups groups of 4 values, plus the input offset, doubled, into x: lanes (k, k+2), (k+1, k+3),
+/* raw's s->groups groups of 4 values, plus the input offset, into x: int16 lanes (k, k+2), (k+1, k+3),
  * each group's two words 4 words apart (the other pixel's in between) */
 static MCU_ALWAYS_INLINE void win_widen(const win_src_t *s, const int8_t *raw, uint32_t *x)
 {
     const uint32_t off2 = s->off2;
     for (int32_t g = 0; g < s->groups; ++g, raw += 4, x += 4) {
         const uint32_t v = mcu_load4(raw);
-        const uint32_t t02 = __sxtab16(off2, v), t13 = mcu_sxtab16_ror8(off2, v);
-        x[0] = __sadd16(t02, t02);
-        x[1] = __sadd16(t13, t13);
+        x[0] = __sxtab16(off2, v);
+        x[1] = mcu_sxtab16_ror8(off2, v);
     }
 }
 
@@ -1350,10 +1350,21 @@ static MCU_ALWAYS_INLINE void win_widen(const win_src_t *s, const int8_t *raw, u
 __attribute__((noinline))
 #endif
 static void win_build_inside(const win_src_t *s, const int8_t *src, size_t step, int32_t kh, int32_t row,
-                             int8_t *raw, uint32_t *x)
+                             int words, int8_t *raw, uint32_t *x)
 {
     const int32_t row4 = row & ~3;
     int8_t *r = raw;
+    if (words) {                        /* whole words: up to 3 bytes more per run, overwritten by the next
+                                         * run or past n in raw (they meet zero weights) */
+        for (int32_t ky = 0; ky < kh; ++ky, src += step, r += row) {
+            for (int32_t i = 0; i < row; i += 4) {
+                const uint32_t v = mcu_load4(src + i);
+                memcpy(r + i, &v, 4);
+            }
+        }
+        win_widen(s, raw, x);
+        return;
+    }
     for (int32_t ky = 0; ky < kh; ++ky, src += step, r += row) {
         int32_t i = 0;
         for (; i < row4; i += 4) {
@@ -1367,15 +1378,19 @@ static void win_build_inside(const win_src_t *s, const int8_t *src, size_t step,
     win_widen(s, raw, x);
 }
 
-/* The window of the output pixel whose taps start at input row iy0, column ix0, gathered tap by tap
- * (taps outside the input as the zero point) into raw (s->groups * 4 bytes of room), then widened and
- * doubled into x (s->groups pairs of words, 4 words apart: see win_widen). */
+/* The window of the output pixel whose taps start at input row iy0, column ix0, gathered (taps outside
+ * the input as the zero point) into raw (s->groups * 4 bytes of room), then widened into x (s->groups
+ * pairs of words, 4 words apart: see win_widen): when a filter row's taps are one run of input (dilation_w
+ * 1 and a conv, or a depthwise conv of one input channel), each row as its valid run between the padding
+ * on the left and on the right; otherwise tap by tap. */
 static void win_build(const mcu_conv_params_t *p, const win_src_t *s, int32_t iy0, int32_t ix0, int8_t *raw,
                       uint32_t *x)
 {
     const int32_t kh = p->filter.h, kw = p->filter.w, in_h = p->in.h, in_w = p->in.w, in_c = p->in.c;
     const int32_t dh = p->dilation_h, dw = p->dilation_w, tc = s->tc, row = kw * tc;
-    const int contiguous = dw == 1 && tc == in_c && ix0 >= 0 && ix0 + kw <= in_w;   /* a row is one run */
+    const int runs = dw == 1 && tc == in_c;
+    const int32_t kx0 = first_tap(ix0, 1, kw), kx1 = end_tap(ix0, 1, kw, in_w);
+    const int32_t left = kx0 * tc, mid = kx1 > kx0 ? (kx1 - kx0) * tc : 0;
     int8_t *r = raw;
     for (int32_t ky = 0; ky < kh; ++ky, r += row) {
         const int32_t iy = iy0 + ky * dh;
@@ -1384,8 +1399,10 @@ static void win_build(const mcu_conv_params_t *p, const win_src_t *s, int32_t iy
             continue;
         }
         const int8_t *srow = s->src + (size_t)iy * (size_t)in_w * (size_t)in_c;
-        if (contiguous) {
-            win_copy(r, srow + (size_t)ix0 * (size_t)in_c, row);
+        if (runs) {
+            win_fill(r, s->zp, left);
+            win_copy(r + left, srow + (size_t)(ix0 + kx0) * (size_t)in_c, mid);
+            win_fill(r + left + mid, s->zp, row - left - mid);
             continue;
         }
         for (int32_t kx = 0; kx < kw; ++kx) {
@@ -1489,16 +1506,16 @@ typedef struct {
     out_stage_t q;
 } win_chunk_t;
 
-/* the output stage of chunk channel c from its doubled sum acc (see the comment above); all_fast and
+/* the output stage of chunk channel c from its sum acc (see the comment above); all_fast and
  * full_range constant once inlined */
 static MCU_ALWAYS_INLINE int8_t win_out(const win_chunk_t *k, int32_t c, int32_t acc, int all_fast, int full_range)
 {
     const win_ch_t *ch = &k->ch[c];
     if (all_fast || ch->fast) {
-        const int32_t y = mcu_rqd_apply(&ch->r, acc);
+        const int32_t y = mcu_rqd_apply(&ch->r, (int32_t)((uint32_t)acc << 1));   /* |acc| < 2^30 */
         return (int8_t)(full_range ? __ssat(y, 8) : mcu_clamp(y, k->q.lo, k->q.hi));
     }
-    return requant_out(&k->q, (int32_t)((uint32_t)(acc >> 1) + (uint32_t)ch->bias), k->oc0 + c);
+    return requant_out(&k->q, acc, k->oc0 + c);
 }
 
 /* the chunk's channels of 2 output pixels (windows interleaved in x; outputs o, o + out_c), or of one
@@ -1510,7 +1527,7 @@ static MCU_ALWAYS_INLINE void win_pixels(const win_chunk_t *k, const uint32_t *x
     for (int32_t c = 0; c < nch; c += 2) {
         const int32_t c1 = c + 1 < nch ? c + 1 : c;
         const win_ch_t *ch = k->ch;
-        int32_t a[4] = {ch[c].acc0, ch[c1].acc0, ch[c].acc0, ch[c1].acc0};
+        int32_t a[4] = {ch[c].bias, ch[c1].bias, ch[c].bias, ch[c1].bias};
         win_dot_2x2(x, k->w + (size_t)c * k->ws, k->w + (size_t)c1 * k->ws, k->wn, a);
         o[c1] = win_out(k, c1, a[1], all_fast, full_range);
         o[c] = win_out(k, c, a[0], all_fast, full_range);
@@ -1547,7 +1564,9 @@ static void win_run(const mcu_conv_params_t *p, const win_src_t *s, const win_ch
     const int32_t kh = p->filter.h, kw = p->filter.w, in_w = p->in.w, in_c = p->in.c, row = kw * s->tc;
     const int runs = p->dilation_w == 1 && s->tc == in_c;   /* a filter row's taps: one run of input */
     const size_t step = (size_t)p->dilation_h * (size_t)in_w * (size_t)in_c;
-    int8_t raw[WIN_MAXN + 4] = {0};     /* the bytes past n meet zero weights: any value, defined */
+    const size_t last_run = (size_t)(kh - 1) * step + (size_t)((row + 3) & ~3);   /* a window's bytes, words */
+    const int8_t *const in_end = s->end;
+    int8_t raw[WIN_MAXN + 8] = {0};     /* the bytes past n meet zero weights: any value, defined */
     uint32_t x[WIN_MAXN + 4];          /* 2 windows, interleaved */
     for (int32_t oy = 0; oy < out_h; ++oy) {
         const int32_t iy0 = oy * p->stride_h - p->pad_top;
@@ -1559,8 +1578,10 @@ static void win_run(const mcu_conv_params_t *p, const win_src_t *s, const win_ch
             const int32_t ix1 = pair ? ix0 + p->stride_w : ix0;                  /* a last odd pixel: twice */
             if (rows_inside && ix0 >= 0 && ix1 + kw <= in_w) {
                 const int8_t *src = s->src + ((size_t)iy0 * (size_t)in_w + (size_t)ix0) * (size_t)in_c;
-                win_build_inside(s, src, step, kh, row, raw, x);
-                win_build_inside(s, src + (size_t)(ix1 - ix0) * (size_t)in_c, step, kh, row, raw, x + 2);
+                const int8_t *src1 = src + (size_t)(ix1 - ix0) * (size_t)in_c;
+                const int words = src1 + last_run <= in_end;    /* whole words stay inside the input */
+                win_build_inside(s, src, step, kh, row, words, raw, x);
+                win_build_inside(s, src1, step, kh, row, words, raw, x + 2);
             } else {
                 win_build(p, s, iy0, ix0, raw, x);
                 win_build(p, s, iy0, ix1, raw, x + 2);
@@ -1585,7 +1606,6 @@ static void win_channels(const mcu_conv_params_t *p, const int32_t *bias, int32_
         const int32_t mult = p->out_mult[oc], shift = p->out_shift[oc];
         ch[j].bias = b;
         ch[j].fast = mcu_rqd_fits(mult, shift, b, n) && mcu_rq2_channel(mult, shift, p->output_offset, &ch[j].r);
-        ch[j].acc0 = ch[j].fast ? 2 * b : 0;
         k->all_fast &= ch[j].fast;
     }
 }
@@ -1598,7 +1618,7 @@ static void conv_win(const mcu_conv_params_t *p, const int8_t *in, const int8_t 
     const int32_t n = p->filter.h * p->filter.w * p->in.c, out_c = p->out.c;
     const size_t in_size = (size_t)p->in.h * (size_t)p->in.w * (size_t)p->in.c;
     const size_t out_size = (size_t)p->out.h * (size_t)p->out.w * (size_t)out_c;
-    win_src_t s = {in, p->in.c, n, (n + 3) >> 2, ((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u,
+    win_src_t s = {in, in, p->in.c, n, (n + 3) >> 2, ((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u,
                    (int8_t)(-p->input_offset)};
     win_ch_t ch[WIN_CH];
     for (int32_t oc0 = 0; oc0 < out_c; oc0 += WIN_CH) {
@@ -1607,6 +1627,7 @@ static void conv_win(const mcu_conv_params_t *p, const int8_t *in, const int8_t 
         win_channels(p, bias, n, &k, ch);
         for (int32_t b = 0; b < p->in.n; ++b) {
             s.src = in + (size_t)b * in_size;
+            s.end = in + (size_t)(b + 1) * in_size;
             win_run(p, &s, &k, out + (size_t)b * out_size);
         }
     }
@@ -1623,7 +1644,7 @@ static void depthwise_win(const mcu_conv_params_t *p, const int8_t *in, const in
     const size_t in_size = (size_t)p->in.h * (size_t)p->in.w * (size_t)p->in.c;
     const size_t out_size = (size_t)p->out.h * (size_t)p->out.w * (size_t)out_c;
     const int32_t cap = WIN_WBYTES / n4 < WIN_CH ? WIN_WBYTES / n4 : WIN_CH;
-    win_src_t s = {in, 1, n, n4 >> 2, ((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u, (int8_t)(-p->input_offset)};
+    win_src_t s = {in, in, 1, n, n4 >> 2, ((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u, (int8_t)(-p->input_offset)};
     win_ch_t ch[WIN_CH];
     int8_t w[WIN_WBYTES];
     for (int32_t ic = 0; ic < p->in.c; ++ic) {
@@ -1638,6 +1659,7 @@ static void depthwise_win(const mcu_conv_params_t *p, const int8_t *in, const in
             win_channels(p, bias, n, &k, ch);
             for (int32_t b = 0; b < p->in.n; ++b) {
                 s.src = in + (size_t)b * in_size + (size_t)ic;
+                s.end = in + (size_t)(b + 1) * in_size;
                 win_run(p, &s, &k, out + (size_t)b * out_size);
             }
         }
