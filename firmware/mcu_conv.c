@@ -1345,7 +1345,7 @@ static MCU_ALWAYS_INLINE void win_widen(const win_src_t *s, const int8_t *raw, u
 
 /* A window inside the input whose filter rows are contiguous runs of `row` bytes (dilation_w 1 and a
  * conv, or a depthwise conv of one input channel), the first at src, `step` apart: copied run by run, 4
- * bytes at a time, into raw, then widened into x (see win_widen). */
+ * bytes at a time, into raw, then widened into x (see win_widen) unless x is NULL (Helium). */
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
@@ -1362,7 +1362,9 @@ static void win_build_inside(const win_src_t *s, const int8_t *src, size_t step,
                 memcpy(r + i, &v, 4);
             }
         }
-        win_widen(s, raw, x);
+        if (x != NULL) {
+            win_widen(s, raw, x);
+        }
         return;
     }
     for (int32_t ky = 0; ky < kh; ++ky, src += step, r += row) {
@@ -1375,12 +1377,14 @@ static void win_build_inside(const win_src_t *s, const int8_t *src, size_t step,
             r[i] = src[i];
         }
     }
-    win_widen(s, raw, x);
+    if (x != NULL) {
+        win_widen(s, raw, x);
+    }
 }
 
 /* The window of the output pixel whose taps start at input row iy0, column ix0, gathered (taps outside
  * the input as the zero point) into raw (s->groups * 4 bytes of room), then widened into x (s->groups
- * pairs of words, 4 words apart: see win_widen): when a filter row's taps are one run of input (dilation_w
+ * pairs of words, 4 words apart: see win_widen; not when x is NULL): when a filter row's taps are one run of input (dilation_w
  * 1 and a conv, or a depthwise conv of one input channel), each row as its valid run between the padding
  * on the left and on the right; otherwise tap by tap. */
 static void win_build(const mcu_conv_params_t *p, const win_src_t *s, int32_t iy0, int32_t ix0, int8_t *raw,
@@ -1416,9 +1420,12 @@ static void win_build(const mcu_conv_params_t *p, const win_src_t *s, int32_t iy
             }
         }
     }
-    win_widen(s, raw, x);
+    if (x != NULL) {
+        win_widen(s, raw, x);
+    }
 }
 
+#if !defined(MCU_NN_MVE)              /* the DSP pairs (Helium: depthwise_win_mve) */
 /* a[i*2+j] += sum_k X_i[k] * w_j[k], k < n, X_i the widened windows of 2 pixels interleaved in x (per
  * group of 4 values 2 words of pixel 0, then 2 of pixel 1), w_j int8 rows of n weights (n >= 4 when
  * n % 4 != 0) */
@@ -1610,7 +1617,6 @@ static void win_channels(const mcu_conv_params_t *p, const int32_t *bias, int32_
     }
 }
 
-#if !defined(MCU_NN_MVE)
 /* Conv by windows: n = kh * kw * in.c in [4, WIN_MAXN]. */
 static void conv_win(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
                      int8_t *out)
@@ -1632,8 +1638,6 @@ static void conv_win(const mcu_conv_params_t *p, const int8_t *in, const int8_t 
         }
     }
 }
-
-#endif
 
 /* Depthwise by windows: depth multiplier m, n = kh * kw in [1, WIN_MAXN]; output channels ic * m + j by
  * chunks of one input channel's. */
@@ -1665,6 +1669,82 @@ static void depthwise_win(const mcu_conv_params_t *p, const int8_t *in, const in
         }
     }
 }
+#endif /* !MCU_NN_MVE */
+
+#if defined(MCU_NN_MVE)
+/*
+ * Helium: depthwise by windows (multiplier > 1, in.c <= 4). Each output pixel's window of one input
+ * channel is gathered as for the DSP window kernels (int8, not widened; taps outside the input hold the
+ * zero point), then 4 output channels at a time by mcu_mve_dot4 over the chunk's filter rows (transposed
+ * once per chunk as in depthwise_win, n bytes each), the input offset as offset * (sum of the row) in the
+ * accumulator's start (so (x + offset) w summed over every tap, padding included, where it is 0),
+ * requantised 4 lanes at a time (mcu_mve_requant4).
+ */
+#define WIN_MVE_CH 16                   /* output channels per chunk */
+
+static void depthwise_win_mve(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
+                              const int32_t *bias, int8_t *out)
+{
+    const int32_t kh = p->filter.h, kw = p->filter.w, n = kh * kw, out_c = p->out.c, m = p->depth_multiplier;
+    const int32_t in_w = p->in.w, in_c = p->in.c, out_h = p->out.h, out_w = p->out.w;
+    const size_t in_size = (size_t)p->in.h * (size_t)in_w * (size_t)in_c;
+    const size_t out_size = (size_t)out_h * (size_t)out_w * (size_t)out_c;
+    const int32_t fit = (WIN_WBYTES / n) & ~3;                 /* >= 4: n <= WIN_MAXN */
+    const int32_t cap = fit < WIN_MVE_CH ? fit : WIN_MVE_CH;
+    const int runs = p->dilation_w == 1 && in_c == 1;          /* a filter row's taps: one run of input */
+    const size_t step = (size_t)p->dilation_h * (size_t)in_w;  /* (in.c 1 when runs) */
+    const size_t last_run = (size_t)(kh - 1) * step + (size_t)((kw + 3) & ~3);
+    win_src_t s = {in, in, 1, n, (n + 3) >> 2, 0, (int8_t)(-p->input_offset)};
+    int8_t w[WIN_WBYTES];
+    int32_t init[WIN_MVE_CH];
+    int8_t raw[WIN_MAXN + 8] = {0};
+    for (int32_t ic = 0; ic < in_c; ++ic) {
+        for (int32_t j0 = 0; j0 < m; j0 += cap) {
+            const int32_t nch = m - j0 < cap ? m - j0 : cap, oc0 = ic * m + j0;
+            for (int32_t j = 0; j < nch; ++j) {     /* channel oc0 + j's taps; bias + offset * their sum */
+                int32_t sum = 0;
+                for (int32_t t = 0; t < n; ++t) {
+                    const int8_t f = filter[(size_t)t * (size_t)out_c + (size_t)(oc0 + j)];
+                    w[j * n + t] = f;
+                    sum += f;
+                }
+                init[j] = (int32_t)((uint32_t)(bias != NULL ? bias[oc0 + j] : 0)
+                                    + (uint32_t)p->input_offset * (uint32_t)sum);
+            }
+            for (int32_t b = 0; b < p->in.n; ++b) {
+                s.src = in + (size_t)b * in_size + (size_t)ic;
+                s.end = in + (size_t)(b + 1) * in_size;
+                for (int32_t oy = 0; oy < out_h; ++oy) {
+                    const int32_t iy0 = oy * p->stride_h - p->pad_top;
+                    const int rows_inside = runs && iy0 >= 0 && iy0 + (kh - 1) * p->dilation_h < p->in.h;
+                    int8_t *o = out + (size_t)b * out_size + (size_t)oy * (size_t)out_w * (size_t)out_c + (size_t)oc0;
+                    for (int32_t ox = 0; ox < out_w; ++ox, o += out_c) {
+                        const int32_t ix0 = ox * p->stride_w - p->pad_left;
+                        if (rows_inside && ix0 >= 0 && ix0 + kw <= in_w) {
+                            const int8_t *src = s.src + (size_t)iy0 * (size_t)in_w + (size_t)ix0;
+                            win_build_inside(&s, src, step, kh, kw, src + last_run <= s.end, raw, NULL);
+                        } else {
+                            win_build(p, &s, iy0, ix0, raw, NULL);
+                        }
+                        for (int32_t c = 0; c < nch; c += 4) {
+                            const int32_t lanes = nch - c < 4 ? nch - c : 4;
+                            const mve_pred16_t pr = vctp32q((uint32_t)lanes);
+                            const int8_t *f0 = w + (size_t)c * (size_t)n;    /* lanes past nch repeat the last */
+                            const int8_t *f1 = f0 + (lanes > 1 ? n : 0), *f2 = f0 + (lanes > 2 ? 2 : lanes - 1) * n;
+                            const int8_t *f3 = f0 + (lanes - 1) * n;
+                            const int32x4_t acc = mcu_mve_dot4(raw, f0, f1, f2, f3, n, vldrwq_z_s32(init + c, pr));
+                            const int32x4_t y = mcu_mve_requant4(acc, vldrwq_z_s32(p->out_mult + oc0 + c, pr),
+                                                                 vldrwq_z_s32(p->out_shift + oc0 + c, pr),
+                                                                 p->output_offset, p->act_min, p->act_max);
+                            vstrbq_p_s32(o + c, y, pr);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+#endif /* MCU_NN_MVE */
 #endif /* MCU_NN_DSP */
 
 #endif /* !MCU_NN_REFERENCE */
@@ -1763,7 +1843,11 @@ void mcu_depthwise_conv2d_s8(const mcu_conv_params_t *p, const int8_t *in, const
         int32_t ch0 = 0;
 #if defined(MCU_NN_DSP)
         if (mult >= 2 && in_c <= 4 && kh * kw <= WIN_MAXN) {
-            depthwise_win(p, in, filter, bias, out);    /* few input channels, multiplier > 1 */
+#if defined(MCU_NN_MVE)
+            depthwise_win_mve(p, in, filter, bias, out);    /* few input channels, multiplier > 1 */
+#else
+            depthwise_win(p, in, filter, bias, out);
+#endif
             return;
         }
 #endif
