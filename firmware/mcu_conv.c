@@ -1308,17 +1308,38 @@ typedef struct {
     int8_t zp;                          /* the input zero point: (zp + offset) = 0 */
 } win_src_t;
 
+/* 4 bytes v at d; the empty asm keeps GCC from turning the copy and fill loops below into memcpy /
+ * memset calls (their counts are a few words) */
+static inline void win_store4(int8_t *d, uint32_t v)
+{
+#if defined(__GNUC__)
+    __asm__("" : "+r"(v));
+#endif
+    memcpy(d, &v, 4);
+}
+
+/* count (0..3) bytes from s to d (as a loop GCC may call memcpy) */
+static inline void win_copy_tail(int8_t *d, const int8_t *s, int32_t count)
+{
+    if (count > 0) {
+        d[0] = s[0];
+    }
+    if (count > 1) {
+        d[1] = s[1];
+    }
+    if (count > 2) {
+        d[2] = s[2];
+    }
+}
+
 /* count bytes from s to d (no library call: counts are small) */
 static inline void win_copy(int8_t *d, const int8_t *s, int32_t count)
 {
     int32_t i = 0;
     for (; i + 4 <= count; i += 4) {
-        const uint32_t v = mcu_load4(s + i);
-        memcpy(d + i, &v, 4);
+        win_store4(d + i, mcu_load4(s + i));
     }
-    for (; i < count; ++i) {
-        d[i] = s[i];
-    }
+    win_copy_tail(d + i, s + i, count - i);
 }
 
 /* count bytes v at d, in whole words: up to 3 bytes more (win_build writes its window in order, so the
@@ -1327,7 +1348,7 @@ static inline void win_fill(int8_t *d, int8_t v, int32_t count)
 {
     const uint32_t v4 = (uint32_t)(uint8_t)v * 0x01010101u;
     for (int32_t i = 0; i < count; i += 4) {
-        memcpy(d + i, &v4, 4);
+        win_store4(d + i, v4);
     }
 }
 
@@ -1358,8 +1379,7 @@ static void win_build_inside(const win_src_t *s, const int8_t *src, size_t step,
                                          * run or past n in raw (they meet zero weights) */
         for (int32_t ky = 0; ky < kh; ++ky, src += step, r += row) {
             for (int32_t i = 0; i < row; i += 4) {
-                const uint32_t v = mcu_load4(src + i);
-                memcpy(r + i, &v, 4);
+                win_store4(r + i, mcu_load4(src + i));
             }
         }
         if (x != NULL) {
@@ -1370,12 +1390,9 @@ static void win_build_inside(const win_src_t *s, const int8_t *src, size_t step,
     for (int32_t ky = 0; ky < kh; ++ky, src += step, r += row) {
         int32_t i = 0;
         for (; i < row4; i += 4) {
-            const uint32_t v = mcu_load4(src + i);
-            memcpy(r + i, &v, 4);
+            win_store4(r + i, mcu_load4(src + i));
         }
-        for (; i < row; ++i) {
-            r[i] = src[i];
-        }
+        win_copy_tail(r + i, src + i, row - i);
     }
     if (x != NULL) {
         win_widen(s, raw, x);
