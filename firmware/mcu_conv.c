@@ -1520,14 +1520,24 @@ static MCU_ALWAYS_INLINE void win_dot_2x2(const uint32_t *x, const int8_t *w0, c
     a[3] = a11;
 }
 
+/* Two channels c0, c1 of a chunk (c1 = c0 for the last of an odd count): filter rows, biases and
+ * mcu_rq2_channel constants, for win_pixels_fast. */
+typedef struct {
+    const int8_t *w0, *w1;
+    int32_t b0, b1;
+    mcu_rqd_t r0, r1;
+    int32_t c0, c1;
+} win_pair_t;
+
 /* One chunk of output channels: filter rows w (wn weights each, ws apart), their output-stage constants
- * ch, the first channel oc0. */
+ * ch (and by pairs when all_fast), the first channel oc0. */
 typedef struct {
     const int8_t *w;
     size_t ws;
     int32_t wn, oc0, nch, all_fast;
     const win_ch_t *ch;
     out_stage_t q;
+    win_pair_t pairs[WIN_CH / 2];
 } win_chunk_t;
 
 /* the output stage of chunk channel c from its sum acc (see the comment above); all_fast and
@@ -1568,7 +1578,19 @@ __attribute__((noinline))
 static void win_pixels_fast(const win_chunk_t *k, const uint32_t *x, int8_t *o, size_t out_c,
                             int pair)
 {
-    win_pixels(k, x, o, out_c, pair, 1, 1);
+    /* every channel by mcu_rqd_apply, the whole int8 range: the pairs' constants read from one record
+     * each; a single pixel (x's two windows the same) is stored twice at o */
+    int8_t *const o1 = o + (pair ? out_c : 0);
+    const int32_t wn = k->wn;
+    const win_pair_t *pp = k->pairs, *const end = pp + (k->nch + 1) / 2;
+    for (; pp != end; ++pp) {
+        int32_t a[4] = {pp->b0, pp->b1, pp->b0, pp->b1};
+        win_dot_2x2(x, pp->w0, pp->w1, wn, a);
+        o[pp->c1] = (int8_t)__ssat(mcu_rqd_apply(&pp->r1, (int32_t)((uint32_t)a[1] << 1)), 8);
+        o[pp->c0] = (int8_t)__ssat(mcu_rqd_apply(&pp->r0, (int32_t)((uint32_t)a[0] << 1)), 8);
+        o1[pp->c1] = (int8_t)__ssat(mcu_rqd_apply(&pp->r1, (int32_t)((uint32_t)a[3] << 1)), 8);
+        o1[pp->c0] = (int8_t)__ssat(mcu_rqd_apply(&pp->r0, (int32_t)((uint32_t)a[2] << 1)), 8);
+    }
 }
 
 #if defined(__GNUC__)
@@ -1619,9 +1641,16 @@ static void win_run(const mcu_conv_params_t *p, const win_src_t *s, const win_ch
     }
 }
 
-/* the output-stage constants of k's channels, whose sums have n products */
-static void win_channels(const mcu_conv_params_t *p, const int32_t *bias, int32_t n, win_chunk_t *k, win_ch_t *ch)
+/* the chunk k of channels [oc0, oc0 + nch): filter rows w (wn weights each, ws apart), output-stage
+ * constants for sums of n products */
+static void win_channels(const mcu_conv_params_t *p, const int32_t *bias, const int8_t *w, size_t ws, int32_t wn,
+                         int32_t oc0, int32_t nch, int32_t n, win_chunk_t *k, win_ch_t *ch)
 {
+    k->w = w;
+    k->ws = ws;
+    k->wn = wn;
+    k->oc0 = oc0;
+    k->nch = nch;
     k->all_fast = 1;
     k->ch = ch;
     k->q = out_stage(p);
@@ -1629,8 +1658,21 @@ static void win_channels(const mcu_conv_params_t *p, const int32_t *bias, int32_
         const int32_t oc = k->oc0 + j, b = bias != NULL ? bias[oc] : 0;
         const int32_t mult = p->out_mult[oc], shift = p->out_shift[oc];
         ch[j].bias = b;
+        ch[j].r = mcu_rqd_channel(0, -1);               /* replaced where fast */
         ch[j].fast = mcu_rqd_fits(mult, shift, b, n) && mcu_rq2_channel(mult, shift, p->output_offset, &ch[j].r);
         k->all_fast &= ch[j].fast;
+    }
+    for (int32_t c = 0; c < k->nch; c += 2) {
+        const int32_t c1 = c + 1 < k->nch ? c + 1 : c;
+        win_pair_t *pp = &k->pairs[c / 2];
+        pp->w0 = k->w + (size_t)c * k->ws;
+        pp->w1 = k->w + (size_t)c1 * k->ws;
+        pp->b0 = ch[c].bias;
+        pp->b1 = ch[c1].bias;
+        pp->r0 = ch[c].r;
+        pp->r1 = ch[c1].r;
+        pp->c0 = c;
+        pp->c1 = c1;
     }
 }
 
@@ -1645,9 +1687,9 @@ static void conv_win(const mcu_conv_params_t *p, const int8_t *in, const int8_t 
                    (int8_t)(-p->input_offset)};
     win_ch_t ch[WIN_CH];
     for (int32_t oc0 = 0; oc0 < out_c; oc0 += WIN_CH) {
-        win_chunk_t k = {filter + (size_t)oc0 * (size_t)n, (size_t)n, n, oc0, out_c - oc0 < WIN_CH ? out_c - oc0 : WIN_CH,
-                         0, NULL, {NULL, NULL, 0, 0, 0}};
-        win_channels(p, bias, n, &k, ch);
+        win_chunk_t k;
+        win_channels(p, bias, filter + (size_t)oc0 * (size_t)n, (size_t)n, n, oc0,
+                     out_c - oc0 < WIN_CH ? out_c - oc0 : WIN_CH, n, &k, ch);
         for (int32_t b = 0; b < p->in.n; ++b) {
             s.src = in + (size_t)b * in_size;
             s.end = in + (size_t)(b + 1) * in_size;
@@ -1676,8 +1718,8 @@ static void depthwise_win(const mcu_conv_params_t *p, const int8_t *in, const in
                     w[j * n4 + t] = t < n ? filter[(size_t)t * (size_t)out_c + (size_t)(oc0 + j)] : 0;
                 }
             }
-            win_chunk_t k = {w, (size_t)n4, n4, oc0, nch, 0, NULL, {NULL, NULL, 0, 0, 0}};
-            win_channels(p, bias, n, &k, ch);
+            win_chunk_t k;
+            win_channels(p, bias, w, (size_t)n4, n4, oc0, nch, n, &k, ch);
             for (int32_t b = 0; b < p->in.n; ++b) {
                 s.src = in + (size_t)b * in_size + (size_t)ic;
                 s.end = in + (size_t)(b + 1) * in_size;
