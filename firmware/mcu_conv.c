@@ -1404,6 +1404,29 @@ static void win_build_inside(const win_src_t *s, const int8_t *src, size_t step,
  * pairs of words, 4 words apart: see win_widen; not when x is NULL): when a filter row's taps are one run of input (dilation_w
  * 1 and a conv, or a depthwise conv of one input channel), each row as its valid run between the padding
  * on the left and on the right; otherwise tap by tap. */
+static void win_build_runs(const win_src_t *s, const int8_t *src, size_t step, int32_t ky0, int32_t ky1,
+                           int32_t kh, int32_t row, int32_t left, int32_t mid, int8_t *raw, uint32_t *x)
+{
+    /* rows [0, ky0) and [ky1, kh) outside the input; the others: `left` bytes of padding, the run of `mid`
+     * bytes at src (then step apart), padding */
+    int8_t *r = raw;
+    int32_t ky = 0;
+    for (; ky < ky0; ++ky, r += row) {
+        win_fill(r, s->zp, row);
+    }
+    for (; ky < ky1; ++ky, r += row, src += step) {
+        win_fill(r, s->zp, left);
+        win_copy(r + left, src, mid);
+        win_fill(r + left + mid, s->zp, row - left - mid);
+    }
+    for (; ky < kh; ++ky, r += row) {
+        win_fill(r, s->zp, row);
+    }
+    if (x != NULL) {
+        win_widen(s, raw, x);
+    }
+}
+
 static void win_build(const mcu_conv_params_t *p, const win_src_t *s, int32_t iy0, int32_t ix0, int8_t *raw,
                       uint32_t *x)
 {
@@ -1412,6 +1435,14 @@ static void win_build(const mcu_conv_params_t *p, const win_src_t *s, int32_t iy
     const int runs = dw == 1 && tc == in_c;
     const int32_t kx0 = first_tap(ix0, 1, kw), kx1 = end_tap(ix0, 1, kw, in_w);
     const int32_t left = kx0 * tc, mid = kx1 > kx0 ? (kx1 - kx0) * tc : 0;
+    if (runs) {
+        const int32_t ky0 = first_tap(iy0, dh, kh), ky1 = end_tap(iy0, dh, kh, in_h);
+        const int8_t *src = ky1 > ky0 && mid > 0      /* (no valid tap: src is not read) */
+            ? s->src + ((size_t)(iy0 + ky0 * dh) * (size_t)in_w + (size_t)(ix0 + kx0)) * (size_t)in_c : s->src;
+        win_build_runs(s, src, (size_t)dh * (size_t)in_w * (size_t)in_c, ky0, ky1 > ky0 ? ky1 : ky0, kh, row, left,
+                       mid, raw, x);
+        return;
+    }
     int8_t *r = raw;
     for (int32_t ky = 0; ky < kh; ++ky, r += row) {
         const int32_t iy = iy0 + ky * dh;
@@ -1420,12 +1451,6 @@ static void win_build(const mcu_conv_params_t *p, const win_src_t *s, int32_t iy
             continue;
         }
         const int8_t *srow = s->src + (size_t)iy * (size_t)in_w * (size_t)in_c;
-        if (runs) {
-            win_fill(r, s->zp, left);
-            win_copy(r + left, srow + (size_t)(ix0 + kx0) * (size_t)in_c, mid);
-            win_fill(r + left + mid, s->zp, row - left - mid);
-            continue;
-        }
         for (int32_t kx = 0; kx < kw; ++kx) {
             const int32_t ix = ix0 + kx * dw;
             if (ix < 0 || ix >= in_w) {
