@@ -25,7 +25,12 @@ requantising the doubled sums with SMMLAR (mcu_rqd) where a channel's bias keeps
 pw_c* cases cover channel counts with no tail, tails of 1..3, a single group of 4, and fewer than 4
 channels (no scratch, the plain blocking); pixel counts not a multiple of 4 (the last block moved back) and
 below 4 (the plain blocking); pw_big_bias_c12 a channel beyond mcu_rqd's bound (its blocks requantised
-plainly), pw_big_weights left shifts."""
+plainly), pw_big_weights left shifts.
+
+Window kernels (win_* cases): convs with input channels not a multiple of 4 and depthwise convs with a
+depth multiplier > 1 and at most 4 input channels gather each output pixel's whole window (padding taps as
+the zero point); DSP: widened once, 2 pixels x 2 channels of SMLAD, mcu_rqd where a channel allows it;
+Helium: mcu_mve_dot4 over the window, 4 channels at a time."""
 
 from __future__ import annotations
 
@@ -277,7 +282,7 @@ def test_selector_cases_are_what_they_claim(model_dir):
         if case.kind in ("dw", "conv"):
             d = case.dilation if isinstance(case.dilation, tuple) else (case.dilation, case.dilation)
             assert (op.attrs.dilation_h, op.attrs.dilation_w) == d, case.id
-        if case.id.startswith("win_"):      # the window kernels' selectors (firmware/mcu_conv.c)
+        if case.id.startswith("win_"):      # the DSP window kernels' selectors (Helium: also n < 4 convs)
             g = read_tflite(model_dir / f"{case.id}.tflite")
             _, kh, kw, _ = g.tensors[op.inputs[1]].shape
             in_c = g.tensors[op.inputs[0]].shape[3]
