@@ -18,6 +18,10 @@
  *     sum of the channel's weights);
  *   - any other conv with dilation_w 1: each filter row's valid taps are one contiguous run of
  *     (taps x input channels);
+ *   - convs with input channels not a multiple of 4 (first layers) and depthwise convs with a depth
+ *     multiplier > 1 and at most 4 input channels, on the DSP and Helium cores: each output pixel's whole
+ *     window gathered into a small buffer on the stack, then dotted with contiguous filter rows (the
+ *     window kernels, win_* below);
  *   - depthwise: 4 output channels per pass over the valid taps (depth multiplier 1: 4 neighbouring
  *     input channels; multiplier > 1: each lane's input channel is its output channel / multiplier,
  *     one shared input when the multiplier is a multiple of 4); multiplier 1 on the DSP and Helium cores
