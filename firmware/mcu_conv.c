@@ -18,6 +18,10 @@
  *     sum of the channel's weights);
  *   - any other conv with dilation_w 1: each filter row's valid taps are one contiguous run of
  *     (taps x input channels);
+ *   - convs with input channels not a multiple of 4 (first layers) and depthwise convs with a depth
+ *     multiplier > 1 and at most 4 input channels, on the DSP and Helium cores: each output pixel's whole
+ *     window gathered into a small buffer on the stack, then dotted with contiguous filter rows (the
+ *     window kernels, win_* below);
  *   - depthwise: 4 output channels per pass over the valid taps (depth multiplier 1: 4 neighbouring
  *     input channels; multiplier > 1: each lane's input channel is its output channel / multiplier,
  *     one shared input when the multiplier is a multiple of 4); multiplier 1 on the DSP and Helium cores
@@ -1965,6 +1969,604 @@ static void depthwise_fast(const mcu_conv_params_t *p, const int8_t *in, const i
     }
 }
 
+#if defined(MCU_NN_DSP)
+/*
+ * Window kernels (Armv7E-M DSP) for convs with few input channels and depthwise convs with a depth
+ * multiplier > 1 and few input channels (typically a network's first layer), where the generic paths
+ * dot only a few values per filter row or per tap. Each output pixel's whole window of n = kh * kw *
+ * taps_channels values (a conv: every input channel of every tap, in the filter row's order ky, kx, ic;
+ * a depthwise conv: one input channel's kh * kw taps) is gathered into a small buffer on the stack
+ * (taps outside the input filled with the input zero point, whose (x + input_offset) is 0), then widened
+ * once to int16 pairs plus the input offset (SXTAB16): each group of 4 values k..k+3 as the two words
+ * (k, k+2) and (k+1, k+3), the lanes SXTB16 gives from 4 int8 weights. Then 2 pixels x 2 output channels per pass, one SXTB16 per weight half feeding 2 SMLADs
+ * (18 instructions per 16 MACs) over the contiguous int8 filter rows of the output channels: a conv's
+ * own rows; a depthwise conv's taps (strided by out.c in the filter) transposed once per chunk of output
+ * channels into rows padded with zero weights to a multiple of 4 (on the stack). A conv row whose length
+ * is not a multiple of 4 ends with a group read as the word ending at its last weight, shifted right so
+ * that its last n % 4 weights are in the low bytes and zeros above (never read past the filter); the
+ * window's values past n meet zero weights either way.
+ * The sums bias + sum, doubled (one LSL), go into mcu_rqd_apply with mcu_rq2_channel's constant (output
+ * offset folded in, SMMLAR, SUB, ASR) when the channel allows it (mcu_rq2_channel, and |bias + sum| <
+ * 2^30 whatever the input: mcu_rqd_fits), then SSAT #8 for the whole int8 range; otherwise
+ * mcu_requant_fast.
+ */
+#define WIN_MAXN 96                     /* values in one window */
+#define WIN_CH 8                        /* output channels per chunk */
+#define WIN_WBYTES 640                  /* depthwise: a chunk's transposed filter rows */
+
+typedef struct {
+    mcu_rqd_t r;                        /* mcu_rq2_channel's constants (fast) */
+    int32_t bias;
+    int32_t fast;
+} win_ch_t;
+
+/* Windows of one input image: src at the first of the window's channels of input pixel (0, 0), tc
+ * channels per tap (a conv: all in.c; a depthwise conv: 1). */
+typedef struct {
+    const int8_t *src, *end;            /* end: one past the input image */
+    int32_t tc, n, groups;
+    uint32_t off2;                      /* the input offset in both int16 lanes */
+    int8_t zp;                          /* the input zero point: (zp + offset) = 0 */
+} win_src_t;
+
+/* 4 bytes v at d; the empty asm keeps GCC from turning the copy and fill loops below into memcpy /
+ * memset calls (their counts are a few words) */
+static inline void win_store4(int8_t *d, uint32_t v)
+{
+#if defined(__GNUC__)
+    __asm__("" : "+r"(v));
+#endif
+    memcpy(d, &v, 4);
+}
+
+/* count (0..3) bytes from s to d (as a loop GCC may call memcpy) */
+static inline void win_copy_tail(int8_t *d, const int8_t *s, int32_t count)
+{
+    if (count > 0) {
+        d[0] = s[0];
+    }
+    if (count > 1) {
+        d[1] = s[1];
+    }
+    if (count > 2) {
+        d[2] = s[2];
+    }
+}
+
+/* count bytes from s to d (no library call: counts are small) */
+static inline void win_copy(int8_t *d, const int8_t *s, int32_t count)
+{
+    int32_t i = 0;
+    for (; i + 4 <= count; i += 4) {
+        win_store4(d + i, mcu_load4(s + i));
+    }
+    win_copy_tail(d + i, s + i, count - i);
+}
+
+/* count bytes v at d, in whole words: up to 3 bytes more (win_build writes its window in order, so the
+ * next piece overwrites them; raw has room past the window) */
+static inline void win_fill(int8_t *d, int8_t v, int32_t count)
+{
+    const uint32_t v4 = (uint32_t)(uint8_t)v * 0x01010101u;
+    for (int32_t i = 0; i < count; i += 4) {
+        win_store4(d + i, v4);
+    }
+}
+
+/* raw's s->groups groups of 4 values, plus the input offset, into x: int16 lanes (k, k+2), (k+1, k+3),
+ * each group's two words 4 words apart (the other pixel's in between) */
+static MCU_ALWAYS_INLINE void win_widen(const win_src_t *s, const int8_t *raw, uint32_t *x)
+{
+    const uint32_t off2 = s->off2;
+    for (int32_t g = 0; g < s->groups; ++g, raw += 4, x += 4) {
+        const uint32_t v = mcu_load4(raw);
+        x[0] = __sxtab16(off2, v);
+        x[1] = mcu_sxtab16_ror8(off2, v);
+    }
+}
+
+/* A window inside the input whose filter rows are contiguous runs of `row` bytes (dilation_w 1 and a
+ * conv, or a depthwise conv of one input channel), the first at src, `step` apart: copied run by run, 4
+ * bytes at a time, into raw, then widened into x (see win_widen) unless x is NULL (Helium). */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void win_build_inside(const win_src_t *s, const int8_t *src, size_t step, int32_t kh, int32_t row,
+                             int words, int8_t *raw, uint32_t *x)
+{
+    const int32_t row4 = row & ~3;
+    int8_t *r = raw;
+    if (words) {                        /* whole words: up to 3 bytes more per run, overwritten by the next
+                                         * run or past n in raw (they meet zero weights) */
+        for (int32_t ky = 0; ky < kh; ++ky, src += step, r += row) {
+            for (int32_t i = 0; i < row; i += 4) {
+                win_store4(r + i, mcu_load4(src + i));
+            }
+        }
+        if (x != NULL) {
+            win_widen(s, raw, x);
+        }
+        return;
+    }
+    for (int32_t ky = 0; ky < kh; ++ky, src += step, r += row) {
+        int32_t i = 0;
+        for (; i < row4; i += 4) {
+            win_store4(r + i, mcu_load4(src + i));
+        }
+        win_copy_tail(r + i, src + i, row - i);
+    }
+    if (x != NULL) {
+        win_widen(s, raw, x);
+    }
+}
+
+/* The window of the output pixel whose taps start at input row iy0, column ix0, gathered (taps outside
+ * the input as the zero point) into raw (s->groups * 4 bytes of room), then widened into x (s->groups
+ * pairs of words, 4 words apart: see win_widen; not when x is NULL): when a filter row's taps are one run of input (dilation_w
+ * 1 and a conv, or a depthwise conv of one input channel), each row as its valid run between the padding
+ * on the left and on the right; otherwise tap by tap. */
+static void win_build_runs(const win_src_t *s, const int8_t *src, size_t step, int32_t ky0, int32_t ky1,
+                           int32_t kh, int32_t row, int32_t left, int32_t mid, int8_t *raw, uint32_t *x)
+{
+    /* rows [0, ky0) and [ky1, kh) outside the input; the others: `left` bytes of padding, the run of `mid`
+     * bytes at src (then step apart), padding */
+    int8_t *r = raw;
+    int32_t ky = 0;
+    for (; ky < ky0; ++ky, r += row) {
+        win_fill(r, s->zp, row);
+    }
+    for (; ky < ky1; ++ky, r += row, src += step) {
+        win_fill(r, s->zp, left);
+        win_copy(r + left, src, mid);
+        win_fill(r + left + mid, s->zp, row - left - mid);
+    }
+    for (; ky < kh; ++ky, r += row) {
+        win_fill(r, s->zp, row);
+    }
+    if (x != NULL) {
+        win_widen(s, raw, x);
+    }
+}
+
+static void win_build(const mcu_conv_params_t *p, const win_src_t *s, int32_t iy0, int32_t ix0, int8_t *raw,
+                      uint32_t *x)
+{
+    const int32_t kh = p->filter.h, kw = p->filter.w, in_h = p->in.h, in_w = p->in.w, in_c = p->in.c;
+    const int32_t dh = p->dilation_h, dw = p->dilation_w, tc = s->tc, row = kw * tc;
+    const int runs = dw == 1 && tc == in_c;
+    const int32_t kx0 = first_tap(ix0, 1, kw), kx1 = end_tap(ix0, 1, kw, in_w);
+    const int32_t left = kx0 * tc, mid = kx1 > kx0 ? (kx1 - kx0) * tc : 0;
+    if (runs) {
+        const int32_t ky0 = first_tap(iy0, dh, kh), ky1 = end_tap(iy0, dh, kh, in_h);
+        const int8_t *src = ky1 > ky0 && mid > 0      /* (no valid tap: src is not read) */
+            ? s->src + ((size_t)(iy0 + ky0 * dh) * (size_t)in_w + (size_t)(ix0 + kx0)) * (size_t)in_c : s->src;
+        win_build_runs(s, src, (size_t)dh * (size_t)in_w * (size_t)in_c, ky0, ky1 > ky0 ? ky1 : ky0, kh, row, left,
+                       mid, raw, x);
+        return;
+    }
+    int8_t *r = raw;
+    for (int32_t ky = 0; ky < kh; ++ky, r += row) {
+        const int32_t iy = iy0 + ky * dh;
+        if (iy < 0 || iy >= in_h) {
+            win_fill(r, s->zp, row);
+            continue;
+        }
+        const int8_t *srow = s->src + (size_t)iy * (size_t)in_w * (size_t)in_c;
+        for (int32_t kx = 0; kx < kw; ++kx) {
+            const int32_t ix = ix0 + kx * dw;
+            if (ix < 0 || ix >= in_w) {
+                win_fill(r + kx * tc, s->zp, tc);
+            } else if (tc == 1) {
+                r[kx] = srow[(size_t)ix * (size_t)in_c];
+            } else {
+                win_copy(r + kx * tc, srow + (size_t)ix * (size_t)in_c, tc);
+            }
+        }
+    }
+    if (x != NULL) {
+        win_widen(s, raw, x);
+    }
+}
+
+#if !defined(MCU_NN_MVE)              /* the DSP pairs (Helium: depthwise_win_mve) */
+/* a[i*2+j] += sum_k X_i[k] * w_j[k], k < n, X_i the widened windows of 2 pixels interleaved in x (per
+ * group of 4 values 2 words of pixel 0, then 2 of pixel 1), w_j int8 rows of n weights (n >= 4 when
+ * n % 4 != 0) */
+static MCU_ALWAYS_INLINE void win_dot_2x2(const uint32_t *x, const int8_t *w0, const int8_t *w1, int32_t n,
+                                          int32_t a[4])
+{
+    int32_t a00 = a[0], a01 = a[1], a10 = a[2], a11 = a[3];
+    const int32_t rem = n & 3;
+    const int8_t *const w0_end = w0 + (n & ~3);
+#if defined(__GNUC__) && defined(__OPTIMIZE__) && !defined(MCU_NN_NO_ASM)
+    /* the loop below in assembly (13 registers, the end in memory: GCC spills in the C form); at least
+     * one group (n >= 4) */
+    if (w0 != w0_end) {
+        uint32_t wa, wb, ta, tb, xa, xb;
+        __asm__("1:\n\t"
+                "ldr    %[wa], [%[w0]], #4\n\t"
+                "ldr    %[wb], [%[w1]], #4\n\t"
+                "ldrd   %[xa], %[xb], [%[x]], #16\n\t"
+                "sxtb16 %[ta], %[wa]\n\t"
+                "sxtb16 %[tb], %[wb]\n\t"
+                "smlad  %[a00], %[xa], %[ta], %[a00]\n\t"
+                "smlad  %[a01], %[xa], %[tb], %[a01]\n\t"
+                "sxtb16 %[wa], %[wa], ror #8\n\t"
+                "sxtb16 %[wb], %[wb], ror #8\n\t"
+                "smlad  %[a00], %[xb], %[wa], %[a00]\n\t"
+                "smlad  %[a01], %[xb], %[wb], %[a01]\n\t"
+                "ldrd   %[xa], %[xb], [%[x], #-8]\n\t"
+                "smlad  %[a10], %[xa], %[ta], %[a10]\n\t"
+                "smlad  %[a11], %[xa], %[tb], %[a11]\n\t"
+                "smlad  %[a10], %[xb], %[wa], %[a10]\n\t"
+                "smlad  %[a11], %[xb], %[wb], %[a11]\n\t"
+                "ldr    %[ta], %[end]\n\t"
+                "cmp    %[w0], %[ta]\n\t"
+                "bne    1b\n\t"
+                : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [x] "+r"(x),
+                  [w0] "+r"(w0), [w1] "+r"(w1), [wa] "=&r"(wa), [wb] "=&r"(wb), [ta] "=&r"(ta), [tb] "=&r"(tb),
+                  [xa] "=&r"(xa), [xb] "=&r"(xb)
+                : [end] "m"(w0_end)
+                : "memory", "cc");
+    }
+#else
+    for (; w0 != w0_end; x += 4, w0 += 4, w1 += 4) {
+        const uint32_t wa = mcu_load4(w0), wb = mcu_load4(w1);
+        uint32_t ta = __sxtb16(wa), tb = __sxtb16(wb);
+        a00 = __smlad(x[0], ta, a00);
+        a01 = __smlad(x[0], tb, a01);
+        a10 = __smlad(x[2], ta, a10);
+        a11 = __smlad(x[2], tb, a11);
+        ta = mcu_sxtb16_ror8(wa);
+        tb = mcu_sxtb16_ror8(wb);
+        a00 = __smlad(x[1], ta, a00);
+        a01 = __smlad(x[1], tb, a01);
+        a10 = __smlad(x[3], ta, a10);
+        a11 = __smlad(x[3], tb, a11);
+    }
+#endif
+    if (rem != 0) {                     /* the last rem weights, in the low bytes of the word ending there */
+        const uint32_t sh = 8u * (uint32_t)(4 - rem);
+        const uint32_t wa = mcu_load4(w0 + rem - 4) >> sh, wb = mcu_load4(w1 + rem - 4) >> sh;
+        uint32_t ta = __sxtb16(wa), tb = __sxtb16(wb);
+        a00 = __smlad(x[0], ta, a00);
+        a01 = __smlad(x[0], tb, a01);
+        a10 = __smlad(x[2], ta, a10);
+        a11 = __smlad(x[2], tb, a11);
+        ta = mcu_sxtb16_ror8(wa);
+        tb = mcu_sxtb16_ror8(wb);
+        a00 = __smlad(x[1], ta, a00);
+        a01 = __smlad(x[1], tb, a01);
+        a10 = __smlad(x[3], ta, a10);
+        a11 = __smlad(x[3], tb, a11);
+    }
+    a[0] = a00;
+    a[1] = a01;
+    a[2] = a10;
+    a[3] = a11;
+}
+
+/* Two channels c0, c1 of a chunk (c1 = c0 for the last of an odd count): filter rows, biases and
+ * mcu_rq2_channel constants, for win_pixels_fast. */
+typedef struct {
+    const int8_t *w0, *w1;
+    int32_t b0, b1;
+    mcu_rqd_t r0, r1;
+    int32_t c0, c1;
+} win_pair_t;
+
+/* One chunk of output channels: filter rows w (wn weights each, ws apart), their output-stage constants
+ * ch (and by pairs when all_fast), the first channel oc0. */
+typedef struct {
+    const int8_t *w;
+    size_t ws;
+    int32_t wn, oc0, nch, all_fast;
+    const win_ch_t *ch;
+    out_stage_t q;
+    win_pair_t pairs[WIN_CH / 2];
+} win_chunk_t;
+
+/* the output stage of chunk channel c from its sum acc (see the comment above); all_fast and
+ * full_range constant once inlined */
+static MCU_ALWAYS_INLINE int8_t win_out(const win_chunk_t *k, int32_t c, int32_t acc, int all_fast, int full_range)
+{
+    const win_ch_t *ch = &k->ch[c];
+    if (all_fast || ch->fast) {
+        const int32_t y = mcu_rqd_apply(&ch->r, (int32_t)((uint32_t)acc << 1));   /* |acc| < 2^30 */
+        return (int8_t)(full_range ? __ssat(y, 8) : mcu_clamp(y, k->q.lo, k->q.hi));
+    }
+    return requant_out(&k->q, acc, k->oc0 + c);
+}
+
+/* the chunk's channels of 2 output pixels (windows interleaved in x; outputs o, o + out_c), or of one
+ * (pair 0: both windows the same) */
+static MCU_ALWAYS_INLINE void win_pixels(const win_chunk_t *k, const uint32_t *x, int8_t *o,
+                                         size_t out_c, int pair, int all_fast, int full_range)
+{
+    const int32_t nch = k->nch;
+    for (int32_t c = 0; c < nch; c += 2) {
+        const int32_t c1 = c + 1 < nch ? c + 1 : c;
+        const win_ch_t *ch = k->ch;
+        int32_t a[4] = {ch[c].bias, ch[c1].bias, ch[c].bias, ch[c1].bias};
+        win_dot_2x2(x, k->w + (size_t)c * k->ws, k->w + (size_t)c1 * k->ws, k->wn, a);
+        o[c1] = win_out(k, c1, a[1], all_fast, full_range);
+        o[c] = win_out(k, c, a[0], all_fast, full_range);
+        if (pair) {
+            o[out_c + c1] = win_out(k, c1, a[3], all_fast, full_range);
+            o[out_c + c] = win_out(k, c, a[2], all_fast, full_range);
+        }
+    }
+}
+
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void win_pixels_fast(const win_chunk_t *k, const uint32_t *x, int8_t *o, size_t out_c,
+                            int pair)
+{
+    /* every channel by mcu_rqd_apply, the whole int8 range: the pairs' constants read from one record
+     * each; a single pixel (x's two windows the same) is stored twice at o */
+    int8_t *const o1 = o + (pair ? out_c : 0);
+    const int32_t wn = k->wn;
+    const win_pair_t *pp = k->pairs, *const end = pp + (k->nch + 1) / 2;
+    for (; pp != end; ++pp) {
+        int32_t a[4] = {pp->b0, pp->b1, pp->b0, pp->b1};
+        win_dot_2x2(x, pp->w0, pp->w1, wn, a);
+        o[pp->c1] = (int8_t)__ssat(mcu_rqd_apply(&pp->r1, (int32_t)((uint32_t)a[1] << 1)), 8);
+        o[pp->c0] = (int8_t)__ssat(mcu_rqd_apply(&pp->r0, (int32_t)((uint32_t)a[0] << 1)), 8);
+        o1[pp->c1] = (int8_t)__ssat(mcu_rqd_apply(&pp->r1, (int32_t)((uint32_t)a[3] << 1)), 8);
+        o1[pp->c0] = (int8_t)__ssat(mcu_rqd_apply(&pp->r0, (int32_t)((uint32_t)a[2] << 1)), 8);
+    }
+}
+
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void win_pixels_any(const win_chunk_t *k, const uint32_t *x, int8_t *o, size_t out_c,
+                           int pair)
+{
+    win_pixels(k, x, o, out_c, pair, 0, 0);
+}
+
+/* The chunk k of every output pixel of image b: windows from s, outputs at out_b. */
+static void win_run(const mcu_conv_params_t *p, const win_src_t *s, const win_chunk_t *k, int8_t *out_b)
+{
+    const int32_t out_h = p->out.h, out_w = p->out.w, out_c = p->out.c;
+    const int fast = k->all_fast && k->q.lo == -128 && k->q.hi == 127;
+    const int32_t kh = p->filter.h, kw = p->filter.w, in_w = p->in.w, in_c = p->in.c, row = kw * s->tc;
+    const int runs = p->dilation_w == 1 && s->tc == in_c;   /* a filter row's taps: one run of input */
+    const size_t step = (size_t)p->dilation_h * (size_t)in_w * (size_t)in_c;
+    const size_t last_run = (size_t)(kh - 1) * step + (size_t)((row + 3) & ~3);   /* a window's bytes, words */
+    const int8_t *const in_end = s->end;
+    int8_t raw[WIN_MAXN + 8] = {0};     /* the bytes past n meet zero weights: any value, defined */
+    uint32_t x[WIN_MAXN + 4];          /* 2 windows, interleaved */
+    for (int32_t oy = 0; oy < out_h; ++oy) {
+        const int32_t iy0 = oy * p->stride_h - p->pad_top;
+        const int rows_inside = runs && iy0 >= 0 && iy0 + (kh - 1) * p->dilation_h < p->in.h;
+        int8_t *o = out_b + (size_t)oy * (size_t)out_w * (size_t)out_c + (size_t)k->oc0;
+        for (int32_t ox = 0; ox < out_w; ox += 2, o += 2 * (size_t)out_c) {
+            const int32_t ix0 = ox * p->stride_w - p->pad_left;
+            const int pair = ox + 1 < out_w;
+            const int32_t ix1 = pair ? ix0 + p->stride_w : ix0;                  /* a last odd pixel: twice */
+            if (rows_inside && ix0 >= 0 && ix1 + kw <= in_w) {
+                const int8_t *src = s->src + ((size_t)iy0 * (size_t)in_w + (size_t)ix0) * (size_t)in_c;
+                const int8_t *src1 = src + (size_t)(ix1 - ix0) * (size_t)in_c;
+                const int words = src1 + last_run <= in_end;    /* whole words stay inside the input */
+                win_build_inside(s, src, step, kh, row, words, raw, x);
+                win_build_inside(s, src1, step, kh, row, words, raw, x + 2);
+            } else {
+                win_build(p, s, iy0, ix0, raw, x);
+                win_build(p, s, iy0, ix1, raw, x + 2);
+            }
+            if (fast) {
+                win_pixels_fast(k, x, o, (size_t)out_c, pair);
+            } else {
+                win_pixels_any(k, x, o, (size_t)out_c, pair);
+            }
+        }
+    }
+}
+
+/* the chunk k of channels [oc0, oc0 + nch): filter rows w (wn weights each, ws apart), output-stage
+ * constants for sums of n products */
+static void win_channels(const mcu_conv_params_t *p, const int32_t *bias, const int8_t *w, size_t ws, int32_t wn,
+                         int32_t oc0, int32_t nch, int32_t n, win_chunk_t *k, win_ch_t *ch)
+{
+    k->w = w;
+    k->ws = ws;
+    k->wn = wn;
+    k->oc0 = oc0;
+    k->nch = nch;
+    k->all_fast = 1;
+    k->ch = ch;
+    k->q = out_stage(p);
+    for (int32_t j = 0; j < k->nch; ++j) {
+        const int32_t oc = k->oc0 + j, b = bias != NULL ? bias[oc] : 0;
+        const int32_t mult = p->out_mult[oc], shift = p->out_shift[oc];
+        ch[j].bias = b;
+        ch[j].r = mcu_rqd_channel(0, -1);               /* replaced where fast */
+        ch[j].fast = mcu_rqd_fits(mult, shift, b, n) && mcu_rq2_channel(mult, shift, p->output_offset, &ch[j].r);
+        k->all_fast &= ch[j].fast;
+    }
+    for (int32_t c = 0; c < k->nch; c += 2) {
+        const int32_t c1 = c + 1 < k->nch ? c + 1 : c;
+        win_pair_t *pp = &k->pairs[c / 2];
+        pp->w0 = k->w + (size_t)c * k->ws;
+        pp->w1 = k->w + (size_t)c1 * k->ws;
+        pp->b0 = ch[c].bias;
+        pp->b1 = ch[c1].bias;
+        pp->r0 = ch[c].r;
+        pp->r1 = ch[c1].r;
+        pp->c0 = c;
+        pp->c1 = c1;
+    }
+}
+
+/* Conv by windows: n = kh * kw * in.c in [4, WIN_MAXN]. */
+static void conv_win(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
+                     int8_t *out)
+{
+    const int32_t n = p->filter.h * p->filter.w * p->in.c, out_c = p->out.c;
+    const size_t in_size = (size_t)p->in.h * (size_t)p->in.w * (size_t)p->in.c;
+    const size_t out_size = (size_t)p->out.h * (size_t)p->out.w * (size_t)out_c;
+    win_src_t s = {in, in, p->in.c, n, (n + 3) >> 2, ((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u,
+                   (int8_t)(-p->input_offset)};
+    win_ch_t ch[WIN_CH];
+    for (int32_t oc0 = 0; oc0 < out_c; oc0 += WIN_CH) {
+        win_chunk_t k;
+        win_channels(p, bias, filter + (size_t)oc0 * (size_t)n, (size_t)n, n, oc0,
+                     out_c - oc0 < WIN_CH ? out_c - oc0 : WIN_CH, n, &k, ch);
+        for (int32_t b = 0; b < p->in.n; ++b) {
+            s.src = in + (size_t)b * in_size;
+            s.end = in + (size_t)(b + 1) * in_size;
+            win_run(p, &s, &k, out + (size_t)b * out_size);
+        }
+    }
+}
+
+/* Depthwise by windows: depth multiplier m, n = kh * kw in [1, WIN_MAXN]; output channels ic * m + j by
+ * chunks of one input channel's. */
+static void depthwise_win(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
+                          int8_t *out)
+{
+    const int32_t n = p->filter.h * p->filter.w, n4 = (n + 3) & ~3, out_c = p->out.c, m = p->depth_multiplier;
+    const size_t in_size = (size_t)p->in.h * (size_t)p->in.w * (size_t)p->in.c;
+    const size_t out_size = (size_t)p->out.h * (size_t)p->out.w * (size_t)out_c;
+    const int32_t cap = WIN_WBYTES / n4 < WIN_CH ? WIN_WBYTES / n4 : WIN_CH;
+    win_src_t s = {in, in, 1, n, n4 >> 2, ((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u, (int8_t)(-p->input_offset)};
+    win_ch_t ch[WIN_CH];
+    int8_t w[WIN_WBYTES];
+    for (int32_t ic = 0; ic < p->in.c; ++ic) {
+        for (int32_t j0 = 0; j0 < m; j0 += cap) {
+            const int32_t nch = m - j0 < cap ? m - j0 : cap, oc0 = ic * m + j0;
+            for (int32_t j = 0; j < nch; ++j) {     /* channel oc0 + j's taps, zero weights past n */
+                for (int32_t t = 0; t < n4; ++t) {
+                    w[j * n4 + t] = t < n ? filter[(size_t)t * (size_t)out_c + (size_t)(oc0 + j)] : 0;
+                }
+            }
+            win_chunk_t k;
+            win_channels(p, bias, w, (size_t)n4, n4, oc0, nch, n, &k, ch);
+            for (int32_t b = 0; b < p->in.n; ++b) {
+                s.src = in + (size_t)b * in_size + (size_t)ic;
+                s.end = in + (size_t)(b + 1) * in_size;
+                win_run(p, &s, &k, out + (size_t)b * out_size);
+            }
+        }
+    }
+}
+#endif /* !MCU_NN_MVE */
+
+#if defined(MCU_NN_MVE)
+/*
+ * Helium: depthwise by windows (multiplier > 1, in.c <= 4), and convs with few input channels (in.c % 4
+ * != 0, n <= WIN_MAXN). Each output pixel's window (a depthwise conv: of one input channel) is gathered
+ * as for the DSP window kernels (int8, not widened; taps outside the input hold the zero point), then 4
+ * output channels at a time by mcu_mve_dot4 over the chunk's filter rows (a conv's own; a depthwise
+ * conv's transposed once per chunk as in depthwise_win, n bytes each), the input offset as offset * (sum of the row) in the
+ * accumulator's start (so (x + offset) w summed over every tap, padding included, where it is 0),
+ * requantised 4 lanes at a time (mcu_mve_requant4).
+ */
+#define WIN_MVE_CH 16                   /* output channels per chunk */
+
+/* Output channels [oc0, oc0 + nch) (nch <= WIN_MVE_CH) of every output pixel: windows from s (s->tc
+ * channels a tap), filter rows w (n bytes each, n apart), accumulator starts init. */
+static void win_mve_run(const mcu_conv_params_t *p, const win_src_t *s, const int8_t *w, int32_t n,
+                        const int32_t *init, int32_t oc0, int32_t nch, int8_t *out_b)
+{
+    const int32_t kh = p->filter.h, kw = p->filter.w, out_c = p->out.c;
+    const int32_t in_w = p->in.w, in_c = p->in.c, out_h = p->out.h, out_w = p->out.w, row = kw * s->tc;
+    const int runs = p->dilation_w == 1 && s->tc == in_c;     /* a filter row's taps: one run of input */
+    const size_t step = (size_t)p->dilation_h * (size_t)in_w * (size_t)in_c;
+    const size_t last_run = (size_t)(kh - 1) * step + (size_t)((row + 3) & ~3);
+    int8_t raw[WIN_MAXN + 8] = {0};
+    for (int32_t oy = 0; oy < out_h; ++oy) {
+        const int32_t iy0 = oy * p->stride_h - p->pad_top;
+        const int rows_inside = runs && iy0 >= 0 && iy0 + (kh - 1) * p->dilation_h < p->in.h;
+        int8_t *o = out_b + (size_t)oy * (size_t)out_w * (size_t)out_c + (size_t)oc0;
+        for (int32_t ox = 0; ox < out_w; ++ox, o += out_c) {
+            const int32_t ix0 = ox * p->stride_w - p->pad_left;
+            if (rows_inside && ix0 >= 0 && ix0 + kw <= in_w) {
+                const int8_t *src = s->src + ((size_t)iy0 * (size_t)in_w + (size_t)ix0) * (size_t)in_c;
+                win_build_inside(s, src, step, kh, row, src + last_run <= s->end, raw, NULL);
+            } else {
+                win_build(p, s, iy0, ix0, raw, NULL);
+            }
+            for (int32_t c = 0; c < nch; c += 4) {
+                const int32_t lanes = nch - c < 4 ? nch - c : 4;
+                const mve_pred16_t pr = vctp32q((uint32_t)lanes);
+                const int8_t *f0 = w + (size_t)c * (size_t)n;        /* lanes past nch repeat the last */
+                const int8_t *f1 = f0 + (lanes > 1 ? n : 0), *f2 = f0 + (lanes > 2 ? 2 : lanes - 1) * n;
+                const int8_t *f3 = f0 + (lanes - 1) * n;
+                const int32x4_t acc = mcu_mve_dot4(raw, f0, f1, f2, f3, n, vldrwq_z_s32(init + c, pr));
+                const int32x4_t y = mcu_mve_requant4(acc, vldrwq_z_s32(p->out_mult + oc0 + c, pr),
+                                                     vldrwq_z_s32(p->out_shift + oc0 + c, pr),
+                                                     p->output_offset, p->act_min, p->act_max);
+                vstrbq_p_s32(o + c, y, pr);
+            }
+        }
+    }
+}
+
+/* Helium conv by windows (in.c % 4 != 0, kh * kw * in.c <= WIN_MAXN): the filter's own rows, chunks of
+ * WIN_MVE_CH output channels, bias + offset * (sum of the row) as each channel's start. */
+static void conv_win_mve(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
+                         int8_t *out)
+{
+    const int32_t n = p->filter.h * p->filter.w * p->in.c, out_c = p->out.c;
+    const size_t in_size = (size_t)p->in.h * (size_t)p->in.w * (size_t)p->in.c;
+    const size_t out_size = (size_t)p->out.h * (size_t)p->out.w * (size_t)out_c;
+    win_src_t s = {in, in, p->in.c, n, (n + 3) >> 2, 0, (int8_t)(-p->input_offset)};
+    int32_t init[WIN_MVE_CH];
+    for (int32_t oc0 = 0; oc0 < out_c; oc0 += WIN_MVE_CH) {
+        const int32_t nch = out_c - oc0 < WIN_MVE_CH ? out_c - oc0 : WIN_MVE_CH;
+        for (int32_t j = 0; j < nch; ++j) {
+            const int32_t sum = mcu_sum_s8(filter + (size_t)(oc0 + j) * (size_t)n, n);
+            init[j] = (int32_t)((uint32_t)(bias != NULL ? bias[oc0 + j] : 0) + (uint32_t)p->input_offset * (uint32_t)sum);
+        }
+        for (int32_t b = 0; b < p->in.n; ++b) {
+            s.src = in + (size_t)b * in_size;
+            s.end = s.src + in_size;
+            win_mve_run(p, &s, filter + (size_t)oc0 * (size_t)n, n, init, oc0, nch, out + (size_t)b * out_size);
+        }
+    }
+}
+
+static void depthwise_win_mve(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
+                              const int32_t *bias, int8_t *out)
+{
+    const int32_t kh = p->filter.h, kw = p->filter.w, n = kh * kw, out_c = p->out.c, m = p->depth_multiplier;
+    const int32_t in_c = p->in.c;
+    const size_t in_size = (size_t)p->in.h * (size_t)p->in.w * (size_t)in_c;
+    const size_t out_size = (size_t)p->out.h * (size_t)p->out.w * (size_t)out_c;
+    const int32_t fit = (WIN_WBYTES / n) & ~3;                 /* >= 4: n <= WIN_MAXN */
+    const int32_t cap = fit < WIN_MVE_CH ? fit : WIN_MVE_CH;
+    win_src_t s = {in, in, 1, n, (n + 3) >> 2, 0, (int8_t)(-p->input_offset)};
+    int8_t w[WIN_WBYTES];
+    int32_t init[WIN_MVE_CH];
+    for (int32_t ic = 0; ic < in_c; ++ic) {
+        for (int32_t j0 = 0; j0 < m; j0 += cap) {
+            const int32_t nch = m - j0 < cap ? m - j0 : cap, oc0 = ic * m + j0;
+            for (int32_t j = 0; j < nch; ++j) {     /* channel oc0 + j's taps; bias + offset * their sum */
+                int32_t sum = 0;
+                for (int32_t t = 0; t < n; ++t) {
+                    const int8_t f = filter[(size_t)t * (size_t)out_c + (size_t)(oc0 + j)];
+                    w[j * n + t] = f;
+                    sum += f;
+                }
+                init[j] = (int32_t)((uint32_t)(bias != NULL ? bias[oc0 + j] : 0)
+                                    + (uint32_t)p->input_offset * (uint32_t)sum);
+            }
+            for (int32_t b = 0; b < p->in.n; ++b) {
+                s.src = in + (size_t)b * in_size + (size_t)ic;
+                s.end = in + (size_t)(b + 1) * in_size;
+                win_mve_run(p, &s, w, n, init, oc0, nch, out + (size_t)b * out_size);
+            }
+        }
+    }
+}
+#endif /* MCU_NN_MVE */
+#endif /* MCU_NN_DSP */
+
 #endif /* !MCU_NN_REFERENCE */
 
 void mcu_conv2d_s8(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
@@ -1975,6 +2577,10 @@ void mcu_conv2d_s8(const mcu_conv_params_t *p, const int8_t *in, const int8_t *f
     if (p->filter.h == 1 && p->filter.w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0
         && p->pad_left == 0 && p->out.h == p->in.h && p->out.w == p->in.w) {
         conv_1x1_mve(p, in, filter, bias, out);
+        return;
+    }
+    if (p->in.c % 4 != 0 && p->filter.h * p->filter.w * p->in.c <= WIN_MAXN) {
+        conv_win_mve(p, in, filter, bias, out);     /* few input channels: whole windows */
         return;
     }
     if (p->dilation_w == 1) {
@@ -2002,6 +2608,11 @@ void mcu_conv2d_s8(const mcu_conv_params_t *p, const int8_t *in, const int8_t *f
         return;
     }
 #if defined(MCU_NN_DSP)
+    if (p->in.c % 4 != 0 && p->filter.h * p->filter.w * p->in.c >= 4
+        && p->filter.h * p->filter.w * p->in.c <= WIN_MAXN) {
+        conv_win(p, in, filter, bias, out);       /* few input channels: whole windows */
+        return;
+    }
     if (scratch != NULL && ((uintptr_t)scratch & 3u) == 0 && p->dilation_h == 1 && p->dilation_w == 1
         && (p->in.c & 3) == 0 && p->filter.h * p->filter.w * p->in.c < 32000
         && p->out.n * p->out.h * p->out.w >= 4) {
@@ -2067,6 +2678,16 @@ void mcu_depthwise_conv2d_s8(const mcu_conv_params_t *p, const int8_t *in, const
 #if !defined(MCU_NN_REFERENCE)
     if (mult >= 1 && in_c * mult == out_c) {
         int32_t ch0 = 0;
+#if defined(MCU_NN_DSP)
+        if (mult >= 2 && in_c <= 4 && kh * kw <= WIN_MAXN) {
+#if defined(MCU_NN_MVE)
+            depthwise_win_mve(p, in, filter, bias, out);    /* few input channels, multiplier > 1 */
+#else
+            depthwise_win(p, in, filter, bias, out);
+#endif
+            return;
+        }
+#endif
 #if defined(MCU_NN_MVE)
         if (mult == 1) {
             depthwise_groups_mve(p, in, filter, bias, out);

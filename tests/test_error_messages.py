@@ -922,6 +922,12 @@ def test_unknown_kernel_family():
         compile_graph(graph("RELU", NoAttrs(), [act((4,))], [act((4,))]), Options(simd="neon"))
 
 
+def test_unknown_scratch_policy():
+    from mcucompile.codegen.generate import Options
+    with pytest.raises(McuCompileError, match=re.escape("unknown scratch policy 'sometimes'; one of free, always")):
+        compile_graph(graph("RELU", NoAttrs(), [act((4,))], [act((4,))]), Options(scratch="sometimes"))
+
+
 def test_output_path_is_a_folder(tmp_path):
     from mcucompile.api import convert
     from mcucompile.errors import OutputFolderError

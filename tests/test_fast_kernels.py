@@ -34,7 +34,12 @@ The pw_dead_* cases have output channels whose weights are all zero (the convert
 +-2^30): the codegen's dead-channel hint (constant outputs, the list of live channels) lets the 1x1 paths
 compute live channels only (pairs of non-adjacent live channels on the DSP cores, gathered passes of 4 on
 Helium) and fill the dead ones from the constant row: some dead with an odd live count, all but one dead,
-all dead."""
+all dead.
+
+Window kernels (win_* cases): convs with input channels not a multiple of 4 and depthwise convs with a
+depth multiplier > 1 and at most 4 input channels gather each output pixel's whole window (padding taps as
+the zero point); DSP: widened once, 2 pixels x 2 channels of SMLAD, mcu_rqd where a channel allows it;
+Helium: mcu_mve_dot4 over the window, 4 channels at a time."""
 
 from __future__ import annotations
 
@@ -163,6 +168,38 @@ CASES = [
     Case("dw_m2_c3", "dw", (5, 5, 3), kernel=3, padding="same", depth_multiplier=2, act="relu6"),
     Case("dw_m3_c5_zp_max", "dw", (4, 6, 5), kernel=3, depth_multiplier=3, data_range=(-4.0, -0.5)),
     Case("dw_m5_c2_5x5", "dw", (6, 6, 2), kernel=5, padding="same", depth_multiplier=5),
+    # DSP window kernels: convs with in.c % 4 != 0 and kh*kw*in.c in [4, 96] (n % 4 = 1..3: the filter rows'
+    # shifted last word), depthwise with multiplier > 1 and in.c <= 4 (taps transposed per chunk, padded to
+    # 4); pixel pairs (odd widths: the last pixel twice), windows inside (runs copied) or cut by SAME padding
+    # on any side (tap by tap), dilation, doubled-sum requantisation or the plain one (huge / tiny
+    # multipliers, a channel beyond the bias bound), full int8 range (SSAT) or a clamp (relu6)
+    Case("win_conv_c1_s2", "conv", (9, 11, 1), kernel=3, strides=2, padding="same", units=5),
+    Case("win_conv_c2_same", "conv", (5, 7, 2), kernel=3, padding="same", units=4, act="relu6"),
+    Case("win_conv_c3_s2_vww", "conv", (11, 13, 3), kernel=3, strides=2, padding="same", units=8,
+         data_range=(0.5, 4.0)),
+    Case("win_conv_c3_zp_max_big", "conv", (6, 5, 3), kernel=3, padding="same", units=3, weight_scale=1e3,
+         data_range=(-5.0, -1.0)),
+    Case("win_conv_c5_tiny_mult", "conv", (5, 6, 5), kernel=(2, 3), padding="same", units=6, weight_scale=1e-5),
+    Case("win_conv_c3_dil2", "conv", (8, 9, 3), kernel=3, dilation=2, padding="same", units=3),
+    Case("win_conv_c3_big_bias", "conv", (6, 7, 3), kernel=3, strides=2, units=5, big_bias=90.0),
+    Case("win_conv_c1_1x3_n3", "conv", (4, 7, 1), kernel=(1, 3), padding="same", units=3),
+    Case("win_conv_c5_5x5_n125", "conv", (6, 7, 5), kernel=5, padding="same", units=3),
+    Case("win_conv_c7_4x4_s3", "conv", (10, 11, 7), kernel=(3, 4), strides=(3, 2), padding="same", units=9),
+    Case("win_dw_m2_c1_5x5", "dw", (7, 9, 1), kernel=5, padding="same", depth_multiplier=2, act="relu6"),
+    Case("win_dw_m3_c2_s2", "dw", (8, 9, 2), kernel=3, strides=2, padding="same", depth_multiplier=3),
+    Case("win_dw_m4_c1_10x8", "dw", (13, 12, 1), kernel=(10, 8), strides=2, padding="same", depth_multiplier=4),
+    Case("win_dw_m5_c3_zp_min", "dw", (5, 7, 3), kernel=3, padding="same", depth_multiplier=5,
+         data_range=(0.5, 4.0)),
+    Case("win_dw_m6_c1_big", "dw", (6, 7, 1), kernel=3, strides=2, padding="same", depth_multiplier=6,
+         weight_scale=1e3),
+    Case("win_dw_m7_c2_zp_max", "dw", (5, 6, 2), kernel=(2, 3), padding="same", depth_multiplier=7,
+         data_range=(-5.0, -1.0)),
+    Case("win_dw_m8_c3_dil2", "dw", (9, 8, 3), kernel=3, dilation=2, padding="same", depth_multiplier=8),
+    Case("win_dw_m8_c1_big_bias", "dw", (7, 7, 1), kernel=3, strides=2, padding="same", depth_multiplier=8,
+         big_bias=90.0),
+    Case("win_dw_m4_c2_1x1", "dw", (3, 5, 2), kernel=1, depth_multiplier=4),
+    Case("win_dw_m2_c4_valid", "dw", (6, 7, 4), kernel=3, depth_multiplier=2),
+    Case("win_dw_m2_c5_not_taken", "dw", (5, 5, 5), kernel=3, padding="same", depth_multiplier=2),
     # fully connected: 4 rows per pass on DSP cores (groups of 4 inputs two per loop pass, an odd one
     # first), then rows in pairs (an odd last row twice), 4 inputs per load
     Case("fc_odd", "fc", (13,), units=7),
@@ -254,7 +291,7 @@ def test_input_zero_points_reach_both_ends(model_dir):
 HOST_QUICK = {"pw_odd_pixels_odd_channels", "pw_zp_min", "pw_c6_zp_min_big", "pw_dead_some_c16", "pw_dead_all",
               "conv3x3_same_odd", "conv3x3_pairs_odd_width", "im2col_3x3_c8_s2_zp_min",
               "dw_c7_s2", "dw3x3_c8_odd_width", "dw5x5_c8_interior", "dw_m8_c1", "dw_m3_c5_zp_max",
-              "fc_odd", "fc_even_zp_min"}
+              "fc_odd", "fc_even_zp_min", "win_conv_c3_s2_vww", "win_dw_m3_c2_s2"}
 
 
 @pytest.mark.parametrize("case", [c if c.id in HOST_QUICK else pytest.param(c, marks=pytest.mark.slow)
@@ -359,6 +396,13 @@ def test_selector_cases_are_what_they_claim(model_dir):
         if case.kind in ("dw", "conv"):
             d = case.dilation if isinstance(case.dilation, tuple) else (case.dilation, case.dilation)
             assert (op.attrs.dilation_h, op.attrs.dilation_w) == d, case.id
+        if case.id.startswith("win_"):      # the DSP window kernels' selectors (Helium: also n < 4 convs)
+            g = read_tflite(model_dir / f"{case.id}.tflite")
+            _, kh, kw, _ = g.tensors[op.inputs[1]].shape
+            in_c = g.tensors[op.inputs[0]].shape[3]
+            taken = (in_c % 4 != 0 and 4 <= kh * kw * in_c <= 96 if case.kind == "conv"
+                     else case.depth_multiplier >= 2 and in_c <= 4 and kh * kw <= 96)
+            assert taken == ("not_taken" not in case.id and "_n3" not in case.id and "_n125" not in case.id), case.id
         if case.big_bias:                   # beyond mcu_rqd_fits's bound (|bias| < 2^30 - in.c * 32640)
             g = read_tflite(model_dir / f"{case.id}.tflite")
             k = int(g.tensors[op.inputs[1]].shape[1] * g.tensors[op.inputs[1]].shape[2]
