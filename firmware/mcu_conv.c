@@ -1028,6 +1028,43 @@ static void conv_rows(const mcu_conv_params_t *p, const int8_t *in, const int8_t
     }
 }
 
+#if defined(MCU_NN_DSP)
+/*
+ * conv_im2col_wide's conv (dilation 1, in.c a multiple of 4) without a planned scratch (the planner leaves
+ * it out where it would raise the arena's peak), like conv_1x1_in_own_output: the 8 kh kw in.c bytes are
+ * borrowed from the end of the conv's own output, which nothing else holds while it runs; the output rows
+ * lying wholly before them go through conv_im2col_wide, then conv_rows writes the rows left (the same conv
+ * shifted down: its first row's window starts stride_h (rows) input rows lower) over the borrowed bytes.
+ * One batch, input and output apart, at least 4 pixels before; returns whether it ran.
+ */
+static int conv_im2col_in_own_output(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
+                                     const int32_t *bias, int8_t *out)
+{
+    const size_t row_bytes = (size_t)p->out.w * (size_t)p->out.c, out_bytes = (size_t)p->out.h * row_bytes;
+    const size_t in_bytes = (size_t)p->in.h * (size_t)p->in.w * (size_t)p->in.c;
+    const size_t need = 8u * (size_t)p->filter.h * (size_t)p->filter.w * (size_t)p->in.c;
+    if (p->in.n != 1 || need > out_bytes
+        || ((uintptr_t)in < (uintptr_t)out + out_bytes && (uintptr_t)out < (uintptr_t)in + in_bytes)) {
+        return 0;
+    }
+    const uintptr_t wide = ((uintptr_t)out + out_bytes - need) & ~(uintptr_t)3;
+    if (wide < (uintptr_t)out) {
+        return 0;
+    }
+    const int32_t rows = (int32_t)((wide - (uintptr_t)out) / row_bytes);   /* output rows before `wide` */
+    if (rows * p->out.w < 4) {
+        return 0;
+    }
+    mcu_conv_params_t q = *p;
+    q.out.h = rows;
+    conv_im2col_wide(&q, in, filter, bias, out, (uint32_t *)(void *)wide);
+    q.out.h = p->out.h - rows;
+    q.pad_top = p->pad_top - rows * p->stride_h;
+    conv_rows(&q, in, filter, bias, out + (size_t)rows * row_bytes);
+    return 1;
+}
+#endif
+
 #endif /* !MCU_NN_MVE */
 
 #if defined(MCU_NN_DSP)
@@ -2617,6 +2654,10 @@ void mcu_conv2d_s8(const mcu_conv_params_t *p, const int8_t *in, const int8_t *f
         && (p->in.c & 3) == 0 && p->filter.h * p->filter.w * p->in.c < 32000
         && p->out.n * p->out.h * p->out.w >= 4) {
         conv_im2col_wide(p, in, filter, bias, out, (uint32_t *)(void *)scratch);
+        return;
+    }
+    if (scratch == NULL && p->dilation_h == 1 && p->dilation_w == 1 && (p->in.c & 3) == 0
+        && p->filter.h * p->filter.w * p->in.c < 32000 && conv_im2col_in_own_output(p, in, filter, bias, out)) {
         return;
     }
 #endif

@@ -135,6 +135,11 @@ CASES = [
     Case("im2col_3x3_c4_big_weights", "conv", (3, 5, 4), kernel=3, padding="same", units=3, weight_scale=1e3),
     Case("im2col_pw_s2_c8", "conv", (5, 5, 8), strides=2, units=3),
     Case("im2col_3x3_c4_1px", "conv", (3, 3, 4), kernel=3, units=3),
+    # without planned scratch: the scratch borrowed from the end of the conv's own output, the rows before
+    # it through the im2col path, the rest by the conv rows (shifted down: stride 2 with padding on top)
+    Case("im2col_own_output_c4", "conv", (8, 9, 4), kernel=3, padding="same", units=16),
+    Case("im2col_own_output_s2_c8", "conv", (11, 11, 8), kernel=3, strides=2, padding="same", units=24,
+         data_range=(0.5, 4.0)),
     # depthwise, multiplier 1: blocks of 4 channels and the 1..3 left over
     Case("dw_c7_s2", "dw", (7, 6, 7), kernel=3, strides=2, padding="same", act="relu6"),
     Case("dw_c6_zp_max", "dw", (4, 5, 6), kernel=3, padding="same", data_range=(-4.0, -0.5)),
@@ -681,4 +686,22 @@ def test_pointwise_without_planned_scratch_on_m4(model_dir, cid):
     out_bytes = pixels * case.units
     head = ((out_bytes - 8 * (in_c // 4 * 4)) & ~3) // case.units   # (the arena's buffers are 4-aligned)
     assert wide == (head >= 4), (cid, head, sorted(r.extra["instructions_by_function"]))
+    assert r.guard_violations == 0
+
+
+@pytest.mark.parametrize("cid", ["im2col_own_output_c4", "im2col_own_output_s2_c8", "im2col_3x3_c4_same"])
+def test_im2col_without_planned_scratch_on_m4(model_dir, cid):
+    """--scratch free leaves the one-op convs without planned scratch; on qemu-m4 a conv that could take the
+    im2col path then borrows 8 kh kw in.c bytes from the end of its own output: the output rows wholly
+    before them through conv_im2col_wide (in the profile) when they hold at least 4 pixels, the rows left
+    by the conv rows; bit-exact either way, nothing outside the arena touched."""
+    need_tools("arm-none-eabi-gcc", "qemu-system-arm", "gcc", "make")
+    case = next(c for c in CASES if c.id == cid)
+    r = _run(model_dir / f"{cid}.tflite", case, "qemu-m4", scratch="free")
+    wide = "conv_im2col_wide" in r.extra["instructions_by_function"]
+    s = case.strides
+    out_h, out_w = -(-case.in_shape[0] // s), -(-case.in_shape[1] // s)      # SAME
+    row_bytes = out_w * case.units
+    rows = max((out_h * row_bytes - 8 * 9 * case.in_shape[2]) & ~3, -1) // row_bytes
+    assert wide == (rows * out_w >= 4), (cid, rows, sorted(r.extra["instructions_by_function"]))
     assert r.guard_violations == 0
