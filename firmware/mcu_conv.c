@@ -32,7 +32,9 @@
  * the caller, widens 4 input pixels at a time (plus the input offset, doubled) once into it and runs 4
  * pixels x 2 output channels per pass, so that in the inner loop only the weights are widened, then
  * requantises with SMMLAR, the output offset folded in (conv_1x1_wide, mcu_rqd / mcu_rq2_channel in
- * mcu_simd.h); depthwise through SMLABB/SMLATT on filter taps widened once per channel group, 2 interior
+ * mcu_simd.h); any other conv with dilation 1 and input channels a multiple of 4 the same way on 4 output
+ * pixels' whole windows (im2col, padding as 0 words) gathered into the scratch (conv_im2col_wide; without
+ * one, both borrow the end of the conv's own output); depthwise through SMLABB/SMLATT on filter taps widened once per channel group, 2 interior
  * pixels per pass. Helium (Cortex-M55; MCU_NN_MVE): 4 output channels per pass, 16 int8 lanes per
  * VMLADAVA (the input offset as offset * sum of weights), depthwise in 4 int32 lanes, and requantisation
  * 4 lanes at a time (mcu_mve_requant4). Elsewhere (host, Cortex-M0+) the DSP

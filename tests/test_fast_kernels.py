@@ -30,6 +30,11 @@ channels (no scratch, the plain blocking); pixel counts not a multiple of 4 (the
 below 4 (the plain blocking); pw_big_bias_c12 a channel beyond mcu_rqd's bound (its blocks requantised
 plainly), pw_big_weights left shifts.
 
+The im2col_* cases: on the DSP cores any other conv with dilation 1 and in.c a multiple of 4 runs the same
+machinery on 4 output pixels' whole windows gathered into a scratch of 8 kh kw in.c bytes (padding taps as
+0 words), or, without planned scratch, in the end of its own output for the rows before it (the rest by the
+conv rows).
+
 The pw_dead_* cases have output channels whose weights are all zero (the converter gives them biases near
 +-2^30): the codegen's dead-channel hint (constant outputs, the list of live channels) lets the 1x1 paths
 compute live channels only (pairs of non-adjacent live channels on the DSP cores, gathered passes of 4 on
