@@ -1293,7 +1293,7 @@ typedef char dwg_layout_ok[(sizeof(mcu_rqd_t) == 12 && offsetof(mcu_rqd_t, c) ==
     "sub    %[t1], %[t1], " bj ", lsr #31\n\t"                                      \
     "asr    %[t1], %[t1], %[t0]\n\t"                                                \
     "usat   " bj ", #8, %[t1]\n\t"
-#define DWG_PAIRS(K, SW, g_, x_, oa_, ob_)                                                                  \
+#define DWG_PAIRS_AT(NO, K, SW, BI, XO, W, g_, x_, oa_, ob_)                                                                  \
     do {                                                                                                  \
         uint32_t t0_, t1_, wa_, wb_;                                                                      \
         uint32_t a0_, a1_, a2_, a3_, b0_, b1_, b2_, b3_;                                                  \
@@ -1306,7 +1306,7 @@ typedef char dwg_layout_ok[(sizeof(mcu_rqd_t) == 12 && offsetof(mcu_rqd_t, c) ==
                 "mov    %[b2], %[a2]\n\t"                                                                 \
                 "mov    %[b3], %[a3]\n\t"                                                                 \
                 ".set dwg_r, 0\n\t"                                                                       \
-                ".rept dwg_k\n\t"                                                                         \
+                ".rept %c[no]\n\t"                                                                        \
                 ".set dwg_p, 0\n\t"                                                                       \
                 ".rept dwg_sw\n\t"                                                                        \
                 ".set dwg_j, dwg_p\n\t"                                                                   \
@@ -1326,7 +1326,7 @@ typedef char dwg_layout_ok[(sizeof(mcu_rqd_t) == 12 && offsetof(mcu_rqd_t, c) ==
                 "smlatt %[b3], %[t0], %[wb], %[b3]\n\t"                                                   \
                 ".endif\n\t"                                                                              \
                 ".if dwg_j < dwg_k\n\t"                                                                   \
-                "ldrd   %[wa], %[wb], [%[g], #8 * (dwg_r * dwg_k + dwg_j)]\n\t"                           \
+                "ldrd   %[wa], %[wb], [%[g], #%c[w] + 8 * (dwg_r * dwg_k + dwg_j)]\n\t"                   \
                 "smlabb %[a0], %[t1], %[wa], %[a0]\n\t"                                                   \
                 "smlatt %[a2], %[t1], %[wa], %[a2]\n\t"                                                   \
                 "smlabb %[a1], %[t0], %[wb], %[a1]\n\t"                                                   \
@@ -1356,8 +1356,9 @@ typedef char dwg_layout_ok[(sizeof(mcu_rqd_t) == 12 && offsetof(mcu_rqd_t, c) ==
                 : [a0] "=&r"(a0_), [a1] "=&r"(a1_), [a2] "=&r"(a2_), [a3] "=&r"(a3_), [b0] "=&r"(b0_),    \
                   [b1] "=&r"(b1_), [b2] "=&r"(b2_), [b3] "=&r"(b3_), [t0] "=&r"(t0_), [t1] "=&r"(t1_),   \
                   [wa] "=&r"(wa_), [wb] "=&r"(wb_)                                                        \
-                : [g] "r"(g_), [x] "r"(x_), [k] "i"(K), [sw] "i"(SW),                                     \
-                  [bi] "i"(offsetof(dw_group_t, bias_in)), [xo] "i"(offsetof(dw_group_t, xoff)),          \
+                : [g] "r"(g_), [x] "r"(x_), [k] "i"(K), [sw] "i"(SW), [no] "i"(NO),                       \
+                  [bi] "i"(offsetof(dw_group_t, BI)), [xo] "i"(offsetof(dw_group_t, XO)),                 \
+                  [w] "i"(offsetof(dw_group_t, W)),                                                       \
                   [rq] "i"(offsetof(dw_group_t, rq2)), [lo4] "i"(offsetof(dw_group_t, lo4)),              \
                   "m"(*(const dw_group_t *)(g_))                                                          \
                 : "cc");                                                                              \
@@ -1365,6 +1366,8 @@ typedef char dwg_layout_ok[(sizeof(mcu_rqd_t) == 12 && offsetof(mcu_rqd_t, c) ==
         memcpy((oa_), &a0_, sizeof a0_);                                                                  \
         memcpy((ob_), &b0_, sizeof b0_);                                                                  \
     } while (0)
+/* every row of a K x K filter whose windows are all inside */
+#define DWG_PAIRS(K, SW, g_, x_, oa_, ob_) DWG_PAIRS_AT(K, K, SW, bias_in, xoff, w, g_, x_, oa_, ob_)
 #define DWG_HAVE_PAIRS 1
 #endif
 
