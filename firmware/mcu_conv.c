@@ -1090,7 +1090,9 @@ static void depthwise_taps(const int8_t *x, const int8_t *f, int32_t nky, int32_
  * neighbouring pixels per pass (DWG_PAIRS, inline assembly: each input word widened once for both, the
  * input offset folded into the bias) and otherwise (the odd last one, dilations) a fully unrolled 3x3
  * or a row loop of 5 taps; those with every column inside but rows cut off (top and bottom) a loop over
- * their rows with each row's 3 or 5 taps unrolled, the others loop over their valid taps. When the
+ * their rows with each row's 3 or 5 taps unrolled, the others loop over their valid taps, except that
+ * for 3x3 filters at stride_h 1 the first and last columns with one filter column cut off go two rows a
+ * pass over the rows all inside (dwg_vpairs: DWG_PAIRS_AT over the 2 valid filter columns). When the
  * group's 4 channels allow it (mcu_rq2_channel, and |sum| < 2^30 whatever the input), the taps and the
  * bias are doubled and the doubled sums are requantised with mcu_rqd_apply on mcu_rq2_channel's
  * constants, the offset being output offset - act_min, then USAT #8 and a bytewise minimum (dwg_pack:

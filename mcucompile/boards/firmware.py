@@ -29,9 +29,9 @@ PLAIN_GUARD = 16            # a small guard in the plain firmware: overruns stil
 CODE_BASE_BYTES = 4 * 1024          # start-up, console, main, libc memcpy/memset
 CODE_PER_KERNEL_FILE = 2560    # one firmware/*.c kernel family
 # the larger families (arm-none-eabi-gcc 12 -O2 object size, the largest over M0+, M4, M7, M33 and M55,
-# rounded up; mcu_conv.c is largest on the DSP cores, about 33.8 KB with its assembly paths (M0+ 19.6 KB,
+# rounded up; mcu_conv.c is largest on the DSP cores, about 35.3 KB with its assembly paths (M0+ 19.6 KB,
 # M55 13.3 KB); unused functions are dropped at link)
-CODE_PER_KERNEL = {"mcu_conv.c": 34 * 1024, "mcu_binary.c": 3 * 1024}
+CODE_PER_KERNEL = {"mcu_conv.c": 35 * 1024, "mcu_binary.c": 3 * 1024}
 CODE_PER_SOURCE_CHAR = 1 / 3       # <name>.c (calls and parameter tables): object bytes per character of C
 
 
