@@ -1232,13 +1232,18 @@ static void depthwise_taps(const int8_t *x, const int8_t *f, int32_t nky, int32_
  * neighbouring pixels per pass (DWG_PAIRS, inline assembly: each input word widened once for both, the
  * input offset folded into the bias) and otherwise (the odd last one, dilations) a fully unrolled 3x3
  * or a row loop of 5 taps; those with every column inside but rows cut off (top and bottom) a loop over
- * their rows with each row's 3 or 5 taps unrolled, the others loop over their valid taps. When the
+ * their rows with each row's 3 or 5 taps unrolled, the others loop over their valid taps, except that
+ * for 3x3 filters at stride_h 1 the first and last columns with one filter column cut off go two rows a
+ * pass over the rows all inside (dwg_vpairs: DWG_PAIRS_AT over the 2 valid filter columns). When the
  * group's 4 channels allow it (mcu_rq2_channel, and |sum| < 2^30 whatever the input), the taps and the
  * bias are doubled and the doubled sums are requantised with mcu_rqd_apply on mcu_rq2_channel's
  * constants, the offset being output offset - act_min, then USAT #8 and a bytewise minimum (dwg_pack:
  * 4 instructions a value, 7 per 4 to pack and clamp); otherwise mcu_rq_apply. Outside the DSP cores
  * the same loops (without the pairs) in plain C.
  */
+#if defined(MCU_NN_DSP) && defined(__GNUC__) && defined(__OPTIMIZE__) && !defined(MCU_NN_NO_ASM)
+#define DWG_HAVE_PAIRS 1                /* DWG_PAIRS_AT (inline assembly) */
+#endif
 #define DWG_TAPS 25                     /* filters up to 5x5 (or any kh * kw <= 25) */
 #define DWG_PAIR_COLS 35                /* DWG_PAIRS: 5 rows of 7 columns (5x5, stride 2) */
 
@@ -1251,6 +1256,12 @@ typedef struct {
     uint32_t off2, lo4, span4, hi4;     /* the input offset in both int16 lanes; lo, hi - lo and hi in 4 bytes */
     int32_t pairs;                      /* DWG_PAIRS applies (with fast): k x k (k 3 or 5), dilation 1, stride_w 1 or 2 */
     int32_t bias_in[4];                 /* bias + input offset * sum of the taps (windows all inside) */
+    /* vertical pairs (DWG_HAVE_PAIRS, 3x3, stride_h 1): rows [v_oy0, v_oy1) (an even count, all 3 filter rows
+     * inside) of the output columns v_ox[i] (one filter column cut off: filter columns v_kx0[i], + 1; -1: none) */
+    int32_t v_oy0, v_oy1, v_ox[2], v_kx0[2];
+    uint32_t wv[6][2];                  /* vertical pairs: the 2 valid filter columns (outer) of 3 rows each */
+    int32_t bias_v[4];                  /* bias + input offset * sum of those 6 taps */
+    int32_t xv[8];                      /* vertical pairs: column j, row r of the 2 windows at j * c + r * row */
     int32_t xoff[DWG_PAIR_COLS];        /* DWG_PAIRS: row r, column j of the 2 windows at r * row + j * c */
 } dw_group_t;
 
@@ -1265,6 +1276,8 @@ static void dwg_layer(dw_group_t *g, const mcu_conv_params_t *p)
     const int32_t k = p->filter.w, sw = p->stride_w, c = p->in.c;
     g->pairs = (k == 3 || k == 5) && p->filter.h == k && p->dilation_w == 1 && p->dilation_h == 1
                && (sw == 1 || sw == 2);
+    g->v_oy0 = g->v_oy1 = 0;
+    g->v_ox[0] = g->v_ox[1] = -1;
     if (g->pairs) {
         const int32_t cols = k + sw, row = p->in.w * c;
         for (int32_t r = 0; r < k; ++r) {
@@ -1272,7 +1285,34 @@ static void dwg_layer(dw_group_t *g, const mcu_conv_params_t *p)
                 g->xoff[r * cols + j] = r * row + j * c;
             }
         }
+        for (int32_t r = 0; r < 4; ++r) {
+            g->xv[r] = r * row;
+            g->xv[4 + r] = r * row + c;
+        }
     }
+#if defined(DWG_HAVE_PAIRS)
+    if (g->pairs && k == 3 && p->stride_h == 1) {
+        /* the output columns and rows whose window columns / rows are all inside (as dwg_run) */
+        const int32_t ox_lo = p->pad_left > 0 ? (p->pad_left + sw - 1) / sw : 0;
+        const int32_t last = p->in.w - 3 + p->pad_left, last_y = p->in.h - 3 + p->pad_top;
+        int32_t ox_hi = last < 0 ? 0 : last / sw + 1, oy_hi = last_y < 0 ? 0 : last_y + 1;
+        ox_hi = ox_hi > p->out.w ? p->out.w : ox_hi;
+        oy_hi = oy_hi > p->out.h ? p->out.h : oy_hi;
+        g->v_oy0 = p->pad_top > 0 ? p->pad_top : 0;
+        g->v_oy1 = oy_hi > g->v_oy0 ? g->v_oy0 + ((oy_hi - g->v_oy0) & ~1) : g->v_oy0;
+        /* the first and the last output column if they are next to the inside ones (dwg_run's rows start / end
+         * one column in) */
+        const int32_t cand[2] = {ox_lo == 1 ? 0 : -1, ox_hi == p->out.w - 1 && ox_hi >= ox_lo ? ox_hi : -1};
+        for (int32_t i = 0; i < 2; ++i) {
+            const int32_t ix0 = cand[i] * sw - p->pad_left;
+            const int32_t kx0 = first_tap(ix0, 1, 3);
+            if (g->v_oy1 > g->v_oy0 && cand[i] >= 0 && end_tap(ix0, 1, 3, p->in.w) - kx0 == 2) {
+                g->v_ox[i] = cand[i];
+                g->v_kx0[i] = kx0;
+            }
+        }
+    }
+#endif
     g->off = p->input_offset;
     g->o_off = p->output_offset;
     g->lo = p->act_min;
@@ -1406,7 +1446,7 @@ static MCU_ALWAYS_INLINE void dwg_sums(const dw_group_t *g, const int8_t *x, con
 #undef DWG_TAP
 
 
-#if defined(MCU_NN_DSP) && defined(__GNUC__) && defined(__OPTIMIZE__) && !defined(MCU_NN_NO_ASM)
+#if defined(DWG_HAVE_PAIRS)
 /*
  * The doubled sums of two neighbouring pixels (a: the window at x, b: the one SW columns on) of a K x K
  * filter whose windows are all inside, dilation 1 (K 3 or 5, SW 1 or 2; g->pairs): inline assembly holding
@@ -1435,7 +1475,7 @@ typedef char dwg_layout_ok[(sizeof(mcu_rqd_t) == 12 && offsetof(mcu_rqd_t, c) ==
     "sub    %[t1], %[t1], " bj ", lsr #31\n\t"                                      \
     "asr    %[t1], %[t1], %[t0]\n\t"                                                \
     "usat   " bj ", #8, %[t1]\n\t"
-#define DWG_PAIRS(K, SW, g_, x_, oa_, ob_)                                                                  \
+#define DWG_PAIRS_AT(NO, K, SW, BI, XO, W, g_, x_, oa_, ob_)                                                                  \
     do {                                                                                                  \
         uint32_t t0_, t1_, wa_, wb_;                                                                      \
         uint32_t a0_, a1_, a2_, a3_, b0_, b1_, b2_, b3_;                                                  \
@@ -1448,7 +1488,7 @@ typedef char dwg_layout_ok[(sizeof(mcu_rqd_t) == 12 && offsetof(mcu_rqd_t, c) ==
                 "mov    %[b2], %[a2]\n\t"                                                                 \
                 "mov    %[b3], %[a3]\n\t"                                                                 \
                 ".set dwg_r, 0\n\t"                                                                       \
-                ".rept dwg_k\n\t"                                                                         \
+                ".rept %c[no]\n\t"                                                                        \
                 ".set dwg_p, 0\n\t"                                                                       \
                 ".rept dwg_sw\n\t"                                                                        \
                 ".set dwg_j, dwg_p\n\t"                                                                   \
@@ -1468,7 +1508,7 @@ typedef char dwg_layout_ok[(sizeof(mcu_rqd_t) == 12 && offsetof(mcu_rqd_t, c) ==
                 "smlatt %[b3], %[t0], %[wb], %[b3]\n\t"                                                   \
                 ".endif\n\t"                                                                              \
                 ".if dwg_j < dwg_k\n\t"                                                                   \
-                "ldrd   %[wa], %[wb], [%[g], #8 * (dwg_r * dwg_k + dwg_j)]\n\t"                           \
+                "ldrd   %[wa], %[wb], [%[g], #%c[w] + 8 * (dwg_r * dwg_k + dwg_j)]\n\t"                   \
                 "smlabb %[a0], %[t1], %[wa], %[a0]\n\t"                                                   \
                 "smlatt %[a2], %[t1], %[wa], %[a2]\n\t"                                                   \
                 "smlabb %[a1], %[t0], %[wb], %[a1]\n\t"                                                   \
@@ -1498,8 +1538,9 @@ typedef char dwg_layout_ok[(sizeof(mcu_rqd_t) == 12 && offsetof(mcu_rqd_t, c) ==
                 : [a0] "=&r"(a0_), [a1] "=&r"(a1_), [a2] "=&r"(a2_), [a3] "=&r"(a3_), [b0] "=&r"(b0_),    \
                   [b1] "=&r"(b1_), [b2] "=&r"(b2_), [b3] "=&r"(b3_), [t0] "=&r"(t0_), [t1] "=&r"(t1_),   \
                   [wa] "=&r"(wa_), [wb] "=&r"(wb_)                                                        \
-                : [g] "r"(g_), [x] "r"(x_), [k] "i"(K), [sw] "i"(SW),                                     \
-                  [bi] "i"(offsetof(dw_group_t, bias_in)), [xo] "i"(offsetof(dw_group_t, xoff)),          \
+                : [g] "r"(g_), [x] "r"(x_), [k] "i"(K), [sw] "i"(SW), [no] "i"(NO),                       \
+                  [bi] "i"(offsetof(dw_group_t, BI)), [xo] "i"(offsetof(dw_group_t, XO)),                 \
+                  [w] "i"(offsetof(dw_group_t, W)),                                                       \
                   [rq] "i"(offsetof(dw_group_t, rq2)), [lo4] "i"(offsetof(dw_group_t, lo4)),              \
                   "m"(*(const dw_group_t *)(g_))                                                          \
                 : "cc");                                                                              \
@@ -1507,7 +1548,8 @@ typedef char dwg_layout_ok[(sizeof(mcu_rqd_t) == 12 && offsetof(mcu_rqd_t, c) ==
         memcpy((oa_), &a0_, sizeof a0_);                                                                  \
         memcpy((ob_), &b0_, sizeof b0_);                                                                  \
     } while (0)
-#define DWG_HAVE_PAIRS 1
+/* every row of a K x K filter whose windows are all inside */
+#define DWG_PAIRS(K, SW, g_, x_, oa_, ob_) DWG_PAIRS_AT(K, K, SW, bias_in, xoff, w, g_, x_, oa_, ob_)
 #endif
 
 /* The 4 sums of one pixel requantised with mcu_rqd_apply (dwg_setup's constants: result + output offset -
@@ -1576,7 +1618,7 @@ static MCU_ALWAYS_INLINE void dwg_store(const dw_group_t *g, const int32_t a[4],
 }
 
 /* One group over every output pixel; `fast` (a constant once inlined): mcu_rqd_apply (mcu_rq2_channel). */
-static MCU_ALWAYS_INLINE void dwg_run(const mcu_conv_params_t *p, const dw_group_t *g, const int8_t *in,
+static MCU_ALWAYS_INLINE void dwg_run(const mcu_conv_params_t *p, dw_group_t *g, const int8_t *in,
                                       int8_t *out, int32_t ch, int fast)
 {
     const int32_t in_h = p->in.h, in_w = p->in.w, c = p->in.c;
@@ -1599,6 +1641,9 @@ static MCU_ALWAYS_INLINE void dwg_run(const mcu_conv_params_t *p, const dw_group
      * left shifts and very large sums, take the plain loops, which keeps the code small) */
     const int k3 = fast && kh == 3 && kw == 3, k5 = fast && kh == 5 && kw == 5;
     const int w3 = fast && kw == 3, w5 = fast && kw == 5;
+    /* rows [v_oy0, v_oy1) of the columns v_ox: done by dwg_vpairs */
+    const int32_t oy_lo = fast ? g->v_oy0 : 0, oy_v = fast ? g->v_oy1 : 0;
+    const int32_t sk0 = g->v_ox[0] >= 0, sk1 = g->v_ox[1] >= 0;      /* columns 0 and out_w - 1 */
     for (int32_t b = 0; b < p->in.n; ++b) {
         const int8_t *in_b = in + (size_t)b * (size_t)in_h * (size_t)in_w * (size_t)c + (size_t)ch;
         int8_t *out_b = out + (size_t)b * (size_t)out_h * (size_t)out_w * (size_t)c + (size_t)ch;
@@ -1610,8 +1655,10 @@ static MCU_ALWAYS_INLINE void dwg_run(const mcu_conv_params_t *p, const dw_group
             const int8_t *x_row0 = in_b + (ky0 < ky1 ? (size_t)(iy0 + ky0 * p->dilation_h) * (size_t)in_w * (size_t)c : 0);
             const uint32_t (*w_row0)[2] = g->w + ky0 * kw;
             const int32_t nky = ky1 > ky0 ? ky1 - ky0 : 0;
+            const int in_v = oy >= oy_lo && oy < oy_v;         /* columns 0, out_w - 1 done by dwg_vpairs */
+            const int32_t ox_end = out_w - (in_v ? sk1 : 0);
             int32_t a[4];
-            for (int32_t ox = 0; ox < out_w; ++ox) {
+            for (int32_t ox = in_v ? sk0 : 0; ox < ox_end; ++ox) {
                 if (ox == ox_lo && nky > 0) {               /* the columns whose taps are all inside */
                     const int8_t *x = x_row0 + (size_t)(ox * sw - p->pad_left) * (size_t)c;
                     int8_t *oo = o + (size_t)ox * (size_t)c;
@@ -1671,7 +1718,7 @@ static MCU_ALWAYS_INLINE void dwg_run(const mcu_conv_params_t *p, const dw_group
                             dwg_store(g, a, fast, oo);
                         }
                     }
-                    if (ox >= out_w) {
+                    if (ox >= ox_end) {
                         break;
                     }
                 }
@@ -1699,19 +1746,75 @@ static MCU_ALWAYS_INLINE void dwg_run(const mcu_conv_params_t *p, const dw_group
     }
 }
 
+#if defined(DWG_HAVE_PAIRS)
+/* The vertical pairs of a group (g->v_*: 3x3, stride_h 1, the columns with one filter column cut off, rows whose
+ * filter rows are all inside): the column's 6 valid taps copied to g->wv (2 filter columns of 3 rows: DWG_PAIRS_AT
+ * with the filter's columns outside, rows inside), bias_v = bias + input offset * their sum, then two output rows
+ * a pass. */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((noinline))
+#endif
+static void dwg_vpairs(const mcu_conv_params_t *p, dw_group_t *g, const int8_t *in, int8_t *out, int32_t ch)
+{
+    const int32_t c = p->in.c;
+    const size_t o_row = (size_t)p->out.w * (size_t)c, i_row = (size_t)p->in.w * (size_t)c;
+    for (int32_t i = 0; i < 2; ++i) {
+        const int32_t ox = g->v_ox[i];
+        if (ox < 0) {
+            continue;
+        }
+        const int32_t kx0 = g->v_kx0[i];
+        const uint32_t (*w)[2] = g->w + kx0;
+        uint32_t s02 = 0, s13 = 0;
+#pragma GCC unroll 2
+        for (int32_t j = 0; j < 2; ++j) {
+#pragma GCC unroll 3
+            for (int32_t r = 0; r < 3; ++r) {
+                const uint32_t w02 = w[r * 3 + j][0], w13 = w[r * 3 + j][1];
+                g->wv[j * 3 + r][0] = w02;
+                g->wv[j * 3 + r][1] = w13;
+                s02 = __sadd16(s02, w02);       /* |sum| <= 6 * 256: int16 lanes */
+                s13 = __sadd16(s13, w13);
+            }
+        }
+        const int32_t off = g->off;
+        g->bias_v[0] = g->bias[0] + off * (int16_t)(s02 & 0xFFFFu);
+        g->bias_v[1] = g->bias[1] + off * (int16_t)(s13 & 0xFFFFu);
+        g->bias_v[2] = g->bias[2] + off * (int16_t)(s02 >> 16);
+        g->bias_v[3] = g->bias[3] + off * (int16_t)(s13 >> 16);
+        const int32_t ix = ox * p->stride_w - p->pad_left + kx0;
+        const int32_t n = (g->v_oy1 - g->v_oy0) >> 1;
+        for (int32_t b = 0; b < p->in.n; ++b) {
+            const int8_t *x = in + (size_t)b * (size_t)p->in.h * i_row + (size_t)ch
+                              + (size_t)(g->v_oy0 - p->pad_top) * i_row + (size_t)ix * (size_t)c;
+            int8_t *o = out + (size_t)b * (size_t)p->out.h * o_row + (size_t)ch + (size_t)g->v_oy0 * o_row
+                        + (size_t)ox * (size_t)c;
+            for (int32_t k = 0; k < n; ++k, x += 2 * i_row, o += 2 * o_row) {
+                DWG_PAIRS_AT(2, 3, 1, bias_v, xv, wv, g, x, o, o + o_row);
+            }
+        }
+    }
+}
+#endif
+
 /* (not inlined into depthwise_groups: the group's constants stay where g points, not copied around) */
 #if defined(__GNUC__) && !defined(__clang__)
 __attribute__((noinline, optimize("no-schedule-insns")))
 #endif
-static void dwg_run_rq2(const mcu_conv_params_t *p, const dw_group_t *g, const int8_t *in, int8_t *out, int32_t ch)
+static void dwg_run_rq2(const mcu_conv_params_t *p, dw_group_t *g, const int8_t *in, int8_t *out, int32_t ch)
 {
+#if defined(DWG_HAVE_PAIRS)
+    if (g->v_oy1 > g->v_oy0) {
+        dwg_vpairs(p, g, in, out, ch);
+    }
+#endif
     dwg_run(p, g, in, out, ch, 1);
 }
 
 #if defined(__GNUC__) && !defined(__clang__)
 __attribute__((noinline, optimize("no-schedule-insns")))
 #endif
-static void dwg_run_rq(const mcu_conv_params_t *p, const dw_group_t *g, const int8_t *in, int8_t *out, int32_t ch)
+static void dwg_run_rq(const mcu_conv_params_t *p, dw_group_t *g, const int8_t *in, int8_t *out, int32_t ch)
 {
     dwg_run(p, g, in, out, ch, 0);
 }

@@ -172,6 +172,18 @@ CASES = [
     Case("dw5x5_c5_s2_pairs_valid", "dw", (9, 16, 5), kernel=5, strides=2, act="relu6"),
     Case("dw5x5_c10_s2_pairs_same", "dw", (11, 15, 10), kernel=5, strides=2, padding="same"),
     Case("dw5x5_c4_pairs_big", "dw", (7, 10, 4), kernel=5, padding="same", weight_scale=1e3),
+    # DSP: vertical pairs (dwg_vpairs: 3x3, stride_h 1, the first / last output column with one filter column cut
+    # off, two rows a pass): tiny maps (2 columns: both sides; 1 column: none; 1 or 2 inside rows), odd inside
+    # row counts, stride_w 2 with the padding on the right only (even width) or both sides, channel tails,
+    # extreme zero points, huge weights (the plain requantisation: no pairs)
+    Case("dw3x3_c8_vpairs_w2", "dw", (4, 2, 8), kernel=3, padding="same", act="relu6"),
+    Case("dw3x3_c4_vpairs_w1", "dw", (6, 1, 4), kernel=3, padding="same"),
+    Case("dw3x3_c12_vpairs_3x3", "dw", (3, 3, 12), kernel=3, padding="same", data_range=(-4.0, -0.5)),
+    Case("dw3x3_c6_vpairs_4x4_zp_min", "dw", (4, 4, 6), kernel=3, padding="same", data_range=(0.2, 3.0)),
+    Case("dw3x3_c8_vpairs_odd_rows", "dw", (7, 5, 8), kernel=3, padding="same", act="relu"),
+    Case("dw3x3_c8_vpairs_s12_right", "dw", (5, 8, 8), kernel=3, strides=(1, 2), padding="same"),
+    Case("dw3x3_c7_vpairs_s12_both", "dw", (6, 9, 7), kernel=3, strides=(1, 2), padding="same", act="relu6"),
+    Case("dw3x3_c4_vpairs_big", "dw", (6, 6, 4), kernel=3, padding="same", weight_scale=1e3),
     # depthwise, multiplier > 1: shared input (multiple of 4), any lane pattern, tails of 1..3 lanes
     Case("dw_m8_c1", "dw", (9, 6, 1), kernel=3, padding="same", depth_multiplier=8),
     Case("dw_m4_c3_s2", "dw", (7, 6, 3), kernel=(3, 2), strides=2, padding="same", depth_multiplier=4),
