@@ -1887,8 +1887,8 @@ static void depthwise_fast(const mcu_conv_params_t *p, const int8_t *in, const i
  * mcu_requant_fast.
  */
 #define WIN_MAXN 96                     /* values in one window */
-#define WIN_CH 8                        /* output channels per chunk */
-#define WIN_WWORDS 320                  /* DSP: a chunk's widened weights: 8 channels of n <= 80 (2 words a group) */
+#define WIN_CH 16                       /* output channels per chunk (each chunk builds every window again) */
+#define WIN_WWORDS 320                  /* DSP: a chunk's widened weights: 8 channels of n <= 80, 16 of n <= 40 */
 #define WIN_WBYTES 640                  /* Helium depthwise: a chunk's transposed filter rows */
 
 typedef struct {
@@ -1955,7 +1955,8 @@ static inline void win_fill(int8_t *d, int8_t v, int32_t count)
 static MCU_ALWAYS_INLINE void win_widen(const win_src_t *s, const int8_t *raw, uint32_t *x)
 {
     const uint32_t off2 = s->off2;
-    for (int32_t g = 0; g < s->groups; ++g, raw += 4, x += 4) {
+    const int32_t groups = s->groups;   /* (read once: x's stores may alias s) */
+    for (int32_t g = 0; g < groups; ++g, raw += 4, x += 4) {
         const uint32_t v = mcu_load4(raw);
         x[0] = __sxtab16(off2, v);
         x[1] = mcu_sxtab16_ror8(off2, v);
@@ -1996,6 +1997,36 @@ static void win_build_inside(const win_src_t *s, const int8_t *src, size_t step,
         win_widen(s, raw, x);
     }
 }
+
+#if !defined(MCU_NN_MVE)
+/* The windows of a pair of output pixels inside the input, as win_build_inside's whole-word case (their
+ * runs' whole words inside the input) for both at once: the runs at src0 and src1 copied into raw0 and
+ * raw1, then widened together into x (per group pixel 0's two words, then pixel 1's). */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void win_build_pair(const win_src_t *s, const int8_t *src0, const int8_t *src1, size_t step, int32_t kh,
+                           int32_t row, int8_t *raw0, int8_t *raw1, uint32_t *x)
+{
+    int8_t *r0 = raw0, *r1 = raw1;
+    for (int32_t ky = 0; ky < kh; ++ky, src0 += step, src1 += step, r0 += row, r1 += row) {
+        for (int32_t i = 0; i < row; i += 4) {
+            const uint32_t v0 = mcu_load4(src0 + i), v1 = mcu_load4(src1 + i);
+            win_store4(r0 + i, v0);
+            win_store4(r1 + i, v1);
+        }
+    }
+    const uint32_t off2 = s->off2;
+    const uint32_t *const x_end = x + 4 * s->groups;
+    for (r0 = raw0, r1 = raw1; x != x_end; r0 += 4, r1 += 4, x += 4) {
+        const uint32_t v0 = mcu_load4(r0), v1 = mcu_load4(r1);
+        x[0] = __sxtab16(off2, v0);
+        x[1] = mcu_sxtab16_ror8(off2, v0);
+        x[2] = __sxtab16(off2, v1);
+        x[3] = mcu_sxtab16_ror8(off2, v1);
+    }
+}
+#endif
 
 /* The window of the output pixel whose taps start at input row iy0, column ix0, gathered (taps outside
  * the input as the zero point) into raw (s->groups * 4 bytes of room), then widened into x (s->groups
@@ -2205,6 +2236,7 @@ static void win_run(const mcu_conv_params_t *p, const win_src_t *s, const win_ch
     const size_t last_run = (size_t)(kh - 1) * step + (size_t)((row + 3) & ~3);   /* a window's bytes, words */
     const int8_t *const in_end = s->end;
     int8_t raw[WIN_MAXN + 8] = {0};     /* the bytes past n meet zero weights: any value, defined */
+    int8_t raw1[WIN_MAXN + 8] = {0};    /* the second pixel's (win_build_pair) */
     uint32_t x[WIN_MAXN + 4];          /* 2 windows, interleaved */
     for (int32_t oy = 0; oy < out_h; ++oy) {
         const int32_t iy0 = oy * p->stride_h - p->pad_top;
@@ -2217,9 +2249,12 @@ static void win_run(const mcu_conv_params_t *p, const win_src_t *s, const win_ch
             if (rows_inside && ix0 >= 0 && ix1 + kw <= in_w) {
                 const int8_t *src = s->src + ((size_t)iy0 * (size_t)in_w + (size_t)ix0) * (size_t)in_c;
                 const int8_t *src1 = src + (size_t)(ix1 - ix0) * (size_t)in_c;
-                const int words = src1 + last_run <= in_end;    /* whole words stay inside the input */
-                win_build_inside(s, src, step, kh, row, words, raw, x);
-                win_build_inside(s, src1, step, kh, row, words, raw, x + 2);
+                if (src1 + last_run <= in_end) {                /* whole words stay inside the input */
+                    win_build_pair(s, src, src1, step, kh, row, raw, raw1, x);
+                } else {
+                    win_build_inside(s, src, step, kh, row, 0, raw, x);
+                    win_build_inside(s, src1, step, kh, row, 0, raw, x + 2);
+                }
             } else {
                 win_build(p, s, iy0, ix0, raw, x);
                 win_build(p, s, iy0, ix1, raw, x + 2);
