@@ -2001,13 +2001,27 @@ static void win_build_inside(const win_src_t *s, const int8_t *src, size_t step,
 #if !defined(MCU_NN_MVE)
 /* The windows of a pair of output pixels inside the input, as win_build_inside's whole-word case (their
  * runs' whole words inside the input) for both at once: the runs at src0 and src1 copied into raw0 and
- * raw1, then widened together into x (per group pixel 0's two words, then pixel 1's). */
+ * raw1, then widened together into x (per group pixel 0's two words, then pixel 1's); runs of whole
+ * words (row % 4 == 0) widened straight from the input. */
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
 static void win_build_pair(const win_src_t *s, const int8_t *src0, const int8_t *src1, size_t step, int32_t kh,
                            int32_t row, int8_t *raw0, int8_t *raw1, uint32_t *x)
 {
+    const uint32_t off2 = s->off2;
+    if ((row & 3) == 0) {
+        for (int32_t ky = 0; ky < kh; ++ky, src0 += step, src1 += step) {
+            for (int32_t i = 0; i < row; i += 4, x += 4) {
+                const uint32_t v0 = mcu_load4(src0 + i), v1 = mcu_load4(src1 + i);
+                x[0] = __sxtab16(off2, v0);
+                x[1] = mcu_sxtab16_ror8(off2, v0);
+                x[2] = __sxtab16(off2, v1);
+                x[3] = mcu_sxtab16_ror8(off2, v1);
+            }
+        }
+        return;
+    }
     int8_t *r0 = raw0, *r1 = raw1;
     for (int32_t ky = 0; ky < kh; ++ky, src0 += step, src1 += step, r0 += row, r1 += row) {
         for (int32_t i = 0; i < row; i += 4) {
@@ -2016,7 +2030,6 @@ static void win_build_pair(const win_src_t *s, const int8_t *src0, const int8_t 
             win_store4(r1 + i, v1);
         }
     }
-    const uint32_t off2 = s->off2;
     const uint32_t *const x_end = x + 4 * s->groups;
     for (r0 = raw0, r1 = raw1; x != x_end; r0 += 4, r1 += 4, x += 4) {
         const uint32_t v0 = mcu_load4(r0), v1 = mcu_load4(r1);
@@ -2037,19 +2050,14 @@ static void win_build_runs(const win_src_t *s, const int8_t *src, size_t step, i
                            int32_t kh, int32_t row, int32_t left, int32_t mid, int8_t *raw, uint32_t *x)
 {
     /* rows [0, ky0) and [ky1, kh) outside the input; the others: `left` bytes of padding, the run of `mid`
-     * bytes at src (then step apart), padding */
-    int8_t *r = raw;
-    int32_t ky = 0;
-    for (; ky < ky0; ++ky, r += row) {
-        win_fill(r, s->zp, row);
-    }
-    for (; ky < ky1; ++ky, r += row, src += step) {
-        win_fill(r, s->zp, left);
-        win_copy(r + left, src, mid);
-        win_fill(r + left + mid, s->zp, row - left - mid);
-    }
-    for (; ky < kh; ++ky, r += row) {
-        win_fill(r, s->zp, row);
+     * bytes at src (then step apart), padding: the whole window filled with the zero point, then the runs
+     * copied over it */
+    win_fill(raw, s->zp, kh * row);
+    if (mid > 0) {
+        int8_t *r = raw + (size_t)ky0 * (size_t)row + (size_t)left;
+        for (int32_t ky = ky0; ky < ky1; ++ky, r += row, src += step) {
+            win_copy(r, src, mid);
+        }
     }
     if (x != NULL) {
         win_widen(s, raw, x);
