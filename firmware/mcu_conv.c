@@ -1999,6 +1999,22 @@ static void win_build_inside(const win_src_t *s, const int8_t *src, size_t step,
 }
 
 #if !defined(MCU_NN_MVE)
+/* the windows raw0, raw1 of 2 pixels widened together into x: per group pixel 0's two words (see
+ * win_widen), then pixel 1's */
+static MCU_ALWAYS_INLINE void win_widen_pair(const win_src_t *s, const int8_t *raw0, const int8_t *raw1,
+                                             uint32_t *x)
+{
+    const uint32_t off2 = s->off2;
+    const uint32_t *const x_end = x + 4 * s->groups;
+    for (; x != x_end; raw0 += 4, raw1 += 4, x += 4) {
+        const uint32_t v0 = mcu_load4(raw0), v1 = mcu_load4(raw1);
+        x[0] = __sxtab16(off2, v0);
+        x[1] = mcu_sxtab16_ror8(off2, v0);
+        x[2] = __sxtab16(off2, v1);
+        x[3] = mcu_sxtab16_ror8(off2, v1);
+    }
+}
+
 /* The windows of a pair of output pixels inside the input, as win_build_inside's whole-word case (their
  * runs' whole words inside the input) for both at once: the runs at src0 and src1 copied into raw0 and
  * raw1, then widened together into x (per group pixel 0's two words, then pixel 1's); runs of whole
@@ -2030,14 +2046,7 @@ static void win_build_pair(const win_src_t *s, const int8_t *src0, const int8_t 
             win_store4(r1 + i, v1);
         }
     }
-    const uint32_t *const x_end = x + 4 * s->groups;
-    for (r0 = raw0, r1 = raw1; x != x_end; r0 += 4, r1 += 4, x += 4) {
-        const uint32_t v0 = mcu_load4(r0), v1 = mcu_load4(r1);
-        x[0] = __sxtab16(off2, v0);
-        x[1] = mcu_sxtab16_ror8(off2, v0);
-        x[2] = __sxtab16(off2, v1);
-        x[3] = mcu_sxtab16_ror8(off2, v1);
-    }
+    win_widen_pair(s, raw0, raw1, x);
 }
 #endif
 
@@ -2264,8 +2273,9 @@ static void win_run(const mcu_conv_params_t *p, const win_src_t *s, const win_ch
                     win_build_inside(s, src1, step, kh, row, 0, raw, x + 2);
                 }
             } else {
-                win_build(p, s, iy0, ix0, raw, x);
-                win_build(p, s, iy0, ix1, raw, x + 2);
+                win_build(p, s, iy0, ix0, raw, NULL);      /* cut by padding: raw windows, widened together */
+                win_build(p, s, iy0, ix1, raw1, NULL);
+                win_widen_pair(s, raw, raw1, x);
             }
             if (fast) {
                 win_pixels_fast(k, x, o, (size_t)out_c, pair);
