@@ -2027,23 +2027,30 @@ static void win_build_pair(const win_src_t *s, const int8_t *src0, const int8_t 
 {
     const uint32_t off2 = s->off2;
     if ((row & 3) == 0) {
-        for (int32_t ky = 0; ky < kh; ++ky, src0 += step, src1 += step) {
-            for (int32_t i = 0; i < row; i += 4, x += 4) {
-                const uint32_t v0 = mcu_load4(src0 + i), v1 = mcu_load4(src1 + i);
+        const ptrdiff_t d1 = src1 - src0;              /* pixel 1's runs: d1 bytes after pixel 0's */
+        const uint32_t *const x_end = x + 4 * s->groups;
+        while (x != x_end) {
+            const int8_t *const run_end = src0 + row;
+            for (const int8_t *a = src0; a != run_end; a += 4, x += 4) {
+                const uint32_t v0 = mcu_load4(a), v1 = mcu_load4(a + d1);
                 x[0] = __sxtab16(off2, v0);
                 x[1] = mcu_sxtab16_ror8(off2, v0);
                 x[2] = __sxtab16(off2, v1);
                 x[3] = mcu_sxtab16_ror8(off2, v1);
             }
+            src0 += step;
         }
         return;
     }
-    int8_t *r0 = raw0, *r1 = raw1;
-    for (int32_t ky = 0; ky < kh; ++ky, src0 += step, src1 += step, r0 += row, r1 += row) {
-        for (int32_t i = 0; i < row; i += 4) {
-            const uint32_t v0 = mcu_load4(src0 + i), v1 = mcu_load4(src1 + i);
-            win_store4(r0 + i, v0);
-            win_store4(r1 + i, v1);
+    const ptrdiff_t d1 = src1 - src0, dr = raw1 - raw0;     /* pixel 1's runs and raw window from pixel 0's */
+    int8_t *const raw_end = raw0 + (size_t)kh * (size_t)row;
+    for (int8_t *r0 = raw0; r0 != raw_end; r0 += row, src0 += step) {
+        const int8_t *a = src0;
+        int8_t *const run_end = r0 + row;
+        for (int8_t *r = r0; r < run_end; r += 4, a += 4) {
+            const uint32_t v0 = mcu_load4(a), v1 = mcu_load4(a + d1);
+            win_store4(r, v0);
+            win_store4(r + dr, v1);
         }
     }
     win_widen_pair(s, raw0, raw1, x);
