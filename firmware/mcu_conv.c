@@ -1891,12 +1891,6 @@ static void depthwise_fast(const mcu_conv_params_t *p, const int8_t *in, const i
 #define WIN_WWORDS 320                  /* DSP: a chunk's widened weights: 8 channels of n <= 80, 16 of n <= 40 */
 #define WIN_WBYTES 640                  /* Helium depthwise: a chunk's transposed filter rows */
 
-typedef struct {
-    mcu_rqd_t r;                        /* mcu_rq2_channel's constants (fast) */
-    int32_t bias;
-    int32_t fast;
-} win_ch_t;
-
 /* Windows of one input image: src at the first of the window's channels of input pixel (0, 0), tc
  * channels per tap (a conv: all in.c; a depthwise conv: 1). */
 typedef struct {
@@ -2169,7 +2163,7 @@ static MCU_ALWAYS_INLINE void win_dot_2x2(const uint32_t *x, const uint32_t *w, 
 }
 
 /* Two channels c0, c1 of a chunk (c1 = c0 for the last of an odd count): biases and mcu_rq2_channel
- * constants, for win_pixels_fast. */
+ * constants (where the channel allows them: see fast in win_chunk_t). */
 typedef struct {
     int32_t b0, b1;
     mcu_rqd_t r0, r1;
@@ -2177,11 +2171,11 @@ typedef struct {
 } win_pair_t;
 
 /* One chunk of output channels: widened weights ww (by pairs of channels, groups groups each), their
- * output-stage constants ch (and by pairs when all_fast), the first channel oc0. */
+ * output-stage constants by pairs (bit c of fast: channel c by mcu_rqd_apply), the first channel oc0. */
 typedef struct {
     const uint32_t *ww;
     int32_t groups, oc0, nch, all_fast;
-    const win_ch_t *ch;
+    uint32_t fast;
     out_stage_t q;
     win_pair_t pairs[WIN_CH / 2];
 } win_chunk_t;
@@ -2190,9 +2184,10 @@ typedef struct {
  * full_range constant once inlined */
 static MCU_ALWAYS_INLINE int8_t win_out(const win_chunk_t *k, int32_t c, int32_t acc, int all_fast, int full_range)
 {
-    const win_ch_t *ch = &k->ch[c];
-    if (all_fast || ch->fast) {
-        const int32_t y = mcu_rqd_apply(&ch->r, (int32_t)((uint32_t)acc << 1));   /* |acc| < 2^30 */
+    const win_pair_t *pp = &k->pairs[c >> 1];
+    if (all_fast || ((k->fast >> c) & 1u) != 0) {
+        const mcu_rqd_t *r = (c & 1) != 0 ? &pp->r1 : &pp->r0;
+        const int32_t y = mcu_rqd_apply(r, (int32_t)((uint32_t)acc << 1));   /* |acc| < 2^30 */
         return (int8_t)(full_range ? __ssat(y, 8) : mcu_clamp(y, k->q.lo, k->q.hi));
     }
     return requant_out(&k->q, acc, k->oc0 + c);
@@ -2206,8 +2201,8 @@ static MCU_ALWAYS_INLINE void win_pixels(const win_chunk_t *k, const uint32_t *x
     const int32_t nch = k->nch;
     for (int32_t c = 0; c < nch; c += 2) {
         const int32_t c1 = c + 1 < nch ? c + 1 : c;
-        const win_ch_t *ch = k->ch;
-        int32_t a[4] = {ch[c].bias, ch[c1].bias, ch[c].bias, ch[c1].bias};
+        const win_pair_t *pp = &k->pairs[c >> 1];
+        int32_t a[4] = {pp->b0, pp->b1, pp->b0, pp->b1};
         win_dot_2x2(x, k->ww + (size_t)c * 2 * (size_t)k->groups, k->groups, a);
         o[c1] = win_out(k, c1, a[1], all_fast, full_range);
         o[c] = win_out(k, c, a[0], all_fast, full_range);
@@ -2297,7 +2292,7 @@ static void win_run(const mcu_conv_params_t *p, const win_src_t *s, const win_ch
  * widened into ww (see the comment above: (nch + 1) / 2 pairs of 4 * groups words, zero weights past n;
  * the last of an odd count paired with itself); output-stage constants for sums of n products */
 static void win_channels(const mcu_conv_params_t *p, const int32_t *bias, const int8_t *w, size_t cs, size_t ts,
-                         int32_t n, int32_t oc0, int32_t nch, uint32_t *ww, win_chunk_t *k, win_ch_t *ch)
+                         int32_t n, int32_t oc0, int32_t nch, uint32_t *ww, win_chunk_t *k)
 {
     const int32_t groups = (n + 3) >> 2;
     k->ww = ww;
@@ -2305,25 +2300,27 @@ static void win_channels(const mcu_conv_params_t *p, const int32_t *bias, const 
     k->oc0 = oc0;
     k->nch = nch;
     k->all_fast = 1;
-    k->ch = ch;
+    k->fast = 0;
     k->q = out_stage(p);
     for (int32_t j = 0; j < k->nch; ++j) {
         const int32_t oc = k->oc0 + j, b = bias != NULL ? bias[oc] : 0;
         const int32_t mult = p->out_mult[oc], shift = p->out_shift[oc];
-        ch[j].bias = b;
-        ch[j].r = mcu_rqd_channel(0, -1);               /* replaced where fast */
-        ch[j].fast = mcu_rqd_fits(mult, shift, b, n) && mcu_rq2_channel(mult, shift, p->output_offset, &ch[j].r);
-        k->all_fast &= ch[j].fast;
+        mcu_rqd_t r = mcu_rqd_channel(0, -1);          /* replaced where fast */
+        const int fast = mcu_rqd_fits(mult, shift, b, n) && mcu_rq2_channel(mult, shift, p->output_offset, &r);
+        k->all_fast &= fast;
+        k->fast |= (uint32_t)fast << j;
+        win_pair_t *pp = &k->pairs[j >> 1];
+        if ((j & 1) == 0) {             /* the pair's first; its second too until channel j + 1 comes */
+            pp->b0 = b;
+            pp->r0 = r;
+            pp->c0 = j;
+        }
+        pp->b1 = b;
+        pp->r1 = r;
+        pp->c1 = j;
     }
     for (int32_t c = 0; c < k->nch; c += 2) {
         const int32_t c1 = c + 1 < k->nch ? c + 1 : c;
-        win_pair_t *pp = &k->pairs[c / 2];
-        pp->b0 = ch[c].bias;
-        pp->b1 = ch[c1].bias;
-        pp->r0 = ch[c].r;
-        pp->r1 = ch[c1].r;
-        pp->c0 = c;
-        pp->c1 = c1;
         for (int32_t h = 0; h < 2; ++h) {
             const int8_t *wr = w + (size_t)(h ? c1 : c) * cs;
             uint32_t *d = ww + (size_t)c * 2 * (size_t)groups + 2 * (size_t)h;
@@ -2357,12 +2354,11 @@ static void conv_win(const mcu_conv_params_t *p, const int8_t *in, const int8_t 
     const size_t out_size = (size_t)p->out.h * (size_t)p->out.w * (size_t)out_c;
     win_src_t s = {in, in, p->in.c, n, (n + 3) >> 2, ((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u,
                    (int8_t)(-p->input_offset)};
-    win_ch_t ch[WIN_CH];
     uint32_t ww[WIN_WWORDS];
     for (int32_t oc0 = 0; oc0 < out_c; oc0 += cap) {
         win_chunk_t k;
         win_channels(p, bias, filter + (size_t)oc0 * (size_t)n, (size_t)n, 1, n, oc0,
-                     out_c - oc0 < cap ? out_c - oc0 : cap, ww, &k, ch);
+                     out_c - oc0 < cap ? out_c - oc0 : cap, ww, &k);
         for (int32_t b = 0; b < p->in.n; ++b) {
             s.src = in + (size_t)b * in_size;
             s.end = in + (size_t)(b + 1) * in_size;
@@ -2381,13 +2377,12 @@ static void depthwise_win(const mcu_conv_params_t *p, const int8_t *in, const in
     const size_t out_size = (size_t)p->out.h * (size_t)p->out.w * (size_t)out_c;
     win_src_t s = {in, in, 1, n, (n + 3) >> 2, ((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u,
                    (int8_t)(-p->input_offset)};
-    win_ch_t ch[WIN_CH];
     uint32_t ww[WIN_WWORDS];
     for (int32_t ic = 0; ic < p->in.c; ++ic) {
         for (int32_t j0 = 0; j0 < m; j0 += cap) {
             const int32_t nch = m - j0 < cap ? m - j0 : cap, oc0 = ic * m + j0;
             win_chunk_t k;
-            win_channels(p, bias, filter + oc0, 1, (size_t)out_c, n, oc0, nch, ww, &k, ch);
+            win_channels(p, bias, filter + oc0, 1, (size_t)out_c, n, oc0, nch, ww, &k);
             for (int32_t b = 0; b < p->in.n; ++b) {
                 s.src = in + (size_t)b * in_size + (size_t)ic;
                 s.end = in + (size_t)(b + 1) * in_size;
