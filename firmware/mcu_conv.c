@@ -2117,34 +2117,47 @@ static void win_build(const mcu_conv_params_t *p, const win_src_t *s, int32_t iy
 #if !defined(MCU_NN_MVE)              /* the DSP pairs (Helium: depthwise_win_mve) */
 /* a[i*2+j] += sum_k X_i[k] * W_j[k] over `groups` groups of 4 values, X_i the widened windows of 2
  * pixels interleaved in x and W_j the widened weights of 2 channels interleaved in w (per group 2 words of
- * the first, then 2 of the second); groups >= 1 */
-static MCU_ALWAYS_INLINE void win_dot_2x2(const uint32_t *x, const uint32_t *w, int32_t groups, int32_t a[4])
+ * the first, then 2 of the second); groups >= 1, and even when by2 (then two groups per pass; by2
+ * constant once inlined) */
+static MCU_ALWAYS_INLINE void win_dot_2x2(const uint32_t *x, const uint32_t *w, int32_t groups, int32_t a[4],
+                                          int by2)
 {
     int32_t a00 = a[0], a01 = a[1], a10 = a[2], a11 = a[3];
     const uint32_t *const x_end = x + 4 * groups;
 #if defined(__GNUC__) && defined(__OPTIMIZE__) && !defined(MCU_NN_NO_ASM)
     /* the loop below in assembly (13 registers: GCC reloads the end in the C form) */
     uint32_t wa, wb, wc, wd, xa, xb;
-    __asm__("1:\n\t"
-            "ldrd   %[wa], %[wb], [%[w]], #16\n\t"
-            "ldrd   %[xa], %[xb], [%[x]], #16\n\t"
-            "smlad  %[a00], %[xa], %[wa], %[a00]\n\t"
-            "smlad  %[a00], %[xb], %[wb], %[a00]\n\t"
-            "ldrd   %[wc], %[wd], [%[w], #-8]\n\t"
-            "smlad  %[a01], %[xa], %[wc], %[a01]\n\t"
-            "smlad  %[a01], %[xb], %[wd], %[a01]\n\t"
-            "ldrd   %[xa], %[xb], [%[x], #-8]\n\t"
-            "smlad  %[a10], %[xa], %[wa], %[a10]\n\t"
-            "smlad  %[a10], %[xb], %[wb], %[a10]\n\t"
-            "smlad  %[a11], %[xa], %[wc], %[a11]\n\t"
-            "smlad  %[a11], %[xb], %[wd], %[a11]\n\t"
-            "cmp    %[x], %[end]\n\t"
-            "bne    1b\n\t"
-            : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [x] "+r"(x), [w] "+r"(w),
-              [wa] "=&r"(wa), [wb] "=&r"(wb), [wc] "=&r"(wc), [wd] "=&r"(wd), [xa] "=&r"(xa), [xb] "=&r"(xb)
-            : [end] "r"(x_end)
-            : "memory", "cc");
+#define WIN_DOT_GROUP                                                                                 \
+    "ldrd   %[wa], %[wb], [%[w]], #16\n\t"                                                            \
+    "ldrd   %[xa], %[xb], [%[x]], #16\n\t"                                                            \
+    "smlad  %[a00], %[xa], %[wa], %[a00]\n\t"                                                         \
+    "smlad  %[a00], %[xb], %[wb], %[a00]\n\t"                                                         \
+    "ldrd   %[wc], %[wd], [%[w], #-8]\n\t"                                                            \
+    "smlad  %[a01], %[xa], %[wc], %[a01]\n\t"                                                         \
+    "smlad  %[a01], %[xb], %[wd], %[a01]\n\t"                                                         \
+    "ldrd   %[xa], %[xb], [%[x], #-8]\n\t"                                                            \
+    "smlad  %[a10], %[xa], %[wa], %[a10]\n\t"                                                         \
+    "smlad  %[a10], %[xb], %[wb], %[a10]\n\t"                                                         \
+    "smlad  %[a11], %[xa], %[wc], %[a11]\n\t"                                                         \
+    "smlad  %[a11], %[xb], %[wd], %[a11]\n\t"
+#define WIN_DOT_OPERANDS                                                                              \
+    : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [x] "+r"(x), [w] "+r"(w),   \
+      [wa] "=&r"(wa), [wb] "=&r"(wb), [wc] "=&r"(wc), [wd] "=&r"(wd), [xa] "=&r"(xa), [xb] "=&r"(xb)   \
+    : [end] "r"(x_end)                                                                                \
+    : "memory", "cc"
+    if (by2) {
+        __asm__("1:\n\t" WIN_DOT_GROUP WIN_DOT_GROUP
+                "cmp    %[x], %[end]\n\t"
+                "bne    1b\n\t" WIN_DOT_OPERANDS);
+    } else {
+        __asm__("1:\n\t" WIN_DOT_GROUP
+                "cmp    %[x], %[end]\n\t"
+                "bne    1b\n\t" WIN_DOT_OPERANDS);
+    }
+#undef WIN_DOT_OPERANDS
+#undef WIN_DOT_GROUP
 #else
+    (void)by2;
     for (; x != x_end; x += 4, w += 4) {
         a00 = __smlad(x[0], w[0], a00);
         a00 = __smlad(x[1], w[1], a00);
@@ -2203,7 +2216,7 @@ static MCU_ALWAYS_INLINE void win_pixels(const win_chunk_t *k, const uint32_t *x
         const int32_t c1 = c + 1 < nch ? c + 1 : c;
         const win_pair_t *pp = &k->pairs[c >> 1];
         int32_t a[4] = {pp->b0, pp->b1, pp->b0, pp->b1};
-        win_dot_2x2(x, k->ww + (size_t)c * 2 * (size_t)k->groups, k->groups, a);
+        win_dot_2x2(x, k->ww + (size_t)c * 2 * (size_t)k->groups, k->groups, a, 0);
         o[c1] = win_out(k, c1, a[1], all_fast, full_range);
         o[c] = win_out(k, c, a[0], all_fast, full_range);
         if (pair) {
@@ -2213,11 +2226,8 @@ static MCU_ALWAYS_INLINE void win_pixels(const win_chunk_t *k, const uint32_t *x
     }
 }
 
-#if defined(__GNUC__)
-__attribute__((noinline))
-#endif
-static void win_pixels_fast(const win_chunk_t *k, const uint32_t *x, int8_t *o, size_t out_c,
-                            int pair)
+static MCU_ALWAYS_INLINE void win_pixels_rq2(const win_chunk_t *k, const uint32_t *x, int8_t *o, size_t out_c,
+                                             int pair, int by2)
 {
     /* every channel by mcu_rqd_apply, the whole int8 range: the pairs' constants read from one record
      * each; a single pixel (x's two windows the same) is stored twice at o */
@@ -2227,12 +2237,29 @@ static void win_pixels_fast(const win_chunk_t *k, const uint32_t *x, int8_t *o, 
     const win_pair_t *pp = k->pairs, *const end = pp + (k->nch + 1) / 2;
     for (; pp != end; ++pp, w += 4 * groups) {
         int32_t a[4] = {pp->b0, pp->b1, pp->b0, pp->b1};
-        win_dot_2x2(x, w, groups, a);
+        win_dot_2x2(x, w, groups, a, by2);
         o[pp->c1] = (int8_t)__ssat(mcu_rqd_apply(&pp->r1, (int32_t)((uint32_t)a[1] << 1)), 8);
         o[pp->c0] = (int8_t)__ssat(mcu_rqd_apply(&pp->r0, (int32_t)((uint32_t)a[0] << 1)), 8);
         o1[pp->c1] = (int8_t)__ssat(mcu_rqd_apply(&pp->r1, (int32_t)((uint32_t)a[3] << 1)), 8);
         o1[pp->c0] = (int8_t)__ssat(mcu_rqd_apply(&pp->r0, (int32_t)((uint32_t)a[2] << 1)), 8);
     }
+}
+
+/* win_pixels_rq2 by one group per pass, and by two (an even number of groups) */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void win_pixels_fast(const win_chunk_t *k, const uint32_t *x, int8_t *o, size_t out_c, int pair)
+{
+    win_pixels_rq2(k, x, o, out_c, pair, 0);
+}
+
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void win_pixels_fast2(const win_chunk_t *k, const uint32_t *x, int8_t *o, size_t out_c, int pair)
+{
+    win_pixels_rq2(k, x, o, out_c, pair, 1);
 }
 
 #if defined(__GNUC__)
@@ -2249,6 +2276,8 @@ static void win_run(const mcu_conv_params_t *p, const win_src_t *s, const win_ch
 {
     const int32_t out_h = p->out.h, out_w = p->out.w, out_c = p->out.c;
     const int fast = k->all_fast && k->q.lo == -128 && k->q.hi == 127;
+    void (*const pixels)(const win_chunk_t *, const uint32_t *, int8_t *, size_t, int) =
+        !fast ? win_pixels_any : (k->groups & 1) == 0 ? win_pixels_fast2 : win_pixels_fast;
     const int32_t kh = p->filter.h, kw = p->filter.w, in_w = p->in.w, in_c = p->in.c, row = kw * s->tc;
     const int runs = p->dilation_w == 1 && s->tc == in_c;   /* a filter row's taps: one run of input */
     const size_t step = (size_t)p->dilation_h * (size_t)in_w * (size_t)in_c;
@@ -2279,11 +2308,7 @@ static void win_run(const mcu_conv_params_t *p, const win_src_t *s, const win_ch
                 win_build(p, s, iy0, ix1, raw1, NULL);
                 win_widen_pair(s, raw, raw1, x);
             }
-            if (fast) {
-                win_pixels_fast(k, x, o, (size_t)out_c, pair);
-            } else {
-                win_pixels_any(k, x, o, (size_t)out_c, pair);
-            }
+            pixels(k, x, o, (size_t)out_c, pair);
         }
     }
 }
