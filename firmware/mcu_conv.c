@@ -1880,7 +1880,8 @@ static void depthwise_fast(const mcu_conv_params_t *p, const int8_t *in, const i
  * weights past n, into a buffer on the stack, by pairs of channels: per group the two words of the pair's
  * first channel, then the two of its second, as the two pixels' windows are interleaved in x. Then 2
  * pixels x 2 output channels per pass, 4 LDRD feeding 8 SMLADs (14 instructions per 16 MACs with the
- * loop's CMP and BNE); the window's values past n meet zero weights.
+ * loop's CMP and BNE, 13 with two groups per pass when their number is even); the window's values past n
+ * meet zero weights.
  * The sums bias + sum, doubled (one LSL), go into mcu_rqd_apply with mcu_rq2_channel's constant (output
  * offset folded in, SMMLAR, SUB, ASR) when the channel allows it (mcu_rq2_channel, and |bias + sum| <
  * 2^30 whatever the input: mcu_rqd_fits), then SSAT #8 for the whole int8 range; otherwise
