@@ -2120,27 +2120,22 @@ static void depthwise_fast(const mcu_conv_params_t *p, const int8_t *in, const i
  * a depthwise conv: one input channel's kh * kw taps) is gathered into a small buffer on the stack
  * (taps outside the input filled with the input zero point, whose (x + input_offset) is 0), then widened
  * once to int16 pairs plus the input offset (SXTAB16): each group of 4 values k..k+3 as the two words
- * (k, k+2) and (k+1, k+3), the lanes SXTB16 gives from 4 int8 weights. Then 2 pixels x 2 output channels per pass, one SXTB16 per weight half feeding 2 SMLADs
- * (18 instructions per 16 MACs) over the contiguous int8 filter rows of the output channels: a conv's
- * own rows; a depthwise conv's taps (strided by out.c in the filter) transposed once per chunk of output
- * channels into rows padded with zero weights to a multiple of 4 (on the stack). A conv row whose length
- * is not a multiple of 4 ends with a group read as the word ending at its last weight, shifted right so
- * that its last n % 4 weights are in the low bytes and zeros above (never read past the filter); the
- * window's values past n meet zero weights either way.
+ * (k, k+2) and (k+1, k+3). The weights of a chunk of output channels (a conv's own filter rows; a
+ * depthwise conv's taps, strided by out.c in the filter) are widened the same way once per chunk, zero
+ * weights past n, into a buffer on the stack, by pairs of channels: per group the two words of the pair's
+ * first channel, then the two of its second, as the two pixels' windows are interleaved in x. Then 2
+ * pixels x 2 output channels per pass, 4 LDRD feeding 8 SMLADs (14 instructions per 16 MACs with the
+ * loop's CMP and BNE, 13 with two groups per pass when their number is even); the window's values past n
+ * meet zero weights.
  * The sums bias + sum, doubled (one LSL), go into mcu_rqd_apply with mcu_rq2_channel's constant (output
  * offset folded in, SMMLAR, SUB, ASR) when the channel allows it (mcu_rq2_channel, and |bias + sum| <
  * 2^30 whatever the input: mcu_rqd_fits), then SSAT #8 for the whole int8 range; otherwise
  * mcu_requant_fast.
  */
 #define WIN_MAXN 96                     /* values in one window */
-#define WIN_CH 8                        /* output channels per chunk */
-#define WIN_WBYTES 640                  /* depthwise: a chunk's transposed filter rows */
-
-typedef struct {
-    mcu_rqd_t r;                        /* mcu_rq2_channel's constants (fast) */
-    int32_t bias;
-    int32_t fast;
-} win_ch_t;
+#define WIN_CH 16                       /* output channels per chunk (each chunk builds every window again) */
+#define WIN_WWORDS 320                  /* DSP: a chunk's widened weights: 8 channels of n <= 80, 16 of n <= 40 */
+#define WIN_WBYTES 640                  /* Helium depthwise: a chunk's transposed filter rows */
 
 /* Windows of one input image: src at the first of the window's channels of input pixel (0, 0), tc
  * channels per tap (a conv: all in.c; a depthwise conv: 1). */
@@ -2200,7 +2195,8 @@ static inline void win_fill(int8_t *d, int8_t v, int32_t count)
 static MCU_ALWAYS_INLINE void win_widen(const win_src_t *s, const int8_t *raw, uint32_t *x)
 {
     const uint32_t off2 = s->off2;
-    for (int32_t g = 0; g < s->groups; ++g, raw += 4, x += 4) {
+    const int32_t groups = s->groups;   /* (read once: x's stores may alias s) */
+    for (int32_t g = 0; g < groups; ++g, raw += 4, x += 4) {
         const uint32_t v = mcu_load4(raw);
         x[0] = __sxtab16(off2, v);
         x[1] = mcu_sxtab16_ror8(off2, v);
@@ -2242,6 +2238,65 @@ static void win_build_inside(const win_src_t *s, const int8_t *src, size_t step,
     }
 }
 
+#if !defined(MCU_NN_MVE)
+/* the windows raw0, raw1 of 2 pixels widened together into x: per group pixel 0's two words (see
+ * win_widen), then pixel 1's */
+static MCU_ALWAYS_INLINE void win_widen_pair(const win_src_t *s, const int8_t *raw0, const int8_t *raw1,
+                                             uint32_t *x)
+{
+    const uint32_t off2 = s->off2;
+    const uint32_t *const x_end = x + 4 * s->groups;
+    for (; x != x_end; raw0 += 4, raw1 += 4, x += 4) {
+        const uint32_t v0 = mcu_load4(raw0), v1 = mcu_load4(raw1);
+        x[0] = __sxtab16(off2, v0);
+        x[1] = mcu_sxtab16_ror8(off2, v0);
+        x[2] = __sxtab16(off2, v1);
+        x[3] = mcu_sxtab16_ror8(off2, v1);
+    }
+}
+
+/* The windows of a pair of output pixels inside the input, as win_build_inside's whole-word case (their
+ * runs' whole words inside the input) for both at once: the runs at src0 and src1 copied into raw0 and
+ * raw1, then widened together into x (per group pixel 0's two words, then pixel 1's); runs of whole
+ * words (row % 4 == 0) widened straight from the input. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void win_build_pair(const win_src_t *s, const int8_t *src0, const int8_t *src1, size_t step, int32_t kh,
+                           int32_t row, int8_t *raw0, int8_t *raw1, uint32_t *x)
+{
+    const uint32_t off2 = s->off2;
+    if ((row & 3) == 0) {
+        const ptrdiff_t d1 = src1 - src0;              /* pixel 1's runs: d1 bytes after pixel 0's */
+        const uint32_t *const x_end = x + 4 * s->groups;
+        while (x != x_end) {
+            const int8_t *const run_end = src0 + row;
+            for (const int8_t *a = src0; a != run_end; a += 4, x += 4) {
+                const uint32_t v0 = mcu_load4(a), v1 = mcu_load4(a + d1);
+                x[0] = __sxtab16(off2, v0);
+                x[1] = mcu_sxtab16_ror8(off2, v0);
+                x[2] = __sxtab16(off2, v1);
+                x[3] = mcu_sxtab16_ror8(off2, v1);
+            }
+            src0 += step;
+        }
+        return;
+    }
+    const ptrdiff_t d1 = src1 - src0, dr = raw1 - raw0;     /* pixel 1's runs and raw window from pixel 0's */
+    int8_t *const raw_end = raw0 + (size_t)kh * (size_t)row;
+    for (int8_t *r0 = raw0; r0 != raw_end; r0 += row, src0 += step) {
+        const int8_t *a = src0;
+        int8_t *const run_end = r0 + row;
+        for (int8_t *r = r0; r < run_end; r += 4, a += 4) {
+            const uint32_t v0 = mcu_load4(a), v1 = mcu_load4(a + d1);
+            win_store4(r, v0);
+            win_store4(r + dr, v1);
+        }
+    }
+    win_widen_pair(s, raw0, raw1, x);
+}
+#endif
+
 /* The window of the output pixel whose taps start at input row iy0, column ix0, gathered (taps outside
  * the input as the zero point) into raw (s->groups * 4 bytes of room), then widened into x (s->groups
  * pairs of words, 4 words apart: see win_widen; not when x is NULL): when a filter row's taps are one run of input (dilation_w
@@ -2251,19 +2306,14 @@ static void win_build_runs(const win_src_t *s, const int8_t *src, size_t step, i
                            int32_t kh, int32_t row, int32_t left, int32_t mid, int8_t *raw, uint32_t *x)
 {
     /* rows [0, ky0) and [ky1, kh) outside the input; the others: `left` bytes of padding, the run of `mid`
-     * bytes at src (then step apart), padding */
-    int8_t *r = raw;
-    int32_t ky = 0;
-    for (; ky < ky0; ++ky, r += row) {
-        win_fill(r, s->zp, row);
-    }
-    for (; ky < ky1; ++ky, r += row, src += step) {
-        win_fill(r, s->zp, left);
-        win_copy(r + left, src, mid);
-        win_fill(r + left + mid, s->zp, row - left - mid);
-    }
-    for (; ky < kh; ++ky, r += row) {
-        win_fill(r, s->zp, row);
+     * bytes at src (then step apart), padding: the whole window filled with the zero point, then the runs
+     * copied over it */
+    win_fill(raw, s->zp, kh * row);
+    if (mid > 0) {
+        int8_t *r = raw + (size_t)ky0 * (size_t)row + (size_t)left;
+        for (int32_t ky = ky0; ky < ky1; ++ky, r += row, src += step) {
+            win_copy(r, src, mid);
+        }
     }
     if (x != NULL) {
         win_widen(s, raw, x);
@@ -2311,99 +2361,80 @@ static void win_build(const mcu_conv_params_t *p, const win_src_t *s, int32_t iy
 }
 
 #if !defined(MCU_NN_MVE)              /* the DSP pairs (Helium: depthwise_win_mve) */
-/* a[i*2+j] += sum_k X_i[k] * w_j[k], k < n, X_i the widened windows of 2 pixels interleaved in x (per
- * group of 4 values 2 words of pixel 0, then 2 of pixel 1), w_j int8 rows of n weights (n >= 4 when
- * n % 4 != 0) */
-static MCU_ALWAYS_INLINE void win_dot_2x2(const uint32_t *x, const int8_t *w0, const int8_t *w1, int32_t n,
-                                          int32_t a[4])
+/* a[i*2+j] += sum_k X_i[k] * W_j[k] over `groups` groups of 4 values, X_i the widened windows of 2
+ * pixels interleaved in x and W_j the widened weights of 2 channels interleaved in w (per group 2 words of
+ * the first, then 2 of the second); groups >= 1, and even when by2 (then two groups per pass; by2
+ * constant once inlined) */
+static MCU_ALWAYS_INLINE void win_dot_2x2(const uint32_t *x, const uint32_t *w, int32_t groups, int32_t a[4],
+                                          int by2)
 {
     int32_t a00 = a[0], a01 = a[1], a10 = a[2], a11 = a[3];
-    const int32_t rem = n & 3;
-    const int8_t *const w0_end = w0 + (n & ~3);
+    const uint32_t *const x_end = x + 4 * groups;
 #if defined(__GNUC__) && defined(__OPTIMIZE__) && !defined(MCU_NN_NO_ASM)
-    /* the loop below in assembly (13 registers, the end in memory: GCC spills in the C form); at least
-     * one group (n >= 4) */
-    if (w0 != w0_end) {
-        uint32_t wa, wb, ta, tb, xa, xb;
-        __asm__("1:\n\t"
-                "ldr    %[wa], [%[w0]], #4\n\t"
-                "ldr    %[wb], [%[w1]], #4\n\t"
-                "ldrd   %[xa], %[xb], [%[x]], #16\n\t"
-                "sxtb16 %[ta], %[wa]\n\t"
-                "sxtb16 %[tb], %[wb]\n\t"
-                "smlad  %[a00], %[xa], %[ta], %[a00]\n\t"
-                "smlad  %[a01], %[xa], %[tb], %[a01]\n\t"
-                "sxtb16 %[wa], %[wa], ror #8\n\t"
-                "sxtb16 %[wb], %[wb], ror #8\n\t"
-                "smlad  %[a00], %[xb], %[wa], %[a00]\n\t"
-                "smlad  %[a01], %[xb], %[wb], %[a01]\n\t"
-                "ldrd   %[xa], %[xb], [%[x], #-8]\n\t"
-                "smlad  %[a10], %[xa], %[ta], %[a10]\n\t"
-                "smlad  %[a11], %[xa], %[tb], %[a11]\n\t"
-                "smlad  %[a10], %[xb], %[wa], %[a10]\n\t"
-                "smlad  %[a11], %[xb], %[wb], %[a11]\n\t"
-                "ldr    %[ta], %[end]\n\t"
-                "cmp    %[w0], %[ta]\n\t"
-                "bne    1b\n\t"
-                : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [x] "+r"(x),
-                  [w0] "+r"(w0), [w1] "+r"(w1), [wa] "=&r"(wa), [wb] "=&r"(wb), [ta] "=&r"(ta), [tb] "=&r"(tb),
-                  [xa] "=&r"(xa), [xb] "=&r"(xb)
-                : [end] "m"(w0_end)
-                : "memory", "cc");
+    /* the loop below in assembly (13 registers: GCC reloads the end in the C form) */
+    uint32_t wa, wb, wc, wd, xa, xb;
+#define WIN_DOT_GROUP                                                                                 \
+    "ldrd   %[wa], %[wb], [%[w]], #16\n\t"                                                            \
+    "ldrd   %[xa], %[xb], [%[x]], #16\n\t"                                                            \
+    "smlad  %[a00], %[xa], %[wa], %[a00]\n\t"                                                         \
+    "smlad  %[a00], %[xb], %[wb], %[a00]\n\t"                                                         \
+    "ldrd   %[wc], %[wd], [%[w], #-8]\n\t"                                                            \
+    "smlad  %[a01], %[xa], %[wc], %[a01]\n\t"                                                         \
+    "smlad  %[a01], %[xb], %[wd], %[a01]\n\t"                                                         \
+    "ldrd   %[xa], %[xb], [%[x], #-8]\n\t"                                                            \
+    "smlad  %[a10], %[xa], %[wa], %[a10]\n\t"                                                         \
+    "smlad  %[a10], %[xb], %[wb], %[a10]\n\t"                                                         \
+    "smlad  %[a11], %[xa], %[wc], %[a11]\n\t"                                                         \
+    "smlad  %[a11], %[xb], %[wd], %[a11]\n\t"
+#define WIN_DOT_OPERANDS                                                                              \
+    : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [x] "+r"(x), [w] "+r"(w),   \
+      [wa] "=&r"(wa), [wb] "=&r"(wb), [wc] "=&r"(wc), [wd] "=&r"(wd), [xa] "=&r"(xa), [xb] "=&r"(xb)   \
+    : [end] "r"(x_end)                                                                                \
+    : "memory", "cc"
+    if (by2) {
+        __asm__("1:\n\t" WIN_DOT_GROUP WIN_DOT_GROUP
+                "cmp    %[x], %[end]\n\t"
+                "bne    1b\n\t" WIN_DOT_OPERANDS);
+    } else {
+        __asm__("1:\n\t" WIN_DOT_GROUP
+                "cmp    %[x], %[end]\n\t"
+                "bne    1b\n\t" WIN_DOT_OPERANDS);
     }
+#undef WIN_DOT_OPERANDS
+#undef WIN_DOT_GROUP
 #else
-    for (; w0 != w0_end; x += 4, w0 += 4, w1 += 4) {
-        const uint32_t wa = mcu_load4(w0), wb = mcu_load4(w1);
-        uint32_t ta = __sxtb16(wa), tb = __sxtb16(wb);
-        a00 = __smlad(x[0], ta, a00);
-        a01 = __smlad(x[0], tb, a01);
-        a10 = __smlad(x[2], ta, a10);
-        a11 = __smlad(x[2], tb, a11);
-        ta = mcu_sxtb16_ror8(wa);
-        tb = mcu_sxtb16_ror8(wb);
-        a00 = __smlad(x[1], ta, a00);
-        a01 = __smlad(x[1], tb, a01);
-        a10 = __smlad(x[3], ta, a10);
-        a11 = __smlad(x[3], tb, a11);
+    (void)by2;
+    for (; x != x_end; x += 4, w += 4) {
+        a00 = __smlad(x[0], w[0], a00);
+        a00 = __smlad(x[1], w[1], a00);
+        a01 = __smlad(x[0], w[2], a01);
+        a01 = __smlad(x[1], w[3], a01);
+        a10 = __smlad(x[2], w[0], a10);
+        a10 = __smlad(x[3], w[1], a10);
+        a11 = __smlad(x[2], w[2], a11);
+        a11 = __smlad(x[3], w[3], a11);
     }
 #endif
-    if (rem != 0) {                     /* the last rem weights, in the low bytes of the word ending there */
-        const uint32_t sh = 8u * (uint32_t)(4 - rem);
-        const uint32_t wa = mcu_load4(w0 + rem - 4) >> sh, wb = mcu_load4(w1 + rem - 4) >> sh;
-        uint32_t ta = __sxtb16(wa), tb = __sxtb16(wb);
-        a00 = __smlad(x[0], ta, a00);
-        a01 = __smlad(x[0], tb, a01);
-        a10 = __smlad(x[2], ta, a10);
-        a11 = __smlad(x[2], tb, a11);
-        ta = mcu_sxtb16_ror8(wa);
-        tb = mcu_sxtb16_ror8(wb);
-        a00 = __smlad(x[1], ta, a00);
-        a01 = __smlad(x[1], tb, a01);
-        a10 = __smlad(x[3], ta, a10);
-        a11 = __smlad(x[3], tb, a11);
-    }
     a[0] = a00;
     a[1] = a01;
     a[2] = a10;
     a[3] = a11;
 }
 
-/* Two channels c0, c1 of a chunk (c1 = c0 for the last of an odd count): filter rows, biases and
- * mcu_rq2_channel constants, for win_pixels_fast. */
+/* Two channels c0, c1 of a chunk (c1 = c0 for the last of an odd count): biases and mcu_rq2_channel
+ * constants (where the channel allows them: see fast in win_chunk_t). */
 typedef struct {
-    const int8_t *w0, *w1;
     int32_t b0, b1;
     mcu_rqd_t r0, r1;
     int32_t c0, c1;
 } win_pair_t;
 
-/* One chunk of output channels: filter rows w (wn weights each, ws apart), their output-stage constants
- * ch (and by pairs when all_fast), the first channel oc0. */
+/* One chunk of output channels: widened weights ww (by pairs of channels, groups groups each), their
+ * output-stage constants by pairs (bit c of fast: channel c by mcu_rqd_apply), the first channel oc0. */
 typedef struct {
-    const int8_t *w;
-    size_t ws;
-    int32_t wn, oc0, nch, all_fast;
-    const win_ch_t *ch;
+    const uint32_t *ww;
+    int32_t groups, oc0, nch, all_fast;
+    uint32_t fast;
     out_stage_t q;
     win_pair_t pairs[WIN_CH / 2];
 } win_chunk_t;
@@ -2412,9 +2443,10 @@ typedef struct {
  * full_range constant once inlined */
 static MCU_ALWAYS_INLINE int8_t win_out(const win_chunk_t *k, int32_t c, int32_t acc, int all_fast, int full_range)
 {
-    const win_ch_t *ch = &k->ch[c];
-    if (all_fast || ch->fast) {
-        const int32_t y = mcu_rqd_apply(&ch->r, (int32_t)((uint32_t)acc << 1));   /* |acc| < 2^30 */
+    const win_pair_t *pp = &k->pairs[c >> 1];
+    if (all_fast || ((k->fast >> c) & 1u) != 0) {
+        const mcu_rqd_t *r = (c & 1) != 0 ? &pp->r1 : &pp->r0;
+        const int32_t y = mcu_rqd_apply(r, (int32_t)((uint32_t)acc << 1));   /* |acc| < 2^30 */
         return (int8_t)(full_range ? __ssat(y, 8) : mcu_clamp(y, k->q.lo, k->q.hi));
     }
     return requant_out(&k->q, acc, k->oc0 + c);
@@ -2428,9 +2460,9 @@ static MCU_ALWAYS_INLINE void win_pixels(const win_chunk_t *k, const uint32_t *x
     const int32_t nch = k->nch;
     for (int32_t c = 0; c < nch; c += 2) {
         const int32_t c1 = c + 1 < nch ? c + 1 : c;
-        const win_ch_t *ch = k->ch;
-        int32_t a[4] = {ch[c].bias, ch[c1].bias, ch[c].bias, ch[c1].bias};
-        win_dot_2x2(x, k->w + (size_t)c * k->ws, k->w + (size_t)c1 * k->ws, k->wn, a);
+        const win_pair_t *pp = &k->pairs[c >> 1];
+        int32_t a[4] = {pp->b0, pp->b1, pp->b0, pp->b1};
+        win_dot_2x2(x, k->ww + (size_t)c * 2 * (size_t)k->groups, k->groups, a, 0);
         o[c1] = win_out(k, c1, a[1], all_fast, full_range);
         o[c] = win_out(k, c, a[0], all_fast, full_range);
         if (pair) {
@@ -2440,25 +2472,40 @@ static MCU_ALWAYS_INLINE void win_pixels(const win_chunk_t *k, const uint32_t *x
     }
 }
 
-#if defined(__GNUC__)
-__attribute__((noinline))
-#endif
-static void win_pixels_fast(const win_chunk_t *k, const uint32_t *x, int8_t *o, size_t out_c,
-                            int pair)
+static MCU_ALWAYS_INLINE void win_pixels_rq2(const win_chunk_t *k, const uint32_t *x, int8_t *o, size_t out_c,
+                                             int pair, int by2)
 {
     /* every channel by mcu_rqd_apply, the whole int8 range: the pairs' constants read from one record
      * each; a single pixel (x's two windows the same) is stored twice at o */
     int8_t *const o1 = o + (pair ? out_c : 0);
-    const int32_t wn = k->wn;
+    const int32_t groups = k->groups;
+    const uint32_t *w = k->ww;
     const win_pair_t *pp = k->pairs, *const end = pp + (k->nch + 1) / 2;
-    for (; pp != end; ++pp) {
+    for (; pp != end; ++pp, w += 4 * groups) {
         int32_t a[4] = {pp->b0, pp->b1, pp->b0, pp->b1};
-        win_dot_2x2(x, pp->w0, pp->w1, wn, a);
+        win_dot_2x2(x, w, groups, a, by2);
         o[pp->c1] = (int8_t)__ssat(mcu_rqd_apply(&pp->r1, (int32_t)((uint32_t)a[1] << 1)), 8);
         o[pp->c0] = (int8_t)__ssat(mcu_rqd_apply(&pp->r0, (int32_t)((uint32_t)a[0] << 1)), 8);
         o1[pp->c1] = (int8_t)__ssat(mcu_rqd_apply(&pp->r1, (int32_t)((uint32_t)a[3] << 1)), 8);
         o1[pp->c0] = (int8_t)__ssat(mcu_rqd_apply(&pp->r0, (int32_t)((uint32_t)a[2] << 1)), 8);
     }
+}
+
+/* win_pixels_rq2 by one group per pass, and by two (an even number of groups) */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void win_pixels_fast(const win_chunk_t *k, const uint32_t *x, int8_t *o, size_t out_c, int pair)
+{
+    win_pixels_rq2(k, x, o, out_c, pair, 0);
+}
+
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void win_pixels_fast2(const win_chunk_t *k, const uint32_t *x, int8_t *o, size_t out_c, int pair)
+{
+    win_pixels_rq2(k, x, o, out_c, pair, 1);
 }
 
 #if defined(__GNUC__)
@@ -2475,12 +2522,15 @@ static void win_run(const mcu_conv_params_t *p, const win_src_t *s, const win_ch
 {
     const int32_t out_h = p->out.h, out_w = p->out.w, out_c = p->out.c;
     const int fast = k->all_fast && k->q.lo == -128 && k->q.hi == 127;
+    void (*const pixels)(const win_chunk_t *, const uint32_t *, int8_t *, size_t, int) =
+        !fast ? win_pixels_any : (k->groups & 1) == 0 ? win_pixels_fast2 : win_pixels_fast;
     const int32_t kh = p->filter.h, kw = p->filter.w, in_w = p->in.w, in_c = p->in.c, row = kw * s->tc;
     const int runs = p->dilation_w == 1 && s->tc == in_c;   /* a filter row's taps: one run of input */
     const size_t step = (size_t)p->dilation_h * (size_t)in_w * (size_t)in_c;
     const size_t last_run = (size_t)(kh - 1) * step + (size_t)((row + 3) & ~3);   /* a window's bytes, words */
     const int8_t *const in_end = s->end;
     int8_t raw[WIN_MAXN + 8] = {0};     /* the bytes past n meet zero weights: any value, defined */
+    int8_t raw1[WIN_MAXN + 8] = {0};    /* the second pixel's (win_build_pair) */
     uint32_t x[WIN_MAXN + 4];          /* 2 windows, interleaved */
     for (int32_t oy = 0; oy < out_h; ++oy) {
         const int32_t iy0 = oy * p->stride_h - p->pad_top;
@@ -2493,71 +2543,93 @@ static void win_run(const mcu_conv_params_t *p, const win_src_t *s, const win_ch
             if (rows_inside && ix0 >= 0 && ix1 + kw <= in_w) {
                 const int8_t *src = s->src + ((size_t)iy0 * (size_t)in_w + (size_t)ix0) * (size_t)in_c;
                 const int8_t *src1 = src + (size_t)(ix1 - ix0) * (size_t)in_c;
-                const int words = src1 + last_run <= in_end;    /* whole words stay inside the input */
-                win_build_inside(s, src, step, kh, row, words, raw, x);
-                win_build_inside(s, src1, step, kh, row, words, raw, x + 2);
+                if (src1 + last_run <= in_end) {                /* whole words stay inside the input */
+                    win_build_pair(s, src, src1, step, kh, row, raw, raw1, x);
+                } else {
+                    win_build_inside(s, src, step, kh, row, 0, raw, x);
+                    win_build_inside(s, src1, step, kh, row, 0, raw, x + 2);
+                }
             } else {
-                win_build(p, s, iy0, ix0, raw, x);
-                win_build(p, s, iy0, ix1, raw, x + 2);
+                win_build(p, s, iy0, ix0, raw, NULL);      /* cut by padding: raw windows, widened together */
+                win_build(p, s, iy0, ix1, raw1, NULL);
+                win_widen_pair(s, raw, raw1, x);
             }
-            if (fast) {
-                win_pixels_fast(k, x, o, (size_t)out_c, pair);
-            } else {
-                win_pixels_any(k, x, o, (size_t)out_c, pair);
+            pixels(k, x, o, (size_t)out_c, pair);
+        }
+    }
+}
+
+/* the chunk k of channels [oc0, oc0 + nch): channel oc0 + j's weight t (t < n) at w[j * cs + t * ts],
+ * widened into ww (see the comment above: (nch + 1) / 2 pairs of 4 * groups words, zero weights past n;
+ * the last of an odd count paired with itself); output-stage constants for sums of n products */
+static void win_channels(const mcu_conv_params_t *p, const int32_t *bias, const int8_t *w, size_t cs, size_t ts,
+                         int32_t n, int32_t oc0, int32_t nch, uint32_t *ww, win_chunk_t *k)
+{
+    const int32_t groups = (n + 3) >> 2;
+    k->ww = ww;
+    k->groups = groups;
+    k->oc0 = oc0;
+    k->nch = nch;
+    k->all_fast = 1;
+    k->fast = 0;
+    k->q = out_stage(p);
+    for (int32_t j = 0; j < k->nch; ++j) {
+        const int32_t oc = k->oc0 + j, b = bias != NULL ? bias[oc] : 0;
+        const int32_t mult = p->out_mult[oc], shift = p->out_shift[oc];
+        mcu_rqd_t r = mcu_rqd_channel(0, -1);          /* replaced where fast */
+        const int fast = mcu_rqd_fits(mult, shift, b, n) && mcu_rq2_channel(mult, shift, p->output_offset, &r);
+        k->all_fast &= fast;
+        k->fast |= (uint32_t)fast << j;
+        win_pair_t *pp = &k->pairs[j >> 1];
+        if ((j & 1) == 0) {             /* the pair's first; its second too until channel j + 1 comes */
+            pp->b0 = b;
+            pp->r0 = r;
+            pp->c0 = j;
+        }
+        pp->b1 = b;
+        pp->r1 = r;
+        pp->c1 = j;
+    }
+    for (int32_t c = 0; c < k->nch; c += 2) {
+        const int32_t c1 = c + 1 < k->nch ? c + 1 : c;
+        for (int32_t h = 0; h < 2; ++h) {
+            const int8_t *wr = w + (size_t)(h ? c1 : c) * cs;
+            uint32_t *d = ww + (size_t)c * 2 * (size_t)groups + 2 * (size_t)h;
+            for (int32_t g = 0; g < groups; ++g, d += 4) {
+                uint32_t v = 0;                 /* weights 4g..4g+3, zero past n */
+                for (int32_t i = 3; i >= 0; --i) {
+                    const int32_t t = 4 * g + i;
+                    v = (v << 8) | (t < n ? (uint8_t)wr[(size_t)t * ts] : 0u);
+                }
+                d[0] = __sxtb16(v);
+                d[1] = mcu_sxtb16_ror8(v);
             }
         }
     }
 }
 
-/* the chunk k of channels [oc0, oc0 + nch): filter rows w (wn weights each, ws apart), output-stage
- * constants for sums of n products */
-static void win_channels(const mcu_conv_params_t *p, const int32_t *bias, const int8_t *w, size_t ws, int32_t wn,
-                         int32_t oc0, int32_t nch, int32_t n, win_chunk_t *k, win_ch_t *ch)
+/* output channels per chunk for windows of n values: as many pairs as ww holds (4 words a group), up to
+ * WIN_CH (an even count: the last of an odd chunk takes a whole pair) */
+static int32_t win_cap(int32_t n)
 {
-    k->w = w;
-    k->ws = ws;
-    k->wn = wn;
-    k->oc0 = oc0;
-    k->nch = nch;
-    k->all_fast = 1;
-    k->ch = ch;
-    k->q = out_stage(p);
-    for (int32_t j = 0; j < k->nch; ++j) {
-        const int32_t oc = k->oc0 + j, b = bias != NULL ? bias[oc] : 0;
-        const int32_t mult = p->out_mult[oc], shift = p->out_shift[oc];
-        ch[j].bias = b;
-        ch[j].r = mcu_rqd_channel(0, -1);               /* replaced where fast */
-        ch[j].fast = mcu_rqd_fits(mult, shift, b, n) && mcu_rq2_channel(mult, shift, p->output_offset, &ch[j].r);
-        k->all_fast &= ch[j].fast;
-    }
-    for (int32_t c = 0; c < k->nch; c += 2) {
-        const int32_t c1 = c + 1 < k->nch ? c + 1 : c;
-        win_pair_t *pp = &k->pairs[c / 2];
-        pp->w0 = k->w + (size_t)c * k->ws;
-        pp->w1 = k->w + (size_t)c1 * k->ws;
-        pp->b0 = ch[c].bias;
-        pp->b1 = ch[c1].bias;
-        pp->r0 = ch[c].r;
-        pp->r1 = ch[c1].r;
-        pp->c0 = c;
-        pp->c1 = c1;
-    }
+    const int32_t cap = 2 * (WIN_WWORDS / (4 * ((n + 3) >> 2)));
+    return cap < WIN_CH ? cap : WIN_CH;
 }
 
 /* Conv by windows: n = kh * kw * in.c in [4, WIN_MAXN]. */
 static void conv_win(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
                      int8_t *out)
 {
-    const int32_t n = p->filter.h * p->filter.w * p->in.c, out_c = p->out.c;
+    const int32_t n = p->filter.h * p->filter.w * p->in.c, out_c = p->out.c, cap = win_cap(n);
     const size_t in_size = (size_t)p->in.h * (size_t)p->in.w * (size_t)p->in.c;
     const size_t out_size = (size_t)p->out.h * (size_t)p->out.w * (size_t)out_c;
     win_src_t s = {in, in, p->in.c, n, (n + 3) >> 2, ((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u,
                    (int8_t)(-p->input_offset)};
-    win_ch_t ch[WIN_CH];
-    for (int32_t oc0 = 0; oc0 < out_c; oc0 += WIN_CH) {
+    uint32_t ww[WIN_WWORDS];
+    for (int32_t oc0 = 0; oc0 < out_c; oc0 += cap) {
         win_chunk_t k;
-        win_channels(p, bias, filter + (size_t)oc0 * (size_t)n, (size_t)n, n, oc0,
-                     out_c - oc0 < WIN_CH ? out_c - oc0 : WIN_CH, n, &k, ch);
+        win_channels(p, bias, filter + (size_t)oc0 * (size_t)n, (size_t)n, 1, n, oc0,
+                     out_c - oc0 < cap ? out_c - oc0 : cap, ww, &k);
         for (int32_t b = 0; b < p->in.n; ++b) {
             s.src = in + (size_t)b * in_size;
             s.end = in + (size_t)(b + 1) * in_size;
@@ -2571,23 +2643,17 @@ static void conv_win(const mcu_conv_params_t *p, const int8_t *in, const int8_t 
 static void depthwise_win(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
                           int8_t *out)
 {
-    const int32_t n = p->filter.h * p->filter.w, n4 = (n + 3) & ~3, out_c = p->out.c, m = p->depth_multiplier;
+    const int32_t n = p->filter.h * p->filter.w, out_c = p->out.c, m = p->depth_multiplier, cap = win_cap(n);
     const size_t in_size = (size_t)p->in.h * (size_t)p->in.w * (size_t)p->in.c;
     const size_t out_size = (size_t)p->out.h * (size_t)p->out.w * (size_t)out_c;
-    const int32_t cap = WIN_WBYTES / n4 < WIN_CH ? WIN_WBYTES / n4 : WIN_CH;
-    win_src_t s = {in, in, 1, n, n4 >> 2, ((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u, (int8_t)(-p->input_offset)};
-    win_ch_t ch[WIN_CH];
-    int8_t w[WIN_WBYTES];
+    win_src_t s = {in, in, 1, n, (n + 3) >> 2, ((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u,
+                   (int8_t)(-p->input_offset)};
+    uint32_t ww[WIN_WWORDS];
     for (int32_t ic = 0; ic < p->in.c; ++ic) {
         for (int32_t j0 = 0; j0 < m; j0 += cap) {
             const int32_t nch = m - j0 < cap ? m - j0 : cap, oc0 = ic * m + j0;
-            for (int32_t j = 0; j < nch; ++j) {     /* channel oc0 + j's taps, zero weights past n */
-                for (int32_t t = 0; t < n4; ++t) {
-                    w[j * n4 + t] = t < n ? filter[(size_t)t * (size_t)out_c + (size_t)(oc0 + j)] : 0;
-                }
-            }
             win_chunk_t k;
-            win_channels(p, bias, w, (size_t)n4, n4, oc0, nch, n, &k, ch);
+            win_channels(p, bias, filter + oc0, 1, (size_t)out_c, n, oc0, nch, ww, &k);
             for (int32_t b = 0; b < p->in.n; ++b) {
                 s.src = in + (size_t)b * in_size + (size_t)ic;
                 s.end = in + (size_t)(b + 1) * in_size;

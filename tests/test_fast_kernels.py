@@ -190,9 +190,10 @@ CASES = [
     Case("dw_m2_c3", "dw", (5, 5, 3), kernel=3, padding="same", depth_multiplier=2, act="relu6"),
     Case("dw_m3_c5_zp_max", "dw", (4, 6, 5), kernel=3, depth_multiplier=3, data_range=(-4.0, -0.5)),
     Case("dw_m5_c2_5x5", "dw", (6, 6, 2), kernel=5, padding="same", depth_multiplier=5),
-    # DSP window kernels: convs with in.c % 4 != 0 and kh*kw*in.c in [4, 96] (n % 4 = 1..3: the filter rows'
-    # shifted last word), depthwise with multiplier > 1 and in.c <= 4 (taps transposed per chunk, padded to
-    # 4); pixel pairs (odd widths: the last pixel twice), windows inside (runs copied) or cut by SAME padding
+    # DSP window kernels: convs with in.c % 4 != 0 and kh*kw*in.c in [4, 96] (n % 4 = 1..3: zero widened
+    # weights past n), depthwise with multiplier > 1 and in.c <= 4; chunks of up to 16 channels as the
+    # widened weights fit (n <= 40: 16, n <= 80: 8, more: 6; an odd last channel paired with itself); pixel
+    # pairs (odd widths: the last pixel twice), windows inside (runs copied, pairs at once) or cut by SAME padding
     # on any side (tap by tap), dilation, doubled-sum requantisation or the plain one (huge / tiny
     # multipliers, a channel beyond the bias bound), full int8 range (SSAT) or a clamp (relu6)
     Case("win_conv_c1_s2", "conv", (9, 11, 1), kernel=3, strides=2, padding="same", units=5),
@@ -207,6 +208,9 @@ CASES = [
     Case("win_conv_c1_1x3_n3", "conv", (4, 7, 1), kernel=(1, 3), padding="same", units=3),
     Case("win_conv_c5_5x5_n125", "conv", (6, 7, 5), kernel=5, padding="same", units=3),
     Case("win_conv_c7_4x4_s3", "conv", (10, 11, 7), kernel=(3, 4), strides=(3, 2), padding="same", units=9),
+    Case("win_conv_c1_10x4_kws_c21", "conv", (15, 10, 1), kernel=(10, 4), strides=2, padding="same", units=21),
+    Case("win_conv_c3_n84_c13", "conv", (7, 9, 3), kernel=(4, 7), padding="same", units=13),
+    Case("win_dw_m17_c1_s1", "dw", (6, 9, 1), kernel=3, padding="same", depth_multiplier=17),
     Case("win_dw_m2_c1_5x5", "dw", (7, 9, 1), kernel=5, padding="same", depth_multiplier=2, act="relu6"),
     Case("win_dw_m3_c2_s2", "dw", (8, 9, 2), kernel=3, strides=2, padding="same", depth_multiplier=3),
     Case("win_dw_m4_c1_10x8", "dw", (13, 12, 1), kernel=(10, 8), strides=2, padding="same", depth_multiplier=4),
