@@ -144,12 +144,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with reference_kernels() if args.reference else contextlib.nullcontext():
             rows = [measure(p, cores, not args.no_check) for p in models]
-    if args.reference:
-        for r in rows:
-            r["dead_macs"] = 0          # the reference loops compute dead channels too: no live-MAC note
     except McuCompileError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if args.reference:
+        for r in rows:
+            r["dead_macs"] = 0          # the reference loops compute dead channels too: no live-MAC note
     print(render(rows, cores, args.markdown))
     if args.profile:
         print()
