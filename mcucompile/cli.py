@@ -57,7 +57,7 @@ _common = [
                       "(the step costs max(in, out) + one channel instead of in + out)."),
     click.option("--scratch", type=click.Choice(["free", "always"]), default="free", show_default=True,
                  expose_value=False, callback=_stash_patch,
-                 help="Temporary memory for the faster kernels (the Cortex-M4/M7 1x1 conv): free = only where "
+                 help="Temporary memory for the faster kernels (the Cortex-M4/M7 convs): free = only where "
                       "it does not raise peak SRAM (elsewhere the kernel borrows the end of its own output "
                       "and is slightly slower), always = wherever a kernel can use it."),
     click.option("--io-outside", is_flag=True,

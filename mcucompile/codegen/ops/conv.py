@@ -181,8 +181,10 @@ def _conv_scratch(graph, op, simd) -> int:
     "dsp"): 4 pixels' windows widened to int16, 8 bytes per window element. The 1x1 stride-1 conv
     (conv_1x1_wide) widens its input channels rounded down to 4: 8 (in.c & ~3) bytes; any other conv
     with dilation 1 and in.c a multiple of 4 (conv_im2col_wide) its whole window: 8 kh kw in.c bytes
-    (MCU_CONV_SCRATCH_BYTES, MCU_CONV_WINDOW_SCRATCH_BYTES). 0 for other convs and other targets (the host, Cortex-M0+ and Helium
-    kernels take no scratch, so their plan stays as small as without these paths)."""
+    (MCU_CONV_SCRATCH_BYTES, MCU_CONV_WINDOW_SCRATCH_BYTES). 0 for other convs and other targets (the
+    host, Cortex-M0+ and Helium kernels take no scratch, so their plan stays as small as without these
+    paths). Optional: without it (NULL) the kernels borrow the end of their own output or take a slower
+    path, so the planner leaves it out where it would raise the peak (Options.scratch "free")."""
     if simd != "dsp":
         return 0
     a = op.attrs
