@@ -928,6 +928,29 @@ static void conv_im2col_wide(const mcu_conv_params_t *p, const int8_t *in, const
 #undef WIDE4_FIRST
 #undef WIDE4_REQ
 
+/* The need bytes a conv without planned scratch borrows from the end of its own output (out_bytes at out,
+ * written by nothing else while it runs), 4-aligned; 0 when they do not fit or input and output overlap. */
+static uintptr_t own_output_scratch(const int8_t *in, size_t in_bytes, int8_t *out, size_t out_bytes, size_t need)
+{
+    if (need > out_bytes
+        || ((uintptr_t)in < (uintptr_t)out + out_bytes && (uintptr_t)out < (uintptr_t)in + in_bytes)) {
+        return 0;
+    }
+    const uintptr_t wide = ((uintptr_t)out + out_bytes - need) & ~(uintptr_t)3;
+    return wide < (uintptr_t)out ? 0 : wide;
+}
+
+/* conv_1x1_wide with or without the dead-channel hint */
+static void conv_1x1_wide_any(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
+                              const int32_t *bias, int8_t *out, uint32_t *wide)
+{
+    if (p->dead_out != NULL) {
+        conv_1x1_wide_live(p, in, filter, bias, out, wide);
+    } else {
+        conv_1x1_wide(p, in, filter, bias, out, wide);
+    }
+}
+
 /*
  * The 1x1 conv without a planned scratch (the planner leaves it out where it would raise the arena's
  * peak): conv_1x1_wide borrows the last bytes of the conv's own output, which nothing else holds while
@@ -940,13 +963,11 @@ static int conv_1x1_in_own_output(const mcu_conv_params_t *p, const int8_t *in, 
 {
     const int32_t pixels = p->in.n * p->in.h * p->in.w;
     const size_t in_bytes = (size_t)pixels * (size_t)p->in.c, out_bytes = (size_t)pixels * (size_t)p->out.c;
-    const size_t need = 8u * (size_t)(p->in.c & ~3);
-    if (p->in.c < 4 || p->in.c >= 32000 || need > out_bytes
-        || ((uintptr_t)in < (uintptr_t)out + out_bytes && (uintptr_t)out < (uintptr_t)in + in_bytes)) {
+    if (p->in.c < 4 || p->in.c >= 32000) {
         return 0;
     }
-    const uintptr_t wide = ((uintptr_t)out + out_bytes - need) & ~(uintptr_t)3;
-    if (wide < (uintptr_t)out) {
+    const uintptr_t wide = own_output_scratch(in, in_bytes, out, out_bytes, 8u * (size_t)(p->in.c & ~3));
+    if (wide == 0) {
         return 0;
     }
     const int32_t head = (int32_t)((wide - (uintptr_t)out) / (size_t)p->out.c);   /* outputs before `wide` */
@@ -957,11 +978,7 @@ static int conv_1x1_in_own_output(const mcu_conv_params_t *p, const int8_t *in, 
     q.in.n = q.out.n = 1;
     q.in.h = q.out.h = 1;
     q.in.w = q.out.w = head;
-    if (q.dead_out != NULL) {
-        conv_1x1_wide_live(&q, in, filter, bias, out, (uint32_t *)(void *)wide);
-    } else {
-        conv_1x1_wide(&q, in, filter, bias, out, (uint32_t *)(void *)wide);
-    }
+    conv_1x1_wide_any(&q, in, filter, bias, out, (uint32_t *)(void *)wide);
     if (head < pixels) {
         q.in.w = q.out.w = pixels - head;
         conv_1x1(&q, in + (size_t)head * (size_t)p->in.c, filter, bias, out + (size_t)head * (size_t)p->out.c);
@@ -1045,12 +1062,8 @@ static int conv_im2col_in_own_output(const mcu_conv_params_t *p, const int8_t *i
     const size_t row_bytes = (size_t)p->out.w * (size_t)p->out.c, out_bytes = (size_t)p->out.h * row_bytes;
     const size_t in_bytes = (size_t)p->in.h * (size_t)p->in.w * (size_t)p->in.c;
     const size_t need = 8u * (size_t)p->filter.h * (size_t)p->filter.w * (size_t)p->in.c;
-    if (p->in.n != 1 || need > out_bytes
-        || ((uintptr_t)in < (uintptr_t)out + out_bytes && (uintptr_t)out < (uintptr_t)in + in_bytes)) {
-        return 0;
-    }
-    const uintptr_t wide = ((uintptr_t)out + out_bytes - need) & ~(uintptr_t)3;
-    if (wide < (uintptr_t)out) {
+    const uintptr_t wide = p->in.n == 1 ? own_output_scratch(in, in_bytes, out, out_bytes, need) : 0;
+    if (wide == 0) {
         return 0;
     }
     const int32_t rows = (int32_t)((wide - (uintptr_t)out) / row_bytes);   /* output rows before `wide` */
@@ -2801,11 +2814,7 @@ void mcu_conv2d_s8(const mcu_conv_params_t *p, const int8_t *in, const int8_t *f
 #if defined(MCU_NN_DSP)
         if (scratch != NULL && ((uintptr_t)scratch & 3u) == 0 && p->in.c >= 4 && p->in.c < 32000
             && p->in.n * p->in.h * p->in.w >= 4) {
-            if (p->dead_out != NULL) {
-                conv_1x1_wide_live(p, in, filter, bias, out, (uint32_t *)(void *)scratch);
-            } else {
-                conv_1x1_wide(p, in, filter, bias, out, (uint32_t *)(void *)scratch);
-            }
+            conv_1x1_wide_any(p, in, filter, bias, out, (uint32_t *)(void *)scratch);
             return;
         }
         if (scratch == NULL && conv_1x1_in_own_output(p, in, filter, bias, out)) {
