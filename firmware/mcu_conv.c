@@ -2130,12 +2130,12 @@ static void depthwise_fast(const mcu_conv_params_t *p, const int8_t *in, const i
  * multiplier > 1 and few input channels (typically a network's first layer), where the generic paths
  * dot only a few values per filter row or per tap. Each output pixel's whole window of n = kh * kw *
  * taps_channels values (a conv: every input channel of every tap, in the filter row's order ky, kx, ic;
- * a depthwise conv: one input channel's kh * kw taps) is gathered into a small buffer on the stack
- * (taps outside the input filled with the input zero point, whose (x + input_offset) is 0), then widened
+ * a depthwise conv: one input channel's kh * kw taps) is gathered into a small buffer in the caller's
+ * scratch (taps outside the input filled with the input zero point, whose (x + input_offset) is 0), then widened
  * once to int16 pairs plus the input offset (SXTAB16): each group of 4 values k..k+3 as the two words
  * (k, k+2) and (k+1, k+3). The weights of a chunk of output channels (a conv's own filter rows; a
  * depthwise conv's taps, strided by out.c in the filter) are widened the same way once per chunk, zero
- * weights past n, into a buffer on the stack, by pairs of channels: per group the two words of the pair's
+ * weights past n, into the scratch too, by pairs of channels: per group the two words of the pair's
  * first channel, then the two of its second, as the two pixels' windows are interleaved in x. Then 2
  * pixels x 2 output channels per pass, 4 LDRD feeding 8 SMLADs (14 instructions per 16 MACs with the
  * loop's CMP and BNE, 13 with two groups per pass when their number is even); the window's values past n
@@ -2144,10 +2144,11 @@ static void depthwise_fast(const mcu_conv_params_t *p, const int8_t *in, const i
  * offset folded in, SMMLAR, SUB, ASR) when the channel allows it (mcu_rq2_channel, and |bias + sum| <
  * 2^30 whatever the input: mcu_rqd_fits), then SSAT #8 for the whole int8 range; otherwise
  * mcu_requant_fast.
+ * The work memory (MCU_WIN_SCRATCH_BYTES in mcu_nn.h: the chunk's constants, its widened weights, the
+ * windows) is the caller's scratch, planned in the arena; without it (NULL) mcu_conv2d_s8 and
+ * mcu_depthwise_conv2d_s8 take their other paths, so no large buffer ever sits on the stack.
  */
 #define WIN_MAXN 96                     /* values in one window */
-#define WIN_CH 16                       /* output channels per chunk (each chunk builds every window again) */
-#define WIN_WWORDS 320                  /* DSP: a chunk's widened weights: 8 channels of n <= 80, 16 of n <= 40 */
 #define WIN_WBYTES 640                  /* Helium depthwise: a chunk's transposed filter rows */
 
 /* Windows of one input image: src at the first of the window's channels of input pixel (0, 0), tc
@@ -2449,7 +2450,7 @@ typedef struct {
     int32_t groups, oc0, nch, all_fast;
     uint32_t fast;
     out_stage_t q;
-    win_pair_t pairs[WIN_CH / 2];
+    win_pair_t *pairs;                  /* (nch + 1) / 2, in the scratch (win_work_t) */
 } win_chunk_t;
 
 /* the output stage of chunk channel c from its sum acc (see the comment above); all_fast and
@@ -2530,8 +2531,37 @@ static void win_pixels_any(const win_chunk_t *k, const uint32_t *x, int8_t *o, s
     win_pixels(k, x, o, out_c, pair, 0, 0);
 }
 
-/* The chunk k of every output pixel of image b: windows from s, outputs at out_b. */
-static void win_run(const mcu_conv_params_t *p, const win_src_t *s, const win_chunk_t *k, int8_t *out_b)
+/* The window path's work memory, carved from the caller's scratch (MCU_WIN_SCRATCH_BYTES(n, total) bytes,
+ * 4-byte aligned; see mcu_nn.h) by win_work: the chunk's output-stage constants by pairs of channels, its
+ * widened weights (4 groups words a pair), two pixels' widened windows (4 groups words), two raw windows
+ * of groups + 1 words (4 * groups bytes and the up to 3 more that whole-word copies write past n). */
+typedef struct {
+    win_pair_t *pairs;
+    uint32_t *ww, *x;
+    int8_t *raw, *raw1;
+} win_work_t;
+
+typedef char win_pair_size_ok[sizeof(win_pair_t) == 40 ? 1 : -1];     /* as MCU_WIN_SCRATCH_BYTES counts */
+
+/* wk from scratch for windows of n values and chunks of total channels; the raw windows zeroed (their
+ * bytes past n meet zero weights: any value, but defined) */
+static void win_work(uint32_t *scratch, int32_t n, int32_t total, win_work_t *wk)
+{
+    const size_t groups = (size_t)MCU_WIN_GROUPS(n), pairs = (size_t)((MCU_WIN_CHUNK(n, total) + 1) / 2);
+    uint32_t *const raw = scratch + pairs * (sizeof(win_pair_t) / 4 + 4 * groups) + 4 * groups;
+    wk->pairs = (win_pair_t *)(void *)scratch;
+    wk->ww = scratch + pairs * (sizeof(win_pair_t) / 4);
+    wk->x = wk->ww + pairs * 4 * groups;
+    for (size_t i = 0; i < 2 * (groups + 1); ++i) {
+        raw[i] = 0;
+    }
+    wk->raw = (int8_t *)(void *)raw;
+    wk->raw1 = (int8_t *)(void *)(raw + groups + 1);
+}
+
+/* The chunk k of every output pixel of image b: windows from s (work memory wk), outputs at out_b. */
+static void win_run(const mcu_conv_params_t *p, const win_src_t *s, const win_chunk_t *k, const win_work_t *wk,
+                    int8_t *out_b)
 {
     const int32_t out_h = p->out.h, out_w = p->out.w, out_c = p->out.c;
     const int fast = k->all_fast && k->q.lo == -128 && k->q.hi == 127;
@@ -2542,9 +2572,8 @@ static void win_run(const mcu_conv_params_t *p, const win_src_t *s, const win_ch
     const size_t step = (size_t)p->dilation_h * (size_t)in_w * (size_t)in_c;
     const size_t last_run = (size_t)(kh - 1) * step + (size_t)((row + 3) & ~3);   /* a window's bytes, words */
     const int8_t *const in_end = s->end;
-    int8_t raw[WIN_MAXN + 8] = {0};     /* the bytes past n meet zero weights: any value, defined */
-    int8_t raw1[WIN_MAXN + 8] = {0};    /* the second pixel's (win_build_pair) */
-    uint32_t x[WIN_MAXN + 4];          /* 2 windows, interleaved */
+    int8_t *const raw = wk->raw, *const raw1 = wk->raw1;     /* the second pixel's: win_build_pair */
+    uint32_t *const x = wk->x;                                  /* 2 windows, interleaved */
     for (int32_t oy = 0; oy < out_h; ++oy) {
         const int32_t iy0 = oy * p->stride_h - p->pad_top;
         const int rows_inside = runs && iy0 >= 0 && iy0 + (kh - 1) * p->dilation_h < p->in.h;
@@ -2576,10 +2605,12 @@ static void win_run(const mcu_conv_params_t *p, const win_src_t *s, const win_ch
  * widened into ww (see the comment above: (nch + 1) / 2 pairs of 4 * groups words, zero weights past n;
  * the last of an odd count paired with itself); output-stage constants for sums of n products */
 static void win_channels(const mcu_conv_params_t *p, const int32_t *bias, const int8_t *w, size_t cs, size_t ts,
-                         int32_t n, int32_t oc0, int32_t nch, uint32_t *ww, win_chunk_t *k)
+                         int32_t n, int32_t oc0, int32_t nch, const win_work_t *wk, win_chunk_t *k)
 {
     const int32_t groups = (n + 3) >> 2;
+    uint32_t *const ww = wk->ww;
     k->ww = ww;
+    k->pairs = wk->pairs;
     k->groups = groups;
     k->oc0 = oc0;
     k->nch = nch;
@@ -2621,56 +2652,58 @@ static void win_channels(const mcu_conv_params_t *p, const int32_t *bias, const 
     }
 }
 
-/* output channels per chunk for windows of n values: as many pairs as ww holds (4 words a group), up to
- * WIN_CH (an even count: the last of an odd chunk takes a whole pair) */
-static int32_t win_cap(int32_t n)
-{
-    const int32_t cap = 2 * (WIN_WWORDS / (4 * ((n + 3) >> 2)));
-    return cap < WIN_CH ? cap : WIN_CH;
-}
-
-/* Conv by windows: n = kh * kw * in.c in [4, WIN_MAXN]. */
+/* Conv by windows: n = kh * kw * in.c in [4, WIN_MAXN]; scratch: MCU_WIN_SCRATCH_BYTES(n, out.c) bytes.
+ * Chunks of MCU_WIN_CAP(n) output channels: as many pairs as 320 words of widened weights hold (4 words a
+ * group), up to 16 (an even count: the last of an odd chunk takes a whole pair). */
+#if defined(__GNUC__)
+__attribute__((noinline))     /* its frame stays out of the dispatcher's */
+#endif
 static void conv_win(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
-                     int8_t *out)
+                     int8_t *out, uint32_t *scratch)
 {
-    const int32_t n = p->filter.h * p->filter.w * p->in.c, out_c = p->out.c, cap = win_cap(n);
+    const int32_t n = p->filter.h * p->filter.w * p->in.c, out_c = p->out.c, cap = MCU_WIN_CAP(n);
     const size_t in_size = (size_t)p->in.h * (size_t)p->in.w * (size_t)p->in.c;
     const size_t out_size = (size_t)p->out.h * (size_t)p->out.w * (size_t)out_c;
     win_src_t s = {in, in, p->in.c, n, (n + 3) >> 2, ((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u,
                    (int8_t)(-p->input_offset)};
-    uint32_t ww[WIN_WWORDS];
+    win_work_t wk;
+    win_work(scratch, n, out_c, &wk);
     for (int32_t oc0 = 0; oc0 < out_c; oc0 += cap) {
         win_chunk_t k;
         win_channels(p, bias, filter + (size_t)oc0 * (size_t)n, (size_t)n, 1, n, oc0,
-                     out_c - oc0 < cap ? out_c - oc0 : cap, ww, &k);
+                     out_c - oc0 < cap ? out_c - oc0 : cap, &wk, &k);
         for (int32_t b = 0; b < p->in.n; ++b) {
             s.src = in + (size_t)b * in_size;
             s.end = in + (size_t)(b + 1) * in_size;
-            win_run(p, &s, &k, out + (size_t)b * out_size);
+            win_run(p, &s, &k, &wk, out + (size_t)b * out_size);
         }
     }
 }
 
 /* Depthwise by windows: depth multiplier m, n = kh * kw in [1, WIN_MAXN]; output channels ic * m + j by
- * chunks of one input channel's. */
+ * chunks of one input channel's; scratch: MCU_WIN_SCRATCH_BYTES(n, m) bytes. */
+#if defined(__GNUC__)
+__attribute__((noinline))     /* its frame stays out of the dispatcher's */
+#endif
 static void depthwise_win(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
-                          int8_t *out)
+                          int8_t *out, uint32_t *scratch)
 {
-    const int32_t n = p->filter.h * p->filter.w, out_c = p->out.c, m = p->depth_multiplier, cap = win_cap(n);
+    const int32_t n = p->filter.h * p->filter.w, out_c = p->out.c, m = p->depth_multiplier, cap = MCU_WIN_CAP(n);
     const size_t in_size = (size_t)p->in.h * (size_t)p->in.w * (size_t)p->in.c;
     const size_t out_size = (size_t)p->out.h * (size_t)p->out.w * (size_t)out_c;
     win_src_t s = {in, in, 1, n, (n + 3) >> 2, ((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u,
                    (int8_t)(-p->input_offset)};
-    uint32_t ww[WIN_WWORDS];
+    win_work_t wk;
+    win_work(scratch, n, m, &wk);
     for (int32_t ic = 0; ic < p->in.c; ++ic) {
         for (int32_t j0 = 0; j0 < m; j0 += cap) {
             const int32_t nch = m - j0 < cap ? m - j0 : cap, oc0 = ic * m + j0;
             win_chunk_t k;
-            win_channels(p, bias, filter + oc0, 1, (size_t)out_c, n, oc0, nch, ww, &k);
+            win_channels(p, bias, filter + oc0, 1, (size_t)out_c, n, oc0, nch, &wk, &k);
             for (int32_t b = 0; b < p->in.n; ++b) {
                 s.src = in + (size_t)b * in_size + (size_t)ic;
                 s.end = in + (size_t)(b + 1) * in_size;
-                win_run(p, &s, &k, out + (size_t)b * out_size);
+                win_run(p, &s, &k, &wk, out + (size_t)b * out_size);
             }
         }
     }
@@ -2793,7 +2826,7 @@ static void depthwise_win_mve(const mcu_conv_params_t *p, const int8_t *in, cons
 void mcu_conv2d_s8(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
                    const int32_t *bias, int8_t *out, int16_t *scratch)
 {
-    (void)scratch;                                  /* only the DSP wide paths (1x1, im2col) use it */
+    (void)scratch;                                  /* only the DSP paths (1x1, im2col, windows) use it */
 #if defined(MCU_NN_MVE)
     if (p->filter.h == 1 && p->filter.w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0
         && p->pad_left == 0 && p->out.h == p->in.h && p->out.w == p->in.w) {
@@ -2825,9 +2858,9 @@ void mcu_conv2d_s8(const mcu_conv_params_t *p, const int8_t *in, const int8_t *f
         return;
     }
 #if defined(MCU_NN_DSP)
-    if (p->in.c % 4 != 0 && p->filter.h * p->filter.w * p->in.c >= 4
-        && p->filter.h * p->filter.w * p->in.c <= WIN_MAXN) {
-        conv_win(p, in, filter, bias, out);       /* few input channels: whole windows */
+    if (scratch != NULL && ((uintptr_t)scratch & 3u) == 0 && p->in.c % 4 != 0
+        && p->filter.h * p->filter.w * p->in.c >= 4 && p->filter.h * p->filter.w * p->in.c <= WIN_MAXN) {
+        conv_win(p, in, filter, bias, out, (uint32_t *)(void *)scratch);  /* few input channels: windows */
         return;
     }
     if (scratch != NULL && ((uintptr_t)scratch & 3u) == 0 && p->dilation_h == 1 && p->dilation_w == 1
@@ -2889,8 +2922,9 @@ void mcu_conv2d_s8(const mcu_conv_params_t *p, const int8_t *in, const int8_t *f
 }
 
 void mcu_depthwise_conv2d_s8(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
-                             const int32_t *bias, int8_t *out)
+                             const int32_t *bias, int8_t *out, int16_t *scratch)
 {
+    (void)scratch;                                  /* only the DSP window path uses it */
     const int32_t in_h = p->in.h, in_w = p->in.w, in_c = p->in.c;
     const int32_t kh = p->filter.h, kw = p->filter.w;
     const int32_t out_h = p->out.h, out_w = p->out.w, out_c = p->out.c;
@@ -2903,10 +2937,13 @@ void mcu_depthwise_conv2d_s8(const mcu_conv_params_t *p, const int8_t *in, const
         if (mult >= 2 && in_c <= 4 && kh * kw <= WIN_MAXN) {
 #if defined(MCU_NN_MVE)
             depthwise_win_mve(p, in, filter, bias, out);    /* few input channels, multiplier > 1 */
-#else
-            depthwise_win(p, in, filter, bias, out);
-#endif
             return;
+#else
+            if (scratch != NULL && ((uintptr_t)scratch & 3u) == 0) {
+                depthwise_win(p, in, filter, bias, out, (uint32_t *)(void *)scratch);
+                return;
+            }                                               /* no scratch: the per-pixel path below */
+#endif
         }
 #endif
 #if defined(MCU_NN_MVE)

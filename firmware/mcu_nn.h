@@ -139,13 +139,27 @@ typedef struct {
 /* bias may be NULL; scratch: 4-byte aligned or NULL; for a 1x1 stride-1 conv MCU_CONV_SCRATCH_BYTES(in.c)
  * bytes (the DSP 1x1 path widens 4 input pixels into it), for other convs with dilation 1 and in.c a
  * multiple of 4 MCU_CONV_WINDOW_SCRATCH_BYTES(kh, kw, in.c) (the DSP im2col path widens 4 output pixels'
- * windows into it) */
+ * windows into it), for the DSP window path MCU_WIN_SCRATCH_BYTES(kh * kw * in.c, out.c) (below) */
 #define MCU_CONV_SCRATCH_BYTES(in_c) (8 * ((in_c) & ~3))
 #define MCU_CONV_WINDOW_SCRATCH_BYTES(kh, kw, in_c) (8 * (kh) * (kw) * (in_c))
+/* The DSP window kernels' scratch (Armv7E-M: convs with in.c % 4 != 0 and n = kh kw in.c in [4, 96] that
+ * are not 1x1 stride-1, handed to mcu_conv2d_s8; depthwise convs with depth multiplier m >= 2, in.c <= 4 and
+ * n = kh kw <= 96, handed to mcu_depthwise_conv2d_s8), 4-byte aligned, for windows of n values and `total`
+ * output channels to chunk (a conv: out.c; a depthwise conv: m). g = (n + 3) / 4 groups of 4 values; chunks
+ * of MCU_WIN_CHUNK channels (at most 16, and at most 320 words of widened weights); per pair of a chunk's
+ * channels 40 bytes of output-stage constants and 16 g of widened weights; 16 g for two pixels' widened
+ * windows; two raw windows of 4 g + 4 bytes. Without it (NULL) these convs take the conv rows and the
+ * per-pixel depthwise path. */
+#define MCU_WIN_GROUPS(n) (((n) + 3) / 4)
+#define MCU_WIN_CAP(n) (2 * (320 / (4 * MCU_WIN_GROUPS(n))) < 16 ? 2 * (320 / (4 * MCU_WIN_GROUPS(n))) : 16)
+#define MCU_WIN_CHUNK(n, total) ((total) < MCU_WIN_CAP(n) ? (total) : MCU_WIN_CAP(n))
+#define MCU_WIN_SCRATCH_BYTES(n, total) \
+    ((MCU_WIN_CHUNK(n, total) + 1) / 2 * (40 + 16 * MCU_WIN_GROUPS(n)) + 24 * MCU_WIN_GROUPS(n) + 8)
 void mcu_conv2d_s8(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
                    const int32_t *bias, int8_t *out, int16_t *scratch);
+/* scratch: 4-byte aligned or NULL; MCU_WIN_SCRATCH_BYTES(kh * kw, m) bytes for the DSP window path (above) */
 void mcu_depthwise_conv2d_s8(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
-                             const int32_t *bias, int8_t *out);
+                             const int32_t *bias, int8_t *out, int16_t *scratch);
 
 /* In place (depth multiplier 1, no more output pixels than input pixels): the output overwrites the
  * input in `buf`, channel by channel, through `temp` of out.h * out.w bytes. */

@@ -100,7 +100,7 @@ def _lower(ctx, op, depthwise: bool):
                          dead_hint=pointwise)
     bias = ctx.weight(b.index, "int32_t") if b is not None else "NULL"
     func = "mcu_depthwise_conv2d_s8" if depthwise else "mcu_conv2d_s8"
-    extra = () if depthwise else (ctx.scratch_or_null(op, "int16_t"),)    # NULL: no scratch on this target
+    extra = (ctx.scratch_or_null(op, "int16_t"),)    # NULL: no scratch on this target (or not planned)
     comment = (f"{in_h}x{in_w}x{in_c} -> {out_h}x{out_w}x{out_c}, k {kh}x{kw}, s {a.stride_h}x{a.stride_w}, "
                f"d {a.dilation_h}x{a.dilation_w}, {a.padding}, {a.activation}"
                + (f", mult {mult}" if depthwise else ""))
@@ -176,15 +176,32 @@ def conv_params(ctx, name: str, op, x, w, y, out_c: int, stride: tuple, dilation
     ))
 
 
+WIN_MAXN = 96          # firmware/mcu_conv.c: the window kernels' largest window (values)
+
+
+def win_scratch_bytes(n: int, total: int) -> int:
+    """MCU_WIN_SCRATCH_BYTES(n, total) (firmware/mcu_nn.h): the DSP window kernels' work memory for
+    windows of n values and `total` output channels to chunk (a conv: out.c; a depthwise conv: the depth
+    multiplier). g = (n + 3) / 4 groups of 4 values; chunks of min(total, cap) channels, cap = 2 (320 //
+    4 g) up to 16; per pair of a chunk's channels 40 bytes of output-stage constants and 16 g of widened
+    weights, 16 g for two pixels' widened windows, two raw windows of 4 g + 4 bytes."""
+    g = (n + 3) // 4
+    chunk = min(total, 2 * (320 // (4 * g)), 16)
+    return (chunk + 1) // 2 * (40 + 16 * g) + 24 * g + 8
+
+
 def _conv_scratch(graph, op, simd) -> int:
-    """Bytes of the wide paths' scratch (firmware/mcu_conv.c, used on Armv7E-M DSP cores only: simd
-    "dsp"): 4 pixels' windows widened to int16, 8 bytes per window element. The 1x1 stride-1 conv
-    (conv_1x1_wide) widens its input channels rounded down to 4: 8 (in.c & ~3) bytes; any other conv
-    with dilation 1 and in.c a multiple of 4 (conv_im2col_wide) its whole window: 8 kh kw in.c bytes
-    (MCU_CONV_SCRATCH_BYTES, MCU_CONV_WINDOW_SCRATCH_BYTES). 0 for other convs and other targets (the
-    host, Cortex-M0+ and Helium kernels take no scratch, so their plan stays as small as without these
-    paths). Optional: without it (NULL) the kernels borrow the end of their own output or take a slower
-    path, so the planner leaves it out where it would raise the peak (Options.scratch "free")."""
+    """Bytes of the DSP paths' scratch (firmware/mcu_conv.c, used on Armv7E-M DSP cores only: simd
+    "dsp"). The wide paths widen 4 pixels' windows to int16, 8 bytes per window element: the 1x1
+    stride-1 conv (conv_1x1_wide) its input channels rounded down to 4: 8 (in.c & ~3) bytes; any other
+    conv with dilation 1 and in.c a multiple of 4 (conv_im2col_wide) its whole window: 8 kh kw in.c bytes
+    (MCU_CONV_SCRATCH_BYTES, MCU_CONV_WINDOW_SCRATCH_BYTES). A conv with in.c not a multiple of 4 and n =
+    kh kw in.c in [4, 96] (conv_win) holds its chunk's widened weights and windows there:
+    win_scratch_bytes(n, out.c) (MCU_WIN_SCRATCH_BYTES). 0 for other convs and other targets (the host,
+    Cortex-M0+ and Helium kernels take no scratch, so their plan stays as small as without these paths).
+    Optional: without it (NULL) the kernels borrow the end of their own output or take a slower path
+    (the window convs: the conv rows), so the planner leaves it out where it would raise the peak
+    (Options.scratch "free")."""
     if simd != "dsp":
         return 0
     a = op.attrs
@@ -199,6 +216,8 @@ def _conv_scratch(graph, op, simd) -> int:
             and tuple(x.shape[1:3]) == tuple(y.shape[1:3])):
         return 8 * (in_c & ~3)
     k = int(w.shape[1]) * int(w.shape[2]) * in_c
+    if in_c % 4 and 4 <= k <= WIN_MAXN:
+        return win_scratch_bytes(k, int(y.shape[3]))
     pixels = int(y.shape[0]) * int(y.shape[1]) * int(y.shape[2])
     if ((a.dilation_h, a.dilation_w) != (1, 1) or in_c % 4 or k >= 32000
             or pixels < 4):
@@ -211,6 +230,22 @@ def lower_conv2d(ctx, op):
     return _lower(ctx, op, depthwise=False)
 
 
-@lowers("DEPTHWISE_CONV_2D")
+def _depthwise_scratch(graph, op, simd) -> int:
+    """Bytes of the DSP depthwise window path's scratch (firmware/mcu_conv.c depthwise_win, Armv7E-M DSP
+    cores only: simd "dsp"): a depth multiplier m >= 2, at most 4 input channels and n = kh kw <= 96 take
+    win_scratch_bytes(n, m) (MCU_WIN_SCRATCH_BYTES); 0 for other depthwise convs and other targets.
+    Optional: without it (NULL) the kernel takes the per-pixel depthwise path."""
+    if simd != "dsp" or len(op.inputs) < 2 or not op.outputs:
+        return 0
+    x, w, y = (graph.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
+    if len(x.shape) != 4 or len(w.shape) != 4 or len(y.shape) != 4:
+        return 0
+    m, in_c, n = int(op.attrs.depth_multiplier), int(x.shape[3]), int(w.shape[1]) * int(w.shape[2])
+    if m < 2 or in_c > 4 or n > WIN_MAXN or in_c * m != int(y.shape[3]):
+        return 0
+    return win_scratch_bytes(n, m)
+
+
+@lowers("DEPTHWISE_CONV_2D", scratch=_depthwise_scratch, scratch_on=("dsp",), scratch_optional=True)
 def lower_depthwise_conv2d(ctx, op):
     return _lower(ctx, op, depthwise=True)
