@@ -2150,7 +2150,6 @@ static void depthwise_fast(const mcu_conv_params_t *p, const int8_t *in, const i
  * mcu_conv2d_s8 and mcu_depthwise_conv2d_s8 take their other paths.
  */
 #define WIN_MAXN 96                     /* values in one window */
-#define WIN_WBYTES 640                  /* Helium depthwise: a chunk's transposed filter rows */
 
 /* Windows of one input image: src at the first of the window's channels of input pixel (0, 0), tc
  * channels per tap (a conv: all in.c; a depthwise conv: 1). */
@@ -2716,7 +2715,7 @@ static void win_stack(const mcu_conv_params_t *p, const int8_t *in, const int32_
  * != 0, n <= WIN_MAXN). Each output pixel's window (a depthwise conv: of one input channel) is gathered
  * as for the DSP window kernels (int8, not widened; taps outside the input hold the zero point), then 4
  * output channels at a time by mcu_mve_dot4 over the chunk's filter rows (a conv's own; a depthwise
- * conv's transposed once per chunk as in depthwise_win, n bytes each), the input offset as offset * (sum of the row) in the
+ * conv's transposed at compile time: p->win_w, n bytes each), the input offset as offset * (sum of the row) in the
  * accumulator's start (so (x + offset) w summed over every tap, padding included, where it is 0),
  * requantised 4 lanes at a time (mcu_mve_requant4).
  */
@@ -2785,28 +2784,24 @@ static void conv_win_mve(const mcu_conv_params_t *p, const int8_t *in, const int
     }
 }
 
-static void depthwise_win_mve(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
-                              const int32_t *bias, int8_t *out)
+/* Helium depthwise by windows: the channels' taps transposed at compile time (p->win_w: channel c's n
+ * taps at byte c * n), chunks of WIN_MVE_CH of one input channel's, bias + offset * (sum of the taps) as
+ * each channel's start. */
+static void depthwise_win_mve(const mcu_conv_params_t *p, const int8_t *in, const int32_t *bias, int8_t *out)
 {
     const int32_t kh = p->filter.h, kw = p->filter.w, n = kh * kw, out_c = p->out.c, m = p->depth_multiplier;
     const int32_t in_c = p->in.c;
     const size_t in_size = (size_t)p->in.h * (size_t)p->in.w * (size_t)in_c;
     const size_t out_size = (size_t)p->out.h * (size_t)p->out.w * (size_t)out_c;
-    const int32_t fit = (WIN_WBYTES / n) & ~3;                 /* >= 4: n <= WIN_MAXN */
-    const int32_t cap = fit < WIN_MVE_CH ? fit : WIN_MVE_CH;
+    const int8_t *const rows = (const int8_t *)(const void *)p->win_w;
     win_src_t s = {in, in, 1, n, (n + 3) >> 2, 0, (int8_t)(-p->input_offset)};
-    int8_t w[WIN_WBYTES];
     int32_t init[WIN_MVE_CH];
     for (int32_t ic = 0; ic < in_c; ++ic) {
-        for (int32_t j0 = 0; j0 < m; j0 += cap) {
-            const int32_t nch = m - j0 < cap ? m - j0 : cap, oc0 = ic * m + j0;
-            for (int32_t j = 0; j < nch; ++j) {     /* channel oc0 + j's taps; bias + offset * their sum */
-                int32_t sum = 0;
-                for (int32_t t = 0; t < n; ++t) {
-                    const int8_t f = filter[(size_t)t * (size_t)out_c + (size_t)(oc0 + j)];
-                    w[j * n + t] = f;
-                    sum += f;
-                }
+        for (int32_t j0 = 0; j0 < m; j0 += WIN_MVE_CH) {
+            const int32_t nch = m - j0 < WIN_MVE_CH ? m - j0 : WIN_MVE_CH, oc0 = ic * m + j0;
+            const int8_t *const w = rows + (size_t)oc0 * (size_t)n;
+            for (int32_t j = 0; j < nch; ++j) {     /* bias + offset * the sum of channel oc0 + j's taps */
+                const int32_t sum = mcu_sum_s8(w + (size_t)j * (size_t)n, n);
                 init[j] = (int32_t)((uint32_t)(bias != NULL ? bias[oc0 + j] : 0)
                                     + (uint32_t)p->input_offset * (uint32_t)sum);
             }
@@ -2940,8 +2935,10 @@ void mcu_depthwise_conv2d_s8(const mcu_conv_params_t *p, const int8_t *in, const
 #if defined(MCU_NN_DSP)
         if (mult >= 2 && in_c <= 4 && kh * kw <= WIN_MAXN) {
 #if defined(MCU_NN_MVE)
-            depthwise_win_mve(p, in, filter, bias, out);    /* few input channels, multiplier > 1 */
-            return;
+            if (p->win_w != NULL) {
+                depthwise_win_mve(p, in, bias, out);        /* few input channels, multiplier > 1 */
+                return;
+            }
 #else
             if (p->win_w != NULL && scratch != NULL && ((uintptr_t)scratch & 3u) == 0) {
                 depthwise_win(p, in, bias, out, (uint32_t *)(void *)scratch);

@@ -140,7 +140,8 @@ typedef struct {
      * pairs as SXTB16 gives them (group k..k+3: the words (k, k+2), (k+1, k+3)), by pairs of channels (a
      * conv: 2j, 2j + 1; a depthwise conv: those of one input channel, ic m + 2j and ic m + 2j + 1), the last
      * of an odd count paired with itself: per pair 4 g words, per group the first channel's two words,
-     * then the second's. */
+     * then the second's. Helium (depthwise window kernel, same ops): the channels' taps transposed, int8,
+     * channel c's n taps at byte c n. */
     const uint32_t *win_w;
 } mcu_conv_params_t;
 

@@ -102,6 +102,10 @@ def _lower(ctx, op, depthwise: bool):
         # the DSP window kernels' weights, widened at compile time (mcu_conv_params_t.win_w)
         ww = ctx.const(win_weights(w.data, depthwise, mult), "uint32_t", f"{name}_win_w")
         params = ParamStruct(params.ctype, params.name, (*params.fields, ("win_w", ww)))
+    elif ctx.simd == "mve" and depthwise and win_window(x.shape, w.shape, y.shape, a, True) is not None:
+        # the Helium depthwise window kernel's filter rows, transposed at compile time (win_w)
+        ww = ctx.const(win_rows(w.data), "uint32_t", f"{name}_win_w")
+        params = ParamStruct(params.ctype, params.name, (*params.fields, ("win_w", ww)))
     bias = ctx.weight(b.index, "int32_t") if b is not None else "NULL"
     func = "mcu_depthwise_conv2d_s8" if depthwise else "mcu_conv2d_s8"
     extra = (ctx.scratch_or_null(op, "int16_t"),)    # NULL: no scratch on this target (or not planned)
@@ -232,6 +236,17 @@ def win_weights(w: np.ndarray, depthwise: bool, m: int) -> np.ndarray:
               for c in range(base, base + per, 2)]
     out = np.concatenate([words[first], words[second]], axis=2)             # [pairs, g, 4]
     return out.reshape(-1).astype(np.uint32)
+
+
+def win_rows(w: np.ndarray) -> np.ndarray:
+    """mcu_conv_params_t.win_w of the Helium depthwise window kernel (firmware/mcu_conv.c
+    depthwise_win_mve): a depthwise filter [1, KH, KW, C] transposed, channel c's KH KW taps at byte
+    c KH KW, as little-endian words (zero bytes past the end)."""
+    w = np.asarray(w, dtype=np.int8)
+    rows = np.ascontiguousarray(w.reshape(-1, w.shape[3]).T).reshape(-1)
+    padded = np.zeros((rows.size + 3) // 4 * 4, dtype=np.int8)
+    padded[:rows.size] = rows
+    return padded.view("<u4").astype(np.uint32)
 
 
 def _conv_scratch(graph, op, simd) -> int:
