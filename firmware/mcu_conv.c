@@ -2130,13 +2130,13 @@ static void depthwise_fast(const mcu_conv_params_t *p, const int8_t *in, const i
  * multiplier > 1 and few input channels (typically a network's first layer), where the generic paths
  * dot only a few values per filter row or per tap. Each output pixel's whole window of n = kh * kw *
  * taps_channels values (a conv: every input channel of every tap, in the filter row's order ky, kx, ic;
- * a depthwise conv: one input channel's kh * kw taps) is gathered into a small buffer on the stack
- * (taps outside the input filled with the input zero point, whose (x + input_offset) is 0), then widened
+ * a depthwise conv: one input channel's kh * kw taps) is gathered into a small buffer in the caller's
+ * scratch (taps outside the input filled with the input zero point, whose (x + input_offset) is 0), then widened
  * once to int16 pairs plus the input offset (SXTAB16): each group of 4 values k..k+3 as the two words
- * (k, k+2) and (k+1, k+3). The weights of a chunk of output channels (a conv's own filter rows; a
- * depthwise conv's taps, strided by out.c in the filter) are widened the same way once per chunk, zero
- * weights past n, into a buffer on the stack, by pairs of channels: per group the two words of the pair's
- * first channel, then the two of its second, as the two pixels' windows are interleaved in x. Then 2
+ * (k, k+2) and (k+1, k+3). The weights of the output channels (a conv's own filter rows; a depthwise
+ * conv's taps) come widened the same way at compile time (p->win_w, see mcu_nn.h), zero weights past n,
+ * by pairs of channels: per group the two words of the pair's first channel, then the two of its second,
+ * as the two pixels' windows are interleaved in x. Then 2
  * pixels x 2 output channels per pass, 4 LDRD feeding 8 SMLADs (14 instructions per 16 MACs with the
  * loop's CMP and BNE, 13 with two groups per pass when their number is even); the window's values past n
  * meet zero weights.
@@ -2144,11 +2144,12 @@ static void depthwise_fast(const mcu_conv_params_t *p, const int8_t *in, const i
  * offset folded in, SMMLAR, SUB, ASR) when the channel allows it (mcu_rq2_channel, and |bias + sum| <
  * 2^30 whatever the input: mcu_rqd_fits), then SSAT #8 for the whole int8 range; otherwise
  * mcu_requant_fast.
+ * The work memory (MCU_WIN_SCRATCH_BYTES in mcu_nn.h, at most 904 B: a chunk's output-stage constants
+ * and two pixels' windows) is the caller's scratch, planned in the arena; without it (NULL: the planner
+ * left it out where it would raise the peak) a bounded area on the stack (win_stack). Without win_w
+ * mcu_conv2d_s8 and mcu_depthwise_conv2d_s8 take their other paths.
  */
 #define WIN_MAXN 96                     /* values in one window */
-#define WIN_CH 16                       /* output channels per chunk (each chunk builds every window again) */
-#define WIN_WWORDS 320                  /* DSP: a chunk's widened weights: 8 channels of n <= 80, 16 of n <= 40 */
-#define WIN_WBYTES 640                  /* Helium depthwise: a chunk's transposed filter rows */
 
 /* Windows of one input image: src at the first of the window's channels of input pixel (0, 0), tc
  * channels per tap (a conv: all in.c; a depthwise conv: 1). */
@@ -2445,11 +2446,11 @@ typedef struct {
 /* One chunk of output channels: widened weights ww (by pairs of channels, groups groups each), their
  * output-stage constants by pairs (bit c of fast: channel c by mcu_rqd_apply), the first channel oc0. */
 typedef struct {
-    const uint32_t *ww;
+    const uint32_t *ww;                 /* in p->win_w */
     int32_t groups, oc0, nch, all_fast;
     uint32_t fast;
     out_stage_t q;
-    win_pair_t pairs[WIN_CH / 2];
+    win_pair_t *pairs;                  /* (nch + 1) / 2, in the work memory (win_work_t) */
 } win_chunk_t;
 
 /* the output stage of chunk channel c from its sum acc (see the comment above); all_fast and
@@ -2530,8 +2531,36 @@ static void win_pixels_any(const win_chunk_t *k, const uint32_t *x, int8_t *o, s
     win_pixels(k, x, o, out_c, pair, 0, 0);
 }
 
-/* The chunk k of every output pixel of image b: windows from s, outputs at out_b. */
-static void win_run(const mcu_conv_params_t *p, const win_src_t *s, const win_chunk_t *k, int8_t *out_b)
+/* The window path's work memory, carved from the caller's scratch or win_stack's area
+ * (MCU_WIN_SCRATCH_BYTES(n, total) bytes, 4-byte aligned; see mcu_nn.h) by win_work: the chunk's
+ * output-stage constants by pairs of channels, two pixels' widened windows (4 groups words), two raw
+ * windows of groups + 1 words (4 * groups bytes and the up to 3 more that whole-word copies write past n). */
+typedef struct {
+    win_pair_t *pairs;
+    uint32_t *x;
+    int8_t *raw, *raw1;
+} win_work_t;
+
+typedef char win_pair_size_ok[sizeof(win_pair_t) == 40 ? 1 : -1];     /* as MCU_WIN_SCRATCH_BYTES counts */
+
+/* wk from scratch for windows of n values and chunks of total channels; the raw windows zeroed (their
+ * bytes past n meet zero weights: any value, but defined) */
+static void win_work(uint32_t *scratch, int32_t n, int32_t total, win_work_t *wk)
+{
+    const size_t groups = (size_t)MCU_WIN_GROUPS(n), pairs = (size_t)((MCU_WIN_CHUNK(total) + 1) / 2);
+    uint32_t *const raw = scratch + pairs * (sizeof(win_pair_t) / 4) + 4 * groups;
+    wk->pairs = (win_pair_t *)(void *)scratch;
+    wk->x = scratch + pairs * (sizeof(win_pair_t) / 4);
+    for (size_t i = 0; i < 2 * (groups + 1); ++i) {
+        raw[i] = 0;
+    }
+    wk->raw = (int8_t *)(void *)raw;
+    wk->raw1 = (int8_t *)(void *)(raw + groups + 1);
+}
+
+/* The chunk k of every output pixel of image b: windows from s (work memory wk), outputs at out_b. */
+static void win_run(const mcu_conv_params_t *p, const win_src_t *s, const win_chunk_t *k, const win_work_t *wk,
+                    int8_t *out_b)
 {
     const int32_t out_h = p->out.h, out_w = p->out.w, out_c = p->out.c;
     const int fast = k->all_fast && k->q.lo == -128 && k->q.hi == 127;
@@ -2542,9 +2571,8 @@ static void win_run(const mcu_conv_params_t *p, const win_src_t *s, const win_ch
     const size_t step = (size_t)p->dilation_h * (size_t)in_w * (size_t)in_c;
     const size_t last_run = (size_t)(kh - 1) * step + (size_t)((row + 3) & ~3);   /* a window's bytes, words */
     const int8_t *const in_end = s->end;
-    int8_t raw[WIN_MAXN + 8] = {0};     /* the bytes past n meet zero weights: any value, defined */
-    int8_t raw1[WIN_MAXN + 8] = {0};    /* the second pixel's (win_build_pair) */
-    uint32_t x[WIN_MAXN + 4];          /* 2 windows, interleaved */
+    int8_t *const raw = wk->raw, *const raw1 = wk->raw1;     /* the second pixel's: win_build_pair */
+    uint32_t *const x = wk->x;                                  /* 2 windows, interleaved */
     for (int32_t oy = 0; oy < out_h; ++oy) {
         const int32_t iy0 = oy * p->stride_h - p->pad_top;
         const int rows_inside = runs && iy0 >= 0 && iy0 + (kh - 1) * p->dilation_h < p->in.h;
@@ -2572,15 +2600,14 @@ static void win_run(const mcu_conv_params_t *p, const win_src_t *s, const win_ch
     }
 }
 
-/* the chunk k of channels [oc0, oc0 + nch): channel oc0 + j's weight t (t < n) at w[j * cs + t * ts],
- * widened into ww (see the comment above: (nch + 1) / 2 pairs of 4 * groups words, zero weights past n;
- * the last of an odd count paired with itself); output-stage constants for sums of n products */
-static void win_channels(const mcu_conv_params_t *p, const int32_t *bias, const int8_t *w, size_t cs, size_t ts,
-                         int32_t n, int32_t oc0, int32_t nch, uint32_t *ww, win_chunk_t *k)
+/* the chunk k of channels [oc0, oc0 + nch): their widened weights ww (in p->win_w: (nch + 1) / 2 pairs of
+ * 4 * groups words, see mcu_nn.h) and output-stage constants for sums of n products */
+static void win_channels(const mcu_conv_params_t *p, const int32_t *bias, const uint32_t *ww, int32_t n,
+                         int32_t oc0, int32_t nch, const win_work_t *wk, win_chunk_t *k)
 {
-    const int32_t groups = (n + 3) >> 2;
     k->ww = ww;
-    k->groups = groups;
+    k->pairs = wk->pairs;
+    k->groups = (n + 3) >> 2;
     k->oc0 = oc0;
     k->nch = nch;
     k->all_fast = 1;
@@ -2603,76 +2630,81 @@ static void win_channels(const mcu_conv_params_t *p, const int32_t *bias, const 
         pp->r1 = r;
         pp->c1 = j;
     }
-    for (int32_t c = 0; c < k->nch; c += 2) {
-        const int32_t c1 = c + 1 < k->nch ? c + 1 : c;
-        for (int32_t h = 0; h < 2; ++h) {
-            const int8_t *wr = w + (size_t)(h ? c1 : c) * cs;
-            uint32_t *d = ww + (size_t)c * 2 * (size_t)groups + 2 * (size_t)h;
-            for (int32_t g = 0; g < groups; ++g, d += 4) {
-                uint32_t v = 0;                 /* weights 4g..4g+3, zero past n */
-                for (int32_t i = 3; i >= 0; --i) {
-                    const int32_t t = 4 * g + i;
-                    v = (v << 8) | (t < n ? (uint8_t)wr[(size_t)t * ts] : 0u);
-                }
-                d[0] = __sxtb16(v);
-                d[1] = mcu_sxtb16_ror8(v);
-            }
-        }
-    }
 }
 
-/* output channels per chunk for windows of n values: as many pairs as ww holds (4 words a group), up to
- * WIN_CH (an even count: the last of an odd chunk takes a whole pair) */
-static int32_t win_cap(int32_t n)
+/* Conv by windows: n = kh * kw * in.c in [4, WIN_MAXN]; work: MCU_WIN_SCRATCH_BYTES(n, out.c) bytes.
+ * Chunks of MCU_WIN_CAP output channels (an even count: the last of an odd chunk takes a whole pair). */
+#if defined(__GNUC__)
+__attribute__((noinline))     /* its frame stays out of the dispatcher's */
+#endif
+static void conv_win(const mcu_conv_params_t *p, const int8_t *in, const int32_t *bias, int8_t *out,
+                     uint32_t *work)
 {
-    const int32_t cap = 2 * (WIN_WWORDS / (4 * ((n + 3) >> 2)));
-    return cap < WIN_CH ? cap : WIN_CH;
-}
-
-/* Conv by windows: n = kh * kw * in.c in [4, WIN_MAXN]. */
-static void conv_win(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
-                     int8_t *out)
-{
-    const int32_t n = p->filter.h * p->filter.w * p->in.c, out_c = p->out.c, cap = win_cap(n);
+    const int32_t n = p->filter.h * p->filter.w * p->in.c, out_c = p->out.c, groups = (n + 3) >> 2;
     const size_t in_size = (size_t)p->in.h * (size_t)p->in.w * (size_t)p->in.c;
     const size_t out_size = (size_t)p->out.h * (size_t)p->out.w * (size_t)out_c;
-    win_src_t s = {in, in, p->in.c, n, (n + 3) >> 2, ((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u,
+    win_src_t s = {in, in, p->in.c, n, groups, ((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u,
                    (int8_t)(-p->input_offset)};
-    uint32_t ww[WIN_WWORDS];
-    for (int32_t oc0 = 0; oc0 < out_c; oc0 += cap) {
+    win_work_t wk;
+    win_work(work, n, out_c, &wk);
+    for (int32_t oc0 = 0; oc0 < out_c; oc0 += MCU_WIN_CAP) {
         win_chunk_t k;
-        win_channels(p, bias, filter + (size_t)oc0 * (size_t)n, (size_t)n, 1, n, oc0,
-                     out_c - oc0 < cap ? out_c - oc0 : cap, ww, &k);
+        win_channels(p, bias, p->win_w + (size_t)oc0 * 2 * (size_t)groups, n, oc0,
+                     out_c - oc0 < MCU_WIN_CAP ? out_c - oc0 : MCU_WIN_CAP, &wk, &k);
         for (int32_t b = 0; b < p->in.n; ++b) {
             s.src = in + (size_t)b * in_size;
             s.end = in + (size_t)(b + 1) * in_size;
-            win_run(p, &s, &k, out + (size_t)b * out_size);
+            win_run(p, &s, &k, &wk, out + (size_t)b * out_size);
         }
     }
 }
 
 /* Depthwise by windows: depth multiplier m, n = kh * kw in [1, WIN_MAXN]; output channels ic * m + j by
- * chunks of one input channel's. */
-static void depthwise_win(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
-                          int8_t *out)
+ * chunks of one input channel's; work: MCU_WIN_SCRATCH_BYTES(n, m) bytes. */
+#if defined(__GNUC__)
+__attribute__((noinline))     /* its frame stays out of the dispatcher's */
+#endif
+static void depthwise_win(const mcu_conv_params_t *p, const int8_t *in, const int32_t *bias, int8_t *out,
+                          uint32_t *work)
 {
-    const int32_t n = p->filter.h * p->filter.w, out_c = p->out.c, m = p->depth_multiplier, cap = win_cap(n);
+    const int32_t n = p->filter.h * p->filter.w, out_c = p->out.c, m = p->depth_multiplier, groups = (n + 3) >> 2;
     const size_t in_size = (size_t)p->in.h * (size_t)p->in.w * (size_t)p->in.c;
     const size_t out_size = (size_t)p->out.h * (size_t)p->out.w * (size_t)out_c;
-    win_src_t s = {in, in, 1, n, (n + 3) >> 2, ((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u,
+    const size_t ic_words = (size_t)((m + 1) / 2) * 4 * (size_t)groups;     /* an input channel's win_w */
+    win_src_t s = {in, in, 1, n, groups, ((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u,
                    (int8_t)(-p->input_offset)};
-    uint32_t ww[WIN_WWORDS];
+    win_work_t wk;
+    win_work(work, n, m, &wk);
     for (int32_t ic = 0; ic < p->in.c; ++ic) {
-        for (int32_t j0 = 0; j0 < m; j0 += cap) {
-            const int32_t nch = m - j0 < cap ? m - j0 : cap, oc0 = ic * m + j0;
+        for (int32_t j0 = 0; j0 < m; j0 += MCU_WIN_CAP) {
+            const int32_t nch = m - j0 < MCU_WIN_CAP ? m - j0 : MCU_WIN_CAP, oc0 = ic * m + j0;
             win_chunk_t k;
-            win_channels(p, bias, filter + oc0, 1, (size_t)out_c, n, oc0, nch, ww, &k);
+            win_channels(p, bias, p->win_w + (size_t)ic * ic_words + (size_t)j0 * 2 * (size_t)groups, n, oc0, nch,
+                         &wk, &k);
             for (int32_t b = 0; b < p->in.n; ++b) {
                 s.src = in + (size_t)b * in_size + (size_t)ic;
                 s.end = in + (size_t)(b + 1) * in_size;
-                win_run(p, &s, &k, out + (size_t)b * out_size);
+                win_run(p, &s, &k, &wk, out + (size_t)b * out_size);
             }
         }
+    }
+}
+
+/* The window path without planned scratch (the planner leaves it out where it would raise the arena's
+ * peak): its work memory on the stack, at most MCU_WIN_SCRATCH_BYTES(96, 16) = 904 B (the widened
+ * weights, the bulk, are win_w's in flash). */
+#define WIN_STACK_WORDS (MCU_WIN_SCRATCH_BYTES(WIN_MAXN, MCU_WIN_CAP) / 4)
+#if defined(__GNUC__)
+__attribute__((noinline))     /* the area only in this frame, only while it runs */
+#endif
+static void win_stack(const mcu_conv_params_t *p, const int8_t *in, const int32_t *bias, int8_t *out,
+                      int depthwise)
+{
+    uint32_t work[WIN_STACK_WORDS];
+    if (depthwise) {
+        depthwise_win(p, in, bias, out, work);
+    } else {
+        conv_win(p, in, bias, out, work);
     }
 }
 #endif /* !MCU_NN_MVE */
@@ -2683,7 +2715,7 @@ static void depthwise_win(const mcu_conv_params_t *p, const int8_t *in, const in
  * != 0, n <= WIN_MAXN). Each output pixel's window (a depthwise conv: of one input channel) is gathered
  * as for the DSP window kernels (int8, not widened; taps outside the input hold the zero point), then 4
  * output channels at a time by mcu_mve_dot4 over the chunk's filter rows (a conv's own; a depthwise
- * conv's transposed once per chunk as in depthwise_win, n bytes each), the input offset as offset * (sum of the row) in the
+ * conv's transposed at compile time: p->win_w, n bytes each), the input offset as offset * (sum of the row) in the
  * accumulator's start (so (x + offset) w summed over every tap, padding included, where it is 0),
  * requantised 4 lanes at a time (mcu_mve_requant4).
  */
@@ -2752,28 +2784,24 @@ static void conv_win_mve(const mcu_conv_params_t *p, const int8_t *in, const int
     }
 }
 
-static void depthwise_win_mve(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
-                              const int32_t *bias, int8_t *out)
+/* Helium depthwise by windows: the channels' taps transposed at compile time (p->win_w: channel c's n
+ * taps at byte c * n), chunks of WIN_MVE_CH of one input channel's, bias + offset * (sum of the taps) as
+ * each channel's start. */
+static void depthwise_win_mve(const mcu_conv_params_t *p, const int8_t *in, const int32_t *bias, int8_t *out)
 {
     const int32_t kh = p->filter.h, kw = p->filter.w, n = kh * kw, out_c = p->out.c, m = p->depth_multiplier;
     const int32_t in_c = p->in.c;
     const size_t in_size = (size_t)p->in.h * (size_t)p->in.w * (size_t)in_c;
     const size_t out_size = (size_t)p->out.h * (size_t)p->out.w * (size_t)out_c;
-    const int32_t fit = (WIN_WBYTES / n) & ~3;                 /* >= 4: n <= WIN_MAXN */
-    const int32_t cap = fit < WIN_MVE_CH ? fit : WIN_MVE_CH;
+    const int8_t *const rows = (const int8_t *)(const void *)p->win_w;
     win_src_t s = {in, in, 1, n, (n + 3) >> 2, 0, (int8_t)(-p->input_offset)};
-    int8_t w[WIN_WBYTES];
     int32_t init[WIN_MVE_CH];
     for (int32_t ic = 0; ic < in_c; ++ic) {
-        for (int32_t j0 = 0; j0 < m; j0 += cap) {
-            const int32_t nch = m - j0 < cap ? m - j0 : cap, oc0 = ic * m + j0;
-            for (int32_t j = 0; j < nch; ++j) {     /* channel oc0 + j's taps; bias + offset * their sum */
-                int32_t sum = 0;
-                for (int32_t t = 0; t < n; ++t) {
-                    const int8_t f = filter[(size_t)t * (size_t)out_c + (size_t)(oc0 + j)];
-                    w[j * n + t] = f;
-                    sum += f;
-                }
+        for (int32_t j0 = 0; j0 < m; j0 += WIN_MVE_CH) {
+            const int32_t nch = m - j0 < WIN_MVE_CH ? m - j0 : WIN_MVE_CH, oc0 = ic * m + j0;
+            const int8_t *const w = rows + (size_t)oc0 * (size_t)n;
+            for (int32_t j = 0; j < nch; ++j) {     /* bias + offset * the sum of channel oc0 + j's taps */
+                const int32_t sum = mcu_sum_s8(w + (size_t)j * (size_t)n, n);
                 init[j] = (int32_t)((uint32_t)(bias != NULL ? bias[oc0 + j] : 0)
                                     + (uint32_t)p->input_offset * (uint32_t)sum);
             }
@@ -2793,7 +2821,7 @@ static void depthwise_win_mve(const mcu_conv_params_t *p, const int8_t *in, cons
 void mcu_conv2d_s8(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
                    const int32_t *bias, int8_t *out, int16_t *scratch)
 {
-    (void)scratch;                                  /* only the DSP wide paths (1x1, im2col) use it */
+    (void)scratch;                                  /* only the DSP paths (1x1, im2col, windows) use it */
 #if defined(MCU_NN_MVE)
     if (p->filter.h == 1 && p->filter.w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0
         && p->pad_left == 0 && p->out.h == p->in.h && p->out.w == p->in.w) {
@@ -2825,9 +2853,13 @@ void mcu_conv2d_s8(const mcu_conv_params_t *p, const int8_t *in, const int8_t *f
         return;
     }
 #if defined(MCU_NN_DSP)
-    if (p->in.c % 4 != 0 && p->filter.h * p->filter.w * p->in.c >= 4
-        && p->filter.h * p->filter.w * p->in.c <= WIN_MAXN) {
-        conv_win(p, in, filter, bias, out);       /* few input channels: whole windows */
+    if (p->win_w != NULL && p->in.c % 4 != 0 && p->filter.h * p->filter.w * p->in.c >= 4
+        && p->filter.h * p->filter.w * p->in.c <= WIN_MAXN) {      /* few input channels: windows */
+        if (scratch != NULL && ((uintptr_t)scratch & 3u) == 0) {
+            conv_win(p, in, bias, out, (uint32_t *)(void *)scratch);
+        } else {
+            win_stack(p, in, bias, out, 0);
+        }
         return;
     }
     if (scratch != NULL && ((uintptr_t)scratch & 3u) == 0 && p->dilation_h == 1 && p->dilation_w == 1
@@ -2889,8 +2921,9 @@ void mcu_conv2d_s8(const mcu_conv_params_t *p, const int8_t *in, const int8_t *f
 }
 
 void mcu_depthwise_conv2d_s8(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
-                             const int32_t *bias, int8_t *out)
+                             const int32_t *bias, int8_t *out, int16_t *scratch)
 {
+    (void)scratch;                                  /* only the DSP window path uses it */
     const int32_t in_h = p->in.h, in_w = p->in.w, in_c = p->in.c;
     const int32_t kh = p->filter.h, kw = p->filter.w;
     const int32_t out_h = p->out.h, out_w = p->out.w, out_c = p->out.c;
@@ -2902,11 +2935,20 @@ void mcu_depthwise_conv2d_s8(const mcu_conv_params_t *p, const int8_t *in, const
 #if defined(MCU_NN_DSP)
         if (mult >= 2 && in_c <= 4 && kh * kw <= WIN_MAXN) {
 #if defined(MCU_NN_MVE)
-            depthwise_win_mve(p, in, filter, bias, out);    /* few input channels, multiplier > 1 */
+            if (p->win_w != NULL) {
+                depthwise_win_mve(p, in, bias, out);        /* few input channels, multiplier > 1 */
+                return;
+            }
 #else
-            depthwise_win(p, in, filter, bias, out);
+            if (p->win_w != NULL && scratch != NULL && ((uintptr_t)scratch & 3u) == 0) {
+                depthwise_win(p, in, bias, out, (uint32_t *)(void *)scratch);
+                return;
+            }
+            if (p->win_w != NULL) {
+                win_stack(p, in, bias, out, 1);
+                return;
+            }                                               /* no win_w: the per-pixel path below */
 #endif
-            return;
         }
 #endif
 #if defined(MCU_NN_MVE)

@@ -134,18 +134,39 @@ typedef struct {
     const int8_t *dead_out;
     const uint16_t *live;           /* NULL when live_c is 0                                   */
     int32_t live_c;
+    /* Optional compile-time weights of the DSP window kernels (Armv7E-M; see MCU_WIN_SCRATCH_BYTES),
+     * NULL elsewhere (the op then takes the other paths): each output channel's n = kh kw (in.c for a
+     * conv, 1 for a depthwise conv) weights, zero past n up to g = (n + 3) / 4 groups of 4, widened to int16
+     * pairs as SXTB16 gives them (group k..k+3: the words (k, k+2), (k+1, k+3)), by pairs of channels (a
+     * conv: 2j, 2j + 1; a depthwise conv: those of one input channel, ic m + 2j and ic m + 2j + 1), the last
+     * of an odd count paired with itself: per pair 4 g words, per group the first channel's two words,
+     * then the second's. Helium (depthwise window kernel, same ops): the channels' taps transposed, int8,
+     * channel c's n taps at byte c n. */
+    const uint32_t *win_w;
 } mcu_conv_params_t;
 
 /* bias may be NULL; scratch: 4-byte aligned or NULL; for a 1x1 stride-1 conv MCU_CONV_SCRATCH_BYTES(in.c)
  * bytes (the DSP 1x1 path widens 4 input pixels into it), for other convs with dilation 1 and in.c a
  * multiple of 4 MCU_CONV_WINDOW_SCRATCH_BYTES(kh, kw, in.c) (the DSP im2col path widens 4 output pixels'
- * windows into it) */
+ * windows into it), for the DSP window path MCU_WIN_SCRATCH_BYTES(kh * kw * in.c, out.c) (below) */
 #define MCU_CONV_SCRATCH_BYTES(in_c) (8 * ((in_c) & ~3))
 #define MCU_CONV_WINDOW_SCRATCH_BYTES(kh, kw, in_c) (8 * (kh) * (kw) * (in_c))
+/* The DSP window kernels' work memory (Armv7E-M, with win_w: convs with in.c % 4 != 0 and n = kh kw in.c
+ * in [4, 96] that are not 1x1 stride-1, handed to mcu_conv2d_s8; depthwise convs with depth multiplier
+ * m >= 2, in.c <= 4 and n = kh kw <= 96, handed to mcu_depthwise_conv2d_s8), 4-byte aligned, for windows
+ * of n values and `total` output channels to chunk (a conv: out.c; a depthwise conv: m). g = (n + 3) / 4
+ * groups of 4 values; chunks of MCU_WIN_CHUNK channels (at most 16); per pair of a chunk's channels 40
+ * bytes of output-stage constants; 16 g for two pixels' widened windows; two raw windows of 4 g + 4 bytes
+ * (at most 904 B). Without it (NULL) the kernels hold it on the stack. */
+#define MCU_WIN_GROUPS(n) (((n) + 3) / 4)
+#define MCU_WIN_CAP 16
+#define MCU_WIN_CHUNK(total) ((total) < MCU_WIN_CAP ? (total) : MCU_WIN_CAP)
+#define MCU_WIN_SCRATCH_BYTES(n, total) ((MCU_WIN_CHUNK(total) + 1) / 2 * 40 + 24 * MCU_WIN_GROUPS(n) + 8)
 void mcu_conv2d_s8(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
                    const int32_t *bias, int8_t *out, int16_t *scratch);
+/* scratch: 4-byte aligned or NULL; MCU_WIN_SCRATCH_BYTES(kh * kw, m) bytes for the DSP window path (above) */
 void mcu_depthwise_conv2d_s8(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
-                             const int32_t *bias, int8_t *out);
+                             const int32_t *bias, int8_t *out, int16_t *scratch);
 
 /* In place (depth multiplier 1, no more output pixels than input pixels): the output overwrites the
  * input in `buf`, channel by channel, through `temp` of out.h * out.w bytes. */

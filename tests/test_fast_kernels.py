@@ -329,7 +329,7 @@ def test_host_plain_path(model_dir, case):
 def test_pointwise_scratch_is_planned(model_dir, tmp_path):
     """On the DSP cores (qemu-m4, nrf52840dk: M4; qemu-m7: M7) a 1x1 stride-1 conv can use 4 pixels x
     (input channels rounded down to 4) int16 of scratch, handed to mcu_conv2d_s8 (NULL below 4 input
-    channels and for other convs). With --scratch always it is planned; with the default (free) it is
+    channels and for other convs; conv2x2_dil2_big: no DSP path of a conv with scratch). With --scratch always it is planned; with the default (free) it is
     not where it would raise the peak, as in these one-op models (input, output and scratch all live at
     once): the call gets NULL and the arena stays the minimal one. Everywhere else (the host without a
     board, Cortex-M0+, the Helium kernels of the M55) nothing is planned either way."""
@@ -338,7 +338,7 @@ def test_pointwise_scratch_is_planned(model_dir, tmp_path):
     from mcucompile.passes.liveness import align_up, buffers
 
     for cid, in_c in (("pw_c16_even", 16), ("pw_c6_zp_min_big", 6), ("pw_c3_narrow", 3),
-                      ("conv3x3_same_odd", None)):
+                      ("conv2x2_dil2_big", None)):
         g = read_tflite(model_dir / f"{cid}.tflite")
         want = 4 * (in_c // 4 * 4) * 2 if in_c else 0
         for simd, planned in (("none", 0), ("mve", 0), ("dsp", want)):
@@ -363,15 +363,20 @@ def test_im2col_scratch_is_planned(model_dir, tmp_path):
     """On the DSP cores any other conv with dilation 1, in.c a multiple of 4 and at least 4 output pixels
     gets 8 kh kw in.c bytes of scratch (4 output pixels' windows widened to int16, firmware/mcu_conv.c
     conv_im2col_wide; optional like the 1x1's: planned with --scratch always, not with free where it
-    would raise the peak); none for in.c not a multiple of 4 (conv3x3_same_odd, pw_stride2), fewer than
-    4 output pixels, dilation, or other targets."""
+    would raise the peak); none for fewer than 4 output pixels, dilation, or other targets. Convs with in.c
+    not a multiple of 4 (conv3x3_same_odd, pw_stride2) take the window kernels' scratch instead
+    (MCU_WIN_SCRATCH_BYTES(kh kw in.c, out.c): test_window_scratch_is_planned)."""
     from mcucompile.api import Options, compile_model
+    from mcucompile.codegen.ops.conv import win_scratch_bytes
     from mcucompile.frontend.tflite_reader import read_tflite
     from mcucompile.passes.liveness import align_up, buffers
 
+    odd = {cid: win_scratch_bytes(*_window(read_tflite(model_dir / f"{cid}.tflite")))
+           for cid in ("conv3x3_same_odd", "pw_stride2")}
     for cid, want in (("im2col_3x3_c4_same", 8 * 9 * 4), ("im2col_3x3_c12_s2_zp_max", 8 * 9 * 12),
                       ("im2col_5x5_c4_valid", 8 * 25 * 4), ("im2col_pw_s2_c8", 8 * 8),
-                      ("im2col_3x3_c4_1px", 0), ("conv3x3_same_odd", 0), ("pw_stride2", 0),
+                      ("im2col_3x3_c4_1px", 0), ("conv3x3_same_odd", odd["conv3x3_same_odd"]),
+                      ("pw_stride2", odd["pw_stride2"]),
                       ("conv2x2_dil2_big", 0)):
         g = read_tflite(model_dir / f"{cid}.tflite")
         for simd, planned in (("none", 0), ("mve", 0), ("dsp", want)):
@@ -519,6 +524,12 @@ def test_qemu_fast_paths(model_dir, case, board):
     need_tools("arm-none-eabi-gcc", "qemu-system-arm", "gcc", "make")
     r = _run(model_dir / f"{case.id}.tflite", case, board)
     assert r.extra["instructions"] > 0
+    if board == "qemu-m4" and case.id.startswith("win_"):
+        # with their planned scratch (--scratch always) the DSP window kernels really run
+        funcs = r.extra["instructions_by_function"]
+        taken = "not_taken" not in case.id and "_n3" not in case.id and "_n125" not in case.id
+        assert (("conv_win" if case.kind == "conv" else "depthwise_win") in funcs) == taken, sorted(funcs)
+        assert r.extra["stack_used"] < 1024, r.extra["stack_used"]       # their buffers are in the arena
 
 
 # ---- mcu_requant_fast against TFLite's arithmetic, modelled in Python ----------------------------------
@@ -726,3 +737,138 @@ def test_im2col_without_planned_scratch_on_m4(model_dir, cid):
     rows = max((out_h * row_bytes - 8 * 9 * case.in_shape[2]) & ~3, -1) // row_bytes
     assert wide == (rows * out_w >= 4), (cid, rows, sorted(r.extra["instructions_by_function"]))
     assert r.guard_violations == 0
+
+
+# ---- the DSP window kernels' scratch ----------------------------------------------------------------
+
+def _window(g):
+    """(n, total) of a one-op model's window path: n values a window, total channels to chunk."""
+    op = g.ops[0]
+    x, w, y = (g.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
+    n = int(w.shape[1] * w.shape[2]) * (int(x.shape[3]) if op.kind == "CONV_2D" else 1)
+    return n, int(y.shape[3]) if op.kind == "CONV_2D" else int(op.attrs.depth_multiplier)
+
+
+def _c_win_scratch_bytes(pairs, tmp_path):
+    """MCU_WIN_SCRATCH_BYTES(n, total) of firmware/mcu_nn.h for each (n, total), by the host compiler."""
+    import subprocess
+
+    from mcucompile import FIRMWARE_DIR
+
+    need_tools("gcc")
+    src = tmp_path / "win_bytes.c"
+    src.write_text("#include <stdio.h>\n#include \"mcu_nn.h\"\nint main(void) {\n"
+                   + "".join(f'    printf("%d\\n", (int)MCU_WIN_SCRATCH_BYTES({n}, {t}));\n' for n, t in pairs)
+                   + "    return 0;\n}\n")
+    exe = tmp_path / "win_bytes"
+    subprocess.run(["gcc", "-std=c99", "-DMCU_NN_REFERENCE", "-I", str(FIRMWARE_DIR), str(src), "-o", str(exe)],
+                   check=True)
+    return [int(v) for v in subprocess.run([str(exe)], check=True, capture_output=True, text=True).stdout.split()]
+
+
+def test_window_scratch_is_planned(model_dir, tmp_path):
+    """On the DSP cores the window kernels' work memory (the chunk's output-stage constants, two pixels'
+    windows: firmware/mcu_conv.c conv_win, depthwise_win; their widened weights are win_w) is planned scratch of
+    MCU_WIN_SCRATCH_BYTES(n, total) bytes (mcu_nn.h; the planner's win_scratch_bytes gives the same for
+    every window size and channel count), for exactly the ops the window path takes; optional like the
+    other conv scratch: with --scratch always the call gets it, with free (one op: input, output and
+    scratch all live at once) NULL and the minimal arena. None on the host, M0+ and Helium targets."""
+    from mcucompile.api import Options, compile_model
+    from mcucompile.codegen.ops.conv import win_scratch_bytes
+    from mcucompile.frontend.tflite_reader import read_tflite
+    from mcucompile.passes.liveness import align_up, buffers
+
+    grid = [(n, t) for n in (1, 3, 4, 5, 8, 9, 27, 40, 41, 80, 81, 84, 96) for t in (1, 2, 3, 5, 6, 16, 17, 64)]
+    assert _c_win_scratch_bytes(grid, tmp_path) == [win_scratch_bytes(n, t) for n, t in grid]
+
+    wins = [c for c in CASES if c.id.startswith("win_")]
+    taken = {c.id: "not_taken" not in c.id and "_n3" not in c.id and "_n125" not in c.id for c in wins}
+    models = {c.id: read_tflite(model_dir / f"{c.id}.tflite") for c in wins}
+    want = dict(zip([c.id for c in wins if taken[c.id]],
+                    _c_win_scratch_bytes([_window(models[c.id]) for c in wins if taken[c.id]], tmp_path)))
+    for case in wins:
+        g = models[case.id]
+        for simd, planned in (("none", 0), ("mve", 0), ("dsp", want.get(case.id, 0))):
+            scratch = [b for b in buffers(g, simd=simd) if b.kind == "scratch"]
+            assert sum(b.size for b in scratch) == planned, (case.id, simd)
+    func = {"conv": "mcu_conv2d_s8(", "dw": "mcu_depthwise_conv2d_s8("}
+    for cid in ("win_conv_c3_s2_vww", "win_dw_m3_c2_s2", "win_dw_m2_c5_not_taken"):
+        case = next(c for c in CASES if c.id == cid)
+        g = models[cid]
+        x, y = g.tensors[g.ops[0].inputs[0]], g.tensors[g.ops[0].outputs[0]]
+        tensors = align_up(x.nbytes, 4) + align_up(y.nbytes, 4)
+        for board, policy in itertools.product(("qemu-m4", "qemu-m55", None), ("always", "free")):
+            planned = want.get(cid, 0) if (board, policy) == ("qemu-m4", "always") else 0
+            c = compile_model(model_dir / f"{cid}.tflite", tmp_path / f"{cid}_{board}_{policy}", board=board,
+                              options=Options(scratch=policy))
+            assert c.arena_bytes == tensors + planned, (cid, board, policy, c.arena_bytes)
+            call = next(line for f, text in c.files.items() if f == f"{g.name}.c"
+                        for line in text.splitlines() if func[case.kind] in line)
+            assert call.rstrip().endswith("NULL);") == (planned == 0), (cid, board, policy, call)
+            params = c.files[f"{g.name}.c"]
+            emitted = cid in want and (board == "qemu-m4" or (board == "qemu-m55" and case.kind == "dw"))
+            assert (".win_w" in params) == emitted, (cid, board, policy)
+
+
+def _win_weights_loop(w, depthwise, m):
+    """win_w as firmware/mcu_conv.c used to widen it at run time (win_channels), loop by loop."""
+    import numpy as np
+
+    w = np.asarray(w, dtype=np.int64)
+    out_c = int(w.shape[3] if depthwise else w.shape[0])
+    n = int(w.size // out_c)
+    groups = (n + 3) // 4
+
+    def weight(oc, t):
+        return int(w.reshape(-1, out_c)[t, oc] if depthwise else w.reshape(out_c, -1)[oc, t])
+
+    def sxtb16(v, ror):
+        v = ((v >> ror) | (v << (32 - ror))) & 0xFFFFFFFF if ror else v
+        lo, hi = v & 0xFF, (v >> 16) & 0xFF
+        return ((lo | (0xFF00 if lo & 0x80 else 0)) | ((hi | (0xFF00 if hi & 0x80 else 0)) << 16)) & 0xFFFFFFFF
+
+    words = []
+    per = m if depthwise else out_c
+    for base in range(0, out_c, per):
+        for c in range(0, per, 2):
+            c1 = c + 1 if c + 1 < per else c
+            for g in range(groups):
+                for ch in (c, c1):
+                    v = 0
+                    for i in (3, 2, 1, 0):
+                        t = 4 * g + i
+                        v = (v << 8) | (weight(base + ch, t) & 0xFF if t < n else 0)
+                    words += [sxtb16(v, 0), sxtb16(v, 8)]
+    return words
+
+
+def test_window_weights_match_the_kernel_layout():
+    """win_weights (the DSP window kernels' compile-time widened weights, mcu_conv_params_t.win_w) gives
+    exactly what firmware/mcu_conv.c's win_channels built at run time: pairs of channels (odd counts: the
+    last with itself; a depthwise conv's within each input channel), zero weights past n, SXTB16 lanes."""
+    import numpy as np
+
+    from mcucompile.codegen.ops.conv import win_weights
+
+    rng = np.random.default_rng(0)
+    for shape, depthwise, m in (((5, 3, 3, 3), False, 0), ((21, 10, 4, 1), False, 0), ((13, 4, 7, 3), False, 0),
+                                ((1, 10, 8, 8), True, 8), ((1, 3, 3, 6), True, 3), ((1, 2, 3, 14), True, 7),
+                                ((1, 1, 1, 8), True, 4), ((1, 3, 3, 17), True, 17)):
+        w = rng.integers(-128, 128, size=shape).astype(np.int8)
+        w.flat[0], w.flat[-1] = -128, 127
+        assert win_weights(w, depthwise, m).tolist() == _win_weights_loop(w, depthwise, m), shape
+
+
+@pytest.mark.parametrize("cid", ["win_conv_c3_s2_vww", "win_conv_c3_dil2", "win_dw_m3_c2_s2", "win_dw_m8_c3_dil2"])
+def test_window_without_planned_scratch_on_m4(model_dir, cid):
+    """--scratch free leaves the one-op window models without planned scratch (it would raise the peak):
+    on qemu-m4 the call gets NULL and the window kernels hold their work memory (at most 904 B: the
+    widened weights are win_w, in flash) on the stack (win_stack): the window kernel still runs, bit-exact,
+    nothing outside the arena touched, the stack within 2 KB (planned: under 1 KB, test_qemu_fast_paths)."""
+    need_tools("arm-none-eabi-gcc", "qemu-system-arm", "gcc", "make")
+    case = next(c for c in CASES if c.id == cid)
+    r = _run(model_dir / f"{cid}.tflite", case, "qemu-m4", scratch="free")
+    funcs = r.extra["instructions_by_function"]
+    assert ("conv_win" if case.kind == "conv" else "depthwise_win") in funcs, sorted(funcs)
+    assert r.guard_violations == 0
+    assert r.extra["stack_used"] < 2048, r.extra["stack_used"]

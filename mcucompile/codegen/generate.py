@@ -151,7 +151,8 @@ def compile_graph(g: Graph, options: Options = Options()) -> Compiled:
         assert bid in scratch_ids, f"op {op_index} asked for scratch it did not declare"
         return f"(({ctype} *)(arena + {plan.offsets[bid]}))"
 
-    ctx = LowerCtx(g, pointer, scratch_pointer, lambda op_index: -(op_index + 1) in scratch_ids)
+    ctx = LowerCtx(g, pointer, scratch_pointer, lambda op_index: -(op_index + 1) in scratch_ids,
+                   simd=options.simd)
     program: list = []
     stage_at = {s.start: (i, s) for i, s in enumerate(stages)}
     k = 0

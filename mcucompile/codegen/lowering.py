@@ -47,8 +47,9 @@ class LowerCtx:
 
     def __init__(self, graph: Graph, pointer: Callable[[int, str], str],
                  scratch_pointer: Callable[[int, str], str],
-                 has_scratch: Callable[[int], bool] = lambda op_index: False):
+                 has_scratch: Callable[[int], bool] = lambda op_index: False, simd: str = "none"):
         self.graph = graph
+        self.simd = simd                # the target's kernel family (Options.simd): "none", "dsp", "mve"
         self._pointer = pointer
         self._scratch_pointer = scratch_pointer
         self._has_scratch = has_scratch

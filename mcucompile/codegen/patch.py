@@ -207,7 +207,7 @@ def _shift_call(ctx, g, s, index, op_index, t, buf, arrays) -> KernelCall:
 def in_place(ctx, op, call: KernelCall) -> KernelCall:
     """The depthwise call turned into its in-place form: (params, buffer, filter, bias, one-channel temp)."""
     assert call.func == "mcu_depthwise_conv2d_s8", call.func
-    params, buf, filt, bias, _out = call.args
+    params, buf, filt, bias, _out, _scratch = call.args
     return KernelCall(call.op_index, call.op_kind, "mcu_depthwise_conv2d_inplace_s8",
                       (params, buf, filt, bias, ctx.scratch(op, "int8_t")),
                       call.params, (*call.sources, "mcu_dw_inplace.c"), call.comment + " (in place)")

@@ -98,9 +98,17 @@ def _lower(ctx, op, depthwise: bool):
     params = conv_params(ctx, name, op, x, w, y, out_c, (a.stride_h, a.stride_w), (a.dilation_h, a.dilation_w),
                          (pad_top, pad_left, pad_bottom, pad_right), mult, bias=b if pointwise else None,
                          dead_hint=pointwise)
+    if ctx.simd == "dsp" and win_window(x.shape, w.shape, y.shape, a, depthwise) is not None:
+        # the DSP window kernels' weights, widened at compile time (mcu_conv_params_t.win_w)
+        ww = ctx.const(win_weights(w.data, depthwise, mult), "uint32_t", f"{name}_win_w")
+        params = ParamStruct(params.ctype, params.name, (*params.fields, ("win_w", ww)))
+    elif ctx.simd == "mve" and depthwise and win_window(x.shape, w.shape, y.shape, a, True) is not None:
+        # the Helium depthwise window kernel's filter rows, transposed at compile time (win_w)
+        ww = ctx.const(win_rows(w.data), "uint32_t", f"{name}_win_w")
+        params = ParamStruct(params.ctype, params.name, (*params.fields, ("win_w", ww)))
     bias = ctx.weight(b.index, "int32_t") if b is not None else "NULL"
     func = "mcu_depthwise_conv2d_s8" if depthwise else "mcu_conv2d_s8"
-    extra = () if depthwise else (ctx.scratch_or_null(op, "int16_t"),)    # NULL: no scratch on this target
+    extra = (ctx.scratch_or_null(op, "int16_t"),)    # NULL: no scratch on this target (or not planned)
     comment = (f"{in_h}x{in_w}x{in_c} -> {out_h}x{out_w}x{out_c}, k {kh}x{kw}, s {a.stride_h}x{a.stride_w}, "
                f"d {a.dilation_h}x{a.dilation_w}, {a.padding}, {a.activation}"
                + (f", mult {mult}" if depthwise else ""))
@@ -176,15 +184,83 @@ def conv_params(ctx, name: str, op, x, w, y, out_c: int, stride: tuple, dilation
     ))
 
 
+WIN_MAXN = 96          # firmware/mcu_conv.c: the window kernels' largest window (values)
+
+
+def win_scratch_bytes(n: int, total: int) -> int:
+    """MCU_WIN_SCRATCH_BYTES(n, total) (firmware/mcu_nn.h): the DSP window kernels' work memory for
+    windows of n values and `total` output channels to chunk (a conv: out.c; a depthwise conv: the depth
+    multiplier). g = (n + 3) / 4 groups of 4 values; chunks of min(total, 16) channels; per pair of a
+    chunk's channels 40 bytes of output-stage constants, 16 g for two pixels' widened windows, two raw
+    windows of 4 g + 4 bytes (the widened weights are win_w, in flash: win_weights)."""
+    g = (n + 3) // 4
+    return (min(total, 16) + 1) // 2 * 40 + 24 * g + 8
+
+
+def win_window(x_shape, w_shape, y_shape, attrs, depthwise: bool):
+    """(n, total) when firmware/mcu_conv.c's DSP window kernels take this conv (n values a window, total
+    channels to chunk: a conv's out.c, a depthwise conv's multiplier), else None. A conv: in.c not a
+    multiple of 4, n = kh kw in.c in [4, 96], not a 1x1 stride-1 conv of the input's size (conv_1x1's);
+    a depthwise conv: multiplier m >= 2, in.c <= 4 and n = kh kw <= 96."""
+    if len(x_shape) != 4 or len(w_shape) != 4 or len(y_shape) != 4:
+        return None
+    in_c, kh, kw = int(x_shape[3]), int(w_shape[1]), int(w_shape[2])
+    if depthwise:
+        m = int(attrs.depth_multiplier)
+        ok = m >= 2 and in_c <= 4 and kh * kw <= WIN_MAXN and in_c * m == int(y_shape[3])
+        return (kh * kw, m) if ok else None
+    if ((kh, kw) == (1, 1) and (attrs.stride_h, attrs.stride_w) == (1, 1)
+            and tuple(x_shape[1:3]) == tuple(y_shape[1:3])):
+        return None
+    n = kh * kw * in_c
+    return (n, int(y_shape[3])) if in_c % 4 and 4 <= n <= WIN_MAXN else None
+
+
+def win_weights(w: np.ndarray, depthwise: bool, m: int) -> np.ndarray:
+    """mcu_conv_params_t.win_w (firmware/mcu_nn.h): each output channel's n weights (a conv filter [Cout,
+    KH, KW, Cin]: its row; a depthwise filter [1, KH, KW, C]: its taps), zero past n up to g = (n + 3) // 4
+    groups of 4, widened as SXTB16 does (group k..k+3: the int16 pairs (k, k+2) and (k+1, k+3), the lower
+    index in the low half), by pairs of channels (a depthwise conv: within one input channel's m), the
+    last of an odd count with itself; per pair and group the first channel's 2 words, then the second's."""
+    w = np.asarray(w, dtype=np.int64)
+    rows = w.reshape(-1, w.shape[3]).T if depthwise else w.reshape(w.shape[0], -1)    # [channels, n]
+    n = rows.shape[1]
+    g = (n + 3) // 4
+    padded = np.zeros((rows.shape[0], 4 * g), dtype=np.int64)
+    padded[:, :n] = rows
+    q = padded.reshape(-1, g, 4) & 0xFFFF                                   # int16 lanes
+    words = np.stack([q[:, :, 0] | (q[:, :, 2] << 16), q[:, :, 1] | (q[:, :, 3] << 16)], axis=2)   # [C, g, 2]
+    per = m if depthwise else rows.shape[0]                                 # channels paired among themselves
+    first = [base + j for base in range(0, rows.shape[0], per) for j in range(0, per, 2)]
+    second = [c + 1 if (c - base) + 1 < per else c for base in range(0, rows.shape[0], per)
+              for c in range(base, base + per, 2)]
+    out = np.concatenate([words[first], words[second]], axis=2)             # [pairs, g, 4]
+    return out.reshape(-1).astype(np.uint32)
+
+
+def win_rows(w: np.ndarray) -> np.ndarray:
+    """mcu_conv_params_t.win_w of the Helium depthwise window kernel (firmware/mcu_conv.c
+    depthwise_win_mve): a depthwise filter [1, KH, KW, C] transposed, channel c's KH KW taps at byte
+    c KH KW, as little-endian words (zero bytes past the end)."""
+    w = np.asarray(w, dtype=np.int8)
+    rows = np.ascontiguousarray(w.reshape(-1, w.shape[3]).T).reshape(-1)
+    padded = np.zeros((rows.size + 3) // 4 * 4, dtype=np.int8)
+    padded[:rows.size] = rows
+    return padded.view("<u4").astype(np.uint32)
+
+
 def _conv_scratch(graph, op, simd) -> int:
-    """Bytes of the wide paths' scratch (firmware/mcu_conv.c, used on Armv7E-M DSP cores only: simd
-    "dsp"): 4 pixels' windows widened to int16, 8 bytes per window element. The 1x1 stride-1 conv
-    (conv_1x1_wide) widens its input channels rounded down to 4: 8 (in.c & ~3) bytes; any other conv
-    with dilation 1 and in.c a multiple of 4 (conv_im2col_wide) its whole window: 8 kh kw in.c bytes
-    (MCU_CONV_SCRATCH_BYTES, MCU_CONV_WINDOW_SCRATCH_BYTES). 0 for other convs and other targets (the
+    """Bytes of the DSP paths' scratch (firmware/mcu_conv.c, used on Armv7E-M DSP cores only: simd
+    "dsp"). The wide paths widen 4 pixels' windows to int16, 8 bytes per window element: the 1x1
+    stride-1 conv (conv_1x1_wide) its input channels rounded down to 4: 8 (in.c & ~3) bytes; any other
+    conv with dilation 1 and in.c a multiple of 4 (conv_im2col_wide) its whole window: 8 kh kw in.c bytes
+    (MCU_CONV_SCRATCH_BYTES, MCU_CONV_WINDOW_SCRATCH_BYTES). A conv with in.c not a multiple of 4 and n =
+    kh kw in.c in [4, 96] (conv_win: win_window) holds its chunk's output-stage constants and windows
+    there: win_scratch_bytes(n, out.c) (MCU_WIN_SCRATCH_BYTES). 0 for other convs and other targets (the
     host, Cortex-M0+ and Helium kernels take no scratch, so their plan stays as small as without these
-    paths). Optional: without it (NULL) the kernels borrow the end of their own output or take a slower
-    path, so the planner leaves it out where it would raise the peak (Options.scratch "free")."""
+    paths). Optional: without it (NULL) the kernels borrow the end of their own output, take a slower path
+    or (the window convs) hold it on the stack, so the planner leaves it out where it would raise the peak
+    (Options.scratch "free")."""
     if simd != "dsp":
         return 0
     a = op.attrs
@@ -198,6 +274,9 @@ def _conv_scratch(graph, op, simd) -> int:
     if (tuple(w.shape[1:3]) == (1, 1) and (a.stride_h, a.stride_w) == (1, 1)
             and tuple(x.shape[1:3]) == tuple(y.shape[1:3])):
         return 8 * (in_c & ~3)
+    win = win_window(x.shape, w.shape, y.shape, a, depthwise=False)
+    if win is not None:
+        return win_scratch_bytes(*win)
     k = int(w.shape[1]) * int(w.shape[2]) * in_c
     pixels = int(y.shape[0]) * int(y.shape[1]) * int(y.shape[2])
     if ((a.dilation_h, a.dilation_w) != (1, 1) or in_c % 4 or k >= 32000
@@ -211,6 +290,18 @@ def lower_conv2d(ctx, op):
     return _lower(ctx, op, depthwise=False)
 
 
-@lowers("DEPTHWISE_CONV_2D")
+def _depthwise_scratch(graph, op, simd) -> int:
+    """Bytes of the DSP depthwise window path's scratch (firmware/mcu_conv.c depthwise_win, Armv7E-M DSP
+    cores only: simd "dsp"): a depth multiplier m >= 2, at most 4 input channels and n = kh kw <= 96 take
+    win_scratch_bytes(n, m) (MCU_WIN_SCRATCH_BYTES; win_window); 0 for other depthwise convs and other
+    targets. Optional: without it (NULL) the kernel holds it on the stack."""
+    if simd != "dsp" or len(op.inputs) < 2 or not op.outputs:
+        return 0
+    x, w, y = (graph.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
+    win = win_window(x.shape, w.shape, y.shape, op.attrs, depthwise=True)
+    return 0 if win is None else win_scratch_bytes(*win)
+
+
+@lowers("DEPTHWISE_CONV_2D", scratch=_depthwise_scratch, scratch_on=("dsp",), scratch_optional=True)
 def lower_depthwise_conv2d(ctx, op):
     return _lower(ctx, op, depthwise=True)
