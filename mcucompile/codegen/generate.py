@@ -41,6 +41,9 @@ class Options:
     #                               set from the board (api.board_options), "none" gives the least memory
     scratch: str = "free"         # optional kernel scratch (faster paths): "free" only where it does not
     #                               raise the arena's peak, "always" wherever a kernel can use it
+    wide_weights: str = "auto"    # the 1x1 convs' weights also pre-widened to int16 in flash (simd "dsp"
+    #                               only; +2 bytes per weight, faster): "on", "off", "auto" (on unless the
+    #                               model then no longer fits the board's flash: api.compile_for_board)
 
 
 @dataclass
@@ -125,6 +128,8 @@ def compile_graph(g: Graph, options: Options = Options()) -> Compiled:
     else:
         bufs = buffers(g, align=options.align, io_in_arena=options.io_in_arena, inplace=inplace,
                        simd=options.simd)
+    if options.wide_weights not in ("auto", "on", "off"):
+        raise McuCompileError(f"unknown wide weights mode {options.wide_weights!r}; one of auto, on, off")
     if options.scratch not in ("free", "always"):
         raise McuCompileError(f"unknown scratch policy {options.scratch!r}; one of free, always")
     if options.scratch == "free":
@@ -151,7 +156,8 @@ def compile_graph(g: Graph, options: Options = Options()) -> Compiled:
         assert bid in scratch_ids, f"op {op_index} asked for scratch it did not declare"
         return f"(({ctype} *)(arena + {plan.offsets[bid]}))"
 
-    ctx = LowerCtx(g, pointer, scratch_pointer, lambda op_index: -(op_index + 1) in scratch_ids)
+    ctx = LowerCtx(g, pointer, scratch_pointer, lambda op_index: -(op_index + 1) in scratch_ids,
+                   wide_weights=options.simd == "dsp" and options.wide_weights != "off")
     program: list = []
     stage_at = {s.start: (i, s) for i, s in enumerate(stages)}
     k = 0
@@ -198,6 +204,8 @@ def _const_lines(c: ConstArray, per_line: int = 24) -> list[str]:
     flat = np.asarray(c.values).ravel()
     if c.ctype == "float":
         items = [repr(float(np.float32(v))) + "f" for v in flat.tolist()]
+    elif c.ctype == "uint32_t":
+        items = [f"{v}u" for v in flat.astype(np.int64).tolist()]
     elif c.ctype == "int32_t":
         items = ["INT32_MIN" if v == -(1 << 31) else str(v) for v in flat.astype(np.int64).tolist()]
     else:

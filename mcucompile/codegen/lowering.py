@@ -47,8 +47,9 @@ class LowerCtx:
 
     def __init__(self, graph: Graph, pointer: Callable[[int, str], str],
                  scratch_pointer: Callable[[int, str], str],
-                 has_scratch: Callable[[int], bool] = lambda op_index: False):
+                 has_scratch: Callable[[int], bool] = lambda op_index: False, wide_weights: bool = False):
         self.graph = graph
+        self.wide_weights = wide_weights    # emit pre-widened 1x1 conv weights (Options.wide_weights, DSP)
         self._pointer = pointer
         self._scratch_pointer = scratch_pointer
         self._has_scratch = has_scratch
