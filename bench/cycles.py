@@ -84,6 +84,9 @@ def measure(path: Path, cores: list[str], check: bool) -> dict:
         if check and not r.ok:
             row["notes"].append(f"{core}: NOT bit-exact with TFLite Micro ({r.mismatches} mismatches)")
         row[core] = r.extra["instructions"]
+        # constant bytes in flash as compiled for this core (the DSP cores: with the pre-widened 1x1 weights
+        # unless the model would no longer fit, --wide-weights auto)
+        row.setdefault("flash_weights", {})[core] = api.analyze(path, board=core).fit["flash"]["weights"]
         row.setdefault("by_function", {})[core] = r.extra.get("instructions_by_function", {})
     return row
 
@@ -113,6 +116,10 @@ def render(rows: list[dict], cores: list[str], markdown: bool) -> str:
         table.append(line)
     notes = [f"{r['model']}: {n}" for r in rows for n in r["notes"]]
     for r in rows:
+        fw = r.get("flash_weights", {})
+        if fw:
+            notes.append(f"{r['model']}: weights in flash (bytes): "
+                         + ", ".join(f"{c} {fw[c]:,}" for c in cores if c in fw))
         if r["dead_macs"]:
             live = r["macs"] - r["dead_macs"]
             per = ", ".join(f"{c} {r[c] / live:.2f}" for c in cores if r.get(c))

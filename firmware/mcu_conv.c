@@ -451,6 +451,13 @@ static void conv_1x1(const mcu_conv_params_t *p, const int8_t *in, const int8_t 
  * nothing live across it). Otherwise the channels past the last group of 4 and the clamp in plain C
  * (wide4_finish), and pairs with a channel that does not qualify halve their sums into mcu_requant_fast
  * (wide4_out_plain).
+ * With the weights pre-widened at compile time (p->wide_filter, mcu_nn.h: conv_1x1_wide_pre / _pre_live)
+ * a half group is one LDRD of weights, two LDRD of the block and 8 SMLAD (22 instructions per 32 MACs);
+ * the stream also holds each pair's doubled biases and requantisation constants, so that when every
+ * channel qualifies (and in.c is a multiple of 4, the range all of int8) one assembly loop runs all pairs
+ * of a block; a last 1 or 2 pixels past the whole blocks go one by one (wide_pre_tail) instead of a block
+ * moved back. Without the int8 filter (NULL: in.c a multiple of 4) the scratch-less fallback is
+ * conv_1x1_stream.
  */
 /* The inline assembly needs 14 free registers: GCC with optimisation and without a frame pointer (builds
  * with -fno-omit-frame-pointer define MCU_NN_NO_ASM: the same loop in C) */
@@ -556,7 +563,7 @@ static void conv_1x1(const mcu_conv_params_t *p, const int8_t *in, const int8_t 
     "ldr    %[ta], %[" entry "]\n\t"                                                                  \
     "tbh    [pc, %[ta], lsl #1]\n\t"                                                                  \
     "0:\n\t"                                                                                          \
-    ".hword (1f - 0b) / 2, (2f - 0b) / 2, (3f - 0b) / 2, (4f - 0b) / 2, (5f - 0b) / 2\n\t"               \
+    ".hword (1f - 0b) / 2, (2f - 0b) / 2, (3f - 0b) / 2, (4f - 0b) / 2, (5f - 0b) / 2\n\t"            \
     "1:\n\t" WIDE4P_GROUP                                                                             \
     "2:\n\t" WIDE4P_GROUP                                                                             \
     "3:\n\t" WIDE4P_GROUP                                                                             \
@@ -583,31 +590,31 @@ static void conv_1x1(const mcu_conv_params_t *p, const int8_t *in, const int8_t 
  * as mcu_rq2_channel computes them (m = mult, e = -shift, c = kc 2^(e-1)) and the channel's index oc:
  * y0..y3 by mcu_rqd_apply (SMMLAR, SUB, ASR), SSAT #8, stored at o + oc + q os; x is a temporary */
 #define WIDE4P_REQ(y0, y1, y2, y3)                                                                    \
-    "ldrd   %[xv], %[xw], [%[w]], #16\n\t"                                                             \
-    "ldrd   %[ta], %[tb], [%[w], #-8]\n\t"                                                             \
-    "smmlar %[x], %[" y0 "], %[xv], %[ta]\n\t"                                                       \
-    "sub    %[" y0 "], %[x], %[" y0 "], lsr #31\n\t"                                                 \
-    "smmlar %[x], %[" y1 "], %[xv], %[ta]\n\t"                                                       \
-    "sub    %[" y1 "], %[x], %[" y1 "], lsr #31\n\t"                                                 \
-    "smmlar %[x], %[" y2 "], %[xv], %[ta]\n\t"                                                       \
-    "sub    %[" y2 "], %[x], %[" y2 "], lsr #31\n\t"                                                 \
-    "smmlar %[x], %[" y3 "], %[xv], %[ta]\n\t"                                                       \
-    "sub    %[" y3 "], %[x], %[" y3 "], lsr #31\n\t"                                                 \
-    "ldr    %[xv], %[ob]\n\t"                                                                        \
-    "asr    %[" y0 "], %[" y0 "], %[xw]\n\t"                                                         \
-    "asr    %[" y1 "], %[" y1 "], %[xw]\n\t"                                                         \
-    "asr    %[" y2 "], %[" y2 "], %[xw]\n\t"                                                         \
-    "asr    %[" y3 "], %[" y3 "], %[xw]\n\t"                                                         \
-    "ldr    %[ta], %[os]\n\t"                                                                        \
-    "ssat   %[" y0 "], #8, %[" y0 "]\n\t"                                                            \
-    "ssat   %[" y1 "], #8, %[" y1 "]\n\t"                                                            \
-    "ssat   %[" y2 "], #8, %[" y2 "]\n\t"                                                            \
-    "ssat   %[" y3 "], #8, %[" y3 "]\n\t"                                                            \
-    "add    %[xv], %[xv], %[tb]\n\t"                                                                 \
-    "strb   %[" y0 "], [%[xv]]\n\t"                                                                  \
-    "strb   %[" y1 "], [%[xv], %[ta]]\n\t"                                                           \
-    "add    %[xv], %[xv], %[ta], lsl #1\n\t"                                                         \
-    "strb   %[" y2 "], [%[xv]]\n\t"                                                                  \
+    "ldrd   %[xv], %[xw], [%[w]], #16\n\t"                                                            \
+    "ldrd   %[ta], %[tb], [%[w], #-8]\n\t"                                                            \
+    "smmlar %[x], %[" y0 "], %[xv], %[ta]\n\t"                                                        \
+    "sub    %[" y0 "], %[x], %[" y0 "], lsr #31\n\t"                                                  \
+    "smmlar %[x], %[" y1 "], %[xv], %[ta]\n\t"                                                        \
+    "sub    %[" y1 "], %[x], %[" y1 "], lsr #31\n\t"                                                  \
+    "smmlar %[x], %[" y2 "], %[xv], %[ta]\n\t"                                                        \
+    "sub    %[" y2 "], %[x], %[" y2 "], lsr #31\n\t"                                                  \
+    "smmlar %[x], %[" y3 "], %[xv], %[ta]\n\t"                                                        \
+    "sub    %[" y3 "], %[x], %[" y3 "], lsr #31\n\t"                                                  \
+    "ldr    %[xv], %[ob]\n\t"                                                                         \
+    "asr    %[" y0 "], %[" y0 "], %[xw]\n\t"                                                          \
+    "asr    %[" y1 "], %[" y1 "], %[xw]\n\t"                                                          \
+    "asr    %[" y2 "], %[" y2 "], %[xw]\n\t"                                                          \
+    "asr    %[" y3 "], %[" y3 "], %[xw]\n\t"                                                          \
+    "ldr    %[ta], %[os]\n\t"                                                                         \
+    "ssat   %[" y0 "], #8, %[" y0 "]\n\t"                                                             \
+    "ssat   %[" y1 "], #8, %[" y1 "]\n\t"                                                             \
+    "ssat   %[" y2 "], #8, %[" y2 "]\n\t"                                                             \
+    "ssat   %[" y3 "], #8, %[" y3 "]\n\t"                                                             \
+    "add    %[xv], %[xv], %[tb]\n\t"                                                                  \
+    "strb   %[" y0 "], [%[xv]]\n\t"                                                                   \
+    "strb   %[" y1 "], [%[xv], %[ta]]\n\t"                                                            \
+    "add    %[xv], %[xv], %[ta], lsl #1\n\t"                                                          \
+    "strb   %[" y2 "], [%[xv]]\n\t"                                                                   \
     "strb   %[" y3 "], [%[xv], %[ta]]\n\t"
 #define WIDE4P_OUTPUTS                                                                                \
     : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [a20] "+r"(a20),            \
@@ -620,31 +627,31 @@ static void conv_1x1(const mcu_conv_params_t *p, const int8_t *in, const int8_t 
 /* conv_1x1_wide's output stage in the same assembly: channel %[ch]'s 4 doubled sums y0..y3 by mcu_rqd_apply on
  * mcu_rq2_channel's constants (m = mult[ch] in w0, e = -shift[ch] in w1, c = kc 2^(e-1) in xv: the output
  * offset folded in), SSAT #8, stored at o + ch + q os (ta; os in tb); x is a temporary */
-#define WIDE4_REQ_R(rm, re, ch, idx, os_load, y0, y1, y2, y3)                                                   \
+#define WIDE4_REQ_R(rm, re, ch, idx, os_load, y0, y1, y2, y3)                                         \
     "ldr    %[ta], %[mp]\n\t"                                                                        \
     "ldr    %[" idx "], %[" ch "]\n\t"                                                              \
-    "ldr    %[" rm "], [%[ta], %[" idx "], lsl #2]\n\t"                                                 \
+    "ldr    %[" rm "], [%[ta], %[" idx "], lsl #2]\n\t"                                               \
     "ldr    %[ta], %[shp]\n\t"                                                                       \
-    "ldr    %[" re "], [%[ta], %[" idx "], lsl #2]\n\t"                                                 \
+    "ldr    %[" re "], [%[ta], %[" idx "], lsl #2]\n\t"                                               \
     "ldr    %[ta], %[ob]\n\t"                                                                        \
     "add    %[ta], %[ta], %[" idx "]\n\t"                                                           \
     "ldr    %[" idx "], %[kc]\n\t"                                                                  \
-    "mvn    %[xv], %[" re "]\n\t"                                                                        \
+    "mvn    %[xv], %[" re "]\n\t"                                                                     \
     "lsl    %[xv], %[" idx "], %[xv]\n\t"                                                           \
-    "rsb    %[" re "], %[" re "], #0\n\t"                                                                    \
+    "rsb    %[" re "], %[" re "], #0\n\t"                                                             \
     os_load                                                                                           \
-    "smmlar %[x], %[" y0 "], %[" rm "], %[xv]\n\t"                                                      \
+    "smmlar %[x], %[" y0 "], %[" rm "], %[xv]\n\t"                                                    \
     "sub    %[" y0 "], %[x], %[" y0 "], lsr #31\n\t"                                                \
-    "smmlar %[x], %[" y1 "], %[" rm "], %[xv]\n\t"                                                      \
+    "smmlar %[x], %[" y1 "], %[" rm "], %[xv]\n\t"                                                    \
     "sub    %[" y1 "], %[x], %[" y1 "], lsr #31\n\t"                                                \
-    "smmlar %[x], %[" y2 "], %[" rm "], %[xv]\n\t"                                                      \
+    "smmlar %[x], %[" y2 "], %[" rm "], %[xv]\n\t"                                                    \
     "sub    %[" y2 "], %[x], %[" y2 "], lsr #31\n\t"                                                \
-    "smmlar %[x], %[" y3 "], %[" rm "], %[xv]\n\t"                                                      \
+    "smmlar %[x], %[" y3 "], %[" rm "], %[xv]\n\t"                                                    \
     "sub    %[" y3 "], %[x], %[" y3 "], lsr #31\n\t"                                                \
-    "asr    %[" y0 "], %[" y0 "], %[" re "]\n\t"                                                        \
-    "asr    %[" y1 "], %[" y1 "], %[" re "]\n\t"                                                        \
-    "asr    %[" y2 "], %[" y2 "], %[" re "]\n\t"                                                        \
-    "asr    %[" y3 "], %[" y3 "], %[" re "]\n\t"                                                        \
+    "asr    %[" y0 "], %[" y0 "], %[" re "]\n\t"                                                      \
+    "asr    %[" y1 "], %[" y1 "], %[" re "]\n\t"                                                      \
+    "asr    %[" y2 "], %[" y2 "], %[" re "]\n\t"                                                      \
+    "asr    %[" y3 "], %[" y3 "], %[" re "]\n\t"                                                      \
     "ssat   %[" y0 "], #8, %[" y0 "]\n\t"                                                           \
     "ssat   %[" y1 "], #8, %[" y1 "]\n\t"                                                           \
     "ssat   %[" y2 "], #8, %[" y2 "]\n\t"                                                           \
@@ -877,6 +884,54 @@ static void im2col_widen4(const mcu_conv_params_t *p, const int8_t *in, int32_t 
     }
 }
 
+/* conv_1x1_wide_pre's last 1 or 2 pixels (a block moved back would compute 4): pixel by pixel, pair by pair
+ * of the stream (see mcu_nn.h), the input widened with its offset (SXTAB16, not doubled) against the
+ * stream's int16 words, the channels past the groups from the int8 filter, the plain requantisation. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void wide_pre_tail(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
+                          int8_t *out, int32_t px0, int32_t pixels, int32_t n_live)
+{
+    const out_stage_t q = out_stage(p);
+    const int32_t k = p->in.c, k4 = k & ~3, out_c = p->out.c, off = p->input_offset;
+    const uint32_t off2 = ((uint32_t)off & 0xFFFFu) * 0x10001u;
+    const int32_t pairs = (n_live + 1) >> 1;
+    for (int32_t px = px0; px < pixels; ++px) {
+        const int8_t *const x = in + (size_t)px * (size_t)k;
+        int8_t *const o = out + (size_t)px * (size_t)out_c;
+        if (p->dead_out != NULL) {                  /* the dead channels' constants; live ones follow */
+            memcpy(o, p->dead_out, (size_t)out_c);
+        }
+        const uint32_t *w = p->wide_filter;
+        for (int32_t j = 0; j < pairs; ++j) {
+            int32_t a0 = 0, a1 = 0;
+            w += 2;                                 /* past the doubled biases */
+            for (int32_t g = 0; g < k4; g += 4, w += 4) {
+                const uint32_t xv = mcu_load4(x + g);
+                const uint32_t x02 = __sxtab16(off2, xv), x13 = mcu_sxtab16_ror8(off2, xv);
+                a0 = __smlad(x02, w[0], a0);
+                a1 = __smlad(x02, w[1], a1);
+                a0 = __smlad(x13, w[2], a0);
+                a1 = __smlad(x13, w[3], a1);
+            }
+            const int32_t oc = (int32_t)w[3], oc1 = (int32_t)w[7];   /* m, e, c, oc for each channel */
+            w += 8;
+            for (int32_t c = k4; c < k; ++c) {      /* the 1..3 channels past the groups */
+                const int32_t v = (int32_t)x[c] + off;
+                a0 += v * filter[(size_t)oc * (size_t)k + (size_t)c];
+                a1 += v * filter[(size_t)oc1 * (size_t)k + (size_t)c];
+            }
+            if (bias != NULL) {
+                a0 += bias[oc];
+                a1 += bias[oc1];
+            }
+            o[oc1] = requant_out(&q, a1, oc1);      /* an odd count: oc1 == oc */
+            o[oc] = requant_out(&q, a0, oc);
+        }
+    }
+}
+
 /* hinted: 0, the channels in order (n_live = out.c); 1, the dead-channel hint's live channels (see
  * conv_1x1_wide: one copy of this body each, so the unhinted one has no channel look-ups). im2col: 0, the
  * 1x1 conv (k = in.c); 1, any conv with dilation 1 and in.c a multiple of 4, each block's 4 output
@@ -926,7 +981,9 @@ static MCU_ALWAYS_INLINE void conv_1x1_wide_run(const mcu_conv_params_t *p, cons
     /* pre: the end of the stream (n_live rounded up to pairs of k4 + 10 words: mcu_nn.h) */
     const uint32_t *const wend = pre ? p->wide_filter + (size_t)((n_live + 1) >> 1) * (size_t)(k4 + 10) : NULL;
 #endif
-    for (int32_t px = 0; px < pixels; px += 4) {
+    /* pre: 1 or 2 pixels past the last whole block go one by one (wide_pre_tail) */
+    const int32_t tail = pre && !im2col && (pixels & 3) <= 2 ? pixels & 3 : 0;
+    for (int32_t px = 0; px < pixels - tail; px += 4) {
         if (px + 4 > pixels) {
             px = pixels - 4;                        /* the last block ends at the last pixel */
         }
@@ -1072,6 +1129,9 @@ static MCU_ALWAYS_INLINE void conv_1x1_wide_run(const mcu_conv_params_t *p, cons
                              oc, oc1, o, fastpair);
             }
         }
+    }
+    if (tail != 0) {
+        wide_pre_tail(p, in, filter, bias, out, pixels - tail, pixels, n_live);
     }
 }
 /* Every channel in order (no dead-channel hint). */

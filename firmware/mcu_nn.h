@@ -143,7 +143,9 @@ typedef struct {
      *   [oc (c0, c2)] [oc1 (c0, c2)] [oc (c1, c3)] [oc1 (c1, c3)];
      *   m, e, c, oc then the same for oc1: mcu_rq2_channel's constants (m = out_mult, e = -out_shift,
      *   c = (2 output_offset + 1) 2^(e-1) when 1 <= e <= 22, else 0) and the channel.
-     * The int8 filter stays (the channels past the groups and the other paths read it). */
+     * When in.c is a multiple of 4 the stream holds the whole filter and mcucompile passes filter NULL
+     * (no int8 copy in flash): every path of mcu_conv2d_s8 then reads the stream; otherwise the int8
+     * filter stays (the channels past the groups and the other paths read it). */
     const uint32_t *wide_filter;
 } mcu_conv_params_t;
 
