@@ -73,11 +73,12 @@ def dead_macs(path: Path) -> int:
     return n
 
 
-def measure(path: Path, cores: list[str], check: bool) -> dict:
+def measure(path: Path, cores: list[str], check: bool, options: api.Options = api.Options()) -> dict:
     row = {"model": path.stem, "macs": api.analyze(path).macs, "notes": [], "dead_macs": dead_macs(path)}
     for core in cores:
         try:
-            r = api.simulate(path, samples=1, seed=0, board=core, references=("tflm",) if check else ())
+            r = api.simulate(path, samples=1, seed=0, board=core, references=("tflm",) if check else (),
+                             options=options)
         except McuCompileError as exc:
             row["notes"].append(f"{core}: {str(exc).splitlines()[0]}")
             continue
@@ -86,7 +87,7 @@ def measure(path: Path, cores: list[str], check: bool) -> dict:
         row[core] = r.extra["instructions"]
         # constant bytes in flash as compiled for this core (the DSP cores: with the pre-widened 1x1 weights
         # unless the model would no longer fit, --wide-weights auto)
-        row.setdefault("flash_weights", {})[core] = api.analyze(path, board=core).fit["flash"]["weights"]
+        row.setdefault("flash_weights", {})[core] = api.analyze(path, options, board=core).fit["flash"]["weights"]
         row.setdefault("by_function", {})[core] = r.extra.get("instructions_by_function", {})
     return row
 
@@ -150,7 +151,9 @@ def main(argv: list[str] | None = None) -> int:
     cores = args.cores.split(",")
     try:
         with reference_kernels() if args.reference else contextlib.nullcontext():
-            rows = [measure(p, cores, not args.no_check) for p in models]
+            # the reference loops read the int8 weights (no pre-widened 1x1 weights: --wide-weights off)
+            opts = api.Options(wide_weights="off") if args.reference else api.Options()
+            rows = [measure(p, cores, not args.no_check, opts) for p in models]
     except McuCompileError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
