@@ -61,6 +61,7 @@ static int32_t end_tap(int32_t origin, int32_t dilation, int32_t taps, int32_t s
     return k < taps ? k : taps;
 }
 
+#if defined(MCU_NN_MVE) || !defined(MCU_NN_DSP) || defined(MCU_NN_REFERENCE)
 /* The 16-bit halves of a pre-widened weight word (low: the even input channel) */
 static inline int32_t wide_lo(uint32_t w)
 {
@@ -73,8 +74,8 @@ static inline int32_t wide_hi(uint32_t w)
 }
 
 /* A 1x1 conv whose int8 filter was left out (filter NULL: only p->wide_filter, in.c a multiple of 4; see
- * mcu_nn.h) where no wide path runs (no scratch, too few pixels, other builds): pixel by pixel, pair by
- * pair of the stream, the sums in plain C, TFLite's requantisation. */
+ * mcu_nn.h) in builds without the DSP paths (a DSP target's code on the host, reference builds): pixel by
+ * pixel, pair by pair of the stream, the sums in plain C, TFLite's requantisation. */
 static void conv_1x1_stream(const mcu_conv_params_t *p, const int8_t *in, const int32_t *bias, int8_t *out)
 {
     const int32_t pixels = p->in.n * p->in.h * p->in.w, k = p->in.c, out_c = p->out.c, off = p->input_offset;
@@ -104,6 +105,7 @@ static void conv_1x1_stream(const mcu_conv_params_t *p, const int8_t *in, const 
         }
     }
 }
+#endif
 
 #if !defined(MCU_NN_REFERENCE)
 
@@ -455,9 +457,9 @@ static void conv_1x1(const mcu_conv_params_t *p, const int8_t *in, const int8_t 
  * a half group is one LDRD of weights, two LDRD of the block and 8 SMLAD (22 instructions per 32 MACs);
  * the stream also holds each pair's doubled biases and requantisation constants, so that when every
  * channel qualifies (and in.c is a multiple of 4, the range all of int8) one assembly loop runs all pairs
- * of a block; a last 1 or 2 pixels past the whole blocks go one by one (wide_pre_tail) instead of a block
+ * of a block; a last 1 or 2 pixels past the whole blocks go apart (wide_pre_rows) instead of a block
  * moved back. Without the int8 filter (NULL: in.c a multiple of 4) the scratch-less fallback is
- * conv_1x1_stream.
+ * wide_pre_rows too (2 pixels at a time).
  */
 /* The inline assembly needs 14 free registers: GCC with optimisation and without a frame pointer (builds
  * with -fno-omit-frame-pointer define MCU_NN_NO_ASM: the same loop in C) */
@@ -884,51 +886,85 @@ static void im2col_widen4(const mcu_conv_params_t *p, const int8_t *in, int32_t 
     }
 }
 
-/* conv_1x1_wide_pre's last 1 or 2 pixels (a block moved back would compute 4): pixel by pixel, pair by pair
- * of the stream (see mcu_nn.h), the input widened with its offset (SXTAB16, not doubled) against the
- * stream's int16 words, the channels past the groups from the int8 filter, the plain requantisation. */
+/* conv_1x1 on the pre-widened stream (see mcu_nn.h) for pixels px0 .. px1 - 1: conv_1x1_wide_pre's last 1
+ * or 2 pixels (a block moved back would compute 4) and, the int8 filter left out, the fallback without
+ * scratch (filter NULL: k == k4). Two pixels at a time (an odd last one alone), pair by pair of the
+ * stream: the input widened with its offset (SXTAB16, not doubled) against the stream's int16 words, the
+ * channels past the groups from the int8 filter, the plain requantisation. */
+/* wide_pre_rows' pixels px and, two (a constant after inlining), px + 1 */
+static MCU_ALWAYS_INLINE void wide_pre_px(const mcu_conv_params_t *p, const out_stage_t *q, const int8_t *in,
+                                          const int8_t *filter, const int32_t *bias, int8_t *out, int32_t px,
+                                          int32_t pairs, const int two)
+{
+    const int32_t k = p->in.c, k4 = k & ~3, out_c = p->out.c, off = p->input_offset;
+    const uint32_t off2 = ((uint32_t)off & 0xFFFFu) * 0x10001u;
+    const int8_t *const x = in + (size_t)px * (size_t)k, *const xb = x + k;
+    int8_t *const o = out + (size_t)px * (size_t)out_c, *const ob = o + out_c;
+    if (p->dead_out != NULL) {                      /* the dead channels' constants; live ones follow */
+        memcpy(o, p->dead_out, (size_t)out_c);
+        if (two) {
+            memcpy(ob, p->dead_out, (size_t)out_c);
+        }
+    }
+    const uint32_t *w = p->wide_filter;
+    for (int32_t j = 0; j < pairs; ++j) {
+        int32_t a0 = 0, a1 = 0, b0 = 0, b1 = 0;       /* pixel px: a, px + 1: b; channels oc, oc1 */
+        w += 2;                                     /* past the doubled biases */
+        for (int32_t g = 0; g < k4; g += 4, w += 4) {
+            const uint32_t xv = mcu_load4(x + g);
+            const uint32_t x02 = __sxtab16(off2, xv), x13 = mcu_sxtab16_ror8(off2, xv);
+            const uint32_t w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3];
+            a0 = __smlad(x02, w0, a0);
+            a1 = __smlad(x02, w1, a1);
+            a0 = __smlad(x13, w2, a0);
+            a1 = __smlad(x13, w3, a1);
+            if (two) {
+                const uint32_t yv = mcu_load4(xb + g);
+                const uint32_t y02 = __sxtab16(off2, yv), y13 = mcu_sxtab16_ror8(off2, yv);
+                b0 = __smlad(y02, w0, b0);
+                b1 = __smlad(y02, w1, b1);
+                b0 = __smlad(y13, w2, b0);
+                b1 = __smlad(y13, w3, b1);
+            }
+        }
+        const int32_t oc = (int32_t)w[3], oc1 = (int32_t)w[7];   /* m, e, c, oc for each channel */
+        w += 8;
+        for (int32_t c = k4; c < k; ++c) {          /* the 1..3 channels past the groups */
+            const int32_t wa = filter[(size_t)oc * (size_t)k + (size_t)c];
+            const int32_t wb = filter[(size_t)oc1 * (size_t)k + (size_t)c];
+            const int32_t u = (int32_t)x[c] + off;
+            a0 += u * wa;
+            a1 += u * wb;
+            if (two) {
+                const int32_t v = (int32_t)xb[c] + off;
+                b0 += v * wa;
+                b1 += v * wb;
+            }
+        }
+        const int32_t c0 = bias != NULL ? bias[oc] : 0, c1 = bias != NULL ? bias[oc1] : 0;
+        if (two) {
+            ob[oc1] = requant_out(q, b1 + c1, oc1); /* an odd count: oc1 == oc */
+            ob[oc] = requant_out(q, b0 + c0, oc);
+        }
+        o[oc1] = requant_out(q, a1 + c1, oc1);
+        o[oc] = requant_out(q, a0 + c0, oc);
+    }
+}
+
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
-static void wide_pre_tail(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
-                          int8_t *out, int32_t px0, int32_t pixels, int32_t n_live)
+static void wide_pre_rows(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
+                          int8_t *out, int32_t px0, int32_t px1, int32_t n_live)
 {
     const out_stage_t q = out_stage(p);
-    const int32_t k = p->in.c, k4 = k & ~3, out_c = p->out.c, off = p->input_offset;
-    const uint32_t off2 = ((uint32_t)off & 0xFFFFu) * 0x10001u;
     const int32_t pairs = (n_live + 1) >> 1;
-    for (int32_t px = px0; px < pixels; ++px) {
-        const int8_t *const x = in + (size_t)px * (size_t)k;
-        int8_t *const o = out + (size_t)px * (size_t)out_c;
-        if (p->dead_out != NULL) {                  /* the dead channels' constants; live ones follow */
-            memcpy(o, p->dead_out, (size_t)out_c);
-        }
-        const uint32_t *w = p->wide_filter;
-        for (int32_t j = 0; j < pairs; ++j) {
-            int32_t a0 = 0, a1 = 0;
-            w += 2;                                 /* past the doubled biases */
-            for (int32_t g = 0; g < k4; g += 4, w += 4) {
-                const uint32_t xv = mcu_load4(x + g);
-                const uint32_t x02 = __sxtab16(off2, xv), x13 = mcu_sxtab16_ror8(off2, xv);
-                a0 = __smlad(x02, w[0], a0);
-                a1 = __smlad(x02, w[1], a1);
-                a0 = __smlad(x13, w[2], a0);
-                a1 = __smlad(x13, w[3], a1);
-            }
-            const int32_t oc = (int32_t)w[3], oc1 = (int32_t)w[7];   /* m, e, c, oc for each channel */
-            w += 8;
-            for (int32_t c = k4; c < k; ++c) {      /* the 1..3 channels past the groups */
-                const int32_t v = (int32_t)x[c] + off;
-                a0 += v * filter[(size_t)oc * (size_t)k + (size_t)c];
-                a1 += v * filter[(size_t)oc1 * (size_t)k + (size_t)c];
-            }
-            if (bias != NULL) {
-                a0 += bias[oc];
-                a1 += bias[oc1];
-            }
-            o[oc1] = requant_out(&q, a1, oc1);      /* an odd count: oc1 == oc */
-            o[oc] = requant_out(&q, a0, oc);
-        }
+    int32_t px = px0;
+    for (; px + 2 <= px1; px += 2) {
+        wide_pre_px(p, &q, in, filter, bias, out, px, pairs, 1);
+    }
+    if (px < px1) {
+        wide_pre_px(p, &q, in, filter, bias, out, px, pairs, 0);
     }
 }
 
@@ -981,7 +1017,7 @@ static MCU_ALWAYS_INLINE void conv_1x1_wide_run(const mcu_conv_params_t *p, cons
     /* pre: the end of the stream (n_live rounded up to pairs of k4 + 10 words: mcu_nn.h) */
     const uint32_t *const wend = pre ? p->wide_filter + (size_t)((n_live + 1) >> 1) * (size_t)(k4 + 10) : NULL;
 #endif
-    /* pre: 1 or 2 pixels past the last whole block go one by one (wide_pre_tail) */
+    /* pre: 1 or 2 pixels past the last whole block go apart (wide_pre_rows) */
     const int32_t tail = pre && !im2col && (pixels & 3) <= 2 ? pixels & 3 : 0;
     for (int32_t px = 0; px < pixels - tail; px += 4) {
         if (px + 4 > pixels) {
@@ -1032,8 +1068,8 @@ static MCU_ALWAYS_INLINE void conv_1x1_wide_run(const mcu_conv_params_t *p, cons
             const int32_t oc = hinted ? live[i] : i;
             const int32_t oc1 = i + 1 < n_live ? (hinted ? live[i + 1] : i + 1) : oc;
             /* the int8 rows (pre: read past the groups only, NULL when the filter was left out: k == k4) */
-            const int8_t *w0 = filter != NULL ? filter + (size_t)oc * (size_t)k : NULL;
-            const int8_t *w1 = filter != NULL ? filter + (size_t)oc1 * (size_t)k : NULL;
+            const int8_t *w0 = pre && filter == NULL ? NULL : filter + (size_t)oc * (size_t)k;
+            const int8_t *w1 = pre && filter == NULL ? NULL : filter + (size_t)oc1 * (size_t)k;
             const int fastpair = all || (nbits ? (fast[oc >> 5] >> (oc & 31)) & (fast[oc1 >> 5] >> (oc1 & 31)) & 1u
                                                : wide_fast(p, bias, oc, k) && wide_fast(p, bias, oc1, k));
             /* pre: the pair's pre-widened weights (past its 2 bias words) */
@@ -1131,7 +1167,7 @@ static MCU_ALWAYS_INLINE void conv_1x1_wide_run(const mcu_conv_params_t *p, cons
         }
     }
     if (tail != 0) {
-        wide_pre_tail(p, in, filter, bias, out, pixels - tail, pixels, n_live);
+        wide_pre_rows(p, in, filter, bias, out, pixels - tail, pixels, n_live);
     }
 }
 /* Every channel in order (no dead-channel hint). */
@@ -1185,6 +1221,27 @@ static void conv_im2col_wide(const mcu_conv_params_t *p, const int8_t *in, const
                              const int32_t *bias, int8_t *out, uint32_t *wide)
 {
     conv_1x1_wide_run(p, in, filter, bias, out, wide, 0, 1, 0);
+}
+
+/* conv_im2col_wide on the pre-widened weights (p->wide_filter over the whole window, k = kh kw in.c) */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((noinline))
+#endif
+static void conv_im2col_wide_pre(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
+                                 const int32_t *bias, int8_t *out, uint32_t *wide)
+{
+    conv_1x1_wide_run(p, in, filter, bias, out, wide, 0, 1, 1);
+}
+
+/* conv_im2col_wide with or without the pre-widened weights */
+static void conv_im2col_wide_any(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
+                                 const int32_t *bias, int8_t *out, uint32_t *wide)
+{
+    if (p->wide_filter != NULL) {
+        conv_im2col_wide_pre(p, in, filter, bias, out, wide);
+    } else {
+        conv_im2col_wide(p, in, filter, bias, out, wide);
+    }
 }
 #undef WIDE4_GROUP
 #undef WIDE4_OUTPUTS
@@ -1261,7 +1318,7 @@ static int conv_1x1_in_own_output(const mcu_conv_params_t *p, const int8_t *in, 
     if (head < pixels) {
         q.in.w = q.out.w = pixels - head;
         if (filter == NULL) {                       /* only the pre-widened weights */
-            conv_1x1_stream(&q, in + (size_t)head * (size_t)p->in.c, bias, out + (size_t)head * (size_t)p->out.c);
+            wide_pre_rows(&q, in, NULL, bias, out, head, pixels, p->dead_out != NULL ? p->live_c : p->out.c);
         } else {
             conv_1x1(&q, in + (size_t)head * (size_t)p->in.c, filter, bias, out + (size_t)head * (size_t)p->out.c);
         }
@@ -1355,7 +1412,7 @@ static int conv_im2col_in_own_output(const mcu_conv_params_t *p, const int8_t *i
     }
     mcu_conv_params_t q = *p;
     q.out.h = rows;
-    conv_im2col_wide(&q, in, filter, bias, out, (uint32_t *)(void *)wide);
+    conv_im2col_wide_any(&q, in, filter, bias, out, (uint32_t *)(void *)wide);
     q.out.h = p->out.h - rows;
     q.pad_top = p->pad_top - rows * p->stride_h;
     conv_rows(&q, in, filter, bias, out + (size_t)rows * row_bytes);
@@ -3110,7 +3167,8 @@ void mcu_conv2d_s8(const mcu_conv_params_t *p, const int8_t *in, const int8_t *f
             return;
         }
         if (filter == NULL) {                       /* only the pre-widened weights */
-            conv_1x1_stream(p, in, bias, out);
+            wide_pre_rows(p, in, NULL, bias, out, 0, p->in.n * p->in.h * p->in.w,
+                          p->dead_out != NULL ? p->live_c : p->out.c);
             return;
         }
 #endif
@@ -3126,7 +3184,7 @@ void mcu_conv2d_s8(const mcu_conv_params_t *p, const int8_t *in, const int8_t *f
     if (scratch != NULL && ((uintptr_t)scratch & 3u) == 0 && p->dilation_h == 1 && p->dilation_w == 1
         && (p->in.c & 3) == 0 && p->filter.h * p->filter.w * p->in.c < 32000
         && p->out.n * p->out.h * p->out.w >= 4) {
-        conv_im2col_wide(p, in, filter, bias, out, (uint32_t *)(void *)scratch);
+        conv_im2col_wide_any(p, in, filter, bias, out, (uint32_t *)(void *)scratch);
         return;
     }
     if (scratch == NULL && p->dilation_h == 1 && p->dilation_w == 1 && (p->in.c & 3) == 0

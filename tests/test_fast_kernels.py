@@ -729,7 +729,7 @@ def test_im2col_without_planned_scratch_on_m4(model_dir, cid):
     need_tools("arm-none-eabi-gcc", "qemu-system-arm", "gcc", "make")
     case = next(c for c in CASES if c.id == cid)
     r = _run(model_dir / f"{cid}.tflite", case, "qemu-m4", scratch="free")
-    wide = "conv_im2col_wide" in r.extra["instructions_by_function"]
+    wide = any(f.startswith("conv_im2col_wide") for f in r.extra["instructions_by_function"])
     s = case.strides
     out_h, out_w = -(-case.in_shape[0] // s), -(-case.in_shape[1] // s)      # SAME
     row_bytes = out_w * case.units
@@ -743,7 +743,27 @@ def test_im2col_without_planned_scratch_on_m4(model_dir, cid):
 WIDE_CASES = ["pw_odd_pixels_odd_channels", "pw_c16_even", "pw_c4_odd_units_zp_max", "pw_own_output_odd",
               "pw_big_bias_c12", "pw_dead_some_c16", "pw_dead_all_but_one", "pw_dead_all", "pw_c7_relu6_zp_max",
               "pw_c8_big_weights", "pw_c8_tiny_channel", "pw_wide_c28_odd_units_zp_min", "pw_wide_c37_tail_relu",
-              "pw_wide_dead_odd_live_c24", "pw_wide_c8_no_bias", "pw_c3_narrow", "pw_stride2"]
+              "pw_wide_dead_odd_live_c24", "pw_wide_c8_no_bias", "pw_c3_narrow", "pw_stride2",
+              "im2col_3x3_c8_s2_zp_min", "im2col_3x3_c8_big_bias", "im2col_pw_s2_c8", "im2col_own_output_c4",
+              "im2col_3x3_c4_1px", "im2col_5x5_c4_valid", "im2col_3x3_c4_big_weights", "conv3x3_same_odd"]
+
+
+def _wide_kind(g):
+    """Which DSP wide path a one-conv model's conv can take: "1x1" (conv_1x1_wide: 1x1, stride 1,
+    unpadded, at least 4 input channels and 4 pixels), "im2col" (conv_im2col_wide: dilation 1, in.c a
+    multiple of 4, at least 4 output pixels) or None."""
+    import numpy as np
+
+    op = g.ops[0]
+    x, w, y = (g.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
+    in_c, kh, kw = int(x.shape[3]), int(w.shape[1]), int(w.shape[2])
+    a = op.attrs
+    if (kh, kw) == (1, 1) and (a.stride_h, a.stride_w) == (1, 1) and tuple(x.shape[1:3]) == tuple(y.shape[1:3]):
+        return "1x1" if in_c >= 4 and int(np.prod(x.shape[:3])) >= 4 else None
+    if ((a.dilation_h, a.dilation_w) == (1, 1) and in_c % 4 == 0 and kh * kw * in_c < 32000
+            and int(np.prod(y.shape[:3])) >= 4):
+        return "im2col"
+    return None
 
 
 def _decode_stream(words, k4: int):
@@ -766,12 +786,12 @@ def _decode_stream(words, k4: int):
 
 
 def test_wide_weights_stream(model_dir):
-    """Options.simd "dsp" (the M4/M7 boards) with wide_weights auto / on gives every 1x1 stride-1 conv with
-    at least 4 input channels and 4 pixels the pre-widened stream: the pairs the kernels walk (the live
-    channels with the dead-channel hint, an odd count ending with the last channel twice), the weights of
-    the in.c & ~3 first input channels, the doubled biases and mcu_rq2_channel's constants; the int8 filter
-    is left out (NULL) exactly when in.c is a multiple of 4. Other targets, wide_weights off and other convs
-    get neither change."""
+    """Options.simd "dsp" (the M4/M7 boards) with wide_weights auto / on gives every conv a DSP wide path can
+    take (1x1 stride 1 with at least 4 input channels and 4 pixels; im2col: dilation 1, in.c a multiple of
+    4) the pre-widened stream: the pairs the kernels walk (the live channels with the dead-channel hint, an
+    odd count ending with the last channel twice), the weights of the k & ~3 first window elements, the
+    doubled biases and mcu_rq2_channel's constants; the int8 filter is left out (NULL) exactly for the 1x1
+    convs with in.c a multiple of 4. Other targets, wide_weights off and other convs get neither change."""
     import numpy as np
 
     from mcucompile import api
@@ -782,24 +802,25 @@ def test_wide_weights_stream(model_dir):
         g = api.load(model_dir / f"{cid}.tflite")
         op = g.ops[0]
         x, w, y = (g.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
-        in_c, pixels = int(x.shape[3]), int(np.prod(x.shape[:3]))
-        wants = case.strides == 1 and in_c >= 4 and pixels >= 4
+        in_c, kind = int(x.shape[3]), _wide_kind(g)
+        k = int(np.prod(w.shape[1:]))
+        wants = kind is not None
         for simd, mode in itertools.product(("none", "dsp", "mve"), ("auto", "on", "off")):
             c = compile_graph(g, Options(simd=simd, wide_weights=mode))
             call = next(k for k in c.calls if k.params is not None)
             fields = dict(call.params.fields)
             on = wants and simd == "dsp" and mode != "off" and len(case.dead) < case.units
             assert ("wide_filter" in fields) == on, (cid, simd, mode)
-            assert (call.args[2] == "NULL") == (on and in_c % 4 == 0), (cid, simd, mode, call.args[2])
+            assert (call.args[2] == "NULL") == (on and kind == "1x1" and in_c % 4 == 0), (cid, simd, mode)
             if not on:
                 continue
             consts = {k.name: np.asarray(k.values) for k in c.consts}
-            k4 = in_c & ~3
+            k4 = k & ~3
             b2, ww, m, e, cc, ch = _decode_stream(consts[fields["wide_filter"]], k4)
             live = [ch for ch in range(case.units) if ch not in case.dead]
             pairs = live + live[-1:] if len(live) % 2 else live
             assert ch.ravel().tolist() == pairs, cid
-            filt = w.data.reshape(case.units, in_c).astype(np.int64)
+            filt = w.data.reshape(case.units, k).astype(np.int64)
             assert (ww.reshape(-1, k4) == filt[pairs, :k4]).all(), cid
             bias = (np.zeros(case.units, dtype=np.int64) if len(op.inputs) < 3 or op.inputs[2] < 0
                     else g.tensors[op.inputs[2]].data.astype(np.int64))
@@ -818,14 +839,19 @@ def test_wide_weights_stream(model_dir):
 def test_wide_weights_on_m4(model_dir, cid, wide):
     """qemu-m4 bit-exact with and without the pre-widened weights (the stream's assembly loop over all
     pairs, the pair-by-pair path where a channel takes the plain requantisation or the clamp / tail is in
-    C, the int8-free fallback without planned scratch) and the old widening loop (off)."""
+    C, the last 1 or 2 pixels and the int8-free fallback without planned scratch: wide_pre_rows; the
+    im2col convs) and the old widening loop (off)."""
+    from mcucompile import api
+
     need_tools("arm-none-eabi-gcc", "qemu-system-arm", "gcc", "make")
     case = next(c for c in CASES if c.id == cid)
+    kind = _wide_kind(api.load(model_dir / f"{cid}.tflite"))
     for scratch in ("always", "free"):
         r = _run(model_dir / f"{cid}.tflite", case, "qemu-m4", scratch=scratch, wide_weights=wide)
-        pre = any(f.startswith("conv_1x1_wide_pre") for f in r.extra["instructions_by_function"])
-        if scratch == "always" and case.strides == 1 and case.in_shape[2] >= 4 and len(case.dead) < case.units:
-            assert pre == (wide == "on"), (cid, wide, sorted(r.extra["instructions_by_function"]))
+        funcs = r.extra["instructions_by_function"]
+        pre = any(f.startswith(("conv_1x1_wide_pre", "conv_im2col_wide_pre")) for f in funcs)
+        if scratch == "always" and kind is not None and len(case.dead) < case.units:
+            assert pre == (wide == "on"), (cid, wide, sorted(funcs))
 
 
 @pytest.mark.parametrize("cid", ["pw_c16_even", "pw_wide_dead_odd_live_c24", "pw_wide_c8_no_bias",

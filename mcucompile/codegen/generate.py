@@ -41,9 +41,10 @@ class Options:
     #                               set from the board (api.board_options), "none" gives the least memory
     scratch: str = "free"         # optional kernel scratch (faster paths): "free" only where it does not
     #                               raise the arena's peak, "always" wherever a kernel can use it
-    wide_weights: str = "auto"    # the 1x1 convs' weights also pre-widened to int16 in flash (simd "dsp"
-    #                               only; +2 bytes per weight, faster): "on", "off", "auto" (on unless the
-    #                               model then no longer fits the board's flash: api.compile_for_board)
+    wide_weights: str = "auto"    # the DSP wide convs' weights pre-widened to int16 in flash (simd "dsp"
+    #                               only, faster; 1x1 convs with in.c % 4 == 0 drop the int8 copy): "on",
+    #                               "off", "auto" (on unless the model then no longer fits the board's
+    #                               flash: api.compile_for_board)
 
 
 @dataclass

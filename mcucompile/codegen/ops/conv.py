@@ -95,14 +95,19 @@ def _lower(ctx, op, depthwise: bool):
     # the 1x1 fast paths (1x1, stride 1, unpadded) skip output channels whose weights are all zero
     pointwise = (not depthwise and (kh, kw) == (1, 1) and (a.stride_h, a.stride_w) == (1, 1)
                  and (pad_top, pad_left) == (0, 0) and (out_h, out_w) == (in_h, in_w))
+    # the DSP wide paths' pre-widened weights: the 1x1 conv (conv_1x1_wide) and the convs conv_im2col_wide
+    # takes (dilation 1, in.c a multiple of 4, a window below 32000, at least 4 output pixels)
+    im2col = (not depthwise and not pointwise and (a.dilation_h, a.dilation_w) == (1, 1) and in_c % 4 == 0
+              and kh * kw * in_c < 32000 and on * out_h * out_w >= 4)
+    wide = ctx.wide_weights and ((pointwise and 4 <= in_c < 32000 and n * in_h * in_w >= 4) or im2col)
     params = conv_params(ctx, name, op, x, w, y, out_c, (a.stride_h, a.stride_w), (a.dilation_h, a.dilation_w),
-                         (pad_top, pad_left, pad_bottom, pad_right), mult, bias=b if pointwise else None,
-                         dead_hint=pointwise,
-                         wide=pointwise and ctx.wide_weights and 4 <= in_c < 32000 and n * in_h * in_w >= 4)
+                         (pad_top, pad_left, pad_bottom, pad_right), mult, bias=b if not depthwise else None,
+                         dead_hint=pointwise, wide=wide)
     bias = ctx.weight(b.index, "int32_t") if b is not None else "NULL"
     # with the pre-widened weights covering the whole filter (in.c a multiple of 4) every DSP path reads
     # those (mcu_conv.c: conv_1x1_wide_pre, conv_1x1_stream): no int8 copy in flash (NULL)
-    wide_only = in_c % 4 == 0 and any(f == "wide_filter" for f, _ in params.fields)
+    # (not the im2col convs: their fallbacks, conv_rows, read the int8 filter)
+    wide_only = pointwise and in_c % 4 == 0 and any(f == "wide_filter" for f, _ in params.fields)
     filt = "NULL" if wide_only else ctx.weight(w.index, "int8_t")
     func = "mcu_depthwise_conv2d_s8" if depthwise else "mcu_conv2d_s8"
     extra = () if depthwise else (ctx.scratch_or_null(op, "int16_t"),)    # NULL: no scratch on this target
