@@ -73,17 +73,21 @@ def dead_macs(path: Path) -> int:
     return n
 
 
-def measure(path: Path, cores: list[str], check: bool) -> dict:
+def measure(path: Path, cores: list[str], check: bool, options: api.Options = api.Options()) -> dict:
     row = {"model": path.stem, "macs": api.analyze(path).macs, "notes": [], "dead_macs": dead_macs(path)}
     for core in cores:
         try:
-            r = api.simulate(path, samples=1, seed=0, board=core, references=("tflm",) if check else ())
+            r = api.simulate(path, samples=1, seed=0, board=core, references=("tflm",) if check else (),
+                             options=options)
         except McuCompileError as exc:
             row["notes"].append(f"{core}: {str(exc).splitlines()[0]}")
             continue
         if check and not r.ok:
             row["notes"].append(f"{core}: NOT bit-exact with TFLite Micro ({r.mismatches} mismatches)")
         row[core] = r.extra["instructions"]
+        # constant bytes in flash as compiled for this core (the DSP cores: with the pre-widened 1x1 weights
+        # unless the model would no longer fit, --wide-weights auto)
+        row.setdefault("flash_weights", {})[core] = api.analyze(path, options, board=core).fit["flash"]["weights"]
         row.setdefault("by_function", {})[core] = r.extra.get("instructions_by_function", {})
     return row
 
@@ -113,6 +117,10 @@ def render(rows: list[dict], cores: list[str], markdown: bool) -> str:
         table.append(line)
     notes = [f"{r['model']}: {n}" for r in rows for n in r["notes"]]
     for r in rows:
+        fw = r.get("flash_weights", {})
+        if fw:
+            notes.append(f"{r['model']}: weights in flash (bytes): "
+                         + ", ".join(f"{c} {fw[c]:,}" for c in cores if c in fw))
         if r["dead_macs"]:
             live = r["macs"] - r["dead_macs"]
             per = ", ".join(f"{c} {r[c] / live:.2f}" for c in cores if r.get(c))
@@ -143,7 +151,9 @@ def main(argv: list[str] | None = None) -> int:
     cores = args.cores.split(",")
     try:
         with reference_kernels() if args.reference else contextlib.nullcontext():
-            rows = [measure(p, cores, not args.no_check) for p in models]
+            # the reference loops read the int8 weights (no pre-widened 1x1 weights: --wide-weights off)
+            opts = api.Options(wide_weights="off") if args.reference else api.Options()
+            rows = [measure(p, cores, not args.no_check, opts) for p in models]
     except McuCompileError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -61,6 +61,52 @@ static int32_t end_tap(int32_t origin, int32_t dilation, int32_t taps, int32_t s
     return k < taps ? k : taps;
 }
 
+#if defined(MCU_NN_MVE) || !defined(MCU_NN_DSP) || defined(MCU_NN_REFERENCE)
+/* The 16-bit halves of a pre-widened weight word (low: the even input channel) */
+static inline int32_t wide_lo(uint32_t w)
+{
+    return (int32_t)(int16_t)(uint16_t)(w & 0xFFFFu);
+}
+
+static inline int32_t wide_hi(uint32_t w)
+{
+    return (int32_t)(int16_t)(uint16_t)(w >> 16);
+}
+
+/* A 1x1 conv whose int8 filter was left out (filter NULL: only p->wide_filter, in.c a multiple of 4; see
+ * mcu_nn.h) in builds without the DSP paths (a DSP target's code on the host, reference builds): pixel by
+ * pixel, pair by pair of the stream, the sums in plain C, TFLite's requantisation. */
+static void conv_1x1_stream(const mcu_conv_params_t *p, const int8_t *in, const int32_t *bias, int8_t *out)
+{
+    const int32_t pixels = p->in.n * p->in.h * p->in.w, k = p->in.c, out_c = p->out.c, off = p->input_offset;
+    const int32_t pairs = ((p->dead_out != NULL ? p->live_c : out_c) + 1) >> 1;
+    for (int32_t px = 0; px < pixels; ++px) {
+        const int8_t *x = in + (size_t)px * (size_t)k;
+        int8_t *o = out + (size_t)px * (size_t)out_c;
+        if (p->dead_out != NULL) {                  /* the dead channels' constants; live ones follow */
+            memcpy(o, p->dead_out, (size_t)out_c);
+        }
+        for (int32_t j = 0; j < pairs; ++j) {
+            const uint32_t *w = p->wide_filter + (size_t)j * (size_t)(k + 10) + 2;   /* past the biases */
+            int32_t a0 = 0, a1 = 0;
+            for (int32_t g = 0; g < k; g += 4, w += 4) {   /* [oc (c0,c2)] [oc1 (c0,c2)] [oc (c1,c3)] [oc1 (c1,c3)] */
+                const int32_t x0 = x[g] + off, x1 = x[g + 1] + off, x2 = x[g + 2] + off, x3 = x[g + 3] + off;
+                a0 += x0 * wide_lo(w[0]) + x2 * wide_hi(w[0]) + x1 * wide_lo(w[2]) + x3 * wide_hi(w[2]);
+                a1 += x0 * wide_lo(w[1]) + x2 * wide_hi(w[1]) + x1 * wide_lo(w[3]) + x3 * wide_hi(w[3]);
+            }
+            const int32_t oc = (int32_t)w[3], oc1 = (int32_t)w[7];   /* the channels (m, e, c, oc each) */
+            const int32_t ch[2] = {oc1, oc}, acc[2] = {a1, a0};     /* an odd count: oc1 == oc */
+            for (int32_t i = 0; i < 2; ++i) {
+                const int32_t c = ch[i];
+                const int32_t y = mcu_requant(acc[i] + (bias != NULL ? bias[c] : 0), p->out_mult[c],
+                                              p->out_shift[c]) + p->output_offset;
+                o[c] = (int8_t)mcu_clamp(y, p->act_min, p->act_max);
+            }
+        }
+    }
+}
+#endif
+
 #if !defined(MCU_NN_REFERENCE)
 
 #if defined(__GNUC__)
@@ -407,6 +453,13 @@ static void conv_1x1(const mcu_conv_params_t *p, const int8_t *in, const int8_t 
  * nothing live across it). Otherwise the channels past the last group of 4 and the clamp in plain C
  * (wide4_finish), and pairs with a channel that does not qualify halve their sums into mcu_requant_fast
  * (wide4_out_plain).
+ * With the weights pre-widened at compile time (p->wide_filter, mcu_nn.h: conv_1x1_wide_pre / _pre_live)
+ * a half group is one LDRD of weights, two LDRD of the block and 8 SMLAD (22 instructions per 32 MACs);
+ * the stream also holds each pair's doubled biases and requantisation constants, so that when every
+ * channel qualifies (and in.c is a multiple of 4, the range all of int8) one assembly loop runs all pairs
+ * of a block; a last 1 or 2 pixels past the whole blocks go apart (wide_pre_rows) instead of a block
+ * moved back. Without the int8 filter (NULL: in.c a multiple of 4) the scratch-less fallback is
+ * wide_pre_rows too (2 pixels at a time).
  */
 /* The inline assembly needs 14 free registers: GCC with optimisation and without a frame pointer (builds
  * with -fno-omit-frame-pointer define MCU_NN_NO_ASM: the same loop in C) */
@@ -485,6 +538,90 @@ static void conv_1x1(const mcu_conv_params_t *p, const int8_t *in, const int8_t 
     "smlad  %[a00], %[xv], %[ta], %[a00]\n\t"                                                         \
     "smlad  %[a01], %[xv], %[tb], %[a01]\n\t"                                                         \
     WIDE4_ODD_HALF
+/* The pre-widened weights (p->wide_filter, conv_1x1_wide_pre; see mcu_nn.h): per pair of channels, per
+ * group of 4 input channels 4 words of int16 pairs [oc (c0,c2)] [oc1 (c0,c2)] [oc (c1,c3)] [oc1 (c1,c3)],
+ * so that a half group is one LDRD of weights (ta, tb), two LDRD of the block's words (xv, xw) and 8
+ * SMLAD: 22 instructions per 32 MACs (w the stream, advanced by 16 per group; x as above) */
+#define WIDE4P_QUAD(ta, tb, o0, o1)                                                                   \
+    "ldrd   %[xv], %[xw], " o0 "\n\t"                                                                 \
+    "smlad  %[a00], %[xv], %[" ta "], %[a00]\n\t"                                                     \
+    "smlad  %[a01], %[xv], %[" tb "], %[a01]\n\t"                                                     \
+    "smlad  %[a10], %[xw], %[" ta "], %[a10]\n\t"                                                     \
+    "smlad  %[a11], %[xw], %[" tb "], %[a11]\n\t"                                                     \
+    "ldrd   %[xv], %[xw], " o1 "\n\t"                                                                 \
+    "smlad  %[a20], %[xv], %[" ta "], %[a20]\n\t"                                                     \
+    "smlad  %[a21], %[xv], %[" tb "], %[a21]\n\t"                                                     \
+    "smlad  %[a30], %[xw], %[" ta "], %[a30]\n\t"                                                     \
+    "smlad  %[a31], %[xw], %[" tb "], %[a31]\n\t"
+/* the second half of a group: words 4..7, x and w already advanced */
+#define WIDE4P_ODD_HALF                                                                               \
+    "ldrd   %[ta], %[tb], [%[w], #-8]\n\t"                                                            \
+    WIDE4P_QUAD("ta", "tb", "[%[x], #-16]", "[%[x], #-8]")
+#define WIDE4P_GROUP                                                                                  \
+    "ldrd   %[ta], %[tb], [%[w]], #16\n\t"                                                            \
+    WIDE4P_QUAD("ta", "tb", "[%[x]], #32", "[%[x], #-24]")                                            \
+    WIDE4P_ODD_HALF
+#define WIDE4P_LOOP(entry)                                                                            \
+    "ldr    %[ta], %[" entry "]\n\t"                                                                  \
+    "tbh    [pc, %[ta], lsl #1]\n\t"                                                                  \
+    "0:\n\t"                                                                                          \
+    ".hword (1f - 0b) / 2, (2f - 0b) / 2, (3f - 0b) / 2, (4f - 0b) / 2, (5f - 0b) / 2\n\t"            \
+    "1:\n\t" WIDE4P_GROUP                                                                             \
+    "2:\n\t" WIDE4P_GROUP                                                                             \
+    "3:\n\t" WIDE4P_GROUP                                                                             \
+    "4:\n\t" WIDE4P_GROUP                                                                             \
+    "ldr    %[ta], %[xend]\n\t"                                                                       \
+    "cmp    %[x], %[ta]\n\t"                                                                          \
+    "bne    1b\n\t"                                                                                   \
+    "5:\n\t"
+/* the first group when a00 / a01 hold the doubled biases: pixels 2, 3 first, then 1 and 0 (a00, a01 last) */
+#define WIDE4P_FIRST                                                                                  \
+    "ldrd   %[ta], %[tb], [%[w]], #16\n\t"                                                            \
+    "ldrd   %[xv], %[xw], [%[x], #8]\n\t"                                                             \
+    "smlad  %[a20], %[xv], %[ta], %[a00]\n\t"                                                         \
+    "smlad  %[a21], %[xv], %[tb], %[a01]\n\t"                                                         \
+    "smlad  %[a30], %[xw], %[ta], %[a00]\n\t"                                                         \
+    "smlad  %[a31], %[xw], %[tb], %[a01]\n\t"                                                         \
+    "ldrd   %[xv], %[xw], [%[x]], #32\n\t"                                                            \
+    "smlad  %[a10], %[xw], %[ta], %[a00]\n\t"                                                         \
+    "smlad  %[a11], %[xw], %[tb], %[a01]\n\t"                                                         \
+    "smlad  %[a00], %[xv], %[ta], %[a00]\n\t"                                                         \
+    "smlad  %[a01], %[xv], %[tb], %[a01]\n\t"                                                         \
+    WIDE4P_ODD_HALF
+/* the output stage of one channel of the pair, its constants next in the stream (w, advanced by 16): m, e, c
+ * as mcu_rq2_channel computes them (m = mult, e = -shift, c = kc 2^(e-1)) and the channel's index oc:
+ * y0..y3 by mcu_rqd_apply (SMMLAR, SUB, ASR), SSAT #8, stored at o + oc + q os; x is a temporary */
+#define WIDE4P_REQ(y0, y1, y2, y3)                                                                    \
+    "ldrd   %[xv], %[xw], [%[w]], #16\n\t"                                                            \
+    "ldrd   %[ta], %[tb], [%[w], #-8]\n\t"                                                            \
+    "smmlar %[x], %[" y0 "], %[xv], %[ta]\n\t"                                                        \
+    "sub    %[" y0 "], %[x], %[" y0 "], lsr #31\n\t"                                                  \
+    "smmlar %[x], %[" y1 "], %[xv], %[ta]\n\t"                                                        \
+    "sub    %[" y1 "], %[x], %[" y1 "], lsr #31\n\t"                                                  \
+    "smmlar %[x], %[" y2 "], %[xv], %[ta]\n\t"                                                        \
+    "sub    %[" y2 "], %[x], %[" y2 "], lsr #31\n\t"                                                  \
+    "smmlar %[x], %[" y3 "], %[xv], %[ta]\n\t"                                                        \
+    "sub    %[" y3 "], %[x], %[" y3 "], lsr #31\n\t"                                                  \
+    "ldr    %[xv], %[ob]\n\t"                                                                         \
+    "asr    %[" y0 "], %[" y0 "], %[xw]\n\t"                                                          \
+    "asr    %[" y1 "], %[" y1 "], %[xw]\n\t"                                                          \
+    "asr    %[" y2 "], %[" y2 "], %[xw]\n\t"                                                          \
+    "asr    %[" y3 "], %[" y3 "], %[xw]\n\t"                                                          \
+    "ldr    %[ta], %[os]\n\t"                                                                         \
+    "ssat   %[" y0 "], #8, %[" y0 "]\n\t"                                                             \
+    "ssat   %[" y1 "], #8, %[" y1 "]\n\t"                                                             \
+    "ssat   %[" y2 "], #8, %[" y2 "]\n\t"                                                             \
+    "ssat   %[" y3 "], #8, %[" y3 "]\n\t"                                                             \
+    "add    %[xv], %[xv], %[tb]\n\t"                                                                  \
+    "strb   %[" y0 "], [%[xv]]\n\t"                                                                   \
+    "strb   %[" y1 "], [%[xv], %[ta]]\n\t"                                                            \
+    "add    %[xv], %[xv], %[ta], lsl #1\n\t"                                                          \
+    "strb   %[" y2 "], [%[xv]]\n\t"                                                                   \
+    "strb   %[" y3 "], [%[xv], %[ta]]\n\t"
+#define WIDE4P_OUTPUTS                                                                                \
+    : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [a20] "+r"(a20),            \
+      [a21] "+r"(a21), [a30] "+r"(a30), [a31] "+r"(a31), [x] "+r"(x), [w] "+r"(wp), [xw] "=&r"(xw),   \
+      [ta] "=&r"(ta), [tb] "=&r"(tb), [xv] "=&r"(xv)
 #define WIDE4_OUTPUTS                                                                                 \
     : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [a20] "+r"(a20),            \
       [a21] "+r"(a21), [a30] "+r"(a30), [a31] "+r"(a31), [x] "+r"(x), [w0] "+r"(w0), [w1] "+r"(w1),   \
@@ -492,31 +629,31 @@ static void conv_1x1(const mcu_conv_params_t *p, const int8_t *in, const int8_t 
 /* conv_1x1_wide's output stage in the same assembly: channel %[ch]'s 4 doubled sums y0..y3 by mcu_rqd_apply on
  * mcu_rq2_channel's constants (m = mult[ch] in w0, e = -shift[ch] in w1, c = kc 2^(e-1) in xv: the output
  * offset folded in), SSAT #8, stored at o + ch + q os (ta; os in tb); x is a temporary */
-#define WIDE4_REQ(ch, idx, os_load, y0, y1, y2, y3)                                                   \
+#define WIDE4_REQ_R(rm, re, ch, idx, os_load, y0, y1, y2, y3)                                         \
     "ldr    %[ta], %[mp]\n\t"                                                                        \
     "ldr    %[" idx "], %[" ch "]\n\t"                                                              \
-    "ldr    %[w0], [%[ta], %[" idx "], lsl #2]\n\t"                                                 \
+    "ldr    %[" rm "], [%[ta], %[" idx "], lsl #2]\n\t"                                               \
     "ldr    %[ta], %[shp]\n\t"                                                                       \
-    "ldr    %[w1], [%[ta], %[" idx "], lsl #2]\n\t"                                                 \
+    "ldr    %[" re "], [%[ta], %[" idx "], lsl #2]\n\t"                                               \
     "ldr    %[ta], %[ob]\n\t"                                                                        \
     "add    %[ta], %[ta], %[" idx "]\n\t"                                                           \
     "ldr    %[" idx "], %[kc]\n\t"                                                                  \
-    "mvn    %[xv], %[w1]\n\t"                                                                        \
+    "mvn    %[xv], %[" re "]\n\t"                                                                     \
     "lsl    %[xv], %[" idx "], %[xv]\n\t"                                                           \
-    "rsb    %[w1], %[w1], #0\n\t"                                                                    \
+    "rsb    %[" re "], %[" re "], #0\n\t"                                                             \
     os_load                                                                                           \
-    "smmlar %[x], %[" y0 "], %[w0], %[xv]\n\t"                                                      \
+    "smmlar %[x], %[" y0 "], %[" rm "], %[xv]\n\t"                                                    \
     "sub    %[" y0 "], %[x], %[" y0 "], lsr #31\n\t"                                                \
-    "smmlar %[x], %[" y1 "], %[w0], %[xv]\n\t"                                                      \
+    "smmlar %[x], %[" y1 "], %[" rm "], %[xv]\n\t"                                                    \
     "sub    %[" y1 "], %[x], %[" y1 "], lsr #31\n\t"                                                \
-    "smmlar %[x], %[" y2 "], %[w0], %[xv]\n\t"                                                      \
+    "smmlar %[x], %[" y2 "], %[" rm "], %[xv]\n\t"                                                    \
     "sub    %[" y2 "], %[x], %[" y2 "], lsr #31\n\t"                                                \
-    "smmlar %[x], %[" y3 "], %[w0], %[xv]\n\t"                                                      \
+    "smmlar %[x], %[" y3 "], %[" rm "], %[xv]\n\t"                                                    \
     "sub    %[" y3 "], %[x], %[" y3 "], lsr #31\n\t"                                                \
-    "asr    %[" y0 "], %[" y0 "], %[w1]\n\t"                                                        \
-    "asr    %[" y1 "], %[" y1 "], %[w1]\n\t"                                                        \
-    "asr    %[" y2 "], %[" y2 "], %[w1]\n\t"                                                        \
-    "asr    %[" y3 "], %[" y3 "], %[w1]\n\t"                                                        \
+    "asr    %[" y0 "], %[" y0 "], %[" re "]\n\t"                                                      \
+    "asr    %[" y1 "], %[" y1 "], %[" re "]\n\t"                                                      \
+    "asr    %[" y2 "], %[" y2 "], %[" re "]\n\t"                                                      \
+    "asr    %[" y3 "], %[" y3 "], %[" re "]\n\t"                                                      \
     "ssat   %[" y0 "], #8, %[" y0 "]\n\t"                                                           \
     "ssat   %[" y1 "], #8, %[" y1 "]\n\t"                                                           \
     "ssat   %[" y2 "], #8, %[" y2 "]\n\t"                                                           \
@@ -526,6 +663,7 @@ static void conv_1x1(const mcu_conv_params_t *p, const int8_t *in, const int8_t 
     "add    %[ta], %[ta], %[tb], lsl #1\n\t"                                                         \
     "strb   %[" y2 "], [%[ta]]\n\t"                                                                 \
     "strb   %[" y3 "], [%[ta], %[tb]]\n\t"
+#define WIDE4_REQ(ch, idx, os_load, y0, y1, y2, y3) WIDE4_REQ_R("w0", "w1", ch, idx, os_load, y0, y1, y2, y3)
 #endif
 
 /* conv_1x1_wide's outputs of channels oc, oc1 of 4 pixels from acc[4j + q] = 2 (bias + products) (wrapped;
@@ -748,13 +886,95 @@ static void im2col_widen4(const mcu_conv_params_t *p, const int8_t *in, int32_t 
     }
 }
 
+/* conv_1x1 on the pre-widened stream (see mcu_nn.h) for pixels px0 .. px1 - 1: conv_1x1_wide_pre's last 1
+ * or 2 pixels (a block moved back would compute 4) and, the int8 filter left out, the fallback without
+ * scratch (filter NULL: k == k4). Two pixels at a time (an odd last one alone), pair by pair of the
+ * stream: the input widened with its offset (SXTAB16, not doubled) against the stream's int16 words, the
+ * channels past the groups from the int8 filter, the plain requantisation. */
+/* wide_pre_rows' pixels px and, two (a constant after inlining), px + 1 */
+static MCU_ALWAYS_INLINE void wide_pre_px(const mcu_conv_params_t *p, const out_stage_t *q, const int8_t *in,
+                                          const int8_t *filter, const int32_t *bias, int8_t *out, int32_t px,
+                                          int32_t pairs, const int two)
+{
+    const int32_t k = p->in.c, k4 = k & ~3, out_c = p->out.c, off = p->input_offset;
+    const uint32_t off2 = ((uint32_t)off & 0xFFFFu) * 0x10001u;
+    const int8_t *const x = in + (size_t)px * (size_t)k, *const xb = x + k;
+    int8_t *const o = out + (size_t)px * (size_t)out_c, *const ob = o + out_c;
+    if (p->dead_out != NULL) {                      /* the dead channels' constants; live ones follow */
+        memcpy(o, p->dead_out, (size_t)out_c);
+        if (two) {
+            memcpy(ob, p->dead_out, (size_t)out_c);
+        }
+    }
+    const uint32_t *w = p->wide_filter;
+    for (int32_t j = 0; j < pairs; ++j) {
+        int32_t a0 = 0, a1 = 0, b0 = 0, b1 = 0;       /* pixel px: a, px + 1: b; channels oc, oc1 */
+        w += 2;                                     /* past the doubled biases */
+        for (int32_t g = 0; g < k4; g += 4, w += 4) {
+            const uint32_t xv = mcu_load4(x + g);
+            const uint32_t x02 = __sxtab16(off2, xv), x13 = mcu_sxtab16_ror8(off2, xv);
+            const uint32_t w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3];
+            a0 = __smlad(x02, w0, a0);
+            a1 = __smlad(x02, w1, a1);
+            a0 = __smlad(x13, w2, a0);
+            a1 = __smlad(x13, w3, a1);
+            if (two) {
+                const uint32_t yv = mcu_load4(xb + g);
+                const uint32_t y02 = __sxtab16(off2, yv), y13 = mcu_sxtab16_ror8(off2, yv);
+                b0 = __smlad(y02, w0, b0);
+                b1 = __smlad(y02, w1, b1);
+                b0 = __smlad(y13, w2, b0);
+                b1 = __smlad(y13, w3, b1);
+            }
+        }
+        const int32_t oc = (int32_t)w[3], oc1 = (int32_t)w[7];   /* m, e, c, oc for each channel */
+        w += 8;
+        for (int32_t c = k4; c < k; ++c) {          /* the 1..3 channels past the groups */
+            const int32_t wa = filter[(size_t)oc * (size_t)k + (size_t)c];
+            const int32_t wb = filter[(size_t)oc1 * (size_t)k + (size_t)c];
+            const int32_t u = (int32_t)x[c] + off;
+            a0 += u * wa;
+            a1 += u * wb;
+            if (two) {
+                const int32_t v = (int32_t)xb[c] + off;
+                b0 += v * wa;
+                b1 += v * wb;
+            }
+        }
+        const int32_t c0 = bias != NULL ? bias[oc] : 0, c1 = bias != NULL ? bias[oc1] : 0;
+        if (two) {
+            ob[oc1] = requant_out(q, b1 + c1, oc1); /* an odd count: oc1 == oc */
+            ob[oc] = requant_out(q, b0 + c0, oc);
+        }
+        o[oc1] = requant_out(q, a1 + c1, oc1);
+        o[oc] = requant_out(q, a0 + c0, oc);
+    }
+}
+
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void wide_pre_rows(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
+                          int8_t *out, int32_t px0, int32_t px1, int32_t n_live)
+{
+    const out_stage_t q = out_stage(p);
+    const int32_t pairs = (n_live + 1) >> 1;
+    int32_t px = px0;
+    for (; px + 2 <= px1; px += 2) {
+        wide_pre_px(p, &q, in, filter, bias, out, px, pairs, 1);
+    }
+    if (px < px1) {
+        wide_pre_px(p, &q, in, filter, bias, out, px, pairs, 0);
+    }
+}
+
 /* hinted: 0, the channels in order (n_live = out.c); 1, the dead-channel hint's live channels (see
  * conv_1x1_wide: one copy of this body each, so the unhinted one has no channel look-ups). im2col: 0, the
  * 1x1 conv (k = in.c); 1, any conv with dilation 1 and in.c a multiple of 4, each block's 4 output
  * pixels' windows (k = kh kw in.c) gathered by im2col_widen4 (conv_im2col_wide) */
 static MCU_ALWAYS_INLINE void conv_1x1_wide_run(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
                                                 const int32_t *bias, int8_t *out, uint32_t *wide, const int hinted,
-                                                const int im2col)
+                                                const int im2col, const int pre)
 {
     const int32_t pixels = im2col ? p->out.n * p->out.h * p->out.w : p->in.n * p->in.h * p->in.w;
     const int32_t k = im2col ? p->filter.h * p->filter.w * p->in.c : p->in.c, out_c = p->out.c, k4 = k & ~3;
@@ -793,8 +1013,13 @@ static MCU_ALWAYS_INLINE void conv_1x1_wide_run(const mcu_conv_params_t *p, cons
     const int32_t entry1 = k4 == 4 ? 4 : (5 - (k4 >> 2)) & 3;   /* and for all but the first (WIDE4_FIRST) */
     const uint32_t *const xend = wide + 2 * k4;     /* the end of the widened block */
     const int simple = full && k == k4 && bias != NULL;   /* the pairs wide_fast takes go all in assembly */
+    const int simple_pre = full && k == k4;         /* pre: the stream holds the (doubled) biases, 0 without */
+    /* pre: the end of the stream (n_live rounded up to pairs of k4 + 10 words: mcu_nn.h) */
+    const uint32_t *const wend = pre ? p->wide_filter + (size_t)((n_live + 1) >> 1) * (size_t)(k4 + 10) : NULL;
 #endif
-    for (int32_t px = 0; px < pixels; px += 4) {
+    /* pre: 1 or 2 pixels past the last whole block go apart (wide_pre_rows) */
+    const int32_t tail = pre && !im2col && (pixels & 3) <= 2 ? pixels & 3 : 0;
+    for (int32_t px = 0; px < pixels - tail; px += 4) {
         if (px + 4 > pixels) {
             px = pixels - 4;                        /* the last block ends at the last pixel */
         }
@@ -814,14 +1039,43 @@ static MCU_ALWAYS_INLINE void conv_1x1_wide_run(const mcu_conv_params_t *p, cons
         if (hinted) {
             dead_fill4(o, dead_out, out_c);         /* the dead channels' constants; live ones follow */
         }
+#if defined(WIDE4_GROUP)
+        if (pre && all && simple_pre && n_live > 0) {             /* every pair in one assembly loop over the stream */
+            int32_t a00, a01, a10, a11, a20, a21, a30, a31;
+            const uint32_t *x, *wp = p->wide_filter;
+            uint32_t ta, tb, xv, xw;
+            __asm__ volatile("6:\n\t"
+                             "ldrd   %[a00], %[a01], [%[w]], #8\n\t"
+                             "ldr    %[x], %[xbeg]\n\t"
+                             WIDE4P_FIRST
+                             WIDE4P_LOOP("entry1")
+                             WIDE4P_REQ("a00", "a10", "a20", "a30")
+                             WIDE4P_REQ("a01", "a11", "a21", "a31")
+                             "ldr    %[ta], %[wend]\n\t"
+                             "cmp    %[w], %[ta]\n\t"
+                             "bne    6b\n\t"
+                             : [a00] "=&r"(a00), [a01] "=&r"(a01), [a10] "=&r"(a10), [a11] "=&r"(a11),
+                               [a20] "=&r"(a20), [a21] "=&r"(a21), [a30] "=&r"(a30), [a31] "=&r"(a31),
+                               [x] "=&r"(x), [w] "+r"(wp), [xw] "=&r"(xw), [ta] "=&r"(ta), [tb] "=&r"(tb),
+                               [xv] "=&r"(xv)
+                             : [ob] "m"(o), [os] "m"(os), [xbeg] "m"(wide), [xend] "m"(xend),
+                               [entry1] "m"(entry1), [wend] "m"(wend)
+                             : "memory", "cc");
+            continue;
+        }
+#endif
         for (int32_t i = 0; i < n_live; i += 2) {   /* a pair of live channels (odd count: the last twice) */
             const int32_t oc = hinted ? live[i] : i;
             const int32_t oc1 = i + 1 < n_live ? (hinted ? live[i + 1] : i + 1) : oc;
-            const int8_t *w0 = filter + (size_t)oc * (size_t)k, *w1 = filter + (size_t)oc1 * (size_t)k;
+            /* the int8 rows (pre: read past the groups only, NULL when the filter was left out: k == k4) */
+            const int8_t *w0 = pre && filter == NULL ? NULL : filter + (size_t)oc * (size_t)k;
+            const int8_t *w1 = pre && filter == NULL ? NULL : filter + (size_t)oc1 * (size_t)k;
             const int fastpair = all || (nbits ? (fast[oc >> 5] >> (oc & 31)) & (fast[oc1 >> 5] >> (oc1 & 31)) & 1u
                                                : wide_fast(p, bias, oc, k) && wide_fast(p, bias, oc1, k));
+            /* pre: the pair's pre-widened weights (past its 2 bias words) */
+            const uint32_t *wp = pre ? p->wide_filter + (size_t)(i >> 1) * (size_t)(k4 + 10) + 2 : NULL;
 #if defined(WIDE4_GROUP)
-            if (fastpair && simple) {               /* all in assembly: bias, products, output stage */
+            if (!pre && fastpair && simple) {               /* all in assembly: bias, products, output stage */
                 int32_t a00, a01, a10, a11, a20, a21, a30, a31;
                 const uint32_t *x = wide;
                 uint32_t ta, tb, xv;
@@ -854,10 +1108,33 @@ static MCU_ALWAYS_INLINE void conv_1x1_wide_run(const mcu_conv_params_t *p, cons
             int32_t a10 = a00, a11 = a01, a20 = a00, a21 = a01, a30 = a00, a31 = a01;
             const uint32_t *x = wide;
 #if defined(WIDE4_GROUP)
-            uint32_t ta, tb, xv;
-            __asm__(WIDE4_LOOP("entry") WIDE4_OUTPUTS : [xend] "m"(xend), [entry] "m"(entry) : "memory", "cc");
+            if (pre) {
+                uint32_t ta, tb, xv, xw;
+                __asm__(WIDE4P_LOOP("entry") WIDE4P_OUTPUTS : [xend] "m"(xend), [entry] "m"(entry) : "memory", "cc");
+            } else {
+                uint32_t ta, tb, xv;
+                __asm__(WIDE4_LOOP("entry") WIDE4_OUTPUTS : [xend] "m"(xend), [entry] "m"(entry) : "memory", "cc");
+            }
 #else
-            for (int32_t g = 0; g < k4; g += 4, x += 8, w0 += 4, w1 += 4) {
+            for (int32_t g = 0; pre && g < k4; g += 4, x += 8, wp += 4) {   /* the same sums, pre-widened */
+                a00 = __smlad(x[0], wp[0], a00);
+                a01 = __smlad(x[0], wp[1], a01);
+                a10 = __smlad(x[1], wp[0], a10);
+                a11 = __smlad(x[1], wp[1], a11);
+                a20 = __smlad(x[2], wp[0], a20);
+                a21 = __smlad(x[2], wp[1], a21);
+                a30 = __smlad(x[3], wp[0], a30);
+                a31 = __smlad(x[3], wp[1], a31);
+                a00 = __smlad(x[4], wp[2], a00);
+                a01 = __smlad(x[4], wp[3], a01);
+                a10 = __smlad(x[5], wp[2], a10);
+                a11 = __smlad(x[5], wp[3], a11);
+                a20 = __smlad(x[6], wp[2], a20);
+                a21 = __smlad(x[6], wp[3], a21);
+                a30 = __smlad(x[7], wp[2], a30);
+                a31 = __smlad(x[7], wp[3], a31);
+            }
+            for (int32_t g = 0; !pre && g < k4; g += 4, x += 8, w0 += 4, w1 += 4) {
                 const uint32_t wa = mcu_load4(w0), wb = mcu_load4(w1);
                 uint32_t ta = __sxtb16(wa), tb = __sxtb16(wb);
                 a00 = __smlad(x[0], ta, a00);
@@ -884,9 +1161,13 @@ static MCU_ALWAYS_INLINE void conv_1x1_wide_run(const mcu_conv_params_t *p, cons
             if (k == k4 && !fastpair) {
                 wide4_out_plain(p, acc, bias, oc, oc1, o);
             } else {
-                wide4_finish(p, bias, acc, x0 + k4, w0, w1, oc, oc1, o, fastpair);
+                wide4_finish(p, bias, acc, x0 + k4, pre && w0 != NULL ? w0 + k4 : w0, pre && w1 != NULL ? w1 + k4 : w1,
+                             oc, oc1, o, fastpair);
             }
         }
+    }
+    if (tail != 0) {
+        wide_pre_rows(p, in, filter, bias, out, pixels - tail, pixels, n_live);
     }
 }
 /* Every channel in order (no dead-channel hint). */
@@ -896,7 +1177,17 @@ __attribute__((noinline))
 static void conv_1x1_wide(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
                           int8_t *out, uint32_t *wide)
 {
-    conv_1x1_wide_run(p, in, filter, bias, out, wide, 0, 0);
+    conv_1x1_wide_run(p, in, filter, bias, out, wide, 0, 0, 0);
+}
+
+/* conv_1x1_wide on the pre-widened weights (p->wide_filter): the channels in order */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((noinline))
+#endif
+static void conv_1x1_wide_pre(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
+                              const int32_t *bias, int8_t *out, uint32_t *wide)
+{
+    conv_1x1_wide_run(p, in, filter, bias, out, wide, 0, 0, 1);
 }
 
 /* With the dead-channel hint (p->dead_out != NULL): each block of 4 pixels first gets the dead channels'
@@ -907,7 +1198,17 @@ __attribute__((noinline))
 static void conv_1x1_wide_live(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
                                const int32_t *bias, int8_t *out, uint32_t *wide)
 {
-    conv_1x1_wide_run(p, in, filter, bias, out, wide, 1, 0);
+    conv_1x1_wide_run(p, in, filter, bias, out, wide, 1, 0, 0);
+}
+
+/* conv_1x1_wide_live on the pre-widened weights (p->wide_filter: pairs of live channels) */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((noinline))
+#endif
+static void conv_1x1_wide_pre_live(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
+                                   const int32_t *bias, int8_t *out, uint32_t *wide)
+{
+    conv_1x1_wide_run(p, in, filter, bias, out, wide, 1, 0, 1);
 }
 
 /* Any conv with dilation 1, in.c a multiple of 4 and at least 4 output pixels, through conv_1x1_wide's
@@ -919,7 +1220,28 @@ __attribute__((noinline))
 static void conv_im2col_wide(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
                              const int32_t *bias, int8_t *out, uint32_t *wide)
 {
-    conv_1x1_wide_run(p, in, filter, bias, out, wide, 0, 1);
+    conv_1x1_wide_run(p, in, filter, bias, out, wide, 0, 1, 0);
+}
+
+/* conv_im2col_wide on the pre-widened weights (p->wide_filter over the whole window, k = kh kw in.c) */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((noinline))
+#endif
+static void conv_im2col_wide_pre(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
+                                 const int32_t *bias, int8_t *out, uint32_t *wide)
+{
+    conv_1x1_wide_run(p, in, filter, bias, out, wide, 0, 1, 1);
+}
+
+/* conv_im2col_wide with or without the pre-widened weights */
+static void conv_im2col_wide_any(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
+                                 const int32_t *bias, int8_t *out, uint32_t *wide)
+{
+    if (p->wide_filter != NULL) {
+        conv_im2col_wide_pre(p, in, filter, bias, out, wide);
+    } else {
+        conv_im2col_wide(p, in, filter, bias, out, wide);
+    }
 }
 #undef WIDE4_GROUP
 #undef WIDE4_OUTPUTS
@@ -927,6 +1249,14 @@ static void conv_im2col_wide(const mcu_conv_params_t *p, const int8_t *in, const
 #undef WIDE4_LOOP
 #undef WIDE4_FIRST
 #undef WIDE4_REQ
+#undef WIDE4_REQ_R
+#undef WIDE4P_QUAD
+#undef WIDE4P_ODD_HALF
+#undef WIDE4P_GROUP
+#undef WIDE4P_LOOP
+#undef WIDE4P_FIRST
+#undef WIDE4P_OUTPUTS
+#undef WIDE4P_REQ
 
 /* The need bytes a conv without planned scratch borrows from the end of its own output (out_bytes at out,
  * written by nothing else while it runs), 4-aligned; 0 when they do not fit or input and output overlap. */
@@ -944,7 +1274,13 @@ static uintptr_t own_output_scratch(const int8_t *in, size_t in_bytes, int8_t *o
 static void conv_1x1_wide_any(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
                               const int32_t *bias, int8_t *out, uint32_t *wide)
 {
-    if (p->dead_out != NULL) {
+    if (p->wide_filter != NULL) {
+        if (p->dead_out != NULL) {
+            conv_1x1_wide_pre_live(p, in, filter, bias, out, wide);
+        } else {
+            conv_1x1_wide_pre(p, in, filter, bias, out, wide);
+        }
+    } else if (p->dead_out != NULL) {
         conv_1x1_wide_live(p, in, filter, bias, out, wide);
     } else {
         conv_1x1_wide(p, in, filter, bias, out, wide);
@@ -981,7 +1317,11 @@ static int conv_1x1_in_own_output(const mcu_conv_params_t *p, const int8_t *in, 
     conv_1x1_wide_any(&q, in, filter, bias, out, (uint32_t *)(void *)wide);
     if (head < pixels) {
         q.in.w = q.out.w = pixels - head;
-        conv_1x1(&q, in + (size_t)head * (size_t)p->in.c, filter, bias, out + (size_t)head * (size_t)p->out.c);
+        if (filter == NULL) {                       /* only the pre-widened weights */
+            wide_pre_rows(&q, in, NULL, bias, out, head, pixels, p->dead_out != NULL ? p->live_c : p->out.c);
+        } else {
+            conv_1x1(&q, in + (size_t)head * (size_t)p->in.c, filter, bias, out + (size_t)head * (size_t)p->out.c);
+        }
     }
     return 1;
 }
@@ -1072,7 +1412,7 @@ static int conv_im2col_in_own_output(const mcu_conv_params_t *p, const int8_t *i
     }
     mcu_conv_params_t q = *p;
     q.out.h = rows;
-    conv_im2col_wide(&q, in, filter, bias, out, (uint32_t *)(void *)wide);
+    conv_im2col_wide_any(&q, in, filter, bias, out, (uint32_t *)(void *)wide);
     q.out.h = p->out.h - rows;
     q.pad_top = p->pad_top - rows * p->stride_h;
     conv_rows(&q, in, filter, bias, out + (size_t)rows * row_bytes);
@@ -2822,6 +3162,12 @@ void mcu_conv2d_s8(const mcu_conv_params_t *p, const int8_t *in, const int8_t *f
                    const int32_t *bias, int8_t *out, int16_t *scratch)
 {
     (void)scratch;                                  /* only the DSP paths (1x1, im2col, windows) use it */
+#if defined(MCU_NN_MVE) || !defined(MCU_NN_DSP) || defined(MCU_NN_REFERENCE)
+    if (filter == NULL) {                           /* a 1x1 conv with only the pre-widened weights */
+        conv_1x1_stream(p, in, bias, out);
+        return;
+    }
+#endif
 #if defined(MCU_NN_MVE)
     if (p->filter.h == 1 && p->filter.w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0
         && p->pad_left == 0 && p->out.h == p->in.h && p->out.w == p->in.w) {
@@ -2848,6 +3194,11 @@ void mcu_conv2d_s8(const mcu_conv_params_t *p, const int8_t *in, const int8_t *f
         if (scratch == NULL && conv_1x1_in_own_output(p, in, filter, bias, out)) {
             return;
         }
+        if (filter == NULL) {                       /* only the pre-widened weights */
+            wide_pre_rows(p, in, NULL, bias, out, 0, p->in.n * p->in.h * p->in.w,
+                          p->dead_out != NULL ? p->live_c : p->out.c);
+            return;
+        }
 #endif
         conv_1x1(p, in, filter, bias, out);
         return;
@@ -2865,7 +3216,7 @@ void mcu_conv2d_s8(const mcu_conv_params_t *p, const int8_t *in, const int8_t *f
     if (scratch != NULL && ((uintptr_t)scratch & 3u) == 0 && p->dilation_h == 1 && p->dilation_w == 1
         && (p->in.c & 3) == 0 && p->filter.h * p->filter.w * p->in.c < 32000
         && p->out.n * p->out.h * p->out.w >= 4) {
-        conv_im2col_wide(p, in, filter, bias, out, (uint32_t *)(void *)scratch);
+        conv_im2col_wide_any(p, in, filter, bias, out, (uint32_t *)(void *)scratch);
         return;
     }
     if (scratch == NULL && p->dilation_h == 1 && p->dilation_w == 1 && (p->in.c & 3) == 0

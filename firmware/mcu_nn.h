@@ -143,6 +143,21 @@ typedef struct {
      * then the second's. Helium (depthwise window kernel, same ops): the channels' taps transposed, int8,
      * channel c's n taps at byte c n. */
     const uint32_t *win_w;
+    /* Optional (Armv7E-M DSP builds; NULL: absent), the weights pre-widened to int16 at compile time for
+     * the wide paths: 1x1 stride-1 convs (conv_1x1_wide, k = in.c) and convs with dilation 1 and in.c a
+     * multiple of 4 (conv_im2col_wide, k = kh kw in.c: the whole window). One stream of pairs of channels
+     * as the kernels walk them (0 and 1, 2 and 3, ... or with the dead-channel hint of a 1x1 conv live[0]
+     * and live[1], ...; an odd count pairs the last channel with itself), k4 + 10 words per pair (oc, oc1),
+     * k4 = k & ~3:
+     *   2 bias[oc], 2 bias[oc1] (wrapping; 0 without a bias);
+     *   per group of 4 window elements c0..c3 (the k4 first), 4 words of two int16 (low half first):
+     *   [oc (c0, c2)] [oc1 (c0, c2)] [oc (c1, c3)] [oc1 (c1, c3)];
+     *   m, e, c, oc then the same for oc1: mcu_rq2_channel's constants (m = out_mult, e = -out_shift,
+     *   c = (2 output_offset + 1) 2^(e-1) when 1 <= e <= 22, else 0) and the channel.
+     * When a 1x1 conv's in.c is a multiple of 4 the stream holds the whole filter and mcucompile passes filter NULL
+     * (no int8 copy in flash): every path of mcu_conv2d_s8 then reads the stream; otherwise the int8
+     * filter stays (the channels past the groups and the other paths read it). */
+    const uint32_t *wide_filter;
 } mcu_conv_params_t;
 
 /* bias may be NULL; scratch: 4-byte aligned or NULL; for a 1x1 stride-1 conv MCU_CONV_SCRATCH_BYTES(in.c)

@@ -91,8 +91,8 @@ def analyze(model: str | os.PathLike, options: Options = Options(),
     """Per-layer figures and the memory plan; with `board`, the plan for that board's kernels (the DSP
     cores' 1x1 conv scratch) and the fit check against its SRAM and flash (reported, not raised)."""
     g = load(model, convert)
-    options = board_options(options, board)
-    c = compile_graph(g, options)
+    c = compile_for_board(g, options, board)
+    options = c.options
     live = live_bytes_per_step(list(c.plan.buffers), len(g.ops))
     layers = [LayerInfo(op.index, op.kind, g.tensors[op.outputs[0]].shape, op_macs(g, op),
                         op_weight_bytes(g, op), live[k]) for k, op in enumerate(g.ops)]
@@ -130,7 +130,7 @@ def compile_model(model: str | os.PathLike, out_dir: str | os.PathLike, options:
     raises FitError when the model does not fit). test_inputs: [N, *shape] per input embedded in the
     firmware (default: one random sample, seed 0)."""
     g = load(model, convert)
-    c = compile_graph(g, board_options(options, board))
+    c = compile_for_board(g, options, board)
     problems = check_plan(c.plan)
     if problems:
         raise McuCompileError("internal error: the memory plan is unsound: " + "; ".join(problems))
@@ -154,6 +154,21 @@ def board_options(options: Options, board: Optional[str]) -> Options:
         return options
     from .boards import get_board
     return replace(options, simd=get_board(board).simd)
+
+
+def compile_for_board(g: Graph, options: Options, board: Optional[str]) -> Compiled:
+    """compile_graph with board_options; Options.wide_weights "auto" on a DSP board: the pre-widened 1x1
+    weights (faster) unless the model then no longer fits the board's flash, where it compiles again
+    without them (c.options says which)."""
+    options = board_options(options, board)
+    c = compile_graph(g, options)
+    if board is not None and options.wide_weights == "auto" and options.simd == "dsp":
+        from .boards import get_board
+        from .boards.firmware import fit_check
+        f = fit_check(c, get_board(board))
+        if f.flash_needed > f.flash_capacity:
+            c = compile_graph(g, replace(options, wide_weights="off"))
+    return c
 
 
 def write_project(out: Path, files: dict[str, str], force: bool = False) -> None:
@@ -302,7 +317,7 @@ def simulate(model: str | os.PathLike, inputs: Optional[list[np.ndarray]] = None
 
     model = resolve_model(model, convert)
     g = load(model)
-    c = compile_graph(g, board_options(options, board))
+    c = compile_for_board(g, options, board)
     render(c)
     if inputs is None:
         inputs = random_inputs(g, samples, seed)

@@ -284,3 +284,9 @@ def test_analyze_board_reports_fit_without_raising(tmp_path, shared_models):
     assert m4.fit["fits"] and m4.fit["sram"]["arena"] == m4.peak_sram_bytes
     r = CliRunner().invoke(main, ["analyze", str(kws), "--board", "qemu-m4", "--json"])
     assert json.loads(r.output)["fit"]["sram"]["needed"] == m4.fit["sram"]["needed"]
+    # the DSP cores' pre-widened 1x1 weights (--wide-weights auto by default) count in the flash figures:
+    # more than with --wide-weights off (kws's 1x1 convs have 64 input channels: the int8 copies left out)
+    r_off = CliRunner().invoke(main, ["analyze", str(kws), "--board", "qemu-m4", "--json", "--wide-weights", "off"])
+    flash_on, flash_off = m4.fit["flash"]["weights"], json.loads(r_off.output)["fit"]["flash"]["weights"]
+    assert flash_off < flash_on
+    assert api.analyze(kws, board="rpi-pico").fit["flash"]["weights"] == flash_off     # no DSP: no stream

@@ -928,6 +928,12 @@ def test_unknown_scratch_policy():
         compile_graph(graph("RELU", NoAttrs(), [act((4,))], [act((4,))]), Options(scratch="sometimes"))
 
 
+def test_unknown_wide_weights_mode():
+    from mcucompile.codegen.generate import Options
+    with pytest.raises(McuCompileError, match=re.escape("unknown wide weights mode 'yes'; one of auto, on, off")):
+        compile_graph(graph("RELU", NoAttrs(), [act((4,))], [act((4,))]), Options(wide_weights="yes"))
+
+
 def test_output_path_is_a_folder(tmp_path):
     from mcucompile.api import convert
     from mcucompile.errors import OutputFolderError

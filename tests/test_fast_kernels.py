@@ -75,6 +75,7 @@ class Case:
     big_bias: float = 0.0          # conv: output channel 0's weights scaled by 1e-3 and its bias set to this
     dead: tuple = ()               # conv: these output channels' weights all zero (dead), biases DEAD_BIASES
     tiny_channel: float = 0.0      # conv: output channel 0's weights scaled by this (a right shift beyond 22)
+    use_bias: bool = True          # conv / dense: with a bias
 
 
 CASES = [
@@ -114,6 +115,13 @@ CASES = [
     Case("pw_c8_big_weights", "conv", (1, 5, 8), units=3, weight_scale=1e3),
     Case("pw_c8_tiny_channel", "conv", (2, 2, 8), units=4, tiny_channel=1e-6),
     Case("pw_c9_tiny_channel_odd", "conv", (2, 4, 9), units=5, tiny_channel=1e-6, act="relu"),
+    # the pre-widened weight stream (--wide-weights, DSP cores): 7 groups of 4 (every TBH entry is taken by
+    # some case), 9 groups and a tail of 1 on 9 pixels (blocks at 0, 4, 5), an odd live count among dead
+    # channels with the input zero point at the top, no bias (the stream's bias words 0)
+    Case("pw_wide_c28_odd_units_zp_min", "conv", (2, 5, 28), units=7, data_range=(0.5, 4.0)),
+    Case("pw_wide_c37_tail_relu", "conv", (3, 3, 37), units=6, act="relu"),
+    Case("pw_wide_dead_odd_live_c24", "conv", (2, 6, 24), units=10, dead=(1, 4, 5, 8, 9), data_range=(-5.0, -1.0)),
+    Case("pw_wide_c8_no_bias", "conv", (3, 3, 8), units=5, use_bias=False),
     # other convs: per-pixel rows of valid taps
     Case("pw_stride2", "conv", (5, 5, 6), strides=2, units=3),
     Case("conv3x3_same_odd", "conv", (5, 7, 5), kernel=3, padding="same", units=3, act="relu"),
@@ -245,7 +253,7 @@ def _make_model(case: Case, seed=0) -> bytes:
     inp = keras.Input(shape=case.in_shape, batch_size=1)
     if case.kind == "conv":
         layer = keras.layers.Conv2D(case.units, case.kernel, strides=case.strides, padding=case.padding,
-                                    activation=case.act, dilation_rate=case.dilation)
+                                    activation=case.act, dilation_rate=case.dilation, use_bias=case.use_bias)
     elif case.kind == "dw":
         layer = keras.layers.DepthwiseConv2D(case.kernel, strides=case.strides, padding=case.padding,
                                              activation=case.act, depth_multiplier=case.depth_multiplier,
@@ -287,14 +295,16 @@ def model_dir(tmp_path_factory):
     return d
 
 
-def _run(path, case, board, scratch="always"):
+def _run(path, case, board, scratch="always", wide_weights="auto", simd=None):
     from mcucompile import api
     from mcucompile.frontend.tflite_reader import read_tflite
 
     kinds = [op.kind for op in read_tflite(path).ops]
     assert kinds == [OP_KIND[case.kind]], kinds            # a single-op model: the kernel under test
-    r = api.simulate(str(path), samples=4, seed=0, board=board, references=("tflm",),
-                     options=api.Options(scratch=scratch))
+    opts = api.Options(scratch=scratch, wide_weights=wide_weights)
+    if simd is not None:                                    # the host running a DSP target's generated code
+        opts = api.Options(scratch=scratch, wide_weights=wide_weights, simd=simd)
+    r = api.simulate(str(path), samples=4, seed=0, board=board, references=("tflm",), options=opts)
     tflm = r.comparisons[0]
     assert tflm.reference == "tflm" and tflm.available, tflm.error
     assert tflm.mismatches == 0, f"{case.id} on {board or 'host'}: {tflm.mismatches} mismatches"
@@ -713,7 +723,7 @@ def test_pointwise_without_planned_scratch_on_m4(model_dir, cid):
     need_tools("arm-none-eabi-gcc", "qemu-system-arm", "gcc", "make")
     case = next(c for c in CASES if c.id == cid)
     r = _run(model_dir / f"{cid}.tflite", case, "qemu-m4", scratch="free")
-    wide = "conv_1x1_wide" in r.extra["instructions_by_function"]
+    wide = any(f.startswith("conv_1x1_wide") for f in r.extra["instructions_by_function"])
     in_c, pixels = case.in_shape[2], case.in_shape[0] * case.in_shape[1]
     out_bytes = pixels * case.units
     head = ((out_bytes - 8 * (in_c // 4 * 4)) & ~3) // case.units   # (the arena's buffers are 4-aligned)
@@ -730,7 +740,7 @@ def test_im2col_without_planned_scratch_on_m4(model_dir, cid):
     need_tools("arm-none-eabi-gcc", "qemu-system-arm", "gcc", "make")
     case = next(c for c in CASES if c.id == cid)
     r = _run(model_dir / f"{cid}.tflite", case, "qemu-m4", scratch="free")
-    wide = "conv_im2col_wide" in r.extra["instructions_by_function"]
+    wide = any(f.startswith("conv_im2col_wide") for f in r.extra["instructions_by_function"])
     s = case.strides
     out_h, out_w = -(-case.in_shape[0] // s), -(-case.in_shape[1] // s)      # SAME
     row_bytes = out_w * case.units
@@ -872,3 +882,154 @@ def test_window_without_planned_scratch_on_m4(model_dir, cid):
     assert ("conv_win" if case.kind == "conv" else "depthwise_win") in funcs, sorted(funcs)
     assert r.guard_violations == 0
     assert r.extra["stack_used"] < 2048, r.extra["stack_used"]
+# ---- the pre-widened 1x1 weights (mcu_conv_params_t.wide_filter, --wide-weights) ------------------------
+
+WIDE_CASES = ["pw_odd_pixels_odd_channels", "pw_c16_even", "pw_c4_odd_units_zp_max", "pw_own_output_odd",
+              "pw_big_bias_c12", "pw_dead_some_c16", "pw_dead_all_but_one", "pw_dead_all", "pw_c7_relu6_zp_max",
+              "pw_c8_big_weights", "pw_c8_tiny_channel", "pw_wide_c28_odd_units_zp_min", "pw_wide_c37_tail_relu",
+              "pw_wide_dead_odd_live_c24", "pw_wide_c8_no_bias", "pw_c3_narrow", "pw_stride2",
+              "im2col_3x3_c8_s2_zp_min", "im2col_3x3_c8_big_bias", "im2col_pw_s2_c8", "im2col_own_output_c4",
+              "im2col_3x3_c4_1px", "im2col_5x5_c4_valid", "im2col_3x3_c4_big_weights", "conv3x3_same_odd"]
+
+
+def _wide_kind(g):
+    """Which DSP wide path a one-conv model's conv can take: "1x1" (conv_1x1_wide: 1x1, stride 1,
+    unpadded, at least 4 input channels and 4 pixels), "im2col" (conv_im2col_wide: dilation 1, in.c a
+    multiple of 4, at least 4 output pixels) or None."""
+    import numpy as np
+
+    op = g.ops[0]
+    x, w, y = (g.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
+    in_c, kh, kw = int(x.shape[3]), int(w.shape[1]), int(w.shape[2])
+    a = op.attrs
+    if (kh, kw) == (1, 1) and (a.stride_h, a.stride_w) == (1, 1) and tuple(x.shape[1:3]) == tuple(y.shape[1:3]):
+        return "1x1" if in_c >= 4 and int(np.prod(x.shape[:3])) >= 4 else None
+    if ((a.dilation_h, a.dilation_w) == (1, 1) and in_c % 4 == 0 and kh * kw * in_c < 32000
+            and int(np.prod(y.shape[:3])) >= 4):
+        return "im2col"
+    return None
+
+
+def _decode_stream(words, k4: int):
+    """mcu_nn.h's wide_filter stream back to (doubled biases, int16 weights [pair, 2, k4], m, e, c, channels)."""
+    import numpy as np
+
+    s = np.asarray(words, dtype=np.uint32).reshape(-1, k4 + 10).astype(np.int64)
+    lo = ((s & 0xFFFF) ^ 0x8000) - 0x8000
+    hi = ((s >> 16) ^ 0x8000) - 0x8000
+    g = np.arange(k4 // 4)
+    w = np.zeros((len(s), 2, k4), dtype=np.int64)
+    for j in range(2):                               # [oc (c0,c2)] [oc1 (c0,c2)] [oc (c1,c3)] [oc1 (c1,c3)]
+        w[:, j, 4 * g] = lo[:, 2 + 4 * g + j]
+        w[:, j, 4 * g + 2] = hi[:, 2 + 4 * g + j]
+        w[:, j, 4 * g + 1] = lo[:, 2 + 4 * g + 2 + j]
+        w[:, j, 4 * g + 3] = hi[:, 2 + 4 * g + 2 + j]
+    signed = (s ^ 0x80000000) - 0x80000000
+    t = signed[:, 2 + k4:].reshape(-1, 2, 4)
+    return signed[:, :2], w, t[..., 0], t[..., 1], t[..., 2], t[..., 3]
+
+
+def test_wide_weights_stream(model_dir):
+    """Options.simd "dsp" (the M4/M7 boards) with wide_weights auto / on gives every conv a DSP wide path can
+    take (1x1 stride 1 with at least 4 input channels and 4 pixels; im2col: dilation 1, in.c a multiple of
+    4) the pre-widened stream: the pairs the kernels walk (the live channels with the dead-channel hint, an
+    odd count ending with the last channel twice), the weights of the k & ~3 first window elements, the
+    doubled biases and mcu_rq2_channel's constants; the int8 filter is left out (NULL) exactly for the 1x1
+    convs with in.c a multiple of 4. Other targets, wide_weights off and other convs get neither change."""
+    import numpy as np
+
+    from mcucompile import api
+    from mcucompile.codegen.generate import Options, compile_graph
+
+    for cid in WIDE_CASES:
+        case = next(c for c in CASES if c.id == cid)
+        g = api.load(model_dir / f"{cid}.tflite")
+        op = g.ops[0]
+        x, w, y = (g.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
+        in_c, kind = int(x.shape[3]), _wide_kind(g)
+        k = int(np.prod(w.shape[1:]))
+        wants = kind is not None
+        for simd, mode in itertools.product(("none", "dsp", "mve"), ("auto", "on", "off")):
+            c = compile_graph(g, Options(simd=simd, wide_weights=mode))
+            call = next(k for k in c.calls if k.params is not None)
+            fields = dict(call.params.fields)
+            on = wants and simd == "dsp" and mode != "off" and len(case.dead) < case.units
+            assert ("wide_filter" in fields) == on, (cid, simd, mode)
+            assert (call.args[2] == "NULL") == (on and kind == "1x1" and in_c % 4 == 0), (cid, simd, mode)
+            if not on:
+                continue
+            consts = {k.name: np.asarray(k.values) for k in c.consts}
+            k4 = k & ~3
+            b2, ww, m, e, cc, ch = _decode_stream(consts[fields["wide_filter"]], k4)
+            live = [ch for ch in range(case.units) if ch not in case.dead]
+            pairs = live + live[-1:] if len(live) % 2 else live
+            assert ch.ravel().tolist() == pairs, cid
+            filt = w.data.reshape(case.units, k).astype(np.int64)
+            assert (ww.reshape(-1, k4) == filt[pairs, :k4]).all(), cid
+            bias = (np.zeros(case.units, dtype=np.int64) if len(op.inputs) < 3 or op.inputs[2] < 0
+                    else g.tensors[op.inputs[2]].data.astype(np.int64))
+            assert (b2.ravel() == (2 * bias[pairs] + 2**31) % 2**32 - 2**31).all(), cid
+            mults = consts[fields["out_mult"]].astype(np.int64)
+            shifts = consts[fields["out_shift"]].astype(np.int64)
+            assert (m.ravel() == mults[pairs]).all() and (e.ravel() == -shifts[pairs]).all(), cid
+            kc = 2 * int(y.zero_point) + 1
+            for ci, ei in zip(cc.ravel().tolist(), e.ravel().tolist()):
+                assert ci == (((kc << (ei - 1)) + 2**31) % 2**32 - 2**31 if 1 <= ei <= 22 else 0), cid
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("wide", ["on", "off"])
+@pytest.mark.parametrize("cid", WIDE_CASES)
+def test_wide_weights_on_m4(model_dir, cid, wide):
+    """qemu-m4 bit-exact with and without the pre-widened weights (the stream's assembly loop over all
+    pairs, the pair-by-pair path where a channel takes the plain requantisation or the clamp / tail is in
+    C, the last 1 or 2 pixels and the int8-free fallback without planned scratch: wide_pre_rows; the
+    im2col convs) and the old widening loop (off)."""
+    from mcucompile import api
+
+    need_tools("arm-none-eabi-gcc", "qemu-system-arm", "gcc", "make")
+    case = next(c for c in CASES if c.id == cid)
+    kind = _wide_kind(api.load(model_dir / f"{cid}.tflite"))
+    for scratch in ("always", "free"):
+        r = _run(model_dir / f"{cid}.tflite", case, "qemu-m4", scratch=scratch, wide_weights=wide)
+        funcs = r.extra["instructions_by_function"]
+        pre = any(f.startswith(("conv_1x1_wide_pre", "conv_im2col_wide_pre")) for f in funcs)
+        if scratch == "always" and kind is not None and len(case.dead) < case.units:
+            assert pre == (wide == "on"), (cid, wide, sorted(funcs))
+
+
+@pytest.mark.parametrize("cid", ["pw_c16_even", "pw_wide_dead_odd_live_c24", "pw_wide_c8_no_bias",
+                                 "pw_wide_c37_tail_relu"])
+def test_wide_weights_stream_on_host(model_dir, cid):
+    """The generated code of a DSP target (the int8 filter left out where in.c is a multiple of 4) built for
+    the host: the plain-C kernels read the stream (conv_1x1_stream), bit-exact."""
+    need_tools("gcc", "make")
+    case = next(c for c in CASES if c.id == cid)
+    _run(model_dir / f"{cid}.tflite", case, None, simd="dsp")
+
+
+def test_wide_weights_auto_follows_the_flash(shared_models, monkeypatch):
+    """wide_weights auto on a DSP board keeps the stream while the model fits the board's flash and compiles
+    without it (the int8 filters back, --wide-weights off's flash) when it would not; on keeps it and the
+    fit check then fails with its usual message."""
+    from dataclasses import replace
+
+    from mcucompile import api, boards
+    from mcucompile.boards.firmware import FitError, fit_check, require_fit
+
+    g = api.load(shared_models / "person_detect.tflite")
+    real = boards.get_board("qemu-m4")
+    on = api.compile_for_board(g, api.Options(), "qemu-m4")
+    off = api.compile_for_board(g, api.Options(wide_weights="off"), "qemu-m4")
+    assert on.options.wide_weights == "auto" and off.options.wide_weights == "off"
+    f_on, f_off = fit_check(on, real), fit_check(off, real)
+    assert f_on.weights > f_off.weights and f_on.fits
+    small = replace(real, flash=replace(real.flash, length=(f_on.flash_needed + f_off.flash_needed) // 2
+                                        + real.flash_reserved))
+    monkeypatch.setattr(boards, "get_board", lambda name: small)
+    c = api.compile_for_board(g, api.Options(), "qemu-m4")
+    assert c.options.wide_weights == "off" and fit_check(c, small).fits
+    assert not any("wide_filter" in dict(k.params.fields) for k in c.calls if k.params is not None)
+    c = api.compile_for_board(g, api.Options(wide_weights="on"), "qemu-m4")
+    with pytest.raises(FitError, match="flash needs"):
+        require_fit(c, small)

@@ -41,6 +41,10 @@ class Options:
     #                               set from the board (api.board_options), "none" gives the least memory
     scratch: str = "free"         # optional kernel scratch (faster paths): "free" only where it does not
     #                               raise the arena's peak, "always" wherever a kernel can use it
+    wide_weights: str = "auto"    # the DSP wide convs' weights pre-widened to int16 in flash (simd "dsp"
+    #                               only, faster; 1x1 convs with in.c % 4 == 0 drop the int8 copy): "on",
+    #                               "off", "auto" (on unless the model then no longer fits the board's
+    #                               flash: api.compile_for_board)
 
 
 @dataclass
@@ -125,6 +129,8 @@ def compile_graph(g: Graph, options: Options = Options()) -> Compiled:
     else:
         bufs = buffers(g, align=options.align, io_in_arena=options.io_in_arena, inplace=inplace,
                        simd=options.simd)
+    if options.wide_weights not in ("auto", "on", "off"):
+        raise McuCompileError(f"unknown wide weights mode {options.wide_weights!r}; one of auto, on, off")
     if options.scratch not in ("free", "always"):
         raise McuCompileError(f"unknown scratch policy {options.scratch!r}; one of free, always")
     if options.scratch == "free":
@@ -152,7 +158,8 @@ def compile_graph(g: Graph, options: Options = Options()) -> Compiled:
         return f"(({ctype} *)(arena + {plan.offsets[bid]}))"
 
     ctx = LowerCtx(g, pointer, scratch_pointer, lambda op_index: -(op_index + 1) in scratch_ids,
-                   simd=options.simd)
+                   simd=options.simd,
+                   wide_weights=options.simd == "dsp" and options.wide_weights != "off")
     program: list = []
     stage_at = {s.start: (i, s) for i, s in enumerate(stages)}
     k = 0
@@ -199,6 +206,8 @@ def _const_lines(c: ConstArray, per_line: int = 24) -> list[str]:
     flat = np.asarray(c.values).ravel()
     if c.ctype == "float":
         items = [repr(float(np.float32(v))) + "f" for v in flat.tolist()]
+    elif c.ctype == "uint32_t":
+        items = [f"{v}u" for v in flat.astype(np.int64).tolist()]
     elif c.ctype == "int32_t":
         items = ["INT32_MIN" if v == -(1 << 31) else str(v) for v in flat.astype(np.int64).tolist()]
     else:

@@ -47,9 +47,11 @@ class LowerCtx:
 
     def __init__(self, graph: Graph, pointer: Callable[[int, str], str],
                  scratch_pointer: Callable[[int, str], str],
-                 has_scratch: Callable[[int], bool] = lambda op_index: False, simd: str = "none"):
+                 has_scratch: Callable[[int], bool] = lambda op_index: False, wide_weights: bool = False,
+                 simd: str = "none"):
         self.graph = graph
         self.simd = simd                # the target's kernel family (Options.simd): "none", "dsp", "mve"
+        self.wide_weights = wide_weights    # emit pre-widened 1x1 conv weights (Options.wide_weights, DSP)
         self._pointer = pointer
         self._scratch_pointer = scratch_pointer
         self._has_scratch = has_scratch

@@ -95,9 +95,14 @@ def _lower(ctx, op, depthwise: bool):
     # the 1x1 fast paths (1x1, stride 1, unpadded) skip output channels whose weights are all zero
     pointwise = (not depthwise and (kh, kw) == (1, 1) and (a.stride_h, a.stride_w) == (1, 1)
                  and (pad_top, pad_left) == (0, 0) and (out_h, out_w) == (in_h, in_w))
+    # the DSP wide paths' pre-widened weights: the 1x1 conv (conv_1x1_wide) and the convs conv_im2col_wide
+    # takes (dilation 1, in.c a multiple of 4, a window below 32000, at least 4 output pixels)
+    im2col = (not depthwise and not pointwise and (a.dilation_h, a.dilation_w) == (1, 1) and in_c % 4 == 0
+              and kh * kw * in_c < 32000 and on * out_h * out_w >= 4)
+    wide = ctx.wide_weights and ((pointwise and 4 <= in_c < 32000 and n * in_h * in_w >= 4) or im2col)
     params = conv_params(ctx, name, op, x, w, y, out_c, (a.stride_h, a.stride_w), (a.dilation_h, a.dilation_w),
-                         (pad_top, pad_left, pad_bottom, pad_right), mult, bias=b if pointwise else None,
-                         dead_hint=pointwise)
+                         (pad_top, pad_left, pad_bottom, pad_right), mult, bias=b if not depthwise else None,
+                         dead_hint=pointwise, wide=wide)
     if ctx.simd == "dsp" and win_window(x.shape, w.shape, y.shape, a, depthwise) is not None:
         # the DSP window kernels' weights, widened at compile time (mcu_conv_params_t.win_w)
         ww = ctx.const(win_weights(w.data, depthwise, mult), "uint32_t", f"{name}_win_w")
@@ -107,13 +112,18 @@ def _lower(ctx, op, depthwise: bool):
         ww = ctx.const(win_rows(w.data), "uint32_t", f"{name}_win_w")
         params = ParamStruct(params.ctype, params.name, (*params.fields, ("win_w", ww)))
     bias = ctx.weight(b.index, "int32_t") if b is not None else "NULL"
+    # with the pre-widened weights covering the whole filter (in.c a multiple of 4) every DSP path reads
+    # those (mcu_conv.c: conv_1x1_wide_pre, conv_1x1_stream): no int8 copy in flash (NULL)
+    # (not the im2col convs: their fallbacks, conv_rows, read the int8 filter)
+    wide_only = pointwise and in_c % 4 == 0 and any(f == "wide_filter" for f, _ in params.fields)
+    filt = "NULL" if wide_only else ctx.weight(w.index, "int8_t")
     func = "mcu_depthwise_conv2d_s8" if depthwise else "mcu_conv2d_s8"
     extra = (ctx.scratch_or_null(op, "int16_t"),)    # NULL: no scratch on this target (or not planned)
     comment = (f"{in_h}x{in_w}x{in_c} -> {out_h}x{out_w}x{out_c}, k {kh}x{kw}, s {a.stride_h}x{a.stride_w}, "
                f"d {a.dilation_h}x{a.dilation_w}, {a.padding}, {a.activation}"
                + (f", mult {mult}" if depthwise else ""))
     return [KernelCall(op.index, op.kind, func,
-                       (f"&{params.name}", ctx.act(x.index), ctx.weight(w.index, "int8_t"), bias,
+                       (f"&{params.name}", ctx.act(x.index), filt, bias,
                         ctx.act(y.index), *extra),
                        params, ("mcu_conv.c",), comment)]
 
@@ -136,14 +146,44 @@ def dead_outputs(bias, mults, shifts, output_zero_point: int, act_min: int, act_
     return np.clip(y + output_zero_point, act_min, act_max).astype(np.int8)
 
 
+def wide_filter(w, pairs: np.ndarray, bias, mults, shifts, output_zero_point: int) -> np.ndarray:
+    """The 1x1 conv's weights pre-widened for conv_1x1_wide (firmware/mcu_nn.h, mcu_conv_params_t.wide_filter):
+    filter [Cout, 1, 1, Cin]; pairs: the channels in the order the kernel pairs them (an odd count pairs
+    the last one with itself); bias: the int32 biases or None; mults / shifts: the per-channel multipliers.
+    Per pair (oc, oc1), Cin & ~3 + 10 uint32 words: the doubled biases (wrapping), per group of 4 input
+    channels c0..c3 (the Cin & ~3 first) 4 words of two int16 (low half first) [oc (c0, c2)] [oc1 (c0, c2)]
+    [oc (c1, c3)] [oc1 (c1, c3)], then per channel of the pair mcu_rq2_channel's m, e = -shift,
+    c = (2 output_zero_point + 1) 2^(e-1) (0 unless 1 <= e <= 22) and the channel's index."""
+    k = int(np.prod(w.shape[1:]))
+    k4 = k & ~3
+    data = np.asarray(w.data).reshape(int(w.shape[0]), k)[:, :k4].astype(np.int64) & 0xFFFF
+    pairs = np.asarray(pairs, dtype=np.int64)
+    if len(pairs) % 2:
+        pairs = np.append(pairs, pairs[-1])
+    oc, oc1 = pairs[0::2], pairs[1::2]
+    a = data[oc].reshape(-1, k4 // 4, 4)            # [pair, group, c0..c3] of oc
+    b = data[oc1].reshape(-1, k4 // 4, 4)           # and of oc1
+    words = np.stack([a[..., 0] | a[..., 2] << 16, b[..., 0] | b[..., 2] << 16,
+                      a[..., 1] | a[..., 3] << 16, b[..., 1] | b[..., 3] << 16], axis=-1).reshape(len(oc), -1)
+    b2 = 2 * (np.zeros(int(w.shape[0]), dtype=np.int64) if bias is None else np.asarray(bias, dtype=np.int64))
+    e = -np.asarray(shifts, dtype=np.int64)
+    ok = (e >= 1) & (e <= 22)
+    c = np.where(ok, (2 * int(output_zero_point) + 1) * (np.int64(1) << np.where(ok, e - 1, 0)), 0)
+    m = np.asarray(mults, dtype=np.int64)
+    req = np.stack([m[oc], e[oc], c[oc], oc, m[oc1], e[oc1], c[oc1], oc1], axis=-1)
+    stream = np.concatenate([np.stack([b2[oc], b2[oc1]], axis=-1), words, req], axis=1)
+    return (stream % (1 << 32)).astype(np.uint32).ravel()
+
+
 def conv_params(ctx, name: str, op, x, w, y, out_c: int, stride: tuple, dilation: tuple, pads: tuple,
-                depth_multiplier: int, bias=None, dead_hint: bool = False) -> ParamStruct:
+                depth_multiplier: int, bias=None, dead_hint: bool = False, wide: bool = False) -> ParamStruct:
     """The mcu_conv_params_t of a conv, depthwise conv or transpose conv: shapes, geometry (pads: top, left,
     bottom, right), offsets, the fused activation's range and per-channel multipliers as
     PopulateConvolutionQuantizationParams computes them (double arithmetic; one filter scale or out_c).
     dead_hint (conv filters [Cout, KH, KW, Cin]; bias: the bias tensor or None): when some output channels'
     weights are all zero, the dead-channel hint (dead_out: their constant outputs, live / live_c: the other
-    channels); no fields (NULL) when none are."""
+    channels); no fields (NULL) when none are. wide (1x1 convs, Armv7E-M DSP targets): the weights
+    pre-widened for conv_1x1_wide (wide_filter(), over the pairs of live channels) as wide_filter."""
     scales = w.quant.scale
     mults, shifts = [], []
     for c in range(out_c):
@@ -153,11 +193,11 @@ def conv_params(ctx, name: str, op, x, w, y, out_c: int, stride: tuple, dilation
     act_min, act_max = activation_range(op.attrs.activation, y.scale, y.zero_point)
     hint = ()
     dead = dead_channels(w) if dead_hint and out_c <= 0xFFFF else np.zeros(0, dtype=np.int64)
+    live = np.setdiff1d(np.arange(out_c), dead)
     if len(dead):
         const = dead_outputs(None if bias is None else bias.data, mults, shifts, y.zero_point, act_min, act_max)
         row = np.zeros(out_c, dtype=np.int8)
         row[dead] = const[dead]                     # live channels' bytes are overwritten: 0
-        live = np.setdiff1d(np.arange(out_c), dead)
         hint = (("dead_out", ctx.const(row, "int8_t", f"{name}_dead_out")),
                 ("live", ctx.const(live.astype(np.uint16), "uint16_t", f"{name}_live") if len(live) else "NULL"),
                 ("live_c", c_int(len(live))))
@@ -181,6 +221,9 @@ def conv_params(ctx, name: str, op, x, w, y, out_c: int, stride: tuple, dilation
         ("out_mult", ctx.const(np.array(mults, dtype=np.int32), "int32_t", f"{name}_mult")),
         ("out_shift", ctx.const(np.array(shifts, dtype=np.int32), "int32_t", f"{name}_shift")),
         *hint,
+        *((("wide_filter", ctx.const(wide_filter(w, live, None if bias is None else bias.data, mults, shifts,
+                                                  y.zero_point), "uint32_t", f"{name}_wide")),)
+          if wide and len(live) else ()),
     ))
 
 
