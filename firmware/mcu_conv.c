@@ -1365,8 +1365,8 @@ static void dwg_layer(dw_group_t *g, const mcu_conv_params_t *p)
 /* Sets up channels [ch, ch + 4) (after dwg_layer); returns 1 if they take the doubled sums and mcu_rqd_apply
  * (mcu_rq2_channel, and |sum| < 2^30 for any input: |bias| < 2^30 - taps * 255 * 128, as |x + input
  * offset| <= 255 and |w| <= 128). */
-static int dwg_setup(dw_group_t *g, const mcu_conv_params_t *p, const int8_t *filter, const int32_t *bias,
-                     int32_t ch)
+static MCU_ALWAYS_INLINE int dwg_setup(dw_group_t *g, const mcu_conv_params_t *p, const int8_t *filter,
+                                        const int32_t *bias, int32_t ch)
 {
     const int32_t taps = p->filter.h * p->filter.w, c = p->out.c;
     const int32_t lim = (1 << 30) - taps * 32640;
@@ -1855,40 +1855,29 @@ static void dwg_vpairs(const mcu_conv_params_t *p, dw_group_t *g, const int8_t *
         }                                                                                                 \
     }
 
-/* Small maps at stride 1 (g->pad_wp > 0): the group's 4 channels copied, one word a pixel, into a map padded with the input
- * zero point (x + input offset = 0: the padding adds nothing to bias_in's sums), so that every output pixel,
- * borders included, takes DWG_PAIRS (on small maps most pixels are border pixels). */
-#if defined(__GNUC__) && !defined(__clang__)
-__attribute__((noinline))
-#endif
-static void dwg_padded(const mcu_conv_params_t *p, dw_group_t *g, const int8_t *in, int8_t *out, int32_t ch)
+/* Small maps at stride 1 (g->pad_wp > 0): the group's 4 channels copied, one word a pixel, into a map padded with the
+ * input zero point (x + input offset = 0: the padding adds nothing to bias_in's sums), so that every output pixel,
+ * borders included, takes DWG_PAIRS (on small maps most pixels are border pixels). buf: the map, its padding
+ * already written (dwg_padded_groups: once a layer); the input rows and columns are copied here. */
+static MCU_ALWAYS_INLINE void dwg_padded(const mcu_conv_params_t *p, dw_group_t *g, const int8_t *in, int8_t *out,
+                                         int32_t ch, uint32_t *buf)
 {
-    uint32_t buf[DWG_PAD_WORDS], spare;
+    uint32_t spare;
     const int32_t wp = g->pad_wp, hp = g->pad_hp, pitch = g->pad_pitch, c = p->in.c, in_w = p->in.w, in_h = p->in.h;
-    const uint32_t padw = ((uint32_t)(-g->off) & 0xFFu) * 0x01010101u;
-    /* columns [x0, x1) of the map are input columns x - pad_left */
+    /* map columns [x0, x1) and rows [pad_top, y1) are input columns x - pad_left, rows y - pad_top */
     const int32_t x0 = p->pad_left < wp ? p->pad_left : wp;
     const int32_t x1 = p->pad_left + in_w < wp ? p->pad_left + in_w : wp;
+    const int32_t y1 = p->pad_top + in_h < hp ? p->pad_top + in_h : hp;
     for (int32_t b = 0; b < p->in.n; ++b) {
         const int8_t *in_b = in + (size_t)b * (size_t)in_h * (size_t)in_w * (size_t)c + (size_t)ch;
         int8_t *o_b = out + (size_t)b * (size_t)p->out.h * (size_t)p->out.w * (size_t)c + (size_t)ch;
         /* the assembly reads buf without telling the compiler: the copy stays between these barriers */
         __asm__ volatile("" : : "r"(buf) : "memory");
-        for (int32_t r = 0; r < hp; ++r) {
-            const int32_t iy = r - p->pad_top;
-            uint32_t *q = buf + (size_t)r * (size_t)pitch;
-            int32_t xx = 0;
-            if (iy >= 0 && iy < in_h) {
-                const int8_t *xr = in_b + (size_t)iy * (size_t)in_w * (size_t)c;
-                for (; xx < x0; ++xx) {
-                    *q++ = padw;
-                }
-                for (const int8_t *xi = xr + (size_t)(xx - p->pad_left) * (size_t)c; xx < x1; ++xx, xi += c) {
-                    *q++ = mcu_load4(xi);
-                }
-            }
-            for (; xx < wp; ++xx) {
-                *q++ = padw;
+        for (int32_t r = p->pad_top; r < y1; ++r) {
+            const int8_t *xi = in_b + ((size_t)(r - p->pad_top) * (size_t)in_w + (size_t)(x0 - p->pad_left)) * (size_t)c;
+            uint32_t *q = buf + (size_t)r * (size_t)pitch + (size_t)x0, *q_end = q + (x1 - x0);
+            for (; q != q_end; ++q, xi += c) {
+                *q = mcu_load4(xi);
             }
         }
         __asm__ volatile("" : : "r"(buf) : "memory");
@@ -1927,6 +1916,30 @@ static void dwg_run_rq(const mcu_conv_params_t *p, dw_group_t *g, const int8_t *
     dwg_run(p, g, in, out, ch, 0);
 }
 
+#if defined(DWG_HAVE_PAIRS)
+/* depthwise_groups on a small map at stride 1 (g->pad_wp > 0, after dwg_layer): the padded map (DWG_PAD_WORDS words
+ * of stack) is filled with the input zero point once, then each rq2 group copies its input into it (dwg_padded). */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((noinline))
+#endif
+static void dwg_padded_groups(const mcu_conv_params_t *p, dw_group_t *g, const int8_t *in, const int8_t *filter,
+                              const int32_t *bias, int8_t *out)
+{
+    uint32_t buf[DWG_PAD_WORDS];
+    const uint32_t padw = ((uint32_t)(-g->off) & 0xFFu) * 0x01010101u;
+    for (int32_t i = 0; i < g->pad_hp * g->pad_pitch; ++i) {
+        buf[i] = padw;
+    }
+    for (int32_t ch = 0; ch < (p->out.c & ~3); ch += 4) {
+        if (dwg_setup(g, p, filter, bias, ch)) {
+            dwg_padded(p, g, in, out, ch, buf);
+        } else {
+            dwg_run_rq(p, g, in, out, ch);
+        }
+    }
+}
+#endif
+
 /* Depth multiplier 1, channels [0, c & ~3) in groups of 4 (the caller does the rest). */
 static void depthwise_groups(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
                              const int32_t *bias, int8_t *out)
@@ -1934,15 +1947,15 @@ static void depthwise_groups(const mcu_conv_params_t *p, const int8_t *in, const
     const int32_t c4 = p->out.c & ~3;
     dw_group_t g;
     dwg_layer(&g, p);
-    void (*run2)(const mcu_conv_params_t *, dw_group_t *, const int8_t *, int8_t *, int32_t) = dwg_run_rq2;
 #if defined(DWG_HAVE_PAIRS)
     if (g.pad_wp > 0) {
-        run2 = dwg_padded;
+        dwg_padded_groups(p, &g, in, filter, bias, out);
+        return;
     }
 #endif
     for (int32_t ch = 0; ch < c4; ch += 4) {
         if (dwg_setup(&g, p, filter, bias, ch)) {
-            run2(p, &g, in, out, ch);
+            dwg_run_rq2(p, &g, in, out, ch);
         } else {
             dwg_run_rq(p, &g, in, out, ch);
         }
