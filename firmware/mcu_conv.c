@@ -1587,7 +1587,9 @@ static void depthwise_taps(const int8_t *x, const int8_t *f, int32_t nky, int32_
  * or a row loop of 5 taps; those with every column inside but rows cut off (top and bottom) a loop over
  * their rows with each row's 3 or 5 taps unrolled, the others loop over their valid taps, except that
  * for 3x3 filters at stride_h 1 the first and last columns with one filter column cut off go two rows a
- * pass over the rows all inside (dwg_vpairs: DWG_PAIRS_AT over the 2 valid filter columns). When the
+ * pass over the rows all inside (dwg_vpairs: DWG_PAIRS_AT over the 2 valid filter columns). Small maps at
+ * stride 1 (most pixels on a border) instead copy the group's input into a padded map on the stack (dwg_padded)
+ * and take DWG_PAIRS for every pixel. When the
  * group's 4 channels allow it (mcu_rq2_channel, and |sum| < 2^30 whatever the input), the taps and the
  * bias are doubled and the doubled sums are requantised with mcu_rqd_apply on mcu_rq2_channel's
  * constants, the offset being output offset - act_min, then USAT #8 and a bytewise minimum (dwg_pack:
@@ -1599,6 +1601,8 @@ static void depthwise_taps(const int8_t *x, const int8_t *f, int32_t nky, int32_
 #endif
 #define DWG_TAPS 25                     /* filters up to 5x5 (or any kh * kw <= 25) */
 #define DWG_PAIR_COLS 35                /* DWG_PAIRS: 5 rows of 7 columns (5x5, stride 2) */
+#define DWG_PAD_WORDS 128               /* dwg_padded: the padded copy of a group's input (512 bytes of stack) */
+#define DWG_PAD_PITCH 8                 /* dwg_padded, 3x3: maps up to 8 words wide, rows 8 words apart */
 
 typedef struct {
     uint32_t w[DWG_TAPS][2];            /* per tap: channels (0, 2) and (1, 3), int16 pairs */
@@ -1616,6 +1620,10 @@ typedef struct {
     int32_t bias_v[4];                  /* bias + input offset * sum of those 6 taps */
     int32_t xv[8];                      /* vertical pairs: column j, row r of the 2 windows at j * c + r * row */
     int32_t xoff[DWG_PAIR_COLS];        /* DWG_PAIRS: row r, column j of the 2 windows at r * row + j * c */
+    /* small maps at stride 1 (DWG_HAVE_PAIRS, rq2 groups): the group's 4 channels copied into a padded pad_hp x pad_wp map of
+     * words (0: not taken), every output pixel a DWG_PAIRS window there; xoffp as xoff for that map */
+    int32_t pad_wp, pad_hp, pad_pitch;  /* pad_pitch: words from row to row (DWG_PAD_PITCH: immediate offsets) */
+    int32_t xoffp[DWG_PAIR_COLS];
 } dw_group_t;
 
 static inline uint32_t dwg_pair(int32_t lo16, int32_t hi16)
@@ -1631,6 +1639,7 @@ static void dwg_layer(dw_group_t *g, const mcu_conv_params_t *p)
                && (sw == 1 || sw == 2);
     g->v_oy0 = g->v_oy1 = 0;
     g->v_ox[0] = g->v_ox[1] = -1;
+    g->pad_wp = g->pad_hp = g->pad_pitch = 0;
     if (g->pairs) {
         const int32_t cols = k + sw, row = p->in.w * c;
         for (int32_t r = 0; r < k; ++r) {
@@ -1644,6 +1653,23 @@ static void dwg_layer(dw_group_t *g, const mcu_conv_params_t *p)
         }
     }
 #if defined(DWG_HAVE_PAIRS)
+    if (g->pairs && sw == 1 && p->stride_h == 1) {
+        /* the padded map dwg_padded reads: rows out_h - 1 + k; columns up to the odd last pixel's partner window
+         * (out_w rounded up to even pairs). Stride 1 only: at stride 2 (SAME: padding on the bottom and the right
+         * only) most pixels are inside anyway and the copy costs more than it saves. */
+        const int32_t wp = 2 * ((p->out.w + 1) >> 1) - 1 + k, hp = p->out.h - 1 + k;
+        const int32_t pitch = k == 3 && wp <= DWG_PAD_PITCH && hp * DWG_PAD_PITCH <= DWG_PAD_WORDS ? DWG_PAD_PITCH : wp;
+        if (pitch * hp <= DWG_PAD_WORDS) {
+            g->pad_wp = wp;
+            g->pad_hp = hp;
+            g->pad_pitch = pitch;
+            for (int32_t r = 0; r < k; ++r) {
+                for (int32_t j = 0; j < k + 1; ++j) {
+                    g->xoffp[r * (k + 1) + j] = (r * pitch + j) * 4;
+                }
+            }
+        }
+    }
     if (g->pairs && k == 3 && p->stride_h == 1) {
         /* the output columns and rows whose window columns / rows are all inside (as dwg_run) */
         const int32_t ox_lo = p->pad_left > 0 ? (p->pad_left + sw - 1) / sw : 0;
@@ -1679,8 +1705,8 @@ static void dwg_layer(dw_group_t *g, const mcu_conv_params_t *p)
 /* Sets up channels [ch, ch + 4) (after dwg_layer); returns 1 if they take the doubled sums and mcu_rqd_apply
  * (mcu_rq2_channel, and |sum| < 2^30 for any input: |bias| < 2^30 - taps * 255 * 128, as |x + input
  * offset| <= 255 and |w| <= 128). */
-static int dwg_setup(dw_group_t *g, const mcu_conv_params_t *p, const int8_t *filter, const int32_t *bias,
-                     int32_t ch)
+static MCU_ALWAYS_INLINE int dwg_setup(dw_group_t *g, const mcu_conv_params_t *p, const int8_t *filter,
+                                        const int32_t *bias, int32_t ch)
 {
     const int32_t taps = p->filter.h * p->filter.w, c = p->out.c;
     const int32_t lim = (1 << 30) - taps * 32640;
@@ -1806,7 +1832,8 @@ static MCU_ALWAYS_INLINE void dwg_sums(const dw_group_t *g, const int8_t *x, con
  * the 8 sums in registers (all 14 allocatable registers; builds with -fno-omit-frame-pointer define
  * MCU_NN_NO_ASM and take dwg_sums one pixel at a time). The input offset is in the bias (bias_in: every
  * tap is inside), so a row's K + SW input words are widened by SXTB16 alone, once each, and feed both
- * windows; the words' offsets from x come from g->xoff. The columns j of a row go by j mod SW, then j,
+ * windows; the words' offsets from x come from g->xoff (PITCH 0), or are immediates (dwg_padded's map: 4-byte
+ * pixels, rows PITCH words apart). The columns j of a row go by j mod SW, then j,
  * and a column serves b (tap j - SW) before a (tap j): b's tap is the one a took at the previous column,
  * still in registers, so each filter tap is loaded once (LDRD) per row for both pixels. Then dwg_pack for
  * both pixels with each channel's constants loaded once, and the two words stored. Per 2 pixels of a 3x3
@@ -1828,7 +1855,7 @@ typedef char dwg_layout_ok[(sizeof(mcu_rqd_t) == 12 && offsetof(mcu_rqd_t, c) ==
     "sub    %[t1], %[t1], " bj ", lsr #31\n\t"                                      \
     "asr    %[t1], %[t1], %[t0]\n\t"                                                \
     "usat   " bj ", #8, %[t1]\n\t"
-#define DWG_PAIRS_AT(NO, K, SW, BI, XO, W, g_, x_, oa_, ob_)                                                                  \
+#define DWG_PAIRS_AT(NO, K, SW, PITCH, BI, XO, W, g_, x_, oa_, ob_)                                   \
     do {                                                                                                  \
         uint32_t t0_, t1_, wa_, wb_;                                                                      \
         uint32_t a0_, a1_, a2_, a3_, b0_, b1_, b2_, b3_;                                                  \
@@ -1848,6 +1875,8 @@ typedef char dwg_layout_ok[(sizeof(mcu_rqd_t) == 12 && offsetof(mcu_rqd_t, c) ==
                 ".rept (dwg_k + 2 * dwg_sw - 1 - dwg_p) / dwg_sw\n\t"                                     \
                 ".if dwg_r + dwg_j == 0\n\t"                                                              \
                 "ldr    %[t0], [%[x]]\n\t"                                                                \
+                ".elseif %c[pitch]\n\t" /* rows PITCH words apart, 4-byte pixels: immediate offsets */   \
+                "ldr    %[t0], [%[x], #4 * (dwg_r * %c[pitch] + dwg_j)]\n\t"                              \
                 ".else\n\t"                                                                               \
                 "ldr    %[t0], [%[g], #%c[xo] + 4 * (dwg_r * (dwg_k + dwg_sw) + dwg_j)]\n\t"              \
                 "ldr    %[t0], [%[x], %[t0]]\n\t"                                                         \
@@ -1891,7 +1920,7 @@ typedef char dwg_layout_ok[(sizeof(mcu_rqd_t) == 12 && offsetof(mcu_rqd_t, c) ==
                 : [a0] "=&r"(a0_), [a1] "=&r"(a1_), [a2] "=&r"(a2_), [a3] "=&r"(a3_), [b0] "=&r"(b0_),    \
                   [b1] "=&r"(b1_), [b2] "=&r"(b2_), [b3] "=&r"(b3_), [t0] "=&r"(t0_), [t1] "=&r"(t1_),   \
                   [wa] "=&r"(wa_), [wb] "=&r"(wb_)                                                        \
-                : [g] "r"(g_), [x] "r"(x_), [k] "i"(K), [sw] "i"(SW), [no] "i"(NO),                       \
+                : [g] "r"(g_), [x] "r"(x_), [k] "i"(K), [sw] "i"(SW), [no] "i"(NO), [pitch] "i"(PITCH),   \
                   [bi] "i"(offsetof(dw_group_t, BI)), [xo] "i"(offsetof(dw_group_t, XO)),                 \
                   [w] "i"(offsetof(dw_group_t, W)),                                                       \
                   [rq] "i"(offsetof(dw_group_t, rq2)), [lo4] "i"(offsetof(dw_group_t, lo4)),              \
@@ -1902,7 +1931,7 @@ typedef char dwg_layout_ok[(sizeof(mcu_rqd_t) == 12 && offsetof(mcu_rqd_t, c) ==
         memcpy((ob_), &b0_, sizeof b0_);                                                                  \
     } while (0)
 /* every row of a K x K filter whose windows are all inside */
-#define DWG_PAIRS(K, SW, g_, x_, oa_, ob_) DWG_PAIRS_AT(K, K, SW, bias_in, xoff, w, g_, x_, oa_, ob_)
+#define DWG_PAIRS(K, SW, g_, x_, oa_, ob_) DWG_PAIRS_AT(K, K, SW, 0, bias_in, xoff, w, g_, x_, oa_, ob_)
 #endif
 
 /* The 4 sums of one pixel requantised with mcu_rqd_apply (dwg_setup's constants: result + output offset -
@@ -2143,11 +2172,66 @@ static void dwg_vpairs(const mcu_conv_params_t *p, dw_group_t *g, const int8_t *
             int8_t *o = out + (size_t)b * (size_t)p->out.h * o_row + (size_t)ch + (size_t)g->v_oy0 * o_row
                         + (size_t)ox * (size_t)c;
             for (int32_t k = 0; k < n; ++k, x += 2 * i_row, o += 2 * o_row) {
-                DWG_PAIRS_AT(2, 3, 1, bias_v, xv, wv, g, x, o, o + o_row);
+                DWG_PAIRS_AT(2, 3, 1, 0, bias_v, xv, wv, g, x, o, o + o_row);
             }
         }
     }
 }
+#endif
+
+#if defined(DWG_HAVE_PAIRS)
+/* A pass of DWG_PAIRS over the output rows of the padded map (xoffp): 2 pixels a pass, the odd last one's
+ * partner window (inside the map, see dwg_layer) stored to a spare word. */
+#define DWG_PADDED_ROWS(K, SW, P)                                                                        \
+    for (int32_t oy = 0; oy < p->out.h; ++oy) {                                                           \
+        const int8_t *x = (const int8_t *)(buf + (size_t)oy * (size_t)pitch);                             \
+        int8_t *o = o_b + (size_t)oy * (size_t)p->out.w * (size_t)c;                                      \
+        int32_t ox = 0;                                                                                   \
+        for (; ox + 1 < p->out.w; ox += 2, x += 8 * (SW), o += 2 * c) {                                   \
+            DWG_PAIRS_AT(K, K, SW, P, bias_in, xoffp, w, g, x, o, o + c);                                  \
+        }                                                                                                 \
+        if (ox < p->out.w) {                                                                              \
+            DWG_PAIRS_AT(K, K, SW, P, bias_in, xoffp, w, g, x, o, &spare);                                 \
+        }                                                                                                 \
+    }
+
+/* Small maps at stride 1 (g->pad_wp > 0): the group's 4 channels copied, one word a pixel, into a map padded with the
+ * input zero point (x + input offset = 0: the padding adds nothing to bias_in's sums), so that every output pixel,
+ * borders included, takes DWG_PAIRS (on small maps most pixels are border pixels). buf: the map, its padding
+ * already written (dwg_padded_groups: once a layer); the input rows and columns are copied here. */
+static MCU_ALWAYS_INLINE void dwg_padded(const mcu_conv_params_t *p, dw_group_t *g, const int8_t *in, int8_t *out,
+                                         int32_t ch, uint32_t *buf)
+{
+    uint32_t spare;
+    const int32_t wp = g->pad_wp, hp = g->pad_hp, pitch = g->pad_pitch, c = p->in.c, in_w = p->in.w, in_h = p->in.h;
+    /* map columns [x0, x1) and rows [pad_top, y1) are input columns x - pad_left, rows y - pad_top */
+    const int32_t x0 = p->pad_left < wp ? p->pad_left : wp;
+    const int32_t x1 = p->pad_left + in_w < wp ? p->pad_left + in_w : wp;
+    const int32_t y1 = p->pad_top + in_h < hp ? p->pad_top + in_h : hp;
+    for (int32_t b = 0; b < p->in.n; ++b) {
+        const int8_t *in_b = in + (size_t)b * (size_t)in_h * (size_t)in_w * (size_t)c + (size_t)ch;
+        int8_t *o_b = out + (size_t)b * (size_t)p->out.h * (size_t)p->out.w * (size_t)c + (size_t)ch;
+        /* the assembly reads buf without telling the compiler: the copy stays between these barriers */
+        __asm__ volatile("" : : "r"(buf) : "memory");
+        for (int32_t r = p->pad_top; r < y1; ++r) {
+            const int8_t *xi = in_b + ((size_t)(r - p->pad_top) * (size_t)in_w + (size_t)(x0 - p->pad_left)) * (size_t)c;
+            uint32_t *q = buf + (size_t)r * (size_t)pitch + (size_t)x0, *q_end = q + (x1 - x0);
+            for (; q != q_end; ++q, xi += c) {
+                *q = mcu_load4(xi);
+            }
+        }
+        __asm__ volatile("" : : "r"(buf) : "memory");
+        if (p->filter.w == 3 && pitch == DWG_PAD_PITCH) {
+            DWG_PADDED_ROWS(3, 1, DWG_PAD_PITCH)
+        } else if (p->filter.w == 3) {
+            DWG_PADDED_ROWS(3, 1, 0)
+        } else {
+            DWG_PADDED_ROWS(5, 1, 0)
+        }
+    }
+    (void)spare;
+}
+#undef DWG_PADDED_ROWS
 #endif
 
 /* (not inlined into depthwise_groups: the group's constants stay where g points, not copied around) */
@@ -2172,6 +2256,30 @@ static void dwg_run_rq(const mcu_conv_params_t *p, dw_group_t *g, const int8_t *
     dwg_run(p, g, in, out, ch, 0);
 }
 
+#if defined(DWG_HAVE_PAIRS)
+/* depthwise_groups on a small map at stride 1 (g->pad_wp > 0, after dwg_layer): the padded map (DWG_PAD_WORDS words
+ * of stack) is filled with the input zero point once, then each rq2 group copies its input into it (dwg_padded). */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((noinline))
+#endif
+static void dwg_padded_groups(const mcu_conv_params_t *p, dw_group_t *g, const int8_t *in, const int8_t *filter,
+                              const int32_t *bias, int8_t *out)
+{
+    uint32_t buf[DWG_PAD_WORDS];
+    const uint32_t padw = ((uint32_t)(-g->off) & 0xFFu) * 0x01010101u;
+    for (int32_t i = 0; i < g->pad_hp * g->pad_pitch; ++i) {
+        buf[i] = padw;
+    }
+    for (int32_t ch = 0; ch < (p->out.c & ~3); ch += 4) {
+        if (dwg_setup(g, p, filter, bias, ch)) {
+            dwg_padded(p, g, in, out, ch, buf);
+        } else {
+            dwg_run_rq(p, g, in, out, ch);
+        }
+    }
+}
+#endif
+
 /* Depth multiplier 1, channels [0, c & ~3) in groups of 4 (the caller does the rest). */
 static void depthwise_groups(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
                              const int32_t *bias, int8_t *out)
@@ -2179,6 +2287,12 @@ static void depthwise_groups(const mcu_conv_params_t *p, const int8_t *in, const
     const int32_t c4 = p->out.c & ~3;
     dw_group_t g;
     dwg_layer(&g, p);
+#if defined(DWG_HAVE_PAIRS)
+    if (g.pad_wp > 0) {
+        dwg_padded_groups(p, &g, in, filter, bias, out);
+        return;
+    }
+#endif
     for (int32_t ch = 0; ch < c4; ch += 4) {
         if (dwg_setup(&g, p, filter, bias, ch)) {
             dwg_run_rq2(p, &g, in, out, ch);
