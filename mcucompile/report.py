@@ -93,7 +93,12 @@ def collect(graph: Graph, options: Options = Options(), board: Optional[str] = N
         board_obj = get_board(board)         # an unknown board fails before any work
         options = replace(options, simd=board_obj.simd)     # the plan of the kernels the board runs
     lbl_opts = replace(options, patch=(), patch_mode="none", sram_limit=None)
-    lbl = compile_graph(g, lbl_opts)
+    if board is not None:
+        from .api import compile_for_board      # --wide-weights auto: off when the weights would not fit
+        lbl = compile_for_board(g, lbl_opts, board)
+        options = replace(options, wide_weights=lbl.options.wide_weights)
+    else:
+        lbl = compile_graph(g, lbl_opts)
     base_macs = sum(op_macs(g, op) for op in g.ops)
     scheds = [Schedule("layer by layer", lbl, live_bytes_per_step(list(lbl.plan.buffers), len(g.ops)), base_macs)]
     stages = tuple(options.patch)
