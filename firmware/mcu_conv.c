@@ -1170,68 +1170,38 @@ static MCU_ALWAYS_INLINE void conv_1x1_wide_run(const mcu_conv_params_t *p, cons
         wide_pre_rows(p, in, filter, bias, out, pixels - tail, pixels, n_live);
     }
 }
-/* Every channel in order (no dead-channel hint). */
+/* The specialisations of conv_1x1_wide_run (its last three arguments constants: one copy of the body
+ * each, kept out of line so that profiles name them):
+ * conv_1x1_wide           every channel in order (no dead-channel hint);
+ * conv_1x1_wide_pre       the same on the pre-widened weights (p->wide_filter);
+ * conv_1x1_wide_live      with the dead-channel hint (p->dead_out != NULL): each block of 4 pixels first
+ *                         gets the dead channels' constant row, then the live channels in pairs (two live
+ *                         channels, not necessarily neighbours);
+ * conv_1x1_wide_pre_live  the same on the pre-widened weights (pairs of live channels);
+ * conv_im2col_wide        any conv with dilation 1, in.c a multiple of 4 and at least 4 output pixels,
+ *                         through the same machinery on the im2col-gathered windows (k = kh kw in.c;
+ *                         scratch 8 k bytes); every channel in order (the dead-channel hint's constants
+ *                         are what the dead channels compute anyway);
+ * conv_im2col_wide_pre    the same on the pre-widened weights (over the whole window). */
 #if defined(__GNUC__) && !defined(__clang__)
-__attribute__((noinline))
+#define WIDE_NOINLINE __attribute__((noinline))
+#else
+#define WIDE_NOINLINE
 #endif
-static void conv_1x1_wide(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
-                          int8_t *out, uint32_t *wide)
-{
-    conv_1x1_wide_run(p, in, filter, bias, out, wide, 0, 0, 0);
-}
-
-/* conv_1x1_wide on the pre-widened weights (p->wide_filter): the channels in order */
-#if defined(__GNUC__) && !defined(__clang__)
-__attribute__((noinline))
-#endif
-static void conv_1x1_wide_pre(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
-                              const int32_t *bias, int8_t *out, uint32_t *wide)
-{
-    conv_1x1_wide_run(p, in, filter, bias, out, wide, 0, 0, 1);
-}
-
-/* With the dead-channel hint (p->dead_out != NULL): each block of 4 pixels first gets the dead channels'
- * constant row, then the live channels in pairs (two live channels, not necessarily neighbours). */
-#if defined(__GNUC__) && !defined(__clang__)
-__attribute__((noinline))
-#endif
-static void conv_1x1_wide_live(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
-                               const int32_t *bias, int8_t *out, uint32_t *wide)
-{
-    conv_1x1_wide_run(p, in, filter, bias, out, wide, 1, 0, 0);
-}
-
-/* conv_1x1_wide_live on the pre-widened weights (p->wide_filter: pairs of live channels) */
-#if defined(__GNUC__) && !defined(__clang__)
-__attribute__((noinline))
-#endif
-static void conv_1x1_wide_pre_live(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
-                                   const int32_t *bias, int8_t *out, uint32_t *wide)
-{
-    conv_1x1_wide_run(p, in, filter, bias, out, wide, 1, 0, 1);
-}
-
-/* Any conv with dilation 1, in.c a multiple of 4 and at least 4 output pixels, through conv_1x1_wide's
- * machinery on the im2col-gathered windows (k = kh kw in.c; scratch 8 k bytes); every channel in order
- * (the dead-channel hint's constants are what the dead channels compute anyway). */
-#if defined(__GNUC__) && !defined(__clang__)
-__attribute__((noinline))
-#endif
-static void conv_im2col_wide(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
-                             const int32_t *bias, int8_t *out, uint32_t *wide)
-{
-    conv_1x1_wide_run(p, in, filter, bias, out, wide, 0, 1, 0);
-}
-
-/* conv_im2col_wide on the pre-widened weights (p->wide_filter over the whole window, k = kh kw in.c) */
-#if defined(__GNUC__) && !defined(__clang__)
-__attribute__((noinline))
-#endif
-static void conv_im2col_wide_pre(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
-                                 const int32_t *bias, int8_t *out, uint32_t *wide)
-{
-    conv_1x1_wide_run(p, in, filter, bias, out, wide, 0, 1, 1);
-}
+#define WIDE_VARIANT(name, hinted, im2col, pre)                                                        \
+    WIDE_NOINLINE static void name(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,  \
+                                   const int32_t *bias, int8_t *out, uint32_t *wide)                  \
+    {                                                                                                 \
+        conv_1x1_wide_run(p, in, filter, bias, out, wide, hinted, im2col, pre);                       \
+    }
+WIDE_VARIANT(conv_1x1_wide, 0, 0, 0)
+WIDE_VARIANT(conv_1x1_wide_pre, 0, 0, 1)
+WIDE_VARIANT(conv_1x1_wide_live, 1, 0, 0)
+WIDE_VARIANT(conv_1x1_wide_pre_live, 1, 0, 1)
+WIDE_VARIANT(conv_im2col_wide, 0, 1, 0)
+WIDE_VARIANT(conv_im2col_wide_pre, 0, 1, 1)
+#undef WIDE_VARIANT
+#undef WIDE_NOINLINE
 
 /* conv_im2col_wide with or without the pre-widened weights */
 static void conv_im2col_wide_any(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
