@@ -808,14 +808,105 @@ static MCU_ALWAYS_INLINE void widen_group4(uint32_t *d, uint32_t off2, uint32_t 
     d[7] = __sadd16(t3, t3);
 }
 
+#define WIDE_CUT_BYTES 64               /* im2col_cut4: window rows of up to 64 elements */
+
+/* im2col_row4's blocks with some pixels cut by the padding on the left or right (or whose last group would read past
+ * the input): each such pixel's window row built in a small buffer (the zero point, then its valid bytes), the
+ * others read from the input; run4 <= WIDE_CUT_BYTES. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void im2col_cut4(const mcu_conv_params_t *p, const int8_t *in, ptrdiff_t at, int32_t ix, uint32_t *wide,
+                        uint32_t off2)
+{
+    const int32_t in_w = p->in.w, in_c = p->in.c, kh = p->filter.h, kw = p->filter.w, run = kw * in_c;
+    const int32_t run4 = (run + 3) & ~3;
+    const ptrdiff_t row_step = (ptrdiff_t)in_w * in_c, st = (ptrdiff_t)p->stride_w * in_c;
+    const ptrdiff_t in_total = (ptrdiff_t)p->in.n * p->in.h * row_step;
+    const uint32_t zp4 = (uint32_t)(uint8_t)(int8_t)(-p->input_offset) * 0x01010101u;
+    uint32_t tmp[4][WIDE_CUT_BYTES / 4];
+    int32_t a[4], e[4], cut[4];                     /* pixel q's row elements [a, e) are inside the input */
+    for (int32_t q = 0; q < 4; ++q) {
+        const int32_t ix0 = ix + q * p->stride_w;
+        a[q] = first_tap(ix0, 1, kw) * in_c;
+        e[q] = end_tap(ix0, 1, kw, in_w) * in_c;
+        if (e[q] < a[q]) {
+            e[q] = a[q];
+        }
+        cut[q] = a[q] != 0 || e[q] != run || at + q * st + (kh - 1) * row_step + run4 > in_total;
+    }
+    uint32_t *d = wide;
+    for (int32_t ky = 0; ky < kh; ++ky) {
+        const int8_t *src[4];
+        for (int32_t q = 0; q < 4; ++q) {
+            const ptrdiff_t rq = at + q * st + ky * row_step;      /* element j: input byte rq + j */
+            if (!cut[q]) {
+                src[q] = in + rq;
+                continue;
+            }
+            for (int32_t i = 0; i < run4 / 4; ++i) {
+                tmp[q][i] = zp4;
+            }
+            int8_t *t = (int8_t *)(void *)tmp[q];
+            for (int32_t j = a[q]; j < e[q]; ++j) {
+                t[j] = in[rq + j];
+            }
+            src[q] = t;
+        }
+        for (int32_t j = 0; j < run4; j += 4, d += 8) {
+            widen_group4(d, off2, mcu_load4(src[0] + j), mcu_load4(src[1] + j), mcu_load4(src[2] + j),
+                         mcu_load4(src[3] + j));
+        }
+    }
+}
+
+/* im2col_widen4's common cases, inlined into the block loop (the general gather sets up more than this costs): the 4
+ * pixels px .. px + 3 in one output row with all their window rows inside the input: when their columns and the
+ * run4 bytes of each window row are inside too, widened row by row straight from it, otherwise (run4 <=
+ * WIDE_CUT_BYTES) by im2col_cut4. Returns 0 (nothing written) for the other blocks. */
+static MCU_ALWAYS_INLINE int im2col_row4(const mcu_conv_params_t *p, const int8_t *in, int32_t px, uint32_t *wide,
+                                         uint32_t off2)
+{
+    const int32_t in_h = p->in.h, in_w = p->in.w, in_c = p->in.c, kh = p->filter.h, kw = p->filter.w;
+    const int32_t out_w = p->out.w, run4 = (kw * in_c + 3) & ~3;
+    const int32_t t = px / out_w, ox = px - t * out_w, oy = t % p->out.h, b = t / p->out.h;
+    const int32_t ix = ox * p->stride_w - p->pad_left, iy = oy * p->stride_h - p->pad_top;
+    const ptrdiff_t row_step = (ptrdiff_t)in_w * in_c, st = (ptrdiff_t)p->stride_w * in_c;    /* pixel to pixel */
+    const ptrdiff_t at = ((ptrdiff_t)(b * in_h + iy) * in_w + ix) * in_c;
+    if (ox + 4 > out_w || iy < 0 || iy + kh > in_h) {
+        return 0;
+    }
+    if (ix < 0 || ix + 3 * p->stride_w + kw > in_w
+        || at + (kh - 1) * row_step + 3 * st + run4 > (ptrdiff_t)p->in.n * in_h * row_step) {
+        if (run4 > WIDE_CUT_BYTES) {
+            return 0;
+        }
+        im2col_cut4(p, in, at, ix, wide, off2);
+        return 1;
+    }
+    const int8_t *s = in + at;
+    uint32_t *d = wide;
+    for (int32_t ky = 0; ky < kh; ++ky, s += row_step) {
+        for (int32_t j = 0; j < run4; j += 4, d += 8) {
+            widen_group4(d, off2, mcu_load4(s + j), mcu_load4(s + st + j), mcu_load4(s + 2 * st + j),
+                         mcu_load4(s + 3 * st + j));
+        }
+    }
+    return 1;
+}
+
 /*
  * The im2col gather of conv_im2col_wide: the windows of the 4 consecutive output pixels px .. px + 3 (in
  * output raster order over batch, rows, columns: a block may wrap rows) widened like conv_1x1_wide's
- * block, window element e = (ky kw + kx) in.c + ic (the filter row's order) in group e / 4 (in.c is a
- * multiple of 4: a group never straddles two taps). Taps outside the input (padding) get widened 0 words
- * (a padded input is the zero point: x + input offset = 0). A window row (kw taps, kw in.c contiguous
- * input bytes) inside the input for all 4 pixels is widened 4 pixels at a time; otherwise pixel by
- * pixel, its valid taps between runs of 0 words.
+ * block. A window row (kw taps, run = kw in.c contiguous input bytes) takes run4 = run rounded up to a
+ * multiple of 4 elements: element e = ky run4 + j (j = kx in.c + ic, the filter row's order) in group e / 4;
+ * with in.c a multiple of 4 run4 = run (a group never straddles two taps), otherwise (conv_im2col_rows: in.c
+ * % 4 != 0, the stream's rows padded alike with zero weights, see mcu_nn.h) the row's last group holds up to 3
+ * elements past the run, whatever the input has there (they meet zero weights). Taps outside the input
+ * (padding) get widened 0 words (a padded input is the zero point: x + input offset = 0). (Most blocks take
+ * im2col_row4 instead.) A window row inside the input for all 4 pixels (its run4 bytes
+ * too) is widened 4 pixels at a time straight from the input; otherwise pixel by pixel: 0 words before and after the valid taps, whole words inside them, and a
+ * group holding both (in.c % 4 != 0) assembled byte by byte, the padding as the zero point.
  */
 #if defined(__GNUC__)
 __attribute__((noinline))
@@ -825,7 +916,10 @@ static void im2col_widen4(const mcu_conv_params_t *p, const int8_t *in, int32_t 
 {
     const int32_t in_h = p->in.h, in_w = p->in.w, in_c = p->in.c, kh = p->filter.h, kw = p->filter.w;
     const int32_t out_h = p->out.h, out_w = p->out.w, run = kw * in_c;    /* a window row's elements */
+    const int32_t run4 = (run + 3) & ~3;
     const ptrdiff_t row_step = (ptrdiff_t)in_w * in_c;
+    const ptrdiff_t in_total = (ptrdiff_t)p->in.n * in_h * row_step;      /* the input's bytes */
+    const uint32_t zp = (uint32_t)(uint8_t)(int8_t)(-p->input_offset);
     ptrdiff_t base[4];                              /* the input offset of each window's tap (0, 0) */
     int32_t iy0[4], a[4], e[4];                     /* window row elements [a, e) are inside the input */
     int32_t ox = px % out_w, t = px / out_w, oy = t % out_h, b = t / out_h;
@@ -846,17 +940,17 @@ static void im2col_widen4(const mcu_conv_params_t *p, const int8_t *in, int32_t 
         }
     }
     uint32_t *d = wide;
-    for (int32_t ky = 0; ky < kh; ++ky, d += 2 * run) {
+    for (int32_t ky = 0; ky < kh; ++ky, d += 2 * run4) {
         int32_t rows = full;
         for (int32_t q = 0; q < 4; ++q) {
             rows &= (uint32_t)(iy0[q] + ky) < (uint32_t)in_h;
         }
         const ptrdiff_t ro = (ptrdiff_t)ky * row_step;
-        if (rows) {                                 /* 4 pixels at a time */
+        if (rows && base[3] + ro + run4 <= in_total) {      /* 4 pixels at a time (base grows with q) */
             const int8_t *s0 = in + base[0] + ro, *s1 = in + base[1] + ro;
             const int8_t *s2 = in + base[2] + ro, *s3 = in + base[3] + ro;
             uint32_t *dg = d;
-            for (int32_t j = 0; j < run; j += 4, dg += 8) {
+            for (int32_t j = 0; j < run4; j += 4, dg += 8) {
                 widen_group4(dg, off2, mcu_load4(s0 + j), mcu_load4(s1 + j), mcu_load4(s2 + j),
                              mcu_load4(s3 + j));
             }
@@ -864,22 +958,32 @@ static void im2col_widen4(const mcu_conv_params_t *p, const int8_t *in, int32_t 
         }
         for (int32_t q = 0; q < 4; ++q) {           /* pixel by pixel: lane q of each group */
             const int row_in = (uint32_t)(iy0[q] + ky) < (uint32_t)in_h;
-            const int32_t lo = row_in ? a[q] : run, hi = row_in && e[q] > a[q] ? e[q] : lo;
+            const ptrdiff_t at = base[q] + ro;      /* element j of the row: input byte at + j (j in [lo, hi)) */
+            const int32_t lo = row_in ? a[q] : run4;
+            /* a row whole on the right reads its last group's elements past the run from the input (any value:
+             * zero weights) where they are inside it */
+            const int32_t hi = !row_in || e[q] <= a[q] ? lo : e[q] == run && at + run4 <= in_total ? run4 : e[q];
             uint32_t *dq = d + q;
             int32_t j = 0;
-            for (; j < lo; j += 4, dq += 8) {
+            for (; j + 4 <= lo; j += 4, dq += 8) {
                 dq[0] = dq[4] = 0;
             }
-            if (j < hi) {
-                const int8_t *s = in + base[q] + ro + j;
-                for (; j < hi; j += 4, dq += 8, s += 4) {
-                    const uint32_t v = mcu_load4(s);
-                    const uint32_t t02 = __sxtab16(off2, v), t13 = mcu_sxtab16_ror8(off2, v);
-                    dq[0] = __sadd16(t02, t02);
-                    dq[4] = __sadd16(t13, t13);
+            for (; j < hi; j += 4, dq += 8) {
+                uint32_t v;
+                if (j >= lo && j + 4 <= hi) {
+                    v = mcu_load4(in + at + j);
+                } else {                            /* a group cut by the padding (in.c % 4 != 0) */
+                    v = 0;
+                    for (int32_t i = 3; i >= 0; --i) {
+                        const int32_t el = j + i;
+                        v = v << 8 | (el >= lo && el < hi ? (uint32_t)(uint8_t)in[at + el] : zp);
+                    }
                 }
+                const uint32_t t02 = __sxtab16(off2, v), t13 = mcu_sxtab16_ror8(off2, v);
+                dq[0] = __sadd16(t02, t02);
+                dq[4] = __sadd16(t13, t13);
             }
-            for (; j < run; j += 4, dq += 8) {
+            for (; j < run4; j += 4, dq += 8) {
                 dq[0] = dq[4] = 0;
             }
         }
@@ -971,13 +1075,17 @@ static void wide_pre_rows(const mcu_conv_params_t *p, const int8_t *in, const in
 /* hinted: 0, the channels in order (n_live = out.c); 1, the dead-channel hint's live channels (see
  * conv_1x1_wide: one copy of this body each, so the unhinted one has no channel look-ups). im2col: 0, the
  * 1x1 conv (k = in.c); 1, any conv with dilation 1 and in.c a multiple of 4, each block's 4 output
- * pixels' windows (k = kh kw in.c) gathered by im2col_widen4 (conv_im2col_wide) */
+ * pixels' windows (k = kh kw in.c) gathered by im2col_widen4 (conv_im2col_wide); 2, a conv with dilation 1
+ * and in.c % 4 != 0 on the pre-widened stream, its window rows padded to whole groups (k = kh run4, run4 =
+ * kw in.c rounded up to a multiple of 4: conv_im2col_rows) */
 static MCU_ALWAYS_INLINE void conv_1x1_wide_run(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
                                                 const int32_t *bias, int8_t *out, uint32_t *wide, const int hinted,
                                                 const int im2col, const int pre)
 {
     const int32_t pixels = im2col ? p->out.n * p->out.h * p->out.w : p->in.n * p->in.h * p->in.w;
-    const int32_t k = im2col ? p->filter.h * p->filter.w * p->in.c : p->in.c, out_c = p->out.c, k4 = k & ~3;
+    const int32_t k = im2col == 2 ? p->filter.h * ((p->filter.w * p->in.c + 3) & ~3)
+                      : im2col ? p->filter.h * p->filter.w * p->in.c : p->in.c;
+    const int32_t out_c = p->out.c, k4 = k & ~3;
     const uint32_t off2 = ((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u;
     const size_t os = (size_t)out_c;
     /* bit c of fast: channel c takes the folded requantisation (wide_fast), when out_c <= 32 WIDE_FAST_WORDS;
@@ -1026,7 +1134,9 @@ static MCU_ALWAYS_INLINE void conv_1x1_wide_run(const mcu_conv_params_t *p, cons
         /* the 1x1 block's first pixel (im2col: k == k4, wide4_finish reads no input) */
         const int8_t *const x0 = im2col ? in : in + (size_t)px * (size_t)k;
         if (im2col) {
-            im2col_widen4(p, in, px, wide, off2);
+            if (!im2col_row4(p, in, px, wide, off2)) {
+                im2col_widen4(p, in, px, wide, off2);
+            }
         } else {                                    /* the 4 pixels' groups of 4 channels, 8 words each */
             uint32_t *d = wide;
             const int8_t *xg = x0;
@@ -1182,7 +1292,10 @@ static MCU_ALWAYS_INLINE void conv_1x1_wide_run(const mcu_conv_params_t *p, cons
  *                         through the same machinery on the im2col-gathered windows (k = kh kw in.c;
  *                         scratch 8 k bytes); every channel in order (the dead-channel hint's constants
  *                         are what the dead channels compute anyway);
- * conv_im2col_wide_pre    the same on the pre-widened weights (over the whole window). */
+ * conv_im2col_wide_pre    the same on the pre-widened weights (over the whole window);
+ * conv_im2col_rows        a conv with dilation 1 and in.c % 4 != 0 (a network's first conv, typically), on the
+ *                         pre-widened stream whose window rows are padded to whole groups of 4 (mcu_nn.h):
+ *                         each row of 4 pixels' windows widened straight from the input (no byte copy). */
 #if defined(__GNUC__) && !defined(__clang__)
 #define WIDE_NOINLINE __attribute__((noinline))
 #else
@@ -1200,6 +1313,7 @@ WIDE_VARIANT(conv_1x1_wide_live, 1, 0, 0)
 WIDE_VARIANT(conv_1x1_wide_pre_live, 1, 0, 1)
 WIDE_VARIANT(conv_im2col_wide, 0, 1, 0)
 WIDE_VARIANT(conv_im2col_wide_pre, 0, 1, 1)
+WIDE_VARIANT(conv_im2col_rows, 0, 2, 1)
 #undef WIDE_VARIANT
 #undef WIDE_NOINLINE
 
@@ -3288,6 +3402,12 @@ void mcu_conv2d_s8(const mcu_conv_params_t *p, const int8_t *in, const int8_t *f
         return;
     }
 #if defined(MCU_NN_DSP)
+    if (p->wide_filter != NULL && p->in.c % 4 != 0 && scratch != NULL && ((uintptr_t)scratch & 3u) == 0
+        && p->dilation_h == 1 && p->dilation_w == 1 && p->out.n * p->out.h * p->out.w >= 4) {
+        /* few input channels, the stream's window rows padded to whole groups (mcu_nn.h) */
+        conv_im2col_rows(p, in, NULL, bias, out, (uint32_t *)(void *)scratch);     /* (no int8 row is read) */
+        return;
+    }
     if (p->win_w != NULL && p->in.c % 4 != 0 && p->filter.h * p->filter.w * p->in.c >= 4
         && p->filter.h * p->filter.w * p->in.c <= WIN_MAXN) {      /* few input channels: windows */
         if (scratch != NULL && ((uintptr_t)scratch & 3u) == 0) {
@@ -3358,7 +3478,7 @@ void mcu_conv2d_s8(const mcu_conv_params_t *p, const int8_t *in, const int8_t *f
 void mcu_depthwise_conv2d_s8(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
                              const int32_t *bias, int8_t *out, int16_t *scratch)
 {
-    (void)scratch;                                  /* only the DSP window path uses it */
+    (void)scratch;                                  /* only the DSP window and rows paths use it */
     const int32_t in_h = p->in.h, in_w = p->in.w, in_c = p->in.c;
     const int32_t kh = p->filter.h, kw = p->filter.w;
     const int32_t out_h = p->out.h, out_w = p->out.w, out_c = p->out.c;
@@ -3368,6 +3488,14 @@ void mcu_depthwise_conv2d_s8(const mcu_conv_params_t *p, const int8_t *in, const
     if (mult >= 1 && in_c * mult == out_c) {
         int32_t ch0 = 0;
 #if defined(MCU_NN_DSP)
+#if !defined(MCU_NN_MVE)
+        if (in_c == 1 && p->wide_filter != NULL && scratch != NULL && ((uintptr_t)scratch & 3u) == 0
+            && p->dilation_h == 1 && p->dilation_w == 1 && p->out.n * out_h * out_w >= 4) {
+            /* one input channel: the conv of the transposed filter, its stream's window rows padded (mcu_nn.h) */
+            conv_im2col_rows(p, in, NULL, bias, out, (uint32_t *)(void *)scratch);
+            return;
+        }
+#endif
         if (mult >= 2 && in_c <= 4 && kh * kw <= WIN_MAXN) {
 #if defined(MCU_NN_MVE)
             if (p->win_w != NULL) {

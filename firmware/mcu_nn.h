@@ -144,8 +144,12 @@ typedef struct {
      * channel c's n taps at byte c n. */
     const uint32_t *win_w;
     /* Optional (Armv7E-M DSP builds; NULL: absent), the weights pre-widened to int16 at compile time for
-     * the wide paths: 1x1 stride-1 convs (conv_1x1_wide, k = in.c) and convs with dilation 1 and in.c a
-     * multiple of 4 (conv_im2col_wide, k = kh kw in.c: the whole window). One stream of pairs of channels
+     * the wide paths: 1x1 stride-1 convs (conv_1x1_wide, k = in.c), convs with dilation 1 and in.c a
+     * multiple of 4 (conv_im2col_wide, k = kh kw in.c: the whole window) and other convs with dilation 1
+     * and in.c % 4 != 0 (conv_im2col_rows, k = kh run4: each filter row's kw in.c weights followed by zeros
+     * up to run4 = kw in.c rounded up to a multiple of 4; mcucompile emits it when k <= 4/3 kh kw in.c, and
+     * the kernel takes it with planned scratch, MCU_CONV_ROWS_SCRATCH_BYTES; also depthwise convs of one
+     * input channel, as the conv of the transposed filter [m, kh, kw, 1]). One stream of pairs of channels
      * as the kernels walk them (0 and 1, 2 and 3, ... or with the dead-channel hint of a 1x1 conv live[0]
      * and live[1], ...; an odd count pairs the last channel with itself), k4 + 10 words per pair (oc, oc1),
      * k4 = k & ~3:
@@ -163,9 +167,15 @@ typedef struct {
 /* bias may be NULL; scratch: 4-byte aligned or NULL; for a 1x1 stride-1 conv MCU_CONV_SCRATCH_BYTES(in.c)
  * bytes (the DSP 1x1 path widens 4 input pixels into it), for other convs with dilation 1 and in.c a
  * multiple of 4 MCU_CONV_WINDOW_SCRATCH_BYTES(kh, kw, in.c) (the DSP im2col path widens 4 output pixels'
- * windows into it), for the DSP window path MCU_WIN_SCRATCH_BYTES(kh * kw * in.c, out.c) (below) */
+ * windows into it), for convs with dilation 1 and in.c % 4 != 0 with the pre-widened stream
+ * MCU_CONV_ROWS_SCRATCH_BYTES(kh, kw, in.c) (the same, window rows padded to whole groups), for the DSP
+ * window path MCU_WIN_SCRATCH_BYTES(kh * kw * in.c, out.c) (below; mcucompile plans the larger of the two
+ * where both apply) */
 #define MCU_CONV_SCRATCH_BYTES(in_c) (8 * ((in_c) & ~3))
 #define MCU_CONV_WINDOW_SCRATCH_BYTES(kh, kw, in_c) (8 * (kh) * (kw) * (in_c))
+/* conv_im2col_rows (in.c % 4 != 0 with the pre-widened stream): 4 output pixels' windows, rows padded to whole
+ * groups of 4 */
+#define MCU_CONV_ROWS_SCRATCH_BYTES(kh, kw, in_c) (8 * (kh) * (((kw) * (in_c) + 3) & ~3))
 /* The DSP window kernels' work memory (Armv7E-M, with win_w: convs with in.c % 4 != 0 and n = kh kw in.c
  * in [4, 96] that are not 1x1 stride-1, handed to mcu_conv2d_s8; depthwise convs with depth multiplier
  * m >= 2, in.c <= 4 and n = kh kw <= 96, handed to mcu_depthwise_conv2d_s8), 4-byte aligned, for windows

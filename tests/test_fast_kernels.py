@@ -253,6 +253,22 @@ CASES = [
     Case("win_dw_m4_c2_1x1", "dw", (3, 5, 2), kernel=1, depth_multiplier=4),
     Case("win_dw_m2_c4_valid", "dw", (6, 7, 4), kernel=3, depth_multiplier=2),
     Case("win_dw_m2_c5_not_taken", "dw", (5, 5, 5), kernel=3, padding="same", depth_multiplier=2),
+    # DSP, in.c % 4 != 0 with the pre-widened stream (conv_im2col_rows: window rows padded to groups of 4, taken
+    # where that is at most 4/3 of the window; the win_* convs above with dilation 1 and at least 4 output pixels
+    # take it too): blocks of 4 pixels in one row inside the input, blocks cut on the left and right
+    # (im2col_cut4; a 4-wide map: both ends), blocks wrapping rows and rows cut by padding (the general gather),
+    # rows over 64 elements (the general gather for every block), a depthwise conv of one input channel as the
+    # conv of its transposed filter, extreme zero points; not taken below 4 output pixels or with too much
+    # padding (1x1 of one channel: 4 elements for 1)
+    Case("rows_c23_3x3_generic", "conv", (6, 7, 23), kernel=3, padding="same", units=5),
+    Case("rows_c3_w4_both_cut", "conv", (6, 4, 3), kernel=3, padding="same", units=6, act="relu6"),
+    Case("rows_c1_5x5_s2_zp_max", "conv", (13, 14, 1), kernel=5, strides=2, padding="same", units=7,
+         data_range=(-5.0, -1.0)),
+    Case("rows_c6_2x2_s2_zp_min", "conv", (8, 10, 6), kernel=2, strides=2, units=4, data_range=(0.5, 4.0)),
+    Case("rows_dw_m5_c1_zp_min", "dw", (10, 9, 1), kernel=3, strides=2, padding="same", depth_multiplier=5,
+         data_range=(0.5, 4.0)),
+    Case("rows_c1_1x1_s2_not_taken", "conv", (6, 6, 1), kernel=1, strides=2, units=3),
+    Case("rows_c2_1px_not_taken", "conv", (3, 3, 2), kernel=3, units=3),
     # fully connected: 4 rows per pass on DSP cores (groups of 4 inputs two per loop pass, an odd one
     # first), then rows in pairs (an odd last row twice), 4 inputs per load
     Case("fc_odd", "fc", (13,), units=7),
@@ -393,14 +409,16 @@ def test_im2col_scratch_is_planned(model_dir, tmp_path):
     gets 8 kh kw in.c bytes of scratch (4 output pixels' windows widened to int16, firmware/mcu_conv.c
     conv_im2col_wide; optional like the 1x1's: planned with --scratch always, not with free where it
     would raise the peak); none for fewer than 4 output pixels, dilation, or other targets. Convs with in.c
-    not a multiple of 4 (conv3x3_same_odd, pw_stride2) take the window kernels' scratch instead
-    (MCU_WIN_SCRATCH_BYTES(kh kw in.c, out.c): test_window_scratch_is_planned)."""
+    not a multiple of 4 (conv3x3_same_odd, pw_stride2) get the larger of conv_im2col_rows' (window rows padded to
+    groups of 4, MCU_CONV_ROWS_SCRATCH_BYTES) and the window kernels' (MCU_WIN_SCRATCH_BYTES(kh kw in.c, out.c):
+    test_window_scratch_is_planned)."""
     from mcucompile.api import Options, compile_model
     from mcucompile.codegen.ops.conv import win_scratch_bytes
     from mcucompile.frontend.tflite_reader import read_tflite
     from mcucompile.passes.liveness import align_up, buffers
 
-    odd = {cid: win_scratch_bytes(*_window(read_tflite(model_dir / f"{cid}.tflite")))
+    odd = {cid: max(win_scratch_bytes(*_window(read_tflite(model_dir / f"{cid}.tflite"))),
+                    _c_rows_scratch_bytes(read_tflite(model_dir / f"{cid}.tflite"), tmp_path))
            for cid in ("conv3x3_same_odd", "pw_stride2")}
     for cid, want in (("im2col_3x3_c4_same", 8 * 9 * 4), ("im2col_3x3_c12_s2_zp_max", 8 * 9 * 12),
                       ("im2col_5x5_c4_valid", 8 * 25 * 4), ("im2col_pw_s2_c8", 8 * 8),
@@ -553,12 +571,36 @@ def test_qemu_fast_paths(model_dir, case, board):
     need_tools("arm-none-eabi-gcc", "qemu-system-arm", "gcc", "make")
     r = _run(model_dir / f"{case.id}.tflite", case, board)
     assert r.extra["instructions"] > 0
-    if board == "qemu-m4" and case.id.startswith("win_"):
-        # with their planned scratch (--scratch always) the DSP window kernels really run
+    if board == "qemu-m4" and case.id.startswith(("win_", "rows_")):
+        # with their planned scratch (--scratch always) and the pre-widened weights (auto) the convs with dilation
+        # 1, in.c % 4 != 0 (and depthwise convs of one input channel) take conv_im2col_rows where wide_path says
+        # so, the DSP window kernels the others they serve
+        from mcucompile import api
+
         funcs = r.extra["instructions_by_function"]
-        taken = "not_taken" not in case.id and "_n3" not in case.id and "_n125" not in case.id
+        rows = _wide_kind(api.load(model_dir / f"{case.id}.tflite")) == "rows"
+        assert rows == (case.id.startswith("rows_") and "not_taken" not in case.id
+                        or case.id.startswith("win_") and "dil2" not in case.id and "_c2" not in case.id
+                        and "_c4" not in case.id and "_c3_zp_min" not in case.id), case.id
+        assert ("conv_im2col_rows" in funcs) == rows, sorted(funcs)
+        taken = (case.id.startswith("win_") and not rows and "not_taken" not in case.id and "_n3" not in case.id
+                 and "_n125" not in case.id)
         assert (("conv_win" if case.kind == "conv" else "depthwise_win") in funcs) == taken, sorted(funcs)
         assert r.extra["stack_used"] < 1024, r.extra["stack_used"]       # their buffers are in the arena
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("cid", ["win_conv_c1_s2", "win_conv_c3_zp_max_big", "win_conv_c5_tiny_mult",
+                                 "win_conv_c1_10x4_kws_c21", "win_dw_m17_c1_s1", "win_dw_m8_c1_big_bias"])
+def test_window_kernels_without_wide_weights_on_m4(model_dir, cid):
+    """With --wide-weights off (no stream: no conv_im2col_rows) the window kernels take these convs with their
+    planned scratch, bit-exact."""
+    need_tools("arm-none-eabi-gcc", "qemu-system-arm", "gcc", "make")
+    case = next(c for c in CASES if c.id == cid)
+    r = _run(model_dir / f"{cid}.tflite", case, "qemu-m4", wide_weights="off")
+    funcs = r.extra["instructions_by_function"]
+    assert ("conv_win" if case.kind == "conv" else "depthwise_win") in funcs, sorted(funcs)
+    assert "conv_im2col_rows" not in funcs, sorted(funcs)
 
 
 # ---- mcu_requant_fast against TFLite's arithmetic, modelled in Python ----------------------------------
@@ -780,6 +822,19 @@ def _window(g):
 
 def _c_win_scratch_bytes(pairs, tmp_path):
     """MCU_WIN_SCRATCH_BYTES(n, total) of firmware/mcu_nn.h for each (n, total), by the host compiler."""
+    return _c_macro([f"MCU_WIN_SCRATCH_BYTES({n}, {t})" for n, t in pairs], tmp_path)
+
+
+def _c_rows_scratch_bytes(g, tmp_path):
+    """MCU_CONV_ROWS_SCRATCH_BYTES(kh, kw, in.c) of firmware/mcu_nn.h for a one-op model (a depthwise conv of one
+    channel: in.c 1), by the host compiler."""
+    op = g.ops[0]
+    x, w = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]]
+    return _c_macro([f"MCU_CONV_ROWS_SCRATCH_BYTES({w.shape[1]}, {w.shape[2]}, {x.shape[3]})"], tmp_path)[0]
+
+
+def _c_macro(exprs, tmp_path):
+    """The int values of C expressions over firmware/mcu_nn.h's macros, by the host compiler."""
     import subprocess
 
     from mcucompile import FIRMWARE_DIR
@@ -787,7 +842,7 @@ def _c_win_scratch_bytes(pairs, tmp_path):
     need_tools("gcc")
     src = tmp_path / "win_bytes.c"
     src.write_text("#include <stdio.h>\n#include \"mcu_nn.h\"\nint main(void) {\n"
-                   + "".join(f'    printf("%d\\n", (int)MCU_WIN_SCRATCH_BYTES({n}, {t}));\n' for n, t in pairs)
+                   + "".join(f'    printf("%d\\n", (int)({e}));\n' for e in exprs)
                    + "    return 0;\n}\n")
     exe = tmp_path / "win_bytes"
     subprocess.run(["gcc", "-std=c99", "-DMCU_NN_REFERENCE", "-I", str(FIRMWARE_DIR), str(src), "-o", str(exe)],
@@ -799,7 +854,8 @@ def test_window_scratch_is_planned(model_dir, tmp_path):
     """On the DSP cores the window kernels' work memory (the chunk's output-stage constants, two pixels'
     windows: firmware/mcu_conv.c conv_win, depthwise_win; their widened weights are win_w) is planned scratch of
     MCU_WIN_SCRATCH_BYTES(n, total) bytes (mcu_nn.h; the planner's win_scratch_bytes gives the same for
-    every window size and channel count), for exactly the ops the window path takes; optional like the
+    every window size and channel count), for exactly the ops the window path takes, or
+    MCU_CONV_ROWS_SCRATCH_BYTES where conv_im2col_rows can take the op and needs more; optional like the
     other conv scratch: with --scratch always the call gets it, with free (one op: input, output and
     scratch all live at once) NULL and the minimal arena. None on the host, M0+ and Helium targets."""
     from mcucompile.api import Options, compile_model
@@ -815,6 +871,9 @@ def test_window_scratch_is_planned(model_dir, tmp_path):
     models = {c.id: read_tflite(model_dir / f"{c.id}.tflite") for c in wins}
     want = dict(zip([c.id for c in wins if taken[c.id]],
                     _c_win_scratch_bytes([_window(models[c.id]) for c in wins if taken[c.id]], tmp_path)))
+    for c in wins:                      # conv_im2col_rows' scratch where the pre-widened stream can serve: the larger
+        if _wide_kind(models[c.id]) == "rows":
+            want[c.id] = max(want.get(c.id, 0), _c_rows_scratch_bytes(models[c.id], tmp_path))
     for case in wins:
         g = models[case.id]
         for simd, planned in (("none", 0), ("mve", 0), ("dsp", want.get(case.id, 0))):
@@ -835,7 +894,7 @@ def test_window_scratch_is_planned(model_dir, tmp_path):
                         for line in text.splitlines() if func[case.kind] in line)
             assert call.rstrip().endswith("NULL);") == (planned == 0), (cid, board, policy, call)
             params = c.files[f"{g.name}.c"]
-            emitted = cid in want and (board == "qemu-m4" or (board == "qemu-m55" and case.kind == "dw"))
+            emitted = taken[cid] and (board == "qemu-m4" or (board == "qemu-m55" and case.kind == "dw"))
             assert (".win_w" in params) == emitted, (cid, board, policy)
 
 
@@ -908,25 +967,57 @@ WIDE_CASES = ["pw_odd_pixels_odd_channels", "pw_c16_even", "pw_c4_odd_units_zp_m
               "pw_c8_big_weights", "pw_c8_tiny_channel", "pw_wide_c28_odd_units_zp_min", "pw_wide_c37_tail_relu",
               "pw_wide_dead_odd_live_c24", "pw_wide_c8_no_bias", "pw_c3_narrow", "pw_stride2",
               "im2col_3x3_c8_s2_zp_min", "im2col_3x3_c8_big_bias", "im2col_pw_s2_c8", "im2col_own_output_c4",
-              "im2col_3x3_c4_1px", "im2col_5x5_c4_valid", "im2col_3x3_c4_big_weights", "conv3x3_same_odd"]
+              "im2col_3x3_c4_1px", "im2col_5x5_c4_valid", "im2col_3x3_c4_big_weights", "conv3x3_same_odd",
+              "win_conv_c1_s2", "win_conv_c3_s2_vww", "rows_c23_3x3_generic", "rows_c3_w4_both_cut",
+              "win_dw_m17_c1_s1", "rows_dw_m5_c1_zp_min", "dw_m8_c1", "rows_c1_1x1_s2_not_taken"]
 
 
 def _wide_kind(g):
     """Which DSP wide path a one-conv model's conv can take: "1x1" (conv_1x1_wide: 1x1, stride 1,
     unpadded, at least 4 input channels and 4 pixels), "im2col" (conv_im2col_wide: dilation 1, in.c a
-    multiple of 4, at least 4 output pixels) or None."""
+    multiple of 4, at least 4 output pixels), "rows" (conv_im2col_rows: dilation 1, in.c % 4 != 0 or a
+    depthwise conv of one input channel, at least 4 output pixels, kh run4 <= 4/3 kh kw in.c) or None;
+    checked here against the rule, then taken from the lowering's wide_path."""
     import numpy as np
+
+    from mcucompile.codegen.ops.conv import wide_path
 
     op = g.ops[0]
     x, w, y = (g.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
     in_c, kh, kw = int(x.shape[3]), int(w.shape[1]), int(w.shape[2])
     a = op.attrs
-    if (kh, kw) == (1, 1) and (a.stride_h, a.stride_w) == (1, 1) and tuple(x.shape[1:3]) == tuple(y.shape[1:3]):
-        return "1x1" if in_c >= 4 and int(np.prod(x.shape[:3])) >= 4 else None
-    if ((a.dilation_h, a.dilation_w) == (1, 1) and in_c % 4 == 0 and kh * kw * in_c < 32000
-            and int(np.prod(y.shape[:3])) >= 4):
-        return "im2col"
-    return None
+    dw = op.kind == "DEPTHWISE_CONV_2D"
+    if dw:
+        want = ("rows" if in_c == 1 and (a.dilation_h, a.dilation_w) == (1, 1) and int(np.prod(y.shape[:3])) >= 4
+                and 3 * kh * ((kw + 3) // 4 * 4) <= 4 * kh * kw else None)
+    elif (kh, kw) == (1, 1) and (a.stride_h, a.stride_w) == (1, 1) and tuple(x.shape[1:3]) == tuple(y.shape[1:3]):
+        want = "1x1" if in_c >= 4 and int(np.prod(x.shape[:3])) >= 4 else None
+    elif (a.dilation_h, a.dilation_w) != (1, 1) or int(np.prod(y.shape[:3])) < 4:
+        want = None
+    elif in_c % 4 == 0:
+        want = "im2col" if kh * kw * in_c < 32000 else None
+    else:
+        want = "rows" if 3 * kh * ((kw * in_c + 3) // 4 * 4) <= 4 * kh * kw * in_c else None
+    got = wide_path(x.shape, w.shape, y.shape, a, dw)
+    assert got == want, (g.name, got, want)
+    return got
+
+
+def _rows_filter(g):
+    """A "rows" conv's filter as the stream holds it: [Cout, kh run4], each filter row's kw in.c weights then
+    zeros up to a multiple of 4 (a depthwise conv of one channel: its filter transposed)."""
+    import numpy as np
+
+    op = g.ops[0]
+    w = g.tensors[op.inputs[1]].data.astype(np.int64)
+    if op.kind == "DEPTHWISE_CONV_2D":
+        w = w.transpose(3, 1, 2, 0)
+    cout, kh = w.shape[0], w.shape[1]
+    rows = w.reshape(cout, kh, -1)
+    run4 = (rows.shape[2] + 3) // 4 * 4
+    out = np.zeros((cout, kh, run4), dtype=np.int64)
+    out[:, :, :rows.shape[2]] = rows
+    return out.reshape(cout, -1)
 
 
 def _decode_stream(words, k4: int):
@@ -951,10 +1042,12 @@ def _decode_stream(words, k4: int):
 def test_wide_weights_stream(model_dir):
     """Options.simd "dsp" (the M4/M7 boards) with wide_weights auto / on gives every conv a DSP wide path can
     take (1x1 stride 1 with at least 4 input channels and 4 pixels; im2col: dilation 1, in.c a multiple of
-    4) the pre-widened stream: the pairs the kernels walk (the live channels with the dead-channel hint, an
-    odd count ending with the last channel twice), the weights of the k & ~3 first window elements, the
-    doubled biases and mcu_rq2_channel's constants; the int8 filter is left out (NULL) exactly for the 1x1
-    convs with in.c a multiple of 4. Other targets, wide_weights off and other convs get neither change."""
+    4; rows: dilation 1, in.c % 4 != 0 or a depthwise conv of one channel, the window rows padded) the
+    pre-widened stream: the pairs the kernels walk (the live channels with the dead-channel hint, an
+    odd count ending with the last channel twice), the weights of the k & ~3 first window elements (rows: of
+    the padded rows, zeros past each row's kw in.c), the doubled biases and mcu_rq2_channel's constants; the
+    int8 filter is left out (NULL) exactly for the 1x1 convs with in.c a multiple of 4. Other targets,
+    wide_weights off and other convs get neither change."""
     import numpy as np
 
     from mcucompile import api
@@ -965,8 +1058,9 @@ def test_wide_weights_stream(model_dir):
         g = api.load(model_dir / f"{cid}.tflite")
         op = g.ops[0]
         x, w, y = (g.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
-        in_c, kind = int(x.shape[3]), _wide_kind(g)
-        k = int(np.prod(w.shape[1:]))
+        in_c, kind, nout = int(x.shape[3]), _wide_kind(g), int(y.shape[3])
+        filt = _rows_filter(g) if kind == "rows" else w.data.reshape(nout, -1).astype(np.int64)
+        k = filt.shape[1]
         wants = kind is not None
         for simd, mode in itertools.product(("none", "dsp", "mve"), ("auto", "on", "off")):
             c = compile_graph(g, Options(simd=simd, wide_weights=mode))
@@ -980,12 +1074,11 @@ def test_wide_weights_stream(model_dir):
             consts = {k.name: np.asarray(k.values) for k in c.consts}
             k4 = k & ~3
             b2, ww, m, e, cc, ch = _decode_stream(consts[fields["wide_filter"]], k4)
-            live = [ch for ch in range(case.units) if ch not in case.dead]
+            live = [ch for ch in range(nout) if ch not in case.dead]
             pairs = live + live[-1:] if len(live) % 2 else live
             assert ch.ravel().tolist() == pairs, cid
-            filt = w.data.reshape(case.units, k).astype(np.int64)
             assert (ww.reshape(-1, k4) == filt[pairs, :k4]).all(), cid
-            bias = (np.zeros(case.units, dtype=np.int64) if len(op.inputs) < 3 or op.inputs[2] < 0
+            bias = (np.zeros(nout, dtype=np.int64) if len(op.inputs) < 3 or op.inputs[2] < 0
                     else g.tensors[op.inputs[2]].data.astype(np.int64))
             assert (b2.ravel() == (2 * bias[pairs] + 2**31) % 2**32 - 2**31).all(), cid
             mults = consts[fields["out_mult"]].astype(np.int64)
@@ -1012,7 +1105,7 @@ def test_wide_weights_on_m4(model_dir, cid, wide):
     for scratch in ("always", "free"):
         r = _run(model_dir / f"{cid}.tflite", case, "qemu-m4", scratch=scratch, wide_weights=wide)
         funcs = r.extra["instructions_by_function"]
-        pre = any(f.startswith(("conv_1x1_wide_pre", "conv_im2col_wide_pre")) for f in funcs)
+        pre = any(f.startswith(("conv_1x1_wide_pre", "conv_im2col_wide_pre", "conv_im2col_rows")) for f in funcs)
         if scratch == "always" and kind is not None and len(case.dead) < case.units:
             assert pre == (wide == "on"), (cid, wide, sorted(funcs))
 

@@ -143,6 +143,26 @@ def test_pool_bit_exact(tmp_path, kind, hwc, window, strides, padding):
     assert _simulate(tmp_path, kind, data).mismatches == 0
 
 
+AVG_DSP_CASES = [c for c in POOL_CASES if c[0] == "avg"] + [
+    ("avg", (15, 17, 6), (15, 17), (1, 1), "VALID"),  # 255 values: the largest window of the int16 lanes
+    ("avg", (16, 17, 5), (16, 17), (1, 1), "VALID"),  # 272: over the lanes' bound, channel by channel
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind,hwc,window,strides,padding", AVG_DSP_CASES,
+                         ids=[f"{'x'.join(map(str, c[1]))}_k{c[2][0]}x{c[2][1]}_s{c[3][0]}x{c[3][1]}_{c[4]}"
+                              for c in AVG_DSP_CASES])
+def test_avg_pool_dsp_bit_exact(tmp_path, qemu_toolchain, kind, hwc, window, strides, padding):
+    """qemu-m4: average pooling 4 channels at a time in int16 lanes (SXTAB16; windows up to 255 values, channel
+    tails and larger windows channel by channel), clipped windows, bit-exact."""
+    tf = pytest.importorskip("tensorflow")
+    fn = tf.function(lambda x: tf.nn.avg_pool2d(x, window, strides, padding))
+    data = _convert(fn, [(1, *hwc)], [(-2.0, 3.0)])
+    r = _simulate(tmp_path, "avg_dsp", data, samples=3, board="qemu-m4")
+    assert r.mismatches == 0 and r.ok
+
+
 def test_pool_with_fused_activation_bit_exact(tmp_path):
     tf = pytest.importorskip("tensorflow")
     fn = tf.function(lambda x: (tf.nn.relu(tf.nn.avg_pool2d(x, 3, 2, "SAME")),

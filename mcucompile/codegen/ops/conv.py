@@ -93,16 +93,14 @@ def _lower(ctx, op, depthwise: bool):
     kind = "dwconv" if depthwise else "conv"
     name = ctx.unique(f"{kind}{op.index}")
     # the 1x1 fast paths (1x1, stride 1, unpadded) skip output channels whose weights are all zero
-    pointwise = (not depthwise and (kh, kw) == (1, 1) and (a.stride_h, a.stride_w) == (1, 1)
-                 and (pad_top, pad_left) == (0, 0) and (out_h, out_w) == (in_h, in_w))
-    # the DSP wide paths' pre-widened weights: the 1x1 conv (conv_1x1_wide) and the convs conv_im2col_wide
-    # takes (dilation 1, in.c a multiple of 4, a window below 32000, at least 4 output pixels)
-    im2col = (not depthwise and not pointwise and (a.dilation_h, a.dilation_w) == (1, 1) and in_c % 4 == 0
-              and kh * kw * in_c < 32000 and on * out_h * out_w >= 4)
-    wide = ctx.wide_weights and ((pointwise and 4 <= in_c < 32000 and n * in_h * in_w >= 4) or im2col)
+    path = wide_path(x.shape, w.shape, y.shape, a, depthwise)
+    pointwise = is_pointwise(x.shape, w.shape, y.shape, a, depthwise)
+    # the DSP wide paths' pre-widened weights (wide_path: conv_1x1_wide, conv_im2col_wide, conv_im2col_rows)
+    wide = ctx.wide_weights and path is not None
     params = conv_params(ctx, name, op, x, w, y, out_c, (a.stride_h, a.stride_w), (a.dilation_h, a.dilation_w),
-                         (pad_top, pad_left, pad_bottom, pad_right), mult, bias=b if not depthwise else None,
-                         dead_hint=pointwise, wide=wide)
+                         (pad_top, pad_left, pad_bottom, pad_right), mult,
+                         bias=b if not depthwise or wide else None, dead_hint=pointwise, wide=wide,
+                         row_pad=path == "rows")
     if ctx.simd == "dsp" and win_window(x.shape, w.shape, y.shape, a, depthwise) is not None:
         # the DSP window kernels' weights, widened at compile time (mcu_conv_params_t.win_w)
         ww = ctx.const(win_weights(w.data, depthwise, mult), "uint32_t", f"{name}_win_w")
@@ -146,26 +144,40 @@ def dead_outputs(bias, mults, shifts, output_zero_point: int, act_min: int, act_
     return np.clip(y + output_zero_point, act_min, act_max).astype(np.int8)
 
 
-def wide_filter(w, pairs: np.ndarray, bias, mults, shifts, output_zero_point: int) -> np.ndarray:
-    """The 1x1 conv's weights pre-widened for conv_1x1_wide (firmware/mcu_nn.h, mcu_conv_params_t.wide_filter):
-    filter [Cout, 1, 1, Cin]; pairs: the channels in the order the kernel pairs them (an odd count pairs
-    the last one with itself); bias: the int32 biases or None; mults / shifts: the per-channel multipliers.
-    Per pair (oc, oc1), Cin & ~3 + 10 uint32 words: the doubled biases (wrapping), per group of 4 input
-    channels c0..c3 (the Cin & ~3 first) 4 words of two int16 (low half first) [oc (c0, c2)] [oc1 (c0, c2)]
-    [oc (c1, c3)] [oc1 (c1, c3)], then per channel of the pair mcu_rq2_channel's m, e = -shift,
-    c = (2 output_zero_point + 1) 2^(e-1) (0 unless 1 <= e <= 22) and the channel's index."""
-    k = int(np.prod(w.shape[1:]))
-    k4 = k & ~3
-    data = np.asarray(w.data).reshape(int(w.shape[0]), k)[:, :k4].astype(np.int64) & 0xFFFF
+def sxtb16_words(q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Groups of 4 int16 values q[..., 0..3] (as int64) as SXTB16 gives them from 4 bytes: the words
+    (q0, q2) and (q1, q3), the lower index in the low half (uint32 as int64)."""
+    q = np.asarray(q, dtype=np.int64) & 0xFFFF
+    return q[..., 0] | q[..., 2] << 16, q[..., 1] | q[..., 3] << 16
+
+
+def wide_filter(w: np.ndarray, pairs: np.ndarray, bias, mults, shifts, output_zero_point: int,
+                row_pad: bool = False) -> np.ndarray:
+    """The conv's weights pre-widened for the DSP wide paths (firmware/mcu_nn.h, mcu_conv_params_t.wide_filter):
+    w the filter [Cout, KH, KW, Cin] (a depthwise conv of one input channel: its filter transposed), its window of k = KH KW Cin elements (row_pad, conv_im2col_rows: each filter
+    row's KW Cin weights followed by zeros up to a multiple of 4, k = KH that); pairs: the channels in the
+    order the kernel pairs them (an odd count pairs the last one with itself); bias: the int32 biases or
+    None; mults / shifts: the per-channel multipliers. Per pair (oc, oc1), k4 + 10 uint32 words, k4 = k & ~3:
+    the doubled biases (wrapping), per group of 4 window elements c0..c3 (the k4 first) 4 words of two int16
+    (low half first) [oc (c0, c2)] [oc1 (c0, c2)] [oc (c1, c3)] [oc1 (c1, c3)], then per channel of the pair
+    mcu_rq2_channel's m, e = -shift, c = (2 output_zero_point + 1) 2^(e-1) (0 unless 1 <= e <= 22) and the
+    channel's index."""
+    cout, kh = int(w.shape[0]), int(w.shape[1])
+    data = np.asarray(w).reshape(cout, kh, -1).astype(np.int64)
+    if row_pad:
+        run = data.shape[2]
+        data = np.pad(data, ((0, 0), (0, 0), (0, -run % 4)))
+    data = data.reshape(cout, -1)
+    k4 = data.shape[1] & ~3
+    data = data[:, :k4]
     pairs = np.asarray(pairs, dtype=np.int64)
     if len(pairs) % 2:
         pairs = np.append(pairs, pairs[-1])
     oc, oc1 = pairs[0::2], pairs[1::2]
-    a = data[oc].reshape(-1, k4 // 4, 4)            # [pair, group, c0..c3] of oc
-    b = data[oc1].reshape(-1, k4 // 4, 4)           # and of oc1
-    words = np.stack([a[..., 0] | a[..., 2] << 16, b[..., 0] | b[..., 2] << 16,
-                      a[..., 1] | a[..., 3] << 16, b[..., 1] | b[..., 3] << 16], axis=-1).reshape(len(oc), -1)
-    b2 = 2 * (np.zeros(int(w.shape[0]), dtype=np.int64) if bias is None else np.asarray(bias, dtype=np.int64))
+    a02, a13 = sxtb16_words(data[oc].reshape(-1, k4 // 4, 4))      # [pair, group] of oc
+    b02, b13 = sxtb16_words(data[oc1].reshape(-1, k4 // 4, 4))     # and of oc1
+    words = np.stack([a02, b02, a13, b13], axis=-1).reshape(len(oc), -1)
+    b2 = 2 * (np.zeros(cout, dtype=np.int64) if bias is None else np.asarray(bias, dtype=np.int64))
     e = -np.asarray(shifts, dtype=np.int64)
     ok = (e >= 1) & (e <= 22)
     c = np.where(ok, (2 * int(output_zero_point) + 1) * (np.int64(1) << np.where(ok, e - 1, 0)), 0)
@@ -176,14 +188,17 @@ def wide_filter(w, pairs: np.ndarray, bias, mults, shifts, output_zero_point: in
 
 
 def conv_params(ctx, name: str, op, x, w, y, out_c: int, stride: tuple, dilation: tuple, pads: tuple,
-                depth_multiplier: int, bias=None, dead_hint: bool = False, wide: bool = False) -> ParamStruct:
+                depth_multiplier: int, bias=None, dead_hint: bool = False, wide: bool = False,
+                row_pad: bool = False) -> ParamStruct:
     """The mcu_conv_params_t of a conv, depthwise conv or transpose conv: shapes, geometry (pads: top, left,
     bottom, right), offsets, the fused activation's range and per-channel multipliers as
     PopulateConvolutionQuantizationParams computes them (double arithmetic; one filter scale or out_c).
     dead_hint (conv filters [Cout, KH, KW, Cin]; bias: the bias tensor or None): when some output channels'
     weights are all zero, the dead-channel hint (dead_out: their constant outputs, live / live_c: the other
-    channels); no fields (NULL) when none are. wide (1x1 convs, Armv7E-M DSP targets): the weights
-    pre-widened for conv_1x1_wide (wide_filter(), over the pairs of live channels) as wide_filter."""
+    channels); no fields (NULL) when none are. wide (the convs wide_path names, Armv7E-M DSP targets): the
+    weights pre-widened for the wide paths (wide_filter(), over the pairs of live channels; row_pad: the
+    window rows padded, conv_im2col_rows; a depthwise conv of one input channel as the conv of its
+    transposed filter; bias: the depthwise conv's too) as wide_filter."""
     scales = w.quant.scale
     mults, shifts = [], []
     for c in range(out_c):
@@ -221,8 +236,10 @@ def conv_params(ctx, name: str, op, x, w, y, out_c: int, stride: tuple, dilation
         ("out_mult", ctx.const(np.array(mults, dtype=np.int32), "int32_t", f"{name}_mult")),
         ("out_shift", ctx.const(np.array(shifts, dtype=np.int32), "int32_t", f"{name}_shift")),
         *hint,
-        *((("wide_filter", ctx.const(wide_filter(w, live, None if bias is None else bias.data, mults, shifts,
-                                                  y.zero_point), "uint32_t", f"{name}_wide")),)
+        *((("wide_filter", ctx.const(wide_filter(np.asarray(w.data) if not depth_multiplier
+                                                  else np.asarray(w.data).transpose(3, 1, 2, 0),
+                                                  live, None if bias is None else bias.data, mults, shifts,
+                                                  y.zero_point, row_pad), "uint32_t", f"{name}_wide")),)
           if wide and len(live) else ()),
     ))
 
@@ -271,8 +288,7 @@ def win_weights(w: np.ndarray, depthwise: bool, m: int) -> np.ndarray:
     g = (n + 3) // 4
     padded = np.zeros((rows.shape[0], 4 * g), dtype=np.int64)
     padded[:, :n] = rows
-    q = padded.reshape(-1, g, 4) & 0xFFFF                                   # int16 lanes
-    words = np.stack([q[:, :, 0] | (q[:, :, 2] << 16), q[:, :, 1] | (q[:, :, 3] << 16)], axis=2)   # [C, g, 2]
+    words = np.stack(sxtb16_words(padded.reshape(-1, g, 4)), axis=2)     # [C, g, 2]
     per = m if depthwise else rows.shape[0]                                 # channels paired among themselves
     first = [base + j for base in range(0, rows.shape[0], per) for j in range(0, per, 2)]
     second = [c + 1 if (c - base) + 1 < per else c for base in range(0, rows.shape[0], per)
@@ -292,18 +308,49 @@ def win_rows(w: np.ndarray) -> np.ndarray:
     return padded.view("<u4").astype(np.uint32)
 
 
+def is_pointwise(x_shape, w_shape, y_shape, attrs, depthwise: bool) -> bool:
+    """A 1x1 stride-1 conv of the input's size (unpadded): the 1x1 kernels' shape (conv_1x1*)."""
+    return (not depthwise and tuple(w_shape[1:3]) == (1, 1) and (attrs.stride_h, attrs.stride_w) == (1, 1)
+            and tuple(x_shape[1:3]) == tuple(y_shape[1:3]))
+
+
+def wide_path(x_shape, w_shape, y_shape, attrs, depthwise: bool):
+    """Which DSP wide path of firmware/mcu_conv.c (mcu_conv2d_s8's selector) can take this conv, reading the
+    pre-widened weights (wide_filter) and 4 pixels' widened windows in its scratch: "1x1" (conv_1x1_wide:
+    1x1 stride 1 unpadded, 4 <= in.c < 32000, at least 4 pixels), "im2col" (conv_im2col_wide: dilation 1,
+    in.c a multiple of 4, a window under 32000 values, at least 4 output pixels), "rows" (conv_im2col_rows:
+    dilation 1, in.c % 4 != 0, the window rows padded to whole groups of 4, k = kh run4 under 32000 and at
+    most 4/3 of the window's kh kw in.c values, at least 4 output pixels; also a depthwise conv of one input
+    channel, as the conv of its transposed filter) or None."""
+    if len(x_shape) != 4 or len(w_shape) != 4 or len(y_shape) != 4:
+        return None
+    in_c, kh, kw = int(x_shape[3]), int(w_shape[1]), int(w_shape[2])
+    if depthwise and in_c != 1:
+        return None                                 # (one input channel: the conv of the transposed filter)
+    if is_pointwise(x_shape, w_shape, y_shape, attrs, depthwise):
+        return "1x1" if 4 <= in_c < 32000 and int(np.prod(x_shape[:3])) >= 4 else None
+    if (attrs.dilation_h, attrs.dilation_w) != (1, 1) or int(np.prod(y_shape[:3])) < 4:
+        return None
+    if in_c % 4 == 0:
+        return "im2col" if kh * kw * in_c < 32000 else None
+    k = kh * (-(-kw * in_c // 4) * 4)
+    return "rows" if k < 32000 and 3 * k <= 4 * kh * kw * in_c else None
+
+
 def _conv_scratch(graph, op, simd) -> int:
     """Bytes of the DSP paths' scratch (firmware/mcu_conv.c, used on Armv7E-M DSP cores only: simd
-    "dsp"). The wide paths widen 4 pixels' windows to int16, 8 bytes per window element: the 1x1
-    stride-1 conv (conv_1x1_wide) its input channels rounded down to 4: 8 (in.c & ~3) bytes; any other
-    conv with dilation 1 and in.c a multiple of 4 (conv_im2col_wide) its whole window: 8 kh kw in.c bytes
-    (MCU_CONV_SCRATCH_BYTES, MCU_CONV_WINDOW_SCRATCH_BYTES). A conv with in.c not a multiple of 4 and n =
-    kh kw in.c in [4, 96] (conv_win: win_window) holds its chunk's output-stage constants and windows
-    there: win_scratch_bytes(n, out.c) (MCU_WIN_SCRATCH_BYTES). 0 for other convs and other targets (the
-    host, Cortex-M0+ and Helium kernels take no scratch, so their plan stays as small as without these
-    paths). Optional: without it (NULL) the kernels borrow the end of their own output, take a slower path
-    or (the window convs) hold it on the stack, so the planner leaves it out where it would raise the peak
-    (Options.scratch "free")."""
+    "dsp"). The wide paths (wide_path) widen 4 pixels' windows to int16, 8 bytes per window element: the 1x1
+    stride-1 conv (conv_1x1_wide) its input channels rounded down to 4: 8 (in.c & ~3) bytes; the im2col
+    convs (conv_im2col_wide) their whole window: 8 kh kw in.c bytes; the "rows" convs (conv_im2col_rows)
+    their window with rows padded to groups of 4: 8 kh run4 bytes (MCU_CONV_SCRATCH_BYTES,
+    MCU_CONV_WINDOW_SCRATCH_BYTES, MCU_CONV_ROWS_SCRATCH_BYTES). A conv with in.c not a multiple of 4 and n =
+    kh kw in.c in [4, 96] (conv_win: win_window; the path without the pre-widened weights, --wide-weights
+    off or when they would not fit the flash) holds its chunk's output-stage constants and windows there:
+    win_scratch_bytes(n, out.c) (MCU_WIN_SCRATCH_BYTES); a conv both can take gets the larger. 0 for other
+    convs and other targets (the host, Cortex-M0+ and Helium kernels take no scratch, so their plan stays as
+    small as without these paths). Optional: without it (NULL) the kernels borrow the end of their own
+    output, take a slower path or (the window convs) hold it on the stack, so the planner leaves it out
+    where it would raise the peak (Options.scratch "free")."""
     if simd != "dsp":
         return 0
     a = op.attrs
@@ -313,19 +360,17 @@ def _conv_scratch(graph, op, simd) -> int:
     w = graph.tensors[op.inputs[1]]
     if len(x.shape) != 4 or len(w.shape) != 4 or len(y.shape) != 4:
         return 0
-    in_c = int(x.shape[3])
-    if (tuple(w.shape[1:3]) == (1, 1) and (a.stride_h, a.stride_w) == (1, 1)
-            and tuple(x.shape[1:3]) == tuple(y.shape[1:3])):
+    in_c, kh, kw = int(x.shape[3]), int(w.shape[1]), int(w.shape[2])
+    if is_pointwise(x.shape, w.shape, y.shape, a, False):
         return 8 * (in_c & ~3)
     win = win_window(x.shape, w.shape, y.shape, a, depthwise=False)
-    if win is not None:
-        return win_scratch_bytes(*win)
-    k = int(w.shape[1]) * int(w.shape[2]) * in_c
-    pixels = int(y.shape[0]) * int(y.shape[1]) * int(y.shape[2])
-    if ((a.dilation_h, a.dilation_w) != (1, 1) or in_c % 4 or k >= 32000
-            or pixels < 4):
-        return 0
-    return 8 * k
+    win_bytes = win_scratch_bytes(*win) if win is not None else 0
+    path = wide_path(x.shape, w.shape, y.shape, a, False)
+    if path == "im2col":
+        return 8 * kh * kw * in_c
+    if path == "rows":
+        return max(8 * kh * (-(-kw * in_c // 4) * 4), win_bytes)
+    return win_bytes
 
 
 @lowers("CONV_2D", scratch=_conv_scratch, scratch_on=("dsp",), scratch_optional=True)
@@ -334,15 +379,20 @@ def lower_conv2d(ctx, op):
 
 
 def _depthwise_scratch(graph, op, simd) -> int:
-    """Bytes of the DSP depthwise window path's scratch (firmware/mcu_conv.c depthwise_win, Armv7E-M DSP
-    cores only: simd "dsp"): a depth multiplier m >= 2, at most 4 input channels and n = kh kw <= 96 take
-    win_scratch_bytes(n, m) (MCU_WIN_SCRATCH_BYTES; win_window); 0 for other depthwise convs and other
-    targets. Optional: without it (NULL) the kernel holds it on the stack."""
+    """Bytes of the DSP depthwise paths' scratch (firmware/mcu_conv.c, Armv7E-M DSP cores only: simd "dsp"):
+    a depth multiplier m >= 2, at most 4 input channels and n = kh kw <= 96 (depthwise_win) take
+    win_scratch_bytes(n, m) (MCU_WIN_SCRATCH_BYTES; win_window); one input channel with dilation 1 and at
+    least 4 output pixels (wide_path "rows": conv_im2col_rows on the transposed filter's stream) 8 kh run4
+    (MCU_CONV_ROWS_SCRATCH_BYTES), the larger where both apply; 0 for other depthwise convs and other
+    targets. Optional: without it (NULL) the kernels hold it on the stack or take other paths."""
     if simd != "dsp" or len(op.inputs) < 2 or not op.outputs:
         return 0
     x, w, y = (graph.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
     win = win_window(x.shape, w.shape, y.shape, op.attrs, depthwise=True)
-    return 0 if win is None else win_scratch_bytes(*win)
+    win_bytes = 0 if win is None else win_scratch_bytes(*win)
+    if wide_path(x.shape, w.shape, y.shape, op.attrs, True) == "rows":
+        return max(8 * int(w.shape[1]) * (-(-int(w.shape[2]) // 4) * 4), win_bytes)
+    return win_bytes
 
 
 @lowers("DEPTHWISE_CONV_2D", scratch=_depthwise_scratch, scratch_on=("dsp",), scratch_optional=True)
