@@ -590,18 +590,17 @@ static void conv_1x1(const mcu_conv_params_t *p, const int8_t *in, const int8_t 
     WIDE4P_ODD_HALF
 /* the output stage of one channel of the pair, its constants next in the stream (w, advanced by 16): m, e, c
  * as mcu_rq2_channel computes them (m = mult, e = -shift, c = kc 2^(e-1)) and the channel's index oc:
- * y0..y3 by mcu_rqd_apply (SMMLAR, SUB, ASR), SSAT #8, stored at o + oc + q os; x is a temporary */
-#define WIDE4P_REQ(y0, y1, y2, y3)                                                                    \
+ * y0..y3 by mcu_rqd_apply (SMMLAR, SUB, ASR; RQ: WIDE4P_RQ_SUB, or WIDE4P_RQ_NOSUB where the activation's
+ * lower bound is at least the output zero point: mcu_rqd_apply_clamped), SSAT #8, stored at o + oc + q os;
+ * x is a temporary */
+#define WIDE4P_RQ_SUB(y)                                                                              \
+    "smmlar %[x], %[" y "], %[xv], %[ta]\n\t"                                                          \
+    "sub    %[" y "], %[x], %[" y "], lsr #31\n\t"
+#define WIDE4P_RQ_NOSUB(y) "smmlar %[" y "], %[" y "], %[xv], %[ta]\n\t"
+#define WIDE4P_REQ(RQ, y0, y1, y2, y3)                                                                \
     "ldrd   %[xv], %[xw], [%[w]], #16\n\t"                                                            \
     "ldrd   %[ta], %[tb], [%[w], #-8]\n\t"                                                            \
-    "smmlar %[x], %[" y0 "], %[xv], %[ta]\n\t"                                                        \
-    "sub    %[" y0 "], %[x], %[" y0 "], lsr #31\n\t"                                                  \
-    "smmlar %[x], %[" y1 "], %[xv], %[ta]\n\t"                                                        \
-    "sub    %[" y1 "], %[x], %[" y1 "], lsr #31\n\t"                                                  \
-    "smmlar %[x], %[" y2 "], %[xv], %[ta]\n\t"                                                        \
-    "sub    %[" y2 "], %[x], %[" y2 "], lsr #31\n\t"                                                  \
-    "smmlar %[x], %[" y3 "], %[xv], %[ta]\n\t"                                                        \
-    "sub    %[" y3 "], %[x], %[" y3 "], lsr #31\n\t"                                                  \
+    RQ(y0) RQ(y1) RQ(y2) RQ(y3)                                                                       \
     "ldr    %[xv], %[ob]\n\t"                                                                         \
     "asr    %[" y0 "], %[" y0 "], %[xw]\n\t"                                                          \
     "asr    %[" y1 "], %[" y1 "], %[xw]\n\t"                                                          \
@@ -1122,6 +1121,9 @@ static MCU_ALWAYS_INLINE void conv_1x1_wide_run(const mcu_conv_params_t *p, cons
     const uint32_t *const xend = wide + 2 * k4;     /* the end of the widened block */
     const int simple = full && k == k4 && bias != NULL;   /* the pairs wide_fast takes go all in assembly */
     const int simple_pre = full && k == k4;         /* pre: the stream holds the (doubled) biases, 0 without */
+    /* the output stage's SUB changes nothing when the activation's lower bound is at least the output zero point
+     * (mcu_rqd_apply_clamped) */
+    const int nosub = p->act_min >= p->output_offset;
     /* pre: the end of the stream (n_live rounded up to pairs of k4 + 10 words: mcu_nn.h) */
     const uint32_t *const wend = pre ? p->wide_filter + (size_t)((n_live + 1) >> 1) * (size_t)(k4 + 10) : NULL;
 #endif
@@ -1154,23 +1156,30 @@ static MCU_ALWAYS_INLINE void conv_1x1_wide_run(const mcu_conv_params_t *p, cons
             int32_t a00, a01, a10, a11, a20, a21, a30, a31;
             const uint32_t *x, *wp = p->wide_filter;
             uint32_t ta, tb, xv, xw;
-            __asm__ volatile("6:\n\t"
-                             "ldrd   %[a00], %[a01], [%[w]], #8\n\t"
-                             "ldr    %[x], %[xbeg]\n\t"
-                             WIDE4P_FIRST
-                             WIDE4P_LOOP("entry1")
-                             WIDE4P_REQ("a00", "a10", "a20", "a30")
-                             WIDE4P_REQ("a01", "a11", "a21", "a31")
-                             "ldr    %[ta], %[wend]\n\t"
-                             "cmp    %[w], %[ta]\n\t"
-                             "bne    6b\n\t"
-                             : [a00] "=&r"(a00), [a01] "=&r"(a01), [a10] "=&r"(a10), [a11] "=&r"(a11),
-                               [a20] "=&r"(a20), [a21] "=&r"(a21), [a30] "=&r"(a30), [a31] "=&r"(a31),
-                               [x] "=&r"(x), [w] "+r"(wp), [xw] "=&r"(xw), [ta] "=&r"(ta), [tb] "=&r"(tb),
-                               [xv] "=&r"(xv)
-                             : [ob] "m"(o), [os] "m"(os), [xbeg] "m"(wide), [xend] "m"(xend),
-                               [entry1] "m"(entry1), [wend] "m"(wend)
-                             : "memory", "cc");
+#define WIDE4P_PAIRS(RQ)                                                                                   \
+            __asm__ volatile("6:\n\t"                                                                      \
+                             "ldrd   %[a00], %[a01], [%[w]], #8\n\t"                                      \
+                             "ldr    %[x], %[xbeg]\n\t"                                                   \
+                             WIDE4P_FIRST                                                                 \
+                             WIDE4P_LOOP("entry1")                                                        \
+                             WIDE4P_REQ(RQ, "a00", "a10", "a20", "a30")                                   \
+                             WIDE4P_REQ(RQ, "a01", "a11", "a21", "a31")                                   \
+                             "ldr    %[ta], %[wend]\n\t"                                                   \
+                             "cmp    %[w], %[ta]\n\t"                                                      \
+                             "bne    6b\n\t"                                                               \
+                             : [a00] "=&r"(a00), [a01] "=&r"(a01), [a10] "=&r"(a10), [a11] "=&r"(a11),    \
+                               [a20] "=&r"(a20), [a21] "=&r"(a21), [a30] "=&r"(a30), [a31] "=&r"(a31),    \
+                               [x] "=&r"(x), [w] "+r"(wp), [xw] "=&r"(xw), [ta] "=&r"(ta), [tb] "=&r"(tb), \
+                               [xv] "=&r"(xv)                                                             \
+                             : [ob] "m"(o), [os] "m"(os), [xbeg] "m"(wide), [xend] "m"(xend),             \
+                               [entry1] "m"(entry1), [wend] "m"(wend)                                     \
+                             : "memory", "cc")
+            if (nosub) {
+                WIDE4P_PAIRS(WIDE4P_RQ_NOSUB);
+            } else {
+                WIDE4P_PAIRS(WIDE4P_RQ_SUB);
+            }
+#undef WIDE4P_PAIRS
             continue;
         }
 #endif
@@ -1341,6 +1350,8 @@ static void conv_im2col_wide_any(const mcu_conv_params_t *p, const int8_t *in, c
 #undef WIDE4P_FIRST
 #undef WIDE4P_OUTPUTS
 #undef WIDE4P_REQ
+#undef WIDE4P_RQ_SUB
+#undef WIDE4P_RQ_NOSUB
 
 /* The need bytes a conv without planned scratch borrows from the end of its own output (out_bytes at out,
  * written by nothing else while it runs), 4-aligned; 0 when they do not fit or input and output overlap. */
@@ -1696,6 +1707,7 @@ typedef struct {
     int32_t off, o_off, lo, hi;
     uint32_t off2, lo4, span4, hi4;     /* the input offset in both int16 lanes; lo, hi - lo and hi in 4 bytes */
     int32_t pairs;                      /* DWG_PAIRS applies (with fast): k x k (k 3 or 5), dilation 1, stride_w 1 or 2 */
+    int32_t nosub;                      /* act_min >= output zero point: the 3x3 pairs without the SUB (DWG_PAIR_RQ) */
     int32_t bias_in[4];                 /* bias + input offset * sum of the taps (windows all inside) */
     /* vertical pairs (DWG_HAVE_PAIRS, 3x3, stride_h 1): rows [v_oy0, v_oy1) (an even count, all 3 filter rows
      * inside) of the output columns v_ox[i] (one filter column cut off: filter columns v_kx0[i], + 1; -1: none) */
@@ -1776,6 +1788,7 @@ static void dwg_layer(dw_group_t *g, const mcu_conv_params_t *p)
         }
     }
 #endif
+    g->nosub = p->act_min >= p->output_offset;
     g->off = p->input_offset;
     g->o_off = p->output_offset;
     g->lo = p->act_min;
@@ -1927,19 +1940,25 @@ static MCU_ALWAYS_INLINE void dwg_sums(const dw_group_t *g, const int8_t *x, con
 /* the layout the assembly relies on: mcu_rqd_t is {mult, c, e}; span4 follows lo4 (one LDRD) */
 typedef char dwg_layout_ok[(sizeof(mcu_rqd_t) == 12 && offsetof(mcu_rqd_t, c) == 4 && offsetof(mcu_rqd_t, e) == 8
                             && offsetof(dw_group_t, span4) == offsetof(dw_group_t, lo4) + 4) ? 1 : -1];
-/* mcu_rqd_apply (rq2[J]: mult, c, e) and USAT #8 of channel J of both pixels, in place */
+/* mcu_rqd_apply (rq2[J]: mult, c, e) and USAT #8 of channel J of both pixels, in place; without the SUB (NS, the
+ * operand ns: mcu_rqd_apply_clamped) where the activation's lower bound is at least the output zero point (the offset
+ * folded into c, output offset - act_min, is then <= 0 and USAT's lower bound 0 does the clamping) */
 #define DWG_PAIR_RQ(J, aj, bj)                                                      \
     "ldrd   %[wa], %[wb], [%[g], #%c[rq] + 12 * " #J "]\n\t"                        \
     "ldr    %[t0], [%[g], #%c[rq] + 12 * " #J " + 8]\n\t"                           \
     "smmlar %[t1], " aj ", %[wa], %[wb]\n\t"                                        \
+    ".if %c[ns] == 0\n\t"                                                           \
     "sub    %[t1], %[t1], " aj ", lsr #31\n\t"                                      \
+    ".endif\n\t"                                                                    \
     "asr    %[t1], %[t1], %[t0]\n\t"                                                \
     "usat   " aj ", #8, %[t1]\n\t"                                                  \
     "smmlar %[t1], " bj ", %[wa], %[wb]\n\t"                                        \
+    ".if %c[ns] == 0\n\t"                                                           \
     "sub    %[t1], %[t1], " bj ", lsr #31\n\t"                                      \
+    ".endif\n\t"                                                                    \
     "asr    %[t1], %[t1], %[t0]\n\t"                                                \
     "usat   " bj ", #8, %[t1]\n\t"
-#define DWG_PAIRS_AT(NO, K, SW, PITCH, BI, XO, W, g_, x_, oa_, ob_)                                   \
+#define DWG_PAIRS_AT(NO, K, SW, PITCH, BI, XO, W, NS, g_, x_, oa_, ob_)                               \
     do {                                                                                                  \
         uint32_t t0_, t1_, wa_, wb_;                                                                      \
         uint32_t a0_, a1_, a2_, a3_, b0_, b1_, b2_, b3_;                                                  \
@@ -2005,6 +2024,7 @@ typedef char dwg_layout_ok[(sizeof(mcu_rqd_t) == 12 && offsetof(mcu_rqd_t, c) ==
                   [b1] "=&r"(b1_), [b2] "=&r"(b2_), [b3] "=&r"(b3_), [t0] "=&r"(t0_), [t1] "=&r"(t1_),   \
                   [wa] "=&r"(wa_), [wb] "=&r"(wb_)                                                        \
                 : [g] "r"(g_), [x] "r"(x_), [k] "i"(K), [sw] "i"(SW), [no] "i"(NO), [pitch] "i"(PITCH),   \
+                  [ns] "i"(NS),                                                                           \
                   [bi] "i"(offsetof(dw_group_t, BI)), [xo] "i"(offsetof(dw_group_t, XO)),                 \
                   [w] "i"(offsetof(dw_group_t, W)),                                                       \
                   [rq] "i"(offsetof(dw_group_t, rq2)), [lo4] "i"(offsetof(dw_group_t, lo4)),              \
@@ -2015,7 +2035,7 @@ typedef char dwg_layout_ok[(sizeof(mcu_rqd_t) == 12 && offsetof(mcu_rqd_t, c) ==
         memcpy((ob_), &b0_, sizeof b0_);                                                                  \
     } while (0)
 /* every row of a K x K filter whose windows are all inside */
-#define DWG_PAIRS(K, SW, g_, x_, oa_, ob_) DWG_PAIRS_AT(K, K, SW, 0, bias_in, xoff, w, g_, x_, oa_, ob_)
+#define DWG_PAIRS(K, SW, NS, g_, x_, oa_, ob_) DWG_PAIRS_AT(K, K, SW, 0, bias_in, xoff, w, NS, g_, x_, oa_, ob_)
 #endif
 
 /* The 4 sums of one pixel requantised with mcu_rqd_apply (dwg_setup's constants: result + output offset -
@@ -2133,13 +2153,21 @@ static MCU_ALWAYS_INLINE void dwg_run(const mcu_conv_params_t *p, dw_group_t *g,
                         if (g->pairs) {                        /* 2 pixels a pass, then 1 if odd */
                             const int8_t *x_end = x + (size_t)((ox_hi - ox) >> 1) * 2 * x_px;
                             ox += (ox_hi - ox) & ~1;
-                            if (sw == 1) {
+                            if (sw == 1 && g->nosub) {         /* (the 3x3 ones also without the SUB) */
                                 for (; x != x_end; x += 2 * x_px, oo += 2 * c) {
-                                    DWG_PAIRS(3, 1, g, x, oo, oo + c);
+                                    DWG_PAIRS(3, 1, 1, g, x, oo, oo + c);
+                                }
+                            } else if (sw == 1) {
+                                for (; x != x_end; x += 2 * x_px, oo += 2 * c) {
+                                    DWG_PAIRS(3, 1, 0, g, x, oo, oo + c);
+                                }
+                            } else if (g->nosub) {
+                                for (; x != x_end; x += 2 * x_px, oo += 2 * c) {
+                                    DWG_PAIRS(3, 2, 1, g, x, oo, oo + c);
                                 }
                             } else {
                                 for (; x != x_end; x += 2 * x_px, oo += 2 * c) {
-                                    DWG_PAIRS(3, 2, g, x, oo, oo + c);
+                                    DWG_PAIRS(3, 2, 0, g, x, oo, oo + c);
                                 }
                             }
                         }
@@ -2155,11 +2183,11 @@ static MCU_ALWAYS_INLINE void dwg_run(const mcu_conv_params_t *p, dw_group_t *g,
                             ox += (ox_hi - ox) & ~1;
                             if (sw == 1) {
                                 for (; x != x_end; x += 2 * x_px, oo += 2 * c) {
-                                    DWG_PAIRS(5, 1, g, x, oo, oo + c);
+                                    DWG_PAIRS(5, 1, 0, g, x, oo, oo + c);
                                 }
                             } else {
                                 for (; x != x_end; x += 2 * x_px, oo += 2 * c) {
-                                    DWG_PAIRS(5, 2, g, x, oo, oo + c);
+                                    DWG_PAIRS(5, 2, 0, g, x, oo, oo + c);
                                 }
                             }
                         }
@@ -2256,7 +2284,7 @@ static void dwg_vpairs(const mcu_conv_params_t *p, dw_group_t *g, const int8_t *
             int8_t *o = out + (size_t)b * (size_t)p->out.h * o_row + (size_t)ch + (size_t)g->v_oy0 * o_row
                         + (size_t)ox * (size_t)c;
             for (int32_t k = 0; k < n; ++k, x += 2 * i_row, o += 2 * o_row) {
-                DWG_PAIRS_AT(2, 3, 1, 0, bias_v, xv, wv, g, x, o, o + o_row);
+                DWG_PAIRS_AT(2, 3, 1, 0, bias_v, xv, wv, 0, g, x, o, o + o_row);
             }
         }
     }
@@ -2266,16 +2294,16 @@ static void dwg_vpairs(const mcu_conv_params_t *p, dw_group_t *g, const int8_t *
 #if defined(DWG_HAVE_PAIRS)
 /* A pass of DWG_PAIRS over the output rows of the padded map (xoffp): 2 pixels a pass, the odd last one's
  * partner window (inside the map, see dwg_layer) stored to a spare word. */
-#define DWG_PADDED_ROWS(K, SW, P)                                                                        \
+#define DWG_PADDED_ROWS(K, SW, P, NS)                                                                    \
     for (int32_t oy = 0; oy < p->out.h; ++oy) {                                                           \
         const int8_t *x = (const int8_t *)(buf + (size_t)oy * (size_t)pitch);                             \
         int8_t *o = o_b + (size_t)oy * (size_t)p->out.w * (size_t)c;                                      \
         int32_t ox = 0;                                                                                   \
         for (; ox + 1 < p->out.w; ox += 2, x += 8 * (SW), o += 2 * c) {                                   \
-            DWG_PAIRS_AT(K, K, SW, P, bias_in, xoffp, w, g, x, o, o + c);                                  \
+            DWG_PAIRS_AT(K, K, SW, P, bias_in, xoffp, w, NS, g, x, o, o + c);                              \
         }                                                                                                 \
         if (ox < p->out.w) {                                                                              \
-            DWG_PAIRS_AT(K, K, SW, P, bias_in, xoffp, w, g, x, o, &spare);                                 \
+            DWG_PAIRS_AT(K, K, SW, P, bias_in, xoffp, w, NS, g, x, o, &spare);                             \
         }                                                                                                 \
     }
 
@@ -2305,12 +2333,14 @@ static MCU_ALWAYS_INLINE void dwg_padded(const mcu_conv_params_t *p, dw_group_t 
             }
         }
         __asm__ volatile("" : : "r"(buf) : "memory");
-        if (p->filter.w == 3 && pitch == DWG_PAD_PITCH) {
-            DWG_PADDED_ROWS(3, 1, DWG_PAD_PITCH)
+        if (p->filter.w == 3 && pitch == DWG_PAD_PITCH && g->nosub) {
+            DWG_PADDED_ROWS(3, 1, DWG_PAD_PITCH, 1)
+        } else if (p->filter.w == 3 && pitch == DWG_PAD_PITCH) {
+            DWG_PADDED_ROWS(3, 1, DWG_PAD_PITCH, 0)
         } else if (p->filter.w == 3) {
-            DWG_PADDED_ROWS(3, 1, 0)
+            DWG_PADDED_ROWS(3, 1, 0, 0)
         } else {
-            DWG_PADDED_ROWS(5, 1, 0)
+            DWG_PADDED_ROWS(5, 1, 0, 0)
         }
     }
     (void)spare;

@@ -230,6 +230,16 @@ static inline int32_t mcu_rqd_apply(const mcu_rqd_t *r, int32_t x2)
     return t >> r->e;
 }
 
+/* mcu_rqd_apply without the SUB, for outputs clamped below at (or above) the offset folded into c (mcu_rq2_channel's
+ * c = 2^(e-1) + offset 2^e; the activation's lower bound at least the output zero point, as ReLU and ReLU6 give):
+ * then the two agree after the clamp. They differ only for x < 0, where high <= 0 (mult >= 0), so that without the
+ * SUB the result is offset + floor((high + 2^(e-1)) / 2^e) <= offset (e >= 1), and with it no larger: both clamp to
+ * the lower bound. One instruction less per value. */
+static inline int32_t mcu_rqd_apply_clamped(const mcu_rqd_t *r, int32_t x2)
+{
+    return mcu_smmlar(x2, r->mult, r->c) >> r->e;
+}
+
 /* mcu_rqd_ok for a channel whose sums are bias plus n products (x + offset) w (int8 x and w, input
  * offset in [-127, 128]: each product at most 255 * 128 in magnitude), and within mcu_rqd's bound |sum| <
  * 2^30 for any input. */
