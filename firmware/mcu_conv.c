@@ -95,7 +95,7 @@ static void conv_1x1_stream(const mcu_conv_params_t *p, const int8_t *in, const 
                 a1 += x0 * wide_lo(w[1]) + x2 * wide_hi(w[1]) + x1 * wide_lo(w[3]) + x3 * wide_hi(w[3]);
             }
             const int32_t oc = (int32_t)w[3], oc1 = (int32_t)w[7];   /* the channels (m, e, c, oc each) */
-            const int32_t ch[2] = {oc1, oc}, acc[2] = {a1, a0};     /* an odd count: oc1 == oc */
+            const int32_t ch[2] = {oc1, oc}, acc[2] = {a1 / 2, a0 / 2};     /* doubled weights; odd count: oc1 == oc */
             for (int32_t i = 0; i < 2; ++i) {
                 const int32_t c = ch[i];
                 const int32_t y = mcu_requant(acc[i] + (bias != NULL ? bias[c] : 0), p->out_mult[c],
@@ -453,8 +453,9 @@ static void conv_1x1(const mcu_conv_params_t *p, const int8_t *in, const int8_t 
  * nothing live across it). Otherwise the channels past the last group of 4 and the clamp in plain C
  * (wide4_finish), and pairs with a channel that does not qualify halve their sums into mcu_requant_fast
  * (wide4_out_plain).
- * With the weights pre-widened at compile time (p->wide_filter, mcu_nn.h: conv_1x1_wide_pre / _pre_live)
- * a half group is one LDRD of weights, two LDRD of the block and 8 SMLAD (22 instructions per 32 MACs);
+ * With the weights pre-widened at compile time (p->wide_filter, mcu_nn.h: conv_1x1_wide_pre / _pre_live; they
+ * come doubled, so the block is widened without the SADD16s) a half group is one LDRD of weights, two LDRD of the
+ * block and 8 SMLAD (22 instructions per 32 MACs);
  * the stream also holds each pair's doubled biases and requantisation constants, so that when every
  * channel qualifies (and in.c is a multiple of 4, the range all of int8) one assembly loop runs all pairs
  * of a block; a last 1 or 2 pixels past the whole blocks go apart (wide_pre_rows) instead of a block
@@ -786,25 +787,31 @@ static void wide4_finish(const mcu_conv_params_t *p, const int32_t *bias, const 
     }
 }
 
-/* One group of 4 input channels of 4 pixels (words v0..v3, one per pixel) plus the input offset, doubled,
+/* One group of 4 input channels of 4 pixels (words v0..v3, one per pixel) plus the input offset, doubled when
+ * dbl (a constant once inlined: the weights widened at run time; the pre-widened stream's are doubled instead),
  * into the 8 words at d: [p0 p1 p2 p3 channels 0,2 | p0 p1 p2 p3 channels 1,3]. */
+static MCU_ALWAYS_INLINE uint32_t widen_dbl(uint32_t t, int dbl)
+{
+    return dbl ? (uint32_t)__sadd16(t, t) : t;
+}
+
 static MCU_ALWAYS_INLINE void widen_group4(uint32_t *d, uint32_t off2, uint32_t v0, uint32_t v1, uint32_t v2,
-                                           uint32_t v3)
+                                           uint32_t v3, int dbl)
 {
     uint32_t t0 = __sxtab16(off2, v0), t1 = __sxtab16(off2, v1);
     uint32_t t2 = __sxtab16(off2, v2), t3 = __sxtab16(off2, v3);
-    d[0] = __sadd16(t0, t0);
-    d[1] = __sadd16(t1, t1);
-    d[2] = __sadd16(t2, t2);
-    d[3] = __sadd16(t3, t3);
+    d[0] = widen_dbl(t0, dbl);
+    d[1] = widen_dbl(t1, dbl);
+    d[2] = widen_dbl(t2, dbl);
+    d[3] = widen_dbl(t3, dbl);
     t0 = mcu_sxtab16_ror8(off2, v0);
     t1 = mcu_sxtab16_ror8(off2, v1);
     t2 = mcu_sxtab16_ror8(off2, v2);
     t3 = mcu_sxtab16_ror8(off2, v3);
-    d[4] = __sadd16(t0, t0);
-    d[5] = __sadd16(t1, t1);
-    d[6] = __sadd16(t2, t2);
-    d[7] = __sadd16(t3, t3);
+    d[4] = widen_dbl(t0, dbl);
+    d[5] = widen_dbl(t1, dbl);
+    d[6] = widen_dbl(t2, dbl);
+    d[7] = widen_dbl(t3, dbl);
 }
 
 #define WIDE_CUT_BYTES 64               /* im2col_cut4: window rows of up to 64 elements */
@@ -816,7 +823,7 @@ static MCU_ALWAYS_INLINE void widen_group4(uint32_t *d, uint32_t off2, uint32_t 
 __attribute__((noinline))
 #endif
 static void im2col_cut4(const mcu_conv_params_t *p, const int8_t *in, ptrdiff_t at, int32_t ix, uint32_t *wide,
-                        uint32_t off2)
+                        uint32_t off2, int dbl)
 {
     const int32_t in_w = p->in.w, in_c = p->in.c, kh = p->filter.h, kw = p->filter.w, run = kw * in_c;
     const int32_t run4 = (run + 3) & ~3;
@@ -854,7 +861,7 @@ static void im2col_cut4(const mcu_conv_params_t *p, const int8_t *in, ptrdiff_t 
         }
         for (int32_t j = 0; j < run4; j += 4, d += 8) {
             widen_group4(d, off2, mcu_load4(src[0] + j), mcu_load4(src[1] + j), mcu_load4(src[2] + j),
-                         mcu_load4(src[3] + j));
+                         mcu_load4(src[3] + j), dbl);
         }
     }
 }
@@ -864,7 +871,7 @@ static void im2col_cut4(const mcu_conv_params_t *p, const int8_t *in, ptrdiff_t 
  * run4 bytes of each window row are inside too, widened row by row straight from it, otherwise (run4 <=
  * WIDE_CUT_BYTES) by im2col_cut4. Returns 0 (nothing written) for the other blocks. */
 static MCU_ALWAYS_INLINE int im2col_row4(const mcu_conv_params_t *p, const int8_t *in, int32_t px, uint32_t *wide,
-                                         uint32_t off2)
+                                         uint32_t off2, int dbl)
 {
     const int32_t in_h = p->in.h, in_w = p->in.w, in_c = p->in.c, kh = p->filter.h, kw = p->filter.w;
     const int32_t out_w = p->out.w, run4 = (kw * in_c + 3) & ~3;
@@ -880,7 +887,7 @@ static MCU_ALWAYS_INLINE int im2col_row4(const mcu_conv_params_t *p, const int8_
         if (run4 > WIDE_CUT_BYTES) {
             return 0;
         }
-        im2col_cut4(p, in, at, ix, wide, off2);
+        im2col_cut4(p, in, at, ix, wide, off2, dbl);
         return 1;
     }
     const int8_t *s = in + at;
@@ -888,7 +895,7 @@ static MCU_ALWAYS_INLINE int im2col_row4(const mcu_conv_params_t *p, const int8_
     for (int32_t ky = 0; ky < kh; ++ky, s += row_step) {
         for (int32_t j = 0; j < run4; j += 4, d += 8) {
             widen_group4(d, off2, mcu_load4(s + j), mcu_load4(s + st + j), mcu_load4(s + 2 * st + j),
-                         mcu_load4(s + 3 * st + j));
+                         mcu_load4(s + 3 * st + j), dbl);
         }
     }
     return 1;
@@ -911,7 +918,7 @@ static MCU_ALWAYS_INLINE int im2col_row4(const mcu_conv_params_t *p, const int8_
 __attribute__((noinline))
 #endif
 static void im2col_widen4(const mcu_conv_params_t *p, const int8_t *in, int32_t px, uint32_t *wide,
-                          uint32_t off2)
+                          uint32_t off2, int dbl)
 {
     const int32_t in_h = p->in.h, in_w = p->in.w, in_c = p->in.c, kh = p->filter.h, kw = p->filter.w;
     const int32_t out_h = p->out.h, out_w = p->out.w, run = kw * in_c;    /* a window row's elements */
@@ -951,7 +958,7 @@ static void im2col_widen4(const mcu_conv_params_t *p, const int8_t *in, int32_t 
             uint32_t *dg = d;
             for (int32_t j = 0; j < run4; j += 4, dg += 8) {
                 widen_group4(dg, off2, mcu_load4(s0 + j), mcu_load4(s1 + j), mcu_load4(s2 + j),
-                             mcu_load4(s3 + j));
+                             mcu_load4(s3 + j), dbl);
             }
             continue;
         }
@@ -978,9 +985,8 @@ static void im2col_widen4(const mcu_conv_params_t *p, const int8_t *in, int32_t 
                         v = v << 8 | (el >= lo && el < hi ? (uint32_t)(uint8_t)in[at + el] : zp);
                     }
                 }
-                const uint32_t t02 = __sxtab16(off2, v), t13 = mcu_sxtab16_ror8(off2, v);
-                dq[0] = __sadd16(t02, t02);
-                dq[4] = __sadd16(t13, t13);
+                dq[0] = widen_dbl(__sxtab16(off2, v), dbl);
+                dq[4] = widen_dbl(mcu_sxtab16_ror8(off2, v), dbl);
             }
             for (; j < run4; j += 4, dq += 8) {
                 dq[0] = dq[4] = 0;
@@ -1032,6 +1038,10 @@ static MCU_ALWAYS_INLINE void wide_pre_px(const mcu_conv_params_t *p, const out_
         }
         const int32_t oc = (int32_t)w[3], oc1 = (int32_t)w[7];   /* m, e, c, oc for each channel */
         w += 8;
+        a0 >>= 1;                                   /* the stream's weights are doubled: exact halves */
+        a1 >>= 1;
+        b0 >>= 1;
+        b1 >>= 1;
         for (int32_t c = k4; c < k; ++c) {          /* the 1..3 channels past the groups */
             const int32_t wa = filter[(size_t)oc * (size_t)k + (size_t)c];
             const int32_t wb = filter[(size_t)oc1 * (size_t)k + (size_t)c];
@@ -1136,15 +1146,15 @@ static MCU_ALWAYS_INLINE void conv_1x1_wide_run(const mcu_conv_params_t *p, cons
         /* the 1x1 block's first pixel (im2col: k == k4, wide4_finish reads no input) */
         const int8_t *const x0 = im2col ? in : in + (size_t)px * (size_t)k;
         if (im2col) {
-            if (!im2col_row4(p, in, px, wide, off2)) {
-                im2col_widen4(p, in, px, wide, off2);
+            if (!im2col_row4(p, in, px, wide, off2, !pre)) {
+                im2col_widen4(p, in, px, wide, off2, !pre);
             }
         } else {                                    /* the 4 pixels' groups of 4 channels, 8 words each */
             uint32_t *d = wide;
             const int8_t *xg = x0;
             for (const int8_t *const xg_end = x0 + k4; xg != xg_end; xg += 4, d += 8) {
                 widen_group4(d, off2, mcu_load4(xg), mcu_load4(xg + k), mcu_load4(xg + 2 * k),
-                             mcu_load4(xg + 3 * k));
+                             mcu_load4(xg + 3 * k), !pre);
             }
         }
         int8_t *const o = out + (size_t)px * os;

@@ -154,7 +154,8 @@ typedef struct {
      * and live[1], ...; an odd count pairs the last channel with itself), k4 + 10 words per pair (oc, oc1),
      * k4 = k & ~3:
      *   2 bias[oc], 2 bias[oc1] (wrapping; 0 without a bias);
-     *   per group of 4 window elements c0..c3 (the k4 first), 4 words of two int16 (low half first):
+     *   per group of 4 window elements c0..c3 (the k4 first), 4 words of two int16 (low half first), the
+     *   weights doubled (the kernels' doubled sums without doubling the input):
      *   [oc (c0, c2)] [oc1 (c0, c2)] [oc (c1, c3)] [oc1 (c1, c3)];
      *   m, e, c, oc then the same for oc1: mcu_rq2_channel's constants (m = out_mult, e = -out_shift,
      *   c = (2 output_offset + 1) 2^(e-1) when 1 <= e <= 22, else 0) and the channel.

@@ -1021,7 +1021,8 @@ def _rows_filter(g):
 
 
 def _decode_stream(words, k4: int):
-    """mcu_nn.h's wide_filter stream back to (doubled biases, int16 weights [pair, 2, k4], m, e, c, channels)."""
+    """mcu_nn.h's wide_filter stream back to (doubled biases, int16 (doubled) weights [pair, 2, k4], m, e, c,
+    channels)."""
     import numpy as np
 
     s = np.asarray(words, dtype=np.uint32).reshape(-1, k4 + 10).astype(np.int64)
@@ -1044,8 +1045,8 @@ def test_wide_weights_stream(model_dir):
     take (1x1 stride 1 with at least 4 input channels and 4 pixels; im2col: dilation 1, in.c a multiple of
     4; rows: dilation 1, in.c % 4 != 0 or a depthwise conv of one channel, the window rows padded) the
     pre-widened stream: the pairs the kernels walk (the live channels with the dead-channel hint, an
-    odd count ending with the last channel twice), the weights of the k & ~3 first window elements (rows: of
-    the padded rows, zeros past each row's kw in.c), the doubled biases and mcu_rq2_channel's constants; the
+    odd count ending with the last channel twice), the doubled weights of the k & ~3 first window elements (rows:
+    of the padded rows, zeros past each row's kw in.c), the doubled biases and mcu_rq2_channel's constants; the
     int8 filter is left out (NULL) exactly for the 1x1 convs with in.c a multiple of 4. Other targets,
     wide_weights off and other convs get neither change."""
     import numpy as np
@@ -1077,7 +1078,7 @@ def test_wide_weights_stream(model_dir):
             live = [ch for ch in range(nout) if ch not in case.dead]
             pairs = live + live[-1:] if len(live) % 2 else live
             assert ch.ravel().tolist() == pairs, cid
-            assert (ww.reshape(-1, k4) == filt[pairs, :k4]).all(), cid
+            assert (ww.reshape(-1, k4) == 2 * filt[pairs, :k4]).all(), cid     # doubled weights
             bias = (np.zeros(nout, dtype=np.int64) if len(op.inputs) < 3 or op.inputs[2] < 0
                     else g.tensors[op.inputs[2]].data.astype(np.int64))
             assert (b2.ravel() == (2 * bias[pairs] + 2**31) % 2**32 - 2**31).all(), cid

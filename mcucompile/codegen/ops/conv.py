@@ -159,7 +159,8 @@ def wide_filter(w: np.ndarray, pairs: np.ndarray, bias, mults, shifts, output_ze
     order the kernel pairs them (an odd count pairs the last one with itself); bias: the int32 biases or
     None; mults / shifts: the per-channel multipliers. Per pair (oc, oc1), k4 + 10 uint32 words, k4 = k & ~3:
     the doubled biases (wrapping), per group of 4 window elements c0..c3 (the k4 first) 4 words of two int16
-    (low half first) [oc (c0, c2)] [oc1 (c0, c2)] [oc (c1, c3)] [oc1 (c1, c3)], then per channel of the pair
+    (low half first), the doubled weights [oc (c0, c2)] [oc1 (c0, c2)] [oc (c1, c3)] [oc1 (c1, c3)] (the kernels
+    sum doubled products for mcu_rqd_apply without doubling the input), then per channel of the pair
     mcu_rq2_channel's m, e = -shift, c = (2 output_zero_point + 1) 2^(e-1) (0 unless 1 <= e <= 22) and the
     channel's index."""
     cout, kh = int(w.shape[0]), int(w.shape[1])
@@ -167,7 +168,7 @@ def wide_filter(w: np.ndarray, pairs: np.ndarray, bias, mults, shifts, output_ze
     if row_pad:
         run = data.shape[2]
         data = np.pad(data, ((0, 0), (0, 0), (0, -run % 4)))
-    data = data.reshape(cout, -1)
+    data = 2 * data.reshape(cout, -1)              # doubled: the kernels' sums are doubled, the input is not
     k4 = data.shape[1] & ~3
     data = data[:, :k4]
     pairs = np.asarray(pairs, dtype=np.int64)
