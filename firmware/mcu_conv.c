@@ -719,9 +719,11 @@ static MCU_ALWAYS_INLINE int wide_fast(const mcu_conv_params_t *p, const int32_t
 __attribute__((noinline))
 #endif
 static void wide4_finish(const mcu_conv_params_t *p, const int32_t *bias, const int32_t acc[8], const int8_t *xt,
-                         const int8_t *w0, const int8_t *w1, int32_t oc, int32_t oc1, int8_t *o, int fastpair)
+                         const int8_t *w0, const int8_t *w1, int32_t oc, int32_t oc1, int8_t *o, int fastpair,
+                         int tail)
 {
-    const int32_t k = p->in.c, k4 = k & ~3, off = p->input_offset, lo = p->act_min, hi = p->act_max;
+    /* tail: a 1x1 conv's channels past the groups are left (the im2col paths have none: k == k4 there) */
+    const int32_t k = p->in.c, k4 = tail ? k & ~3 : k, off = p->input_offset, lo = p->act_min, hi = p->act_max;
     const int32_t kc = 2 * p->output_offset + 1, *mult = p->out_mult, *shift = p->out_shift;
     const int full = lo == -128 && hi == 127;
     const size_t os = (size_t)p->out.c;
@@ -1291,7 +1293,7 @@ static MCU_ALWAYS_INLINE void conv_1x1_wide_run(const mcu_conv_params_t *p, cons
                 wide4_out_plain(p, acc, bias, oc, oc1, o);
             } else {
                 wide4_finish(p, bias, acc, x0 + k4, pre && w0 != NULL ? w0 + k4 : w0, pre && w1 != NULL ? w1 + k4 : w1,
-                             oc, oc1, o, fastpair);
+                             oc, oc1, o, fastpair, !im2col);
             }
         }
     }
