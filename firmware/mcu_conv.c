@@ -888,17 +888,69 @@ static void im2col_widen4(const mcu_conv_params_t *p, const int8_t *in, int32_t 
 
 /* conv_1x1 on the pre-widened stream (see mcu_nn.h) for pixels px0 .. px1 - 1: conv_1x1_wide_pre's last 1
  * or 2 pixels (a block moved back would compute 4) and, the int8 filter left out, the fallback without
- * scratch (filter NULL: k == k4). Two pixels at a time (an odd last one alone), pair by pair of the
- * stream: the input widened with its offset (SXTAB16, not doubled) against the stream's int16 words, the
- * channels past the groups from the int8 filter, the plain requantisation. */
+ * scratch (filter NULL: k == k4). Two pixels at a time (an odd last one alone), the input widened with its
+ * offset (SXTAB16, not doubled) against the stream's int16 words: two pixels take one pair of the stream at
+ * a time (per group 2 LDR, 4 SXTAB16, 2 LDRD, 8 SMLAD: 16 MACs), a lone pixel two pairs at a time (the
+ * second pair k4 + 10 words on: per group 1 LDR, 2 SXTAB16, 4 LDRD, 8 SMLAD, 16 MACs), so that each
+ * widened word feeds 4 SMLADs. The channels past the groups come from the int8 filter. The output stage:
+ * fast (every live channel passes wide_fast), the doubled sum 2 s + the stream's doubled bias by
+ * mcu_rqd_apply on the stream's m, c, e (the output offset folded in), then the clamp; otherwise the
+ * plain requantisation of s + bias. */
+/* wide_pre_rows' outputs of one pair of the stream (b: its 2 doubled biases, r: its constants m, e, c, oc
+ * for each channel) for the pixel at x (sums s0, s1 over the groups; output row o) */
+static MCU_ALWAYS_INLINE void wide_pre_out(const out_stage_t *q, const int8_t *filter, const int32_t *bias,
+                                           const uint32_t *b, const uint32_t *r, const int8_t *x, int8_t *o,
+                                           int32_t s0, int32_t s1, int32_t k, int32_t off, const int fast)
+{
+    const int32_t k4 = k & ~3;
+    const int32_t oc = (int32_t)r[3], oc1 = (int32_t)r[7];
+    for (int32_t c = k4; c < k; ++c) {              /* the 1..3 channels past the groups */
+        const int32_t u = (int32_t)x[c] + off;
+        s0 += u * filter[(size_t)oc * (size_t)k + (size_t)c];
+        s1 += u * filter[(size_t)oc1 * (size_t)k + (size_t)c];
+    }
+    if (fast) {
+        const mcu_rqd_t r0 = {(int32_t)r[0], (int32_t)r[2], (int32_t)r[1]};
+        const mcu_rqd_t r1 = {(int32_t)r[4], (int32_t)r[6], (int32_t)r[5]};
+        const int32_t y1 = mcu_rqd_apply(&r1, (int32_t)(b[1] + 2u * (uint32_t)s1));
+        const int32_t y0 = mcu_rqd_apply(&r0, (int32_t)(b[0] + 2u * (uint32_t)s0));
+        o[oc1] = (int8_t)mcu_clamp(y1, q->lo, q->hi);   /* an odd count: oc1 == oc */
+        o[oc] = (int8_t)mcu_clamp(y0, q->lo, q->hi);
+    } else {
+        o[oc1] = requant_out(q, s1 + (bias != NULL ? bias[oc1] : 0), oc1);
+        o[oc] = requant_out(q, s0 + (bias != NULL ? bias[oc] : 0), oc);
+    }
+}
+
+#if defined(WIDE4_GROUP)
+/* wide_pre_px's group of 4 input channels (xg, advanced by 4) of one pixel against two pairs of the stream
+ * (u, v, advanced by 16): LDR, 2 SXTAB16, 4 LDRD, 8 SMLAD */
+#define WIDE_PRE2_GROUP                                                                               \
+    "ldr     %[x02], [%[xg]], #4\n\t"                                                                  \
+    "ldrd    %[t0], %[t1], [%[u]], #16\n\t"                                                            \
+    "sxtab16 %[x13], %[off2], %[x02], ror #8\n\t"                                                      \
+    "sxtab16 %[x02], %[off2], %[x02]\n\t"                                                              \
+    "smlad   %[a0], %[x02], %[t0], %[a0]\n\t"                                                          \
+    "smlad   %[a1], %[x02], %[t1], %[a1]\n\t"                                                          \
+    "ldrd    %[t0], %[t1], [%[v]], #16\n\t"                                                            \
+    "smlad   %[c0], %[x02], %[t0], %[c0]\n\t"                                                          \
+    "smlad   %[c1], %[x02], %[t1], %[c1]\n\t"                                                          \
+    "ldrd    %[t0], %[t1], [%[u], #-8]\n\t"                                                            \
+    "smlad   %[a0], %[x13], %[t0], %[a0]\n\t"                                                          \
+    "smlad   %[a1], %[x13], %[t1], %[a1]\n\t"                                                          \
+    "ldrd    %[t0], %[t1], [%[v], #-8]\n\t"                                                            \
+    "smlad   %[c0], %[x13], %[t0], %[c0]\n\t"                                                          \
+    "smlad   %[c1], %[x13], %[t1], %[c1]\n\t"
+#endif
 /* wide_pre_rows' pixels px and, two (a constant after inlining), px + 1 */
 static MCU_ALWAYS_INLINE void wide_pre_px(const mcu_conv_params_t *p, const out_stage_t *q, const int8_t *in,
                                           const int8_t *filter, const int32_t *bias, int8_t *out, int32_t px,
-                                          int32_t pairs, const int two)
+                                          int32_t pairs, const int fast, const int two)
 {
     const int32_t k = p->in.c, k4 = k & ~3, out_c = p->out.c, off = p->input_offset;
+    const size_t pw = (size_t)k4 + 10u;             /* a pair's words in the stream */
     const uint32_t off2 = ((uint32_t)off & 0xFFFFu) * 0x10001u;
-    const int8_t *const x = in + (size_t)px * (size_t)k, *const xb = x + k;
+    const int8_t *const x = in + (size_t)px * (size_t)k, *const xb = x + k, *const xe = x + k4;
     int8_t *const o = out + (size_t)px * (size_t)out_c, *const ob = o + out_c;
     if (p->dead_out != NULL) {                      /* the dead channels' constants; live ones follow */
         memcpy(o, p->dead_out, (size_t)out_c);
@@ -907,13 +959,50 @@ static MCU_ALWAYS_INLINE void wide_pre_px(const mcu_conv_params_t *p, const out_
         }
     }
     const uint32_t *w = p->wide_filter;
-    for (int32_t j = 0; j < pairs; ++j) {
-        int32_t a0 = 0, a1 = 0, b0 = 0, b1 = 0;       /* pixel px: a, px + 1: b; channels oc, oc1 */
-        w += 2;                                     /* past the doubled biases */
-        for (int32_t g = 0; g < k4; g += 4, w += 4) {
+    int32_t j = 0;
+    for (; !two && j + 2 <= pairs; j += 2, w += 2 * pw) {  /* a lone pixel: pairs j (a), j + 1 (c) */
+        int32_t a0 = 0, a1 = 0, c0 = 0, c1 = 0;
+        const uint32_t *u = w + 2, *v = w + pw + 2;
+        const int8_t *xg = x;
+#if defined(WIDE4_GROUP)
+        if (xg != xe) {     /* 2 groups per iteration (an odd count entered at the second): 16 per group */
+            uint32_t x02, x13, t0, t1;
+            __asm__("sub     %[t0], %[xe], %[xg]\n\t"
+                    "tst     %[t0], #4\n\t"
+                    "bne     2f\n\t"
+                    "1:\n\t" WIDE_PRE2_GROUP
+                    "2:\n\t" WIDE_PRE2_GROUP
+                    "cmp     %[xg], %[xe]\n\t"
+                    "bne     1b\n\t"
+                    : [a0] "+r"(a0), [a1] "+r"(a1), [c0] "+r"(c0), [c1] "+r"(c1), [xg] "+r"(xg), [u] "+r"(u),
+                      [v] "+r"(v), [x02] "=&r"(x02), [x13] "=&r"(x13), [t0] "=&r"(t0), [t1] "=&r"(t1)
+                    : [xe] "r"(xe), [off2] "r"(off2)
+                    : "memory", "cc");
+        }
+#else
+        for (; xg != xe; xg += 4, u += 4, v += 4) {
+            const uint32_t xv = mcu_load4(xg);
+            const uint32_t x02 = __sxtab16(off2, xv), x13 = mcu_sxtab16_ror8(off2, xv);
+            a0 = __smlad(x02, u[0], a0);
+            a1 = __smlad(x02, u[1], a1);
+            c0 = __smlad(x02, v[0], c0);
+            c1 = __smlad(x02, v[1], c1);
+            a0 = __smlad(x13, u[2], a0);
+            a1 = __smlad(x13, u[3], a1);
+            c0 = __smlad(x13, v[2], c0);
+            c1 = __smlad(x13, v[3], c1);
+        }
+#endif
+        wide_pre_out(q, filter, bias, w, u, x, o, a0, a1, k, off, fast);
+        wide_pre_out(q, filter, bias, w + pw, v, x, o, c0, c1, k, off, fast);
+    }
+    for (; j < pairs; ++j, w += pw) {               /* one pair: pixel px a, px + 1 b */
+        int32_t a0 = 0, a1 = 0, b0 = 0, b1 = 0;
+        const uint32_t *u = w + 2;
+        for (int32_t g = 0; g < k4; g += 4, u += 4) {
             const uint32_t xv = mcu_load4(x + g);
             const uint32_t x02 = __sxtab16(off2, xv), x13 = mcu_sxtab16_ror8(off2, xv);
-            const uint32_t w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3];
+            const uint32_t w0 = u[0], w1 = u[1], w2 = u[2], w3 = u[3];
             a0 = __smlad(x02, w0, a0);
             a1 = __smlad(x02, w1, a1);
             a0 = __smlad(x13, w2, a0);
@@ -927,45 +1016,51 @@ static MCU_ALWAYS_INLINE void wide_pre_px(const mcu_conv_params_t *p, const out_
                 b1 = __smlad(y13, w3, b1);
             }
         }
-        const int32_t oc = (int32_t)w[3], oc1 = (int32_t)w[7];   /* m, e, c, oc for each channel */
-        w += 8;
-        for (int32_t c = k4; c < k; ++c) {          /* the 1..3 channels past the groups */
-            const int32_t wa = filter[(size_t)oc * (size_t)k + (size_t)c];
-            const int32_t wb = filter[(size_t)oc1 * (size_t)k + (size_t)c];
-            const int32_t u = (int32_t)x[c] + off;
-            a0 += u * wa;
-            a1 += u * wb;
-            if (two) {
-                const int32_t v = (int32_t)xb[c] + off;
-                b0 += v * wa;
-                b1 += v * wb;
-            }
-        }
-        const int32_t c0 = bias != NULL ? bias[oc] : 0, c1 = bias != NULL ? bias[oc1] : 0;
         if (two) {
-            ob[oc1] = requant_out(q, b1 + c1, oc1); /* an odd count: oc1 == oc */
-            ob[oc] = requant_out(q, b0 + c0, oc);
+            wide_pre_out(q, filter, bias, w, u, xb, ob, b0, b1, k, off, fast);
         }
-        o[oc1] = requant_out(q, a1 + c1, oc1);
-        o[oc] = requant_out(q, a0 + c0, oc);
+        wide_pre_out(q, filter, bias, w, u, x, o, a0, a1, k, off, fast);
     }
 }
 
+/* fast: every live channel passes wide_fast (see wide_pre_out) */
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
 static void wide_pre_rows(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
-                          int8_t *out, int32_t px0, int32_t px1, int32_t n_live)
+                          int8_t *out, int32_t px0, int32_t px1, int32_t n_live, int fast)
 {
     const out_stage_t q = out_stage(p);
     const int32_t pairs = (n_live + 1) >> 1;
     int32_t px = px0;
+    if (fast) {
+        for (; px + 2 <= px1; px += 2) {
+            wide_pre_px(p, &q, in, filter, bias, out, px, pairs, 1, 1);
+        }
+        if (px < px1) {
+            wide_pre_px(p, &q, in, filter, bias, out, px, pairs, 1, 0);
+        }
+        return;
+    }
     for (; px + 2 <= px1; px += 2) {
-        wide_pre_px(p, &q, in, filter, bias, out, px, pairs, 1);
+        wide_pre_px(p, &q, in, filter, bias, out, px, pairs, 0, 1);
     }
     if (px < px1) {
-        wide_pre_px(p, &q, in, filter, bias, out, px, pairs, 0);
+        wide_pre_px(p, &q, in, filter, bias, out, px, pairs, 0, 0);
     }
+}
+
+/* wide_pre_rows for the pixels px0 .. px1 - 1 of a conv that did not check its channels (wide_fast for each
+ * live one: the fast output stage or not) */
+static void wide_pre_rows_any(const mcu_conv_params_t *p, const int8_t *in, const int32_t *bias, int8_t *out,
+                              int32_t px0, int32_t px1)
+{
+    const int32_t n_live = p->dead_out != NULL ? p->live_c : p->out.c;
+    int fast = 1;
+    for (int32_t i = 0; i < n_live && fast; ++i) {
+        fast = wide_fast(p, bias, p->dead_out != NULL ? p->live[i] : i, p->in.c);
+    }
+    wide_pre_rows(p, in, NULL, bias, out, px0, px1, n_live, fast);
 }
 
 /* hinted: 0, the channels in order (n_live = out.c); 1, the dead-channel hint's live channels (see
@@ -1167,7 +1262,7 @@ static MCU_ALWAYS_INLINE void conv_1x1_wide_run(const mcu_conv_params_t *p, cons
         }
     }
     if (tail != 0) {
-        wide_pre_rows(p, in, filter, bias, out, pixels - tail, pixels, n_live);
+        wide_pre_rows(p, in, filter, bias, out, pixels - tail, pixels, n_live, all);
     }
 }
 /* The specialisations of conv_1x1_wide_run (its last three arguments constants: one copy of the body
@@ -1227,6 +1322,7 @@ static void conv_im2col_wide_any(const mcu_conv_params_t *p, const int8_t *in, c
 #undef WIDE4P_FIRST
 #undef WIDE4P_OUTPUTS
 #undef WIDE4P_REQ
+#undef WIDE_PRE2_GROUP
 
 /* The need bytes a conv without planned scratch borrows from the end of its own output (out_bytes at out,
  * written by nothing else while it runs), 4-aligned; 0 when they do not fit or input and output overlap. */
@@ -1288,7 +1384,7 @@ static int conv_1x1_in_own_output(const mcu_conv_params_t *p, const int8_t *in, 
     if (head < pixels) {
         q.in.w = q.out.w = pixels - head;
         if (filter == NULL) {                       /* only the pre-widened weights */
-            wide_pre_rows(&q, in, NULL, bias, out, head, pixels, p->dead_out != NULL ? p->live_c : p->out.c);
+            wide_pre_rows_any(&q, in, bias, out, head, pixels);
         } else {
             conv_1x1(&q, in + (size_t)head * (size_t)p->in.c, filter, bias, out + (size_t)head * (size_t)p->out.c);
         }
@@ -3279,8 +3375,7 @@ void mcu_conv2d_s8(const mcu_conv_params_t *p, const int8_t *in, const int8_t *f
             return;
         }
         if (filter == NULL) {                       /* only the pre-widened weights */
-            wide_pre_rows(p, in, NULL, bias, out, 0, p->in.n * p->in.h * p->in.w,
-                          p->dead_out != NULL ? p->live_c : p->out.c);
+            wide_pre_rows_any(p, in, bias, out, 0, p->in.n * p->in.h * p->in.w);
             return;
         }
 #endif
