@@ -454,12 +454,13 @@ static void conv_1x1(const mcu_conv_params_t *p, const int8_t *in, const int8_t 
  * (wide4_finish), and pairs with a channel that does not qualify halve their sums into mcu_requant_fast
  * (wide4_out_plain).
  * With the weights pre-widened at compile time (p->wide_filter, mcu_nn.h: conv_1x1_wide_pre / _pre_live)
- * a half group is one LDRD of weights, two LDRD of the block and 8 SMLAD (22 instructions per 32 MACs);
+ * a half group is one LDRD of weights, two LDRD of the block and 8 SMLAD (22 instructions per 32 MACs, 8
+ * groups per loop iteration: 3 instructions of loop control per 8 groups);
  * the stream also holds each pair's doubled biases and requantisation constants, so that when every
  * channel qualifies (and in.c is a multiple of 4, the range all of int8) one assembly loop runs all pairs
  * of a block; a last 1 or 2 pixels past the whole blocks go apart (wide_pre_rows) instead of a block
  * moved back. Without the int8 filter (NULL: in.c a multiple of 4) the scratch-less fallback is
- * wide_pre_rows too (2 pixels at a time).
+ * wide_pre_rows too (pixel by pixel, two pairs of the stream at a time).
  */
 /* The inline assembly needs 14 free registers: GCC with optimisation and without a frame pointer (builds
  * with -fno-omit-frame-pointer define MCU_NN_NO_ASM: the same loop in C) */
@@ -561,19 +562,26 @@ static void conv_1x1(const mcu_conv_params_t *p, const int8_t *in, const int8_t 
     "ldrd   %[ta], %[tb], [%[w]], #16\n\t"                                                            \
     WIDE4P_QUAD("ta", "tb", "[%[x]], #32", "[%[x], #-24]")                                            \
     WIDE4P_ODD_HALF
+/* the groups of a pair: 8 per iteration, entered (TBH on `entry`: 0..7 the group that leaves a multiple of
+ * 8 for the iterations after the first, 8 no group) and left when x reaches xend */
 #define WIDE4P_LOOP(entry)                                                                            \
     "ldr    %[ta], %[" entry "]\n\t"                                                                  \
     "tbh    [pc, %[ta], lsl #1]\n\t"                                                                  \
     "0:\n\t"                                                                                          \
     ".hword (1f - 0b) / 2, (2f - 0b) / 2, (3f - 0b) / 2, (4f - 0b) / 2, (5f - 0b) / 2\n\t"            \
+    ".hword (6f - 0b) / 2, (7f - 0b) / 2, (8f - 0b) / 2, (9f - 0b) / 2\n\t"                           \
     "1:\n\t" WIDE4P_GROUP                                                                             \
     "2:\n\t" WIDE4P_GROUP                                                                             \
     "3:\n\t" WIDE4P_GROUP                                                                             \
     "4:\n\t" WIDE4P_GROUP                                                                             \
+    "5:\n\t" WIDE4P_GROUP                                                                             \
+    "6:\n\t" WIDE4P_GROUP                                                                             \
+    "7:\n\t" WIDE4P_GROUP                                                                             \
+    "8:\n\t" WIDE4P_GROUP                                                                             \
     "ldr    %[ta], %[xend]\n\t"                                                                       \
     "cmp    %[x], %[ta]\n\t"                                                                          \
     "bne    1b\n\t"                                                                                   \
-    "5:\n\t"
+    "9:\n\t"
 /* the first group when a00 / a01 hold the doubled biases: pixels 2, 3 first, then 1 and 0 (a00, a01 last) */
 #define WIDE4P_FIRST                                                                                  \
     "ldrd   %[ta], %[tb], [%[w]], #16\n\t"                                                            \
@@ -888,23 +896,26 @@ static void im2col_widen4(const mcu_conv_params_t *p, const int8_t *in, int32_t 
 
 /* conv_1x1 on the pre-widened stream (see mcu_nn.h) for pixels px0 .. px1 - 1: conv_1x1_wide_pre's last 1
  * or 2 pixels (a block moved back would compute 4) and, the int8 filter left out, the fallback without
- * scratch (filter NULL: k == k4). Two pixels at a time (an odd last one alone), the input widened with its
- * offset (SXTAB16, not doubled) against the stream's int16 words: two pixels take one pair of the stream at
- * a time (per group 2 LDR, 4 SXTAB16, 2 LDRD, 8 SMLAD: 16 MACs), a lone pixel two pairs at a time (the
- * second pair k4 + 10 words on: per group 1 LDR, 2 SXTAB16, 4 LDRD, 8 SMLAD, 16 MACs), so that each
- * widened word feeds 4 SMLADs. The channels past the groups come from the int8 filter. The output stage:
- * fast (every live channel passes wide_fast), the doubled sum 2 s + the stream's doubled bias by
- * mcu_rqd_apply on the stream's m, c, e (the output offset folded in), then the clamp; otherwise the
- * plain requantisation of s + bias. */
+ * scratch (filter NULL: k == k4). Pixel by pixel, two pairs of the stream at a time (the second k4 + 10
+ * words on; a last odd pair alone, walked twice), the input widened with its offset (SXTAB16, not doubled)
+ * against the stream's int16 words: per group of 4 input channels LDR, 2 SXTAB16, 4 LDRD, 8 SMLAD for
+ * 16 MACs (inline assembly, 2 groups per iteration: 16 instructions per 16 MACs). The channels past the
+ * groups come from the int8 filter. The output stage: fast (every live channel passes wide_fast), the
+ * doubled sum 2 s plus the stream's doubled bias by mcu_rqd_apply on the stream's m, c, e (the output
+ * offset folded in), then the clamp; otherwise the plain requantisation of s + bias (out of line, as are
+ * the channels past the groups). */
 /* wide_pre_rows' outputs of one pair of the stream (b: its 2 doubled biases, r: its constants m, e, c, oc
- * for each channel) for the pixel at x (sums s0, s1 over the groups; output row o) */
-static MCU_ALWAYS_INLINE void wide_pre_out(const out_stage_t *q, const int8_t *filter, const int32_t *bias,
-                                           const uint32_t *b, const uint32_t *r, const int8_t *x, int8_t *o,
-                                           int32_t s0, int32_t s1, int32_t k, int32_t off, const int fast)
+ * for each channel) for the pixel at x (sums s0, s1 over the groups; output row o): the channels past the
+ * groups and the plain requantisation out of line */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void wide_pre_out_slow(const out_stage_t *q, const int8_t *filter, const int32_t *bias, const uint32_t *b,
+                              const uint32_t *r, const int8_t *x, int8_t *o, int32_t s0, int32_t s1, int32_t k,
+                              int32_t off, int fast)
 {
-    const int32_t k4 = k & ~3;
     const int32_t oc = (int32_t)r[3], oc1 = (int32_t)r[7];
-    for (int32_t c = k4; c < k; ++c) {              /* the 1..3 channels past the groups */
+    for (int32_t c = k & ~3; c < k; ++c) {          /* the 1..3 channels past the groups */
         const int32_t u = (int32_t)x[c] + off;
         s0 += u * filter[(size_t)oc * (size_t)k + (size_t)c];
         s1 += u * filter[(size_t)oc1 * (size_t)k + (size_t)c];
@@ -912,18 +923,31 @@ static MCU_ALWAYS_INLINE void wide_pre_out(const out_stage_t *q, const int8_t *f
     if (fast) {
         const mcu_rqd_t r0 = {(int32_t)r[0], (int32_t)r[2], (int32_t)r[1]};
         const mcu_rqd_t r1 = {(int32_t)r[4], (int32_t)r[6], (int32_t)r[5]};
-        const int32_t y1 = mcu_rqd_apply(&r1, (int32_t)(b[1] + 2u * (uint32_t)s1));
-        const int32_t y0 = mcu_rqd_apply(&r0, (int32_t)(b[0] + 2u * (uint32_t)s0));
-        o[oc1] = (int8_t)mcu_clamp(y1, q->lo, q->hi);   /* an odd count: oc1 == oc */
-        o[oc] = (int8_t)mcu_clamp(y0, q->lo, q->hi);
+        o[oc1] = (int8_t)mcu_clamp(mcu_rqd_apply(&r1, (int32_t)(b[1] + 2u * (uint32_t)s1)), q->lo, q->hi);
+        o[oc] = (int8_t)mcu_clamp(mcu_rqd_apply(&r0, (int32_t)(b[0] + 2u * (uint32_t)s0)), q->lo, q->hi);
     } else {
-        o[oc1] = requant_out(q, s1 + (bias != NULL ? bias[oc1] : 0), oc1);
+        o[oc1] = requant_out(q, s1 + (bias != NULL ? bias[oc1] : 0), oc1);   /* an odd count: oc1 == oc */
         o[oc] = requant_out(q, s0 + (bias != NULL ? bias[oc] : 0), oc);
     }
 }
 
+/* the same, inline for the usual case: fast, no channels past the groups */
+static MCU_ALWAYS_INLINE void wide_pre_out(const out_stage_t *q, const int8_t *filter, const int32_t *bias,
+                                           const uint32_t *b, const uint32_t *r, const int8_t *x, int8_t *o,
+                                           int32_t s0, int32_t s1, int32_t k, int32_t off, int fast)
+{
+    if (!fast || (k & 3) != 0) {
+        wide_pre_out_slow(q, filter, bias, b, r, x, o, s0, s1, k, off, fast);
+        return;
+    }
+    const mcu_rqd_t r0 = {(int32_t)r[0], (int32_t)r[2], (int32_t)r[1]};
+    const mcu_rqd_t r1 = {(int32_t)r[4], (int32_t)r[6], (int32_t)r[5]};
+    o[(int32_t)r[7]] = (int8_t)mcu_clamp(mcu_rqd_apply(&r1, (int32_t)(b[1] + 2u * (uint32_t)s1)), q->lo, q->hi);
+    o[(int32_t)r[3]] = (int8_t)mcu_clamp(mcu_rqd_apply(&r0, (int32_t)(b[0] + 2u * (uint32_t)s0)), q->lo, q->hi);
+}
+
 #if defined(WIDE4_GROUP)
-/* wide_pre_px's group of 4 input channels (xg, advanced by 4) of one pixel against two pairs of the stream
+/* wide_pre_rows' group of 4 input channels (xg, advanced by 4) of one pixel against two pairs of the stream
  * (u, v, advanced by 16): LDR, 2 SXTAB16, 4 LDRD, 8 SMLAD */
 #define WIDE_PRE2_GROUP                                                                               \
     "ldr     %[x02], [%[xg]], #4\n\t"                                                                  \
@@ -942,87 +966,6 @@ static MCU_ALWAYS_INLINE void wide_pre_out(const out_stage_t *q, const int8_t *f
     "smlad   %[c0], %[x13], %[t0], %[c0]\n\t"                                                          \
     "smlad   %[c1], %[x13], %[t1], %[c1]\n\t"
 #endif
-/* wide_pre_rows' pixels px and, two (a constant after inlining), px + 1 */
-static MCU_ALWAYS_INLINE void wide_pre_px(const mcu_conv_params_t *p, const out_stage_t *q, const int8_t *in,
-                                          const int8_t *filter, const int32_t *bias, int8_t *out, int32_t px,
-                                          int32_t pairs, const int fast, const int two)
-{
-    const int32_t k = p->in.c, k4 = k & ~3, out_c = p->out.c, off = p->input_offset;
-    const size_t pw = (size_t)k4 + 10u;             /* a pair's words in the stream */
-    const uint32_t off2 = ((uint32_t)off & 0xFFFFu) * 0x10001u;
-    const int8_t *const x = in + (size_t)px * (size_t)k, *const xb = x + k, *const xe = x + k4;
-    int8_t *const o = out + (size_t)px * (size_t)out_c, *const ob = o + out_c;
-    if (p->dead_out != NULL) {                      /* the dead channels' constants; live ones follow */
-        memcpy(o, p->dead_out, (size_t)out_c);
-        if (two) {
-            memcpy(ob, p->dead_out, (size_t)out_c);
-        }
-    }
-    const uint32_t *w = p->wide_filter;
-    int32_t j = 0;
-    for (; !two && j + 2 <= pairs; j += 2, w += 2 * pw) {  /* a lone pixel: pairs j (a), j + 1 (c) */
-        int32_t a0 = 0, a1 = 0, c0 = 0, c1 = 0;
-        const uint32_t *u = w + 2, *v = w + pw + 2;
-        const int8_t *xg = x;
-#if defined(WIDE4_GROUP)
-        if (xg != xe) {     /* 2 groups per iteration (an odd count entered at the second): 16 per group */
-            uint32_t x02, x13, t0, t1;
-            __asm__("sub     %[t0], %[xe], %[xg]\n\t"
-                    "tst     %[t0], #4\n\t"
-                    "bne     2f\n\t"
-                    "1:\n\t" WIDE_PRE2_GROUP
-                    "2:\n\t" WIDE_PRE2_GROUP
-                    "cmp     %[xg], %[xe]\n\t"
-                    "bne     1b\n\t"
-                    : [a0] "+r"(a0), [a1] "+r"(a1), [c0] "+r"(c0), [c1] "+r"(c1), [xg] "+r"(xg), [u] "+r"(u),
-                      [v] "+r"(v), [x02] "=&r"(x02), [x13] "=&r"(x13), [t0] "=&r"(t0), [t1] "=&r"(t1)
-                    : [xe] "r"(xe), [off2] "r"(off2)
-                    : "memory", "cc");
-        }
-#else
-        for (; xg != xe; xg += 4, u += 4, v += 4) {
-            const uint32_t xv = mcu_load4(xg);
-            const uint32_t x02 = __sxtab16(off2, xv), x13 = mcu_sxtab16_ror8(off2, xv);
-            a0 = __smlad(x02, u[0], a0);
-            a1 = __smlad(x02, u[1], a1);
-            c0 = __smlad(x02, v[0], c0);
-            c1 = __smlad(x02, v[1], c1);
-            a0 = __smlad(x13, u[2], a0);
-            a1 = __smlad(x13, u[3], a1);
-            c0 = __smlad(x13, v[2], c0);
-            c1 = __smlad(x13, v[3], c1);
-        }
-#endif
-        wide_pre_out(q, filter, bias, w, u, x, o, a0, a1, k, off, fast);
-        wide_pre_out(q, filter, bias, w + pw, v, x, o, c0, c1, k, off, fast);
-    }
-    for (; j < pairs; ++j, w += pw) {               /* one pair: pixel px a, px + 1 b */
-        int32_t a0 = 0, a1 = 0, b0 = 0, b1 = 0;
-        const uint32_t *u = w + 2;
-        for (int32_t g = 0; g < k4; g += 4, u += 4) {
-            const uint32_t xv = mcu_load4(x + g);
-            const uint32_t x02 = __sxtab16(off2, xv), x13 = mcu_sxtab16_ror8(off2, xv);
-            const uint32_t w0 = u[0], w1 = u[1], w2 = u[2], w3 = u[3];
-            a0 = __smlad(x02, w0, a0);
-            a1 = __smlad(x02, w1, a1);
-            a0 = __smlad(x13, w2, a0);
-            a1 = __smlad(x13, w3, a1);
-            if (two) {
-                const uint32_t yv = mcu_load4(xb + g);
-                const uint32_t y02 = __sxtab16(off2, yv), y13 = mcu_sxtab16_ror8(off2, yv);
-                b0 = __smlad(y02, w0, b0);
-                b1 = __smlad(y02, w1, b1);
-                b0 = __smlad(y13, w2, b0);
-                b1 = __smlad(y13, w3, b1);
-            }
-        }
-        if (two) {
-            wide_pre_out(q, filter, bias, w, u, xb, ob, b0, b1, k, off, fast);
-        }
-        wide_pre_out(q, filter, bias, w, u, x, o, a0, a1, k, off, fast);
-    }
-}
-
 /* fast: every live channel passes wide_fast (see wide_pre_out) */
 #if defined(__GNUC__)
 __attribute__((noinline))
@@ -1031,22 +974,56 @@ static void wide_pre_rows(const mcu_conv_params_t *p, const int8_t *in, const in
                           int8_t *out, int32_t px0, int32_t px1, int32_t n_live, int fast)
 {
     const out_stage_t q = out_stage(p);
+    const int32_t k = p->in.c, k4 = k & ~3, out_c = p->out.c, off = p->input_offset;
     const int32_t pairs = (n_live + 1) >> 1;
-    int32_t px = px0;
-    if (fast) {
-        for (; px + 2 <= px1; px += 2) {
-            wide_pre_px(p, &q, in, filter, bias, out, px, pairs, 1, 1);
+    const size_t pw = (size_t)k4 + 10u;             /* a pair's words in the stream */
+    const uint32_t off2 = ((uint32_t)off & 0xFFFFu) * 0x10001u;
+    for (int32_t px = px0; px < px1; ++px) {
+        const int8_t *const x = in + (size_t)px * (size_t)k, *const xe = x + k4;
+        int8_t *const o = out + (size_t)px * (size_t)out_c;
+        if (p->dead_out != NULL) {                  /* the dead channels' constants; live ones follow */
+            memcpy(o, p->dead_out, (size_t)out_c);
         }
-        if (px < px1) {
-            wide_pre_px(p, &q, in, filter, bias, out, px, pairs, 1, 0);
+        const uint32_t *w = p->wide_filter;
+        for (int32_t j = 0; j < pairs; j += 2, w += 2 * pw) {  /* pairs j (a), j + 1 (c; a last odd j: j again) */
+            const int second = j + 1 < pairs;
+            int32_t a0 = 0, a1 = 0, c0 = 0, c1 = 0;
+            const uint32_t *u = w + 2, *v = second ? w + pw + 2 : w + 2;
+            const int8_t *xg = x;
+#if defined(WIDE4_GROUP)
+            if (xg != xe) {     /* 2 groups per iteration (an odd count entered at the second): 16 per group */
+                uint32_t x02, x13, t0, t1;
+                __asm__("sub     %[t0], %[xe], %[xg]\n\t"
+                        "tst     %[t0], #4\n\t"
+                        "bne     2f\n\t"
+                        "1:\n\t" WIDE_PRE2_GROUP
+                        "2:\n\t" WIDE_PRE2_GROUP
+                        "cmp     %[xg], %[xe]\n\t"
+                        "bne     1b\n\t"
+                        : [a0] "+r"(a0), [a1] "+r"(a1), [c0] "+r"(c0), [c1] "+r"(c1), [xg] "+r"(xg), [u] "+r"(u),
+                          [v] "+r"(v), [x02] "=&r"(x02), [x13] "=&r"(x13), [t0] "=&r"(t0), [t1] "=&r"(t1)
+                        : [xe] "r"(xe), [off2] "r"(off2)
+                        : "memory", "cc");
+            }
+#else
+            for (; xg != xe; xg += 4, u += 4, v += 4) {
+                const uint32_t xv = mcu_load4(xg);
+                const uint32_t x02 = __sxtab16(off2, xv), x13 = mcu_sxtab16_ror8(off2, xv);
+                a0 = __smlad(x02, u[0], a0);
+                a1 = __smlad(x02, u[1], a1);
+                c0 = __smlad(x02, v[0], c0);
+                c1 = __smlad(x02, v[1], c1);
+                a0 = __smlad(x13, u[2], a0);
+                a1 = __smlad(x13, u[3], a1);
+                c0 = __smlad(x13, v[2], c0);
+                c1 = __smlad(x13, v[3], c1);
+            }
+#endif
+            wide_pre_out(&q, filter, bias, w, u, x, o, a0, a1, k, off, fast);
+            if (second) {
+                wide_pre_out(&q, filter, bias, w + pw, v, x, o, c0, c1, k, off, fast);
+            }
         }
-        return;
-    }
-    for (; px + 2 <= px1; px += 2) {
-        wide_pre_px(p, &q, in, filter, bias, out, px, pairs, 0, 1);
-    }
-    if (px < px1) {
-        wide_pre_px(p, &q, in, filter, bias, out, px, pairs, 0, 0);
     }
 }
 
@@ -1106,6 +1083,8 @@ static MCU_ALWAYS_INLINE void conv_1x1_wide_run(const mcu_conv_params_t *p, cons
     const int full = p->act_min == -128 && p->act_max == 127;   /* the clamp is SSAT #8 */
     const int32_t entry = (4 - (k4 >> 2)) & 3;      /* WIDE4_LOOP's entry for k4 / 4 groups */
     const int32_t entry1 = k4 == 4 ? 4 : (5 - (k4 >> 2)) & 3;   /* and for all but the first (WIDE4_FIRST) */
+    const int32_t entry8 = (8 - (k4 >> 2)) & 7;     /* WIDE4P_LOOP's (8 groups per iteration) */
+    const int32_t entry81 = k4 == 4 ? 8 : (9 - (k4 >> 2)) & 7;
     const uint32_t *const xend = wide + 2 * k4;     /* the end of the widened block */
     const int simple = full && k == k4 && bias != NULL;   /* the pairs wide_fast takes go all in assembly */
     const int simple_pre = full && k == k4;         /* pre: the stream holds the (doubled) biases, 0 without */
@@ -1136,25 +1115,26 @@ static MCU_ALWAYS_INLINE void conv_1x1_wide_run(const mcu_conv_params_t *p, cons
         }
 #if defined(WIDE4_GROUP)
         if (pre && all && simple_pre && n_live > 0) {             /* every pair in one assembly loop over the stream */
+            /* (the pair loop's label 10: WIDE4P_LOOP takes 0..9) */
             int32_t a00, a01, a10, a11, a20, a21, a30, a31;
             const uint32_t *x, *wp = p->wide_filter;
             uint32_t ta, tb, xv, xw;
-            __asm__ volatile("6:\n\t"
+            __asm__ volatile("10:\n\t"
                              "ldrd   %[a00], %[a01], [%[w]], #8\n\t"
                              "ldr    %[x], %[xbeg]\n\t"
                              WIDE4P_FIRST
-                             WIDE4P_LOOP("entry1")
+                             WIDE4P_LOOP("entry81")
                              WIDE4P_REQ("a00", "a10", "a20", "a30")
                              WIDE4P_REQ("a01", "a11", "a21", "a31")
                              "ldr    %[ta], %[wend]\n\t"
                              "cmp    %[w], %[ta]\n\t"
-                             "bne    6b\n\t"
+                             "bne    10b\n\t"
                              : [a00] "=&r"(a00), [a01] "=&r"(a01), [a10] "=&r"(a10), [a11] "=&r"(a11),
                                [a20] "=&r"(a20), [a21] "=&r"(a21), [a30] "=&r"(a30), [a31] "=&r"(a31),
                                [x] "=&r"(x), [w] "+r"(wp), [xw] "=&r"(xw), [ta] "=&r"(ta), [tb] "=&r"(tb),
                                [xv] "=&r"(xv)
                              : [ob] "m"(o), [os] "m"(os), [xbeg] "m"(wide), [xend] "m"(xend),
-                               [entry1] "m"(entry1), [wend] "m"(wend)
+                               [entry81] "m"(entry81), [wend] "m"(wend)
                              : "memory", "cc");
             continue;
         }
@@ -1205,7 +1185,7 @@ static MCU_ALWAYS_INLINE void conv_1x1_wide_run(const mcu_conv_params_t *p, cons
 #if defined(WIDE4_GROUP)
             if (pre) {
                 uint32_t ta, tb, xv, xw;
-                __asm__(WIDE4P_LOOP("entry") WIDE4P_OUTPUTS : [xend] "m"(xend), [entry] "m"(entry) : "memory", "cc");
+                __asm__(WIDE4P_LOOP("entry8") WIDE4P_OUTPUTS : [xend] "m"(xend), [entry8] "m"(entry8) : "memory", "cc");
             } else {
                 uint32_t ta, tb, xv;
                 __asm__(WIDE4_LOOP("entry") WIDE4_OUTPUTS : [xend] "m"(xend), [entry] "m"(entry) : "memory", "cc");
