@@ -626,6 +626,47 @@ static void conv_1x1(const mcu_conv_params_t *p, const int8_t *in, const int8_t 
     "add    %[xv], %[xv], %[ta], lsl #1\n\t"                                                          \
     "strb   %[" y2 "], [%[xv]]\n\t"                                                                   \
     "strb   %[" y3 "], [%[xv], %[ta]]\n\t"
+/* The same for both channels of a pair of neighbours (oc1 = oc + 1: conv_1x1_wide_pre without the hint, an
+ * even count of pairs), the constants of oc then oc1 next in the stream: each channel's y0..y3 by
+ * mcu_rqd_apply and SSAT #8 (WIDE4P_RQ: m in xv, e in xw, c in ta, x a temporary), then per pixel q the two
+ * bytes merged (BFI) into one STRH at o + oc + q os: 48 instructions per pair of channels of 4 pixels
+ * (WIDE4P_REQ twice: 52) */
+#define WIDE4P_RQ(y0, y1, y2, y3)                                                                     \
+    "smmlar %[x], %[" y0 "], %[xv], %[ta]\n\t"                                                        \
+    "sub    %[" y0 "], %[x], %[" y0 "], lsr #31\n\t"                                                  \
+    "smmlar %[x], %[" y1 "], %[xv], %[ta]\n\t"                                                        \
+    "sub    %[" y1 "], %[x], %[" y1 "], lsr #31\n\t"                                                  \
+    "smmlar %[x], %[" y2 "], %[xv], %[ta]\n\t"                                                        \
+    "sub    %[" y2 "], %[x], %[" y2 "], lsr #31\n\t"                                                  \
+    "smmlar %[x], %[" y3 "], %[xv], %[ta]\n\t"                                                        \
+    "sub    %[" y3 "], %[x], %[" y3 "], lsr #31\n\t"                                                  \
+    "asr    %[" y0 "], %[" y0 "], %[xw]\n\t"                                                          \
+    "asr    %[" y1 "], %[" y1 "], %[xw]\n\t"                                                          \
+    "asr    %[" y2 "], %[" y2 "], %[xw]\n\t"                                                          \
+    "asr    %[" y3 "], %[" y3 "], %[xw]\n\t"                                                          \
+    "ssat   %[" y0 "], #8, %[" y0 "]\n\t"                                                             \
+    "ssat   %[" y1 "], #8, %[" y1 "]\n\t"                                                             \
+    "ssat   %[" y2 "], #8, %[" y2 "]\n\t"                                                             \
+    "ssat   %[" y3 "], #8, %[" y3 "]\n\t"
+#define WIDE4P_REQ_PAIR                                                                               \
+    "ldrd   %[xv], %[xw], [%[w]], #16\n\t"                                                            \
+    "ldrd   %[ta], %[tb], [%[w], #-8]\n\t"                                                            \
+    WIDE4P_RQ("a00", "a10", "a20", "a30")                                                             \
+    "ldrd   %[xv], %[xw], [%[w]], #16\n\t"                                                            \
+    "ldr    %[ta], [%[w], #-8]\n\t"                                                                   \
+    WIDE4P_RQ("a01", "a11", "a21", "a31")                                                             \
+    "ldr    %[x], %[ob]\n\t"                                                                          \
+    "ldr    %[xv], %[os]\n\t"                                                                         \
+    "bfi    %[a00], %[a01], #8, #8\n\t"                                                               \
+    "bfi    %[a10], %[a11], #8, #8\n\t"                                                               \
+    "bfi    %[a20], %[a21], #8, #8\n\t"                                                               \
+    "bfi    %[a30], %[a31], #8, #8\n\t"                                                               \
+    "add    %[x], %[x], %[tb]\n\t"                                                                    \
+    "strh   %[a00], [%[x]]\n\t"                                                                       \
+    "strh   %[a10], [%[x], %[xv]]\n\t"                                                                \
+    "add    %[x], %[x], %[xv], lsl #1\n\t"                                                            \
+    "strh   %[a20], [%[x]]\n\t"                                                                       \
+    "strh   %[a30], [%[x], %[xv]]\n\t"
 #define WIDE4P_OUTPUTS                                                                                \
     : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [a20] "+r"(a20),            \
       [a21] "+r"(a21), [a30] "+r"(a30), [a31] "+r"(a31), [x] "+r"(x), [w] "+r"(wp), [xw] "=&r"(xw),   \
@@ -903,7 +944,9 @@ static void im2col_widen4(const mcu_conv_params_t *p, const int8_t *in, int32_t 
  * groups come from the int8 filter. The output stage: fast (every live channel passes wide_fast), the
  * doubled sum 2 s plus the stream's doubled bias by mcu_rqd_apply on the stream's m, c, e (the output
  * offset folded in), then the clamp; otherwise the plain requantisation of s + bias (out of line, as are
- * the channels past the groups). */
+ * the channels past the groups). When moreover k == k4 and the range is all of int8 (SSAT #8), a pixel's
+ * pairs run two at a time in one assembly loop: per two pairs 11 instructions of set-up, 16 per group, 9
+ * for the biases, 8 per channel (WIDE_PRE2_REQ) and 3 of loop control. */
 /* wide_pre_rows' outputs of one pair of the stream (b: its 2 doubled biases, r: its constants m, e, c, oc
  * for each channel) for the pixel at x (sums s0, s1 over the groups; output row o): the channels past the
  * groups and the plain requantisation out of line */
@@ -942,8 +985,17 @@ static MCU_ALWAYS_INLINE void wide_pre_out(const out_stage_t *q, const int8_t *f
     }
     const mcu_rqd_t r0 = {(int32_t)r[0], (int32_t)r[2], (int32_t)r[1]};
     const mcu_rqd_t r1 = {(int32_t)r[4], (int32_t)r[6], (int32_t)r[5]};
-    o[(int32_t)r[7]] = (int8_t)mcu_clamp(mcu_rqd_apply(&r1, (int32_t)(b[1] + 2u * (uint32_t)s1)), q->lo, q->hi);
-    o[(int32_t)r[3]] = (int8_t)mcu_clamp(mcu_rqd_apply(&r0, (int32_t)(b[0] + 2u * (uint32_t)s0)), q->lo, q->hi);
+    int32_t y1 = mcu_rqd_apply(&r1, (int32_t)(b[1] + 2u * (uint32_t)s1));
+    int32_t y0 = mcu_rqd_apply(&r0, (int32_t)(b[0] + 2u * (uint32_t)s0));
+    if (fast == 2) {                                /* the range all of int8: SSAT #8 */
+        y1 = __ssat(y1, 8);
+        y0 = __ssat(y0, 8);
+    } else {
+        y1 = mcu_clamp(y1, q->lo, q->hi);
+        y0 = mcu_clamp(y0, q->lo, q->hi);
+    }
+    o[(int32_t)r[7]] = (int8_t)y1;                  /* an odd count: oc1 == oc */
+    o[(int32_t)r[3]] = (int8_t)y0;
 }
 
 #if defined(WIDE4_GROUP)
@@ -965,6 +1017,17 @@ static MCU_ALWAYS_INLINE void wide_pre_out(const out_stage_t *q, const int8_t *f
     "ldrd    %[t0], %[t1], [%[v], #-8]\n\t"                                                            \
     "smlad   %[c0], %[x13], %[t0], %[c0]\n\t"                                                          \
     "smlad   %[c1], %[x13], %[t1], %[c1]\n\t"
+/* the output stage of channel y (y its sum s plus the doubled bias: 2 (s + bias)), its constants m, e, c,
+ * oc at r (advanced by 16): mcu_rqd_apply (SMMLAR, SUB, ASR), SSAT #8, STRB at xg + oc: 8 instructions */
+#define WIDE_PRE2_REQ(y, r)                                                                           \
+    "ldrd    %[x02], %[x13], [%[" r "]], #16\n\t"                                                      \
+    "ldr     %[t0], [%[" r "], #-8]\n\t"                                                               \
+    "smmlar  %[t0], %[" y "], %[x02], %[t0]\n\t"                                                       \
+    "sub     %[" y "], %[t0], %[" y "], lsr #31\n\t"                                                   \
+    "asr     %[" y "], %[" y "], %[x13]\n\t"                                                           \
+    "ldr     %[t1], [%[" r "], #-4]\n\t"                                                               \
+    "ssat    %[" y "], #8, %[" y "]\n\t"                                                               \
+    "strb    %[" y "], [%[xg], %[t1]]\n\t"
 #endif
 /* fast: every live channel passes wide_fast (see wide_pre_out) */
 #if defined(__GNUC__)
@@ -976,8 +1039,15 @@ static void wide_pre_rows(const mcu_conv_params_t *p, const int8_t *in, const in
     const out_stage_t q = out_stage(p);
     const int32_t k = p->in.c, k4 = k & ~3, out_c = p->out.c, off = p->input_offset;
     const int32_t pairs = (n_live + 1) >> 1;
+    fast = fast && q.lo == -128 && q.hi == 127 ? 2 : fast;   /* 2: the clamp is SSAT #8 */
     const size_t pw = (size_t)k4 + 10u;             /* a pair's words in the stream */
     const uint32_t off2 = ((uint32_t)off & 0xFFFFu) * 0x10001u;
+#if defined(WIDE4_GROUP)
+    /* the assembly loop's bytes from a pair to the next, from a pair to its constants, and its end (the last
+     * of an even count of pairs) */
+    const uint32_t pwb = 4u * (uint32_t)pw, kb = 8u + 4u * (uint32_t)k4;
+    const uint32_t *const wend2 = p->wide_filter + (size_t)(pairs & ~1) * pw;
+#endif
     for (int32_t px = px0; px < px1; ++px) {
         const int8_t *const x = in + (size_t)px * (size_t)k, *const xe = x + k4;
         int8_t *const o = out + (size_t)px * (size_t)out_c;
@@ -985,7 +1055,57 @@ static void wide_pre_rows(const mcu_conv_params_t *p, const int8_t *in, const in
             memcpy(o, p->dead_out, (size_t)out_c);
         }
         const uint32_t *w = p->wide_filter;
-        for (int32_t j = 0; j < pairs; j += 2, w += 2 * pw) {  /* pairs j (a), j + 1 (c; a last odd j: j again) */
+        int32_t j = 0;
+#if defined(WIDE4_GROUP)
+        if (fast == 2 && k == k4 && k4 > 0 && pairs >= 2) {   /* every two pairs in one assembly loop */
+            int32_t a0, a1, c0, c1;
+            const int8_t *xg;
+            const uint32_t *u, *v = w;
+            uint32_t x02, x13, t0, t1;
+            __asm__ volatile("10:\n\t"
+                             "add     %[u], %[v], #8\n\t"
+                             "ldr     %[t0], %[pwb]\n\t"
+                             "add     %[v], %[u], %[t0]\n\t"
+                             "ldr     %[xg], %[x]\n\t"
+                             "mov     %[a0], #0\n\t"
+                             "mov     %[a1], #0\n\t"
+                             "mov     %[c0], #0\n\t"
+                             "mov     %[c1], #0\n\t"
+                             "sub     %[t0], %[xe], %[xg]\n\t"
+                             "tst     %[t0], #4\n\t"
+                             "bne     2f\n\t"
+                             "1:\n\t" WIDE_PRE2_GROUP
+                             "2:\n\t" WIDE_PRE2_GROUP
+                             "cmp     %[xg], %[xe]\n\t"
+                             "bne     1b\n\t"
+                             "ldr     %[t0], %[kb]\n\t"
+                             "sub     %[t1], %[u], %[t0]\n\t"
+                             "ldrd    %[x02], %[x13], [%[t1]]\n\t"
+                             "add     %[a0], %[x02], %[a0], lsl #1\n\t"
+                             "add     %[a1], %[x13], %[a1], lsl #1\n\t"
+                             "sub     %[t1], %[v], %[t0]\n\t"
+                             "ldrd    %[x02], %[x13], [%[t1]]\n\t"
+                             "add     %[c0], %[x02], %[c0], lsl #1\n\t"
+                             "add     %[c1], %[x13], %[c1], lsl #1\n\t"
+                             "ldr     %[xg], %[o]\n\t"
+                             WIDE_PRE2_REQ("a0", "u")
+                             WIDE_PRE2_REQ("a1", "u")
+                             WIDE_PRE2_REQ("c0", "v")
+                             WIDE_PRE2_REQ("c1", "v")
+                             "ldr     %[t0], %[wend]\n\t"
+                             "cmp     %[v], %[t0]\n\t"
+                             "bne     10b\n\t"
+                             : [a0] "=&r"(a0), [a1] "=&r"(a1), [c0] "=&r"(c0), [c1] "=&r"(c1), [xg] "=&r"(xg),
+                               [u] "=&r"(u), [v] "+r"(v), [x02] "=&r"(x02), [x13] "=&r"(x13), [t0] "=&r"(t0),
+                               [t1] "=&r"(t1)
+                             : [xe] "r"(xe), [off2] "r"(off2), [x] "m"(x), [o] "m"(o), [pwb] "m"(pwb),
+                               [kb] "m"(kb), [wend] "m"(wend2)
+                             : "memory", "cc");
+            j = pairs & ~1;
+            w = v;
+        }
+#endif
+        for (; j < pairs; j += 2, w += 2 * pw) {   /* pairs j (a), j + 1 (c; a last odd j: j again) */
             const int second = j + 1 < pairs;
             int32_t a0 = 0, a1 = 0, c0 = 0, c1 = 0;
             const uint32_t *u = w + 2, *v = second ? w + pw + 2 : w + 2;
@@ -1090,6 +1210,8 @@ static MCU_ALWAYS_INLINE void conv_1x1_wide_run(const mcu_conv_params_t *p, cons
     const int simple_pre = full && k == k4;         /* pre: the stream holds the (doubled) biases, 0 without */
     /* pre: the end of the stream (n_live rounded up to pairs of k4 + 10 words: mcu_nn.h) */
     const uint32_t *const wend = pre ? p->wide_filter + (size_t)((n_live + 1) >> 1) * (size_t)(k4 + 10) : NULL;
+    /* and of its pairs of neighbours (without the hint: an odd count's last pair is a channel twice) */
+    const uint32_t *const wend_even = pre ? p->wide_filter + (size_t)(n_live >> 1) * (size_t)(k4 + 10) : NULL;
 #endif
     /* pre: 1 or 2 pixels past the last whole block go apart (wide_pre_rows) */
     const int32_t tail = pre && !im2col && (pixels & 3) <= 2 ? pixels & 3 : 0;
@@ -1113,19 +1235,40 @@ static MCU_ALWAYS_INLINE void conv_1x1_wide_run(const mcu_conv_params_t *p, cons
         if (hinted) {
             dead_fill4(o, dead_out, out_c);         /* the dead channels' constants; live ones follow */
         }
+        int32_t i0 = 0;                             /* the first pair left to the loop below */
 #if defined(WIDE4_GROUP)
-        if (pre && all && simple_pre && n_live > 0) {             /* every pair in one assembly loop over the stream */
+        if (pre && all && simple_pre && n_live > (hinted ? 0 : 1)) {  /* pairs in one assembly loop over the stream */
             /* (the pair loop's label 10: WIDE4P_LOOP takes 0..9) */
             int32_t a00, a01, a10, a11, a20, a21, a30, a31;
             const uint32_t *x, *wp = p->wide_filter;
             uint32_t ta, tb, xv, xw;
+            if (hinted) {                           /* any two live channels: their bytes apart */
+                __asm__ volatile("10:\n\t"
+                                 "ldrd   %[a00], %[a01], [%[w]], #8\n\t"
+                                 "ldr    %[x], %[xbeg]\n\t"
+                                 WIDE4P_FIRST
+                                 WIDE4P_LOOP("entry81")
+                                 WIDE4P_REQ("a00", "a10", "a20", "a30")
+                                 WIDE4P_REQ("a01", "a11", "a21", "a31")
+                                 "ldr    %[ta], %[wend]\n\t"
+                                 "cmp    %[w], %[ta]\n\t"
+                                 "bne    10b\n\t"
+                                 : [a00] "=&r"(a00), [a01] "=&r"(a01), [a10] "=&r"(a10), [a11] "=&r"(a11),
+                                   [a20] "=&r"(a20), [a21] "=&r"(a21), [a30] "=&r"(a30), [a31] "=&r"(a31),
+                                   [x] "=&r"(x), [w] "+r"(wp), [xw] "=&r"(xw), [ta] "=&r"(ta), [tb] "=&r"(tb),
+                                   [xv] "=&r"(xv)
+                                 : [ob] "m"(o), [os] "m"(os), [xbeg] "m"(wide), [xend] "m"(xend),
+                                   [entry81] "m"(entry81), [wend] "m"(wend)
+                                 : "memory", "cc");
+                continue;
+            }
+            /* channels 2j, 2j + 1: neighbours, one STRH per pixel; an odd count's last pair (oc1 = oc) below */
             __asm__ volatile("10:\n\t"
                              "ldrd   %[a00], %[a01], [%[w]], #8\n\t"
                              "ldr    %[x], %[xbeg]\n\t"
                              WIDE4P_FIRST
                              WIDE4P_LOOP("entry81")
-                             WIDE4P_REQ("a00", "a10", "a20", "a30")
-                             WIDE4P_REQ("a01", "a11", "a21", "a31")
+                             WIDE4P_REQ_PAIR
                              "ldr    %[ta], %[wend]\n\t"
                              "cmp    %[w], %[ta]\n\t"
                              "bne    10b\n\t"
@@ -1134,12 +1277,15 @@ static MCU_ALWAYS_INLINE void conv_1x1_wide_run(const mcu_conv_params_t *p, cons
                                [x] "=&r"(x), [w] "+r"(wp), [xw] "=&r"(xw), [ta] "=&r"(ta), [tb] "=&r"(tb),
                                [xv] "=&r"(xv)
                              : [ob] "m"(o), [os] "m"(os), [xbeg] "m"(wide), [xend] "m"(xend),
-                               [entry81] "m"(entry81), [wend] "m"(wend)
+                               [entry81] "m"(entry81), [wend] "m"(wend_even)
                              : "memory", "cc");
-            continue;
+            if ((n_live & 1) == 0) {
+                continue;
+            }
+            i0 = n_live - 1;
         }
 #endif
-        for (int32_t i = 0; i < n_live; i += 2) {   /* a pair of live channels (odd count: the last twice) */
+        for (int32_t i = i0; i < n_live; i += 2) {  /* a pair of live channels (odd count: the last twice) */
             const int32_t oc = hinted ? live[i] : i;
             const int32_t oc1 = i + 1 < n_live ? (hinted ? live[i + 1] : i + 1) : oc;
             /* the int8 rows (pre: read past the groups only, NULL when the filter was left out: k == k4) */
@@ -1302,7 +1448,10 @@ static void conv_im2col_wide_any(const mcu_conv_params_t *p, const int8_t *in, c
 #undef WIDE4P_FIRST
 #undef WIDE4P_OUTPUTS
 #undef WIDE4P_REQ
+#undef WIDE4P_RQ
+#undef WIDE4P_REQ_PAIR
 #undef WIDE_PRE2_GROUP
+#undef WIDE_PRE2_REQ
 
 /* The need bytes a conv without planned scratch borrows from the end of its own output (out_bytes at out,
  * written by nothing else while it runs), 4-aligned; 0 when they do not fit or input and output overlap. */
