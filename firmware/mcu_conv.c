@@ -455,12 +455,13 @@ static void conv_1x1(const mcu_conv_params_t *p, const int8_t *in, const int8_t 
  * (wide4_out_plain).
  * With the weights pre-widened at compile time (p->wide_filter, mcu_nn.h: conv_1x1_wide_pre / _pre_live; they
  * come doubled, so the block is widened without the SADD16s) a half group is one LDRD of weights, two LDRD of the
- * block and 8 SMLAD (22 instructions per 32 MACs);
+ * block and 8 SMLAD (22 instructions per 32 MACs, 8 groups per loop iteration: 3 instructions of loop control
+ * per 8 groups);
  * the stream also holds each pair's doubled biases and requantisation constants, so that when every
  * channel qualifies (and in.c is a multiple of 4, the range all of int8) one assembly loop runs all pairs
  * of a block; a last 1 or 2 pixels past the whole blocks go apart (wide_pre_rows) instead of a block
  * moved back. Without the int8 filter (NULL: in.c a multiple of 4) the scratch-less fallback is
- * wide_pre_rows too (2 pixels at a time).
+ * wide_pre_rows too (pixel by pixel, two pairs of the stream at a time).
  */
 /* The inline assembly needs 14 free registers: GCC with optimisation and without a frame pointer (builds
  * with -fno-omit-frame-pointer define MCU_NN_NO_ASM: the same loop in C) */
@@ -562,19 +563,26 @@ static void conv_1x1(const mcu_conv_params_t *p, const int8_t *in, const int8_t 
     "ldrd   %[ta], %[tb], [%[w]], #16\n\t"                                                            \
     WIDE4P_QUAD("ta", "tb", "[%[x]], #32", "[%[x], #-24]")                                            \
     WIDE4P_ODD_HALF
+/* the groups of a pair: 8 per iteration, entered (TBH on `entry`: 0..7 the group that leaves a multiple of
+ * 8 for the iterations after the first, 8 no group) and left when x reaches xend */
 #define WIDE4P_LOOP(entry)                                                                            \
     "ldr    %[ta], %[" entry "]\n\t"                                                                  \
     "tbh    [pc, %[ta], lsl #1]\n\t"                                                                  \
     "0:\n\t"                                                                                          \
     ".hword (1f - 0b) / 2, (2f - 0b) / 2, (3f - 0b) / 2, (4f - 0b) / 2, (5f - 0b) / 2\n\t"            \
+    ".hword (6f - 0b) / 2, (7f - 0b) / 2, (8f - 0b) / 2, (9f - 0b) / 2\n\t"                           \
     "1:\n\t" WIDE4P_GROUP                                                                             \
     "2:\n\t" WIDE4P_GROUP                                                                             \
     "3:\n\t" WIDE4P_GROUP                                                                             \
     "4:\n\t" WIDE4P_GROUP                                                                             \
+    "5:\n\t" WIDE4P_GROUP                                                                             \
+    "6:\n\t" WIDE4P_GROUP                                                                             \
+    "7:\n\t" WIDE4P_GROUP                                                                             \
+    "8:\n\t" WIDE4P_GROUP                                                                             \
     "ldr    %[ta], %[xend]\n\t"                                                                       \
     "cmp    %[x], %[ta]\n\t"                                                                          \
     "bne    1b\n\t"                                                                                   \
-    "5:\n\t"
+    "9:\n\t"
 /* the first group when a00 / a01 hold the doubled biases: pixels 2, 3 first, then 1 and 0 (a00, a01 last) */
 #define WIDE4P_FIRST                                                                                  \
     "ldrd   %[ta], %[tb], [%[w]], #16\n\t"                                                            \
@@ -618,6 +626,40 @@ static void conv_1x1(const mcu_conv_params_t *p, const int8_t *in, const int8_t 
     "add    %[xv], %[xv], %[ta], lsl #1\n\t"                                                          \
     "strb   %[" y2 "], [%[xv]]\n\t"                                                                   \
     "strb   %[" y3 "], [%[xv], %[ta]]\n\t"
+/* The same for both channels of a pair of neighbours (oc1 = oc + 1: conv_1x1_wide_pre without the hint, an
+ * even count of pairs), the constants of oc then oc1 next in the stream: each channel's y0..y3 by
+ * mcu_rqd_apply and SSAT #8 (WIDE4P_RQ4 on RQ as WIDE4P_REQ's: m in xv, e in xw, c in ta, x a temporary), then per pixel q the two
+ * bytes merged (BFI) into one STRH at o + oc + q os: 48 instructions per pair of channels of 4 pixels
+ * (WIDE4P_REQ twice: 52) */
+#define WIDE4P_RQ4(RQ, y0, y1, y2, y3)                                                                \
+    RQ(y0) RQ(y1) RQ(y2) RQ(y3)                                                                       \
+    "asr    %[" y0 "], %[" y0 "], %[xw]\n\t"                                                          \
+    "asr    %[" y1 "], %[" y1 "], %[xw]\n\t"                                                          \
+    "asr    %[" y2 "], %[" y2 "], %[xw]\n\t"                                                          \
+    "asr    %[" y3 "], %[" y3 "], %[xw]\n\t"                                                          \
+    "ssat   %[" y0 "], #8, %[" y0 "]\n\t"                                                             \
+    "ssat   %[" y1 "], #8, %[" y1 "]\n\t"                                                             \
+    "ssat   %[" y2 "], #8, %[" y2 "]\n\t"                                                             \
+    "ssat   %[" y3 "], #8, %[" y3 "]\n\t"
+#define WIDE4P_REQ_PAIR(RQ)                                                                           \
+    "ldrd   %[xv], %[xw], [%[w]], #16\n\t"                                                            \
+    "ldrd   %[ta], %[tb], [%[w], #-8]\n\t"                                                            \
+    WIDE4P_RQ4(RQ, "a00", "a10", "a20", "a30")                                                        \
+    "ldrd   %[xv], %[xw], [%[w]], #16\n\t"                                                            \
+    "ldr    %[ta], [%[w], #-8]\n\t"                                                                   \
+    WIDE4P_RQ4(RQ, "a01", "a11", "a21", "a31")                                                        \
+    "ldr    %[x], %[ob]\n\t"                                                                          \
+    "ldr    %[xv], %[os]\n\t"                                                                         \
+    "bfi    %[a00], %[a01], #8, #8\n\t"                                                               \
+    "bfi    %[a10], %[a11], #8, #8\n\t"                                                               \
+    "bfi    %[a20], %[a21], #8, #8\n\t"                                                               \
+    "bfi    %[a30], %[a31], #8, #8\n\t"                                                               \
+    "add    %[x], %[x], %[tb]\n\t"                                                                    \
+    "strh   %[a00], [%[x]]\n\t"                                                                       \
+    "strh   %[a10], [%[x], %[xv]]\n\t"                                                                \
+    "add    %[x], %[x], %[xv], lsl #1\n\t"                                                            \
+    "strh   %[a20], [%[x]]\n\t"                                                                       \
+    "strh   %[a30], [%[x], %[xv]]\n\t"
 #define WIDE4P_OUTPUTS                                                                                \
     : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [a20] "+r"(a20),            \
       [a21] "+r"(a21), [a30] "+r"(a30), [a31] "+r"(a31), [x] "+r"(x), [w] "+r"(wp), [xw] "=&r"(xw),   \
@@ -999,88 +1041,229 @@ static void im2col_widen4(const mcu_conv_params_t *p, const int8_t *in, int32_t 
 
 /* conv_1x1 on the pre-widened stream (see mcu_nn.h) for pixels px0 .. px1 - 1: conv_1x1_wide_pre's last 1
  * or 2 pixels (a block moved back would compute 4) and, the int8 filter left out, the fallback without
- * scratch (filter NULL: k == k4). Two pixels at a time (an odd last one alone), pair by pair of the
- * stream: the input widened with its offset (SXTAB16, not doubled) against the stream's int16 words, the
- * channels past the groups from the int8 filter, the plain requantisation. */
-/* wide_pre_rows' pixels px and, two (a constant after inlining), px + 1 */
-static MCU_ALWAYS_INLINE void wide_pre_px(const mcu_conv_params_t *p, const out_stage_t *q, const int8_t *in,
-                                          const int8_t *filter, const int32_t *bias, int8_t *out, int32_t px,
-                                          int32_t pairs, const int two)
+ * scratch (filter NULL: k == k4). Pixel by pixel, two pairs of the stream at a time (the second k4 + 10
+ * words on; a last odd pair alone, walked twice), the input widened with its offset (SXTAB16, not doubled)
+ * against the stream's (doubled) int16 words, so that the sums come doubled, 2 s: per group of 4 input channels
+ * LDR, 2 SXTAB16, 4 LDRD, 8 SMLAD for 16 MACs (inline assembly, 2 groups per iteration: 16 instructions per 16
+ * MACs). The channels past the groups come from the int8 filter. The output stage: fast (every live channel
+ * passes wide_fast), 2 s plus the stream's doubled bias by mcu_rqd_apply on the stream's m, c, e (the output
+ * offset folded in), then the clamp; otherwise the plain requantisation of s + bias (out of line, as are
+ * the channels past the groups). When moreover k == k4 and the range is all of int8 (SSAT #8), a pixel's
+ * pairs run two at a time in one assembly loop: per two pairs 11 instructions of set-up, 16 per group, 9
+ * for the biases, 8 per channel (WIDE_PRE2_REQ) and 3 of loop control. */
+/* wide_pre_rows' outputs of one pair of the stream (b: its 2 doubled biases, r: its constants m, e, c, oc
+ * for each channel) for the pixel at x (doubled sums s0, s1 over the groups; output row o): the channels past
+ * the groups and the plain requantisation out of line */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void wide_pre_out_slow(const out_stage_t *q, const int8_t *filter, const int32_t *bias, const uint32_t *b,
+                              const uint32_t *r, const int8_t *x, int8_t *o, int32_t s0, int32_t s1, int32_t k,
+                              int32_t off, int fast)
 {
-    const int32_t k = p->in.c, k4 = k & ~3, out_c = p->out.c, off = p->input_offset;
-    const uint32_t off2 = ((uint32_t)off & 0xFFFFu) * 0x10001u;
-    const int8_t *const x = in + (size_t)px * (size_t)k, *const xb = x + k;
-    int8_t *const o = out + (size_t)px * (size_t)out_c, *const ob = o + out_c;
-    if (p->dead_out != NULL) {                      /* the dead channels' constants; live ones follow */
-        memcpy(o, p->dead_out, (size_t)out_c);
-        if (two) {
-            memcpy(ob, p->dead_out, (size_t)out_c);
-        }
+    const int32_t oc = (int32_t)r[3], oc1 = (int32_t)r[7];
+    s0 >>= 1;                                       /* the stream's weights are doubled: exact halves */
+    s1 >>= 1;
+    for (int32_t c = k & ~3; c < k; ++c) {          /* the 1..3 channels past the groups */
+        const int32_t u = (int32_t)x[c] + off;
+        s0 += u * filter[(size_t)oc * (size_t)k + (size_t)c];
+        s1 += u * filter[(size_t)oc1 * (size_t)k + (size_t)c];
     }
-    const uint32_t *w = p->wide_filter;
-    for (int32_t j = 0; j < pairs; ++j) {
-        int32_t a0 = 0, a1 = 0, b0 = 0, b1 = 0;       /* pixel px: a, px + 1: b; channels oc, oc1 */
-        w += 2;                                     /* past the doubled biases */
-        for (int32_t g = 0; g < k4; g += 4, w += 4) {
-            const uint32_t xv = mcu_load4(x + g);
-            const uint32_t x02 = __sxtab16(off2, xv), x13 = mcu_sxtab16_ror8(off2, xv);
-            const uint32_t w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3];
-            a0 = __smlad(x02, w0, a0);
-            a1 = __smlad(x02, w1, a1);
-            a0 = __smlad(x13, w2, a0);
-            a1 = __smlad(x13, w3, a1);
-            if (two) {
-                const uint32_t yv = mcu_load4(xb + g);
-                const uint32_t y02 = __sxtab16(off2, yv), y13 = mcu_sxtab16_ror8(off2, yv);
-                b0 = __smlad(y02, w0, b0);
-                b1 = __smlad(y02, w1, b1);
-                b0 = __smlad(y13, w2, b0);
-                b1 = __smlad(y13, w3, b1);
-            }
-        }
-        const int32_t oc = (int32_t)w[3], oc1 = (int32_t)w[7];   /* m, e, c, oc for each channel */
-        w += 8;
-        a0 >>= 1;                                   /* the stream's weights are doubled: exact halves */
-        a1 >>= 1;
-        b0 >>= 1;
-        b1 >>= 1;
-        for (int32_t c = k4; c < k; ++c) {          /* the 1..3 channels past the groups */
-            const int32_t wa = filter[(size_t)oc * (size_t)k + (size_t)c];
-            const int32_t wb = filter[(size_t)oc1 * (size_t)k + (size_t)c];
-            const int32_t u = (int32_t)x[c] + off;
-            a0 += u * wa;
-            a1 += u * wb;
-            if (two) {
-                const int32_t v = (int32_t)xb[c] + off;
-                b0 += v * wa;
-                b1 += v * wb;
-            }
-        }
-        const int32_t c0 = bias != NULL ? bias[oc] : 0, c1 = bias != NULL ? bias[oc1] : 0;
-        if (two) {
-            ob[oc1] = requant_out(q, b1 + c1, oc1); /* an odd count: oc1 == oc */
-            ob[oc] = requant_out(q, b0 + c0, oc);
-        }
-        o[oc1] = requant_out(q, a1 + c1, oc1);
-        o[oc] = requant_out(q, a0 + c0, oc);
+    if (fast) {
+        const mcu_rqd_t r0 = {(int32_t)r[0], (int32_t)r[2], (int32_t)r[1]};
+        const mcu_rqd_t r1 = {(int32_t)r[4], (int32_t)r[6], (int32_t)r[5]};
+        o[oc1] = (int8_t)mcu_clamp(mcu_rqd_apply(&r1, (int32_t)(b[1] + 2u * (uint32_t)s1)), q->lo, q->hi);
+        o[oc] = (int8_t)mcu_clamp(mcu_rqd_apply(&r0, (int32_t)(b[0] + 2u * (uint32_t)s0)), q->lo, q->hi);
+    } else {
+        o[oc1] = requant_out(q, s1 + (bias != NULL ? bias[oc1] : 0), oc1);   /* an odd count: oc1 == oc */
+        o[oc] = requant_out(q, s0 + (bias != NULL ? bias[oc] : 0), oc);
     }
 }
 
+/* the same, inline for the usual case: fast, no channels past the groups */
+static MCU_ALWAYS_INLINE void wide_pre_out(const out_stage_t *q, const int8_t *filter, const int32_t *bias,
+                                           const uint32_t *b, const uint32_t *r, const int8_t *x, int8_t *o,
+                                           int32_t s0, int32_t s1, int32_t k, int32_t off, int fast)
+{
+    if (!fast || (k & 3) != 0) {
+        wide_pre_out_slow(q, filter, bias, b, r, x, o, s0, s1, k, off, fast);
+        return;
+    }
+    const mcu_rqd_t r0 = {(int32_t)r[0], (int32_t)r[2], (int32_t)r[1]};
+    const mcu_rqd_t r1 = {(int32_t)r[4], (int32_t)r[6], (int32_t)r[5]};
+    int32_t y1 = mcu_rqd_apply(&r1, (int32_t)(b[1] + (uint32_t)s1));     /* s0, s1 doubled already */
+    int32_t y0 = mcu_rqd_apply(&r0, (int32_t)(b[0] + (uint32_t)s0));
+    if (fast == 2) {                                /* the range all of int8: SSAT #8 */
+        y1 = __ssat(y1, 8);
+        y0 = __ssat(y0, 8);
+    } else {
+        y1 = mcu_clamp(y1, q->lo, q->hi);
+        y0 = mcu_clamp(y0, q->lo, q->hi);
+    }
+    o[(int32_t)r[7]] = (int8_t)y1;                  /* an odd count: oc1 == oc */
+    o[(int32_t)r[3]] = (int8_t)y0;
+}
+
+#if defined(WIDE4_GROUP)
+/* wide_pre_rows' group of 4 input channels (xg, advanced by 4) of one pixel against two pairs of the stream
+ * (u, v, advanced by 16): LDR, 2 SXTAB16, 4 LDRD, 8 SMLAD */
+#define WIDE_PRE2_GROUP                                                                               \
+    "ldr     %[x02], [%[xg]], #4\n\t"                                                                  \
+    "ldrd    %[t0], %[t1], [%[u]], #16\n\t"                                                            \
+    "sxtab16 %[x13], %[off2], %[x02], ror #8\n\t"                                                      \
+    "sxtab16 %[x02], %[off2], %[x02]\n\t"                                                              \
+    "smlad   %[a0], %[x02], %[t0], %[a0]\n\t"                                                          \
+    "smlad   %[a1], %[x02], %[t1], %[a1]\n\t"                                                          \
+    "ldrd    %[t0], %[t1], [%[v]], #16\n\t"                                                            \
+    "smlad   %[c0], %[x02], %[t0], %[c0]\n\t"                                                          \
+    "smlad   %[c1], %[x02], %[t1], %[c1]\n\t"                                                          \
+    "ldrd    %[t0], %[t1], [%[u], #-8]\n\t"                                                            \
+    "smlad   %[a0], %[x13], %[t0], %[a0]\n\t"                                                          \
+    "smlad   %[a1], %[x13], %[t1], %[a1]\n\t"                                                          \
+    "ldrd    %[t0], %[t1], [%[v], #-8]\n\t"                                                            \
+    "smlad   %[c0], %[x13], %[t0], %[c0]\n\t"                                                          \
+    "smlad   %[c1], %[x13], %[t1], %[c1]\n\t"
+/* the output stage of channel y (y its sum s plus the doubled bias: 2 (s + bias)), its constants m, e, c,
+ * oc at r (advanced by 16): mcu_rqd_apply (SMMLAR, SUB, ASR), SSAT #8, STRB at xg + oc: 8 instructions */
+#define WIDE_PRE2_REQ(y, r)                                                                           \
+    "ldrd    %[x02], %[x13], [%[" r "]], #16\n\t"                                                      \
+    "ldr     %[t0], [%[" r "], #-8]\n\t"                                                               \
+    "smmlar  %[t0], %[" y "], %[x02], %[t0]\n\t"                                                       \
+    "sub     %[" y "], %[t0], %[" y "], lsr #31\n\t"                                                   \
+    "asr     %[" y "], %[" y "], %[x13]\n\t"                                                           \
+    "ldr     %[t1], [%[" r "], #-4]\n\t"                                                               \
+    "ssat    %[" y "], #8, %[" y "]\n\t"                                                               \
+    "strb    %[" y "], [%[xg], %[t1]]\n\t"
+#endif
+/* fast: every live channel passes wide_fast (see wide_pre_out) */
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
 static void wide_pre_rows(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
-                          int8_t *out, int32_t px0, int32_t px1, int32_t n_live)
+                          int8_t *out, int32_t px0, int32_t px1, int32_t n_live, int fast)
 {
     const out_stage_t q = out_stage(p);
+    const int32_t k = p->in.c, k4 = k & ~3, out_c = p->out.c, off = p->input_offset;
     const int32_t pairs = (n_live + 1) >> 1;
-    int32_t px = px0;
-    for (; px + 2 <= px1; px += 2) {
-        wide_pre_px(p, &q, in, filter, bias, out, px, pairs, 1);
+    fast = fast && q.lo == -128 && q.hi == 127 ? 2 : fast;   /* 2: the clamp is SSAT #8 */
+    const size_t pw = (size_t)k4 + 10u;             /* a pair's words in the stream */
+    const uint32_t off2 = ((uint32_t)off & 0xFFFFu) * 0x10001u;
+#if defined(WIDE4_GROUP)
+    /* the assembly loop's bytes from a pair to the next, from a pair to its constants, and its end (the last
+     * of an even count of pairs) */
+    const uint32_t pwb = 4u * (uint32_t)pw, kb = 8u + 4u * (uint32_t)k4;
+    const uint32_t *const wend2 = p->wide_filter + (size_t)(pairs & ~1) * pw;
+#endif
+    for (int32_t px = px0; px < px1; ++px) {
+        const int8_t *const x = in + (size_t)px * (size_t)k, *const xe = x + k4;
+        int8_t *const o = out + (size_t)px * (size_t)out_c;
+        if (p->dead_out != NULL) {                  /* the dead channels' constants; live ones follow */
+            memcpy(o, p->dead_out, (size_t)out_c);
+        }
+        const uint32_t *w = p->wide_filter;
+        int32_t j = 0;
+#if defined(WIDE4_GROUP)
+        if (fast == 2 && k == k4 && k4 > 0 && pairs >= 2) {   /* every two pairs in one assembly loop */
+            int32_t a0, a1, c0, c1;
+            const int8_t *xg;
+            const uint32_t *u, *v = w;
+            uint32_t x02, x13, t0, t1;
+            __asm__ volatile("10:\n\t"
+                             "add     %[u], %[v], #8\n\t"
+                             "ldr     %[t0], %[pwb]\n\t"
+                             "add     %[v], %[u], %[t0]\n\t"
+                             "ldr     %[xg], %[x]\n\t"
+                             "mov     %[a0], #0\n\t"
+                             "mov     %[a1], #0\n\t"
+                             "mov     %[c0], #0\n\t"
+                             "mov     %[c1], #0\n\t"
+                             "sub     %[t0], %[xe], %[xg]\n\t"
+                             "tst     %[t0], #4\n\t"
+                             "bne     2f\n\t"
+                             "1:\n\t" WIDE_PRE2_GROUP
+                             "2:\n\t" WIDE_PRE2_GROUP
+                             "cmp     %[xg], %[xe]\n\t"
+                             "bne     1b\n\t"
+                             "ldr     %[t0], %[kb]\n\t"
+                             "sub     %[t1], %[u], %[t0]\n\t"
+                             "ldrd    %[x02], %[x13], [%[t1]]\n\t"
+                             "add     %[a0], %[x02], %[a0]\n\t"
+                             "add     %[a1], %[x13], %[a1]\n\t"
+                             "sub     %[t1], %[v], %[t0]\n\t"
+                             "ldrd    %[x02], %[x13], [%[t1]]\n\t"
+                             "add     %[c0], %[x02], %[c0]\n\t"
+                             "add     %[c1], %[x13], %[c1]\n\t"
+                             "ldr     %[xg], %[o]\n\t"
+                             WIDE_PRE2_REQ("a0", "u")
+                             WIDE_PRE2_REQ("a1", "u")
+                             WIDE_PRE2_REQ("c0", "v")
+                             WIDE_PRE2_REQ("c1", "v")
+                             "ldr     %[t0], %[wend]\n\t"
+                             "cmp     %[v], %[t0]\n\t"
+                             "bne     10b\n\t"
+                             : [a0] "=&r"(a0), [a1] "=&r"(a1), [c0] "=&r"(c0), [c1] "=&r"(c1), [xg] "=&r"(xg),
+                               [u] "=&r"(u), [v] "+r"(v), [x02] "=&r"(x02), [x13] "=&r"(x13), [t0] "=&r"(t0),
+                               [t1] "=&r"(t1)
+                             : [xe] "r"(xe), [off2] "r"(off2), [x] "m"(x), [o] "m"(o), [pwb] "m"(pwb),
+                               [kb] "m"(kb), [wend] "m"(wend2)
+                             : "memory", "cc");
+            j = pairs & ~1;
+            w = v;
+        }
+#endif
+        for (; j < pairs; j += 2, w += 2 * pw) {   /* pairs j (a), j + 1 (c; a last odd j: j again) */
+            const int second = j + 1 < pairs;
+            int32_t a0 = 0, a1 = 0, c0 = 0, c1 = 0;
+            const uint32_t *u = w + 2, *v = second ? w + pw + 2 : w + 2;
+            const int8_t *xg = x;
+#if defined(WIDE4_GROUP)
+            if (xg != xe) {     /* 2 groups per iteration (an odd count entered at the second): 16 per group */
+                uint32_t x02, x13, t0, t1;
+                __asm__("sub     %[t0], %[xe], %[xg]\n\t"
+                        "tst     %[t0], #4\n\t"
+                        "bne     2f\n\t"
+                        "1:\n\t" WIDE_PRE2_GROUP
+                        "2:\n\t" WIDE_PRE2_GROUP
+                        "cmp     %[xg], %[xe]\n\t"
+                        "bne     1b\n\t"
+                        : [a0] "+r"(a0), [a1] "+r"(a1), [c0] "+r"(c0), [c1] "+r"(c1), [xg] "+r"(xg), [u] "+r"(u),
+                          [v] "+r"(v), [x02] "=&r"(x02), [x13] "=&r"(x13), [t0] "=&r"(t0), [t1] "=&r"(t1)
+                        : [xe] "r"(xe), [off2] "r"(off2)
+                        : "memory", "cc");
+            }
+#else
+            for (; xg != xe; xg += 4, u += 4, v += 4) {
+                const uint32_t xv = mcu_load4(xg);
+                const uint32_t x02 = __sxtab16(off2, xv), x13 = mcu_sxtab16_ror8(off2, xv);
+                a0 = __smlad(x02, u[0], a0);
+                a1 = __smlad(x02, u[1], a1);
+                c0 = __smlad(x02, v[0], c0);
+                c1 = __smlad(x02, v[1], c1);
+                a0 = __smlad(x13, u[2], a0);
+                a1 = __smlad(x13, u[3], a1);
+                c0 = __smlad(x13, v[2], c0);
+                c1 = __smlad(x13, v[3], c1);
+            }
+#endif
+            wide_pre_out(&q, filter, bias, w, u, x, o, a0, a1, k, off, fast);
+            if (second) {
+                wide_pre_out(&q, filter, bias, w + pw, v, x, o, c0, c1, k, off, fast);
+            }
+        }
     }
-    if (px < px1) {
-        wide_pre_px(p, &q, in, filter, bias, out, px, pairs, 0);
+}
+
+/* wide_pre_rows for the pixels px0 .. px1 - 1 of a conv that did not check its channels (wide_fast for each
+ * live one: the fast output stage or not) */
+static void wide_pre_rows_any(const mcu_conv_params_t *p, const int8_t *in, const int32_t *bias, int8_t *out,
+                              int32_t px0, int32_t px1)
+{
+    const int32_t n_live = p->dead_out != NULL ? p->live_c : p->out.c;
+    int fast = 1;
+    for (int32_t i = 0; i < n_live && fast; ++i) {
+        fast = wide_fast(p, bias, p->dead_out != NULL ? p->live[i] : i, p->in.c);
     }
+    wide_pre_rows(p, in, NULL, bias, out, px0, px1, n_live, fast);
 }
 
 /* hinted: 0, the channels in order (n_live = out.c); 1, the dead-channel hint's live channels (see
@@ -1130,6 +1313,8 @@ static MCU_ALWAYS_INLINE void conv_1x1_wide_run(const mcu_conv_params_t *p, cons
     const int full = p->act_min == -128 && p->act_max == 127;   /* the clamp is SSAT #8 */
     const int32_t entry = (4 - (k4 >> 2)) & 3;      /* WIDE4_LOOP's entry for k4 / 4 groups */
     const int32_t entry1 = k4 == 4 ? 4 : (5 - (k4 >> 2)) & 3;   /* and for all but the first (WIDE4_FIRST) */
+    const int32_t entry8 = (8 - (k4 >> 2)) & 7;     /* WIDE4P_LOOP's (8 groups per iteration) */
+    const int32_t entry81 = k4 == 4 ? 8 : (9 - (k4 >> 2)) & 7;
     const uint32_t *const xend = wide + 2 * k4;     /* the end of the widened block */
     const int simple = full && k == k4 && bias != NULL;   /* the pairs wide_fast takes go all in assembly */
     const int simple_pre = full && k == k4;         /* pre: the stream holds the (doubled) biases, 0 without */
@@ -1138,6 +1323,8 @@ static MCU_ALWAYS_INLINE void conv_1x1_wide_run(const mcu_conv_params_t *p, cons
     const int nosub = p->act_min >= p->output_offset;
     /* pre: the end of the stream (n_live rounded up to pairs of k4 + 10 words: mcu_nn.h) */
     const uint32_t *const wend = pre ? p->wide_filter + (size_t)((n_live + 1) >> 1) * (size_t)(k4 + 10) : NULL;
+    /* and of its pairs of neighbours (without the hint: an odd count's last pair is a channel twice) */
+    const uint32_t *const wend_even = pre ? p->wide_filter + (size_t)(n_live >> 1) * (size_t)(k4 + 10) : NULL;
 #endif
     /* pre: 1 or 2 pixels past the last whole block go apart (wide_pre_rows) */
     const int32_t tail = pre && !im2col && (pixels & 3) <= 2 ? pixels & 3 : 0;
@@ -1163,39 +1350,72 @@ static MCU_ALWAYS_INLINE void conv_1x1_wide_run(const mcu_conv_params_t *p, cons
         if (hinted) {
             dead_fill4(o, dead_out, out_c);         /* the dead channels' constants; live ones follow */
         }
+        int32_t i0 = 0;                             /* the first pair left to the loop below */
 #if defined(WIDE4_GROUP)
-        if (pre && all && simple_pre && n_live > 0) {             /* every pair in one assembly loop over the stream */
+        if (pre && all && simple_pre && n_live > (hinted ? 0 : 1)) {  /* pairs in one assembly loop over the stream */
+            /* (the pair loop's label 10: WIDE4P_LOOP takes 0..9) */
             int32_t a00, a01, a10, a11, a20, a21, a30, a31;
             const uint32_t *x, *wp = p->wide_filter;
             uint32_t ta, tb, xv, xw;
-#define WIDE4P_PAIRS(RQ)                                                                                   \
-            __asm__ volatile("6:\n\t"                                                                      \
-                             "ldrd   %[a00], %[a01], [%[w]], #8\n\t"                                      \
-                             "ldr    %[x], %[xbeg]\n\t"                                                   \
-                             WIDE4P_FIRST                                                                 \
-                             WIDE4P_LOOP("entry1")                                                        \
-                             WIDE4P_REQ(RQ, "a00", "a10", "a20", "a30")                                   \
-                             WIDE4P_REQ(RQ, "a01", "a11", "a21", "a31")                                   \
-                             "ldr    %[ta], %[wend]\n\t"                                                   \
-                             "cmp    %[w], %[ta]\n\t"                                                      \
-                             "bne    6b\n\t"                                                               \
-                             : [a00] "=&r"(a00), [a01] "=&r"(a01), [a10] "=&r"(a10), [a11] "=&r"(a11),    \
-                               [a20] "=&r"(a20), [a21] "=&r"(a21), [a30] "=&r"(a30), [a31] "=&r"(a31),    \
-                               [x] "=&r"(x), [w] "+r"(wp), [xw] "=&r"(xw), [ta] "=&r"(ta), [tb] "=&r"(tb), \
-                               [xv] "=&r"(xv)                                                             \
-                             : [ob] "m"(o), [os] "m"(os), [xbeg] "m"(wide), [xend] "m"(xend),             \
-                               [entry1] "m"(entry1), [wend] "m"(wend)                                     \
+            /* (nosub: RQ WIDE4P_RQ_NOSUB, see WIDE4P_REQ) */
+#define WIDE4P_HINTED(RQ)                                                                              \
+            __asm__ volatile("10:\n\t"                                                                  \
+                             "ldrd   %[a00], %[a01], [%[w]], #8\n\t"                                  \
+                             "ldr    %[x], %[xbeg]\n\t"                                               \
+                             WIDE4P_FIRST                                                             \
+                             WIDE4P_LOOP("entry81")                                                   \
+                             WIDE4P_REQ(RQ, "a00", "a10", "a20", "a30")                               \
+                             WIDE4P_REQ(RQ, "a01", "a11", "a21", "a31")                               \
+                             "ldr    %[ta], %[wend]\n\t"                                               \
+                             "cmp    %[w], %[ta]\n\t"                                                  \
+                             "bne    10b\n\t"                                                          \
+                             : [a00] "=&r"(a00), [a01] "=&r"(a01), [a10] "=&r"(a10), [a11] "=&r"(a11),\
+                               [a20] "=&r"(a20), [a21] "=&r"(a21), [a30] "=&r"(a30), [a31] "=&r"(a31),\
+                               [x] "=&r"(x), [w] "+r"(wp), [xw] "=&r"(xw), [ta] "=&r"(ta),            \
+                               [tb] "=&r"(tb), [xv] "=&r"(xv)                                         \
+                             : [ob] "m"(o), [os] "m"(os), [xbeg] "m"(wide), [xend] "m"(xend),         \
+                               [entry81] "m"(entry81), [wend] "m"(wend)                               \
                              : "memory", "cc")
-            if (nosub) {
-                WIDE4P_PAIRS(WIDE4P_RQ_NOSUB);
-            } else {
-                WIDE4P_PAIRS(WIDE4P_RQ_SUB);
+#define WIDE4P_NEIGHBOURS(RQ)                                                                          \
+            __asm__ volatile("10:\n\t"                                                                  \
+                             "ldrd   %[a00], %[a01], [%[w]], #8\n\t"                                  \
+                             "ldr    %[x], %[xbeg]\n\t"                                               \
+                             WIDE4P_FIRST                                                             \
+                             WIDE4P_LOOP("entry81")                                                   \
+                             WIDE4P_REQ_PAIR(RQ)                                                      \
+                             "ldr    %[ta], %[wend]\n\t"                                               \
+                             "cmp    %[w], %[ta]\n\t"                                                  \
+                             "bne    10b\n\t"                                                          \
+                             : [a00] "=&r"(a00), [a01] "=&r"(a01), [a10] "=&r"(a10), [a11] "=&r"(a11),\
+                               [a20] "=&r"(a20), [a21] "=&r"(a21), [a30] "=&r"(a30), [a31] "=&r"(a31),\
+                               [x] "=&r"(x), [w] "+r"(wp), [xw] "=&r"(xw), [ta] "=&r"(ta),            \
+                               [tb] "=&r"(tb), [xv] "=&r"(xv)                                         \
+                             : [ob] "m"(o), [os] "m"(os), [xbeg] "m"(wide), [xend] "m"(xend),         \
+                               [entry81] "m"(entry81), [wend] "m"(wend_even)                          \
+                             : "memory", "cc")
+            if (hinted) {                           /* any two live channels: their bytes apart */
+                if (nosub) {
+                    WIDE4P_HINTED(WIDE4P_RQ_NOSUB);
+                } else {
+                    WIDE4P_HINTED(WIDE4P_RQ_SUB);
+                }
+                continue;
             }
-#undef WIDE4P_PAIRS
-            continue;
+            /* channels 2j, 2j + 1: neighbours, one STRH per pixel; an odd count's last pair (oc1 = oc) below */
+            if (nosub) {
+                WIDE4P_NEIGHBOURS(WIDE4P_RQ_NOSUB);
+            } else {
+                WIDE4P_NEIGHBOURS(WIDE4P_RQ_SUB);
+            }
+#undef WIDE4P_HINTED
+#undef WIDE4P_NEIGHBOURS
+            if ((n_live & 1) == 0) {
+                continue;
+            }
+            i0 = n_live - 1;
         }
 #endif
-        for (int32_t i = 0; i < n_live; i += 2) {   /* a pair of live channels (odd count: the last twice) */
+        for (int32_t i = i0; i < n_live; i += 2) {  /* a pair of live channels (odd count: the last twice) */
             const int32_t oc = hinted ? live[i] : i;
             const int32_t oc1 = i + 1 < n_live ? (hinted ? live[i + 1] : i + 1) : oc;
             /* the int8 rows (pre: read past the groups only, NULL when the filter was left out: k == k4) */
@@ -1241,7 +1461,7 @@ static MCU_ALWAYS_INLINE void conv_1x1_wide_run(const mcu_conv_params_t *p, cons
 #if defined(WIDE4_GROUP)
             if (pre) {
                 uint32_t ta, tb, xv, xw;
-                __asm__(WIDE4P_LOOP("entry") WIDE4P_OUTPUTS : [xend] "m"(xend), [entry] "m"(entry) : "memory", "cc");
+                __asm__(WIDE4P_LOOP("entry8") WIDE4P_OUTPUTS : [xend] "m"(xend), [entry8] "m"(entry8) : "memory", "cc");
             } else {
                 uint32_t ta, tb, xv;
                 __asm__(WIDE4_LOOP("entry") WIDE4_OUTPUTS : [xend] "m"(xend), [entry] "m"(entry) : "memory", "cc");
@@ -1298,7 +1518,7 @@ static MCU_ALWAYS_INLINE void conv_1x1_wide_run(const mcu_conv_params_t *p, cons
         }
     }
     if (tail != 0) {
-        wide_pre_rows(p, in, filter, bias, out, pixels - tail, pixels, n_live);
+        wide_pre_rows(p, in, filter, bias, out, pixels - tail, pixels, n_live, all);
     }
 }
 /* The specialisations of conv_1x1_wide_run (its last three arguments constants: one copy of the body
@@ -1364,6 +1584,10 @@ static void conv_im2col_wide_any(const mcu_conv_params_t *p, const int8_t *in, c
 #undef WIDE4P_REQ
 #undef WIDE4P_RQ_SUB
 #undef WIDE4P_RQ_NOSUB
+#undef WIDE4P_RQ4
+#undef WIDE4P_REQ_PAIR
+#undef WIDE_PRE2_GROUP
+#undef WIDE_PRE2_REQ
 
 /* The need bytes a conv without planned scratch borrows from the end of its own output (out_bytes at out,
  * written by nothing else while it runs), 4-aligned; 0 when they do not fit or input and output overlap. */
@@ -1425,7 +1649,7 @@ static int conv_1x1_in_own_output(const mcu_conv_params_t *p, const int8_t *in, 
     if (head < pixels) {
         q.in.w = q.out.w = pixels - head;
         if (filter == NULL) {                       /* only the pre-widened weights */
-            wide_pre_rows(&q, in, NULL, bias, out, head, pixels, p->dead_out != NULL ? p->live_c : p->out.c);
+            wide_pre_rows_any(&q, in, bias, out, head, pixels);
         } else {
             conv_1x1(&q, in + (size_t)head * (size_t)p->in.c, filter, bias, out + (size_t)head * (size_t)p->out.c);
         }
@@ -3435,8 +3659,7 @@ void mcu_conv2d_s8(const mcu_conv_params_t *p, const int8_t *in, const int8_t *f
             return;
         }
         if (filter == NULL) {                       /* only the pre-widened weights */
-            wide_pre_rows(p, in, NULL, bias, out, 0, p->in.n * p->in.h * p->in.w,
-                          p->dead_out != NULL ? p->live_c : p->out.c);
+            wide_pre_rows_any(p, in, bias, out, 0, p->in.n * p->in.h * p->in.w);
             return;
         }
 #endif

@@ -122,6 +122,13 @@ CASES = [
     Case("pw_wide_c37_tail_relu", "conv", (3, 3, 37), units=6, act="relu"),
     Case("pw_wide_dead_odd_live_c24", "conv", (2, 6, 24), units=10, dead=(1, 4, 5, 8, 9), data_range=(-5.0, -1.0)),
     Case("pw_wide_c8_no_bias", "conv", (3, 3, 8), units=5, use_bias=False),
+    # the last 1 or 2 pixels past the blocks (wide_pre_rows): two pairs of the stream at a time, 16 groups
+    # with a clamp (C output stage), 9 groups in one assembly loop per pixel (the whole int8 range) with an
+    # odd channel count (blocks: STRH pairs of neighbours, the last pair in C; pixel loop: the last pair,
+    # a channel twice, alone), 2 pixels of 8 groups and 3 pairs (the last alone)
+    Case("pw_wide_c64_relu6_tail1", "conv", (3, 3, 64), units=12, act="relu6"),
+    Case("pw_wide_c36_odd_units_tail1", "conv", (3, 3, 36), units=9),
+    Case("pw_wide_c32_tail2", "conv", (2, 3, 32), units=6),
     # other convs: per-pixel rows of valid taps
     Case("pw_stride2", "conv", (5, 5, 6), strides=2, units=3),
     Case("conv3x3_same_odd", "conv", (5, 7, 5), kernel=3, padding="same", units=3, act="relu"),
@@ -1018,7 +1025,8 @@ def test_window_without_planned_scratch_on_m4(model_dir, cid):
 WIDE_CASES = ["pw_odd_pixels_odd_channels", "pw_c16_even", "pw_c4_odd_units_zp_max", "pw_own_output_odd",
               "pw_big_bias_c12", "pw_dead_some_c16", "pw_dead_all_but_one", "pw_dead_all", "pw_c7_relu6_zp_max",
               "pw_c8_big_weights", "pw_c8_tiny_channel", "pw_wide_c28_odd_units_zp_min", "pw_wide_c37_tail_relu",
-              "pw_wide_dead_odd_live_c24", "pw_wide_c8_no_bias", "pw_c3_narrow", "pw_stride2",
+              "pw_wide_dead_odd_live_c24", "pw_wide_c8_no_bias", "pw_wide_c64_relu6_tail1",
+              "pw_wide_c36_odd_units_tail1", "pw_wide_c32_tail2", "pw_c3_narrow", "pw_stride2",
               "im2col_3x3_c8_s2_zp_min", "im2col_3x3_c8_big_bias", "im2col_pw_s2_c8", "im2col_own_output_c4",
               "im2col_3x3_c4_1px", "im2col_5x5_c4_valid", "im2col_3x3_c4_big_weights", "conv3x3_same_odd",
               "win_conv_c1_s2", "win_conv_c3_s2_vww", "rows_c23_3x3_generic", "rows_c3_w4_both_cut",
