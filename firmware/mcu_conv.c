@@ -459,9 +459,11 @@ static void conv_1x1(const mcu_conv_params_t *p, const int8_t *in, const int8_t 
  * per 8 groups);
  * the stream also holds each pair's doubled biases and requantisation constants, so that when every
  * channel qualifies (and in.c is a multiple of 4, the range all of int8) one assembly loop runs all pairs
- * of a block; a last 1 or 2 pixels past the whole blocks go apart (wide_pre_rows) instead of a block
- * moved back. Without the int8 filter (NULL: in.c a multiple of 4) the scratch-less fallback is
- * wide_pre_rows too (pixel by pixel, two pairs of the stream at a time).
+ * of a block (without the dead-channel hint a pair's channels are neighbours: each pixel's two bytes go
+ * out as one STRH, WIDE4P_REQ_PAIR; an odd count's last pair, a channel twice, by the C path); a last 1
+ * or 2 pixels past the whole blocks go apart (wide_pre_rows) instead of a block moved back. Without the
+ * int8 filter (NULL: in.c a multiple of 4) the scratch-less fallback is wide_pre_rows too (pixel by
+ * pixel, two pairs of the stream at a time).
  */
 /* The inline assembly needs 14 free registers: GCC with optimisation and without a frame pointer (builds
  * with -fno-omit-frame-pointer define MCU_NN_NO_ASM: the same loop in C) */
