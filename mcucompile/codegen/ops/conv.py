@@ -95,8 +95,10 @@ def _lower(ctx, op, depthwise: bool):
     # the 1x1 fast paths (1x1, stride 1, unpadded) skip output channels whose weights are all zero
     path = wide_path(x.shape, w.shape, y.shape, a, depthwise)
     pointwise = is_pointwise(x.shape, w.shape, y.shape, a, depthwise)
-    # the DSP wide paths' pre-widened weights (wide_path: conv_1x1_wide, conv_im2col_wide, conv_im2col_rows)
-    wide = ctx.wide_weights and path is not None
+    # the DSP wide paths' pre-widened weights (wide_path: conv_1x1_wide, conv_im2col_wide, conv_im2col_rows; the
+    # last runs only with its planned scratch, the others have fallbacks reading the stream too)
+    extra = (ctx.scratch_or_null(op, "int16_t"),)    # NULL: no scratch on this target (or not planned)
+    wide = ctx.wide_weights and path is not None and (path != "rows" or extra[0] != "NULL")
     params = conv_params(ctx, name, op, x, w, y, out_c, (a.stride_h, a.stride_w), (a.dilation_h, a.dilation_w),
                          (pad_top, pad_left, pad_bottom, pad_right), mult,
                          bias=b if not depthwise or wide else None, dead_hint=pointwise, wide=wide,
@@ -116,7 +118,6 @@ def _lower(ctx, op, depthwise: bool):
     wide_only = pointwise and in_c % 4 == 0 and any(f == "wide_filter" for f, _ in params.fields)
     filt = "NULL" if wide_only else ctx.weight(w.index, "int8_t")
     func = "mcu_depthwise_conv2d_s8" if depthwise else "mcu_conv2d_s8"
-    extra = (ctx.scratch_or_null(op, "int16_t"),)    # NULL: no scratch on this target (or not planned)
     comment = (f"{in_h}x{in_w}x{in_c} -> {out_h}x{out_w}x{out_c}, k {kh}x{kw}, s {a.stride_h}x{a.stride_w}, "
                f"d {a.dilation_h}x{a.dilation_w}, {a.padding}, {a.activation}"
                + (f", mult {mult}" if depthwise else ""))
