@@ -1125,6 +1125,15 @@ static MCU_ALWAYS_INLINE void wide_pre_out(const out_stage_t *q, const int8_t *f
     "ldrd    %[t0], %[t1], [%[v], #-8]\n\t"                                                            \
     "smlad   %[c0], %[x13], %[t0], %[c0]\n\t"                                                          \
     "smlad   %[c1], %[x13], %[t1], %[c1]\n\t"
+/* the groups from xg to xe, 2 per iteration (an odd count entered at the second) */
+#define WIDE_PRE2_LOOP                                                                                \
+    "sub     %[t0], %[xe], %[xg]\n\t"                                                                  \
+    "tst     %[t0], #4\n\t"                                                                            \
+    "bne     2f\n\t"                                                                                   \
+    "1:\n\t" WIDE_PRE2_GROUP                                                                          \
+    "2:\n\t" WIDE_PRE2_GROUP                                                                          \
+    "cmp     %[xg], %[xe]\n\t"                                                                         \
+    "bne     1b\n\t"
 /* the output stage of channel y (y its sum s plus the doubled bias: 2 (s + bias)), its constants m, e, c,
  * oc at r (advanced by 16): mcu_rqd_apply (SMMLAR, SUB, ASR), SSAT #8, STRB at xg + oc: 8 instructions */
 #define WIDE_PRE2_REQ(y, r)                                                                           \
@@ -1179,13 +1188,7 @@ static void wide_pre_rows(const mcu_conv_params_t *p, const int8_t *in, const in
                              "mov     %[a1], #0\n\t"
                              "mov     %[c0], #0\n\t"
                              "mov     %[c1], #0\n\t"
-                             "sub     %[t0], %[xe], %[xg]\n\t"
-                             "tst     %[t0], #4\n\t"
-                             "bne     2f\n\t"
-                             "1:\n\t" WIDE_PRE2_GROUP
-                             "2:\n\t" WIDE_PRE2_GROUP
-                             "cmp     %[xg], %[xe]\n\t"
-                             "bne     1b\n\t"
+                             WIDE_PRE2_LOOP
                              "ldr     %[t0], %[kb]\n\t"
                              "sub     %[t1], %[u], %[t0]\n\t"
                              "ldrd    %[x02], %[x13], [%[t1]]\n\t"
@@ -1221,13 +1224,7 @@ static void wide_pre_rows(const mcu_conv_params_t *p, const int8_t *in, const in
 #if defined(WIDE4_GROUP)
             if (xg != xe) {     /* 2 groups per iteration (an odd count entered at the second): 16 per group */
                 uint32_t x02, x13, t0, t1;
-                __asm__("sub     %[t0], %[xe], %[xg]\n\t"
-                        "tst     %[t0], #4\n\t"
-                        "bne     2f\n\t"
-                        "1:\n\t" WIDE_PRE2_GROUP
-                        "2:\n\t" WIDE_PRE2_GROUP
-                        "cmp     %[xg], %[xe]\n\t"
-                        "bne     1b\n\t"
+                __asm__(WIDE_PRE2_LOOP
                         : [a0] "+r"(a0), [a1] "+r"(a1), [c0] "+r"(c0), [c1] "+r"(c1), [xg] "+r"(xg), [u] "+r"(u),
                           [v] "+r"(v), [x02] "=&r"(x02), [x13] "=&r"(x13), [t0] "=&r"(t0), [t1] "=&r"(t1)
                         : [xe] "r"(xe), [off2] "r"(off2)
@@ -1359,15 +1356,15 @@ static MCU_ALWAYS_INLINE void conv_1x1_wide_run(const mcu_conv_params_t *p, cons
             int32_t a00, a01, a10, a11, a20, a21, a30, a31;
             const uint32_t *x, *wp = p->wide_filter;
             uint32_t ta, tb, xv, xw;
-            /* (nosub: RQ WIDE4P_RQ_NOSUB, see WIDE4P_REQ) */
-#define WIDE4P_HINTED(RQ)                                                                              \
+            /* the pair loop over the stream up to WEND, OUT the output stage of a pair (RQ: WIDE4P_RQ_NOSUB where
+             * nosub, see WIDE4P_REQ) */
+#define WIDE4P_ALL(OUT, WEND)                                                                          \
             __asm__ volatile("10:\n\t"                                                                  \
                              "ldrd   %[a00], %[a01], [%[w]], #8\n\t"                                  \
                              "ldr    %[x], %[xbeg]\n\t"                                               \
                              WIDE4P_FIRST                                                             \
                              WIDE4P_LOOP("entry81")                                                   \
-                             WIDE4P_REQ(RQ, "a00", "a10", "a20", "a30")                               \
-                             WIDE4P_REQ(RQ, "a01", "a11", "a21", "a31")                               \
+                             OUT                                                                      \
                              "ldr    %[ta], %[wend]\n\t"                                               \
                              "cmp    %[w], %[ta]\n\t"                                                  \
                              "bne    10b\n\t"                                                          \
@@ -1376,41 +1373,25 @@ static MCU_ALWAYS_INLINE void conv_1x1_wide_run(const mcu_conv_params_t *p, cons
                                [x] "=&r"(x), [w] "+r"(wp), [xw] "=&r"(xw), [ta] "=&r"(ta),            \
                                [tb] "=&r"(tb), [xv] "=&r"(xv)                                         \
                              : [ob] "m"(o), [os] "m"(os), [xbeg] "m"(wide), [xend] "m"(xend),         \
-                               [entry81] "m"(entry81), [wend] "m"(wend)                               \
+                               [entry81] "m"(entry81), [wend] "m"(WEND)                               \
                              : "memory", "cc")
-#define WIDE4P_NEIGHBOURS(RQ)                                                                          \
-            __asm__ volatile("10:\n\t"                                                                  \
-                             "ldrd   %[a00], %[a01], [%[w]], #8\n\t"                                  \
-                             "ldr    %[x], %[xbeg]\n\t"                                               \
-                             WIDE4P_FIRST                                                             \
-                             WIDE4P_LOOP("entry81")                                                   \
-                             WIDE4P_REQ_PAIR(RQ)                                                      \
-                             "ldr    %[ta], %[wend]\n\t"                                               \
-                             "cmp    %[w], %[ta]\n\t"                                                  \
-                             "bne    10b\n\t"                                                          \
-                             : [a00] "=&r"(a00), [a01] "=&r"(a01), [a10] "=&r"(a10), [a11] "=&r"(a11),\
-                               [a20] "=&r"(a20), [a21] "=&r"(a21), [a30] "=&r"(a30), [a31] "=&r"(a31),\
-                               [x] "=&r"(x), [w] "+r"(wp), [xw] "=&r"(xw), [ta] "=&r"(ta),            \
-                               [tb] "=&r"(tb), [xv] "=&r"(xv)                                         \
-                             : [ob] "m"(o), [os] "m"(os), [xbeg] "m"(wide), [xend] "m"(xend),         \
-                               [entry81] "m"(entry81), [wend] "m"(wend_even)                          \
-                             : "memory", "cc")
+#define WIDE4P_APART(RQ) WIDE4P_REQ(RQ, "a00", "a10", "a20", "a30") WIDE4P_REQ(RQ, "a01", "a11", "a21", "a31")
             if (hinted) {                           /* any two live channels: their bytes apart */
                 if (nosub) {
-                    WIDE4P_HINTED(WIDE4P_RQ_NOSUB);
+                    WIDE4P_ALL(WIDE4P_APART(WIDE4P_RQ_NOSUB), wend);
                 } else {
-                    WIDE4P_HINTED(WIDE4P_RQ_SUB);
+                    WIDE4P_ALL(WIDE4P_APART(WIDE4P_RQ_SUB), wend);
                 }
                 continue;
             }
             /* channels 2j, 2j + 1: neighbours, one STRH per pixel; an odd count's last pair (oc1 = oc) below */
             if (nosub) {
-                WIDE4P_NEIGHBOURS(WIDE4P_RQ_NOSUB);
+                WIDE4P_ALL(WIDE4P_REQ_PAIR(WIDE4P_RQ_NOSUB), wend_even);
             } else {
-                WIDE4P_NEIGHBOURS(WIDE4P_RQ_SUB);
+                WIDE4P_ALL(WIDE4P_REQ_PAIR(WIDE4P_RQ_SUB), wend_even);
             }
-#undef WIDE4P_HINTED
-#undef WIDE4P_NEIGHBOURS
+#undef WIDE4P_ALL
+#undef WIDE4P_APART
             if ((n_live & 1) == 0) {
                 continue;
             }
@@ -1589,6 +1570,7 @@ static void conv_im2col_wide_any(const mcu_conv_params_t *p, const int8_t *in, c
 #undef WIDE4P_RQ4
 #undef WIDE4P_REQ_PAIR
 #undef WIDE_PRE2_GROUP
+#undef WIDE_PRE2_LOOP
 #undef WIDE_PRE2_REQ
 
 /* The need bytes a conv without planned scratch borrows from the end of its own output (out_bytes at out,

@@ -688,12 +688,9 @@ int main(void)
     assert not bad, bad[:5]
 
 
-def test_requant_doubled_matches_tflite(tmp_path):
-    """mcu_rqd_apply with mcu_rq2_channel's constants (requantisation of a doubled sum, the depthwise channel groups' form) equals TFLite's
-    requantisation plus the offset wherever mcu_rq2_channel accepts the channel and |x| < 2^30, and
-    mcu_rq2_channel accepts exactly multipliers >= 0 with shifts in [-22, -1] (offsets in [-255, 255]: the
-    depthwise groups pass output offset - act_min)."""
-    import random
+def _rq2_program(tmp_path, cases, apply: str) -> list[tuple[int, int]]:
+    """(ok, value) per case (x, mult, shift, offset): mcu_rq2_channel's verdict and, where it accepts the channel,
+    apply(&r, 2x) (mcu_rqd_apply or mcu_rqd_apply_clamped), by the host compiler."""
     import shutil
     import subprocess
 
@@ -702,15 +699,6 @@ def test_requant_doubled_matches_tflite(tmp_path):
     cc = shutil.which("gcc")
     if cc is None:
         pytest.fail("gcc not found")
-    rng = random.Random(7)
-    cases = []
-    for i in range(20000):
-        if i % 5 == 0:
-            x = rng.choice([0, 1, -1, 2**30 - 1, -2**30 + 1, 511, -512])
-        else:
-            x = rng.randint(-2**30 + 1, 2**30 - 1) if i % 2 else rng.randint(-10**5, 10**5)
-        m = rng.choice([0, 1, 2**30, 2**31 - 1]) if i % 7 == 0 else rng.randint(2**30, 2**31 - 1)
-        cases.append((x, m, rng.randint(-24, 2), rng.randint(-255, 255)))
     (tmp_path / "cases.txt").write_text("".join(f"{x} {m} {s} {o}\n" for x, m, s, o in cases))
     (tmp_path / "t.c").write_text('''#include <stdio.h>
 #include "mcu_simd.h"
@@ -720,20 +708,39 @@ int main(void)
     while (scanf("%ld %ld %ld %ld", &x, &m, &s, &o) == 4) {
         mcu_rqd_t r;
         const int ok = mcu_rq2_channel((int32_t)m, (int32_t)s, (int32_t)o, &r);
-        printf("%d %ld\\n", ok, ok ? (long)mcu_rqd_apply(&r, (int32_t)(2 * x)) : 0L);
+        printf("%d %ld\\n", ok, ok ? (long)APPLY(&r, (int32_t)(2 * x)) : 0L);
     }
     return 0;
 }
 ''')
     exe = tmp_path / "t"
-    subprocess.run([cc, "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-I", str(FIRMWARE_DIR),
+    subprocess.run([cc, "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", f"-DAPPLY={apply}", "-I", str(FIRMWARE_DIR),
                     str(tmp_path / "t.c"), "-o", str(exe)], check=True)
     out = subprocess.run([str(exe)], input=(tmp_path / "cases.txt").read_text(), capture_output=True,
                          text=True, check=True).stdout.split("\n")
     assert len(out) >= len(cases)
+    return [tuple(int(v) for v in line.split()) for line in out[:len(cases)]]
+
+
+def test_requant_doubled_matches_tflite(tmp_path):
+    """mcu_rqd_apply with mcu_rq2_channel's constants (requantisation of a doubled sum, the depthwise channel groups' form) equals TFLite's
+    requantisation plus the offset wherever mcu_rq2_channel accepts the channel and |x| < 2^30, and
+    mcu_rq2_channel accepts exactly multipliers >= 0 with shifts in [-22, -1] (offsets in [-255, 255]: the
+    depthwise groups pass output offset - act_min)."""
+    import random
+
+    rng = random.Random(7)
+    cases = []
+    for i in range(20000):
+        if i % 5 == 0:
+            x = rng.choice([0, 1, -1, 2**30 - 1, -2**30 + 1, 511, -512])
+        else:
+            x = rng.randint(-2**30 + 1, 2**30 - 1) if i % 2 else rng.randint(-10**5, 10**5)
+        m = rng.choice([0, 1, 2**30, 2**31 - 1]) if i % 7 == 0 else rng.randint(2**30, 2**31 - 1)
+        cases.append((x, m, rng.randint(-24, 2), rng.randint(-255, 255)))
+    out = _rq2_program(tmp_path, cases, "mcu_rqd_apply")
     bad = []
-    for (x, m, sh, o), line in zip(cases, out):
-        ok, got = (int(v) for v in line.split())
+    for (x, m, sh, o), (ok, got) in zip(cases, out):
         if ok != (-22 <= sh <= -1) or (ok and got != _tflite_requant(x, m, sh) + o):
             bad.append((x, m, sh, o, ok, got))
     assert not bad, bad[:5]
@@ -745,14 +752,7 @@ def test_requant_clamped_matches_tflite(tmp_path):
     requantisation plus the offset after the clamp to any lower bound lo >= the offset; with lo below the offset
     it does not always (the SUB is needed there: some of these cases differ)."""
     import random
-    import shutil
-    import subprocess
 
-    from mcucompile import FIRMWARE_DIR
-
-    cc = shutil.which("gcc")
-    if cc is None:
-        pytest.fail("gcc not found")
     rng = random.Random(11)
     cases = []
     for i in range(20000):
@@ -760,29 +760,9 @@ def test_requant_clamped_matches_tflite(tmp_path):
              else rng.randint(-2**30 + 1, 2**30 - 1) if i % 2 else rng.randint(-10**5, 10**4))
         m = rng.choice([0, 1, 2**30, 2**31 - 1]) if i % 7 == 0 else rng.randint(2**30, 2**31 - 1)
         cases.append((x, m, rng.randint(-22, -1), rng.randint(-255, 255)))
-    (tmp_path / "cases.txt").write_text("".join(f"{x} {m} {s} {o}\n" for x, m, s, o in cases))
-    (tmp_path / "t.c").write_text('''#include <stdio.h>
-#include "mcu_simd.h"
-int main(void)
-{
-    long x, m, s, o;
-    while (scanf("%ld %ld %ld %ld", &x, &m, &s, &o) == 4) {
-        mcu_rqd_t r;
-        const int ok = mcu_rq2_channel((int32_t)m, (int32_t)s, (int32_t)o, &r);
-        printf("%d %ld\\n", ok, ok ? (long)mcu_rqd_apply_clamped(&r, (int32_t)(2 * x)) : 0L);
-    }
-    return 0;
-}
-''')
-    exe = tmp_path / "t"
-    subprocess.run([cc, "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-I", str(FIRMWARE_DIR),
-                    str(tmp_path / "t.c"), "-o", str(exe)], check=True)
-    out = subprocess.run([str(exe)], input=(tmp_path / "cases.txt").read_text(), capture_output=True,
-                         text=True, check=True).stdout.split("\n")
-    assert len(out) >= len(cases)
+    out = _rq2_program(tmp_path, cases, "mcu_rqd_apply_clamped")
     bad, below = [], 0
-    for (x, m, sh, o), line in zip(cases, out):
-        ok, got = (int(v) for v in line.split())
+    for (x, m, sh, o), (ok, got) in zip(cases, out):
         assert ok, (x, m, sh, o)
         want = _tflite_requant(x, m, sh) + o
         for lo in (o, o + 1, o + rng.randint(0, 300)):
