@@ -630,9 +630,9 @@ static void conv_1x1(const mcu_conv_params_t *p, const int8_t *in, const int8_t 
     "strb   %[" y3 "], [%[xv], %[ta]]\n\t"
 /* The same for both channels of a pair of neighbours (oc1 = oc + 1: conv_1x1_wide_pre without the hint, an
  * even count of pairs), the constants of oc then oc1 next in the stream: each channel's y0..y3 by
- * mcu_rqd_apply and SSAT #8 (WIDE4P_RQ4 on RQ as WIDE4P_REQ's: m in xv, e in xw, c in ta, x a temporary), then per pixel q the two
- * bytes merged (BFI) into one STRH at o + oc + q os: 48 instructions per pair of channels of 4 pixels
- * (WIDE4P_REQ twice: 52) */
+ * mcu_rqd_apply and SSAT #8 (WIDE4P_RQ4 on RQ as WIDE4P_REQ's: m in xv, e in xw, c in ta, x a temporary),
+ * then per pixel q the two bytes merged (BFI) into one STRH at o + oc + q os: 48 instructions per pair of
+ * channels of 4 pixels (WIDE4P_REQ twice: 52) */
 #define WIDE4P_RQ4(RQ, y0, y1, y2, y3)                                                                \
     RQ(y0) RQ(y1) RQ(y2) RQ(y3)                                                                       \
     "asr    %[" y0 "], %[" y0 "], %[xw]\n\t"                                                          \
@@ -956,9 +956,10 @@ static MCU_ALWAYS_INLINE int im2col_row4(const mcu_conv_params_t *p, const int8_
  * % 4 != 0, the stream's rows padded alike with zero weights, see mcu_nn.h) the row's last group holds up to 3
  * elements past the run, whatever the input has there (they meet zero weights). Taps outside the input
  * (padding) get widened 0 words (a padded input is the zero point: x + input offset = 0). (Most blocks take
- * im2col_row4 instead.) A window row inside the input for all 4 pixels (its run4 bytes
- * too) is widened 4 pixels at a time straight from the input; otherwise pixel by pixel: 0 words before and after the valid taps, whole words inside them, and a
- * group holding both (in.c % 4 != 0) assembled byte by byte, the padding as the zero point.
+ * im2col_row4 instead.) A window row inside the input for all 4 pixels (its run4 bytes too) is widened 4
+ * pixels at a time straight from the input; otherwise pixel by pixel: 0 words before and after the valid
+ * taps, whole words inside them, and a group holding both (in.c % 4 != 0) assembled byte by byte, the padding
+ * as the zero point.
  */
 #if defined(__GNUC__)
 __attribute__((noinline))

@@ -155,8 +155,9 @@ def sxtb16_words(q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def wide_filter(w: np.ndarray, pairs: np.ndarray, bias, mults, shifts, output_zero_point: int,
                 row_pad: bool = False) -> np.ndarray:
     """The conv's weights pre-widened for the DSP wide paths (firmware/mcu_nn.h, mcu_conv_params_t.wide_filter):
-    w the filter [Cout, KH, KW, Cin] (a depthwise conv of one input channel: its filter transposed), its window of k = KH KW Cin elements (row_pad, conv_im2col_rows: each filter
-    row's KW Cin weights followed by zeros up to a multiple of 4, k = KH that); pairs: the channels in the
+    w the filter [Cout, KH, KW, Cin] (a depthwise conv of one input channel: its filter transposed), its
+    window of k = KH KW Cin elements (row_pad, conv_im2col_rows: each filter row's KW Cin weights followed by
+    zeros up to a multiple of 4, k = KH that); pairs: the channels in the
     order the kernel pairs them (an odd count pairs the last one with itself); bias: the int32 biases or
     None; mults / shifts: the per-channel multipliers. Per pair (oc, oc1), k4 + 10 uint32 words, k4 = k & ~3:
     the doubled biases (wrapping), per group of 4 window elements c0..c3 (the k4 first) 4 words of two int16
