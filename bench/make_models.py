@@ -72,18 +72,26 @@ def mcunet_like(size=176):
     return keras.Model(inp, x)
 
 
-MODELS = {
-    "mobilenetv2_035_144": (lambda: mobilenet_v2(0.35, 144), (144, 144, 3)),
-    "mcunet_like_176": (lambda: mcunet_like(176), (176, 176, 3)),
+def torch_mobilenet_v2(size=224, width=1.0) -> bytes:
+    """MobileNetV2 laid out as a PyTorch export (tests/torch_style.py: NCHW input through a TRANSPOSE,
+    an explicit PAD before every stride-2 conv), int8 with random calibration."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    import torch_style
+    return torch_style.mobilenet_v2(size=size, width=width, classes=1000, samples=4)
+
+
+MODELS = {   # name -> the .tflite bytes
+    "mobilenetv2_035_144": lambda: _convert(mobilenet_v2(0.35, 144), (144, 144, 3)),
+    "mcunet_like_176": lambda: _convert(mcunet_like(176), (176, 176, 3)),
+    "mobilenetv2_torch_224": lambda: torch_mobilenet_v2(224, 1.0),
 }
 
 
 def get(name: str) -> Path:
     path = OUT / f"{name}.tflite"
     if not path.exists():
-        build, shape = MODELS[name]
         OUT.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(_convert(build(), shape))
+        path.write_bytes(MODELS[name]())
     return path
 
 

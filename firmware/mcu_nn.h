@@ -263,16 +263,7 @@ typedef struct {
 
 void mcu_softmax_s8(const mcu_softmax_params_t *p, const int8_t *in, int8_t *out);
 
-/* ---- requantise int8 -> int8 (QUANTIZE), dequantise int8 -> float (DEQUANTIZE) ------------ */
-
-typedef struct {
-    int32_t size;
-    int32_t input_zero_point;
-    int32_t output_zero_point;
-    int32_t mult, shift;
-} mcu_requantize_params_t;
-
-void mcu_requantize_s8(const mcu_requantize_params_t *p, const int8_t *in, int8_t *out);
+/* ---- dequantise int8 -> float (DEQUANTIZE); int8 -> int8 QUANTIZE is a table (mcu_lut_s8) -- */
 
 typedef struct {
     int32_t size;
@@ -437,8 +428,11 @@ void mcu_sub_s8(const mcu_sub_params_t *p, const int8_t *in1, const int8_t *in2,
 /* ---- unary int8 ops as a 256-entry table (LOGISTIC, TANH, HARD_SWISH, LEAKY_RELU, RELU...) -- */
 
 typedef struct {
-    int32_t size;            /* elements                                                       */
+    int32_t size;            /* elements of a row                                              */
     const int8_t *table;     /* 256 entries: out = table[in + 128]                             */
+    int32_t rows;            /* rows of `size` elements (a whole tensor: 1; a patch: its rows)  */
+    int32_t in_row_stride;   /* elements from one input row to the next                       */
+    int32_t out_row_stride;  /* elements from one output row to the next                      */
 } mcu_lut_params_t;
 
 void mcu_lut_s8(const mcu_lut_params_t *p, const int8_t *in, int8_t *out);

@@ -1,16 +1,6 @@
-/* QUANTIZE (int8 -> int8 requantisation, float -> int8) and DEQUANTIZE (int8 -> float),
+/* QUANTIZE float -> int8 and DEQUANTIZE int8 -> float (int8 -> int8 QUANTIZE: mcu_lut_s8),
  * TFLite Micro reference arithmetic. */
 #include "mcu_nn.h"
-
-void mcu_requantize_s8(const mcu_requantize_params_t *p, const int8_t *in, int8_t *out)
-{
-    /* reference_ops::Requantize: (in - in_zp) * M, + out_zp, clamp to int8 */
-    for (int32_t i = 0; i < p->size; ++i) {
-        const int32_t x = (int32_t)in[i] - p->input_zero_point;
-        const int32_t y = mcu_requant(x, p->mult, p->shift) + p->output_zero_point;
-        out[i] = (int8_t)mcu_clamp(y, -128, 127);
-    }
-}
 
 void mcu_dequantize_s8_f32(const mcu_dequantize_params_t *p, const int8_t *in, float *out)
 {

@@ -36,8 +36,11 @@ def resolve_model(model: str | os.PathLike, convert: Optional[ConvertOptions] = 
     return r.tflite
 
 
-def load(model: str | os.PathLike, convert: Optional[ConvertOptions] = None) -> Graph:
-    return read_tflite(resolve_model(model, convert))
+def load(model: str | os.PathLike, convert: Optional[ConvertOptions] = None, input_layout: str = "model") -> Graph:
+    """The model's graph, normalised (passes/normalize.py: explicit PADs folded into the convs and pools
+    that read them; with input_layout "nhwc", an input's NCHW -> NHWC TRANSPOSE dropped)."""
+    from .passes.normalize import normalize
+    return normalize(read_tflite(resolve_model(model, convert)), input_layout)
 
 
 # ---- convert ------------------------------------------------------------------------------------
@@ -75,6 +78,7 @@ class Analysis:
     explored: list = field(default_factory=list)   # the peak/MACs trade-off the patch search explored
     board: Optional[str] = None           # the plan is for this board's kernels (None: the host's)
     fit: Optional[dict] = None            # with a board: the fit check (boards.firmware.Fit.as_dict)
+    rewrites: list = field(default_factory=list)   # graph normalisation's rewrites (ir.Rewrite.as_dict)
 
     def as_dict(self) -> dict:
         return {"model": self.model, "peak_sram_bytes": self.peak_sram_bytes,
@@ -82,7 +86,7 @@ class Analysis:
                 "macs": self.macs, "planner_strategy": self.planner_strategy, "io_in_arena": self.io_in_arena,
                 "layer_by_layer_peak_bytes": self.layer_by_layer_peak_bytes,
                 "layer_by_layer_macs": self.layer_by_layer_macs, "patch": self.patch,
-                "explored": self.explored, "board": self.board, "fit": self.fit,
+                "explored": self.explored, "board": self.board, "fit": self.fit, "rewrites": self.rewrites,
                 "layers": [l.as_dict() for l in self.layers]}
 
 
@@ -90,7 +94,7 @@ def analyze(model: str | os.PathLike, options: Options = Options(),
             convert: Optional[ConvertOptions] = None, board: Optional[str] = None) -> Analysis:
     """Per-layer figures and the memory plan; with `board`, the plan for that board's kernels (the DSP
     cores' 1x1 conv scratch) and the fit check against its SRAM and flash (reported, not raised)."""
-    g = load(model, convert)
+    g = load(model, convert, options.input_layout)
     c = compile_for_board(g, options, board)
     options = c.options
     live = live_bytes_per_step(list(c.plan.buffers), len(g.ops))
@@ -118,7 +122,7 @@ def analyze(model: str | os.PathLike, options: Options = Options(),
         fit = fit_check(c, get_board(board)).as_dict()
     return Analysis(g.name, c.plan.arena_bytes, c.plan.lower_bound, flash_weight_bytes(g),
                     macs, layers, c.plan.strategy, options.io_in_arena, lbl.plan.arena_bytes, lbl_macs,
-                    patch, explored, board, fit)
+                    patch, explored, board, fit, [r.as_dict() for r in g.rewrites])
 
 
 # ---- compile ------------------------------------------------------------------------------------
@@ -129,7 +133,7 @@ def compile_model(model: str | os.PathLike, out_dir: str | os.PathLike, options:
     """Write the C project; with `board`, a whole firmware project for it (after the fit check, which
     raises FitError when the model does not fit). test_inputs: [N, *shape] per input embedded in the
     firmware (default: one random sample, seed 0)."""
-    g = load(model, convert)
+    g = load(model, convert, options.input_layout)
     c = compile_for_board(g, options, board)
     problems = check_plan(c.plan)
     if problems:
@@ -289,6 +293,17 @@ def random_inputs(g: Graph, samples: int, seed: int = 0) -> list[np.ndarray]:
     return out
 
 
+def model_layout(g: Graph, inputs: list[np.ndarray]) -> list[np.ndarray]:
+    """Inputs in our layout ([N, *shape] per input of g) -> in the model file's layout, for the references
+    (an input whose TRANSPOSE normalisation dropped is transposed back)."""
+    out = list(inputs)
+    for r in g.rewrites:
+        if r.kind == "drop_input_transpose":
+            inv = np.argsort(r.perm)
+            out[r.input] = np.ascontiguousarray(np.transpose(out[r.input], (0, *(1 + inv))))
+    return out
+
+
 def compare(name: str, ours: Sequence[np.ndarray], ref) -> Comparison:
     if ref.outputs is None:
         return Comparison(name, False, ref.error)
@@ -316,7 +331,7 @@ def simulate(model: str | os.PathLike, inputs: Optional[list[np.ndarray]] = None
     from .sim.reference import run_reference
 
     model = resolve_model(model, convert)
-    g = load(model)
+    g = load(model, input_layout=options.input_layout)
     c = compile_for_board(g, options, board)
     render(c)
     if inputs is None:
@@ -346,7 +361,7 @@ def simulate(model: str | os.PathLike, inputs: Optional[list[np.ndarray]] = None
     for which in references:
         label = {"tflm": "TFLite Micro", "litert_ref": "LiteRT reference"}.get(which, which)
         tell(label, 0, 1)
-        ref = run_reference(which, model, inputs, len(g.outputs))
+        ref = run_reference(which, model, model_layout(g, inputs), len(g.outputs))
         tell(label, 1, 1)
         cmp = compare(which, run.outputs, ref)
         if which == "litert_ref" and cmp.mismatches:

@@ -67,6 +67,10 @@ _common = [
                       "them 25-35% faster: twice the int8 bytes for 1x1 convs with input channels a multiple "
                       "of 4, 3x for the others (they keep the int8 copy too). auto = on unless the model "
                       "then no longer fits the board's flash; off = the int8 weights only."),
+    click.option("--input-layout", type=click.Choice(["model", "nhwc"]), default="model", show_default=True,
+                 expose_value=False, callback=_stash_patch,
+                 help="nhwc: drop a TRANSPOSE NCHW -> NHWC at a model input (PyTorch/ONNX exports): the caller "
+                      "passes NHWC, which the generated header says; model: inputs as the model has them."),
     click.option("--io-outside", is_flag=True,
                  help="Keep model inputs/outputs in the caller's buffers instead of inside the arena."),
     click.option("--align", default=4, show_default=True, type=click.IntRange(1, 64),
@@ -212,6 +216,12 @@ def analyze(model, as_json, io_outside, align, board, **keras):
     if as_json:
         click.echo(json.dumps(a.as_dict(), indent=2))
         return
+    if a.rewrites:
+        click.echo(f"graph normalisation: {len(a.rewrites)} rewrite(s) (op numbers of the model file; the table "
+                   "below numbers the ops after them)")
+        for r in a.rewrites:
+            click.echo(f"  {r['text']}")
+        click.echo("")
     click.echo(f"{'#':>3}  {'op':<20} {'output shape':<18} {'MACs':>12} {'weights B':>10} {'live B':>10}")
     for l in a.layers:
         click.echo(f"{l.index:>3}  {l.kind:<20} {str(list(l.output_shape)):<18} {l.macs:>12,} "
@@ -350,11 +360,12 @@ def simulate(model, input_path, output_path, samples, seed, no_sanitize, as_json
     touch outside the plan."""
     from . import api
     model = _resolve(model, **keras)
-    g = api.load(model)
+    options = _options(io_outside, align)
+    g = api.load(model, input_layout=options.input_layout)
     inputs = _load_inputs(input_path, g) if input_path else None
     update, finish = _progress()
     try:
-        r = api.simulate(model, inputs=inputs, samples=samples, seed=seed, options=_options(io_outside, align),
+        r = api.simulate(model, inputs=inputs, samples=samples, seed=seed, options=options,
                          sanitize=not no_sanitize, board=board, progress=update)
     finally:
         finish()

@@ -312,6 +312,6 @@ def report(model: str | os.PathLike, out: str | os.PathLike, options: Options = 
         import matplotlib  # noqa: F401
     except ImportError:
         raise McuCompileError("`mcucompile report` needs matplotlib: pip install matplotlib") from None
-    data = collect(load(model), options, board, progress, source=str(model))
+    data = collect(load(model, input_layout=options.input_layout), options, board, progress, source=str(model))
     write_report(data, out, force=force)
     return data

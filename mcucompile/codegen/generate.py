@@ -41,6 +41,8 @@ class Options:
     #                               set from the board (api.board_options), "none" gives the least memory
     scratch: str = "free"         # optional kernel scratch (faster paths): "free" only where it does not
     #                               raise the arena's peak, "always" wherever a kernel can use it
+    input_layout: str = "model"   # "nhwc": a model input's TRANSPOSE NCHW -> NHWC is dropped, the caller
+    #                               passes NHWC (graph normalisation, passes/normalize.py; api.load)
     wide_weights: str = "auto"    # the DSP wide convs' weights pre-widened to int16 in flash (simd "dsp"
     #                               only, faster; 1x1 convs with in.c % 4 == 0 drop the int8 copy): "on",
     #                               "off", "auto" (on unless the model then no longer fits the board's
@@ -59,6 +61,7 @@ class IOInfo:
     scale: float
     zero_point: int
     offset: int                   # arena offset, -1 when outside
+    layout_note: str = ""         # an input whose layout normalisation changed: what the caller passes
 
 
 @dataclass
@@ -186,7 +189,11 @@ def compile_graph(g: Graph, options: Options = Options()) -> Compiled:
         r = root[t]
         return IOInfo(k, t, ten.name, CTYPES[ten.dtype], ten.shape, ten.dtype,
                       ten.nbytes, float(ten.quant.scale[0]) if ten.quant else 0.0,
-                      int(ten.quant.zero_point[0]) if ten.quant else 0, plan.offsets.get(r, -1))
+                      int(ten.quant.zero_point[0]) if ten.quant else 0, plan.offsets.get(r, -1),
+                      layout.get(k, "") if t in g.inputs else "")
+
+    layout = {r.input: "NHWC: the model's TRANSPOSE from NCHW was dropped (--input-layout nhwc)"
+              for r in g.rewrites if r.kind == "drop_input_transpose"}
 
     sources = sorted({s for c in calls for s in c.sources})
     return Compiled(g, options, plan, calls, ctx.consts,

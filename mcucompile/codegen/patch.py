@@ -20,7 +20,7 @@ import numpy as np
 from ..errors import McuCompileError
 from ..ir import Graph
 from ..passes.patch_plan import PatchSchedule
-from ..passes.regions import ELEMENTWISE, Region, full, input_intervals, window
+from ..passes.regions import ELEMENTWISE, POINTWISE, Region, full, input_intervals, window
 from .lowering import REGISTRY
 from .records import KernelCall, ParamArray, PatchLoop, c_dims4, c_int, c_list
 
@@ -45,6 +45,16 @@ def _add_fields(g: Graph, op, regions: list[Region], r_out: Region) -> tuple[dic
         f[f"in{k + 1}_strides"] = c_list([r.w * c, c, 1, 0, 0, 0])
         offsets.append(((r_out.y0 - r.y0) * r.w + (r_out.x0 - r.x0)) * c)
     return f, offsets
+
+
+def _lut_fields(g: Graph, op, r_in: Region, r_out: Region) -> tuple[dict[str, str], list[int]]:
+    """A pointwise op (mcu_lut_s8) on a patch: the output region's rows, read from the same pixels of the
+    input's buffer (which may hold a larger region)."""
+    c = g.tensors[op.outputs[0]].shape[3]
+    f = {"size": c_int(r_out.w * c), "rows": c_int(r_out.h), "in_row_stride": c_int(r_in.w * c),
+         "out_row_stride": c_int(r_out.w * c)}
+    off = ((r_out.y0 - r_in.y0) * r_in.w + (r_out.x0 - r_in.x0)) * c if r_out.area else 0
+    return f, [off]
 
 
 def _band_geometry(g: Graph, s: PatchSchedule, k: int):
@@ -125,6 +135,8 @@ def lower_stage(ctx, g: Graph, s: PatchSchedule, index: int, tile_ptr: str, full
                 r_out, r_ins, _ = geometry[k][op.index]
                 if op.kind in ELEMENTWISE:
                     upd, offs = _add_fields(g, op, r_ins, r_out)
+                elif op.kind in POINTWISE:
+                    upd, offs = _lut_fields(g, op, r_ins[0], r_out)
                 else:
                     upd, offs = _window_fields(g, op, r_ins[0], r_out), []
                 fields.update({f: v for f, v in upd.items() if f in fields})

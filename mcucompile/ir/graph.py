@@ -68,8 +68,9 @@ class Conv2DAttrs:
     stride_w: int
     dilation_h: int
     dilation_w: int
-    padding: str          # "SAME" | "VALID"
+    padding: str          # "SAME" | "VALID" | "EXPLICIT" (graph normalisation: a PAD folded in)
     activation: str
+    pads: Optional[tuple[int, int, int, int]] = None   # "EXPLICIT": (top, left, bottom, right)
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ class DepthwiseConv2DAttrs:
     padding: str
     depth_multiplier: int
     activation: str
+    pads: Optional[tuple[int, int, int, int]] = None   # padding "EXPLICIT": (top, left, bottom, right)
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,7 @@ class Pool2DAttrs:
     stride_w: int
     padding: str
     activation: str
+    pads: Optional[tuple[int, int, int, int]] = None   # padding "EXPLICIT": (top, left, bottom, right)
 
 
 @dataclass(frozen=True)
@@ -191,12 +194,31 @@ class Op:
 
 
 @dataclass(frozen=True)
+class Rewrite:
+    """One rewrite of graph normalisation (passes/normalize.py), as analyze reports it. Op indices are the
+    model file's."""
+    kind: str                   # "fold_pad" | "drop_input_transpose"
+    op: int                     # the op removed
+    into: int                   # the op that absorbed it (-1: none)
+    text: str                   # one line for people
+    input: int = -1             # drop_input_transpose: which model input
+    perm: tuple[int, ...] = ()  # drop_input_transpose: the model's TRANSPOSE perm (model layout -> ours)
+
+    def as_dict(self) -> dict:
+        d = {"kind": self.kind, "op": self.op, "into": self.into, "text": self.text}
+        if self.kind == "drop_input_transpose":
+            d.update(input=self.input, perm=list(self.perm))
+        return d
+
+
+@dataclass(frozen=True)
 class Graph:
     name: str
     tensors: tuple[Tensor, ...]
     ops: tuple[Op, ...]
     inputs: tuple[int, ...]
     outputs: tuple[int, ...]
+    rewrites: tuple[Rewrite, ...] = ()    # what graph normalisation changed (passes/normalize.py)
 
     def tensor(self, i: int) -> Tensor:
         return self.tensors[i]

@@ -12,9 +12,13 @@ from dataclasses import dataclass
 from typing import Optional
 
 from ..ir import Graph, Op
+from ..ir.geometry import window_geometry
 
-ELEMENTWISE = ("ADD", "SUB", "MUL")
-PATCHABLE = ("CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D", *ELEMENTWISE)
+WINDOWED = ("CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D")
+ELEMENTWISE = ("ADD", "SUB", "MUL")           # two inputs of the output's shape
+# one input, pixel for pixel (int8 -> int8: a 256-entry table, mcu_lut_s8)
+POINTWISE = ("LOGISTIC", "TANH", "HARD_SWISH", "LEAKY_RELU", "RELU", "RELU6", "RELU_N1_TO_1", "QUANTIZE")
+PATCHABLE = (*WINDOWED, *ELEMENTWISE, *POINTWISE)
 
 
 @dataclass(frozen=True)
@@ -63,21 +67,17 @@ class Window:
 
 
 def window(g: Graph, op: Op) -> Window:
-    """The sliding window of a conv/depthwise/pool op, with TFLite's padding."""
-    from ..codegen.ops.conv import compute_padding
-    from ..codegen.ops.pool import pool_output_and_padding
+    """The sliding window of a conv/depthwise/pool op, with its padding (TFLite's, or the PAD folded in)."""
     a = op.attrs
-    x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
+    x = g.tensors[op.inputs[0]]
     if op.kind in ("CONV_2D", "DEPTHWISE_CONV_2D"):
         w = g.tensors[op.inputs[1]]
         kh, kw = w.shape[1], w.shape[2]
-        pt, _ = compute_padding(a.stride_h, a.dilation_h, x.shape[1], kh, y.shape[1])
-        pl, _ = compute_padding(a.stride_w, a.dilation_w, x.shape[2], kw, y.shape[2])
-        return Window(kh, kw, a.stride_h, a.stride_w, a.dilation_h, a.dilation_w, pt, pl)
+        geo = window_geometry(a, x.shape[1], x.shape[2], kh, kw)
+        return Window(kh, kw, a.stride_h, a.stride_w, a.dilation_h, a.dilation_w, geo.pad_top, geo.pad_left)
     if op.kind in ("AVERAGE_POOL_2D", "MAX_POOL_2D"):
-        _, pt = pool_output_and_padding(x.shape[1], a.filter_h, a.stride_h, a.padding)
-        _, pl = pool_output_and_padding(x.shape[2], a.filter_w, a.stride_w, a.padding)
-        return Window(a.filter_h, a.filter_w, a.stride_h, a.stride_w, 1, 1, pt, pl)
+        geo = window_geometry(a, x.shape[1], x.shape[2], a.filter_h, a.filter_w)
+        return Window(a.filter_h, a.filter_w, a.stride_h, a.stride_w, 1, 1, geo.pad_top, geo.pad_left)
     raise ValueError(f"{op.kind} has no sliding window")
 
 
@@ -101,6 +101,8 @@ def input_intervals(g: Graph, op: Op, axis: int, o0: int, o1: int) -> dict[int, 
     """input_regions along one spatial axis (1 = rows, 2 = columns): the region math is separable."""
     if op.kind in ELEMENTWISE:
         return {t: (o0, o1) for t in op.inputs}
+    if op.kind in POINTWISE:
+        return {op.inputs[0]: (o0, o1)}
     win = window(g, op)
     x = g.tensors[op.inputs[0]]
     if axis == 1:
@@ -125,6 +127,9 @@ def patchable(g: Graph, op: Op) -> bool:
     if op.kind in ELEMENTWISE:
         y = g.tensors[op.outputs[0]]
         return all(not g.tensors[t].is_const and g.tensors[t].shape == y.shape for t in op.inputs)
+    if op.kind in POINTWISE:
+        x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
+        return not x.is_const and x.shape == y.shape and x.dtype == y.dtype == "int8"
     return True
 
 
@@ -132,5 +137,7 @@ def input_regions(g: Graph, op: Op, out: Region) -> dict[int, Region]:
     """Activation input tensor -> the region of it that output region `out` of `op` reads."""
     if op.kind in ELEMENTWISE:
         return {t: out for t in op.inputs}
+    if op.kind in POINTWISE:
+        return {op.inputs[0]: out}
     x = g.tensors[op.inputs[0]]
     return {op.inputs[0]: window_input(window(g, op), out, x.shape[1], x.shape[2])}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ..errors import ModelFormatError, UnsupportedModelError
 from ..ir import Graph
+from ..ir.geometry import window_geometry
 
 CONVERT_HINT = ("mcucompile compiles full-int8 models only; convert the float model with "
                 "`mcucompile convert MODEL --calibration DATA` to get one")
@@ -112,7 +113,6 @@ def _axis(source, op, axis: int, rank: int) -> int:
 
 
 def _conv_like(g, op, source, depthwise: bool):
-    from ..codegen.ops.conv import compute_out_size
     a = op.attrs
     x, w = g.tensors[op.inputs[0]].shape, g.tensors[op.inputs[1]].shape
     _need_rank(source, op, "the input", x, 4)
@@ -125,8 +125,8 @@ def _conv_like(g, op, source, depthwise: bool):
                           f"{a.depth_multiplier} = {x[3] * a.depth_multiplier}")
     if not depthwise and (w[3] <= 0 or x[3] % w[3]):
         _fail(source, op, f"filter {tuple(w)} takes {w[3]} input channels, which do not divide the input's {x[3]}")
-    oh = compute_out_size(a.padding, x[1], w[1], a.stride_h, a.dilation_h)
-    ow = compute_out_size(a.padding, x[2], w[2], a.stride_w, a.dilation_w)
+    geo = window_geometry(a, x[1], x[2], w[1], w[2])
+    oh, ow = geo.out_h, geo.out_w
     return [(x[0], oh, ow, w[3] if depthwise else w[0])]
 
 

@@ -327,14 +327,20 @@ def _unary_io(ctx, op):
     return x, y, where
 
 
-def _lut_call(ctx, op, x, y, table: np.ndarray, what: str):
+def lut_call(ctx, op, x, y, table: np.ndarray, what: str, src: str = ""):
+    """The mcu_lut_s8 call of an int8 -> int8 unary op given its 256-entry table (index: input + 128); the
+    whole tensor as one row (a patch stage sets rows and strides per patch: codegen/patch.py). src: the
+    input's C pointer when not the activation x (a constant's flash array)."""
     name = ctx.unique(f"{op.kind.lower()}{op.index}")
-    lut = ctx.const(table.astype(np.int8), "int8_t", f"{name}_lut")
+    lut = ctx.const(np.asarray(table).astype(np.int8), "int8_t", f"{name}_lut")
     params = ParamStruct("mcu_lut_params_t", f"{name}_params", (
         ("size", c_int(x.size)),
         ("table", lut),
+        ("rows", c_int(1)),
+        ("in_row_stride", c_int(x.size)),
+        ("out_row_stride", c_int(x.size)),
     ))
-    return [KernelCall(op.index, op.kind, "mcu_lut_s8", (f"&{params.name}", ctx.act(x.index), ctx.act(y.index)),
+    return [KernelCall(op.index, op.kind, "mcu_lut_s8", (f"&{params.name}", src or ctx.act(x.index), ctx.act(y.index)),
                        params, ("mcu_activations.c",), f"{x.size} elements, {what} (256-entry table)")]
 
 
@@ -345,7 +351,7 @@ def lower_logistic(ctx, op):
     if y.zero_point != -128 or np.float32(y.scale) != np.float32(1.0 / 256):
         raise UnsupportedModelError(f"{where}: the output must have scale 1/256 and zero point -128 (TFLite "
                                     f"Micro assumes it), got scale {y.scale} zero point {y.zero_point}")
-    return _lut_call(ctx, op, x, y, logistic_table(x.scale, x.zero_point), "sigmoid")
+    return lut_call(ctx, op, x, y, logistic_table(x.scale, x.zero_point), "sigmoid")
 
 
 @lowers("TANH")
@@ -355,14 +361,14 @@ def lower_tanh(ctx, op):
     if y.zero_point != 0 or np.float32(y.scale) != np.float32(1.0 / 128):
         raise UnsupportedModelError(f"{where}: the output must have scale 1/128 and zero point 0 (TFLite "
                                     f"Micro assumes it), got scale {y.scale} zero point {y.zero_point}")
-    return _lut_call(ctx, op, x, y, tanh_table(x.scale, x.zero_point), "tanh")
+    return lut_call(ctx, op, x, y, tanh_table(x.scale, x.zero_point), "tanh")
 
 
 @lowers("HARD_SWISH")
 def lower_hard_swish(ctx, op):
     """int8 x * relu6(x + 3) / 6 as a 256-entry table (TFLite Micro's int16 arithmetic)"""
     x, y, _ = _unary_io(ctx, op)
-    return _lut_call(ctx, op, x, y, hard_swish_table(x.scale, x.zero_point, y.scale, y.zero_point), "hard swish")
+    return lut_call(ctx, op, x, y, hard_swish_table(x.scale, x.zero_point, y.scale, y.zero_point), "hard swish")
 
 
 @lowers("LEAKY_RELU")
@@ -371,14 +377,14 @@ def lower_leaky_relu(ctx, op):
     x, y, _ = _unary_io(ctx, op)
     alpha = op.attrs.alpha
     table = leaky_relu_table(alpha, x.scale, x.zero_point, y.scale, y.zero_point)
-    return _lut_call(ctx, op, x, y, table, f"leaky ReLU alpha {alpha:g}")
+    return lut_call(ctx, op, x, y, table, f"leaky ReLU alpha {alpha:g}")
 
 
 @lowers("RELU")
 def lower_relu(ctx, op):
     """int8 ReLU with rescaling to the output as a 256-entry table"""
     x, y, _ = _unary_io(ctx, op)
-    return _lut_call(ctx, op, x, y, relu_table(0.0, None, x.scale, x.zero_point, y.scale, y.zero_point), "ReLU")
+    return lut_call(ctx, op, x, y, relu_table(0.0, None, x.scale, x.zero_point, y.scale, y.zero_point), "ReLU")
 
 
 @lowers("RELU_N1_TO_1")
@@ -386,7 +392,7 @@ def lower_relu_n1_to_1(ctx, op):
     """int8 clamp to [-1, 1] with rescaling (LiteRT's arithmetic; TFLite Micro has no such kernel)"""
     # TFLite Micro has no RELU_N1_TO_1 kernel: this is LiteRT's reference arithmetic (QuantizedReluX(-1, 1))
     x, y, _ = _unary_io(ctx, op)
-    return _lut_call(ctx, op, x, y, relu_table(-1.0, 1.0, x.scale, x.zero_point, y.scale, y.zero_point),
+    return lut_call(ctx, op, x, y, relu_table(-1.0, 1.0, x.scale, x.zero_point, y.scale, y.zero_point),
                      "clamp to [-1, 1]")
 
 
@@ -394,4 +400,4 @@ def lower_relu_n1_to_1(ctx, op):
 def lower_relu6(ctx, op):
     """int8 ReLU6 as TFLite Micro runs it: a clamp of the input codes (the output scale is not used)"""
     x, y, _ = _unary_io(ctx, op)
-    return _lut_call(ctx, op, x, y, relu6_table(x.scale, x.zero_point), "ReLU6 (TFLite Micro: clamp, no rescale)")
+    return lut_call(ctx, op, x, y, relu6_table(x.scale, x.zero_point), "ReLU6 (TFLite Micro: clamp, no rescale)")

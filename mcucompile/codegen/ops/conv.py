@@ -5,28 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from ...errors import UnsupportedModelError
+from ...ir.geometry import compute_out_size, compute_padding, padding_text, window_geometry  # noqa: F401
 from ...ir.quant import activation_range, multiply_by_quantized_multiplier, quantize_multiplier
 from ..lowering import lowers
 from ..records import KernelCall, ParamStruct, c_dims4, c_int
-
-
-def compute_out_size(padding: str, in_size: int, k: int, stride: int, dilation: int) -> int:
-    """TFLite ComputeOutSize."""
-    eff = (k - 1) * dilation + 1
-    if stride == 0:
-        return 0
-    if padding == "SAME":
-        return (in_size + stride - 1) // stride
-    if padding == "VALID":
-        return (in_size + stride - eff) // stride
-    return 0
-
-
-def compute_padding(stride: int, dilation: int, in_size: int, k: int, out_size: int) -> tuple[int, int]:
-    """TFLite ComputePaddingWithOffset: (before, after); after = before + offset."""
-    eff = (k - 1) * dilation + 1
-    total = max((out_size - 1) * stride + eff - in_size, 0)
-    return total // 2, total - total // 2
 
 
 def _check(cond: bool, op, msg: str) -> None:
@@ -54,7 +36,8 @@ def _lower(ctx, op, depthwise: bool):
            f"tensors must be 4-D (input {x.shape}, filter {w.shape}, output {y.shape})")
     _check(a.stride_h > 0 and a.stride_w > 0 and a.dilation_h > 0 and a.dilation_w > 0, op,
            "strides and dilations must be positive")
-    _check(a.padding in ("SAME", "VALID"), op, f"padding {a.padding} is not supported")
+    _check(a.padding in ("SAME", "VALID") or (a.padding == "EXPLICIT" and a.pads is not None), op,
+           f"padding {a.padding} is not supported")
     _check(a.activation in ("NONE", "RELU", "RELU6", "RELU_N1_TO_1"), op,
            f"fused activation {a.activation} is not supported")
     if any(int(z) != 0 for z in w.quant.zero_point):
@@ -79,13 +62,11 @@ def _lower(ctx, op, depthwise: bool):
     if b is not None:
         _check(b.size == out_c, op, f"bias has {b.size} values for {out_c} output channels")
 
-    # Padding as TFLite computes it: from the output size it derives from the op's parameters.
-    oh_tfl = compute_out_size(a.padding, in_h, kh, a.stride_h, a.dilation_h)
-    ow_tfl = compute_out_size(a.padding, in_w, kw, a.stride_w, a.dilation_w)
-    _check((oh_tfl, ow_tfl) == (out_h, out_w), op,
-           f"output size {out_h}x{out_w} differs from the {oh_tfl}x{ow_tfl} that {a.padding} padding gives")
-    pad_top, pad_bottom = compute_padding(a.stride_h, a.dilation_h, in_h, kh, oh_tfl)
-    pad_left, pad_right = compute_padding(a.stride_w, a.dilation_w, in_w, kw, ow_tfl)
+    # Padding as TFLite computes it (or the PAD folded in): from the output size the op's parameters give.
+    geo = window_geometry(a, in_h, in_w, kh, kw)
+    _check((geo.out_h, geo.out_w) == (out_h, out_w), op,
+           f"output size {out_h}x{out_w} differs from the {geo.out_h}x{geo.out_w} that {padding_text(a)} gives")
+    pad_top, pad_left, pad_bottom, pad_right = geo.pads
 
     # Per-channel multipliers as PopulateConvolutionQuantizationParams computes them (double arithmetic).
     scales = w.quant.scale
@@ -119,7 +100,7 @@ def _lower(ctx, op, depthwise: bool):
     filt = "NULL" if wide_only else ctx.weight(w.index, "int8_t")
     func = "mcu_depthwise_conv2d_s8" if depthwise else "mcu_conv2d_s8"
     comment = (f"{in_h}x{in_w}x{in_c} -> {out_h}x{out_w}x{out_c}, k {kh}x{kw}, s {a.stride_h}x{a.stride_w}, "
-               f"d {a.dilation_h}x{a.dilation_w}, {a.padding}, {a.activation}"
+               f"d {a.dilation_h}x{a.dilation_w}, {padding_text(a)}, {a.activation}"
                + (f", mult {mult}" if depthwise else ""))
     return [KernelCall(op.index, op.kind, func,
                        (f"&{params.name}", ctx.act(x.index), filt, bias,

@@ -19,7 +19,8 @@ from ...errors import UnsupportedModelError
 from ...ir.quant import quantize_multiplier
 from ..lowering import lowers
 from ..records import KernelCall, ParamStruct, c_int, c_list
-from .conv import compute_out_size, compute_padding, conv_params
+from ...ir.geometry import compute_out_size, compute_padding
+from .conv import conv_params
 
 
 def _fail(op, msg: str):

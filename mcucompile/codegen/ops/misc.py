@@ -9,9 +9,10 @@ from __future__ import annotations
 import numpy as np
 
 from ...errors import UnsupportedModelError
-from ...ir.quant import quantize_multiplier
+from ...ir.quant import multiply_by_quantized_multiplier, quantize_multiplier
 from ..lowering import lowers
 from ..records import KernelCall, ParamStruct, c_float, c_int, c_list
+from .activations import lut_call
 
 MAX_DIMS = 6    # MCU_MAX_DIMS in firmware/mcu_nn.h
 
@@ -76,18 +77,15 @@ def lower_quantize(ctx, op):
                            params, ("mcu_quantize.c",), f"float -> int8, {y.size} values")]
     if x.dtype == "int8":
         _require_int8(op, x)
-        # PrepareQuantizeReference: effective scale = (double)in_scale / (double)out_scale
+        if x.quant is None or x.quant.per_channel:
+            _fail(op, "the int8 input must have per-tensor quantisation")
+        # PrepareQuantizeReference: effective scale = (double)in_scale / (double)out_scale; Requantize:
+        # (in - in_zp) * M + out_zp, clamped. 256 possible inputs: a table (mcu_lut_s8)
         mult, shift = quantize_multiplier(float(x.scale) / float(y.scale))
-        params = ParamStruct("mcu_requantize_params_t", f"{name}_params", (
-            ("size", c_int(y.size)),
-            ("input_zero_point", c_int(x.zero_point)),
-            ("output_zero_point", c_int(y.zero_point)),
-            ("mult", c_int(mult)),
-            ("shift", c_int(shift)),
-        ))
-        return [KernelCall(op.index, op.kind, "mcu_requantize_s8",
-                           (f"&{params.name}", _src(ctx, x.index), ctx.act(y.index)),
-                           params, ("mcu_quantize.c",), f"int8 -> int8 requantise, {y.size} values")]
+        codes = np.arange(-128, 128, dtype=np.int64)
+        table = np.clip(multiply_by_quantized_multiplier(codes - x.zero_point, mult, shift) + y.zero_point,
+                        -128, 127)
+        return lut_call(ctx, op, x, y, table, "int8 -> int8 requantise", src=_src(ctx, x.index))
     _fail(op, f"{x.dtype} -> {y.dtype} is not supported (float32 or int8 -> int8 only)")
 
 

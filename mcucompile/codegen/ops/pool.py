@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ...errors import UnsupportedModelError
+from ...ir.geometry import compute_out_size, compute_padding, padding_text, window_geometry
 from ...ir.quant import activation_range
 from ..lowering import lowers
 from ..records import KernelCall, ParamStruct, c_dims4, c_int
@@ -10,14 +11,10 @@ from ..records import KernelCall, ParamStruct, c_dims4, c_int
 
 def pool_output_and_padding(in_size: int, filter_size: int, stride: int, padding: str) -> tuple[int, int]:
     """TFLite's ComputeOutSize + ComputePadding (dilation 1): (output size, padding before)."""
-    if padding == "SAME":
-        out = (in_size + stride - 1) // stride
-    elif padding == "VALID":
-        out = (in_size - filter_size + stride) // stride
-    else:
+    if padding not in ("SAME", "VALID"):
         raise UnsupportedModelError(f"pooling padding {padding!r} is not supported")
-    total = max((out - 1) * stride + filter_size - in_size, 0)
-    return out, total // 2
+    out = compute_out_size(padding, in_size, filter_size, stride, 1)
+    return out, compute_padding(stride, 1, in_size, filter_size, out)[0]
 
 
 def _lower_pool(ctx, op, func: str, tag: str):
@@ -35,8 +32,10 @@ def _lower_pool(ctx, op, func: str, tag: str):
         raise UnsupportedModelError(f"{where}: input and output quantisation must match "
                                     f"(TFLite requires it), got {x.quant} -> {y.quant}")
     n, ih, iw, c = x.shape
-    oh, pad_top = pool_output_and_padding(ih, a.filter_h, a.stride_h, a.padding)
-    ow, pad_left = pool_output_and_padding(iw, a.filter_w, a.stride_w, a.padding)
+    if a.padding not in ("SAME", "VALID") and not (a.padding == "EXPLICIT" and a.pads is not None):
+        raise UnsupportedModelError(f"{where}: pooling padding {a.padding!r} is not supported")
+    geo = window_geometry(a, ih, iw, a.filter_h, a.filter_w)
+    oh, ow, pad_top, pad_left = geo.out_h, geo.out_w, geo.pad_top, geo.pad_left
     if tuple(y.shape) != (n, oh, ow, c):
         raise UnsupportedModelError(f"{where}: output shape {y.shape} does not match the expected {(n, oh, ow, c)}")
     if oh <= 0 or ow <= 0:
@@ -58,7 +57,7 @@ def _lower_pool(ctx, op, func: str, tag: str):
     return [KernelCall(op.index, op.kind, func,
                        (f"&{params.name}", ctx.act(x.index), ctx.act(y.index)),
                        params, ("mcu_pool.c",),
-                       f"{a.filter_h}x{a.filter_w}/{a.stride_h}x{a.stride_w} {a.padding}: "
+                       f"{a.filter_h}x{a.filter_w}/{a.stride_h}x{a.stride_w} {padding_text(a)}: "
                        f"{list(x.shape)} -> {list(y.shape)}")]
 
 

@@ -1,0 +1,157 @@
+"""Graph normalisation between the reader and the planner: the exported graph made plannable.
+
+Exporters from PyTorch (ONNX -> TFLite, litert-torch) write what TensorFlow's converter folds away:
+an explicit PAD before every strided or depthwise conv (a padded copy of the whole map, often the
+model's peak), and a TRANSPOSE from NCHW at the input. This pass rewrites them, exactly:
+
+- fold_pad: a PAD/PADV2 of the two spatial axes whose one reader is a CONV_2D / DEPTHWISE_CONV_2D (pad
+  value = the zero point, so padded taps add nothing) or a MAX_POOL_2D (pad value no greater than the
+  input can be, so padded taps never win) becomes that op's four-sided padding (padding "EXPLICIT").
+  An AVERAGE_POOL_2D counts only real pixels where TFLite pads implicitly, so a PAD before one stays.
+- drop_input_transpose (input_layout "nhwc"): a TRANSPOSE NCHW -> NHWC that is the only reader of a
+  model input is dropped; the caller passes NHWC (the generated header says so).
+
+Each rewrite is recorded (Graph.rewrites, with the model file's op indices) for `analyze`; ops are
+renumbered so that op.index stays the op's position. The references (TFLite Micro, LiteRT) always run the
+unrewritten model file, so every rewrite is checked against them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Optional
+
+import numpy as np
+
+from ..ir import Graph, Op, Rewrite
+from ..ir.geometry import WindowGeometry, padding_text, window_geometry
+from ..ir.quant import activation_range
+
+INPUT_LAYOUTS = ("model", "nhwc")
+NCHW_TO_NHWC = (0, 2, 3, 1)
+
+
+def normalize(g: Graph, input_layout: str = "model") -> Graph:
+    """The rewritten graph (g itself when nothing applies)."""
+    if input_layout not in INPUT_LAYOUTS:
+        from ..errors import McuCompileError
+        raise McuCompileError(f"unknown input layout {input_layout!r}; one of {', '.join(INPUT_LAYOUTS)}")
+    readers: dict[int, list[int]] = {}
+    for k, op in enumerate(g.ops):
+        for t in op.inputs:
+            if t >= 0:
+                readers.setdefault(t, []).append(k)
+    ops: list[Optional[Op]] = list(g.ops)
+    inputs = list(g.inputs)
+    rewrites: list[Rewrite] = []
+    if input_layout == "nhwc":
+        for i, t in enumerate(g.inputs):
+            r = readers.get(t, [])
+            if len(r) != 1 or t in g.outputs or g.ops[r[0]].kind != "TRANSPOSE":
+                continue
+            op = g.ops[r[0]]
+            perm = _const(g, op.inputs[1]) if len(op.inputs) > 1 else None
+            if perm is None or tuple(int(p) for p in perm.reshape(-1)) != NCHW_TO_NHWC:
+                continue
+            y = g.tensors[op.outputs[0]]
+            ops[r[0]] = None
+            inputs[i] = y.index
+            rewrites.append(Rewrite("drop_input_transpose", op.index, -1,
+                                    f"op {op.index} TRANSPOSE NCHW -> NHWC of input {i} dropped: the caller "
+                                    f"passes NHWC {list(y.shape)}", i, NCHW_TO_NHWC))
+    for k, op in enumerate(g.ops):
+        if op.kind in ("PAD", "PADV2") and ops[k] is not None:
+            done = _fold_pad(g, op, readers, ops)
+            if done is not None:
+                rewrites.append(done)
+    if not rewrites:
+        return g
+    kept = [op for op in ops if op is not None]
+    renum = tuple(replace(op, index=k) for k, op in enumerate(kept))
+    return replace(g, ops=renum, inputs=tuple(inputs), rewrites=g.rewrites + tuple(rewrites))
+
+
+def _const(g: Graph, t: int) -> Optional[np.ndarray]:
+    return None if t < 0 or g.tensors[t].data is None else np.asarray(g.tensors[t].data)
+
+
+def _pad_value(g: Graph, op: Op) -> Optional[int]:
+    y = g.tensors[op.outputs[0]]
+    if len(op.inputs) > 2 and op.inputs[2] >= 0:
+        cv = g.tensors[op.inputs[2]]
+        v = _const(g, cv.index)
+        if v is None or v.size != 1 or cv.quant is None or cv.zero_point != y.zero_point or cv.scale != y.scale:
+            return None
+        return int(v.reshape(-1)[0])
+    return y.zero_point
+
+
+def _lowest(g: Graph, t: int) -> int:
+    """The least value tensor t can hold: its producer's fused activation clamp, else -128."""
+    for op in g.ops:
+        if t in op.outputs:
+            act = getattr(op.attrs, "activation", "NONE")
+            x = g.tensors[t]
+            if act in ("RELU", "RELU6", "RELU_N1_TO_1") and x.quant is not None:
+                return activation_range(act, x.scale, x.zero_point)[0]
+    return -128
+
+
+def _fold_pad(g: Graph, op: Op, readers: dict, ops: list) -> Optional[Rewrite]:
+    x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
+    pads = _const(g, op.inputs[1]) if len(op.inputs) > 1 else None
+    if (pads is None or pads.size != 8 or len(x.shape) != 4 or len(y.shape) != 4 or x.dtype != "int8"
+            or y.dtype != "int8" or x.quant is None or y.quant is None or x.quant.per_channel
+            or x.zero_point != y.zero_point or x.scale != y.scale or y.index in g.outputs or x.shape[0] != 1):
+        return None
+    p = pads.reshape(4, 2).astype(np.int64)
+    if (p < 0).any() or p[0].any() or p[3].any():
+        return None
+    r = readers.get(y.index, [])
+    if len(r) != 1 or ops[r[0]] is None:
+        return None
+    nxt = ops[r[0]]
+    if nxt.inputs[0] != y.index or y.index in nxt.inputs[1:]:
+        return None
+    value = _pad_value(g, op)
+    if value is None:
+        return None
+    if nxt.kind in ("CONV_2D", "DEPTHWISE_CONV_2D"):
+        if value != y.zero_point:
+            return None
+        w = g.tensors[nxt.inputs[1]]
+        kh, kw = w.shape[1], w.shape[2]
+    elif nxt.kind == "MAX_POOL_2D":
+        if value > _lowest(g, x.index):
+            return None
+        kh, kw = nxt.attrs.filter_h, nxt.attrs.filter_w
+    else:
+        return None
+    a = nxt.attrs
+    if a.padding not in ("SAME", "VALID"):
+        return None
+    inner = window_geometry(a, y.shape[1], y.shape[2], kh, kw)
+    top, left = int(p[1, 0]) + inner.pad_top, int(p[2, 0]) + inner.pad_left
+    dh, dw = getattr(a, "dilation_h", 1), getattr(a, "dilation_w", 1)
+    # the pads the last output's window reads past the input (TFLite's convention: never negative)
+    bottom = max((inner.out_h - 1) * a.stride_h + (kh - 1) * dh + 1 - x.shape[1] - top, 0)
+    right = max((inner.out_w - 1) * a.stride_w + (kw - 1) * dw + 1 - x.shape[2] - left, 0)
+    new = replace(a, padding="EXPLICIT", pads=(top, left, bottom, right))
+    geo = window_geometry(new, x.shape[1], x.shape[2], kh, kw)
+    if (geo.out_h, geo.out_w) != (inner.out_h, inner.out_w):
+        return None
+    if nxt.kind == "MAX_POOL_2D" and not _every_window_real(geo, x.shape[1], x.shape[2], kh, kw, a):
+        return None
+    ops[r[0]] = replace(nxt, inputs=(x.index, *nxt.inputs[1:]), attrs=new)
+    ops[op.index] = None
+    return Rewrite("fold_pad", op.index, nxt.index,
+                   f"op {op.index} {op.kind} {list(y.shape)} folded into op {nxt.index} {nxt.kind} "
+                   f"({padding_text(new)}; pad value {value})")
+
+
+def _every_window_real(geo: WindowGeometry, in_h: int, in_w: int, kh: int, kw: int, a) -> bool:
+    """Every pooling window reads at least one real pixel (a window of padding only would give the pad
+    value in TFLite and the lowest value in a pool that skips padding)."""
+    return (geo.pad_top < kh and geo.pad_left < kw
+            and (geo.out_h - 1) * a.stride_h - geo.pad_top < in_h
+            and (geo.out_w - 1) * a.stride_w - geo.pad_left < in_w)

@@ -1,0 +1,63 @@
+"""Patch stages over the ops that exported networks put in their first layers (issue: patch-based
+inference on the networks people export): pointwise ops (unary activations, int8 QUANTIZE) inside
+recompute and row-cached stages, bit-exact against TFLite Micro on the unrewritten model file, with the
+arena's touched bytes inside the plan."""
+
+import numpy as np
+import pytest
+
+from mcucompile.api import load, random_inputs, simulate
+from mcucompile.codegen.generate import Options, compile_graph
+from mcucompile.passes.memory_plan import check_plan
+from mcucompile.passes.patch_plan import even_split, make_schedule, stage_candidates
+from mcucompile.passes.regions import POINTWISE, patchable
+
+
+@pytest.fixture(scope="module")
+def act_zoo(tmp_path_factory):
+    import torch_style
+    path = tmp_path_factory.mktemp("patch_export") / "act_zoo.tflite"
+    path.write_bytes(torch_style.activation_zoo())
+    return path
+
+
+def _stage(g, rows, cols, cache):
+    """The longest stage from op 0, with a rows x cols grid of its output."""
+    split, out = stage_candidates(g)[-1]
+    h, w = g.tensors[out].shape[1:3]
+    return make_schedule(g, split, out, even_split(h, rows), even_split(w, cols), 0, cache)
+
+
+def test_pointwise_ops_are_patchable(act_zoo):
+    g = load(act_zoo, input_layout="nhwc")
+    kinds = [op.kind for op in g.ops]
+    assert {"HARD_SWISH", "LEAKY_RELU", "LOGISTIC", "TANH"} <= set(kinds)
+    assert all(patchable(g, op) for op in g.ops if op.kind in POINTWISE)
+    # the longest stage runs through every pointwise op to the stride-2 conv before the mean
+    split, _ = stage_candidates(g)[-1]
+    assert g.ops[split].kind == "MEAN" and all(op.kind in POINTWISE or patchable(g, op) for op in g.ops[:split])
+
+
+@pytest.mark.parametrize("rows,cols,cache", [(3, 2, False), (5, 1, True), (4, 3, True)])
+def test_pointwise_ops_in_stages_bit_exact(act_zoo, rows, cols, cache):
+    g = load(act_zoo, input_layout="nhwc")
+    s = _stage(g, rows, cols, cache)
+    opts = Options(input_layout="nhwc", io_in_arena=False, patch=(s,))
+    c = compile_graph(g, opts)
+    assert check_plan(c.plan) == []
+    x = random_inputs(g, 3, seed=5)
+    r = simulate(act_zoo, inputs=x, options=opts, references=("tflm",))
+    assert r.comparisons[0].available and r.comparisons[0].mismatches == 0, r.comparisons[0]
+    assert r.ok and r.touched_extent <= r.arena_bytes
+    lbl = simulate(act_zoo, inputs=x, options=Options(input_layout="nhwc"), references=())
+    assert all(np.array_equal(a, b) for a, b in zip(r.outputs, lbl.outputs))
+
+
+def test_auto_patch_cuts_the_peak_through_pointwise_ops(act_zoo):
+    from mcucompile.api import analyze
+    a = analyze(act_zoo, Options(input_layout="nhwc", io_in_arena=False, patch_mode="auto"))
+    assert a.patch is not None
+    # the stage covers the pointwise ops: the first stage starts at op 0 and passes the TANH
+    tanh = next(l.index for l in a.layers if l.kind == "TANH")
+    assert a.patch["stages"][0]["first_op"] == 0 and a.patch["stages"][0]["split"] > tanh
+    assert a.peak_sram_bytes * 1.5 <= a.layer_by_layer_peak_bytes
