@@ -84,16 +84,20 @@ void mcu_transpose_s8(const mcu_transpose_params_t *p, const int8_t *in, int8_t 
 
 void mcu_concat_part_s8(const mcu_concat_part_t *p, const int8_t *in, int8_t *out)
 {
-    for (int32_t k = 0; k < p->outer; ++k) {
-        const int8_t *src = in + (size_t)k * (size_t)p->in_row;
-        int8_t *dst = out + (size_t)k * (size_t)p->out_row + (size_t)p->out_col;
-        if (!p->requant) {
-            memcpy(dst, src, (size_t)p->in_row);
-        } else {
-            for (int32_t i = 0; i < p->in_row; ++i) {
-                const int32_t x = (int32_t)src[i] - p->input_zero_point;
-                const int32_t y = mcu_requant(x, p->mult, p->shift) + p->output_zero_point;
-                dst[i] = (int8_t)mcu_clamp(y, -128, 127);
+    for (int32_t r = 0; r < p->rows; ++r) {
+        const int8_t *in_r = in + (size_t)r * (size_t)p->in_row_stride;
+        int8_t *out_r = out + (size_t)r * (size_t)p->out_row_stride;
+        for (int32_t k = 0; k < p->outer; ++k) {
+            const int8_t *src = in_r + (size_t)k * (size_t)p->in_row;
+            int8_t *dst = out_r + (size_t)k * (size_t)p->out_row + (size_t)p->out_col;
+            if (!p->requant) {
+                memcpy(dst, src, (size_t)p->in_row);
+            } else {
+                for (int32_t i = 0; i < p->in_row; ++i) {
+                    const int32_t x = (int32_t)src[i] - p->input_zero_point;
+                    const int32_t y = mcu_requant(x, p->mult, p->shift) + p->output_zero_point;
+                    dst[i] = (int8_t)mcu_clamp(y, -128, 127);
+                }
             }
         }
     }

@@ -305,6 +305,9 @@ typedef struct {
     int32_t requant;             /* 0: plain copy; 1: rescale with the fields below             */
     int32_t input_zero_point, output_zero_point;
     int32_t mult, shift;
+    int32_t rows;                /* `outer` steps are repeated for this many rows (whole tensors: 1) */
+    int32_t in_row_stride;       /* elements from one row to the next in the input (a patch's buffer) */
+    int32_t out_row_stride;      /* and in the output                                           */
 } mcu_concat_part_t;
 
 /* concatenation = one call per input (so any number of inputs works without arrays of pointers) */
@@ -336,8 +339,8 @@ void mcu_tile_copy_s8(const mcu_tile_copy_params_t *p, const int8_t *src, int8_t
 /* ---- resize: nearest neighbour (index tables), bilinear (TFLite's 10-bit fixed point) ------- */
 
 typedef struct {
-    mcu_dims_t in;                         /* [N, H, W, C]                                     */
-    mcu_dims_t out;                        /* [N, OH, OW, C]                                   */
+    mcu_dims_t in;                         /* [N, H, W, C] (a patch: the input region it reads) */
+    mcu_dims_t out;                        /* [N, OH, OW, C] (a patch: the tile)               */
     const int32_t *rows;                   /* OH entries: input row of each output row         */
     const int32_t *cols;                   /* OW entries: input column of each output column   */
 } mcu_resize_nearest_params_t;
@@ -345,10 +348,13 @@ typedef struct {
 void mcu_resize_nearest_s8(const mcu_resize_nearest_params_t *p, const int8_t *in, int8_t *out);
 
 typedef struct {
-    mcu_dims_t in;
-    mcu_dims_t out;
+    mcu_dims_t in;                         /* the input buffer (a patch: the region it holds)  */
+    mcu_dims_t out;                        /* the output buffer (a patch: the tile)            */
     int32_t scale_h, scale_w;              /* input step per output pixel, in 1/1024 pixels    */
     int32_t offset_h, offset_w;            /* added to y * scale_h (half-pixel centres), 1/1024 */
+    int32_t out_y0, out_x0;                /* the output buffer's first row/column in the whole output */
+    int32_t in_y0, in_x0;                  /* the input buffer's first row/column in the whole input */
+    int32_t src_h, src_w;                  /* the whole input's height and width (edge clamping) */
 } mcu_resize_bilinear_params_t;
 
 void mcu_resize_bilinear_s8(const mcu_resize_bilinear_params_t *p, const int8_t *in, int8_t *out);

@@ -42,24 +42,27 @@ static void source(int32_t v, int32_t scale, int32_t offset, int32_t size, int32
 
 void mcu_resize_bilinear_s8(const mcu_resize_bilinear_params_t *p, const int8_t *in, int8_t *out)
 {
-    const int32_t in_h = p->in.h, in_w = p->in.w, depth = p->in.c;
-    const size_t row = (size_t)in_w * (size_t)depth;
+    /* Source rows and columns are computed in the whole tensors' coordinates (a patch's output starts at
+     * out_y0/out_x0, its input buffer holds the input from in_y0/in_x0) and clamped to the whole input. */
+    const int32_t depth = p->in.c;
+    const size_t row = (size_t)p->in.w * (size_t)depth;
     for (int32_t b = 0; b < p->out.n; ++b) {
-        const int8_t *in_b = in + (size_t)b * (size_t)in_h * row;
+        const int8_t *in_b = in + (size_t)b * (size_t)p->in.h * row;
         for (int32_t y = 0; y < p->out.h; ++y) {
             int32_t sy, y0, y1;
-            source(y, p->scale_h, p->offset_h, in_h, &sy, &y0, &y1);
+            source(y + p->out_y0, p->scale_h, p->offset_h, p->src_h, &sy, &y0, &y1);
             const int64_t wy1 = sy - 1024 * y0;      /* weight of row y1 */
             const int64_t wy0 = 1024 - wy1;
+            const int8_t *row0 = in_b + (size_t)(y0 - p->in_y0) * row;
+            const int8_t *row1 = in_b + (size_t)(y1 - p->in_y0) * row;
             for (int32_t x = 0; x < p->out.w; ++x) {
                 int32_t sx, x0, x1;
-                source(x, p->scale_w, p->offset_w, in_w, &sx, &x0, &x1);
+                source(x + p->out_x0, p->scale_w, p->offset_w, p->src_w, &sx, &x0, &x1);
                 const int64_t wx1 = sx - 1024 * x0;
                 const int64_t wx0 = 1024 - wx1;
-                const int8_t *a = in_b + (size_t)y0 * row + (size_t)x0 * (size_t)depth;
-                const int8_t *bb = in_b + (size_t)y1 * row + (size_t)x0 * (size_t)depth;
-                const int8_t *c = in_b + (size_t)y0 * row + (size_t)x1 * (size_t)depth;
-                const int8_t *d = in_b + (size_t)y1 * row + (size_t)x1 * (size_t)depth;
+                const size_t c0 = (size_t)(x0 - p->in_x0) * (size_t)depth;
+                const size_t c1 = (size_t)(x1 - p->in_x0) * (size_t)depth;
+                const int8_t *a = row0 + c0, *bb = row1 + c0, *c = row0 + c1, *d = row1 + c1;
                 for (int32_t ch = 0; ch < depth; ++ch) {
                     const int64_t sum = (int64_t)a[ch] * wy0 * wx0 + (int64_t)bb[ch] * wy1 * wx0
                                         + (int64_t)c[ch] * wy0 * wx1 + (int64_t)d[ch] * wy1 * wx1;

@@ -1,7 +1,8 @@
 """Patch stages over the ops that exported networks put in their first layers (issue: patch-based
-inference on the networks people export): pointwise ops (unary activations, int8 QUANTIZE) inside
-recompute and row-cached stages, bit-exact against TFLite Micro on the unrewritten model file, with the
-arena's touched bytes inside the plan."""
+inference on the networks people export): pointwise ops (unary activations, int8 QUANTIZE), resizes
+(bilinear with half-pixel centres or align_corners, nearest neighbour; up and down) and channel
+concatenations inside recompute and row-cached stages, the model's last op included, bit-exact against
+TFLite Micro on the unrewritten model file, with the arena's touched bytes inside the plan."""
 
 import numpy as np
 import pytest
@@ -18,6 +19,14 @@ def act_zoo(tmp_path_factory):
     import torch_style
     path = tmp_path_factory.mktemp("patch_export") / "act_zoo.tflite"
     path.write_bytes(torch_style.activation_zoo())
+    return path
+
+
+@pytest.fixture(scope="module")
+def dec_zoo(tmp_path_factory):
+    import torch_style
+    path = tmp_path_factory.mktemp("patch_export") / "dec_zoo.tflite"
+    path.write_bytes(torch_style.decoder_zoo())
     return path
 
 
@@ -61,3 +70,34 @@ def test_auto_patch_cuts_the_peak_through_pointwise_ops(act_zoo):
     tanh = next(l.index for l in a.layers if l.kind == "TANH")
     assert a.patch["stages"][0]["first_op"] == 0 and a.patch["stages"][0]["split"] > tanh
     assert a.peak_sram_bytes * 1.5 <= a.layer_by_layer_peak_bytes
+
+
+def test_resize_and_concat_are_patchable(dec_zoo):
+    g = load(dec_zoo, input_layout="nhwc")
+    kinds = {op.kind for op in g.ops}
+    assert {"RESIZE_BILINEAR", "RESIZE_NEAREST_NEIGHBOR", "CONCATENATION"} <= kinds
+    # every op is patchable: the longest stage from op 0 ends with the model's last op
+    split, out = stage_candidates(g)[-1]
+    assert split == len(g.ops) and out == g.outputs[0]
+
+
+@pytest.mark.parametrize("rows,cols,cache", [(3, 2, False), (2, 5, False), (6, 1, True), (4, 3, True)])
+def test_resize_and_concat_in_stages_bit_exact(dec_zoo, rows, cols, cache):
+    g = load(dec_zoo, input_layout="nhwc")
+    s = _stage(g, rows, cols, cache)
+    assert s.split == len(g.ops)
+    opts = Options(input_layout="nhwc", io_in_arena=False, patch=(s,))
+    assert check_plan(compile_graph(g, opts).plan) == []
+    x = random_inputs(g, 3, seed=7)
+    r = simulate(dec_zoo, inputs=x, options=opts, references=("tflm",))
+    assert r.comparisons[0].available and r.comparisons[0].mismatches == 0, r.comparisons[0]
+    assert r.ok and r.touched_extent <= r.arena_bytes
+
+
+def test_decoder_auto_patch_on_cortex_m4(dec_zoo, qemu_toolchain):
+    opts = Options(input_layout="nhwc", io_in_arena=False, patch_mode="auto")
+    c = compile_graph(load(dec_zoo, input_layout="nhwc"), opts)
+    assert c.stages and any(op.kind.startswith("RESIZE") for s in c.stages
+                            for op in c.graph.ops[s.start:s.split])
+    r = simulate(dec_zoo, samples=2, board="qemu-m4", references=("tflm",), options=opts)
+    assert r.ok and r.comparisons[0].available and r.comparisons[0].mismatches == 0

@@ -143,3 +143,29 @@ def activation_zoo(seed: int = 1) -> bytes:
 
     shape = (1, 3, 48, 48)
     return int8_tflite(fn, uniform_samples([shape], [(-1, 1)], 8, seed), specs=[shape])
+
+
+def decoder_zoo(seed: int = 2) -> bytes:
+    """Resizes and concatenations inside the first layers (segmentation-style, AttendSeg-like): an
+    attention condenser (average pool, conv, bilinear x2 with half-pixel centres, sigmoid, MUL), a
+    nearest-neighbour x2 upsampling read by a stride-2 conv, a channel concatenation, a bilinear resize
+    to an odd size with align_corners and a bilinear downsizing. NCHW 3x32x32 input."""
+    import tensorflow as tf
+    wt = _Weights(seed)
+    c1, c2, c3, c4, c5 = (wt.conv(3, 3, 3, 8), wt.conv(3, 3, 8, 8), wt.conv(3, 3, 8, 8), wt.conv(3, 3, 16, 8),
+                          wt.conv(1, 1, 8, 4))
+
+    def fn(x):
+        x = tf.transpose(x, [0, 2, 3, 1])
+        x = tf.nn.relu(tf.nn.conv2d(_pad(x, 1, 1, 1, 1), c1[0], 2, "VALID") + c1[1])             # 16x16x8
+        a = tf.nn.conv2d(tf.nn.avg_pool2d(x, 2, 2, "VALID"), c2[0], 1, "SAME") + c2[1]            # 8x8
+        x = x * tf.nn.sigmoid(tf.image.resize(a, (16, 16), method="bilinear"))
+        b = tf.image.resize(x, (32, 32), method="nearest")
+        b = tf.nn.relu(tf.nn.conv2d(_pad(b, 1, 1, 1, 1), c3[0], 2, "VALID") + c3[1])             # 16x16x8
+        x = tf.nn.relu(tf.nn.conv2d(tf.concat([x, b], axis=-1), c4[0], 1, "SAME") + c4[1])       # 16x16x8
+        x = tf.compat.v1.image.resize_bilinear(x, (23, 21), align_corners=True)
+        x = tf.nn.conv2d(x, c5[0], 1, "VALID") + c5[1]
+        return tf.image.resize(x, (12, 10), method="bilinear")
+
+    shape = (1, 3, 32, 32)
+    return int8_tflite(fn, uniform_samples([shape], [(-1, 1)], 8, seed), specs=[shape])

@@ -20,7 +20,8 @@ import numpy as np
 from ..errors import McuCompileError
 from ..ir import Graph
 from ..passes.patch_plan import PatchSchedule
-from ..passes.regions import ELEMENTWISE, POINTWISE, Region, full, input_intervals, window
+from ..ir.geometry import nearest_indices
+from ..passes.regions import CONCAT, ELEMENTWISE, POINTWISE, RESIZE, Region, full, input_intervals, window
 from .lowering import REGISTRY
 from .records import KernelCall, ParamArray, PatchLoop, c_dims4, c_int, c_list
 
@@ -55,6 +56,35 @@ def _lut_fields(g: Graph, op, r_in: Region, r_out: Region) -> tuple[dict[str, st
          "out_row_stride": c_int(r_out.w * c)}
     off = ((r_out.y0 - r_in.y0) * r_in.w + (r_out.x0 - r_in.x0)) * c if r_out.area else 0
     return f, [off]
+
+
+def _concat_fields(g: Graph, op, j: int, r_in: Region, r_out: Region) -> tuple[dict[str, str], list[int]]:
+    """Input j of a channel concatenation on a patch: each output pixel's channels [col, col + C_j) from
+    the same pixel of input j's buffer (which may hold a larger region)."""
+    cj = g.tensors[op.inputs[j]].shape[3]
+    c = g.tensors[op.outputs[0]].shape[3]
+    f = {"outer": c_int(r_out.w), "rows": c_int(r_out.h), "in_row_stride": c_int(r_in.w * cj),
+         "out_row_stride": c_int(r_out.w * c)}
+    off = ((r_out.y0 - r_in.y0) * r_in.w + (r_out.x0 - r_in.x0)) * cj if r_out.area else 0
+    return f, [off]
+
+
+def _resize_fields(ctx, g: Graph, op, r_in: Region, r_out: Region) -> dict[str, str]:
+    """A resize on a patch: the input buffer holds region r_in, the output buffer is tile r_out. Bilinear:
+    both origins (the kernel works in the whole tensors' coordinates); nearest: the tile's index tables,
+    relative to the input buffer."""
+    x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
+    c = y.shape[3]
+    f = {"in": c_dims4((1, r_in.h, r_in.w, c)), "out": c_dims4((1, r_out.h, r_out.w, c))}
+    if op.kind == "RESIZE_BILINEAR":
+        f.update(out_y0=c_int(r_out.y0), out_x0=c_int(r_out.x0), in_y0=c_int(r_in.y0), in_x0=c_int(r_in.x0))
+        return f
+    a = op.attrs
+    for field, axis, o0, o1, i0 in (("rows", 1, r_out.y0, r_out.y1, r_in.y0), ("cols", 2, r_out.x0, r_out.x1, r_in.x0)):
+        picks = nearest_indices(y.shape[axis], x.shape[axis], a.align_corners, a.half_pixel_centers)[o0:o1]
+        local = np.array([p - i0 for p in picks] or [0], dtype=np.int32)
+        f[field] = ctx.const(local, "int32_t", f"resize_nearest{op.index}_{field}")
+    return f
 
 
 def _band_geometry(g: Graph, s: PatchSchedule, k: int):
@@ -102,9 +132,9 @@ def lower_stage(ctx, g: Graph, s: PatchSchedule, index: int, tile_ptr: str, full
     its full buffer."""
     inside = s.stage_tensors()
     ntiles = s.tiles
-    per_op_fields: dict[int, list[dict]] = {}
-    per_op_offsets: dict[int, list[list[int]]] = {}
-    templates: dict[int, KernelCall] = {}
+    per_call_fields: dict[tuple[int, int], list[dict]] = {}      # (op, call) -> fields per tile
+    per_call_offsets: dict[tuple[int, int], list[list[int]]] = {}
+    templates: dict[int, list[KernelCall]] = {}
     saved = ctx._pointer
     geometry = [_band_geometry(g, s, k) for k in range(ntiles)]
     row_arrays: dict[tuple[int, int], str] = {}      # (op, tensor) -> per-band row offsets (caching rows)
@@ -128,44 +158,49 @@ def lower_stage(ctx, g: Graph, s: PatchSchedule, index: int, tile_ptr: str, full
             for op in g.ops[s.start:s.split]:
                 current[0] = op.index
                 calls = REGISTRY[op.kind].fn(ctx, op)
-                if len(calls) != 1 or calls[0].params is None:
+                if (not calls or any(c.params is None for c in calls)
+                        or (len(calls) != 1 and op.kind not in CONCAT)):
                     raise McuCompileError(f"{op.kind} (op {op.index}) cannot run per patch")
-                call = calls[0]
-                fields = dict(call.params.fields)
                 r_out, r_ins, _ = geometry[k][op.index]
-                if op.kind in ELEMENTWISE:
-                    upd, offs = _add_fields(g, op, r_ins, r_out)
-                elif op.kind in POINTWISE:
-                    upd, offs = _lut_fields(g, op, r_ins[0], r_out)
-                else:
-                    upd, offs = _window_fields(g, op, r_ins[0], r_out), []
-                fields.update({f: v for f, v in upd.items() if f in fields})
-                per_op_fields.setdefault(op.index, []).append(fields)
-                per_op_offsets.setdefault(op.index, []).append(offs)
-                templates.setdefault(op.index, call)
+                for j, call in enumerate(calls):
+                    fields = dict(call.params.fields)
+                    if op.kind in ELEMENTWISE:
+                        upd, offs = _add_fields(g, op, r_ins, r_out)
+                    elif op.kind in POINTWISE:
+                        upd, offs = _lut_fields(g, op, r_ins[0], r_out)
+                    elif op.kind in RESIZE:
+                        upd, offs = _resize_fields(ctx, g, op, r_ins[0], r_out), []
+                    elif op.kind in CONCAT:     # call j copies input j
+                        upd, offs = _concat_fields(g, op, j, r_ins[j], r_out)
+                    else:
+                        upd, offs = _window_fields(g, op, r_ins[0], r_out), []
+                    fields.update({f: v for f, v in upd.items() if f in fields})
+                    per_call_fields.setdefault((op.index, j), []).append(fields)
+                    per_call_offsets.setdefault((op.index, j), []).append(offs)
+                templates.setdefault(op.index, calls)
     finally:
         ctx._pointer = saved
 
     calls, arrays = [], []
     cached = s.cached_tensors()
     for op in g.ops[s.start:s.split]:
-        call = templates[op.index]
-        if op.index in s.inplace:      # its output overwrites its input's tile buffer
-            call = in_place(ctx, op, call)
-        name = ctx.unique(f"p{index}_{op.kind.lower()}{op.index}")
         if op.outputs[0] in cached:
             calls.append(_shift_call(ctx, g, s, index, op.index, op.outputs[0], base(op.outputs[0], "int8_t"),
                                      arrays))
-        arrays.append(ParamArray(call.params.ctype, f"{name}_tiles",
-                                 tuple(tuple(f.items()) for f in per_op_fields[op.index])))
-        args = [f"&{name}_tiles[t]", *call.args[1:]]
-        offs = np.array(per_op_offsets[op.index], dtype=np.int64)
-        for j in range(offs.shape[1] if offs.size else 0):
-            if np.any(offs[:, j]):
-                arr = ctx.const(offs[:, j].astype(np.int32), "int32_t", f"{name}_off{j + 1}")
-                args[1 + j] = f"({args[1 + j]} + {arr}[t])"
-        calls.append(KernelCall(op.index, op.kind, call.func, tuple(args), None, call.sources,
-                                call.comment + " (per patch)"))
+        for j, call in enumerate(templates[op.index]):
+            if op.index in s.inplace:      # its output overwrites its input's tile buffer
+                call = in_place(ctx, op, call)
+            name = ctx.unique(f"p{index}_{op.kind.lower()}{op.index}" + (f"_{j}" if j else ""))
+            arrays.append(ParamArray(call.params.ctype, f"{name}_tiles",
+                                     tuple(tuple(f.items()) for f in per_call_fields[(op.index, j)])))
+            args = [f"&{name}_tiles[t]", *call.args[1:]]
+            offs = np.array(per_call_offsets[(op.index, j)], dtype=np.int64)
+            for a in range(offs.shape[1] if offs.size else 0):
+                if np.any(offs[:, a]):
+                    arr = ctx.const(offs[:, a].astype(np.int32), "int32_t", f"{name}_off{a + 1}")
+                    args[1 + a] = f"({args[1 + a]} + {arr}[t])"
+            calls.append(KernelCall(op.index, op.kind, call.func, tuple(args), None, call.sources,
+                                    call.comment + " (per patch)"))
         if s.stage_output in op.outputs:
             calls.append(_copy_call(ctx, g, s, index, op.index, tile_ptr, full_ptr, arrays))
     return PatchLoop(index, s.start, s.split, ntiles, s.grid, tuple(calls), tuple(arrays))

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 
 def compute_out_size(padding: str, in_size: int, k: int, stride: int, dilation: int = 1) -> int:
     """TFLite ComputeOutSize."""
@@ -73,3 +75,70 @@ def padding_text(attrs) -> str:
         t, l, b, r = attrs.pads
         return f"pads t{t} l{l} b{b} r{r}"
     return f"{attrs.padding} padding"
+
+
+# ---- resize: which input rows/columns an output row/column reads (TFLite's arithmetic) ----------
+
+def _round_half_away(v: np.float32) -> int:
+    """TfLiteRound (std::round) of a float32 value: ties away from zero."""
+    t = np.trunc(v)
+    if abs(float(v) - float(t)) >= 0.5:      # exact for float32 values
+        t += np.float32(np.sign(v))
+    return int(t)
+
+
+def nearest_indices(out_size: int, in_size: int, align_corners: bool, half_pixel_centers: bool) -> list[int]:
+    """TFLite's GetNearestNeighbor for every output index, in float32 as the C++ computes it."""
+    f = np.float32
+    if align_corners and out_size > 1:
+        scale = f(in_size - 1) / f(out_size - 1)
+    else:
+        scale = f(in_size) / f(out_size)
+    offset = f(0.5) if half_pixel_centers else f(0.0)
+    picks = []
+    for v in range(out_size):
+        s = f(f(v) + offset) * scale
+        k = _round_half_away(s) if align_corners else int(np.floor(s))
+        k = min(k, in_size - 1)
+        if half_pixel_centers:
+            k = max(0, k)
+        picks.append(k)
+    return picks
+
+
+def bilinear_scale_10(out_size: int, in_size: int, align_corners: bool) -> int:
+    """ResizeBilinearInteger's scale: input pixels per output pixel in 1/1024 units, rounded."""
+    if align_corners and out_size > 1:
+        return ((1 << 10) * (in_size - 1) + (out_size - 1) // 2) // (out_size - 1)
+    return ((1 << 10) * in_size + out_size // 2) // out_size
+
+
+def bilinear_offset(scale: int, half_pixel_centers: bool) -> int:
+    """ResizeBilinearInteger's offset: half_pixel_centers puts the source at (v + 0.5) * scale - 0.5, i.e.
+    v * scale + scale / 2 - 512 in 1/1024 pixels (C division)."""
+    return scale // 2 - (1 << 9) if half_pixel_centers else 0
+
+
+def _trunc_div(a: int, b: int) -> int:
+    """C's integer division (truncates toward zero)."""
+    q = abs(a) // abs(b)
+    return q if (a >= 0) == (b > 0) else -q
+
+
+def bilinear_rows(v: int, scale: int, offset: int, size: int) -> tuple[int, int]:
+    """The two input indices output index v blends (firmware/mcu_resize.c's source())."""
+    s = v * scale + offset
+    return max(_trunc_div(s, 1024), 0), min(_trunc_div(s + 1023, 1024), size - 1)
+
+
+def resize_interval(kind: str, attrs, in_size: int, out_size: int, o0: int, o1: int) -> tuple[int, int]:
+    """Input indices [i0, i1) that outputs [o0, o1) of a RESIZE_BILINEAR / RESIZE_NEAREST_NEIGHBOR read
+    along one axis (sources never decrease with the output index)."""
+    if kind == "RESIZE_NEAREST_NEIGHBOR":
+        picks = nearest_indices(out_size, in_size, attrs.align_corners, attrs.half_pixel_centers)
+        seen = picks[o0:o1]
+        return min(seen), max(seen) + 1
+    scale = bilinear_scale_10(out_size, in_size, attrs.align_corners)
+    offset = bilinear_offset(scale, attrs.half_pixel_centers)
+    first, last = bilinear_rows(o0, scale, offset, in_size), bilinear_rows(o1 - 1, scale, offset, in_size)
+    return min(first), max(last) + 1

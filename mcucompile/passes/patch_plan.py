@@ -141,7 +141,7 @@ def stage_candidates(g: Graph, start: int = 0, max_len: int = 1 << 30) -> list[t
     one tensor that later ops read."""
     out = []
     produced: set[int] = set()
-    for k in range(start, min(len(g.ops) - 1, start + max_len)):
+    for k in range(start, min(len(g.ops), start + max_len)):
         op = g.ops[k]
         if not patchable(g, op):
             break

@@ -12,13 +12,15 @@ from dataclasses import dataclass
 from typing import Optional
 
 from ..ir import Graph, Op
-from ..ir.geometry import window_geometry
+from ..ir.geometry import resize_interval, window_geometry
 
 WINDOWED = ("CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D")
 ELEMENTWISE = ("ADD", "SUB", "MUL")           # two inputs of the output's shape
 # one input, pixel for pixel (int8 -> int8: a 256-entry table, mcu_lut_s8)
 POINTWISE = ("LOGISTIC", "TANH", "HARD_SWISH", "LEAKY_RELU", "RELU", "RELU6", "RELU_N1_TO_1", "QUANTIZE")
-PATCHABLE = (*WINDOWED, *ELEMENTWISE, *POINTWISE)
+RESIZE = ("RESIZE_BILINEAR", "RESIZE_NEAREST_NEIGHBOR")    # an output row reads one or two input rows
+CONCAT = ("CONCATENATION",)                # along the channels: every input at the output's pixels
+PATCHABLE = (*WINDOWED, *ELEMENTWISE, *POINTWISE, *RESIZE, *CONCAT)
 
 
 @dataclass(frozen=True)
@@ -99,10 +101,13 @@ def window_interval(o0: int, o1: int, k: int, s: int, d: int, pad: int, size: in
 
 def input_intervals(g: Graph, op: Op, axis: int, o0: int, o1: int) -> dict[int, tuple[int, int]]:
     """input_regions along one spatial axis (1 = rows, 2 = columns): the region math is separable."""
-    if op.kind in ELEMENTWISE:
+    if op.kind in ELEMENTWISE or op.kind in CONCAT:
         return {t: (o0, o1) for t in op.inputs}
     if op.kind in POINTWISE:
         return {op.inputs[0]: (o0, o1)}
+    if op.kind in RESIZE:
+        x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
+        return {op.inputs[0]: resize_interval(op.kind, op.attrs, x.shape[axis], y.shape[axis], o0, o1)}
     win = window(g, op)
     x = g.tensors[op.inputs[0]]
     if axis == 1:
@@ -130,14 +135,25 @@ def patchable(g: Graph, op: Op) -> bool:
     if op.kind in POINTWISE:
         x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
         return not x.is_const and x.shape == y.shape and x.dtype == y.dtype == "int8"
+    if op.kind in RESIZE:
+        x = g.tensors[op.inputs[0]]
+        return not x.is_const and x.dtype == "int8"
+    if op.kind in CONCAT:
+        y = g.tensors[op.outputs[0]]
+        return (op.attrs.axis in (3, -1) and y.dtype == "int8"
+                and all(not g.tensors[t].is_const and g.tensors[t].shape[:3] == y.shape[:3] for t in op.inputs))
     return True
 
 
 def input_regions(g: Graph, op: Op, out: Region) -> dict[int, Region]:
     """Activation input tensor -> the region of it that output region `out` of `op` reads."""
-    if op.kind in ELEMENTWISE:
+    if op.kind in ELEMENTWISE or op.kind in CONCAT:
         return {t: out for t in op.inputs}
     if op.kind in POINTWISE:
         return {op.inputs[0]: out}
+    if op.kind in RESIZE:
+        (t, (y0, y1)), = input_intervals(g, op, 1, out.y0, out.y1).items()
+        (_, (x0, x1)), = input_intervals(g, op, 2, out.x0, out.x1).items()
+        return {t: Region(y0, y1, x0, x1)}
     x = g.tensors[op.inputs[0]]
     return {op.inputs[0]: window_input(window(g, op), out, x.shape[1], x.shape[2])}

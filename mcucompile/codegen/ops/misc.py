@@ -222,6 +222,9 @@ def lower_concatenation(ctx, op):
             ("output_zero_point", c_int(y.zero_point)),
             ("mult", c_int(0)),
             ("shift", c_int(0)),
+            ("rows", c_int(1)),            # a patch stage: the tile's rows and the buffers' row strides
+            ("in_row_stride", c_int(0)),
+            ("out_row_stride", c_int(0)),
         ))
         calls.append(KernelCall(op.index, op.kind, "mcu_concat_part_s8",
                                 (f"&{params.name}", _src(ctx, x.index), ctx.act(y.index)),

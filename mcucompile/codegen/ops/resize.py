@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...errors import UnsupportedModelError
+from ...ir.geometry import bilinear_offset, bilinear_scale_10, nearest_indices  # noqa: F401
 from ..lowering import lowers
 from ..records import KernelCall, ParamStruct, c_dims4, c_int
 
@@ -48,40 +49,6 @@ def _check(ctx, op):
     return x, y
 
 
-def _round_half_away(v: np.float32) -> int:
-    """TfLiteRound (std::round) of a float32 value: ties away from zero."""
-    t = np.trunc(v)
-    if abs(float(v) - float(t)) >= 0.5:      # exact for float32 values
-        t += np.float32(np.sign(v))
-    return int(t)
-
-
-def nearest_indices(out_size: int, in_size: int, align_corners: bool, half_pixel_centers: bool) -> list[int]:
-    """TFLite's GetNearestNeighbor for every output index, in float32 as the C++ computes it."""
-    f = np.float32
-    if align_corners and out_size > 1:
-        scale = f(in_size - 1) / f(out_size - 1)
-    else:
-        scale = f(in_size) / f(out_size)
-    offset = f(0.5) if half_pixel_centers else f(0.0)
-    picks = []
-    for v in range(out_size):
-        s = f(f(v) + offset) * scale
-        k = _round_half_away(s) if align_corners else int(np.floor(s))
-        k = min(k, in_size - 1)
-        if half_pixel_centers:
-            k = max(0, k)
-        picks.append(k)
-    return picks
-
-
-def bilinear_scale_10(out_size: int, in_size: int, align_corners: bool) -> int:
-    """ResizeBilinearInteger's scale: input pixels per output pixel in 1/1024 units, rounded."""
-    if align_corners and out_size > 1:
-        return ((1 << 10) * (in_size - 1) + (out_size - 1) // 2) // (out_size - 1)
-    return ((1 << 10) * in_size + out_size // 2) // out_size
-
-
 @lowers("RESIZE_NEAREST_NEIGHBOR")
 def lower_resize_nearest(ctx, op):
     x, y = _check(ctx, op)
@@ -107,9 +74,7 @@ def lower_resize_bilinear(ctx, op):
     a = op.attrs
     sh = bilinear_scale_10(y.shape[1], x.shape[1], a.align_corners)
     sw = bilinear_scale_10(y.shape[2], x.shape[2], a.align_corners)
-    # half_pixel_centers: source = (v + 0.5) * scale - 0.5, i.e. v * scale + scale / 2 - 512 (C division)
-    oh = sh // 2 - (1 << 9) if a.half_pixel_centers else 0
-    ow = sw // 2 - (1 << 9) if a.half_pixel_centers else 0
+    oh, ow = bilinear_offset(sh, a.half_pixel_centers), bilinear_offset(sw, a.half_pixel_centers)
     max_pos = max((y.shape[1] - 1) * sh + oh, (y.shape[2] - 1) * sw + ow) + 1023
     if max_pos >= (1 << 31):
         _fail(op, "the output is too large for TFLite's 32-bit source coordinates")
@@ -121,6 +86,12 @@ def lower_resize_bilinear(ctx, op):
         ("scale_w", c_int(sw)),
         ("offset_h", c_int(oh)),
         ("offset_w", c_int(ow)),
+        ("out_y0", c_int(0)),         # a patch stage sets the tile's origin and its input buffer's
+        ("out_x0", c_int(0)),
+        ("in_y0", c_int(0)),
+        ("in_x0", c_int(0)),
+        ("src_h", c_int(x.shape[1])),
+        ("src_w", c_int(x.shape[2])),
     ))
     return [KernelCall(op.index, op.kind, "mcu_resize_bilinear_s8",
                        (f"&{params.name}", _src(ctx, x.index), ctx.act(y.index)), params, ("mcu_resize.c",),
