@@ -101,3 +101,21 @@ def test_decoder_auto_patch_on_cortex_m4(dec_zoo, qemu_toolchain):
                             for op in c.graph.ops[s.start:s.split])
     r = simulate(dec_zoo, samples=2, board="qemu-m4", references=("tflm",), options=opts)
     assert r.ok and r.comparisons[0].available and r.comparisons[0].mismatches == 0
+
+
+@pytest.mark.parametrize("rows,cols,cache", [(4, 3, False), (8, 2, True)])
+def test_input_transpose_runs_in_the_first_stage(dec_zoo, rows, cols, cache):
+    """Without --input-layout nhwc the model's NCHW -> NHWC TRANSPOSE stays and is the stage's first op:
+    each patch gathers its pixels from the caller's NCHW input (no NHWC copy of the whole input)."""
+    g = load(dec_zoo)
+    assert g.ops[0].kind == "TRANSPOSE" and patchable(g, g.ops[0])
+    s = _stage(g, rows, cols, cache)
+    assert s.start == 0 and s.split == len(g.ops)
+    opts = Options(io_in_arena=False, patch=(s,))
+    c = compile_graph(g, opts)
+    transposed = g.ops[0].outputs[0]
+    (buf,) = [b for b in c.plan.buffers if b.id == transposed]
+    assert buf.size < g.tensors[transposed].nbytes          # a patch's pixels, not the whole NHWC copy
+    r = simulate(dec_zoo, inputs=random_inputs(g, 3, seed=3), options=opts, references=("tflm",))
+    assert r.comparisons[0].available and r.comparisons[0].mismatches == 0, r.comparisons[0]
+    assert r.ok and r.touched_extent <= r.arena_bytes

@@ -21,7 +21,8 @@ from ..errors import McuCompileError
 from ..ir import Graph
 from ..passes.patch_plan import PatchSchedule
 from ..ir.geometry import nearest_indices
-from ..passes.regions import CONCAT, ELEMENTWISE, POINTWISE, RESIZE, Region, full, input_intervals, window
+from ..passes.regions import (CONCAT, ELEMENTWISE, LAYOUT, POINTWISE, RESIZE, Region, full, input_intervals,
+                              window)
 from .lowering import REGISTRY
 from .records import KernelCall, ParamArray, PatchLoop, c_dims4, c_int, c_list
 
@@ -66,6 +67,17 @@ def _concat_fields(g: Graph, op, j: int, r_in: Region, r_out: Region) -> tuple[d
     f = {"outer": c_int(r_out.w), "rows": c_int(r_out.h), "in_row_stride": c_int(r_in.w * cj),
          "out_row_stride": c_int(r_out.w * c)}
     off = ((r_out.y0 - r_in.y0) * r_in.w + (r_out.x0 - r_in.x0)) * cj if r_out.area else 0
+    return f, [off]
+
+
+def _transpose_fields(g: Graph, op, r_out: Region) -> tuple[dict[str, str], list[int]]:
+    """A model input's TRANSPOSE (batch first) on a patch: the tile's pixels gathered from the whole
+    input, whose strides stay; the input pointer moves to the tile's first pixel."""
+    x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
+    perm = [int(p) for p in np.asarray(g.tensors[op.inputs[1]].data).reshape(-1)]
+    strides = [int(np.prod(x.shape[d + 1:], dtype=np.int64)) for d in range(4)]
+    f = {"out_dims": c_list([1, 1, 1, r_out.h, r_out.w, y.shape[3]])}
+    off = r_out.y0 * strides[perm[1]] + r_out.x0 * strides[perm[2]] if r_out.area else 0
     return f, [off]
 
 
@@ -170,6 +182,8 @@ def lower_stage(ctx, g: Graph, s: PatchSchedule, index: int, tile_ptr: str, full
                         upd, offs = _lut_fields(g, op, r_ins[0], r_out)
                     elif op.kind in RESIZE:
                         upd, offs = _resize_fields(ctx, g, op, r_ins[0], r_out), []
+                    elif op.kind in LAYOUT:
+                        upd, offs = _transpose_fields(g, op, r_out)
                     elif op.kind in CONCAT:     # call j copies input j
                         upd, offs = _concat_fields(g, op, j, r_ins[j], r_out)
                     else:

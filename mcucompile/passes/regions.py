@@ -20,7 +20,8 @@ ELEMENTWISE = ("ADD", "SUB", "MUL")           # two inputs of the output's shape
 POINTWISE = ("LOGISTIC", "TANH", "HARD_SWISH", "LEAKY_RELU", "RELU", "RELU6", "RELU_N1_TO_1", "QUANTIZE")
 RESIZE = ("RESIZE_BILINEAR", "RESIZE_NEAREST_NEIGHBOR")    # an output row reads one or two input rows
 CONCAT = ("CONCATENATION",)                # along the channels: every input at the output's pixels
-PATCHABLE = (*WINDOWED, *ELEMENTWISE, *POINTWISE, *RESIZE, *CONCAT)
+LAYOUT = ("TRANSPOSE",)                    # of a model input (NCHW -> NHWC): read whole, gathered per patch
+PATCHABLE = (*WINDOWED, *ELEMENTWISE, *POINTWISE, *RESIZE, *CONCAT, *LAYOUT)
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,8 @@ def input_intervals(g: Graph, op: Op, axis: int, o0: int, o1: int) -> dict[int, 
         return {t: (o0, o1) for t in op.inputs}
     if op.kind in POINTWISE:
         return {op.inputs[0]: (o0, o1)}
+    if op.kind in LAYOUT:           # its input is a model input, read whole: nothing of the stage
+        return {}
     if op.kind in RESIZE:
         x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
         return {op.inputs[0]: resize_interval(op.kind, op.attrs, x.shape[axis], y.shape[axis], o0, o1)}
@@ -138,6 +141,10 @@ def patchable(g: Graph, op: Op) -> bool:
     if op.kind in RESIZE:
         x = g.tensors[op.inputs[0]]
         return not x.is_const and x.dtype == "int8"
+    if op.kind in LAYOUT:
+        perm = g.tensors[op.inputs[1]].data if len(op.inputs) > 1 else None
+        return (op.inputs[0] in g.inputs and perm is not None and int(perm.reshape(-1)[0]) == 0
+                and g.tensors[op.inputs[0]].dtype == "int8")
     if op.kind in CONCAT:
         y = g.tensors[op.outputs[0]]
         return (op.attrs.axis in (3, -1) and y.dtype == "int8"
@@ -151,6 +158,8 @@ def input_regions(g: Graph, op: Op, out: Region) -> dict[int, Region]:
         return {t: out for t in op.inputs}
     if op.kind in POINTWISE:
         return {op.inputs[0]: out}
+    if op.kind in LAYOUT:
+        return {}
     if op.kind in RESIZE:
         (t, (y0, y1)), = input_intervals(g, op, 1, out.y0, out.y1).items()
         (_, (x0, x1)), = input_intervals(g, op, 2, out.x0, out.x1).items()
