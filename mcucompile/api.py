@@ -79,6 +79,7 @@ class Analysis:
     board: Optional[str] = None           # the plan is for this board's kernels (None: the host's)
     fit: Optional[dict] = None            # with a board: the fit check (boards.firmware.Fit.as_dict)
     rewrites: list = field(default_factory=list)   # graph normalisation's rewrites (ir.Rewrite.as_dict)
+    stage_breaks: list = field(default_factory=list)   # with a patch search: ops that end every stage there
 
     def as_dict(self) -> dict:
         return {"model": self.model, "peak_sram_bytes": self.peak_sram_bytes,
@@ -87,6 +88,7 @@ class Analysis:
                 "layer_by_layer_peak_bytes": self.layer_by_layer_peak_bytes,
                 "layer_by_layer_macs": self.layer_by_layer_macs, "patch": self.patch,
                 "explored": self.explored, "board": self.board, "fit": self.fit, "rewrites": self.rewrites,
+                "stage_breaks": self.stage_breaks,
                 "layers": [l.as_dict() for l in self.layers]}
 
 
@@ -122,7 +124,20 @@ def analyze(model: str | os.PathLike, options: Options = Options(),
         fit = fit_check(c, get_board(board)).as_dict()
     return Analysis(g.name, c.plan.arena_bytes, c.plan.lower_bound, flash_weight_bytes(g),
                     macs, layers, c.plan.strategy, options.io_in_arena, lbl.plan.arena_bytes, lbl_macs,
-                    patch, explored, board, fit, [r.as_dict() for r in g.rewrites])
+                    patch, explored, board, fit, [r.as_dict() for r in g.rewrites],
+                    stage_breaks(g) if c.patch_search is not None else [])
+
+
+def stage_breaks(g: Graph) -> list[dict]:
+    """The ops that no patch stage can cross (each ends a run of ops that could run per patch), and why."""
+    from .passes.regions import break_reason
+    out, prev_ok = [], False
+    for op in g.ops:
+        why = break_reason(g, op)
+        if why is not None and prev_ok:
+            out.append({"op": op.index, "kind": op.kind, "reason": why})
+        prev_ok = why is None
+    return out
 
 
 # ---- compile ------------------------------------------------------------------------------------

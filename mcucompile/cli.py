@@ -250,6 +250,12 @@ def analyze(model, as_json, io_outside, align, board, **keras):
         click.echo(f"  model input    in the {a.patch['input']}")
     elif a.explored:
         click.echo("patches          none beats layer by layer within the MAC budget: layer by layer is kept")
+    if a.stage_breaks:
+        click.echo("stages stop at   (ops no patch stage can cross)")
+        for b in a.stage_breaks[:6]:
+            click.echo(f"  op {b['op']} {b['kind']}: {b['reason']}")
+        if len(a.stage_breaks) > 6:
+            click.echo(f"  {len(a.stage_breaks) - 6} more (--json: all)")
     if a.fit is not None:
         sram, flash = a.fit["sram"], a.fit["flash"]
 

@@ -77,6 +77,23 @@ def test_tiles_partition_the_stage_output(shared_models):
     assert (covered == 1).all()
 
 
+@settings(max_examples=400, deadline=None)
+@given(size=st.integers(1, 40), k=st.integers(1, 5), s=st.integers(1, 3), d=st.integers(1, 3),
+       before=st.integers(0, 7), after=st.integers(0, 7), data=st.data())
+def test_window_interval_with_explicit_padding(size, k, s, d, before, after, data):
+    """Folded PADs give any four-sided padding, also more than the window (outputs reading padding only,
+    e.g. a 1x1 stride-2 conv after a PAD of 1): still the exact receptive field."""
+    eff = (k - 1) * d + 1
+    if size + before + after < eff:
+        return
+    out = (size + before + after - eff) // s + 1
+    o0 = data.draw(st.integers(0, out - 1))
+    o1 = data.draw(st.integers(o0 + 1, out))
+    i0, i1 = window_interval(o0, o1, k, s, d, before, size)
+    inside = sorted({o * s - before + j * d for o in range(o0, o1) for j in range(k)} & set(range(size)))
+    assert (i0, i1) == ((inside[0], inside[-1] + 1) if inside else (0, 0))
+
+
 # ---- memory accounting ---------------------------------------------------------------------------
 
 def test_patch_plan_is_sound_and_macs_add_up(shared_models):

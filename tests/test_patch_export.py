@@ -119,3 +119,39 @@ def test_input_transpose_runs_in_the_first_stage(dec_zoo, rows, cols, cache):
     r = simulate(dec_zoo, inputs=random_inputs(g, 3, seed=3), options=opts, references=("tflm",))
     assert r.comparisons[0].available and r.comparisons[0].mismatches == 0, r.comparisons[0]
     assert r.ok and r.touched_extent <= r.arena_bytes
+
+
+@pytest.fixture(scope="module")
+def bc_zoo(tmp_path_factory):
+    import torch_style
+    path = tmp_path_factory.mktemp("patch_export") / "bc_zoo.tflite"
+    path.write_bytes(torch_style.broadcast_zoo())
+    return path
+
+
+@pytest.mark.parametrize("cache", [False, True])
+def test_broadcasting_elementwise_in_stages_bit_exact(bc_zoo, cache):
+    """MUL by a per-channel constant, ADD of a [1, 1, 1, C] constant and MUL by a [1, H, W, 1] gate in the
+    first stage; MUL by a [1, 1, 1, C] gate from before the stage and SUB of a [1, H, 1, C] profile in
+    later ones: one stage each, the grids as below."""
+    g = load(bc_zoo)
+    kinds = [op.kind for op in g.ops]
+    assert kinds.count("MUL") == 3 and "SUB" in kinds
+    stages, start = [], 0
+    while start < len(g.ops):
+        cands = stage_candidates(g, start)
+        if not cands:
+            start += 1
+            continue
+        split, out = cands[-1]
+        h, w = g.tensors[out].shape[1:3]
+        stages.append(make_schedule(g, split, out, even_split(h, min(h, 4)), even_split(w, min(w, 3)), start,
+                                    cache))
+        start = split
+    covered = {g.ops[k].kind for s in stages for k in range(s.start, s.split)}
+    assert {"MUL", "ADD", "SUB", "TRANSPOSE", "LOGISTIC"} <= covered and len(stages) >= 3
+    opts = Options(io_in_arena=False, patch=tuple(stages))
+    assert check_plan(compile_graph(g, opts).plan) == []
+    r = simulate(bc_zoo, inputs=random_inputs(g, 3, seed=9), options=opts, references=("tflm",))
+    assert r.comparisons[0].available and r.comparisons[0].mismatches == 0, r.comparisons[0]
+    assert r.ok and r.touched_extent <= r.arena_bytes

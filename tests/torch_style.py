@@ -169,3 +169,32 @@ def decoder_zoo(seed: int = 2) -> bytes:
 
     shape = (1, 3, 32, 32)
     return int8_tflite(fn, uniform_samples([shape], [(-1, 1)], 8, seed), specs=[shape])
+
+
+def broadcast_zoo(seed: int = 3) -> bytes:
+    """ADD/SUB/MUL that broadcast, inside the first layers: a per-channel constant scale (MUL by a [C]
+    constant) and offset (ADD of a [1, 1, 1, C] constant), a spatial gate (MUL by a [1, H, W, 1] map a
+    1-channel conv computes), a squeeze-excitation gate (global mean, FC, sigmoid: MUL by [1, 1, 1, C]
+    from before the stage) and a SUB of a [1, H, 1, C] row profile. NCHW 3x40x36 input."""
+    import tensorflow as tf
+    wt = _Weights(seed)
+    c1, c2, c3, c4 = wt.conv(3, 3, 3, 8), wt.conv(3, 3, 8, 1), wt.conv(3, 3, 8, 8), wt.conv(1, 1, 8, 8)
+    scale = tf.constant(wt.rng.uniform(0.5, 1.5, size=(8,)).astype(np.float32))
+    shift = tf.constant(wt.rng.uniform(-0.5, 0.5, size=(1, 1, 1, 8)).astype(np.float32))
+    fc = tf.constant(wt.rng.normal(0, 0.5, size=(8, 8)).astype(np.float32))
+
+    def fn(x):
+        x = tf.transpose(x, [0, 2, 3, 1])
+        x = tf.nn.relu(tf.nn.conv2d(_pad(x, 1, 1, 1, 1), c1[0], 2, "VALID") + c1[1])             # 20x18x8
+        x = x * scale
+        x = x + shift
+        x = x * tf.nn.sigmoid(tf.nn.conv2d(x, c2[0], 1, "SAME") + c2[1])
+        x = tf.nn.relu(tf.nn.conv2d(x, c3[0], 1, "SAME") + c3[1])
+        se = tf.nn.sigmoid(tf.matmul(tf.reduce_mean(x, axis=[1, 2]), fc))
+        x = x * tf.reshape(se, (1, 1, 1, 8))
+        x = x - tf.reduce_mean(x, axis=2, keepdims=True)
+        x = tf.nn.conv2d(_pad(x, 1, 1, 1, 1), c4[0], 2, "VALID") + c4[1]
+        return tf.reduce_mean(x, axis=[1, 2])
+
+    shape = (1, 3, 40, 36)
+    return int8_tflite(fn, uniform_samples([shape], [(-1, 1)], 8, seed), specs=[shape])

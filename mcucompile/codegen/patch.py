@@ -21,7 +21,7 @@ from ..errors import McuCompileError
 from ..ir import Graph
 from ..passes.patch_plan import PatchSchedule
 from ..ir.geometry import nearest_indices
-from ..passes.regions import (CONCAT, ELEMENTWISE, LAYOUT, POINTWISE, RESIZE, Region, full, input_intervals,
+from ..passes.regions import (CONCAT, ELEMENTWISE, LAYOUT, POINTWISE, RESIZE, Region, input_intervals, whole,
                               window)
 from .lowering import REGISTRY
 from .records import KernelCall, ParamArray, PatchLoop, c_dims4, c_int, c_list
@@ -40,12 +40,20 @@ def _window_fields(g: Graph, op, r_in: Region, r_out: Region) -> dict[str, str]:
 
 
 def _add_fields(g: Graph, op, regions: list[Region], r_out: Region) -> tuple[dict[str, str], list[int]]:
+    """ADD/SUB/MUL on a patch: each input's buffer holds a region (activations: `regions`, in order;
+    constants: whole); an input that broadcasts along an axis has stride 0 there."""
     c = g.tensors[op.outputs[0]].shape[3]
     f = {"rank": c_int(3), "out_dims": c_list([r_out.h, r_out.w, c, 1, 1, 1])}
+    acts = iter(regions)
     offsets = []
-    for k, r in enumerate(regions):
-        f[f"in{k + 1}_strides"] = c_list([r.w * c, c, 1, 0, 0, 0])
-        offsets.append(((r_out.y0 - r.y0) * r.w + (r_out.x0 - r.x0)) * c)
+    for k, t in enumerate(op.inputs):
+        x = g.tensors[t]
+        _, h, w, cx = (1,) * (4 - len(x.shape)) + tuple(x.shape)
+        r = Region(0, h, 0, w) if x.is_const else next(acts)
+        row, col = (r.w * cx if h > 1 else 0), (cx if w > 1 else 0)
+        f[f"in{k + 1}_strides"] = c_list([row, col, 1 if cx > 1 else 0, 0, 0, 0])
+        off = (r_out.y0 - r.y0) * row + (r_out.x0 - r.x0) * col
+        offsets.append(off if r_out.area else 0)
     return f, offsets
 
 
@@ -113,7 +121,7 @@ def _band_geometry(g: Graph, s: PatchSchedule, k: int):
         acts = [t for t in op.inputs if t >= 0 and not g.tensors[t].is_const]
         o = op.outputs[0]
         if not s.cache_rows:
-            out[op.index] = (regions[o], [regions[t] if t in inside else full(g.tensors[t].shape) for t in acts],
+            out[op.index] = (regions[o], [regions[t] if t in inside else whole(g, t) for t in acts],
                              {})
             continue
 
@@ -128,7 +136,7 @@ def _band_geometry(g: Graph, s: PatchSchedule, k: int):
         r_ins = []
         for t in acts:
             if t not in inside:
-                r_ins.append(full(g.tensors[t].shape))
+                r_ins.append(whole(g, t))
                 continue
             i0, i1 = rows[t] if e > n else (0, 0)
             if i1 <= i0:                  # nothing to read (no rows, or only padding rows)

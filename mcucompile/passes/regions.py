@@ -15,7 +15,7 @@ from ..ir import Graph, Op
 from ..ir.geometry import resize_interval, window_geometry
 
 WINDOWED = ("CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D")
-ELEMENTWISE = ("ADD", "SUB", "MUL")           # two inputs of the output's shape
+ELEMENTWISE = ("ADD", "SUB", "MUL")           # two inputs broadcast to the output's shape
 # one input, pixel for pixel (int8 -> int8: a 256-entry table, mcu_lut_s8)
 POINTWISE = ("LOGISTIC", "TANH", "HARD_SWISH", "LEAKY_RELU", "RELU", "RELU6", "RELU_N1_TO_1", "QUANTIZE")
 RESIZE = ("RESIZE_BILINEAR", "RESIZE_NEAREST_NEIGHBOR")    # an output row reads one or two input rows
@@ -56,6 +56,18 @@ def full(shape) -> Region:
     return Region(0, shape[1], 0, shape[2])
 
 
+def whole(g: Graph, t: int) -> Region:
+    """All of tensor t (its shape right-aligned to 4-D: a lower-rank operand broadcasts)."""
+    d = _dims4(g, t)
+    return Region(0, d[1], 0, d[2])
+
+
+def _dims4(g: Graph, t: int) -> tuple[int, ...]:
+    """Tensor t's shape right-aligned to 4-D (broadcasting's view of a lower-rank operand)."""
+    shape = tuple(g.tensors[t].shape)
+    return (1,) * (4 - len(shape)) + shape
+
+
 @dataclass(frozen=True)
 class Window:
     """How output rows/cols map to input rows/cols: in = out * stride - pad + k * dilation, k < taps."""
@@ -86,23 +98,38 @@ def window(g: Graph, op: Op) -> Window:
 
 def window_interval(o0: int, o1: int, k: int, s: int, d: int, pad: int, size: int) -> tuple[int, int]:
     """One axis of the receptive field: the smallest [i0, i1) holding every input row (inside [0, size))
-    that outputs [o0, o1) read. With dilation the taps skip rows, so the first and last rows read are
-    searched among the first/last few outputs (those within one dilation step). Empty when nothing is read."""
-    lo, hi = size, 0
-    span = min(o1 - o0, d)
-    for o in list(range(o0, o0 + span)) + list(range(max(o0 + span, o1 - span), o1)):
+    that outputs [o0, o1) read. Outputs near the edges may read padding only, or (with dilation) skip the
+    first/last rows: the lowest row is searched among the outputs up to the first whose window starts
+    inside the tensor (later windows start further down), the highest among the outputs from the last
+    down to the first whose window ends inside. Empty when nothing is read."""
+
+    def taps(o: int):
         base = o * s - pad
         first = 0 if base >= 0 else (-base + d - 1) // d           # first tap inside the tensor
         last = min(k - 1, (size - 1 - base) // d) if size - 1 - base >= 0 else -1
-        if first <= last:
-            lo = min(lo, base + first * d)
-            hi = max(hi, base + last * d + 1)
+        return (base + first * d, base + last * d) if first <= last else None
+
+    lo, hi = size, 0
+    for o in range(o0, o1):             # a window starting inside: later windows start further down
+        t = taps(o)
+        if t is not None:
+            lo = min(lo, t[0])
+        if o * s - pad >= 0:
+            break
+    for o in range(o1 - 1, o0 - 1, -1):  # a window ending inside: earlier windows end further up
+        t = taps(o)
+        if t is not None:
+            hi = max(hi, t[1] + 1)
+        if o * s - pad + (k - 1) * d <= size - 1:
+            break
     return (lo, hi) if lo < hi else (0, 0)
 
 
 def input_intervals(g: Graph, op: Op, axis: int, o0: int, o1: int) -> dict[int, tuple[int, int]]:
     """input_regions along one spatial axis (1 = rows, 2 = columns): the region math is separable."""
-    if op.kind in ELEMENTWISE or op.kind in CONCAT:
+    if op.kind in ELEMENTWISE:      # a broadcast axis reads its one row/column
+        return {t: (o0, o1) if _dims4(g, t)[axis] > 1 else (0, 1) for t in op.inputs}
+    if op.kind in CONCAT:
         return {t: (o0, o1) for t in op.inputs}
     if op.kind in POINTWISE:
         return {op.inputs[0]: (o0, o1)}
@@ -134,7 +161,8 @@ def patchable(g: Graph, op: Op) -> bool:
         return False
     if op.kind in ELEMENTWISE:
         y = g.tensors[op.outputs[0]]
-        return all(not g.tensors[t].is_const and g.tensors[t].shape == y.shape for t in op.inputs)
+        return all(len(g.tensors[t].shape) <= 4 and all(d in (1, e) for d, e in zip(_dims4(g, t), y.shape))
+                   for t in op.inputs)
     if op.kind in POINTWISE:
         x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
         return not x.is_const and x.shape == y.shape and x.dtype == y.dtype == "int8"
@@ -154,7 +182,10 @@ def patchable(g: Graph, op: Op) -> bool:
 
 def input_regions(g: Graph, op: Op, out: Region) -> dict[int, Region]:
     """Activation input tensor -> the region of it that output region `out` of `op` reads."""
-    if op.kind in ELEMENTWISE or op.kind in CONCAT:
+    if op.kind in ELEMENTWISE:
+        return {t: Region(*((out.y0, out.y1) if _dims4(g, t)[1] > 1 else (0, 1)),
+                          *((out.x0, out.x1) if _dims4(g, t)[2] > 1 else (0, 1))) for t in op.inputs}
+    if op.kind in CONCAT:
         return {t: out for t in op.inputs}
     if op.kind in POINTWISE:
         return {op.inputs[0]: out}
@@ -166,3 +197,28 @@ def input_regions(g: Graph, op: Op, out: Region) -> dict[int, Region]:
         return {t: Region(y0, y1, x0, x1)}
     x = g.tensors[op.inputs[0]]
     return {op.inputs[0]: window_input(window(g, op), out, x.shape[1], x.shape[2])}
+
+
+# ops with a spatial meaning whose per-patch region math and kernels are not written yet
+SPATIAL_NOT_YET = ("PAD", "PADV2", "MIRROR_PAD", "STRIDED_SLICE", "SLICE", "TRANSPOSE_CONV", "SPACE_TO_DEPTH",
+                   "DEPTH_TO_SPACE")
+
+
+def break_reason(g: Graph, op: Op) -> Optional[str]:
+    """Why op cannot run inside a patch stage (None: it can), for `analyze --patch auto`."""
+    if patchable(g, op):
+        return None
+    if op.kind in SPATIAL_NOT_YET:
+        return "spatial, but no per-patch region math for it yet"
+    if op.kind not in PATCHABLE:
+        return "not spatial (it needs the whole map, or its output is not an NHWC map)"
+    acts = [t for t in (*op.inputs[:1], *op.outputs) if t >= 0]
+    if any(len(g.tensors[t].shape) != 4 or g.tensors[t].shape[0] != 1 for t in acts):
+        return "not a 4-D NHWC map of batch 1"
+    if op.kind in ELEMENTWISE:
+        return "an input does not broadcast to the output's shape"
+    if op.kind in CONCAT:
+        return f"concatenates along axis {op.attrs.axis} (only the channel axis runs per patch)"
+    if op.kind in LAYOUT:
+        return "does not read a model input with the batch axis first"
+    return "a constant input or a dtype other than int8"
