@@ -336,6 +336,18 @@ typedef struct {
 
 void mcu_tile_copy_s8(const mcu_tile_copy_params_t *p, const int8_t *src, int8_t *dst);
 
+/* A spatial PAD on a patch: a rows x cols x channels tile of the padded map whose rows [real_y0, real_y1)
+ * and columns [real_x0, real_x1) come from the input (in points at the first of them, rows in_row_stride
+ * elements apart); the rest is pad_value. */
+typedef struct {
+    int32_t rows, cols, channels;
+    int32_t real_y0, real_y1, real_x0, real_x1;
+    int32_t in_row_stride;
+    int32_t pad_value;
+} mcu_pad_tile_params_t;
+
+void mcu_pad_tile_s8(const mcu_pad_tile_params_t *p, const int8_t *in, int8_t *out);
+
 /* ---- resize: nearest neighbour (index tables), bilinear (TFLite's 10-bit fixed point) ------- */
 
 typedef struct {

@@ -155,3 +155,30 @@ def test_broadcasting_elementwise_in_stages_bit_exact(bc_zoo, cache):
     r = simulate(bc_zoo, inputs=random_inputs(g, 3, seed=9), options=opts, references=("tflm",))
     assert r.comparisons[0].available and r.comparisons[0].mismatches == 0, r.comparisons[0]
     assert r.ok and r.touched_extent <= r.arena_bytes
+
+
+@pytest.fixture(scope="module")
+def pad_zoo(tmp_path_factory):
+    import torch_style
+    path = tmp_path_factory.mktemp("patch_export") / "pad_zoo.tflite"
+    path.write_bytes(torch_style.pad_zoo())
+    return path
+
+
+@pytest.mark.parametrize("rows,cols,cache", [(2, 3, False), (5, 5, False), (5, 1, True), (3, 2, True)])
+def test_kept_pads_run_per_patch(pad_zoo, rows, cols, cache):
+    """The PADs normalisation keeps (before an average pool; a PADV2 whose value is not the zero point,
+    before a conv) run per patch: each tile gets its share of padding and of the input."""
+    g = load(pad_zoo)
+    pads = [op.index for op in g.ops if op.kind in ("PAD", "PADV2")]
+    assert len(pads) == 2 and all(patchable(g, g.ops[k]) for k in pads)
+    start = pads[0] - 2
+    split, out = stage_candidates(g, start)[-1]
+    assert split == len(g.ops) and all(start <= k < split for k in pads)
+    h, w = g.tensors[out].shape[1:3]
+    s = make_schedule(g, split, out, even_split(h, rows), even_split(w, cols), start, cache)
+    opts = Options(io_in_arena=False, patch=(s,))
+    assert check_plan(compile_graph(g, opts).plan) == []
+    r = simulate(pad_zoo, inputs=random_inputs(g, 3, seed=4), options=opts, references=("tflm",))
+    assert r.comparisons[0].available and r.comparisons[0].mismatches == 0, r.comparisons[0]
+    assert r.ok and r.touched_extent <= r.arena_bytes

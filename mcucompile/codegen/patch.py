@@ -21,9 +21,10 @@ from ..errors import McuCompileError
 from ..ir import Graph
 from ..passes.patch_plan import PatchSchedule
 from ..ir.geometry import nearest_indices
-from ..passes.regions import (CONCAT, ELEMENTWISE, LAYOUT, POINTWISE, RESIZE, Region, input_intervals, whole,
-                              window)
+from ..passes.regions import (CONCAT, ELEMENTWISE, LAYOUT, PADS, POINTWISE, RESIZE, Region, input_intervals,
+                              spatial_pads, whole, window)
 from .lowering import REGISTRY
+from .ops.misc import pad_tile_call
 from .records import KernelCall, ParamArray, PatchLoop, c_dims4, c_int, c_list
 
 
@@ -87,6 +88,22 @@ def _transpose_fields(g: Graph, op, r_out: Region) -> tuple[dict[str, str], list
     f = {"out_dims": c_list([1, 1, 1, r_out.h, r_out.w, y.shape[3]])}
     off = r_out.y0 * strides[perm[1]] + r_out.x0 * strides[perm[2]] if r_out.area else 0
     return f, [off]
+
+
+def _pad_fields(g: Graph, op, r_in: Region, r_out: Region) -> tuple[dict[str, str], list[int]]:
+    """A PAD on a patch (mcu_pad_tile_s8): the tile r_out of the padded map, its real rectangle, read from
+    the input's buffer (region r_in) from its first real pixel on."""
+    (pt, _), (pl, _) = spatial_pads(g, op)
+    _, h, w, c = g.tensors[op.inputs[0]].shape
+    y0, y1 = max(pt, r_out.y0), min(pt + h, r_out.y1)
+    x0, x1 = max(pl, r_out.x0), min(pl + w, r_out.x1)
+    f = {"rows": c_int(r_out.h), "cols": c_int(r_out.w), "in_row_stride": c_int(r_in.w * c)}
+    if y0 >= y1 or x0 >= x1:           # padding only
+        f.update(real_y0=c_int(0), real_y1=c_int(0), real_x0=c_int(0), real_x1=c_int(0))
+        return f, [0]
+    f.update(real_y0=c_int(y0 - r_out.y0), real_y1=c_int(y1 - r_out.y0), real_x0=c_int(x0 - r_out.x0),
+             real_x1=c_int(x1 - r_out.x0))
+    return f, [((y0 - pt - r_in.y0) * r_in.w + (x0 - pl - r_in.x0)) * c]
 
 
 def _resize_fields(ctx, g: Graph, op, r_in: Region, r_out: Region) -> dict[str, str]:
@@ -177,7 +194,7 @@ def lower_stage(ctx, g: Graph, s: PatchSchedule, index: int, tile_ptr: str, full
         for k in range(ntiles):
             for op in g.ops[s.start:s.split]:
                 current[0] = op.index
-                calls = REGISTRY[op.kind].fn(ctx, op)
+                calls = [pad_tile_call(ctx, op)] if op.kind in PADS else REGISTRY[op.kind].fn(ctx, op)
                 if (not calls or any(c.params is None for c in calls)
                         or (len(calls) != 1 and op.kind not in CONCAT)):
                     raise McuCompileError(f"{op.kind} (op {op.index}) cannot run per patch")
@@ -192,6 +209,8 @@ def lower_stage(ctx, g: Graph, s: PatchSchedule, index: int, tile_ptr: str, full
                         upd, offs = _resize_fields(ctx, g, op, r_ins[0], r_out), []
                     elif op.kind in LAYOUT:
                         upd, offs = _transpose_fields(g, op, r_out)
+                    elif op.kind in PADS:
+                        upd, offs = _pad_fields(g, op, r_ins[0], r_out)
                     elif op.kind in CONCAT:     # call j copies input j
                         upd, offs = _concat_fields(g, op, j, r_ins[j], r_out)
                     else:

@@ -20,8 +20,9 @@ ELEMENTWISE = ("ADD", "SUB", "MUL")           # two inputs broadcast to the outp
 POINTWISE = ("LOGISTIC", "TANH", "HARD_SWISH", "LEAKY_RELU", "RELU", "RELU6", "RELU_N1_TO_1", "QUANTIZE")
 RESIZE = ("RESIZE_BILINEAR", "RESIZE_NEAREST_NEIGHBOR")    # an output row reads one or two input rows
 CONCAT = ("CONCATENATION",)                # along the channels: every input at the output's pixels
+PADS = ("PAD", "PADV2")                    # of the spatial axes: output rows are input rows shifted
 LAYOUT = ("TRANSPOSE",)                    # of a model input (NCHW -> NHWC): read whole, gathered per patch
-PATCHABLE = (*WINDOWED, *ELEMENTWISE, *POINTWISE, *RESIZE, *CONCAT, *LAYOUT)
+PATCHABLE = (*WINDOWED, *ELEMENTWISE, *POINTWISE, *RESIZE, *CONCAT, *LAYOUT, *PADS)
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,11 @@ def input_intervals(g: Graph, op: Op, axis: int, o0: int, o1: int) -> dict[int, 
         return {op.inputs[0]: (o0, o1)}
     if op.kind in LAYOUT:           # its input is a model input, read whole: nothing of the stage
         return {}
+    if op.kind in PADS:
+        before = spatial_pads(g, op)[axis - 1][0]
+        size = g.tensors[op.inputs[0]].shape[axis]
+        i0, i1 = max(o0 - before, 0), min(o1 - before, size)
+        return {op.inputs[0]: (i0, i1) if i0 < i1 else (0, 0)}
     if op.kind in RESIZE:
         x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
         return {op.inputs[0]: resize_interval(op.kind, op.attrs, x.shape[axis], y.shape[axis], o0, o1)}
@@ -169,6 +175,9 @@ def patchable(g: Graph, op: Op) -> bool:
     if op.kind in RESIZE:
         x = g.tensors[op.inputs[0]]
         return not x.is_const and x.dtype == "int8"
+    if op.kind in PADS:
+        x = g.tensors[op.inputs[0]]
+        return not x.is_const and x.dtype == "int8" and spatial_pads(g, op) is not None
     if op.kind in LAYOUT:
         perm = g.tensors[op.inputs[1]].data if len(op.inputs) > 1 else None
         return (op.inputs[0] in g.inputs and perm is not None and int(perm.reshape(-1)[0]) == 0
@@ -191,7 +200,7 @@ def input_regions(g: Graph, op: Op, out: Region) -> dict[int, Region]:
         return {op.inputs[0]: out}
     if op.kind in LAYOUT:
         return {}
-    if op.kind in RESIZE:
+    if op.kind in RESIZE or op.kind in PADS:
         (t, (y0, y1)), = input_intervals(g, op, 1, out.y0, out.y1).items()
         (_, (x0, x1)), = input_intervals(g, op, 2, out.x0, out.x1).items()
         return {t: Region(y0, y1, x0, x1)}
@@ -199,8 +208,20 @@ def input_regions(g: Graph, op: Op, out: Region) -> dict[int, Region]:
     return {op.inputs[0]: window_input(window(g, op), out, x.shape[1], x.shape[2])}
 
 
+def spatial_pads(g: Graph, op: Op) -> Optional[tuple[tuple[int, int], tuple[int, int]]]:
+    """((top, bottom), (left, right)) of a PAD/PADV2 of a 4-D map that pads rows and columns only, else
+    None."""
+    x = g.tensors[op.inputs[0]]
+    if len(op.inputs) < 2 or len(x.shape) != 4 or g.tensors[op.inputs[1]].data is None:
+        return None
+    p = [int(v) for v in g.tensors[op.inputs[1]].data.reshape(-1)]
+    if len(p) != 8 or min(p) < 0 or any(p[k] for k in (0, 1, 6, 7)):
+        return None
+    return (p[2], p[3]), (p[4], p[5])
+
+
 # ops with a spatial meaning whose per-patch region math and kernels are not written yet
-SPATIAL_NOT_YET = ("PAD", "PADV2", "MIRROR_PAD", "STRIDED_SLICE", "SLICE", "TRANSPOSE_CONV", "SPACE_TO_DEPTH",
+SPATIAL_NOT_YET = ("MIRROR_PAD", "STRIDED_SLICE", "SLICE", "TRANSPOSE_CONV", "SPACE_TO_DEPTH",
                    "DEPTH_TO_SPACE")
 
 
@@ -221,4 +242,6 @@ def break_reason(g: Graph, op: Op) -> Optional[str]:
         return f"concatenates along axis {op.attrs.axis} (only the channel axis runs per patch)"
     if op.kind in LAYOUT:
         return "does not read a model input with the batch axis first"
+    if op.kind in PADS:
+        return "pads more than the rows and columns (or its paddings are not constant)"
     return "a constant input or a dtype other than int8"

@@ -124,16 +124,7 @@ def _lower_pad(ctx, op):
     for d in range(rank):
         if x.shape[d] + pads[d, 0] + pads[d, 1] != y.shape[d]:
             _fail(op, f"output dim {d} is {y.shape[d]}, paddings give {x.shape[d] + pads[d].sum()}")
-    if len(op.inputs) > 2 and op.inputs[2] >= 0:
-        cv = ctx.tensor(op.inputs[2])
-        if cv.data is None or cv.dtype != "int8" or cv.size != 1:
-            _fail(op, "the pad value must be a constant int8 scalar")
-        # PadPrepare insists the pad value is quantised like the output
-        if cv.quant is None or cv.zero_point != y.zero_point or float(cv.scale) != float(y.scale):
-            _fail(op, "the pad value must have the output's scale and zero point")
-        pad_value = int(np.asarray(cv.data).reshape(-1)[0])
-    else:
-        pad_value = y.zero_point
+    pad_value = _pad_value(ctx, op, y)
     name = ctx.unique(f"pad{op.index}")
     params = ParamStruct("mcu_pad_params_t", f"{name}_params", (
         ("rank", c_int(rank)),
@@ -147,8 +138,39 @@ def _lower_pad(ctx, op):
                        params, ("mcu_data.c",), f"{tuple(x.shape)} -> {tuple(y.shape)}, value {pad_value}")]
 
 
+def _pad_value(ctx, op, y) -> int:
+    if len(op.inputs) > 2 and op.inputs[2] >= 0:
+        cv = ctx.tensor(op.inputs[2])
+        if cv.data is None or cv.dtype != "int8" or cv.size != 1:
+            _fail(op, "the pad value must be a constant int8 scalar")
+        # PadPrepare insists the pad value is quantised like the output
+        if cv.quant is None or cv.zero_point != y.zero_point or float(cv.scale) != float(y.scale):
+            _fail(op, "the pad value must have the output's scale and zero point")
+        return int(np.asarray(cv.data).reshape(-1)[0])
+    return y.zero_point
+
+
 lowers("PAD")(_lower_pad)
 lowers("PADV2")(_lower_pad)
+
+
+def pad_tile_call(ctx, op) -> KernelCall:
+    """A spatial PAD/PADV2 of a 4-D map as patch stages run it (mcu_pad_tile_s8): the whole output as one
+    tile here; codegen/patch.py sets each patch's tile, the real rectangle inside it and the input's row
+    stride. The checks are the whole-tensor lowering's."""
+    _lower_pad(ctx, op)
+    x, y = ctx.tensor(op.inputs[0]), ctx.tensor(op.outputs[0])
+    _, h, w, c = x.shape
+    pt, pl = (int(v) for v in _const_ints(ctx, op, op.inputs[1], "paddings").reshape(4, 2)[1:3, 0])
+    name = ctx.unique(f"pad{op.index}_tile")
+    params = ParamStruct("mcu_pad_tile_params_t", f"{name}_params", (
+        ("rows", c_int(y.shape[1])), ("cols", c_int(y.shape[2])), ("channels", c_int(c)),
+        ("real_y0", c_int(pt)), ("real_y1", c_int(pt + h)), ("real_x0", c_int(pl)), ("real_x1", c_int(pl + w)),
+        ("in_row_stride", c_int(w * c)), ("pad_value", c_int(_pad_value(ctx, op, y))),
+    ))
+    return KernelCall(op.index, op.kind, "mcu_pad_tile_s8", (f"&{params.name}", _src(ctx, x.index),
+                                                              ctx.act(y.index)),
+                      params, ("mcu_tile.c",), f"{tuple(x.shape)} -> {tuple(y.shape)} per patch")
 
 
 # ---- TRANSPOSE ---------------------------------------------------------------------------------
