@@ -80,10 +80,26 @@ def torch_mobilenet_v2(size=224, width=1.0) -> bytes:
     return torch_style.mobilenet_v2(size=size, width=width, classes=1000, samples=4)
 
 
+def example(name: str, size: int, width: int) -> bytes:
+    """examples/<name>/run.py's network (attendseg, efficientvit) at its default size, untrained (memory and
+    compute do not depend on the weights), int8 calibrated on 32 of the example's synthetic scenes."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(f"example_{name}", ROOT / "examples" / name / "run.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    pipeline = getattr(mod, "pipeline", mod)
+    import keras
+    keras.utils.set_random_seed(0)
+    calib, _ = pipeline.make_scenes(32, size, seed=1)
+    return pipeline.to_int8_tflite(mod.build_model(size, width), calib)
+
+
 MODELS = {   # name -> the .tflite bytes
     "mobilenetv2_035_144": lambda: _convert(mobilenet_v2(0.35, 144), (144, 144, 3)),
     "mcunet_like_176": lambda: _convert(mcunet_like(176), (176, 176, 3)),
     "mobilenetv2_torch_224": lambda: torch_mobilenet_v2(224, 1.0),
+    "attendseg_64": lambda: example("attendseg", 64, 8),
+    "efficientvit_128": lambda: example("efficientvit", 128, 8),
 }
 
 

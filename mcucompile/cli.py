@@ -178,6 +178,10 @@ class Main(click.Group):
             sys.exit(2)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit, KeyboardInterrupt):
             raise
+        except BrokenPipeError:   # the reader went away (`mcucompile analyze M | head`): not an error
+            import os
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
         except Exception as e:   # a bug of ours: still one line for the user, the traceback on request
             import os
             if os.environ.get("MCUCOMPILE_DEBUG"):

@@ -72,7 +72,7 @@ class OpInfo:
 
 def supported_ops() -> list[OpInfo]:
     from .codegen.lowering import REGISTRY, load_all
-    from .passes.regions import PATCHABLE
+    from .passes.regions import PATCH_NOTES, PATCHABLE
     load_all()
     out = []
     for kind in sorted(REGISTRY):
@@ -84,6 +84,8 @@ def supported_ops() -> list[OpInfo]:
             notes.append((doc[0] if doc else "no description") +
                          "; its constraints are checked when the model is compiled")
             c = dict(dtypes="int8 activations", ranks="checked when compiled", params="checked when compiled")
+        if kind in PATCH_NOTES:
+            notes.append(PATCH_NOTES[kind])
         scratch_on = list(low.scratch_on) if low.scratch is not None else []
         out.append(OpInfo(kind, c["dtypes"], c["ranks"], c["params"], low.scratch is not None, low.alias,
                           kind in PATCHABLE, notes, scratch_on))

@@ -182,3 +182,33 @@ def test_kept_pads_run_per_patch(pad_zoo, rows, cols, cache):
     r = simulate(pad_zoo, inputs=random_inputs(g, 3, seed=4), options=opts, references=("tflm",))
     assert r.comparisons[0].available and r.comparisons[0].mismatches == 0, r.comparisons[0]
     assert r.ok and r.touched_extent <= r.arena_bytes
+
+
+def test_analyze_names_the_ops_that_end_stages(bc_zoo):
+    import json
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+    p = subprocess.run([sys.executable, "-m", "mcucompile.cli", "analyze", str(bc_zoo), "--patch", "auto",
+                        "--io-outside"], capture_output=True, text=True, cwd=ROOT)
+    assert p.returncode == 0, p.stderr
+    g = load(bc_zoo)
+    means = [op.index for op in g.ops if op.kind == "MEAN"]
+    assert "stages stop at   (ops no patch stage can cross)" in p.stdout
+    assert f"  op {means[0]} MEAN: not spatial (it needs the whole map" in p.stdout
+    j = json.loads(subprocess.run([sys.executable, "-m", "mcucompile.cli", "analyze", str(bc_zoo), "--patch",
+                                   "auto", "--json"], capture_output=True, text=True, cwd=ROOT).stdout)
+    assert [b["op"] for b in j["stage_breaks"]] == means
+    # without a patch search there is nothing to explain
+    assert json.loads(subprocess.run([sys.executable, "-m", "mcucompile.cli", "analyze", str(bc_zoo), "--json"],
+                                     capture_output=True, text=True, cwd=ROOT).stdout)["stage_breaks"] == []
+
+
+def test_ops_listing_says_when_an_op_runs_per_patch():
+    from mcucompile.opsinfo import supported_ops
+    ops = {o.kind: o for o in supported_ops()}
+    for kind in ("PAD", "TRANSPOSE", "CONCATENATION", "RESIZE_BILINEAR", "HARD_SWISH", "QUANTIZE", "MUL"):
+        assert ops[kind].patchable, kind
+    assert any("channel axis" in n for n in ops["CONCATENATION"].notes)
+    assert not ops["SOFTMAX"].patchable and not ops["MEAN"].patchable

@@ -208,6 +208,19 @@ def input_regions(g: Graph, op: Op, out: Region) -> dict[int, Region]:
     return {op.inputs[0]: window_input(window(g, op), out, x.shape[1], x.shape[2])}
 
 
+# when an op of a patchable kind runs per patch (for `mcucompile ops`)
+PATCH_NOTES = {
+    "ADD": "per patch when both inputs broadcast to the output's 4-D shape (constants included)",
+    "SUB": "per patch when both inputs broadcast to the output's 4-D shape (constants included)",
+    "MUL": "per patch when both inputs broadcast to the output's 4-D shape (constants included)",
+    "CONCATENATION": "per patch along the channel axis",
+    "TRANSPOSE": "per patch when it reads a model input (batch first): each patch gathers its pixels",
+    "PAD": "per patch when it pads rows and columns only (PADs before convs and max pools fold away)",
+    "PADV2": "per patch when it pads rows and columns only (PADs before convs and max pools fold away)",
+    "QUANTIZE": "per patch from an int8 input (int8 -> int8 is a 256-entry table)",
+}
+
+
 def spatial_pads(g: Graph, op: Op) -> Optional[tuple[tuple[int, int], tuple[int, int]]]:
     """((top, bottom), (left, right)) of a PAD/PADV2 of a 4-D map that pads rows and columns only, else
     None."""
