@@ -212,3 +212,27 @@ def test_ops_listing_says_when_an_op_runs_per_patch():
         assert ops[kind].patchable, kind
     assert any("channel axis" in n for n in ops["CONCATENATION"].notes)
     assert not ops["SOFTMAX"].patchable and not ops["MEAN"].patchable
+
+
+@pytest.fixture(scope="module")
+def slice_zoo(tmp_path_factory):
+    import torch_style
+    path = tmp_path_factory.mktemp("patch_export") / "slice_zoo.tflite"
+    path.write_bytes(torch_style.slice_zoo())
+    return path
+
+
+@pytest.mark.parametrize("rows,cols,cache", [(3, 2, False), (7, 7, False), (14, 1, True), (4, 3, True)])
+def test_strided_slices_in_stages_bit_exact(slice_zoo, rows, cols, cache):
+    g = load(slice_zoo)
+    assert [op.kind for op in g.ops].count("STRIDED_SLICE") == 4
+    assert all(patchable(g, op) for op in g.ops if op.kind == "STRIDED_SLICE")
+    split, out = stage_candidates(g)[-1]
+    assert g.ops[split].kind == "MEAN"
+    h, w = g.tensors[out].shape[1:3]
+    s = make_schedule(g, split, out, even_split(h, min(rows, h)), even_split(w, min(cols, w)), 0, cache)
+    opts = Options(io_in_arena=False, patch=(s,))
+    assert check_plan(compile_graph(g, opts).plan) == []
+    r = simulate(slice_zoo, inputs=random_inputs(g, 3, seed=2), options=opts, references=("tflm",))
+    assert r.comparisons[0].available and r.comparisons[0].mismatches == 0, r.comparisons[0]
+    assert r.ok and r.touched_extent <= r.arena_bytes

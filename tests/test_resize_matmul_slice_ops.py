@@ -22,7 +22,8 @@ import numpy as np
 import pytest
 
 from mcucompile.codegen.ops.resize import bilinear_scale_10, nearest_indices
-from mcucompile.codegen.ops.slicing import simplify_view, slice_bounds
+from mcucompile.codegen.ops.slicing import simplify_view
+from mcucompile.ir.geometry import slice_bounds
 from tfgen import int8_tflite, uniform_samples
 
 # ---- compile-time arithmetic against independent truths ------------------------------------------

@@ -198,3 +198,27 @@ def broadcast_zoo(seed: int = 3) -> bytes:
 
     shape = (1, 3, 40, 36)
     return int8_tflite(fn, uniform_samples([shape], [(-1, 1)], 8, seed), specs=[shape])
+
+
+def slice_zoo(seed: int = 4) -> bytes:
+    """STRIDED_SLICEs of the spatial axes inside the first layers (as exports write crops and Focus-style
+    subsampling): every second row and column from two offsets, concatenated; a crop with an odd start
+    taking every second column; every second channel. NCHW 3x36x34 input. (Slices with unit steps
+    everywhere become SLICE ops, which the converter writes instead.)"""
+    import tensorflow as tf
+    wt = _Weights(seed)
+    c1, c2, c3 = wt.conv(3, 3, 3, 8), wt.conv(3, 3, 16, 8), wt.conv(3, 3, 8, 8)
+
+    def fn(x):
+        x = tf.transpose(x, [0, 2, 3, 1])
+        x = tf.nn.relu(tf.nn.conv2d(x, c1[0], 1, "SAME") + c1[1])                               # 36x34x8
+        a = tf.strided_slice(x, [0, 0, 0, 0], [1, 36, 34, 8], [1, 2, 2, 1])                     # 18x17x8
+        b = tf.strided_slice(x, [0, 1, 1, 0], [1, 36, 34, 8], [1, 2, 2, 1])                     # 18x17x8
+        x = tf.nn.relu(tf.nn.conv2d(tf.concat([a, b], axis=-1), c2[0], 1, "SAME") + c2[1])     # 18x17x8
+        x = tf.strided_slice(x, [0, 3, 2, 0], [1, 17, 16, 8], [1, 1, 2, 1])                     # 14x7x8
+        x = tf.nn.conv2d(x, c3[0], 1, "VALID") + c3[1]                                        # 12x5x8
+        x = tf.strided_slice(x, [0, 0, 0, 1], [1, 12, 5, 7], [1, 1, 1, 2])                      # channels 1, 3, 5
+        return tf.reduce_mean(x, axis=[1, 2])
+
+    shape = (1, 3, 36, 34)
+    return int8_tflite(fn, uniform_samples([shape], [(-1, 1)], 8, seed), specs=[shape])

@@ -20,9 +20,9 @@ import numpy as np
 from ..errors import McuCompileError
 from ..ir import Graph
 from ..passes.patch_plan import PatchSchedule
-from ..ir.geometry import nearest_indices
-from ..passes.regions import (CONCAT, ELEMENTWISE, LAYOUT, PADS, POINTWISE, RESIZE, Region, input_intervals,
-                              spatial_pads, whole, window)
+from ..ir.geometry import nearest_indices, spatial_slice
+from ..passes.regions import (CONCAT, ELEMENTWISE, LAYOUT, PADS, POINTWISE, RESIZE, SLICES, Region,
+                              input_intervals, spatial_pads, whole, window)
 from .lowering import REGISTRY
 from .ops.misc import pad_tile_call
 from .records import KernelCall, ParamArray, PatchLoop, c_dims4, c_int, c_list
@@ -104,6 +104,17 @@ def _pad_fields(g: Graph, op, r_in: Region, r_out: Region) -> tuple[dict[str, st
     f.update(real_y0=c_int(y0 - r_out.y0), real_y1=c_int(y1 - r_out.y0), real_x0=c_int(x0 - r_out.x0),
              real_x1=c_int(x1 - r_out.x0))
     return f, [((y0 - pt - r_in.y0) * r_in.w + (x0 - pl - r_in.x0)) * c]
+
+
+def _slice_fields(g: Graph, op, r_in: Region, r_out: Region) -> dict[str, str]:
+    """A STRIDED_SLICE on a patch (mcu_strided_copy_s8, a 4-D view): the tile's elements from the input's
+    buffer (region r_in), its first one at the slice start of the tile's first pixel."""
+    (_, sy, sx, sc), (_, ty, tx, tc) = spatial_slice(g, op)
+    c_in, c_out = g.tensors[op.inputs[0]].shape[3], g.tensors[op.outputs[0]].shape[3]
+    off = ((sy + r_out.y0 * ty - r_in.y0) * r_in.w + (sx + r_out.x0 * tx - r_in.x0)) * c_in + sc
+    return {"rank": c_int(4), "out_dims": c_list([1, 1, 1, r_out.h, r_out.w, c_out]),
+            "in_strides": c_list([0, 0, 0, ty * r_in.w * c_in, tx * c_in, tc]),
+            "in_offset": c_int(off if r_out.area else 0)}
 
 
 def _resize_fields(ctx, g: Graph, op, r_in: Region, r_out: Region) -> dict[str, str]:
@@ -211,6 +222,8 @@ def lower_stage(ctx, g: Graph, s: PatchSchedule, index: int, tile_ptr: str, full
                         upd, offs = _transpose_fields(g, op, r_out)
                     elif op.kind in PADS:
                         upd, offs = _pad_fields(g, op, r_ins[0], r_out)
+                    elif op.kind in SLICES:
+                        upd, offs = _slice_fields(g, op, r_ins[0], r_out), []
                     elif op.kind in CONCAT:     # call j copies input j
                         upd, offs = _concat_fields(g, op, j, r_ins[j], r_out)
                     else:

@@ -9,6 +9,7 @@ model checks all ask window_geometry.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 
@@ -142,3 +143,47 @@ def resize_interval(kind: str, attrs, in_size: int, out_size: int, o0: int, o1: 
     offset = bilinear_offset(scale, attrs.half_pixel_centers)
     first, last = bilinear_rows(o0, scale, offset, in_size), bilinear_rows(o1 - 1, scale, offset, in_size)
     return min(first), max(last) + 1
+
+
+# ---- STRIDED_SLICE: the first element and the end along one axis (TFLite's arithmetic) -------------
+
+def _clamp(v: int, lo: int, hi: int) -> int:
+    return hi if v > hi else (lo if v < lo else v)
+
+
+def slice_bounds(size: int, begin: int, end: int, stride: int, begin_masked: bool, end_masked: bool,
+                 shrink: bool) -> tuple[int, int]:
+    """TFLite's StridedSliceStartForAxis / StridedSliceEndForAxis for one axis: (start, stop)."""
+    start = begin + size if begin < 0 else begin
+    start = _clamp(start, 0, size) if stride > 0 else _clamp(start, -1, size - 1)
+    if begin_masked:
+        start = 0 if stride > 0 else size - 1
+    if shrink:
+        return start, (start if start >= size else start + 1)
+    stop = end + size if end < 0 else end
+    stop = _clamp(stop, 0, size) if stride > 0 else _clamp(stop, -1, size - 1)
+    if end_masked:
+        stop = size if stride > 0 else -1
+    return start, stop
+
+
+def spatial_slice(g, op) -> Optional[tuple[tuple[int, ...], tuple[int, ...]]]:
+    """(start, stride) per axis of a STRIDED_SLICE of a 4-D map that keeps all four axes and steps forward
+    through rows and columns (what patch stages run), else None."""
+    x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
+    consts = [g.tensors[t].data if t >= 0 else None for t in op.inputs[1:4]]
+    a = op.attrs
+    if (len(op.inputs) != 4 or len(x.shape) != 4 or len(y.shape) != 4 or any(c is None for c in consts)
+            or a.shrink_axis_mask or a.ellipsis_mask or a.new_axis_mask or a.offset):
+        return None
+    begin, end, strides = ([int(v) for v in np.asarray(c).reshape(-1)] for c in consts)
+    if not len(begin) == len(end) == len(strides) == 4 or min(strides) <= 0:
+        return None
+    starts = []
+    for d in range(4):
+        start, stop = slice_bounds(x.shape[d], begin[d], end[d], strides[d], bool(a.begin_mask >> d & 1),
+                                   bool(a.end_mask >> d & 1), False)
+        if len(range(start, stop, strides[d])) != y.shape[d]:
+            return None
+        starts.append(start)
+    return tuple(starts), tuple(strides)

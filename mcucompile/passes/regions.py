@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from ..ir import Graph, Op
-from ..ir.geometry import resize_interval, window_geometry
+from ..ir.geometry import resize_interval, spatial_slice, window_geometry
 
 WINDOWED = ("CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D")
 ELEMENTWISE = ("ADD", "SUB", "MUL")           # two inputs broadcast to the output's shape
@@ -21,8 +21,9 @@ POINTWISE = ("LOGISTIC", "TANH", "HARD_SWISH", "LEAKY_RELU", "RELU", "RELU6", "R
 RESIZE = ("RESIZE_BILINEAR", "RESIZE_NEAREST_NEIGHBOR")    # an output row reads one or two input rows
 CONCAT = ("CONCATENATION",)                # along the channels: every input at the output's pixels
 PADS = ("PAD", "PADV2")                    # of the spatial axes: output rows are input rows shifted
+SLICES = ("STRIDED_SLICE",)                # forward steps through rows and columns
 LAYOUT = ("TRANSPOSE",)                    # of a model input (NCHW -> NHWC): read whole, gathered per patch
-PATCHABLE = (*WINDOWED, *ELEMENTWISE, *POINTWISE, *RESIZE, *CONCAT, *LAYOUT, *PADS)
+PATCHABLE = (*WINDOWED, *ELEMENTWISE, *POINTWISE, *RESIZE, *CONCAT, *LAYOUT, *PADS, *SLICES)
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,9 @@ def input_intervals(g: Graph, op: Op, axis: int, o0: int, o1: int) -> dict[int, 
         return {op.inputs[0]: (o0, o1)}
     if op.kind in LAYOUT:           # its input is a model input, read whole: nothing of the stage
         return {}
+    if op.kind in SLICES:
+        start, stride = spatial_slice(g, op)
+        return {op.inputs[0]: (start[axis] + o0 * stride[axis], start[axis] + (o1 - 1) * stride[axis] + 1)}
     if op.kind in PADS:
         before = spatial_pads(g, op)[axis - 1][0]
         size = g.tensors[op.inputs[0]].shape[axis]
@@ -178,6 +182,9 @@ def patchable(g: Graph, op: Op) -> bool:
     if op.kind in PADS:
         x = g.tensors[op.inputs[0]]
         return not x.is_const and x.dtype == "int8" and spatial_pads(g, op) is not None
+    if op.kind in SLICES:
+        x = g.tensors[op.inputs[0]]
+        return not x.is_const and x.dtype == "int8" and spatial_slice(g, op) is not None
     if op.kind in LAYOUT:
         perm = g.tensors[op.inputs[1]].data if len(op.inputs) > 1 else None
         return (op.inputs[0] in g.inputs and perm is not None and int(perm.reshape(-1)[0]) == 0
@@ -200,7 +207,7 @@ def input_regions(g: Graph, op: Op, out: Region) -> dict[int, Region]:
         return {op.inputs[0]: out}
     if op.kind in LAYOUT:
         return {}
-    if op.kind in RESIZE or op.kind in PADS:
+    if op.kind in RESIZE or op.kind in PADS or op.kind in SLICES:
         (t, (y0, y1)), = input_intervals(g, op, 1, out.y0, out.y1).items()
         (_, (x0, x1)), = input_intervals(g, op, 2, out.x0, out.x1).items()
         return {t: Region(y0, y1, x0, x1)}
@@ -218,6 +225,7 @@ PATCH_NOTES = {
     "PAD": "per patch when it pads rows and columns only (PADs before convs and max pools fold away)",
     "PADV2": "per patch when it pads rows and columns only (PADs before convs and max pools fold away)",
     "QUANTIZE": "per patch from an int8 input (int8 -> int8 is a 256-entry table)",
+    "STRIDED_SLICE": "per patch when it keeps the four axes of a map and steps forward (constant bounds)",
 }
 
 
@@ -234,7 +242,7 @@ def spatial_pads(g: Graph, op: Op) -> Optional[tuple[tuple[int, int], tuple[int,
 
 
 # ops with a spatial meaning whose per-patch region math and kernels are not written yet
-SPATIAL_NOT_YET = ("MIRROR_PAD", "STRIDED_SLICE", "SLICE", "TRANSPOSE_CONV", "SPACE_TO_DEPTH",
+SPATIAL_NOT_YET = ("MIRROR_PAD", "SLICE", "TRANSPOSE_CONV", "SPACE_TO_DEPTH",
                    "DEPTH_TO_SPACE")
 
 
@@ -257,4 +265,6 @@ def break_reason(g: Graph, op: Op) -> Optional[str]:
         return "does not read a model input with the batch axis first"
     if op.kind in PADS:
         return "pads more than the rows and columns (or its paddings are not constant)"
+    if op.kind in SLICES:
+        return "shrinks an axis, steps backwards or has bounds that are not constant"
     return "a constant input or a dtype other than int8"

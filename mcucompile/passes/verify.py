@@ -254,7 +254,7 @@ def _batch_matmul(g, op, source):
 
 
 def _strided_slice(g, op, source):
-    from ..codegen.ops.slicing import slice_bounds
+    from ..ir.geometry import slice_bounds
     if len(op.inputs) != 4:
         raise _Skip
     x = g.tensors[op.inputs[0]].shape

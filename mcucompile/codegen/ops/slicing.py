@@ -13,6 +13,7 @@ import numpy as np
 
 from ...errors import UnsupportedModelError
 from ..lowering import lowers
+from ...ir.geometry import slice_bounds
 from ..records import KernelCall, ParamStruct, c_int, c_list
 
 MAX_DIMS = 6    # MCU_MAX_DIMS in firmware/mcu_nn.h
@@ -87,26 +88,6 @@ def _copy_call(ctx, op, x, y, dims, strides, offset: int, tag: str, comment: str
 
 
 # ---- STRIDED_SLICE -------------------------------------------------------------------------------
-
-def _clamp(v: int, lo: int, hi: int) -> int:
-    return hi if v > hi else (lo if v < lo else v)
-
-
-def slice_bounds(size: int, begin: int, end: int, stride: int, begin_masked: bool, end_masked: bool,
-                 shrink: bool) -> tuple[int, int]:
-    """TFLite's StridedSliceStartForAxis / StridedSliceEndForAxis for one axis: (start, stop)."""
-    start = begin + size if begin < 0 else begin
-    start = _clamp(start, 0, size) if stride > 0 else _clamp(start, -1, size - 1)
-    if begin_masked:
-        start = 0 if stride > 0 else size - 1
-    if shrink:
-        return start, (start if start >= size else start + 1)
-    stop = end + size if end < 0 else end
-    stop = _clamp(stop, 0, size) if stride > 0 else _clamp(stop, -1, size - 1)
-    if end_masked:
-        stop = size if stride > 0 else -1
-    return start, stop
-
 
 @lowers("STRIDED_SLICE")
 def lower_strided_slice(ctx, op):
