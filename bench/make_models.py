@@ -106,8 +106,11 @@ MODELS = {   # name -> the .tflite bytes
 def get(name: str) -> Path:
     path = OUT / f"{name}.tflite"
     if not path.exists():
+        import contextlib
         OUT.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(MODELS[name]())
+        with contextlib.redirect_stdout(sys.stderr):      # the exporters list what they captured
+            data = MODELS[name]()
+        path.write_bytes(data)
     return path
 
 

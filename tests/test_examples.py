@@ -17,10 +17,9 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.mark.slow
 @pytest.mark.parametrize("example", ["attendseg", "efficientvit"])
 def test_example_runs_bit_exact(example, tmp_path):
-    pytest.importorskip("tensorflow")
     for tool in ("arm-none-eabi-gcc", "qemu-system-arm"):
         if shutil.which(tool) is None:
-            pytest.skip(f"{tool} is not installed")
+            pytest.fail(f"{tool} is not installed: `make setup` installs it (as root)")
     out = tmp_path / f"{example}.tflite"
     p = subprocess.run([sys.executable, str(ROOT / "examples" / example / "run.py"), "--quick", "--out", str(out)],
                        capture_output=True, text=True, timeout=300, cwd=ROOT)
@@ -31,6 +30,9 @@ def test_example_runs_bit_exact(example, tmp_path):
     assert re.search(r"^qemu-m7, 2 images: bit-exact with TFLite Micro \(tflm: 0 mismatching bytes\)",
                      p.stdout, re.M), log
     assert "on-device logits equal the host's" in p.stdout, log
+    # patch by patch with the I/O outside the arena: bit-exact, the same logits (so the same mIoU)
+    assert re.search(r"^host with --patch auto --io-outside, 8 images: bit-exact with TFLite Micro; arena [0-9,]+ B; "
+                     r"logits equal the layer-by-layer run's", p.stdout, re.M), log
     assert re.search(r"^OK$", p.stdout, re.M), log
     # the printed figures are the compiler's, for the model the script saved
     from mcucompile import api

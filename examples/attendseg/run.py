@@ -216,10 +216,15 @@ def report(model, tflite: bytes, path: Path, args, x_te: np.ndarray, y_te: np.nd
     try:
         lbl = api.analyze(path)
         pat = api.analyze(path, Options(patch_mode="auto"))
+        outside = Options(patch_mode="auto", io_in_arena=False)
+        pat_out = api.analyze(path, outside)
         kinds = sorted({l.kind for l in lbl.layers})
         print(f"{len(lbl.layers)} int8 ops: {', '.join(kinds)}")
         print(f"memory: flash (weights) {lbl.flash_weights_bytes:,} B; peak SRAM layer by layer "
               f"{lbl.peak_sram_bytes:,} B, with --patch auto {pat.peak_sram_bytes:,} B; {lbl.macs:,} MACs")
+        print(f"memory with the image and the logits in the caller's buffers (--io-outside): layer by layer "
+              f"{pat_out.layer_by_layer_peak_bytes:,} B, with --patch auto {pat_out.peak_sram_bytes:,} B "
+              f"({len((pat_out.patch or {}).get('stages', []))} patch stages)")
         outs = {}
         runs = [("host", None, args.test)] + ([] if args.no_board else [(args.board, args.board, args.samples)])
         for label, board, n in runs:
@@ -232,13 +237,21 @@ def report(model, tflite: bytes, path: Path, args, x_te: np.ndarray, y_te: np.nd
             print(f"{label}, {n} images: {'bit-exact with TFLite Micro' if res.ok else 'MISMATCH'} ({cmp}); "
                   f"arena {res.arena_bytes:,} B{extra}")
             ok &= res.ok
+        # the patch-based schedule (image and logits outside the arena): the same logits, byte for byte
+        res = api.simulate(path, inputs=[x_te_q[:args.test, None]], options=outside, references=("tflm",))
+        outs["patches"] = res.outputs[0].reshape(args.test, args.size, args.size, k)
+        same = np.array_equal(outs["patches"], outs["host"])
+        print(f"host with --patch auto --io-outside, {args.test} images: "
+              f"{'bit-exact with TFLite Micro' if res.ok else 'MISMATCH'}; arena {res.arena_bytes:,} B; logits "
+              f"{'equal' if same else 'DIFFER FROM'} the layer-by-layer run's (the mIoU is unchanged)")
+        ok &= res.ok and same
     except McuCompileError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     host = np.argmax(outs["host"], -1)
     print(f"mIoU on {args.test} test images: float {miou(p_float, y_te, k):.3f}, "
           f"int8 compiled C {miou(host, y_te, k):.3f} (LiteRT reference kernels {miou(p_ref, y_te, k):.3f})")
-    if len(outs) == 2:
+    if args.board in outs:
         n = args.samples
         dev = outs[args.board]
         same = np.array_equal(dev, outs["host"][:n])
