@@ -32,3 +32,40 @@ def need_tools(*names: str) -> None:
 def qemu_toolchain():
     """The cross compiler, QEMU, the host compiler and make (for tests that build and run firmware)."""
     need_tools("arm-none-eabi-gcc", "qemu-system-arm", "gcc", "make")
+
+
+@pytest.fixture(scope="session")
+def torch_model(tmp_path_factory):
+    """torch_model("pad_zoo") -> the path of tests/torch_style.py's model of that name (built once per
+    session with TensorFlow; mobilenet_v2 at 64x64, width 0.35, 10 classes)."""
+    import torch_style
+    built: dict = {}
+    builders = {"pad_zoo": torch_style.pad_zoo, "activation_zoo": torch_style.activation_zoo,
+                "decoder_zoo": torch_style.decoder_zoo, "broadcast_zoo": torch_style.broadcast_zoo,
+                "slice_zoo": torch_style.slice_zoo,
+                "mobilenet_v2": lambda: torch_style.mobilenet_v2(size=64, width=0.35, classes=10)}
+
+    def get(name: str) -> Path:
+        if name not in built:
+            path = tmp_path_factory.mktemp("torch_style") / f"{name}.tflite"
+            path.write_bytes(builders[name]())
+            built[name] = path
+        return built[name]
+
+    return get
+
+
+def _torch_model_fixture(name: str):
+    @pytest.fixture
+    def model(torch_model):
+        return torch_model(name)
+    model.__doc__ = f"tests/torch_style.py's {name} (a .tflite path)"
+    return model
+
+
+pad_zoo = _torch_model_fixture("pad_zoo")
+activation_zoo = _torch_model_fixture("activation_zoo")
+decoder_zoo = _torch_model_fixture("decoder_zoo")
+broadcast_zoo = _torch_model_fixture("broadcast_zoo")
+slice_zoo = _torch_model_fixture("slice_zoo")
+mobilenet_v2_torch = _torch_model_fixture("mobilenet_v2")

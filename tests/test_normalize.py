@@ -18,29 +18,13 @@ from mcucompile.passes.normalize import normalize
 
 
 
-@pytest.fixture(scope="module")
-def zoo(tmp_path_factory):
-    import torch_style
-    path = tmp_path_factory.mktemp("normalize") / "pad_zoo.tflite"
-    path.write_bytes(torch_style.pad_zoo())
-    return path
-
-
-@pytest.fixture(scope="module")
-def mobilenet(tmp_path_factory):
-    import torch_style
-    path = tmp_path_factory.mktemp("normalize") / "mbv2_torch.tflite"
-    path.write_bytes(torch_style.mobilenet_v2(size=64, width=0.35, classes=10))
-    return path
-
-
 def _cli(*args):
     return subprocess.run([sys.executable, "-m", "mcucompile.cli", *map(str, args)], capture_output=True,
                           text=True, cwd=ROOT)
 
 
-def test_pad_zoo_folds_what_is_exact_and_keeps_the_rest(zoo):
-    raw = read_tflite(zoo)
+def test_pad_zoo_folds_what_is_exact_and_keeps_the_rest(pad_zoo):
+    raw = read_tflite(pad_zoo)
     g = normalize(raw)
     folds = [r for r in g.rewrites if r.kind == "fold_pad"]
     # which op absorbed each PAD, by kind (the model file's numbering)
@@ -67,16 +51,16 @@ def test_pad_zoo_folds_what_is_exact_and_keeps_the_rest(zoo):
 
 
 @pytest.mark.parametrize("layout,patch", [("model", "none"), ("nhwc", "none"), ("nhwc", "auto")])
-def test_pad_zoo_bit_exact(zoo, layout, patch):
-    r = simulate(zoo, samples=6, options=Options(input_layout=layout, patch_mode=patch, io_in_arena=False))
+def test_pad_zoo_bit_exact(pad_zoo, layout, patch):
+    r = simulate(pad_zoo, samples=6, options=Options(input_layout=layout, patch_mode=patch, io_in_arena=False))
     assert r.ok, [(c.reference, c.mismatches, c.error) for c in r.comparisons]
     assert all(c.available and c.mismatches == 0 for c in r.comparisons)
 
 
-def test_input_transpose_dropped_only_with_nhwc(zoo, tmp_path):
-    kept = load(zoo)
+def test_input_transpose_dropped_only_with_nhwc(pad_zoo, tmp_path):
+    kept = load(pad_zoo)
     assert kept.ops[0].kind == "TRANSPOSE" and kept.tensors[kept.inputs[0]].shape == (1, 3, 17, 18)
-    g = load(zoo, input_layout="nhwc")
+    g = load(pad_zoo, input_layout="nhwc")
     assert g.ops[0].kind == "CONV_2D" and g.tensors[g.inputs[0]].shape == (1, 17, 18, 3)
     (drop,) = [r for r in g.rewrites if r.kind == "drop_input_transpose"]
     assert drop.perm == (0, 2, 3, 1) and drop.input == 0
@@ -89,22 +73,22 @@ def test_input_transpose_dropped_only_with_nhwc(zoo, tmp_path):
     assert "PAD_ZOO_INPUT0_LAYOUT_NHWC 1" in header and "TRANSPOSE from NCHW was dropped" in header
     assert "LAYOUT_NHWC" not in render(compile_graph(kept))[f"{kept.name}.h"]
     with pytest.raises(McuCompileError, match="unknown input layout 'nchw'; one of model, nhwc"):
-        normalize(read_tflite(zoo), "nchw")
+        normalize(read_tflite(pad_zoo), "nchw")
 
 
-def test_analyze_lists_the_rewrites(zoo):
-    p = _cli("analyze", zoo, "--input-layout", "nhwc")
+def test_analyze_lists_the_rewrites(pad_zoo):
+    p = _cli("analyze", pad_zoo, "--input-layout", "nhwc")
     assert p.returncode == 0, p.stderr
     assert "graph normalisation: 6 rewrite(s)" in p.stdout
     assert "op 0 TRANSPOSE NCHW -> NHWC of input 0 dropped: the caller passes NHWC [1, 17, 18, 3]" in p.stdout
     assert "op 1 PAD [1, 19, 20, 3] folded into op 2 CONV_2D (pads t1 l1 b1 r0; pad value" in p.stdout
-    j = json.loads(_cli("analyze", zoo, "--json").stdout)
+    j = json.loads(_cli("analyze", pad_zoo, "--json").stdout)
     assert [r["kind"] for r in j["rewrites"]] == ["fold_pad"] * 5
     assert j["rewrites"][0]["op"] == 1 and j["rewrites"][0]["into"] == 2
 
 
-def test_mobilenet_v2_torch_layout(mobilenet):
-    raw = read_tflite(mobilenet)
+def test_mobilenet_v2_torch_layout(mobilenet_v2_torch):
+    raw = read_tflite(mobilenet_v2_torch)
     g = normalize(raw, "nhwc")
     # every PAD of the export sits before a stride-2 conv or depthwise conv and folds
     assert sum(op.kind == "PAD" for op in raw.ops) == 5 and not any(op.kind == "PAD" for op in g.ops)
@@ -112,13 +96,13 @@ def test_mobilenet_v2_torch_layout(mobilenet):
     after = compile_graph(g, Options(io_in_arena=False)).plan
     # the padded copies were the peak: gone, and the arena stays at its lower bound
     assert after.arena_bytes < before.arena_bytes and after.arena_bytes == after.lower_bound
-    r = simulate(mobilenet, samples=3, options=Options(input_layout="nhwc", patch_mode="auto",
+    r = simulate(mobilenet_v2_torch, samples=3, options=Options(input_layout="nhwc", patch_mode="auto",
                                                           io_in_arena=False))
     assert r.ok and all(c.available and c.mismatches == 0 for c in r.comparisons)
     assert r.touched_bytes <= r.arena_bytes
 
 
-def test_mobilenet_v2_torch_layout_on_cortex_m4(mobilenet, qemu_toolchain):
-    r = simulate(mobilenet, samples=2, board="qemu-m4", references=("tflm",),
+def test_mobilenet_v2_torch_layout_on_cortex_m4(mobilenet_v2_torch, qemu_toolchain):
+    r = simulate(mobilenet_v2_torch, samples=2, board="qemu-m4", references=("tflm",),
                  options=Options(input_layout="nhwc", patch_mode="auto", io_in_arena=False))
     assert r.ok and r.comparisons[0].available and r.comparisons[0].mismatches == 0

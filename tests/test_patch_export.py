@@ -14,20 +14,15 @@ from mcucompile.passes.patch_plan import even_split, make_schedule, stage_candid
 from mcucompile.passes.regions import POINTWISE, patchable
 
 
-@pytest.fixture(scope="module")
-def act_zoo(tmp_path_factory):
-    import torch_style
-    path = tmp_path_factory.mktemp("patch_export") / "act_zoo.tflite"
-    path.write_bytes(torch_style.activation_zoo())
-    return path
-
-
-@pytest.fixture(scope="module")
-def dec_zoo(tmp_path_factory):
-    import torch_style
-    path = tmp_path_factory.mktemp("patch_export") / "dec_zoo.tflite"
-    path.write_bytes(torch_style.decoder_zoo())
-    return path
+def _bit_exact(path, g, stages, seed: int, **options):
+    """Compile with these patch stages (I/O outside the arena), check the plan, run 3 random samples on
+    the host: bit-exact with TFLite Micro, touched bytes inside the plan."""
+    opts = Options(io_in_arena=False, patch=tuple(stages), **options)
+    assert check_plan(compile_graph(g, opts).plan) == []
+    r = simulate(path, inputs=random_inputs(g, 3, seed=seed), options=opts, references=("tflm",))
+    assert r.comparisons[0].available and r.comparisons[0].mismatches == 0, r.comparisons[0]
+    assert r.ok and r.touched_extent <= r.arena_bytes
+    return r
 
 
 def _stage(g, rows, cols, cache):
@@ -37,8 +32,8 @@ def _stage(g, rows, cols, cache):
     return make_schedule(g, split, out, even_split(h, rows), even_split(w, cols), 0, cache)
 
 
-def test_pointwise_ops_are_patchable(act_zoo):
-    g = load(act_zoo, input_layout="nhwc")
+def test_pointwise_ops_are_patchable(activation_zoo):
+    g = load(activation_zoo, input_layout="nhwc")
     kinds = [op.kind for op in g.ops]
     assert {"HARD_SWISH", "LEAKY_RELU", "LOGISTIC", "TANH"} <= set(kinds)
     assert all(patchable(g, op) for op in g.ops if op.kind in POINTWISE)
@@ -48,23 +43,18 @@ def test_pointwise_ops_are_patchable(act_zoo):
 
 
 @pytest.mark.parametrize("rows,cols,cache", [(3, 2, False), (5, 1, True), (4, 3, True)])
-def test_pointwise_ops_in_stages_bit_exact(act_zoo, rows, cols, cache):
-    g = load(act_zoo, input_layout="nhwc")
+def test_pointwise_ops_in_stages_bit_exact(activation_zoo, rows, cols, cache):
+    g = load(activation_zoo, input_layout="nhwc")
     s = _stage(g, rows, cols, cache)
-    opts = Options(input_layout="nhwc", io_in_arena=False, patch=(s,))
-    c = compile_graph(g, opts)
-    assert check_plan(c.plan) == []
-    x = random_inputs(g, 3, seed=5)
-    r = simulate(act_zoo, inputs=x, options=opts, references=("tflm",))
-    assert r.comparisons[0].available and r.comparisons[0].mismatches == 0, r.comparisons[0]
-    assert r.ok and r.touched_extent <= r.arena_bytes
-    lbl = simulate(act_zoo, inputs=x, options=Options(input_layout="nhwc"), references=())
+    r = _bit_exact(activation_zoo, g, (s,), 5, input_layout="nhwc")
+    lbl = simulate(activation_zoo, inputs=random_inputs(g, 3, seed=5), options=Options(input_layout="nhwc"),
+                   references=())
     assert all(np.array_equal(a, b) for a, b in zip(r.outputs, lbl.outputs))
 
 
-def test_auto_patch_cuts_the_peak_through_pointwise_ops(act_zoo):
+def test_auto_patch_cuts_the_peak_through_pointwise_ops(activation_zoo):
     from mcucompile.api import analyze
-    a = analyze(act_zoo, Options(input_layout="nhwc", io_in_arena=False, patch_mode="auto"))
+    a = analyze(activation_zoo, Options(input_layout="nhwc", io_in_arena=False, patch_mode="auto"))
     assert a.patch is not None
     # the stage covers the pointwise ops: the first stage starts at op 0 and passes the TANH
     tanh = next(l.index for l in a.layers if l.kind == "TANH")
@@ -72,8 +62,8 @@ def test_auto_patch_cuts_the_peak_through_pointwise_ops(act_zoo):
     assert a.peak_sram_bytes * 1.5 <= a.layer_by_layer_peak_bytes
 
 
-def test_resize_and_concat_are_patchable(dec_zoo):
-    g = load(dec_zoo, input_layout="nhwc")
+def test_resize_and_concat_are_patchable(decoder_zoo):
+    g = load(decoder_zoo, input_layout="nhwc")
     kinds = {op.kind for op in g.ops}
     assert {"RESIZE_BILINEAR", "RESIZE_NEAREST_NEIGHBOR", "CONCATENATION"} <= kinds
     # every op is patchable: the longest stage from op 0 ends with the model's last op
@@ -82,59 +72,43 @@ def test_resize_and_concat_are_patchable(dec_zoo):
 
 
 @pytest.mark.parametrize("rows,cols,cache", [(3, 2, False), (2, 5, False), (6, 1, True), (4, 3, True)])
-def test_resize_and_concat_in_stages_bit_exact(dec_zoo, rows, cols, cache):
-    g = load(dec_zoo, input_layout="nhwc")
+def test_resize_and_concat_in_stages_bit_exact(decoder_zoo, rows, cols, cache):
+    g = load(decoder_zoo, input_layout="nhwc")
     s = _stage(g, rows, cols, cache)
     assert s.split == len(g.ops)
-    opts = Options(input_layout="nhwc", io_in_arena=False, patch=(s,))
-    assert check_plan(compile_graph(g, opts).plan) == []
-    x = random_inputs(g, 3, seed=7)
-    r = simulate(dec_zoo, inputs=x, options=opts, references=("tflm",))
-    assert r.comparisons[0].available and r.comparisons[0].mismatches == 0, r.comparisons[0]
-    assert r.ok and r.touched_extent <= r.arena_bytes
+    _bit_exact(decoder_zoo, g, (s,), 7, input_layout="nhwc")
 
 
-def test_decoder_auto_patch_on_cortex_m4(dec_zoo, qemu_toolchain):
+def test_decoder_auto_patch_on_cortex_m4(decoder_zoo, qemu_toolchain):
     opts = Options(input_layout="nhwc", io_in_arena=False, patch_mode="auto")
-    c = compile_graph(load(dec_zoo, input_layout="nhwc"), opts)
+    c = compile_graph(load(decoder_zoo, input_layout="nhwc"), opts)
     assert c.stages and any(op.kind.startswith("RESIZE") for s in c.stages
                             for op in c.graph.ops[s.start:s.split])
-    r = simulate(dec_zoo, samples=2, board="qemu-m4", references=("tflm",), options=opts)
+    r = simulate(decoder_zoo, samples=2, board="qemu-m4", references=("tflm",), options=opts)
     assert r.ok and r.comparisons[0].available and r.comparisons[0].mismatches == 0
 
 
 @pytest.mark.parametrize("rows,cols,cache", [(4, 3, False), (8, 2, True)])
-def test_input_transpose_runs_in_the_first_stage(dec_zoo, rows, cols, cache):
+def test_input_transpose_runs_in_the_first_stage(decoder_zoo, rows, cols, cache):
     """Without --input-layout nhwc the model's NCHW -> NHWC TRANSPOSE stays and is the stage's first op:
     each patch gathers its pixels from the caller's NCHW input (no NHWC copy of the whole input)."""
-    g = load(dec_zoo)
+    g = load(decoder_zoo)
     assert g.ops[0].kind == "TRANSPOSE" and patchable(g, g.ops[0])
     s = _stage(g, rows, cols, cache)
     assert s.start == 0 and s.split == len(g.ops)
-    opts = Options(io_in_arena=False, patch=(s,))
-    c = compile_graph(g, opts)
+    c = compile_graph(g, Options(io_in_arena=False, patch=(s,)))
     transposed = g.ops[0].outputs[0]
     (buf,) = [b for b in c.plan.buffers if b.id == transposed]
     assert buf.size < g.tensors[transposed].nbytes          # a patch's pixels, not the whole NHWC copy
-    r = simulate(dec_zoo, inputs=random_inputs(g, 3, seed=3), options=opts, references=("tflm",))
-    assert r.comparisons[0].available and r.comparisons[0].mismatches == 0, r.comparisons[0]
-    assert r.ok and r.touched_extent <= r.arena_bytes
-
-
-@pytest.fixture(scope="module")
-def bc_zoo(tmp_path_factory):
-    import torch_style
-    path = tmp_path_factory.mktemp("patch_export") / "bc_zoo.tflite"
-    path.write_bytes(torch_style.broadcast_zoo())
-    return path
+    _bit_exact(decoder_zoo, g, (s,), 3)
 
 
 @pytest.mark.parametrize("cache", [False, True])
-def test_broadcasting_elementwise_in_stages_bit_exact(bc_zoo, cache):
+def test_broadcasting_elementwise_in_stages_bit_exact(broadcast_zoo, cache):
     """MUL by a per-channel constant, ADD of a [1, 1, 1, C] constant and MUL by a [1, H, W, 1] gate in the
     first stage; MUL by a [1, 1, 1, C] gate from before the stage and SUB of a [1, H, 1, C] profile in
     later ones: one stage each, the grids as below."""
-    g = load(bc_zoo)
+    g = load(broadcast_zoo)
     kinds = [op.kind for op in g.ops]
     assert kinds.count("MUL") == 3 and "SUB" in kinds
     stages, start = [], 0
@@ -150,19 +124,7 @@ def test_broadcasting_elementwise_in_stages_bit_exact(bc_zoo, cache):
         start = split
     covered = {g.ops[k].kind for s in stages for k in range(s.start, s.split)}
     assert {"MUL", "ADD", "SUB", "TRANSPOSE", "LOGISTIC"} <= covered and len(stages) >= 3
-    opts = Options(io_in_arena=False, patch=tuple(stages))
-    assert check_plan(compile_graph(g, opts).plan) == []
-    r = simulate(bc_zoo, inputs=random_inputs(g, 3, seed=9), options=opts, references=("tflm",))
-    assert r.comparisons[0].available and r.comparisons[0].mismatches == 0, r.comparisons[0]
-    assert r.ok and r.touched_extent <= r.arena_bytes
-
-
-@pytest.fixture(scope="module")
-def pad_zoo(tmp_path_factory):
-    import torch_style
-    path = tmp_path_factory.mktemp("patch_export") / "pad_zoo.tflite"
-    path.write_bytes(torch_style.pad_zoo())
-    return path
+    _bit_exact(broadcast_zoo, g, stages, 9)
 
 
 @pytest.mark.parametrize("rows,cols,cache", [(2, 3, False), (5, 5, False), (5, 1, True), (3, 2, True)])
@@ -177,31 +139,27 @@ def test_kept_pads_run_per_patch(pad_zoo, rows, cols, cache):
     assert split == len(g.ops) and all(start <= k < split for k in pads)
     h, w = g.tensors[out].shape[1:3]
     s = make_schedule(g, split, out, even_split(h, rows), even_split(w, cols), start, cache)
-    opts = Options(io_in_arena=False, patch=(s,))
-    assert check_plan(compile_graph(g, opts).plan) == []
-    r = simulate(pad_zoo, inputs=random_inputs(g, 3, seed=4), options=opts, references=("tflm",))
-    assert r.comparisons[0].available and r.comparisons[0].mismatches == 0, r.comparisons[0]
-    assert r.ok and r.touched_extent <= r.arena_bytes
+    _bit_exact(pad_zoo, g, (s,), 4)
 
 
-def test_analyze_names_the_ops_that_end_stages(bc_zoo):
+def test_analyze_names_the_ops_that_end_stages(broadcast_zoo):
     import json
     import subprocess
     import sys
 
     from conftest import ROOT
-    p = subprocess.run([sys.executable, "-m", "mcucompile.cli", "analyze", str(bc_zoo), "--patch", "auto",
+    p = subprocess.run([sys.executable, "-m", "mcucompile.cli", "analyze", str(broadcast_zoo), "--patch", "auto",
                         "--io-outside"], capture_output=True, text=True, cwd=ROOT)
     assert p.returncode == 0, p.stderr
-    g = load(bc_zoo)
+    g = load(broadcast_zoo)
     means = [op.index for op in g.ops if op.kind == "MEAN"]
     assert "stages stop at   (ops no patch stage can cross)" in p.stdout
     assert f"  op {means[0]} MEAN: not spatial (it needs the whole map" in p.stdout
-    j = json.loads(subprocess.run([sys.executable, "-m", "mcucompile.cli", "analyze", str(bc_zoo), "--patch",
+    j = json.loads(subprocess.run([sys.executable, "-m", "mcucompile.cli", "analyze", str(broadcast_zoo), "--patch",
                                    "auto", "--json"], capture_output=True, text=True, cwd=ROOT).stdout)
     assert [b["op"] for b in j["stage_breaks"]] == means
     # without a patch search there is nothing to explain
-    assert json.loads(subprocess.run([sys.executable, "-m", "mcucompile.cli", "analyze", str(bc_zoo), "--json"],
+    assert json.loads(subprocess.run([sys.executable, "-m", "mcucompile.cli", "analyze", str(broadcast_zoo), "--json"],
                                      capture_output=True, text=True, cwd=ROOT).stdout)["stage_breaks"] == []
 
 
@@ -214,14 +172,6 @@ def test_ops_listing_says_when_an_op_runs_per_patch():
     assert not ops["SOFTMAX"].patchable and not ops["MEAN"].patchable
 
 
-@pytest.fixture(scope="module")
-def slice_zoo(tmp_path_factory):
-    import torch_style
-    path = tmp_path_factory.mktemp("patch_export") / "slice_zoo.tflite"
-    path.write_bytes(torch_style.slice_zoo())
-    return path
-
-
 @pytest.mark.parametrize("rows,cols,cache", [(3, 2, False), (7, 7, False), (14, 1, True), (4, 3, True)])
 def test_strided_slices_in_stages_bit_exact(slice_zoo, rows, cols, cache):
     g = load(slice_zoo)
@@ -231,8 +181,4 @@ def test_strided_slices_in_stages_bit_exact(slice_zoo, rows, cols, cache):
     assert g.ops[split].kind == "MEAN"
     h, w = g.tensors[out].shape[1:3]
     s = make_schedule(g, split, out, even_split(h, min(rows, h)), even_split(w, min(cols, w)), 0, cache)
-    opts = Options(io_in_arena=False, patch=(s,))
-    assert check_plan(compile_graph(g, opts).plan) == []
-    r = simulate(slice_zoo, inputs=random_inputs(g, 3, seed=2), options=opts, references=("tflm",))
-    assert r.comparisons[0].available and r.comparisons[0].mismatches == 0, r.comparisons[0]
-    assert r.ok and r.touched_extent <= r.arena_bytes
+    _bit_exact(slice_zoo, g, (s,), 2)
