@@ -307,9 +307,10 @@ def check_case(data: bytes) -> dict:
     from .codegen.generate import compile_graph, render
     from .errors import McuCompileError
     from .frontend.tflite_reader import parse_tflite
+    from .passes.normalize import normalize
     stage = "read"
     try:
-        g = parse_tflite(data, "fuzz", source="fuzz.tflite")
+        g = normalize(parse_tflite(data, "fuzz", source="fuzz.tflite"))
         stage = "compile"
         c = compile_graph(g)
         files = render(c)
@@ -519,6 +520,7 @@ def sanitize_check(compiled: list[Case], limit: int, seed: int = 0) -> dict:
     from .codegen.generate import compile_graph
     from .errors import McuCompileError
     from .frontend.tflite_reader import parse_tflite
+    from .passes.normalize import normalize
     from .sim.host import build_host, run_host
     seen: set = set()
     picked = []
@@ -531,7 +533,7 @@ def sanitize_check(compiled: list[Case], limit: int, seed: int = 0) -> dict:
     for c in picked:
         wd = Path(tempfile.mkdtemp(prefix="mcufuzz_"))
         try:
-            cg = compile_graph(parse_tflite(c.data, "fuzz"))
+            cg = compile_graph(normalize(parse_tflite(c.data, "fuzz")))
             exe = build_host(cg, wd, sanitize=True)
             out["built"] += 1
             run_ = run_host(cg, exe, random_inputs(cg.graph, 2, seed), timeout=60)
