@@ -25,6 +25,23 @@ def _bit_exact(path, g, stages, seed: int, **options):
     return r
 
 
+def _every_stage(g, rows: int, cols: int, cache: bool = False) -> list:
+    """Each longest run of patchable ops, from the first op on, as one stage with a rows x cols grid (at
+    most one band per output row/column)."""
+    stages, start = [], 0
+    while start < len(g.ops):
+        cands = stage_candidates(g, start)
+        if not cands:
+            start += 1
+            continue
+        split, out = cands[-1]
+        h, w = g.tensors[out].shape[1:3]
+        stages.append(make_schedule(g, split, out, even_split(h, min(h, rows)), even_split(w, min(w, cols)),
+                                    start, cache))
+        start = split
+    return stages
+
+
 def _stage(g, rows, cols, cache):
     """The longest stage from op 0, with a rows x cols grid of its output."""
     split, out = stage_candidates(g)[-1]
@@ -111,17 +128,7 @@ def test_broadcasting_elementwise_in_stages_bit_exact(broadcast_zoo, cache):
     g = load(broadcast_zoo)
     kinds = [op.kind for op in g.ops]
     assert kinds.count("MUL") == 3 and "SUB" in kinds
-    stages, start = [], 0
-    while start < len(g.ops):
-        cands = stage_candidates(g, start)
-        if not cands:
-            start += 1
-            continue
-        split, out = cands[-1]
-        h, w = g.tensors[out].shape[1:3]
-        stages.append(make_schedule(g, split, out, even_split(h, min(h, 4)), even_split(w, min(w, 3)), start,
-                                    cache))
-        start = split
+    stages = _every_stage(g, 4, 3, cache)
     covered = {g.ops[k].kind for s in stages for k in range(s.start, s.split)}
     assert {"MUL", "ADD", "SUB", "TRANSPOSE", "LOGISTIC"} <= covered and len(stages) >= 3
     _bit_exact(broadcast_zoo, g, stages, 9)
@@ -182,3 +189,14 @@ def test_strided_slices_in_stages_bit_exact(slice_zoo, rows, cols, cache):
     h, w = g.tensors[out].shape[1:3]
     s = make_schedule(g, split, out, even_split(h, min(rows, h)), even_split(w, min(cols, w)), 0, cache)
     _bit_exact(slice_zoo, g, (s,), 2)
+
+
+@pytest.mark.parametrize("name", ["broadcast_zoo", "slice_zoo", "pad_zoo"])
+def test_stages_of_every_kind_on_cortex_m55(torch_model, qemu_toolchain, name):
+    """The same per-patch geometry through the Helium kernels: every run of patchable ops as one stage
+    (3 x 2 patches), cross-built for the Cortex-M55 and run under QEMU, bit-exact with TFLite Micro."""
+    path = torch_model(name)
+    g = load(path)
+    r = simulate(path, inputs=random_inputs(g, 2, seed=1), board="qemu-m55", references=("tflm",),
+                 options=Options(io_in_arena=False, patch=tuple(_every_stage(g, 3, 2))))
+    assert r.ok and r.comparisons[0].available and r.comparisons[0].mismatches == 0
