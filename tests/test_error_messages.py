@@ -952,10 +952,20 @@ def test_tflm_arena_missing_model(tmp_path):
         tflm_arena(tmp_path / "none.tflite")
 
 
+def test_flash_without_pyocd_says_how_to_install_it(monkeypatch):
+    """pyOCD missing (here: its modules made unimportable) -> one line naming the package to install."""
+    from mcucompile.boards import get_board
+    from mcucompile.flash import _check_pyocd
+    for mod in ("pyocd", "pyocd.core", "pyocd.core.helpers", "pyocd.target"):
+        monkeypatch.setitem(sys.modules, mod, None)
+    with pytest.raises(McuCompileError, match=r"^pyOCD is not installed: pip install pyocd$"):
+        _check_pyocd(get_board("nucleo-f767zi"), None)
+
+
 
 # ---- the audit's table, message -> tests (regenerate: python tests/test_error_messages.py) ------------------
 #
-# 269 of 313 messages are quoted by a test; the other 44 are in UNTESTED with the reason.
+# 276 of 320 messages are quoted by a test; the other 44 are in UNTESTED with the reason.
 #
 # mcucompile/api.py
 #   is a folder: give the path of the .tflite file to write  ->  error_messages
@@ -1137,12 +1147,14 @@ def test_tflm_arena_missing_model(tmp_path):
 #   : input and output must be quantised  ->  error_messages
 #   : the output must have scale 1/256 and zero point -128 (TFLit...  ->  error_messages
 #   : input … and output … shapes must match  ->  error_messages
+# mcucompile/passes/normalize.py
+#   unknown input layout … ; one of  ->  normalize
 # mcucompile/codegen/patch.py
 #   (op … ) cannot run per patch  ->  error_messages
 # mcucompile/flash.py
 #   is not a firmware project: create one with `mcucompile compil...  ->  boards
 #   was generated for … , not … : regenerate it with `mcucompile ...  ->  cli_json_progress
-#   pyOCD is not installed: pip install pyocd  ->  examples
+#   pyOCD is not installed: pip install pyocd  ->  error_messages
 #   pyOCD has no built-in support for … ( … ): install its device...  ->  error_messages
 #   no debug probe found: connect … through … to this computer (c...  ->  boards
 #   probe … is not connected; connected probes:  ->  UNTESTED: needs a debug probe (or several) attached; the no-probe 
@@ -1300,3 +1312,4 @@ def test_tflm_arena_missing_model(tmp_path):
 #   TFLite Micro ran … but printed no arena figures for … ; its s...  ->  error_messages
 #   model file … does not exist (give the path of a .tflite file)  ->  error_messages
 #   TFLite Micro did not finish with … within … s  ->  UNTESTED: needs a TFLite Micro run that hangs
+
