@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pytest
 
-from mcucompile.codegen.ops.conv import compute_out_size, compute_padding
+from mcucompile.ir.geometry import compute_out_size, compute_padding
 from mcucompile.errors import UnsupportedModelError
 from tfgen import int8_tflite, uniform_samples
 

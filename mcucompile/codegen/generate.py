@@ -184,16 +184,16 @@ def compile_graph(g: Graph, options: Options = Options()) -> Compiled:
         k += 1
     calls = [c for item in program for c in (item.calls if isinstance(item, PatchLoop) else (item,))]
 
+    layout = {g.inputs[r.input]: "NHWC: the model's TRANSPOSE from NCHW was dropped (--input-layout nhwc)"
+              for r in g.rewrites if r.kind == "drop_input_transpose"}
+
     def io_info(k: int, t: int) -> IOInfo:
         ten = g.tensors[t]
         r = root[t]
         return IOInfo(k, t, ten.name, CTYPES[ten.dtype], ten.shape, ten.dtype,
                       ten.nbytes, float(ten.quant.scale[0]) if ten.quant else 0.0,
                       int(ten.quant.zero_point[0]) if ten.quant else 0, plan.offsets.get(r, -1),
-                      layout.get(k, "") if t in g.inputs else "")
-
-    layout = {r.input: "NHWC: the model's TRANSPOSE from NCHW was dropped (--input-layout nhwc)"
-              for r in g.rewrites if r.kind == "drop_input_transpose"}
+                      layout.get(t, ""))
 
     sources = sorted({s for c in calls for s in c.sources})
     return Compiled(g, options, plan, calls, ctx.consts,

@@ -22,7 +22,7 @@ from ..ir import Graph
 from ..passes.patch_plan import PatchSchedule
 from ..ir.geometry import nearest_indices, spatial_slice
 from ..passes.regions import (CONCAT, ELEMENTWISE, LAYOUT, PADS, POINTWISE, RESIZE, SLICES, Region,
-                              input_intervals, spatial_pads, whole, window)
+                              dims4, input_intervals, spatial_pads, whole, window)
 from .lowering import REGISTRY
 from .ops.misc import pad_tile_call
 from .records import KernelCall, ParamArray, PatchLoop, c_dims4, c_int, c_list
@@ -49,7 +49,7 @@ def _add_fields(g: Graph, op, regions: list[Region], r_out: Region) -> tuple[dic
     offsets = []
     for k, t in enumerate(op.inputs):
         x = g.tensors[t]
-        _, h, w, cx = (1,) * (4 - len(x.shape)) + tuple(x.shape)
+        _, h, w, cx = dims4(g, t)
         r = Region(0, h, 0, w) if x.is_const else next(acts)
         row, col = (r.w * cx if h > 1 else 0), (cx if w > 1 else 0)
         f[f"in{k + 1}_strides"] = c_list([row, col, 1 if cx > 1 else 0, 0, 0, 0])

@@ -88,12 +88,11 @@ def _pad_value(g: Graph, op: Op) -> Optional[int]:
 
 def _lowest(g: Graph, t: int) -> int:
     """The least value tensor t can hold: its producer's fused activation clamp, else -128."""
-    for op in g.ops:
-        if t in op.outputs:
-            act = getattr(op.attrs, "activation", "NONE")
-            x = g.tensors[t]
-            if act in ("RELU", "RELU6", "RELU_N1_TO_1") and x.quant is not None:
-                return activation_range(act, x.scale, x.zero_point)[0]
+    k = g.producers().get(t)
+    act = getattr(g.ops[k].attrs, "activation", "NONE") if k is not None else "NONE"
+    x = g.tensors[t]
+    if act in ("RELU", "RELU6", "RELU_N1_TO_1") and x.quant is not None:
+        return activation_range(act, x.scale, x.zero_point)[0]
     return -128
 
 

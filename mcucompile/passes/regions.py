@@ -60,11 +60,11 @@ def full(shape) -> Region:
 
 def whole(g: Graph, t: int) -> Region:
     """All of tensor t (its shape right-aligned to 4-D: a lower-rank operand broadcasts)."""
-    d = _dims4(g, t)
+    d = dims4(g, t)
     return Region(0, d[1], 0, d[2])
 
 
-def _dims4(g: Graph, t: int) -> tuple[int, ...]:
+def dims4(g: Graph, t: int) -> tuple[int, ...]:
     """Tensor t's shape right-aligned to 4-D (broadcasting's view of a lower-rank operand)."""
     shape = tuple(g.tensors[t].shape)
     return (1,) * (4 - len(shape)) + shape
@@ -130,7 +130,7 @@ def window_interval(o0: int, o1: int, k: int, s: int, d: int, pad: int, size: in
 def input_intervals(g: Graph, op: Op, axis: int, o0: int, o1: int) -> dict[int, tuple[int, int]]:
     """input_regions along one spatial axis (1 = rows, 2 = columns): the region math is separable."""
     if op.kind in ELEMENTWISE:      # a broadcast axis reads its one row/column
-        return {t: (o0, o1) if _dims4(g, t)[axis] > 1 else (0, 1) for t in op.inputs}
+        return {t: (o0, o1) if dims4(g, t)[axis] > 1 else (0, 1) for t in op.inputs}
     if op.kind in CONCAT:
         return {t: (o0, o1) for t in op.inputs}
     if op.kind in POINTWISE:
@@ -171,7 +171,7 @@ def patchable(g: Graph, op: Op) -> bool:
         return False
     if op.kind in ELEMENTWISE:
         y = g.tensors[op.outputs[0]]
-        return all(len(g.tensors[t].shape) <= 4 and all(d in (1, e) for d, e in zip(_dims4(g, t), y.shape))
+        return all(len(g.tensors[t].shape) <= 4 and all(d in (1, e) for d, e in zip(dims4(g, t), y.shape))
                    for t in op.inputs)
     if op.kind in POINTWISE:
         x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
@@ -199,8 +199,8 @@ def patchable(g: Graph, op: Op) -> bool:
 def input_regions(g: Graph, op: Op, out: Region) -> dict[int, Region]:
     """Activation input tensor -> the region of it that output region `out` of `op` reads."""
     if op.kind in ELEMENTWISE:
-        return {t: Region(*((out.y0, out.y1) if _dims4(g, t)[1] > 1 else (0, 1)),
-                          *((out.x0, out.x1) if _dims4(g, t)[2] > 1 else (0, 1))) for t in op.inputs}
+        return {t: Region(*((out.y0, out.y1) if dims4(g, t)[1] > 1 else (0, 1)),
+                          *((out.x0, out.x1) if dims4(g, t)[2] > 1 else (0, 1))) for t in op.inputs}
     if op.kind in CONCAT:
         return {t: out for t in op.inputs}
     if op.kind in POINTWISE:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...errors import UnsupportedModelError
-from ...ir.geometry import compute_out_size, compute_padding, padding_text, window_geometry  # noqa: F401
+from ...ir.geometry import padding_text, window_geometry
 from ...ir.quant import activation_range, multiply_by_quantized_multiplier, quantize_multiplier
 from ..lowering import lowers
 from ..records import KernelCall, ParamStruct, c_dims4, c_int
