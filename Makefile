@@ -2,10 +2,10 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-DEB_PKGS := gcc make gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm chromium
+DEB_PKGS := gcc make cmake gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm chromium
 DEMO_MODEL := examples/tiny_cnn_int8.tflite
 
-.PHONY: all setup toolchain demo test test-fast bench clean
+.PHONY: all setup toolchain demo lint test test-fast bench clean
 
 all: demo
 
@@ -19,6 +19,7 @@ $(VENV)/.installed: pyproject.toml
 toolchain:
 	@missing=""; \
 	command -v gcc >/dev/null || missing="$$missing gcc"; \
+	command -v cmake >/dev/null || missing="$$missing cmake"; \
 	command -v arm-none-eabi-gcc >/dev/null || missing="$$missing gcc-arm-none-eabi libnewlib-arm-none-eabi"; \
 	command -v qemu-system-arm >/dev/null || missing="$$missing qemu-system-arm"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
@@ -40,7 +41,12 @@ demo: setup
 	$(BIN)/mcucompile simulate $(DEMO_MODEL) --board qemu-m4 --samples 3
 	$(BIN)/mcucompile simulate $(DEMO_MODEL) --patch auto --io-outside --samples 5
 
-test: setup
+# ruff over everything, mypy over the compiler's lower layers (pyproject.toml [tool.ruff], [tool.mypy])
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: setup lint
 	$(BIN)/pytest -q -ra
 
 test-fast: setup

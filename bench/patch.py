@@ -71,7 +71,7 @@ def main() -> int:
         lbl_rows.append((path.stem, len(g.rewrites), raw, compile_graph(g).plan.arena_bytes,
                          compile_graph(g, Options(inplace=True)).plan.arena_bytes, head))
 
-        def ended_by(b: int) -> str:
+        def ended_by(b: int, g=g) -> str:
             if b >= len(g.ops):
                 return "the model's end"
             why = break_reason(g, g.ops[b])

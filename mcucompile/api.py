@@ -5,48 +5,32 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional, Sequence
 
 import numpy as np
 
-from .codegen.generate import Compiled, Options, compile_graph, render
-from .errors import McuCompileError, OutputFolderError
-from .frontend.keras_convert import ConvertOptions, ConvertResult, Progress, convert_model, is_keras_model
-from .frontend.tflite_reader import read_tflite
+from . import pipeline
+from .codegen.generate import Compiled, Options
+from .errors import OutputFolderError
+from .frontend.keras_convert import ConvertOptions, ConvertResult, Progress, convert_model
 from .ir import Graph
 from .passes.analysis import LayerInfo, flash_weight_bytes, op_macs, op_weight_bytes
 from .passes.liveness import live_bytes_per_step
-from .passes.memory_plan import check_plan
 from .passes.patch_plan import patch_macs
+from .pipeline import board_options, compile_for_board, load, resolve_model
+
+__all__ = ["Options", "ConvertOptions", "load", "resolve_model", "board_options", "compile_for_board", "analyze",
+           "compile_model", "simulate", "convert", "Analysis", "SimResult", "Comparison"]
 
 MARKER = ".mcucompile"
 
 
-def resolve_model(model: str | os.PathLike, convert: Optional[ConvertOptions] = None,
-                  progress: Optional[Progress] = None) -> Path:
-    """The .tflite file behind `model` (a Keras model is converted here, cached; see `convert`)."""
-    if not is_keras_model(model):
-        return Path(model)
-    import warnings
-    r = convert_model(model, convert or ConvertOptions(), progress)
-    for w in r.warnings:
-        warnings.warn(w, stacklevel=2)
-    return r.tflite
-
-
-def load(model: str | os.PathLike, convert: Optional[ConvertOptions] = None, input_layout: str = "model") -> Graph:
-    """The model's graph, normalised (passes/normalize.py: explicit PADs folded into the convs and pools
-    that read them; with input_layout "nhwc", an input's NCHW -> NHWC TRANSPOSE dropped)."""
-    from .passes.normalize import normalize
-    return normalize(read_tflite(resolve_model(model, convert)), input_layout)
-
-
 # ---- convert ------------------------------------------------------------------------------------
 
-def convert(model: str | os.PathLike, output: Optional[str | os.PathLike] = None,
-            options: ConvertOptions = ConvertOptions(), progress: Optional[Progress] = None) -> ConvertResult:
+def convert(model: str | os.PathLike, output: str | os.PathLike | None = None,
+            options: ConvertOptions = ConvertOptions(), progress: Progress | None = None) -> ConvertResult:
     """Keras model (.keras, .h5, SavedModel folder) -> full-int8 .tflite, with a float-vs-int8 report.
     The result is cached by content hash; `output`, when given, receives a copy of the .tflite."""
     if output is not None and Path(output).is_dir():      # before converting: that can take minutes
@@ -74,10 +58,10 @@ class Analysis:
     io_in_arena: bool
     layer_by_layer_peak_bytes: int = 0
     layer_by_layer_macs: int = 0
-    patch: Optional[dict] = None          # the chosen patch schedule, None when layer by layer
+    patch: dict | None = None          # the chosen patch schedule, None when layer by layer
     explored: list = field(default_factory=list)   # the peak/MACs trade-off the patch search explored
-    board: Optional[str] = None           # the plan is for this board's kernels (None: the host's)
-    fit: Optional[dict] = None            # with a board: the fit check (boards.firmware.Fit.as_dict)
+    board: str | None = None           # the plan is for this board's kernels (None: the host's)
+    fit: dict | None = None            # with a board: the fit check (boards.firmware.Fit.as_dict)
     rewrites: list = field(default_factory=list)   # graph normalisation's rewrites (ir.Rewrite.as_dict)
     stage_breaks: list = field(default_factory=list)   # with a patch search: ops that end every stage there
 
@@ -93,17 +77,16 @@ class Analysis:
 
 
 def analyze(model: str | os.PathLike, options: Options = Options(),
-            convert: Optional[ConvertOptions] = None, board: Optional[str] = None) -> Analysis:
+            convert: ConvertOptions | None = None, board: str | None = None) -> Analysis:
     """Per-layer figures and the memory plan; with `board`, the plan for that board's kernels (the DSP
     cores' 1x1 conv scratch) and the fit check against its SRAM and flash (reported, not raised)."""
-    g = load(model, convert, options.input_layout)
-    c = compile_for_board(g, options, board)
+    b = pipeline.run(model, options, board, convert)
+    g, c, lbl = b.graph, b.compiled, b.layer_by_layer
     options = c.options
     live = live_bytes_per_step(list(c.plan.buffers), len(g.ops))
     layers = [LayerInfo(op.index, op.kind, g.tensors[op.outputs[0]].shape, op_macs(g, op),
                         op_weight_bytes(g, op), live[k]) for k, op in enumerate(g.ops)]
     lbl_macs = sum(l.macs for l in layers)
-    lbl = c if not c.stages else compile_graph(g, replace(options, patch=(), patch_mode="none", sram_limit=None))
     patch, explored = None, []
     macs = lbl_macs
     if c.stages:
@@ -143,17 +126,14 @@ def stage_breaks(g: Graph) -> list[dict]:
 # ---- compile ------------------------------------------------------------------------------------
 
 def compile_model(model: str | os.PathLike, out_dir: str | os.PathLike, options: Options = Options(),
-                  force: bool = False, convert: Optional[ConvertOptions] = None, board: Optional[str] = None,
-                  test_inputs: Optional[list[np.ndarray]] = None) -> Compiled:
+                  force: bool = False, convert: ConvertOptions | None = None, board: str | None = None,
+                  test_inputs: list[np.ndarray] | None = None) -> Compiled:
     """Write the C project; with `board`, a whole firmware project for it (after the fit check, which
     raises FitError when the model does not fit). test_inputs: [N, *shape] per input embedded in the
     firmware (default: one random sample, seed 0)."""
-    g = load(model, convert, options.input_layout)
-    c = compile_for_board(g, options, board)
-    problems = check_plan(c.plan)
-    if problems:
-        raise McuCompileError("internal error: the memory plan is unsound: " + "; ".join(problems))
-    files = render(c)
+    built = pipeline.run(model, options, board, convert)
+    g, c = built.graph, built.compiled
+    files = built.files
     if board is not None:
         from .boards import get_board
         from .boards.firmware import render_firmware, require_fit
@@ -163,30 +143,6 @@ def compile_model(model: str | os.PathLike, out_dir: str | os.PathLike, options:
         files = render_firmware(c, b, test_inputs)
         c.files = files
     write_project(Path(out_dir), files, force=force)
-    return c
-
-
-def board_options(options: Options, board: Optional[str]) -> Options:
-    """`options` for the kernels `board` runs (Options.simd from its core: the DSP cores' 1x1 conv plans a
-    scratch); without a board, `options` as given (the host's kernels, the least memory)."""
-    if board is None:
-        return options
-    from .boards import get_board
-    return replace(options, simd=get_board(board).simd)
-
-
-def compile_for_board(g: Graph, options: Options, board: Optional[str]) -> Compiled:
-    """compile_graph with board_options; Options.wide_weights "auto" on a DSP board: the pre-widened 1x1
-    weights (faster) unless the model then no longer fits the board's flash, where it compiles again
-    without them (c.options says which)."""
-    options = board_options(options, board)
-    c = compile_graph(g, options)
-    if board is not None and options.wide_weights == "auto" and options.simd == "dsp":
-        from .boards import get_board
-        from .boards.firmware import fit_check
-        f = fit_check(c, get_board(board))
-        if f.flash_needed > f.flash_capacity:
-            c = compile_graph(g, replace(options, wide_weights="off"))
     return c
 
 
@@ -250,7 +206,7 @@ class Comparison:
     note: str = ""
     mismatches: int = 0
     max_abs_diff: int = 0
-    first_index: Optional[list[int]] = None   # [output, sample, *element index]
+    first_index: list[int] | None = None   # [output, sample, *element index]
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -335,20 +291,21 @@ def compare(name: str, ours: Sequence[np.ndarray], ref) -> Comparison:
     return c
 
 
-def simulate(model: str | os.PathLike, inputs: Optional[list[np.ndarray]] = None, samples: int = 20,
+def simulate(model: str | os.PathLike, inputs: list[np.ndarray] | None = None, samples: int = 20,
              seed: int = 0, options: Options = Options(), references: Sequence[str] = ("tflm", "litert_ref"),
-             sanitize: bool = True, workdir: Optional[str | os.PathLike] = None,
-             board: Optional[str] = None, convert: Optional[ConvertOptions] = None,
-             progress: Optional[Progress] = None) -> SimResult:
+             sanitize: bool = True, workdir: str | os.PathLike | None = None,
+             board: str | None = None, convert: ConvertOptions | None = None,
+             progress: Progress | None = None) -> SimResult:
     """Compile, run on the host (or on `board`, an emulated Cortex-M), compare with the references.
     `progress(stage, done, total)` hears of each build, run and reference step."""
     from .sim.host import build_host, run_host
-    from .sim.reference import run_reference
+    from .sim.reference import require_reference, run_reference
 
-    model = resolve_model(model, convert)
-    g = load(model, input_layout=options.input_layout)
-    c = compile_for_board(g, options, board)
-    render(c)
+    for which in references:            # before any build: a missing oracle is an error, not a silent fallback
+        require_reference(which)
+    b = pipeline.run(model, options, board, convert)
+    g, c, model = b.graph, b.compiled, b.source
+    _ = b.files                                     # rendered once, before the builds
     if inputs is None:
         inputs = random_inputs(g, samples, seed)
     own_tmp = workdir is None

@@ -267,7 +267,8 @@ def analyze(model, as_json, io_outside, align, board, **keras):
             return f"{have - need:,} B free" if need <= have else f"{need - have:,} B TOO MANY"
         click.echo(f"{a.board + ':':<16} SRAM {sram['needed']:,} of {sram['capacity']:,} B (arena + stack "
                    f"{sram['stack']:,} + I/O {sram['io']:,}): {_room(sram['needed'], sram['capacity'])}; "
-                   f"flash ~{flash['needed']:,} of {flash['capacity']:,} B: {_room(flash['needed'], flash['capacity'])}")
+                   f"flash ~{flash['needed']:,} of {flash['capacity']:,} B: "
+                   f"{_room(flash['needed'], flash['capacity'])}")
     if a.explored:
         click.echo("trade-off explored (peak SRAM vs MACs, Pareto front):")
         n = len(a.explored)
@@ -361,10 +362,14 @@ def _load_inputs(path: Path, g) -> list[np.ndarray]:
 @click.option("--board", default=None, metavar="BOARD",
               help="Cross-build for an emulated board (qemu-m4, qemu-m7, qemu-m55) and run under QEMU instead of "
                    "on the host; also reports the exact instructions executed by one inference.")
+@click.option("--reference", "reference", type=click.Choice(["both", "tflm", "litert_ref"]), default="both",
+              show_default=True,
+              help="What to compare with: TFLite Micro (the oracle), LiteRT's reference kernels (the second "
+                   "opinion) or both. A reference that is not installed is an error.")
 @common
 @keras_inputs(samples_flag=False)
 def simulate(model, input_path, output_path, samples, seed, no_sanitize, as_json, io_outside, align, board,
-             **keras):
+             reference, **keras):
     """Build the generated C on the host (or for a QEMU board), run it, and compare every output bit-exactly
     with TFLite Micro (and LiteRT's reference kernels as a second opinion). Exit code 1 on any mismatch or
     touch outside the plan."""
@@ -376,7 +381,8 @@ def simulate(model, input_path, output_path, samples, seed, no_sanitize, as_json
     update, finish = _progress()
     try:
         r = api.simulate(model, inputs=inputs, samples=samples, seed=seed, options=options,
-                         sanitize=not no_sanitize, board=board, progress=update)
+                         sanitize=not no_sanitize, board=board, progress=update,
+                         references=("tflm", "litert_ref") if reference == "both" else (reference,))
     finally:
         finish()
     if output_path:

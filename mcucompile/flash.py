@@ -9,7 +9,6 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
 
 from .boards import Board, get_board
 from .boards.firmware import confirm_size, pyocd_command, qemu_command, uf2_note
@@ -32,7 +31,7 @@ class FlashPlan:
         return [shlex.join(c) for c in self.commands] + [f"# {n}" for n in self.notes]
 
 
-def plan(project: str | Path, board: str, probe: Optional[str] = None) -> FlashPlan:
+def plan(project: str | Path, board: str, probe: str | None = None) -> FlashPlan:
     """The commands that build and flash (or, on QEMU, run) the project in `project`."""
     d = Path(project)
     meta = d / "fw_board.json"
@@ -54,7 +53,7 @@ def plan(project: str | Path, board: str, probe: Optional[str] = None) -> FlashP
     return FlashPlan(b, d, elf, cmds, notes)
 
 
-def _check_pyocd(b: Board, probe: Optional[str]) -> None:
+def _check_pyocd(b: Board, probe: str | None) -> None:
     try:
         from pyocd.core.helpers import ConnectHelper
         from pyocd.target import TARGET
@@ -77,7 +76,7 @@ def _check_pyocd(b: Board, probe: Optional[str]) -> None:
         raise FlashError(f"{len(ids)} probes are connected ({', '.join(ids)}): choose one with --probe ID")
 
 
-def flash(project: str | Path, board: str, probe: Optional[str] = None, dry_run: bool = False,
+def flash(project: str | Path, board: str, probe: str | None = None, dry_run: bool = False,
           echo=print) -> FlashPlan:
     """Build and flash; with dry_run only return the plan. On QEMU boards the firmware runs and its
     console is echoed; a non-zero exit status of the firmware raises."""

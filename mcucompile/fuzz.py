@@ -26,9 +26,9 @@ import struct
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
 
 import numpy as np
 
@@ -43,13 +43,13 @@ def _model(data: bytes):
     return tflite.Model.GetRootAsModel(data, 0)
 
 
-def _field_pos(obj, slot: int) -> Optional[int]:
+def _field_pos(obj, slot: int) -> int | None:
     """Absolute position of scalar field `slot` of a flatbuffer table object, None when absent."""
     o = obj._tab.Offset(4 + 2 * slot)
     return obj._tab.Pos + o if o else None
 
 
-def _vector(obj, slot: int) -> Optional[tuple[int, int]]:
+def _vector(obj, slot: int) -> tuple[int, int] | None:
     """(start position, length) of vector field `slot`, None when absent."""
     o = obj._tab.Offset(4 + 2 * slot)
     if not o:
@@ -286,7 +286,7 @@ MUTATORS: dict[str, Callable] = {
 }
 
 
-def mutate(data: bytes, structure: _Structure, rng, name: Optional[str] = None) -> tuple[bytes, str, str]:
+def mutate(data: bytes, structure: _Structure, rng, name: str | None = None) -> tuple[bytes, str, str]:
     """One mutant: (bytes, mutator name, description). 15% of the cases stack two or three mutators."""
     if name is None and rng.random() < 0.15:
         descs = []
@@ -332,9 +332,8 @@ def _worker(conn) -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     from .codegen.lowering import load_all
     load_all()
-    from . import ROOT
-    warm = ROOT / "examples" / "tiny_cnn_int8.tflite"
-    if warm.exists():            # import everything a case may need before the clock starts
+    warm = Path(__file__).resolve().parents[1] / "examples" / "tiny_cnn_int8.tflite"
+    if warm.exists():            # (a source checkout) import everything a case may need before the clock starts
         check_case(warm.read_bytes())
     conn.send("ready")
     while True:
@@ -454,8 +453,8 @@ def generate(seeds: list[Path], cases: int, seed: int = 0) -> list[Case]:
 
 
 def run(seeds: list[Path], cases: int = 1000, workers: int = 2, timeout: float = 2.0, seed: int = 0,
-        sanitize_programs: int = 5, save_findings: Optional[Path] = None,
-        progress: Optional[Callable[[int, int], None]] = None) -> FuzzReport:
+        sanitize_programs: int = 5, save_findings: Path | None = None,
+        progress: Callable[[int, int], None] | None = None) -> FuzzReport:
     """Fuzz `cases` mutants of `seeds` with `workers` worker processes; then build up to
     `sanitize_programs` distinct compiled mutants with ASan/UBSan and run them."""
     todo = generate(seeds, cases, seed)

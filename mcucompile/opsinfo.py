@@ -71,7 +71,9 @@ class OpInfo:
 
 
 def supported_ops() -> list[OpInfo]:
-    from .codegen.lowering import REGISTRY, load_all
+    from .codegen.lowering import load_all
+    from .codegen.registry import REGISTRY
+    from .kernels import ALIAS_KINDS, SCRATCH
     from .passes.regions import PATCH_NOTES, PATCHABLE
     load_all()
     out = []
@@ -86,8 +88,9 @@ def supported_ops() -> list[OpInfo]:
             c = dict(dtypes="int8 activations", ranks="checked when compiled", params="checked when compiled")
         if kind in PATCH_NOTES:
             notes.append(PATCH_NOTES[kind])
-        scratch_on = list(low.scratch_on) if low.scratch is not None else []
-        out.append(OpInfo(kind, c["dtypes"], c["ranks"], c["params"], low.scratch is not None, low.alias,
+        rule = SCRATCH.get(kind)
+        scratch_on = list(rule.on) if rule is not None else []
+        out.append(OpInfo(kind, c["dtypes"], c["ranks"], c["params"], rule is not None, kind in ALIAS_KINDS,
                           kind in PATCHABLE, notes, scratch_on))
     return out
 
@@ -108,6 +111,7 @@ def format_table(ops: list[OpInfo]) -> str:
         for n in o.notes:
             lines.append(f"    note    {n}")
     lines.append("")
-    lines.append(f"{len(ops)} ops. Activations are int8 throughout (float32 only at a QUANTIZE input / DEQUANTIZE output). "
+    lines.append(f"{len(ops)} ops. Activations are int8 throughout (float32 only at a QUANTIZE input / "
+                 "DEQUANTIZE output). "
                  "patchable: runs patch by patch under --patch auto; scratch: needs temporary arena memory.")
     return "\n".join(lines)

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Callable, Optional, TextIO
+from collections.abc import Callable
+from typing import TextIO
 
 WIDTH = 24            # characters of the bar itself
 LABEL = 16            # label column
@@ -31,7 +32,7 @@ def enable(on: bool = True) -> None:
     _enabled = bool(on)
 
 
-def active(stream: Optional[TextIO] = None) -> bool:
+def active(stream: TextIO | None = None) -> bool:
     """True when a bar would be drawn: bars are on and the stream (stderr by default) is a terminal."""
     stream = stream if stream is not None else sys.stderr
     try:
@@ -43,7 +44,7 @@ def active(stream: Optional[TextIO] = None) -> bool:
 class Bar:
     """A one-line bar: `label [#####-----] done/total detail`, redrawn in place with a carriage return."""
 
-    def __init__(self, label: str, total: int, stream: Optional[TextIO] = None):
+    def __init__(self, label: str, total: int, stream: TextIO | None = None):
         self.label = label
         self.total = max(int(total), 0)
         self.done = 0
@@ -54,7 +55,7 @@ class Bar:
         self._closed = False
         self._draw(force=True)
 
-    def update(self, done: int, detail: Optional[str] = None, total: Optional[int] = None) -> None:
+    def update(self, done: int, detail: str | None = None, total: int | None = None) -> None:
         if total is not None:
             self.total = max(int(total), 0)
         self.done = min(max(int(done), 0), self.total) if self.total else int(done)
@@ -62,7 +63,7 @@ class Bar:
             self.detail = detail
         self._draw(force=self.done >= self.total)
 
-    def advance(self, n: int = 1, detail: Optional[str] = None) -> None:
+    def advance(self, n: int = 1, detail: str | None = None) -> None:
         self.update(self.done + n, detail)
 
     def _draw(self, force: bool = False) -> None:
@@ -85,7 +86,7 @@ class Bar:
             self.stream.flush()
             self._closed = True
 
-    def __enter__(self) -> "Bar":
+    def __enter__(self) -> Bar:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -97,23 +98,23 @@ class NullBar:
     label = ""
     total = done = 0
 
-    def update(self, done: int, detail: Optional[str] = None, total: Optional[int] = None) -> None:
+    def update(self, done: int, detail: str | None = None, total: int | None = None) -> None:
         pass
 
-    def advance(self, n: int = 1, detail: Optional[str] = None) -> None:
+    def advance(self, n: int = 1, detail: str | None = None) -> None:
         pass
 
     def close(self) -> None:
         pass
 
-    def __enter__(self) -> "NullBar":
+    def __enter__(self) -> NullBar:
         return self
 
     def __exit__(self, *exc) -> None:
         pass
 
 
-def bar(label: str, total: int, stream: Optional[TextIO] = None):
+def bar(label: str, total: int, stream: TextIO | None = None):
     """A Bar when `active(stream)`, else a NullBar."""
     return Bar(label, total, stream) if active(stream) else NullBar()
 
@@ -121,14 +122,14 @@ def bar(label: str, total: int, stream: Optional[TextIO] = None):
 STAGE_LABELS = {"calibrating": "calibrating", "comparing": "float vs int8"}
 
 
-def stages(stream: Optional[TextIO] = None) -> tuple[Optional[Callable[[str, int, int], None]], Callable[[], None]]:
+def stages(stream: TextIO | None = None) -> tuple[Callable[[str, int, int], None] | None, Callable[[], None]]:
     """(update, finish) for APIs that report `progress(stage, done, total)`: one bar per stage, the previous
     one closed when the next starts. update is None when bars are off, so callers skip the work."""
     if not active(stream):
         return None, lambda: None
     bars: dict[str, Bar] = {}
 
-    def update(stage: str, done: int, total: int, detail: Optional[str] = None) -> None:
+    def update(stage: str, done: int, total: int, detail: str | None = None) -> None:
         b = bars.get(stage)
         if b is None:
             for other in bars.values():

@@ -12,18 +12,19 @@ from __future__ import annotations
 import base64
 import io
 import os
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
 
 import jinja2
 
 from . import TEMPLATES_DIR, __version__
-from .codegen.generate import Compiled, Options, compile_graph, render
+from .codegen.generate import Compiled, Options
 from .errors import McuCompileError, OutputFolderError
 from .ir import Graph
 from .passes.analysis import flash_weight_bytes, op_macs, op_weight_bytes
 from .passes.liveness import alias_roots, live_bytes_per_step
+from .pipeline import Build, run
 
 Progress = Callable[[str, int, int], None]
 
@@ -47,8 +48,8 @@ class ReportData:
     source: str
     graph: Graph
     schedules: list[Schedule]            # [layer by layer] or [layer by layer, patches]
-    board: Optional[object] = None       # boards.Board
-    fit: Optional[object] = None         # boards.firmware.Fit of the chosen schedule
+    board: object | None = None       # boards.Board
+    fit: object | None = None         # boards.firmware.Fit of the chosen schedule
     layers: list[dict] = field(default_factory=list)
 
     @property
@@ -69,7 +70,7 @@ class ReportData:
         return d
 
 
-def _search_progress(progress: Optional[Progress]):
+def _search_progress(progress: Progress | None):
     if progress is None:
         return None
 
@@ -82,45 +83,27 @@ def _search_progress(progress: Optional[Progress]):
     return wrap
 
 
-def collect(graph: Graph, options: Options = Options(), board: Optional[str] = None,
-            progress: Optional[Progress] = None, source: str = "") -> ReportData:
-    """Compile the layer-by-layer schedule and, when `options` asks for patches, the patch-based one."""
-    from .passes.patch_plan import patch_macs, search
-    g = graph
-    board_obj = None
-    if board is not None:
-        from .boards import get_board
-        board_obj = get_board(board)         # an unknown board fails before any work
-        options = replace(options, simd=board_obj.simd)     # the plan of the kernels the board runs
-    lbl_opts = replace(options, patch=(), patch_mode="none", sram_limit=None)
-    if board is not None:
-        from .api import compile_for_board      # --wide-weights auto: off when the weights would not fit
-        lbl = compile_for_board(g, lbl_opts, board)
-        options = replace(options, wide_weights=lbl.options.wide_weights)
-    else:
-        lbl = compile_graph(g, lbl_opts)
+def collect(built: Build) -> ReportData:
+    """The report's figures of one pipeline run (pipeline.run / pipeline.build): the layer-by-layer schedule
+    and, when the run chose patches, the patch-based one."""
+    from .passes.patch_plan import patch_macs
+    g, chosen = built.graph, built.compiled
+    lbl = built.layer_by_layer
     base_macs = sum(op_macs(g, op) for op in g.ops)
     scheds = [Schedule("layer by layer", lbl, live_bytes_per_step(list(lbl.plan.buffers), len(g.ops)), base_macs)]
-    stages = tuple(options.patch)
-    if not stages and (options.patch_mode == "auto" or options.sram_limit is not None):
-        from .passes.inplace import inplace_depthwise
-        inplace = inplace_depthwise(g, options.io_in_arena) if options.inplace else frozenset()
-        found = search(g, options.max_overhead, options.sram_limit, options.align, options.io_in_arena,
-                       progress=_search_progress(progress), inplace=inplace, simd=options.simd)
-        stages = found.chosen
-    if stages:
-        pc = compile_graph(g, replace(options, patch=stages, patch_mode="none", sram_limit=None))
+    if chosen.stages:
         grids = ", ".join(f"ops {s.start}-{s.split - 1} {s.grid[0]}x{s.grid[1]}"
-                          f"{' rows cached' if s.cache_rows else ''}" for s in pc.stages)
-        scheds.append(Schedule(f"patches ({grids})", pc, live_bytes_per_step(list(pc.plan.buffers), len(g.ops)),
-                               patch_macs(g, pc.stages)))
-    data = ReportData(g.name, source, g, scheds)
-    chosen = data.chosen.compiled
-    render(chosen)                       # fit_check estimates code size from the rendered C
-    if board_obj is not None:
+                          f"{' rows cached' if s.cache_rows else ''}" for s in chosen.stages)
+        scheds.append(Schedule(f"patches ({grids})", chosen,
+                               live_bytes_per_step(list(chosen.plan.buffers), len(g.ops)),
+                               patch_macs(g, chosen.stages)))
+    data = ReportData(g.name, str(built.source or ""), g, scheds)
+    _ = built.files                      # fit_check estimates code size from the rendered C
+    if built.board is not None:
+        from .boards import get_board
         from .boards.firmware import fit_check
-        data.board = board_obj
-        data.fit = fit_check(chosen, board_obj)
+        data.board = get_board(built.board)
+        data.fit = fit_check(chosen, data.board)
     data.layers = _layers(data)
     return data
 
@@ -143,7 +126,8 @@ def _layers(data: ReportData) -> list[dict]:
         rows.append({
             "index": op.index, "op": op.kind,
             "inputs": [list(g.tensors[t].shape) for t in op.inputs if t >= 0 and not g.tensors[t].is_const],
-            "output": list(g.tensors[out].shape), "tensor": out, "macs": op_macs(g, op), "weight_bytes": op_weight_bytes(g, op),
+            "output": list(g.tensors[out].shape), "tensor": out, "macs": op_macs(g, op),
+            "weight_bytes": op_weight_bytes(g, op),
             "live_bytes": data.chosen.live[k], "offset": where,
             "stage": (f"{stage_of[k].grid[0]}x{stage_of[k].grid[1]}" if k in stage_of else ""),
         })
@@ -235,7 +219,7 @@ def layout_figure(s: Schedule, model: str) -> str:
     return _png(fig)
 
 
-def totals_figure(data: ReportData) -> Optional[str]:
+def totals_figure(data: ReportData) -> str | None:
     """SRAM and flash needed, stacked by part, against the board's capacity."""
     if data.fit is None:
         return None
@@ -246,7 +230,7 @@ def totals_figure(data: ReportData) -> Optional[str]:
              ("flash", [("weights", f.weights), ("code (estimate)", f.code_estimate), ("test input", f.test_data)],
               f.flash_capacity)]
     palette = ["#4c9be8", "#f2a541", "#8cc084"]
-    for y, (name, segs, cap) in enumerate(parts):
+    for y, (_name, segs, cap) in enumerate(parts):
         left = 0.0
         for (label, v), col in zip(segs, palette):
             frac = v / cap if cap else 0
@@ -306,12 +290,11 @@ def write_report(data: ReportData, out: str | os.PathLike, force: bool = False) 
 
 
 def report(model: str | os.PathLike, out: str | os.PathLike, options: Options = Options(),
-           board: Optional[str] = None, force: bool = False, progress: Optional[Progress] = None) -> ReportData:
-    from .api import load
+           board: str | None = None, force: bool = False, progress: Progress | None = None) -> ReportData:
     try:
         import matplotlib  # noqa: F401
     except ImportError:
         raise McuCompileError("`mcucompile report` needs matplotlib: pip install matplotlib") from None
-    data = collect(load(model, input_layout=options.input_layout), options, board, progress, source=str(model))
+    data = collect(run(model, options, board, search_progress=_search_progress(progress)))
     write_report(data, out, force=force)
     return data

@@ -28,6 +28,15 @@ def need_tools(*names: str) -> None:
         pytest.fail(str(e))
 
 
+def need_module(name: str):
+    """The Python module `name` (what `make setup` installs), failing (not skipping) the test without it."""
+    import importlib
+    try:
+        return importlib.import_module(name)
+    except ImportError as e:
+        pytest.fail(f"{name} is missing ({e}): `make setup` installs it")
+
+
 @pytest.fixture(scope="module")
 def qemu_toolchain():
     """The cross compiler, QEMU, the host compiler and make (for tests that build and run firmware)."""

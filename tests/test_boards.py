@@ -11,15 +11,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from conftest import need_tools
+from tflite_builder import build, fc_model
 
 from mcucompile import FIRMWARE_DIR, api
 from mcucompile.boards import BOARDS_FILE, UnknownBoardError, boards, get_board, qemu_boards
 from mcucompile.boards.firmware import FitError, fit_check, render_firmware
 from mcucompile.cli import main
 from mcucompile.codegen.generate import compile_graph, render
-from mcucompile.sim.target import ToolMissingError, build_firmware, elf_size, require_tools
-from conftest import need_tools
-from tflite_builder import build, fc_model
+from mcucompile.sim.target import ToolMissingError, elf_size, require_tools
 
 ISSUE_BOARDS = ["qemu-m4", "qemu-m7", "qemu-m55", "stm32f746g-disco", "nucleo-f767zi", "nucleo-h743zi",
                 "nucleo-l4r5zi", "nrf52840dk", "rpi-pico"]

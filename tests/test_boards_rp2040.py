@@ -17,14 +17,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from conftest import need_tools
 from elftools.elf.elffile import ELFFile
 
 from mcucompile import api
-from mcucompile.boards import get_board
+from mcucompile.boards import get_board, rp2040_tool
 from mcucompile.boards.firmware import render_firmware
-from mcucompile.boards import rp2040_tool
 from mcucompile.codegen.generate import compile_graph, render
-from conftest import need_tools
 
 FLASH = 0x10000000
 SRAM, SRAM_END = 0x20000000, 0x20042000

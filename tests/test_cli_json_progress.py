@@ -18,8 +18,8 @@ import sys
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import ROOT
+
 from mcucompile import progress
 from mcucompile.cli import main
 
@@ -42,7 +42,8 @@ def test_boards_json():
 
 
 def test_ops_json():
-    from mcucompile.codegen.lowering import REGISTRY, load_all
+    from mcucompile.codegen.lowering import load_all
+    from mcucompile.codegen.registry import REGISTRY
     load_all()
     doc = _json(["ops", "--json"])
     assert sorted(d["kind"] for d in doc) == sorted(REGISTRY)

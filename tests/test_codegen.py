@@ -7,8 +7,8 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import ROOT
+
 from mcucompile import FIRMWARE_DIR
 from mcucompile.api import compile_model, simulate
 from mcucompile.codegen.generate import Options

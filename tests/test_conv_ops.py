@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
 import pytest
-
-from mcucompile.ir.geometry import compute_out_size, compute_padding
-from mcucompile.errors import UnsupportedModelError
+from conftest import need_module
 from tfgen import int8_tflite, uniform_samples
 
+from mcucompile.errors import UnsupportedModelError
+from mcucompile.ir.geometry import compute_out_size, compute_padding
 
 # ---- padding arithmetic (no TensorFlow needed) ------------------------------------------------
 
@@ -104,7 +103,7 @@ def _make_model(case: Case, seed=0) -> bytes:
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
-    pytest.importorskip("tensorflow")
+    need_module("tensorflow")
     d = tmp_path_factory.mktemp("conv_models")
     for case in CASES:
         (d / f"{case.id}.tflite").write_bytes(_make_model(case))
@@ -131,10 +130,11 @@ def test_bit_exact_vs_tflm(model_dir, case):
 
 
 def test_grouped_conv_is_rejected():
-    pytest.importorskip("tensorflow")
+    need_module("tensorflow")
     import keras
 
-    from mcucompile.codegen.lowering import REGISTRY, LowerCtx, load_all
+    from mcucompile.codegen.lowering import LowerCtx, load_all
+    from mcucompile.codegen.registry import REGISTRY
     from mcucompile.frontend.tflite_reader import parse_tflite
 
     keras.utils.set_random_seed(0)

@@ -13,6 +13,7 @@ import time
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from conftest import need_module
 
 from mcucompile import api
 from mcucompile.cli import main
@@ -21,8 +22,8 @@ from mcucompile.frontend.calibration import CalibrationError, InputSpec, load_ca
 from mcucompile.frontend.keras_convert import ConvertOptions, cache_key, compare_arrays, layers_in_name, output_metrics
 from mcucompile.frontend.tflite_reader import read_tflite
 
-tf = pytest.importorskip("tensorflow")
-keras = pytest.importorskip("keras")
+tf = need_module("tensorflow")
+keras = need_module("keras")
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -84,7 +85,8 @@ def _tflm_dequantised(tflite_path, x):
     q = np.clip(np.round(x / tin.quant.scale[0]) + tin.quant.zero_point[0], -128, 127).astype(np.int8)
     ref = run_reference("tflm", tflite_path, [q[:, None]], 1)       # [N, 1, ...]: one batch-1 input each
     assert ref.outputs is not None, ref.error
-    return (ref.outputs[0].reshape(len(x), *tout.shape[1:]).astype(np.float64) - tout.quant.zero_point[0]) * tout.quant.scale[0]
+    q = ref.outputs[0].reshape(len(x), *tout.shape[1:]).astype(np.float64)
+    return (q - tout.quant.zero_point[0]) * tout.quant.scale[0]
 
 
 # ---- the real trained models ----------------------------------------------------------------------

@@ -25,15 +25,22 @@ import math
 
 import numpy as np
 import pytest
+from conftest import need_module
+from tfgen import int8_tflite, uniform_samples
 
 from mcucompile.codegen.lowering import LowerCtx
 from mcucompile.codegen.ops import activations as act
-from mcucompile.codegen.ops.elementwise import (div_quant_params, lower_div, lower_mul, lower_sub,
-                                                mul_quant_params, sub_quant_params)
+from mcucompile.codegen.ops.elementwise import (
+    div_quant_params,
+    lower_div,
+    lower_mul,
+    lower_sub,
+    mul_quant_params,
+    sub_quant_params,
+)
 from mcucompile.errors import UnsupportedModelError
 from mcucompile.ir import ElementwiseAttrs, Graph, Op, Quant, Tensor
 from mcucompile.ir.quant import quantize_multiplier
-from tfgen import int8_tflite, uniform_samples
 
 # ---- compile-time arithmetic (no TensorFlow) -------------------------------------------------------
 
@@ -191,7 +198,7 @@ UNARY_RANGES = [(-4, 4), (-10, 2), (-0.5, 0.7), (-1, 9)]    # one input (one qua
 @pytest.fixture(scope="module")
 def unary_model():
     """One model: every activation applied to four inputs of different scales and zero points."""
-    tf = pytest.importorskip("tensorflow")
+    tf = need_module("tensorflow")
 
     def fn(*xs):
         return tuple(f(tf, x) for x in xs for f in UNARY.values())
@@ -209,7 +216,7 @@ def test_unary_bit_exact_on_all_codes(tmp_path, unary_model):
 
 
 def test_relu_n1_to_1_bit_exact_with_litert_tflm_lacks_it(tmp_path):
-    tf = pytest.importorskip("tensorflow")
+    tf = need_module("tensorflow")
     data = _convert(lambda a, b: (tf.clip_by_value(a, -1.0, 1.0), tf.clip_by_value(b, -1.0, 1.0)),
                     [(1, 256), (1, 256)], [(-4, 4), (-0.8, 3)])
     assert _kinds(data) == ["RELU_N1_TO_1"] * 2
@@ -218,7 +225,7 @@ def test_relu_n1_to_1_bit_exact_with_litert_tflm_lacks_it(tmp_path):
 
 
 def test_relu6_matches_tflm_and_litert_differs_for_rescaled_outputs(tmp_path):
-    tf = pytest.importorskip("tensorflow")
+    tf = need_module("tensorflow")
     data = _convert(lambda a: tf.nn.relu6(a), [(1, 256)], [(-4, 8)])
     assert _kinds(data) == ["RELU6"]
     x = _exhaustive((1, 256))
@@ -261,7 +268,7 @@ def _mul_sub_div(a, b):
 @pytest.mark.parametrize("s1,s2,r1,r2", BINARY_CASES,
                          ids=[f"{'x'.join(map(str, c[0]))}_{'x'.join(map(str, c[1]))}" for c in BINARY_CASES])
 def test_mul_sub_div_bit_exact(tmp_path, s1, s2, r1, r2):
-    pytest.importorskip("tensorflow")
+    need_module("tensorflow")
     data = _convert(_mul_sub_div, [s1, s2], [r1, r2])
     assert sorted(_kinds(data)) == (["DIV", "MUL", "SUB"] if len(s1) <= 5 else ["MUL", "SUB"])
     # (LiteRT's DIV refuses divisors at their zero point, which random inputs can hit: TFLM only)
@@ -272,7 +279,7 @@ def test_mul_sub_div_bit_exact(tmp_path, s1, s2, r1, r2):
 def test_mul_sub_div_bit_exact_on_all_code_pairs(tmp_path, r1, r2):
     """Every (a, b) code pair once: a [256, 1] operand with a [1, 256] one. The pairs include divisors at
     their zero point (a real 0), which LiteRT refuses and TFLM computes: TFLM is the oracle."""
-    pytest.importorskip("tensorflow")
+    need_module("tensorflow")
     data = _convert(_mul_sub_div, [(1, 256, 1), (1, 1, 256)], [r1, r2])
     assert sorted(_kinds(data)) == ["DIV", "MUL", "SUB"]
     a = ALL_CODES.reshape(1, 1, 256, 1).copy()
@@ -283,7 +290,7 @@ def test_mul_sub_div_bit_exact_on_all_code_pairs(tmp_path, r1, r2):
 
 def test_mul_sub_agree_with_litert_too(tmp_path):
     """Where LiteRT runs (no zero divisor), it agrees with TFLM and with us on MUL and SUB."""
-    pytest.importorskip("tensorflow")
+    need_module("tensorflow")
     data = _convert(lambda a, b: (a * b, a - b), [(1, 256, 1), (1, 1, 256)], [(-2, 1), (-1, 3)])
     a = ALL_CODES.reshape(1, 1, 256, 1).copy()
     b = ALL_CODES.reshape(1, 1, 1, 256).copy()
@@ -291,7 +298,7 @@ def test_mul_sub_agree_with_litert_too(tmp_path):
 
 
 def test_fused_activations_and_constant_operands(tmp_path):
-    tf = pytest.importorskip("tensorflow")
+    tf = need_module("tensorflow")
     c = tf.constant(np.linspace(0.5, 2, 8).reshape(1, 1, 8).astype(np.float32))
 
     def fn(a, b):
@@ -306,8 +313,6 @@ def test_fused_activations_and_constant_operands(tmp_path):
 def test_normalisation_patterns_bit_exact(tmp_path):
     """What the converter emits for `x / (y + eps)` and `1 / (y + eps)`: ADD of a tiny constant, then DIV
     (the constant numerator 1 becomes a scalar int8 operand)."""
-    tf = pytest.importorskip("tensorflow")
-
     def fn(x, y):
         return x / (y + 1e-6), 1.0 / (y + 1e-6)
 
@@ -320,7 +325,7 @@ def test_normalisation_patterns_bit_exact(tmp_path):
 @pytest.mark.slow
 def test_relu_linear_attention_normalisation_bit_exact(tmp_path):
     """ReLU linear attention, q (k^T v) / (q sum(k) + eps): RELU, SUM, BATCH_MATMUL, ADD and DIV together."""
-    tf = pytest.importorskip("tensorflow")
+    tf = need_module("tensorflow")
 
     def fn(q, k, v):
         q, k = tf.nn.relu(q), tf.nn.relu(k)

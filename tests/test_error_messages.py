@@ -24,10 +24,28 @@ import pytest
 
 from mcucompile.codegen.generate import compile_graph
 from mcucompile.errors import McuCompileError, ModelFormatError
-from mcucompile.ir import (ArgMinMaxAttrs, BatchMatMulAttrs, ConcatenationAttrs, Conv2DAttrs, DepthwiseConv2DAttrs,
-                           ElementwiseAttrs, FullyConnectedAttrs, Graph, NoAttrs, Op, Pool2DAttrs, Quant,
-                           ReducerAttrs, ReshapeAttrs, ResizeAttrs, SoftmaxAttrs, SplitAttrs, StridedSliceAttrs,
-                           Tensor, TransposeConvAttrs)
+from mcucompile.ir import (
+    ArgMinMaxAttrs,
+    BatchMatMulAttrs,
+    ConcatenationAttrs,
+    Conv2DAttrs,
+    DepthwiseConv2DAttrs,
+    ElementwiseAttrs,
+    FullyConnectedAttrs,
+    Graph,
+    NoAttrs,
+    Op,
+    Pool2DAttrs,
+    Quant,
+    ReducerAttrs,
+    ReshapeAttrs,
+    ResizeAttrs,
+    SoftmaxAttrs,
+    SplitAttrs,
+    StridedSliceAttrs,
+    Tensor,
+    TransposeConvAttrs,
+)
 from mcucompile.passes.verify import verify_graph
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -685,7 +703,8 @@ def coverage() -> list[tuple[str, int, str, list[str]]]:
             spans.append(re.compile("^(?P<a>" + "|".join(re.escape(a_[k:]) for k in range(len(a_))) + ").+?(?P<b>"
                                     + "|".join(re.escape(b_[:k]) for k in range(len(b_), 0, -1)) + ")$"))
 
-        def quotes(s: str) -> bool:
+        def quotes(s: str, long_pieces=long_pieces, windows=windows, distinctive=distinctive,
+                   spans=spans) -> bool:
             """s is a piece of this message's fixed text, or quotes some of it with the values filled in."""
             if any(len(s) >= 16 and s in piece for piece in long_pieces) or any(w.search(s) for w in windows) \
                     or any(p in s for p in distinctive):
@@ -884,6 +903,7 @@ def test_simulate_input_messages(tmp_path):
 
 def test_cli_size_and_input_shape_messages(tmp_path):
     import click
+
     from mcucompile.cli import _load_inputs, _parse_size
     text = "'64 apples' is not a size (e.g. 65536, 64KiB, 320K, 1MiB)"
     with pytest.raises(click.BadParameter, match=re.escape(text)):
@@ -982,7 +1002,7 @@ def test_flash_without_pyocd_says_how_to_install_it(monkeypatch):
 #   the built firmware does not fit … : … . Hint: try --patch aut...  ->  report
 #   test input for … has shape … , expected [N, * … ]  ->  error_messages
 # mcucompile/boards/rp2040_tool.py
-#   boot2 code is … bytes; at most … fit before the checksum  ->  UNTESTED: validates the board table (boards.json) or 
+#   boot2 code is … bytes; at most … fit before the checksum  ->  UNTESTED: validates the board table (boards.json) or
 #   base address 0x … is not a multiple of  ->  error_messages
 #   would not boot:  ->  UNTESTED: validates the board table (boards.json) or an RP2040 image while it is built: only a
 #   would not boot:  ->  UNTESTED: validates the board table (boards.json) or an RP2040 image while it is built: only a
@@ -1157,7 +1177,7 @@ def test_flash_without_pyocd_says_how_to_install_it(monkeypatch):
 #   pyOCD is not installed: pip install pyocd  ->  error_messages
 #   pyOCD has no built-in support for … ( … ): install its device...  ->  error_messages
 #   no debug probe found: connect … through … to this computer (c...  ->  boards
-#   probe … is not connected; connected probes:  ->  UNTESTED: needs a debug probe (or several) attached; the no-probe 
+#   probe … is not connected; connected probes:  ->  UNTESTED: needs a debug probe (or several) attached; the no-probe
 #   probes are connected ( … ): choose one with --probe ID  ->  UNTESTED: needs a debug probe (or several) attached; th
 #   build failed in … :  ->  error_messages
 # mcucompile/frontend/calibration.py
@@ -1189,15 +1209,15 @@ def test_flash_without_pyocd_says_how_to_install_it(monkeypatch):
 #   is a float model: converting it to int8 needs calibration dat...  ->  convert
 #   give either --calibration or --random-calibration, not both  ->  convert
 #   : no such file or folder (calibration data)  ->  error_messages
-#   the TensorFlow converter crashed ( … ) while … ; some layer i...  ->  UNTESTED: needs TensorFlow to load a crafted 
-#   : holds a Lambda layer with Python code, which Keras loads on...  ->  UNTESTED: needs TensorFlow to load a crafted 
-#   : uses a custom layer Keras cannot rebuild from the file ( … ...  ->  UNTESTED: needs TensorFlow to load a crafted 
+#   the TensorFlow converter crashed ( … ) while … ; some layer i...  ->  UNTESTED: needs TensorFlow to load a crafted
+#   : holds a Lambda layer with Python code, which Keras loads on...  ->  UNTESTED: needs TensorFlow to load a crafted
+#   : uses a custom layer Keras cannot rebuild from the file ( … ...  ->  UNTESTED: needs TensorFlow to load a crafted
 #   : cannot load as a Keras model ( … : … )  ->  convert
 #   : cannot load as a Keras model (incompatible layer configurat...  ->  convert
-#   : cannot load as a SavedModel with a serving_default signatur...  ->  UNTESTED: needs TensorFlow to load a crafted 
-#   : a subclassed model without known input shapes; save a funct...  ->  UNTESTED: needs TensorFlow to load a crafted 
-#   : input … has an unknown dimension … ; give the model a fixed...  ->  UNTESTED: needs TensorFlow to load a crafted 
-#   op(s) have no int8 kernel and would run in float, which mcuco...  ->  UNTESTED: needs TensorFlow to load a crafted 
+#   : cannot load as a SavedModel with a serving_default signatur...  ->  UNTESTED: needs TensorFlow to load a crafted
+#   : a subclassed model without known input shapes; save a funct...  ->  UNTESTED: needs TensorFlow to load a crafted
+#   : input … has an unknown dimension … ; give the model a fixed...  ->  UNTESTED: needs TensorFlow to load a crafted
+#   op(s) have no int8 kernel and would run in float, which mcuco...  ->  UNTESTED: needs TensorFlow to load a crafted
 #   converting Keras models needs TensorFlow:  ->  error_messages
 # mcucompile/frontend/tflite_reader.py
 #   unknown fused activation code  ->  UNTESTED: found by fuzzing: the mutated files that raise it are replayed from te
@@ -1218,12 +1238,12 @@ def test_flash_without_pyocd_says_how_to_install_it(monkeypatch):
 #   : corrupt TFLite file (nesting too deep)  ->  UNTESTED: found by fuzzing: the mutated files that raise it are repla
 #   : corrupt or truncated TFLite file ( … : … )  ->  UNTESTED: found by fuzzing: the mutated files that raise it are r
 #   tensor … refers to buffer … , but the model has … buffers  ->  UNTESTED: found by fuzzing: the mutated files that r
-#   tensor … : buffer … lies past the end of the file  ->  UNTESTED: found by fuzzing: the mutated files that raise it 
+#   tensor … : buffer … lies past the end of the file  ->  UNTESTED: found by fuzzing: the mutated files that raise it
 #   tensor … : constant of type … is not supported  ->  error_messages, errors
 #   tensor … : buffer holds … bytes, shape … of … needs  ->  reader
 #   : the model has no subgraph  ->  UNTESTED: found by fuzzing: the mutated files that raise it are replayed from test
 #   : the model has … subgraphs (control flow); only single-subgr...  ->  error_messages
-#   tensor … ( … ) has unknown type code  ->  UNTESTED: found by fuzzing: the mutated files that raise it are replayed 
+#   tensor … ( … ) has unknown type code  ->  UNTESTED: found by fuzzing: the mutated files that raise it are replayed
 #   tensor … ( … ) has a dynamic shape … ; only static shapes are...  ->  UNTESTED: found by fuzzing: the mutated files
 #   tensor … ( … ) has an absurd shape  ->  UNTESTED: found by fuzzing: the mutated files that raise it are replayed fr
 #   tensor … ( … ) holds int8 constants without quantisation para...  ->  error_messages, errors
@@ -1298,10 +1318,10 @@ def test_flash_without_pyocd_says_how_to_install_it(monkeypatch):
 #   not found: install the Debian packages … (`sudo apt-get insta...  ->  codegen
 #   building the QEMU plugin failed ( … ):  ->  UNTESTED: needs a broken cross toolchain, QEMU or firmware transport; t
 #   firmware build failed in … :  ->  UNTESTED: needs a broken cross toolchain, QEMU or firmware transport; the QEMU te
-#   the firmware printed no touched ranges:  ->  UNTESTED: needs a broken cross toolchain, QEMU or firmware transport; 
+#   the firmware printed no touched ranges:  ->  UNTESTED: needs a broken cross toolchain, QEMU or firmware transport;
 #   touched range … - … outside the … -byte arena  ->  qemu_target_chunks
 #   QEMU ( … ) did not finish within … s  ->  UNTESTED: needs a broken cross toolchain, QEMU or firmware transport; the
-#   firmware failed under QEMU … (exit … ):  ->  UNTESTED: needs a broken cross toolchain, QEMU or firmware transport; 
+#   firmware failed under QEMU … (exit … ):  ->  UNTESTED: needs a broken cross toolchain, QEMU or firmware transport;
 #   is a real board: simulate runs on … ; use `mcucompile flash` ...  ->  qemu
 #   firmware printed … of … outputs:  ->  UNTESTED: needs a broken cross toolchain, QEMU or firmware transport; the QEM
 #   the firmware's output checksum does not match the printed out...  ->  UNTESTED: needs a broken cross toolchain, QEM

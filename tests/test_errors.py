@@ -7,9 +7,9 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import ROOT
 from tflite_builder import build, fc_model
 
-from conftest import ROOT
 from mcucompile.api import compile_model, write_project
 from mcucompile.errors import ModelFormatError, OutputFolderError, UnsupportedModelError
 from mcucompile.frontend.tflite_reader import parse_tflite
@@ -158,7 +158,8 @@ def test_cli_report_into_folder(tmp_path):
 
 
 def test_ops_lists_registry_with_constraints():
-    from mcucompile.codegen.lowering import REGISTRY, load_all
+    from mcucompile.codegen.lowering import load_all
+    from mcucompile.codegen.registry import REGISTRY
     load_all()
     r = _cli("ops", "--json")
     assert r.returncode == 0

@@ -62,6 +62,7 @@ def test_quick_flag_and_size_check():
 
 def test_miou_against_hand_computed_values():
     import importlib.util
+
     import numpy as np
     spec = importlib.util.spec_from_file_location("attendseg_run", ROOT / "examples" / "attendseg" / "run.py")
     mod = importlib.util.module_from_spec(spec)

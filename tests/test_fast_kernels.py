@@ -53,8 +53,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-
-from conftest import need_tools
+from conftest import need_module, need_tools
 from tfgen import int8_tflite, uniform_samples
 
 
@@ -330,7 +329,7 @@ OP_KIND = {"conv": "CONV_2D", "dw": "DEPTHWISE_CONV_2D", "fc": "FULLY_CONNECTED"
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
-    pytest.importorskip("tensorflow")
+    need_module("tensorflow")
     d = tmp_path_factory.mktemp("fast_kernel_models")
     for case in CASES:
         (d / f"{case.id}.tflite").write_bytes(_make_model(case))
@@ -381,7 +380,8 @@ def test_host_plain_path(model_dir, case):
 def test_pointwise_scratch_is_planned(model_dir, tmp_path):
     """On the DSP cores (qemu-m4, nrf52840dk: M4; qemu-m7: M7) a 1x1 stride-1 conv can use 4 pixels x
     (input channels rounded down to 4) int16 of scratch, handed to mcu_conv2d_s8 (NULL below 4 input
-    channels and for other convs; conv2x2_dil2_big: no DSP path of a conv with scratch). With --scratch always it is planned; with the default (free) it is
+    channels and for other convs; conv2x2_dil2_big: no DSP path of a conv with scratch). With --scratch always it is
+    planned; with the default (free) it is
     not where it would raise the peak, as in these one-op models (input, output and scratch all live at
     once): the call gets NULL and the arena stays the minimal one. Everywhere else (the host without a
     board, Cortex-M0+, the Helium kernels of the M55) nothing is planned either way."""
@@ -420,8 +420,8 @@ def test_im2col_scratch_is_planned(model_dir, tmp_path):
     groups of 4, MCU_CONV_ROWS_SCRATCH_BYTES) and the window kernels' (MCU_WIN_SCRATCH_BYTES(kh kw in.c, out.c):
     test_window_scratch_is_planned)."""
     from mcucompile.api import Options, compile_model
-    from mcucompile.codegen.ops.conv import win_scratch_bytes
     from mcucompile.frontend.tflite_reader import read_tflite
+    from mcucompile.kernels.conv import win_scratch_bytes
     from mcucompile.passes.liveness import align_up, buffers
 
     odd = {cid: max(win_scratch_bytes(*_window(read_tflite(model_dir / f"{cid}.tflite"))),
@@ -589,7 +589,7 @@ def test_qemu_fast_paths(model_dir, case, board):
         if case.id.startswith("rows_"):
             assert rows == ("not_taken" not in case.id), case.id
         assert any(f.startswith("conv_im2col_rows") for f in funcs) == rows, sorted(funcs)
-        from mcucompile.codegen.ops.conv import win_window
+        from mcucompile.kernels.conv import win_window
 
         g = api.load(model_dir / f"{case.id}.tflite")
         op = g.ops[0]
@@ -647,7 +647,8 @@ def test_requant_fast_matches_tflite(tmp_path):
     edges_m = [0, 1, 2**30, 2**30 + 1, 2**31 - 1, 1518500250]
     cases = []
     for i in range(20000):
-        x = rng.choice(edges_x) if i % 4 == 0 else rng.randint(-2**31, 2**31 - 1) if i % 2 else rng.randint(-10**6, 10**6)
+        x = (rng.choice(edges_x) if i % 4 == 0 else rng.randint(-2**31, 2**31 - 1) if i % 2
+             else rng.randint(-10**6, 10**6))
         m = rng.choice(edges_m) if i % 3 == 0 else rng.randint(2**30, 2**31 - 1) if i % 5 else rng.randint(0, 2**31 - 1)
         sh = rng.randint(-31, 8)
         cases.append((x, m, sh))
@@ -723,7 +724,8 @@ int main(void)
 
 
 def test_requant_doubled_matches_tflite(tmp_path):
-    """mcu_rqd_apply with mcu_rq2_channel's constants (requantisation of a doubled sum, the depthwise channel groups' form) equals TFLite's
+    """mcu_rqd_apply with mcu_rq2_channel's constants (requantisation of a doubled sum, the depthwise channel
+    groups' form) equals TFLite's
     requantisation plus the offset wherever mcu_rq2_channel accepts the channel and |x| < 2^30, and
     mcu_rq2_channel accepts exactly multipliers >= 0 with shifts in [-22, -1] (offsets in [-255, 255]: the
     depthwise groups pass output offset - act_min)."""
@@ -903,8 +905,8 @@ def test_window_scratch_is_planned(model_dir, tmp_path):
     other conv scratch: with --scratch always the call gets it, with free (one op: input, output and
     scratch all live at once) NULL and the minimal arena. None on the host, M0+ and Helium targets."""
     from mcucompile.api import Options, compile_model
-    from mcucompile.codegen.ops.conv import win_scratch_bytes
     from mcucompile.frontend.tflite_reader import read_tflite
+    from mcucompile.kernels.conv import win_scratch_bytes
     from mcucompile.passes.liveness import align_up, buffers
 
     grid = [(n, t) for n in (1, 3, 4, 5, 8, 9, 27, 40, 41, 80, 81, 84, 96) for t in (1, 2, 3, 5, 6, 16, 17, 64)]
@@ -1025,7 +1027,7 @@ def _wide_kind(g):
     checked here against the rule, then taken from the lowering's wide_path."""
     import numpy as np
 
-    from mcucompile.codegen.ops.conv import wide_path
+    from mcucompile.kernels.conv import wide_path
 
     op = g.ops[0]
     x, w, y = (g.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))

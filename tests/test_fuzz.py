@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import ROOT
+
 from mcucompile.errors import ModelFormatError
 from mcucompile.frontend.tflite_reader import parse_tflite
 from mcucompile.fuzz import FINDINGS, MUTATORS, _Runner, _Structure, check_case, format_report, run

@@ -7,8 +7,8 @@ import re
 import struct
 
 import pytest
-
 from conftest import ROOT
+
 from mcucompile.codegen.generate import compile_graph
 from mcucompile.errors import McuCompileError
 from mcucompile.frontend.tflite_reader import parse_tflite

@@ -4,11 +4,13 @@ plus compile-time arithmetic and the refusals TFLite Micro also makes (no Tensor
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import pytest
+from conftest import need_module
+from tfgen import int8_tflite, uniform_samples
 
 from mcucompile.codegen.lowering import LowerCtx
 from mcucompile.codegen.ops.misc import lower_concatenation
@@ -16,7 +18,6 @@ from mcucompile.codegen.ops.reduce import mean_multiplier
 from mcucompile.errors import UnsupportedModelError
 from mcucompile.ir import ConcatenationAttrs, Graph, Op, Quant, Tensor
 from mcucompile.ir.quant import quantize_multiplier
-from tfgen import int8_tflite, uniform_samples
 
 # ---- compile-time arithmetic ---------------------------------------------------------------------
 
@@ -133,7 +134,7 @@ def _convert(case: Case, seed=0) -> bytes:
 
 @pytest.fixture(scope="module")
 def models(tmp_path_factory):
-    pytest.importorskip("tensorflow")
+    need_module("tensorflow")
     d = tmp_path_factory.mktemp("misc_models")
     cases = {c.id: c for c in _cases()}
     assert sorted(cases) == sorted(CASE_IDS)

@@ -4,8 +4,8 @@ not round differently (each known difference is asserted here and explained in
 tests/test_reference_discrepancies.py)."""
 
 import pytest
-
 from conftest import INT8_MODELS
+
 from mcucompile.api import KNOWN_LITERT_DIFFERENCES, load, simulate
 
 
@@ -16,7 +16,8 @@ def test_bit_exact_against_tflite_micro(shared_models, name):
     r = simulate(path, samples=20, seed=7)
     tflm, litert = r.comparisons
     assert tflm.reference == "tflm" and tflm.available, tflm.error
-    assert tflm.mismatches == 0, f"{tflm.mismatches} mismatches vs TFLM, max |diff| {tflm.max_abs_diff}, first {tflm.first_index}"
+    assert tflm.mismatches == 0, (f"{tflm.mismatches} mismatches vs TFLM, max |diff| {tflm.max_abs_diff}, "
+                                  f"first {tflm.first_index}")
     # memory: nothing outside the plan, nothing read before written
     assert r.guard_violations == 0
     assert r.nondeterministic == 0

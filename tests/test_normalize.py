@@ -8,14 +8,13 @@ import sys
 
 import numpy as np
 import pytest
-
 from conftest import ROOT
+
 from mcucompile.api import load, model_layout, simulate
 from mcucompile.codegen.generate import Options, compile_graph, render
 from mcucompile.errors import McuCompileError
 from mcucompile.frontend.tflite_reader import read_tflite
 from mcucompile.passes.normalize import normalize
-
 
 
 def _cli(*args):

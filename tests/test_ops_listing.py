@@ -8,25 +8,24 @@ from click.testing import CliRunner
 
 from mcucompile import api
 from mcucompile.cli import main
-from mcucompile.codegen.lowering import REGISTRY, load_all
+from mcucompile.kernels import SCRATCH
 
 TARGETS = ("none", "dsp", "mve")
 
 
 def test_scratch_targets_match_the_scratch_functions(shared_models):
-    load_all()
     seen = {}
     for name in ("kws_ref_model", "vww_96_int8", "pretrainedResnet_quant"):
         g = api.load(shared_models / f"{name}.tflite")
         for op in g.ops:
-            low = REGISTRY[op.kind]
-            if low.scratch is None:
+            rule = SCRATCH.get(op.kind)
+            if rule is None:
                 continue
             for simd in TARGETS:
-                n = low.scratch(g, op, simd)
+                n = rule.fn(g, op, simd)
                 if n:
                     seen.setdefault(op.kind, set()).add(simd)
-                    assert simd in low.scratch_on, (op.kind, op.index, simd, n)
+                    assert simd in rule.on, (op.kind, op.index, simd, n)
     # the models hold 1x1 convs: scratch on DSP cores only (MEAN, not in them, takes its int32 sums everywhere)
     assert seen.get("CONV_2D") == {"dsp"}
     r = CliRunner().invoke(main, ["ops", "--json"])

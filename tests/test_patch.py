@@ -8,18 +8,16 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import ROOT, need_module
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import ROOT
 from mcucompile.api import load, random_inputs, simulate
 from mcucompile.codegen.generate import Options, compile_graph
 from mcucompile.errors import McuCompileError
 from mcucompile.passes.memory_plan import check_plan
-from mcucompile.passes.patch_plan import (even_split, make_schedule, patch_buffers, patch_macs, search,
-                                          stage_candidates)
+from mcucompile.passes.patch_plan import even_split, make_schedule, patch_buffers, patch_macs, search, stage_candidates
 from mcucompile.passes.regions import Region, input_regions, window_interval
-
 
 # ---- region math -------------------------------------------------------------------------------
 
@@ -164,7 +162,7 @@ def test_forced_grids_bit_exact(shared_models, grid):
 
 
 def _synthetic(tmp_path_factory, name, build, shape):
-    tf = pytest.importorskip("tensorflow")
+    tf = need_module("tensorflow")
     from tfgen import int8_tflite, uniform_samples
     tf.keras.utils.set_random_seed(0)
     data = int8_tflite(build(), uniform_samples([(1, *shape)], [(-1, 1)], 16))

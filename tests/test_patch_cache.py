@@ -13,15 +13,21 @@ import sys
 
 import numpy as np
 import pytest
-
 from conftest import ROOT
+
 from mcucompile.api import load, random_inputs, simulate
 from mcucompile.codegen.generate import Options, compile_graph
-from mcucompile.errors import McuCompileError
 from mcucompile.passes.analysis import op_macs
 from mcucompile.passes.memory_plan import check_plan
-from mcucompile.passes.patch_plan import (even_split, make_schedule, patch_buffers, patch_macs, plan_patched,
-                                          search, stage_candidates)
+from mcucompile.passes.patch_plan import (
+    even_split,
+    make_schedule,
+    patch_buffers,
+    patch_macs,
+    plan_patched,
+    search,
+    stage_candidates,
+)
 
 
 def _cached(g, which, bands, start=0, strips=1):

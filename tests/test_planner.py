@@ -2,13 +2,13 @@
 TFLite Micro's activation arena ("head")."""
 
 import pytest
+from conftest import INT8_MODELS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import INT8_MODELS
 from mcucompile.api import load
 from mcucompile.codegen.generate import Options, compile_graph
-from mcucompile.passes.liveness import Buffer, buffers, live_bytes_per_step
+from mcucompile.passes.liveness import Buffer, live_bytes_per_step
 from mcucompile.passes.memory_plan import check_plan, plan_memory
 
 

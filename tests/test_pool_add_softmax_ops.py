@@ -9,18 +9,20 @@ import struct
 
 import numpy as np
 import pytest
+from conftest import need_module
+from tfgen import int8_tflite, uniform_samples
 
 from mcucompile.codegen.ops.elementwise import add_quant_params, broadcast_plan
-from mcucompile.codegen.ops.pool import pool_output_and_padding
 from mcucompile.codegen.ops.softmax import softmax_params
 from mcucompile.errors import UnsupportedModelError
-from tfgen import int8_tflite, uniform_samples
+from mcucompile.ir.geometry import pool_output_and_padding
 
 # ---- compile-time arithmetic (no TensorFlow needed) --------------------------------------------
 
 
 @pytest.mark.parametrize("in_size,k,stride,padding,out,pad", [
-    (7, 3, 2, "SAME", 4, 1), (8, 2, 2, "SAME", 4, 0), (9, 4, 3, "SAME", 3, 0), (10, 4, 3, "SAME", 4, 1), (4, 5, 1, "SAME", 4, 2),
+    (7, 3, 2, "SAME", 4, 1), (8, 2, 2, "SAME", 4, 0), (9, 4, 3, "SAME", 3, 0), (10, 4, 3, "SAME", 4, 1),
+    (4, 5, 1, "SAME", 4, 2),
     (8, 2, 2, "VALID", 4, 0), (7, 3, 2, "VALID", 3, 0), (6, 6, 1, "VALID", 1, 0), (1, 1, 1, "SAME", 1, 0),
 ])
 def test_pool_output_and_padding(in_size, k, stride, padding, out, pad):
@@ -135,7 +137,7 @@ POOL_CASES = [  # (kind, input HWC, window, strides, padding)
                          ids=[f"{c[0]}{'x'.join(map(str, c[1]))}_k{c[2][0]}x{c[2][1]}_s{c[3][0]}x{c[3][1]}_{c[4]}"
                               for c in POOL_CASES])
 def test_pool_bit_exact(tmp_path, kind, hwc, window, strides, padding):
-    tf = pytest.importorskip("tensorflow")
+    tf = need_module("tensorflow")
     pool = tf.nn.avg_pool2d if kind == "avg" else tf.nn.max_pool2d
     fn = tf.function(lambda x: pool(x, window, strides, padding))
     data = _convert(fn, [(1, *hwc)], [(-2.0, 3.0)])
@@ -156,7 +158,7 @@ AVG_DSP_CASES = [c for c in POOL_CASES if c[0] == "avg"] + [
 def test_avg_pool_dsp_bit_exact(tmp_path, qemu_toolchain, kind, hwc, window, strides, padding):
     """qemu-m4: average pooling 4 channels at a time in int16 lanes (SXTAB16; windows up to 255 values, channel
     tails and larger windows channel by channel), clipped windows, bit-exact."""
-    tf = pytest.importorskip("tensorflow")
+    tf = need_module("tensorflow")
     fn = tf.function(lambda x: tf.nn.avg_pool2d(x, window, strides, padding))
     data = _convert(fn, [(1, *hwc)], [(-2.0, 3.0)])
     r = _simulate(tmp_path, "avg_dsp", data, samples=3, board="qemu-m4")
@@ -164,7 +166,7 @@ def test_avg_pool_dsp_bit_exact(tmp_path, qemu_toolchain, kind, hwc, window, str
 
 
 def test_pool_with_fused_activation_bit_exact(tmp_path):
-    tf = pytest.importorskip("tensorflow")
+    tf = need_module("tensorflow")
     fn = tf.function(lambda x: (tf.nn.relu(tf.nn.avg_pool2d(x, 3, 2, "SAME")),
                                 tf.nn.relu6(tf.nn.max_pool2d(x, 2, 2, "SAME"))))
     data = _convert(fn, [(1, 7, 7, 4)], [(-8.0, 8.0)])
@@ -188,7 +190,7 @@ ADD_CASES = [  # (shape 1, shape 2, float range 1, float range 2)
 @pytest.mark.parametrize("s1,s2,r1,r2", ADD_CASES,
                          ids=[f"{'x'.join(map(str, c[0]))}+{'x'.join(map(str, c[1]))}" for c in ADD_CASES])
 def test_add_bit_exact(tmp_path, s1, s2, r1, r2):
-    tf = pytest.importorskip("tensorflow")
+    tf = need_module("tensorflow")
     fn = tf.function(lambda a, b: a + b)
     data = _convert(fn, [s1, s2], [r1, r2])
     assert _kinds(data) == ["ADD"]
@@ -202,7 +204,7 @@ def test_add_fast_paths_bit_exact(tmp_path, qemu_toolchain, board, s1, s2, r1, r
     """Cortex-M55: rows of 4 lanes (mcu_mve_rq_n), the tail predicated, broadcast operands (stride 0)
     duplicated, the inner stride otherwise 1; any other stride takes the one-value loop. Cortex-M4: the
     SMMLAR requantisations (mcu_rqd) from doubled values, strides 1 and 1 or any."""
-    tf = pytest.importorskip("tensorflow")
+    tf = need_module("tensorflow")
     fn = tf.function(lambda a, b: a + b)
     data = _convert(fn, [s1, s2], [r1, r2])
     r = _simulate(tmp_path, "add", data, samples=3, board=board)
@@ -210,7 +212,7 @@ def test_add_fast_paths_bit_exact(tmp_path, qemu_toolchain, board, s1, s2, r1, r
 
 
 def test_add_relu_and_constant_operand_bit_exact(tmp_path):
-    tf = pytest.importorskip("tensorflow")
+    tf = need_module("tensorflow")
     const = tf.constant(np.linspace(-1, 1, 8).reshape(1, 1, 1, 8).astype(np.float32))
     fn = tf.function(lambda a, b: tf.nn.relu(a + b) + const)
     data = _convert(fn, [(1, 4, 4, 8), (1, 4, 4, 8)], [(-1, 1), (-2, 2)])
@@ -220,7 +222,7 @@ def test_add_relu_and_constant_operand_bit_exact(tmp_path):
 
 def test_add_then_avg_pool_bit_exact(tmp_path):
     # the residual-block tail of pretrainedResnet: ADD feeding AVERAGE_POOL_2D
-    tf = pytest.importorskip("tensorflow")
+    tf = need_module("tensorflow")
     fn = tf.function(lambda a, b: tf.nn.avg_pool2d(tf.nn.relu(a + b), 4, 4, "VALID"))
     data = _convert(fn, [(1, 8, 8, 6), (1, 8, 8, 6)], [(-1, 1), (-3, 3)])
     assert _kinds(data) == ["ADD", "AVERAGE_POOL_2D"]
@@ -242,7 +244,7 @@ SOFTMAX_CASES = [  # (input shape, float range, betas to patch in besides 1)
 @pytest.mark.parametrize("shape,rng,betas", SOFTMAX_CASES,
                          ids=[f"{'x'.join(map(str, c[0]))}_r{c[1][1]}" for c in SOFTMAX_CASES])
 def test_softmax_bit_exact(tmp_path, shape, rng, betas):
-    tf = pytest.importorskip("tensorflow")
+    tf = need_module("tensorflow")
     fn = tf.function(lambda x: tf.nn.softmax(x))
     data = _convert(fn, [shape], [rng])
     assert _kinds(data) == ["SOFTMAX"]
@@ -256,7 +258,7 @@ def test_softmax_bit_exact(tmp_path, shape, rng, betas):
 
 def test_softmax_edge_inputs_bit_exact(tmp_path):
     """Ties, constant rows, one-hot rows and the int8 extremes (rare under random inputs)."""
-    tf = pytest.importorskip("tensorflow")
+    tf = need_module("tensorflow")
     fn = tf.function(lambda x: tf.nn.softmax(x))
     data = _convert(fn, [(1, 10)], [(-5, 5)])
     rows = [np.full(10, v) for v in (-128, 0, 127)]

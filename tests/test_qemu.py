@@ -7,8 +7,8 @@ import re
 
 import numpy as np
 import pytest
-
 from conftest import INT8_MODELS
+
 from mcucompile import api
 from mcucompile.boards import get_board
 from mcucompile.boards.firmware import render_firmware
@@ -79,7 +79,8 @@ __attribute__((noinline)) void fw_count_end(void) { __asm__ volatile("" ::: "mem
 #define INTERVAL(body) __asm__ volatile("bl fw_count_begin\\n\\t" body "bl fw_count_end" \\
                                         ::: "r0", "r1", "r2", "r3", "r12", "lr", "cc", "memory")
 /* 500 nops and a return: 501 instructions, all counted to this function */
-__attribute__((noinline, naked)) void five_hundred(void) { __asm__ volatile(".rept 500\\n\\tnop\\n\\t.endr\\n\\tbx lr"); }
+__attribute__((noinline, naked)) void five_hundred(void)
+{ __asm__ volatile(".rept 500\\n\\tnop\\n\\t.endr\\n\\tbx lr"); }
 int main(void)
 {
     INTERVAL("");

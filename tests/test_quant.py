@@ -9,8 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mcucompile import FIRMWARE_DIR
-from mcucompile.ir.quant import (multiply_by_quantized_multiplier, quantize_multiplier, round_half_away,
-                                 rounding_divide_by_pot, saturating_rounding_doubling_high_mul)
+from mcucompile.ir.quant import (
+    multiply_by_quantized_multiplier,
+    quantize_multiplier,
+    round_half_away,
+    rounding_divide_by_pot,
+    saturating_rounding_doubling_high_mul,
+)
 
 
 def test_round_half_away_from_zero():

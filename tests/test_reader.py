@@ -5,9 +5,9 @@ import sys
 
 import numpy as np
 import pytest
-from tflite_builder import O, T, build, fc_model
-
 from conftest import INT8_MODELS, ROOT
+from tflite_builder import build, fc_model
+
 from mcucompile.errors import ModelFormatError, UnsupportedModelError
 from mcucompile.frontend.tflite_reader import parse_tflite, read_tflite
 
@@ -28,7 +28,7 @@ def test_reads_shared_models(shared_models, name):
 
 
 def test_reading_does_not_import_tensorflow(shared_models):
-    code = ("import sys; from mcucompile.api import analyze, compile_graph, load; "
+    code = ("import sys; from mcucompile.api import analyze, load; "
             f"analyze({str(shared_models / 'vww_96_int8.tflite')!r}); "
             "assert 'tensorflow' not in sys.modules, 'tensorflow was imported'")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)

@@ -11,13 +11,14 @@ import tempfile
 
 import numpy as np
 import pytest
-
 from conftest import ROOT
+
 from mcucompile.boards import get_board
 from mcucompile.codegen.generate import Options, compile_graph
 from mcucompile.errors import McuCompileError, OutputFolderError
 from mcucompile.frontend.tflite_reader import read_tflite
 from mcucompile.passes.analysis import op_macs
+from mcucompile.pipeline import build
 from mcucompile.report import collect, render_html, report
 
 EXAMPLE = ROOT / "examples" / "tiny_cnn_int8.tflite"
@@ -39,7 +40,7 @@ def _live_from_memory_map(mm: dict, nsteps: int) -> list[int]:
 
 def test_report_figures_agree_with_the_plan(shared_models):
     g = read_tflite(shared_models / "person_detect.tflite")
-    d = collect(g, Options(patch_mode="auto"), board="nrf52840dk")
+    d = collect(build(g, Options(patch_mode="auto"), board="nrf52840dk"))
     assert [s.label.split(" ")[0] for s in d.schedules] == ["layer", "patches"]
     lbl, patched = d.schedules
     # live bytes per step = the memory map's buffers summed over their lifetimes, for both schedules
@@ -81,7 +82,7 @@ def test_does_not_fit_is_said(tmp_path, shared_models):
     # person_detect's 55 KiB arena layer by layer cannot fit a 4 KiB-SRAM board: build one by hand
     from dataclasses import replace
     g = read_tflite(shared_models / "person_detect.tflite")
-    d = collect(g, Options(), board="nrf52840dk")
+    d = collect(build(g, Options(), board="nrf52840dk"))
     small = replace(d.board, sram=replace(d.board.sram, length=32 * 1024))
     from mcucompile.boards.firmware import fit_check
     d.board, d.fit = small, fit_check(d.chosen.compiled, small)

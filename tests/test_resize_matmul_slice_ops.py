@@ -15,16 +15,17 @@ Oracles where TFLite Micro cannot run the op:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import pytest
+from conftest import need_module
+from tfgen import int8_tflite, uniform_samples
 
 from mcucompile.codegen.ops.resize import bilinear_scale_10, nearest_indices
 from mcucompile.codegen.ops.slicing import simplify_view
 from mcucompile.ir.geometry import slice_bounds
-from tfgen import int8_tflite, uniform_samples
 
 # ---- compile-time arithmetic against independent truths ------------------------------------------
 
@@ -135,7 +136,8 @@ def _cases():
                                     # (the converter keeps the ReLU a separate RELU op)
                                     (3, 2, "same", (2, 3, 3, 4), {"activation": "relu"}),
                                     (5, 3, "same", (1, 3, 3, 2), {"use_bias": False})]:
-        tag = f"k{k if isinstance(k, int) else 'x'.join(map(str, k))}_s{s if isinstance(s, int) else 'x'.join(map(str, s))}"
+        dims = [v if isinstance(v, int) else "x".join(map(str, v)) for v in (k, s)]
+        tag = f"k{dims[0]}_s{dims[1]}"
         tag += f"_{pad}" + "".join(f"_{key}" for key in extra)
         cases.append(Case(f"transpose_conv_{tag}", _keras(
             lambda k=k, s=s, pad=pad, extra=extra: keras.layers.Conv2DTranspose(6, k, strides=s, padding=pad, **extra),
@@ -184,7 +186,7 @@ def _cases():
 
 @pytest.fixture(scope="module")
 def models(tmp_path_factory):
-    pytest.importorskip("tensorflow")
+    need_module("tensorflow")
     d = tmp_path_factory.mktemp("resize_matmul_slice_models")
     cases = {c.id: c for c in _cases()}
     assert sorted(cases) == sorted(CASE_IDS)
@@ -275,7 +277,7 @@ def test_sum_tflm_is_right_litert_is_not(models):
 
 @pytest.fixture(scope="module")
 def tile_models(tmp_path_factory):
-    pytest.importorskip("tensorflow")
+    need_module("tensorflow")
     import keras
     import tensorflow as tf
 

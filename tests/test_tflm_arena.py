@@ -3,10 +3,11 @@
 from pathlib import Path
 
 import pytest
+from conftest import need_module
 
 from mcucompile.errors import McuCompileError
 
-pytest.importorskip("tflite_micro")
+need_module("tflite_micro")
 
 from mcucompile.sim.tflm_arena import tflm_arena, tflm_min_arena, tflm_runs  # noqa: E402
 
@@ -17,11 +18,9 @@ MODEL_FILES = sorted(MODELS.glob("*.tflite"))
 # not fit in it: for them the smallest working arena is above the printed total.
 NEEDS_MORE_THAN_TOTAL = {"hello_world_int8.tflite", "ad01_int8.tflite"}
 
-pytestmark = pytest.mark.skipif(not MODEL_FILES, reason=f"no models in {MODELS}")
-
-
 @pytest.fixture(scope="module")
 def figures():
+    assert MODEL_FILES, f"no models in {MODELS}: the tests need ../shared/models beside the repository"
     return {p.name: tflm_arena(p) for p in MODEL_FILES}
 
 

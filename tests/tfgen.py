@@ -3,7 +3,7 @@ skip themselves with pytest.importorskip("tensorflow") first)."""
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Optional, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -22,7 +22,7 @@ def uniform_samples(shapes: Sequence[tuple], ranges: Sequence[tuple], count: int
     return representative
 
 
-def int8_tflite(model, representative: Callable, specs: Optional[Sequence[tuple]] = None,
+def int8_tflite(model, representative: Callable, specs: Sequence[tuple] | None = None,
                 float_io: bool = False) -> bytes:
     """Full-integer conversion (int8 activations and weights, int32 bias; int8 model input/output unless
     float_io) of either a keras.Model (from_keras_model: give it a batch-1 Input) or a TensorFlow function

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
 
 import flatbuffers
 import numpy as np
@@ -17,9 +16,9 @@ from tflite.TensorType import TensorType
 class T:
     shape: tuple
     dtype: str = "int8"                   # int8, float32, int32, int16
-    scale: Optional[list] = None
-    zero_point: Optional[list] = None
-    data: Optional[np.ndarray] = None
+    scale: list | None = None
+    zero_point: list | None = None
+    data: np.ndarray | None = None
     name: str = ""
 
 

@@ -5,10 +5,9 @@ Used by the tests and by bench/ (TensorFlow imported on call)."""
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
-
 from tfgen import int8_tflite, uniform_samples
 
 # MobileNetV2's inverted-residual stages: expansion t, channels c, repeats n, first stride s
@@ -68,7 +67,7 @@ def mobilenet_v2_fn(size: int = 224, width: float = 1.0, classes: int = 1000, se
     def fn(x):
         x = tf.transpose(x, [0, 2, 3, 1])
         x = tf.nn.relu6(tf.nn.conv2d(_pad(x, 1, 1, 1, 1), w0[0], 2, "VALID") + w0[1])
-        for cin_, cout_, s, t, expand, dw, project in blocks:
+        for cin_, cout_, s, _t, expand, dw, project in blocks:
             h = x
             if expand is not None:
                 h = tf.nn.relu6(tf.nn.conv2d(h, expand[0], 1, "VALID") + expand[1])

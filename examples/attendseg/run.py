@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import warnings
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -200,11 +200,11 @@ def run(build, args, name: str) -> int:
 
 def report(model, tflite: bytes, path: Path, args, x_te: np.ndarray, y_te: np.ndarray) -> int:
     """mIoU of the float model, of the compiled C on the host and on the board; memory; bit-exactness."""
+    from ai_edge_litert.interpreter import Interpreter
+
     from mcucompile import api
     from mcucompile.codegen.generate import Options
     from mcucompile.errors import McuCompileError
-
-    from ai_edge_litert.interpreter import Interpreter
     it = Interpreter(model_content=tflite)
     (s_in, z_in) = it.get_input_details()[0]["quantization"]
     x_te_q = np.clip(np.round(x_te / s_in) + z_in, -128, 127).astype(np.int8)
@@ -233,7 +233,8 @@ def report(model, tflite: bytes, path: Path, args, x_te: np.ndarray, y_te: np.nd
             outs[label] = res.outputs[0].reshape(n, args.size, args.size, k)
             cmp = "; ".join((f"{c.reference}: {c.mismatches} mismatching bytes" + (f" ({c.note})" if c.note else ""))
                             if c.available else f"{c.reference}: unavailable ({c.error})" for c in res.comparisons)
-            extra = f", {res.extra['instructions'] // n:,} instructions per image" if "instructions" in res.extra else ""
+            extra = (f", {res.extra['instructions'] // n:,} instructions per image"
+                     if "instructions" in res.extra else "")
             print(f"{label}, {n} images: {'bit-exact with TFLite Micro' if res.ok else 'MISMATCH'} ({cmp}); "
                   f"arena {res.arena_bytes:,} B{extra}")
             ok &= res.ok

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
-from typing import Optional
 
 from ..errors import McuCompileError
 
@@ -38,20 +37,20 @@ class Board:
     description: str
     core: str
     cpu: str                       # -mcpu
-    fpu: Optional[str]             # -mfpu (None: no FPU; "auto": implied by -mcpu)
+    fpu: str | None             # -mfpu (None: no FPU; "auto": implied by -mcpu)
     float_abi: str                 # -mfloat-abi
     dsp: bool
     flash: Region
     sram: Region
     console: str                   # "semihosting" | "uart"
-    qemu_machine: Optional[str] = None
-    pyocd_target: Optional[str] = None
-    pyocd_pack: Optional[str] = None
-    uart: Optional[str] = None
+    qemu_machine: str | None = None
+    pyocd_target: str | None = None
+    pyocd_pack: str | None = None
+    uart: str | None = None
     flash_reserved: int = 0        # bytes at the start of flash the firmware must not use
-    probe: Optional[str] = None    # what to connect for flashing
-    boot2: Optional[str] = None    # second boot stage the firmware must carry ("rp2040-03h": RP2040, generic 03h)
-    uf2_family: Optional[int] = None   # UF2 family ID: the build also writes a .uf2 for a USB boot loader
+    probe: str | None = None    # what to connect for flashing
+    boot2: str | None = None    # second boot stage the firmware must carry ("rp2040-03h": RP2040, generic 03h)
+    uf2_family: int | None = None   # UF2 family ID: the build also writes a .uf2 for a USB boot loader
 
     @property
     def is_qemu(self) -> bool:
@@ -105,7 +104,7 @@ def _region(d: dict) -> Region:
     return Region(_int(d["origin"]), _int(d["length"]), d.get("name", ""))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _table() -> dict[str, Board]:
     raw = json.loads(BOARDS_FILE.read_text())
     out: dict[str, Board] = {}

@@ -8,9 +8,9 @@ templates/board/ only print them.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Sequence
 
 import jinja2
 import numpy as np
@@ -129,7 +129,7 @@ def require_fit(c: Compiled, board: Board, **kw) -> Fit:
     raise FitError(f"{c.graph.name} does not fit {board.name}: " + "; ".join(problems) + f". Hint: {hint}")
 
 
-def confirm_size(board: Board, size: dict, fit: Optional[dict] = None) -> str:
+def confirm_size(board: Board, size: dict, fit: dict | None = None) -> str:
     """One line setting arm-none-eabi-size's figures (elf_size()) against the board and the fit check's
     estimate; raises FitError when the built firmware does not fit (the linker normally refuses first)."""
     flash, sram = size["text"] + size["data"], size["data"] + size["bss"]
@@ -163,14 +163,14 @@ def qemu_command(board: Board, elf: str) -> list[str]:
             "-serial", "none", "-semihosting-config", "enable=on,target=native", "-kernel", elf]
 
 
-def pyocd_command(board: Board, elf: str, probe: Optional[str] = None) -> list[str]:
+def pyocd_command(board: Board, elf: str, probe: str | None = None) -> list[str]:
     cmd = ["pyocd", "load", "--target", board.pyocd_target or "?"]
     if probe:
         cmd += ["--uid", probe]
     return cmd + [elf]
 
 
-def uf2_note(board: Board, uf2: str) -> Optional[str]:
+def uf2_note(board: Board, uf2: str) -> str | None:
     """How to flash without a probe, for boards whose USB boot loader takes UF2 files (None: no such route)."""
     if board.uf2_family is None:
         return None

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Optional
 
 import jinja2
 import numpy as np
@@ -14,13 +14,14 @@ from .. import FIRMWARE_DIR, TEMPLATES_DIR, __version__
 from ..errors import McuCompileError, UnsupportedModelError
 from ..ir import Graph
 from ..passes.analysis import flash_weight_bytes
+from ..passes.inplace import inplace_depthwise
 from ..passes.liveness import alias_roots, buffers
 from ..passes.memory_plan import MemoryPlan, drop_costly_scratch, plan_memory
-from ..passes.inplace import inplace_depthwise
 from ..passes.patch_plan import PatchSearch, patch_buffers, search, stage_free, tile_buffer_id
-from .lowering import REGISTRY, LowerCtx, load_all
+from .lowering import LowerCtx, load_all
 from .patch import in_place, lower_stage
 from .records import ConstArray, KernelCall, PatchLoop
+from .registry import REGISTRY
 
 CTYPES = {"int8": "int8_t", "float32": "float", "int32": "int32_t", "int16": "int16_t", "uint8": "uint8_t",
           "int64": "int64_t"}
@@ -34,11 +35,11 @@ class Options:
     patch: tuple = ()             # PatchSchedule stages run patch by patch (empty: layer by layer)
     patch_mode: str = "none"      # "auto": search stages and grids (when `patch` is empty)
     max_overhead: float = 0.10    # extra MACs allowed by the patch search
-    sram_limit: Optional[int] = None   # least MACs whose peak fits (implies the search)
+    sram_limit: int | None = None   # least MACs whose peak fits (implies the search)
     inplace: bool = False         # depthwise convolutions overwrite their input where they can
     simd: str = "none"            # the target's kernel family, which decides some kernels' scratch: "none"
     #                               (host, Cortex-M0+), "dsp" (Armv7E-M: M4, M7), "mve" (Helium: M55);
-    #                               set from the board (api.board_options), "none" gives the least memory
+    #                               set from the board (pipeline.board_options), "none" gives the least memory
     scratch: str = "free"         # optional kernel scratch (faster paths): "free" only where it does not
     #                               raise the arena's peak, "always" wherever a kernel can use it
     input_layout: str = "model"   # "nhwc": a model input's TRANSPOSE NCHW -> NHWC is dropped, the caller
@@ -46,7 +47,7 @@ class Options:
     wide_weights: str = "auto"    # the DSP wide convs' weights pre-widened to int16 in flash (simd "dsp"
     #                               only, faster; 1x1 convs with in.c % 4 == 0 drop the int8 copy): "on",
     #                               "off", "auto" (on unless the model then no longer fits the board's
-    #                               flash: api.compile_for_board)
+    #                               flash: pipeline.compile_for_board)
 
 
 @dataclass
@@ -75,7 +76,7 @@ class Compiled:
     outputs: list[IOInfo]
     sources: list[str]
     program: list = field(default_factory=list)   # KernelCall | PatchLoop, in execution order
-    patch_search: Optional[PatchSearch] = None     # what the patch search explored, when it ran
+    patch_search: PatchSearch | None = None     # what the patch search explored, when it ran
     stages: tuple = ()                             # the patch stages of this schedule
     files: dict[str, str] = field(default_factory=dict)
 
@@ -114,7 +115,9 @@ def _io_dict(io: IOInfo) -> dict:
 SIMD_FAMILIES = ("none", "dsp", "mve")
 
 
-def compile_graph(g: Graph, options: Options = Options()) -> Compiled:
+def compile_graph(g: Graph, options: Options = Options(), search_progress: Callable | None = None) -> Compiled:
+    """Plan (the patch search when options ask for it, the memory plan) and lower `g`; search_progress wraps
+    the search's steps (passes/patch_plan.py search(progress=...))."""
     load_all()
     if options.simd not in SIMD_FAMILIES:
         raise McuCompileError(f"unknown kernel family simd={options.simd!r}; one of {', '.join(SIMD_FAMILIES)}")
@@ -123,7 +126,7 @@ def compile_graph(g: Graph, options: Options = Options()) -> Compiled:
     inplace = inplace_depthwise(g, options.io_in_arena) if options.inplace else frozenset()
     if not stages and (options.patch_mode == "auto" or options.sram_limit is not None):
         found = search(g, options.max_overhead, options.sram_limit, options.align, options.io_in_arena,
-                       inplace=inplace, simd=options.simd)
+                       progress=search_progress, inplace=inplace, simd=options.simd)
         stages = found.chosen
     inplace = stage_free(inplace, stages)
     if stages:

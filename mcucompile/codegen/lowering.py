@@ -1,45 +1,19 @@
-"""Lowering registry: one function per op kind turns an IR op into kernel-call records.
+"""What a lowering function may ask of the compiler (LowerCtx), and loading every lowering.
 
-A lowering function is `fn(ctx: LowerCtx, op: Op) -> list[KernelCall]`, registered with
-`@lowers("KIND", scratch=optional_fn)`. `scratch(graph, op, simd) -> int` gives the bytes of temporary
-memory the kernel needs while it runs on targets whose kernel family is `simd` (Options.simd: "none",
-"dsp", "mve"); the memory planner reserves it and `ctx.scratch(op)` points at it. A kernel that only
-wants scratch on some targets returns 0 elsewhere and is handed `ctx.scratch_or_null(op)`. A kernel whose
-scratch only makes it faster (it runs without, given NULL) registers `scratch_optional=True`: the planner
-then drops the scratch where it would raise the arena's peak (Options.scratch "free").
+A lowering function (codegen/ops/, registered in codegen/registry.py) is
+`fn(ctx: LowerCtx, op: Op) -> list[KernelCall]`. The scratch an op's kernel takes and which ops alias
+their input are the kernel choices of mcucompile/kernels/, which the planner reads too.
 Lowering functions raise UnsupportedModelError for parameter combinations they cannot compile.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable, Optional
+from collections.abc import Callable
 
 import numpy as np
 
 from ..ir import Graph, Op, Tensor
-from .records import ConstArray, KernelCall
-
-
-@dataclass(frozen=True)
-class Lowering:
-    kind: str
-    fn: Callable
-    scratch: Optional[Callable[[Graph, Op, str], int]] = None
-    alias: bool = False          # output shares the input's buffer (RESHAPE): no call, no copy
-    scratch_on: tuple = ("none", "dsp", "mve")   # the targets (Options.simd) where scratch can be non-zero
-    scratch_optional: bool = False  # the kernel also runs without it (NULL), only slower
-
-
-REGISTRY: dict[str, Lowering] = {}
-
-
-def lowers(kind: str, scratch=None, alias: bool = False, scratch_on: tuple = ("none", "dsp", "mve"),
-           scratch_optional: bool = False):
-    def deco(fn):
-        REGISTRY[kind] = Lowering(kind, fn, scratch, alias, scratch_on, scratch_optional)
-        return fn
-    return deco
+from .records import ConstArray
 
 
 class LowerCtx:

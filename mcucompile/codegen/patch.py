@@ -19,13 +19,26 @@ import numpy as np
 
 from ..errors import McuCompileError
 from ..ir import Graph
-from ..passes.patch_plan import PatchSchedule
 from ..ir.geometry import nearest_indices, spatial_slice
-from ..passes.regions import (CONCAT, ELEMENTWISE, LAYOUT, PADS, POINTWISE, RESIZE, SLICES, Region,
-                              dims4, input_intervals, spatial_pads, whole, window)
-from .lowering import REGISTRY
+from ..passes.patch_plan import PatchSchedule
+from ..passes.regions import (
+    CONCAT,
+    ELEMENTWISE,
+    LAYOUT,
+    PADS,
+    POINTWISE,
+    RESIZE,
+    SLICES,
+    Region,
+    dims4,
+    input_intervals,
+    spatial_pads,
+    whole,
+    window,
+)
 from .ops.misc import pad_tile_call
 from .records import KernelCall, ParamArray, PatchLoop, c_dims4, c_int, c_list
+from .registry import REGISTRY
 
 
 def _window_fields(g: Graph, op, r_in: Region, r_out: Region) -> dict[str, str]:

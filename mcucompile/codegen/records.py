@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
 
 import numpy as np
 
@@ -30,7 +29,7 @@ class KernelCall:
     op_kind: str
     func: str                   # C function name
     args: tuple[str, ...]       # C expressions, in order; `&params` is the caller's job: put it in args
-    params: Optional[ParamStruct] = None
+    params: ParamStruct | None = None
     sources: tuple[str, ...] = ()   # firmware/*.c files this call needs
     comment: str = ""
 

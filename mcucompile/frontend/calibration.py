@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Sequence
 
 import numpy as np
 
@@ -36,7 +36,7 @@ def image_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
 
 
-def source_digest(path: str | os.PathLike, samples: Optional[int] = None) -> str:
+def source_digest(path: str | os.PathLike, samples: int | None = None) -> str:
     """sha256 of the calibration source as stored (file bytes; for a folder, the images' names and bytes)
     without decoding anything, so that a cache lookup stays cheap."""
     path = Path(path)
@@ -57,7 +57,7 @@ def source_digest(path: str | os.PathLike, samples: Optional[int] = None) -> str
     return h.hexdigest()
 
 
-def load_calibration(path: str | os.PathLike, specs: Sequence[InputSpec], samples: Optional[int] = None,
+def load_calibration(path: str | os.PathLike, specs: Sequence[InputSpec], samples: int | None = None,
                      image_range: tuple[float, float] = (0.0, 1.0)) -> list[np.ndarray]:
     """Float samples for every model input from a .npy/.npz file or a folder of images."""
     path = Path(path)
@@ -124,7 +124,7 @@ def _load_arrays(path: Path, specs: Sequence[InputSpec]) -> list[np.ndarray]:
     return [_fit(z, specs[0], str(path))]
 
 
-def _load_images(folder: Path, specs: Sequence[InputSpec], samples: Optional[int],
+def _load_images(folder: Path, specs: Sequence[InputSpec], samples: int | None,
                  image_range: tuple[float, float]) -> np.ndarray:
     if len(specs) != 1:
         raise CalibrationError(f"{folder}: an image folder can only calibrate a model with one input; this one "

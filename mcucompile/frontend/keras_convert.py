@@ -22,14 +22,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Callable, Optional
 
 import numpy as np
 
 from .. import __version__, errors
+from ..cache import cache_dir
 from ..errors import McuCompileError, ModelFormatError
 
 CACHE_FORMAT = 1                      # bump when the conversion or the report changes meaning
@@ -43,8 +44,8 @@ Progress = Callable[[str, int, int], None]     # (stage, done, total)
 @dataclass(frozen=True)
 class ConvertOptions:
     """How a Keras model becomes an int8 .tflite (also the cache key, apart from per_layer)."""
-    calibration: Optional[str] = None           # .npy/.npz of float samples, or a folder of images
-    samples: Optional[int] = None                # cap on the calibration samples
+    calibration: str | None = None           # .npy/.npz of float samples, or a folder of images
+    samples: int | None = None                # cap on the calibration samples
     random_calibration: bool = False             # uniform random data in image_range (accuracy suffers)
     image_range: tuple = (0.0, 1.0)              # images (and random data) are scaled to [lo, hi]
     holdout: float = 0.2                         # share of the samples kept out of calibration for the report
@@ -80,13 +81,6 @@ def is_keras_model(path: str | os.PathLike) -> bool:
     if p.suffix.lower() in KERAS_SUFFIXES:
         return True
     return p.is_dir() and (p / "saved_model.pb").exists()
-
-
-def cache_dir() -> Path:
-    if os.environ.get("MCUCOMPILE_CACHE"):
-        return Path(os.environ["MCUCOMPILE_CACHE"])
-    base = os.environ.get("XDG_CACHE_HOME") or (Path.home() / ".cache")
-    return Path(base) / "mcucompile"
 
 
 def _model_digest(path: Path) -> str:
@@ -160,7 +154,7 @@ def random_warning(n: int) -> str:
 
 
 def convert_model(model: str | os.PathLike, options: ConvertOptions = ConvertOptions(),
-                  progress: Optional[Progress] = None) -> ConvertResult:
+                  progress: Progress | None = None) -> ConvertResult:
     """Convert (or fetch from the cache) a Keras model to a full-int8 .tflite; returns the cached path."""
     t0 = time.perf_counter()
     model = Path(model)
@@ -201,7 +195,7 @@ def convert_model(model: str | os.PathLike, options: ConvertOptions = ConvertOpt
     return ConvertResult(str(model), tfl, False, time.perf_counter() - t0, report, list(report.get("warnings", [])))
 
 
-def _run_child(job: Path, stderr_path: Path, progress: Optional[Progress]) -> dict:
+def _run_child(job: Path, stderr_path: Path, progress: Progress | None) -> dict:
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1")
     root = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
@@ -456,7 +450,6 @@ def _converter(src: _Source, model=None):
 
 
 def _convert(src: _Source, calib: list[np.ndarray], tick: Callable[[int], None], model=None) -> bytes:
-    import tensorflow as tf
     n = len(calib[0])
 
     def representative():
@@ -735,8 +728,8 @@ def _child_main(job_path: str) -> int:
     child = _Child(job, events)
     try:
         try:
-            import tensorflow  # noqa: F401
             import keras  # noqa: F401
+            import tensorflow  # noqa: F401
         except ImportError:
             raise McuCompileError(f"converting Keras models needs TensorFlow: {INSTALL_HINT}") from None
         child.run()

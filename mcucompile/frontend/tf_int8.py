@@ -7,7 +7,7 @@ activations and weights, int32 biases, int8 model input and output unless `float
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 
 def full_int8(converter, representative: Callable[[], Iterable], float_io: bool = False) -> bytes:

@@ -14,9 +14,23 @@ from tflite.Padding import Padding
 from tflite.TensorType import TensorType
 
 from ..errors import ModelFormatError, UnsupportedModelError
-from ..ir import (ACTIVATIONS, ConcatenationAttrs, Conv2DAttrs, DepthwiseConv2DAttrs, ElementwiseAttrs,
-                  FullyConnectedAttrs, Graph, NoAttrs, Op, Pool2DAttrs, Quant, ReducerAttrs, ReshapeAttrs,
-                  SoftmaxAttrs, Tensor)
+from ..ir import (
+    ACTIVATIONS,
+    ConcatenationAttrs,
+    Conv2DAttrs,
+    DepthwiseConv2DAttrs,
+    ElementwiseAttrs,
+    FullyConnectedAttrs,
+    Graph,
+    NoAttrs,
+    Op,
+    Pool2DAttrs,
+    Quant,
+    ReducerAttrs,
+    ReshapeAttrs,
+    SoftmaxAttrs,
+    Tensor,
+)
 from ..ir.graph import NUMPY_DTYPES
 
 OP_NAMES = {v: k for k, v in vars(BuiltinOperator).items() if not k.startswith("_")}
@@ -105,8 +119,7 @@ def _attrs(kind: str, op):
 
 def _attrs_more(kind: str, op):
     """Options of resize, transpose conv, batch matmul, slicing and arg-min/max ops."""
-    from ..ir import (ArgMinMaxAttrs, BatchMatMulAttrs, ResizeAttrs, SplitAttrs, StridedSliceAttrs,
-                      TransposeConvAttrs)
+    from ..ir import ArgMinMaxAttrs, BatchMatMulAttrs, ResizeAttrs, SplitAttrs, StridedSliceAttrs, TransposeConvAttrs
     if kind in ("RESIZE_BILINEAR", "RESIZE_NEAREST_NEIGHBOR"):
         cls = tflite.ResizeBilinearOptions if kind == "RESIZE_BILINEAR" else tflite.ResizeNearestNeighborOptions
         o = _options(op, cls)
@@ -162,7 +175,8 @@ def _quant(t) -> Quant | None:
         else:
             raise ModelFormatError(f"tensor {t.Name()!r}: {len(scale)} scales but {len(zp)} zero points")
     if TYPE_NAMES.get(t.Type()) == "int8" and any(not -128 <= z <= 127 for z in zp):
-        raise ModelFormatError(f"tensor {(t.Name() or b'').decode('utf-8', 'replace')!r}: int8 zero point {next(z for z in zp if not -128 <= z <= 127)} "
+        bad = next(z for z in zp if not -128 <= z <= 127)
+        raise ModelFormatError(f"tensor {(t.Name() or b'').decode('utf-8', 'replace')!r}: int8 zero point {bad} "
                                "is outside [-128, 127]")
     return Quant(scale, zp, int(q.QuantizedDimension()))
 
@@ -282,7 +296,8 @@ def _parse(data: bytes, name: str, source: str) -> Graph:
                                        "must be activations")
     ops = []
     unsupported = []
-    from ..codegen.lowering import REGISTRY, load_all
+    from ..codegen.lowering import load_all
+    from ..codegen.registry import REGISTRY
     load_all()
     for i in range(sg.OperatorsLength()):
         op = sg.Operators(i)

@@ -9,9 +9,10 @@ model checks all ask window_geometry.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 import numpy as np
+
+from ..errors import UnsupportedModelError
 
 
 def compute_out_size(padding: str, in_size: int, k: int, stride: int, dilation: int = 1) -> int:
@@ -46,6 +47,14 @@ class WindowGeometry:
     def pads(self) -> tuple[int, int, int, int]:
         """(top, left, bottom, right)"""
         return self.pad_top, self.pad_left, self.pad_bottom, self.pad_right
+
+
+def pool_output_and_padding(in_size: int, filter_size: int, stride: int, padding: str) -> tuple[int, int]:
+    """TFLite's ComputeOutSize + ComputePadding (dilation 1): (output size, padding before)."""
+    if padding not in ("SAME", "VALID"):
+        raise UnsupportedModelError(f"pooling padding {padding!r} is not supported")
+    out = compute_out_size(padding, in_size, filter_size, stride, 1)
+    return out, compute_padding(stride, 1, in_size, filter_size, out)[0]
 
 
 def _axis(padding: str, explicit: tuple[int, int] | None, in_size: int, k: int, s: int, d: int):
@@ -167,7 +176,7 @@ def slice_bounds(size: int, begin: int, end: int, stride: int, begin_masked: boo
     return start, stop
 
 
-def spatial_slice(g, op) -> Optional[tuple[tuple[int, ...], tuple[int, ...]]]:
+def spatial_slice(g, op) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
     """(start, stride) per axis of a STRIDED_SLICE of a 4-D map that keeps all four axes and steps forward
     through rows and columns (what patch stages run), else None."""
     x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional, Union
+from typing import Any
 
 import numpy as np
 
@@ -30,8 +30,8 @@ class Tensor:
     name: str
     shape: tuple[int, ...]
     dtype: str
-    quant: Optional[Quant] = None
-    data: Optional[np.ndarray] = field(default=None, compare=False, repr=False)
+    quant: Quant | None = None
+    data: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     @property
     def is_const(self) -> bool:
@@ -50,10 +50,12 @@ class Tensor:
 
     @property
     def scale(self) -> float:
+        assert self.quant is not None, f"tensor {self.name} is not quantised"
         return self.quant.scale[0]
 
     @property
     def zero_point(self) -> int:
+        assert self.quant is not None, f"tensor {self.name} is not quantised"
         return self.quant.zero_point[0]
 
 
@@ -70,7 +72,7 @@ class Conv2DAttrs:
     dilation_w: int
     padding: str          # "SAME" | "VALID" | "EXPLICIT" (graph normalisation: a PAD folded in)
     activation: str
-    pads: Optional[tuple[int, int, int, int]] = None   # "EXPLICIT": (top, left, bottom, right)
+    pads: tuple[int, int, int, int] | None = None   # "EXPLICIT": (top, left, bottom, right)
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,7 @@ class DepthwiseConv2DAttrs:
     padding: str
     depth_multiplier: int
     activation: str
-    pads: Optional[tuple[int, int, int, int]] = None   # padding "EXPLICIT": (top, left, bottom, right)
+    pads: tuple[int, int, int, int] | None = None   # padding "EXPLICIT": (top, left, bottom, right)
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,7 @@ class Pool2DAttrs:
     stride_w: int
     padding: str
     activation: str
-    pads: Optional[tuple[int, int, int, int]] = None   # padding "EXPLICIT": (top, left, bottom, right)
+    pads: tuple[int, int, int, int] | None = None   # padding "EXPLICIT": (top, left, bottom, right)
 
 
 @dataclass(frozen=True)
@@ -178,10 +180,10 @@ class LeakyReluAttrs:
     alpha: float          # float32 in the model
 
 
-OpAttrs = Union[Conv2DAttrs, DepthwiseConv2DAttrs, FullyConnectedAttrs, Pool2DAttrs, ElementwiseAttrs,
-                SoftmaxAttrs, ReshapeAttrs, ConcatenationAttrs, ReducerAttrs, NoAttrs, ResizeAttrs,
-                TransposeConvAttrs, BatchMatMulAttrs, StridedSliceAttrs, SplitAttrs, ArgMinMaxAttrs,
-                LeakyReluAttrs]
+OpAttrs = (Conv2DAttrs | DepthwiseConv2DAttrs | FullyConnectedAttrs | Pool2DAttrs | ElementwiseAttrs
+           | SoftmaxAttrs | ReshapeAttrs | ConcatenationAttrs | ReducerAttrs | NoAttrs | ResizeAttrs
+           | TransposeConvAttrs | BatchMatMulAttrs | StridedSliceAttrs | SplitAttrs | ArgMinMaxAttrs
+           | LeakyReluAttrs)
 
 
 @dataclass(frozen=True)
@@ -190,7 +192,7 @@ class Op:
     kind: str                   # TFLite builtin name, e.g. "CONV_2D"
     inputs: tuple[int, ...]     # tensor indices; -1 = optional input absent
     outputs: tuple[int, ...]
-    attrs: OpAttrs
+    attrs: Any                  # one of OpAttrs, by kind (a type checker cannot narrow it by kind)
 
 
 @dataclass(frozen=True)

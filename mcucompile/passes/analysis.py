@@ -22,8 +22,7 @@ def op_macs(g: Graph, op: Op) -> int:
         w = t[op.inputs[1]]
         return t[op.inputs[2]].size * w.shape[0] * w.shape[1] * w.shape[2]
     if op.kind == "BATCH_MATMUL":
-        a, b = t[op.inputs[0]], t[op.inputs[1]]
-        return t[op.outputs[0]].size * a.shape[-1]
+        return t[op.outputs[0]].size * t[op.inputs[0]].shape[-1]
     return 0
 
 

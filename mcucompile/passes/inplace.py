@@ -10,11 +10,11 @@ the step costs max(in, out) + one output channel instead of in + out.
 from __future__ import annotations
 
 from ..ir import Graph
+from .liveness import alias_roots
 
 
 def inplace_depthwise(g: Graph, io_in_arena: bool = True, exclude: frozenset = frozenset()) -> frozenset:
     """Op indices (positions) of the depthwise convolutions that can run in place."""
-    from .liveness import alias_roots
     root = alias_roots(g)
     last_use: dict[int, int] = {}
     for k, op in enumerate(g.ops):
@@ -38,9 +38,3 @@ def inplace_depthwise(g: Graph, io_in_arena: bool = True, exclude: frozenset = f
             continue
         out.add(k)
     return frozenset(out)
-
-
-def inplace_scratch_bytes(g: Graph, k: int) -> int:
-    """The one-channel temporary of in-place op k."""
-    y = g.tensors[g.ops[k].outputs[0]]
-    return y.shape[1] * y.shape[2]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..codegen.lowering import REGISTRY, load_all
 from ..ir import Graph
+from ..kernels import ALIAS_KINDS, SCRATCH, inplace_scratch_bytes
 
 
 @dataclass(frozen=True)
@@ -16,9 +16,9 @@ class Buffer:
     last: int               # last step, inclusive
     tensors: tuple[int, ...]   # tensors stored in it (aliases); () for scratch
     kind: str = "tensor"       # "tensor" | "scratch"
-    optional: bool = False     # scratch the kernel can do without (Lowering.scratch_optional)
+    optional: bool = False     # scratch the kernel can do without (kernels.ScratchRule.optional)
 
-    def overlaps_in_time(self, other: "Buffer") -> bool:
+    def overlaps_in_time(self, other: Buffer) -> bool:
         return self.first <= other.last and other.first <= self.last
 
 
@@ -29,11 +29,9 @@ def align_up(n: int, a: int) -> int:
 def alias_roots(g: Graph, inplace: frozenset = frozenset()) -> dict[int, int]:
     """tensor -> the tensor whose buffer it shares (itself when it owns one). `inplace`: positions of
     ops whose output overwrites their input (see passes/inplace.py)."""
-    load_all()
     root = {t: t for t in g.activations()}
     for k, op in enumerate(g.ops):
-        low = REGISTRY.get(op.kind)
-        if (low is not None and low.alias) or k in inplace:
+        if op.kind in ALIAS_KINDS or k in inplace:
             root[op.outputs[0]] = root[op.inputs[0]]
     return root
 
@@ -41,7 +39,6 @@ def alias_roots(g: Graph, inplace: frozenset = frozenset()) -> dict[int, int]:
 def buffers(g: Graph, align: int = 4, io_in_arena: bool = True, inplace: frozenset = frozenset(),
             simd: str = "none") -> list[Buffer]:
     """simd: the target's kernel family (Options.simd), which decides some kernels' scratch."""
-    load_all()
     root = alias_roots(g, inplace)
     nsteps = max(len(g.ops), 1)
     first: dict[int, int] = {}
@@ -72,16 +69,14 @@ def buffers(g: Graph, align: int = 4, io_in_arena: bool = True, inplace: frozens
         size = max(g.tensors[t].nbytes for t in members[r])
         out.append(Buffer(r, align_up(size, align), first[r], last[r], tuple(members[r])))
     for step, op in enumerate(g.ops):
-        low = REGISTRY.get(op.kind)
+        rule = SCRATCH.get(op.kind)
         if step in inplace:
-            from .inplace import inplace_scratch_bytes
             out.append(Buffer(-(op.index + 1), align_up(inplace_scratch_bytes(g, step), align), step, step, (),
                               "scratch"))
-        elif low is not None and low.scratch is not None:
-            n = int(low.scratch(g, op, simd))
+        elif rule is not None:
+            n = int(rule.fn(g, op, simd))
             if n > 0:
-                out.append(Buffer(-(op.index + 1), align_up(n, align), step, step, (), "scratch",
-                                  low.scratch_optional))
+                out.append(Buffer(-(op.index + 1), align_up(n, align), step, step, (), "scratch", rule.optional))
     return out
 
 

@@ -52,7 +52,7 @@ STRATEGIES = {
 LOCAL_SEARCH_WORK = 20000     # tries x buffers of the local search (about 0.1 s for 70 buffers)
 
 
-def _local_search(order: list[Buffer], peak: int, lower: int, align: int) -> tuple[dict, int, bool]:
+def _local_search(order: list[Buffer], peak: int, lower: int, align: int) -> tuple[dict | None, int, bool]:
     """Move two buffers at a time to other places of the order; keep the new order when it places no
     worse (plateaus are how it walks). (offsets, peak, improved)."""
     rng = random.Random(len(order))
@@ -72,7 +72,7 @@ def _local_search(order: list[Buffer], peak: int, lower: int, align: int) -> tup
 
 def plan_memory(bufs: list[Buffer], nsteps: int, align: int = 4) -> MemoryPlan:
     lower = max(live_bytes_per_step(bufs, nsteps)) if bufs else 0
-    best = None
+    best: tuple | None = None
     for name, key in STRATEGIES.items():
         order = sorted(bufs, key=key)
         offsets, peak = _place(order, align)
@@ -81,9 +81,9 @@ def plan_memory(bufs: list[Buffer], nsteps: int, align: int = 4) -> MemoryPlan:
         if peak == lower:
             break
     if best is not None and best[1] > lower and len(bufs) > 2:
-        offsets, peak, improved = _local_search(best[3], best[1], lower, align)
-        if improved:
-            best = (offsets, peak, best[2] + " + local search", None)
+        found, peak, improved = _local_search(best[3], best[1], lower, align)
+        if improved and found is not None:
+            best = (found, peak, best[2] + " + local search", None)
     offsets, peak, name, _ = best if best else ({}, 0, "empty", None)
     return MemoryPlan(offsets, peak, lower, name, tuple(bufs))
 

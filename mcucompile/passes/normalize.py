@@ -19,7 +19,6 @@ unrewritten model file, so every rewrite is checked against them.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Optional
 
 import numpy as np
 
@@ -41,7 +40,7 @@ def normalize(g: Graph, input_layout: str = "model") -> Graph:
         for t in op.inputs:
             if t >= 0:
                 readers.setdefault(t, []).append(k)
-    ops: list[Optional[Op]] = list(g.ops)
+    ops: list[Op | None] = list(g.ops)
     inputs = list(g.inputs)
     rewrites: list[Rewrite] = []
     if input_layout == "nhwc":
@@ -71,11 +70,11 @@ def normalize(g: Graph, input_layout: str = "model") -> Graph:
     return replace(g, ops=renum, inputs=tuple(inputs), rewrites=g.rewrites + tuple(rewrites))
 
 
-def _const(g: Graph, t: int) -> Optional[np.ndarray]:
+def _const(g: Graph, t: int) -> np.ndarray | None:
     return None if t < 0 or g.tensors[t].data is None else np.asarray(g.tensors[t].data)
 
 
-def _pad_value(g: Graph, op: Op) -> Optional[int]:
+def _pad_value(g: Graph, op: Op) -> int | None:
     y = g.tensors[op.outputs[0]]
     if len(op.inputs) > 2 and op.inputs[2] >= 0:
         cv = g.tensors[op.inputs[2]]
@@ -96,7 +95,7 @@ def _lowest(g: Graph, t: int) -> int:
     return -128
 
 
-def _fold_pad(g: Graph, op: Op, readers: dict, ops: list) -> Optional[Rewrite]:
+def _fold_pad(g: Graph, op: Op, readers: dict, ops: list) -> Rewrite | None:
     x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
     pads = _const(g, op.inputs[1]) if len(op.inputs) > 1 else None
     if (pads is None or pads.size != 8 or len(x.shape) != 4 or len(y.shape) != 4 or x.dtype != "int8"

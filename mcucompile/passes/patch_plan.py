@@ -23,9 +23,9 @@ back-propagations, which keeps the search fast.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cached_property
-from typing import Callable, Optional
 
 from ..errors import McuCompileError
 from ..ir import Graph
@@ -110,7 +110,7 @@ class PatchSchedule:
         recomputing, only the rows no earlier band computed when caching rows (n = e: nothing)."""
         return {t: rows[b] for t, rows in self._computed_table.items()}
 
-    def cached_tensors(self) -> set[int]:
+    def cached_tensors(self) -> frozenset[int]:
         """With cache_rows: the stage tensors whose rows a band leaves to the next one (their line buffers
         stay alive through the whole stage)."""
         return self._cached_set
@@ -195,7 +195,7 @@ def _bands(g: Graph, start: int, split: int, stage_output: int, bounds, axis: in
 
 
 def make_schedule(g: Graph, split: int, stage_output: int, rows, cols, start: int = 0,
-                  cache_rows: bool = False, memo: Optional[dict] = None) -> PatchSchedule:
+                  cache_rows: bool = False, memo: dict | None = None) -> PatchSchedule:
     """Back-propagate every row band and column band of the stage output through the stage.
     cache_rows: run each column strip's row bands top to bottom, each keeping the rows the next band
     still needs (column halos are recomputed; with one column, nothing is). memo: a dict kept across
@@ -240,7 +240,7 @@ def tile_bytes(g: Graph, s: PatchSchedule, t: int) -> int:
     return s.max_area(t) * g.tensors[t].shape[3]
 
 
-def _stage_macs(g: Graph, s: PatchSchedule, macs: Optional[list] = None) -> int:
+def _stage_macs(g: Graph, s: PatchSchedule, macs: list | None = None) -> int:
     total = 0
     for op in g.ops[s.start:s.split]:
         y = g.tensors[op.outputs[0]]
@@ -265,8 +265,8 @@ def tile_buffer_id(stage_index: int) -> int:
 
 
 def patch_buffers(g: Graph, stages, align: int = 4, io_in_arena: bool = True,
-                  base: Optional[list[Buffer]] = None, inplace: frozenset = frozenset(),
-                  root: Optional[dict] = None, simd: str = "none") -> list[Buffer]:
+                  base: list[Buffer] | None = None, inplace: frozenset = frozenset(),
+                  root: dict | None = None, simd: str = "none") -> list[Buffer]:
     """Buffers of the patched schedule (stages: one PatchSchedule or several, not overlapping).
     inplace: ops that may run in place (passes/inplace.py); those inside a stage run normally.
     base: the layer-by-layer buffers to start from (made with the same in-place ops and simd).
@@ -537,9 +537,9 @@ def _pareto(points: list, keep: int = 64) -> list:
     return best
 
 
-def search(g: Graph, max_overhead: float = 0.10, sram_limit: Optional[int] = None, align: int = 4,
+def search(g: Graph, max_overhead: float = 0.10, sram_limit: int | None = None, align: int = 4,
            io_in_arena: bool = True, max_stage_ops: int = 16,
-           progress: Optional[Callable] = None, inplace: frozenset = frozenset(),
+           progress: Callable | None = None, inplace: frozenset = frozenset(),
            kinds: tuple = KINDS, simd: str = "none") -> PatchSearch:
     """Choose the patch stages and grids: the least peak SRAM within `max_overhead` extra MACs, or, with
     `sram_limit`, the fewest MACs whose peak fits (a clear error when nothing fits). inplace: the ops

@@ -9,7 +9,6 @@ each activation input it must read: the receptive field with its halo, clipped a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 from ..ir import Graph, Op
 from ..ir.geometry import resize_interval, spatial_slice, window_geometry
@@ -45,12 +44,12 @@ class Region:
     def area(self) -> int:
         return max(self.h, 0) * max(self.w, 0)
 
-    def union(self, o: Optional["Region"]) -> "Region":
+    def union(self, o: Region | None) -> Region:
         if o is None:
             return self
         return Region(min(self.y0, o.y0), max(self.y1, o.y1), min(self.x0, o.x0), max(self.x1, o.x1))
 
-    def contains(self, o: "Region") -> bool:
+    def contains(self, o: Region) -> bool:
         return self.y0 <= o.y0 and o.y1 <= self.y1 and self.x0 <= o.x0 and o.x1 <= self.x1
 
 
@@ -138,10 +137,14 @@ def input_intervals(g: Graph, op: Op, axis: int, o0: int, o1: int) -> dict[int, 
     if op.kind in LAYOUT:           # its input is a model input, read whole: nothing of the stage
         return {}
     if op.kind in SLICES:
-        start, stride = spatial_slice(g, op)
+        sl = spatial_slice(g, op)
+        assert sl is not None, "patchable() admits spatial slices only"
+        start, stride = sl
         return {op.inputs[0]: (start[axis] + o0 * stride[axis], start[axis] + (o1 - 1) * stride[axis] + 1)}
     if op.kind in PADS:
-        before = spatial_pads(g, op)[axis - 1][0]
+        pads = spatial_pads(g, op)
+        assert pads is not None, "patchable() admits spatial pads only"
+        before = pads[axis - 1][0]
         size = g.tensors[op.inputs[0]].shape[axis]
         i0, i1 = max(o0 - before, 0), min(o1 - before, size)
         return {op.inputs[0]: (i0, i1) if i0 < i1 else (0, 0)}
@@ -229,13 +232,14 @@ PATCH_NOTES = {
 }
 
 
-def spatial_pads(g: Graph, op: Op) -> Optional[tuple[tuple[int, int], tuple[int, int]]]:
+def spatial_pads(g: Graph, op: Op) -> tuple[tuple[int, int], tuple[int, int]] | None:
     """((top, bottom), (left, right)) of a PAD/PADV2 of a 4-D map that pads rows and columns only, else
     None."""
     x = g.tensors[op.inputs[0]]
-    if len(op.inputs) < 2 or len(x.shape) != 4 or g.tensors[op.inputs[1]].data is None:
+    data = g.tensors[op.inputs[1]].data if len(op.inputs) >= 2 else None
+    if data is None or len(x.shape) != 4:
         return None
-    p = [int(v) for v in g.tensors[op.inputs[1]].data.reshape(-1)]
+    p = [int(v) for v in data.reshape(-1)]
     if len(p) != 8 or min(p) < 0 or any(p[k] for k in (0, 1, 6, 7)):
         return None
     return (p[2], p[3]), (p[4], p[5])
@@ -246,7 +250,7 @@ SPATIAL_NOT_YET = ("MIRROR_PAD", "SLICE", "TRANSPOSE_CONV", "SPACE_TO_DEPTH",
                    "DEPTH_TO_SPACE")
 
 
-def break_reason(g: Graph, op: Op) -> Optional[str]:
+def break_reason(g: Graph, op: Op) -> str | None:
     """Why op cannot run inside a patch stage (None: it can), for `analyze --patch auto`."""
     if patchable(g, op):
         return None

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ..errors import ModelFormatError, UnsupportedModelError
 from ..ir import Graph
-from ..ir.geometry import window_geometry
+from ..ir.geometry import pool_output_and_padding, window_geometry
 
 CONVERT_HINT = ("mcucompile compiles full-int8 models only; convert the float model with "
                 "`mcucompile convert MODEL --calibration DATA` to get one")
@@ -131,7 +131,6 @@ def _conv_like(g, op, source, depthwise: bool):
 
 
 def _pool(g, op, source):
-    from ..codegen.ops.pool import pool_output_and_padding
     a = op.attrs
     x = g.tensors[op.inputs[0]].shape
     _need_rank(source, op, "the input", x, 4)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -15,6 +13,7 @@ import numpy as np
 
 from ..codegen.generate import Compiled, render, render_host_main
 from ..errors import BuildError
+from .objects import object_cache, object_key
 
 HOST_CFLAGS = ["-std=c99", "-O1", "-g", "-Wall", "-Wextra", "-Werror"]
 SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"]
@@ -33,30 +32,6 @@ def host_compiler() -> str:
     return cc
 
 
-_INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
-
-
-def _object_key(cc: str, flags: list[str], name: str, files: dict[str, str]) -> str:
-    """What a compiled object depends on: compiler, flags, the source and the local headers it includes."""
-    h = hashlib.sha256()
-    path = shutil.which(cc) or cc
-    try:
-        st = os.stat(path)
-        stamp = f"{st.st_size}\0{st.st_mtime_ns}"
-    except OSError:
-        stamp = ""
-    h.update(f"{path}\0{stamp}\0{' '.join(flags)}\0".encode())
-    todo, seen = [name], set()
-    while todo:
-        f = todo.pop()
-        if f in seen or f not in files:
-            continue
-        seen.add(f)
-        h.update(f"{f}\0{files[f]}\0".encode())
-        todo += _INCLUDE.findall(files[f])
-    return h.hexdigest()[:32]
-
-
 def build_host(c: Compiled, workdir: Path, sanitize: bool = True) -> Path:
     """Compile and link the generated sources with the host compiler. The kernel library's objects (the
     mcu_*.c files, the same for every model) are kept in a cache keyed by compiler, flags, source and
@@ -69,14 +44,13 @@ def build_host(c: Compiled, workdir: Path, sanitize: bool = True) -> Path:
     cc = host_compiler()
     flags = [*HOST_CFLAGS, *(SANITIZE if sanitize else [])]
     srcs = [f for f in files if f.endswith(".c")]
-    from .target import object_cache
     cache = object_cache("host-objects")
     objs, jobs = [], []
     for f in srcs:
         if not f.startswith("mcu_") or cache is None:
             objs.append(f)
             continue
-        obj = cache / f"{Path(f).stem}-{_object_key(cc, flags, f, files)}.o"
+        obj = cache / f"{Path(f).stem}-{object_key(cc, flags, f, files)}.o"
         objs.append(str(obj))
         if not obj.exists():
             tmp = obj.with_name(f".{os.getpid()}-{obj.name}")

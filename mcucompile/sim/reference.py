@@ -11,18 +11,39 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
 
+from ..errors import McuCompileError
+
 TFLM_ARENA = 16 << 20
+
+
+class ReferenceMissingError(McuCompileError):
+    """A reference interpreter's package is not installed."""
 
 
 @dataclass
 class RefResult:
     name: str
-    outputs: Optional[list[np.ndarray]]   # None when the interpreter refused or crashed
+    outputs: list[np.ndarray] | None   # None when the interpreter refused or crashed
     error: str = ""
+
+
+REFERENCE_MODULES = {"tflm": ("tflite_micro", "TFLite Micro", "pip install --pre tflite-micro"),
+                     "litert_ref": ("ai_edge_litert", "LiteRT", "pip install ai-edge-litert")}
+
+
+def require_reference(which: str) -> None:
+    """Raise ReferenceMissingError when the package of reference `which` is not installed (a reference
+    that is installed but refuses a model is a different matter: run_reference reports it)."""
+    import importlib.util
+    module, label, how = REFERENCE_MODULES[which]
+    if importlib.util.find_spec(module) is None:
+        raise ReferenceMissingError(f"{label} ({module}) is not installed, so the outputs cannot be compared with "
+                                    f"it: {how} (`make setup` installs it)"
+                                    + ("; or ask for the other reference only (--reference litert_ref)"
+                                       if which == "tflm" else ""))
 
 
 def run_reference(which: str, model_path: str | Path, inputs: list[np.ndarray], n_outputs: int,

@@ -16,14 +16,15 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
 
 from ..boards import Board, get_board, qemu_boards
 from ..boards.firmware import DEFAULT_STACK_BYTES, fit_check, fnv1a, qemu_command, render_firmware, require_fit
+from ..cache import cache_dir
 from ..codegen.generate import Compiled
 from ..errors import BuildError, McuCompileError
+from .objects import object_cache, object_key
 
 PLUGIN_SOURCE = Path(__file__).resolve().parent / "plugin" / "insn_count.c"
 DEB_PACKAGES = {"arm-none-eabi-gcc": "gcc-arm-none-eabi libnewlib-arm-none-eabi",
@@ -46,25 +47,6 @@ def require_tools(*tools: str) -> None:
         pkgs = " ".join(dict.fromkeys(DEB_PACKAGES.get(t, t) for t in missing))
         raise ToolMissingError(f"{', '.join(missing)} not found: install the Debian packages {pkgs} "
                                f"(`sudo apt-get install {pkgs}`, or run `make setup` as root)")
-
-
-def cache_dir() -> Path:
-    base = os.environ.get("MCUCOMPILE_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "mcucompile")
-    return Path(base)
-
-
-def object_cache(kind: str) -> Optional[Path]:
-    """The folder of cached kernel objects of one kind (host-objects, firmware-objects); None when
-    MCUCOMPILE_OBJECT_CACHE=0 turns caching off or the folder cannot be made (then everything is built)."""
-    if os.environ.get("MCUCOMPILE_OBJECT_CACHE", "1") == "0":
-        return None
-    d = cache_dir() / kind
-    try:
-        d.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None
-    return d
 
 
 def plugin_path() -> Path:
@@ -124,8 +106,7 @@ def _firmware_objects(files: dict[str, str]) -> dict[str, Path]:
     d = object_cache("firmware-objects")
     if len(flags) != 3 or cc is None or d is None:
         return {}
-    from .host import _object_key
-    return {f: d / f"{Path(f).stem}-{_object_key(cc, flags, f, files)}.o"
+    return {f: d / f"{Path(f).stem}-{object_key(cc, flags, f, files)}.o"
             for f in files if f.startswith("mcu_") and f.endswith(".c")}
 
 

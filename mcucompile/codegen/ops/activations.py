@@ -17,8 +17,8 @@ import numpy as np
 
 from ...errors import UnsupportedModelError
 from ...ir.quant import quantize_multiplier, round_half_away
-from ..lowering import lowers
 from ..records import KernelCall, ParamStruct, c_int
+from ..registry import lowers
 
 INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1
 INT16_MIN, INT16_MAX = -(1 << 15), (1 << 15) - 1

@@ -15,8 +15,8 @@ import numpy as np
 
 from ...errors import UnsupportedModelError
 from ...ir.quant import activation_range, quantize_multiplier
-from ..lowering import lowers
 from ..records import KernelCall, ParamStruct, c_int, c_list
+from ..registry import lowers
 
 MAX_DIMS = 6    # MCU_MAX_DIMS in firmware/mcu_nn.h
 

@@ -6,8 +6,8 @@ import numpy as np
 
 from ...errors import UnsupportedModelError
 from ...ir.quant import activation_range, quantize_multiplier
-from ..lowering import lowers
 from ..records import KernelCall, ParamStruct, c_int
+from ..registry import lowers
 
 
 @lowers("FULLY_CONNECTED")
@@ -24,7 +24,8 @@ def lower_fully_connected(ctx, op):
         raise UnsupportedModelError(f"FULLY_CONNECTED (op {op.index}): the bias must be a constant int32 tensor")
     out_depth, accum_depth = w.shape[0], w.shape[-1]
     if x.size % accum_depth:
-        raise UnsupportedModelError(f"FULLY_CONNECTED (op {op.index}): input size {x.size} is not a multiple of {accum_depth}")
+        raise UnsupportedModelError(f"FULLY_CONNECTED (op {op.index}): input size {x.size} is not a multiple of "
+                                    f"{accum_depth}")
     batches = x.size // accum_depth
     if x.data is not None:
         raise UnsupportedModelError(f"FULLY_CONNECTED (op {op.index}): a constant input is not supported")

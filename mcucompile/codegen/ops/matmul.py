@@ -16,10 +16,10 @@ from __future__ import annotations
 import numpy as np
 
 from ...errors import UnsupportedModelError
-from ...ir.quant import quantize_multiplier
-from ..lowering import lowers
-from ..records import KernelCall, ParamStruct, c_int, c_list
 from ...ir.geometry import compute_out_size, compute_padding
+from ...ir.quant import quantize_multiplier
+from ..records import KernelCall, ParamStruct, c_int, c_list
+from ..registry import lowers
 from .conv import conv_params
 
 

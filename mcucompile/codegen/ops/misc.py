@@ -10,8 +10,8 @@ import numpy as np
 
 from ...errors import UnsupportedModelError
 from ...ir.quant import multiply_by_quantized_multiplier, quantize_multiplier
-from ..lowering import lowers
 from ..records import KernelCall, ParamStruct, c_float, c_int, c_list
+from ..registry import lowers
 from .activations import lut_call
 
 MAX_DIMS = 6    # MCU_MAX_DIMS in firmware/mcu_nn.h

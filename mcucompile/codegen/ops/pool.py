@@ -3,18 +3,10 @@
 from __future__ import annotations
 
 from ...errors import UnsupportedModelError
-from ...ir.geometry import compute_out_size, compute_padding, padding_text, window_geometry
+from ...ir.geometry import padding_text, window_geometry
 from ...ir.quant import activation_range
-from ..lowering import lowers
 from ..records import KernelCall, ParamStruct, c_dims4, c_int
-
-
-def pool_output_and_padding(in_size: int, filter_size: int, stride: int, padding: str) -> tuple[int, int]:
-    """TFLite's ComputeOutSize + ComputePadding (dilation 1): (output size, padding before)."""
-    if padding not in ("SAME", "VALID"):
-        raise UnsupportedModelError(f"pooling padding {padding!r} is not supported")
-    out = compute_out_size(padding, in_size, filter_size, stride, 1)
-    return out, compute_padding(stride, 1, in_size, filter_size, out)[0]
+from ..registry import lowers
 
 
 def _lower_pool(ctx, op, func: str, tag: str):

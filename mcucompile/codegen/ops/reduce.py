@@ -13,8 +13,8 @@ import numpy as np
 
 from ...errors import UnsupportedModelError
 from ...ir.quant import quantize_multiplier
-from ..lowering import lowers
 from ..records import KernelCall, ParamStruct, c_int, c_list
+from ..registry import lowers
 
 MAX_DIMS = 6    # MCU_MAX_DIMS in firmware/mcu_nn.h
 
@@ -65,16 +65,12 @@ def _mean_inputs(ctx, op):
     return x, y, axes
 
 
-def _mean_scratch(graph, op, simd) -> int:
-    return 4 * graph.tensors[op.outputs[0]].size    # one int32 accumulator per output element
-
-
-@lowers("MEAN", scratch=_mean_scratch)
+@lowers("MEAN")
 def lower_mean(ctx, op):
     return _lower_mean_or_sum(ctx, op, compute_sum=False)
 
 
-@lowers("SUM", scratch=_mean_scratch)
+@lowers("SUM")
 def lower_sum(ctx, op):
     """SUM: the same kernel, without the 1/n folded into the multiplier (QuantizedMeanOrSum with
     compute_sum=true). TFLite Micro is the oracle: LiteRT's reference int8 SUM is known to be wrong."""

@@ -1,8 +1,8 @@
 """RESHAPE (and SQUEEZE/EXPAND_DIMS): the output aliases the input buffer; no code, no copy."""
 
-from ..lowering import lowers
+from ..registry import lowers
 
 
-@lowers("RESHAPE", alias=True)
+@lowers("RESHAPE")
 def lower_reshape(ctx, op):
     return []

@@ -14,8 +14,8 @@ import numpy as np
 
 from ...errors import UnsupportedModelError
 from ...ir.geometry import bilinear_offset, bilinear_scale_10, nearest_indices  # noqa: F401
-from ..lowering import lowers
 from ..records import KernelCall, ParamStruct, c_dims4, c_int
+from ..registry import lowers
 
 
 def _fail(op, msg: str):

@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from ...errors import UnsupportedModelError
-from ..lowering import lowers
 from ...ir.geometry import slice_bounds
 from ..records import KernelCall, ParamStruct, c_int, c_list
+from ..registry import lowers
 
 MAX_DIMS = 6    # MCU_MAX_DIMS in firmware/mcu_nn.h
 
@@ -254,7 +254,7 @@ def lower_arg_min(ctx, op):
 
 # ---- SQUEEZE: the output aliases the input buffer ---------------------------------------------------
 
-@lowers("SQUEEZE", alias=True)
+@lowers("SQUEEZE")
 def lower_squeeze(ctx, op):
     x = ctx.tensor(op.inputs[0])
     y = ctx.tensor(op.outputs[0])

@@ -8,8 +8,8 @@ import numpy as np
 
 from ...errors import UnsupportedModelError
 from ...ir.quant import quantize_multiplier
-from ..lowering import lowers
 from ..records import KernelCall, ParamStruct, c_int
+from ..registry import lowers
 
 SCALED_DIFF_INTEGER_BITS = 5   # the reference kernel's Q5.26 input to exp()
 

@@ -1,0 +1,119 @@
+"""Which firmware path takes a CONV_2D or DEPTHWISE_CONV_2D on a target, and the scratch it needs there
+(firmware/mcu_conv.c's selector and mcu_nn.h's *_SCRATCH_BYTES macros, read by the planner and the lowering)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+WIN_MAXN = 96          # firmware/mcu_conv.c: the window kernels' largest window (values)
+
+
+def win_scratch_bytes(n: int, total: int) -> int:
+    """MCU_WIN_SCRATCH_BYTES(n, total) (firmware/mcu_nn.h): the DSP window kernels' work memory for
+    windows of n values and `total` output channels to chunk (a conv: out.c; a depthwise conv: the depth
+    multiplier). g = (n + 3) / 4 groups of 4 values; chunks of min(total, 16) channels; per pair of a
+    chunk's channels 40 bytes of output-stage constants, 16 g for two pixels' widened windows, two raw
+    windows of 4 g + 4 bytes (the widened weights are win_w, in flash: win_weights)."""
+    g = (n + 3) // 4
+    return (min(total, 16) + 1) // 2 * 40 + 24 * g + 8
+
+
+def win_window(x_shape, w_shape, y_shape, attrs, depthwise: bool):
+    """(n, total) when firmware/mcu_conv.c's DSP window kernels take this conv (n values a window, total
+    channels to chunk: a conv's out.c, a depthwise conv's multiplier), else None. A conv: in.c not a
+    multiple of 4, n = kh kw in.c in [4, 96], not a 1x1 stride-1 conv of the input's size (conv_1x1's);
+    a depthwise conv: multiplier m >= 2, in.c <= 4 and n = kh kw <= 96."""
+    if len(x_shape) != 4 or len(w_shape) != 4 or len(y_shape) != 4:
+        return None
+    in_c, kh, kw = int(x_shape[3]), int(w_shape[1]), int(w_shape[2])
+    if depthwise:
+        m = int(attrs.depth_multiplier)
+        ok = m >= 2 and in_c <= 4 and kh * kw <= WIN_MAXN and in_c * m == int(y_shape[3])
+        return (kh * kw, m) if ok else None
+    if ((kh, kw) == (1, 1) and (attrs.stride_h, attrs.stride_w) == (1, 1)
+            and tuple(x_shape[1:3]) == tuple(y_shape[1:3])):
+        return None
+    n = kh * kw * in_c
+    return (n, int(y_shape[3])) if in_c % 4 and 4 <= n <= WIN_MAXN else None
+
+
+def is_pointwise(x_shape, w_shape, y_shape, attrs, depthwise: bool) -> bool:
+    """A 1x1 stride-1 conv of the input's size (unpadded): the 1x1 kernels' shape (conv_1x1*)."""
+    return (not depthwise and tuple(w_shape[1:3]) == (1, 1) and (attrs.stride_h, attrs.stride_w) == (1, 1)
+            and tuple(x_shape[1:3]) == tuple(y_shape[1:3]))
+
+
+def wide_path(x_shape, w_shape, y_shape, attrs, depthwise: bool):
+    """Which DSP wide path of firmware/mcu_conv.c (mcu_conv2d_s8's selector) can take this conv, reading the
+    pre-widened weights (wide_filter) and 4 pixels' widened windows in its scratch: "1x1" (conv_1x1_wide:
+    1x1 stride 1 unpadded, 4 <= in.c < 32000, at least 4 pixels), "im2col" (conv_im2col_wide: dilation 1,
+    in.c a multiple of 4, a window under 32000 values, at least 4 output pixels), "rows" (conv_im2col_rows:
+    dilation 1, in.c % 4 != 0, the window rows padded to whole groups of 4, k = kh run4 under 32000 and at
+    most 4/3 of the window's kh kw in.c values, at least 4 output pixels; also a depthwise conv of one input
+    channel, as the conv of its transposed filter) or None."""
+    if len(x_shape) != 4 or len(w_shape) != 4 or len(y_shape) != 4:
+        return None
+    in_c, kh, kw = int(x_shape[3]), int(w_shape[1]), int(w_shape[2])
+    if depthwise and in_c != 1:
+        return None                                 # (one input channel: the conv of the transposed filter)
+    if is_pointwise(x_shape, w_shape, y_shape, attrs, depthwise):
+        return "1x1" if 4 <= in_c < 32000 and int(np.prod(x_shape[:3])) >= 4 else None
+    if (attrs.dilation_h, attrs.dilation_w) != (1, 1) or int(np.prod(y_shape[:3])) < 4:
+        return None
+    if in_c % 4 == 0:
+        return "im2col" if kh * kw * in_c < 32000 else None
+    k = kh * (-(-kw * in_c // 4) * 4)
+    return "rows" if k < 32000 and 3 * k <= 4 * kh * kw * in_c else None
+
+
+def conv_scratch(graph, op, simd) -> int:
+    """Bytes of the DSP paths' scratch (firmware/mcu_conv.c, used on Armv7E-M DSP cores only: simd
+    "dsp"). The wide paths (wide_path) widen 4 pixels' windows to int16, 8 bytes per window element: the 1x1
+    stride-1 conv (conv_1x1_wide) its input channels rounded down to 4: 8 (in.c & ~3) bytes; the im2col
+    convs (conv_im2col_wide) their whole window: 8 kh kw in.c bytes; the "rows" convs (conv_im2col_rows)
+    their window with rows padded to groups of 4: 8 kh run4 bytes (MCU_CONV_SCRATCH_BYTES,
+    MCU_CONV_WINDOW_SCRATCH_BYTES, MCU_CONV_ROWS_SCRATCH_BYTES). A conv with in.c not a multiple of 4 and n =
+    kh kw in.c in [4, 96] (conv_win: win_window; the path without the pre-widened weights, --wide-weights
+    off or when they would not fit the flash) holds its chunk's output-stage constants and windows there:
+    win_scratch_bytes(n, out.c) (MCU_WIN_SCRATCH_BYTES); a conv both can take gets the larger. 0 for other
+    convs and other targets (the host, Cortex-M0+ and Helium kernels take no scratch, so their plan stays as
+    small as without these paths). Optional: without it (NULL) the kernels borrow the end of their own
+    output, take a slower path or (the window convs) hold it on the stack, so the planner leaves it out
+    where it would raise the peak (Options.scratch "free")."""
+    if simd != "dsp":
+        return 0
+    a = op.attrs
+    if len(op.inputs) < 2 or not op.outputs:
+        return 0                                    # the lowering reports what is wrong
+    x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    w = graph.tensors[op.inputs[1]]
+    if len(x.shape) != 4 or len(w.shape) != 4 or len(y.shape) != 4:
+        return 0
+    in_c, kh, kw = int(x.shape[3]), int(w.shape[1]), int(w.shape[2])
+    if is_pointwise(x.shape, w.shape, y.shape, a, False):
+        return 8 * (in_c & ~3)
+    win = win_window(x.shape, w.shape, y.shape, a, depthwise=False)
+    win_bytes = win_scratch_bytes(*win) if win is not None else 0
+    path = wide_path(x.shape, w.shape, y.shape, a, False)
+    if path == "im2col":
+        return 8 * kh * kw * in_c
+    if path == "rows":
+        return max(8 * kh * (-(-kw * in_c // 4) * 4), win_bytes)
+    return win_bytes
+
+
+def depthwise_scratch(graph, op, simd) -> int:
+    """Bytes of the DSP depthwise paths' scratch (firmware/mcu_conv.c, Armv7E-M DSP cores only: simd "dsp"):
+    a depth multiplier m >= 2, at most 4 input channels and n = kh kw <= 96 (depthwise_win) take
+    win_scratch_bytes(n, m) (MCU_WIN_SCRATCH_BYTES; win_window); one input channel with dilation 1 and at
+    least 4 output pixels (wide_path "rows": conv_im2col_rows on the transposed filter's stream) 8 kh run4
+    (MCU_CONV_ROWS_SCRATCH_BYTES), the larger where both apply; 0 for other depthwise convs and other
+    targets. Optional: without it (NULL) the kernels hold it on the stack or take other paths."""
+    if simd != "dsp" or len(op.inputs) < 2 or not op.outputs:
+        return 0
+    x, w, y = (graph.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
+    win = win_window(x.shape, w.shape, y.shape, op.attrs, depthwise=True)
+    win_bytes = 0 if win is None else win_scratch_bytes(*win)
+    if wide_path(x.shape, w.shape, y.shape, op.attrs, True) == "rows":
+        return max(8 * int(w.shape[1]) * (-(-int(w.shape[2]) // 4) * 4), win_bytes)
+    return win_bytes

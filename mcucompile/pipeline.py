@@ -1,0 +1,117 @@
+"""The one pipeline every command runs: reader (with its checks) -> graph normalisation -> plan (patch
+search, memory plan) -> lowering -> render.
+
+`run(model, options, board)` takes a model file (a Keras model is converted first, cached) and `build(graph,
+options, board)` a graph already read; both give a Build, whose C is rendered once, on first use.
+analyze, compile, report and simulate (mcucompile/api.py, mcucompile/report.py) all start here.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from .codegen.generate import Compiled, Options, compile_graph, render
+from .errors import McuCompileError
+from .frontend.keras_convert import ConvertOptions, Progress, convert_model, is_keras_model
+from .frontend.tflite_reader import read_tflite
+from .ir import Graph
+from .passes.memory_plan import check_plan
+from .passes.normalize import normalize
+
+
+def resolve_model(model: str | os.PathLike, convert: ConvertOptions | None = None,
+                  progress: Progress | None = None) -> Path:
+    """The .tflite file behind `model` (a Keras model is converted here, cached; see api.convert)."""
+    if not is_keras_model(model):
+        return Path(model)
+    import warnings
+    r = convert_model(model, convert or ConvertOptions(), progress)
+    for w in r.warnings:
+        warnings.warn(w, stacklevel=2)
+    return r.tflite
+
+
+def load(model: str | os.PathLike, convert: ConvertOptions | None = None, input_layout: str = "model") -> Graph:
+    """The model's graph, read and checked (frontend/tflite_reader.py, passes/verify.py) and normalised
+    (passes/normalize.py: explicit PADs folded into the convs and pools that read them; with input_layout
+    "nhwc", an input's NCHW -> NHWC TRANSPOSE dropped)."""
+    return normalize(read_tflite(resolve_model(model, convert)), input_layout)
+
+
+def board_options(options: Options, board: str | None) -> Options:
+    """`options` for the kernels `board` runs (Options.simd from its core: the DSP cores' 1x1 conv plans a
+    scratch); without a board, `options` as given (the host's kernels, the least memory)."""
+    if board is None:
+        return options
+    from .boards import get_board
+    return replace(options, simd=get_board(board).simd)
+
+
+def compile_for_board(g: Graph, options: Options, board: str | None,
+                      search_progress: Callable | None = None) -> Compiled:
+    """compile_graph with board_options; Options.wide_weights "auto" on a DSP board: the pre-widened
+    weights (faster) unless the model then no longer fits the board's flash, where it compiles again
+    without them (c.options says which)."""
+    options = board_options(options, board)
+    c = compile_graph(g, options, search_progress)
+    if board is not None and options.wide_weights == "auto" and options.simd == "dsp":
+        from .boards import get_board
+        from .boards.firmware import fit_check
+        f = fit_check(c, get_board(board))
+        if f.flash_needed > f.flash_capacity:
+            c = compile_graph(g, replace(options, wide_weights="off"), search_progress)
+    return c
+
+
+@dataclass
+class Build:
+    """One model compiled for one target: the graph, the chosen schedule and, when that runs patches,
+    the layer-by-layer schedule it is compared with."""
+    graph: Graph
+    compiled: Compiled
+    board: str | None = None
+    source: Path | None = None          # the .tflite file (the references run it, unrewritten)
+    _layer_by_layer: Compiled | None = field(default=None, repr=False)
+
+    @property
+    def options(self) -> Options:
+        return self.compiled.options
+
+    @property
+    def layer_by_layer(self) -> Compiled:
+        """The same model and target without patch stages (the compiled schedule itself when it has none)."""
+        if not self.compiled.stages:
+            return self.compiled
+        if self._layer_by_layer is None:
+            self._layer_by_layer = compile_graph(self.graph, replace(self.options, patch=(), patch_mode="none",
+                                                                     sram_limit=None))
+        return self._layer_by_layer
+
+    @property
+    def files(self) -> dict[str, str]:
+        """The generated sources {relative path: text} (rendered once)."""
+        return self.compiled.files or render(self.compiled)
+
+
+def build(g: Graph, options: Options = Options(), board: str | None = None, source: Path | None = None,
+          search_progress: Callable | None = None) -> Build:
+    """Plan and lower `g` for `board` (None: the host's kernels), checking the memory plan."""
+    c = compile_for_board(g, options, board, search_progress)
+    problems = check_plan(c.plan)
+    if problems:
+        raise McuCompileError("internal error: the memory plan is unsound: " + "; ".join(problems))
+    return Build(g, c, board, source)
+
+
+def run(model: str | os.PathLike, options: Options = Options(), board: str | None = None,
+        convert: ConvertOptions | None = None, search_progress: Callable | None = None) -> Build:
+    """The whole pipeline from a model file (or a Keras model, converted first)."""
+    if board is not None:
+        from .boards import get_board
+        get_board(board)                    # an unknown board fails before any work
+    source = resolve_model(model, convert)
+    g = normalize(read_tflite(source), options.input_layout)
+    return build(g, options, board, source, search_progress)
