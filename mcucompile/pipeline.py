@@ -35,7 +35,7 @@ def resolve_model(model: str | os.PathLike, convert: ConvertOptions | None = Non
 
 
 def load(model: str | os.PathLike, convert: ConvertOptions | None = None, input_layout: str = "model") -> Graph:
-    """The model's graph, read and checked (frontend/tflite_reader.py, passes/verify.py) and normalised
+    """The model's graph, read and checked (frontend/tflite_reader.py, ir/shapes.py) and normalised
     (passes/normalize.py: explicit PADs folded into the convs and pools that read them; with input_layout
     "nhwc", an input's NCHW -> NHWC TRANSPOSE dropped)."""
     return normalize(read_tflite(resolve_model(model, convert)), input_layout)

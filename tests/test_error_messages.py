@@ -46,7 +46,7 @@ from mcucompile.ir import (
     Tensor,
     TransposeConvAttrs,
 )
-from mcucompile.passes.verify import verify_graph
+from mcucompile.ir.shapes import verify_graph
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -111,7 +111,7 @@ X4 = act((1, 4, 4, 2))
 
 # (id, stage, graph, expected text). stage "read" = the reader's graph checks, "compile" = the lowerings.
 CASES = [
-    # -- passes/verify.py: structure -------------------------------------------------------------------
+    # -- ir/shapes.py: structure -------------------------------------------------------------------
     ("op_without_output", "read", graph("RELU", NoAttrs(), [X4], []), "op 0 (RELU) has no output"),
     ("no_input", "read", Graph("m", (Tensor(0, "c", (2,), "int8", q(), np.zeros(2, np.int8)),
                                      Tensor(1, "y", (2,), "int8", q())),
@@ -120,7 +120,7 @@ CASES = [
                                        [act((2,), "float32", quant=False)]), "holds float activations"),
     ("int8_without_quant", "read", graph("RELU", NoAttrs(), [act((2,), quant=False)], [act((2,))]),
      "has no quantisation parameters"),
-    # -- passes/verify.py: output shapes and attributes --------------------------------------------------
+    # -- ir/shapes.py: output shapes and attributes --------------------------------------------------
     ("shape_conv", "read", graph("CONV_2D", conv(), [X4, wconst((3, 3, 3, 2)), const(np.zeros(3), "int32")],
                                  [act((1, 4, 4, 5))]), "has shape (1, 4, 4, 5), but the op computes (1, 4, 4, 3)"),
     ("shape_conv_rank", "read", graph("CONV_2D", conv(), [act((4, 4, 2)), wconst((3, 3, 3, 2))],
@@ -1263,7 +1263,7 @@ def test_flash_without_pyocd_says_how_to_install_it(monkeypatch):
 #   no schedule fits in … B of SRAM: the smallest peak found is …...  ->  patch
 # mcucompile/passes/regions.py
 #   has no sliding window  ->  error_messages
-# mcucompile/passes/verify.py
+# mcucompile/ir/shapes.py
 #   : op … ( … ) has no output  ->  error_messages
 #   : op … ( … ) reads tensor … before it is written (ops out of ...  ->  fuzz, reader
 #   : op … ( … ) reads tensor … , which is neither an input, a co...  ->  fuzz

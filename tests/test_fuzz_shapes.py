@@ -1,4 +1,4 @@
-"""The reader's shape checks (passes/verify.py): a model whose tensor shapes disagree with its ops never
+"""The reader's shape checks (ir/shapes.py): a model whose tensor shapes disagree with its ops never
 reaches code generation. Every single shape entry of the seed models is changed, one at a time: each
 mutant either stops with a one-line error, or is a consistent model (a different input size that gives
 the same output, say) which compiles."""

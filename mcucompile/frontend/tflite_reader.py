@@ -328,6 +328,6 @@ def _parse(data: bytes, name: str, source: str) -> Graph:
             f"{source}: {len(unsupported)} unsupported op{'s' if len(unsupported) > 1 else ''}: {listing}. "
             "`mcucompile ops` lists what is supported.")
     graph = Graph(name, tuple(tensors), tuple(ops), inputs, outputs)
-    from ..passes.verify import verify_graph
+    from ..ir.shapes import verify_graph
     verify_graph(graph, source)
     return graph

@@ -5,8 +5,8 @@ are sane), so nothing inconsistent reaches code generation."""
 from __future__ import annotations
 
 from ..errors import ModelFormatError, UnsupportedModelError
-from ..ir import Graph
-from ..ir.geometry import pool_output_and_padding, window_geometry
+from .geometry import pool_output_and_padding, window_geometry
+from .graph import Graph
 
 CONVERT_HINT = ("mcucompile compiles full-int8 models only; convert the float model with "
                 "`mcucompile convert MODEL --calibration DATA` to get one")
