@@ -11,6 +11,15 @@ from ..lowering import lowers
 from ..records import KernelCall, ParamStruct, c_dims4, c_int
 
 
+# The conv kernel library (firmware/): mcu_conv.c holds the dispatchers mcu_conv2d_s8 and
+# mcu_depthwise_conv2d_s8, the other files one family of paths each (their headers mcu_conv_internal.h and
+# mcu_conv_wide_dsp.h come with them: generate.render). Every conv call lists them all; a core's build
+# compiles the files of the other cores' paths to nothing.
+CONV_SOURCES = ("mcu_conv.c", "mcu_conv_rows.c", "mcu_conv_1x1_wide_dsp.c", "mcu_conv_im2col_wide_dsp.c",
+                "mcu_conv_win_dsp.c", "mcu_conv_mve.c", "mcu_conv_win_mve.c", "mcu_dwconv_fast.c",
+                "mcu_dwconv_groups.c", "mcu_dwconv_mve.c")
+
+
 def _check(cond: bool, op, msg: str) -> None:
     if not cond:
         raise UnsupportedModelError(f"{op.kind} (op {op.index}): {msg}")
@@ -94,7 +103,7 @@ def _lower(ctx, op, depthwise: bool):
         params = ParamStruct(params.ctype, params.name, (*params.fields, ("win_w", ww)))
     bias = ctx.weight(b.index, "int32_t") if b is not None else "NULL"
     # with the pre-widened weights covering the whole filter (in.c a multiple of 4) every DSP path reads
-    # those (mcu_conv.c: conv_1x1_wide_pre, conv_1x1_stream): no int8 copy in flash (NULL)
+    # those (conv_1x1_wide_pre, mcu_conv_1x1_stream): no int8 copy in flash (NULL)
     # (not the im2col convs: their fallbacks, conv_rows, read the int8 filter)
     wide_only = pointwise and in_c % 4 == 0 and any(f == "wide_filter" for f, _ in params.fields)
     filt = "NULL" if wide_only else ctx.weight(w.index, "int8_t")
@@ -105,7 +114,7 @@ def _lower(ctx, op, depthwise: bool):
     return [KernelCall(op.index, op.kind, func,
                        (f"&{params.name}", ctx.act(x.index), filt, bias,
                         ctx.act(y.index), *extra),
-                       params, ("mcu_conv.c",), comment)]
+                       params, CONV_SOURCES, comment)]
 
 
 def dead_channels(w) -> np.ndarray:
@@ -228,7 +237,7 @@ def conv_params(ctx, name: str, op, x, w, y, out_c: int, stride: tuple, dilation
     ))
 
 
-WIN_MAXN = 96          # firmware/mcu_conv.c: the window kernels' largest window (values)
+WIN_MAXN = 96          # firmware/mcu_conv_internal.h: the window kernels' largest window (values)
 
 
 def win_scratch_bytes(n: int, total: int) -> int:
@@ -242,7 +251,7 @@ def win_scratch_bytes(n: int, total: int) -> int:
 
 
 def win_window(x_shape, w_shape, y_shape, attrs, depthwise: bool):
-    """(n, total) when firmware/mcu_conv.c's DSP window kernels take this conv (n values a window, total
+    """(n, total) when firmware/mcu_conv_win_dsp.c's DSP window kernels take this conv (n values a window, total
     channels to chunk: a conv's out.c, a depthwise conv's multiplier), else None. A conv: in.c not a
     multiple of 4, n = kh kw in.c in [4, 96], not a 1x1 stride-1 conv of the input's size (conv_1x1's);
     a depthwise conv: multiplier m >= 2, in.c <= 4 and n = kh kw <= 96."""
@@ -282,8 +291,8 @@ def win_weights(w: np.ndarray, depthwise: bool, m: int) -> np.ndarray:
 
 
 def win_rows(w: np.ndarray) -> np.ndarray:
-    """mcu_conv_params_t.win_w of the Helium depthwise window kernel (firmware/mcu_conv.c
-    depthwise_win_mve): a depthwise filter [1, KH, KW, C] transposed, channel c's KH KW taps at byte
+    """mcu_conv_params_t.win_w of the Helium depthwise window kernel (firmware/mcu_conv_win_mve.c
+    mcu_depthwise_win_mve): a depthwise filter [1, KH, KW, C] transposed, channel c's KH KW taps at byte
     c KH KW, as little-endian words (zero bytes past the end)."""
     w = np.asarray(w, dtype=np.int8)
     rows = np.ascontiguousarray(w.reshape(-1, w.shape[3]).T).reshape(-1)
@@ -322,7 +331,7 @@ def wide_path(x_shape, w_shape, y_shape, attrs, depthwise: bool):
 
 
 def _conv_scratch(graph, op, simd) -> int:
-    """Bytes of the DSP paths' scratch (firmware/mcu_conv.c, used on Armv7E-M DSP cores only: simd
+    """Bytes of the DSP paths' scratch (firmware/mcu_conv*.c, used on Armv7E-M DSP cores only: simd
     "dsp"). The wide paths (wide_path) widen 4 pixels' windows to int16, 8 bytes per window element: the 1x1
     stride-1 conv (conv_1x1_wide) its input channels rounded down to 4: 8 (in.c & ~3) bytes; the im2col
     convs (conv_im2col_wide) their whole window: 8 kh kw in.c bytes; the "rows" convs (conv_im2col_rows)
@@ -363,7 +372,7 @@ def lower_conv2d(ctx, op):
 
 
 def _depthwise_scratch(graph, op, simd) -> int:
-    """Bytes of the DSP depthwise paths' scratch (firmware/mcu_conv.c, Armv7E-M DSP cores only: simd "dsp"):
+    """Bytes of the DSP depthwise paths' scratch (firmware/mcu_conv*.c, Armv7E-M DSP cores only: simd "dsp"):
     a depth multiplier m >= 2, at most 4 input channels and n = kh kw <= 96 (depthwise_win) take
     win_scratch_bytes(n, m) (MCU_WIN_SCRATCH_BYTES; win_window); one input channel with dilation 1 and at
     least 4 output pixels (wide_path "rows": conv_im2col_rows on the transposed filter's stream) 8 kh run4
