@@ -653,9 +653,9 @@ static MCU_ALWAYS_INLINE void conv_1x1_wide_run(const mcu_conv_params_t *p, cons
 #endif
 #define WIDE_VARIANT(linkage, name, hinted, im2col, pre)                                                \
     WIDE_NOINLINE linkage void name(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, \
-                                    const int32_t *bias, int8_t *out, uint32_t *wide)                  \
-    {                                                                                                 \
-        conv_1x1_wide_run(p, in, filter, bias, out, wide, hinted, im2col, pre);                       \
+                                    const int32_t *bias, int8_t *out, uint32_t *wide)                   \
+    {                                                                                                   \
+        conv_1x1_wide_run(p, in, filter, bias, out, wide, hinted, im2col, pre);                         \
     }
 #endif /* !MCU_NN_REFERENCE && !MCU_NN_MVE && MCU_NN_DSP */
 
