@@ -1,6 +1,6 @@
 /*
  * mcu_simd.h - internal to the kernel library (not part of the public API in mcu_nn.h): the helpers
- * the fast paths of mcu_conv.c and mcu_fc.c share.
+ * the fast paths of the conv files (mcu_conv*.c, mcu_dwconv*.c) and mcu_fc.c share.
  *
  * MCU_NN_DSP is defined where the Armv7E-M DSP extension is there (Cortex-M4, M7, M33, M55) and
  * MCU_NN_MVE where Helium (MVE) is (Cortex-M55, -mcpu=cortex-m55); neither when MCU_NN_REFERENCE is

@@ -1,4 +1,4 @@
-"""The fast conv / depthwise / fully-connected paths (firmware/mcu_conv.c, mcu_fc.c) across the edges of
+"""The fast conv / depthwise / fully-connected paths (firmware/mcu_conv*.c, mcu_dwconv*.c, mcu_fc.c) across the edges of
 their run-time selectors: single-op int8 models made with TensorFlow, compiled, and compared bit-exactly
 with TFLite Micro on the host (plain-C blocking) and under QEMU on a Cortex-M4 (SXTB16/SMLAD inner loops).
 
@@ -413,7 +413,7 @@ def test_pointwise_scratch_is_planned(model_dir, tmp_path):
 
 def test_im2col_scratch_is_planned(model_dir, tmp_path):
     """On the DSP cores any other conv with dilation 1, in.c a multiple of 4 and at least 4 output pixels
-    gets 8 kh kw in.c bytes of scratch (4 output pixels' windows widened to int16, firmware/mcu_conv.c
+    gets 8 kh kw in.c bytes of scratch (4 output pixels' windows widened to int16, firmware/mcu_conv_im2col_wide_dsp.c
     conv_im2col_wide; optional like the 1x1's: planned with --scratch always, not with free where it
     would raise the peak); none for fewer than 4 output pixels, dilation, or other targets. Convs with in.c
     not a multiple of 4 (conv3x3_same_odd, pw_stride2) get the larger of conv_im2col_rows' (window rows padded to
@@ -588,14 +588,14 @@ def test_qemu_fast_paths(model_dir, case, board):
         rows = _wide_kind(api.load(model_dir / f"{case.id}.tflite")) == "rows"
         if case.id.startswith("rows_"):
             assert rows == ("not_taken" not in case.id), case.id
-        assert any(f.startswith("conv_im2col_rows") for f in funcs) == rows, sorted(funcs)
+        assert any(f.startswith("mcu_conv_im2col_rows") for f in funcs) == rows, sorted(funcs)
         from mcucompile.kernels.conv import win_window
 
         g = api.load(model_dir / f"{case.id}.tflite")
         op = g.ops[0]
         x, w, y = (g.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
         taken = not rows and win_window(x.shape, w.shape, y.shape, op.attrs, case.kind == "dw") is not None
-        assert (("conv_win" if case.kind == "conv" else "depthwise_win") in funcs) == taken, sorted(funcs)
+        assert (("mcu_conv_win" if case.kind == "conv" else "mcu_depthwise_win") in funcs) == taken, sorted(funcs)
         assert r.extra["stack_used"] < 1024, r.extra["stack_used"]       # their buffers are in the arena
 
 
@@ -609,8 +609,8 @@ def test_window_kernels_without_wide_weights_on_m4(model_dir, cid):
     case = next(c for c in CASES if c.id == cid)
     r = _run(model_dir / f"{cid}.tflite", case, "qemu-m4", wide_weights="off")
     funcs = r.extra["instructions_by_function"]
-    assert ("conv_win" if case.kind == "conv" else "depthwise_win") in funcs, sorted(funcs)
-    assert not any(f.startswith("conv_im2col_rows") for f in funcs), sorted(funcs)
+    assert ("mcu_conv_win" if case.kind == "conv" else "mcu_depthwise_win") in funcs, sorted(funcs)
+    assert not any(f.startswith("mcu_conv_im2col_rows") for f in funcs), sorted(funcs)
 
 
 # ---- mcu_requant_fast against TFLite's arithmetic, modelled in Python ----------------------------------
@@ -804,19 +804,27 @@ def test_kernel_library_builds_warning_free(build, tmp_path):
         subprocess.run([*cc, "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-I", str(FIRMWARE_DIR), "-c",
                         str(src), "-o", str(obj)], check=True)
     if build in ("m55-helium", "m0plus-plain"):
-        asm = subprocess.run([*cc, "-std=c99", "-O2", "-S", "-o", "-", "-I", str(FIRMWARE_DIR),
-                              str(FIRMWARE_DIR / "mcu_conv.c")], check=True, capture_output=True, text=True).stdout
+        from mcucompile.codegen.ops.conv import CONV_SOURCES
+        asm = "".join(subprocess.run([*cc, "-std=c99", "-O2", "-S", "-o", "-", "-I", str(FIRMWARE_DIR),
+                                      str(FIRMWARE_DIR / f)], check=True, capture_output=True, text=True).stdout
+                      for f in CONV_SOURCES)
         assert ("vmladava" in asm) == (build == "m55-helium")
         assert ("vqrdmulh" in asm) == (build == "m55-helium")
 
 
 def test_generated_project_carries_the_internal_header(tmp_path):
-    """mcu_conv.c / mcu_fc.c include mcu_simd.h: the renderer copies it with them."""
+    """mcu_conv.c / mcu_fc.c include mcu_simd.h, the conv files mcu_conv_internal.h (and the DSP wide paths
+    mcu_conv_wide_dsp.h): the renderer copies them with them."""
     from mcucompile import FIRMWARE_DIR
     from mcucompile.api import compile_model
 
     c = compile_model(Path(__file__).resolve().parents[1] / "examples" / "tiny_cnn_int8.tflite", tmp_path / "p")
     assert "mcu_conv.c" in c.files
+    from mcucompile.codegen.ops.conv import CONV_SOURCES
+    assert all(f in c.files for f in CONV_SOURCES)
+    for h in ("mcu_conv_internal.h", "mcu_conv_wide_dsp.h"):
+        assert c.files[h] == (FIRMWARE_DIR / h).read_text()
+        assert (tmp_path / "p" / h).exists()
     assert c.files["mcu_simd.h"] == (FIRMWARE_DIR / "mcu_simd.h").read_text()
     assert (tmp_path / "p" / "mcu_simd.h").exists()
 
@@ -898,9 +906,9 @@ def _c_macro(exprs, tmp_path):
 
 def test_window_scratch_is_planned(model_dir, tmp_path):
     """On the DSP cores the window kernels' work memory (the chunk's output-stage constants, two pixels'
-    windows: firmware/mcu_conv.c conv_win, depthwise_win; their widened weights are win_w) is planned scratch of
-    MCU_WIN_SCRATCH_BYTES(n, total) bytes (mcu_nn.h; the planner's win_scratch_bytes gives the same for
-    every window size and channel count), for exactly the ops the window path takes, or
+    windows: firmware/mcu_conv_win_dsp.c mcu_conv_win, mcu_depthwise_win; their widened weights are win_w) is
+    planned scratch of MCU_WIN_SCRATCH_BYTES(n, total) bytes (mcu_nn.h; the planner's win_scratch_bytes gives the
+    same for every window size and channel count), for exactly the ops the window path takes, or
     MCU_CONV_ROWS_SCRATCH_BYTES where conv_im2col_rows can take the op and needs more; optional like the
     other conv scratch: with --scratch always the call gets it, with free (one op: input, output and
     scratch all live at once) NULL and the minimal arena. None on the host, M0+ and Helium targets."""
@@ -945,7 +953,7 @@ def test_window_scratch_is_planned(model_dir, tmp_path):
 
 
 def _win_weights_loop(w, depthwise, m):
-    """win_w as firmware/mcu_conv.c used to widen it at run time (win_channels), loop by loop."""
+    """win_w as firmware/mcu_conv_win_dsp.c used to widen it at run time (win_channels), loop by loop."""
     import numpy as np
 
     w = np.asarray(w, dtype=np.int64)
@@ -978,7 +986,7 @@ def _win_weights_loop(w, depthwise, m):
 
 def test_window_weights_match_the_kernel_layout():
     """win_weights (the DSP window kernels' compile-time widened weights, mcu_conv_params_t.win_w) gives
-    exactly what firmware/mcu_conv.c's win_channels built at run time: pairs of channels (odd counts: the
+    exactly what firmware/mcu_conv_win_dsp.c's win_channels built at run time: pairs of channels (odd counts: the
     last with itself; a depthwise conv's within each input channel), zero weights past n, SXTB16 lanes."""
     import numpy as np
 
@@ -1003,7 +1011,7 @@ def test_window_without_planned_scratch_on_m4(model_dir, cid):
     case = next(c for c in CASES if c.id == cid)
     r = _run(model_dir / f"{cid}.tflite", case, "qemu-m4", scratch="free")
     funcs = r.extra["instructions_by_function"]
-    assert ("conv_win" if case.kind == "conv" else "depthwise_win") in funcs, sorted(funcs)
+    assert ("mcu_conv_win" if case.kind == "conv" else "mcu_depthwise_win") in funcs, sorted(funcs)
     assert r.guard_violations == 0
     assert r.extra["stack_used"] < 2048, r.extra["stack_used"]
 # ---- the pre-widened 1x1 weights (mcu_conv_params_t.wide_filter, --wide-weights) ------------------------
@@ -1157,7 +1165,7 @@ def test_wide_weights_on_m4(model_dir, cid, wide):
     for scratch in ("always", "free"):
         r = _run(model_dir / f"{cid}.tflite", case, "qemu-m4", scratch=scratch, wide_weights=wide)
         funcs = r.extra["instructions_by_function"]
-        pre = any(f.startswith(("conv_1x1_wide_pre", "conv_im2col_wide_pre", "conv_im2col_rows")) for f in funcs)
+        pre = any(f.startswith(("conv_1x1_wide_pre", "conv_im2col_wide_pre", "mcu_conv_im2col_rows")) for f in funcs)
         if scratch == "always" and kind is not None and len(case.dead) < case.units:
             assert pre == (wide == "on"), (cid, wide, sorted(funcs))
 

@@ -11,6 +11,14 @@ from ...kernels.conv import is_pointwise, wide_path, win_window
 from ..records import KernelCall, ParamStruct, c_dims4, c_int
 from ..registry import lowers
 
+# The conv kernel library (firmware/): mcu_conv.c holds the dispatchers mcu_conv2d_s8 and
+# mcu_depthwise_conv2d_s8, the other files one family of paths each (their headers mcu_conv_internal.h and
+# mcu_conv_wide_dsp.h come with them: generate.render). Every conv call lists them all; a core's build
+# compiles the files of the other cores' paths to nothing.
+CONV_SOURCES = ("mcu_conv.c", "mcu_conv_rows.c", "mcu_conv_1x1_wide_dsp.c", "mcu_conv_im2col_wide_dsp.c",
+                "mcu_conv_win_dsp.c", "mcu_conv_mve.c", "mcu_conv_win_mve.c", "mcu_dwconv_fast.c",
+                "mcu_dwconv_groups.c", "mcu_dwconv_mve.c")
+
 
 def _check(cond: bool, op, msg: str) -> None:
     if not cond:
@@ -95,7 +103,7 @@ def _lower(ctx, op, depthwise: bool):
         params = ParamStruct(params.ctype, params.name, (*params.fields, ("win_w", ww)))
     bias = ctx.weight(b.index, "int32_t") if b is not None else "NULL"
     # with the pre-widened weights covering the whole filter (in.c a multiple of 4) every DSP path reads
-    # those (mcu_conv.c: conv_1x1_wide_pre, conv_1x1_stream): no int8 copy in flash (NULL)
+    # those (conv_1x1_wide_pre, mcu_conv_1x1_stream): no int8 copy in flash (NULL)
     # (not the im2col convs: their fallbacks, conv_rows, read the int8 filter)
     wide_only = pointwise and in_c % 4 == 0 and any(f == "wide_filter" for f, _ in params.fields)
     filt = "NULL" if wide_only else ctx.weight(w.index, "int8_t")
@@ -106,7 +114,7 @@ def _lower(ctx, op, depthwise: bool):
     return [KernelCall(op.index, op.kind, func,
                        (f"&{params.name}", ctx.act(x.index), filt, bias,
                         ctx.act(y.index), *extra),
-                       params, ("mcu_conv.c",), comment)]
+                       params, CONV_SOURCES, comment)]
 
 
 def dead_channels(w) -> np.ndarray:
@@ -251,8 +259,8 @@ def win_weights(w: np.ndarray, depthwise: bool, m: int) -> np.ndarray:
 
 
 def win_rows(w: np.ndarray) -> np.ndarray:
-    """mcu_conv_params_t.win_w of the Helium depthwise window kernel (firmware/mcu_conv.c
-    depthwise_win_mve): a depthwise filter [1, KH, KW, C] transposed, channel c's KH KW taps at byte
+    """mcu_conv_params_t.win_w of the Helium depthwise window kernel (firmware/mcu_conv_win_mve.c
+    mcu_depthwise_win_mve): a depthwise filter [1, KH, KW, C] transposed, channel c's KH KW taps at byte
     c KH KW, as little-endian words (zero bytes past the end)."""
     w = np.asarray(w, dtype=np.int8)
     rows = np.ascontiguousarray(w.reshape(-1, w.shape[3]).T).reshape(-1)

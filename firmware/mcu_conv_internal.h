@@ -1,0 +1,162 @@
+/*
+ * Internal header of the conv kernel library: mcu_conv.c (the dispatchers mcu_conv2d_s8 and
+ * mcu_depthwise_conv2d_s8, and the map of which file holds which path) and its variant files mcu_conv_*.c,
+ * mcu_dwconv_*.c. It holds the helpers several variants share and declares the functions one file calls in
+ * another (mcu_ names, not part of the library's interface in mcu_nn.h).
+ */
+#ifndef MCU_CONV_INTERNAL_H
+#define MCU_CONV_INTERNAL_H
+
+#include "mcu_simd.h"
+
+/* First tap k in [0, taps) whose coordinate origin + k * dilation is >= 0. */
+static inline int32_t first_tap(int32_t origin, int32_t dilation, int32_t taps)
+{
+    if (origin >= 0) {
+        return 0;
+    }
+    const int32_t k = (-origin + dilation - 1) / dilation;
+    return k < taps ? k : taps;
+}
+
+/* One past the last tap k whose coordinate origin + k * dilation is < size. */
+static inline int32_t end_tap(int32_t origin, int32_t dilation, int32_t taps, int32_t size)
+{
+    if (origin >= size) {
+        return 0;
+    }
+    const int32_t k = (size - origin + dilation - 1) / dilation;
+    return k < taps ? k : taps;
+}
+
+#if !defined(MCU_NN_REFERENCE)
+
+#if defined(__GNUC__)
+#define MCU_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define MCU_ALWAYS_INLINE inline
+#endif
+
+/* The output stage's scalars, read once per call (int8 stores may alias the params, so the compiler
+ * would otherwise reload them for every output). */
+typedef struct {
+    const int32_t *mult, *shift;
+    int32_t offset, lo, hi;
+} out_stage_t;
+
+static inline out_stage_t out_stage(const mcu_conv_params_t *p)
+{
+    const out_stage_t q = {p->out_mult, p->out_shift, p->output_offset, p->act_min, p->act_max};
+    return q;
+}
+
+static inline int8_t requant_out(const out_stage_t *q, int32_t acc, int32_t oc)
+{
+    acc = mcu_requant_fast(acc, q->mult[oc], q->shift[oc]) + q->offset;
+    return (int8_t)mcu_clamp(acc, q->lo, q->hi);
+}
+
+#if defined(MCU_NN_DSP)
+#define WIN_MAXN 96                     /* values in one window */
+
+/* Windows of one input image: src at the first of the window's channels of input pixel (0, 0), tc
+ * channels per tap (a conv: all in.c; a depthwise conv: 1). */
+typedef struct {
+    const int8_t *src, *end;            /* end: one past the input image */
+    int32_t tc, n, groups;
+    uint32_t off2;                      /* the input offset in both int16 lanes */
+    int8_t zp;                          /* the input zero point: (zp + offset) = 0 */
+} win_src_t;
+#endif
+
+#if !defined(MCU_NN_MVE)
+#define DWG_TAPS 25                     /* filters up to 5x5 (or any kh * kw <= 25) */
+#endif
+
+#endif /* !MCU_NN_REFERENCE */
+
+/* The functions one file calls in another, by file, under the conditions that compile them. */
+#if defined(MCU_NN_MVE) || !defined(MCU_NN_DSP) || defined(MCU_NN_REFERENCE)
+/* mcu_conv_rows.c */
+void mcu_conv_1x1_stream(const mcu_conv_params_t *p, const int8_t *in, const int32_t *bias, int8_t *out);
+#endif
+
+#if !defined(MCU_NN_REFERENCE)
+/* mcu_dwconv_fast.c */
+void mcu_depthwise_fast(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
+                        const int32_t *bias, int8_t *out, int32_t ch0);
+
+#if !defined(MCU_NN_MVE)
+/* mcu_conv_rows.c */
+void mcu_conv_1x1(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
+                  int8_t *out);
+void mcu_conv_rows(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
+                   int8_t *out);
+
+/* mcu_dwconv_groups.c */
+void mcu_depthwise_groups(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
+                          const int32_t *bias, int8_t *out);
+#else
+/* mcu_conv_mve.c */
+void mcu_conv_1x1_mve(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
+                      int8_t *out);
+void mcu_conv_rows_mve(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
+                       int8_t *out);
+
+/* mcu_dwconv_mve.c */
+void mcu_depthwise_groups_mve(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
+                              const int32_t *bias, int8_t *out);
+#endif
+
+#if defined(MCU_NN_DSP)
+/* mcu_conv_win_dsp.c: the window gather (Helium's window kernels use it too) */
+void mcu_win_build_inside(const win_src_t *s, const int8_t *src, size_t step, int32_t kh, int32_t row,
+                          int words, int8_t *raw, uint32_t *x);
+void mcu_win_build(const mcu_conv_params_t *p, const win_src_t *s, int32_t iy0, int32_t ix0, int8_t *raw,
+                   uint32_t *x);
+
+#if !defined(MCU_NN_MVE)
+/* mcu_conv_win_dsp.c */
+void mcu_conv_win(const mcu_conv_params_t *p, const int8_t *in, const int32_t *bias, int8_t *out,
+                  uint32_t *work);
+void mcu_depthwise_win(const mcu_conv_params_t *p, const int8_t *in, const int32_t *bias, int8_t *out,
+                       uint32_t *work);
+void mcu_win_stack(const mcu_conv_params_t *p, const int8_t *in, const int32_t *bias, int8_t *out,
+                   int depthwise);
+
+/* mcu_conv_1x1_wide_dsp.c (the first three also called by the im2col variants) */
+void mcu_wide4_out_plain(const mcu_conv_params_t *p, const int32_t acc[8], const int32_t *bias, int32_t oc,
+                         int32_t oc1, int8_t *o);
+void mcu_wide4_finish(const mcu_conv_params_t *p, const int32_t *bias, const int32_t acc[8], const int8_t *xt,
+                      const int8_t *w0, const int8_t *w1, int32_t oc, int32_t oc1, int8_t *o, int fastpair,
+                      int tail);
+void mcu_wide_pre_rows(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
+                       int8_t *out, int32_t px0, int32_t px1, int32_t n_live, int fast);
+void mcu_wide_pre_rows_any(const mcu_conv_params_t *p, const int8_t *in, const int32_t *bias, int8_t *out,
+                           int32_t px0, int32_t px1);
+void mcu_conv_1x1_wide_any(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
+                           const int32_t *bias, int8_t *out, uint32_t *wide);
+int mcu_conv_1x1_in_own_output(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
+                               const int32_t *bias, int8_t *out);
+
+/* mcu_conv_im2col_wide_dsp.c */
+void mcu_im2col_cut4(const mcu_conv_params_t *p, const int8_t *in, ptrdiff_t at, int32_t ix, uint32_t *wide,
+                     uint32_t off2, int dbl);
+void mcu_im2col_widen4(const mcu_conv_params_t *p, const int8_t *in, int32_t px, uint32_t *wide,
+                       uint32_t off2, int dbl);
+void mcu_conv_im2col_rows(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
+                          const int32_t *bias, int8_t *out, uint32_t *wide);
+void mcu_conv_im2col_wide_any(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
+                              const int32_t *bias, int8_t *out, uint32_t *wide);
+int mcu_conv_im2col_in_own_output(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
+                                  const int32_t *bias, int8_t *out);
+#else
+/* mcu_conv_win_mve.c */
+void mcu_conv_win_mve(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
+                      int8_t *out);
+void mcu_depthwise_win_mve(const mcu_conv_params_t *p, const int8_t *in, const int32_t *bias, int8_t *out);
+#endif /* !MCU_NN_MVE */
+#endif /* MCU_NN_DSP */
+#endif /* !MCU_NN_REFERENCE */
+
+#endif /* MCU_CONV_INTERNAL_H */
