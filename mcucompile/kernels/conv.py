@@ -1,11 +1,11 @@
 """Which firmware path takes a CONV_2D or DEPTHWISE_CONV_2D on a target, and the scratch it needs there
-(firmware/mcu_conv.c's selector and mcu_nn.h's *_SCRATCH_BYTES macros, read by the planner and the lowering)."""
+(firmware/mcu_conv.c's dispatchers and mcu_nn.h's *_SCRATCH_BYTES macros, read by the planner and the lowering)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-WIN_MAXN = 96          # firmware/mcu_conv.c: the window kernels' largest window (values)
+WIN_MAXN = 96          # firmware/mcu_conv_internal.h: the window kernels' largest window (values)
 
 
 def win_scratch_bytes(n: int, total: int) -> int:
@@ -19,7 +19,7 @@ def win_scratch_bytes(n: int, total: int) -> int:
 
 
 def win_window(x_shape, w_shape, y_shape, attrs, depthwise: bool):
-    """(n, total) when firmware/mcu_conv.c's DSP window kernels take this conv (n values a window, total
+    """(n, total) when firmware/mcu_conv_win_dsp.c's DSP window kernels take this conv (n values a window, total
     channels to chunk: a conv's out.c, a depthwise conv's multiplier), else None. A conv: in.c not a
     multiple of 4, n = kh kw in.c in [4, 96], not a 1x1 stride-1 conv of the input's size (conv_1x1's);
     a depthwise conv: multiplier m >= 2, in.c <= 4 and n = kh kw <= 96."""
@@ -67,7 +67,7 @@ def wide_path(x_shape, w_shape, y_shape, attrs, depthwise: bool):
 
 
 def conv_scratch(graph, op, simd) -> int:
-    """Bytes of the DSP paths' scratch (firmware/mcu_conv.c, used on Armv7E-M DSP cores only: simd
+    """Bytes of the DSP paths' scratch (firmware/mcu_conv*.c, used on Armv7E-M DSP cores only: simd
     "dsp"). The wide paths (wide_path) widen 4 pixels' windows to int16, 8 bytes per window element: the 1x1
     stride-1 conv (conv_1x1_wide) its input channels rounded down to 4: 8 (in.c & ~3) bytes; the im2col
     convs (conv_im2col_wide) their whole window: 8 kh kw in.c bytes; the "rows" convs (conv_im2col_rows)
@@ -103,7 +103,7 @@ def conv_scratch(graph, op, simd) -> int:
 
 
 def depthwise_scratch(graph, op, simd) -> int:
-    """Bytes of the DSP depthwise paths' scratch (firmware/mcu_conv.c, Armv7E-M DSP cores only: simd "dsp"):
+    """Bytes of the DSP depthwise paths' scratch (firmware/mcu_conv*.c, Armv7E-M DSP cores only: simd "dsp"):
     a depth multiplier m >= 2, at most 4 input channels and n = kh kw <= 96 (depthwise_win) take
     win_scratch_bytes(n, m) (MCU_WIN_SCRATCH_BYTES; win_window); one input channel with dilation 1 and at
     least 4 output pixels (wide_path "rows": conv_im2col_rows on the transposed filter's stream) 8 kh run4
