@@ -214,39 +214,40 @@ def lower_stage(ctx, g: Graph, s: PatchSchedule, index: int, tile_ptr: str, full
         return f"({base(t, ctype)} + {arr}[t])" if arr else base(t, ctype)
 
     ctx._pointer = pointer
-    try:
-        for k in range(ntiles):
-            for op in g.ops[s.start:s.split]:
-                current[0] = op.index
-                calls = [pad_tile_call(ctx, op)] if op.kind in PADS else REGISTRY[op.kind].fn(ctx, op)
-                if (not calls or any(c.params is None for c in calls)
-                        or (len(calls) != 1 and op.kind not in CONCAT)):
-                    raise McuCompileError(f"{op.kind} (op {op.index}) cannot run per patch")
-                r_out, r_ins, _ = geometry[k][op.index]
-                for j, call in enumerate(calls):
-                    fields = dict(call.params.fields)
-                    if op.kind in ELEMENTWISE:
-                        upd, offs = _add_fields(g, op, r_ins, r_out)
-                    elif op.kind in POINTWISE:
-                        upd, offs = _lut_fields(g, op, r_ins[0], r_out)
-                    elif op.kind in RESIZE:
-                        upd, offs = _resize_fields(ctx, g, op, r_ins[0], r_out), []
-                    elif op.kind in LAYOUT:
-                        upd, offs = _transpose_fields(g, op, r_out)
-                    elif op.kind in PADS:
-                        upd, offs = _pad_fields(g, op, r_ins[0], r_out)
-                    elif op.kind in SLICES:
-                        upd, offs = _slice_fields(g, op, r_ins[0], r_out), []
-                    elif op.kind in CONCAT:     # call j copies input j
-                        upd, offs = _concat_fields(g, op, j, r_ins[j], r_out)
-                    else:
-                        upd, offs = _window_fields(g, op, r_ins[0], r_out), []
-                    fields.update({f: v for f, v in upd.items() if f in fields})
-                    per_call_fields.setdefault((op.index, j), []).append(fields)
-                    per_call_offsets.setdefault((op.index, j), []).append(offs)
-                templates.setdefault(op.index, calls)
+    try:                                # each op lowered once; the patches differ in their fields only
+        for op in g.ops[s.start:s.split]:
+            current[0] = op.index
+            calls = [pad_tile_call(ctx, op)] if op.kind in PADS else REGISTRY[op.kind].fn(ctx, op)
+            if (not calls or any(c.params is None for c in calls)
+                    or (len(calls) != 1 and op.kind not in CONCAT)):
+                raise McuCompileError(f"{op.kind} (op {op.index}) cannot run per patch")
+            templates[op.index] = calls
     finally:
         ctx._pointer = saved
+    for k in range(ntiles):
+        for op in g.ops[s.start:s.split]:
+            r_out, r_ins, _ = geometry[k][op.index]
+            for j, call in enumerate(templates[op.index]):
+                fields = dict(call.params.fields)
+                if op.kind in ELEMENTWISE:
+                    upd, offs = _add_fields(g, op, r_ins, r_out)
+                elif op.kind in POINTWISE:
+                    upd, offs = _lut_fields(g, op, r_ins[0], r_out)
+                elif op.kind in RESIZE:
+                    upd, offs = _resize_fields(ctx, g, op, r_ins[0], r_out), []
+                elif op.kind in LAYOUT:
+                    upd, offs = _transpose_fields(g, op, r_out)
+                elif op.kind in PADS:
+                    upd, offs = _pad_fields(g, op, r_ins[0], r_out)
+                elif op.kind in SLICES:
+                    upd, offs = _slice_fields(g, op, r_ins[0], r_out), []
+                elif op.kind in CONCAT:     # call j copies input j
+                    upd, offs = _concat_fields(g, op, j, r_ins[j], r_out)
+                else:
+                    upd, offs = _window_fields(g, op, r_ins[0], r_out), []
+                fields.update({f: v for f, v in upd.items() if f in fields})
+                per_call_fields.setdefault((op.index, j), []).append(fields)
+                per_call_offsets.setdefault((op.index, j), []).append(offs)
 
     calls, arrays = [], []
     cached = s.cached_tensors()
