@@ -143,3 +143,24 @@ def test_cli_simulate_on_board_json(shared_models, tmp_path):
     r = CliRunner().invoke(main, ["simulate", str(model), "--board", "qemu-m55", "--samples", "2"])
     assert r.exit_code == 0, r.output
     assert "run on qemu-m55" in r.output and "instructions" in r.output and "bit-exact" in r.output
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("board", ["qemu-m4", "qemu-m55"])
+@pytest.mark.parametrize("model", INT8_MODELS)
+def test_plain_c_twins_bit_exact_under_qemu(model, board, shared_models):
+    """--no-asm (MCU_NN_NO_ASM): the DSP fast paths' plain-C twins of their inline assembly, on the cores
+    that take those paths (the M55 takes its DSP paths where Helium has none), bit-exact as the assembly."""
+    r = api.simulate(shared_models / model, samples=2, seed=3, board=board, options=api.Options(asm=False))
+    _check(r, board)
+
+
+def test_no_asm_really_builds_the_plain_c_twins(shared_models):
+    """The flag reaches the kernels: without the assembly the same bit-exact run takes other instructions
+    (on vww_96_int8, 1.7x as many: the twins are plain C, the assembly's dual 16-bit MACs are not)."""
+    runs = {asm: api.simulate(shared_models / "vww_96_int8.tflite", samples=1, board="qemu-m4",
+                              options=api.Options(asm=asm)) for asm in (True, False)}
+    for r in runs.values():
+        _check(r, "qemu-m4")
+    assert runs[False].outputs[0].tobytes() == runs[True].outputs[0].tobytes()
+    assert runs[False].extra["instructions"] > 1.2 * runs[True].extra["instructions"]

@@ -16,7 +16,7 @@ import jinja2
 import numpy as np
 
 from .. import TEMPLATES_DIR, __version__
-from ..codegen.generate import Compiled, render
+from ..codegen.generate import Compiled, kernel_defines, render
 from ..codegen.ops.conv import CONV_SOURCES
 from ..errors import McuCompileError
 from . import Board, boards
@@ -213,7 +213,7 @@ def render_firmware(c: Compiled, board: Board, test_inputs: Sequence[np.ndarray]
         boot2 = {"sck_divider": BOOT2_SCK_DIVIDER, "vectors": board.flash.origin + board.flash_reserved,
                  "origin": board.flash.origin, "length": board.flash_reserved}
     cflags = ["-std=c99", "-O2", "-g", "-Wall", "-Wextra", "-Werror", "-ffunction-sections", "-fdata-sections",
-              "-fno-common"]
+              "-fno-common", *kernel_defines(c.options)]
     link_common = ["-nostartfiles", "--specs=nano.specs", "--specs=nosys.specs", "-Wl,--gc-sections",
                    "-Wl,--no-warn-rwx-segments", f"-Wl,-Map={name}.map"]
     fit = fit_check(c, board, samples=samples, harness=harness, stack_bytes=stack_bytes)

@@ -44,6 +44,8 @@ class Options:
     #                               raise the arena's peak, "always" wherever a kernel can use it
     input_layout: str = "model"   # "nhwc": a model input's TRANSPOSE NCHW -> NHWC is dropped, the caller
     #                               passes NHWC (graph normalisation, passes/normalize.py; api.load)
+    asm: bool = True              # False: the kernel library built with MCU_NN_NO_ASM (the DSP paths' inline
+    #                               assembly replaced by its plain-C twins; the build flags carry it)
     wide_weights: str = "auto"    # the DSP wide convs' weights pre-widened to int16 in flash (simd "dsp"
     #                               only, faster; 1x1 convs with in.c % 4 == 0 drop the int8 copy): "on",
     #                               "off", "auto" (on unless the model then no longer fits the board's
@@ -225,6 +227,12 @@ def _const_lines(c: ConstArray, per_line: int = 24) -> list[str]:
     return [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)] or ["0"]
 
 
+def kernel_defines(options: Options) -> list[str]:
+    """Preprocessor flags every kernel file of the project is built with (the generated Makefiles and
+    CMake lists carry them)."""
+    return [] if options.asm else ["-DMCU_NN_NO_ASM"]
+
+
 def render(c: Compiled) -> dict[str, str]:
     """Return {relative path: text} for the whole generated project."""
     env = _env()
@@ -242,6 +250,7 @@ def render(c: Compiled) -> dict[str, str]:
         "arrays": [a for item in c.program if isinstance(item, PatchLoop) for a in item.arrays],
         "consts": consts, "sources": c.sources,
         "flash_weights_bytes": sum(np.asarray(k.values).nbytes for k in c.consts),
+        "defines": kernel_defines(c.options),
     }
     files = {
         f"{g.name}.h": env.get_template("model.h.j2").render(ctx),
