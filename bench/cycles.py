@@ -21,7 +21,6 @@ the host-tested reference loops), which is the "before" of the fast paths.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
 from pathlib import Path
 
@@ -35,25 +34,6 @@ from mcucompile.boards import qemu_boards  # noqa: E402
 from mcucompile.errors import McuCompileError  # noqa: E402
 
 SHARED_MODELS = ROOT.parent / "shared" / "models"
-
-
-@contextlib.contextmanager
-def reference_kernels():
-    """Cross-builds inside this block define MCU_NN_REFERENCE in mcu_nn.h (every kernel includes it)."""
-    from mcucompile.sim import target
-
-    plain = target.render_firmware
-
-    def render(*args, **kwargs):
-        files = plain(*args, **kwargs)
-        files["mcu_nn.h"] = "#define MCU_NN_REFERENCE 1\n" + files["mcu_nn.h"]
-        return files
-
-    target.render_firmware = render
-    try:
-        yield
-    finally:
-        target.render_firmware = plain
 
 
 def dead_macs(path: Path) -> int:
@@ -150,10 +130,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     cores = args.cores.split(",")
     try:
-        with reference_kernels() if args.reference else contextlib.nullcontext():
-            # the reference loops read the int8 weights (no pre-widened 1x1 weights: --wide-weights off)
-            opts = api.Options(wide_weights="off") if args.reference else api.Options()
-            rows = [measure(p, cores, not args.no_check, opts) for p in models]
+        # the reference loops (--kernels reference) are planned as plain C: int8 weights only, no scratch
+        opts = api.Options(kernels="reference") if args.reference else api.Options()
+        rows = [measure(p, cores, not args.no_check, opts) for p in models]
     except McuCompileError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

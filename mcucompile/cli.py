@@ -67,10 +67,12 @@ _common = [
                       "them 25-35% faster: twice the int8 bytes for 1x1 convs with input channels a multiple "
                       "of 4, 3x for the others (they keep the int8 copy too). auto = on unless the model "
                       "then no longer fits the board's flash; off = the int8 weights only."),
-    click.option("--no-asm", "asm", flag_value=False, default=True, expose_value=False, callback=_stash_patch,
-                 help="Build the kernel library without inline assembly (MCU_NN_NO_ASM: the Cortex-M4/M7 "
-                      "fast paths' plain-C twins, same results, slower), e.g. for compilers without GCC's "
-                      "inline assembler."),
+    click.option("--kernels", type=click.Choice(["fast", "no-asm", "reference"]), default="fast",
+                 show_default=True, expose_value=False, callback=_stash_patch,
+                 help="fast: each core's fast paths; no-asm: the same without inline assembly (MCU_NN_NO_ASM: "
+                      "the Cortex-M4/M7 paths' plain-C twins, same results, slower), e.g. for compilers "
+                      "without GCC's inline assembler; reference: the plain loops only (MCU_NN_REFERENCE, "
+                      "what a core without DSP runs), for checking and measuring."),
     click.option("--input-layout", type=click.Choice(["model", "nhwc"]), default="model", show_default=True,
                  expose_value=False, callback=_stash_patch,
                  help="nhwc: drop a TRANSPOSE NCHW -> NHWC at a model input (PyTorch/ONNX exports): the caller "

@@ -146,21 +146,30 @@ def test_cli_simulate_on_board_json(shared_models, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("board", ["qemu-m4", "qemu-m55"])
+@pytest.mark.parametrize("kernels,board", [("no-asm", "qemu-m4"), ("no-asm", "qemu-m55"), ("reference", "qemu-m4")])
 @pytest.mark.parametrize("model", INT8_MODELS)
-def test_plain_c_twins_bit_exact_under_qemu(model, board, shared_models):
-    """--no-asm (MCU_NN_NO_ASM): the DSP fast paths' plain-C twins of their inline assembly, on the cores
-    that take those paths (the M55 takes its DSP paths where Helium has none), bit-exact as the assembly."""
-    r = api.simulate(shared_models / model, samples=2, seed=3, board=board, options=api.Options(asm=False))
+def test_plain_c_paths_bit_exact_under_qemu(model, kernels, board, shared_models):
+    """--kernels no-asm (MCU_NN_NO_ASM): the DSP fast paths' plain-C twins of their inline assembly, on the
+    cores that take those paths (the M55 takes its DSP paths where Helium has none); --kernels reference
+    (MCU_NN_REFERENCE): the plain loops a core without DSP runs. Both bit-exact with TFLite Micro."""
+    r = api.simulate(shared_models / model, samples=2, seed=3, board=board, options=api.Options(kernels=kernels))
     _check(r, board)
 
 
-def test_no_asm_really_builds_the_plain_c_twins(shared_models):
-    """The flag reaches the kernels: without the assembly the same bit-exact run takes other instructions
-    (on vww_96_int8, 1.7x as many: the twins are plain C, the assembly's dual 16-bit MACs are not)."""
-    runs = {asm: api.simulate(shared_models / "vww_96_int8.tflite", samples=1, board="qemu-m4",
-                              options=api.Options(asm=asm)) for asm in (True, False)}
+def test_kernel_sets_really_build_other_code(shared_models):
+    """--kernels reaches the kernels: the same bit-exact run takes more instructions without the assembly
+    (vww_96_int8: 1.7x, the twins are plain C) and more still with the reference loops only."""
+    runs = {k: api.simulate(shared_models / "vww_96_int8.tflite", samples=1, board="qemu-m4",
+                            options=api.Options(kernels=k)) for k in ("fast", "no-asm", "reference")}
     for r in runs.values():
         _check(r, "qemu-m4")
-    assert runs[False].outputs[0].tobytes() == runs[True].outputs[0].tobytes()
-    assert runs[False].extra["instructions"] > 1.2 * runs[True].extra["instructions"]
+        assert r.outputs[0].tobytes() == runs["fast"].outputs[0].tobytes()
+    counts = {k: r.extra["instructions"] for k, r in runs.items()}
+    assert counts["reference"] > counts["no-asm"] > 1.2 * counts["fast"], counts
+
+
+def test_an_unknown_kernel_set_is_refused(shared_models):
+    from mcucompile.errors import McuCompileError
+    with pytest.raises(McuCompileError) as e:
+        api.analyze(shared_models / "hello_world_int8.tflite", api.Options(kernels="turbo"))
+    assert str(e.value) == "unknown kernel set 'turbo'; one of fast, no-asm, reference"

@@ -44,8 +44,10 @@ class Options:
     #                               raise the arena's peak, "always" wherever a kernel can use it
     input_layout: str = "model"   # "nhwc": a model input's TRANSPOSE NCHW -> NHWC is dropped, the caller
     #                               passes NHWC (graph normalisation, passes/normalize.py; api.load)
-    asm: bool = True              # False: the kernel library built with MCU_NN_NO_ASM (the DSP paths' inline
-    #                               assembly replaced by its plain-C twins; the build flags carry it)
+    kernels: str = "fast"         # "fast": the core's fast paths; "no-asm": built with MCU_NN_NO_ASM (the DSP
+    #                               paths' inline assembly replaced by its plain-C twins); "reference": built
+    #                               with MCU_NN_REFERENCE (the plain loops a core without DSP runs, planned
+    #                               as such: simd "none", pipeline.board_options). The build flags carry it.
     wide_weights: str = "auto"    # the DSP wide convs' weights pre-widened to int16 in flash (simd "dsp"
     #                               only, faster; 1x1 convs with in.c % 4 == 0 drop the int8 copy): "on",
     #                               "off", "auto" (on unless the model then no longer fits the board's
@@ -123,6 +125,7 @@ def compile_graph(g: Graph, options: Options = Options(), search_progress: Calla
     load_all()
     if options.simd not in SIMD_FAMILIES:
         raise McuCompileError(f"unknown kernel family simd={options.simd!r}; one of {', '.join(SIMD_FAMILIES)}")
+    kernel_defines(options)                         # an unknown kernel set fails here, before any work
     stages = tuple(sorted(options.patch, key=lambda s: s.start))
     found = None
     inplace = inplace_depthwise(g, options.io_in_arena) if options.inplace else frozenset()
@@ -227,10 +230,15 @@ def _const_lines(c: ConstArray, per_line: int = 24) -> list[str]:
     return [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)] or ["0"]
 
 
+KERNEL_SETS = {"fast": [], "no-asm": ["-DMCU_NN_NO_ASM"], "reference": ["-DMCU_NN_REFERENCE"]}
+
+
 def kernel_defines(options: Options) -> list[str]:
     """Preprocessor flags every kernel file of the project is built with (the generated Makefiles and
     CMake lists carry them)."""
-    return [] if options.asm else ["-DMCU_NN_NO_ASM"]
+    if options.kernels not in KERNEL_SETS:
+        raise McuCompileError(f"unknown kernel set {options.kernels!r}; one of {', '.join(KERNEL_SETS)}")
+    return KERNEL_SETS[options.kernels]
 
 
 def render(c: Compiled) -> dict[str, str]:
