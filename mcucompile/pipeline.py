@@ -114,5 +114,4 @@ def run(model: str | os.PathLike, options: Options = Options(), board: str | Non
         from .boards import get_board
         get_board(board)                    # an unknown board fails before any work
     source = resolve_model(model, convert)
-    g = normalize(read_tflite(source), options.input_layout)
-    return build(g, options, board, source, search_progress)
+    return build(load(source, input_layout=options.input_layout), options, board, source, search_progress)

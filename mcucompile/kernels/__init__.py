@@ -37,12 +37,6 @@ SCRATCH: dict[str, ScratchRule] = {
 ALIAS_KINDS = frozenset({"RESHAPE", "SQUEEZE"})     # the output is the input's bytes under another shape
 
 
-def scratch_bytes(graph: Graph, op: Op, simd: str) -> int:
-    """Bytes of scratch op's kernel takes on targets of kernel family `simd` (0: none)."""
-    rule = SCRATCH.get(op.kind)
-    return 0 if rule is None else int(rule.fn(graph, op, simd))
-
-
 def inplace_scratch_bytes(g: Graph, k: int) -> int:
     """The one-channel temporary of the in-place depthwise kernel (firmware/mcu_dw_inplace.c) at position k
     (passes/inplace.py decides which ops run in place)."""
