@@ -2,7 +2,7 @@
  * The 1x1 conv on the DSP cores (not Helium) with a scratch: conv_1x1_wide and its variants on the pre-widened
  * weights and with the dead-channel hint (the engine: mcu_conv_wide_dsp.h), their output stages out of line
  * (mcu_wide4_out_plain, mcu_wide4_finish: the im2col variants' too), the pre-widened stream pixel by pixel
- * (mcu_wide_pre_rows), and the 1x1 conv without planned scratch (mcu_conv_1x1_in_own_output).
+ * (mcu_wide_pre_rows), and the 1x1 conv without planned scratch (own_output).
  */
 #include "mcu_simd.h"
 #include "mcu_conv_internal.h"
@@ -335,60 +335,134 @@ WIDE_VARIANT(static, conv_1x1_wide_pre_live, 1, 0, 1)
 #undef WIDE_VARIANT
 #undef WIDE_NOINLINE
 
-/* conv_1x1_wide with or without the dead-channel hint */
-void mcu_conv_1x1_wide_any(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
-                           const int32_t *bias, int8_t *out, uint32_t *wide)
+/* conv_1x1_wide on the int8 filter, with or without the dead-channel hint */
+static void wide_int8(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
+                      int8_t *out, uint32_t *wide)
 {
-    if (p->wide_filter != NULL) {
-        if (p->dead_out != NULL) {
-            conv_1x1_wide_pre_live(p, in, filter, bias, out, wide);
-        } else {
-            conv_1x1_wide_pre(p, in, filter, bias, out, wide);
-        }
-    } else if (p->dead_out != NULL) {
+    if (p->dead_out != NULL) {
         conv_1x1_wide_live(p, in, filter, bias, out, wide);
     } else {
         conv_1x1_wide(p, in, filter, bias, out, wide);
     }
 }
 
+/* conv_1x1_wide on the pre-widened weights (wide_filter), with or without the dead-channel hint */
+static void wide_pre(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
+                     int8_t *out, uint32_t *wide)
+{
+    if (p->dead_out != NULL) {
+        conv_1x1_wide_pre_live(p, in, filter, bias, out, wide);
+    } else {
+        conv_1x1_wide_pre(p, in, filter, bias, out, wide);
+    }
+}
+
+typedef void (*wide_fn_t)(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
+                          int8_t *out, uint32_t *wide);
+
+/* The pixels the 2 x 2 blocks (or, with only the pre-widened weights, the stream's rows) take: px0 .. pixels */
+static void rest_1x1(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
+                     int8_t *out, int32_t px0, int32_t pixels)
+{
+    if (filter == NULL) {
+        mcu_wide_pre_rows_any(p, in, bias, out, px0, pixels);
+        return;
+    }
+    mcu_conv_params_t q = *p;
+    q.in.n = q.out.n = 1;
+    q.in.h = q.out.h = 1;
+    q.in.w = q.out.w = pixels - px0;
+    mcu_conv_1x1(&q, in + (size_t)px0 * (size_t)p->in.c, filter, bias, out + (size_t)px0 * (size_t)p->out.c);
+}
+
 /*
  * The 1x1 conv without a planned scratch (the planner leaves it out where it would raise the arena's
  * peak): conv_1x1_wide borrows the last bytes of the conv's own output, which nothing else holds while
- * it runs, for the pixels whose outputs all lie before them, then conv_1x1 writes the rest over the
- * borrowed bytes. Not when input and output overlap or fewer than 4 pixels come first; returns whether
- * it ran.
+ * it runs, for the pixels whose outputs all lie before them, then the rest writes over the borrowed
+ * bytes. Where input and output overlap or fewer than 4 pixels come first, the rest takes them all.
  */
-int mcu_conv_1x1_in_own_output(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
-                               const int32_t *bias, int8_t *out)
+static void own_output(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
+                       int8_t *out, wide_fn_t run)
 {
     const int32_t pixels = p->in.n * p->in.h * p->in.w;
     const size_t in_bytes = (size_t)pixels * (size_t)p->in.c, out_bytes = (size_t)pixels * (size_t)p->out.c;
-    if (p->in.c < 4 || p->in.c >= 32000) {
-        return 0;
-    }
     const uintptr_t wide = own_output_scratch(in, in_bytes, out, out_bytes, 8u * (size_t)(p->in.c & ~3));
-    if (wide == 0) {
-        return 0;
-    }
-    const int32_t head = (int32_t)((wide - (uintptr_t)out) / (size_t)p->out.c);   /* outputs before `wide` */
-    if (head < 4) {
-        return 0;
+    const int32_t head = wide != 0 ? (int32_t)((wide - (uintptr_t)out) / (size_t)p->out.c) : 0;
+    if (head < 4) {                                 /* (outputs before `wide`) */
+        rest_1x1(p, in, filter, bias, out, 0, pixels);
+        return;
     }
     mcu_conv_params_t q = *p;
     q.in.n = q.out.n = 1;
     q.in.h = q.out.h = 1;
     q.in.w = q.out.w = head;
-    mcu_conv_1x1_wide_any(&q, in, filter, bias, out, (uint32_t *)(void *)wide);
+    run(&q, in, filter, bias, out, (uint32_t *)(void *)wide);
     if (head < pixels) {
-        q.in.w = q.out.w = pixels - head;
-        if (filter == NULL) {                       /* only the pre-widened weights */
-            mcu_wide_pre_rows_any(&q, in, bias, out, head, pixels);
-        } else {
-            mcu_conv_1x1(&q, in + (size_t)head * (size_t)p->in.c, filter, bias, out + (size_t)head * (size_t)p->out.c);
-        }
+        rest_1x1(p, in, filter, bias, out, head, pixels);
     }
-    return 1;
+}
+
+/* 1x1 stride-1 unpadded, 4 <= in.c < 32000: 4 pixels widened into the scratch (a patch's tile of fewer
+ * than 4 pixels: the 2 x 2 blocks); the int8 filter */
+void mcu_conv_1x1_wide_s8_dsp(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
+                              const int32_t *bias, int8_t *out, int16_t *scratch)
+{
+    const int32_t pixels = p->in.n * p->in.h * p->in.w;
+    if (pixels >= 4) {
+        wide_int8(p, in, filter, bias, out, (uint32_t *)(void *)scratch);
+    } else {
+        rest_1x1(p, in, filter, bias, out, 0, pixels);
+    }
+}
+
+/* The same on the pre-widened weights (wide_filter; filter NULL where they hold the whole filter) */
+void mcu_conv_1x1_wide_pre_s8_dsp(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
+                                  const int32_t *bias, int8_t *out, int16_t *scratch)
+{
+    const int32_t pixels = p->in.n * p->in.h * p->in.w;
+    if (pixels >= 4) {
+        wide_pre(p, in, filter, bias, out, (uint32_t *)(void *)scratch);
+    } else {
+        rest_1x1(p, in, filter, bias, out, 0, pixels);
+    }
+}
+
+/* mcu_conv_1x1_wide_s8_dsp without scratch: the end of the conv's own output borrowed (own_output) */
+void mcu_conv_1x1_own_s8_dsp(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
+                             const int32_t *bias, int8_t *out, int16_t *scratch)
+{
+    (void)scratch;
+    own_output(p, in, filter, bias, out, wide_int8);
+}
+
+/* mcu_conv_1x1_wide_pre_s8_dsp without scratch */
+void mcu_conv_1x1_own_pre_s8_dsp(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
+                                 const int32_t *bias, int8_t *out, int16_t *scratch)
+{
+    (void)scratch;
+    own_output(p, in, filter, bias, out, wide_pre);
 }
 
 #endif /* !MCU_NN_REFERENCE && !MCU_NN_MVE && MCU_NN_DSP */
+
+int32_t mcu_conv_1x1_wide_s8_dsp_get_buffer_size(const mcu_conv_params_t *p)
+{
+    return MCU_CONV_SCRATCH_BYTES(p->in.c);
+}
+
+int32_t mcu_conv_1x1_wide_pre_s8_dsp_get_buffer_size(const mcu_conv_params_t *p)
+{
+    return MCU_CONV_SCRATCH_BYTES(p->in.c);
+}
+
+int32_t mcu_conv_1x1_own_pre_s8_dsp_get_buffer_size(const mcu_conv_params_t *p)
+{
+    (void)p;
+    return 0;
+}
+
+int32_t mcu_conv_1x1_own_s8_dsp_get_buffer_size(const mcu_conv_params_t *p)
+{
+    (void)p;
+    return 0;
+}

@@ -1,8 +1,25 @@
 /*
- * Internal header of the conv kernel library: mcu_conv.c (the dispatchers mcu_conv2d_s8 and
- * mcu_depthwise_conv2d_s8, and the map of which file holds which path) and its variant files mcu_conv_*.c,
- * mcu_dwconv_*.c. It holds the helpers several variants share and declares the functions one file calls in
- * another (mcu_ names, not part of the library's interface in mcu_nn.h).
+ * Internal header of the conv kernel library, the variant files mcu_conv_*.c and mcu_dwconv_*.c (their public
+ * entry points: mcu_nn.h). It holds the helpers several variants share and declares the functions one file
+ * calls in another (mcu_ names, not part of the library's interface).
+ *
+ *   mcu_conv_ref.c, mcu_dwconv_ref.c  the reference loops (mcu_conv_ref_s8, mcu_dwconv_ref_s8)
+ *   mcu_conv_rows.c             mcu_conv_1x1_s8, mcu_conv_rows_s8: 2 x 2 blocks in C (DSP: SMLAD)
+ *   mcu_conv_1x1_wide_dsp.c     DSP: the 1x1 conv on 4 widened pixels (mcu_conv_1x1_wide[_pre]_s8_dsp, _own_)
+ *   mcu_conv_im2col_wide_dsp.c  DSP: any conv with dilation 1 on im2col-widened windows
+ *                               (mcu_conv_im2col_wide_s8_dsp, _own_, _rows_; mcu_dwconv_im2col_rows_s8_dsp)
+ *   mcu_conv_wide_dsp.h         DSP: the engine both wide files specialise (conv_1x1_wide_run, its assembly)
+ *   mcu_conv_win_dsp.c          DSP: the window kernels (mcu_conv_win_s8_dsp, mcu_dwconv_win_s8_dsp, _stack_),
+ *                               the window gather (win_build*, Helium's too)
+ *   mcu_conv_mve.c              Helium: mcu_conv_1x1_s8_mve, mcu_conv_rows_s8_mve
+ *   mcu_conv_win_mve.c          Helium: the window kernels (mcu_conv_win_s8_mve, mcu_dwconv_win_s8_mve)
+ *   mcu_dwconv_groups.c         depthwise, multiplier 1, channel groups (mcu_dwconv_groups_s8; DSP pairs)
+ *   mcu_dwconv_mve.c            Helium: depthwise, multiplier 1, channel groups (mcu_dwconv_groups_s8_mve)
+ *   mcu_dwconv_fast.c           depthwise, any multiplier, 4 channels per pass (mcu_dwconv_fast_s8)
+ *
+ * The fast variants only reorder exact int32 sums and requantise with mcu_requant_fast (equal to
+ * mcu_requant, see mcu_simd.h), so they give the reference results bit for bit. Padding is implicit
+ * everywhere: window taps outside the input are skipped (the same as padding with the input zero point).
  */
 #ifndef MCU_CONV_INTERNAL_H
 #define MCU_CONV_INTERNAL_H
@@ -69,24 +86,16 @@ typedef struct {
 } win_src_t;
 #endif
 
-#if !defined(MCU_NN_MVE)
 #define DWG_TAPS 25                     /* filters up to 5x5 (or any kh * kw <= 25) */
-#endif
 
 #endif /* !MCU_NN_REFERENCE */
 
 /* The functions one file calls in another, by file, under the conditions that compile them. */
-#if defined(MCU_NN_MVE) || !defined(MCU_NN_DSP) || defined(MCU_NN_REFERENCE)
-/* mcu_conv_rows.c */
-void mcu_conv_1x1_stream(const mcu_conv_params_t *p, const int8_t *in, const int32_t *bias, int8_t *out);
-#endif
-
 #if !defined(MCU_NN_REFERENCE)
 /* mcu_dwconv_fast.c */
 void mcu_depthwise_fast(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
                         const int32_t *bias, int8_t *out, int32_t ch0);
 
-#if !defined(MCU_NN_MVE)
 /* mcu_conv_rows.c */
 void mcu_conv_1x1(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
                   int8_t *out);
@@ -96,7 +105,8 @@ void mcu_conv_rows(const mcu_conv_params_t *p, const int8_t *in, const int8_t *f
 /* mcu_dwconv_groups.c */
 void mcu_depthwise_groups(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
                           const int32_t *bias, int8_t *out);
-#else
+
+#if defined(MCU_NN_MVE)
 /* mcu_conv_mve.c */
 void mcu_conv_1x1_mve(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
                       int8_t *out);
@@ -116,15 +126,7 @@ void mcu_win_build(const mcu_conv_params_t *p, const win_src_t *s, int32_t iy0, 
                    uint32_t *x);
 
 #if !defined(MCU_NN_MVE)
-/* mcu_conv_win_dsp.c */
-void mcu_conv_win(const mcu_conv_params_t *p, const int8_t *in, const int32_t *bias, int8_t *out,
-                  uint32_t *work);
-void mcu_depthwise_win(const mcu_conv_params_t *p, const int8_t *in, const int32_t *bias, int8_t *out,
-                       uint32_t *work);
-void mcu_win_stack(const mcu_conv_params_t *p, const int8_t *in, const int32_t *bias, int8_t *out,
-                   int depthwise);
-
-/* mcu_conv_1x1_wide_dsp.c (the first three also called by the im2col variants) */
+/* mcu_conv_1x1_wide_dsp.c (also called by the im2col variants) */
 void mcu_wide4_out_plain(const mcu_conv_params_t *p, const int32_t acc[8], const int32_t *bias, int32_t oc,
                          int32_t oc1, int8_t *o);
 void mcu_wide4_finish(const mcu_conv_params_t *p, const int32_t *bias, const int32_t acc[8], const int8_t *xt,
@@ -134,10 +136,6 @@ void mcu_wide_pre_rows(const mcu_conv_params_t *p, const int8_t *in, const int8_
                        int8_t *out, int32_t px0, int32_t px1, int32_t n_live, int fast);
 void mcu_wide_pre_rows_any(const mcu_conv_params_t *p, const int8_t *in, const int32_t *bias, int8_t *out,
                            int32_t px0, int32_t px1);
-void mcu_conv_1x1_wide_any(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
-                           const int32_t *bias, int8_t *out, uint32_t *wide);
-int mcu_conv_1x1_in_own_output(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
-                               const int32_t *bias, int8_t *out);
 
 /* mcu_conv_im2col_wide_dsp.c */
 void mcu_im2col_cut4(const mcu_conv_params_t *p, const int8_t *in, ptrdiff_t at, int32_t ix, uint32_t *wide,
@@ -150,6 +148,14 @@ void mcu_conv_im2col_wide_any(const mcu_conv_params_t *p, const int8_t *in, cons
                               const int32_t *bias, int8_t *out, uint32_t *wide);
 int mcu_conv_im2col_in_own_output(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
                                   const int32_t *bias, int8_t *out);
+
+/* mcu_conv_win_dsp.c */
+void mcu_conv_win(const mcu_conv_params_t *p, const int8_t *in, const int32_t *bias, int8_t *out,
+                  uint32_t *work);
+void mcu_depthwise_win(const mcu_conv_params_t *p, const int8_t *in, const int32_t *bias, int8_t *out,
+                       uint32_t *work);
+void mcu_win_stack(const mcu_conv_params_t *p, const int8_t *in, const int32_t *bias, int8_t *out,
+                   int depthwise);
 #else
 /* mcu_conv_win_mve.c */
 void mcu_conv_win_mve(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,

@@ -1,57 +1,10 @@
 /*
- * Conv kernels in C, 2 pixels x 2 output channels per pass (dot_2x2: SMLAD on the DSP cores, in inline
- * assembly unless MCU_NN_NO_ASM; plain C elsewhere), not on Helium: the 1x1 conv (mcu_conv_1x1) and any conv
- * with dilation_w 1 (mcu_conv_rows). Also the 1x1 conv on the pre-widened weights alone in builds without the
- * DSP paths (mcu_conv_1x1_stream). Dispatched by mcu_conv2d_s8 (mcu_conv.c).
+ * Conv variants in C, 2 pixels x 2 output channels per pass (dot_2x2: SMLAD on the DSP cores, in inline
+ * assembly unless MCU_NN_NO_ASM; plain C elsewhere), on every core: the 1x1 conv (mcu_conv_1x1_s8) and any
+ * conv with dilation_w 1 (mcu_conv_rows_s8). The DSP wide variants fall back on mcu_conv_1x1 / mcu_conv_rows.
  */
 #include "mcu_simd.h"
 #include "mcu_conv_internal.h"
-
-#if defined(MCU_NN_MVE) || !defined(MCU_NN_DSP) || defined(MCU_NN_REFERENCE)
-/* The 16-bit halves of a pre-widened weight word (low: the even input channel) */
-static inline int32_t wide_lo(uint32_t w)
-{
-    return (int32_t)(int16_t)(uint16_t)(w & 0xFFFFu);
-}
-
-static inline int32_t wide_hi(uint32_t w)
-{
-    return (int32_t)(int16_t)(uint16_t)(w >> 16);
-}
-
-/* A 1x1 conv whose int8 filter was left out (filter NULL: only p->wide_filter, in.c a multiple of 4; see
- * mcu_nn.h) in builds without the DSP paths (a DSP target's code on the host, reference builds): pixel by
- * pixel, pair by pair of the stream, the sums in plain C, TFLite's requantisation. */
-void mcu_conv_1x1_stream(const mcu_conv_params_t *p, const int8_t *in, const int32_t *bias, int8_t *out)
-{
-    const int32_t pixels = p->in.n * p->in.h * p->in.w, k = p->in.c, out_c = p->out.c, off = p->input_offset;
-    const int32_t pairs = ((p->dead_out != NULL ? p->live_c : out_c) + 1) >> 1;
-    for (int32_t px = 0; px < pixels; ++px) {
-        const int8_t *x = in + (size_t)px * (size_t)k;
-        int8_t *o = out + (size_t)px * (size_t)out_c;
-        if (p->dead_out != NULL) {                  /* the dead channels' constants; live ones follow */
-            memcpy(o, p->dead_out, (size_t)out_c);
-        }
-        for (int32_t j = 0; j < pairs; ++j) {
-            const uint32_t *w = p->wide_filter + (size_t)j * (size_t)(k + 10) + 2;   /* past the biases */
-            int32_t a0 = 0, a1 = 0;
-            for (int32_t g = 0; g < k; g += 4, w += 4) {   /* [oc (c0,c2)] [oc1 (c0,c2)] [oc (c1,c3)] [oc1 (c1,c3)] */
-                const int32_t x0 = x[g] + off, x1 = x[g + 1] + off, x2 = x[g + 2] + off, x3 = x[g + 3] + off;
-                a0 += x0 * wide_lo(w[0]) + x2 * wide_hi(w[0]) + x1 * wide_lo(w[2]) + x3 * wide_hi(w[2]);
-                a1 += x0 * wide_lo(w[1]) + x2 * wide_hi(w[1]) + x1 * wide_lo(w[3]) + x3 * wide_hi(w[3]);
-            }
-            const int32_t oc = (int32_t)w[3], oc1 = (int32_t)w[7];   /* the channels (m, e, c, oc each) */
-            const int32_t ch[2] = {oc1, oc}, acc[2] = {a1 / 2, a0 / 2};     /* doubled weights; odd count: oc1 == oc */
-            for (int32_t i = 0; i < 2; ++i) {
-                const int32_t c = ch[i];
-                const int32_t y = mcu_requant(acc[i] + (bias != NULL ? bias[c] : 0), p->out_mult[c],
-                                              p->out_shift[c]) + p->output_offset;
-                o[c] = (int8_t)mcu_clamp(y, p->act_min, p->act_max);
-            }
-        }
-    }
-}
-#endif
 
 #if !defined(MCU_NN_REFERENCE)
 
@@ -142,7 +95,6 @@ static MCU_ALWAYS_INLINE void dot_2x2(const int8_t *x, size_t xs, const int8_t *
     acc[3] = a11;
 }
 
-#if !defined(MCU_NN_MVE)
 /* 1x1, stride 1, no padding: out[pixel][oc] = requant(bias[oc] + sum_k (x[pixel][k] + off) w[oc][k]) */
 void mcu_conv_1x1(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
                   int8_t *out)
@@ -243,6 +195,30 @@ void mcu_conv_rows(const mcu_conv_params_t *p, const int8_t *in, const int8_t *f
         }
     }
 }
-#endif /* !MCU_NN_MVE */
+void mcu_conv_1x1_s8(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
+                     int8_t *out, int16_t *scratch)
+{
+    (void)scratch;
+    mcu_conv_1x1(p, in, filter, bias, out);
+}
+
+void mcu_conv_rows_s8(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
+                      int8_t *out, int16_t *scratch)
+{
+    (void)scratch;
+    mcu_conv_rows(p, in, filter, bias, out);
+}
 
 #endif /* !MCU_NN_REFERENCE */
+
+int32_t mcu_conv_1x1_s8_get_buffer_size(const mcu_conv_params_t *p)
+{
+    (void)p;
+    return 0;
+}
+
+int32_t mcu_conv_rows_s8_get_buffer_size(const mcu_conv_params_t *p)
+{
+    (void)p;
+    return 0;
+}

@@ -580,6 +580,62 @@ void mcu_win_stack(const mcu_conv_params_t *p, const int8_t *in, const int32_t *
         mcu_conv_win(p, in, bias, out, work);
     }
 }
+/* in.c % 4 != 0 and n = kh kw in.c in [4, 96], with win_w: each output pixel's window gathered and widened
+ * in the scratch, dotted with the widened filter rows */
+void mcu_conv_win_s8_dsp(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
+                         int8_t *out, int16_t *scratch)
+{
+    (void)filter;
+    mcu_conv_win(p, in, bias, out, (uint32_t *)(void *)scratch);
+}
+
+/* The same with the work memory on the stack */
+void mcu_conv_win_stack_s8_dsp(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
+                               const int32_t *bias, int8_t *out, int16_t *scratch)
+{
+    (void)filter;
+    (void)scratch;
+    mcu_win_stack(p, in, bias, out, 0);
+}
+
+/* depth multiplier >= 2, in.c <= 4, kh kw <= 96, with win_w */
+void mcu_dwconv_win_s8_dsp(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
+                           const int32_t *bias, int8_t *out, int16_t *scratch)
+{
+    (void)filter;
+    mcu_depthwise_win(p, in, bias, out, (uint32_t *)(void *)scratch);
+}
+
+void mcu_dwconv_win_stack_s8_dsp(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
+                                 const int32_t *bias, int8_t *out, int16_t *scratch)
+{
+    (void)filter;
+    (void)scratch;
+    mcu_win_stack(p, in, bias, out, 1);
+}
+
 #endif /* !MCU_NN_MVE */
 
 #endif /* !MCU_NN_REFERENCE && MCU_NN_DSP */
+
+int32_t mcu_conv_win_s8_dsp_get_buffer_size(const mcu_conv_params_t *p)
+{
+    return MCU_WIN_SCRATCH_BYTES(p->filter.h * p->filter.w * p->in.c, p->out.c);
+}
+
+int32_t mcu_conv_win_stack_s8_dsp_get_buffer_size(const mcu_conv_params_t *p)
+{
+    (void)p;
+    return 0;
+}
+
+int32_t mcu_dwconv_win_s8_dsp_get_buffer_size(const mcu_conv_params_t *p)
+{
+    return MCU_WIN_SCRATCH_BYTES(p->filter.h * p->filter.w, p->depth_multiplier);
+}
+
+int32_t mcu_dwconv_win_stack_s8_dsp_get_buffer_size(const mcu_conv_params_t *p)
+{
+    (void)p;
+    return 0;
+}

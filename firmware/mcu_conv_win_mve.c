@@ -109,4 +109,31 @@ void mcu_depthwise_win_mve(const mcu_conv_params_t *p, const int8_t *in, const i
         }
     }
 }
+void mcu_conv_win_s8_mve(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
+                         int8_t *out, int16_t *scratch)
+{
+    (void)scratch;
+    mcu_conv_win_mve(p, in, filter, bias, out);
+}
+
+void mcu_dwconv_win_s8_mve(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
+                           const int32_t *bias, int8_t *out, int16_t *scratch)
+{
+    (void)filter;
+    (void)scratch;
+    mcu_depthwise_win_mve(p, in, bias, out);
+}
+
 #endif /* !MCU_NN_REFERENCE && MCU_NN_DSP && MCU_NN_MVE */
+
+int32_t mcu_conv_win_s8_mve_get_buffer_size(const mcu_conv_params_t *p)
+{
+    (void)p;
+    return 0;
+}
+
+int32_t mcu_dwconv_win_s8_mve_get_buffer_size(const mcu_conv_params_t *p)
+{
+    (void)p;
+    return 0;
+}

@@ -1,11 +1,12 @@
 /*
- * Depthwise conv, depth multiplier 1, not on Helium: channel groups of 4 outside, pixels inside
- * (mcu_depthwise_groups; the DSP cores' pairs of pixels in inline assembly, plain C elsewhere).
+ * Depthwise conv, depth multiplier 1, kh kw <= 25: channel groups of 4 outside, pixels inside
+ * (mcu_dwconv_groups_s8, the channels past the last group of 4 by mcu_depthwise_fast; the DSP cores' pairs
+ * of pixels in inline assembly, plain C elsewhere).
  */
 #include "mcu_simd.h"
 #include "mcu_conv_internal.h"
 
-#if !defined(MCU_NN_REFERENCE) && !defined(MCU_NN_MVE)
+#if !defined(MCU_NN_REFERENCE)
 /*
  * Depthwise, depth multiplier 1, channel groups outside, pixels inside: a group of 4 channels widens
  * its filter taps to int16 pairs once (channels 0,2 and 1,3, as SMLABB / SMLATT take them) and sets up
@@ -749,4 +750,20 @@ void mcu_depthwise_groups(const mcu_conv_params_t *p, const int8_t *in, const in
     }
 }
 
-#endif /* !MCU_NN_REFERENCE && !MCU_NN_MVE */
+void mcu_dwconv_groups_s8(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
+                          const int32_t *bias, int8_t *out, int16_t *scratch)
+{
+    (void)scratch;
+    mcu_depthwise_groups(p, in, filter, bias, out);
+    if ((p->out.c & 3) != 0) {
+        mcu_depthwise_fast(p, in, filter, bias, out, p->out.c & ~3);
+    }
+}
+
+#endif /* !MCU_NN_REFERENCE */
+
+int32_t mcu_dwconv_groups_s8_get_buffer_size(const mcu_conv_params_t *p)
+{
+    (void)p;
+    return 0;
+}

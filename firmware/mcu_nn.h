@@ -160,39 +160,81 @@ typedef struct {
      *   m, e, c, oc then the same for oc1: mcu_rq2_channel's constants (m = out_mult, e = -out_shift,
      *   c = (2 output_offset + 1) 2^(e-1) when 1 <= e <= 22, else 0) and the channel.
      * When a 1x1 conv's in.c is a multiple of 4 the stream holds the whole filter and mcucompile passes filter NULL
-     * (no int8 copy in flash): every path of mcu_conv2d_s8 then reads the stream; otherwise the int8
+     * (no int8 copy in flash): the variants taking it then read the stream; otherwise the int8
      * filter stays (the channels past the groups and the other paths read it). */
     const uint32_t *wide_filter;
 } mcu_conv_params_t;
 
-/* bias may be NULL; scratch: 4-byte aligned or NULL; for a 1x1 stride-1 conv MCU_CONV_SCRATCH_BYTES(in.c)
- * bytes (the DSP 1x1 path widens 4 input pixels into it), for other convs with dilation 1 and in.c a
- * multiple of 4 MCU_CONV_WINDOW_SCRATCH_BYTES(kh, kw, in.c) (the DSP im2col path widens 4 output pixels'
- * windows into it), for convs with dilation 1 and in.c % 4 != 0 with the pre-widened stream
- * MCU_CONV_ROWS_SCRATCH_BYTES(kh, kw, in.c) (the same, window rows padded to whole groups), for the DSP
- * window path MCU_WIN_SCRATCH_BYTES(kh * kw * in.c, out.c) (below; mcucompile plans the larger of the two
- * where both apply) */
+/*
+ * Conv and depthwise conv kernels, one entry point per variant (CMSIS-NN style). mcucompile picks the
+ * variant for each op at compile time (mcucompile/kernels/conv.py) and calls it by name; nothing chooses
+ * at run time. All take (params, input, filter, bias, output, scratch): bias may be NULL; scratch is
+ * 4-byte aligned, of the variant's *_get_buffer_size(params) bytes, or NULL where that is 0 (the variants
+ * ending _own or _stack take none: they borrow the end of their own output or hold it on the stack).
+ * The _dsp variants exist on Armv7E-M DSP cores (Cortex-M4, M7, M33), the _mve ones on Helium cores
+ * (Cortex-M55); the others everywhere (the _ref ones are TFLite's reference loops).
+ *
+ *   conv:      mcu_conv_ref_s8          any conv
+ *              mcu_conv_1x1_s8          1x1, stride 1, unpadded (in and out the same size)
+ *              mcu_conv_rows_s8         dilation_w 1
+ *              mcu_conv_1x1_wide_s8_dsp 1x1 (above), 4 <= in.c < 32000: 4 pixels widened in scratch
+ *              mcu_conv_1x1_wide_pre_s8_dsp  the same on the pre-widened weights (wide_filter)
+ *              mcu_conv_1x1_own_s8_dsp, mcu_conv_1x1_own_pre_s8_dsp  the same two without scratch (the end of
+ *                                       the output borrowed when free)
+ *              mcu_conv_im2col_wide_s8_dsp  dilation 1, in.c % 4 == 0, kh kw in.c < 32000, >= 4 output pixels
+ *              mcu_conv_im2col_own_s8_dsp   the same without scratch
+ *              mcu_conv_im2col_rows_s8_dsp  dilation 1, in.c % 4 != 0, with the row-padded wide_filter
+ *              mcu_conv_win_s8_dsp / mcu_conv_win_stack_s8_dsp  in.c % 4 != 0, kh kw in.c in [4, 96], win_w
+ *              mcu_conv_1x1_s8_mve, mcu_conv_rows_s8_mve, mcu_conv_win_s8_mve (in.c % 4 != 0, kh kw in.c <= 96)
+ *   depthwise: mcu_dwconv_ref_s8        any depthwise conv
+ *              mcu_dwconv_fast_s8       any multiplier, 4 channels per pass
+ *              mcu_dwconv_groups_s8     multiplier 1, kh kw <= 25, channel groups outside, pixels inside
+ *              mcu_dwconv_groups_s8_mve multiplier 1
+ *              mcu_dwconv_im2col_rows_s8_dsp  one input channel, dilation 1, >= 4 output pixels, wide_filter
+ *              mcu_dwconv_win_s8_dsp / mcu_dwconv_win_stack_s8_dsp / mcu_dwconv_win_s8_mve  multiplier >= 2,
+ *                                       in.c <= 4, kh kw <= 96, win_w
+ */
+#define MCU_CONV_VARIANT(name)                                                                                 \
+    void name(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,         \
+              int8_t *out, int16_t *scratch);                                                                  \
+    int32_t name##_get_buffer_size(const mcu_conv_params_t *p);
+MCU_CONV_VARIANT(mcu_conv_ref_s8)
+MCU_CONV_VARIANT(mcu_conv_1x1_s8)
+MCU_CONV_VARIANT(mcu_conv_rows_s8)
+MCU_CONV_VARIANT(mcu_conv_1x1_wide_s8_dsp)
+MCU_CONV_VARIANT(mcu_conv_1x1_wide_pre_s8_dsp)
+MCU_CONV_VARIANT(mcu_conv_1x1_own_s8_dsp)
+MCU_CONV_VARIANT(mcu_conv_1x1_own_pre_s8_dsp)
+MCU_CONV_VARIANT(mcu_conv_im2col_wide_s8_dsp)
+MCU_CONV_VARIANT(mcu_conv_im2col_own_s8_dsp)
+MCU_CONV_VARIANT(mcu_conv_im2col_rows_s8_dsp)
+MCU_CONV_VARIANT(mcu_conv_win_s8_dsp)
+MCU_CONV_VARIANT(mcu_conv_win_stack_s8_dsp)
+MCU_CONV_VARIANT(mcu_conv_1x1_s8_mve)
+MCU_CONV_VARIANT(mcu_conv_rows_s8_mve)
+MCU_CONV_VARIANT(mcu_conv_win_s8_mve)
+MCU_CONV_VARIANT(mcu_dwconv_ref_s8)
+MCU_CONV_VARIANT(mcu_dwconv_fast_s8)
+MCU_CONV_VARIANT(mcu_dwconv_groups_s8)
+MCU_CONV_VARIANT(mcu_dwconv_groups_s8_mve)
+MCU_CONV_VARIANT(mcu_dwconv_im2col_rows_s8_dsp)
+MCU_CONV_VARIANT(mcu_dwconv_win_s8_dsp)
+MCU_CONV_VARIANT(mcu_dwconv_win_stack_s8_dsp)
+MCU_CONV_VARIANT(mcu_dwconv_win_s8_mve)
+#undef MCU_CONV_VARIANT
+
+/* The scratch sizes behind the *_get_buffer_size functions. The DSP window kernels' work memory for
+ * windows of n values and `total` output channels to chunk (a conv: out.c; a depthwise conv: m):
+ * g = (n + 3) / 4 groups of 4 values; chunks of MCU_WIN_CHUNK channels (at most 16); per pair of a chunk's
+ * channels 40 bytes of output-stage constants; 16 g for two pixels' widened windows; two raw windows of
+ * 4 g + 4 bytes (at most 904 B). */
 #define MCU_CONV_SCRATCH_BYTES(in_c) (8 * ((in_c) & ~3))
 #define MCU_CONV_WINDOW_SCRATCH_BYTES(kh, kw, in_c) (8 * (kh) * (kw) * (in_c))
-/* conv_im2col_rows (in.c % 4 != 0 with the pre-widened stream): 4 output pixels' windows, rows padded to whole
- * groups of 4 */
 #define MCU_CONV_ROWS_SCRATCH_BYTES(kh, kw, in_c) (8 * (kh) * (((kw) * (in_c) + 3) & ~3))
-/* The DSP window kernels' work memory (Armv7E-M, with win_w: convs with in.c % 4 != 0 and n = kh kw in.c
- * in [4, 96] that are not 1x1 stride-1, handed to mcu_conv2d_s8; depthwise convs with depth multiplier
- * m >= 2, in.c <= 4 and n = kh kw <= 96, handed to mcu_depthwise_conv2d_s8), 4-byte aligned, for windows
- * of n values and `total` output channels to chunk (a conv: out.c; a depthwise conv: m). g = (n + 3) / 4
- * groups of 4 values; chunks of MCU_WIN_CHUNK channels (at most 16); per pair of a chunk's channels 40
- * bytes of output-stage constants; 16 g for two pixels' widened windows; two raw windows of 4 g + 4 bytes
- * (at most 904 B). Without it (NULL) the kernels hold it on the stack. */
 #define MCU_WIN_GROUPS(n) (((n) + 3) / 4)
 #define MCU_WIN_CAP 16
 #define MCU_WIN_CHUNK(total) ((total) < MCU_WIN_CAP ? (total) : MCU_WIN_CAP)
 #define MCU_WIN_SCRATCH_BYTES(n, total) ((MCU_WIN_CHUNK(total) + 1) / 2 * 40 + 24 * MCU_WIN_GROUPS(n) + 8)
-void mcu_conv2d_s8(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
-                   const int32_t *bias, int8_t *out, int16_t *scratch);
-/* scratch: 4-byte aligned or NULL; MCU_WIN_SCRATCH_BYTES(kh * kw, m) bytes for the DSP window path (above) */
-void mcu_depthwise_conv2d_s8(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
-                             const int32_t *bias, int8_t *out, int16_t *scratch);
 
 /* In place (depth multiplier 1, no more output pixels than input pixels): the output overwrites the
  * input in `buf`, channel by channel, through `temp` of out.h * out.w bytes. */

@@ -37,7 +37,7 @@ def test_project_layout(shared_models, tmp_path):
     c = compile_model(shared_models / "vww_96_int8.tflite", tmp_path / "vww")
     out = tmp_path / "vww"
     for f in ("vww_96_int8.h", "vww_96_int8.c", "vww_96_int8_weights.c", "Makefile", "vww_96_int8_memory.json",
-              "mcu_nn.h", "mcu_conv.c"):
+              "mcu_nn.h", "mcu_conv_rows.c", "mcu_dwconv_groups.c"):
         assert (out / f).exists(), f
     h = (out / "vww_96_int8.h").read_text()
     assert f"#define VWW_96_INT8_ARENA_SIZE {c.arena_bytes}" in h

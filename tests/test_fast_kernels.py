@@ -49,6 +49,7 @@ Helium: mcu_mve_dot4 over the window, 4 channels at a time."""
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -336,15 +337,13 @@ def model_dir(tmp_path_factory):
     return d
 
 
-def _run(path, case, board, scratch="always", wide_weights="auto", simd=None):
+def _run(path, case, board, scratch="always", wide_weights="auto"):
     from mcucompile import api
     from mcucompile.frontend.tflite_reader import read_tflite
 
     kinds = [op.kind for op in read_tflite(path).ops]
     assert kinds == [OP_KIND[case.kind]], kinds            # a single-op model: the kernel under test
     opts = api.Options(scratch=scratch, wide_weights=wide_weights)
-    if simd is not None:                                    # the host running a DSP target's generated code
-        opts = api.Options(scratch=scratch, wide_weights=wide_weights, simd=simd)
     r = api.simulate(str(path), samples=4, seed=0, board=board, references=("tflm",), options=opts)
     tflm = r.comparisons[0]
     assert tflm.reference == "tflm" and tflm.available, tflm.error
@@ -379,7 +378,7 @@ def test_host_plain_path(model_dir, case):
 
 def test_pointwise_scratch_is_planned(model_dir, tmp_path):
     """On the DSP cores (qemu-m4, nrf52840dk: M4; qemu-m7: M7) a 1x1 stride-1 conv can use 4 pixels x
-    (input channels rounded down to 4) int16 of scratch, handed to mcu_conv2d_s8 (NULL below 4 input
+    (input channels rounded down to 4) int16 of scratch, handed to the 1x1 variant (NULL below 4 input
     channels and for other convs; conv2x2_dil2_big: no DSP path of a conv with scratch). With --scratch always it is
     planned; with the default (free) it is
     not where it would raise the peak, as in these one-op models (input, output and scratch all live at
@@ -407,7 +406,7 @@ def test_pointwise_scratch_is_planned(model_dir, tmp_path):
             # one op: input, output and the scratch are all live at once
             assert c.arena_bytes == tensors + planned, (cid, board, policy, c.arena_bytes)
             call = next(line for f, text in c.files.items() if f == f"{g.name}.c"
-                        for line in text.splitlines() if "mcu_conv2d_s8(" in line)
+                        for line in text.splitlines() if re.search(r"\bmcu_conv_\w+\(", line))
             assert call.rstrip().endswith("NULL);") == (planned == 0), (cid, board, policy, call)
 
 
@@ -444,7 +443,7 @@ def test_im2col_scratch_is_planned(model_dir, tmp_path):
                               options=Options(scratch=policy))
             assert c.arena_bytes == tensors + planned, (cid, policy, c.arena_bytes)
             call = next(line for f, text in c.files.items() if f == f"{g.name}.c"
-                        for line in text.splitlines() if "mcu_conv2d_s8(" in line)
+                        for line in text.splitlines() if re.search(r"\bmcu_conv_\w+\(", line))
             assert call.rstrip().endswith("NULL);") == (planned == 0), (cid, policy, call)
 
 
@@ -804,24 +803,28 @@ def test_kernel_library_builds_warning_free(build, tmp_path):
         subprocess.run([*cc, "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-I", str(FIRMWARE_DIR), "-c",
                         str(src), "-o", str(obj)], check=True)
     if build in ("m55-helium", "m0plus-plain"):
-        from mcucompile.codegen.ops.conv import CONV_SOURCES
+        from mcucompile.kernels.conv import VARIANTS
         asm = "".join(subprocess.run([*cc, "-std=c99", "-O2", "-S", "-o", "-", "-I", str(FIRMWARE_DIR),
                                       str(FIRMWARE_DIR / f)], check=True, capture_output=True, text=True).stdout
-                      for f in CONV_SOURCES)
+                      for f in sorted({f for v in VARIANTS.values() for f in v.sources}))
         assert ("vmladava" in asm) == (build == "m55-helium")
         assert ("vqrdmulh" in asm) == (build == "m55-helium")
 
 
 def test_generated_project_carries_the_internal_header(tmp_path):
-    """mcu_conv.c / mcu_fc.c include mcu_simd.h, the conv files mcu_conv_internal.h (and the DSP wide paths
-    mcu_conv_wide_dsp.h): the renderer copies them with them."""
+    """The conv files include mcu_simd.h and mcu_conv_internal.h (and the DSP wide variants mcu_conv_wide_dsp.h):
+    the renderer copies them with them, and only the files of the variants the model calls."""
     from mcucompile import FIRMWARE_DIR
     from mcucompile.api import compile_model
+    from mcucompile.kernels.conv import VARIANTS
 
-    c = compile_model(Path(__file__).resolve().parents[1] / "examples" / "tiny_cnn_int8.tflite", tmp_path / "p")
-    assert "mcu_conv.c" in c.files
-    from mcucompile.codegen.ops.conv import CONV_SOURCES
-    assert all(f in c.files for f in CONV_SOURCES)
+    c = compile_model(Path(__file__).resolve().parents[1] / "examples" / "tiny_cnn_int8.tflite", tmp_path / "p",
+                      board="qemu-m4")
+    called = {k.func for k in c.calls if k.func in VARIANTS}
+    assert "mcu_conv_win_s8_dsp" in called or "mcu_conv_im2col_rows_s8_dsp" in called, called
+    conv_files = {f for v in VARIANTS.values() for f in v.sources}
+    assert {f for f in c.files if f in conv_files} == {f for v in called for f in VARIANTS[v].sources}
+    assert "mcu_conv_mve.c" not in c.files and "mcu_conv_ref.c" not in c.files
     for h in ("mcu_conv_internal.h", "mcu_conv_wide_dsp.h"):
         assert c.files[h] == (FIRMWARE_DIR / h).read_text()
         assert (tmp_path / "p" / h).exists()
@@ -933,7 +936,7 @@ def test_window_scratch_is_planned(model_dir, tmp_path):
         for simd, planned in (("none", 0), ("mve", 0), ("dsp", want.get(case.id, 0))):
             scratch = [b for b in buffers(g, simd=simd) if b.kind == "scratch"]
             assert sum(b.size for b in scratch) == planned, (case.id, simd)
-    func = {"conv": "mcu_conv2d_s8(", "dw": "mcu_depthwise_conv2d_s8("}
+    func = {"conv": r"\bmcu_conv_\w+\(", "dw": r"\bmcu_dwconv_\w+\("}
     for cid in ("win_conv_c3_s2_vww", "win_dw_m3_c2_s2", "win_dw_m2_c5_not_taken"):
         case = next(c for c in CASES if c.id == cid)
         g = models[cid]
@@ -945,7 +948,7 @@ def test_window_scratch_is_planned(model_dir, tmp_path):
                               options=Options(scratch=policy))
             assert c.arena_bytes == tensors + planned, (cid, board, policy, c.arena_bytes)
             call = next(line for f, text in c.files.items() if f == f"{g.name}.c"
-                        for line in text.splitlines() if func[case.kind] in line)
+                        for line in text.splitlines() if re.search(func[case.kind], line))
             assert call.rstrip().endswith("NULL);") == (planned == 0), (cid, board, policy, call)
             params = c.files[f"{g.name}.c"]
             emitted = taken[cid] and (board == "qemu-m4" or (board == "qemu-m55" and case.kind == "dw"))
@@ -1170,14 +1173,16 @@ def test_wide_weights_on_m4(model_dir, cid, wide):
             assert pre == (wide == "on"), (cid, wide, sorted(funcs))
 
 
-@pytest.mark.parametrize("cid", ["pw_c16_even", "pw_wide_dead_odd_live_c24", "pw_wide_c8_no_bias",
-                                 "pw_wide_c37_tail_relu"])
-def test_wide_weights_stream_on_host(model_dir, cid):
-    """The generated code of a DSP target (the int8 filter left out where in.c is a multiple of 4) built for
-    the host: the plain-C kernels read the stream (conv_1x1_stream), bit-exact."""
-    need_tools("gcc", "make")
-    case = next(c for c in CASES if c.id == cid)
-    _run(model_dir / f"{cid}.tflite", case, None, simd="dsp")
+def test_dsp_code_refuses_another_core(model_dir):
+    """The generated code of a DSP target calls the DSP variants by name: built for the host it stops at the
+    model's own #error (what it was compiled for and what to do), not at a link error."""
+    from mcucompile import api
+    from mcucompile.errors import BuildError
+
+    need_tools("gcc")
+    opts = api.Options(scratch="always", simd="dsp")
+    with pytest.raises(BuildError, match="compiled for a core with the Armv7E-M DSP extension"):
+        api.simulate(str(model_dir / "pw_c16_even.tflite"), samples=1, references=("tflm",), options=opts)
 
 
 def test_wide_weights_auto_follows_the_flash(shared_models, monkeypatch):

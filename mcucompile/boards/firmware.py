@@ -17,7 +17,6 @@ import numpy as np
 
 from .. import TEMPLATES_DIR, __version__
 from ..codegen.generate import Compiled, kernel_defines, render
-from ..codegen.ops.conv import CONV_SOURCES
 from ..errors import McuCompileError
 from . import Board, boards
 
@@ -29,12 +28,11 @@ PLAIN_GUARD = 16            # a small guard in the plain firmware: overruns stil
 # Code size is only known after the build (arm-none-eabi-size confirms it); before it, estimate generously:
 CODE_BASE_BYTES = 4 * 1024          # start-up, console, main, libc memcpy/memset
 CODE_PER_KERNEL_FILE = 2560    # one firmware/*.c kernel family
-# the larger families (arm-none-eabi-gcc 12 -O2 object size, the largest over M0+, M4, M7, M33 and M55,
-# rounded up; the conv family (mcu_conv.c and its variant files, CONV_SOURCES, always listed together: counted
-# once, as mcu_conv.c) is largest on the DSP cores, about 39.3 KB with its assembly paths (the wide body
-# twice: 1x1 and im2col; the depthwise pairs' variants; M0+ 19.6 KB, M55 13.3 KB); unused functions are
-# dropped at link)
-CODE_PER_KERNEL = {**dict.fromkeys(CONV_SOURCES, 0), "mcu_conv.c": 40 * 1024, "mcu_binary.c": 3 * 1024}
+# the larger files (arm-none-eabi-gcc 12 -O2 object size, the largest over M0+, M4, M7, M33 and M55, rounded
+# up; the linker drops the functions a model does not call, so these are upper bounds)
+CODE_PER_KERNEL = {"mcu_conv_1x1_wide_dsp.c": 19_500, "mcu_conv_im2col_wide_dsp.c": 16_000,
+                   "mcu_dwconv_groups.c": 25_600, "mcu_conv_win_dsp.c": 5_800, "mcu_conv_rows.c": 5_400,
+                   "mcu_conv_mve.c": 3_700, "mcu_dwconv_mve.c": 3_600, "mcu_binary.c": 3 * 1024}
 CODE_PER_SOURCE_CHAR = 1 / 3       # <name>.c (calls and parameter tables): object bytes per character of C
 
 

@@ -169,7 +169,7 @@ def compile_graph(g: Graph, options: Options = Options(), search_progress: Calla
         return f"(({ctype} *)(arena + {plan.offsets[bid]}))"
 
     ctx = LowerCtx(g, pointer, scratch_pointer, lambda op_index: -(op_index + 1) in scratch_ids,
-                   simd=options.simd,
+                   simd=options.simd, kernels=options.kernels,
                    wide_weights=options.simd == "dsp" and options.wide_weights != "off")
     program: list = []
     stage_at = {s.start: (i, s) for i, s in enumerate(stages)}
@@ -259,6 +259,8 @@ def render(c: Compiled) -> dict[str, str]:
         "consts": consts, "sources": c.sources,
         "flash_weights_bytes": sum(np.asarray(k.values).nbytes for k in c.consts),
         "defines": kernel_defines(c.options),
+        "families": {fam: sorted({k.func for k in c.calls if k.func.endswith("_" + fam)}) for fam in ("dsp", "mve")
+                     if any(k.func.endswith("_" + fam) for k in c.calls)},
     }
     files = {
         f"{g.name}.h": env.get_template("model.h.j2").render(ctx),

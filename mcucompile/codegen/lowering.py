@@ -22,9 +22,12 @@ class LowerCtx:
     def __init__(self, graph: Graph, pointer: Callable[[int, str], str],
                  scratch_pointer: Callable[[int, str], str],
                  has_scratch: Callable[[int], bool] = lambda op_index: False, wide_weights: bool = False,
-                 simd: str = "none"):
+                 simd: str = "none", kernels: str = "fast"):
         self.graph = graph
         self.simd = simd                # the target's kernel family (Options.simd): "none", "dsp", "mve"
+        self.kernels = kernels          # Options.kernels: "fast", "no-asm", "reference" (the reference loops)
+        # while a patch stage is lowered: op index -> its (output region, input regions) in each tile
+        self.patch_tiles: dict[int, list] = {}
         self.wide_weights = wide_weights    # emit pre-widened 1x1 conv weights (Options.wide_weights, DSP)
         self._pointer = pointer
         self._scratch_pointer = scratch_pointer

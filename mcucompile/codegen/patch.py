@@ -214,6 +214,7 @@ def lower_stage(ctx, g: Graph, s: PatchSchedule, index: int, tile_ptr: str, full
         return f"({base(t, ctype)} + {arr}[t])" if arr else base(t, ctype)
 
     ctx._pointer = pointer
+    ctx.patch_tiles = {op.index: [geo[op.index][:2] for geo in geometry] for op in g.ops[s.start:s.split]}
     try:                                # each op lowered once; the patches differ in their fields only
         for op in g.ops[s.start:s.split]:
             current[0] = op.index
@@ -224,6 +225,7 @@ def lower_stage(ctx, g: Graph, s: PatchSchedule, index: int, tile_ptr: str, full
             templates[op.index] = calls
     finally:
         ctx._pointer = saved
+        ctx.patch_tiles = {}
     for k in range(ntiles):
         for op in g.ops[s.start:s.split]:
             r_out, r_ins, _ = geometry[k][op.index]
@@ -321,8 +323,8 @@ def _shift_call(ctx, g, s, index, op_index, t, buf, arrays) -> KernelCall:
 
 def in_place(ctx, op, call: KernelCall) -> KernelCall:
     """The depthwise call turned into its in-place form: (params, buffer, filter, bias, one-channel temp)."""
-    assert call.func == "mcu_depthwise_conv2d_s8", call.func
+    assert call.func.startswith("mcu_dwconv_"), call.func
     params, buf, filt, bias, _out, _scratch = call.args
     return KernelCall(call.op_index, call.op_kind, "mcu_depthwise_conv2d_inplace_s8",
                       (params, buf, filt, bias, ctx.scratch(op, "int8_t")),
-                      call.params, (*call.sources, "mcu_dw_inplace.c"), call.comment + " (in place)")
+                      call.params, ("mcu_dw_inplace.c",), call.comment + " (in place)")

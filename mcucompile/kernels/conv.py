@@ -1,7 +1,12 @@
-"""Which firmware path takes a CONV_2D or DEPTHWISE_CONV_2D on a target, and the scratch it needs there
-(firmware/mcu_conv.c's dispatchers and mcu_nn.h's *_SCRATCH_BYTES macros, read by the planner and the lowering)."""
+"""Which kernel variant runs a CONV_2D or DEPTHWISE_CONV_2D on a target, and the scratch it needs there: the one
+place that chooses (the planner reads the scratch, the lowering calls the variant by name; firmware/mcu_nn.h
+lists the variants, each with its *_get_buffer_size, which tests/test_conv_variants.py holds equal to
+Variant.scratch here)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -44,7 +49,7 @@ def is_pointwise(x_shape, w_shape, y_shape, attrs, depthwise: bool) -> bool:
 
 
 def wide_path(x_shape, w_shape, y_shape, attrs, depthwise: bool):
-    """Which DSP wide path of firmware/mcu_conv.c (mcu_conv2d_s8's selector) can take this conv, reading the
+    """Which DSP wide variant (firmware/mcu_conv_*_wide_dsp.c) can take this conv, reading the
     pre-widened weights (wide_filter) and 4 pixels' widened windows in its scratch: "1x1" (conv_1x1_wide:
     1x1 stride 1 unpadded, 4 <= in.c < 32000, at least 4 pixels), "im2col" (conv_im2col_wide: dilation 1,
     in.c a multiple of 4, a window under 32000 values, at least 4 output pixels), "rows" (conv_im2col_rows:
@@ -117,3 +122,120 @@ def depthwise_scratch(graph, op, simd) -> int:
     if wide_path(x.shape, w.shape, y.shape, op.attrs, True) == "rows":
         return max(8 * int(w.shape[1]) * (-(-int(w.shape[2]) // 4) * 4), win_bytes)
     return win_bytes
+
+
+# ---- the variants -------------------------------------------------------------------------------------
+
+ROWS = ("mcu_conv_rows.c",)
+WIDE_1X1 = ("mcu_conv_1x1_wide_dsp.c", "mcu_conv_im2col_wide_dsp.c", *ROWS)      # the wide engine's two halves
+WIN_DSP = ("mcu_conv_win_dsp.c",)
+FAST_DW = ("mcu_dwconv_fast.c",)
+
+
+def _dims(x_shape, w_shape, y_shape, attrs, depthwise: bool) -> dict:
+    """The mcu_conv_params_t fields the *_get_buffer_size functions read."""
+    return {"in_c": int(x_shape[3]), "kh": int(w_shape[1]), "kw": int(w_shape[2]), "out_c": int(y_shape[3]),
+            "mult": int(attrs.depth_multiplier) if depthwise else 0}
+
+
+def _win_groups(d: dict) -> int:
+    return win_scratch_bytes(d["kh"] * d["kw"] * d["in_c"], d["out_c"])
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A conv kernel entry point of firmware/mcu_nn.h: its C name, the library files it needs (its own and
+    those it falls back on), its scratch bytes from the params (its _get_buffer_size) and the kernel family it
+    needs ("none": every core)."""
+    name: str
+    sources: tuple[str, ...]
+    scratch: Callable[[dict], int] = lambda d: 0
+    simd: str = "none"
+
+
+VARIANTS = {v.name: v for v in (
+    Variant("mcu_conv_ref_s8", ("mcu_conv_ref.c",)),
+    Variant("mcu_conv_1x1_s8", ROWS),
+    Variant("mcu_conv_rows_s8", ROWS),
+    Variant("mcu_conv_1x1_wide_s8_dsp", WIDE_1X1, lambda d: 8 * (d["in_c"] & ~3), "dsp"),
+    Variant("mcu_conv_1x1_wide_pre_s8_dsp", WIDE_1X1, lambda d: 8 * (d["in_c"] & ~3), "dsp"),
+    Variant("mcu_conv_1x1_own_s8_dsp", WIDE_1X1, simd="dsp"),
+    Variant("mcu_conv_1x1_own_pre_s8_dsp", WIDE_1X1, simd="dsp"),
+    Variant("mcu_conv_im2col_wide_s8_dsp", WIDE_1X1, lambda d: 8 * d["kh"] * d["kw"] * d["in_c"], "dsp"),
+    Variant("mcu_conv_im2col_own_s8_dsp", WIDE_1X1, simd="dsp"),
+    Variant("mcu_conv_im2col_rows_s8_dsp", WIDE_1X1, lambda d: 8 * d["kh"] * (-(-d["kw"] * d["in_c"] // 4) * 4),
+            "dsp"),
+    Variant("mcu_conv_win_s8_dsp", WIN_DSP, _win_groups, "dsp"),
+    Variant("mcu_conv_win_stack_s8_dsp", WIN_DSP, simd="dsp"),
+    Variant("mcu_conv_1x1_s8_mve", ("mcu_conv_mve.c",), simd="mve"),
+    Variant("mcu_conv_rows_s8_mve", ("mcu_conv_mve.c",), simd="mve"),
+    Variant("mcu_conv_win_s8_mve", ("mcu_conv_win_mve.c", *WIN_DSP), simd="mve"),
+    Variant("mcu_dwconv_ref_s8", ("mcu_dwconv_ref.c",)),
+    Variant("mcu_dwconv_fast_s8", FAST_DW),
+    Variant("mcu_dwconv_groups_s8", ("mcu_dwconv_groups.c", *FAST_DW)),
+    Variant("mcu_dwconv_groups_s8_mve", ("mcu_dwconv_mve.c",), simd="mve"),
+    Variant("mcu_dwconv_im2col_rows_s8_dsp", (*WIDE_1X1, *FAST_DW),
+            lambda d: 8 * d["kh"] * (-(-d["kw"] // 4) * 4), "dsp"),
+    Variant("mcu_dwconv_win_s8_dsp", WIN_DSP, lambda d: win_scratch_bytes(d["kh"] * d["kw"], d["mult"]), "dsp"),
+    Variant("mcu_dwconv_win_stack_s8_dsp", WIN_DSP, simd="dsp"),
+    Variant("mcu_dwconv_win_s8_mve", ("mcu_conv_win_mve.c", *WIN_DSP), simd="mve"),
+)}
+DWG_TAPS = 25          # firmware/mcu_conv_internal.h: mcu_dwconv_groups_s8's largest filter (kh kw)
+
+
+def choose(x_shape, w_shape, y_shape, attrs, depthwise: bool, simd: str, reference: bool = False,
+           scratch: bool = False, wide: bool = False, win: bool = False, pointwise: bool | None = None) -> Variant:
+    """The variant that runs this conv: simd the target's kernel family ("none", "dsp", "mve"); reference:
+    --kernels reference (the reference loops only); scratch: a scratch buffer is planned for it; wide / win:
+    its params carry the pre-widened weights (wide_filter) / the window kernels' weights (win_w); pointwise:
+    whether it runs as a 1x1 conv of the input's size (default: is_pointwise; a patch stage's tiles that reach
+    into the padding are not). Chosen from
+    the whole tensors; the wide variants also run the smaller tiles of a patch stage (under 4 pixels they
+    take their 2 x 2 fallback, see firmware/mcu_nn.h)."""
+    d = _dims(x_shape, w_shape, y_shape, attrs, depthwise)
+    out_px = int(np.prod(y_shape[:3]))
+    dil1 = (attrs.dilation_h, attrs.dilation_w) == (1, 1)
+    v = VARIANTS
+    if depthwise:
+        m, taps = d["mult"], d["kh"] * d["kw"]
+        if reference:
+            return v["mcu_dwconv_ref_s8"]
+        if simd == "dsp" and d["in_c"] == 1 and wide and scratch and dil1 and out_px >= 4:
+            return v["mcu_dwconv_im2col_rows_s8_dsp"]
+        if simd in ("dsp", "mve") and win and m >= 2 and d["in_c"] <= 4 and taps <= WIN_MAXN:
+            if simd == "mve":
+                return v["mcu_dwconv_win_s8_mve"]
+            return v["mcu_dwconv_win_s8_dsp" if scratch else "mcu_dwconv_win_stack_s8_dsp"]
+        if m == 1 and simd == "mve":
+            return v["mcu_dwconv_groups_s8_mve"]
+        if m == 1 and taps <= DWG_TAPS:
+            return v["mcu_dwconv_groups_s8"]
+        return v["mcu_dwconv_fast_s8"]
+    if reference:
+        return v["mcu_conv_ref_s8"]
+    in_c, n = d["in_c"], d["kh"] * d["kw"] * d["in_c"]
+    if pointwise is None:
+        pointwise = is_pointwise(x_shape, w_shape, y_shape, attrs, False)
+    if simd == "mve":
+        if pointwise:
+            return v["mcu_conv_1x1_s8_mve"]
+        if in_c % 4 and n <= WIN_MAXN:
+            return v["mcu_conv_win_s8_mve"]
+        return v["mcu_conv_rows_s8_mve" if attrs.dilation_w == 1 else "mcu_conv_ref_s8"]
+    if simd == "dsp":
+        if pointwise:
+            if 4 <= in_c < 32000:
+                return v[f"mcu_conv_1x1_{'wide' if scratch else 'own'}{'_pre' if wide else ''}_s8_dsp"]
+            return v["mcu_conv_1x1_s8"]
+        if wide and in_c % 4 and scratch and dil1 and out_px >= 4:
+            return v["mcu_conv_im2col_rows_s8_dsp"]
+        if win and in_c % 4 and 4 <= n <= WIN_MAXN:
+            return v["mcu_conv_win_s8_dsp" if scratch else "mcu_conv_win_stack_s8_dsp"]
+        if dil1 and in_c % 4 == 0 and n < 32000:
+            if scratch and out_px >= 4:
+                return v["mcu_conv_im2col_wide_s8_dsp"]
+            if not scratch:
+                return v["mcu_conv_im2col_own_s8_dsp"]
+    if pointwise:
+        return v["mcu_conv_1x1_s8"]
+    return v["mcu_conv_rows_s8" if attrs.dilation_w == 1 else "mcu_conv_ref_s8"]

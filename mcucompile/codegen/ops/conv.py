@@ -7,17 +7,9 @@ import numpy as np
 from ...errors import UnsupportedModelError
 from ...ir.geometry import padding_text, window_geometry
 from ...ir.quant import activation_range, multiply_by_quantized_multiplier, quantize_multiplier
-from ...kernels.conv import is_pointwise, wide_path, win_window
+from ...kernels.conv import choose, is_pointwise, wide_path, win_window
 from ..records import KernelCall, ParamStruct, c_dims4, c_int
 from ..registry import lowers
-
-# The conv kernel library (firmware/): mcu_conv.c holds the dispatchers mcu_conv2d_s8 and
-# mcu_depthwise_conv2d_s8, the other files one family of paths each (their headers mcu_conv_internal.h and
-# mcu_conv_wide_dsp.h come with them: generate.render). Every conv call lists them all; a core's build
-# compiles the files of the other cores' paths to nothing.
-CONV_SOURCES = ("mcu_conv.c", "mcu_conv_rows.c", "mcu_conv_1x1_wide_dsp.c", "mcu_conv_im2col_wide_dsp.c",
-                "mcu_conv_win_dsp.c", "mcu_conv_mve.c", "mcu_conv_win_mve.c", "mcu_dwconv_fast.c",
-                "mcu_dwconv_groups.c", "mcu_dwconv_mve.c")
 
 
 def _check(cond: bool, op, msg: str) -> None:
@@ -103,18 +95,24 @@ def _lower(ctx, op, depthwise: bool):
         params = ParamStruct(params.ctype, params.name, (*params.fields, ("win_w", ww)))
     bias = ctx.weight(b.index, "int32_t") if b is not None else "NULL"
     # with the pre-widened weights covering the whole filter (in.c a multiple of 4) every DSP path reads
-    # those (conv_1x1_wide_pre, mcu_conv_1x1_stream): no int8 copy in flash (NULL)
+    # those (conv_1x1_wide_pre, mcu_wide_pre_rows_any): no int8 copy in flash (NULL)
     # (not the im2col convs: their fallbacks, conv_rows, read the int8 filter)
     wide_only = pointwise and in_c % 4 == 0 and any(f == "wide_filter" for f, _ in params.fields)
     filt = "NULL" if wide_only else ctx.weight(w.index, "int8_t")
-    func = "mcu_depthwise_conv2d_s8" if depthwise else "mcu_conv2d_s8"
+    fields = dict(params.fields)
+    # in a patch stage a 1x1 conv whose tiles reach into the padding is not one (input and output differ)
+    tiles = ctx.patch_tiles.get(op.index)
+    tile_pointwise = pointwise and (tiles is None or all(r_ins[0] == r_out for r_out, r_ins in tiles))
+    variant = choose(x.shape, w.shape, y.shape, a, depthwise, ctx.simd, reference=ctx.kernels == "reference",
+                     scratch=extra[0] != "NULL", wide="wide_filter" in fields, win="win_w" in fields,
+                     pointwise=tile_pointwise)
     comment = (f"{in_h}x{in_w}x{in_c} -> {out_h}x{out_w}x{out_c}, k {kh}x{kw}, s {a.stride_h}x{a.stride_w}, "
                f"d {a.dilation_h}x{a.dilation_w}, {padding_text(a)}, {a.activation}"
                + (f", mult {mult}" if depthwise else ""))
-    return [KernelCall(op.index, op.kind, func,
+    return [KernelCall(op.index, op.kind, variant.name,
                        (f"&{params.name}", ctx.act(x.index), filt, bias,
                         ctx.act(y.index), *extra),
-                       params, CONV_SOURCES, comment)]
+                       params, variant.sources, comment)]
 
 
 def dead_channels(w) -> np.ndarray:
