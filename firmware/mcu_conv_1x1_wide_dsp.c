@@ -315,16 +315,17 @@ void mcu_wide_pre_rows(const mcu_conv_params_t *p, const int8_t *in, const int8_
 }
 
 /* wide_pre_rows for the pixels px0 .. px1 - 1 of a conv that did not check its channels (wide_fast for each
- * live one: the fast output stage or not) */
-void mcu_wide_pre_rows_any(const mcu_conv_params_t *p, const int8_t *in, const int32_t *bias, int8_t *out,
-                           int32_t px0, int32_t px1)
+ * live one: the fast output stage or not); filter: the int8 filter for the channels past the groups of 4, or
+ * NULL where the stream holds the whole filter */
+void mcu_wide_pre_rows_any(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
+                           int8_t *out, int32_t px0, int32_t px1)
 {
     const int32_t n_live = p->dead_out != NULL ? p->live_c : p->out.c;
     int fast = 1;
     for (int32_t i = 0; i < n_live && fast; ++i) {
         fast = wide_fast(p, bias, p->dead_out != NULL ? p->live[i] : i, p->in.c);
     }
-    mcu_wide_pre_rows(p, in, NULL, bias, out, px0, px1, n_live, fast);
+    mcu_wide_pre_rows(p, in, filter, bias, out, px0, px1, n_live, fast);
 }
 
 /* conv_1x1_wide_run's 1x1 specialisations (see mcu_conv_wide_dsp.h) */
@@ -360,14 +361,10 @@ static void wide_pre(const mcu_conv_params_t *p, const int8_t *in, const int8_t 
 typedef void (*wide_fn_t)(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
                           int8_t *out, uint32_t *wide);
 
-/* The pixels the 2 x 2 blocks (or, with only the pre-widened weights, the stream's rows) take: px0 .. pixels */
-static void rest_1x1(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
-                     int8_t *out, int32_t px0, int32_t pixels)
+/* The pixels px0 .. pixels - 1 without the widened block: the 2 x 2 blocks on the int8 filter */
+static void rest_int8(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
+                      int8_t *out, int32_t px0, int32_t pixels)
 {
-    if (filter == NULL) {
-        mcu_wide_pre_rows_any(p, in, bias, out, px0, pixels);
-        return;
-    }
     mcu_conv_params_t q = *p;
     q.in.n = q.out.n = 1;
     q.in.h = q.out.h = 1;
@@ -375,21 +372,31 @@ static void rest_1x1(const mcu_conv_params_t *p, const int8_t *in, const int8_t 
     mcu_conv_1x1(&q, in + (size_t)px0 * (size_t)p->in.c, filter, bias, out + (size_t)px0 * (size_t)p->out.c);
 }
 
+/* The same on the pre-widened weights, row by row of the stream */
+static void rest_pre(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
+                     int8_t *out, int32_t px0, int32_t pixels)
+{
+    mcu_wide_pre_rows_any(p, in, filter, bias, out, px0, pixels);
+}
+
+typedef void (*rest_fn_t)(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
+                          int8_t *out, int32_t px0, int32_t pixels);
+
 /*
  * The 1x1 conv without a planned scratch (the planner leaves it out where it would raise the arena's
  * peak): conv_1x1_wide borrows the last bytes of the conv's own output, which nothing else holds while
- * it runs, for the pixels whose outputs all lie before them, then the rest writes over the borrowed
- * bytes. Where input and output overlap or fewer than 4 pixels come first, the rest takes them all.
+ * it runs, for the pixels whose outputs all lie before them, then `rest` writes the others over the
+ * borrowed bytes. Where input and output overlap or fewer than 4 pixels come first, `rest` takes them all.
  */
 static void own_output(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
-                       int8_t *out, wide_fn_t run)
+                       int8_t *out, wide_fn_t run, rest_fn_t rest)
 {
     const int32_t pixels = p->in.n * p->in.h * p->in.w;
     const size_t in_bytes = (size_t)pixels * (size_t)p->in.c, out_bytes = (size_t)pixels * (size_t)p->out.c;
     const uintptr_t wide = own_output_scratch(in, in_bytes, out, out_bytes, 8u * (size_t)(p->in.c & ~3));
     const int32_t head = wide != 0 ? (int32_t)((wide - (uintptr_t)out) / (size_t)p->out.c) : 0;
     if (head < 4) {                                 /* (outputs before `wide`) */
-        rest_1x1(p, in, filter, bias, out, 0, pixels);
+        rest(p, in, filter, bias, out, 0, pixels);
         return;
     }
     mcu_conv_params_t q = *p;
@@ -398,49 +405,39 @@ static void own_output(const mcu_conv_params_t *p, const int8_t *in, const int8_
     q.in.w = q.out.w = head;
     run(&q, in, filter, bias, out, (uint32_t *)(void *)wide);
     if (head < pixels) {
-        rest_1x1(p, in, filter, bias, out, head, pixels);
+        rest(p, in, filter, bias, out, head, pixels);
     }
 }
 
-/* 1x1 stride-1 unpadded, 4 <= in.c < 32000: 4 pixels widened into the scratch (a patch's tile of fewer
- * than 4 pixels: the 2 x 2 blocks); the int8 filter */
+/* 1x1 stride-1 unpadded, 4 <= in.c < 32000, at least 4 pixels: 4 pixels widened into the scratch; the int8
+ * filter */
 void mcu_conv_1x1_wide_s8_dsp(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
                               const int32_t *bias, int8_t *out, int16_t *scratch)
 {
-    const int32_t pixels = p->in.n * p->in.h * p->in.w;
-    if (pixels >= 4) {
-        wide_int8(p, in, filter, bias, out, (uint32_t *)(void *)scratch);
-    } else {
-        rest_1x1(p, in, filter, bias, out, 0, pixels);
-    }
+    wide_int8(p, in, filter, bias, out, (uint32_t *)(void *)scratch);
 }
 
 /* The same on the pre-widened weights (wide_filter; filter NULL where they hold the whole filter) */
 void mcu_conv_1x1_wide_pre_s8_dsp(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
                                   const int32_t *bias, int8_t *out, int16_t *scratch)
 {
-    const int32_t pixels = p->in.n * p->in.h * p->in.w;
-    if (pixels >= 4) {
-        wide_pre(p, in, filter, bias, out, (uint32_t *)(void *)scratch);
-    } else {
-        rest_1x1(p, in, filter, bias, out, 0, pixels);
-    }
+    wide_pre(p, in, filter, bias, out, (uint32_t *)(void *)scratch);
 }
 
-/* mcu_conv_1x1_wide_s8_dsp without scratch: the end of the conv's own output borrowed (own_output) */
+/* mcu_conv_1x1_wide_s8_dsp without scratch (any number of pixels): the end of the conv's own output borrowed */
 void mcu_conv_1x1_own_s8_dsp(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
                              const int32_t *bias, int8_t *out, int16_t *scratch)
 {
     (void)scratch;
-    own_output(p, in, filter, bias, out, wide_int8);
+    own_output(p, in, filter, bias, out, wide_int8, rest_int8);
 }
 
-/* mcu_conv_1x1_wide_pre_s8_dsp without scratch */
+/* mcu_conv_1x1_wide_pre_s8_dsp without scratch (any number of pixels) */
 void mcu_conv_1x1_own_pre_s8_dsp(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
                                  const int32_t *bias, int8_t *out, int16_t *scratch)
 {
     (void)scratch;
-    own_output(p, in, filter, bias, out, wide_pre);
+    own_output(p, in, filter, bias, out, wide_pre, rest_pre);
 }
 
 #endif /* !MCU_NN_REFERENCE && !MCU_NN_MVE && MCU_NN_DSP */

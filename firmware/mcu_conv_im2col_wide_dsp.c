@@ -204,16 +204,12 @@ int mcu_conv_im2col_in_own_output(const mcu_conv_params_t *p, const int8_t *in, 
     return 1;
 }
 
-/* dilation 1, in.c a multiple of 4, kh kw in.c < 32000: 4 windows widened into the scratch (a patch's tile
- * of fewer than 4 output pixels: the 2 x 2 blocks) */
+/* dilation 1, in.c a multiple of 4, kh kw in.c < 32000, at least 4 output pixels: 4 windows widened into the
+ * scratch */
 void mcu_conv_im2col_wide_s8_dsp(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
                                  const int32_t *bias, int8_t *out, int16_t *scratch)
 {
-    if (p->out.n * p->out.h * p->out.w >= 4) {
-        mcu_conv_im2col_wide_any(p, in, filter, bias, out, (uint32_t *)(void *)scratch);
-    } else {
-        mcu_conv_rows(p, in, filter, bias, out);
-    }
+    mcu_conv_im2col_wide_any(p, in, filter, bias, out, (uint32_t *)(void *)scratch);
 }
 
 /* The same without scratch: the end of the conv's own output borrowed where the buffers allow it, else
@@ -227,28 +223,22 @@ void mcu_conv_im2col_own_s8_dsp(const mcu_conv_params_t *p, const int8_t *in, co
     }
 }
 
-/* dilation 1, in.c % 4 != 0, with the row-padded pre-widened stream (mcu_nn.h; no int8 row is read; a
- * patch's tile of fewer than 4 output pixels: the 2 x 2 blocks on the int8 filter) */
+/* dilation 1, in.c % 4 != 0, at least 4 output pixels, with the row-padded pre-widened stream (mcu_nn.h; no
+ * int8 row is read) */
 void mcu_conv_im2col_rows_s8_dsp(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
                                  const int32_t *bias, int8_t *out, int16_t *scratch)
 {
-    if (p->out.n * p->out.h * p->out.w >= 4) {
-        mcu_conv_im2col_rows(p, in, NULL, bias, out, (uint32_t *)(void *)scratch);
-    } else {
-        mcu_conv_rows(p, in, filter, bias, out);
-    }
+    (void)filter;
+    mcu_conv_im2col_rows(p, in, NULL, bias, out, (uint32_t *)(void *)scratch);
 }
 
-/* A depthwise conv of one input channel, dilation 1: the conv of its transposed filter, through that
- * filter's row-padded stream (a patch's tile of fewer than 4 output pixels: mcu_depthwise_fast) */
+/* A depthwise conv of one input channel, dilation 1, at least 4 output pixels: the conv of its transposed
+ * filter, through that filter's row-padded stream */
 void mcu_dwconv_im2col_rows_s8_dsp(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
                                    const int32_t *bias, int8_t *out, int16_t *scratch)
 {
-    if (p->out.n * p->out.h * p->out.w >= 4) {
-        mcu_conv_im2col_rows(p, in, NULL, bias, out, (uint32_t *)(void *)scratch);
-    } else {
-        mcu_depthwise_fast(p, in, filter, bias, out, 0);
-    }
+    (void)filter;
+    mcu_conv_im2col_rows(p, in, NULL, bias, out, (uint32_t *)(void *)scratch);
 }
 
 #endif /* !MCU_NN_REFERENCE && !MCU_NN_MVE && MCU_NN_DSP */

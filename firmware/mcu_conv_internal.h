@@ -102,10 +102,6 @@ void mcu_conv_1x1(const mcu_conv_params_t *p, const int8_t *in, const int8_t *fi
 void mcu_conv_rows(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
                    int8_t *out);
 
-/* mcu_dwconv_groups.c */
-void mcu_depthwise_groups(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
-                          const int32_t *bias, int8_t *out);
-
 #if defined(MCU_NN_MVE)
 /* mcu_conv_mve.c */
 void mcu_conv_1x1_mve(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
@@ -134,8 +130,8 @@ void mcu_wide4_finish(const mcu_conv_params_t *p, const int32_t *bias, const int
                       int tail);
 void mcu_wide_pre_rows(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
                        int8_t *out, int32_t px0, int32_t px1, int32_t n_live, int fast);
-void mcu_wide_pre_rows_any(const mcu_conv_params_t *p, const int8_t *in, const int32_t *bias, int8_t *out,
-                           int32_t px0, int32_t px1);
+void mcu_wide_pre_rows_any(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
+                           int8_t *out, int32_t px0, int32_t px1);
 
 /* mcu_conv_im2col_wide_dsp.c */
 void mcu_im2col_cut4(const mcu_conv_params_t *p, const int8_t *in, ptrdiff_t at, int32_t ix, uint32_t *wide,

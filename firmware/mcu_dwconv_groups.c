@@ -437,9 +437,10 @@ static MCU_ALWAYS_INLINE void dwg_store(const dw_group_t *g, const int32_t a[4],
 #endif
 }
 
-/* One group over every output pixel; `fast` (a constant once inlined): mcu_rqd_apply (mcu_rq2_channel). */
+/* One group over every output pixel; `fast` (a constant once inlined): mcu_rqd_apply (mcu_rq2_channel);
+ * `ksel` (a constant): the filter width the copy is for, 3 or 5 (their unrolled loops), 0 for any other. */
 static MCU_ALWAYS_INLINE void dwg_run(const mcu_conv_params_t *p, dw_group_t *g, const int8_t *in,
-                                      int8_t *out, int32_t ch, int fast)
+                                      int8_t *out, int32_t ch, int fast, int ksel)
 {
     const int32_t in_h = p->in.h, in_w = p->in.w, c = p->in.c;
     const int32_t kh = p->filter.h, kw = p->filter.w;
@@ -459,8 +460,8 @@ static MCU_ALWAYS_INLINE void dwg_run(const mcu_conv_params_t *p, dw_group_t *g,
     }
     /* the unrolled loops only for the groups requantised through mcu_rq2_channel (the common case; the others,
      * left shifts and very large sums, take the plain loops, which keeps the code small) */
-    const int k3 = fast && kh == 3 && kw == 3, k5 = fast && kh == 5 && kw == 5;
-    const int w3 = fast && kw == 3, w5 = fast && kw == 5;
+    const int w3 = fast && ksel == 3, w5 = fast && ksel == 5;          /* (ksel is kw) */
+    const int k3 = w3 && kh == 3, k5 = w5 && kh == 5;
     /* rows [v_oy0, v_oy1) of the columns v_ox: done by dwg_vpairs */
     const int32_t oy_lo = fast ? g->v_oy0 : 0, oy_v = fast ? g->v_oy1 : 0;
     const int32_t sk0 = g->v_ox[0] >= 0, sk1 = g->v_ox[1] >= 0;      /* columns 0 and out_w - 1 */
@@ -563,7 +564,7 @@ static MCU_ALWAYS_INLINE void dwg_run(const mcu_conv_params_t *p, dw_group_t *g,
                     dwg_sums(g, x, w_row0 + kx0, ny, 2, x_step, x_row, kw, 2, a);
                 } else if (nkx == 3) {
                     dwg_sums(g, x, w_row0 + kx0, ny, 3, x_step, x_row, kw, 2, a);
-                } else if (nkx == 4) {
+                } else if (ksel != 3 && nkx == 4) {
                     dwg_sums(g, x, w_row0 + kx0, ny, 4, x_step, x_row, kw, 2, a);
                 } else {
                     dwg_sums(g, x, w_row0 + kx0, ny, nkx, x_step, x_row, kw, 0, a);
@@ -646,7 +647,7 @@ static void dwg_vpairs(const mcu_conv_params_t *p, dw_group_t *g, const int8_t *
  * borders included, takes DWG_PAIRS (on small maps most pixels are border pixels). buf: the map, its padding
  * already written (dwg_padded_groups: once a layer); the input rows and columns are copied here. */
 static MCU_ALWAYS_INLINE void dwg_padded(const mcu_conv_params_t *p, dw_group_t *g, const int8_t *in, int8_t *out,
-                                         int32_t ch, uint32_t *buf)
+                                         int32_t ch, uint32_t *buf, int ksel)
 {
     uint32_t spare;
     const int32_t wp = g->pad_wp, hp = g->pad_hp, pitch = g->pad_pitch, c = p->in.c, in_w = p->in.w, in_h = p->in.h;
@@ -667,14 +668,14 @@ static MCU_ALWAYS_INLINE void dwg_padded(const mcu_conv_params_t *p, dw_group_t 
             }
         }
         __asm__ volatile("" : : "r"(buf) : "memory");
-        if (p->filter.w == 3 && pitch == DWG_PAD_PITCH && g->nosub) {
-            DWG_PADDED_ROWS(3, 1, DWG_PAD_PITCH, 1)
-        } else if (p->filter.w == 3 && pitch == DWG_PAD_PITCH) {
-            DWG_PADDED_ROWS(3, 1, DWG_PAD_PITCH, 0)
-        } else if (p->filter.w == 3) {
-            DWG_PADDED_ROWS(3, 1, 0, 0)
-        } else {
+        if (ksel == 5) {                            /* (ksel is kw: 3 or 5 here) */
             DWG_PADDED_ROWS(5, 1, 0, 0)
+        } else if (pitch == DWG_PAD_PITCH && g->nosub) {
+            DWG_PADDED_ROWS(3, 1, DWG_PAD_PITCH, 1)
+        } else if (pitch == DWG_PAD_PITCH) {
+            DWG_PADDED_ROWS(3, 1, DWG_PAD_PITCH, 0)
+        } else {
+            DWG_PADDED_ROWS(3, 1, 0, 0)
         }
     }
     (void)spare;
@@ -686,84 +687,129 @@ static MCU_ALWAYS_INLINE void dwg_padded(const mcu_conv_params_t *p, dw_group_t 
 #if defined(__GNUC__) && !defined(__clang__)
 __attribute__((noinline, optimize("no-schedule-insns")))
 #endif
-static void dwg_run_rq2(const mcu_conv_params_t *p, dw_group_t *g, const int8_t *in, int8_t *out, int32_t ch)
-{
-#if defined(DWG_HAVE_PAIRS)
-    if (g->v_oy1 > g->v_oy0) {
-        dwg_vpairs(p, g, in, out, ch);
-    }
-#endif
-    dwg_run(p, g, in, out, ch, 1);
-}
-
-#if defined(__GNUC__) && !defined(__clang__)
-__attribute__((noinline, optimize("no-schedule-insns")))
-#endif
 static void dwg_run_rq(const mcu_conv_params_t *p, dw_group_t *g, const int8_t *in, int8_t *out, int32_t ch)
 {
-    dwg_run(p, g, in, out, ch, 0);
+    dwg_run(p, g, in, out, ch, 0, 0);               /* (the plain loops: no filter-width copies) */
 }
 
-#if defined(DWG_HAVE_PAIRS)
-/* depthwise_groups on a small map at stride 1 (g->pad_wp > 0, after dwg_layer): the padded map (DWG_PAD_WORDS words
- * of stack) is filled with the input zero point once, then each rq2 group copies its input into it (dwg_padded). */
+/* The rq2 groups, one copy per filter width (DWG_WIDTH): a model links only the widths it has */
 #if defined(__GNUC__) && !defined(__clang__)
-__attribute__((noinline))
+#define DWG_RQ2_ATTR __attribute__((noinline, optimize("no-schedule-insns")))
+#define DWG_NOINLINE __attribute__((noinline))
+#else
+#define DWG_RQ2_ATTR
+#define DWG_NOINLINE
 #endif
-static void dwg_padded_groups(const mcu_conv_params_t *p, dw_group_t *g, const int8_t *in, const int8_t *filter,
-                              const int32_t *bias, int8_t *out)
-{
-    uint32_t buf[DWG_PAD_WORDS];
-    const uint32_t padw = ((uint32_t)(-g->off) & 0xFFu) * 0x01010101u;
-    for (int32_t i = 0; i < g->pad_hp * g->pad_pitch; ++i) {
-        buf[i] = padw;
-    }
-    for (int32_t ch = 0; ch < (p->out.c & ~3); ch += 4) {
-        if (dwg_setup(g, p, filter, bias, ch)) {
-            dwg_padded(p, g, in, out, ch, buf);
-        } else {
-            dwg_run_rq(p, g, in, out, ch);
-        }
-    }
-}
-#endif
-
-/* Depth multiplier 1, channels [0, c & ~3) in groups of 4 (the caller does the rest). */
-void mcu_depthwise_groups(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
-                          const int32_t *bias, int8_t *out)
-{
-    const int32_t c4 = p->out.c & ~3;
-    dw_group_t g;
-    dwg_layer(&g, p);
 #if defined(DWG_HAVE_PAIRS)
-    if (g.pad_wp > 0) {
-        dwg_padded_groups(p, &g, in, filter, bias, out);
-        return;
+#define DWG_VPAIRS(K)                                                                                     \
+    if ((K) == 3 && g->v_oy1 > g->v_oy0) {                                                                \
+        dwg_vpairs(p, g, in, out, ch);                                                                    \
     }
+/* depthwise_groups on a small map at stride 1 (g->pad_wp > 0, after dwg_layer; filter width 3 or 5): the padded
+ * map (DWG_PAD_WORDS words of stack) is filled with the input zero point once, then each rq2 group copies its input
+ * into it (dwg_padded). */
+#define DWG_PADDED_GROUPS(K)                                                                              \
+    static DWG_NOINLINE void dwg_padded_groups_k##K(const mcu_conv_params_t *p, dw_group_t *g, const int8_t *in, \
+                                                    const int8_t *filter, const int32_t *bias, int8_t *out) \
+    {                                                                                                     \
+        uint32_t buf[DWG_PAD_WORDS];                                                                      \
+        const uint32_t padw = ((uint32_t)(-g->off) & 0xFFu) * 0x01010101u;                                \
+        for (int32_t i = 0; i < g->pad_hp * g->pad_pitch; ++i) {                                          \
+            buf[i] = padw;                                                                                \
+        }                                                                                                 \
+        for (int32_t ch = 0; ch < (p->out.c & ~3); ch += 4) {                                             \
+            if (dwg_setup(g, p, filter, bias, ch)) {                                                      \
+                dwg_padded(p, g, in, out, ch, buf, K);                                                    \
+            } else {                                                                                      \
+                dwg_run_rq(p, g, in, out, ch);                                                            \
+            }                                                                                             \
+        }                                                                                                 \
+    }
+#define DWG_PADDED_CALL(K)                                                                                \
+    if ((K) != 0 && g.pad_wp > 0) {                                                                       \
+        dwg_padded_groups_k##K(p, &g, in, filter, bias, out);                                             \
+        return;                                                                                           \
+    }
+#else
+#define DWG_VPAIRS(K)
+#define DWG_PADDED_GROUPS(K)
+#define DWG_PADDED_CALL(K)
 #endif
-    for (int32_t ch = 0; ch < c4; ch += 4) {
-        if (dwg_setup(&g, p, filter, bias, ch)) {
-            dwg_run_rq2(p, &g, in, out, ch);
-        } else {
-            dwg_run_rq(p, &g, in, out, ch);
-        }
-    }
-}
 
-void mcu_dwconv_groups_s8(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
-                          const int32_t *bias, int8_t *out, int16_t *scratch)
-{
-    (void)scratch;
-    mcu_depthwise_groups(p, in, filter, bias, out);
-    if ((p->out.c & 3) != 0) {
-        mcu_depthwise_fast(p, in, filter, bias, out, p->out.c & ~3);
+/* Depth multiplier 1, channels [0, c & ~3) in groups of 4 (the caller does the rest), filter width K (0: any
+ * other than 3 and 5) */
+#define DWG_WIDTH(K)                                                                                      \
+    static DWG_RQ2_ATTR void dwg_run_rq2_k##K(const mcu_conv_params_t *p, dw_group_t *g, const int8_t *in, \
+                                              int8_t *out, int32_t ch)                                    \
+    {                                                                                                     \
+        DWG_VPAIRS(K)                                                                                     \
+        dwg_run(p, g, in, out, ch, 1, K);                                                                 \
+    }                                                                                                     \
+    DWG_PADDED_GROUPS(K)                                                                                  \
+    static void groups_k##K(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,           \
+                            const int32_t *bias, int8_t *out)                                             \
+    {                                                                                                     \
+        const int32_t c4 = p->out.c & ~3;                                                                 \
+        dw_group_t g;                                                                                     \
+        dwg_layer(&g, p);                                                                                 \
+        DWG_PADDED_CALL(K)                                                                                \
+        for (int32_t ch = 0; ch < c4; ch += 4) {                                                          \
+            if (dwg_setup(&g, p, filter, bias, ch)) {                                                     \
+                dwg_run_rq2_k##K(p, &g, in, out, ch);                                                     \
+            } else {                                                                                      \
+                dwg_run_rq(p, &g, in, out, ch);                                                           \
+            }                                                                                             \
+        }                                                                                                 \
     }
-}
+DWG_WIDTH(3)
+DWG_WIDTH(5)
+#undef DWG_PADDED_CALL
+#undef DWG_PADDED_GROUPS
+#undef DWG_VPAIRS
+#define DWG_PADDED_CALL(K)
+#define DWG_PADDED_GROUPS(K)
+#define DWG_VPAIRS(K)
+DWG_WIDTH(0)
+#undef DWG_WIDTH
+#undef DWG_PADDED_CALL
+#undef DWG_PADDED_GROUPS
+#undef DWG_VPAIRS
+
+/* The variants: filter width 3 (_k3), 5 (_k5) or any other, out.c a multiple of 4 or not (_tail: the channels
+ * past the last group by mcu_depthwise_fast) */
+#define DWG_ENTRY(name, K, TAIL)                                                                          \
+    void name(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,    \
+              int8_t *out, int16_t *scratch)                                                              \
+    {                                                                                                     \
+        (void)scratch;                                                                                    \
+        groups_k##K(p, in, filter, bias, out);                                                            \
+        if (TAIL) {                                                                                       \
+            mcu_depthwise_fast(p, in, filter, bias, out, p->out.c & ~3);                                  \
+        }                                                                                                 \
+    }
+DWG_ENTRY(mcu_dwconv_groups_s8, 0, 0)
+DWG_ENTRY(mcu_dwconv_groups_tail_s8, 0, 1)
+DWG_ENTRY(mcu_dwconv_groups_k3_s8, 3, 0)
+DWG_ENTRY(mcu_dwconv_groups_k3_tail_s8, 3, 1)
+DWG_ENTRY(mcu_dwconv_groups_k5_s8, 5, 0)
+DWG_ENTRY(mcu_dwconv_groups_k5_tail_s8, 5, 1)
+#undef DWG_ENTRY
+#undef DWG_RQ2_ATTR
+#undef DWG_NOINLINE
 
 #endif /* !MCU_NN_REFERENCE */
 
-int32_t mcu_dwconv_groups_s8_get_buffer_size(const mcu_conv_params_t *p)
-{
-    (void)p;
-    return 0;
-}
+/* no scratch */
+#define DWG_SIZE(name)                                                                                    \
+    int32_t name##_get_buffer_size(const mcu_conv_params_t *p)                                            \
+    {                                                                                                     \
+        (void)p;                                                                                          \
+        return 0;                                                                                         \
+    }
+DWG_SIZE(mcu_dwconv_groups_s8)
+DWG_SIZE(mcu_dwconv_groups_tail_s8)
+DWG_SIZE(mcu_dwconv_groups_k3_s8)
+DWG_SIZE(mcu_dwconv_groups_k3_tail_s8)
+DWG_SIZE(mcu_dwconv_groups_k5_s8)
+DWG_SIZE(mcu_dwconv_groups_k5_tail_s8)
+#undef DWG_SIZE

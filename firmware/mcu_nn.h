@@ -177,10 +177,10 @@ typedef struct {
  *   conv:      mcu_conv_ref_s8          any conv
  *              mcu_conv_1x1_s8          1x1, stride 1, unpadded (in and out the same size)
  *              mcu_conv_rows_s8         dilation_w 1
- *              mcu_conv_1x1_wide_s8_dsp 1x1 (above), 4 <= in.c < 32000: 4 pixels widened in scratch
+ *              mcu_conv_1x1_wide_s8_dsp 1x1 (above), 4 <= in.c < 32000, >= 4 pixels: 4 pixels widened in scratch
  *              mcu_conv_1x1_wide_pre_s8_dsp  the same on the pre-widened weights (wide_filter)
  *              mcu_conv_1x1_own_s8_dsp, mcu_conv_1x1_own_pre_s8_dsp  the same two without scratch (the end of
- *                                       the output borrowed when free)
+ *                                       the output borrowed when free; any number of pixels)
  *              mcu_conv_im2col_wide_s8_dsp  dilation 1, in.c % 4 == 0, kh kw in.c < 32000, >= 4 output pixels
  *              mcu_conv_im2col_own_s8_dsp   the same without scratch
  *              mcu_conv_im2col_rows_s8_dsp  dilation 1, in.c % 4 != 0, with the row-padded wide_filter
@@ -188,7 +188,9 @@ typedef struct {
  *              mcu_conv_1x1_s8_mve, mcu_conv_rows_s8_mve, mcu_conv_win_s8_mve (in.c % 4 != 0, kh kw in.c <= 96)
  *   depthwise: mcu_dwconv_ref_s8        any depthwise conv
  *              mcu_dwconv_fast_s8       any multiplier, 4 channels per pass
- *              mcu_dwconv_groups_s8     multiplier 1, kh kw <= 25, channel groups outside, pixels inside
+ *              mcu_dwconv_groups[_k3|_k5][_tail]_s8  multiplier 1, kh kw <= 25: channel groups outside, pixels
+ *                                       inside; _k3 / _k5 for filter width 3 / 5, none for the others;
+ *                                       _tail where out.c % 4 != 0
  *              mcu_dwconv_groups_s8_mve multiplier 1
  *              mcu_dwconv_im2col_rows_s8_dsp  one input channel, dilation 1, >= 4 output pixels, wide_filter
  *              mcu_dwconv_win_s8_dsp / mcu_dwconv_win_stack_s8_dsp / mcu_dwconv_win_s8_mve  multiplier >= 2,
@@ -216,6 +218,11 @@ MCU_CONV_VARIANT(mcu_conv_win_s8_mve)
 MCU_CONV_VARIANT(mcu_dwconv_ref_s8)
 MCU_CONV_VARIANT(mcu_dwconv_fast_s8)
 MCU_CONV_VARIANT(mcu_dwconv_groups_s8)
+MCU_CONV_VARIANT(mcu_dwconv_groups_tail_s8)
+MCU_CONV_VARIANT(mcu_dwconv_groups_k3_s8)
+MCU_CONV_VARIANT(mcu_dwconv_groups_k3_tail_s8)
+MCU_CONV_VARIANT(mcu_dwconv_groups_k5_s8)
+MCU_CONV_VARIANT(mcu_dwconv_groups_k5_tail_s8)
 MCU_CONV_VARIANT(mcu_dwconv_groups_s8_mve)
 MCU_CONV_VARIANT(mcu_dwconv_im2col_rows_s8_dsp)
 MCU_CONV_VARIANT(mcu_dwconv_win_s8_dsp)

@@ -172,9 +172,10 @@ VARIANTS = {v.name: v for v in (
     Variant("mcu_conv_win_s8_mve", ("mcu_conv_win_mve.c", *WIN_DSP), simd="mve"),
     Variant("mcu_dwconv_ref_s8", ("mcu_dwconv_ref.c",)),
     Variant("mcu_dwconv_fast_s8", FAST_DW),
-    Variant("mcu_dwconv_groups_s8", ("mcu_dwconv_groups.c", *FAST_DW)),
+    *(Variant(f"mcu_dwconv_groups{k}{t}_s8", ("mcu_dwconv_groups.c", *FAST_DW))     # (the _tail ones call it)
+      for k in ("", "_k3", "_k5") for t in ("", "_tail")),
     Variant("mcu_dwconv_groups_s8_mve", ("mcu_dwconv_mve.c",), simd="mve"),
-    Variant("mcu_dwconv_im2col_rows_s8_dsp", (*WIDE_1X1, *FAST_DW),
+    Variant("mcu_dwconv_im2col_rows_s8_dsp", WIDE_1X1,
             lambda d: 8 * d["kh"] * (-(-d["kw"] // 4) * 4), "dsp"),
     Variant("mcu_dwconv_win_s8_dsp", WIN_DSP, lambda d: win_scratch_bytes(d["kh"] * d["kw"], d["mult"]), "dsp"),
     Variant("mcu_dwconv_win_stack_s8_dsp", WIN_DSP, simd="dsp"),
@@ -184,16 +185,16 @@ DWG_TAPS = 25          # firmware/mcu_conv_internal.h: mcu_dwconv_groups_s8's la
 
 
 def choose(x_shape, w_shape, y_shape, attrs, depthwise: bool, simd: str, reference: bool = False,
-           scratch: bool = False, wide: bool = False, win: bool = False, pointwise: bool | None = None) -> Variant:
+           scratch: bool = False, wide: bool = False, win: bool = False, pointwise: bool | None = None,
+           pixels: tuple[int, int] | None = None) -> Variant:
     """The variant that runs this conv: simd the target's kernel family ("none", "dsp", "mve"); reference:
     --kernels reference (the reference loops only); scratch: a scratch buffer is planned for it; wide / win:
     its params carry the pre-widened weights (wide_filter) / the window kernels' weights (win_w); pointwise:
     whether it runs as a 1x1 conv of the input's size (default: is_pointwise; a patch stage's tiles that reach
-    into the padding are not). Chosen from
-    the whole tensors; the wide variants also run the smaller tiles of a patch stage (under 4 pixels they
-    take their 2 x 2 fallback, see firmware/mcu_nn.h)."""
+    into the padding are not); pixels: the fewest (input, output) pixels it runs on (a patch stage's smallest
+    tile; default: the whole tensors), as the wide variants need 4."""
     d = _dims(x_shape, w_shape, y_shape, attrs, depthwise)
-    out_px = int(np.prod(y_shape[:3]))
+    in_px, out_px = pixels if pixels is not None else (int(np.prod(x_shape[:3])), int(np.prod(y_shape[:3])))
     dil1 = (attrs.dilation_h, attrs.dilation_w) == (1, 1)
     v = VARIANTS
     if depthwise:
@@ -209,7 +210,8 @@ def choose(x_shape, w_shape, y_shape, attrs, depthwise: bool, simd: str, referen
         if m == 1 and simd == "mve":
             return v["mcu_dwconv_groups_s8_mve"]
         if m == 1 and taps <= DWG_TAPS:
-            return v["mcu_dwconv_groups_s8"]
+            width = {3: "_k3", 5: "_k5"}.get(d["kw"], "")     # the filter width's unrolled copy
+            return v[f"mcu_dwconv_groups{width}{'_tail' if d['out_c'] % 4 else ''}_s8"]
         return v["mcu_dwconv_fast_s8"]
     if reference:
         return v["mcu_conv_ref_s8"]
@@ -225,7 +227,8 @@ def choose(x_shape, w_shape, y_shape, attrs, depthwise: bool, simd: str, referen
     if simd == "dsp":
         if pointwise:
             if 4 <= in_c < 32000:
-                return v[f"mcu_conv_1x1_{'wide' if scratch else 'own'}{'_pre' if wide else ''}_s8_dsp"]
+                kind = "wide" if scratch and in_px >= 4 else "own"
+                return v[f"mcu_conv_1x1_{kind}{'_pre' if wide else ''}_s8_dsp"]
             return v["mcu_conv_1x1_s8"]
         if wide and in_c % 4 and scratch and dil1 and out_px >= 4:
             return v["mcu_conv_im2col_rows_s8_dsp"]

@@ -97,15 +97,17 @@ def _lower(ctx, op, depthwise: bool):
     # with the pre-widened weights covering the whole filter (in.c a multiple of 4) every DSP path reads
     # those (conv_1x1_wide_pre, mcu_wide_pre_rows_any): no int8 copy in flash (NULL)
     # (not the im2col convs: their fallbacks, conv_rows, read the int8 filter)
-    wide_only = pointwise and in_c % 4 == 0 and any(f == "wide_filter" for f, _ in params.fields)
-    filt = "NULL" if wide_only else ctx.weight(w.index, "int8_t")
-    fields = dict(params.fields)
     # in a patch stage a 1x1 conv whose tiles reach into the padding is not one (input and output differ)
     tiles = ctx.patch_tiles.get(op.index)
     tile_pointwise = pointwise and (tiles is None or all(r_ins[0] == r_out for r_out, r_ins in tiles))
+    wide_only = tile_pointwise and in_c % 4 == 0 and any(f == "wide_filter" for f, _ in params.fields)
+    filt = "NULL" if wide_only else ctx.weight(w.index, "int8_t")
+    fields = dict(params.fields)
     variant = choose(x.shape, w.shape, y.shape, a, depthwise, ctx.simd, reference=ctx.kernels == "reference",
                      scratch=extra[0] != "NULL", wide="wide_filter" in fields, win="win_w" in fields,
-                     pointwise=tile_pointwise)
+                     pointwise=tile_pointwise,
+                     pixels=None if tiles is None else (min(r_ins[0].h * r_ins[0].w for _, r_ins in tiles),
+                                                        min(r_out.h * r_out.w for r_out, _ in tiles)))
     comment = (f"{in_h}x{in_w}x{in_c} -> {out_h}x{out_w}x{out_c}, k {kh}x{kw}, s {a.stride_h}x{a.stride_w}, "
                f"d {a.dilation_h}x{a.dilation_w}, {padding_text(a)}, {a.activation}"
                + (f", mult {mult}" if depthwise else ""))
