@@ -11,7 +11,8 @@ instructions executed between two marker calls around the model's invoke functio
 identical from run to run; they are instructions, not cycles (no cycle-accurate model is available).
 Every run is also checked bit-exactly against TFLite Micro (--no-check skips that).
 
-Columns: MACs of the model, then per core the instructions per inference and per MAC. A model whose 1x1
+Columns: MACs of the model, then per core the instructions per inference and per MAC and the kernel code in
+flash (bytes of the kernel library's code the firmware links, from its link map). A model whose 1x1
 convs have output channels with all-zero weights (the kernels skip them: their output is a constant) gets a
 note with its live MACs and the instructions per live MAC.
 --reference builds the kernel library with MCU_NN_REFERENCE defined (no DSP/Helium paths, no blocking:
@@ -67,7 +68,9 @@ def measure(path: Path, cores: list[str], check: bool, options: api.Options = ap
         row[core] = r.extra["instructions"]
         # constant bytes in flash as compiled for this core (the DSP cores: with the pre-widened 1x1 weights
         # unless the model would no longer fit, --wide-weights auto)
-        row.setdefault("flash_weights", {})[core] = api.analyze(path, options, board=core).fit["flash"]["weights"]
+        a = api.analyze(path, options, board=core)      # with the ARM toolchain: the firmware's link map
+        row.setdefault("flash_weights", {})[core] = a.code["weights"]
+        row.setdefault("kernel_code", {})[core] = a.code["kernel_total"]
         row.setdefault("by_function", {})[core] = r.extra.get("instructions_by_function", {})
     return row
 
@@ -87,13 +90,15 @@ def render_profile(rows: list[dict], cores: list[str], markdown: bool, top: int 
 
 
 def render(rows: list[dict], cores: list[str], markdown: bool) -> str:
-    head = ["model", "MACs"] + [h for c in cores for h in (f"{c} instr", f"{c} instr/MAC")]
+    head = ["model", "MACs"] + [h for c in cores for h in (f"{c} instr", f"{c} instr/MAC", f"{c} kernel B")]
     table = []
     for r in rows:
         line = [r["model"], f"{r['macs']:,}"]
         for c in cores:
             n = r.get(c)
-            line += ["—", "—"] if n is None else [f"{n:,}", f"{n / r['macs']:.2f}" if r["macs"] else "—"]
+            code = r.get("kernel_code", {}).get(c)
+            line += ["—", "—", "—"] if n is None else [f"{n:,}", f"{n / r['macs']:.2f}" if r["macs"] else "—",
+                                                      f"{code:,}"]
         table.append(line)
     notes = [f"{r['model']}: {n}" for r in rows for n in r["notes"]]
     for r in rows:

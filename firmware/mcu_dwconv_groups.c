@@ -438,7 +438,8 @@ static MCU_ALWAYS_INLINE void dwg_store(const dw_group_t *g, const int32_t a[4],
 }
 
 /* One group over every output pixel; `fast` (a constant once inlined): mcu_rqd_apply (mcu_rq2_channel);
- * `ksel` (a constant): the filter width the copy is for, 3 or 5 (their unrolled loops), 0 for any other. */
+ * `ksel` (a constant): the filter width whose unrolled loops the copy holds, 3 or 5, 0 none (any width runs in
+ * any copy; the compiler calls the one of its width). */
 static MCU_ALWAYS_INLINE void dwg_run(const mcu_conv_params_t *p, dw_group_t *g, const int8_t *in,
                                       int8_t *out, int32_t ch, int fast, int ksel)
 {
@@ -460,10 +461,10 @@ static MCU_ALWAYS_INLINE void dwg_run(const mcu_conv_params_t *p, dw_group_t *g,
     }
     /* the unrolled loops only for the groups requantised through mcu_rq2_channel (the common case; the others,
      * left shifts and very large sums, take the plain loops, which keeps the code small) */
-    const int w3 = fast && ksel == 3, w5 = fast && ksel == 5;          /* (ksel is kw) */
+    const int w3 = fast && ksel == 3 && kw == 3, w5 = fast && ksel == 5 && kw == 5;
     const int k3 = w3 && kh == 3, k5 = w5 && kh == 5;
     /* rows [v_oy0, v_oy1) of the columns v_ox: done by dwg_vpairs */
-    const int32_t oy_lo = fast ? g->v_oy0 : 0, oy_v = fast ? g->v_oy1 : 0;
+    const int32_t oy_lo = fast && ksel == 3 ? g->v_oy0 : 0, oy_v = fast && ksel == 3 ? g->v_oy1 : 0;
     const int32_t sk0 = g->v_ox[0] >= 0, sk1 = g->v_ox[1] >= 0;      /* columns 0 and out_w - 1 */
     for (int32_t b = 0; b < p->in.n; ++b) {
         const int8_t *in_b = in + (size_t)b * (size_t)in_h * (size_t)in_w * (size_t)c + (size_t)ch;
@@ -564,7 +565,7 @@ static MCU_ALWAYS_INLINE void dwg_run(const mcu_conv_params_t *p, dw_group_t *g,
                     dwg_sums(g, x, w_row0 + kx0, ny, 2, x_step, x_row, kw, 2, a);
                 } else if (nkx == 3) {
                     dwg_sums(g, x, w_row0 + kx0, ny, 3, x_step, x_row, kw, 2, a);
-                } else if (ksel != 3 && nkx == 4) {
+                } else if ((ksel != 3 || kw != 3) && nkx == 4) {
                     dwg_sums(g, x, w_row0 + kx0, ny, 4, x_step, x_row, kw, 2, a);
                 } else {
                     dwg_sums(g, x, w_row0 + kx0, ny, nkx, x_step, x_row, kw, 0, a);
@@ -726,7 +727,7 @@ static void dwg_run_rq(const mcu_conv_params_t *p, dw_group_t *g, const int8_t *
         }                                                                                                 \
     }
 #define DWG_PADDED_CALL(K)                                                                                \
-    if ((K) != 0 && g.pad_wp > 0) {                                                                       \
+    if ((K) != 0 && g.pad_wp > 0 && p->filter.w == (K)) {                                                 \
         dwg_padded_groups_k##K(p, &g, in, filter, bias, out);                                             \
         return;                                                                                           \
     }

@@ -64,6 +64,7 @@ class Analysis:
     fit: dict | None = None            # with a board: the fit check (boards.firmware.Fit.as_dict)
     rewrites: list = field(default_factory=list)   # graph normalisation's rewrites (ir.Rewrite.as_dict)
     stage_breaks: list = field(default_factory=list)   # with a patch search: ops that end every stage there
+    code: dict | None = None           # with a board: flash by part (boards.codesize.CodeSize.as_dict)
 
     def as_dict(self) -> dict:
         return {"model": self.model, "peak_sram_bytes": self.peak_sram_bytes,
@@ -72,14 +73,15 @@ class Analysis:
                 "layer_by_layer_peak_bytes": self.layer_by_layer_peak_bytes,
                 "layer_by_layer_macs": self.layer_by_layer_macs, "patch": self.patch,
                 "explored": self.explored, "board": self.board, "fit": self.fit, "rewrites": self.rewrites,
-                "stage_breaks": self.stage_breaks,
+                "stage_breaks": self.stage_breaks, "code": self.code,
                 "layers": [l.as_dict() for l in self.layers]}
 
 
 def analyze(model: str | os.PathLike, options: Options = Options(),
-            convert: ConvertOptions | None = None, board: str | None = None) -> Analysis:
+            convert: ConvertOptions | None = None, board: str | None = None, build: bool = True) -> Analysis:
     """Per-layer figures and the memory plan; with `board`, the plan for that board's kernels (the DSP
-    cores' 1x1 conv scratch) and the fit check against its SRAM and flash (reported, not raised)."""
+    cores' 1x1 conv scratch), the fit check against its SRAM and flash (reported, not raised) and the flash
+    by part: from the link map of a cross-build when arm-none-eabi-gcc is there and `build`, else estimated."""
     b = pipeline.run(model, options, board, convert)
     g, c, lbl = b.graph, b.compiled, b.layer_by_layer
     options = c.options
@@ -100,15 +102,18 @@ def analyze(model: str | os.PathLike, options: Options = Options(),
                  "input": "arena" if options.io_in_arena else "caller's buffer (outside the arena)"}
     if c.patch_search is not None:
         explored = [x.as_dict() for x in c.patch_search.frontier()]
-    fit = None
+    fit = code = None
     if board is not None:
         from .boards import get_board
         from .boards.firmware import fit_check
-        fit = fit_check(c, get_board(board)).as_dict()
+        from .sim.target import flash_by_part
+        bd = get_board(board)
+        fit = fit_check(c, bd).as_dict()
+        code = flash_by_part(c, bd, build).as_dict()
     return Analysis(g.name, c.plan.arena_bytes, c.plan.lower_bound, flash_weight_bytes(g),
                     macs, layers, c.plan.strategy, options.io_in_arena, lbl.plan.arena_bytes, lbl_macs,
                     patch, explored, board, fit, [r.as_dict() for r in g.rewrites],
-                    stage_breaks(g) if c.patch_search is not None else [])
+                    stage_breaks(g) if c.patch_search is not None else [], code)
 
 
 def stage_breaks(g: Graph) -> list[dict]:

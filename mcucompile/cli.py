@@ -215,7 +215,9 @@ def main():
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON document instead of a table.")
 @click.option("--board", default=None, metavar="BOARD",
               help="Plan for BOARD's kernels (`mcucompile boards`; the Cortex-M4/M7 1x1 conv plans a small "
-                   "scratch) and say whether the model fits its SRAM and flash, and by how many bytes.")
+                   "scratch) and say whether the model fits its SRAM and flash, and by how many bytes; flash by part "
+                   "(weights, each kernel file's code, the model's code, the rest) from the link map of a "
+                   "cross-build when arm-none-eabi-gcc is installed, else estimated.")
 @common
 @keras_inputs()
 def analyze(model, as_json, io_outside, align, board, **keras):
@@ -275,6 +277,12 @@ def analyze(model, as_json, io_outside, align, board, **keras):
                    f"{sram['stack']:,} + I/O {sram['io']:,}): {_room(sram['needed'], sram['capacity'])}; "
                    f"flash ~{flash['needed']:,} of {flash['capacity']:,} B: "
                    f"{_room(flash['needed'], flash['capacity'])}")
+    if a.code is not None:
+        k = a.code["kernels"]
+        top = ", ".join(f"{f} {n:,}" for f, n in list(k.items())[:4]) + (f", {len(k) - 4} more" if len(k) > 4 else "")
+        click.echo(f"flash ({a.code['source']}):  weights {a.code['weights']:,} B, kernel code "
+                   f"{a.code['kernel_total']:,} B ({top}), model code {a.code['model']:,} B, "
+                   f"the rest {a.code['rest']:,} B (start-up, console, libc)")
     if a.explored:
         click.echo("trade-off explored (peak SRAM vs MACs, Pareto front):")
         n = len(a.explored)
@@ -562,7 +570,9 @@ def ops(as_json, names):
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="The HTML file to write (default: <model name>_report.html in the current folder).")
 @click.option("--board", default=None, metavar="BOARD",
-              help="Draw BOARD's SRAM on the timeline and total SRAM and flash against it (`mcucompile boards`).")
+              help="Draw BOARD's SRAM on the timeline and total SRAM and flash against it (`mcucompile boards`), "
+                   "with flash by part (kernel code per file from a cross-build's link map when the toolchain is "
+                   "there).")
 @click.option("--force", is_flag=True, help="Overwrite an existing file that `mcucompile report` did not write.")
 @click.option("--json", "as_json", is_flag=True, help="Also print the report's figures as JSON.")
 @common

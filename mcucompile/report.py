@@ -50,6 +50,7 @@ class ReportData:
     schedules: list[Schedule]            # [layer by layer] or [layer by layer, patches]
     board: object | None = None       # boards.Board
     fit: object | None = None         # boards.firmware.Fit of the chosen schedule
+    code: object | None = None        # boards.codesize.CodeSize: flash by part (link map or estimate)
     layers: list[dict] = field(default_factory=list)
 
     @property
@@ -67,6 +68,8 @@ class ReportData:
              "layers": self.layers}
         if self.fit is not None:
             d["board"] = self.fit.as_dict()
+        if self.code is not None:
+            d["code"] = self.code.as_dict()
         return d
 
 
@@ -104,6 +107,8 @@ def collect(built: Build) -> ReportData:
         from .boards.firmware import fit_check
         data.board = get_board(built.board)
         data.fit = fit_check(chosen, data.board)
+        from .sim.target import flash_by_part
+        data.code = flash_by_part(chosen, data.board)
     data.layers = _layers(data)
     return data
 
@@ -224,12 +229,15 @@ def totals_figure(data: ReportData) -> str | None:
     if data.fit is None:
         return None
     plt = _plt()
-    f = data.fit
+    f, code = data.fit, data.code
     fig, ax = plt.subplots(figsize=(10, 1.9))
+    flash = ([("weights", f.weights), ("code (estimate)", f.code_estimate), ("test input", f.test_data)]
+             if code is None else
+             [("weights", code.weights), (f"kernels ({code.source})", code.kernel_total),
+              ("model code + rest", code.model + code.rest), ("test input", code.test_data)])
     parts = [("SRAM", [("arena", f.arena), ("stack", f.stack), ("I/O + other", f.io + f.harness)], f.sram_capacity),
-             ("flash", [("weights", f.weights), ("code (estimate)", f.code_estimate), ("test input", f.test_data)],
-              f.flash_capacity)]
-    palette = ["#4c9be8", "#f2a541", "#8cc084"]
+             ("flash", flash, f.flash_capacity)]
+    palette = ["#4c9be8", "#f2a541", "#8cc084", "#c7a0d9"]
     for y, (_name, segs, cap) in enumerate(parts):
         left = 0.0
         for (label, v), col in zip(segs, palette):
@@ -259,7 +267,7 @@ def render_html(data: ReportData) -> str:
     if fit is not None:
         verdict = {"fits": fit.fits, "sram_ok": fit.sram_needed <= fit.sram_capacity,
                    "flash_ok": fit.flash_needed <= fit.flash_capacity}
-    return env.get_template("report.html.j2").render(
+    return env.get_template("report.html.j2").render(code=data.code,
         d=data, version=__version__, lbl=lbl, chosen=chosen, fit=fit, verdict=verdict,
         flash_weights=flash_weight_bytes(data.graph),
         timeline=timeline_figure(data),

@@ -19,6 +19,7 @@ from .. import TEMPLATES_DIR, __version__
 from ..codegen.generate import Compiled, kernel_defines, render
 from ..errors import McuCompileError
 from . import Board, boards
+from .codesize import CodeSize, kernel_estimate
 
 RP2040_TOOL = Path(__file__).resolve().parent / "rp2040_tool.py"   # copied into RP2040 projects as fw_rp2040.py
 
@@ -27,12 +28,7 @@ HARNESS_GUARD = 1024        # guard zone each side of the arena in the test harn
 PLAIN_GUARD = 16            # a small guard in the plain firmware: overruns still show
 # Code size is only known after the build (arm-none-eabi-size confirms it); before it, estimate generously:
 CODE_BASE_BYTES = 4 * 1024          # start-up, console, main, libc memcpy/memset
-CODE_PER_KERNEL_FILE = 2560    # one firmware/*.c kernel family
-# the larger files (arm-none-eabi-gcc 12 -O2 object size, the largest over M0+, M4, M7, M33 and M55, rounded
-# up; the linker drops the functions a model does not call, so these are upper bounds)
-CODE_PER_KERNEL = {"mcu_conv_1x1_wide_dsp.c": 19_500, "mcu_conv_im2col_wide_dsp.c": 16_000,
-                   "mcu_dwconv_groups.c": 25_600, "mcu_conv_win_dsp.c": 5_800, "mcu_conv_rows.c": 5_400,
-                   "mcu_conv_mve.c": 3_700, "mcu_dwconv_mve.c": 3_600, "mcu_binary.c": 3 * 1024}
+CODE_PER_KERNEL_FILE = 2560    # one firmware/*.c kernel file, where code_sizes.json lacks the core
 CODE_PER_SOURCE_CHAR = 1 / 3       # <name>.c (calls and parameter tables): object bytes per character of C
 
 
@@ -81,6 +77,22 @@ def const_bytes(c: Compiled) -> int:
     return int(sum(np.asarray(k.values).nbytes for k in c.consts))
 
 
+def kernel_code(c: Compiled, board: Board) -> dict[str, int]:
+    """Estimated kernel code per firmware/ file on `board`'s core: the functions the model's calls reach
+    (boards/codesize.py's table), or CODE_PER_KERNEL_FILE a file where the table lacks the core."""
+    est = kernel_estimate({k.func for k in c.calls}, board.cpu)
+    if est is None:
+        return {s: CODE_PER_KERNEL_FILE for s in c.sources}
+    return est
+
+
+def code_estimate(c: Compiled, board: Board) -> CodeSize:
+    """The flash by part as fit_check estimates it (no toolchain needed)."""
+    model_c = (c.files or render(c)).get(f"{c.graph.name}.c", "")
+    return CodeSize(kernel_code(c, board), int(len(model_c) * CODE_PER_SOURCE_CHAR), const_bytes(c),
+                    CODE_BASE_BYTES, "estimate")
+
+
 def fit_check(c: Compiled, board: Board, samples: int = 1, harness: bool = False,
               stack_bytes: int = DEFAULT_STACK_BYTES) -> Fit:
     runs = 2 if harness else 1
@@ -92,8 +104,7 @@ def fit_check(c: Compiled, board: Board, samples: int = 1, harness: bool = False
     guard = HARNESS_GUARD if harness else PLAIN_GUARD
     extra = 2 * guard + (c.arena_bytes + out_bytes if harness else 0) + 64   # + .data/.bss of main and console
     model_c = (c.files or render(c)).get(f"{c.graph.name}.c", "")
-    code = (CODE_BASE_BYTES + sum(CODE_PER_KERNEL.get(Path(s).name, CODE_PER_KERNEL_FILE) for s in c.sources)
-            + int(len(model_c) * CODE_PER_SOURCE_CHAR))
+    code = CODE_BASE_BYTES + sum(kernel_code(c, board).values()) + int(len(model_c) * CODE_PER_SOURCE_CHAR)
     return Fit(board.name, c.arena_bytes, stack_bytes, io, extra, board.sram.length,
                const_bytes(c), code, in_bytes * samples, board.flash.length - board.flash_reserved)
 

@@ -20,7 +20,16 @@ from pathlib import Path
 import numpy as np
 
 from ..boards import Board, get_board, qemu_boards
-from ..boards.firmware import DEFAULT_STACK_BYTES, fit_check, fnv1a, qemu_command, render_firmware, require_fit
+from ..boards.codesize import CodeSize, from_link_map
+from ..boards.firmware import (
+    DEFAULT_STACK_BYTES,
+    code_estimate,
+    fit_check,
+    fnv1a,
+    qemu_command,
+    render_firmware,
+    require_fit,
+)
 from ..cache import cache_dir
 from ..codegen.generate import Compiled
 from ..errors import BuildError, McuCompileError
@@ -94,6 +103,27 @@ def build_firmware(files: dict[str, str], out: Path, jobs: int = 2) -> tuple[Pat
             tmp.replace(obj)
     elf = next(out.glob("*.elf"))
     return elf, elf_size(elf)
+
+
+def code_size(c: Compiled, board: Board, workdir: Path | None = None) -> CodeSize:
+    """Flash by part (kernel files, the model's code, weights, the rest) from the link map of the plain
+    firmware for `board` (one zero test input), cross-built in `workdir` (default: a temporary folder)."""
+    import tempfile
+
+    inputs = [np.zeros((1, *io.shape), dtype=io.dtype) for io in c.inputs]
+    files = render_firmware(c, board, inputs)
+    with tempfile.TemporaryDirectory(prefix="mcusize_") as tmp:
+        out = Path(workdir) if workdir is not None else Path(tmp)
+        build_firmware(files, out)
+        return from_link_map((out / f"{c.graph.name}.map").read_text(), c.graph.name)
+
+
+def flash_by_part(c: Compiled, board: Board, build: bool = True) -> CodeSize:
+    """code_size (the link map) when `build`, the ARM toolchain is installed and the model fits the board
+    (otherwise the link fails), else the estimate (boards.firmware.code_estimate)."""
+    if build and shutil.which("arm-none-eabi-gcc") and shutil.which("make") and fit_check(c, board).fits:
+        return code_size(c, board)
+    return code_estimate(c, board)
 
 
 def _firmware_objects(files: dict[str, str]) -> dict[str, Path]:
