@@ -4,6 +4,7 @@
     .venv/bin/python bench/cycles.py --markdown   # the table for the README
     .venv/bin/python bench/cycles.py --reference  # the same with the plain-C reference loops only
     .venv/bin/python bench/cycles.py --profile    # + the top functions per model and core (share of instructions)
+    .venv/bin/python bench/cycles.py --optimise both   # each model with --optimise speed and size (kernel bytes)
 
 Each model is compiled, cross-built for qemu-m4 (mps2-an386), qemu-m7 (mps2-an500) and qemu-m55
 (mps3-an547) and run under QEMU on one random input (seed 0); the project's TCG plugin counts the guest
@@ -55,7 +56,8 @@ def dead_macs(path: Path) -> int:
 
 
 def measure(path: Path, cores: list[str], check: bool, options: api.Options = api.Options()) -> dict:
-    row = {"model": path.stem, "macs": api.analyze(path).macs, "notes": [], "dead_macs": dead_macs(path)}
+    row = {"model": path.stem, "macs": api.analyze(path).macs, "notes": [], "dead_macs": dead_macs(path),
+           "optimise": options.optimise}
     for core in cores:
         try:
             r = api.simulate(path, samples=1, seed=0, board=core, references=("tflm",) if check else (),
@@ -90,10 +92,12 @@ def render_profile(rows: list[dict], cores: list[str], markdown: bool, top: int 
 
 
 def render(rows: list[dict], cores: list[str], markdown: bool) -> str:
-    head = ["model", "MACs"] + [h for c in cores for h in (f"{c} instr", f"{c} instr/MAC", f"{c} kernel B")]
+    both = len({r["optimise"] for r in rows}) > 1
+    head = ["model", *(["optimise"] if both else []), "MACs"] + [h for c in cores for h in (
+        f"{c} instr", f"{c} instr/MAC", f"{c} kernel B")]
     table = []
     for r in rows:
-        line = [r["model"], f"{r['macs']:,}"]
+        line = [r["model"], *([r["optimise"]] if both else []), f"{r['macs']:,}"]
         for c in cores:
             n = r.get(c)
             code = r.get("kernel_code", {}).get(c)
@@ -102,14 +106,15 @@ def render(rows: list[dict], cores: list[str], markdown: bool) -> str:
         table.append(line)
     notes = [f"{r['model']}: {n}" for r in rows for n in r["notes"]]
     for r in rows:
+        name = f"{r['model']} ({r['optimise']})" if both else r["model"]
         fw = r.get("flash_weights", {})
         if fw:
-            notes.append(f"{r['model']}: weights in flash (bytes): "
+            notes.append(f"{name}: weights in flash (bytes): "
                          + ", ".join(f"{c} {fw[c]:,}" for c in cores if c in fw))
         if r["dead_macs"]:
             live = r["macs"] - r["dead_macs"]
             per = ", ".join(f"{c} {r[c] / live:.2f}" for c in cores if r.get(c))
-            notes.append(f"{r['model']}: {r['dead_macs'] / r['macs']:.1%} of the MACs are in 1x1 output channels "
+            notes.append(f"{name}: {r['dead_macs'] / r['macs']:.1%} of the MACs are in 1x1 output channels "
                          f"whose weights are all zero (skipped, their constant written): {live:,} live MACs; "
                          f"instructions per live MAC: {per}")
     return render_table(head, table, markdown, notes)
@@ -126,6 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-check", action="store_true", help="skip the comparison with TFLite Micro")
     ap.add_argument("--profile", action="store_true",
                     help="also print where the instructions go: the top functions per model and core")
+    ap.add_argument("--optimise", choices=["speed", "size", "both"], default="speed",
+                    help="the kernels --optimise picks (both: a row for each)")
     ap.add_argument("--reference", action="store_true",
                     help="build the plain-C reference kernels only (MCU_NN_REFERENCE): the 'before' figures")
     args = ap.parse_args(argv)
@@ -136,8 +143,10 @@ def main(argv: list[str] | None = None) -> int:
     cores = args.cores.split(",")
     try:
         # the reference loops (--kernels reference) are planned as plain C: int8 weights only, no scratch
-        opts = api.Options(kernels="reference") if args.reference else api.Options()
-        rows = [measure(p, cores, not args.no_check, opts) for p in models]
+        modes = ["speed", "size"] if args.optimise == "both" else [args.optimise]
+        rows = [measure(p, cores, not args.no_check,
+                        api.Options(kernels="reference") if args.reference else api.Options(optimise=m))
+                for p in models for m in modes]
     except McuCompileError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

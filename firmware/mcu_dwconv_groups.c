@@ -256,121 +256,7 @@ static MCU_ALWAYS_INLINE void dwg_sums(const dw_group_t *g, const int8_t *x, con
 #undef DWG_TAP
 
 
-#if defined(DWG_HAVE_PAIRS)
-/*
- * The doubled sums of two neighbouring pixels (a: the window at x, b: the one SW columns on) of a K x K
- * filter whose windows are all inside, dilation 1 (K 3 or 5, SW 1 or 2; g->pairs): inline assembly holding
- * the 8 sums in registers (all 14 allocatable registers; builds with -fno-omit-frame-pointer define
- * MCU_NN_NO_ASM and take dwg_sums one pixel at a time). The input offset is in the bias (bias_in: every
- * tap is inside), so a row's K + SW input words are widened by SXTB16 alone, once each, and feed both
- * windows; the words' offsets from x come from g->xoff (PITCH 0), or are immediates (dwg_padded's map: 4-byte
- * pixels, rows PITCH words apart). The columns j of a row go by j mod SW, then j,
- * and a column serves b (tap j - SW) before a (tap j): b's tap is the one a took at the previous column,
- * still in registers, so each filter tap is loaded once (LDRD) per row for both pixels. Then dwg_pack for
- * both pixels with each channel's constants loaded once, and the two words stored. Per 2 pixels of a 3x3
- * at stride 1: 6 to set up the sums, 12 words (LDR offset, LDR, 2 SXTB16), 9 LDRD, 72 SMLAxy, 57 to
- * requantise, pack and clamp (191; the loop around it ~9); stride 2: 15 words.
- */
-/* the layout the assembly relies on: mcu_rqd_t is {mult, c, e}; span4 follows lo4 (one LDRD) */
-typedef char dwg_layout_ok[(sizeof(mcu_rqd_t) == 12 && offsetof(mcu_rqd_t, c) == 4 && offsetof(mcu_rqd_t, e) == 8
-                            && offsetof(dw_group_t, span4) == offsetof(dw_group_t, lo4) + 4) ? 1 : -1];
-/* mcu_rqd_apply (rq2[J]: mult, c, e) and USAT #8 of channel J of both pixels, in place; without the SUB (NS, the
- * operand ns: mcu_rqd_apply_clamped) where the activation's lower bound is at least the output zero point (the offset
- * folded into c, output offset - act_min, is then <= 0 and USAT's lower bound 0 does the clamping) */
-#define DWG_PAIR_RQ(J, aj, bj)                                                      \
-    "ldrd   %[wa], %[wb], [%[g], #%c[rq] + 12 * " #J "]\n\t"                        \
-    "ldr    %[t0], [%[g], #%c[rq] + 12 * " #J " + 8]\n\t"                           \
-    "smmlar %[t1], " aj ", %[wa], %[wb]\n\t"                                        \
-    ".if %c[ns] == 0\n\t"                                                           \
-    "sub    %[t1], %[t1], " aj ", lsr #31\n\t"                                      \
-    ".endif\n\t"                                                                    \
-    "asr    %[t1], %[t1], %[t0]\n\t"                                                \
-    "usat   " aj ", #8, %[t1]\n\t"                                                  \
-    "smmlar %[t1], " bj ", %[wa], %[wb]\n\t"                                        \
-    ".if %c[ns] == 0\n\t"                                                           \
-    "sub    %[t1], %[t1], " bj ", lsr #31\n\t"                                      \
-    ".endif\n\t"                                                                    \
-    "asr    %[t1], %[t1], %[t0]\n\t"                                                \
-    "usat   " bj ", #8, %[t1]\n\t"
-#define DWG_PAIRS_AT(NO, K, SW, PITCH, BI, XO, W, NS, g_, x_, oa_, ob_)                               \
-    do {                                                                                                  \
-        uint32_t t0_, t1_, wa_, wb_;                                                                      \
-        uint32_t a0_, a1_, a2_, a3_, b0_, b1_, b2_, b3_;                                                  \
-        __asm__(".set dwg_k, %c[k]\n\t"                                                                   \
-                ".set dwg_sw, %c[sw]\n\t"                                                                 \
-                "ldrd   %[a0], %[a1], [%[g], #%c[bi]]\n\t"                                                \
-                "ldrd   %[a2], %[a3], [%[g], #%c[bi] + 8]\n\t"                                            \
-                "mov    %[b0], %[a0]\n\t"                                                                 \
-                "mov    %[b1], %[a1]\n\t"                                                                 \
-                "mov    %[b2], %[a2]\n\t"                                                                 \
-                "mov    %[b3], %[a3]\n\t"                                                                 \
-                ".set dwg_r, 0\n\t"                                                                       \
-                ".rept %c[no]\n\t"                                                                        \
-                ".set dwg_p, 0\n\t"                                                                       \
-                ".rept dwg_sw\n\t"                                                                        \
-                ".set dwg_j, dwg_p\n\t"                                                                   \
-                ".rept (dwg_k + 2 * dwg_sw - 1 - dwg_p) / dwg_sw\n\t"                                     \
-                ".if dwg_r + dwg_j == 0\n\t"                                                              \
-                "ldr    %[t0], [%[x]]\n\t"                                                                \
-                ".elseif %c[pitch]\n\t" /* rows PITCH words apart, 4-byte pixels: immediate offsets */   \
-                "ldr    %[t0], [%[x], #4 * (dwg_r * %c[pitch] + dwg_j)]\n\t"                              \
-                ".else\n\t"                                                                               \
-                "ldr    %[t0], [%[g], #%c[xo] + 4 * (dwg_r * (dwg_k + dwg_sw) + dwg_j)]\n\t"              \
-                "ldr    %[t0], [%[x], %[t0]]\n\t"                                                         \
-                ".endif\n\t"                                                                              \
-                "sxtb16 %[t1], %[t0]\n\t"                                                                 \
-                "sxtb16 %[t0], %[t0], ror #8\n\t"                                                         \
-                ".if dwg_j >= dwg_sw\n\t" /* b's tap j - SW: the one a took at the previous column */     \
-                "smlabb %[b0], %[t1], %[wa], %[b0]\n\t"                                                   \
-                "smlatt %[b2], %[t1], %[wa], %[b2]\n\t"                                                   \
-                "smlabb %[b1], %[t0], %[wb], %[b1]\n\t"                                                   \
-                "smlatt %[b3], %[t0], %[wb], %[b3]\n\t"                                                   \
-                ".endif\n\t"                                                                              \
-                ".if dwg_j < dwg_k\n\t"                                                                   \
-                "ldrd   %[wa], %[wb], [%[g], #%c[w] + 8 * (dwg_r * dwg_k + dwg_j)]\n\t"                   \
-                "smlabb %[a0], %[t1], %[wa], %[a0]\n\t"                                                   \
-                "smlatt %[a2], %[t1], %[wa], %[a2]\n\t"                                                   \
-                "smlabb %[a1], %[t0], %[wb], %[a1]\n\t"                                                   \
-                "smlatt %[a3], %[t0], %[wb], %[a3]\n\t"                                                   \
-                ".endif\n\t"                                                                              \
-                ".set dwg_j, dwg_j + dwg_sw\n\t"                                                          \
-                ".endr\n\t"                                                                               \
-                ".set dwg_p, dwg_p + 1\n\t"                                                               \
-                ".endr\n\t"                                                                               \
-                ".set dwg_r, dwg_r + 1\n\t"                                                               \
-                ".endr\n\t"                                                                               \
-                DWG_PAIR_RQ(0, "%[a0]", "%[b0]") DWG_PAIR_RQ(1, "%[a1]", "%[b1]")                         \
-                DWG_PAIR_RQ(2, "%[a2]", "%[b2]") DWG_PAIR_RQ(3, "%[a3]", "%[b3]")                         \
-                "orr    %[a2], %[a2], %[a3], lsl #8\n\t"                                                  \
-                "orr    %[a1], %[a1], %[a2], lsl #8\n\t"                                                  \
-                "orr    %[a0], %[a0], %[a1], lsl #8\n\t"                                                  \
-                "orr    %[b2], %[b2], %[b3], lsl #8\n\t"                                                  \
-                "orr    %[b1], %[b1], %[b2], lsl #8\n\t"                                                  \
-                "orr    %[b0], %[b0], %[b1], lsl #8\n\t"                                                  \
-                "ldrd   %[wa], %[wb], [%[g], #%c[lo4]]\n\t" /* act_min, act_max - act_min bytes */          \
-                "usub8  %[t0], %[a0], %[wb]\n\t"                                                          \
-                "sel    %[a0], %[wb], %[a0]\n\t"                                                          \
-                "uadd8  %[a0], %[a0], %[wa]\n\t"                                                          \
-                "usub8  %[t0], %[b0], %[wb]\n\t"                                                          \
-                "sel    %[b0], %[wb], %[b0]\n\t"                                                          \
-                "uadd8  %[b0], %[b0], %[wa]"                                                              \
-                : [a0] "=&r"(a0_), [a1] "=&r"(a1_), [a2] "=&r"(a2_), [a3] "=&r"(a3_), [b0] "=&r"(b0_),    \
-                  [b1] "=&r"(b1_), [b2] "=&r"(b2_), [b3] "=&r"(b3_), [t0] "=&r"(t0_), [t1] "=&r"(t1_),   \
-                  [wa] "=&r"(wa_), [wb] "=&r"(wb_)                                                        \
-                : [g] "r"(g_), [x] "r"(x_), [k] "i"(K), [sw] "i"(SW), [no] "i"(NO), [pitch] "i"(PITCH),   \
-                  [ns] "i"(NS),                                                                           \
-                  [bi] "i"(offsetof(dw_group_t, BI)), [xo] "i"(offsetof(dw_group_t, XO)),                 \
-                  [w] "i"(offsetof(dw_group_t, W)),                                                       \
-                  [rq] "i"(offsetof(dw_group_t, rq2)), [lo4] "i"(offsetof(dw_group_t, lo4)),              \
-                  "m"(*(const dw_group_t *)(g_))                                                          \
-                : "cc");                                                                              \
-        (void)a1_, (void)a2_, (void)a3_, (void)b1_, (void)b2_, (void)b3_;                                   \
-        memcpy((oa_), &a0_, sizeof a0_);                                                                  \
-        memcpy((ob_), &b0_, sizeof b0_);                                                                  \
-    } while (0)
-/* every row of a K x K filter whose windows are all inside */
-#define DWG_PAIRS(K, SW, NS, g_, x_, oa_, ob_) DWG_PAIRS_AT(K, K, SW, 0, bias_in, xoff, w, NS, g_, x_, oa_, ob_)
-#endif
+#include "mcu_dwconv_pairs_dsp.h"         /* DWG_PAIRS (DWG_HAVE_PAIRS: the DSP pixel pairs) */
 
 /* The 4 sums of one pixel requantised with mcu_rqd_apply (dwg_setup's constants: result + output offset -
  * act_min), clamped to [act_min, act_max] and packed into 4 bytes: USAT #8 clamps below (and to act_min + 255
@@ -439,9 +325,10 @@ static MCU_ALWAYS_INLINE void dwg_store(const dw_group_t *g, const int32_t a[4],
 
 /* One group over every output pixel; `fast` (a constant once inlined): mcu_rqd_apply (mcu_rq2_channel);
  * `ksel` (a constant): the filter width whose unrolled loops the copy holds, 3 or 5, 0 none (any width runs in
- * any copy; the compiler calls the one of its width). */
+ * any copy; the compiler calls the one of its width); `pairs` (a constant): with the DSP pairs (DWG_PAIRS) and
+ * the vertical pairs (dwg_vpairs: the caller runs them), or without (the small copies, --optimise size). */
 static MCU_ALWAYS_INLINE void dwg_run(const mcu_conv_params_t *p, dw_group_t *g, const int8_t *in,
-                                      int8_t *out, int32_t ch, int fast, int ksel)
+                                      int8_t *out, int32_t ch, int fast, int ksel, int pairs)
 {
     const int32_t in_h = p->in.h, in_w = p->in.w, c = p->in.c;
     const int32_t kh = p->filter.h, kw = p->filter.w;
@@ -464,7 +351,7 @@ static MCU_ALWAYS_INLINE void dwg_run(const mcu_conv_params_t *p, dw_group_t *g,
     const int w3 = fast && ksel == 3 && kw == 3, w5 = fast && ksel == 5 && kw == 5;
     const int k3 = w3 && kh == 3, k5 = w5 && kh == 5;
     /* rows [v_oy0, v_oy1) of the columns v_ox: done by dwg_vpairs */
-    const int32_t oy_lo = fast && ksel == 3 ? g->v_oy0 : 0, oy_v = fast && ksel == 3 ? g->v_oy1 : 0;
+    const int32_t oy_lo = fast && ksel == 3 && pairs ? g->v_oy0 : 0, oy_v = fast && ksel == 3 && pairs ? g->v_oy1 : 0;
     const int32_t sk0 = g->v_ox[0] >= 0, sk1 = g->v_ox[1] >= 0;      /* columns 0 and out_w - 1 */
     for (int32_t b = 0; b < p->in.n; ++b) {
         const int8_t *in_b = in + (size_t)b * (size_t)in_h * (size_t)in_w * (size_t)c + (size_t)ch;
@@ -486,7 +373,7 @@ static MCU_ALWAYS_INLINE void dwg_run(const mcu_conv_params_t *p, dw_group_t *g,
                     int8_t *oo = o + (size_t)ox * (size_t)c;
                     if (k3 && nky == 3) {
 #if defined(DWG_HAVE_PAIRS)
-                        if (g->pairs) {                        /* 2 pixels a pass, then 1 if odd */
+                        if (pairs && g->pairs) {               /* 2 pixels a pass, then 1 if odd */
                             const int8_t *x_end = x + (size_t)((ox_hi - ox) >> 1) * 2 * x_px;
                             ox += (ox_hi - ox) & ~1;
                             if (sw == 1 && g->nosub) {         /* (the 3x3 ones also without the SUB) */
@@ -514,7 +401,7 @@ static MCU_ALWAYS_INLINE void dwg_run(const mcu_conv_params_t *p, dw_group_t *g,
                         }
                     } else if (k5 && nky == 5) {
 #if defined(DWG_HAVE_PAIRS)
-                        if (g->pairs) {                        /* 2 pixels a pass, then 1 if odd */
+                        if (pairs && g->pairs) {               /* 2 pixels a pass, then 1 if odd */
                             const int8_t *x_end = x + (size_t)((ox_hi - ox) >> 1) * 2 * x_px;
                             ox += (ox_hi - ox) & ~1;
                             if (sw == 1) {
@@ -659,8 +546,6 @@ static MCU_ALWAYS_INLINE void dwg_padded(const mcu_conv_params_t *p, dw_group_t 
     for (int32_t b = 0; b < p->in.n; ++b) {
         const int8_t *in_b = in + (size_t)b * (size_t)in_h * (size_t)in_w * (size_t)c + (size_t)ch;
         int8_t *o_b = out + (size_t)b * (size_t)p->out.h * (size_t)p->out.w * (size_t)c + (size_t)ch;
-        /* the assembly reads buf without telling the compiler: the copy stays between these barriers */
-        __asm__ volatile("" : : "r"(buf) : "memory");
         for (int32_t r = p->pad_top; r < y1; ++r) {
             const int8_t *xi = in_b + ((size_t)(r - p->pad_top) * (size_t)in_w + (size_t)(x0 - p->pad_left)) * (size_t)c;
             uint32_t *q = buf + (size_t)r * (size_t)pitch + (size_t)x0, *q_end = q + (x1 - x0);
@@ -668,8 +553,7 @@ static MCU_ALWAYS_INLINE void dwg_padded(const mcu_conv_params_t *p, dw_group_t 
                 *q = mcu_load4(xi);
             }
         }
-        __asm__ volatile("" : : "r"(buf) : "memory");
-        if (ksel == 5) {                            /* (ksel is kw: 3 or 5 here) */
+        if (ksel == 5) {                            /* (DWG_PAIRS_AT declares its reads of buf) */
             DWG_PADDED_ROWS(5, 1, 0, 0)
         } else if (pitch == DWG_PAD_PITCH && g->nosub) {
             DWG_PADDED_ROWS(3, 1, DWG_PAD_PITCH, 1)
@@ -690,7 +574,7 @@ __attribute__((noinline, optimize("no-schedule-insns")))
 #endif
 static void dwg_run_rq(const mcu_conv_params_t *p, dw_group_t *g, const int8_t *in, int8_t *out, int32_t ch)
 {
-    dwg_run(p, g, in, out, ch, 0, 0);               /* (the plain loops: no filter-width copies) */
+    dwg_run(p, g, in, out, ch, 0, 0, 0);            /* (the plain loops: no filter-width copies) */
 }
 
 /* The rq2 groups, one copy per filter width (DWG_WIDTH): a model links only the widths it has */
@@ -739,15 +623,15 @@ static void dwg_run_rq(const mcu_conv_params_t *p, dw_group_t *g, const int8_t *
 
 /* Depth multiplier 1, channels [0, c & ~3) in groups of 4 (the caller does the rest), filter width K (0: any
  * other than 3 and 5) */
-#define DWG_WIDTH(K)                                                                                      \
-    static DWG_RQ2_ATTR void dwg_run_rq2_k##K(const mcu_conv_params_t *p, dw_group_t *g, const int8_t *in, \
-                                              int8_t *out, int32_t ch)                                    \
+#define DWG_WIDTH(K, S, PAIRS)                                                                            \
+    static DWG_RQ2_ATTR void dwg_run_rq2_k##K##S(const mcu_conv_params_t *p, dw_group_t *g, const int8_t *in, \
+                                                 int8_t *out, int32_t ch)                                 \
     {                                                                                                     \
         DWG_VPAIRS(K)                                                                                     \
-        dwg_run(p, g, in, out, ch, 1, K);                                                                 \
+        dwg_run(p, g, in, out, ch, 1, K, PAIRS);                                                          \
     }                                                                                                     \
     DWG_PADDED_GROUPS(K)                                                                                  \
-    static void groups_k##K(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,           \
+    static void groups_k##K##S(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,        \
                             const int32_t *bias, int8_t *out)                                             \
     {                                                                                                     \
         const int32_t c4 = p->out.c & ~3;                                                                 \
@@ -756,28 +640,30 @@ static void dwg_run_rq(const mcu_conv_params_t *p, dw_group_t *g, const int8_t *
         DWG_PADDED_CALL(K)                                                                                \
         for (int32_t ch = 0; ch < c4; ch += 4) {                                                          \
             if (dwg_setup(&g, p, filter, bias, ch)) {                                                     \
-                dwg_run_rq2_k##K(p, &g, in, out, ch);                                                     \
+                dwg_run_rq2_k##K##S(p, &g, in, out, ch);                                                  \
             } else {                                                                                      \
                 dwg_run_rq(p, &g, in, out, ch);                                                           \
             }                                                                                             \
         }                                                                                                 \
     }
-DWG_WIDTH(3)
-DWG_WIDTH(5)
+DWG_WIDTH(3, , 1)
+DWG_WIDTH(5, , 1)
 #undef DWG_PADDED_CALL
 #undef DWG_PADDED_GROUPS
 #undef DWG_VPAIRS
 #define DWG_PADDED_CALL(K)
 #define DWG_PADDED_GROUPS(K)
 #define DWG_VPAIRS(K)
-DWG_WIDTH(0)
+DWG_WIDTH(0, , 0)
+DWG_WIDTH(3, _small, 0)        /* the small copies (--optimise size): the unrolled loops, no pairs */
+DWG_WIDTH(5, _small, 0)
 #undef DWG_WIDTH
 #undef DWG_PADDED_CALL
 #undef DWG_PADDED_GROUPS
 #undef DWG_VPAIRS
 
-/* The variants: filter width 3 (_k3), 5 (_k5) or any other, out.c a multiple of 4 or not (_tail: the channels
- * past the last group by mcu_depthwise_fast) */
+/* The variants: filter width 3 (_k3), 5 (_k5) or any other, with the pairs or without (_small), out.c a
+ * multiple of 4 or not (_tail: the channels past the last group by mcu_depthwise_fast) */
 #define DWG_ENTRY(name, K, TAIL)                                                                          \
     void name(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,    \
               int8_t *out, int16_t *scratch)                                                              \
@@ -794,6 +680,10 @@ DWG_ENTRY(mcu_dwconv_groups_k3_s8, 3, 0)
 DWG_ENTRY(mcu_dwconv_groups_k3_tail_s8, 3, 1)
 DWG_ENTRY(mcu_dwconv_groups_k5_s8, 5, 0)
 DWG_ENTRY(mcu_dwconv_groups_k5_tail_s8, 5, 1)
+DWG_ENTRY(mcu_dwconv_groups_k3_small_s8, 3_small, 0)
+DWG_ENTRY(mcu_dwconv_groups_k3_small_tail_s8, 3_small, 1)
+DWG_ENTRY(mcu_dwconv_groups_k5_small_s8, 5_small, 0)
+DWG_ENTRY(mcu_dwconv_groups_k5_small_tail_s8, 5_small, 1)
 #undef DWG_ENTRY
 #undef DWG_RQ2_ATTR
 #undef DWG_NOINLINE
@@ -813,4 +703,8 @@ DWG_SIZE(mcu_dwconv_groups_k3_s8)
 DWG_SIZE(mcu_dwconv_groups_k3_tail_s8)
 DWG_SIZE(mcu_dwconv_groups_k5_s8)
 DWG_SIZE(mcu_dwconv_groups_k5_tail_s8)
+DWG_SIZE(mcu_dwconv_groups_k3_small_s8)
+DWG_SIZE(mcu_dwconv_groups_k3_small_tail_s8)
+DWG_SIZE(mcu_dwconv_groups_k5_small_s8)
+DWG_SIZE(mcu_dwconv_groups_k5_small_tail_s8)
 #undef DWG_SIZE

@@ -188,9 +188,9 @@ typedef struct {
  *              mcu_conv_1x1_s8_mve, mcu_conv_rows_s8_mve, mcu_conv_win_s8_mve (in.c % 4 != 0, kh kw in.c <= 96)
  *   depthwise: mcu_dwconv_ref_s8        any depthwise conv
  *              mcu_dwconv_fast_s8       any multiplier, 4 channels per pass
- *              mcu_dwconv_groups[_k3|_k5][_tail]_s8  multiplier 1, kh kw <= 25: channel groups outside, pixels
- *                                       inside; _k3 / _k5 for filter width 3 / 5, none for the others;
- *                                       _tail where out.c % 4 != 0
+ *              mcu_dwconv_groups[_k3|_k5][_small][_tail]_s8  multiplier 1, kh kw <= 25: channel groups
+ *                                       outside, pixels inside; _k3 / _k5 for filter width 3 / 5, none for the
+ *                                       others; _small without the DSP pairs; _tail where out.c % 4 != 0
  *              mcu_dwconv_groups_s8_mve multiplier 1
  *              mcu_dwconv_im2col_rows_s8_dsp  one input channel, dilation 1, >= 4 output pixels, wide_filter
  *              mcu_dwconv_win_s8_dsp / mcu_dwconv_win_stack_s8_dsp / mcu_dwconv_win_s8_mve  multiplier >= 2,
@@ -223,6 +223,10 @@ MCU_CONV_VARIANT(mcu_dwconv_groups_k3_s8)
 MCU_CONV_VARIANT(mcu_dwconv_groups_k3_tail_s8)
 MCU_CONV_VARIANT(mcu_dwconv_groups_k5_s8)
 MCU_CONV_VARIANT(mcu_dwconv_groups_k5_tail_s8)
+MCU_CONV_VARIANT(mcu_dwconv_groups_k3_small_s8)
+MCU_CONV_VARIANT(mcu_dwconv_groups_k3_small_tail_s8)
+MCU_CONV_VARIANT(mcu_dwconv_groups_k5_small_s8)
+MCU_CONV_VARIANT(mcu_dwconv_groups_k5_small_tail_s8)
 MCU_CONV_VARIANT(mcu_dwconv_groups_s8_mve)
 MCU_CONV_VARIANT(mcu_dwconv_im2col_rows_s8_dsp)
 MCU_CONV_VARIANT(mcu_dwconv_win_s8_dsp)

@@ -73,6 +73,14 @@ _common = [
                       "the Cortex-M4/M7 paths' plain-C twins, same results, slower), e.g. for compilers "
                       "without GCC's inline assembler; reference: the plain loops only (MCU_NN_REFERENCE, "
                       "what a core without DSP runs), for checking and measuring."),
+    click.option("--optimise", type=click.Choice(["speed", "size"]), default="speed", show_default=True,
+                 expose_value=False, callback=_stash_patch,
+                 help="Which conv kernels the compiler picks on the Cortex-M4/M7 (the others have one set): "
+                      "speed = the fastest variant for each op (about 40 KB of kernel code on vww_96_int8, plus "
+                      "pre-widened weights); size = the small ones (the portable 2 x 2 blocks for 1x1 and other "
+                      "convs, depthwise 3x3 / 5x5 without the DSP pixel pairs), keeping the window kernel for "
+                      "first layers with few input channels, where it is several times faster for 3 KB; int8 "
+                      "weights only, no kernel scratch."),
     click.option("--input-layout", type=click.Choice(["model", "nhwc"]), default="model", show_default=True,
                  expose_value=False, callback=_stash_patch,
                  help="nhwc: drop a TRANSPOSE NCHW -> NHWC at a model input (PyTorch/ONNX exports): the caller "

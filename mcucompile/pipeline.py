@@ -44,11 +44,17 @@ def load(model: str | os.PathLike, convert: ConvertOptions | None = None, input_
 def board_options(options: Options, board: str | None) -> Options:
     """`options` for the kernels `board` runs (Options.simd from its core: the DSP cores' 1x1 conv plans a
     scratch); without a board, `options` as given (the host's kernels, the least memory). The reference
-    kernels (Options.kernels) are planned as the plain C they are on any core."""
+    kernels (Options.kernels) are planned as the plain C they are on any core; --optimise size on a DSP core:
+    simd "dsp-size"."""
+    if options.optimise not in ("speed", "size"):
+        raise McuCompileError(f"unknown --optimise {options.optimise!r}: speed or size")
     if board is None:
         return options
     from .boards import get_board
-    return replace(options, simd="none" if options.kernels == "reference" else get_board(board).simd)
+    simd = "none" if options.kernels == "reference" else get_board(board).simd
+    if simd == "dsp" and options.optimise == "size":
+        simd = "dsp-size"           # the small-code kernels of the DSP cores (kernels/conv.choose)
+    return replace(options, simd=simd)
 
 
 def compile_for_board(g: Graph, options: Options, board: str | None,

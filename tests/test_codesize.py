@@ -78,3 +78,30 @@ def test_analyze_reports_flash_by_part(shared_models):
     assert f"kernel code {code['kernel_total']:,} B" in p.stdout and "flash (link map)" in p.stdout
     a = api.analyze(model, board="nucleo-l4r5zi", build=False)
     assert a.code["source"] == "estimate"
+
+
+def test_optimise_size_picks_the_small_kernels(shared_models):
+    """--optimise size on a DSP board: no pre-widened weights, no wide or DSP-pairs variant, less kernel code
+    than --optimise speed on every shared model that has convs; on the M55 and the M0+ the same as speed."""
+    need_tools("arm-none-eabi-gcc", "make")
+    from mcucompile import pipeline
+    from mcucompile.errors import McuCompileError
+    from mcucompile.sim.target import code_size
+
+    bd = get_board("nucleo-l4r5zi")
+    for m in MODELS:
+        speed = pipeline.run(shared_models / f"{m}.tflite", api.Options(), bd.name).compiled
+        size = pipeline.run(shared_models / f"{m}.tflite", api.Options(optimise="size"), bd.name).compiled
+        assert size.options.simd == "dsp-size" and speed.options.simd == "dsp"
+        funcs = {k.func for k in size.calls if k.func in VARIANTS}
+        assert all("wide" not in f and "im2col" not in f and "own" not in f for f in funcs), funcs
+        assert all(not f.startswith("mcu_dwconv_groups_k") or "_small" in f for f in funcs), funcs
+        assert not any(f == "wide_filter" for k in size.calls if k.params for f, _ in k.params.fields)
+        if funcs:
+            assert code_size(size, bd).kernel_total < code_size(speed, bd).kernel_total, m
+        for other in ("qemu-m55", "rpi-pico"):
+            a = pipeline.run(shared_models / f"{m}.tflite", api.Options(optimise="size"), other).compiled
+            b = pipeline.run(shared_models / f"{m}.tflite", api.Options(), other).compiled
+            assert [k.func for k in a.calls] == [k.func for k in b.calls], (m, other)
+    with pytest.raises(McuCompileError, match="unknown --optimise 'tiny'"):
+        api.analyze(shared_models / "hello_world_int8.tflite", api.Options(optimise="tiny"), board="qemu-m4")

@@ -156,6 +156,15 @@ def test_plain_c_paths_bit_exact_under_qemu(model, kernels, board, shared_models
     _check(r, board)
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("model", INT8_MODELS)
+def test_optimise_size_bit_exact_under_qemu(model, shared_models):
+    """--optimise size (the small-code kernels of the DSP cores: 2 x 2 blocks, depthwise without the pixel
+    pairs, window kernels for first layers) bit-exact with TFLite Micro on qemu-m4."""
+    r = api.simulate(shared_models / model, samples=2, seed=3, board="qemu-m4", options=api.Options(optimise="size"))
+    _check(r, "qemu-m4")
+
+
 def test_kernel_sets_really_build_other_code(shared_models):
     """--kernels reaches the kernels: the same bit-exact run takes more instructions without the assembly
     (vww_96_int8: 1.7x, the twins are plain C) and more still with the reference loops only."""

@@ -38,7 +38,8 @@ class Options:
     sram_limit: int | None = None   # least MACs whose peak fits (implies the search)
     inplace: bool = False         # depthwise convolutions overwrite their input where they can
     simd: str = "none"            # the target's kernel family, which decides some kernels' scratch: "none"
-    #                               (host, Cortex-M0+), "dsp" (Armv7E-M: M4, M7), "mve" (Helium: M55);
+    #                               (host, Cortex-M0+), "dsp" (Armv7E-M: M4, M7), "dsp-size" (the same
+    #                               cores, the small-code kernels: --optimise size), "mve" (Helium: M55);
     #                               set from the board (pipeline.board_options), "none" gives the least memory
     scratch: str = "free"         # optional kernel scratch (faster paths): "free" only where it does not
     #                               raise the arena's peak, "always" wherever a kernel can use it
@@ -48,6 +49,8 @@ class Options:
     #                               paths' inline assembly replaced by its plain-C twins); "reference": built
     #                               with MCU_NN_REFERENCE (the plain loops a core without DSP runs, planned
     #                               as such: simd "none", pipeline.board_options). The build flags carry it.
+    optimise: str = "speed"       # "speed": the fastest conv variant per op; "size": the small-code set on the
+    #                               DSP cores (simd "dsp-size", pipeline.board_options; kernels/conv.choose)
     wide_weights: str = "auto"    # the DSP wide convs' weights pre-widened to int16 in flash (simd "dsp"
     #                               only, faster; 1x1 convs with in.c % 4 == 0 drop the int8 copy): "on",
     #                               "off", "auto" (on unless the model then no longer fits the board's
@@ -116,7 +119,7 @@ def _io_dict(io: IOInfo) -> dict:
             "arena_offset": io.offset if io.offset >= 0 else None}
 
 
-SIMD_FAMILIES = ("none", "dsp", "mve")
+SIMD_FAMILIES = ("none", "dsp", "dsp-size", "mve")
 
 
 def compile_graph(g: Graph, options: Options = Options(), search_progress: Callable | None = None) -> Compiled:

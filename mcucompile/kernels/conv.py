@@ -173,7 +173,7 @@ VARIANTS = {v.name: v for v in (
     Variant("mcu_dwconv_ref_s8", ("mcu_dwconv_ref.c",)),
     Variant("mcu_dwconv_fast_s8", FAST_DW),
     *(Variant(f"mcu_dwconv_groups{k}{t}_s8", ("mcu_dwconv_groups.c", *FAST_DW))     # (the _tail ones call it)
-      for k in ("", "_k3", "_k5") for t in ("", "_tail")),
+      for k in ("", "_k3", "_k5", "_k3_small", "_k5_small") for t in ("", "_tail")),
     Variant("mcu_dwconv_groups_s8_mve", ("mcu_dwconv_mve.c",), simd="mve"),
     Variant("mcu_dwconv_im2col_rows_s8_dsp", WIDE_1X1,
             lambda d: 8 * d["kh"] * (-(-d["kw"] // 4) * 4), "dsp"),
@@ -187,7 +187,8 @@ DWG_TAPS = 25          # firmware/mcu_conv_internal.h: mcu_dwconv_groups_s8's la
 def choose(x_shape, w_shape, y_shape, attrs, depthwise: bool, simd: str, reference: bool = False,
            scratch: bool = False, wide: bool = False, win: bool = False, pointwise: bool | None = None,
            pixels: tuple[int, int] | None = None) -> Variant:
-    """The variant that runs this conv: simd the target's kernel family ("none", "dsp", "mve"); reference:
+    """The variant that runs this conv: simd the target's kernel family ("none", "dsp", "dsp-size": the DSP
+    cores' small-code set for --optimise size, "mve"); reference:
     --kernels reference (the reference loops only); scratch: a scratch buffer is planned for it; wide / win:
     its params carry the pre-widened weights (wide_filter) / the window kernels' weights (win_w); pointwise:
     whether it runs as a 1x1 conv of the input's size (default: is_pointwise; a patch stage's tiles that reach
@@ -203,7 +204,7 @@ def choose(x_shape, w_shape, y_shape, attrs, depthwise: bool, simd: str, referen
             return v["mcu_dwconv_ref_s8"]
         if simd == "dsp" and d["in_c"] == 1 and wide and scratch and dil1 and out_px >= 4:
             return v["mcu_dwconv_im2col_rows_s8_dsp"]
-        if simd in ("dsp", "mve") and win and m >= 2 and d["in_c"] <= 4 and taps <= WIN_MAXN:
+        if simd in ("dsp", "dsp-size", "mve") and win and m >= 2 and d["in_c"] <= 4 and taps <= WIN_MAXN:
             if simd == "mve":
                 return v["mcu_dwconv_win_s8_mve"]
             return v["mcu_dwconv_win_s8_dsp" if scratch else "mcu_dwconv_win_stack_s8_dsp"]
@@ -211,7 +212,8 @@ def choose(x_shape, w_shape, y_shape, attrs, depthwise: bool, simd: str, referen
             return v["mcu_dwconv_groups_s8_mve"]
         if m == 1 and taps <= DWG_TAPS:
             width = {3: "_k3", 5: "_k5"}.get(d["kw"], "")     # the filter width's unrolled copy
-            return v[f"mcu_dwconv_groups{width}{'_tail' if d['out_c'] % 4 else ''}_s8"]
+            small = "_small" if width and simd == "dsp-size" else ""        # without the DSP pairs
+            return v[f"mcu_dwconv_groups{width}{small}{'_tail' if d['out_c'] % 4 else ''}_s8"]
         return v["mcu_dwconv_fast_s8"]
     if reference:
         return v["mcu_conv_ref_s8"]
@@ -224,6 +226,11 @@ def choose(x_shape, w_shape, y_shape, attrs, depthwise: bool, simd: str, referen
         if in_c % 4 and n <= WIN_MAXN:
             return v["mcu_conv_win_s8_mve"]
         return v["mcu_conv_rows_s8_mve" if attrs.dilation_w == 1 else "mcu_conv_ref_s8"]
+    if simd == "dsp-size":
+        # the small set: the 2 x 2 blocks, but the window kernel for few input channels (first layers), where
+        # it runs several times faster than the blocks for about 3 KB of code
+        if win and in_c % 4 and 4 <= n <= WIN_MAXN and not pointwise:
+            return v["mcu_conv_win_s8_dsp" if scratch else "mcu_conv_win_stack_s8_dsp"]
     if simd == "dsp":
         if pointwise:
             if 4 <= in_c < 32000:

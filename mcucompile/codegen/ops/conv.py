@@ -85,7 +85,7 @@ def _lower(ctx, op, depthwise: bool):
                          (pad_top, pad_left, pad_bottom, pad_right), mult,
                          bias=b if not depthwise or wide else None, dead_hint=pointwise, wide=wide,
                          row_pad=path == "rows")
-    if ctx.simd == "dsp" and win_window(x.shape, w.shape, y.shape, a, depthwise) is not None:
+    if ctx.simd in ("dsp", "dsp-size") and win_window(x.shape, w.shape, y.shape, a, depthwise) is not None:
         # the DSP window kernels' weights, widened at compile time (mcu_conv_params_t.win_w)
         ww = ctx.const(win_weights(w.data, depthwise, mult), "uint32_t", f"{name}_win_w")
         params = ParamStruct(params.ctype, params.name, (*params.fields, ("win_w", ww)))
