@@ -10,8 +10,9 @@ import pytest
 from conftest import ROOT
 
 from mcucompile import FIRMWARE_DIR
-from mcucompile.api import compile_model, simulate
-from mcucompile.codegen.generate import Options
+from mcucompile.api import compile_model, load, simulate
+from mcucompile.codegen.generate import Options, compile_graph, render
+from mcucompile.codegen.records import Act, PatchLoop, TileBuf, TileOffset
 from mcucompile.errors import OutputFolderError
 
 EXAMPLE = ROOT / "examples" / "tiny_cnn_int8.tflite"
@@ -31,6 +32,21 @@ def test_same_model_same_bytes(shared_models, tmp_path):
     assert a.files == b.files
     for name in a.files:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def test_pointers_are_records_until_rendered(shared_models):
+    """Lowering (patch stages included) gives pointer records; only rendering turns them into C text."""
+    g = load(shared_models / "vww_96_int8.tflite")
+    c = compile_graph(g, Options(patch_mode="auto", io_in_arena=False))
+    assert c.stages
+    texts = [a for k in c.calls for a in k.args if isinstance(a, str)]
+    assert texts and not any("arena" in a or "inputs[" in a or "outputs[" in a for a in texts)
+    loops = [item for item in c.program if isinstance(item, PatchLoop)]
+    args = [a for lp in loops for k in lp.calls for a in k.args]
+    assert any(isinstance(a, TileBuf) for a in args) and any(isinstance(a, TileOffset) for a in args)
+    assert Act(g.inputs[0]) in [a for k in c.calls for a in k.args]
+    model_c = render(c)[f"{g.name}.c"]
+    assert "(const int8_t *)inputs[0])" in model_c and "[t])" in model_c
 
 
 def test_project_layout(shared_models, tmp_path):

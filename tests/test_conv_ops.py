@@ -144,6 +144,6 @@ def test_grouped_conv_is_rejected():
     (op,) = [o for o in graph.ops if o.kind == "CONV_2D"]
     assert graph.tensors[op.inputs[1]].shape[-1] == 2       # the filter sees half the input channels
     load_all()
-    ctx = LowerCtx(graph, lambda i, t: f"t{i}", lambda i, t: "scratch")
+    ctx = LowerCtx(graph)
     with pytest.raises(UnsupportedModelError, match=rf"op {op.index}.*grouped"):
         REGISTRY["CONV_2D"].fn(ctx, op)

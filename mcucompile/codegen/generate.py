@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import jinja2
 import numpy as np
@@ -20,7 +20,7 @@ from ..passes.memory_plan import MemoryPlan, drop_costly_scratch, plan_memory
 from ..passes.patch_plan import PatchSearch, patch_buffers, search, stage_free, tile_buffer_id
 from .lowering import LowerCtx, load_all
 from .patch import in_place, lower_stage
-from .records import ConstArray, KernelCall, PatchLoop
+from .records import Act, ConstArray, KernelCall, PatchLoop, Scratch, TileBuf, c_arg
 from .registry import REGISTRY
 
 CTYPES = {"int8": "int8_t", "float32": "float", "int32": "int32_t", "int16": "int16_t", "uint8": "uint8_t",
@@ -72,6 +72,40 @@ class IOInfo:
     layout_note: str = ""         # an input whose layout normalisation changed: what the caller passes
 
 
+@dataclass(frozen=True)
+class Pointers:
+    """The C text of the calls' pointer records (records.Act, Scratch, TileBuf) from the memory plan."""
+    root: dict[int, int]                    # tensor -> the tensor whose buffer it aliases
+    offsets: dict[int, int]                 # buffer id -> arena offset
+    io: dict[int, tuple[str, int]]          # alias root -> ("inputs" | "outputs", k): a caller's buffer
+    scratch_ids: frozenset[int]             # the scratch buffers planned (id -(op + 1))
+
+    def act(self, a: Act) -> str:
+        r = self.root[a.tensor]
+        if r in self.offsets:
+            return f"(({a.ctype} *)(arena + {self.offsets[r]}))"
+        where, k = self.io[r]
+        const = "const " if where == "inputs" else ""
+        return f"(({const}{a.ctype} *){where}[{k}])"
+
+    def scratch(self, s: Scratch) -> str:
+        bid = -(s.op_index + 1)
+        assert bid in self.scratch_ids, f"op {s.op_index} asked for scratch it did not declare"
+        return f"(({s.ctype} *)(arena + {self.offsets[bid]}))"
+
+    def tile(self, b: TileBuf) -> str:
+        return f"(({b.ctype} *)(arena + {self.offsets[tile_buffer_id(b.stage)]}))"
+
+    def call(self, k: KernelCall) -> KernelCall:
+        """The call with its arguments as C text."""
+        return replace(k, args=tuple(c_arg(a, self.act, self.scratch, self.tile) for a in k.args))
+
+    def item(self, item: KernelCall | PatchLoop) -> KernelCall | PatchLoop:
+        if isinstance(item, PatchLoop):
+            return replace(item, calls=tuple(self.call(k) for k in item.calls))
+        return self.call(item)
+
+
 @dataclass
 class Compiled:
     graph: Graph
@@ -85,6 +119,7 @@ class Compiled:
     program: list = field(default_factory=list)   # KernelCall | PatchLoop, in execution order
     patch_search: PatchSearch | None = None     # what the patch search explored, when it ran
     stages: tuple = ()                             # the patch stages of this schedule
+    pointers: Pointers | None = None               # what the calls' pointer records point at
     files: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -158,20 +193,7 @@ def compile_graph(g: Graph, options: Options = Options(), search_progress: Calla
         io_pos.setdefault(root[t], ("outputs", k))
     scratch_ids = {b.id for b in bufs if b.kind == "scratch"}
 
-    def pointer(t: int, ctype: str) -> str:
-        r = root[t]
-        if r in plan.offsets:
-            return f"(({ctype} *)(arena + {plan.offsets[r]}))"
-        where, k = io_pos[r]
-        const = "const " if where == "inputs" else ""
-        return f"(({const}{ctype} *){where}[{k}])"
-
-    def scratch_pointer(op_index: int, ctype: str) -> str:
-        bid = -(op_index + 1)
-        assert bid in scratch_ids, f"op {op_index} asked for scratch it did not declare"
-        return f"(({ctype} *)(arena + {plan.offsets[bid]}))"
-
-    ctx = LowerCtx(g, pointer, scratch_pointer, lambda op_index: -(op_index + 1) in scratch_ids,
+    ctx = LowerCtx(g, lambda op_index: -(op_index + 1) in scratch_ids,
                    simd=options.simd, kernels=options.kernels,
                    wide_weights=options.simd == "dsp" and options.wide_weights != "off")
     program: list = []
@@ -180,8 +202,7 @@ def compile_graph(g: Graph, options: Options = Options(), search_progress: Calla
     while k < len(g.ops):
         if k in stage_at:
             i, s = stage_at[k]
-            tile = f"(arena + {plan.offsets[tile_buffer_id(i)]})"
-            program.append(lower_stage(ctx, g, s, i, tile, pointer(s.stage_output, "int8_t")))
+            program.append(lower_stage(ctx, g, s, i))
             k = s.split
             continue
         op = g.ops[k]
@@ -209,7 +230,8 @@ def compile_graph(g: Graph, options: Options = Options(), search_progress: Calla
     sources = sorted({s for c in calls for s in c.sources})
     return Compiled(g, options, plan, calls, ctx.consts,
                     [io_info(k, t) for k, t in enumerate(g.inputs)],
-                    [io_info(k, t) for k, t in enumerate(g.outputs)], sources, program, found, stages)
+                    [io_info(k, t) for k, t in enumerate(g.outputs)], sources, program, found, stages,
+                    Pointers(root, dict(plan.offsets), io_pos, frozenset(scratch_ids)))
 
 
 # ---- rendering --------------------------------------------------------------------------------
@@ -249,6 +271,8 @@ def render(c: Compiled) -> dict[str, str]:
     env = _env()
     g = c.graph
     upper = g.name.upper()
+    assert c.pointers is not None, "compile_graph gives every Compiled its pointers"
+    program = [c.pointers.item(item) for item in c.program]      # the pointer records as C text, once
     consts = [{"name": k.name, "ctype": k.ctype, "count": max(int(np.asarray(k.values).size), 1),
                "lines": _const_lines(k)} for k in c.consts]
     ctx = {
@@ -256,7 +280,7 @@ def render(c: Compiled) -> dict[str, str]:
         "arena_bytes": c.plan.arena_bytes, "arena_align": ARENA_ALIGN,
         "lower_bound": c.plan.lower_bound,
         "inputs": c.inputs, "outputs": c.outputs,
-        "program": [{"loop": item} if isinstance(item, PatchLoop) else {"call": item} for item in c.program],
+        "program": [{"loop": item} if isinstance(item, PatchLoop) else {"call": item} for item in program],
         "params": [k.params for k in c.calls if k.params is not None],
         "arrays": [a for item in c.program if isinstance(item, PatchLoop) for a in item.arrays],
         "consts": consts, "sources": c.sources,

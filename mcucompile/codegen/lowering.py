@@ -1,8 +1,10 @@
 """What a lowering function may ask of the compiler (LowerCtx), and loading every lowering.
 
 A lowering function (codegen/ops/, registered in codegen/registry.py) is
-`fn(ctx: LowerCtx, op: Op) -> list[KernelCall]`. The scratch an op's kernel takes and which ops alias
-their input are the kernel choices of mcucompile/kernels/, which the planner reads too.
+`fn(ctx: LowerCtx, op: Op) -> list[KernelCall]`; the calls' pointer arguments are records (ctx.act,
+ctx.scratch: codegen/records.py) that rendering turns into C with the memory plan. The scratch an op's
+kernel takes and which ops alias their input are the kernel choices of mcucompile/kernels/, which the
+planner reads too.
 Lowering functions raise UnsupportedModelError for parameter combinations they cannot compile.
 """
 
@@ -13,24 +15,20 @@ from collections.abc import Callable
 import numpy as np
 
 from ..ir import Graph, Op, Tensor
-from .records import ConstArray
+from .records import Act, ConstArray, Scratch
 
 
 class LowerCtx:
     """What a lowering function may ask of the compiler."""
 
-    def __init__(self, graph: Graph, pointer: Callable[[int, str], str],
-                 scratch_pointer: Callable[[int, str], str],
-                 has_scratch: Callable[[int], bool] = lambda op_index: False, wide_weights: bool = False,
-                 simd: str = "none", kernels: str = "fast"):
+    def __init__(self, graph: Graph, has_scratch: Callable[[int], bool] = lambda op_index: False,
+                 wide_weights: bool = False, simd: str = "none", kernels: str = "fast"):
         self.graph = graph
         self.simd = simd                # the target's kernel family (Options.simd): "none", "dsp", "mve"
         self.kernels = kernels          # Options.kernels: "fast", "no-asm", "reference" (the reference loops)
         # while a patch stage is lowered: op index -> its (output region, input regions) in each tile
         self.patch_tiles: dict[int, list] = {}
         self.wide_weights = wide_weights    # emit pre-widened 1x1 conv weights (Options.wide_weights, DSP)
-        self._pointer = pointer
-        self._scratch_pointer = scratch_pointer
         self._has_scratch = has_scratch
         self.consts: list[ConstArray] = []
         self._const_by_key: dict = {}
@@ -39,18 +37,19 @@ class LowerCtx:
     def tensor(self, i: int) -> Tensor:
         return self.graph.tensors[i]
 
-    def act(self, i: int, ctype: str = "int8_t") -> str:
-        """C expression: pointer to activation tensor i (in the arena or a caller's buffer)."""
-        return self._pointer(i, ctype)
+    def act(self, i: int, ctype: str = "int8_t") -> Act:
+        """Pointer to activation tensor i (in the arena or a caller's buffer): a record that rendering turns
+        into C text with the memory plan (a patch stage first rewrites it: codegen/patch.py)."""
+        return Act(i, ctype)
 
-    def scratch(self, op: Op, ctype: str = "int32_t") -> str:
-        """C expression: pointer to this op's scratch buffer (requires a registered scratch function)."""
-        return self._scratch_pointer(op.index, ctype)
+    def scratch(self, op: Op, ctype: str = "int32_t") -> Scratch:
+        """Pointer to this op's scratch buffer (requires a registered scratch function)."""
+        return Scratch(op.index, ctype)
 
-    def scratch_or_null(self, op: Op, ctype: str = "int32_t") -> str:
-        """C expression: pointer to this op's scratch buffer, or NULL when the plan holds none for it (its
-        scratch function gave 0 bytes for this target)."""
-        return self._scratch_pointer(op.index, ctype) if self._has_scratch(op.index) else "NULL"
+    def scratch_or_null(self, op: Op, ctype: str = "int32_t") -> Scratch | str:
+        """Pointer to this op's scratch buffer, or "NULL" when the plan holds none for it (its scratch
+        function gave 0 bytes for this target)."""
+        return Scratch(op.index, ctype) if self._has_scratch(op.index) else "NULL"
 
     def unique(self, hint: str) -> str:
         base = "".join(ch if ch.isalnum() else "_" for ch in hint).strip("_").lower() or "c"

@@ -5,7 +5,9 @@ fields of its parameters change per tile (tensor dims = the tile's region, paddi
 relative to the op's window), so the same kernel serves whole tensors and patches. Tensors inside the
 stage live in tile buffers laid out as their region; tensors from before the stage are read whole in
 global coordinates; the stage output's producer writes a tile buffer that mcu_tile_copy_s8 copies into
-the full output tensor.
+the full output tensor. The lowering functions know nothing of patches: their calls' pointer records
+(records.Act) are rewritten here (the stage output's into the tile buffer, records.TileBuf; moved per
+patch by constant offset arrays, records.TileOffset) and rendered to C with the rest of the program.
 
 Caching rows, the tile buffers are line buffers: before an op computes its band's new rows, the rows
 kept from the previous band move to the top of its output's buffer (mcu_tile_copy_s8 again), and the op
@@ -14,6 +16,8 @@ offsets (constant arrays indexed by the tile) point the kernels at those rows.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 
@@ -37,7 +41,20 @@ from ..passes.regions import (
     window,
 )
 from .ops.misc import pad_tile_call
-from .records import KernelCall, ParamArray, PatchLoop, c_dims4, c_int, c_list
+from .records import (
+    Act,
+    Arg,
+    Cast,
+    KernelCall,
+    ParamArray,
+    PatchLoop,
+    TileBuf,
+    TileOffset,
+    c_dims4,
+    c_int,
+    c_list,
+    map_acts,
+)
 from .registry import REGISTRY
 
 
@@ -188,15 +205,15 @@ def _band_geometry(g: Graph, s: PatchSchedule, k: int):
     return out
 
 
-def lower_stage(ctx, g: Graph, s: PatchSchedule, index: int, tile_ptr: str, full_ptr: str) -> PatchLoop:
-    """ctx: the model's LowerCtx; tile_ptr / full_ptr: C pointers to the stage output's tile buffer and
-    its full buffer."""
+def lower_stage(ctx, g: Graph, s: PatchSchedule, index: int) -> PatchLoop:
+    """ctx: the model's LowerCtx; index: the stage's number (its tile buffer: TileBuf(index)). The ops'
+    calls point at whole tensors (Act records); here the stage output's become its tile buffer and the
+    rows an op reads or writes in a line buffer move its pointer by a per-band offset."""
     inside = s.stage_tensors()
     ntiles = s.tiles
     per_call_fields: dict[tuple[int, int], list[dict]] = {}      # (op, call) -> fields per tile
     per_call_offsets: dict[tuple[int, int], list[list[int]]] = {}
     templates: dict[int, list[KernelCall]] = {}
-    saved = ctx._pointer
     geometry = [_band_geometry(g, s, k) for k in range(ntiles)]
     row_arrays: dict[tuple[int, int], str] = {}      # (op, tensor) -> per-band row offsets (caching rows)
     for op in g.ops[s.start:s.split]:
@@ -204,27 +221,26 @@ def lower_stage(ctx, g: Graph, s: PatchSchedule, index: int, tile_ptr: str, full
             offs = np.array([geo[op.index][2].get(t, 0) for geo in geometry], dtype=np.int32)
             if np.any(offs):
                 row_arrays[(op.index, t)] = ctx.const(offs, "int32_t", f"p{index}_rows{op.index}_t{t}")
-    current = [0]
 
-    def base(t: int, ctype: str) -> str:
-        return f"(({ctype} *){tile_ptr})" if t == s.stage_output else saved(t, ctype)
+    def base(a: Act) -> Arg:
+        return TileBuf(index, a.ctype) if a.tensor == s.stage_output else a
 
-    def pointer(t: int, ctype: str) -> str:
-        arr = row_arrays.get((current[0], t))
-        return f"({base(t, ctype)} + {arr}[t])" if arr else base(t, ctype)
+    def per_patch(call: KernelCall) -> KernelCall:
+        """The call's pointers inside the stage: tile buffer and row offsets."""
+        def pointer(a: Act) -> Arg:
+            arr = row_arrays.get((call.op_index, a.tensor))
+            return TileOffset(base(a), arr) if arr else base(a)
+        return replace(call, args=tuple(map_acts(arg, pointer) for arg in call.args))
 
-    ctx._pointer = pointer
     ctx.patch_tiles = {op.index: [geo[op.index][:2] for geo in geometry] for op in g.ops[s.start:s.split]}
     try:                                # each op lowered once; the patches differ in their fields only
         for op in g.ops[s.start:s.split]:
-            current[0] = op.index
             calls = [pad_tile_call(ctx, op)] if op.kind in PADS else REGISTRY[op.kind].fn(ctx, op)
             if (not calls or any(c.params is None for c in calls)
                     or (len(calls) != 1 and op.kind not in CONCAT)):
                 raise McuCompileError(f"{op.kind} (op {op.index}) cannot run per patch")
-            templates[op.index] = calls
+            templates[op.index] = [per_patch(c) for c in calls]
     finally:
-        ctx._pointer = saved
         ctx.patch_tiles = {}
     for k in range(ntiles):
         for op in g.ops[s.start:s.split]:
@@ -255,7 +271,7 @@ def lower_stage(ctx, g: Graph, s: PatchSchedule, index: int, tile_ptr: str, full
     cached = s.cached_tensors()
     for op in g.ops[s.start:s.split]:
         if op.outputs[0] in cached:
-            calls.append(_shift_call(ctx, g, s, index, op.index, op.outputs[0], base(op.outputs[0], "int8_t"),
+            calls.append(_shift_call(ctx, g, s, index, op.index, op.outputs[0], base(Act(op.outputs[0])),
                                      arrays))
         for j, call in enumerate(templates[op.index]):
             if op.index in s.inplace:      # its output overwrites its input's tile buffer
@@ -263,20 +279,20 @@ def lower_stage(ctx, g: Graph, s: PatchSchedule, index: int, tile_ptr: str, full
             name = ctx.unique(f"p{index}_{op.kind.lower()}{op.index}" + (f"_{j}" if j else ""))
             arrays.append(ParamArray(call.params.ctype, f"{name}_tiles",
                                      tuple(tuple(f.items()) for f in per_call_fields[(op.index, j)])))
-            args = [f"&{name}_tiles[t]", *call.args[1:]]
+            args: list[Arg] = [f"&{name}_tiles[t]", *call.args[1:]]
             offs = np.array(per_call_offsets[(op.index, j)], dtype=np.int64)
             for a in range(offs.shape[1] if offs.size else 0):
                 if np.any(offs[:, a]):
                     arr = ctx.const(offs[:, a].astype(np.int32), "int32_t", f"{name}_off{a + 1}")
-                    args[1 + a] = f"({args[1 + a]} + {arr}[t])"
+                    args[1 + a] = TileOffset(args[1 + a], arr)
             calls.append(KernelCall(op.index, op.kind, call.func, tuple(args), None, call.sources,
                                     call.comment + " (per patch)"))
         if s.stage_output in op.outputs:
-            calls.append(_copy_call(ctx, g, s, index, op.index, tile_ptr, full_ptr, arrays))
+            calls.append(_copy_call(ctx, g, s, index, op.index, arrays))
     return PatchLoop(index, s.start, s.split, ntiles, s.grid, tuple(calls), tuple(arrays))
 
 
-def _copy_call(ctx, g, s, index, op_index, tile_ptr, full_ptr, arrays) -> KernelCall:
+def _copy_call(ctx, g, s, index, op_index, arrays) -> KernelCall:
     t = g.tensors[s.stage_output]
     _, h, w, c = t.shape
     entries = []
@@ -294,7 +310,8 @@ def _copy_call(ctx, g, s, index, op_index, tile_ptr, full_ptr, arrays) -> Kernel
     name = ctx.unique(f"p{index}_copy")
     arrays.append(ParamArray("mcu_tile_copy_params_t", f"{name}_tiles", tuple(entries)))
     return KernelCall(op_index, "TILE_COPY", "mcu_tile_copy_s8",
-                      (f"&{name}_tiles[t]", f"((const int8_t *){tile_ptr})", f"((int8_t *){full_ptr})"),
+                      (f"&{name}_tiles[t]", TileBuf(index, "const int8_t"),
+                       Cast("int8_t *", Act(s.stage_output), wrap=True)),
                       None, ("mcu_tile.c",), f"patch -> {list(t.shape)}")
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
 import numpy as np
 
@@ -23,12 +25,85 @@ class ParamStruct:
     fields: tuple[tuple[str, str], ...]    # (field name, C initialiser text)
 
 
+# ---- pointer arguments: symbolic until rendering, where the memory plan turns them into C text ---------
+
+@dataclass(frozen=True)
+class Act:
+    """Pointer to activation tensor `tensor` (its alias root's arena offset, or a caller's I/O buffer)."""
+    tensor: int
+    ctype: str = "int8_t"
+
+
+@dataclass(frozen=True)
+class Scratch:
+    """Pointer to op `op_index`'s scratch buffer."""
+    op_index: int
+    ctype: str = "int32_t"
+
+
+@dataclass(frozen=True)
+class TileBuf:
+    """Pointer to patch stage `stage`'s tile buffer (its stage output's tile)."""
+    stage: int
+    ctype: str = "int8_t"
+
+
+@dataclass(frozen=True)
+class Cast:
+    """`(to)value`, or `((to)value)` with wrap."""
+    to: str
+    value: Arg
+    wrap: bool = False
+
+
+@dataclass(frozen=True)
+class TileOffset:
+    """`(value + array[t])`: a pointer moved per patch by a constant int32 array indexed by the tile."""
+    value: Arg
+    array: str
+
+
+# a call argument: C text (constant names, NULL, &params) or a pointer record
+Arg: TypeAlias = str | Act | Scratch | TileBuf | Cast | TileOffset
+
+
+def map_acts(arg: Arg, fn: Callable[[Act], Arg]) -> Arg:
+    """`arg` with every Act inside it replaced by fn(act)."""
+    if isinstance(arg, Act):
+        return fn(arg)
+    if isinstance(arg, Cast):
+        return Cast(arg.to, map_acts(arg.value, fn), arg.wrap)
+    if isinstance(arg, TileOffset):
+        return TileOffset(map_acts(arg.value, fn), arg.array)
+    return arg
+
+
+def c_arg(arg: Arg, act: Callable[[Act], str], scratch: Callable[[Scratch], str],
+          tile: Callable[[TileBuf], str]) -> str:
+    """C text of a call argument; act / scratch / tile give the C text of those pointers."""
+    if isinstance(arg, str):
+        return arg
+    if isinstance(arg, Act):
+        return act(arg)
+    if isinstance(arg, Scratch):
+        return scratch(arg)
+    if isinstance(arg, TileBuf):
+        return tile(arg)
+    if isinstance(arg, Cast):
+        text = f"({arg.to}){c_arg(arg.value, act, scratch, tile)}"
+        return f"({text})" if arg.wrap else text
+    if isinstance(arg, TileOffset):
+        return f"({c_arg(arg.value, act, scratch, tile)} + {arg.array}[t])"
+    raise TypeError(f"not a call argument: {arg!r}")
+
+
 @dataclass(frozen=True)
 class KernelCall:
     op_index: int
     op_kind: str
     func: str                   # C function name
-    args: tuple[str, ...]       # C expressions, in order; `&params` is the caller's job: put it in args
+    args: tuple[Arg, ...]       # in order: C text or pointer records (rendered with the plan); `&params`
+    #                             is the caller's job: put it in args
     params: ParamStruct | None = None
     sources: tuple[str, ...] = ()   # firmware/*.c files this call needs
     comment: str = ""

@@ -17,7 +17,7 @@ import numpy as np
 
 from ...errors import UnsupportedModelError
 from ...ir.quant import quantize_multiplier, round_half_away
-from ..records import KernelCall, ParamStruct, c_int
+from ..records import Arg, KernelCall, ParamStruct, c_int
 from ..registry import lowers
 
 INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1
@@ -327,7 +327,7 @@ def _unary_io(ctx, op):
     return x, y, where
 
 
-def lut_call(ctx, op, x, y, table: np.ndarray, what: str, src: str = ""):
+def lut_call(ctx, op, x, y, table: np.ndarray, what: str, src: Arg = ""):
     """The mcu_lut_s8 call of an int8 -> int8 unary op given its 256-entry table (index: input + 128); the
     whole tensor as one row (a patch stage sets rows and strides per patch: codegen/patch.py). src: the
     input's C pointer when not the activation x (a constant's flash array)."""

@@ -15,7 +15,7 @@ import numpy as np
 
 from ...errors import UnsupportedModelError
 from ...ir.quant import activation_range, quantize_multiplier
-from ..records import KernelCall, ParamStruct, c_int, c_list
+from ..records import Arg, KernelCall, ParamStruct, c_int, c_list
 from ..registry import lowers
 
 MAX_DIMS = 6    # MCU_MAX_DIMS in firmware/mcu_nn.h
@@ -77,7 +77,7 @@ def broadcast_plan(out_shape, in_shapes) -> BroadcastPlan:
     return BroadcastPlan(tuple(dims), tuple(tuple(s) for s in strides))
 
 
-def _operand(ctx, i: int) -> str:
+def _operand(ctx, i: int) -> Arg:
     """C pointer to an int8 operand: a flash array if the tensor is constant, else an activation."""
     t = ctx.tensor(i)
     return ctx.weight(i, "int8_t") if t.is_const else ctx.act(i)

@@ -18,7 +18,7 @@ import numpy as np
 from ...errors import UnsupportedModelError
 from ...ir.geometry import compute_out_size, compute_padding
 from ...ir.quant import quantize_multiplier
-from ..records import KernelCall, ParamStruct, c_int, c_list
+from ..records import Arg, KernelCall, ParamStruct, c_int, c_list
 from ..registry import lowers
 from .conv import conv_params
 
@@ -34,7 +34,7 @@ def _per_tensor_int8(op, *tensors):
                       f"{', per-channel' if t.quant is not None and t.quant.per_channel else ''})")
 
 
-def _src(ctx, i: int) -> str:
+def _src(ctx, i: int) -> Arg:
     return ctx.weight(i, "int8_t") if ctx.tensor(i).is_const else ctx.act(i)
 
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from ...errors import UnsupportedModelError
 from ...ir.quant import multiply_by_quantized_multiplier, quantize_multiplier
-from ..records import KernelCall, ParamStruct, c_float, c_int, c_list
+from ..records import Arg, KernelCall, ParamStruct, c_float, c_int, c_list
 from ..registry import lowers
 from .activations import lut_call
 
@@ -21,7 +21,7 @@ def _fail(op, msg: str):
     raise UnsupportedModelError(f"{op.kind} (op {op.index}): {msg}")
 
 
-def _src(ctx, i: int, ctype: str = "int8_t") -> str:
+def _src(ctx, i: int, ctype: str = "int8_t") -> Arg:
     """Pointer to an input tensor: a flash array when the model gives it as a constant."""
     return ctx.weight(i, ctype) if ctx.tensor(i).is_const else ctx.act(i, ctype)
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from ...errors import UnsupportedModelError
 from ...ir.geometry import bilinear_offset, bilinear_scale_10, nearest_indices  # noqa: F401
-from ..records import KernelCall, ParamStruct, c_dims4, c_int
+from ..records import Arg, KernelCall, ParamStruct, c_dims4, c_int
 from ..registry import lowers
 
 
@@ -99,5 +99,5 @@ def lower_resize_bilinear(ctx, op):
                        f"align_corners={a.align_corners}, half_pixel_centers={a.half_pixel_centers}")]
 
 
-def _src(ctx, i: int) -> str:
+def _src(ctx, i: int) -> Arg:
     return ctx.weight(i, "int8_t") if ctx.tensor(i).is_const else ctx.act(i)

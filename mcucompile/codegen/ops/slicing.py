@@ -13,7 +13,7 @@ import numpy as np
 
 from ...errors import UnsupportedModelError
 from ...ir.geometry import slice_bounds
-from ..records import KernelCall, ParamStruct, c_int, c_list
+from ..records import Arg, Cast, KernelCall, ParamStruct, c_int, c_list
 from ..registry import lowers
 
 MAX_DIMS = 6    # MCU_MAX_DIMS in firmware/mcu_nn.h
@@ -23,7 +23,7 @@ def _fail(op, msg: str):
     raise UnsupportedModelError(f"{op.kind} (op {op.index}): {msg}")
 
 
-def _src(ctx, i: int) -> str:
+def _src(ctx, i: int) -> Arg:
     return ctx.weight(i, "int8_t") if ctx.tensor(i).is_const else ctx.act(i)
 
 
@@ -238,7 +238,7 @@ def _lower_arg(ctx, op, is_max: bool):
     ))
     ctype = "int64_t" if y.dtype == "int64" else "int32_t"
     return [KernelCall(op.index, op.kind, "mcu_arg_minmax_s8",
-                       (f"&{params.name}", _src(ctx, x.index), f"(void *){ctx.act(y.index, ctype)}"),
+                       (f"&{params.name}", _src(ctx, x.index), Cast("void *", ctx.act(y.index, ctype))),
                        params, ("mcu_slice.c",), f"{tuple(x.shape)} on axis {axis} -> {y.dtype} {tuple(y.shape)}")]
 
 
