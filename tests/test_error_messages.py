@@ -732,6 +732,8 @@ UNTESTED: dict[tuple[str, str], str] = {
         _GUARD + " (a float32 scale's mantissa cannot round up to 2^31)",
     ("mcucompile/codegen/ops/softmax.py", "gives a negative shift"): _GUARD + " (a multiplier > 1 has shift >= 1)",
     ("mcucompile/codegen/patch.py", "cannot run per patch"): _GUARD + " (the planner only stages patchable ops)",
+    ("mcucompile/codegen/records.py", "not a call argument"): _GUARD + " (lowering functions build their args "
+                                                               "from text and the pointer records only)",
     ("mcucompile/passes/patch_plan.py", "patch stage kinds must be among"): _GUARD,
     ("mcucompile/passes/patch_plan.py", "a patch of this grid would be empty"): _GUARD,
     ("mcucompile/passes/patch_plan.py", "does not contribute to the stage output"): _GUARD,
@@ -938,7 +940,8 @@ def test_host_build_messages(tmp_path, monkeypatch):
 
 def test_unknown_kernel_family():
     from mcucompile.codegen.generate import Options
-    with pytest.raises(McuCompileError, match=re.escape("unknown kernel family simd='neon'; one of none, dsp, mve")):
+    with pytest.raises(McuCompileError,
+                       match=re.escape("unknown kernel family simd='neon'; one of none, dsp, dsp-size, mve")):
         compile_graph(graph("RELU", NoAttrs(), [act((4,))], [act((4,))]), Options(simd="neon"))
 
 
