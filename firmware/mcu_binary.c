@@ -1,4 +1,4 @@
-/* Elementwise MUL, SUB and DIV, int8, with broadcasting up to MCU_MAX_DIMS dimensions (TFLite reference
+/* Elementwise MUL, SUB, DIV, MAXIMUM and MINIMUM, int8, with broadcasting up to MCU_MAX_DIMS dimensions (TFLite reference
  * arithmetic, as TFLite Micro runs it).
  *
  * The broadcast is the same compile-time stride plan as ADD's (mcu_add.c): element strides per output
@@ -9,6 +9,7 @@
  *        requantised.
  *   DIV: TFLite's integer division: the divisor's reciprocal from gemmlowp's Newton-Raphson
  *        one_over_one_plus_x_for_x_in_0_1, the dividend normalised by its leading sign bits.
+ *   MAXIMUM / MINIMUM: the larger / smaller raw code (inputs and output share one quantisation).
  */
 #include "mcu_nn.h"
 
@@ -128,4 +129,29 @@ static int8_t div_one(const void *params, int32_t a, int32_t b)
 void mcu_div_s8(const mcu_div_params_t *p, const int8_t *in1, const int8_t *in2, int8_t *out)
 {
     broadcast_walk(p->rank, p->out_dims, p->in1_strides, p->in2_strides, in1, in2, out, div_one, p);
+}
+
+/* ---- MAXIMUM / MINIMUM ----------------------------------------------------------------------- */
+
+/* TFLite's reference MaximumMinimumBroadcastSlow on the raw int8 codes: el1 > el2 ? el1 : el2 (and <) */
+static int8_t max_one(const void *params, int32_t a, int32_t b)
+{
+    (void)params;
+    return (int8_t)(a > b ? a : b);
+}
+
+static int8_t min_one(const void *params, int32_t a, int32_t b)
+{
+    (void)params;
+    return (int8_t)(a < b ? a : b);
+}
+
+void mcu_maximum_s8(const mcu_minmax_params_t *p, const int8_t *in1, const int8_t *in2, int8_t *out)
+{
+    broadcast_walk(p->rank, p->out_dims, p->in1_strides, p->in2_strides, in1, in2, out, max_one, p);
+}
+
+void mcu_minimum_s8(const mcu_minmax_params_t *p, const int8_t *in1, const int8_t *in2, int8_t *out)
+{
+    broadcast_walk(p->rank, p->out_dims, p->in1_strides, p->in2_strides, in1, in2, out, min_one, p);
 }

@@ -496,6 +496,20 @@ void mcu_div_s8(const mcu_div_params_t *p, const int8_t *in1, const int8_t *in2,
 typedef mcu_add_params_t mcu_sub_params_t;
 void mcu_sub_s8(const mcu_sub_params_t *p, const int8_t *in1, const int8_t *in2, int8_t *out);
 
+/* ---- elementwise MAXIMUM / MINIMUM with broadcasting (the same stride plan as ADD) --------- */
+
+/* TFLite's int8 MAXIMUM/MINIMUM compare the raw codes: the compiler accepts them only when both inputs
+ * and the output share one quantisation, so no rescaling is needed (firmware/mcu_binary.c) */
+typedef struct {
+    int32_t rank;                          /* 1..6                                              */
+    int32_t out_dims[MCU_MAX_DIMS];        /* output shape                                      */
+    int32_t in1_strides[MCU_MAX_DIMS];     /* element strides; 0 on broadcast dimensions        */
+    int32_t in2_strides[MCU_MAX_DIMS];
+} mcu_minmax_params_t;
+
+void mcu_maximum_s8(const mcu_minmax_params_t *p, const int8_t *in1, const int8_t *in2, int8_t *out);
+void mcu_minimum_s8(const mcu_minmax_params_t *p, const int8_t *in1, const int8_t *in2, int8_t *out);
+
 /* ---- unary int8 ops as a 256-entry table (LOGISTIC, TANH, HARD_SWISH, LEAKY_RELU, RELU...) -- */
 
 typedef struct {

@@ -41,7 +41,7 @@ PAD_NAMES = {v: k for k, v in vars(Padding).items() if not k.startswith("_")}
 MAX_FILE_BYTES = 1 << 31
 # the fewest inputs each supported op reads (TFLite's own kernels check the same in Prepare)
 MIN_INPUTS = {"CONV_2D": 2, "DEPTHWISE_CONV_2D": 2, "FULLY_CONNECTED": 2, "ADD": 2, "SUB": 2, "MUL": 2, "DIV": 2,
-              "PAD": 2, "PADV2": 2, "MEAN": 2, "SUM": 2, "TRANSPOSE": 2, "CONCATENATION": 1}
+              "MAXIMUM": 2, "MINIMUM": 2, "PAD": 2, "PADV2": 2, "MEAN": 2, "SUM": 2, "TRANSPOSE": 2, "CONCATENATION": 1}
 
 
 def _activation(code: int) -> str:
