@@ -175,7 +175,7 @@ def test_ops_listing_says_when_an_op_runs_per_patch():
     ops = {o.kind: o for o in supported_ops()}
     for kind in ("PAD", "TRANSPOSE", "CONCATENATION", "RESIZE_BILINEAR", "HARD_SWISH", "QUANTIZE", "MUL"):
         assert ops[kind].patchable, kind
-    assert any("channel axis" in n for n in ops["CONCATENATION"].notes)
+    assert any("along the channel, row or column axis" in n for n in ops["CONCATENATION"].notes)
     assert not ops["SOFTMAX"].patchable and not ops["MEAN"].patchable
 
 

@@ -34,6 +34,8 @@ from ..passes.regions import (
     RESIZE,
     SLICES,
     Region,
+    concat_axis,
+    concat_spans,
     dims4,
     input_intervals,
     spatial_pads,
@@ -99,14 +101,32 @@ def _lut_fields(g: Graph, op, r_in: Region, r_out: Region) -> tuple[dict[str, st
 
 
 def _concat_fields(g: Graph, op, j: int, r_in: Region, r_out: Region) -> tuple[dict[str, str], list[int]]:
-    """Input j of a channel concatenation on a patch: each output pixel's channels [col, col + C_j) from
-    the same pixel of input j's buffer (which may hold a larger region)."""
+    """Input j of a concatenation on a patch. Along the channels: each output pixel's channels
+    [col, col + C_j) from the same pixel of input j's buffer (which may hold a larger region). Along rows
+    or columns: the part of the tile inside input j's span, row by row, from input j's buffer (its
+    coordinates shifted by the span's offset) to its place in the tile; no rows when the tile misses it."""
+    axis = concat_axis(g, op)
     cj = g.tensors[op.inputs[j]].shape[3]
     c = g.tensors[op.outputs[0]].shape[3]
-    f = {"outer": c_int(r_out.w), "rows": c_int(r_out.h), "in_row_stride": c_int(r_in.w * cj),
+    if axis == 3:
+        f = {"outer": c_int(r_out.w), "rows": c_int(r_out.h), "in_row_stride": c_int(r_in.w * cj),
+             "out_row_stride": c_int(r_out.w * c)}
+        off = ((r_out.y0 - r_in.y0) * r_in.w + (r_out.x0 - r_in.x0)) * cj if r_out.area else 0
+        return f, [off]
+    span, size = concat_spans(g, op)[j]
+    (ya, yb, oy), (xa, xb, ox) = (r_out.y0, r_out.y1, 0), (r_out.x0, r_out.x1, 0)
+    if axis == 1:
+        ya, yb, oy = max(ya, span), min(yb, span + size), span
+    else:
+        xa, xb, ox = max(xa, span), min(xb, span + size), span
+    f = {"outer": c_int(1), "out_row": c_int(r_out.w * c), "in_row_stride": c_int(r_in.w * c),
          "out_row_stride": c_int(r_out.w * c)}
-    off = ((r_out.y0 - r_in.y0) * r_in.w + (r_out.x0 - r_in.x0)) * cj if r_out.area else 0
-    return f, [off]
+    if yb <= ya or xb <= xa:            # the tile has no pixel of input j
+        f.update(rows=c_int(0), in_row=c_int(0), out_col=c_int(0))
+        return f, [0]
+    f.update(rows=c_int(yb - ya), in_row=c_int((xb - xa) * c),
+             out_col=c_int(((ya - r_out.y0) * r_out.w + (xa - r_out.x0)) * c))
+    return f, [((ya - oy - r_in.y0) * r_in.w + (xa - ox - r_in.x0)) * c]
 
 
 def _transpose_fields(g: Graph, op, r_out: Region) -> tuple[dict[str, str], list[int]]:

@@ -18,7 +18,8 @@ ELEMENTWISE = ("ADD", "SUB", "MUL")           # two inputs broadcast to the outp
 # one input, pixel for pixel (int8 -> int8: a 256-entry table, mcu_lut_s8)
 POINTWISE = ("LOGISTIC", "TANH", "HARD_SWISH", "LEAKY_RELU", "RELU", "RELU6", "RELU_N1_TO_1", "QUANTIZE")
 RESIZE = ("RESIZE_BILINEAR", "RESIZE_NEAREST_NEIGHBOR")    # an output row reads one or two input rows
-CONCAT = ("CONCATENATION",)                # along the channels: every input at the output's pixels
+# along the channels: every input at the output's pixels; along rows or columns: each input at its span
+CONCAT = ("CONCATENATION",)
 PADS = ("PAD", "PADV2")                    # of the spatial axes: output rows are input rows shifted
 SLICES = ("STRIDED_SLICE",)                # forward steps through rows and columns
 LAYOUT = ("TRANSPOSE",)                    # of a model input (NCHW -> NHWC): read whole, gathered per patch
@@ -131,7 +132,19 @@ def input_intervals(g: Graph, op: Op, axis: int, o0: int, o1: int) -> dict[int, 
     if op.kind in ELEMENTWISE:      # a broadcast axis reads its one row/column
         return {t: (o0, o1) if dims4(g, t)[axis] > 1 else (0, 1) for t in op.inputs}
     if op.kind in CONCAT:
-        return {t: (o0, o1) for t in op.inputs}
+        if concat_axis(g, op) != axis:
+            return {t: (o0, o1) for t in op.inputs}
+        out: dict[int, tuple[int, int]] = {}
+        nearest: dict[int, tuple[int, int]] = {}
+        for t, (off, size) in zip(op.inputs, concat_spans(g, op)):
+            i0, i1 = max(o0 - off, 0), min(o1 - off, size)
+            if i1 <= i0:    # no row of this input: its nearest one, so that every stage tensor keeps a
+                i0 = min(max(o0 - off, 0), size - 1)        # region (the copy of this input copies none)
+                nearest.setdefault(t, (i0, i0 + 1))
+                continue
+            old = out.get(t)                                # an input given twice: both spans
+            out[t] = (i0, i1) if old is None else (min(i0, old[0]), max(i1, old[1]))
+        return {t: out[t] if t in out else nearest[t] for t in dict.fromkeys(op.inputs)}
     if op.kind in POINTWISE:
         return {op.inputs[0]: (o0, o1)}
     if op.kind in LAYOUT:           # its input is a model input, read whole: nothing of the stage
@@ -194,9 +207,29 @@ def patchable(g: Graph, op: Op) -> bool:
                 and g.tensors[op.inputs[0]].dtype == "int8")
     if op.kind in CONCAT:
         y = g.tensors[op.outputs[0]]
-        return (op.attrs.axis in (3, -1) and y.dtype == "int8"
-                and all(not g.tensors[t].is_const and g.tensors[t].shape[:3] == y.shape[:3] for t in op.inputs))
+        axis = concat_axis(g, op)
+        return (axis in (1, 2, 3) and y.dtype == "int8"
+                and all(not g.tensors[t].is_const and len(g.tensors[t].shape) == 4
+                        and all(g.tensors[t].shape[d] == y.shape[d] for d in range(4) if d != axis)
+                        for t in op.inputs)
+                and sum(g.tensors[t].shape[axis] for t in op.inputs) == y.shape[axis])
     return True
+
+
+def concat_axis(g: Graph, op: Op) -> int:
+    """The axis a CONCATENATION joins along, counted from the front (negative axes resolved)."""
+    rank = len(g.tensors[op.outputs[0]].shape)
+    return op.attrs.axis + rank if op.attrs.axis < 0 else op.attrs.axis
+
+
+def concat_spans(g: Graph, op: Op) -> list[tuple[int, int]]:
+    """Per input of a CONCATENATION: (offset, size) of its span along the concatenated axis."""
+    axis, off, out = concat_axis(g, op), 0, []
+    for t in op.inputs:
+        size = g.tensors[t].shape[axis]
+        out.append((off, size))
+        off += size
+    return out
 
 
 def input_regions(g: Graph, op: Op, out: Region) -> dict[int, Region]:
@@ -205,7 +238,9 @@ def input_regions(g: Graph, op: Op, out: Region) -> dict[int, Region]:
         return {t: Region(*((out.y0, out.y1) if dims4(g, t)[1] > 1 else (0, 1)),
                           *((out.x0, out.x1) if dims4(g, t)[2] > 1 else (0, 1))) for t in op.inputs}
     if op.kind in CONCAT:
-        return {t: out for t in op.inputs}
+        rows = input_intervals(g, op, 1, out.y0, out.y1)
+        cols = input_intervals(g, op, 2, out.x0, out.x1)
+        return {t: Region(*rows[t], *cols[t]) for t in rows}
     if op.kind in POINTWISE:
         return {op.inputs[0]: out}
     if op.kind in LAYOUT:
@@ -223,7 +258,7 @@ PATCH_NOTES = {
     "ADD": "per patch when both inputs broadcast to the output's 4-D shape (constants included)",
     "SUB": "per patch when both inputs broadcast to the output's 4-D shape (constants included)",
     "MUL": "per patch when both inputs broadcast to the output's 4-D shape (constants included)",
-    "CONCATENATION": "per patch along the channel axis",
+    "CONCATENATION": "per patch along the channel, row or column axis (a patch copies each input's part of it)",
     "TRANSPOSE": "per patch when it reads a model input (batch first): each patch gathers its pixels",
     "PAD": "per patch when it pads rows and columns only (PADs before convs and max pools fold away)",
     "PADV2": "per patch when it pads rows and columns only (PADs before convs and max pools fold away)",
@@ -263,8 +298,9 @@ def break_reason(g: Graph, op: Op) -> str | None:
         return "not a 4-D NHWC map of batch 1"
     if op.kind in ELEMENTWISE:
         return "an input does not broadcast to the output's shape"
-    if op.kind in CONCAT:
-        return f"concatenates along axis {op.attrs.axis} (only the channel axis runs per patch)"
+    if op.kind in CONCAT and concat_axis(g, op) not in (1, 2, 3):
+        return (f"concatenates along axis {op.attrs.axis} (only the row, column and channel axes run per "
+                "patch)")
     if op.kind in LAYOUT:
         return "does not read a model input with the batch axis first"
     if op.kind in PADS:
