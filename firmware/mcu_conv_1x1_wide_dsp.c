@@ -452,14 +452,6 @@ int32_t mcu_conv_1x1_wide_pre_s8_dsp_get_buffer_size(const mcu_conv_params_t *p)
     return MCU_CONV_SCRATCH_BYTES(p->in.c);
 }
 
-int32_t mcu_conv_1x1_own_pre_s8_dsp_get_buffer_size(const mcu_conv_params_t *p)
-{
-    (void)p;
-    return 0;
-}
+MCU_NO_SCRATCH(mcu_conv_1x1_own_pre_s8_dsp)
 
-int32_t mcu_conv_1x1_own_s8_dsp_get_buffer_size(const mcu_conv_params_t *p)
-{
-    (void)p;
-    return 0;
-}
+MCU_NO_SCRATCH(mcu_conv_1x1_own_s8_dsp)

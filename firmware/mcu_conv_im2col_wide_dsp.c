@@ -248,11 +248,7 @@ int32_t mcu_conv_im2col_wide_s8_dsp_get_buffer_size(const mcu_conv_params_t *p)
     return MCU_CONV_WINDOW_SCRATCH_BYTES(p->filter.h, p->filter.w, p->in.c);
 }
 
-int32_t mcu_conv_im2col_own_s8_dsp_get_buffer_size(const mcu_conv_params_t *p)
-{
-    (void)p;
-    return 0;
-}
+MCU_NO_SCRATCH(mcu_conv_im2col_own_s8_dsp)
 
 int32_t mcu_conv_im2col_rows_s8_dsp_get_buffer_size(const mcu_conv_params_t *p)
 {

@@ -26,6 +26,14 @@
 
 #include "mcu_simd.h"
 
+/* The *_get_buffer_size of a variant that takes no scratch (defined on every core, like the others) */
+#define MCU_NO_SCRATCH(name)                                                                              \
+    int32_t name##_get_buffer_size(const mcu_conv_params_t *p)                                            \
+    {                                                                                                     \
+        (void)p;                                                                                          \
+        return 0;                                                                                         \
+    }
+
 /* First tap k in [0, taps) whose coordinate origin + k * dilation is >= 0. */
 static inline int32_t first_tap(int32_t origin, int32_t dilation, int32_t taps)
 {

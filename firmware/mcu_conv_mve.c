@@ -182,14 +182,6 @@ void mcu_conv_rows_s8_mve(const mcu_conv_params_t *p, const int8_t *in, const in
 
 #endif /* !MCU_NN_REFERENCE && MCU_NN_MVE */
 
-int32_t mcu_conv_1x1_s8_mve_get_buffer_size(const mcu_conv_params_t *p)
-{
-    (void)p;
-    return 0;
-}
+MCU_NO_SCRATCH(mcu_conv_1x1_s8_mve)
 
-int32_t mcu_conv_rows_s8_mve_get_buffer_size(const mcu_conv_params_t *p)
-{
-    (void)p;
-    return 0;
-}
+MCU_NO_SCRATCH(mcu_conv_rows_s8_mve)

@@ -56,8 +56,4 @@ void mcu_conv_ref_s8(const mcu_conv_params_t *p, const int8_t *in, const int8_t 
     }
 }
 
-int32_t mcu_conv_ref_s8_get_buffer_size(const mcu_conv_params_t *p)
-{
-    (void)p;
-    return 0;
-}
+MCU_NO_SCRATCH(mcu_conv_ref_s8)

@@ -211,14 +211,6 @@ void mcu_conv_rows_s8(const mcu_conv_params_t *p, const int8_t *in, const int8_t
 
 #endif /* !MCU_NN_REFERENCE */
 
-int32_t mcu_conv_1x1_s8_get_buffer_size(const mcu_conv_params_t *p)
-{
-    (void)p;
-    return 0;
-}
+MCU_NO_SCRATCH(mcu_conv_1x1_s8)
 
-int32_t mcu_conv_rows_s8_get_buffer_size(const mcu_conv_params_t *p)
-{
-    (void)p;
-    return 0;
-}
+MCU_NO_SCRATCH(mcu_conv_rows_s8)

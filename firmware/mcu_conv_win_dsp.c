@@ -623,19 +623,11 @@ int32_t mcu_conv_win_s8_dsp_get_buffer_size(const mcu_conv_params_t *p)
     return MCU_WIN_SCRATCH_BYTES(p->filter.h * p->filter.w * p->in.c, p->out.c);
 }
 
-int32_t mcu_conv_win_stack_s8_dsp_get_buffer_size(const mcu_conv_params_t *p)
-{
-    (void)p;
-    return 0;
-}
+MCU_NO_SCRATCH(mcu_conv_win_stack_s8_dsp)
 
 int32_t mcu_dwconv_win_s8_dsp_get_buffer_size(const mcu_conv_params_t *p)
 {
     return MCU_WIN_SCRATCH_BYTES(p->filter.h * p->filter.w, p->depth_multiplier);
 }
 
-int32_t mcu_dwconv_win_stack_s8_dsp_get_buffer_size(const mcu_conv_params_t *p)
-{
-    (void)p;
-    return 0;
-}
+MCU_NO_SCRATCH(mcu_dwconv_win_stack_s8_dsp)

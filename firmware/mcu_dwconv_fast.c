@@ -246,8 +246,4 @@ void mcu_dwconv_fast_s8(const mcu_conv_params_t *p, const int8_t *in, const int8
 
 #endif /* !MCU_NN_REFERENCE */
 
-int32_t mcu_dwconv_fast_s8_get_buffer_size(const mcu_conv_params_t *p)
-{
-    (void)p;
-    return 0;
-}
+MCU_NO_SCRATCH(mcu_dwconv_fast_s8)

@@ -690,21 +690,13 @@ DWG_ENTRY(mcu_dwconv_groups_k5_small_tail_s8, 5_small, 1)
 
 #endif /* !MCU_NN_REFERENCE */
 
-/* no scratch */
-#define DWG_SIZE(name)                                                                                    \
-    int32_t name##_get_buffer_size(const mcu_conv_params_t *p)                                            \
-    {                                                                                                     \
-        (void)p;                                                                                          \
-        return 0;                                                                                         \
-    }
-DWG_SIZE(mcu_dwconv_groups_s8)
-DWG_SIZE(mcu_dwconv_groups_tail_s8)
-DWG_SIZE(mcu_dwconv_groups_k3_s8)
-DWG_SIZE(mcu_dwconv_groups_k3_tail_s8)
-DWG_SIZE(mcu_dwconv_groups_k5_s8)
-DWG_SIZE(mcu_dwconv_groups_k5_tail_s8)
-DWG_SIZE(mcu_dwconv_groups_k3_small_s8)
-DWG_SIZE(mcu_dwconv_groups_k3_small_tail_s8)
-DWG_SIZE(mcu_dwconv_groups_k5_small_s8)
-DWG_SIZE(mcu_dwconv_groups_k5_small_tail_s8)
-#undef DWG_SIZE
+MCU_NO_SCRATCH(mcu_dwconv_groups_s8)
+MCU_NO_SCRATCH(mcu_dwconv_groups_tail_s8)
+MCU_NO_SCRATCH(mcu_dwconv_groups_k3_s8)
+MCU_NO_SCRATCH(mcu_dwconv_groups_k3_tail_s8)
+MCU_NO_SCRATCH(mcu_dwconv_groups_k5_s8)
+MCU_NO_SCRATCH(mcu_dwconv_groups_k5_tail_s8)
+MCU_NO_SCRATCH(mcu_dwconv_groups_k3_small_s8)
+MCU_NO_SCRATCH(mcu_dwconv_groups_k3_small_tail_s8)
+MCU_NO_SCRATCH(mcu_dwconv_groups_k5_small_s8)
+MCU_NO_SCRATCH(mcu_dwconv_groups_k5_small_tail_s8)

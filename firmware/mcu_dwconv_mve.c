@@ -227,8 +227,4 @@ void mcu_dwconv_groups_s8_mve(const mcu_conv_params_t *p, const int8_t *in, cons
 
 #endif /* !MCU_NN_REFERENCE && MCU_NN_MVE */
 
-int32_t mcu_dwconv_groups_s8_mve_get_buffer_size(const mcu_conv_params_t *p)
-{
-    (void)p;
-    return 0;
-}
+MCU_NO_SCRATCH(mcu_dwconv_groups_s8_mve)
