@@ -112,8 +112,11 @@ void mcu_conv_1x1(const mcu_conv_params_t *p, const int8_t *in, const int8_t *fi
     for (int32_t i = 0; i < n_live; i += 2) {      /* a pair of live channels (odd count: the last twice) */
         const int32_t oc = live != NULL ? live[i] : i;
         const int32_t oc1 = i + 1 < n_live ? (live != NULL ? live[i + 1] : i + 1) : oc;
-        const int8_t *w0 = filter + (size_t)oc * (size_t)k;
-        const size_t ws = (size_t)(oc1 - oc) * (size_t)k;
+        /* the filter rows: channel oc's, or with filter_live_rows the i-th row (the live rows only) */
+        const int32_t r0 = live != NULL && p->filter_live_rows ? i : oc;
+        const int32_t r1 = live != NULL && p->filter_live_rows ? (i + 1 < n_live ? i + 1 : i) : oc1;
+        const int8_t *w0 = filter + (size_t)r0 * (size_t)k;
+        const size_t ws = (size_t)(r1 - r0) * (size_t)k;
         const int32_t b0 = (bias != NULL ? bias[oc] : 0) + p->input_offset * mcu_sum_s8(w0, k);
         const int32_t b1 = (bias != NULL ? bias[oc1] : 0) + p->input_offset * mcu_sum_s8(w0 + ws, k);
         int32_t px = 0;

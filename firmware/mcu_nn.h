@@ -163,6 +163,9 @@ typedef struct {
      * (no int8 copy in flash): the variants taking it then read the stream; otherwise the int8
      * filter stays (the channels past the groups and the other paths read it). */
     const uint32_t *wide_filter;
+    /* With the dead-channel hint, 1: the int8 filter holds the live channels' rows only, in live[] order
+     * (mcu_conv_1x1_s8: mcucompile leaves the all-zero rows out of flash); 0: every channel's row. */
+    int32_t filter_live_rows;
 } mcu_conv_params_t;
 
 /*

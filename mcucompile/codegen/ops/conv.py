@@ -101,13 +101,20 @@ def _lower(ctx, op, depthwise: bool):
     tiles = ctx.patch_tiles.get(op.index)
     tile_pointwise = pointwise and (tiles is None or all(r_ins[0] == r_out for r_out, r_ins in tiles))
     wide_only = tile_pointwise and in_c % 4 == 0 and any(f == "wide_filter" for f, _ in params.fields)
-    filt = "NULL" if wide_only else ctx.weight(w.index, "int8_t")
     fields = dict(params.fields)
     variant = choose(x.shape, w.shape, y.shape, a, depthwise, ctx.simd, reference=ctx.kernels == "reference",
                      scratch=extra[0] != "NULL", wide="wide_filter" in fields, win="win_w" in fields,
                      pointwise=tile_pointwise,
                      pixels=None if tiles is None else (min(r_ins[0].h * r_ins[0].w for _, r_ins in tiles),
                                                         min(r_out.h * r_out.w for r_out, _ in tiles)))
+    if variant.name == "mcu_conv_1x1_s8" and "dead_out" in fields:
+        # the 2 x 2 blocks read the live channels' rows only: the all-zero rows stay out of flash
+        live = np.setdiff1d(np.arange(out_c), dead_channels(w))
+        rows = np.asarray(w.data).reshape(out_c, -1)[live]
+        filt = ctx.const(rows.astype(np.int8), "int8_t", f"{name}_live_w") if len(live) else "NULL"
+        params = ParamStruct(params.ctype, params.name, (*params.fields, ("filter_live_rows", c_int(1))))
+    else:
+        filt = "NULL" if wide_only else ctx.weight(w.index, "int8_t")
     comment = (f"{in_h}x{in_w}x{in_c} -> {out_h}x{out_w}x{out_c}, k {kh}x{kw}, s {a.stride_h}x{a.stride_w}, "
                f"d {a.dilation_h}x{a.dilation_w}, {padding_text(a)}, {a.activation}"
                + (f", mult {mult}" if depthwise else ""))
