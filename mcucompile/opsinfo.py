@@ -58,6 +58,18 @@ CONSTRAINTS: dict[str, dict] = {
     "TRANSPOSE": dict(dtypes=INT8 + "; constant int32 permutation", ranks="up to 6-D", params="any permutation"),
     "CONCATENATION": dict(dtypes=INT8 + "; every input quantised like the output", ranks="up to 6-D",
                           params="any axis (negative counts from the end); fused activation NONE"),
+    "EXPAND_DIMS": dict(dtypes="any; output quantised like the input", ranks="any",
+                        params="any axis (an alias: no code, no copy)"),
+    "SLICE": dict(dtypes=INT8 + "; constant int32/int64 begin and size; output quantised like the input",
+                  ranks="up to 6-D", params="size -1 (to the end of the axis)"),
+    "PACK": dict(dtypes=INT8 + "; every input quantised like the output", ranks="up to 6-D output",
+                 params="any axis (negative counts from the end)"),
+    "UNPACK": dict(dtypes=INT8 + "; every output quantised like the input", ranks="up to 6-D",
+                   params="any axis (negative counts from the end)"),
+    "SPACE_TO_DEPTH": dict(dtypes=INT8 + "; output quantised like the input", ranks="4-D NHWC",
+                           params="any block size dividing height and width"),
+    "DEPTH_TO_SPACE": dict(dtypes=INT8 + "; output quantised like the input", ranks="4-D NHWC",
+                           params="any block size whose square divides the depth"),
 }
 
 

@@ -41,7 +41,8 @@ PAD_NAMES = {v: k for k, v in vars(Padding).items() if not k.startswith("_")}
 MAX_FILE_BYTES = 1 << 31
 # the fewest inputs each supported op reads (TFLite's own kernels check the same in Prepare)
 MIN_INPUTS = {"CONV_2D": 2, "DEPTHWISE_CONV_2D": 2, "FULLY_CONNECTED": 2, "ADD": 2, "SUB": 2, "MUL": 2, "DIV": 2,
-              "MAXIMUM": 2, "MINIMUM": 2, "PAD": 2, "PADV2": 2, "MEAN": 2, "SUM": 2, "TRANSPOSE": 2, "CONCATENATION": 1}
+              "MAXIMUM": 2, "MINIMUM": 2, "PAD": 2, "PADV2": 2, "MEAN": 2, "SUM": 2, "TRANSPOSE": 2, "CONCATENATION": 1,
+              "EXPAND_DIMS": 2, "SLICE": 3, "PACK": 1, "UNPACK": 1, "SPACE_TO_DEPTH": 1, "DEPTH_TO_SPACE": 1}
 
 
 def _activation(code: int) -> str:
@@ -148,6 +149,18 @@ def _attrs_more(kind: str, op):
         o = _options(op, tflite.ArgMaxOptions if kind == "ARG_MAX" else tflite.ArgMinOptions)
         # no options: the output tensor's own type decides (the lowering checks it)
         return ArgMinMaxAttrs(TYPE_NAMES.get(o.OutputType(), "?") if o is not None else "")
+    if kind in ("PACK", "UNPACK"):
+        from ..ir.graph import PackAttrs
+        if kind == "PACK":
+            po = _options(op, tflite.PackOptions)
+            return PackAttrs(po.Axis(), po.ValuesCount()) if po is not None else PackAttrs(0, 0)
+        uo = _options(op, tflite.UnpackOptions)
+        return PackAttrs(uo.Axis(), uo.Num()) if uo is not None else PackAttrs(0, 0)
+    if kind in ("SPACE_TO_DEPTH", "DEPTH_TO_SPACE"):
+        from ..ir.graph import BlockSizeAttrs
+        cls = tflite.SpaceToDepthOptions if kind == "SPACE_TO_DEPTH" else tflite.DepthToSpaceOptions
+        bo = _options(op, cls)
+        return BlockSizeAttrs(bo.BlockSize() if bo is not None else 0)
     if kind == "LEAKY_RELU":
         from ..ir.graph import LeakyReluAttrs
         o = _options(op, tflite.LeakyReluOptions)

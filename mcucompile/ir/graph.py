@@ -176,6 +176,17 @@ class ArgMinMaxAttrs:     # ARG_MAX, ARG_MIN
 
 
 @dataclass(frozen=True)
+class PackAttrs:          # PACK (count = values_count), UNPACK (count = num)
+    axis: int
+    count: int
+
+
+@dataclass(frozen=True)
+class BlockSizeAttrs:     # SPACE_TO_DEPTH, DEPTH_TO_SPACE
+    block_size: int
+
+
+@dataclass(frozen=True)
 class LeakyReluAttrs:
     alpha: float          # float32 in the model
 
@@ -183,7 +194,7 @@ class LeakyReluAttrs:
 OpAttrs = (Conv2DAttrs | DepthwiseConv2DAttrs | FullyConnectedAttrs | Pool2DAttrs | ElementwiseAttrs
            | SoftmaxAttrs | ReshapeAttrs | ConcatenationAttrs | ReducerAttrs | NoAttrs | ResizeAttrs
            | TransposeConvAttrs | BatchMatMulAttrs | StridedSliceAttrs | SplitAttrs | ArgMinMaxAttrs
-           | LeakyReluAttrs)
+           | LeakyReluAttrs | PackAttrs | BlockSizeAttrs)
 
 
 @dataclass(frozen=True)

@@ -316,6 +316,49 @@ def _arg_minmax(g, op, source):
     return [tuple(x[:axis]) + tuple(x[axis + 1:])]
 
 
+def _slice(g, op, source):
+    x = g.tensors[op.inputs[0]].shape
+    begin, size = _const_ints(g, op, 1), _const_ints(g, op, 2)
+    if not len(begin) == len(size) == len(x):
+        raise _Skip                       # the lowering rejects these with its own message
+    out = [x[d] - begin[d] if size[d] == -1 else size[d] for d in range(len(x))]
+    if any(b < 0 or n < 0 or b + n > x[d] for d, (b, n) in enumerate(zip(begin, out))):
+        raise _Skip
+    return [tuple(out)]
+
+
+def _pack(g, op, source):
+    x = g.tensors[op.inputs[0]].shape
+    if any(tuple(g.tensors[i].shape) != tuple(x) for i in op.inputs if i >= 0):
+        raise _Skip
+    axis = op.attrs.axis + len(x) + 1 if op.attrs.axis < 0 else op.attrs.axis
+    if not 0 <= axis <= len(x):
+        raise _Skip
+    return [tuple(x[:axis]) + (len(op.inputs),) + tuple(x[axis:])]
+
+
+def _unpack(g, op, source):
+    x = g.tensors[op.inputs[0]].shape
+    axis = op.attrs.axis + len(x) if op.attrs.axis < 0 else op.attrs.axis
+    if not 0 <= axis < len(x) or x[axis] != len(op.outputs):
+        raise _Skip
+    return [tuple(x[:axis]) + tuple(x[axis + 1:])] * len(op.outputs)
+
+
+def _space_depth(g, op, source):
+    x = g.tensors[op.inputs[0]].shape
+    b = op.attrs.block_size
+    if len(x) != 4 or b < 1:
+        raise _Skip
+    if op.kind == "SPACE_TO_DEPTH":
+        if x[1] % b or x[2] % b:
+            raise _Skip
+        return [(x[0], x[1] // b, x[2] // b, x[3] * b * b)]
+    if x[3] % (b * b):
+        raise _Skip
+    return [(x[0], x[1] * b, x[2] * b, x[3] // (b * b))]
+
+
 SHAPE_RULES = {
     "CONV_2D": lambda g, op, s: _conv_like(g, op, s, depthwise=False),
     "DEPTHWISE_CONV_2D": lambda g, op, s: _conv_like(g, op, s, depthwise=True),
@@ -331,6 +374,7 @@ SHAPE_RULES = {
     "TRANSPOSE": _transpose, "RESIZE_BILINEAR": _resize, "RESIZE_NEAREST_NEIGHBOR": _resize,
     "TRANSPOSE_CONV": _transpose_conv, "BATCH_MATMUL": _batch_matmul, "STRIDED_SLICE": _strided_slice,
     "SPLIT": _split, "SPLIT_V": _split, "TILE": _tile, "ARG_MAX": _arg_minmax, "ARG_MIN": _arg_minmax,
+    "SLICE": _slice, "PACK": _pack, "UNPACK": _unpack, "SPACE_TO_DEPTH": _space_depth, "DEPTH_TO_SPACE": _space_depth,
 }
 SAME_SIZE = ("RESHAPE", "SQUEEZE", "EXPAND_DIMS")     # views: only the element count must agree
 

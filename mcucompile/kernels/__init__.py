@@ -34,7 +34,7 @@ SCRATCH: dict[str, ScratchRule] = {
     "SUM": ScratchRule(reduce.accumulator_scratch),
 }
 
-ALIAS_KINDS = frozenset({"RESHAPE", "SQUEEZE"})     # the output is the input's bytes under another shape
+ALIAS_KINDS = frozenset({"RESHAPE", "SQUEEZE", "EXPAND_DIMS"})     # the output is the input's bytes under another shape
 
 
 def inplace_scratch_bytes(g: Graph, k: int) -> int:
