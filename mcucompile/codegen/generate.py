@@ -286,8 +286,7 @@ def render(c: Compiled) -> dict[str, str]:
         "consts": consts, "sources": c.sources,
         "flash_weights_bytes": sum(np.asarray(k.values).nbytes for k in c.consts),
         "defines": kernel_defines(c.options),
-        "families": {fam: sorted({k.func for k in c.calls if k.func.endswith("_" + fam)}) for fam in ("dsp", "mve")
-                     if any(k.func.endswith("_" + fam) for k in c.calls)},
+        "families": kernel_families(c),
     }
     files = {
         f"{g.name}.h": env.get_template("model.h.j2").render(ctx),
@@ -304,6 +303,17 @@ def render(c: Compiled) -> dict[str, str]:
             files.setdefault(header, (FIRMWARE_DIR / header).read_text())
     c.files = files
     return files
+
+
+def kernel_families(c: Compiled) -> dict[str, list[str]]:
+    """The core-specific kernel variants the model calls, by family ("dsp", "mve": their name's suffix); the
+    generated code refuses to build for a core without them."""
+    out: dict[str, list[str]] = {}
+    for fam in ("dsp", "mve"):
+        funcs = sorted({k.func for k in c.calls if k.func.endswith("_" + fam)})
+        if funcs:
+            out[fam] = funcs
+    return out
 
 
 def render_host_main(c: Compiled) -> str:

@@ -94,16 +94,16 @@ def conv_scratch(graph, op, simd) -> int:
     w = graph.tensors[op.inputs[1]]
     if len(x.shape) != 4 or len(w.shape) != 4 or len(y.shape) != 4:
         return 0
-    in_c, kh, kw = int(x.shape[3]), int(w.shape[1]), int(w.shape[2])
+    d, v = _dims(x.shape, w.shape, y.shape, a, False), VARIANTS       # (the variants' own scratch sizes)
     if is_pointwise(x.shape, w.shape, y.shape, a, False):
-        return 8 * (in_c & ~3)
+        return v["mcu_conv_1x1_wide_s8_dsp"].scratch(d)
     win = win_window(x.shape, w.shape, y.shape, a, depthwise=False)
-    win_bytes = win_scratch_bytes(*win) if win is not None else 0
+    win_bytes = v["mcu_conv_win_s8_dsp"].scratch(d) if win is not None else 0
     path = wide_path(x.shape, w.shape, y.shape, a, False)
     if path == "im2col":
-        return 8 * kh * kw * in_c
+        return v["mcu_conv_im2col_wide_s8_dsp"].scratch(d)
     if path == "rows":
-        return max(8 * kh * (-(-kw * in_c // 4) * 4), win_bytes)
+        return max(v["mcu_conv_im2col_rows_s8_dsp"].scratch(d), win_bytes)
     return win_bytes
 
 
@@ -118,10 +118,12 @@ def depthwise_scratch(graph, op, simd) -> int:
         return 0
     x, w, y = (graph.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
     win = win_window(x.shape, w.shape, y.shape, op.attrs, depthwise=True)
-    win_bytes = 0 if win is None else win_scratch_bytes(*win)
-    if wide_path(x.shape, w.shape, y.shape, op.attrs, True) == "rows":
-        return max(8 * int(w.shape[1]) * (-(-int(w.shape[2]) // 4) * 4), win_bytes)
-    return win_bytes
+    rows = wide_path(x.shape, w.shape, y.shape, op.attrs, True) == "rows"
+    if win is None and not rows:
+        return 0
+    d = _dims(x.shape, w.shape, y.shape, op.attrs, True)             # (the variants' own scratch sizes)
+    win_bytes = 0 if win is None else VARIANTS["mcu_dwconv_win_s8_dsp"].scratch(d)
+    return max(VARIANTS["mcu_dwconv_im2col_rows_s8_dsp"].scratch(d), win_bytes) if rows else win_bytes
 
 
 # ---- the variants -------------------------------------------------------------------------------------
