@@ -26,6 +26,7 @@ from ..ir import Graph
 from ..ir.geometry import nearest_indices, spatial_slice
 from ..passes.patch_plan import PatchSchedule
 from ..passes.regions import (
+    CHANNEL_REDUCE,
     CONCAT,
     ELEMENTWISE,
     LAYOUT,
@@ -33,6 +34,7 @@ from ..passes.regions import (
     POINTWISE,
     RESIZE,
     SLICES,
+    TOKEN_MATMUL,
     Region,
     concat_axis,
     concat_spans,
@@ -127,6 +129,25 @@ def _concat_fields(g: Graph, op, j: int, r_in: Region, r_out: Region) -> tuple[d
     f.update(rows=c_int(yb - ya), in_row=c_int((xb - xa) * c),
              out_col=c_int(((ya - r_out.y0) * r_out.w + (xa - r_out.x0)) * c))
     return f, [((ya - oy - r_in.y0) * r_in.w + (xa - ox - r_in.x0)) * c]
+
+
+def _reduce_fields(g: Graph, op, r_in: Region, r_out: Region) -> tuple[dict[str, str], list[int]]:
+    """A SUM/MEAN over each pixel's channels on a patch (mcu_mean_s8 on the tile's pixels): the input's
+    buffer holds the same columns (patch_plan checks it), so the tile's rows are one run from its first."""
+    c = g.tensors[op.inputs[0]].shape[3]
+    f = {"in_dims": c_list([1, 1, 1, r_out.h, r_out.w, c])}
+    off = ((r_out.y0 - r_in.y0) * r_in.w + (r_out.x0 - r_in.x0)) * c if r_out.area else 0
+    return f, [0, off]
+
+
+def _token_matmul_fields(g: Graph, op, r_in: Region, r_out: Region) -> tuple[dict[str, str], list[int]]:
+    """A map's pixels times one matrix on a patch (mcu_batch_matmul_s8): one batch per tile row, the
+    tile's columns as the matrix rows, read from the input's buffer (which may hold a larger region)."""
+    k = g.tensors[op.inputs[0]].shape[3]
+    f = {"batch_dims": c_list([1, 1, r_out.h]), "lhs_batch_strides": c_list([0, 0, r_in.w * k]),
+         "rows": c_int(r_out.w)}
+    off = ((r_out.y0 - r_in.y0) * r_in.w + (r_out.x0 - r_in.x0)) * k if r_out.area else 0
+    return f, [off]
 
 
 def _transpose_fields(g: Graph, op, r_out: Region) -> tuple[dict[str, str], list[int]]:
@@ -279,6 +300,10 @@ def lower_stage(ctx, g: Graph, s: PatchSchedule, index: int) -> PatchLoop:
                     upd, offs = _pad_fields(g, op, r_ins[0], r_out)
                 elif op.kind in SLICES:
                     upd, offs = _slice_fields(g, op, r_ins[0], r_out), []
+                elif op.kind in CHANNEL_REDUCE:
+                    upd, offs = _reduce_fields(g, op, r_ins[0], r_out)
+                elif op.kind in TOKEN_MATMUL:
+                    upd, offs = _token_matmul_fields(g, op, r_ins[0], r_out)
                 elif op.kind in CONCAT:     # call j copies input j
                     upd, offs = _concat_fields(g, op, j, r_ins[j], r_out)
                 else:

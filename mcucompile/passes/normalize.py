@@ -10,6 +10,9 @@ model's peak), and a TRANSPOSE from NCHW at the input. This pass rewrites them, 
   An AVERAGE_POOL_2D counts only real pixels where TFLite pads implicitly, so a PAD before one stays.
 - drop_input_transpose (input_layout "nhwc"): a TRANSPOSE NCHW -> NHWC that is the only reader of a
   model input is dropped; the caller passes NHWC (the generated header says so).
+- token_map (passes/token_maps.py): per-token ops on a map flattened into tokens run on the map itself.
+- hoist (passes/hoist.py): an op that would cut a run of patchable ops without reading it moves before
+  the run (with the ops of the run it reads), when that does not raise the layer-by-layer peak.
 
 Each rewrite is recorded (Graph.rewrites, with the model file's op indices) for `analyze`; ops are
 renumbered so that op.index stays the op's position. The references (TFLite Micro, LiteRT) always run the
@@ -25,6 +28,8 @@ import numpy as np
 from ..ir import Graph, Op, Rewrite
 from ..ir.geometry import WindowGeometry, padding_text, window_geometry
 from ..ir.quant import activation_range
+from .hoist import hoist
+from .token_maps import lift_token_maps
 
 INPUT_LAYOUTS = ("model", "nhwc")
 NCHW_TO_NHWC = (0, 2, 3, 1)
@@ -63,11 +68,15 @@ def normalize(g: Graph, input_layout: str = "model") -> Graph:
             done = _fold_pad(g, op, readers, ops)
             if done is not None:
                 rewrites.append(done)
+    tensors = list(g.tensors)
+    rewrites += lift_token_maps(g, ops, tensors)
+    moved, hoisted = hoist(replace(g, tensors=tuple(tensors), ops=tuple(op for op in ops if op is not None),
+                                   inputs=tuple(inputs)))
+    rewrites += hoisted
     if not rewrites:
         return g
-    kept = [op for op in ops if op is not None]
-    renum = tuple(replace(op, index=k) for k, op in enumerate(kept))
-    return replace(g, ops=renum, inputs=tuple(inputs), rewrites=g.rewrites + tuple(rewrites))
+    renum = tuple(replace(op, index=k) for k, op in enumerate(moved.ops))
+    return replace(moved, ops=renum, rewrites=g.rewrites + tuple(rewrites))
 
 
 def _const(g: Graph, t: int) -> np.ndarray | None:

@@ -32,7 +32,7 @@ from ..ir import Graph
 from .analysis import op_macs
 from .liveness import Buffer, alias_roots, align_up, buffers, live_bytes_per_step
 from .memory_plan import MemoryPlan, plan_memory
-from .regions import Region, input_intervals, patchable
+from .regions import CHANNEL_REDUCE, Region, input_intervals, patchable
 
 TILE_BUFFER_ID = -(1 << 30)   # ids of the stages' output tile buffers (scratch ids are -(op index + 1))
 
@@ -190,6 +190,9 @@ def _bands(g: Graph, start: int, split: int, stage_output: int, bounds, axis: in
                     need[t] = (a, b) if old is None else (min(a, old[0]), max(b, old[1]))
         if any(b <= a for a, b in need.values()):
             raise McuCompileError("a patch of this grid would be empty")
+        if axis == 2 and any(op.kind in CHANNEL_REDUCE and op.inputs[0] in produced
+                             and need[op.inputs[0]] != need[op.outputs[0]] for op in stage):
+            raise McuCompileError("a channel sum's input would hold more columns than its output")
         bands.append(tuple((t, a, b) for t, (a, b) in sorted(need.items())))
     return tuple(bands)
 

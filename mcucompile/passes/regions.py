@@ -14,7 +14,7 @@ from ..ir import Graph, Op
 from ..ir.geometry import resize_interval, spatial_slice, window_geometry
 
 WINDOWED = ("CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D")
-ELEMENTWISE = ("ADD", "SUB", "MUL")           # two inputs broadcast to the output's shape
+ELEMENTWISE = ("ADD", "SUB", "MUL", "DIV")    # two inputs broadcast to the output's shape
 # one input, pixel for pixel (int8 -> int8: a 256-entry table, mcu_lut_s8)
 POINTWISE = ("LOGISTIC", "TANH", "HARD_SWISH", "LEAKY_RELU", "RELU", "RELU6", "RELU_N1_TO_1", "QUANTIZE")
 RESIZE = ("RESIZE_BILINEAR", "RESIZE_NEAREST_NEIGHBOR")    # an output row reads one or two input rows
@@ -23,7 +23,10 @@ CONCAT = ("CONCATENATION",)
 PADS = ("PAD", "PADV2")                    # of the spatial axes: output rows are input rows shifted
 SLICES = ("STRIDED_SLICE",)                # forward steps through rows and columns
 LAYOUT = ("TRANSPOSE",)                    # of a model input (NCHW -> NHWC): read whole, gathered per patch
-PATCHABLE = (*WINDOWED, *ELEMENTWISE, *POINTWISE, *RESIZE, *CONCAT, *LAYOUT, *PADS, *SLICES)
+CHANNEL_REDUCE = ("SUM", "MEAN")           # over the channels only, keep_dims: pixel for pixel
+TOKEN_MATMUL = ("BATCH_MATMUL",)           # each pixel's channels times a matrix read whole (a token map)
+PATCHABLE = (*WINDOWED, *ELEMENTWISE, *POINTWISE, *RESIZE, *CONCAT, *LAYOUT, *PADS, *SLICES, *CHANNEL_REDUCE,
+             *TOKEN_MATMUL)
 
 
 @dataclass(frozen=True)
@@ -145,7 +148,7 @@ def input_intervals(g: Graph, op: Op, axis: int, o0: int, o1: int) -> dict[int, 
             old = out.get(t)                                # an input given twice: both spans
             out[t] = (i0, i1) if old is None else (min(i0, old[0]), max(i1, old[1]))
         return {t: out[t] if t in out else nearest[t] for t in dict.fromkeys(op.inputs)}
-    if op.kind in POINTWISE:
+    if op.kind in POINTWISE or op.kind in CHANNEL_REDUCE or op.kind in TOKEN_MATMUL:
         return {op.inputs[0]: (o0, o1)}
     if op.kind in LAYOUT:           # its input is a model input, read whole: nothing of the stage
         return {}
@@ -205,6 +208,16 @@ def patchable(g: Graph, op: Op) -> bool:
         perm = g.tensors[op.inputs[1]].data if len(op.inputs) > 1 else None
         return (op.inputs[0] in g.inputs and perm is not None and int(perm.reshape(-1)[0]) == 0
                 and g.tensors[op.inputs[0]].dtype == "int8")
+    if op.kind in CHANNEL_REDUCE:
+        x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
+        axes = g.tensors[op.inputs[1]].data if len(op.inputs) > 1 else None
+        return (not x.is_const and x.dtype == y.dtype == "int8" and axes is not None and axes.size == 1
+                and int(axes.reshape(-1)[0]) % 4 == 3 and tuple(y.shape) == (*x.shape[:3], 1))
+    if op.kind in TOKEN_MATMUL:
+        x, w, y = (g.tensors[t] for t in (*op.inputs[:2], op.outputs[0]))
+        return (len(op.inputs) == 2 and not x.is_const and not op.attrs.adj_x and len(w.shape) in (2, 3)
+                and (len(w.shape) == 2 or w.shape[0] == 1) and x.dtype == w.dtype == y.dtype == "int8"
+                and tuple(y.shape[:3]) == tuple(x.shape[:3]))
     if op.kind in CONCAT:
         y = g.tensors[op.outputs[0]]
         axis = concat_axis(g, op)
@@ -241,7 +254,7 @@ def input_regions(g: Graph, op: Op, out: Region) -> dict[int, Region]:
         rows = input_intervals(g, op, 1, out.y0, out.y1)
         cols = input_intervals(g, op, 2, out.x0, out.x1)
         return {t: Region(*rows[t], *cols[t]) for t in rows}
-    if op.kind in POINTWISE:
+    if op.kind in POINTWISE or op.kind in CHANNEL_REDUCE or op.kind in TOKEN_MATMUL:
         return {op.inputs[0]: out}
     if op.kind in LAYOUT:
         return {}
@@ -264,6 +277,10 @@ PATCH_NOTES = {
     "PADV2": "per patch when it pads rows and columns only (PADs before convs and max pools fold away)",
     "QUANTIZE": "per patch from an int8 input (int8 -> int8 is a 256-entry table)",
     "STRIDED_SLICE": "per patch when it keeps the four axes of a map and steps forward (constant bounds)",
+    "DIV": "per patch when both inputs broadcast to the output's 4-D shape (constants included)",
+    "SUM": "per patch when it sums each pixel's channels (keep_dims), e.g. over a token map",
+    "MEAN": "per patch when it averages each pixel's channels (keep_dims), e.g. over a token map",
+    "BATCH_MATMUL": "per patch when it multiplies each pixel of a map by one matrix (tokens lifted to a map)",
 }
 
 
@@ -293,6 +310,10 @@ def break_reason(g: Graph, op: Op) -> str | None:
         return "spatial, but no per-patch region math for it yet"
     if op.kind not in PATCHABLE:
         return "not spatial (it needs the whole map, or its output is not an NHWC map)"
+    if op.kind in CHANNEL_REDUCE:
+        return "not spatial (it needs the whole map: it reduces more than each pixel's channels)"
+    if op.kind in TOKEN_MATMUL:
+        return "not spatial (it mixes pixels: not a map's pixels times one matrix)"
     acts = [t for t in (*op.inputs[:1], *op.outputs) if t >= 0]
     if any(len(g.tensors[t].shape) != 4 or g.tensors[t].shape[0] != 1 for t in acts):
         return "not a 4-D NHWC map of batch 1"
