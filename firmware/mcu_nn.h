@@ -453,6 +453,35 @@ typedef struct {
 void mcu_batch_matmul_s8(const mcu_batch_matmul_params_t *p, const int8_t *lhs, const int8_t *rhs,
                          int8_t *out);
 
+/* ---- reductions over a map's pixels, a patch at a time (patch stages that end in them) ------ */
+
+typedef struct {
+    int32_t rows, cols, channels;          /* the patch's pixels to add                          */
+    int32_t in_row_stride;                 /* elements from one patch row to the next            */
+    int32_t first, last;                   /* first patch: sums start at 0; last: write out     */
+    int32_t num_elements_reduced;          /* the whole map's pixels                             */
+    int32_t input_zero_point, output_zero_point;
+    int32_t mult, shift;                   /* as mcu_mean_params_t                               */
+} mcu_pixel_sum_params_t;
+
+/* acc: one int32 per channel, kept from patch to patch */
+void mcu_pixel_sum_s8(const mcu_pixel_sum_params_t *p, int32_t *acc, const int8_t *in, int8_t *out);
+
+typedef struct {
+    int32_t rows, cols;                    /* the patch's pixels (tokens)                        */
+    int32_t a_row_stride, b_row_stride;    /* elements from one patch row to the next, per map   */
+    int32_t a_depth, b_depth;              /* channels of each map: out is [a_depth, b_depth]    */
+    int32_t first, last;
+    int32_t a_offset, b_offset;            /* -zero points                                       */
+    int32_t output_offset;
+    int32_t mult, shift;
+    int32_t act_min, act_max;
+} mcu_pixel_matmul_params_t;
+
+/* out = a^T b over all the map's pixels; acc: a_depth * b_depth int32, kept from patch to patch */
+void mcu_pixel_matmul_s8(const mcu_pixel_matmul_params_t *p, int32_t *acc, const int8_t *a, const int8_t *b,
+                         int8_t *out);
+
 /* ---- strided copy: STRIDED_SLICE, SPLIT, SPLIT_V, TILE ------------------------------------ */
 
 typedef struct {

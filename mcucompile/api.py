@@ -96,7 +96,10 @@ def analyze(model: str | os.PathLike, options: Options = Options(),
         patch = {"stages": [{"first_op": s.start, "split": s.split, "grid": list(s.grid),
                              "cache_rows": s.cache_rows, "inplace_ops": sorted(s.inplace),
                              "stage_output": g.tensors[s.stage_output].name,
-                             "stage_output_shape": list(g.tensors[s.stage_output].shape)} for s in c.stages],
+                             "stage_output_shape": list(g.tensors[s.stage_output].shape),
+                             "accumulates": [{"op": k, "kind": g.ops[k].kind,
+                                              "output_shape": list(g.tensors[g.ops[k].outputs[0]].shape)}
+                                             for k in s.reduce]} for s in c.stages],
                  "split": c.stages[0].split, "grid": list(c.stages[0].grid),
                  "mac_overhead": round(macs / lbl_macs - 1, 5) if lbl_macs else 0.0,
                  "input": "arena" if options.io_in_arena else "caller's buffer (outside the arena)"}
@@ -118,10 +121,14 @@ def analyze(model: str | os.PathLike, options: Options = Options(),
 
 def stage_breaks(g: Graph) -> list[dict]:
     """The ops that no patch stage can cross (each ends a run of ops that could run per patch), and why."""
+    from .passes.reduce_stage import reduce_candidates
     from .passes.regions import break_reason
+    # token views and reductions that an accumulating stage can take in (passes/reduce_stage.py)
+    summed = {k for a in range(len(g.ops)) for split, _, accs in reduce_candidates(g, a, 16)
+              for k in range(a, split) if k >= min(accs) or g.ops[k].kind == "RESHAPE"}
     out, prev_ok = [], False
     for op in g.ops:
-        why = break_reason(g, op)
+        why = None if op.index in summed else break_reason(g, op)
         if why is not None and prev_ok:
             out.append({"op": op.index, "kind": op.kind, "reason": why})
         prev_ok = why is None

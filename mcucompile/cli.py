@@ -265,8 +265,12 @@ def analyze(model, as_json, io_outside, align, board, **keras):
                 kind = f"row bands in {st['grid'][1]} column strips, rows cached (column halos recomputed)"
             if st.get("inplace_ops"):
                 kind += f" (ops {', '.join(map(str, st['inplace_ops']))} in place)"
+            what = f"of the {st['stage_output_shape']} output"
+            if st.get("accumulates"):
+                what = ("of the " + str(st["stage_output_shape"]) + " map, summed patch by patch into "
+                        + ", ".join(f"op {x['op']} {x['kind']} {x['output_shape']}" for x in st["accumulates"]))
             click.echo(f"  patch stage    ops {st['first_op']}..{st['split'] - 1}, {st['grid'][0]}x{st['grid'][1]} "
-                       f"{kind}, of the {st['stage_output_shape']} output")
+                       f"{kind}, {what}")
         click.echo(f"  model input    in the {a.patch['input']}")
     elif a.explored:
         click.echo("patches          none beats layer by layer within the MAC budget: layer by layer is kept")

@@ -124,8 +124,8 @@ def _layers(data: ReportData) -> list[dict]:
         r = root.get(out, out)
         if r in c.plan.offsets:
             st = stage_of.get(k)
-            where = (f"{c.plan.offsets[r]:,}" if st is None or out == st.stage_output
-                     else f"{c.plan.offsets[r]:,} (tile)")
+            where = (f"{c.plan.offsets[r]:,}" if st is None or (out == st.stage_output and not st.accumulates)
+                     or k in st.reduce else f"{c.plan.offsets[r]:,} (tile)")
         else:
             where = "caller"
         rows.append({

@@ -45,6 +45,7 @@ from ..passes.regions import (
     window,
 )
 from .ops.misc import pad_tile_call
+from .patch_reduce import accumulate_call
 from .records import (
     Act,
     Arg,
@@ -217,6 +218,8 @@ def _band_geometry(g: Graph, s: PatchSchedule, k: int):
     comp = s.computed_rows(s.tile_rc(k)[0]) if s.cache_rows else {}
     out = {}
     for op in g.ops[s.start:s.split]:
+        if op.outputs[0] not in inside:         # an accumulator or a token view (accumulating stage)
+            continue
         acts = [t for t in op.inputs if t >= 0 and not g.tensors[t].is_const]
         o = op.outputs[0]
         if not s.cache_rows:
@@ -257,14 +260,15 @@ def lower_stage(ctx, g: Graph, s: PatchSchedule, index: int) -> PatchLoop:
     templates: dict[int, list[KernelCall]] = {}
     geometry = [_band_geometry(g, s, k) for k in range(ntiles)]
     row_arrays: dict[tuple[int, int], str] = {}      # (op, tensor) -> per-band row offsets (caching rows)
-    for op in g.ops[s.start:s.split]:
+    maps = [op for op in g.ops[s.start:s.split] if op.outputs[0] in inside]
+    for op in maps:
         for t in {t for t in (*op.inputs, *op.outputs) if t in inside}:
             offs = np.array([geo[op.index][2].get(t, 0) for geo in geometry], dtype=np.int32)
             if np.any(offs):
                 row_arrays[(op.index, t)] = ctx.const(offs, "int32_t", f"p{index}_rows{op.index}_t{t}")
 
     def base(a: Act) -> Arg:
-        return TileBuf(index, a.ctype) if a.tensor == s.stage_output else a
+        return TileBuf(index, a.ctype) if a.tensor == s.stage_output and not s.accumulates else a
 
     def per_patch(call: KernelCall) -> KernelCall:
         """The call's pointers inside the stage: tile buffer and row offsets."""
@@ -273,9 +277,9 @@ def lower_stage(ctx, g: Graph, s: PatchSchedule, index: int) -> PatchLoop:
             return TileOffset(base(a), arr) if arr else base(a)
         return replace(call, args=tuple(map_acts(arg, pointer) for arg in call.args))
 
-    ctx.patch_tiles = {op.index: [geo[op.index][:2] for geo in geometry] for op in g.ops[s.start:s.split]}
+    ctx.patch_tiles = {op.index: [geo[op.index][:2] for geo in geometry] for op in maps}
     try:                                # each op lowered once; the patches differ in their fields only
-        for op in g.ops[s.start:s.split]:
+        for op in maps:
             calls = [pad_tile_call(ctx, op)] if op.kind in PADS else REGISTRY[op.kind].fn(ctx, op)
             if (not calls or any(c.params is None for c in calls)
                     or (len(calls) != 1 and op.kind not in CONCAT)):
@@ -284,7 +288,7 @@ def lower_stage(ctx, g: Graph, s: PatchSchedule, index: int) -> PatchLoop:
     finally:
         ctx.patch_tiles = {}
     for k in range(ntiles):
-        for op in g.ops[s.start:s.split]:
+        for op in maps:
             r_out, r_ins, _ = geometry[k][op.index]
             for j, call in enumerate(templates[op.index]):
                 fields = dict(call.params.fields)
@@ -315,6 +319,11 @@ def lower_stage(ctx, g: Graph, s: PatchSchedule, index: int) -> PatchLoop:
     calls, arrays = [], []
     cached = s.cached_tensors()
     for op in g.ops[s.start:s.split]:
+        if op.index in s.reduce:
+            calls.append(accumulate_call(ctx, g, s, index, op, arrays))
+            continue
+        if op.outputs[0] not in inside:     # a token view: an alias, no code
+            continue
         if op.outputs[0] in cached:
             calls.append(_shift_call(ctx, g, s, index, op.index, op.outputs[0], base(Act(op.outputs[0])),
                                      arrays))
@@ -332,7 +341,7 @@ def lower_stage(ctx, g: Graph, s: PatchSchedule, index: int) -> PatchLoop:
                     args[1 + a] = TileOffset(args[1 + a], arr)
             calls.append(KernelCall(op.index, op.kind, call.func, tuple(args), None, call.sources,
                                     call.comment + " (per patch)"))
-        if s.stage_output in op.outputs:
+        if s.stage_output in op.outputs and not s.accumulates:
             calls.append(_copy_call(ctx, g, s, index, op.index, arrays))
     return PatchLoop(index, s.start, s.split, ntiles, s.grid, tuple(calls), tuple(arrays))
 

@@ -17,6 +17,10 @@ strip computed (each row once per strip: no extra MACs with one strip, column ha
 Line buffers whose rows carry over to the next band stay alive through the whole stage. The search mixes
 both kinds of stage.
 
+A stage may also end in reductions over its whole maps (an accumulating stage, passes/reduce_stage.py):
+its maps feed only global SUM / MEAN or k^T v, each patch adds its own pixels into int32 accumulators
+(the accumulators' scratch buffers, alive through the stage), and no map leaves it.
+
 The region math is separable (rows and columns are independent), so a grid of R x C tiles needs R + C
 back-propagations, which keeps the search fast.
 """
@@ -32,7 +36,8 @@ from ..ir import Graph
 from .analysis import op_macs
 from .liveness import Buffer, alias_roots, align_up, buffers, live_bytes_per_step
 from .memory_plan import MemoryPlan, plan_memory
-from .regions import CHANNEL_REDUCE, Region, input_intervals, patchable
+from .reduce_stage import accumulator_bytes, reduce_candidates
+from .regions import CHANNEL_REDUCE, LAYOUT, Region, input_intervals, patchable
 
 TILE_BUFFER_ID = -(1 << 30)   # ids of the stages' output tile buffers (scratch ids are -(op index + 1))
 
@@ -49,6 +54,13 @@ class PatchSchedule:
     start: int = 0
     cache_rows: bool = False            # row bands cache rows in per-tensor line buffers (StreamNet)
     inplace: frozenset = frozenset()    # depthwise ops (positions) of the stage that run in place per patch
+    reduce: tuple[int, ...] = ()        # accumulating stage (passes/reduce_stage.py): its accumulators
+    seeds: tuple[int, ...] = ()         # the maps they reduce, cut into the grid (stage_output: the first)
+
+    @property
+    def accumulates(self) -> bool:
+        """Only accumulators' results leave the stage: no stage output map, no tile copy."""
+        return bool(self.reduce)
 
     @property
     def grid(self) -> tuple[int, int]:
@@ -143,8 +155,8 @@ def stage_candidates(g: Graph, start: int = 0, max_len: int = 1 << 30) -> list[t
     produced: set[int] = set()
     for k in range(start, min(len(g.ops), start + max_len)):
         op = g.ops[k]
-        if not patchable(g, op):
-            break
+        if not patchable(g, op) or (op.kind in LAYOUT and op.inputs[0] in produced):
+            break                   # a TRANSPOSE reads its input whole: from before the stage
         produced.update(op.outputs)
         later = {t for o in g.ops[k + 1:] for t in o.inputs} | set(g.outputs)
         leaving = sorted(t for t in produced if t in later)
@@ -173,13 +185,14 @@ class IntervalCache:
         return r
 
 
-def _bands(g: Graph, start: int, split: int, stage_output: int, bounds, axis: int,
-           intervals: Callable = input_intervals):
-    stage = g.ops[start:split]
+def _bands(g: Graph, start: int, split: int, seeds: tuple[int, ...], bounds, axis: int,
+           intervals: Callable = input_intervals, skip: frozenset = frozenset()):
+    """skip: ops of an accumulating stage that are not maps (token views, accumulators)."""
+    stage = [op for op in g.ops[start:split] if op.index not in skip]
     produced = {t for op in stage for t in op.outputs}
     bands = []
     for i in range(len(bounds) - 1):
-        need = {stage_output: (bounds[i], bounds[i + 1])}
+        need = {t: (bounds[i], bounds[i + 1]) for t in seeds}
         for op in reversed(stage):
             o = op.outputs[0]
             if o not in need:
@@ -198,21 +211,25 @@ def _bands(g: Graph, start: int, split: int, stage_output: int, bounds, axis: in
 
 
 def make_schedule(g: Graph, split: int, stage_output: int, rows, cols, start: int = 0,
-                  cache_rows: bool = False, memo: dict | None = None) -> PatchSchedule:
+                  cache_rows: bool = False, memo: dict | None = None, seeds: tuple[int, ...] = (),
+                  reduce: tuple[int, ...] = ()) -> PatchSchedule:
     """Back-propagate every row band and column band of the stage output through the stage.
     cache_rows: run each column strip's row bands top to bottom, each keeping the rows the next band
     still needs (column halos are recomputed; with one column, nothing is). memo: a dict kept across
     calls on the same graph (the search's)."""
 
+    seeds = seeds or (stage_output,)
+    skip = frozenset(k for k in range(start, split) if reduce and not patchable(g, g.ops[k]))
+
     def bands(bounds, axis):
         if memo is None:
-            return _bands(g, start, split, stage_output, bounds, axis)
-        key = (start, split, tuple(bounds), axis)
+            return _bands(g, start, split, seeds, bounds, axis, skip=skip)
+        key = (start, split, tuple(bounds), axis, seeds)
         r = memo.get(key)
         if r is None:
             intervals = memo.setdefault("intervals", IntervalCache(g))
             try:
-                r = _bands(g, start, split, stage_output, bounds, axis, intervals)
+                r = _bands(g, start, split, seeds, bounds, axis, intervals, skip)
             except McuCompileError as e:
                 r = e
             memo[key] = r
@@ -227,7 +244,7 @@ def make_schedule(g: Graph, split: int, stage_output: int, rows, cols, start: in
                 if t != u or a1 < a0 or e1 < e0:
                     raise McuCompileError("row caching needs the bands' rows to move down monotonically")
     s = PatchSchedule(split, stage_output, tuple(rows), tuple(cols), row_bands, bands(cols, 2), start,
-                      cache_rows)
+                      cache_rows, reduce=tuple(reduce), seeds=seeds if reduce else ())
     if memo is not None:     # the per-tensor tables depend on the bands only: share them between grids
         for name, key in (("_row_table", (start, split, tuple(rows))), ("_col_table", (start, split, tuple(cols))),
                           ("_computed_table", (start, split, tuple(rows), cache_rows)),
@@ -245,9 +262,13 @@ def tile_bytes(g: Graph, s: PatchSchedule, t: int) -> int:
 
 def _stage_macs(g: Graph, s: PatchSchedule, macs: list | None = None) -> int:
     total = 0
+    maps = s.stage_tensors()
     for op in g.ops[s.start:s.split]:
         y = g.tensors[op.outputs[0]]
         m = macs[op.index] if macs is not None else op_macs(g, op)
+        if op.outputs[0] not in maps:        # an accumulator (or a token view): each pixel once
+            total += m
+            continue
         total += s.computed_area(op.outputs[0]) * (m // (y.shape[1] * y.shape[2]))
     return total
 
@@ -286,7 +307,7 @@ def patch_buffers(g: Graph, stages, align: int = 4, io_in_arena: bool = True,
         cached = s.cached_tensors()
         shared = _inplace_roots(g, s)
         sizes: dict[int, int] = {}
-        for t in inside - {s.stage_output}:
+        for t in (inside if s.accumulates else inside - {s.stage_output}):
             r = shared[t]          # an in-place op's output shares its input's tile buffer
             sizes[r] = max(sizes.get(r, 0), align_up(tile_bytes(g, s, t), align))
         for r, size in sizes.items():
@@ -295,14 +316,20 @@ def patch_buffers(g: Graph, stages, align: int = 4, io_in_arena: bool = True,
                 bufs[r] = replace(bufs[r], first=s.start, last=s.split - 1)
         for k in s.inplace:    # the one-channel temporary of a patch
             bufs[-(k + 1)] = replace(bufs[-(k + 1)], size=align_up(s.max_area(g.ops[k].outputs[0]), align))
+        for k in s.reduce:     # the accumulators: alive from the first patch to the last
+            bufs[-(k + 1)] = Buffer(-(k + 1), align_up(accumulator_bytes(g, g.ops[k]), align), s.start,
+                                    s.split - 1, (), "scratch")
         if s.stage_output in bufs:
             bufs[s.stage_output] = replace(bufs[s.stage_output], first=min(bufs[s.stage_output].first, s.start))
         # tensors from before the stage are read whole by every patch: alive through the whole stage
         for op in g.ops[s.start:s.split]:
             for t in op.inputs:
                 b = bufs.get(root.get(t, t))
-                if b is not None and b.kind == "tensor" and t not in inside and b.last < s.split - 1:
+                if (b is not None and b.kind == "tensor" and t not in inside and root.get(t, t) not in inside
+                        and b.last < s.split - 1):
                     bufs[b.id] = replace(b, last=s.split - 1)
+        if s.accumulates:
+            continue
         producer_step = next(k for k in range(s.start, s.split) if s.stage_output in g.ops[k].outputs)
         last_inside = max([k for k in range(s.start, s.split) if s.stage_output in g.ops[k].inputs],
                           default=producer_step)
@@ -430,17 +457,20 @@ class _Searcher:
         self.base_macs = sum(self.op_macs)
         self.max_stage_ops = max_stage_ops
 
-    def _fixed_live(self, a: int, b: int, out: int) -> tuple[list[int], dict]:
+    def _fixed_live(self, a: int, b: int, out: int, reduce: tuple = ()) -> tuple[list[int], dict]:
         """Live bytes over steps a..b-1 of every buffer whose size and lifetime do not depend on the
         grid (patch_buffers' rules: the stage output alive from the stage's start, tensors from before
-        the stage alive through it), and the base buffers of the stage's own tensors."""
+        the stage alive through it), and the base buffers of the stage's own tensors (its maps). reduce:
+        an accumulating stage's accumulators (their scratch becomes the accumulators, added later)."""
         g = self.g
-        inside = {t for op in g.ops[a:b] for t in op.outputs}
-        read = {self.root.get(t, t) for op in g.ops[a:b] for t in op.inputs if t not in inside}
+        skip = {k for k in reduce} | ({k for k in range(a, b) if not patchable(g, g.ops[k])} if reduce else set())
+        inside = {t for op in g.ops[a:b] if op.index not in skip for t in op.outputs}
+        read = {self.root.get(t, t) for op in g.ops[a:b] for t in op.inputs
+                if t not in inside and self.root.get(t, t) not in inside}
         live = [0] * (b - a)
         own = {}
         for x in self.base:
-            if x.first >= b or x.last < a:
+            if x.first >= b or x.last < a or (x.kind == "scratch" and -x.id - 1 in reduce):
                 continue
             if x.id in inside and x.id != out:
                 own[x.id] = x
@@ -452,30 +482,38 @@ class _Searcher:
                 last = max(last, b - 1)
             for p in range(max(first, a), min(last, b - 1) + 1):
                 live[p - a] += x.size
+        for k in reduce:
+            size = align_up(accumulator_bytes(g, g.ops[k]), self.align)
+            for p in range(b - a):
+                live[p] += size
         return live, own
 
     def stage_options(self, a: int):
         """(schedule, its peak over its own steps, its MACs) for every stage starting at op a. The same
         figures as patch_buffers + a per-step sum, computed from the grid-independent part once."""
         g = self.g
-        for b, out in stage_candidates(g, a, self.max_stage_ops):
+        cands: list[tuple[int, int, tuple[int, ...], tuple[int, ...]]] = [
+            (b, out, (out,), ()) for b, out in stage_candidates(g, a, self.max_stage_ops)]
+        cands += [(b, seeds[0], seeds, accs) for b, seeds, accs in reduce_candidates(g, a, self.max_stage_ops)]
+        for b, out, seeds, reduce in cands:
             h, w = g.tensors[out].shape[1:3]
-            fixed, own = self._fixed_live(a, b, out)
+            fixed, own = self._fixed_live(a, b, -1 if reduce else out, reduce)
             producer = next(k for k in range(a, b) if out in g.ops[k].outputs)
             last_inside = max([k for k in range(a, b) if out in g.ops[k].inputs], default=producer)
             for r, c, cache in self.grids:
                 if r > h or c > w:
                     continue
                 try:
-                    s = make_schedule(g, b, out, even_split(h, r), even_split(w, c), a, cache, self.memo)
+                    s = make_schedule(g, b, out, even_split(h, r), even_split(w, c), a, cache, self.memo,
+                                      seeds if reduce else (), reduce)
                 except McuCompileError:
                     continue
                 if self.inplace:
                     s = replace(s, inplace=stage_inplace(g, s, self.inplace))
                 live = list(fixed)
                 cached = s.cached_tensors()
-                spans = [(align_up(tile_bytes(g, s, out), self.align),
-                          (a, b - 1) if out in cached else (producer, last_inside))]
+                spans = [] if reduce else [(align_up(tile_bytes(g, s, out), self.align),
+                                            (a, b - 1) if out in cached else (producer, last_inside))]
                 shared = _inplace_roots(g, s) if s.inplace else {}
                 groups: dict[int, list] = {}
                 for t, x in own.items():

@@ -22,7 +22,8 @@ RESIZE = ("RESIZE_BILINEAR", "RESIZE_NEAREST_NEIGHBOR")    # an output row reads
 CONCAT = ("CONCATENATION",)
 PADS = ("PAD", "PADV2")                    # of the spatial axes: output rows are input rows shifted
 SLICES = ("STRIDED_SLICE",)                # forward steps through rows and columns
-LAYOUT = ("TRANSPOSE",)                    # of a model input (NCHW -> NHWC): read whole, gathered per patch
+LAYOUT = ("TRANSPOSE",)                    # batch first (NCHW -> NHWC, rows <-> columns, ...): its input is read
+#                                            whole (a model input or a map from before the stage), gathered per patch
 CHANNEL_REDUCE = ("SUM", "MEAN")           # over the channels only, keep_dims: pixel for pixel
 TOKEN_MATMUL = ("BATCH_MATMUL",)           # each pixel's channels times a matrix read whole (a token map)
 PATCHABLE = (*WINDOWED, *ELEMENTWISE, *POINTWISE, *RESIZE, *CONCAT, *LAYOUT, *PADS, *SLICES, *CHANNEL_REDUCE,
@@ -150,7 +151,7 @@ def input_intervals(g: Graph, op: Op, axis: int, o0: int, o1: int) -> dict[int, 
         return {t: out[t] if t in out else nearest[t] for t in dict.fromkeys(op.inputs)}
     if op.kind in POINTWISE or op.kind in CHANNEL_REDUCE or op.kind in TOKEN_MATMUL:
         return {op.inputs[0]: (o0, o1)}
-    if op.kind in LAYOUT:           # its input is a model input, read whole: nothing of the stage
+    if op.kind in LAYOUT:           # its input is read whole (from before the stage): nothing of the stage
         return {}
     if op.kind in SLICES:
         sl = spatial_slice(g, op)
@@ -206,8 +207,8 @@ def patchable(g: Graph, op: Op) -> bool:
         return not x.is_const and x.dtype == "int8" and spatial_slice(g, op) is not None
     if op.kind in LAYOUT:
         perm = g.tensors[op.inputs[1]].data if len(op.inputs) > 1 else None
-        return (op.inputs[0] in g.inputs and perm is not None and int(perm.reshape(-1)[0]) == 0
-                and g.tensors[op.inputs[0]].dtype == "int8")
+        x = g.tensors[op.inputs[0]]
+        return perm is not None and int(perm.reshape(-1)[0]) == 0 and not x.is_const and x.dtype == "int8"
     if op.kind in CHANNEL_REDUCE:
         x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
         axes = g.tensors[op.inputs[1]].data if len(op.inputs) > 1 else None
@@ -272,7 +273,8 @@ PATCH_NOTES = {
     "SUB": "per patch when both inputs broadcast to the output's 4-D shape (constants included)",
     "MUL": "per patch when both inputs broadcast to the output's 4-D shape (constants included)",
     "CONCATENATION": "per patch along the channel, row or column axis (a patch copies each input's part of it)",
-    "TRANSPOSE": "per patch when it reads a model input (batch first): each patch gathers its pixels",
+    "TRANSPOSE": ("per patch when it keeps the batch axis first (NCHW -> NHWC, rows <-> columns, ...): each patch "
+                  "gathers its pixels from the whole input (a model input or a map from before the stage)"),
     "PAD": "per patch when it pads rows and columns only (PADs before convs and max pools fold away)",
     "PADV2": "per patch when it pads rows and columns only (PADs before convs and max pools fold away)",
     "QUANTIZE": "per patch from an int8 input (int8 -> int8 is a 256-entry table)",
@@ -323,7 +325,7 @@ def break_reason(g: Graph, op: Op) -> str | None:
         return (f"concatenates along axis {op.attrs.axis} (only the row, column and channel axes run per "
                 "patch)")
     if op.kind in LAYOUT:
-        return "does not read a model input with the batch axis first"
+        return "moves the batch axis (or its permutation is not constant)"
     if op.kind in PADS:
         return "pads more than the rows and columns (or its paddings are not constant)"
     if op.kind in SLICES:

@@ -54,7 +54,7 @@ def _per_token(g: Graph, op: Op, lifted: dict[int, int]) -> str | None:
         return None
     n = y.shape[1]
     if op.kind in ELEMENTWISE:
-        if len(op.inputs) != 2:
+        if len(op.inputs) != 2 or min(op.inputs) < 0:
             return None
         for t in op.inputs:
             if t not in lifted and not _broadcasts_over_tokens(g.tensors[t].shape, y.shape[2]):
