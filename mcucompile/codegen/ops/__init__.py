@@ -2,10 +2,12 @@
 
 from . import (  # noqa: F401,E501
     activations,
+    compare,
     conv,
     datamove,
     elementwise,
     fc,
+    gather,
     matmul,
     minmax,
     misc,
