@@ -78,6 +78,7 @@ NON_INT8_WRITERS = {**{(k, 0): ("bool",) for k in ("EQUAL", "NOT_EQUAL", "LESS",
                     ("CAST", 0): ("int32", "float32", "bool", "int16", "int8"),
                     ("ZEROS_LIKE", 0): ("int32", "bool"), ("FILL", 0): ("int32", "bool")}
 NON_INT8_READERS = {("GATHER", 1): ("int32", "int64"), ("GATHER_ND", 1): ("int32",), ("SELECT_V2", 0): ("bool",),
+                    ("SELECT", 0): ("bool",),
                     ("CAST", 0): ("int32", "bool", "int16"), ("ZEROS_LIKE", 0): ("int32", "bool")}
 
 
@@ -439,7 +440,7 @@ SHAPE_RULES = {
     "TRANSPOSE_CONV": _transpose_conv, "BATCH_MATMUL": _batch_matmul, "STRIDED_SLICE": _strided_slice,
     "SPLIT": _split, "SPLIT_V": _split, "TILE": _tile, "ARG_MAX": _arg_minmax, "ARG_MIN": _arg_minmax,
     "SLICE": _slice, "PACK": _pack, "UNPACK": _unpack, "SPACE_TO_DEPTH": _space_depth, "DEPTH_TO_SPACE": _space_depth,
-    "GATHER": _gather, "GATHER_ND": _gather_nd, "MIRROR_PAD": _pad, "SELECT_V2": _broadcast3,
+    "GATHER": _gather, "GATHER_ND": _gather_nd, "MIRROR_PAD": _pad, "SELECT_V2": _broadcast3, "SELECT": _broadcast3,
     "EQUAL": _broadcast, "NOT_EQUAL": _broadcast, "LESS": _broadcast, "LESS_EQUAL": _broadcast,
     "GREATER": _broadcast, "GREATER_EQUAL": _broadcast, "CAST": _same_as_input, "ZEROS_LIKE": _same_as_input,
     "FILL": _fill,

@@ -76,23 +76,45 @@ for _kind in OPS:
 @lowers("SELECT_V2")
 def lower_select_v2(ctx, op):
     """bool condition, int8 operands quantised like the output, NumPy broadcasting of all three (up to 6-D)"""
+    return _lower_select(ctx, op)
+
+
+@lowers("SELECT")
+def lower_select(ctx, op):
+    """SELECT (v1; LiteRT's kernel, TFLite Micro has none): operands and output of one shape, the condition
+    of that shape or a vector over its first dimension"""
+    return _lower_select(ctx, op)
+
+
+def _lower_select(ctx, op):
+    where = f"{op.kind} (op {op.index})"
     if len(op.inputs) != 3:
-        raise UnsupportedModelError(f"SELECT_V2 (op {op.index}): expects 3 inputs, got {len(op.inputs)}")
+        raise UnsupportedModelError(f"{where}: expects 3 inputs, got {len(op.inputs)}")
     c, a, b = (ctx.tensor(i) for i in op.inputs)
     y = ctx.tensor(op.outputs[0])
     if c.dtype != "bool":
-        raise UnsupportedModelError(f"SELECT_V2 (op {op.index}): the condition {c.name!r} is {c.dtype}, not bool")
+        raise UnsupportedModelError(f"{where}: the condition {c.name!r} is {c.dtype}, not bool")
     for t in (a, b, y):
         _int8(op, t)
     for t in (a, b):
         if np.float32(t.scale) != np.float32(y.scale) or t.zero_point != y.zero_point:
             raise UnsupportedModelError(
-                f"SELECT_V2 (op {op.index}): tensor {t.name!r} is quantised with scale {t.scale:g} zero point "
+                f"{where}: tensor {t.name!r} is quantised with scale {t.scale:g} zero point "
                 f"{t.zero_point}, the output with scale {y.scale:g} zero point {y.zero_point}; TFLite copies "
                 "raw int8 codes, so both operands and the output must share one quantisation")
-    plan = _naming(op, broadcast_plan, y.shape, (c.shape, a.shape, b.shape))
+    c_shape = tuple(c.shape)
+    if op.kind == "SELECT":
+        if tuple(a.shape) != tuple(y.shape) or tuple(b.shape) != tuple(y.shape):
+            raise UnsupportedModelError(f"{where}: operands {tuple(a.shape)} and {tuple(b.shape)} must have the "
+                                        f"output's shape {tuple(y.shape)} (SELECT does not broadcast)")
+        if c_shape != tuple(y.shape):
+            if len(c_shape) != 1 or not y.shape or c_shape[0] != y.shape[0]:
+                raise UnsupportedModelError(f"{where}: the condition {c_shape} must have the output's shape "
+                                            f"{tuple(y.shape)} or be a vector over its first dimension")
+            c_shape = c_shape + (1,) * (len(y.shape) - 1)     # one condition per row
+    plan = _naming(op, broadcast_plan, y.shape, (c_shape, a.shape, b.shape))
     dims, (sc, s1, s2) = plan.padded()
-    name = ctx.unique(f"select_v2_{op.index}")
+    name = ctx.unique(f"{op.kind.lower()}_{op.index}")
     params = ParamStruct("mcu_select_params_t", f"{name}_params", (
         ("rank", c_int(plan.rank)), ("out_dims", c_list(dims)), ("cond_strides", c_list(sc)),
         ("in1_strides", c_list(s1)), ("in2_strides", c_list(s2))))
