@@ -13,7 +13,7 @@ void mcu_table_copy_s8(const mcu_table_copy_params_t *p, const int32_t *offsets,
     const int32_t rank = p->rank;
     const int32_t last = rank - 1;
     const int32_t inner = p->inner;
-    const int32_t *tab[MCU_MAX_DIMS];
+    const int32_t *tab[MCU_MAX_DIMS] = {offsets, offsets, offsets, offsets, offsets, offsets};
     int32_t idx[MCU_MAX_DIMS] = {0, 0, 0, 0, 0, 0};
     int32_t outer = 1;
     const int32_t *t = offsets;
