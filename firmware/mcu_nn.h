@@ -586,6 +586,28 @@ typedef struct {
 void mcu_select_s8(const mcu_select_params_t *p, const uint8_t *cond, const int8_t *in1, const int8_t *in2,
                    int8_t *out);
 
+/* ---- CAST between element types (TFLite's static_cast of raw values: no quantisation) ------- */
+
+enum { MCU_TYPE_INT8 = 0, MCU_TYPE_INT16 = 1, MCU_TYPE_INT32 = 2, MCU_TYPE_FLOAT32 = 3, MCU_TYPE_BOOL = 4 };
+
+typedef struct {
+    int32_t size;                          /* elements                                          */
+    int32_t in_type;                       /* MCU_TYPE_INT8, _INT16, _INT32 or _BOOL            */
+    int32_t out_type;                      /* MCU_TYPE_INT8, _INT16, _INT32 or _FLOAT32         */
+} mcu_cast_params_t;
+
+/* integers narrow modulo 2^bits (as the compilers TFLite is built with do), bool reads as 0 / 1 */
+void mcu_cast(const mcu_cast_params_t *p, const void *in, void *out);
+
+/* ---- FILL / ZEROS_LIKE: one value repeated ---------------------------------------------------- */
+
+typedef struct {
+    int32_t size;                          /* elements                                          */
+    int32_t elem_bytes;                    /* 1, 4 or 8                                         */
+} mcu_fill_params_t;
+
+void mcu_fill(const mcu_fill_params_t *p, const void *value, void *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -75,11 +75,11 @@ def _check_dtypes(g: Graph, source: str) -> None:
 # (GATHER, GATHER_ND) and CAST / FILL / ZEROS_LIKE results. (op kind, output or input slot) -> dtypes.
 NON_INT8_WRITERS = {**{(k, 0): ("bool",) for k in ("EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL", "GREATER",
                                                      "GREATER_EQUAL")},
-                    ("CAST", 0): ("int32", "float32", "bool", "int16", "int8"),
-                    ("ZEROS_LIKE", 0): ("int32", "bool"), ("FILL", 0): ("int32", "bool")}
+                    ("CAST", 0): ("int32", "float32", "int16"), ("ZEROS_LIKE", 0): ("int32", "int64"),
+                    ("FILL", 0): ("int32",)}
 NON_INT8_READERS = {("GATHER", 1): ("int32", "int64"), ("GATHER_ND", 1): ("int32",), ("SELECT_V2", 0): ("bool",),
                     ("SELECT", 0): ("bool",),
-                    ("CAST", 0): ("int32", "bool", "int16"), ("ZEROS_LIKE", 0): ("int32", "bool")}
+                    ("CAST", 0): ("int32", "bool", "int16"), ("ZEROS_LIKE", 0): ("int32", "int64")}
 
 
 def _non_int8_ok(g: Graph) -> set[int]:
