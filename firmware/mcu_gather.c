@@ -1,5 +1,5 @@
 /*
- * GATHER (batch_dims 0) and GATHER_ND, int8, with indices computed at run time (TFLite Micro's
+ * GATHER (any batch_dims) and GATHER_ND, int8, with indices computed at run time (TFLite Micro's
  * reference loops: gather.cc, gather_nd.cc). Indices TFLite rejects or leaves undefined (out of range)
  * write zeros here instead of reading outside the input.
  */
@@ -22,16 +22,18 @@ static inline int64_t load_index(const void *indices, int32_t k, int32_t index_b
 void mcu_gather_s8(const mcu_gather_params_t *p, const int8_t *in, const void *indices, int8_t *out)
 {
     const size_t inner = (size_t)p->inner;
-    for (int32_t o = 0; o < p->outer; ++o) {
-        const int8_t *block = in + (size_t)o * (size_t)p->axis_size * inner;
-        for (int32_t c = 0; c < p->coord_size; ++c) {
-            const int64_t k = load_index(indices, c, p->index_bytes);
-            if (k >= 0 && k < p->axis_size) {
-                memcpy(out, block + (size_t)k * inner, inner);
-            } else {
-                memset(out, 0, inner);
+    for (int32_t b = 0; b < p->batch; ++b) {
+        for (int32_t o = 0; o < p->outer; ++o) {
+            const int8_t *block = in + ((size_t)b * (size_t)p->outer + (size_t)o) * (size_t)p->axis_size * inner;
+            for (int32_t c = 0; c < p->coord_size; ++c) {
+                const int64_t k = load_index(indices, b * p->coord_size + c, p->index_bytes);
+                if (k >= 0 && k < p->axis_size) {
+                    memcpy(out, block + (size_t)k * inner, inner);
+                } else {
+                    memset(out, 0, inner);
+                }
+                out += inner;
             }
-            out += inner;
         }
     }
 }

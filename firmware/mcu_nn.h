@@ -541,7 +541,8 @@ void mcu_table_copy_s8(const mcu_table_copy_params_t *p, const int32_t *offsets,
 /* ---- GATHER / GATHER_ND with indices computed at run time --------------------------------- */
 
 typedef struct {
-    int32_t outer, axis_size, coord_size, inner;   /* GATHER with batch_dims 0                  */
+    int32_t batch;                         /* product of the first batch_dims dimensions        */
+    int32_t outer, axis_size, coord_size, inner;   /* coord_size: indices per batch entry       */
     int32_t index_bytes;                   /* 4: int32 indices, 8: int64 indices               */
 } mcu_gather_params_t;
 

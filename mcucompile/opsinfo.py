@@ -75,7 +75,7 @@ CONSTRAINTS: dict[str, dict] = {
     "GATHER": dict(dtypes=INT8 + " params (activation or constant); int32 or int64 indices (constant or "
                           "computed); output quantised like the params",
                    ranks="output up to 6-D after merging",
-                   params="any axis; batch_dims 0; computed indices out of range write zeros"),
+                   params="any axis and batch_dims; computed indices out of range write zeros"),
     "GATHER_ND": dict(dtypes=INT8 + " params (activation or constant); int32 indices (constant or computed); "
                              "output quantised like the params",
                       ranks="any params rank; index depth up to 5",

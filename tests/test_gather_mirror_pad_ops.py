@@ -68,6 +68,25 @@ def test_gather_constant_indices(tmp_path):
     assert np.array_equal(outs[(2, 4, 2, 2)], x[:, :, :, [[1, 0], [4, 2]]])
 
 
+def test_gather_batch_dims(tmp_path):
+    """batch_dims 1 and 2 with constant indices (one offset table over batch, outer and index dims)."""
+    tf = need_module("tensorflow")
+    i1 = np.array([[3, 0, 3], [1, 1, 2]], np.int32)
+    i2 = np.array([[[0, 4], [1, 1], [2, 3], [4, 4]], [[3, 2], [0, 0], [1, 4], [2, 2]]], np.int32)
+
+    def fn(x):
+        return (tf.gather(x, i1, axis=1, batch_dims=1), tf.gather(x, i1, axis=2, batch_dims=1),
+                tf.gather(x, i2, axis=2, batch_dims=2), tf.gather(x, i2[:, :, :1], axis=2, batch_dims=-1))
+
+    data = _convert(fn, [(2, 4, 5)])
+    assert _kinds(data) == ["GATHER"]
+    x = np.random.default_rng(6).integers(-128, 128, size=(3, 2, 4, 5), dtype=np.int8)
+    r = _simulate(tmp_path, "gather_bd", data, inputs=[x], samples=3)
+    outs = {o.shape[1:]: o for o in r.outputs}
+    want = np.stack([np.stack([x[s, b][i1[b]] for b in range(2)]) for s in range(3)])
+    assert np.array_equal(outs[(2, 3, 5)], want)
+
+
 def test_gather_nd_constant_indices(tmp_path):
     tf = need_module("tensorflow")
 
@@ -121,6 +140,19 @@ def _gather_model(params_shape, idx_shape, axis, idx_dtype="int32", const_params
     return build(M(tensors, [O("GATHER", [1, 0], [2], options=("GatherOptions", {"Axis": axis}))], ins, [2]))
 
 
+def test_gather_runtime_indices_batch_dims(tmp_path):
+    rng = np.random.default_rng(9)
+    tensors = [T((2, 3), "int32", name="indices"), T((2, 4, 5), "int8", [0.05], [1], name="x"),
+               T((2, 4, 3), "int8", [0.05], [1], name="y")]
+    opts = ("GatherOptions", {"Axis": 2, "BatchDims": 1})
+    data = build(M(tensors, [O("GATHER", [1, 0], [2], options=opts)], [0, 1], [2]))
+    idx = rng.integers(0, 5, size=(3, 2, 3)).astype(np.int32)
+    x = rng.integers(-128, 128, size=(3, 2, 4, 5), dtype=np.int8)
+    r = _simulate(tmp_path, "gather_rt_bd", data, inputs=[idx, x], samples=3)
+    want = np.stack([np.stack([x[s, b][:, idx[s, b]] for b in range(2)]) for s in range(3)])
+    assert np.array_equal(r.outputs[0], want)
+
+
 @pytest.mark.parametrize("params_shape,idx_shape,axis", [((10, 6), (1, 7), 0), ((3, 8, 4), (5,), 1),
                                                           ((2, 3, 9), (2, 2), 2)])
 def test_gather_runtime_indices(tmp_path, params_shape, idx_shape, axis):
@@ -172,7 +204,9 @@ G0 = GatherAttrs(0, 0)
 
 @pytest.mark.parametrize("kind,attrs,ins,outs,text", [
     ("GATHER", GatherAttrs(0, 1), [act((2, 3)), act((2, 1), "int32", quant=False)], [act((2, 1, 3))],
-     "batch_dims 1 is not supported (only 0)"),
+     "batch_dims 1 does not fit axis 0, params (2, 3) and indices (2, 1)"),
+    ("GATHER", GatherAttrs(1, 1), [act((2, 3)), act((3, 1), "int32", quant=False)], [act((2, 1))],
+     "(0 <= batch_dims <= axis, the first batch_dims dimensions alike)"),
     ("GATHER", G0, [act((4, 3)), const([1, 4], "int32")], [act((2, 3))],
      "index 4 is out of range for dimension 4 on axis 0"),
     ("GATHER", G0, [act((4, 3)), const([1, 2], "int32")], [act((2, 3), zp=5)],

@@ -67,7 +67,7 @@ def _index_tensor(ctx, op, dtypes):
 
 @lowers("GATHER")
 def lower_gather(ctx, op):
-    """int8 params (activation or constant), int32/int64 indices (constant or computed), any axis, batch_dims 0"""
+    """int8 params (activation or constant), int32/int64 indices (constant or computed), any axis and batch_dims"""
     if len(op.inputs) != 2:
         _fail(op, f"expects 2 inputs (params, indices), got {len(op.inputs)}")
     x, y = ctx.tensor(op.inputs[0]), ctx.tensor(op.outputs[0])
@@ -78,28 +78,38 @@ def lower_gather(ctx, op):
     if not 0 <= axis < rank:
         _fail(op, f"axis {op.attrs.axis} is out of range for the rank-{rank} params")
     bd = op.attrs.batch_dims + len(idx.shape) if op.attrs.batch_dims < 0 else op.attrs.batch_dims
-    if bd != 0:
-        _fail(op, f"batch_dims {op.attrs.batch_dims} is not supported (only 0)")
-    want = tuple(x.shape[:axis]) + tuple(idx.shape) + tuple(x.shape[axis + 1:])
+    if not 0 <= bd <= min(axis, len(idx.shape)) or tuple(idx.shape[:bd]) != tuple(x.shape[:bd]):
+        _fail(op, f"batch_dims {op.attrs.batch_dims} does not fit axis {axis}, params {tuple(x.shape)} and "
+                  f"indices {tuple(idx.shape)} (0 <= batch_dims <= axis, the first batch_dims dimensions alike)")
+    want = tuple(x.shape[:axis]) + tuple(idx.shape[bd:]) + tuple(x.shape[axis + 1:])
     if tuple(y.shape) != want:
         _fail(op, f"output shape {tuple(y.shape)} differs from the {want} the op computes")
-    outer = int(np.prod(x.shape[:axis], dtype=np.int64))
+    batch = int(np.prod(x.shape[:bd], dtype=np.int64))
+    outer = int(np.prod(x.shape[bd:axis], dtype=np.int64))
     inner = int(np.prod(x.shape[axis + 1:], dtype=np.int64))
-    desc = f"{tuple(x.shape)} on axis {axis} by {idx.dtype} {tuple(idx.shape)} -> {tuple(y.shape)}"
+    coord_size = int(np.prod(idx.shape[bd:], dtype=np.int64))
+    desc = f"{tuple(x.shape)} on axis {axis} by {idx.dtype} {tuple(idx.shape)} -> {tuple(y.shape)}" + \
+        (f", batch_dims {bd}" if bd else "")
     if idx.is_const:
         coords = np.asarray(idx.data, dtype=np.int64).reshape(-1)
         bad = coords[(coords < 0) | (coords >= x.shape[axis])]
         if len(bad):
             _fail(op, f"index {int(bad[0])} is out of range for dimension {x.shape[axis]} on axis {axis}")
         es = _elem_strides(x.shape)
-        tables = [_identity(x.shape[d], es[d]) for d in range(axis)] + [coords * es[axis]] + \
-                 [_identity(x.shape[d], es[d]) for d in range(axis + 1, rank)]
+        if bd == 0:
+            lead = [_identity(x.shape[d], es[d]) for d in range(axis)] + [coords * es[axis]]
+        else:   # the index table depends on the batch entry: one table over (batch, outer, coord)
+            c = coords.reshape(batch, 1, coord_size)
+            b_o = np.arange(batch * outer, dtype=np.int64).reshape(batch, outer, 1) * x.shape[axis]
+            lead = [((b_o + c) * es[axis]).reshape(-1)]
+        tables = lead + [_identity(x.shape[d], es[d]) for d in range(axis + 1, rank)]
         return _table_call(ctx, op, x, y, tables, desc + " (constant indices)")
     name = ctx.unique(f"gather{op.index}")
     params = ParamStruct("mcu_gather_params_t", f"{name}_params", (
+        ("batch", c_int(batch)),
         ("outer", c_int(outer)),
         ("axis_size", c_int(x.shape[axis])),
-        ("coord_size", c_int(idx.size)),
+        ("coord_size", c_int(coord_size)),
         ("inner", c_int(inner)),
         ("index_bytes", c_int(8 if idx.dtype == "int64" else 4)),
     ))
