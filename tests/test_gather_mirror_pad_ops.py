@@ -168,6 +168,17 @@ def test_gather_runtime_indices(tmp_path, params_shape, idx_shape, axis):
     assert np.array_equal(r.outputs[0], want)
 
 
+def test_default_inputs_keep_indices_in_range(tmp_path):
+    """simulate without inputs draws index inputs inside the dimension they index (TFLite leaves an index
+    out of range undefined), so a plain `mcucompile simulate` of an embedding lookup compares cleanly."""
+    from mcucompile import api
+    from mcucompile.frontend.tflite_reader import parse_tflite
+    data = _gather_model((10, 6), (4, 7), 0)
+    idx = api.random_inputs(parse_tflite(data), 40)[0]
+    assert idx.dtype == np.int32 and idx.min() == 0 and idx.max() == 9
+    _simulate(tmp_path, "gather_default_inputs", data, samples=5)
+
+
 def test_gather_int64_indices_against_litert(tmp_path):
     """TFLite Micro's GATHER takes int32 indices only; LiteRT's reference kernel is the oracle for int64."""
     rng = np.random.default_rng(4)
