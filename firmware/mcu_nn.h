@@ -575,6 +575,18 @@ enum { MCU_CMP_EQ = 0, MCU_CMP_NE = 1, MCU_CMP_LT = 2, MCU_CMP_LE = 3, MCU_CMP_G
 /* out[i] = table1[in1 + 128] (op) table2[in2 + 128], as 0 / 1 bytes */
 void mcu_compare_s8(const mcu_compare_params_t *p, const int8_t *in1, const int8_t *in2, uint8_t *out);
 
+/* int32 / int64 inputs (indices, ARG_MAX results): the raw values compared, as TFLite does */
+typedef struct {
+    int32_t rank;                          /* 1..6                                              */
+    int32_t out_dims[MCU_MAX_DIMS];
+    int32_t in1_strides[MCU_MAX_DIMS];     /* element strides; 0 on broadcast dimensions        */
+    int32_t in2_strides[MCU_MAX_DIMS];
+    int32_t op;                            /* MCU_CMP_EQ .. MCU_CMP_GE                          */
+    int32_t elem_bytes;                    /* 4: int32, 8: int64                                */
+} mcu_compare_int_params_t;
+
+void mcu_compare_int(const mcu_compare_int_params_t *p, const void *in1, const void *in2, uint8_t *out);
+
 typedef struct {
     int32_t rank;                          /* 1..6                                              */
     int32_t out_dims[MCU_MAX_DIMS];

@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 INT8 = "int8 (per-tensor quantised)"
-CMP = dict(dtypes=INT8 + " inputs (scales below 1) -> bool output", ranks="up to 6-D after broadcasting",
+CMP = dict(dtypes=INT8 + " inputs (scales below 1), or int32 / int64 (raw values), or bool (EQUAL, NOT_EQUAL) "
+                  "-> bool output", ranks="up to 6-D after broadcasting",
                   params="NumPy-style broadcasting (a constant operand too); inputs rescaled as TFLite Micro does")
 
 # kind -> (dtypes, ranks, parameters, notes)

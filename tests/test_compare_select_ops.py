@@ -157,6 +157,30 @@ def test_select_v1_against_litert(tmp_path, c_shape):
     assert np.array_equal(r.outputs[0], np.where(c, a, b))
 
 
+def test_integer_and_bool_comparisons(tmp_path):
+    """ARG_MAX's int32 result against a constant class, int64 inputs with broadcasting (raw values, as
+    TFLite does), and bool EQUAL / NOT_EQUAL of two comparisons."""
+    from tflite.TensorType import TensorType
+    c3 = np.array([3], np.int32)
+    k64 = np.array([[-5], [0], [1 << 40]], np.int64)
+    tensors = [T((2, 6), "int8", [0.05], [0], name="x"), T((1,), "int32", data=np.array([1], np.int32), name="ax"),
+               T((2,), "int32", name="am"), T((1,), "int32", data=c3, name="c3"), T((2,), "bool", name="is3"),
+               T((3, 4), "int64", name="w"), T((3, 1), "int64", data=k64, name="k"), T((3, 4), "bool", name="le"),
+               T((3, 4), "bool", name="gt"), T((3, 4), "bool", name="eq"), T((3, 4), "bool", name="ne")]
+    ops = [O("ARG_MAX", [0, 1], [2], options=("ArgMaxOptions", {"OutputType": TensorType.INT32})),
+           O("EQUAL", [2, 3], [4]), O("LESS_EQUAL", [5, 6], [7]), O("GREATER", [6, 5], [8]),
+           O("EQUAL", [7, 8], [9]), O("NOT_EQUAL", [7, 8], [10])]
+    data = build(M(tensors, ops, [0, 5], [4, 7, 9, 10]))
+    rng = np.random.default_rng(10)
+    x = rng.integers(-128, 128, size=(4, 2, 6), dtype=np.int8)
+    w = np.where(rng.random((4, 3, 4)) < 0.3, 1 << 40, rng.integers(-8, 8, size=(4, 3, 4))).astype(np.int64)
+    r = _run(tmp_path, "cmp_int", data, inputs=[x, w], samples=4)
+    assert np.array_equal(r.outputs[0], x.argmax(axis=-1) == 3)
+    le = w <= k64
+    assert np.array_equal(r.outputs[1], le)
+    assert np.array_equal(r.outputs[2], le == (k64 > w)) and np.array_equal(r.outputs[3], le != (k64 > w))
+
+
 def test_compare_select_on_qemu_m4(tmp_path, qemu_toolchain):
     c = np.array([-100, 0, 90], dtype=np.int8)
     tensors = [T((1, 4, 5, 3), "int8", [0.04], [-5], name="x"), T((3,), "int8", [0.03], [10], data=c, name="c"),
@@ -173,7 +197,9 @@ BOOL = dict(shape=(2, 3), dtype="bool", quant=None, data=None)
 @pytest.mark.parametrize("kind,ins,outs,text", [
     ("LESS", [act((2, 3), scale=1.5), act((2, 3))], [BOOL], "input scale 1.5 is not in (0, 1)"),
     ("EQUAL", [act((2, 3)), act((2, 3))], [act((2, 3))], "the output 't2' is int8, not bool"),
-    ("GREATER", [act((2, 3), "int32", quant=False), act((2, 3))], [BOOL], "tensor 't0' must be per-tensor int8"),
+    ("GREATER", [act((2, 3), "int32", quant=False), act((2, 3))], [BOOL], "inputs int32 and int8 differ"),
+    ("GREATER", [act((2, 3)), act((2, 3), "int32", quant=False)], [BOOL], "tensor 't1' must be per-tensor int8"),
+    ("LESS", [BOOL, BOOL], [BOOL], "bool inputs are compared by EQUAL and NOT_EQUAL only"),
     ("SELECT_V2", [act((2, 3)), act((2, 3)), act((2, 3))], [act((2, 3))], "the condition 't0' is int8, not bool"),
     ("SELECT_V2", [BOOL, act((2, 3)), act((2, 3), zp=2)], [act((2, 3))],
      "TFLite copies raw int8 codes, so both operands and the output must share one quantisation"),

@@ -79,7 +79,9 @@ NON_INT8_WRITERS = {**{(k, 0): ("bool",) for k in ("EQUAL", "NOT_EQUAL", "LESS",
                     ("FILL", 0): ("int32",)}
 NON_INT8_READERS = {("GATHER", 1): ("int32", "int64"), ("GATHER_ND", 1): ("int32",), ("SELECT_V2", 0): ("bool",),
                     ("SELECT", 0): ("bool",),
-                    ("CAST", 0): ("int32", "bool", "int16"), ("ZEROS_LIKE", 0): ("int32", "int64")}
+                    ("CAST", 0): ("int32", "bool", "int16"), ("ZEROS_LIKE", 0): ("int32", "int64"),
+                    **{(k, i): ("int32", "int64", "bool") for k in ("EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL",
+                                                                     "GREATER", "GREATER_EQUAL") for i in (0, 1)}}
 
 
 def _non_int8_ok(g: Graph) -> set[int]:

@@ -1,5 +1,7 @@
 """EQUAL, NOT_EQUAL, LESS, LESS_EQUAL, GREATER, GREATER_EQUAL (int8 inputs, bool output) and SELECT_V2
-(bool condition, int8 operands), with NumPy broadcasting (firmware/mcu_compare.c).
+(bool condition, int8 operands), with NumPy broadcasting (firmware/mcu_compare.c). int32 / int64 inputs
+(indices, ARG_MAX results) compare raw values (firmware/mcu_compare_int.c), bool inputs take EQUAL and
+NOT_EQUAL only, as in TFLite Micro.
 
 Comparisons follow TFLite Micro's comparisons.cc for int8, which always rescales (ComparisonWithScaling):
 each input's value is ((q - zero point) << 8) multiplied by QuantizeMultiplierSmallerThanOneExp(its own
@@ -18,7 +20,7 @@ import numpy as np
 
 from ...errors import UnsupportedModelError
 from ...ir.quant import quantize_multiplier
-from ..records import KernelCall, ParamStruct, c_int, c_list
+from ..records import Cast, KernelCall, ParamStruct, c_int, c_list
 from ..registry import lowers
 from .activations import mul_by_quantized_multiplier
 from .elementwise import _broadcast_fields, _naming, broadcast_plan
@@ -53,12 +55,14 @@ def _lower_compare(ctx, op):
     if len(op.inputs) != 2:
         raise UnsupportedModelError(f"{op.kind} (op {op.index}): expects 2 inputs, got {len(op.inputs)}")
     a, b, y = ctx.tensor(op.inputs[0]), ctx.tensor(op.inputs[1]), ctx.tensor(op.outputs[0])
-    for t in (a, b):
-        _int8(op, t)
     if y.dtype != "bool":
         raise UnsupportedModelError(f"{op.kind} (op {op.index}): the output {y.name!r} is {y.dtype}, not bool")
     plan = _naming(op, broadcast_plan, y.shape, (a.shape, b.shape))
     code, symbol = OPS[op.kind]
+    if a.dtype in ("int32", "int64", "bool"):
+        return _compare_raw(ctx, op, a, b, y, plan, code, symbol)
+    for t in (a, b):
+        _int8(op, t)
     name = ctx.unique(f"{op.kind.lower()}{op.index}")
     tables = [ctx.const(_naming(op, compare_table, t.scale, t.zero_point).astype(np.int32), "int32_t",
                         f"cmp_s{t.zero_point}_{np.float32(t.scale).view(np.uint32)}") for t in (a, b)]
@@ -67,6 +71,32 @@ def _lower_compare(ctx, op):
     return [KernelCall(op.index, op.kind, "mcu_compare_s8",
                        (f"&{params.name}", _operand(ctx, a), _operand(ctx, b), ctx.act(y.index, "uint8_t")),
                        params, ("mcu_compare.c",), f"{list(a.shape)} {symbol} {list(b.shape)} -> bool {list(y.shape)}")]
+
+
+def _compare_raw(ctx, op, a, b, y, plan, code: int, symbol: str):
+    """int32 / int64 (raw values, mcu_compare_int) and bool (EQUAL / NOT_EQUAL only, as TFLite Micro: 0/1
+    bytes through mcu_compare_s8 with identity tables)."""
+    if b.dtype != a.dtype:
+        raise UnsupportedModelError(f"{op.kind} (op {op.index}): inputs {a.dtype} and {b.dtype} differ")
+    what = f"{list(a.shape)} {symbol} {list(b.shape)} ({a.dtype}) -> bool {list(y.shape)}"
+    name = ctx.unique(f"{op.kind.lower()}{op.index}")
+    if a.dtype == "bool":
+        if op.kind not in ("EQUAL", "NOT_EQUAL"):
+            raise UnsupportedModelError(f"{op.kind} (op {op.index}): bool inputs are compared by EQUAL and "
+                                        "NOT_EQUAL only (as TFLite Micro)")
+        ident = ctx.const(np.arange(-128, 128, dtype=np.int32), "int32_t", "cmp_identity")
+        params = ParamStruct("mcu_compare_params_t", f"{name}_params", _broadcast_fields(plan) + (
+            ("op", c_int(code)), ("table1", ident), ("table2", ident)))
+        args = [Cast("const int8_t *", _operand(ctx, t, "uint8_t")) for t in (a, b)]
+        return [KernelCall(op.index, op.kind, "mcu_compare_s8", (f"&{params.name}", *args,
+                                                                 ctx.act(y.index, "uint8_t")),
+                           params, ("mcu_compare.c",), what)]
+    ctype = "int64_t" if a.dtype == "int64" else "int32_t"
+    params = ParamStruct("mcu_compare_int_params_t", f"{name}_params", _broadcast_fields(plan) + (
+        ("op", c_int(code)), ("elem_bytes", c_int(8 if a.dtype == "int64" else 4))))
+    args = [Cast("const void *", _operand(ctx, t, ctype)) for t in (a, b)]
+    return [KernelCall(op.index, op.kind, "mcu_compare_int", (f"&{params.name}", *args, ctx.act(y.index, "uint8_t")),
+                       params, ("mcu_compare_int.c",), what)]
 
 
 for _kind in OPS:
