@@ -132,6 +132,9 @@ S = dict(shape=(2, 3), dtype="bool", quant=None, data=None)
      "the int8 value and output must be quantised alike"),
     ("FILL", [const([2, 3], "int32"), const([3], "int8")], [act((2, 3))], "the value must be a scalar"),
     ("FILL", [const([2, 4], "int32"), const(3, "int8")], [act((2, 3))], "dims [2, 4] differ from the output shape"),
+    ("FILL", [const([2, 3], "int32")], [act((2, 3))], "expects 2 inputs (dims, value), got 1"),
+    ("CAST", [act((2, 3))], [act((3, 2), "int32", quant=False)], "output shape (3, 2) differs from the input's (2, 3)"),
+    ("ZEROS_LIKE", [act((2, 3))], [act((6,))], "output shape (6,) differs from the input's (2, 3)"),
 ])
 def test_refusals(kind, ins, outs, text):
     g = graph(kind, NoAttrs(), ins, outs)

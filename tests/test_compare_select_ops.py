@@ -196,11 +196,14 @@ BOOL = dict(shape=(2, 3), dtype="bool", quant=None, data=None)
 
 @pytest.mark.parametrize("kind,ins,outs,text", [
     ("LESS", [act((2, 3), scale=1.5), act((2, 3))], [BOOL], "input scale 1.5 is not in (0, 1)"),
-    ("EQUAL", [act((2, 3)), act((2, 3))], [act((2, 3))], "the output 't2' is int8, not bool"),
+    ("EQUAL", [act((2, 3)), act((2, 3))], [act((2, 3))], "(op 0): the output 't2' is int8, not bool"),
+    ("LESS", [act((2, 3)), act((2, 3)), act((2, 3))], [BOOL], "(op 0): expects 2 inputs, got 3"),
+    ("SELECT_V2", [BOOL, act((2, 3))], [act((2, 3))], "SELECT_V2 (op 0): expects 3 inputs, got 2"),
     ("GREATER", [act((2, 3), "int32", quant=False), act((2, 3))], [BOOL], "inputs int32 and int8 differ"),
     ("GREATER", [act((2, 3)), act((2, 3), "int32", quant=False)], [BOOL], "tensor 't1' must be per-tensor int8"),
     ("LESS", [BOOL, BOOL], [BOOL], "bool inputs are compared by EQUAL and NOT_EQUAL only"),
-    ("SELECT_V2", [act((2, 3)), act((2, 3)), act((2, 3))], [act((2, 3))], "the condition 't0' is int8, not bool"),
+    ("SELECT_V2", [act((2, 3)), act((2, 3)), act((2, 3))], [act((2, 3))],
+     "(op 0): the condition 't0' is int8, not bool"),
     ("SELECT_V2", [BOOL, act((2, 3)), act((2, 3), zp=2)], [act((2, 3))],
      "TFLite copies raw int8 codes, so both operands and the output must share one quantisation"),
     ("SELECT", [BOOL, act((2, 3)), act((1, 3))], [act((2, 3))], "(SELECT does not broadcast)"),

@@ -236,9 +236,25 @@ G0 = GatherAttrs(0, 0)
      "axis 1: paddings (3, 0) exceed REFLECT's limit 2 for dimension 3"),
     ("MIRROR_PAD", MirrorPadAttrs("SYMMETRIC"), [act((1, 3)), act((2, 2), "int32", quant=False)], [act((1, 3))],
      "the paddings must be a constant int32 or int64 tensor"),
+    ("MIRROR_PAD", MirrorPadAttrs("mode 7"), [act((1, 3)), const([[0, 0], [1, 1]], "int32")], [act((1, 5))],
+     "unknown mirror padding mode 7"),
+    ("MIRROR_PAD", MirrorPadAttrs("REFLECT"), [act((1, 3))], [act((1, 3))],
+     "expects 2 inputs (input, paddings), got 1"),
+    ("GATHER", G0, [act((4, 3))], [act((4, 3))], "expects 2 inputs (params, indices), got 1"),
+    ("GATHER_ND", G0, [act((4, 3))], [act((4, 3))], "expects 2 inputs (params, indices), got 1"),
 ])
 def test_refusals(kind, attrs, ins, outs, text):
     g = graph(kind, attrs, ins, outs)
     with pytest.raises(UnsupportedModelError, match=rf"^{kind} \(op 0\): ") as e:
         compile_graph(g)
     assert text in str(e.value)
+
+
+def test_gather_nd_shape_rule_names_the_index_depth():
+    from mcucompile.errors import ModelFormatError
+    from mcucompile.ir.shapes import check_shapes
+    g = graph("GATHER_ND", G0, [act((4, 3)), act((2, 3), "int32", quant=False)], [act((2,))])
+    with pytest.raises(ModelFormatError, match=r"op 0 \(GATHER_ND\)") as e:
+        check_shapes(g)
+    assert "indices (2, 3) do not index params (4, 3) (the last dimension must be at most the params' rank)" \
+        in str(e.value)
