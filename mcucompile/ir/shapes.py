@@ -422,6 +422,14 @@ def _broadcast3(g, op, source):
     return [tuple(out)]
 
 
+def _select(g, op, source):
+    """SELECT (v1): operands of one shape; the condition of that shape or a vector over its first dimension."""
+    c, a, b = (g.tensors[i].shape for i in op.inputs[:3])
+    if tuple(a) != tuple(b) or not (tuple(c) == tuple(a) or (len(c) == 1 and len(a) > 1 and c[0] == a[0])):
+        raise _Skip                       # the lowering names the shapes it cannot take
+    return [tuple(a)]
+
+
 def _fill(g, op, source):
     return [tuple(_const_ints(g, op, 0))]
 
@@ -442,7 +450,7 @@ SHAPE_RULES = {
     "TRANSPOSE_CONV": _transpose_conv, "BATCH_MATMUL": _batch_matmul, "STRIDED_SLICE": _strided_slice,
     "SPLIT": _split, "SPLIT_V": _split, "TILE": _tile, "ARG_MAX": _arg_minmax, "ARG_MIN": _arg_minmax,
     "SLICE": _slice, "PACK": _pack, "UNPACK": _unpack, "SPACE_TO_DEPTH": _space_depth, "DEPTH_TO_SPACE": _space_depth,
-    "GATHER": _gather, "GATHER_ND": _gather_nd, "MIRROR_PAD": _pad, "SELECT_V2": _broadcast3, "SELECT": _broadcast3,
+    "GATHER": _gather, "GATHER_ND": _gather_nd, "MIRROR_PAD": _pad, "SELECT_V2": _broadcast3, "SELECT": _select,
     "EQUAL": _broadcast, "NOT_EQUAL": _broadcast, "LESS": _broadcast, "LESS_EQUAL": _broadcast,
     "GREATER": _broadcast, "GREATER_EQUAL": _broadcast, "CAST": _same_as_input, "ZEROS_LIKE": _same_as_input,
     "FILL": _fill,
