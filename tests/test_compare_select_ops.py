@@ -115,6 +115,29 @@ def test_comparisons_and_select_v2_converted(tmp_path):
     _run(tmp_path, "cmp_tf", data, samples=4)
 
 
+def test_comparison_masks_converted(tmp_path):
+    """The converter's mask: a comparison, CAST bool -> float32, QUANTIZE float32 -> int8, then arithmetic."""
+    tf = need_module("tensorflow")
+
+    def fn(a, b):
+        return a * tf.cast(a > b, tf.float32), tf.cast(tf.less_equal(a, b), tf.float32) + b
+
+    specs = [(1, 4, 5, 3), (1, 4, 5, 3)]
+    data = int8_tflite(fn, uniform_samples(specs, [(-1, 1), (-2, 1)], 16, 0), specs=specs)
+    assert _kinds(data) == ["ADD", "CAST", "CAST", "GREATER", "LESS_EQUAL", "MUL", "QUANTIZE", "QUANTIZE"]
+    _run(tmp_path, "cmp_mask", data, samples=4)
+
+
+def test_float_cast_feeding_anything_but_quantize_is_refused():
+    from mcucompile.errors import UnsupportedModelError as E
+    from mcucompile.frontend.tflite_reader import parse_tflite
+    tensors = [T((2, 3), "int8", [0.05], [0], name="a"), T((2, 3), "float32", name="f"),
+               T((2, 3), "float32", name="g")]
+    data = build(M(tensors, [O("CAST", [0], [1]), O("ABS", [1], [2])], [0], [2]))
+    with pytest.raises(E, match=r"tensor 1 \('f'\) holds float activations; only int8 activations are supported"):
+        parse_tflite(data)
+
+
 def _select_model(kind, c_shape, a_shape, b_shape, y_shape, const_b=False):
     b = T(b_shape, "int8", [0.07], [4], name="b",
           data=np.random.default_rng(0).integers(-128, 128, size=b_shape, dtype=np.int8) if const_b else None)

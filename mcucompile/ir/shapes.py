@@ -75,7 +75,7 @@ def _check_dtypes(g: Graph, source: str) -> None:
 # (GATHER, GATHER_ND) and CAST / FILL / ZEROS_LIKE results. (op kind, output or input slot) -> dtypes.
 NON_INT8_WRITERS = {**{(k, 0): ("bool",) for k in ("EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL", "GREATER",
                                                      "GREATER_EQUAL")},
-                    ("CAST", 0): ("int32", "float32", "int16"), ("ZEROS_LIKE", 0): ("int32", "int64"),
+                    ("CAST", 0): ("int32", "int16"), ("ZEROS_LIKE", 0): ("int32", "int64"),
                     ("FILL", 0): ("int32",)}
 NON_INT8_READERS = {("GATHER", 1): ("int32", "int64"), ("GATHER_ND", 1): ("int32",), ("SELECT_V2", 0): ("bool",),
                     ("SELECT", 0): ("bool",),
@@ -98,6 +98,13 @@ def _non_int8_ok(g: Graph) -> set[int]:
                 readers.setdefault(t, []).append((op.kind, k))
     for t, uses in readers.items():
         if t not in ok and all(g.tensors[t].dtype in NON_INT8_READERS.get(u, ()) for u in uses):
+            ok.add(t)
+    # a CAST to float32 (the converter's mask: comparison -> CAST -> QUANTIZE) read by QUANTIZE only, or a
+    # model output
+    for op in g.ops:
+        t = op.outputs[0]
+        if op.kind == "CAST" and g.tensors[t].dtype == "float32" and (
+                t in g.outputs or readers.get(t) and all(u == ("QUANTIZE", 0) for u in readers[t])):
             ok.add(t)
     return ok
 
