@@ -554,6 +554,102 @@ typedef struct {
 
 void mcu_lut_s8(const mcu_lut_params_t *p, const int8_t *in, int8_t *out);
 
+/* ---- copy through per-axis offset tables: GATHER / GATHER_ND with constant indices, MIRROR_PAD -- */
+
+/* out is walked in order over out_dims[0..rank-1] then `inner` contiguous elements; the input element of
+ * output index (i0, .., i_{rank-1}) starts at offsets[start_0 + i0] + .. + offsets[start_{rank-1} + i_{rank-1}],
+ * where start_d = out_dims[0] + .. + out_dims[d-1] (the tables follow each other in `offsets`) */
+typedef struct {
+    int32_t rank;                          /* 1..6 tabled dimensions                            */
+    int32_t out_dims[MCU_MAX_DIMS];
+    int32_t inner;                         /* contiguous elements copied per table entry        */
+} mcu_table_copy_params_t;
+
+void mcu_table_copy_s8(const mcu_table_copy_params_t *p, const int32_t *offsets, const int8_t *in, int8_t *out);
+
+/* ---- GATHER / GATHER_ND with indices computed at run time --------------------------------- */
+
+typedef struct {
+    int32_t batch;                         /* product of the first batch_dims dimensions        */
+    int32_t outer, axis_size, coord_size, inner;   /* coord_size: indices per batch entry       */
+    int32_t index_bytes;                   /* 4: int32 indices, 8: int64 indices               */
+} mcu_gather_params_t;
+
+/* an index outside [0, axis_size) (an error in TFLite) writes zeros instead of reading out of bounds */
+void mcu_gather_s8(const mcu_gather_params_t *p, const int8_t *in, const void *indices, int8_t *out);
+
+typedef struct {
+    int32_t n_slices, index_depth, slice_size;
+    int32_t params_size;                   /* elements of the params tensor                     */
+    int32_t dim_strides[5];                /* element stride of each indexed params dimension   */
+} mcu_gather_nd_params_t;
+
+/* a slice out of bounds (TFLite Micro: "gather_nd index out of bounds") is written as zeros */
+void mcu_gather_nd_s8(const mcu_gather_nd_params_t *p, const int8_t *in, const int32_t *indices, int8_t *out);
+
+/* ---- comparisons (bool out) and SELECT_V2, with broadcasting (the same stride plan as ADD) -- */
+
+typedef struct {
+    int32_t rank;                          /* 1..6                                              */
+    int32_t out_dims[MCU_MAX_DIMS];
+    int32_t in1_strides[MCU_MAX_DIMS];     /* element strides; 0 on broadcast dimensions        */
+    int32_t in2_strides[MCU_MAX_DIMS];
+    int32_t op;                            /* MCU_CMP_EQ .. MCU_CMP_GE                          */
+    const int32_t *table1;                 /* 256 entries: the rescaled value of each code      */
+    const int32_t *table2;
+} mcu_compare_params_t;
+
+enum { MCU_CMP_EQ = 0, MCU_CMP_NE = 1, MCU_CMP_LT = 2, MCU_CMP_LE = 3, MCU_CMP_GT = 4, MCU_CMP_GE = 5 };
+
+/* out[i] = table1[in1 + 128] (op) table2[in2 + 128], as 0 / 1 bytes */
+void mcu_compare_s8(const mcu_compare_params_t *p, const int8_t *in1, const int8_t *in2, uint8_t *out);
+
+/* int32 / int64 inputs (indices, ARG_MAX results): the raw values compared, as TFLite does */
+typedef struct {
+    int32_t rank;                          /* 1..6                                              */
+    int32_t out_dims[MCU_MAX_DIMS];
+    int32_t in1_strides[MCU_MAX_DIMS];     /* element strides; 0 on broadcast dimensions        */
+    int32_t in2_strides[MCU_MAX_DIMS];
+    int32_t op;                            /* MCU_CMP_EQ .. MCU_CMP_GE                          */
+    int32_t elem_bytes;                    /* 4: int32, 8: int64                                */
+} mcu_compare_int_params_t;
+
+void mcu_compare_int(const mcu_compare_int_params_t *p, const void *in1, const void *in2, uint8_t *out);
+
+typedef struct {
+    int32_t rank;                          /* 1..6                                              */
+    int32_t out_dims[MCU_MAX_DIMS];
+    int32_t cond_strides[MCU_MAX_DIMS];    /* element strides; 0 on broadcast dimensions        */
+    int32_t in1_strides[MCU_MAX_DIMS];
+    int32_t in2_strides[MCU_MAX_DIMS];
+} mcu_select_params_t;
+
+/* out[i] = cond[..] ? in1[..] : in2[..] (raw codes: all three share one quantisation) */
+void mcu_select_s8(const mcu_select_params_t *p, const uint8_t *cond, const int8_t *in1, const int8_t *in2,
+                   int8_t *out);
+
+/* ---- CAST between element types (TFLite's static_cast of raw values: no quantisation) ------- */
+
+enum { MCU_TYPE_INT8 = 0, MCU_TYPE_INT16 = 1, MCU_TYPE_INT32 = 2, MCU_TYPE_FLOAT32 = 3, MCU_TYPE_BOOL = 4 };
+
+typedef struct {
+    int32_t size;                          /* elements                                          */
+    int32_t in_type;                       /* MCU_TYPE_INT8, _INT16, _INT32 or _BOOL            */
+    int32_t out_type;                      /* MCU_TYPE_INT8, _INT16, _INT32 or _FLOAT32         */
+} mcu_cast_params_t;
+
+/* integers narrow modulo 2^bits (as the compilers TFLite is built with do), bool reads as 0 / 1 */
+void mcu_cast(const mcu_cast_params_t *p, const void *in, void *out);
+
+/* ---- FILL / ZEROS_LIKE: one value repeated ---------------------------------------------------- */
+
+typedef struct {
+    int32_t size;                          /* elements                                          */
+    int32_t elem_bytes;                    /* 1, 4 or 8                                         */
+} mcu_fill_params_t;
+
+void mcu_fill(const mcu_fill_params_t *p, const void *value, void *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -271,9 +271,32 @@ def random_inputs(g: Graph, samples: int, seed: int = 0) -> list[np.ndarray]:
         ten = g.tensors[t]
         if ten.dtype == "int8":
             out.append(rng.integers(-128, 128, size=(samples, *ten.shape), dtype=np.int8))
+        elif ten.dtype == "bool":
+            out.append(rng.integers(0, 2, size=(samples, *ten.shape)).astype(bool))
+        elif ten.dtype in ("int32", "int64", "int16"):
+            out.append(_random_ints(g, t, samples, rng))
         else:
             out.append(rng.standard_normal(size=(samples, *ten.shape)).astype(ten.dtype))
     return out
+
+
+def _random_ints(g: Graph, t: int, samples: int, rng) -> np.ndarray:
+    """Integer model input t: indices in range where a GATHER / GATHER_ND reads it (TFLite leaves an index
+    out of range undefined), else small integers."""
+    ten = g.tensors[t]
+    hi = np.full(ten.shape[-1:] if ten.shape else (), 100, dtype=np.int64)
+    lo = -hi
+    for op in g.ops:
+        if len(op.inputs) < 2 or op.inputs[1] != t or op.kind not in ("GATHER", "GATHER_ND"):
+            continue
+        x = g.tensors[op.inputs[0]].shape
+        if op.kind == "GATHER":
+            axis = op.attrs.axis + len(x) if op.attrs.axis < 0 else op.attrs.axis
+            lo, hi = np.zeros_like(hi), np.minimum(hi, x[axis] - 1)
+        elif ten.shape and ten.shape[-1] <= len(x):
+            lo, hi = np.zeros_like(hi), np.minimum(hi, np.array(x[:ten.shape[-1]]) - 1)
+    u = rng.random(size=(samples, *ten.shape))
+    return (lo + np.floor(u * (hi - lo + 1))).astype(ten.dtype)
 
 
 def model_layout(g: Graph, inputs: list[np.ndarray]) -> list[np.ndarray]:

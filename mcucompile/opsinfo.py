@@ -12,6 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 INT8 = "int8 (per-tensor quantised)"
+CMP = dict(dtypes=INT8 + " inputs (scales below 1), or int32 / int64 (raw values), or bool (EQUAL, NOT_EQUAL) "
+                  "-> bool output", ranks="up to 6-D after broadcasting",
+                  params="NumPy-style broadcasting (a constant operand too); inputs rescaled as TFLite Micro does")
 
 # kind -> (dtypes, ranks, parameters, notes)
 CONSTRAINTS: dict[str, dict] = {
@@ -70,6 +73,30 @@ CONSTRAINTS: dict[str, dict] = {
                            params="any block size dividing height and width"),
     "DEPTH_TO_SPACE": dict(dtypes=INT8 + "; output quantised like the input", ranks="4-D NHWC",
                            params="any block size whose square divides the depth"),
+    "GATHER": dict(dtypes=INT8 + " params (activation or constant); int32 or int64 indices (constant or "
+                          "computed); output quantised like the params",
+                   ranks="output up to 6-D after merging",
+                   params="any axis and batch_dims; computed indices out of range write zeros"),
+    "GATHER_ND": dict(dtypes=INT8 + " params (activation or constant); int32 indices (constant or computed); "
+                             "output quantised like the params",
+                      ranks="any params rank; index depth up to 5",
+                      params="computed indices out of range write zeros (TFLite Micro: an error)"),
+    "MIRROR_PAD": dict(dtypes=INT8 + "; constant int32/int64 paddings; output quantised like the input",
+                       ranks="any (up to 6 padded dimensions after merging)",
+                       params="REFLECT (pads < dimension) or SYMMETRIC (pads <= dimension)"),
+    "EQUAL": CMP, "NOT_EQUAL": CMP, "LESS": CMP, "LESS_EQUAL": CMP, "GREATER": CMP, "GREATER_EQUAL": CMP,
+    "SELECT_V2": dict(dtypes="bool condition; " + INT8 + " operands quantised like the output",
+                      ranks="up to 6-D after broadcasting", params="NumPy-style broadcasting of all three inputs"),
+    "SELECT": dict(dtypes="bool condition; " + INT8 + " operands quantised like the output",
+                   ranks="any; operands of the output's shape",
+                   params="condition of the output's shape or a vector over its first dimension (LiteRT's "
+                          "kernel: TFLite Micro has no SELECT)"),
+    "CAST": dict(dtypes="int8, int16, int32 or bool -> int8, int16, int32 or float32", ranks="any",
+                 params="raw values (an int8 code casts as the integer it is); narrowing keeps the low bits"),
+    "ZEROS_LIKE": dict(dtypes="int8, int32 or int64", ranks="any",
+                       params="raw zeros (int8: code 0, not the zero point)"),
+    "FILL": dict(dtypes="int8 (quantised like the output) or int32 scalar value; constant int32/int64 dims",
+                 ranks="any", params="the value a constant or computed"),
 }
 
 
@@ -131,6 +158,7 @@ def format_table(ops: list[OpInfo]) -> str:
             lines.append(f"    note    {n}")
     lines.append("")
     lines.append(f"{len(ops)} ops. Activations are int8 throughout (float32 only at a QUANTIZE input / "
-                 "DEQUANTIZE output). "
+                 "DEQUANTIZE output; bool, int32 and the like only where an op above lists them: "
+                 "comparisons, indices, CAST). "
                  "patchable: runs patch by patch under --patch auto; scratch: needs temporary arena memory.")
     return "\n".join(lines)

@@ -34,3 +34,16 @@ def test_scratch_targets_match_the_scratch_functions(shared_models):
     assert listed["ADD"]["scratch"] is False and listed["ADD"]["scratch_on"] == []
     table = CliRunner().invoke(main, ["ops"]).output
     assert "CONV_2D  [patchable, scratch on Cortex-M4/M7 (DSP)]" in table and "MEAN  [patchable, scratch]" in table
+
+
+def test_more_builtins_are_listed_with_their_constraints():
+    """The ops of issue 20 are listed with their dtypes and limits (not the generic 'checked when compiled')."""
+    r = CliRunner().invoke(main, ["ops", "--json"])
+    listed = {o["kind"]: o for o in json.loads(r.output)}
+    for kind in ("GATHER", "GATHER_ND", "MIRROR_PAD", "EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL", "GREATER",
+                 "GREATER_EQUAL", "SELECT_V2", "SELECT", "CAST", "ZEROS_LIKE", "FILL"):
+        assert kind in listed, kind
+        assert listed[kind]["ranks"] != "checked when compiled", kind
+    assert "bool output" in listed["LESS"]["dtypes"]
+    assert "int64 indices" in listed["GATHER"]["dtypes"] and "any axis and batch_dims" in listed["GATHER"]["params"]
+    assert "REFLECT" in listed["MIRROR_PAD"]["params"] and "SYMMETRIC" in listed["MIRROR_PAD"]["params"]

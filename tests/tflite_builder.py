@@ -28,6 +28,7 @@ class O:
     inputs: list
     outputs: list
     fc_activation: int = 0                # FullyConnectedOptions.fused_activation_function
+    options: tuple | None = None          # (options table name, {field: value}), e.g. ("GatherOptions", {"Axis": 1})
 
 
 @dataclass
@@ -115,12 +116,19 @@ def build(m: M) -> bytes:
             tflite.FullyConnectedOptionsStart(b)
             tflite.FullyConnectedOptionsAddFusedActivationFunction(b, o.fc_activation)
             opt = tflite.FullyConnectedOptionsEnd(b)
+        elif o.options is not None:
+            table, fields = o.options
+            getattr(tflite, f"{table}Start")(b)
+            for key, value in fields.items():
+                getattr(tflite, f"{table}Add{key}")(b, value)
+            opt = getattr(tflite, f"{table}End")(b)
         tflite.OperatorStart(b)
         tflite.OperatorAddOpcodeIndex(b, m.opcode_override.get(pos, kinds.index(o.kind)))
         tflite.OperatorAddInputs(b, ins)
         tflite.OperatorAddOutputs(b, outs)
         if opt is not None:
-            tflite.OperatorAddBuiltinOptionsType(b, BuiltinOptions.FullyConnectedOptions)
+            tflite.OperatorAddBuiltinOptionsType(
+                b, getattr(BuiltinOptions, o.options[0] if o.options is not None else "FullyConnectedOptions"))
             tflite.OperatorAddBuiltinOptions(b, opt)
         op_offs.append(tflite.OperatorEnd(b))
 

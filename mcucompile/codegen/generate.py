@@ -24,7 +24,7 @@ from .records import Act, ConstArray, KernelCall, PatchLoop, Scratch, TileBuf, c
 from .registry import REGISTRY
 
 CTYPES = {"int8": "int8_t", "float32": "float", "int32": "int32_t", "int16": "int16_t", "uint8": "uint8_t",
-          "int64": "int64_t"}
+          "int64": "int64_t", "bool": "uint8_t"}
 ARENA_ALIGN = 16
 
 

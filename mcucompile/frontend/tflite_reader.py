@@ -42,7 +42,9 @@ MAX_FILE_BYTES = 1 << 31
 # the fewest inputs each supported op reads (TFLite's own kernels check the same in Prepare)
 MIN_INPUTS = {"CONV_2D": 2, "DEPTHWISE_CONV_2D": 2, "FULLY_CONNECTED": 2, "ADD": 2, "SUB": 2, "MUL": 2, "DIV": 2,
               "MAXIMUM": 2, "MINIMUM": 2, "PAD": 2, "PADV2": 2, "MEAN": 2, "SUM": 2, "TRANSPOSE": 2, "CONCATENATION": 1,
-              "EXPAND_DIMS": 2, "SLICE": 3, "PACK": 1, "UNPACK": 1, "SPACE_TO_DEPTH": 1, "DEPTH_TO_SPACE": 1}
+              "EXPAND_DIMS": 2, "SLICE": 3, "PACK": 1, "UNPACK": 1, "SPACE_TO_DEPTH": 1, "DEPTH_TO_SPACE": 1,
+              "GATHER": 2, "GATHER_ND": 2, "MIRROR_PAD": 2, "EQUAL": 2, "NOT_EQUAL": 2, "LESS": 2, "LESS_EQUAL": 2,
+              "GREATER": 2, "GREATER_EQUAL": 2, "SELECT_V2": 3, "SELECT": 3, "FILL": 2}
 
 
 def _activation(code: int) -> str:
@@ -161,6 +163,15 @@ def _attrs_more(kind: str, op):
         cls = tflite.SpaceToDepthOptions if kind == "SPACE_TO_DEPTH" else tflite.DepthToSpaceOptions
         bo = _options(op, cls)
         return BlockSizeAttrs(bo.BlockSize() if bo is not None else 0)
+    if kind == "GATHER":
+        from ..ir.graph import GatherAttrs
+        go = _options(op, tflite.GatherOptions)
+        return GatherAttrs(go.Axis(), go.BatchDims()) if go is not None else GatherAttrs(0, 0)
+    if kind == "MIRROR_PAD":
+        from ..ir.graph import MirrorPadAttrs
+        mo = _options(op, tflite.MirrorPadOptions)
+        mode = mo.Mode() if mo is not None else 0
+        return MirrorPadAttrs({0: "REFLECT", 1: "SYMMETRIC"}.get(mode, f"mode {mode}"))
     if kind == "LEAKY_RELU":
         from ..ir.graph import LeakyReluAttrs
         o = _options(op, tflite.LeakyReluOptions)

@@ -187,6 +187,17 @@ class BlockSizeAttrs:     # SPACE_TO_DEPTH, DEPTH_TO_SPACE
 
 
 @dataclass(frozen=True)
+class GatherAttrs:        # GATHER
+    axis: int
+    batch_dims: int
+
+
+@dataclass(frozen=True)
+class MirrorPadAttrs:     # MIRROR_PAD
+    mode: str             # "REFLECT" | "SYMMETRIC"
+
+
+@dataclass(frozen=True)
 class LeakyReluAttrs:
     alpha: float          # float32 in the model
 
@@ -194,7 +205,7 @@ class LeakyReluAttrs:
 OpAttrs = (Conv2DAttrs | DepthwiseConv2DAttrs | FullyConnectedAttrs | Pool2DAttrs | ElementwiseAttrs
            | SoftmaxAttrs | ReshapeAttrs | ConcatenationAttrs | ReducerAttrs | NoAttrs | ResizeAttrs
            | TransposeConvAttrs | BatchMatMulAttrs | StridedSliceAttrs | SplitAttrs | ArgMinMaxAttrs
-           | LeakyReluAttrs | PackAttrs | BlockSizeAttrs)
+           | LeakyReluAttrs | PackAttrs | BlockSizeAttrs | GatherAttrs | MirrorPadAttrs)
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,7 @@ def _check_dtypes(g: Graph, source: str) -> None:
     quantize_inputs = {op.inputs[0] for op in g.ops if op.kind == "QUANTIZE"}
     dequantize_outputs = {op.outputs[0] for op in g.ops if op.kind == "DEQUANTIZE"}
     index_outputs = {op.outputs[0] for op in g.ops if op.kind in ("ARG_MAX", "ARG_MIN")}
+    other_ok = _non_int8_ok(g)
     for ti in g.activations():
         t = g.tensors[ti]
         if t.dtype == "int8":
@@ -62,10 +63,50 @@ def _check_dtypes(g: Graph, source: str) -> None:
             continue
         if t.dtype in ("int32", "int64") and ti in index_outputs:
             continue    # ARG_MAX / ARG_MIN write integer indices, not activations
+        if ti in other_ok:
+            continue    # indices, bool conditions, cast results: the consuming lowering checks the dtype
         what = {"float32": "float", "int16": "int16", "uint8": "uint8"}.get(t.dtype, t.dtype)
         raise UnsupportedModelError(
             f"{source}: tensor {ti} ({t.name!r}) holds {what} activations; only int8 activations are "
             f"supported. {CONVERT_HINT}")
+
+
+# Non-int8 tensors some ops write or read: bool (comparisons, SELECT_V2's condition), integer indices
+# (GATHER, GATHER_ND) and CAST / FILL / ZEROS_LIKE results. (op kind, output or input slot) -> dtypes.
+NON_INT8_WRITERS = {**{(k, 0): ("bool",) for k in ("EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL", "GREATER",
+                                                     "GREATER_EQUAL")},
+                    ("CAST", 0): ("int32", "int16"), ("ZEROS_LIKE", 0): ("int32", "int64"),
+                    ("FILL", 0): ("int32",)}
+NON_INT8_READERS = {("GATHER", 1): ("int32", "int64"), ("GATHER_ND", 1): ("int32",), ("SELECT_V2", 0): ("bool",),
+                    ("SELECT", 0): ("bool",),
+                    ("CAST", 0): ("int32", "bool", "int16"), ("ZEROS_LIKE", 0): ("int32", "int64"),
+                    **{(k, i): ("int32", "int64", "bool") for k in ("EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL",
+                                                                     "GREATER", "GREATER_EQUAL") for i in (0, 1)}}
+
+
+def _non_int8_ok(g: Graph) -> set[int]:
+    """Non-int8 activations written by an op that makes them (bool from a comparison...), or read only at
+    inputs that take them (a model input of GATHER indices, of a SELECT_V2 condition...)."""
+    ok: set[int] = set()
+    readers: dict[int, list] = {}
+    for op in g.ops:
+        for k, t in enumerate(op.outputs):
+            if g.tensors[t].dtype in NON_INT8_WRITERS.get((op.kind, k), ()):
+                ok.add(t)
+        for k, t in enumerate(op.inputs):
+            if t >= 0:
+                readers.setdefault(t, []).append((op.kind, k))
+    for t, uses in readers.items():
+        if t not in ok and all(g.tensors[t].dtype in NON_INT8_READERS.get(u, ()) for u in uses):
+            ok.add(t)
+    # a CAST to float32 (the converter's mask: comparison -> CAST -> QUANTIZE) read by QUANTIZE only, or a
+    # model output
+    for op in g.ops:
+        t = op.outputs[0]
+        if op.kind == "CAST" and g.tensors[t].dtype == "float32" and (
+                t in g.outputs or readers.get(t) and all(u == ("QUANTIZE", 0) for u in readers[t])):
+            ok.add(t)
+    return ok
 
 
 # ---- output shapes: each op's output must be what the op computes from its inputs and attributes -------
@@ -359,6 +400,47 @@ def _space_depth(g, op, source):
     return [(x[0], x[1] * b, x[2] * b, x[3] // (b * b))]
 
 
+def _gather(g, op, source):
+    x, idx = g.tensors[op.inputs[0]].shape, g.tensors[op.inputs[1]].shape
+    axis = _axis(source, op, op.attrs.axis, len(x))
+    bd = op.attrs.batch_dims + len(idx) if op.attrs.batch_dims < 0 else op.attrs.batch_dims
+    if not 0 <= bd <= min(axis, len(idx)) or any(x[d] != idx[d] for d in range(bd)):
+        raise _Skip                       # the lowering names the batch_dims it cannot take
+    return [tuple(x[:axis]) + tuple(idx[bd:]) + tuple(x[axis + 1:])]
+
+
+def _gather_nd(g, op, source):
+    x, idx = g.tensors[op.inputs[0]].shape, g.tensors[op.inputs[1]].shape
+    if not x or not idx or idx[-1] > len(x):
+        _fail(source, op, f"indices {tuple(idx)} do not index params {tuple(x)} (the last dimension "
+                          "must be at most the params' rank)")
+    return [tuple(idx[:-1]) + tuple(x[idx[-1]:])]
+
+
+def _broadcast3(g, op, source):
+    shapes = [g.tensors[i].shape for i in op.inputs[:3]]
+    rank = max(len(s) for s in shapes)
+    out = []
+    for d in range(rank):
+        dims = {s[d - rank + len(s)] for s in shapes if d - rank + len(s) >= 0} - {1}
+        if len(dims) > 1:
+            _fail(source, op, f"input shapes {[tuple(s) for s in shapes]} do not broadcast")
+        out.append(dims.pop() if dims else 1)
+    return [tuple(out)]
+
+
+def _select(g, op, source):
+    """SELECT (v1): operands of one shape; the condition of that shape or a vector over its first dimension."""
+    c, a, b = (g.tensors[i].shape for i in op.inputs[:3])
+    if tuple(a) != tuple(b) or not (tuple(c) == tuple(a) or (len(c) == 1 and len(a) > 1 and c[0] == a[0])):
+        raise _Skip                       # the lowering names the shapes it cannot take
+    return [tuple(a)]
+
+
+def _fill(g, op, source):
+    return [tuple(_const_ints(g, op, 0))]
+
+
 SHAPE_RULES = {
     "CONV_2D": lambda g, op, s: _conv_like(g, op, s, depthwise=False),
     "DEPTHWISE_CONV_2D": lambda g, op, s: _conv_like(g, op, s, depthwise=True),
@@ -375,6 +457,10 @@ SHAPE_RULES = {
     "TRANSPOSE_CONV": _transpose_conv, "BATCH_MATMUL": _batch_matmul, "STRIDED_SLICE": _strided_slice,
     "SPLIT": _split, "SPLIT_V": _split, "TILE": _tile, "ARG_MAX": _arg_minmax, "ARG_MIN": _arg_minmax,
     "SLICE": _slice, "PACK": _pack, "UNPACK": _unpack, "SPACE_TO_DEPTH": _space_depth, "DEPTH_TO_SPACE": _space_depth,
+    "GATHER": _gather, "GATHER_ND": _gather_nd, "MIRROR_PAD": _pad, "SELECT_V2": _broadcast3, "SELECT": _select,
+    "EQUAL": _broadcast, "NOT_EQUAL": _broadcast, "LESS": _broadcast, "LESS_EQUAL": _broadcast,
+    "GREATER": _broadcast, "GREATER_EQUAL": _broadcast, "CAST": _same_as_input, "ZEROS_LIKE": _same_as_input,
+    "FILL": _fill,
 }
 SAME_SIZE = ("RESHAPE", "SQUEEZE", "EXPAND_DIMS")     # views: only the element count must agree
 

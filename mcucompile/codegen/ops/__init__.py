@@ -2,10 +2,13 @@
 
 from . import (  # noqa: F401,E501
     activations,
+    cast,
+    compare,
     conv,
     datamove,
     elementwise,
     fc,
+    gather,
     matmul,
     minmax,
     misc,
