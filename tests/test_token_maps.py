@@ -150,3 +150,25 @@ def test_a_token_output_keeps_its_shape(models):
     assert g.tensors[inner.outputs[0]].shape == (1, 8, 6, 6) and patchable(g, inner)
     assert "token_map" in [r.kind for r in g.rewrites]
     _bit_exact(path, g)
+
+
+def test_a_channel_sum_needs_its_input_columns_alone(tmp_path):
+    """A per-pixel channel sum runs on the pixels of its patch as one run: its input's buffer may not hold
+    more columns than its output (a 3x3 conv reading the same map widens them); such grids are refused
+    (the search skips them), full-width row bands run it."""
+    rng = np.random.default_rng(7)
+    c1, c2 = _conv(rng, 3, 6), _conv(rng, 6, 6, 3)
+
+    def fn(x):
+        x = tf.nn.relu(tf.nn.conv2d(x, c1[0], 1, "SAME") + c1[1])
+        return tf.nn.conv2d(x, c2[0], 1, "SAME") + c2[1] + tf.reduce_sum(x, axis=-1, keepdims=True)
+
+    path = tmp_path / "chansum.tflite"
+    path.write_bytes(_model(fn, (1, 8, 10, 3), 7))
+    g = load(path)
+    assert any(op.kind == "SUM" and patchable(g, op) for op in g.ops)
+    split, t = stage_candidates(g)[-1]
+    assert split == len(g.ops)
+    with pytest.raises(McuCompileError, match="a channel sum's input would hold more columns than its output"):
+        make_schedule(g, split, t, even_split(8, 2), even_split(10, 2))
+    _bit_exact(path, g, (make_schedule(g, split, t, even_split(8, 4), even_split(10, 1), 0, True),))
