@@ -79,7 +79,7 @@ def classifier(path, h: int = 13, w: int = 17, classes: int = 5) -> None:
     x = b.clip(b.conv(x, 8, 16, 3, bn=True, name="head"), name="head_relu6")
     x = b.node("Flatten", [b.node("GlobalAveragePool", [x], "gap")], "flatten", axis=1)
     wfc = b.rng.normal(0, 0.3, (classes, 16)).astype(np.float32)
-    x = b.node("Gemm", [x, b.const(wfc), b.const(np.zeros(classes, np.float32))], "fc", transB=1)
+    x = b.node("Gemm", [x, b.const(wfc), b.const(b.rng.normal(0, 0.1, classes).astype(np.float32))], "fc", transB=1)
     y = b.node("Softmax", [x], "softmax", axis=-1)
     b.model({"input": [1, 3, h, w]}, [y], path)
 
@@ -104,6 +104,6 @@ def segmenter(path, h: int = 13, w: int = 17, classes: int = 3) -> None:
 def single(path, op: str, inputs: list, shape=(1, 3, 8, 8), **attrs) -> None:
     """input -> one node `op` (extra constant inputs given as arrays) -> output: for the error tests."""
     b = Builder(3)
-    extra = [b.const(a) if isinstance(a, np.ndarray) else a for a in inputs]
+    extra = [a if isinstance(a, str) else b.const(np.asarray(a)) for a in inputs]
     y = b.node(op, ["x", *extra], "the_node", **attrs)
     b.model({"x": list(shape)}, [y], path)

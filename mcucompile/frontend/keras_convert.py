@@ -302,6 +302,9 @@ class _Child:
         self.result["stage"] = "measuring float vs int8 on the held-out samples"
         self.save()
         self.result["outputs"] = _report(src, data_bytes, held, lambda k: self.emit("comparing", k, len(held[0])))
+        self.result["warnings"] += [f"WARNING: {m['name']}: the int8 model's output is far from float's (cosine "
+                                    f"{m['cosine']:.3f}, SNR {m['snr_db']:.1f} dB): do not deploy it without "
+                                    f"checking" for m in self.result["outputs"] if m["cosine"] < 0.9]
         if o.per_layer:
             self.result["stage"] = "measuring the per-layer error"
             self.save()
@@ -726,17 +729,17 @@ def _child_main(job_path: str) -> int:
     job = json.loads(Path(job_path).read_text())
     child = _Child(job, events)
     try:
-        try:
-            import keras  # noqa: F401
-            import tensorflow  # noqa: F401
-        except ImportError:
-            raise McuCompileError(f"converting Keras models needs TensorFlow: {INSTALL_HINT}") from None
-        if job["model"].lower().endswith(".onnx"):
+        if job["model"].lower().endswith(".onnx"):      # TensorFlow imported late: most refusals come first
+            from importlib.util import find_spec
+            if not all(find_spec(m) for m in ("tensorflow", "onnx", "onnxruntime")):
+                raise McuCompileError(f"converting ONNX models needs TensorFlow, onnx and onnxruntime: "
+                                      f"{INSTALL_HINT}")
+        else:
             try:
-                import onnx  # noqa: F401
-                import onnxruntime  # noqa: F401
+                import keras  # noqa: F401
+                import tensorflow  # noqa: F401
             except ImportError:
-                raise McuCompileError(f"converting ONNX models needs onnx and onnxruntime: {INSTALL_HINT}") from None
+                raise McuCompileError(f"converting Keras models needs TensorFlow: {INSTALL_HINT}") from None
         child.run()
     except McuCompileError as e:
         child.result.update(error=str(e), error_class=type(e).__name__)

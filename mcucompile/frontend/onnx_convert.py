@@ -174,20 +174,26 @@ def _simplified(m: OnnxModel):
     return g
 
 
+def _check_ops(nodes) -> None:
+    for k, n in enumerate(nodes):
+        if n.op_type not in OPS and n.op_type not in PASS_THROUGH and n.op_type != "Constant":
+            raise UnsupportedModelError(
+                f"ONNX node {n.name or n.op_type + '_' + str(k)!r} ({n.op_type}) has no int8 conversion in "
+                f"mcucompile (supported: {', '.join(sorted(OPS))}); replace it in the model")
+
+
 def _trace(m: OnnxModel):
-    import tensorflow as tf
     from onnx import numpy_helper
+    _check_ops(m.proto.graph.node)           # the user's node names, before onnxruntime's rewrites
     proto = _simplified(m)
     consts = {i.name: numpy_helper.to_array(i) for i in proto.graph.initializer}
     nodes = list(proto.graph.node)
+    _check_ops(nodes)
+    import tensorflow as tf
     for k, n in enumerate(nodes):
         sc = _scope(n.name or f"{n.op_type}_{k}")
         m.layer_names.setdefault(sc, n.op_type)
         m.node_names.setdefault(sc, n.name or f"{n.op_type}_{k}")
-        if n.op_type not in OPS and n.op_type not in PASS_THROUGH and n.op_type != "Constant":
-            raise UnsupportedModelError(
-                f"ONNX node {n.name or '#' + str(k)!r} ({n.op_type}) has no int8 conversion in mcucompile "
-                f"(supported: {', '.join(sorted(OPS))}); replace it in the model")
     outputs = [o.name for o in proto.graph.output]
     nhwc_in = m.input_layout == "nhwc"
 
@@ -347,14 +353,24 @@ def _binary(f):
         if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
             return f(a, b)
         ra, rb = _rank(a), _rank(b)
-        if isinstance(a, np.ndarray):
-            a = _bcast(a, b)
+        if isinstance(a, np.ndarray):              # a tf constant: numpy's operators would take over
+            a = _tensor(_bcast(a, b))
         elif isinstance(b, np.ndarray):
-            b = _bcast(b, a)
+            b = _tensor(_bcast(b, a))
         elif ra != rb and 4 in (ra, rb):           # mixed layouts: do it in ONNX's layout
             return _from_onnx_layout(f(_to_onnx_layout(a), _to_onnx_layout(b)))
         return f(a, b)
     return op
+
+
+def _sub(nd: _Node):
+    """a - b; with a constant `a`, b * -1 + a: TensorFlow 2.21's converter drops the negation of `0 - b`
+    (int8 output = b), and NEG has no int8 kernel."""
+    a, b = nd.ins[:2]
+    if isinstance(a, np.ndarray) and not isinstance(b, np.ndarray):
+        y = b * np.float32(-1.0)
+        return y if not np.any(a) else y + _tensor(_bcast(a, b))
+    return _binary(lambda u, v: u - v)(nd)
 
 
 def _clip(nd: _Node):
@@ -579,6 +595,14 @@ def _squeeze_like(kind):
     return op
 
 
+def _hard_sigmoid(nd: _Node):
+    """max(0, min(1, alpha x + beta)) = relu6(6 alpha x + 6 beta) / 6; x * this with alpha 1/6, beta 1/2 (how
+    onnxruntime spells HardSwish) is what the TFLite converter turns into HARD_SWISH."""
+    a, b = 6 * float(nd.a.get("alpha", 0.2)), 6 * float(nd.a.get("beta", 0.5))
+    x = nd.ins[0]
+    return _tf("relu6")((x if abs(a - 1) < 1e-6 else x * a) + b) * (1.0 / 6.0)
+
+
 def _tf(name):
     def f(*a, **k):
         import tensorflow as tf
@@ -590,8 +614,9 @@ OPS = {
     "Conv": _conv, "BatchNormalization": _batchnorm,
     "Relu": _unary(_tf("relu")), "Clip": _clip, "Sigmoid": _unary(_tf("sigmoid")), "Tanh": _unary(_tf("tanh")),
     "LeakyRelu": lambda nd: _tf("leaky_relu")(nd.ins[0], alpha=float(nd.a.get("alpha", 0.01))),
-    "HardSwish": _unary(lambda x: x * _tf("relu6")(x + 3.0) * (1.0 / 6.0)),
-    "Add": _binary(lambda a, b: a + b), "Sub": _binary(lambda a, b: a - b), "Mul": _binary(lambda a, b: a * b),
+    "HardSwish": _unary(lambda x: x * _tf("relu6")(x + 3.0) * (1.0 / 6.0)), "HardSigmoid": _hard_sigmoid,
+    "Neg": _unary(lambda x: -x),              # translated faithfully; TFLite leaves it float: refused by name
+    "Add": _binary(lambda a, b: a + b), "Sub": _sub, "Mul": _binary(lambda a, b: a * b),
     "Div": _binary(lambda a, b: a / b),
     "AveragePool": _pool("avg"), "MaxPool": _pool("max"), "GlobalAveragePool": _global_avg,
     "ReduceMean": _reduce_mean, "Flatten": _flatten, "Reshape": _reshape, "Gemm": _gemm, "MatMul": _matmul,
