@@ -187,6 +187,25 @@ def test_cli_cache_and_convert_on_the_way(built, tmp_path):
     assert key != cache_key(d / "segmenter.onnx", ConvertOptions(calibration=str(cal)))
 
 
+def test_per_layer_maps_onnx_nodes(built, tmp_path):
+    """--per-layer: every ONNX node that owns an int8 tensor, by name and op type, with the nodes fused
+    into it (Clip after Conv: one CONV_2D); BatchNormalization is folded before translation, no row."""
+    d, _, conv = built
+    res = CliRunner().invoke(main, ["convert", str(d / "classifier.onnx"), "--calibration", str(d / "cal.npy"),
+                                    "--per-layer", "-o", str(tmp_path / "c.tflite")])
+    assert res.exit_code == 0, res.output
+    assert "stem_relu6 (+1 fused)" in res.stdout and "DEPTHWISE_CONV_2D" in res.stdout
+    r = api.convert(d / "classifier.onnx", None, ConvertOptions(calibration=str(d / "cal.npy"), per_layer=True))
+    assert r.cached and r.tflite.read_bytes() == conv["cls"].tflite.read_bytes()
+    rows = {row["layer"]: row for row in r.report["per_layer"]}
+    assert rows["stem_relu6"]["class"] == "Clip" and rows["stem_relu6"]["fused"] == ["stem"]
+    assert rows["stem_relu6"]["op"] == "CONV_2D" and rows["stem_relu6"]["shape"] == [1, 7, 9, 8]   # NHWC
+    assert (rows["se_gate"]["class"], rows["se_gate"]["op"]) == ("Sigmoid", "LOGISTIC")
+    assert (rows["fc"]["class"], rows["fc"]["op"]) == ("Gemm", "FULLY_CONNECTED")
+    assert {"dw_relu6", "residual", "se_scale", "avgpool", "gap", "softmax"} <= set(rows)
+    assert all(row["cosine"] >= 0.99 for row in rows.values()), rows
+
+
 @pytest.mark.slow
 def test_nhwc_samples_and_image_folder(built, tmp_path):
     """Calibration samples NHWC (transposed for the NCHW model) or PNG images: the same int8 model (up to

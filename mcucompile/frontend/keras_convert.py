@@ -506,16 +506,17 @@ def _convert(src: _Source, calib: list[np.ndarray], tick: Callable[[int], None],
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def layers_in_name(name: str, layers: dict) -> list[str]:
+def layers_in_name(name: str, layers: dict, exact_first: bool = False) -> list[str]:
     """Keras layers (or ops) named in a TensorFlow node or TFLite tensor name ('model_1/conv2d_1/BiasAdd;...').
     The first component is the model's scope; TensorFlow suffixes `_<n>` to every layer scope, so scope
-    'conv2d_1' is layer 'conv2d' first of all, and layer 'conv2d_1' only when there is no 'conv2d'."""
+    'conv2d_1' is layer 'conv2d' first of all, and layer 'conv2d_1' only when there is no 'conv2d'
+    (`exact_first`, for ONNX node scopes, which TensorFlow leaves as they are: the other way round)."""
     lower = {k.lower(): k for k in layers}
     found: list[str] = []
     for part in name.split(";"):
         for comp in part.split("/")[1:]:
             m = re.fullmatch(r"(.+)_\d+", comp)
-            for c in ([m.group(1)] if m else []) + [comp]:
+            for c in ([comp] + ([m.group(1)] if m else [])) if exact_first else ([m.group(1)] if m else []) + [comp]:
                 hit = c if c in layers else lower.get(c.lower())
                 if hit:
                     if hit not in found:
@@ -539,7 +540,7 @@ def _converter_message(msg: str, layers: dict, unit: str = "layer") -> str:
     if ops:
         parts = []
         for op, node in dict.fromkeys(ops):
-            where = _describe_layers(layers_in_name(node, layers), layers, unit) if node else ""
+            where = _describe_layers(layers_in_name(node, layers, unit == "node"), layers, unit) if node else ""
             parts.append(f"{where + ': ' if where else ''}TensorFlow op {op}"
                          + (f" (node {node})" if node and not where else ""))
         return ("cannot convert to int8 TFLite builtins: " + "; ".join(parts)
@@ -585,7 +586,7 @@ def _check_full_int8(data: bytes, layers: dict, unit: str = "layer") -> None:
     if bad:
         parts = []
         for k, op, tname in bad:
-            where = _describe_layers(layers_in_name(tname, layers), layers, unit)
+            where = _describe_layers(layers_in_name(tname, layers, unit == "node"), layers, unit)
             parts.append(f"{where or 'tensor ' + repr(tname)}: {op} (op {k})")
         raise errors.UnsupportedModelError(
             f"{len(bad)} op(s) have no int8 kernel and would run in float, which mcucompile does not do: "

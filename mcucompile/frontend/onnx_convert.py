@@ -75,6 +75,7 @@ class OnnxModel:
     node_names: dict = field(default_factory=dict)      # name scope -> the ONNX node name
     fn: object = None
     module: object = None
+    traced: object = None                    # the graph translated (after onnxruntime's basic rewrites)
 
     # inputs and outputs as the int8 model sees them
     def int8_inputs(self, xs: list) -> list:
@@ -185,7 +186,7 @@ def _check_ops(nodes) -> None:
 def _trace(m: OnnxModel):
     from onnx import numpy_helper
     _check_ops(m.proto.graph.node)           # the user's node names, before onnxruntime's rewrites
-    proto = _simplified(m)
+    proto = m.traced = _simplified(m)
     consts = {i.name: numpy_helper.to_array(i) for i in proto.graph.initializer}
     nodes = list(proto.graph.node)
     _check_ops(nodes)
@@ -626,5 +627,67 @@ OPS = {
 
 
 def per_layer(src, held, data: bytes, warnings: list) -> list[dict]:
-    warnings.append("per-layer breakdown: not yet available for ONNX models")
-    return []
+    """Each ONNX node's float output (onnxruntime, every node output made a graph output) vs the int8
+    tensor that carries its name scope (the TFLite tensor names list the scopes of the ops fused into them:
+    'onnx/stem_relu6/Relu6;onnx/stem/BiasAdd;...': the last node in graph order owns the tensor, the others
+    are "fused"). Nodes without such a tensor (folded away, or inside a fused op) have no row."""
+    import onnx
+    import onnxruntime as ort
+
+    from .keras_convert import _Int8Runner, _raw_ops, layers_in_name
+    from .metrics import compare_arrays, dequantize
+    m: OnnxModel = src.model
+    nodes = list(m.traced.graph.node)
+    scope_of = {k: _scope(n.name or f"{n.op_type}_{k}") for k, n in enumerate(nodes)}
+    order = {sc: k for k, sc in scope_of.items()}
+    run = _Int8Runner(data, src.specs, preserve=True)
+    det = {d["name"]: d for d in run.it.get_tensor_details()}
+    owners: dict[int, tuple] = {}                # node index -> (tensor index, tflite op, fused node indices)
+    for op, _ins, _outs, onames in _raw_ops(data):
+        for tname in onames:
+            idx = sorted(order[s] for s in layers_in_name(tname, m.layer_names, exact_first=True) if s in order)
+            if idx and tname in det:
+                owners[idx[-1]] = (det[tname]["index"], op, idx[:-1])
+    produced = {o: k for k, n in enumerate(nodes) for o in n.output}
+    op_of = {t: op for op, _i, _o, onames in _raw_ops(data) for t in onames}
+    for o, d in zip(m.traced.graph.output, run.outputs):     # outputs carry the signature's names
+        k = produced.get(o.name)
+        if k is not None:
+            owners[k] = (d["index"], op_of.get(d["name"], owners.get(k, (0, "?"))[1]), owners.get(k, (0, 0, []))[2])
+    if not owners:
+        warnings.append("per-layer breakdown: no int8 tensor carries an ONNX node's name")
+        return []
+    probe = onnx.ModelProto()
+    probe.CopyFrom(m.traced)
+    have = {o.name for o in probe.graph.output}
+    for k in sorted(owners):
+        if nodes[k].output[0] not in have:
+            probe.graph.output.append(onnx.ValueInfoProto(name=nodes[k].output[0]))
+    so = ort.SessionOptions()
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    sess = ort.InferenceSession(probe.SerializeToString(), so, providers=["CPUExecutionProvider"])
+    names = [o.name for o in sess.get_outputs()]
+    by_index = {d["index"]: d for d in run.it.get_tensor_details()}
+    fl: dict[int, list] = {k: [] for k in owners}
+    qs: dict[int, list] = {k: [] for k in owners}
+    for j in range(len(held[0])):
+        xs = [a[j:j + 1] for a in held]
+        outs = dict(zip(names, sess.run(None, {i.name: x for i, x in zip(sess.get_inputs(), xs)})))
+        run(m.int8_inputs(xs))
+        for k, (t, _op, _f) in owners.items():
+            f = outs[nodes[k].output[0]]
+            fl[k].append(f.transpose(TO_NHWC) if f.ndim == 4 else f)
+            qs[k].append(dequantize(run.it.get_tensor(t), by_index[t]))
+    rows = []
+    for k in sorted(owners):
+        f = np.stack([a.reshape(-1) for a in fl[k]])
+        q = np.stack([a.reshape(-1) for a in qs[k]])
+        if f.shape != q.shape:
+            continue
+        n = nodes[k]
+        row = {"layer": m.node_names.get(scope_of[k], n.name), "class": n.op_type, "op": owners[k][1],
+               "shape": list(fl[k][0].shape), "fused": [m.node_names.get(scope_of[c], "?") for c in owners[k][2]],
+               **compare_arrays(f, q)}
+        row.pop("float_range")
+        rows.append(row)
+    return rows
