@@ -107,3 +107,28 @@ def single(path, op: str, inputs: list, shape=(1, 3, 8, 8), **attrs) -> None:
     extra = [a if isinstance(a, str) else b.const(np.asarray(a)) for a in inputs]
     y = b.node(op, ["x", *extra], "the_node", **attrs)
     b.model({"x": list(shape)}, [y], path)
+
+
+def zoo(path, h: int = 11, w: int = 15) -> None:
+    """The other translated ops, two outputs: HardSwish, MaxPool (SAME pads), LeakyRelu, Pad + unpadded Conv,
+    Div and Sub with constants (Sub(const, x) too), Tanh, Transpose there and back, Flatten of a map with
+    H*W > 1 (back to NCHW order: a TRANSPOSE) into Gemm; ReduceMean over H, W without keepdims, MatMul, Add."""
+    b = Builder(4)
+    x = b.node("HardSwish", [b.conv("input", 3, 8, 3, bn=True, name="c1")], "hswish")
+    x = b.node("MaxPool", [x], "maxpool", kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])
+    x = b.node("LeakyRelu", [x], "lrelu", alpha=0.1)
+    x = b.node("Pad", [x, b.const(np.array([0, 0, 1, 1, 0, 0, 1, 1], np.int64))], "pad")
+    x = b.conv(x, 8, 8, 3, pad=0, name="c2")
+    x = b.node("Div", [x, b.const(np.float32(2.0))], "half")
+    x = b.node("Sub", [b.const(b.rng.normal(0, 0.2, (8, 1, 1)).astype(np.float32)), x], "flip")
+    x = b.node("Tanh", [x], "tanh")
+    t = b.node("Transpose", [x], "to_nhwc", perm=[0, 2, 3, 1])
+    x = b.node("Transpose", [t], "to_nchw", perm=[0, 3, 1, 2])
+    f = b.node("Flatten", [x], "flatten", axis=1)
+    n = 8 * ((h + 1) // 2) * ((w + 1) // 2)
+    y1 = b.node("Gemm", [f, b.const(b.rng.normal(0, 0.1, (n, 4)).astype(np.float32)),
+                         b.const(np.full(4, 0.1, np.float32))], "fc")
+    m = b.node("ReduceMean", [x], "mean", axes=[2, 3], keepdims=0)
+    m = b.node("MatMul", [m, b.const(b.rng.normal(0, 0.5, (8, 6)).astype(np.float32))], "proj")
+    y2 = b.node("Add", [m, b.const(b.rng.normal(0, 0.1, 6).astype(np.float32))], "proj_bias")
+    b.model({"input": [1, 3, h, w]}, [y1, y2], path)

@@ -294,6 +294,9 @@ class _Child:
         self.result["stage"] = "calibrating and converting"
         self.save()
         data_bytes = _convert(src, calib, lambda k: self.emit("calibrating", k, n - hold))
+        if src.kind == "onnx":
+            from .onnx_convert import outputs_in_onnx_order
+            data_bytes = outputs_in_onnx_order(data_bytes)
         _check_full_int8(data_bytes, src.layer_names, src.unit)
         Path(self.job["tflite"]).write_bytes(data_bytes)
         self.result["convert_seconds"] = round(time.perf_counter() - t, 3)

@@ -110,6 +110,24 @@ class OnnxModel:
             return [np.ascontiguousarray(a.transpose(TO_NCHW)) if a.ndim == 4 else a for a in data]
 
 
+def outputs_in_onnx_order(data: bytes) -> bytes:
+    """The converter lists a function's outputs in the subgraph in its own order (output_1 before output_0):
+    put them in the signature's order, which is ONNX's, so that the generated C's outputs are too."""
+    import re as _re
+
+    from tensorflow.lite.tools import flatbuffer_utils as fu
+    m = fu.convert_bytearray_to_object(bytearray(data))
+    if not m.signatureDefs or len(m.subgraphs[0].outputs) < 2:
+        return data
+    sig = {o.name.decode(): o.tensorIndex for o in m.signatureDefs[0].outputs}
+    names = sorted(sig, key=lambda k: int(_re.fullmatch(r"output_(\d+)", k).group(1)))
+    order = [sig[k] for k in names]
+    if list(m.subgraphs[0].outputs) == order or sorted(order) != sorted(m.subgraphs[0].outputs):
+        return data
+    m.subgraphs[0].outputs = np.array(order, dtype=np.int32)
+    return bytes(fu.convert_object_to_bytearray(m))
+
+
 def load_onnx(path: Path, input_layout: str):
     import onnx
     import onnxruntime as ort
