@@ -313,3 +313,20 @@ def test_files_that_are_not_onnx(tmp_path, built):
     _refused(tmp_path / "dir.onnx", "a folder, not an .onnx file", ModelFormatError)
     with pytest.raises(Exception, match="unknown input layout 'nwhc'"):
         api.convert(built[0] / "classifier.onnx", None, ConvertOptions(random_calibration=True, input_layout="nwhc"))
+
+
+def test_parent_never_imports_the_converters(built):
+    """compile/analyze of an .onnx (served from the cache here) runs without tensorflow, onnx, onnxruntime,
+    keras or torch in the compiler's process: they live in the conversion's child process only."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    d = built[0]
+    code = ("import sys; from mcucompile.api import analyze, ConvertOptions; "
+            f"a = analyze({str(d / 'classifier.onnx')!r}, convert=ConvertOptions(calibration={str(d / 'cal.npy')!r})); "
+            "assert a.peak_sram_bytes > 0; "
+            "bad = [m for m in ('tensorflow', 'onnx', 'onnxruntime', 'keras', 'torch') if m in sys.modules]; "
+            "assert not bad, bad")
+    root = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, PYTHONPATH=str(root) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=root, env=env)
