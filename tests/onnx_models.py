@@ -132,3 +132,17 @@ def zoo(path, h: int = 11, w: int = 15) -> None:
     m = b.node("MatMul", [m, b.const(b.rng.normal(0, 0.5, (8, 6)).astype(np.float32))], "proj")
     y2 = b.node("Add", [m, b.const(b.rng.normal(0, 0.1, 6).astype(np.float32))], "proj_bias")
     b.model({"input": [1, 3, h, w]}, [y1, y2], path)
+
+
+def torch_flatten(path, h: int = 13, w: int = 17) -> None:
+    """What torch.onnx.export writes for `x.view(x.size(0), -1)` with a dynamic batch ("N"): Shape, Gather,
+    Unsqueeze, Concat computing the Reshape's shape (constant at batch 1: folded before translation)."""
+    b = Builder(5)
+    x = b.node("Relu", [b.conv("input", 3, 4, 3, name="c")], "r")
+    s = b.node("Shape", [x], "shape")
+    g = b.node("Gather", [s, b.const(np.array(0, np.int64))], "gather", axis=0)
+    u = b.node("Unsqueeze", [g, b.const(np.array([0], np.int64))], "unsq")
+    c = b.node("Concat", [u, b.const(np.array([-1], np.int64))], "cat", axis=0)
+    y = b.node("Reshape", [x, c], "view")
+    y = b.node("Gemm", [y, b.const(b.rng.normal(0, 0.1, (4 * h * w, 3)).astype(np.float32))], "fc")
+    b.model({"input": ["N", 3, h, w]}, [y], path)

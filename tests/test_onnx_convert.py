@@ -248,6 +248,18 @@ def test_nhwc_samples_and_image_folder(built, tmp_path):
         assert r.report["outputs"][0]["cosine"] == pytest.approx(conv["cls"].report["outputs"][0]["cosine"], abs=1e-3)
 
 
+def test_dynamic_batch_and_torch_flatten(built, tmp_path):
+    """A dynamic batch ("N") is fixed to 1; the Shape/Gather/Concat chain of x.view(x.size(0), -1) is folded,
+    the Flatten of a 13x17 map reads it in NCHW order (a TRANSPOSE before the RESHAPE)."""
+    d = built[0]
+    om.torch_flatten(tmp_path / "flat.onnx", H, W)
+    r = api.convert(tmp_path / "flat.onnx", None, ConvertOptions(calibration=str(d / "cal.npy")))
+    assert _ops(r.tflite)[1] == ["TRANSPOSE", "CONV_2D", "TRANSPOSE", "RESHAPE", "FULLY_CONNECTED"]
+    assert r.report["outputs"][0]["cosine"] >= 0.99
+    res = api.simulate(r.tflite, samples=3, references=("tflm",))
+    assert res.comparisons[0].available and res.comparisons[0].mismatches == 0 and res.ok
+
+
 # ---- what we do not convert: one line, naming the node and its op type -------------------------------------
 
 def _refused(path, match, cls=UnsupportedModelError):

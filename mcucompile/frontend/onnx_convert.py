@@ -174,17 +174,25 @@ def load_onnx(path: Path, input_layout: str):
 
 
 def _simplified(m: OnnxModel):
-    """The graph after onnxruntime's basic rewrites (constant folding, BatchNormalization folded into the
-    Conv before it, Identity/Dropout removed); the original graph when they fail."""
+    """The graph at batch 1 after onnxruntime's basic rewrites (constant folding, so PyTorch's
+    Shape/Gather/Concat -> Reshape chains become constant shapes; BatchNormalization folded into the Conv
+    before it; Identity/Dropout removed); the original graph when they fail."""
     import onnx
     import onnxruntime as ort
+    proto = onnx.ModelProto()
+    proto.CopyFrom(m.proto)
+    inits = {i.name for i in proto.graph.initializer}
+    for i in proto.graph.input:
+        dims = i.type.tensor_type.shape.dim
+        if i.name not in inits and len(dims) and not dims[0].HasField("dim_value"):
+            dims[0].dim_value = 1
     so = ort.SessionOptions()
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
     import tempfile
     with tempfile.TemporaryDirectory() as d:
         so.optimized_model_filepath = str(Path(d) / "basic.onnx")
         try:
-            ort.InferenceSession(m.proto.SerializeToString(), so, providers=["CPUExecutionProvider"])
+            ort.InferenceSession(proto.SerializeToString(), so, providers=["CPUExecutionProvider"])
             g = onnx.load(so.optimized_model_filepath)
         except Exception:
             return m.proto
@@ -203,8 +211,7 @@ def _check_ops(nodes) -> None:
 
 def _trace(m: OnnxModel):
     from onnx import numpy_helper
-    _check_ops(m.proto.graph.node)           # the user's node names, before onnxruntime's rewrites
-    proto = m.traced = _simplified(m)
+    proto = m.traced = _simplified(m)        # keeps the names of the nodes it does not rewrite
     consts = {i.name: numpy_helper.to_array(i) for i in proto.graph.initializer}
     nodes = list(proto.graph.node)
     _check_ops(nodes)
