@@ -490,8 +490,10 @@ def _reshape(nd: _Node):
 
 def _flatten(nd: _Node):
     x = nd.ins[0]
-    a = int(nd.a.get("axis", 1))
     dims = [int(d) for d in x.shape]
+    if _rank(x) == 4:
+        dims = [dims[k] for k in TO_NCHW]           # ONNX's dims
+    a = int(nd.a.get("axis", 1)) % max(len(dims), 1)
     return _reshape_to(x, [int(np.prod(dims[:a])), int(np.prod(dims[a:]))])
 
 
@@ -522,7 +524,10 @@ def _matmul(nd: _Node):
 
 def _concat(nd: _Node):
     import tensorflow as tf
-    xs = [_tensor(x) for x in nd.ins if x is not None]
+    xs = [x for x in nd.ins if x is not None]
+    if all(isinstance(x, np.ndarray) for x in xs):              # shape arithmetic: stays a constant
+        return np.concatenate(xs, axis=int(nd.a["axis"]))
+    xs = [_tensor(x.transpose(TO_NHWC) if isinstance(x, np.ndarray) and x.ndim == 4 else x) for x in xs]
     return tf.concat(xs, axis=_axis(xs[0], int(nd.a["axis"])))
 
 
