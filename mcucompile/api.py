@@ -31,7 +31,8 @@ MARKER = ".mcucompile"
 
 def convert(model: str | os.PathLike, output: str | os.PathLike | None = None,
             options: ConvertOptions = ConvertOptions(), progress: Progress | None = None) -> ConvertResult:
-    """Keras model (.keras, .h5, SavedModel folder) -> full-int8 .tflite, with a float-vs-int8 report.
+    """Keras model (.keras, .h5, SavedModel folder) or float ONNX model (.onnx) -> full-int8 .tflite, with a
+    float-vs-int8 report.
     The result is cached by content hash; `output`, when given, receives a copy of the .tflite."""
     if output is not None and Path(output).is_dir():      # before converting: that can take minutes
         raise OutputFolderError(f"{output} is a folder: give the path of the .tflite file to write")

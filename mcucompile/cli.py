@@ -104,7 +104,8 @@ def keras_inputs(samples_flag: bool = True):
     names = ("--samples", "--calibration-samples") if samples_flag else ("--calibration-samples",)
     opts = [
         click.option("--calibration", type=click.Path(exists=True, path_type=Path), default=None,
-                     help="For a Keras model (.keras, .h5, SavedModel folder): float samples (.npy [N, *shape], "
+                     help="For a Keras model (.keras, .h5, SavedModel folder) or an ONNX model (.onnx): float "
+                          "samples (.npy [N, *shape], "
                           ".npz keyed by input name) or a folder of PNG/JPEG images, to calibrate the int8 "
                           "conversion."),
         click.option(*names, "cal_samples", type=click.IntRange(1), default=None, metavar="N",
@@ -155,11 +156,11 @@ def _warn_random(random_calibration: bool) -> None:
 
 
 def _resolve(model: Path, calibration=None, cal_samples=None, random_calibration=False) -> Path:
-    """A Keras model becomes its (cached) int8 .tflite; any other path is returned as is."""
-    from .frontend.keras_convert import ConvertOptions, convert_model, is_keras_model
-    if not is_keras_model(model):
+    """A Keras or ONNX model becomes its (cached) int8 .tflite; any other path is returned as is."""
+    from .frontend.keras_convert import ConvertOptions, convert_model, is_convertible
+    if not is_convertible(model):
         if (calibration or random_calibration) and not _quiet():
-            click.secho(f"note: {model} is not a Keras model; --calibration/--random-calibration are ignored",
+            click.secho(f"note: {model} is not a Keras or ONNX model; --calibration/--random-calibration are ignored",
                         fg="yellow", err=True)
         return model
     _warn_random(random_calibration)
@@ -510,22 +511,28 @@ def _fmt_metric(v: float, digits: int = 4) -> str:
               help="Add a per-layer breakdown: each Keras layer's float output vs the int8 model's tensor.")
 @click.option("--unsafe-load", is_flag=True,
               help="Let Keras load Lambda layers (runs Python code stored in the model file: trusted files only).")
+@click.option("--input-layout", type=click.Choice(["nchw", "nhwc"]), default="nchw", show_default=True,
+              help="ONNX models: the int8 model's input layout. nchw keeps the model's interface (a TRANSPOSE "
+                   "to NHWC after the input, which compile --input-layout nhwc can still drop); nhwc makes the "
+                   "input NHWC. Rank-4 outputs are NHWC either way.")
 @click.option("--no-cache", is_flag=True, help="Convert again even when the cache has this conversion.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def convert(model, out, calibration, cal_samples, random_calibration, image_range, holdout, per_layer,
-            unsafe_load, no_cache, as_json):
-    """Convert a trained Keras model (.keras, .h5, SavedModel folder) to a full-int8 .tflite: int8 input and
-    output, per-channel int8 weights, int32 bias. Refuses layers that would stay in float.
+            unsafe_load, input_layout, no_cache, as_json):
+    """Convert a trained Keras model (.keras, .h5, SavedModel folder) or a float ONNX model (.onnx, opset 13+)
+    to a full-int8 .tflite: int8 input and output, per-channel int8 weights, int32 bias. Refuses layers (ONNX:
+    nodes) that would stay in float. ONNX calibration samples: NCHW as the model takes them, or NHWC.
 
     \b
     Reports, on held-out calibration samples, float vs int8 outputs: mean absolute error, SNR (dB),
     cosine similarity, top-1 agreement (classifiers), per-pixel argmax agreement (segmentation).
-    Needs TensorFlow: pip install -e .[convert]"""
+    Needs TensorFlow (and onnx, onnxruntime for ONNX): pip install -e .[convert]"""
     from . import api
     from .frontend.keras_convert import ConvertOptions
     opts = ConvertOptions(calibration=str(calibration) if calibration else None, samples=cal_samples,
                           random_calibration=random_calibration, image_range=tuple(image_range), holdout=holdout,
-                          per_layer=per_layer, unsafe_load=unsafe_load, use_cache=not no_cache)
+                          per_layer=per_layer, unsafe_load=unsafe_load, input_layout=input_layout,
+                          use_cache=not no_cache)
     if out is None:
         out = Path(f"{(model.stem if model.suffix else model.name) or 'model'}_int8.tflite")
     _warn_random(random_calibration)

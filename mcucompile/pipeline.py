@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .codegen.generate import Compiled, Options, compile_graph, render
 from .errors import McuCompileError
-from .frontend.keras_convert import ConvertOptions, Progress, convert_model, is_keras_model
+from .frontend.keras_convert import ConvertOptions, Progress, convert_model, is_convertible
 from .frontend.tflite_reader import read_tflite
 from .ir import Graph
 from .passes.memory_plan import check_plan
@@ -24,8 +24,8 @@ from .passes.normalize import normalize
 
 def resolve_model(model: str | os.PathLike, convert: ConvertOptions | None = None,
                   progress: Progress | None = None) -> Path:
-    """The .tflite file behind `model` (a Keras model is converted here, cached; see api.convert)."""
-    if not is_keras_model(model):
+    """The .tflite file behind `model` (a Keras or ONNX model is converted here, cached; see api.convert)."""
+    if not is_convertible(model):
         return Path(model)
     import warnings
     r = convert_model(model, convert or ConvertOptions(), progress)

@@ -1,11 +1,11 @@
-"""Keras (.keras, .h5) or SavedModel -> full-int8 .tflite, with a float-vs-int8 report.
+"""Keras (.keras, .h5), SavedModel or ONNX -> full-int8 .tflite, with a float-vs-int8 report.
 
-The ONLY module that imports TensorFlow, and only inside a child process (`python -m
-mcucompile.frontend.keras_convert JOB.json`): the converter can crash the interpreter on some layers
-(e.g. LSTM segfaults during calibration), prints a great deal on stdout/stderr, and takes seconds to
-import. The parent side (this module's public functions) never imports TensorFlow: it hashes inputs,
-looks up the conversion cache, runs the child, relays its progress and turns its verdict into
-McuCompileErrors.
+The ONLY module that imports TensorFlow (with onnx_convert.py, its ONNX translator), and only inside a
+child process (`python -m mcucompile.frontend.keras_convert JOB.json`): the converter can crash the
+interpreter on some layers (e.g. LSTM segfaults during calibration), prints a great deal on stdout/stderr,
+and takes seconds to import. The parent side (this module's public functions) never imports TensorFlow:
+it hashes inputs, looks up the conversion cache, runs the child, relays its progress and turns its
+verdict into McuCompileErrors.
 
 Child protocol: progress events are JSON lines on the original stdout; everything TensorFlow prints goes
 to stderr (kept in a file, quoted when the child crashes); the result is a JSON file.
@@ -32,6 +32,7 @@ import numpy as np
 from .. import __version__, errors
 from ..cache import cache_dir
 from ..errors import McuCompileError, ModelFormatError
+from .metrics import compare_arrays, dequantize, output_metrics  # noqa: F401  (re-exported: tests, onnx_convert)
 
 CACHE_FORMAT = 1                      # bump when the conversion or the report changes meaning
 KERAS_SUFFIXES = (".keras", ".h5", ".hdf5")
@@ -52,12 +53,13 @@ class ConvertOptions:
     seed: int = 0
     per_layer: bool = False                      # add a per-layer error breakdown to the report
     unsafe_load: bool = False                    # let Keras deserialise Lambda layers (runs code in the file)
+    input_layout: str = "nchw"                   # ONNX: "nhwc" gives the int8 model an NHWC input (no TRANSPOSE)
     use_cache: bool = True
 
     def key_fields(self) -> dict:
         return {"samples": self.samples, "random": self.random_calibration,
                 "image_range": [float(v) for v in self.image_range], "holdout": float(self.holdout),
-                "seed": self.seed}
+                "seed": self.seed, "input_layout": self.input_layout}
 
 
 @dataclass
@@ -81,6 +83,12 @@ def is_keras_model(path: str | os.PathLike) -> bool:
     if p.suffix.lower() in KERAS_SUFFIXES:
         return True
     return p.is_dir() and (p / "saved_model.pb").exists()
+
+
+def is_convertible(path: str | os.PathLike) -> bool:
+    """A float model that `convert` (and compile/analyze/... on the way) turns into an int8 .tflite."""
+    from .onnx_convert import is_onnx_model
+    return is_keras_model(path) or is_onnx_model(path)
 
 
 def _model_digest(path: Path) -> str:
@@ -107,6 +115,9 @@ def check_model_file(path: Path) -> None:
     """Cheap checks before starting TensorFlow: the file exists and looks like what its name says."""
     if not path.exists():
         raise ModelFormatError(f"{path}: no such file or folder")
+    from .onnx_convert import check_onnx_file, is_onnx_model
+    if is_onnx_model(path):
+        return check_onnx_file(path)
     if path.is_dir():
         if not (path / "saved_model.pb").exists():
             raise ModelFormatError(f"{path}: a folder without saved_model.pb is not a SavedModel")
@@ -120,7 +131,8 @@ def check_model_file(path: Path) -> None:
     if suffix == ".keras" and head[:2] != b"PK":
         raise ModelFormatError(f"{path}: not a .keras model (not a zip archive)")
     if suffix not in KERAS_SUFFIXES:
-        raise ModelFormatError(f"{path}: not a Keras model: expected a .keras or .h5 file or a SavedModel folder")
+        raise ModelFormatError(f"{path}: not a Keras model: expected a .keras or .h5 file or a SavedModel folder "
+                               f"(or an .onnx file)")
 
 
 def check_calibration(options: ConvertOptions, model: Path) -> None:
@@ -133,6 +145,9 @@ def check_calibration(options: ConvertOptions, model: Path) -> None:
             f"to try the pipeline without data, at the cost of int8 accuracy)")
     if options.calibration is not None and options.random_calibration:
         raise McuCompileError("give either --calibration or --random-calibration, not both")
+    from .onnx_convert import INPUT_LAYOUTS
+    if options.input_layout not in INPUT_LAYOUTS:
+        raise McuCompileError(f"unknown input layout {options.input_layout!r}; one of {', '.join(INPUT_LAYOUTS)}")
     if options.calibration is not None and not Path(options.calibration).exists():
         raise McuCompileError(f"{options.calibration}: no such file or folder (calibration data)")
 
@@ -140,9 +155,11 @@ def check_calibration(options: ConvertOptions, model: Path) -> None:
 def cache_key(model: Path, options: ConvertOptions) -> str:
     from .calibration import source_digest
     cal = source_digest(options.calibration, options.samples) if options.calibration else None
-    code = hashlib.sha256(b"".join(p.read_bytes() for p in (Path(__file__), Path(__file__).with_name(
-        "calibration.py")))).hexdigest()      # a changed converter never serves an old conversion
+    from .onnx_convert import versions
+    code = hashlib.sha256(b"".join(Path(__file__).with_name(f).read_bytes() for f in (   # changed code: no old hit
+        "keras_convert.py", "calibration.py", "onnx_convert.py", "metrics.py"))).hexdigest()
     doc = {"format": CACHE_FORMAT, "mcucompile": __version__, "tensorflow": _tf_version(), "code": code,
+           **(versions() if model.suffix.lower() == ".onnx" else {}),
            "model": _model_digest(model), "calibration": cal, **options.key_fields()}
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:40]
 
@@ -252,11 +269,13 @@ class _Child:
         t = time.perf_counter()
         self.result["stage"] = "loading the model"
         self.save()
-        src = _load_source(Path(self.job["model"]), self.options.unsafe_load)
+        src = _load_source(Path(self.job["model"]), self.options)
         specs = src.specs
         self.result["load_seconds"] = round(time.perf_counter() - t, 3)
         o = self.options
-        if o.calibration:
+        if o.calibration and src.kind == "onnx":          # NCHW or NHWC arrays, image folders transposed
+            data = src.model.load_calibration(o.calibration, o.samples, o.image_range)
+        elif o.calibration:
             data = cal.load_calibration(o.calibration, specs, o.samples, o.image_range)
         else:
             n = o.samples or DEFAULT_RANDOM_SAMPLES
@@ -275,7 +294,10 @@ class _Child:
         self.result["stage"] = "calibrating and converting"
         self.save()
         data_bytes = _convert(src, calib, lambda k: self.emit("calibrating", k, n - hold))
-        _check_full_int8(data_bytes, src.layer_names)
+        if src.kind == "onnx":
+            from .onnx_convert import outputs_in_onnx_order
+            data_bytes = outputs_in_onnx_order(data_bytes)
+        _check_full_int8(data_bytes, src.layer_names, src.unit)
         Path(self.job["tflite"]).write_bytes(data_bytes)
         self.result["convert_seconds"] = round(time.perf_counter() - t, 3)
         self.result["tflite_bytes"] = len(data_bytes)
@@ -283,6 +305,9 @@ class _Child:
         self.result["stage"] = "measuring float vs int8 on the held-out samples"
         self.save()
         self.result["outputs"] = _report(src, data_bytes, held, lambda k: self.emit("comparing", k, len(held[0])))
+        self.result["warnings"] += [f"WARNING: {m['name']}: the int8 model's output is far from float's (cosine "
+                                    f"{m['cosine']:.3f}, SNR {m['snr_db']:.1f} dB): do not deploy it without "
+                                    f"checking" for m in self.result["outputs"] if m["cosine"] < 0.9]
         if o.per_layer:
             self.result["stage"] = "measuring the per-layer error"
             self.save()
@@ -294,16 +319,23 @@ class _Child:
 
 @dataclass
 class _Source:
-    kind: str                        # "keras" | "saved_model"
+    kind: str                        # "keras" | "saved_model" | "onnx"
     path: Path
     specs: list                      # calibration.InputSpec per input
-    model: object = None             # keras model with a batch of 1 (kind == "keras")
+    model: object = None             # keras model with a batch of 1 (kind == "keras"); onnx_convert.OnnxModel
     saved: object = None             # tf.saved_model.load(...) (kind == "saved_model")
-    layer_names: dict = field(default_factory=dict)     # name -> class name
+    layer_names: dict = field(default_factory=dict)     # name -> class name (ONNX: name scope -> op type)
+    unit: str = "layer"                                  # what layer_names names ("node" for ONNX)
+
+    def int8_inputs(self, xs: list[np.ndarray]) -> list[np.ndarray]:
+        """One sample's inputs as the int8 model takes them (ONNX with input_layout nhwc: transposed)."""
+        return self.model.int8_inputs(xs) if self.kind == "onnx" else xs
 
     def float_outputs(self, xs: list[np.ndarray]) -> list[np.ndarray]:
         """Float outputs of one batch-1 sample, in signature order (output_0, output_1, ...)."""
         import tensorflow as tf
+        if self.kind == "onnx":                  # onnxruntime; rank-4 outputs transposed to NHWC
+            return self.model.float_outputs(xs)
         if self.kind == "keras":
             import keras
             out = self.model(xs if len(xs) > 1 else xs[0], training=False)
@@ -398,8 +430,12 @@ def _batch1(model, rename: bool = False):
     return m1
 
 
-def _load_source(path: Path, unsafe: bool) -> _Source:
+def _load_source(path: Path, options: ConvertOptions) -> _Source:
     from .calibration import InputSpec
+    if path.suffix.lower() == ".onnx":
+        from .onnx_convert import load_onnx
+        m = load_onnx(path, options.input_layout)
+        return _Source("onnx", path, m.specs, model=m, layer_names=m.layer_names, unit="node")
     if path.is_dir():
         import tensorflow as tf
         try:
@@ -411,7 +447,7 @@ def _load_source(path: Path, unsafe: bool) -> _Source:
         kw = fn.structured_input_signature[1]
         specs = [InputSpec(k, tuple(int(d) if d is not None else 1 for d in kw[k].shape[1:])) for k in sorted(kw)]
         return _Source("saved_model", path, specs, saved=saved)
-    model = _load_keras(path, unsafe)
+    model = _load_keras(path, options.unsafe_load)
     try:
         inputs = model.inputs
     except Exception:
@@ -434,6 +470,8 @@ def _load_source(path: Path, unsafe: bool) -> _Source:
 
 def _converter(src: _Source, model=None):
     import tensorflow as tf
+    if src.kind == "onnx":
+        return src.model.converter(), None
     if src.kind == "saved_model":
         # from_saved_model keeps the dynamic batch (SHAPE/STRIDED_SLICE/PACK ops); re-trace at batch 1
         fn = src.saved.signatures["serving_default"]
@@ -457,7 +495,7 @@ def _convert(src: _Source, calib: list[np.ndarray], tick: Callable[[int], None],
             if src.kind == "saved_model":
                 yield {s.name: a[k:k + 1] for s, a in zip(src.specs, calib)}
             else:
-                yield [a[k:k + 1] for a in calib]
+                yield src.int8_inputs([a[k:k + 1] for a in calib])
             tick(k + 1)
 
     from .tf_int8 import full_int8
@@ -465,22 +503,23 @@ def _convert(src: _Source, calib: list[np.ndarray], tick: Callable[[int], None],
     try:
         return full_int8(conv, representative)
     except Exception as e:
-        raise errors.UnsupportedModelError(_converter_message(str(e), src.layer_names)) from None
+        raise errors.UnsupportedModelError(_converter_message(str(e), src.layer_names, src.unit)) from None
     finally:
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def layers_in_name(name: str, layers: dict) -> list[str]:
+def layers_in_name(name: str, layers: dict, exact_first: bool = False) -> list[str]:
     """Keras layers (or ops) named in a TensorFlow node or TFLite tensor name ('model_1/conv2d_1/BiasAdd;...').
     The first component is the model's scope; TensorFlow suffixes `_<n>` to every layer scope, so scope
-    'conv2d_1' is layer 'conv2d' first of all, and layer 'conv2d_1' only when there is no 'conv2d'."""
+    'conv2d_1' is layer 'conv2d' first of all, and layer 'conv2d_1' only when there is no 'conv2d'
+    (`exact_first`, for ONNX node scopes, which TensorFlow leaves as they are: the other way round)."""
     lower = {k.lower(): k for k in layers}
     found: list[str] = []
     for part in name.split(";"):
         for comp in part.split("/")[1:]:
             m = re.fullmatch(r"(.+)_\d+", comp)
-            for c in ([m.group(1)] if m else []) + [comp]:
+            for c in ([comp] + ([m.group(1)] if m else [])) if exact_first else ([m.group(1)] if m else []) + [comp]:
                 hit = c if c in layers else lower.get(c.lower())
                 if hit:
                     if hit not in found:
@@ -489,11 +528,11 @@ def layers_in_name(name: str, layers: dict) -> list[str]:
     return found
 
 
-def _describe_layers(names: list[str], layers: dict) -> str:
-    return " / ".join(f"layer {n!r} ({layers[n]})" for n in names)
+def _describe_layers(names: list[str], layers: dict, unit: str = "layer") -> str:
+    return " / ".join(f"{unit} {n!r} ({layers[n]})" for n in names)
 
 
-def _converter_message(msg: str, layers: dict) -> str:
+def _converter_message(msg: str, layers: dict, unit: str = "layer") -> str:
     ops = []
     for m in re.finditer(r"fused\[\"(\w+):\", \"([^\"@]+)@[^\"]*\"\][^\n]*?'tf\.(\w+)' op is neither", msg):
         ops.append((m.group(3), m.group(2)))
@@ -504,7 +543,7 @@ def _converter_message(msg: str, layers: dict) -> str:
     if ops:
         parts = []
         for op, node in dict.fromkeys(ops):
-            where = _describe_layers(layers_in_name(node, layers), layers) if node else ""
+            where = _describe_layers(layers_in_name(node, layers, unit == "node"), layers, unit) if node else ""
             parts.append(f"{where + ': ' if where else ''}TensorFlow op {op}"
                          + (f" (node {node})" if node and not where else ""))
         return ("cannot convert to int8 TFLite builtins: " + "; ".join(parts)
@@ -545,12 +584,12 @@ def float_ops(data: bytes) -> list[tuple[int, str, str]]:
     return core or bad
 
 
-def _check_full_int8(data: bytes, layers: dict) -> None:
+def _check_full_int8(data: bytes, layers: dict, unit: str = "layer") -> None:
     bad = float_ops(data)
     if bad:
         parts = []
         for k, op, tname in bad:
-            where = _describe_layers(layers_in_name(tname, layers), layers)
+            where = _describe_layers(layers_in_name(tname, layers, unit == "node"), layers, unit)
             parts.append(f"{where or 'tensor ' + repr(tname)}: {op} (op {k})")
         raise errors.UnsupportedModelError(
             f"{len(bad)} op(s) have no int8 kernel and would run in float, which mcucompile does not do: "
@@ -592,42 +631,6 @@ class _Int8Runner:
         return [dequantize(self.it.get_tensor(d["index"]), d) for d in self.outputs]
 
 
-def dequantize(q: np.ndarray, detail: dict) -> np.ndarray:
-    scale, zp = detail["quantization"]
-    return (q.astype(np.float64) - zp) * scale if scale else q.astype(np.float64)
-
-
-def compare_arrays(f: np.ndarray, q: np.ndarray) -> dict:
-    """Float (f) vs dequantised int8 (q), both [N, ...]: MAE, max error, SNR (dB), mean cosine similarity."""
-    f = f.astype(np.float64).reshape(len(f), -1)
-    q = q.astype(np.float64).reshape(len(q), -1)
-    err = f - q
-    noise, signal = float(np.sum(err ** 2)), float(np.sum(f ** 2))
-    snr = 10 * np.log10(signal / noise) if noise > 0 and signal > 0 else (float("inf") if noise == 0 else 0.0)
-    nf, nq = np.linalg.norm(f, axis=1), np.linalg.norm(q, axis=1)
-    cos = np.where((nf > 0) & (nq > 0), np.sum(f * q, axis=1) / np.maximum(nf * nq, 1e-300),
-                   (nf == nq).astype(np.float64))
-    return {"mae": float(np.mean(np.abs(err))), "max_abs_error": float(np.max(np.abs(err))),
-            "snr_db": float(snr), "cosine": float(np.mean(cos)),
-            "float_range": [float(f.min()), float(f.max())]}
-
-
-def output_metrics(f: np.ndarray, q: np.ndarray, name: str) -> dict:
-    """Metrics of one output; shape [N, *s]. Classifier ([C], C > 1): top-1 agreement; segmentation
-    ([H, W, C], H*W > 1, C > 1): per-pixel argmax agreement."""
-    m = {"name": name, "shape": [1, *f.shape[1:]], **compare_arrays(f, q)}
-    s = f.shape[1:]
-    if len(s) == 1 and s[0] > 1:
-        m["kind"] = "classifier"
-        m["top1_agreement"] = float(np.mean(np.argmax(f, -1) == np.argmax(q, -1)))
-    elif len(s) == 3 and s[-1] > 1 and s[0] * s[1] > 1:
-        m["kind"] = "segmentation"
-        m["pixel_argmax_agreement"] = float(np.mean(np.argmax(f, -1) == np.argmax(q, -1)))
-    else:
-        m["kind"] = "values"
-    return m
-
-
 def _report(src: _Source, data: bytes, held: list[np.ndarray], tick) -> list[dict]:
     run = _Int8Runner(data, src.specs)
     fl: list[list[np.ndarray]] = []
@@ -636,7 +639,7 @@ def _report(src: _Source, data: bytes, held: list[np.ndarray], tick) -> list[dic
     for k in range(n):
         xs = [a[k:k + 1] for a in held]
         fl.append(src.float_outputs(xs))
-        qs.append(run(xs))
+        qs.append(run(src.int8_inputs(xs)))
         tick(k + 1)
     out = []
     for j, d in enumerate(run.outputs):
@@ -650,6 +653,9 @@ def _per_layer(src: _Source, calib, held, data: bytes, warnings: list) -> list[d
     """Float activations of each Keras layer vs the int8 model's dequantised tensors, matched by name: the
     model is converted a second time with layer i renamed `<name>__L<i>`, so each int8 tensor names the
     layers it covers (fused conv+batchnorm+activation -> the last of them owns the tensor)."""
+    if src.kind == "onnx":
+        from .onnx_convert import per_layer
+        return per_layer(src, held, data, warnings)
     if src.kind != "keras":
         warnings.append("per-layer breakdown: only for Keras models, not SavedModel folders")
         return []
@@ -727,11 +733,17 @@ def _child_main(job_path: str) -> int:
     job = json.loads(Path(job_path).read_text())
     child = _Child(job, events)
     try:
-        try:
-            import keras  # noqa: F401
-            import tensorflow  # noqa: F401
-        except ImportError:
-            raise McuCompileError(f"converting Keras models needs TensorFlow: {INSTALL_HINT}") from None
+        if job["model"].lower().endswith(".onnx"):      # TensorFlow imported late: most refusals come first
+            from importlib.util import find_spec
+            if not all(find_spec(m) for m in ("tensorflow", "onnx", "onnxruntime")):
+                raise McuCompileError(f"converting ONNX models needs TensorFlow, onnx and onnxruntime: "
+                                      f"{INSTALL_HINT}")
+        else:
+            try:
+                import keras  # noqa: F401
+                import tensorflow  # noqa: F401
+            except ImportError:
+                raise McuCompileError(f"converting Keras models needs TensorFlow: {INSTALL_HINT}") from None
         child.run()
     except McuCompileError as e:
         child.result.update(error=str(e), error_class=type(e).__name__)
