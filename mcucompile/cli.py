@@ -567,6 +567,39 @@ def convert(model, out, calibration, cal_samples, random_calibration, image_rang
                        f"{_fmt_metric(l['snr_db'], 3):>7} {l['cosine']:>8.5f}")
 
 
+@main.command("plan")
+@click.argument("model", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The .tflite to write: MODEL with the offline memory plan in its metadata.")
+@click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
+@click.option("--measure", is_flag=True,
+              help="Also run both files in the tflite-micro interpreter and print the arena each needs.")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+def plan(model, out, force, measure, as_json):
+    """Our layer-by-layer memory plan inside stock TensorFlow Lite Micro.
+
+    \b
+    Writes OUTPUT: MODEL with TFLite Micro's "OfflineMemoryAllocation" metadata holding our arena offset
+    of every activation tensor (the file's graph, 16-byte aligned, RESHAPEs sharing their input's
+    offset). TFLite Micro's allocator places the tensors there and fits its kernels' scratch around
+    them. Patch stages and in-place ops cannot be expressed this way: they need the generated C."""
+    from .tflm_plan import write_offline_plan
+    r = write_offline_plan(model, out, force=force)
+    d = r.as_dict()
+    if measure:
+        from .sim.tflm_arena import tflm_arena
+        d["tflm_head_before"] = tflm_arena(model)["head"]
+        d["tflm_head_after"] = tflm_arena(out)["head"]
+    if as_json:
+        click.echo(json.dumps(d, indent=2))
+        return
+    click.echo(f"wrote {out}: offline memory plan for {r.planned} of {len(r.offsets)} tensors, "
+               f"arena head {_fmt_bytes(r.arena_bytes)}")
+    if measure:
+        click.echo(f"TFLite Micro's arena head: {d['tflm_head_before']:,} B with its own plan, "
+                   f"{d['tflm_head_after']:,} B with ours")
+
+
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON document instead of the listing.")
 @click.option("--names", is_flag=True, help="Only the op names, one a line.")
