@@ -254,8 +254,15 @@ class SimResult:
                 and self.guard_violations == 0 and self.nondeterministic == 0
                 and self.touched_extent <= self.arena_bytes)
 
+    @property
+    def compared_with(self) -> str | None:
+        """The reference `ok` and `mismatches` are judged against (None: none of the requested ran)."""
+        primary = [c for c in self.comparisons if c.available]
+        return primary[0].reference if primary else None
+
     def as_dict(self) -> dict:
         return {"model": self.model, "samples": self.samples, "ok": self.ok, "mismatches": self.mismatches,
+                "compared_with": self.compared_with,
                 "arena_bytes": self.arena_bytes, "touched_bytes": self.touched_bytes,
                 "touched_extent": self.touched_extent, "guard_violations": self.guard_violations,
                 "nondeterministic": self.nondeterministic,

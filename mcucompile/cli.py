@@ -367,8 +367,12 @@ def _load_inputs(path: Path, g) -> list[np.ndarray]:
         ten = g.tensors[t]
         if tuple(a.shape) == ten.shape:
             a = a[None]
+        elif len(ten.shape) >= 1 and ten.shape[0] == 1 and tuple(a.shape[1:]) == tuple(ten.shape[1:]):
+            a = a[:, None]      # [N, *shape[1:]]: a batch of N samples (the Keras convention)
         if tuple(a.shape[1:]) != ten.shape:
-            raise E(f"input {ten.name!r}: array shape {a.shape} is neither {ten.shape} nor [N, *{ten.shape}]")
+            batch = f"[N, *{ten.shape[1:]}]" if ten.shape and ten.shape[0] == 1 else f"[N, *{ten.shape}]"
+            raise E(f"input {ten.name!r}: array shape {a.shape} is neither {ten.shape}, [N, *{ten.shape}] nor "
+                    f"{batch}")
         if a.dtype != np.dtype(ten.dtype):
             raise E(f"input {ten.name!r}: array dtype {a.dtype}, the model wants {ten.dtype} "
                     "(quantise with the input scale and zero point in the generated header)")
@@ -376,10 +380,14 @@ def _load_inputs(path: Path, g) -> list[np.ndarray]:
     return out
 
 
+_REF_LABELS = {"tflm": "TFLite Micro", "litert_ref": "LiteRT BUILTIN_REF"}
+
+
 @main.command()
 @click.argument("model", type=click.Path(dir_okay=True, path_type=Path))
 @click.option("--input", "input_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="int8 inputs: .npy [N, *shape] or one sample; .npz keyed by input name for several inputs.")
+              help="int8 inputs: .npy [N, *shape], [N, *shape[1:]] (a batch, the Keras convention) or one sample; "
+                   ".npz keyed by input name for several inputs.")
 @click.option("--output", "output_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Write our outputs here (.npy, or .npz keyed by output name when there are several).")
 @click.option("--samples", default=20, show_default=True, help="Random int8 inputs when --input is not given.")
@@ -424,8 +432,11 @@ def simulate(model, input_path, output_path, samples, seed, no_sanitize, as_json
             click.echo(f"{r.model}: {r.samples} samples run on {board} ({r.extra.get('core')}, QEMU)")
         else:
             click.echo(f"{r.model}: {r.samples} samples run on the host (ASan/UBSan {'off' if no_sanitize else 'on'})")
+        if r.compared_with:
+            click.echo(f"  judged against   {_REF_LABELS.get(r.compared_with, r.compared_with)} (the first "
+                       "reference that ran)")
         for c in r.comparisons:
-            label = {"tflm": "TFLite Micro", "litert_ref": "LiteRT BUILTIN_REF"}.get(c.reference, c.reference)
+            label = _REF_LABELS.get(c.reference, c.reference)
             if not c.available:
                 click.echo(f"  vs {label:<20} not available: {c.error}")
             elif c.mismatches == 0:

@@ -149,10 +149,20 @@ def test_cli_simulate_npy_roundtrip(tmp_path):
     assert d["touched_bytes"] <= d["arena_bytes"]
     y = np.load(tmp_path / "y.npy")
     assert y.shape == (3, 1, 4) and y.dtype == np.int8
+    assert d["compared_with"] == "tflm" and [c["reference"] for c in d["references"]] == ["tflm", "litert_ref"]
     # one sample shaped like the input works too
     np.save(tmp_path / "x1.npy", x[0])
     r = _cli("simulate", EXAMPLE, "--input", tmp_path / "x1.npy", "--json")
     assert r.returncode == 0 and json.loads(r.stdout)["samples"] == 1
+    # and a batch in the Keras convention, [N, *shape[1:]]: the same outputs as [N, *shape]
+    np.save(tmp_path / "xk.npy", x[:, 0])
+    r = _cli("simulate", EXAMPLE, "--input", tmp_path / "xk.npy", "--output", tmp_path / "yk.npy", "--json")
+    assert r.returncode == 0 and json.loads(r.stdout)["samples"] == 3
+    assert np.array_equal(np.load(tmp_path / "yk.npy"), y)
+    # asked for LiteRT only: judged against LiteRT, and said so
+    r = _cli("simulate", EXAMPLE, "--input", tmp_path / "xk.npy", "--reference", "litert_ref", "--json")
+    d = json.loads(r.stdout)
+    assert r.returncode == 0 and d["compared_with"] == "litert_ref" and len(d["references"]) == 1
 
 
 def test_cli_simulate_bad_input_shape(tmp_path):

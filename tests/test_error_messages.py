@@ -735,6 +735,11 @@ UNTESTED: dict[tuple[str, str], str] = {
     ("mcucompile/codegen/records.py", "not a call argument"): _GUARD + " (lowering functions build their args "
                                                                "from text and the pointer records only)",
     ("mcucompile/passes/patch_plan.py", "patch stage kinds must be among"): _GUARD,
+    ("mcucompile/tflm_plan.py", "cannot unpack the model's flatbuffer"):
+        _GUARD + " (the reader has accepted the same bytes just before)",
+    ("mcucompile/tflm_plan.py", "subgraphs; offline plans are written for one"):
+        _GUARD + " (the reader refuses models with several subgraphs first)",
+    ("mcucompile/tflm_plan.py", "tensors in the file"): _GUARD + " (the reader keeps every tensor of the file)",
     ("mcucompile/passes/patch_plan.py", "a patch of this grid would be empty"): _GUARD,
     ("mcucompile/passes/patch_plan.py", "does not contribute to the stage output"): _GUARD,
     ("mcucompile/passes/patch_plan.py", "row caching needs the bands"): _GUARD,
@@ -913,7 +918,7 @@ def test_cli_size_and_input_shape_messages(tmp_path):
     with pytest.raises(click.BadParameter, match=re.escape(text)):
         _parse_size("64 apples")
     np.save(tmp_path / "x.npy", np.zeros((2, 5), np.int8))
-    text = "input 't0': array shape (2, 5) is neither (4,) nor [N, *(4,)]"
+    text = "input 't0': array shape (2, 5) is neither (4,), [N, *(4,)] nor [N, *(4,)]"
     with pytest.raises(McuCompileError, match=re.escape(text)):
         _load_inputs(tmp_path / "x.npy", graph("RELU", NoAttrs(), [act((4,))], [act((4,))]))
 

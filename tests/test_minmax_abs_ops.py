@@ -123,7 +123,10 @@ def _run(tmp_path, name, data, inputs=None, samples=3, tflm=True, board=None):
     else:
         assert not tflm_c.available         # TFLite Micro cannot run it (int8 NEG)
     assert litert_c.available and litert_c.mismatches == 0, (name, litert_c)
-    assert r.ok
+    assert r.ok and r.compared_with == ("tflm" if tflm else "litert_ref")
+    if not tflm:    # asked for TFLite Micro alone, which cannot run it: a failure, not a pass
+        r2 = api.simulate(str(path), inputs=inputs, samples=samples, seed=1, references=("tflm",), board=board)
+        assert not r2.ok and r2.compared_with is None and not r2.comparisons[0].available
     return r
 
 
