@@ -227,7 +227,10 @@ def compile_graph(g: Graph, options: Options = Options(), search_progress: Calla
                       int(ten.quant.zero_point[0]) if ten.quant else 0, plan.offsets.get(r, -1),
                       layout.get(t, ""))
 
-    sources = sorted({s for c in calls for s in c.sources})
+    sources = {s for c in calls for s in c.sources}
+    if any(g.tensors[t].dtype == "int8" for t in (*g.inputs, *g.outputs)):
+        sources.add("mcu_quantize.c")       # the header's float <-> int8 helpers
+    sources = sorted(sources)
     return Compiled(g, options, plan, calls, ctx.consts,
                     [io_info(k, t) for k, t in enumerate(g.inputs)],
                     [io_info(k, t) for k, t in enumerate(g.outputs)], sources, program, found, stages,

@@ -664,7 +664,7 @@ def per_layer(src, held, data: bytes, warnings: list) -> list[dict]:
     import onnx
     import onnxruntime as ort
 
-    from .keras_convert import _Int8Runner, _raw_ops, layers_in_name
+    from .int8_model import _Int8Runner, _raw_ops, layers_in_name
     from .metrics import compare_arrays, dequantize
     m: OnnxModel = src.model
     nodes = list(m.traced.graph.node)
