@@ -614,9 +614,18 @@ def plan(model, out, force, measure, as_json):
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON document instead of the listing.")
 @click.option("--names", is_flag=True, help="Only the op names, one a line.")
-def ops(as_json, names):
+@click.option("--coverage", is_flag=True,
+              help="Every op TensorFlow Lite Micro's op resolver offers: compiled or not (int8, 16x8), and why not.")
+def ops(as_json, names, coverage):
     """List the supported TFLite ops with their constraints: dtypes, ranks, parameters; and whether each
-    runs patch by patch (--patch auto), needs scratch memory, or is a free alias (RESHAPE)."""
+    runs patch by patch (--patch auto), needs scratch memory, or is a free alias (RESHAPE). With
+    --coverage: TFLite Micro's ops, ours or not, with the reason."""
+    if coverage:
+        from .coverage import coverage as cov
+        from .coverage import markdown
+        rows = cov()
+        click.echo(json.dumps([r.as_dict() for r in rows], indent=2) if as_json else markdown(rows))
+        return
     from .opsinfo import format_table, supported_ops
     table = supported_ops()
     if as_json:
