@@ -13,7 +13,7 @@ import numpy as np
 
 from . import pipeline
 from .codegen.generate import Compiled, Options
-from .errors import OutputFolderError
+from .errors import McuCompileError, OutputFolderError
 from .frontend.keras_convert import ConvertOptions, ConvertResult, Progress, convert_model
 from .ir import Graph
 from .passes.analysis import LayerInfo, flash_weight_bytes, op_macs, op_weight_bytes
@@ -140,13 +140,22 @@ def stage_breaks(g: Graph) -> list[dict]:
 
 def compile_model(model: str | os.PathLike, out_dir: str | os.PathLike, options: Options = Options(),
                   force: bool = False, convert: ConvertOptions | None = None, board: str | None = None,
-                  test_inputs: list[np.ndarray] | None = None) -> Compiled:
+                  test_inputs: list[np.ndarray] | None = None, project: str = "make") -> Compiled:
     """Write the C project; with `board`, a whole firmware project for it (after the fit check, which
     raises FitError when the model does not fit). test_inputs: [N, *shape] per input embedded in the
-    firmware (default: one random sample, seed 0)."""
+    firmware (default: one random sample, seed 0). project: the library's layout for a build system
+    (codegen/packaging.py: make, cmake, zephyr, arduino, platformio)."""
+    from .codegen.generate import kernel_defines
+    from .codegen.packaging import PROJECT_KINDS, package
+    if project not in PROJECT_KINDS:
+        raise McuCompileError(f"unknown project kind {project!r}; one of {', '.join(PROJECT_KINDS)}")
+    if board is not None and project != "make":
+        raise McuCompileError("--project lays out a model library; --board writes a whole firmware project "
+                              "(with its own Makefile and CMakeLists.txt): choose one")
     built = pipeline.run(model, options, board, convert)
     g, c = built.graph, built.compiled
-    files = built.files
+    files = package(built.files, g.name, kernel_defines(c.options), project)
+    c.files = files
     if board is not None:
         from .boards import get_board
         from .boards.firmware import render_firmware, require_fit

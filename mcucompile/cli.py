@@ -315,14 +315,19 @@ def analyze(model, as_json, io_outside, align, board, **keras):
               help="Write a whole firmware project for BOARD (`mcucompile boards`): start-up code, linker script, "
                    "a main running an embedded test input, Makefile and CMakeLists.txt; fails when the model "
                    "does not fit the board's SRAM or flash.")
+@click.option("--project", type=click.Choice(["make", "cmake", "zephyr", "arduino", "platformio"]), default="make",
+              show_default=True,
+              help="Lay the model out as a library for this build: a Makefile (lib<name>.a); a CMake target with "
+                   "install/export (find_package); a Zephyr module; an Arduino library; a PlatformIO library.")
 @common
 @keras_inputs()
-def compile_(model, out, force, as_json, io_outside, align, board, **keras):
+def compile_(model, out, force, as_json, io_outside, align, board, project, **keras):
     """Generate C: <name>.h/.c, <name>_weights.c, the kernels it needs, a Makefile and a JSON memory map.
-    With --board, a firmware project: `make -C OUT` builds it with arm-none-eabi-gcc."""
+    With --board, a firmware project: `make -C OUT` builds it with arm-none-eabi-gcc. With --project, the
+    same library laid out for CMake, Zephyr, Arduino or PlatformIO."""
     from .api import compile_model
     model = _resolve(model, **keras)
-    c = compile_model(model, out, _options(io_outside, align), force=force, board=board)
+    c = compile_model(model, out, _options(io_outside, align), force=force, board=board, project=project)
     summary = {"model": c.graph.name, "output": str(out), "files": sorted(c.files),
                "arena_bytes": c.arena_bytes, "lower_bound_bytes": c.plan.lower_bound,
                "flash_weights_bytes": int(sum(np.asarray(k.values).nbytes for k in c.consts))}
