@@ -99,7 +99,8 @@ def _cmake(name: str, srcs: list[str], hdrs: list[str], defs: list[str]) -> str:
         f"install(EXPORT {name}Targets NAMESPACE mcucompile:: DESTINATION ${{CMAKE_INSTALL_LIBDIR}}/cmake/{name})",
         f"configure_package_config_file({name}Config.cmake.in ${{CMAKE_CURRENT_BINARY_DIR}}/{name}Config.cmake",
         f"    INSTALL_DESTINATION ${{CMAKE_INSTALL_LIBDIR}}/cmake/{name})",
-        f"install(FILES ${{CMAKE_CURRENT_BINARY_DIR}}/{name}Config.cmake DESTINATION ${{CMAKE_INSTALL_LIBDIR}}/cmake/{name})",
+        f"install(FILES ${{CMAKE_CURRENT_BINARY_DIR}}/{name}Config.cmake",
+        f"    DESTINATION ${{CMAKE_INSTALL_LIBDIR}}/cmake/{name})",
         "",
     ]
     return "\n".join(lines)
