@@ -55,6 +55,7 @@ test-fast: setup
 bench: setup
 	$(BIN)/python bench/memory.py
 	$(BIN)/python bench/cycles.py
+	$(BIN)/python bench/convert.py
 
 clean:
 	rm -rf build .pytest_cache

@@ -146,3 +146,54 @@ def torch_flatten(path, h: int = 13, w: int = 17) -> None:
     y = b.node("Reshape", [x, c], "view")
     y = b.node("Gemm", [y, b.const(b.rng.normal(0, 0.1, (4 * h * w, 3)).astype(np.float32))], "fc")
     b.model({"input": ["N", 3, h, w]}, [y], path)
+
+
+def smooth_nchw(n: int, c: int, h: int, w: int, seed: int) -> np.ndarray:
+    """Synthetic images in [0, 1], NCHW: a few random low-frequency waves per channel."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:h, 0:w] / max(h, w)
+    out = np.zeros((n, c, h, w), np.float32)
+    for i in range(n):
+        for ch in range(c):
+            out[i, ch] = sum(rng.uniform(0.2, 1) * np.sin(2 * np.pi * (rng.uniform(0, 3) * x + rng.uniform(0, 3) * y)
+                                                           + rng.uniform(0, 6.3)) for _ in range(3))
+    lo, hi = out.min(axis=(1, 2, 3), keepdims=True), out.max(axis=(1, 2, 3), keepdims=True)
+    return (out - lo) / (hi - lo)
+
+
+def _divisible(v: float, d: int = 8) -> int:
+    """Channel counts as keras.applications / torchvision round them (never more than 10% below v)."""
+    n = max(d, int(v + d / 2) // d * d)
+    return n + d if n < 0.9 * v else n
+
+
+def mobilenet_v2(path, alpha: float = 0.35, size: int = 144, classes: int = 1000, seed: int = 0,
+                 softmax: bool = False) -> None:
+    """MobileNetV2 (width `alpha`) as torch.onnx.export writes torchvision's: NCHW 3 x size x size, stem
+    conv 3x3/2 + BN + Clip(0,6); inverted residual blocks (1x1 expand + BN + ReLU6, depthwise 3x3 group=C
+    with the block's stride and symmetric pads, 1x1 projection + BN, Add when the shape is kept); 1x1 conv to
+    1280 + BN + ReLU6, GlobalAveragePool, Flatten, Gemm (logits, as bench/make_models.py's Keras
+    one; `softmax`: then Softmax). The channel counts are keras.applications' (alpha 0.35: 16, 8, 8, 16, 24,
+    32, 56, 112, then 1280). Random weights (seeded), realistic BN stats."""
+    b = Builder(seed)
+    c = _divisible(32 * alpha)
+    x = b.clip(b.conv("input", 3, c, 3, 2, bn=True, name="stem"), name="stem_relu6")
+    blocks = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2),
+              (6, 320, 1, 1))
+    k = 0
+    for t, ch, n, s in blocks:
+        cout = _divisible(ch * alpha)
+        for i in range(n):
+            stride, hid, y = s if i == 0 else 1, c * t, x
+            if t != 1:
+                y = b.clip(b.conv(y, c, hid, 1, bn=True, name=f"b{k}_expand"), name=f"b{k}_expand_relu6")
+            y = b.clip(b.conv(y, hid, hid, 3, stride, group=hid, bn=True, name=f"b{k}_dw"), name=f"b{k}_dw_relu6")
+            y = b.conv(y, hid, cout, 1, bn=True, name=f"b{k}_project")
+            x = b.node("Add", [x, y], f"b{k}_add") if stride == 1 and c == cout else y
+            c, k = cout, k + 1
+    x = b.clip(b.conv(x, c, 1280, 1, bn=True, name="head"), name="head_relu6")
+    x = b.node("Flatten", [b.node("GlobalAveragePool", [x], "gap")], "flatten", axis=1)
+    wfc = b.rng.normal(0, np.sqrt(1.0 / 1280), (classes, 1280)).astype(np.float32)
+    x = b.node("Gemm", [x, b.const(wfc), b.const(np.zeros(classes, np.float32))], "fc", transB=1)
+    y = b.node("Softmax", [x], "softmax", axis=-1) if softmax else x
+    b.model({"input": [1, 3, size, size]}, [y], path)

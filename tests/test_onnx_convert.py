@@ -29,6 +29,7 @@ onnx = need_module("onnx")
 ort = need_module("onnxruntime")
 need_module("tensorflow")
 import onnx_models as om  # noqa: E402
+from onnx_models import smooth_nchw  # noqa: E402
 
 H, W = 13, 17
 
@@ -43,19 +44,6 @@ def cache(tmp_path_factory):
         os.environ.pop("MCUCOMPILE_CACHE", None)
     else:
         os.environ["MCUCOMPILE_CACHE"] = old
-
-
-def smooth_nchw(n: int, c: int, h: int, w: int, seed: int) -> np.ndarray:
-    """Synthetic images in [0, 1], NCHW: a few random low-frequency waves per channel."""
-    rng = np.random.default_rng(seed)
-    y, x = np.mgrid[0:h, 0:w] / max(h, w)
-    out = np.zeros((n, c, h, w), np.float32)
-    for i in range(n):
-        for ch in range(c):
-            out[i, ch] = sum(rng.uniform(0.2, 1) * np.sin(2 * np.pi * (rng.uniform(0, 3) * x + rng.uniform(0, 3) * y)
-                                                           + rng.uniform(0, 6.3)) for _ in range(3))
-    lo, hi = out.min(axis=(1, 2, 3), keepdims=True), out.max(axis=(1, 2, 3), keepdims=True)
-    return (out - lo) / (hi - lo)
 
 
 @pytest.fixture(scope="module")
