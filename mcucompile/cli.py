@@ -306,7 +306,7 @@ def analyze(model, as_json, io_outside, align, board, **keras):
 
 
 @main.command("compile")
-@click.argument("model", type=click.Path(dir_okay=True, path_type=Path))
+@click.argument("models", nargs=-1, required=True, type=click.Path(dir_okay=True, path_type=Path))
 @click.option("-o", "--output", "out", required=True, type=click.Path(path_type=Path),
               help="Folder for the generated project (created; never overwrites foreign files without --force).")
 @click.option("--force", is_flag=True, help="Write into a non-empty folder that mcucompile did not create.")
@@ -319,14 +319,33 @@ def analyze(model, as_json, io_outside, align, board, **keras):
               show_default=True,
               help="Lay the model out as a library for this build: a Makefile (lib<name>.a); a CMake target with "
                    "install/export (find_package); a Zephyr module; an Arduino library; a PlatformIO library.")
+@click.option("--concurrent", is_flag=True,
+              help="Several models that may run at the same time: one arena region each (default: they run one "
+                   "after another and share one arena as large as the largest).")
 @common
 @keras_inputs()
-def compile_(model, out, force, as_json, io_outside, align, board, project, **keras):
+def compile_(models, out, force, as_json, io_outside, align, board, project, concurrent, **keras):
     """Generate C: <name>.h/.c, <name>_weights.c, the kernels it needs, a Makefile and a JSON memory map.
     With --board, a firmware project: `make -C OUT` builds it with arm-none-eabi-gcc. With --project, the
-    same library laid out for CMake, Zephyr, Arduino or PlatformIO."""
-    from .api import compile_model
-    model = _resolve(model, **keras)
+    same library laid out for CMake, Zephyr, Arduino or PlatformIO. With several MODELS, one folder for one
+    firmware: each model's sources, the kernels once, one Makefile and mcucompile_models.h with the arena."""
+    from .api import compile_model, compile_models
+    if len(models) > 1:
+        if board or project != "make":
+            raise click.UsageError("several models go into one library folder: --board and --project take one model")
+        cs = compile_models([_resolve(m, **keras) for m in models], out, _options(io_outside, align), force=force,
+                            concurrent=concurrent)
+        summary = {"models": [c.graph.name for c in cs], "output": str(out), "files": sorted(cs[0].files),
+                   "arena_bytes": [c.arena_bytes for c in cs], "concurrent": concurrent}
+        if as_json:
+            click.echo(json.dumps(summary, indent=2))
+        elif not _quiet():
+            click.echo(f"wrote {len(cs[0].files)} files to {out}/ for {', '.join(summary['models'])}; arenas "
+                       + ", ".join(f"{c.graph.name} {c.arena_bytes:,} B" for c in cs)
+                       + ("; one region each (--concurrent)" if concurrent else "; one shared arena (the largest)")
+                       + " (mcucompile_models.h)")
+        return
+    model = _resolve(models[0], **keras)
     c = compile_model(model, out, _options(io_outside, align), force=force, board=board, project=project)
     summary = {"model": c.graph.name, "output": str(out), "files": sorted(c.files),
                "arena_bytes": c.arena_bytes, "lower_bound_bytes": c.plan.lower_bound,

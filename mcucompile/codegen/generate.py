@@ -290,6 +290,7 @@ def render(c: Compiled) -> dict[str, str]:
         "flash_weights_bytes": sum(np.asarray(k.values).nbytes for k in c.consts),
         "defines": kernel_defines(c.options),
         "families": kernel_families(c),
+        "models": [g.name], "lib": g.name,
     }
     files = {
         f"{g.name}.h": env.get_template("model.h.j2").render(ctx),
@@ -306,6 +307,12 @@ def render(c: Compiled) -> dict[str, str]:
             files.setdefault(header, (FIRMWARE_DIR / header).read_text())
     c.files = files
     return files
+
+
+def render_makefile(models: list[str], sources: list[str], defines: list[str], lib: str) -> str:
+    """The Makefile of a folder holding several models' sources (lib<lib>.a with all of them)."""
+    return _env().get_template("Makefile.j2").render(version=__version__, models=models, sources=sources,
+                                                      defines=defines, lib=lib)
 
 
 def kernel_families(c: Compiled) -> dict[str, list[str]]:

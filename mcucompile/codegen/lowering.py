@@ -66,7 +66,7 @@ class LowerCtx:
         key = (ctype, values.shape, values.tobytes())
         if key in self._const_by_key:
             return self._const_by_key[key]
-        name = self.unique(hint)
+        name = self.unique(f"{self.graph.name}_{hint}")     # extern symbols: prefixed like the API
         self.consts.append(ConstArray(name, ctype, values))
         self._const_by_key[key] = name
         return name
