@@ -388,7 +388,8 @@ def _load_inputs(path: Path, g) -> list[np.ndarray]:
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON report.")
 @click.option("--board", default=None, metavar="BOARD",
               help="Cross-build for an emulated board (qemu-m4, qemu-m7, qemu-m55) and run under QEMU instead of "
-                   "on the host; also reports the exact instructions executed by one inference.")
+                   "on the host; also reports the exact instructions executed by one inference (and, on qemu-m4, "
+                   "estimated cycles from the Cortex-M4 TRM's timings).")
 @click.option("--reference", "reference", type=click.Choice(["both", "tflm", "litert_ref"]), default="both",
               show_default=True,
               help="What to compare with: TFLite Micro (the oracle), LiteRT's reference kernels (the second "
@@ -440,6 +441,12 @@ def simulate(model, input_path, output_path, samples, seed, no_sanitize, as_json
             click.echo(f"  instructions     {r.extra['instructions']:,} per inference (sample 0; "
                        f"{r.extra['instructions_min']:,}..{r.extra['instructions_max']:,} over all samples); "
                        f"stack used {r.extra['stack_used']:,} B")
+            if "cycles" in r.extra:
+                click.echo(f"  cycles           {r.extra['instructions']:,} instructions, "
+                           f"~{r.extra['cycles']:,} cycles (estimate: {r.extra['cycle_model']}) per inference, "
+                           f"{r.extra['cycles'] / max(1, r.extra['instructions']):.2f} per instruction")
+            else:
+                click.echo(f"  cycles           not modelled for {r.extra.get('core')} (instructions only)")
             funcs = r.extra.get("instructions_by_function") or {}
             total = r.extra["instructions"] or 1
             if funcs:

@@ -1,0 +1,147 @@
+"""Estimated cycles on qemu-m4 (mcucompile/sim/timing.py's Cortex-M4 table, priced by the TCG plugin):
+hand-written Thumb-2 loops whose cycle counts the test works out from the table, run between the firmware's
+two markers, must come out exactly; a real model's estimate must be plausible."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from mcucompile import api
+from mcucompile.boards import get_board
+from mcucompile.boards.firmware import render_firmware
+from mcucompile.codegen.generate import compile_graph, render
+from mcucompile.sim.target import build_firmware, cycle_counts, function_profiles, run_qemu
+from mcucompile.sim.timing import CORTEX_M4 as T
+
+pytestmark = pytest.mark.usefixtures("qemu_toolchain")
+
+N = 100      # loop iterations
+
+# (name, assembly between the markers, instructions, cycles) -- the expected figures from the table T.
+# r1 points 64 bytes below the stack pointer (scratch memory nothing else uses while the loops run).
+SETUP = "movs r0, #100\n\tsub r1, sp, #64\n\t"                   # 2 instructions, 2 ALU cycles
+CASES = [
+    # two loads back to back: the second pipelines (after_load); the loop branch is taken N-1 times
+    ("ldr_ldr_loop", SETUP + "1: ldr r2, [r1]\n\tldr r3, [r1, #4]\n\tadd r2, r3\n\tsubs r0, #1\n\tbne 1b\n\t",
+     2 + 5 * N, 2 * T["alu"] + N * (T["load"] + T["after_load"] + 2 * T["alu"] + T["branch"])
+     + (N - 1) * T["taken"]),
+    # LDRD (1+N, N = 2) feeding a dual multiply-accumulate
+    ("ldrd_smlad_loop", SETUP + "1: ldrd r2, r3, [r1]\n\tsmlad r12, r2, r3, r12\n\tsubs r0, #1\n\tbne 1b\n\t",
+     2 + 4 * N, 2 * T["alu"] + N * (T["load_double"] + T["mul"] + T["alu"] + T["branch"])
+     + (N - 1) * T["taken"]),
+    # a call: BL taken, PUSH of 3 registers, POP of 3 with the PC (taken back to the caller)
+    ("call_push_pop", "bl push_pop3\n\t",
+     3, T["branch"] + T["taken"] + 2 * (T["multi"] + 3 * T["per_reg"]) + T["taken"]),
+    # PUSH/POP and LDM/STM without the PC: 1+N
+    ("ldm_stm", "sub r1, sp, #64\n\tstmia r1!, {r0, r2, r3}\n\tsub r1, #12\n\tldmia r1, {r0, r2, r3, r12}\n\t",
+     4, 2 * T["alu"] + 2 * T["multi"] + 7 * T["per_reg"]),
+    # a multiply chain (MUL, MLA, SMULL, UMLAL, SMMLAR: single-cycle on the M4) and the divides (constant)
+    ("mul_chain", "movs r2, #3\n\tmovs r3, #5\n\t.rept 10\n\tmul r2, r2, r3\n\t.endr\n\tmla r2, r2, r3, r2\n\t"
+     "smull r12, r0, r2, r3\n\tumlal r12, r0, r2, r3\n\tsmmlar r2, r2, r3, r12\n\t"
+     "sdiv r2, r2, r3\n\tudiv r2, r2, r3\n\t",
+     18, 2 * T["alu"] + 14 * T["mul"] + 2 * T["div"]),
+    # a store pipelines after a load, nothing after a store; byte and halfword loads are single loads
+    ("load_store_mix", "sub r1, sp, #64\n\tldr r2, [r1]\n\tstr r2, [r1, #8]\n\tstr r2, [r1, #12]\n\t"
+     "ldrb r3, [r1]\n\tldrh r3, [r1, #2]\n\tstrb r3, [r1, #16]\n\t",
+     7, T["alu"] + T["load"] + T["after_load"] + T["store"] + T["load"] + 2 * T["after_load"]),
+    # branches: not taken (the condition fails), taken forward, CBZ taken
+    ("branches", "cmp r0, r0\n\tbne 1f\n\tnop\n1:\tb 2f\n\tnop\n2:\tmovs r0, #0\n\tcbz r0, 3f\n\tnop\n3:\tnop\n\t",
+     7, 3 * T["alu"] + 3 * T["branch"] + 2 * T["taken"] + T["alu"]),
+    # STRD and a literal-pool load
+    ("strd_literal", "sub r1, sp, #64\n\tstrd r2, r3, [r1]\n\tldr r0, =0x12345678\n\tldr r2, [r1]\n\t",
+     4, T["alu"] + T["store_double"] + T["load"] + T["after_load"]),
+]
+
+MAIN = """#include "fw_board.h"
+__attribute__((noinline)) void fw_count_begin(void) { __asm__ volatile("" ::: "memory"); }
+__attribute__((noinline)) void fw_count_end(void) { __asm__ volatile("" ::: "memory"); }
+#define INTERVAL(body) __asm__ volatile("bl fw_count_begin\\n\\t" body "bl fw_count_end\\n\\tb 9f\\n\\t.ltorg\\n9:" \\
+                                        ::: "r0", "r1", "r2", "r3", "r12", "lr", "cc", "memory")
+__attribute__((noinline, naked)) void push_pop3(void)
+{ __asm__ volatile("push {r4, r5, lr}\\n\\tpop {r4, r5, pc}"); }
+int main(void)
+{
+    INTERVAL("");
+%s
+    board_puts("mcu:checksum 0x00000000\\n");
+    return 0;
+}
+"""
+
+
+def _c_string(asm: str) -> str:
+    return asm.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t")
+
+
+@pytest.fixture(scope="module")
+def hand_timed(shared_models, tmp_path_factory):
+    """The firmware with every case between the markers, run once: (instructions, cycles) per case (the
+    empty interval's figures taken off) and the per-function cycles of every interval."""
+    g = api.load(shared_models / "hello_world_int8.tflite")
+    c = compile_graph(g)
+    render(c)
+    b = get_board("qemu-m4")
+    files = render_firmware(c, b, api.random_inputs(g, 1))
+    files["fw_main.c"] = MAIN % "\n".join(f'    INTERVAL("{_c_string(asm)}");' for _, asm, _, _ in CASES)
+    elf, _ = build_firmware(files, tmp_path_factory.mktemp("cycles") / "fw")
+    _, instr = run_qemu(b, elf)
+    cyc = cycle_counts(elf)
+    assert cyc is not None and len(cyc) == len(instr) == 1 + len(CASES)
+    got = {name: (instr[1 + k] - instr[0], cyc[1 + k] - cyc[0]) for k, (name, *_) in enumerate(CASES)}
+    return got, cyc, function_profiles(elf, "cycles"), (elf, b)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_hand_timed_loop(case, hand_timed):
+    name, _, instructions, cycles = case
+    got, *_ = hand_timed
+    assert got[name] == (instructions, cycles), f"{name}: (instructions, cycles) expected {(instructions, cycles)}"
+
+
+def test_per_function_cycles_add_up(hand_timed):
+    """Per function, cycles add up to the interval's; the call's PUSH/POP and the return's refill go to
+    push_pop3, the BL and its refill to main."""
+    _, cyc, prof, (elf, b) = hand_timed
+    assert len(prof) == len(cyc) and all(sum(p.values()) == n for p, n in zip(prof, cyc))
+    k = 1 + [c[0] for c in CASES].index("call_push_pop")
+    assert prof[k]["push_pop3"] == 2 * (T["multi"] + 3 * T["per_reg"]) + T["taken"]
+    # the same again on a second run
+    run_qemu(b, elf)
+    assert cycle_counts(elf) == cyc
+
+
+def test_m7_and_m55_cycles_not_modelled(shared_models):
+    r = api.simulate(shared_models / "hello_world_int8.tflite", samples=1, board="qemu-m7", references=())
+    assert r.extra["instructions"] > 0 and "cycles" not in r.extra
+
+
+def test_model_cycle_estimate(shared_models):
+    """A real model: cycles above instructions with a plausible cycles-per-instruction, per function too,
+    the instruction counts unchanged by the estimate (the same as on a run without it)."""
+    model = shared_models / "micro_speech_quantized.tflite"
+    r = api.simulate(model, samples=2, seed=0, board="qemu-m4", references=("tflm",))
+    assert r.ok
+    e = r.extra
+    assert e["cycle_model"] == "Cortex-M4 TRM timings, no wait states"
+    assert 1.1 < e["cycles"] / e["instructions"] < 2.0
+    assert e["cycles_min"] <= e["cycles"] <= e["cycles_max"]
+    assert sum(e["cycles_by_function"].values()) == e["cycles"]
+    # a caller whose instructions cancel against the empty interval's still pays its call's refill
+    assert set(e["instructions_by_function"]) <= set(e["cycles_by_function"])
+    assert all(e["cycles_by_function"][f] >= n for f, n in e["instructions_by_function"].items())
+
+
+def test_cli_reports_cycles(shared_models):
+    from click.testing import CliRunner
+
+    from mcucompile.cli import main
+    model = str(shared_models / "hello_world_int8.tflite")
+    r = CliRunner().invoke(main, ["simulate", model, "--board", "qemu-m4", "--samples", "1", "--reference", "tflm"])
+    assert r.exit_code == 0, r.output
+    assert "cycles (estimate: Cortex-M4 TRM timings, no wait states)" in r.output
+    r = CliRunner().invoke(main, ["simulate", model, "--board", "qemu-m4", "--samples", "1", "--reference", "tflm",
+                                  "--json"])
+    doc = json.loads(r.output)
+    assert doc["cycles"] > doc["instructions"] > 0 and sum(doc["cycles_by_function"].values()) == doc["cycles"]
