@@ -49,6 +49,11 @@ CASES = [
     # branches: not taken (the condition fails), taken forward, CBZ taken
     ("branches", "cmp r0, r0\n\tbne 1f\n\tnop\n1:\tb 2f\n\tnop\n2:\tmovs r0, #0\n\tcbz r0, 3f\n\tnop\n3:\tnop\n\t",
      7, 3 * T["alu"] + 3 * T["branch"] + 2 * T["taken"] + T["alu"]),
+    # a 16-bit load 4 bytes before a (1 KB) page end: QEMU 7.2 hands the plugin its bytes with the next
+    # halfword appended (its page-crossing check reads it); the width comes from the first halfword
+    ("page_end", "sub r1, sp, #64\n\tb 8f\n\t.balign 1024\n8:\t.rept 510\n\tnop\n\t.endr\n\t"
+     "ldr r2, [r1]\n\tnop\n\tnop\n\t",
+     515, T["alu"] + T["branch"] + T["taken"] + 510 * T["alu"] + T["load"] + 2 * T["alu"]),
     # STRD and a literal-pool load
     ("strd_literal", "sub r1, sp, #64\n\tstrd r2, r3, [r1]\n\tldr r0, =0x12345678\n\tldr r2, [r1]\n\t",
      4, T["alu"] + T["store_double"] + T["load"] + T["after_load"]),

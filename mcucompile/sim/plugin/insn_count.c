@@ -24,7 +24,7 @@
  * instruction that may write the PC) and this block does not start at that branch's fall-through address.
  * Each count line then reads "INSTRUCTIONS CYCLES", and with funcs= a line "C i:c ..." follows the F line
  * (a taken branch's refill is counted to the function holding the branch). classes=FILE3 writes
- * "ADDR CLASS N CYCLES" for every translated instruction (to check the decoder against a disassembly).
+ * "ADDR CLASS N CYCLES SIZE:HW1:HW2" for every translated instruction (to check the decoder against a disassembly).
  *
  * The few API declarations used are written out here because distributions ship QEMU without
  * qemu-plugin.h; they follow the stable v1 plugin ABI.
@@ -241,12 +241,16 @@ static void estimate_block(struct qemu_plugin_tb *tb, size_t n, long func)
     for (size_t i = 0; i < n; ++i) {
         struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
         const uint8_t *d = qemu_plugin_insn_data(insn);
+        /* the width from the first halfword: QEMU 7.2 appends the next halfword to the data of a 16-bit
+         * instruction 4 bytes before a page end (its page-crossing check reads it) */
         size_t size = qemu_plugin_insn_size(insn);
         uint64_t va = qemu_plugin_insn_vaddr(insn);
         uint16_t hw1 = (uint16_t)(d[0] | d[1] << 8);
-        uint16_t hw2 = size >= 4 ? (uint16_t)(d[2] | d[3] << 8) : 0;
+        bool wide = (hw1 >> 11) >= 0x1D;
+        uint16_t hw2 = wide && size >= 4 ? (uint16_t)(d[2] | d[3] << 8) : 0;
+        size = wide ? 4 : 2;
         unsigned regs;
-        enum cls c = classify(hw1, hw2, size >= 4, &regs);
+        enum cls c = classify(hw1, hw2, wide, &regs);
         uint64_t p = price(c, regs, after_load);
         b->price += p;
         after_load = c == C_LOAD;
@@ -258,7 +262,8 @@ static void estimate_block(struct qemu_plugin_tb *tb, size_t n, long func)
             b->ends_in_branch = is_branch(c);
         }
         if (classes_out != NULL) {
-            fprintf(classes_out, "%" PRIx64 " %s %u %" PRIu64 "\n", va, CLASS_NAMES[c], regs, p);
+            fprintf(classes_out, "%" PRIx64 " %s %u %" PRIu64 " %zu:%04x:%04x\n", va, CLASS_NAMES[c], regs, p,
+                    size, hw1, hw2);
         }
     }
     b->func = func;
