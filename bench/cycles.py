@@ -4,7 +4,8 @@ emulated Cortex-M core.
     .venv/bin/python bench/cycles.py              # a plain table
     .venv/bin/python bench/cycles.py --markdown   # the table for the README
     .venv/bin/python bench/cycles.py --reference  # the same with the plain-C reference loops only
-    .venv/bin/python bench/cycles.py --profile    # + the top functions per model and core (share of instructions)
+    .venv/bin/python bench/cycles.py --profile    # + the top functions per model and core (share of instructions,
+                                                  #   and of the estimated cycles where there are some)
     .venv/bin/python bench/cycles.py --optimise both   # each model with --optimise speed and size (kernel bytes)
     .venv/bin/python bench/cycles.py --wide-weights auto   # one row per model (default: auto and off)
 
@@ -75,6 +76,7 @@ def measure(path: Path, cores: list[str], check: bool, options: api.Options = ap
         row[core] = r.extra["instructions"]
         if "cycles" in r.extra:
             row.setdefault("cycles", {})[core] = r.extra["cycles"]
+            row.setdefault("cycles_by_function", {})[core] = r.extra["cycles_by_function"]
         # constant bytes in flash as compiled for this core (the DSP cores: with the pre-widened 1x1 weights
         # unless the model would no longer fit, --wide-weights auto)
         a = api.analyze(path, options, board=core)      # with the ARM toolchain: the firmware's link map
@@ -85,16 +87,24 @@ def measure(path: Path, cores: list[str], check: bool, options: api.Options = ap
 
 
 def render_profile(rows: list[dict], cores: list[str], markdown: bool, top: int = 5) -> str:
-    """Per model and core: the functions that ran the most instructions (share of the inference)."""
-    head = ["model", "core"] + [f"#{k + 1}" for k in range(top)]
+    """Per model and core: the functions that ran the most instructions (share of the inference; where
+    cycles are estimated, their share of the cycles in brackets)."""
+    both = len({r["optimise"] for r in rows}) > 1
+    wides = len({r["wide"] for r in rows}) > 1
+    head = ["model", *(["optimise"] if both else []), *(["wide weights"] if wides else []), "core"] + [
+        f"#{k + 1}" for k in range(top)]
     table = []
     for r in rows:
         for c in cores:
             funcs = r.get("by_function", {}).get(c)
             if not funcs or not r.get(c):
                 continue
-            cells = [f"{f} {n / r[c]:.1%}" for f, n in list(funcs.items())[:top]]
-            table.append([r["model"], c] + cells + [""] * (top - len(cells)))
+            cyc = r.get("cycles_by_function", {}).get(c)
+            total = r.get("cycles", {}).get(c)
+            cells = [f"{f} {n / r[c]:.1%}" + (f" ({cyc.get(f, 0) / total:.1%})" if cyc and total else "")
+                     for f, n in list(funcs.items())[:top]]
+            table.append([r["model"], *([r["optimise"]] if both else []), *([r["wide"]] if wides else []), c]
+                         + cells + [""] * (top - len(cells)))
     return render_table(head, table, markdown, [])
 
 
