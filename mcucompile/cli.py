@@ -390,6 +390,10 @@ def _load_inputs(path: Path, g) -> list[np.ndarray]:
               help="Cross-build for an emulated board (qemu-m4, qemu-m7, qemu-m55) and run under QEMU instead of "
                    "on the host; also reports the exact instructions executed by one inference (and, on qemu-m4, "
                    "estimated cycles from the Cortex-M4 TRM's timings).")
+@click.option("--flash-wait-states", type=click.IntRange(min=0), default=None, metavar="N",
+              help="With --board qemu-m4: add N cycles per 32-bit instruction fetch from flash to the cycle "
+                   "estimate (no prefetch buffer, flash accelerator or cache modelled; default: the board "
+                   "entry's, 0 on the QEMU boards).")
 @click.option("--reference", "reference", type=click.Choice(["both", "tflm", "litert_ref"]), default="both",
               show_default=True,
               help="What to compare with: TFLite Micro (the oracle), LiteRT's reference kernels (the second "
@@ -397,7 +401,7 @@ def _load_inputs(path: Path, g) -> list[np.ndarray]:
 @common
 @keras_inputs(samples_flag=False)
 def simulate(model, input_path, output_path, samples, seed, no_sanitize, as_json, io_outside, align, board,
-             reference, **keras):
+             flash_wait_states, reference, **keras):
     """Build the generated C on the host (or for a QEMU board), run it, and compare every output bit-exactly
     with TFLite Micro (and LiteRT's reference kernels as a second opinion). Exit code 1 on any mismatch or
     touch outside the plan."""
@@ -410,6 +414,7 @@ def simulate(model, input_path, output_path, samples, seed, no_sanitize, as_json
     try:
         r = api.simulate(model, inputs=inputs, samples=samples, seed=seed, options=options,
                          sanitize=not no_sanitize, board=board, progress=update,
+                         flash_wait_states=flash_wait_states,
                          references=("tflm", "litert_ref") if reference == "both" else (reference,))
     finally:
         finish()

@@ -117,9 +117,54 @@ def test_per_function_cycles_add_up(hand_timed):
     assert cycle_counts(elf) == cyc
 
 
+def _aligned_loop(k: int) -> str:
+    """The LDR/LDR loop of k iterations at a fixed layout: setup at a 16-byte boundary (8 bytes), the loop
+    body (10 bytes) from offset 8, the end marker's call at the next 16-byte boundary."""
+    return (f"b 7f\n\t.balign 16\n7:\tmovs r0, #{k}\n\tsub r1, sp, #64\n\tnop\n"
+            "1:\tldr r2, [r1]\n\tldr r3, [r1, #4]\n\tadd r2, r3\n\tsubs r0, #1\n\tbne 1b\n\tb 6f\n\t.balign 16\n6:\t")
+
+
+def test_flash_wait_states_on_instruction_fetches(shared_models, tmp_path):
+    """W wait states cost W cycles per aligned 32-bit word of each executed block's instructions: for the
+    loop of 100, the words are 1 (b 7f) + 5 (setup and the first pass, 18 bytes from a 16-byte boundary)
+    + 99 x 3 (the loop block, bytes 8..17) + 1 (b 6f) + 1 (bl fw_count_end) + 1 (fw_count_end's bx lr)."""
+    from dataclasses import replace
+
+    g = api.load(shared_models / "hello_world_int8.tflite")
+    c = compile_graph(g)
+    render(c)
+    b = get_board("qemu-m4")
+    files = render_firmware(c, b, api.random_inputs(g, 1))
+    files["fw_main.c"] = MAIN % "\n".join(f'    INTERVAL("{_c_string(_aligned_loop(k))}");' for k in (100, 50))
+    elf, _ = build_firmware(files, tmp_path / "fw")
+    run_qemu(b, elf)
+    plain = cycle_counts(elf)
+    w = 3
+    _, instr = run_qemu(replace(b, flash_wait_states=w), elf)
+    waited = cycle_counts(elf)
+    assert waited[1] - plain[1] == w * (1 + 5 + 99 * 3 + 1 + 1 + 1)
+    assert (waited[1] - plain[1]) - (waited[2] - plain[2]) == w * 3 * 50
+    assert instr[1] - instr[2] == 5 * 50
+    # through simulate: the label says so
+    r = api.simulate(shared_models / "hello_world_int8.tflite", samples=1, board="qemu-m4", references=(),
+                     flash_wait_states=2)
+    assert r.extra["flash_wait_states"] == 2 and "2 flash wait states" in r.extra["cycle_model"]
+
+
 def test_m7_and_m55_cycles_not_modelled(shared_models):
     r = api.simulate(shared_models / "hello_world_int8.tflite", samples=1, board="qemu-m7", references=())
     assert r.extra["instructions"] > 0 and "cycles" not in r.extra
+
+
+def test_flash_wait_states_refused(shared_models):
+    from mcucompile.errors import McuCompileError
+    model = shared_models / "hello_world_int8.tflite"
+    with pytest.raises(McuCompileError, match="flash wait states are for the cycle estimate on a QEMU board"):
+        api.simulate(model, samples=1, references=(), flash_wait_states=1)
+    with pytest.raises(McuCompileError, match="cycles of cortex-m7 .qemu-m7. are not modelled"):
+        api.simulate(model, samples=1, board="qemu-m7", references=(), flash_wait_states=1)
+    with pytest.raises(McuCompileError, match="flash wait states must be 0 or more"):
+        api.simulate(model, samples=1, board="qemu-m4", references=(), flash_wait_states=-1)
 
 
 def test_model_cycle_estimate(shared_models):

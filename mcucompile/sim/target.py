@@ -14,7 +14,7 @@ import re
 import shutil
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +34,7 @@ from ..cache import cache_dir
 from ..codegen.generate import Compiled
 from ..errors import BuildError, McuCompileError
 from .objects import object_cache, object_key
-from .timing import MODEL_LABEL, plugin_args
+from .timing import label, plugin_args, timing_for
 
 PLUGIN_SOURCE = Path(__file__).resolve().parent / "plugin" / "insn_count.c"
 DEB_PACKAGES = {"arm-none-eabi-gcc": "gcc-arm-none-eabi libnewlib-arm-none-eabi",
@@ -220,9 +220,9 @@ def run_qemu(board: Board, elf: Path, count: bool = True, timeout: float = 900,
         counts_file.unlink(missing_ok=True)
         funcs_file = elf.with_suffix(".funcs")
         funcs_file.write_text("".join(f"{s:x} {n:x} {name}\n" for s, n, name in function_table(elf)))
+        timing = plugin_args(board.core, (board.flash.origin, board.flash.end), board.flash_wait_states)
         cmd[-2:-2] = ["-plugin", f"{plugin_path()},begin={begin:#x},end={end:#x},out={counts_file},"
-                                 f"funcs={funcs_file}{plugin_args(board.core)}"
-                                 + (f",classes={classes}" if classes else "")]
+                                 f"funcs={funcs_file}{timing}" + (f",classes={classes}" if classes else "")]
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=elf.parent)
     except subprocess.TimeoutExpired:
@@ -263,11 +263,19 @@ def _chunks(c: Compiled, board: Board, n: int, stack_bytes: int) -> int:
 
 
 def run_on_board(c: Compiled, board: str, inputs: list[np.ndarray], workdir: Path,
-                 stack_bytes: int = DEFAULT_STACK_BYTES, progress=None) -> TargetRun:
+                 stack_bytes: int = DEFAULT_STACK_BYTES, progress=None,
+                 flash_wait_states: int | None = None) -> TargetRun:
     """Run every sample of `inputs` (one [N, *shape] array per model input) on an emulated board.
     `progress(stage, done, total)` hears of each cross-build and QEMU run (samples are run in chunks
-    that fit the board's flash)."""
+    that fit the board's flash). `flash_wait_states`: for the cycle estimate, instead of the board's."""
     b = get_board(board)
+    if flash_wait_states is not None:
+        if flash_wait_states < 0:
+            raise McuCompileError(f"flash wait states must be 0 or more, not {flash_wait_states}")
+        if flash_wait_states and timing_for(b.core) is None:
+            raise McuCompileError(f"flash wait states: the cycles of {b.core} ({b.name}) are not modelled "
+                                  "(instructions only); the estimate covers qemu-m4")
+        b = replace(b, flash_wait_states=flash_wait_states)
     if not b.is_qemu:
         raise McuCompileError(f"{board} is a real board: simulate runs on {', '.join(q.name for q in qemu_boards())}"
                               f"; use `mcucompile flash` to run on {board}")
@@ -338,6 +346,7 @@ def run_on_board(c: Compiled, board: str, inputs: list[np.ndarray], workdir: Pat
         "instructions": instr[0], "instructions_min": min(instr), "instructions_max": max(instr),
         "instructions_by_function": by_function,
         **({"cycles": cyc[0], "cycles_min": min(cyc), "cycles_max": max(cyc),
-            "cycles_by_function": cycles_by_function, "cycle_model": MODEL_LABEL[b.core]} if cyc else {}),
+            "cycles_by_function": cycles_by_function, "cycle_model": label(b.core, b.flash_wait_states),
+            "flash_wait_states": b.flash_wait_states} if cyc else {}),
         "elf_text_bytes": size.get("text"), "elf_data_bytes": size.get("data"), "elf_bss_bytes": size.get("bss"),
         "qemu_runs": -(-n // per_run)})

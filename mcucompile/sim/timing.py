@@ -43,10 +43,15 @@ Taken or not: QEMU ends a translated block at every instruction that may write t
 last instruction is a branch was taken exactly when the next block executed does not start at the
 branch's fall-through address; the plugin compares successive block start addresses and adds `taken`.
 
+Flash wait states: by default none (the MPS2 boards' code memory is SSRAM). A board entry's
+`flash_wait_states` (boards.json, with the `clock_hz` they apply at) or simulate's --flash-wait-states N
+adds N cycles per aligned 32-bit word of instructions fetched from the board's flash region, every time a
+block runs (the M4 fetches 32 bits at a time).
+
 What the estimate leaves out (it is an estimate, not a cycle-accurate model):
-  - wait states: instruction fetches and constant loads are assumed to cost nothing extra (the MPS2
-    board's SSRAM; a real part's flash wait states, prefetch buffer, ART accelerator and caches are not
-    modelled);
+  - with wait states: constant and weight loads from flash (only instruction fetches pay them), the
+    prefetch buffer, flash accelerators (e.g. ST's ART) and caches, which hide most of them on real parts:
+    the figure is an upper bound for fetches, a lower one for flash data;
   - the TRM's exceptions to load/store pipelining (a load whose address depends on the previous load,
     writeback forms, LDR PC-relative contention with the fetch unit, a full write buffer), and pipelining
     across a translated-block boundary that is not a branch;
@@ -73,12 +78,26 @@ TIMINGS: dict[str, dict[str, int]] = {"cortex-m4": CORTEX_M4}
 MODEL_LABEL = {"cortex-m4": "Cortex-M4 TRM timings, no wait states"}
 
 
+def label(core: str, flash_wait_states: int = 0) -> str:
+    """How a cycle estimate for `core` is described in reports."""
+    if not flash_wait_states:
+        return MODEL_LABEL[core]
+    return MODEL_LABEL[core].replace("no wait states", f"{flash_wait_states} flash wait states per instruction "
+                                                       "fetch (no prefetch, accelerator or cache)")
+
+
 def timing_for(core: str) -> dict[str, int] | None:
     """The cycle table for `core`, or None when its cycles are not modelled."""
     return TIMINGS.get(core)
 
 
-def plugin_args(core: str) -> str:
-    """The plugin's `cyc_<class>=<cycles>` arguments for `core` ('' when not modelled)."""
+def plugin_args(core: str, flash: tuple[int, int] | None = None, flash_wait_states: int = 0) -> str:
+    """The plugin's `cyc_<class>=<cycles>` arguments for `core` ('' when not modelled), with the wait
+    states of instruction fetches from `flash` (start, end)."""
     t = timing_for(core)
-    return "" if t is None else "".join(f",cyc_{k}={v}" for k, v in t.items())
+    if t is None:
+        return ""
+    args = "".join(f",cyc_{k}={v}" for k, v in t.items())
+    if flash_wait_states and flash is not None:
+        args += f",flash={flash[0]:#x}:{flash[1]:#x},wait={flash_wait_states}"
+    return args

@@ -23,7 +23,10 @@
  * then gets a callback that adds its price, plus `taken` when the previous block ended in a branch (any
  * instruction that may write the PC) and this block does not start at that branch's fall-through address.
  * Each count line then reads "INSTRUCTIONS CYCLES", and with funcs= a line "C i:c ..." follows the F line
- * (a taken branch's refill is counted to the function holding the branch). classes=FILE3 writes
+ * (a taken branch's refill is counted to the function holding the branch). With flash=LO:HI,wait=W (hex
+ * or decimal) every executed block also pays W cycles per aligned 32-bit word of its instructions inside
+ * [LO, HI) (flash wait states on instruction fetches, each word fetched anew every time the block runs: no
+ * prefetch buffer, accelerator or cache). classes=FILE3 writes
  * "ADDR CLASS N CYCLES SIZE:HW1:HW2" for every translated instruction (to check the decoder against a disassembly).
  *
  * The few API declarations used are written out here because distributions ship QEMU without
@@ -103,6 +106,7 @@ static uint64_t timing[N_T];
 static bool timing_given[N_T];
 static bool estimating;             /* any cyc_ argument given */
 static FILE *classes_out;
+static uint64_t flash_lo, flash_hi, flash_wait;   /* wait states per 32-bit instruction fetch in [lo, hi) */
 
 static uint64_t cycles, cycles_start;
 static uint64_t func_cycles[MAX_FUNCS], func_cycles_mark[MAX_FUNCS];
@@ -238,6 +242,7 @@ static void estimate_block(struct qemu_plugin_tb *tb, size_t n, long func)
         return;
     }
     bool after_load = false;
+    uint64_t last_word = UINT64_MAX;
     for (size_t i = 0; i < n; ++i) {
         struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
         const uint8_t *d = qemu_plugin_insn_data(insn);
@@ -254,6 +259,14 @@ static void estimate_block(struct qemu_plugin_tb *tb, size_t n, long func)
         uint64_t p = price(c, regs, after_load);
         b->price += p;
         after_load = c == C_LOAD;
+        if (flash_wait > 0 && va >= flash_lo && va < flash_hi) {
+            for (uint64_t w = va >> 2; w <= (va + size - 1) >> 2; ++w) {
+                if (w != last_word) {
+                    b->price += flash_wait;
+                    last_word = w;
+                }
+            }
+        }
         if (i == 0) {
             b->start = va;
         }
@@ -398,6 +411,16 @@ int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, 
             if (read_funcs(argv[i] + 6) != 0) {
                 return -1;
             }
+        } else if (strncmp(argv[i], "flash=", 6) == 0) {
+            char *colon = NULL;
+            flash_lo = strtoull(argv[i] + 6, &colon, 0);
+            if (colon == NULL || *colon != ':') {
+                fprintf(stderr, "insn_count: flash=LO:HI expected, got %s\n", argv[i]);
+                return -1;
+            }
+            flash_hi = strtoull(colon + 1, NULL, 0);
+        } else if (strncmp(argv[i], "wait=", 5) == 0) {
+            flash_wait = strtoull(argv[i] + 5, NULL, 0);
         } else if (strncmp(argv[i], "classes=", 8) == 0) {
             classes_out = fopen(argv[i] + 8, "w");
             if (classes_out == NULL) {
