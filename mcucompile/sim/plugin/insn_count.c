@@ -15,7 +15,7 @@
  * `end` is followed by a line "F i:n i:n ..." with the instructions each function i (its line number
  * in FILE2, from 0) ran in that interval, functions that ran none left out.
  *
- * With cyc_<class>=N arguments (every class of CLASS_NAMES below; the figures come from
+ * With cyc_<name>=N arguments (every name of TIMING_NAMES below; the figures come from
  * mcucompile/sim/timing.py, the one place they are kept and documented with their TRM sections) the plugin
  * also estimates cycles: at translation time it decodes every Thumb/Thumb-2 instruction of the block into a
  * timing class and prices the block (a single load or store directly after a single load in the same
@@ -26,8 +26,9 @@
  * (a taken branch's refill is counted to the function holding the branch). With flash=LO:HI,wait=W (hex
  * or decimal) every executed block also pays W cycles per aligned 32-bit word of its instructions inside
  * [LO, HI) (flash wait states on instruction fetches, each word fetched anew every time the block runs: no
- * prefetch buffer, accelerator or cache). classes=FILE3 writes
- * "ADDR CLASS N CYCLES SIZE:HW1:HW2" for every translated instruction (to check the decoder against a disassembly).
+ * prefetch buffer, accelerator or cache). classes=FILE3 writes "ADDR CLASS N CYCLES SIZE:HW1:HW2" for every
+ * translated instruction (to check the decoder against a disassembly). The cycle estimate reads instruction
+ * bytes with qemu_plugin_insn_data as declared before QEMU 9.0 (which changed its signature).
  *
  * The few API declarations used are written out here because distributions ship QEMU without
  * qemu-plugin.h; they follow the stable v1 plugin ABI.
