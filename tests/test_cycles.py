@@ -54,6 +54,12 @@ CASES = [
     ("page_end", "sub r1, sp, #64\n\tb 8f\n\t.balign 1024\n8:\t.rept 510\n\tnop\n\t.endr\n\t"
      "ldr r2, [r1]\n\tnop\n\tnop\n\t",
      515, T["alu"] + T["branch"] + T["taken"] + 510 * T["alu"] + T["load"] + 2 * T["alu"]),
+    # the FPU (Table 7-1): VMOV 1, VMLA 3, VDIV 14, VSQRT 14, VADD 1, VPUSH/VPOP 1+N, VLDR/VSTR 2
+    ("fpu", "sub r1, sp, #64\n\tvmov s1, r1\n\tvmla.f32 s0, s1, s2\n\tvdiv.f32 s0, s1, s2\n\t"
+     "vsqrt.f32 s0, s1\n\tvadd.f32 s0, s0, s1\n\tvpush {s16-s19}\n\tvpop {s16-s19}\n\t"
+     "vldr s0, [r1]\n\tvstr s0, [r1, #4]\n\t",
+     10, T["alu"] + T["vfp"] + T["vfp_mac"] + 2 * T["vfp_divsqrt"] + T["vfp"]
+     + 2 * (T["multi"] + 4 * T["per_reg"]) + 2 * T["vfp_load"]),
     # STRD and a literal-pool load
     ("strd_literal", "sub r1, sp, #64\n\tstrd r2, r3, [r1]\n\tldr r0, =0x12345678\n\tldr r2, [r1]\n\t",
      4, T["alu"] + T["store_double"] + T["load"] + T["after_load"]),
@@ -63,7 +69,7 @@ MAIN = """#include "fw_board.h"
 __attribute__((noinline)) void fw_count_begin(void) { __asm__ volatile("" ::: "memory"); }
 __attribute__((noinline)) void fw_count_end(void) { __asm__ volatile("" ::: "memory"); }
 #define INTERVAL(body) __asm__ volatile("bl fw_count_begin\\n\\t" body "bl fw_count_end\\n\\tb 9f\\n\\t.ltorg\\n9:" \\
-                                        ::: "r0", "r1", "r2", "r3", "r12", "lr", "cc", "memory")
+                                        ::: "r0", "r1", "r2", "r3", "r12", "lr", "s0", "s1", "s2", "cc", "memory")
 __attribute__((noinline, naked)) void push_pop3(void)
 { __asm__ volatile("push {r4, r5, lr}\\n\\tpop {r4, r5, pc}"); }
 int main(void)
@@ -149,6 +155,81 @@ def test_flash_wait_states_on_instruction_fetches(shared_models, tmp_path):
     r = api.simulate(shared_models / "hello_world_int8.tflite", samples=1, board="qemu-m4", references=(),
                      flash_wait_states=2)
     assert r.extra["flash_wait_states"] == 2 and "2 flash wait states" in r.extra["cycle_model"]
+
+
+_COND = r"(eq|ne|cs|cc|mi|pl|vs|vc|hi|ls|ge|lt|gt|le|hs|lo)?"
+_BY_MNEMONIC = [          # (objdump mnemonic without .w/.n, timing class), first match wins
+    (r"(push|pop|ldm\w*|stm\w*)", "multi"), (r"v(push|pop|ldm\w*|stm\w*)", "vfp_multi"),
+    (r"ldrd" + _COND, "load_double"), (r"strd" + _COND, "store_double"), (r"(ldrex|strex)\w*", "exclusive"),
+    (r"tb[bh]", "table_branch"), (r"(ldr|ldrb|ldrh|ldrsb|ldrsh|pld)" + _COND, "load"),
+    (r"(str|strb|strh)" + _COND, "store"), (r"(b|bl|bx|blx)" + _COND + r"|cbn?z", "branch"),
+    (r"(muls?|mla|mls|smla\w*|smul\w*|smmla\w*|smmul\w*|smlsd\w*|smuad\w*|smusd\w*|umull|umlal|umaal|"
+     r"smlal\w*|usada?8)" + _COND, "mul"), (r"[su]div" + _COND, "div"), (r"(vldr|vstr)" + _COND, "vfp_load"),
+    (r"v(mla|mls|nmla|nmls|fma|fms|fnma|fnms)" + _COND + r"\.\w+", "vfp_mac"),
+    (r"v(div|sqrt)" + _COND + r"\.\w+", "vfp_divsqrt"),
+    (r"v\w+(\.\w+)*", "vfp"),
+]
+
+
+def _expected_class(mnemonic: str, operands: str) -> tuple[str, int]:
+    """The timing class (and registers or words moved) objdump's disassembly implies."""
+    import re
+
+    base = re.sub(r"\.(w|n)$", "", mnemonic)
+    cls = next((c for pat, c in _BY_MNEMONIC if re.fullmatch(pat, base)), "alu")
+    first = operands.split(",")[0].strip()
+    if cls in ("multi", "vfp_multi"):
+        regs = re.search(r"\{([^}]*)\}", operands).group(1)
+        n = sum(int(x.split("-")[1][1:]) - int(x.split("-")[0].strip()[1:]) + 1 if "-" in x else 1
+                for x in regs.split(","))
+        if cls == "vfp_multi":
+            return cls, n * (2 if "d" in regs else 1)
+        return ("multi_pc" if "pc" in regs and not base.startswith(("push", "stm")) else cls), n
+    if cls == "load" and first == "pc":
+        return "load_pc", 0
+    if cls == "alu" and base in ("add", "mov") and first == "pc":
+        return "alu_pc", 0
+    return cls, 0
+
+
+def _decoded_classes(elf, b, tmp_path) -> set[str]:
+    """Run `elf` with the plugin's class dump; every instruction it translated must be in the class
+    arm-none-eabi-objdump's mnemonic implies, with the same register count. Returns the classes seen."""
+    import re
+    import subprocess
+
+    run_qemu(b, elf, classes=tmp_path / "classes.txt")
+    dis = {}
+    text = subprocess.run(["arm-none-eabi-objdump", "-d", str(elf)], capture_output=True, text=True, check=True)
+    for line in text.stdout.splitlines():
+        m = re.match(r"\s*([0-9a-f]+):\s+(?:[0-9a-f]{4} ?){1,2}\s+(\S+)\s*([^@;]*)", line)
+        if m:
+            dis[int(m.group(1), 16)] = (m.group(2), m.group(3).strip())
+    seen, wrong = set(), {}
+    for line in (tmp_path / "classes.txt").read_text().splitlines():
+        addr, cls, n = line.split()[:3]
+        mnemonic, operands = dis[int(addr, 16)]
+        got = (cls, int(n) if "multi" in cls else 0)
+        seen.add(cls)
+        if got != _expected_class(mnemonic, operands):
+            wrong[(mnemonic, operands)] = (addr, got)
+    assert not wrong, wrong
+    return seen
+
+
+def test_decoder_agrees_with_objdump(shared_models, tmp_path, hand_timed):
+    """The decoder against objdump on a model's run (conv, depthwise, DSP and library code) and on the
+    hand-timed loops (FPU, divides, LDM/STM)."""
+    g = api.load(shared_models / "kws_ref_model.tflite")
+    c = compile_graph(g)
+    render(c)
+    b = get_board("qemu-m4")
+    elf, _ = build_firmware(render_firmware(c, b, api.random_inputs(g, 1)), tmp_path / "fw")
+    seen = _decoded_classes(elf, b, tmp_path)
+    assert {"alu", "load", "store", "load_double", "multi", "multi_pc", "mul", "branch"} <= seen
+    elf, b = hand_timed[3]
+    seen = _decoded_classes(elf, b, tmp_path)
+    assert {"div", "vfp", "vfp_mac", "vfp_divsqrt", "vfp_load", "vfp_multi", "store_double"} <= seen
 
 
 def test_m7_and_m55_cycles_not_modelled(shared_models):
