@@ -401,12 +401,15 @@ def simulate(model: str | os.PathLike, inputs: list[np.ndarray] | None = None, s
              seed: int = 0, options: Options = Options(), references: Sequence[str] = ("tflm", "litert_ref"),
              sanitize: bool = True, workdir: str | os.PathLike | None = None,
              board: str | None = None, convert: ConvertOptions | None = None,
-             progress: Progress | None = None) -> SimResult:
+             progress: Progress | None = None, flash_wait_states: int | None = None) -> SimResult:
     """Compile, run on the host (or on `board`, an emulated Cortex-M), compare with the references.
-    `progress(stage, done, total)` hears of each build, run and reference step."""
+    `progress(stage, done, total)` hears of each build, run and reference step. `flash_wait_states`: for
+    the cycle estimate on `board` (qemu-m4), instead of the board entry's (mcucompile/sim/timing.py)."""
     from .sim.host import build_host, run_host
     from .sim.reference import require_reference, run_reference
 
+    if flash_wait_states is not None and board is None:
+        raise McuCompileError("flash wait states are for the cycle estimate on a QEMU board (--board qemu-m4)")
     for which in references:            # before any build: a missing oracle is an error, not a silent fallback
         require_reference(which)
     b = pipeline.run(model, options, board, convert)
@@ -428,7 +431,7 @@ def simulate(model: str | os.PathLike, inputs: list[np.ndarray] | None = None, s
             tell(f"running {n} samples", 1, 1)
         else:
             from .sim.target import run_on_board
-            run = run_on_board(c, board, inputs, wd, progress=progress)
+            run = run_on_board(c, board, inputs, wd, progress=progress, flash_wait_states=flash_wait_states)
     finally:
         if own_tmp:
             shutil.rmtree(wd, ignore_errors=True)

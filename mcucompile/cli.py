@@ -420,7 +420,12 @@ _REF_LABELS = {"tflm": "TFLite Micro", "litert_ref": "LiteRT BUILTIN_REF"}
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON report.")
 @click.option("--board", default=None, metavar="BOARD",
               help="Cross-build for an emulated board (qemu-m4, qemu-m7, qemu-m55) and run under QEMU instead of "
-                   "on the host; also reports the exact instructions executed by one inference.")
+                   "on the host; also reports the exact instructions executed by one inference (and, on qemu-m4, "
+                   "estimated cycles from the Cortex-M4 TRM's timings).")
+@click.option("--flash-wait-states", type=click.IntRange(min=0), default=None, metavar="N",
+              help="With --board qemu-m4: add N cycles per 32-bit instruction fetch from flash to the cycle "
+                   "estimate (no prefetch buffer, flash accelerator or cache modelled; default: the board "
+                   "entry's, 0 on the QEMU boards).")
 @click.option("--reference", "reference", type=click.Choice(["both", "tflm", "litert_ref"]), default="both",
               show_default=True,
               help="What to compare with: TFLite Micro (the oracle), LiteRT's reference kernels (the second "
@@ -428,7 +433,7 @@ _REF_LABELS = {"tflm": "TFLite Micro", "litert_ref": "LiteRT BUILTIN_REF"}
 @common
 @keras_inputs(samples_flag=False)
 def simulate(model, input_path, output_path, samples, seed, no_sanitize, as_json, io_outside, align, board,
-             reference, **keras):
+             flash_wait_states, reference, **keras):
     """Build the generated C on the host (or for a QEMU board), run it, and compare every output bit-exactly
     with TFLite Micro (and LiteRT's reference kernels as a second opinion). Exit code 1 on any mismatch or
     touch outside the plan."""
@@ -441,6 +446,7 @@ def simulate(model, input_path, output_path, samples, seed, no_sanitize, as_json
     try:
         r = api.simulate(model, inputs=inputs, samples=samples, seed=seed, options=options,
                          sanitize=not no_sanitize, board=board, progress=update,
+                         flash_wait_states=flash_wait_states,
                          references=("tflm", "litert_ref") if reference == "both" else (reference,))
     finally:
         finish()
@@ -475,6 +481,12 @@ def simulate(model, input_path, output_path, samples, seed, no_sanitize, as_json
             click.echo(f"  instructions     {r.extra['instructions']:,} per inference (sample 0; "
                        f"{r.extra['instructions_min']:,}..{r.extra['instructions_max']:,} over all samples); "
                        f"stack used {r.extra['stack_used']:,} B")
+            if "cycles" in r.extra:
+                click.echo(f"  cycles           {r.extra['instructions']:,} instructions, "
+                           f"~{r.extra['cycles']:,} cycles (estimate: {r.extra['cycle_model']}) per inference, "
+                           f"{r.extra['cycles'] / max(1, r.extra['instructions']):.2f} per instruction")
+            else:
+                click.echo(f"  cycles           not modelled for {r.extra.get('core')} (instructions only)")
             funcs = r.extra.get("instructions_by_function") or {}
             total = r.extra["instructions"] or 1
             if funcs:

@@ -51,6 +51,8 @@ class Board:
     probe: str | None = None    # what to connect for flashing
     boot2: str | None = None    # second boot stage the firmware must carry ("rp2040-03h": RP2040, generic 03h)
     uf2_family: int | None = None   # UF2 family ID: the build also writes a .uf2 for a USB boot loader
+    flash_wait_states: int = 0      # at clock_hz: priced on instruction fetches by the cycle estimate
+    clock_hz: int | None = None
 
     @property
     def is_qemu(self) -> bool:
@@ -114,7 +116,9 @@ def _table() -> dict[str, Board]:
                   console=d["console"], qemu_machine=d.get("qemu_machine"), pyocd_target=d.get("pyocd_target"),
                   pyocd_pack=d.get("pyocd_pack"), uart=d.get("uart"),
                   flash_reserved=_int(d.get("flash_reserved", 0)), probe=d.get("probe"), boot2=d.get("boot2"),
-                  uf2_family=_int(d["uf2_family"]) if d.get("uf2_family") is not None else None)
+                  uf2_family=_int(d["uf2_family"]) if d.get("uf2_family") is not None else None,
+                  flash_wait_states=int(d.get("flash_wait_states", 0)),
+                  clock_hz=_int(d["clock_hz"]) if d.get("clock_hz") is not None else None)
         if b.name in out:
             raise McuCompileError(f"{BOARDS_FILE}: board {b.name!r} is listed twice")
         if b.boot2 not in (None, "rp2040-03h") or (b.boot2 and b.flash_reserved != 256):

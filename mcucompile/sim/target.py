@@ -14,7 +14,7 @@ import re
 import shutil
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +34,7 @@ from ..cache import cache_dir
 from ..codegen.generate import Compiled
 from ..errors import BuildError, McuCompileError
 from .objects import object_cache, object_key
+from .timing import label, plugin_args, timing_for
 
 PLUGIN_SOURCE = Path(__file__).resolve().parent / "plugin" / "insn_count.c"
 DEB_PACKAGES = {"arm-none-eabi-gcc": "gcc-arm-none-eabi libnewlib-arm-none-eabi",
@@ -173,13 +174,15 @@ def function_table(elf: Path) -> list[tuple[int, int, str]]:
     return out
 
 
-def function_profiles(elf: Path) -> list[dict[str, int]]:
-    """Per marked interval of the last run_qemu(elf): instructions per function (the plugin's F lines;
-    the function names from the table run_qemu handed the plugin)."""
+def function_profiles(elf: Path, what: str = "instructions") -> list[dict[str, int]]:
+    """Per marked interval of the last run_qemu(elf): instructions (or, with what="cycles", estimated
+    cycles: only for the cores timing.py models) per function (the plugin's F and C lines; the function
+    names from the table run_qemu handed the plugin)."""
+    tag = {"instructions": "F", "cycles": "C"}[what]
     names = [line.split()[2] for line in elf.with_suffix(".funcs").read_text().splitlines()]
     profiles = []
     for line in elf.with_suffix(".counts").read_text().splitlines():
-        if line.startswith("F"):
+        if line.startswith(tag):
             profiles.append({names[int(i)]: int(n) for i, n in (item.split(":") for item in line[1:].split())})
     return profiles
 
@@ -204,8 +207,11 @@ def touched_map(console: str, arena_bytes: int) -> np.ndarray:
     return touched
 
 
-def run_qemu(board: Board, elf: Path, count: bool = True, timeout: float = 900) -> tuple[str, list[int]]:
-    """Run the ELF; return the console text and the instruction count of every marked interval."""
+def run_qemu(board: Board, elf: Path, count: bool = True, timeout: float = 900,
+             classes: Path | None = None) -> tuple[str, list[int]]:
+    """Run the ELF; return the console text and the instruction count of every marked interval (cycle
+    estimates, for the cores timing.py models: cycle_counts(elf)). `classes`: a file for the plugin's
+    timing class of every translated instruction (to check its decoder)."""
     require_tools("qemu-system-arm")
     cmd = qemu_command(board, str(elf))
     counts_file = elf.with_suffix(".counts")
@@ -214,8 +220,9 @@ def run_qemu(board: Board, elf: Path, count: bool = True, timeout: float = 900) 
         counts_file.unlink(missing_ok=True)
         funcs_file = elf.with_suffix(".funcs")
         funcs_file.write_text("".join(f"{s:x} {n:x} {name}\n" for s, n, name in function_table(elf)))
+        timing = plugin_args(board.core, (board.flash.origin, board.flash.end), board.flash_wait_states)
         cmd[-2:-2] = ["-plugin", f"{plugin_path()},begin={begin:#x},end={end:#x},out={counts_file},"
-                                 f"funcs={funcs_file}"]
+                                 f"funcs={funcs_file}{timing}" + (f",classes={classes}" if classes else "")]
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=elf.parent)
     except subprocess.TimeoutExpired:
@@ -224,8 +231,26 @@ def run_qemu(board: Board, elf: Path, count: bool = True, timeout: float = 900) 
     if p.returncode not in (0, 1) or "mcu:checksum" not in console:
         raise BuildError(f"firmware failed under QEMU {board.qemu_machine} (exit {p.returncode}):\n"
                          f"{console[-3000:]}")
-    counts = [int(x) for x in counts_file.read_text().splitlines() if not x.startswith("F")] if count else []
+    counts = [int(x.split()[0]) for x in _count_lines(counts_file)] if count else []
     return console, counts
+
+
+def _count_lines(counts_file: Path) -> list[str]:
+    return [x for x in counts_file.read_text().splitlines() if x[:1].isdigit()]
+
+
+def cycle_counts(elf: Path) -> list[int] | None:
+    """The estimated cycles of every marked interval of the last run_qemu(elf), or None when the board's
+    core is not modelled (mcucompile/sim/timing.py)."""
+    lines = [x.split() for x in _count_lines(elf.with_suffix(".counts"))]
+    return [int(x[1]) for x in lines] if lines and all(len(x) == 2 for x in lines) else None
+
+
+def _first_sample_profile(elf: Path, what: str) -> dict[str, int]:
+    """Instructions or cycles per function of the first sample's interval less the empty interval's."""
+    prof = function_profiles(elf, what)
+    by = {f: n - prof[0].get(f, 0) for f, n in prof[1].items()} if len(prof) > 1 else {}
+    return dict(sorted(((f, n) for f, n in by.items() if n > 0), key=lambda x: -x[1]))
 
 
 def _chunks(c: Compiled, board: Board, n: int, stack_bytes: int) -> int:
@@ -238,11 +263,19 @@ def _chunks(c: Compiled, board: Board, n: int, stack_bytes: int) -> int:
 
 
 def run_on_board(c: Compiled, board: str, inputs: list[np.ndarray], workdir: Path,
-                 stack_bytes: int = DEFAULT_STACK_BYTES, progress=None) -> TargetRun:
+                 stack_bytes: int = DEFAULT_STACK_BYTES, progress=None,
+                 flash_wait_states: int | None = None) -> TargetRun:
     """Run every sample of `inputs` (one [N, *shape] array per model input) on an emulated board.
     `progress(stage, done, total)` hears of each cross-build and QEMU run (samples are run in chunks
-    that fit the board's flash)."""
+    that fit the board's flash). `flash_wait_states`: for the cycle estimate, instead of the board's."""
     b = get_board(board)
+    if flash_wait_states is not None:
+        if flash_wait_states < 0:
+            raise McuCompileError(f"flash wait states must be 0 or more, not {flash_wait_states}")
+        if flash_wait_states and timing_for(b.core) is None:
+            raise McuCompileError(f"flash wait states: the cycles of {b.core} ({b.name}) are not modelled "
+                                  "(instructions only); the estimate covers qemu-m4")
+        b = replace(b, flash_wait_states=flash_wait_states)
     if not b.is_qemu:
         raise McuCompileError(f"{board} is a real board: simulate runs on {', '.join(q.name for q in qemu_boards())}"
                               f"; use `mcucompile flash` to run on {board}")
@@ -252,7 +285,9 @@ def run_on_board(c: Compiled, board: str, inputs: list[np.ndarray], workdir: Pat
     per_run = _chunks(c, b, n, stack_bytes)
     outs: list[list[np.ndarray]] = [[] for _ in c.outputs]
     instr: list[int] = []
+    cyc: list[int] = []
     by_function: dict[str, int] = {}
+    cycles_by_function: dict[str, int] = {}
     agg = {"guard_violations": 0, "nondeterministic": 0, "stack_used": 0}
     touched = np.zeros(c.arena_bytes, dtype=bool)      # union over all QEMU runs
     size = {}
@@ -285,10 +320,13 @@ def run_on_board(c: Compiled, board: str, inputs: list[np.ndarray], workdir: Pat
             raise BuildError(f"instruction counter saw {len(counts)} intervals, expected {1 + 2 * m}")
         overhead = counts[0]
         instr += [counts[1 + 2 * s] - overhead for s in range(m)]
+        est = cycle_counts(elf)
+        if est is not None:
+            cyc += [est[1 + 2 * s] - est[0] for s in range(m)]
         if k == 0:         # where the first sample's instructions went, the markers' own cost taken out
-            prof = function_profiles(elf)
-            by_function = {f: n - prof[0].get(f, 0) for f, n in prof[1].items()} if len(prof) > 1 else {}
-            by_function = dict(sorted(((f, n) for f, n in by_function.items() if n > 0), key=lambda x: -x[1]))
+            by_function = _first_sample_profile(elf, "instructions")
+            if est is not None:
+                cycles_by_function = _first_sample_profile(elf, "cycles")
         for j in range(len(c.outputs)):
             outs[j].append(got[j])
         for key in ("guard_violations", "nondeterministic"):
@@ -307,5 +345,8 @@ def run_on_board(c: Compiled, board: str, inputs: list[np.ndarray], workdir: Pat
         "touched_extent": int(hit[-1]) + 1 if hit.size else 0, **agg, "board": b.name, "core": b.core,
         "instructions": instr[0], "instructions_min": min(instr), "instructions_max": max(instr),
         "instructions_by_function": by_function,
+        **({"cycles": cyc[0], "cycles_min": min(cyc), "cycles_max": max(cyc),
+            "cycles_by_function": cycles_by_function, "cycle_model": label(b.core, b.flash_wait_states),
+            "flash_wait_states": b.flash_wait_states} if cyc else {}),
         "elf_text_bytes": size.get("text"), "elf_data_bytes": size.get("data"), "elf_bss_bytes": size.get("bss"),
         "qemu_runs": -(-n // per_run)})

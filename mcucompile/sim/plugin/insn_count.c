@@ -15,6 +15,21 @@
  * `end` is followed by a line "F i:n i:n ..." with the instructions each function i (its line number
  * in FILE2, from 0) ran in that interval, functions that ran none left out.
  *
+ * With cyc_<name>=N arguments (every name of TIMING_NAMES below; the figures come from
+ * mcucompile/sim/timing.py, the one place they are kept and documented with their TRM sections) the plugin
+ * also estimates cycles: at translation time it decodes every Thumb/Thumb-2 instruction of the block into a
+ * timing class and prices the block (a single load or store directly after a single load in the same
+ * block costs `after_load`; LDM/STM/PUSH/POP/VLDM/VSTM cost multi + per_reg * N). Every executed block
+ * then gets a callback that adds its price, plus `taken` when the previous block ended in a branch (any
+ * instruction that may write the PC) and this block does not start at that branch's fall-through address.
+ * Each count line then reads "INSTRUCTIONS CYCLES", and with funcs= a line "C i:c ..." follows the F line
+ * (a taken branch's refill is counted to the function holding the branch). With flash=LO:HI,wait=W (hex
+ * or decimal) every executed block also pays W cycles per aligned 32-bit word of its instructions inside
+ * [LO, HI) (flash wait states on instruction fetches, each word fetched anew every time the block runs: no
+ * prefetch buffer, accelerator or cache). classes=FILE3 writes "ADDR CLASS N CYCLES SIZE:HW1:HW2" for every
+ * translated instruction (to check the decoder against a disassembly). The cycle estimate reads instruction
+ * bytes with qemu_plugin_insn_data as declared before QEMU 9.0 (which changed its signature).
+ *
  * The few API declarations used are written out here because distributions ship QEMU without
  * qemu-plugin.h; they follow the stable v1 plugin ABI.
  */
@@ -48,6 +63,10 @@ void qemu_plugin_register_atexit_cb(qemu_plugin_id_t id, qemu_plugin_udata_cb_t 
 size_t qemu_plugin_tb_n_insns(const struct qemu_plugin_tb *tb);
 struct qemu_plugin_insn *qemu_plugin_tb_get_insn(const struct qemu_plugin_tb *tb, size_t idx);
 uint64_t qemu_plugin_insn_vaddr(const struct qemu_plugin_insn *insn);
+const void *qemu_plugin_insn_data(const struct qemu_plugin_insn *insn);   /* QEMU < 9 signature */
+size_t qemu_plugin_insn_size(const struct qemu_plugin_insn *insn);
+void qemu_plugin_register_vcpu_tb_exec_cb(struct qemu_plugin_tb *tb, qemu_plugin_vcpu_udata_cb_t cb,
+                                          enum qemu_plugin_cb_flags flags, void *userdata);
 
 #define QEMU_PLUGIN_EXPORT __attribute__((visibility("default")))
 QEMU_PLUGIN_EXPORT int qemu_plugin_version = 1;
@@ -65,13 +84,215 @@ static uint64_t func_start[MAX_FUNCS], func_end[MAX_FUNCS];
 static uint64_t func_count[MAX_FUNCS], func_mark[MAX_FUNCS];
 static size_t n_funcs;
 
+/* ---- cycle estimate: timing classes, the Thumb/Thumb-2 decoder, block prices ---- */
+enum cls {
+    C_ALU, C_LOAD, C_STORE, C_LOAD_DOUBLE, C_STORE_DOUBLE, C_MULTI, C_MUL, C_DIV, C_BRANCH,
+    C_TABLE_BRANCH, C_LOAD_PC, C_MULTI_PC, C_ALU_PC, C_EXCLUSIVE, C_VFP, C_VFP_MAC, C_VFP_DIVSQRT,
+    C_VFP_LOAD, C_VFP_MULTI, N_CLS
+};
+static const char *const CLASS_NAMES[N_CLS] = {
+    "alu", "load", "store", "load_double", "store_double", "multi", "mul", "div", "branch",
+    "table_branch", "load_pc", "multi_pc", "alu_pc", "exclusive", "vfp", "vfp_mac", "vfp_divsqrt",
+    "vfp_load", "vfp_multi",
+};
+/* the cyc_<name>=N arguments: one per table entry of mcucompile/sim/timing.py */
+enum { T_ALU, T_LOAD, T_STORE, T_AFTER_LOAD, T_LOAD_DOUBLE, T_STORE_DOUBLE, T_MULTI, T_PER_REG, T_MUL,
+       T_DIV, T_BRANCH, T_TAKEN, T_TABLE_BRANCH, T_EXCLUSIVE, T_VFP, T_VFP_MAC, T_VFP_DIVSQRT, T_VFP_LOAD,
+       N_T };
+static const char *const TIMING_NAMES[N_T] = {
+    "alu", "load", "store", "after_load", "load_double", "store_double", "multi", "per_reg", "mul",
+    "div", "branch", "taken", "table_branch", "exclusive", "vfp", "vfp_mac", "vfp_divsqrt", "vfp_load",
+};
+static uint64_t timing[N_T];
+static bool timing_given[N_T];
+static bool estimating;             /* any cyc_ argument given */
+static FILE *classes_out;
+static uint64_t flash_lo, flash_hi, flash_wait;   /* wait states per 32-bit instruction fetch in [lo, hi) */
+
+static uint64_t cycles, cycles_start;
+static uint64_t func_cycles[MAX_FUNCS], func_cycles_mark[MAX_FUNCS];
+
+struct block {
+    uint64_t start, fallthrough;    /* first instruction; the address after the last one */
+    uint64_t price;                 /* the block's cycles, its last branch not taken */
+    long func;                      /* the function holding the first instruction, or -1 */
+    bool ends_in_branch;            /* the last instruction may write the PC */
+};
+static const struct block *previous;
+
+static unsigned popcount(uint32_t v)
+{
+    return (unsigned)__builtin_popcount(v);
+}
+
+/* the timing class of one instruction (hw1: its first halfword, hw2: its second, 32-bit ones only) and
+ * the registers/words a multiple transfer moves (*n) */
+static enum cls classify(uint16_t hw1, uint16_t hw2, bool wide, unsigned *n)
+{
+    *n = 0;
+    if (!wide) {
+        if ((hw1 & 0xF800) == 0x4800) return C_LOAD;                                  /* LDR literal */
+        if ((hw1 & 0xF000) == 0x5000) return ((hw1 >> 9) & 7) < 3 ? C_STORE : C_LOAD;  /* register offset */
+        if ((hw1 & 0xE000) == 0x6000 || (hw1 & 0xF000) == 0x8000 || (hw1 & 0xF000) == 0x9000)
+            return (hw1 & 0x0800) ? C_LOAD : C_STORE;                                   /* immediate, SP */
+        if ((hw1 & 0xFE00) == 0xB400) { *n = popcount(hw1 & 0x1FF); return C_MULTI; }   /* PUSH */
+        if ((hw1 & 0xFE00) == 0xBC00) {                                                 /* POP */
+            *n = popcount(hw1 & 0x1FF);
+            return (hw1 & 0x0100) ? C_MULTI_PC : C_MULTI;
+        }
+        if ((hw1 & 0xF000) == 0xC000) { *n = popcount(hw1 & 0xFF); return C_MULTI; }    /* LDMIA/STMIA */
+        if ((hw1 & 0xF500) == 0xB100) return C_BRANCH;                                  /* CBZ/CBNZ */
+        if ((hw1 & 0xF000) == 0xD000) return ((hw1 >> 8) & 0xF) < 0xE ? C_BRANCH : C_ALU; /* B<c>; UDF/SVC */
+        if ((hw1 & 0xF800) == 0xE000) return C_BRANCH;                                  /* B */
+        if ((hw1 & 0xFF00) == 0x4700) return C_BRANCH;                                  /* BX/BLX Rm */
+        if ((hw1 & 0xFF87) == 0x4487 || (hw1 & 0xFF87) == 0x4687) return C_ALU_PC;      /* ADD/MOV PC, Rm */
+        if ((hw1 & 0xFFC0) == 0x4340) return C_MUL;                                     /* MULS */
+        return C_ALU;
+    }
+    if ((hw1 & 0xEC00) == 0xEC00) {                                    /* coprocessor, FPU */
+        if ((hw2 & 0x0E00) != 0x0A00) return C_ALU;
+        if ((hw1 & 0xEE00) == 0xEC00) {
+            if ((hw1 & 0xFFE0) == 0xEC40) return C_VFP;                /* VMOV two core registers */
+            if ((hw1 & 0x0120) == 0x0100) return C_VFP_LOAD;           /* VLDR/VSTR */
+            *n = hw2 & 0xFF;                                           /* VLDM/VSTM/VPUSH/VPOP: words */
+            return C_VFP_MULTI;
+        }
+        if ((hw1 & 0xEF00) == 0xEE00 && !(hw2 & 0x0010)) {
+            unsigned opc = (hw1 >> 4) & 0xB;
+            if (opc == 0x0 || opc == 0x1 || opc == 0x9 || opc == 0xA) return C_VFP_MAC;
+            if (opc == 0x8) return C_VFP_DIVSQRT;                      /* VDIV */
+            if (opc == 0xB && (hw1 & 0xF) == 0x1 && (hw2 & 0x00C0) == 0x00C0) return C_VFP_DIVSQRT;  /* VSQRT */
+        }
+        return C_VFP;
+    }
+    if ((hw1 & 0xFE40) == 0xE800) {                                    /* LDM/STM (.W), PUSH.W/POP.W */
+        *n = popcount(hw2);
+        return (hw1 & 0x0010) && (hw2 & 0x8000) ? C_MULTI_PC : C_MULTI;
+    }
+    if ((hw1 & 0xFE40) == 0xE840) {                                    /* dual, exclusive, table branch */
+        if (hw1 & 0x0120) return (hw1 & 0x0010) ? C_LOAD_DOUBLE : C_STORE_DOUBLE;
+        if ((hw1 & 0xFFF0) == 0xE8D0 && (hw2 & 0xFFE0) == 0xF000) return C_TABLE_BRANCH;
+        return C_EXCLUSIVE;
+    }
+    if ((hw1 & 0x1800) == 0x1000 && (hw2 & 0x8000)) {                  /* branches, misc control */
+        if ((hw2 & 0x5000) != 0 || (hw1 & 0x0380) != 0x0380) return C_BRANCH;
+        return C_ALU;
+    }
+    if ((hw1 & 0xFF10) == 0xF800) return C_STORE;                      /* STR/STRB/STRH (.W) */
+    if ((hw1 & 0xFE10) == 0xF810) {                                    /* LDR/LDRB/LDRH/LDRS*, PLD */
+        return (hw1 & 0x0060) == 0x0040 && (hw2 >> 12) == 0xF ? C_LOAD_PC : C_LOAD;
+    }
+    if ((hw1 & 0xFF80) == 0xFB00) return C_MUL;                        /* multiply, MAC, USAD8 */
+    if ((hw1 & 0xFF80) == 0xFB80) {                                    /* long multiply, divide */
+        return (hw1 & 0xFFD0) == 0xFB90 && (hw2 & 0x00F0) == 0x00F0 ? C_DIV : C_MUL;
+    }
+    return C_ALU;                                                      /* data processing, SIMD, ... */
+}
+
+static bool is_branch(enum cls c)
+{
+    return c == C_BRANCH || c == C_TABLE_BRANCH || c == C_LOAD_PC || c == C_MULTI_PC || c == C_ALU_PC;
+}
+
+/* the cycles of one instruction of class c (taken branch refill not included) */
+static uint64_t price(enum cls c, unsigned n, bool after_load)
+{
+    switch (c) {
+    case C_LOAD: return after_load ? timing[T_AFTER_LOAD] : timing[T_LOAD];
+    case C_STORE: return after_load ? timing[T_AFTER_LOAD] : timing[T_STORE];
+    case C_LOAD_DOUBLE: return timing[T_LOAD_DOUBLE];
+    case C_STORE_DOUBLE: return timing[T_STORE_DOUBLE];
+    case C_MULTI: case C_MULTI_PC: case C_VFP_MULTI: return timing[T_MULTI] + n * timing[T_PER_REG];
+    case C_MUL: return timing[T_MUL];
+    case C_DIV: return timing[T_DIV];
+    case C_BRANCH: return timing[T_BRANCH];
+    case C_TABLE_BRANCH: return timing[T_TABLE_BRANCH];
+    case C_LOAD_PC: return timing[T_LOAD];
+    case C_EXCLUSIVE: return timing[T_EXCLUSIVE];
+    case C_VFP: return timing[T_VFP];
+    case C_VFP_MAC: return timing[T_VFP_MAC];
+    case C_VFP_DIVSQRT: return timing[T_VFP_DIVSQRT];
+    case C_VFP_LOAD: return timing[T_VFP_LOAD];
+    case C_ALU: case C_ALU_PC: default: return timing[T_ALU];
+    }
+}
+
+static void on_block(unsigned int vcpu, void *udata)
+{
+    (void)vcpu;
+    const struct block *b = udata;
+    const struct block *p = previous;
+    if (p != NULL && p->ends_in_branch && b->start != p->fallthrough) {
+        cycles += timing[T_TAKEN];
+        if (p->func >= 0) {
+            func_cycles[p->func] += timing[T_TAKEN];
+        }
+    }
+    cycles += b->price;
+    if (b->func >= 0) {
+        func_cycles[b->func] += b->price;
+    }
+    previous = b;
+}
+
+/* price the block at translation time and register its callback */
+static void estimate_block(struct qemu_plugin_tb *tb, size_t n, long func)
+{
+    struct block *b = calloc(1, sizeof *b);      /* lives as long as QEMU may run the block */
+    if (b == NULL) {
+        return;
+    }
+    bool after_load = false;
+    uint64_t last_word = UINT64_MAX;
+    for (size_t i = 0; i < n; ++i) {
+        struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
+        const uint8_t *d = qemu_plugin_insn_data(insn);
+        /* the width from the first halfword: QEMU 7.2 appends the next halfword to the data of a 16-bit
+         * instruction 4 bytes before a page end (its page-crossing check reads it) */
+        size_t size = qemu_plugin_insn_size(insn);
+        uint64_t va = qemu_plugin_insn_vaddr(insn);
+        uint16_t hw1 = (uint16_t)(d[0] | d[1] << 8);
+        bool wide = (hw1 >> 11) >= 0x1D;
+        uint16_t hw2 = wide && size >= 4 ? (uint16_t)(d[2] | d[3] << 8) : 0;
+        size = wide ? 4 : 2;
+        unsigned regs;
+        enum cls c = classify(hw1, hw2, wide, &regs);
+        uint64_t p = price(c, regs, after_load);
+        b->price += p;
+        after_load = c == C_LOAD;
+        if (flash_wait > 0 && va >= flash_lo && va < flash_hi) {
+            for (uint64_t w = va >> 2; w <= (va + size - 1) >> 2; ++w) {
+                if (w != last_word) {
+                    b->price += flash_wait;
+                    last_word = w;
+                }
+            }
+        }
+        if (i == 0) {
+            b->start = va;
+        }
+        if (i + 1 == n) {
+            b->fallthrough = va + size;
+            b->ends_in_branch = is_branch(c);
+        }
+        if (classes_out != NULL) {
+            fprintf(classes_out, "%" PRIx64 " %s %u %" PRIu64 " %zu:%04x:%04x\n", va, CLASS_NAMES[c], regs, p,
+                    size, hw1, hw2);
+        }
+    }
+    b->func = func;
+    qemu_plugin_register_vcpu_tb_exec_cb(tb, on_block, QEMU_PLUGIN_CB_NO_REGS, b);
+}
+
 static void on_begin(unsigned int vcpu, void *udata)
 {
     (void)vcpu;
     (void)udata;
     start = executed;
+    cycles_start = cycles;
     counting = true;
     memcpy(func_mark, func_count, n_funcs * sizeof func_count[0]);
+    memcpy(func_cycles_mark, func_cycles, n_funcs * sizeof func_cycles[0]);
 }
 
 /* the function holding `va`, or -1 */
@@ -111,12 +332,25 @@ static void on_end(unsigned int vcpu, void *udata)
     (void)vcpu;
     (void)udata;
     if (counting) {
-        fprintf(out, "%" PRIu64 "\n", executed - start);
+        if (estimating) {
+            fprintf(out, "%" PRIu64 " %" PRIu64 "\n", executed - start, cycles - cycles_start);
+        } else {
+            fprintf(out, "%" PRIu64 "\n", executed - start);
+        }
         if (n_funcs > 0) {
             fputc('F', out);
             for (size_t i = 0; i < n_funcs; ++i) {
                 if (func_count[i] != func_mark[i]) {
                     fprintf(out, " %zu:%" PRIu64, i, func_count[i] - func_mark[i]);
+                }
+            }
+            fputc('\n', out);
+        }
+        if (n_funcs > 0 && estimating) {
+            fputc('C', out);
+            for (size_t i = 0; i < n_funcs; ++i) {
+                if (func_cycles[i] != func_cycles_mark[i]) {
+                    fprintf(out, " %zu:%" PRIu64, i, func_cycles[i] - func_cycles_mark[i]);
                 }
             }
             fputc('\n', out);
@@ -131,11 +365,12 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
     (void)id;
     size_t n = qemu_plugin_tb_n_insns(tb);
     qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &executed, n);
-    if (n_funcs > 0 && n > 0) {
-        long f = func_of(qemu_plugin_insn_vaddr(qemu_plugin_tb_get_insn(tb, 0)));
-        if (f >= 0) {
-            qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &func_count[f], n);
-        }
+    long f = n_funcs > 0 && n > 0 ? func_of(qemu_plugin_insn_vaddr(qemu_plugin_tb_get_insn(tb, 0))) : -1;
+    if (f >= 0) {
+        qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &func_count[f], n);
+    }
+    if (estimating && n > 0) {
+        estimate_block(tb, n, f);
     }
     for (size_t i = 0; i < n; ++i) {
         struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
@@ -156,6 +391,10 @@ static void on_exit_cb(qemu_plugin_id_t id, void *udata)
         fclose(out);
         out = NULL;
     }
+    if (classes_out != NULL) {
+        fclose(classes_out);
+        classes_out = NULL;
+    }
 }
 
 int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, char **argv)
@@ -173,8 +412,43 @@ int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, 
             if (read_funcs(argv[i] + 6) != 0) {
                 return -1;
             }
+        } else if (strncmp(argv[i], "flash=", 6) == 0) {
+            char *colon = NULL;
+            flash_lo = strtoull(argv[i] + 6, &colon, 0);
+            if (colon == NULL || *colon != ':') {
+                fprintf(stderr, "insn_count: flash=LO:HI expected, got %s\n", argv[i]);
+                return -1;
+            }
+            flash_hi = strtoull(colon + 1, NULL, 0);
+        } else if (strncmp(argv[i], "wait=", 5) == 0) {
+            flash_wait = strtoull(argv[i] + 5, NULL, 0);
+        } else if (strncmp(argv[i], "classes=", 8) == 0) {
+            classes_out = fopen(argv[i] + 8, "w");
+            if (classes_out == NULL) {
+                fprintf(stderr, "insn_count: cannot write %s\n", argv[i] + 8);
+                return -1;
+            }
+        } else if (strncmp(argv[i], "cyc_", 4) == 0 && strchr(argv[i], '=') != NULL) {
+            size_t len = (size_t)(strchr(argv[i], '=') - argv[i]) - 4;
+            int k = 0;
+            while (k < N_T && (strlen(TIMING_NAMES[k]) != len || strncmp(argv[i] + 4, TIMING_NAMES[k], len) != 0)) {
+                ++k;
+            }
+            if (k == N_T) {
+                fprintf(stderr, "insn_count: unknown timing class in %s\n", argv[i]);
+                return -1;
+            }
+            timing[k] = strtoull(strchr(argv[i], '=') + 1, NULL, 0);
+            timing_given[k] = true;
+            estimating = true;
         } else {
             fprintf(stderr, "insn_count: unknown argument %s\n", argv[i]);
+            return -1;
+        }
+    }
+    for (int k = 0; estimating && k < N_T; ++k) {
+        if (!timing_given[k]) {
+            fprintf(stderr, "insn_count: the cycle estimate needs cyc_%s=N too\n", TIMING_NAMES[k]);
             return -1;
         }
     }
