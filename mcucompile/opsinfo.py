@@ -97,6 +97,19 @@ CONSTRAINTS: dict[str, dict] = {
                        params="raw zeros (int8: code 0, not the zero point)"),
     "FILL": dict(dtypes="int8 (quantised like the output) or int32 scalar value; constant int32/int64 dims",
                  ranks="any", params="the value a constant or computed"),
+    "ELU": dict(dtypes=INT8, ranks="any", params="any quantisation (TFLite Micro's float32 table)"),
+    "EXP": dict(dtypes=INT8, ranks="any",
+                params="any quantisation whose table entries fit int32 (LiteRT's float32 table; TFLite Micro "
+                       "has float32 EXP only)"),
+    "LOG": dict(dtypes=INT8, ranks="any",
+                params="any quantisation (LiteRT's float32 table: x <= 0 gives the lowest output code; TFLite "
+                       "Micro has float32 LOG only)"),
+    "RSQRT": dict(dtypes=INT8, ranks="any",
+                  params="any quantisation (TFLite Micro's integer arithmetic); codes below the input zero point "
+                         "(an error in TFLite) give the result for q - zero point = 1"),
+    "SQRT": dict(dtypes=INT8, ranks="any",
+                 params="any quantisation (LiteRT's truncating float32 arithmetic; TFLite Micro has float32 SQRT "
+                        "only); codes below the input zero point (an error in LiteRT) give the output zero point"),
 }
 
 

@@ -9,6 +9,7 @@ from . import (  # noqa: F401,E501
     elementwise,
     fc,
     gather,
+    math_unary,
     matmul,
     minmax,
     misc,
