@@ -528,6 +528,54 @@ void mcu_div_s8(const mcu_div_params_t *p, const int8_t *in1, const int8_t *in2,
 typedef mcu_add_params_t mcu_sub_params_t;
 void mcu_sub_s8(const mcu_sub_params_t *p, const int8_t *in1, const int8_t *in2, int8_t *out);
 
+/* ---- PRELU, SQUARED_DIFFERENCE (broadcasting, mcu_prelu.c / mcu_squared_diff.c) and ADD_N ---------- */
+
+typedef struct {
+    int32_t rank;                          /* 1..6; in1 = the input, in2 = alpha                */
+    int32_t out_dims[MCU_MAX_DIMS];
+    int32_t in1_strides[MCU_MAX_DIMS];
+    int32_t in2_strides[MCU_MAX_DIMS];
+    int32_t input_offset, alpha_offset;    /* -zero points                                      */
+    int32_t output_offset;
+    int32_t mult_pos, shift_pos;           /* s_in / s_out (x >= 0)                              */
+    int32_t mult_neg, shift_neg;           /* s_in * s_alpha / s_out (x < 0)                     */
+} mcu_prelu_params_t;
+
+void mcu_prelu_s8(const mcu_prelu_params_t *p, const int8_t *in, const int8_t *alpha, int8_t *out);
+
+typedef struct {
+    int32_t rank;
+    int32_t out_dims[MCU_MAX_DIMS];
+    int32_t in1_strides[MCU_MAX_DIMS];
+    int32_t in2_strides[MCU_MAX_DIMS];
+    int32_t in1_offset, in2_offset;        /* -zero points                                      */
+    int32_t output_offset;
+    int32_t left_shift;                    /* 7                                                 */
+    int32_t in1_mult, in1_shift;           /* s1 / (2 max(s1, s2))                               */
+    int32_t in2_mult, in2_shift;
+    int32_t out_mult, out_shift;           /* (2 max(s1, s2))^2 / (2^14 s_out)                   */
+} mcu_squared_diff_params_t;
+
+void mcu_squared_diff_s8(const mcu_squared_diff_params_t *p, const int8_t *in1, const int8_t *in2, int8_t *out);
+
+#define MCU_ADD_N_MAX_INPUTS 8
+
+typedef struct {
+    int32_t n;                             /* inputs used, 2..MCU_ADD_N_MAX_INPUTS             */
+    int32_t size;                          /* elements per input                                */
+    int32_t input_offset;                  /* -zero point (shared by all inputs)                */
+    int32_t output_offset;
+    int32_t left_shift;                    /* 20                                                */
+    int32_t in_mult, in_shift;             /* 1/2                                               */
+    int32_t out_mult, out_shift;           /* 2 s_in / (2^20 s_out)                              */
+    int32_t act_min, act_max;
+} mcu_add_n_params_t;
+
+/* unused trailing inputs are NULL */
+void mcu_add_n_s8(const mcu_add_n_params_t *p, const int8_t *in0, const int8_t *in1, const int8_t *in2,
+                  const int8_t *in3, const int8_t *in4, const int8_t *in5, const int8_t *in6, const int8_t *in7,
+                  int8_t *out);
+
 /* ---- elementwise MAXIMUM / MINIMUM with broadcasting (the same stride plan as ADD) --------- */
 
 /* TFLite's int8 MAXIMUM/MINIMUM compare the raw codes: the compiler accepts them only when both inputs

@@ -110,6 +110,13 @@ CONSTRAINTS: dict[str, dict] = {
     "SQRT": dict(dtypes=INT8, ranks="any",
                  params="any quantisation (LiteRT's truncating float32 arithmetic; TFLite Micro has float32 SQRT "
                         "only); codes below the input zero point (an error in LiteRT) give the output zero point"),
+    "PRELU": dict(dtypes=INT8 + " input; int8 alpha (constant or computed) with one scale",
+                  ranks="up to 6-D after broadcasting",
+                  params="alpha broadcast against the input (per channel, per element, a scalar)"),
+    "SQUARED_DIFFERENCE": dict(dtypes=INT8, ranks="up to 6-D after broadcasting",
+                               params="NumPy-style broadcasting of either operand (a constant operand too)"),
+    "ADD_N": dict(dtypes=INT8 + "; every input of one quantisation", ranks="any; inputs of the output's shape",
+                  params="2 to 8 inputs (LiteRT has no int8 ADD_N: TFLite Micro's arithmetic)"),
 }
 
 

@@ -452,7 +452,7 @@ SHAPE_RULES = {
     "LEAKY_RELU": _same_as_input, "RELU": _same_as_input, "RELU6": _same_as_input,
     "RELU_N1_TO_1": _same_as_input, "ABS": _same_as_input, "NEG": _same_as_input,
     "ELU": _same_as_input, "EXP": _same_as_input, "LOG": _same_as_input, "RSQRT": _same_as_input,
-    "SQRT": _same_as_input,
+    "SQRT": _same_as_input, "PRELU": _broadcast, "SQUARED_DIFFERENCE": _broadcast, "ADD_N": _same_as_input,
     "MAXIMUM": _broadcast, "MINIMUM": _broadcast,
     "CONCATENATION": _concatenation, "PAD": _pad, "PADV2": _pad, "MEAN": _reduce, "SUM": _reduce,
     "TRANSPOSE": _transpose, "RESIZE_BILINEAR": _resize, "RESIZE_NEAREST_NEIGHBOR": _resize,

@@ -2,6 +2,7 @@
 
 from . import (  # noqa: F401,E501
     activations,
+    arith_more,
     cast,
     compare,
     conv,
