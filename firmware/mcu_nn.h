@@ -382,6 +382,16 @@ typedef struct {
 
 void mcu_mean_s8(const mcu_mean_params_t *p, int32_t *scratch, const int8_t *in, int8_t *out);
 
+/* REDUCE_MAX / REDUCE_MIN over any axes (mcu_reduce_minmax.c): raw codes, one quantisation in and out */
+typedef struct {
+    int32_t is_max;                        /* 1: max, 0: min                                    */
+    int32_t out_size;
+    int32_t in_dims[MCU_MAX_DIMS];         /* right-aligned, leading 1s                          */
+    int32_t out_strides[MCU_MAX_DIMS];     /* output element stride per input axis; 0 if reduced */
+} mcu_reduce_minmax_params_t;
+
+void mcu_reduce_minmax_s8(const mcu_reduce_minmax_params_t *p, const int8_t *in, int8_t *out);
+
 /* ---- patch-based inference: copy a patch into (or out of) a larger tensor ------------------- */
 
 typedef struct {

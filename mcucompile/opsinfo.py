@@ -117,6 +117,10 @@ CONSTRAINTS: dict[str, dict] = {
                                params="NumPy-style broadcasting of either operand (a constant operand too)"),
     "ADD_N": dict(dtypes=INT8 + "; every input of one quantisation", ranks="any; inputs of the output's shape",
                   params="2 to 8 inputs (LiteRT has no int8 ADD_N: TFLite Micro's arithmetic)"),
+    "REDUCE_MAX": dict(dtypes=INT8 + "; constant int32 axes; output quantised like the input", ranks="up to 6-D",
+                       params="any axes; keep_dims"),
+    "REDUCE_MIN": dict(dtypes=INT8 + "; constant int32 axes; output quantised like the input", ranks="up to 6-D",
+                       params="any axes; keep_dims"),
 }
 
 

@@ -455,6 +455,7 @@ SHAPE_RULES = {
     "SQRT": _same_as_input, "PRELU": _broadcast, "SQUARED_DIFFERENCE": _broadcast, "ADD_N": _same_as_input,
     "MAXIMUM": _broadcast, "MINIMUM": _broadcast,
     "CONCATENATION": _concatenation, "PAD": _pad, "PADV2": _pad, "MEAN": _reduce, "SUM": _reduce,
+    "REDUCE_MAX": _reduce, "REDUCE_MIN": _reduce,
     "TRANSPOSE": _transpose, "RESIZE_BILINEAR": _resize, "RESIZE_NEAREST_NEIGHBOR": _resize,
     "TRANSPOSE_CONV": _transpose_conv, "BATCH_MATMUL": _batch_matmul, "STRIDED_SLICE": _strided_slice,
     "SPLIT": _split, "SPLIT_V": _split, "TILE": _tile, "ARG_MAX": _arg_minmax, "ARG_MIN": _arg_minmax,
