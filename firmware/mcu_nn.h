@@ -392,6 +392,14 @@ typedef struct {
 
 void mcu_reduce_minmax_s8(const mcu_reduce_minmax_params_t *p, const int8_t *in, int8_t *out);
 
+/* L2_NORMALIZATION over the last axis (mcu_l2norm.c): output scale 1/128, zero point 0 */
+typedef struct {
+    int32_t rows, depth;                   /* depth: the last axis                               */
+    int32_t input_zero_point;
+} mcu_l2norm_params_t;
+
+void mcu_l2norm_s8(const mcu_l2norm_params_t *p, const int8_t *in, int8_t *out);
+
 /* ---- patch-based inference: copy a patch into (or out of) a larger tensor ------------------- */
 
 typedef struct {

@@ -121,6 +121,8 @@ CONSTRAINTS: dict[str, dict] = {
                        params="any axes; keep_dims"),
     "REDUCE_MIN": dict(dtypes=INT8 + "; constant int32 axes; output quantised like the input", ranks="up to 6-D",
                        params="any axes; keep_dims"),
+    "L2_NORMALIZATION": dict(dtypes="int8 input; int8 output with scale 1/128 and zero point 0", ranks="any",
+                             params="over the last axis (up to 33025 elements); fused activation NONE"),
 }
 
 

@@ -173,6 +173,9 @@ def _attrs_more(kind: str, op):
         mo = _options(op, tflite.MirrorPadOptions)
         mode = mo.Mode() if mo is not None else 0
         return MirrorPadAttrs({0: "REFLECT", 1: "SYMMETRIC"}.get(mode, f"mode {mode}"))
+    if kind == "L2_NORMALIZATION":
+        o = _options(op, tflite.L2NormOptions)
+        return ElementwiseAttrs(_activation(o.FusedActivationFunction()) if o is not None else "NONE")
     if kind == "LEAKY_RELU":
         from ..ir.graph import LeakyReluAttrs
         o = _options(op, tflite.LeakyReluOptions)

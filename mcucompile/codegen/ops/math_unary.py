@@ -29,6 +29,7 @@ import numpy as np
 
 from ...errors import UnsupportedModelError
 from ...ir.quant import quantize_multiplier
+from ..records import KernelCall, ParamStruct, c_int
 from ..registry import lowers
 from .activations import INPUTS, INT32_MAX, _unary_io, lut_call, mul_by_quantized_multiplier, sat_mul_pot, srdhm, wrap32
 
@@ -173,3 +174,32 @@ def lower_rsqrt(ctx, op):
 def lower_sqrt(ctx, op):
     """int8 sqrt(x) as a 256-entry table (LiteRT's truncating float32 arithmetic; TFLite Micro has float32 only)"""
     return _lower(ctx, op, lambda a, b, c, d, _w: sqrt_table(a, b, c, d), "sqrt")
+
+
+# ---- L2_NORMALIZATION ------------------------------------------------------------------------------
+
+L2NORM_MAX_DEPTH = 33025      # depth * 255^2 stays inside TFLite's int32 sum of squares
+
+
+@lowers("L2_NORMALIZATION")
+def lower_l2_normalization(ctx, op):
+    """int8 x / ||x|| over the last axis (TFLite Micro's integer arithmetic); output scale 1/128, zero point 0"""
+    x, y, where = _unary_io(ctx, op)
+    if tuple(x.shape) != tuple(y.shape) or not x.shape:
+        raise UnsupportedModelError(f"{where}: input {tuple(x.shape)} and output {tuple(y.shape)} must have "
+                                    "one shape of rank 1 or more")
+    if getattr(op.attrs, "activation", "NONE") != "NONE":
+        raise UnsupportedModelError(f"{where}: fused activation {op.attrs.activation} is not supported "
+                                    "(TFLite Micro requires NONE)")
+    if y.zero_point != 0 or F32(y.scale) != F32(1.0 / 128):
+        raise UnsupportedModelError(f"{where}: the output must have scale 1/128 and zero point 0 (TFLite Micro "
+                                    f"assumes it), got scale {y.scale:g} zero point {y.zero_point}")
+    depth = int(x.shape[-1])
+    if depth > L2NORM_MAX_DEPTH:
+        raise UnsupportedModelError(f"{where}: the last axis has {depth} elements; above {L2NORM_MAX_DEPTH} "
+                                    "TFLite's int32 sum of squares can overflow")
+    name = ctx.unique(f"l2norm{op.index}")
+    params = ParamStruct("mcu_l2norm_params_t", f"{name}_params", (
+        ("rows", c_int(x.size // depth)), ("depth", c_int(depth)), ("input_zero_point", c_int(x.zero_point))))
+    return [KernelCall(op.index, op.kind, "mcu_l2norm_s8", (f"&{params.name}", ctx.act(x.index), ctx.act(y.index)),
+                       params, ("mcu_l2norm.c",), f"{x.size // depth} rows of {depth}")]
