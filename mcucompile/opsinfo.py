@@ -123,6 +123,14 @@ CONSTRAINTS: dict[str, dict] = {
                        params="any axes; keep_dims"),
     "L2_NORMALIZATION": dict(dtypes="int8 input; int8 output with scale 1/128 and zero point 0", ranks="any",
                              params="over the last axis (up to 33025 elements); fused activation NONE"),
+    "BATCH_TO_SPACE_ND": dict(dtypes=INT8 + "; constant int32 block_shape and crops; output quantised like the "
+                                     "input", ranks="3-D or more (1 or more spatial axes after the batch)",
+                              params="any block shape and crops"),
+    "SPACE_TO_BATCH_ND": dict(dtypes=INT8 + "; constant int32 block_shape and paddings; output quantised like "
+                                     "the input", ranks="3-D or more (1 or more spatial axes after the batch)",
+                              params="any block shape dividing the spatial axes; paddings 0 only"),
+    "BROADCAST_TO": dict(dtypes=INT8 + "; constant int32/int64 shape; output quantised like the input",
+                         ranks="up to 5-D output", params="NumPy-style broadcasting"),
 }
 
 

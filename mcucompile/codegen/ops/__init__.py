@@ -3,6 +3,7 @@
 from . import (  # noqa: F401,E501
     activations,
     arith_more,
+    batch_space,
     cast,
     compare,
     conv,
