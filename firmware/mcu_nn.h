@@ -594,6 +594,18 @@ void mcu_add_n_s8(const mcu_add_n_params_t *p, const int8_t *in0, const int8_t *
                   const int8_t *in3, const int8_t *in4, const int8_t *in5, const int8_t *in6, const int8_t *in7,
                   int8_t *out);
 
+/* CUMSUM along one axis (mcu_cumsum.c), TFLite Micro's ADD_N-like arithmetic */
+typedef struct {
+    int32_t before, depth, after;          /* elements before / along / after the axis           */
+    int32_t exclusive, reverse;
+    int32_t input_offset, output_offset;   /* -input zero point, output zero point               */
+    int32_t left_shift;                    /* 20                                                 */
+    int32_t in_mult, in_shift;             /* 1/2                                                */
+    int32_t out_mult, out_shift;           /* 2 s_in / (2^20 s_out)                               */
+} mcu_cumsum_params_t;
+
+void mcu_cumsum_s8(const mcu_cumsum_params_t *p, const int8_t *in, int8_t *out);
+
 /* ---- elementwise MAXIMUM / MINIMUM with broadcasting (the same stride plan as ADD) --------- */
 
 /* TFLite's int8 MAXIMUM/MINIMUM compare the raw codes: the compiler accepts them only when both inputs

@@ -198,6 +198,12 @@ class MirrorPadAttrs:     # MIRROR_PAD
 
 
 @dataclass(frozen=True)
+class CumsumAttrs:
+    exclusive: bool
+    reverse: bool
+
+
+@dataclass(frozen=True)
 class LeakyReluAttrs:
     alpha: float          # float32 in the model
 

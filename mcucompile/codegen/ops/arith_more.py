@@ -133,3 +133,39 @@ def lower_add_n(ctx, op):
     ins = [_operand(ctx, x.index) for x in xs] + ["NULL"] * (ADD_N_MAX_INPUTS - len(xs))
     return [KernelCall(op.index, op.kind, "mcu_add_n_s8", (f"&{params.name}", *ins, ctx.act(y.index)),
                        params, ("mcu_add_n.c",), f"sum of {len(xs)} x {list(y.shape)}")]
+
+
+# ---- CUMSUM --------------------------------------------------------------------------------------
+
+@lowers("CUMSUM")
+def lower_cumsum(ctx, op):
+    """int8 running sum along a constant axis (exclusive, reverse), TFLite Micro's arithmetic"""
+    x, y = ctx.tensor(op.inputs[0]), ctx.tensor(op.outputs[0])
+    _check_int8(op, (x, y))
+    where = f"CUMSUM (op {op.index})"
+    a = ctx.tensor(op.inputs[1])
+    if a.data is None or a.dtype != "int32" or np.asarray(a.data).size != 1:
+        raise UnsupportedModelError(f"{where}: the axis must be one constant int32 value")
+    rank = len(x.shape)
+    axis = int(np.asarray(a.data).reshape(-1)[0])
+    axis = axis + rank if axis < 0 else axis
+    if not 0 <= axis < rank or tuple(x.shape) != tuple(y.shape):
+        raise UnsupportedModelError(f"{where}: axis {axis} of input {tuple(x.shape)} with output {tuple(y.shape)} "
+                                    "is not a running sum TFLite computes")
+    im, ish, om, osh = add_n_quant_params(x.scale, y.scale)     # CUMSUM's Prepare is ADD_N's
+    if osh > 0:
+        raise UnsupportedModelError(f"{where}: output scale {y.scale:g} is too small for the input scale "
+                                    f"{x.scale:g} (TFLite's output multiplier must be below 1)")
+    before = int(np.prod(x.shape[:axis], dtype=np.int64))
+    after = int(np.prod(x.shape[axis + 1:], dtype=np.int64))
+    name = ctx.unique(f"cumsum{op.index}")
+    params = ParamStruct("mcu_cumsum_params_t", f"{name}_params", (
+        ("before", c_int(before)), ("depth", c_int(x.shape[axis])), ("after", c_int(after)),
+        ("exclusive", c_int(int(op.attrs.exclusive))), ("reverse", c_int(int(op.attrs.reverse))),
+        ("input_offset", c_int(-x.zero_point)), ("output_offset", c_int(y.zero_point)),
+        ("left_shift", c_int(ADD_N_LEFT_SHIFT)),
+        ("in_mult", c_int(im)), ("in_shift", c_int(ish)), ("out_mult", c_int(om)), ("out_shift", c_int(osh)),
+    ))
+    return [KernelCall(op.index, op.kind, "mcu_cumsum_s8", (f"&{params.name}", _operand(ctx, x.index),
+                                                           ctx.act(y.index)),
+                       params, ("mcu_cumsum.c",), f"cumsum of {list(x.shape)} along axis {axis}")]
