@@ -76,7 +76,7 @@ def _check_dtypes(g: Graph, source: str) -> None:
 NON_INT8_WRITERS = {**{(k, 0): ("bool",) for k in ("EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL", "GREATER",
                                                      "GREATER_EQUAL")},
                     ("CAST", 0): ("int32", "int16"), ("ZEROS_LIKE", 0): ("int32", "int64"),
-                    ("FILL", 0): ("int32",)}
+                    ("FILL", 0): ("int32",), ("SHAPE", 0): ("int32", "int64")}
 NON_INT8_READERS = {("GATHER", 1): ("int32", "int64"), ("GATHER_ND", 1): ("int32",), ("SELECT_V2", 0): ("bool",),
                     ("SELECT", 0): ("bool",),
                     ("CAST", 0): ("int32", "bool", "int16"), ("ZEROS_LIKE", 0): ("int32", "int64"),

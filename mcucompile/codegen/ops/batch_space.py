@@ -112,3 +112,10 @@ def lower_broadcast_to(ctx, op):
         tables.append(np.arange(shape[d], dtype=np.int64) * es[d] if xs[d] == shape[d] else
                       np.zeros(shape[d], np.int64))
     return _table_call(ctx, op, x, y, tables, f"broadcast {tuple(x.shape)} -> {tuple(y.shape)}")
+
+
+@lowers("SHAPE")
+def lower_shape(ctx, op):
+    """folded into a constant by graph normalisation (fold_shape); one that stays is refused"""
+    _fail(op, "only a SHAPE that graph normalisation folds into a constant is supported (its output a 1-D "
+              "int32/int64 tensor read by other ops, not a model output)")
