@@ -400,6 +400,17 @@ typedef struct {
 
 void mcu_l2norm_s8(const mcu_l2norm_params_t *p, const int8_t *in, int8_t *out);
 
+/* LOG_SOFTMAX over the last axis (mcu_log_softmax.c): output scale 16/256, zero point 127. exp_q12 and
+ * diff_q5 hold one int32 per difference max - q (0..255), computed at compile time. */
+typedef struct {
+    int32_t rows, depth;
+    int32_t diff_min;
+    int32_t reverse_mult, reverse_shift;   /* 2^(31 - left_shift) / input multiplier (shift <= 0) */
+} mcu_log_softmax_params_t;
+
+void mcu_log_softmax_s8(const mcu_log_softmax_params_t *p, const int32_t *exp_q12, const int32_t *diff_q5,
+                        const int8_t *in, int8_t *out);
+
 /* ---- patch-based inference: copy a patch into (or out of) a larger tensor ------------------- */
 
 typedef struct {

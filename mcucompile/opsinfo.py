@@ -131,6 +131,8 @@ CONSTRAINTS: dict[str, dict] = {
                               params="any block shape dividing the spatial axes; paddings 0 only"),
     "BROADCAST_TO": dict(dtypes=INT8 + "; constant int32/int64 shape; output quantised like the input",
                          ranks="up to 5-D output", params="NumPy-style broadcasting"),
+    "LOG_SOFTMAX": dict(dtypes="int8 input; int8 output with scale 16/256 and zero point 127",
+                        ranks="any; over the last axis", params="none (TFLite Micro's fixed-point arithmetic)"),
     "SHAPE": dict(dtypes="any input; int32 or int64 output", ranks="any",
                   params="folded into a constant when compiling (not as a model output)"),
     "CUMSUM": dict(dtypes=INT8 + "; constant int32 axis", ranks="any",

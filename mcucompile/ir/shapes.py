@@ -454,6 +454,7 @@ SHAPE_RULES = {
     "ELU": _same_as_input, "EXP": _same_as_input, "LOG": _same_as_input, "RSQRT": _same_as_input,
     "SQRT": _same_as_input, "PRELU": _broadcast, "SQUARED_DIFFERENCE": _broadcast, "ADD_N": _same_as_input,
     "L2_NORMALIZATION": _same_as_input, "CUMSUM": _same_as_input,
+    "LOG_SOFTMAX": _same_as_input,
     "MAXIMUM": _broadcast, "MINIMUM": _broadcast,
     "CONCATENATION": _concatenation, "PAD": _pad, "PADV2": _pad, "MEAN": _reduce, "SUM": _reduce,
     "REDUCE_MAX": _reduce, "REDUCE_MIN": _reduce,
