@@ -3,7 +3,7 @@
 Which reference defines each op's int8 arithmetic (and is the test oracle):
 
 - ELU: TFLite Micro (kernels/elu.cc) fills a table in float32: x = s_in * (q - zp_in); x < 0 ? expf(x) - 1 : x;
-  then roundf(y * (1 / s_out)) + zp_out, clamped. (LiteRT's BUILTIN_REF ELU is the same table.)
+  then roundf(y * (1 / s_out)) + zp_out, clamped.
 - EXP: TFLite Micro has float32 EXP only. LiteRT's int8 EXP (kernels/exp.cc) is the same float32 table
   construction (LUTPopulate) with expf.
 - LOG: TFLite Micro has float32 LOG only. LiteRT's int8 LOG (kernels/elementwise.cc) is a LUTPopulate table
@@ -18,7 +18,9 @@ Which reference defines each op's int8 arithmetic (and is the test oracle):
   below the zero point make LiteRT stop with an error; our table gives them the output zero point (sqrt 0).
 
 The float32 steps are reproduced with NumPy float32 scalars; expf/logf are taken as the float32 rounding of
-the float64 result (glibc's are within 0.502 ulp of it), which the tests check on all 256 codes.
+the float64 result. The C libraries' expf/logf are not guaranteed to be correctly rounded, so an entry could
+in principle differ where a product lands within an ulp of a rounding tie; the tests check all 256 codes
+for many quantisations against the references.
 """
 
 from __future__ import annotations
