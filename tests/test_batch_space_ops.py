@@ -71,7 +71,8 @@ def test_space_to_batch_nd_refuses_paddings():
           Tensor(3, "y", (4, 3, 2, 2), "int8", Quant((0.1,), (0,))))
     op = Op(2, "SPACE_TO_BATCH_ND", (0, 1, 2), (3,), NoAttrs())
     with pytest.raises(UnsupportedModelError, match=r"^SPACE_TO_BATCH_ND \(op 2\): paddings \[1, 1, 0, 0\] are not "
-                                                    r"supported \(only 0: padded elements would need the pad value\)"):
+                                                    r"supported \(only 0\): TFLite Micro writes padded elements "
+                                                    r"with a pad value it never sets"):
         lower_space_to_batch_nd(LowerCtx(Graph("g", ts, (op,), (0,), (3,))), op)
 
 

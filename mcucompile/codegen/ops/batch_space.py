@@ -8,8 +8,9 @@ TFLite Micro's index arithmetic (reference_ops::SpaceToBatchND / BatchToSpaceND 
   spatial axis reads t_i = o_i + crop_start_i: input spatial index t_i // b_i, and the input batch
   ((t_1 % b_1) * b_2 * .. + (t_2 % b_2) * .. ) * B' + b (B' = B / prod(b)); every part is a term of one axis.
 - SPACE_TO_BATCH_ND, without padding: output batch ob = k * B + b reads input batch b at the block position
-  k (row-major over the block), spatial index o_i * b_i + s_i(k). Paddings other than 0 would make some
-  elements the pad value, which a table copy cannot write: they are refused.
+  k (row-major over the block), spatial index o_i * b_i + s_i(k). Paddings other than 0 are refused: TFLite
+  Micro fills padded elements with SpaceToBatchParams.output_offset, which its kernel never sets (and a
+  table copy cannot write a pad value).
 - BROADCAST_TO: a broadcast axis reads offset 0 (TFLite Micro: up to 5 dimensions).
 Raw codes are copied, so the output must be quantised like the input.
 """
@@ -67,7 +68,8 @@ def lower_space_to_batch_nd(ctx, op):
     _same_int8(op, x, y)
     block, pads = _block_and_pairs(ctx, op, x, "paddings")
     if any(pads):
-        _fail(op, f"paddings {pads} are not supported (only 0: padded elements would need the pad value)")
+        _fail(op, f"paddings {pads} are not supported (only 0): TFLite Micro writes padded elements with a pad "
+                  "value it never sets (SpaceToBatchParams.output_offset)")
     m, shape = len(block), [int(d) for d in x.shape]
     for i in range(m):
         if shape[1 + i] % block[i]:
