@@ -382,6 +382,35 @@ typedef struct {
 
 void mcu_mean_s8(const mcu_mean_params_t *p, int32_t *scratch, const int8_t *in, int8_t *out);
 
+/* REDUCE_MAX / REDUCE_MIN over any axes (mcu_reduce_minmax.c): raw codes, one quantisation in and out */
+typedef struct {
+    int32_t is_max;                        /* 1: max, 0: min                                    */
+    int32_t out_size;
+    int32_t in_dims[MCU_MAX_DIMS];         /* right-aligned, leading 1s                          */
+    int32_t out_strides[MCU_MAX_DIMS];     /* output element stride per input axis; 0 if reduced */
+} mcu_reduce_minmax_params_t;
+
+void mcu_reduce_minmax_s8(const mcu_reduce_minmax_params_t *p, const int8_t *in, int8_t *out);
+
+/* L2_NORMALIZATION over the last axis (mcu_l2norm.c): output scale 1/128, zero point 0 */
+typedef struct {
+    int32_t rows, depth;                   /* depth: the last axis                               */
+    int32_t input_zero_point;
+} mcu_l2norm_params_t;
+
+void mcu_l2norm_s8(const mcu_l2norm_params_t *p, const int8_t *in, int8_t *out);
+
+/* LOG_SOFTMAX over the last axis (mcu_log_softmax.c): output scale 16/256, zero point 127. exp_q12 and
+ * diff_q5 hold one int32 per difference max - q (0..255), computed at compile time. */
+typedef struct {
+    int32_t rows, depth;
+    int32_t diff_min;
+    int32_t reverse_mult, reverse_shift;   /* 2^(31 - left_shift) / input multiplier (shift <= 0) */
+} mcu_log_softmax_params_t;
+
+void mcu_log_softmax_s8(const mcu_log_softmax_params_t *p, const int32_t *exp_q12, const int32_t *diff_q5,
+                        const int8_t *in, int8_t *out);
+
 /* ---- patch-based inference: copy a patch into (or out of) a larger tensor ------------------- */
 
 typedef struct {
@@ -527,6 +556,66 @@ void mcu_div_s8(const mcu_div_params_t *p, const int8_t *in1, const int8_t *in2,
 /* SUB: in1 - in2 with ADD's fields (SUB's multipliers come from float32 arithmetic, see elementwise.py) */
 typedef mcu_add_params_t mcu_sub_params_t;
 void mcu_sub_s8(const mcu_sub_params_t *p, const int8_t *in1, const int8_t *in2, int8_t *out);
+
+/* ---- PRELU, SQUARED_DIFFERENCE (broadcasting, mcu_prelu.c / mcu_squared_diff.c) and ADD_N ---------- */
+
+typedef struct {
+    int32_t rank;                          /* 1..6; in1 = the input, in2 = alpha                */
+    int32_t out_dims[MCU_MAX_DIMS];
+    int32_t in1_strides[MCU_MAX_DIMS];
+    int32_t in2_strides[MCU_MAX_DIMS];
+    int32_t input_offset, alpha_offset;    /* -zero points                                      */
+    int32_t output_offset;
+    int32_t mult_pos, shift_pos;           /* s_in / s_out (x >= 0)                              */
+    int32_t mult_neg, shift_neg;           /* s_in * s_alpha / s_out (x < 0)                     */
+} mcu_prelu_params_t;
+
+void mcu_prelu_s8(const mcu_prelu_params_t *p, const int8_t *in, const int8_t *alpha, int8_t *out);
+
+typedef struct {
+    int32_t rank;
+    int32_t out_dims[MCU_MAX_DIMS];
+    int32_t in1_strides[MCU_MAX_DIMS];
+    int32_t in2_strides[MCU_MAX_DIMS];
+    int32_t in1_offset, in2_offset;        /* -zero points                                      */
+    int32_t output_offset;
+    int32_t left_shift;                    /* 7                                                 */
+    int32_t in1_mult, in1_shift;           /* s1 / (2 max(s1, s2))                               */
+    int32_t in2_mult, in2_shift;
+    int32_t out_mult, out_shift;           /* (2 max(s1, s2))^2 / (2^14 s_out)                   */
+} mcu_squared_diff_params_t;
+
+void mcu_squared_diff_s8(const mcu_squared_diff_params_t *p, const int8_t *in1, const int8_t *in2, int8_t *out);
+
+#define MCU_ADD_N_MAX_INPUTS 8
+
+typedef struct {
+    int32_t n;                             /* inputs used, 2..MCU_ADD_N_MAX_INPUTS             */
+    int32_t size;                          /* elements per input                                */
+    int32_t input_offset;                  /* -zero point (shared by all inputs)                */
+    int32_t output_offset;
+    int32_t left_shift;                    /* 20                                                */
+    int32_t in_mult, in_shift;             /* 1/2                                               */
+    int32_t out_mult, out_shift;           /* 2 s_in / (2^20 s_out)                              */
+    int32_t act_min, act_max;
+} mcu_add_n_params_t;
+
+/* unused trailing inputs are NULL */
+void mcu_add_n_s8(const mcu_add_n_params_t *p, const int8_t *in0, const int8_t *in1, const int8_t *in2,
+                  const int8_t *in3, const int8_t *in4, const int8_t *in5, const int8_t *in6, const int8_t *in7,
+                  int8_t *out);
+
+/* CUMSUM along one axis (mcu_cumsum.c), TFLite Micro's ADD_N-like arithmetic */
+typedef struct {
+    int32_t before, depth, after;          /* elements before / along / after the axis           */
+    int32_t exclusive, reverse;
+    int32_t input_offset, output_offset;   /* -input zero point, output zero point               */
+    int32_t left_shift;                    /* 20                                                 */
+    int32_t in_mult, in_shift;             /* 1/2                                                */
+    int32_t out_mult, out_shift;           /* 2 s_in / (2^20 s_out)                               */
+} mcu_cumsum_params_t;
+
+void mcu_cumsum_s8(const mcu_cumsum_params_t *p, const int8_t *in, int8_t *out);
 
 /* ---- elementwise MAXIMUM / MINIMUM with broadcasting (the same stride plan as ADD) --------- */
 

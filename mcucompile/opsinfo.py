@@ -97,6 +97,46 @@ CONSTRAINTS: dict[str, dict] = {
                        params="raw zeros (int8: code 0, not the zero point)"),
     "FILL": dict(dtypes="int8 (quantised like the output) or int32 scalar value; constant int32/int64 dims",
                  ranks="any", params="the value a constant or computed"),
+    "ELU": dict(dtypes=INT8, ranks="any", params="any quantisation (TFLite Micro's float32 table)"),
+    "EXP": dict(dtypes=INT8, ranks="any",
+                params="any quantisation whose table entries fit int32 (LiteRT's float32 table; TFLite Micro "
+                       "has float32 EXP only)"),
+    "LOG": dict(dtypes=INT8, ranks="any",
+                params="any quantisation (LiteRT's float32 table: x <= 0 gives the lowest output code; TFLite "
+                       "Micro has float32 LOG only)"),
+    "RSQRT": dict(dtypes=INT8, ranks="any",
+                  params="any quantisation (TFLite Micro's integer arithmetic); codes below the input zero point "
+                         "(an error in TFLite) give the result for q - zero point = 1"),
+    "SQRT": dict(dtypes=INT8, ranks="any",
+                 params="any quantisation (LiteRT's truncating float32 arithmetic; TFLite Micro has float32 SQRT "
+                        "only); codes below the input zero point (an error in LiteRT) give the output zero point"),
+    "PRELU": dict(dtypes=INT8 + " input; int8 alpha (constant or computed) with one scale",
+                  ranks="up to 6-D after broadcasting",
+                  params="alpha broadcast against the input (per channel, per element, a scalar)"),
+    "SQUARED_DIFFERENCE": dict(dtypes=INT8, ranks="up to 6-D after broadcasting",
+                               params="NumPy-style broadcasting of either operand (a constant operand too)"),
+    "ADD_N": dict(dtypes=INT8 + "; every input of one quantisation", ranks="any; inputs of the output's shape",
+                  params="2 to 8 inputs (LiteRT has no int8 ADD_N: TFLite Micro's arithmetic)"),
+    "REDUCE_MAX": dict(dtypes=INT8 + "; constant int32 axes; output quantised like the input", ranks="up to 6-D",
+                       params="any axes; keep_dims"),
+    "REDUCE_MIN": dict(dtypes=INT8 + "; constant int32 axes; output quantised like the input", ranks="up to 6-D",
+                       params="any axes; keep_dims"),
+    "L2_NORMALIZATION": dict(dtypes="int8 input; int8 output with scale 1/128 and zero point 0", ranks="any",
+                             params="over the last axis (up to 33025 elements); fused activation NONE"),
+    "BATCH_TO_SPACE_ND": dict(dtypes=INT8 + "; constant int32 block_shape and crops; output quantised like the "
+                                     "input", ranks="3-D or more (1 or more spatial axes after the batch)",
+                              params="any block shape and crops"),
+    "SPACE_TO_BATCH_ND": dict(dtypes=INT8 + "; constant int32 block_shape and paddings; output quantised like "
+                                     "the input", ranks="3-D or more (1 or more spatial axes after the batch)",
+                              params="any block shape dividing the spatial axes; paddings 0 only"),
+    "BROADCAST_TO": dict(dtypes=INT8 + "; constant int32/int64 shape; output quantised like the input",
+                         ranks="up to 5-D output", params="NumPy-style broadcasting"),
+    "LOG_SOFTMAX": dict(dtypes="int8 input; int8 output with scale 16/256 and zero point 127",
+                        ranks="any; over the last axis", params="none (TFLite Micro's fixed-point arithmetic)"),
+    "SHAPE": dict(dtypes="any input; int32 or int64 output", ranks="any",
+                  params="folded into a constant when compiling (not as a model output)"),
+    "CUMSUM": dict(dtypes=INT8 + "; constant int32 axis", ranks="any",
+                   params="exclusive, reverse (TFLite Micro's arithmetic; LiteRT has no int8 CUMSUM)"),
 }
 
 

@@ -41,7 +41,10 @@ def test_more_builtins_are_listed_with_their_constraints():
     r = CliRunner().invoke(main, ["ops", "--json"])
     listed = {o["kind"]: o for o in json.loads(r.output)}
     for kind in ("GATHER", "GATHER_ND", "MIRROR_PAD", "EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL", "GREATER",
-                 "GREATER_EQUAL", "SELECT_V2", "SELECT", "CAST", "ZEROS_LIKE", "FILL"):
+                 "GREATER_EQUAL", "SELECT_V2", "SELECT", "CAST", "ZEROS_LIKE", "FILL",
+                 "ELU", "EXP", "LOG", "RSQRT", "SQRT", "PRELU", "SQUARED_DIFFERENCE", "ADD_N",
+                 "REDUCE_MAX", "REDUCE_MIN", "L2_NORMALIZATION", "BATCH_TO_SPACE_ND", "SPACE_TO_BATCH_ND",
+                 "BROADCAST_TO", "CUMSUM", "SHAPE", "LOG_SOFTMAX"):
         assert kind in listed, kind
         assert listed[kind]["ranks"] != "checked when compiled", kind
     assert "bool output" in listed["LESS"]["dtypes"]

@@ -44,7 +44,8 @@ MIN_INPUTS = {"CONV_2D": 2, "DEPTHWISE_CONV_2D": 2, "FULLY_CONNECTED": 2, "ADD":
               "MAXIMUM": 2, "MINIMUM": 2, "PAD": 2, "PADV2": 2, "MEAN": 2, "SUM": 2, "TRANSPOSE": 2, "CONCATENATION": 1,
               "EXPAND_DIMS": 2, "SLICE": 3, "PACK": 1, "UNPACK": 1, "SPACE_TO_DEPTH": 1, "DEPTH_TO_SPACE": 1,
               "GATHER": 2, "GATHER_ND": 2, "MIRROR_PAD": 2, "EQUAL": 2, "NOT_EQUAL": 2, "LESS": 2, "LESS_EQUAL": 2,
-              "GREATER": 2, "GREATER_EQUAL": 2, "SELECT_V2": 3, "SELECT": 3, "FILL": 2}
+              "GREATER": 2, "GREATER_EQUAL": 2, "SELECT_V2": 3, "SELECT": 3, "FILL": 2,
+              "PRELU": 2, "SQUARED_DIFFERENCE": 2, "ADD_N": 2, "REDUCE_MAX": 2, "REDUCE_MIN": 2, "CUMSUM": 2}
 
 
 def _activation(code: int) -> str:
@@ -172,6 +173,13 @@ def _attrs_more(kind: str, op):
         mo = _options(op, tflite.MirrorPadOptions)
         mode = mo.Mode() if mo is not None else 0
         return MirrorPadAttrs({0: "REFLECT", 1: "SYMMETRIC"}.get(mode, f"mode {mode}"))
+    if kind == "CUMSUM":
+        from ..ir.graph import CumsumAttrs
+        o = _options(op, tflite.CumsumOptions)
+        return CumsumAttrs(bool(o.Exclusive()), bool(o.Reverse())) if o is not None else CumsumAttrs(False, False)
+    if kind == "L2_NORMALIZATION":
+        o = _options(op, tflite.L2NormOptions)
+        return ElementwiseAttrs(_activation(o.FusedActivationFunction()) if o is not None else "NONE")
     if kind == "LEAKY_RELU":
         from ..ir.graph import LeakyReluAttrs
         o = _options(op, tflite.LeakyReluOptions)

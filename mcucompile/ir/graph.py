@@ -198,6 +198,12 @@ class MirrorPadAttrs:     # MIRROR_PAD
 
 
 @dataclass(frozen=True)
+class CumsumAttrs:
+    exclusive: bool
+    reverse: bool
+
+
+@dataclass(frozen=True)
 class LeakyReluAttrs:
     alpha: float          # float32 in the model
 
@@ -221,7 +227,7 @@ class Op:
 class Rewrite:
     """One rewrite of graph normalisation (passes/normalize.py), as analyze reports it. Op indices are the
     model file's."""
-    kind: str                   # "fold_pad" | "drop_input_transpose" | "token_map" | "hoist"
+    kind: str                   # "fold_pad" | "drop_input_transpose" | "token_map" | "hoist" | "fold_shape"
     op: int                     # the op removed
     into: int                   # the op that absorbed it (-1: none)
     text: str                   # one line for people

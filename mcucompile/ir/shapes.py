@@ -76,7 +76,7 @@ def _check_dtypes(g: Graph, source: str) -> None:
 NON_INT8_WRITERS = {**{(k, 0): ("bool",) for k in ("EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL", "GREATER",
                                                      "GREATER_EQUAL")},
                     ("CAST", 0): ("int32", "int16"), ("ZEROS_LIKE", 0): ("int32", "int64"),
-                    ("FILL", 0): ("int32",)}
+                    ("FILL", 0): ("int32",), ("SHAPE", 0): ("int32", "int64")}
 NON_INT8_READERS = {("GATHER", 1): ("int32", "int64"), ("GATHER_ND", 1): ("int32",), ("SELECT_V2", 0): ("bool",),
                     ("SELECT", 0): ("bool",),
                     ("CAST", 0): ("int32", "bool", "int16"), ("ZEROS_LIKE", 0): ("int32", "int64"),
@@ -451,8 +451,13 @@ SHAPE_RULES = {
     "LOGISTIC": _same_as_input, "TANH": _same_as_input, "HARD_SWISH": _same_as_input,
     "LEAKY_RELU": _same_as_input, "RELU": _same_as_input, "RELU6": _same_as_input,
     "RELU_N1_TO_1": _same_as_input, "ABS": _same_as_input, "NEG": _same_as_input,
+    "ELU": _same_as_input, "EXP": _same_as_input, "LOG": _same_as_input, "RSQRT": _same_as_input,
+    "SQRT": _same_as_input, "PRELU": _broadcast, "SQUARED_DIFFERENCE": _broadcast, "ADD_N": _same_as_input,
+    "L2_NORMALIZATION": _same_as_input, "CUMSUM": _same_as_input,
+    "LOG_SOFTMAX": _same_as_input,
     "MAXIMUM": _broadcast, "MINIMUM": _broadcast,
     "CONCATENATION": _concatenation, "PAD": _pad, "PADV2": _pad, "MEAN": _reduce, "SUM": _reduce,
+    "REDUCE_MAX": _reduce, "REDUCE_MIN": _reduce,
     "TRANSPOSE": _transpose, "RESIZE_BILINEAR": _resize, "RESIZE_NEAREST_NEIGHBOR": _resize,
     "TRANSPOSE_CONV": _transpose_conv, "BATCH_MATMUL": _batch_matmul, "STRIDED_SLICE": _strided_slice,
     "SPLIT": _split, "SPLIT_V": _split, "TILE": _tile, "ARG_MAX": _arg_minmax, "ARG_MIN": _arg_minmax,

@@ -11,6 +11,7 @@ model's peak), and a TRANSPOSE from NCHW at the input. This pass rewrites them, 
 - drop_input_transpose (input_layout "nhwc"): a TRANSPOSE NCHW -> NHWC that is the only reader of a
   model input is dropped; the caller passes NHWC (the generated header says so).
 - token_map (passes/token_maps.py): per-token ops on a map flattened into tokens run on the map itself.
+- fold_shape: SHAPE (of a static shape, so always a constant) becomes a constant tensor.
 - hoist (passes/hoist.py): an op that would cut a run of patchable ops without reading it moves before
   the run (with the ops of the run it reads), when that does not raise the layer-by-layer peak.
 
@@ -40,14 +41,21 @@ def normalize(g: Graph, input_layout: str = "model") -> Graph:
     if input_layout not in INPUT_LAYOUTS:
         from ..errors import McuCompileError
         raise McuCompileError(f"unknown input layout {input_layout!r}; one of {', '.join(INPUT_LAYOUTS)}")
+    ops: list[Op | None] = list(g.ops)
+    tensors = list(g.tensors)
+    rewrites: list[Rewrite] = []
+    for k, op in enumerate(g.ops):
+        if op.kind == "SHAPE":
+            done = _fold_shape(g, op, tensors)
+            if done is not None:
+                ops[k] = None
+                rewrites.append(done)
     readers: dict[int, list[int]] = {}
     for k, op in enumerate(g.ops):
         for t in op.inputs:
-            if t >= 0:
+            if t >= 0 and ops[k] is not None:
                 readers.setdefault(t, []).append(k)
-    ops: list[Op | None] = list(g.ops)
     inputs = list(g.inputs)
-    rewrites: list[Rewrite] = []
     if input_layout == "nhwc":
         for i, t in enumerate(g.inputs):
             r = readers.get(t, [])
@@ -68,7 +76,8 @@ def normalize(g: Graph, input_layout: str = "model") -> Graph:
             done = _fold_pad(g, op, readers, ops)
             if done is not None:
                 rewrites.append(done)
-    tensors = list(g.tensors)
+    if any(r.kind == "fold_shape" for r in rewrites):
+        g = replace(g, tensors=tuple(tensors))
     rewrites += lift_token_maps(g, ops, tensors)
     moved, hoisted = hoist(replace(g, tensors=tuple(tensors), ops=tuple(op for op in ops if op is not None),
                                    inputs=tuple(inputs)))
@@ -77,6 +86,19 @@ def normalize(g: Graph, input_layout: str = "model") -> Graph:
         return g
     renum = tuple(replace(op, index=k) for k, op in enumerate(moved.ops))
     return replace(moved, ops=renum, rewrites=g.rewrites + tuple(rewrites))
+
+
+def _fold_shape(g: Graph, op: Op, tensors: list) -> Rewrite | None:
+    """SHAPE of a tensor (every shape is static here) becomes a constant int32/int64 tensor; its readers (a
+    RESHAPE's shape, FILL's dims, BROADCAST_TO's shape, ...) then see a constant. Kept when it is a model
+    output or not a 1-D int32/int64 tensor of the input's rank."""
+    if len(op.inputs) != 1 or len(op.outputs) != 1 or op.inputs[0] < 0:
+        return None
+    x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
+    if y.index in g.outputs or y.dtype not in ("int32", "int64") or tuple(y.shape) != (len(x.shape),):
+        return None
+    tensors[y.index] = replace(y, data=np.array(x.shape, dtype=y.dtype))
+    return Rewrite("fold_shape", op.index, -1, f"op {op.index} SHAPE of {list(x.shape)} folded into a constant")
 
 
 def _const(g: Graph, t: int) -> np.ndarray | None:

@@ -2,6 +2,8 @@
 
 from . import (  # noqa: F401,E501
     activations,
+    arith_more,
+    batch_space,
     cast,
     compare,
     conv,
@@ -9,6 +11,7 @@ from . import (  # noqa: F401,E501
     elementwise,
     fc,
     gather,
+    math_unary,
     matmul,
     minmax,
     misc,

@@ -105,3 +105,44 @@ def _lower_mean_or_sum(ctx, op, compute_sum: bool):
                        (f"&{params.name}", ctx.scratch(op, "int32_t"), src, ctx.act(y.index)),
                        params, ("mcu_mean.c",),
                        f"{tuple(x.shape)} over axes {axes} -> {tuple(y.shape)}")]
+
+
+# ---- REDUCE_MAX / REDUCE_MIN ---------------------------------------------------------------------
+
+def _lower_minmax(ctx, op, is_max: bool):
+    x, y, axes = _mean_inputs(ctx, op)
+    if np.float32(x.scale) != np.float32(y.scale) or x.zero_point != y.zero_point:
+        _fail(op, f"input scale {x.scale:g} zero point {x.zero_point}, output scale {y.scale:g} zero point "
+                  f"{y.zero_point}; TFLite reduces the raw int8 codes, so both must share one quantisation")
+    rank = len(x.shape)
+    kept = [d for d in range(rank) if d not in axes]
+    if int(np.prod([x.shape[d] for d in kept], dtype=np.int64)) != y.size:
+        _fail(op, f"output shape {tuple(y.shape)} does not match reducing {tuple(x.shape)} over {axes}")
+    strides, step = [0] * rank, 1
+    for d in reversed(kept):
+        strides[d] = step
+        step *= int(x.shape[d])
+    pad = MAX_DIMS - rank
+    name = ctx.unique(f"{op.kind.lower()}{op.index}")
+    params = ParamStruct("mcu_reduce_minmax_params_t", f"{name}_params", (
+        ("is_max", c_int(1 if is_max else 0)),
+        ("out_size", c_int(y.size)),
+        ("in_dims", c_list([1] * pad + [int(d) for d in x.shape])),
+        ("out_strides", c_list([0] * pad + strides)),
+    ))
+    src = ctx.weight(x.index, "int8_t") if x.is_const else ctx.act(x.index)
+    return [KernelCall(op.index, op.kind, "mcu_reduce_minmax_s8", (f"&{params.name}", src, ctx.act(y.index)),
+                       params, ("mcu_reduce_minmax.c",),
+                       f"{'max' if is_max else 'min'} of {tuple(x.shape)} over axes {axes} -> {tuple(y.shape)}")]
+
+
+@lowers("REDUCE_MAX")
+def lower_reduce_max(ctx, op):
+    """int8 max over constant axes (keep_dims either way); input and output quantised alike"""
+    return _lower_minmax(ctx, op, True)
+
+
+@lowers("REDUCE_MIN")
+def lower_reduce_min(ctx, op):
+    """int8 min over constant axes (keep_dims either way); input and output quantised alike"""
+    return _lower_minmax(ctx, op, False)
