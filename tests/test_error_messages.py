@@ -735,6 +735,8 @@ UNTESTED: dict[tuple[str, str], str] = {
     ("mcucompile/codegen/records.py", "not a call argument"): _GUARD + " (lowering functions build their args "
                                                                "from text and the pointer records only)",
     ("mcucompile/passes/patch_plan.py", "patch stage kinds must be among"): _GUARD,
+    ("mcucompile/api.py", "differs between the models"):
+        _GUARD + " (both models are rendered from the same kernel library with the same options)",
     ("mcucompile/tflm_plan.py", "cannot unpack the model's flatbuffer"):
         _GUARD + " (the reader has accepted the same bytes just before)",
     ("mcucompile/tflm_plan.py", "subgraphs; offline plans are written for one"):

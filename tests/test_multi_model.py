@@ -125,6 +125,12 @@ def test_two_models_one_firmware_on_qemu_m4(tmp_path, case):
 
 
 def test_refusals(tmp_path):
+    from click.testing import CliRunner
+
+    from mcucompile.cli import main
+    r = CliRunner().invoke(main, ["compile", str(A), str(B), "-o", str(tmp_path / "z"), "--project", "cmake"])
+    assert r.exit_code == 2 and "several models go into one library folder: --board and --project take one model" \
+        in r.output
     with pytest.raises(McuCompileError, match="compile_models takes two or more models"):
         compile_models([A], tmp_path / "x")
     with pytest.raises(McuCompileError, match="two models are named 'tiny_cnn_int8'"):
