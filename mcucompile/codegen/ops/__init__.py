@@ -9,6 +9,7 @@ from . import (  # noqa: F401,E501
     elementwise,
     fc,
     gather,
+    lstm,
     matmul,
     minmax,
     misc,
