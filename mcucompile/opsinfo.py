@@ -97,6 +97,13 @@ CONSTRAINTS: dict[str, dict] = {
                        params="raw zeros (int8: code 0, not the zero point)"),
     "FILL": dict(dtypes="int8 (quantised like the output) or int32 scalar value; constant int32/int64 dims",
                  ranks="any", params="the value a constant or computed"),
+    "UNIDIRECTIONAL_SEQUENCE_LSTM": dict(
+        dtypes="int8 input/output and hidden state; int16 cell state; constant per-tensor int8 weights; int32 "
+               "biases",
+        ranks="3-D input [B, T, I] (time_major: [T, B, I]); weights [S, I] and [S, S]",
+        params="the standard LSTM (TFLite Micro's integer kernel): tanh cell activation, cell_clip, time_major; "
+               "no CIFG, peephole, projection or layer normalisation; the state starts from zero on every "
+               "invoke (the variable tensors as after TFLite Micro's reset)"),
 }
 
 

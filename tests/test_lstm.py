@@ -66,8 +66,9 @@ def test_variants_tflm_lacks_are_refused(lstm_path, slot, what):
     ins = list(op.inputs)
     ins[slot] = op.inputs[13]                             # any tensor: the slot is no longer empty
     bad = dataclasses.replace(op, inputs=tuple(ins))
-    with pytest.raises(UnsupportedModelError, match=rf"UNIDIRECTIONAL_SEQUENCE_LSTM \(op 0\): .*{what}"):
+    with pytest.raises(UnsupportedModelError, match=rf"UNIDIRECTIONAL_SEQUENCE_LSTM \(op 0\): .*{what}") as e:
         lower_lstm(LowerCtx(g), bad)
+    assert "is not supported (TFLite Micro's LSTM takes the standard LSTM only)" in str(e.value)
 
 
 def test_cifg_and_other_activations_are_refused(lstm_path):
@@ -75,7 +76,8 @@ def test_cifg_and_other_activations_are_refused(lstm_path):
     op = _lstm_op(g)
     ins = list(op.inputs)
     ins[1] = -1
-    with pytest.raises(UnsupportedModelError, match=r"\(op 0\): CIFG"):
+    with pytest.raises(UnsupportedModelError,
+                       match=r"\(op 0\): CIFG \(no input gate\) is not supported \(TFLite Micro neither\)"):
         lower_lstm(LowerCtx(g), dataclasses.replace(op, inputs=tuple(ins)))
     relu = dataclasses.replace(op, attrs=dataclasses.replace(op.attrs, activation="RELU"))
     with pytest.raises(UnsupportedModelError, match=r"\(op 0\): the cell activation is RELU; only TANH"):
@@ -199,3 +201,57 @@ def test_built_lstm_state_starts_from_zero_on_every_call(tmp_path):
     alone = api.simulate(str(path), inputs=[x[5:]], references=("tflm",))
     assert r.ok and alone.ok
     assert np.array_equal(alone.outputs[0][0], r.outputs[0][5])
+
+
+def _with(op, **changes):
+    ins = list(op.inputs)
+    for k, v in changes.pop("inputs", {}).items():
+        ins[k] = v
+    attrs = dataclasses.replace(op.attrs, **changes) if changes else op.attrs
+    return dataclasses.replace(op, inputs=tuple(ins), attrs=attrs)
+
+
+def test_malformed_lstms_are_refused_with_the_reason(lstm_path):
+    g = api.load(lstm_path)
+    op = _lstm_op(g)
+    x, w_rec = op.inputs[0], op.inputs[6]
+    bad = [
+        (dataclasses.replace(op, inputs=op.inputs[:23]), "has 23 inputs; TFLite Micro's kernel takes 24"),
+        (_with(op, hidden_state=()), "the hidden and cell state inputs are missing"),
+        (_with(op, cell_state=op.attrs.cell_state[:1] + ("int8",) + op.attrs.cell_state[2:]),
+         "hidden state int8 and cell state int8: int8 hidden and int16 cell state only"),
+        (_with(op, inputs={2: x}), r"weights input 2 \('serving_default_fixed_input:0'\) must be a constant "
+                                   "per-tensor int8 tensor"),
+        (_with(op, inputs={13: -1}), "gate bias input 13 is absent"),
+        (_with(op, inputs={13: w_rec}), r"gate bias input 13 \('arith.constant2'\) must be a constant int32 tensor"),
+        (_with(op, inputs={2: w_rec}), "the weights' shapes do not match the input and state sizes"),
+        (_with(op, hidden_state=op.attrs.hidden_state[:2] + ((1, 21),) + op.attrs.hidden_state[3:]),
+         r"the hidden state \(1, 21\) does not hold batch x state = 20 values"),
+    ]
+    for bad_op, msg in bad:
+        with pytest.raises(UnsupportedModelError, match=r"UNIDIRECTIONAL_SEQUENCE_LSTM \(op 0\): " + msg):
+            lower_lstm(LowerCtx(g), bad_op)
+
+
+def test_reader_requires_variable_state_tensors(tmp_path):
+    from mcucompile.frontend.tflite_reader import parse_tflite
+    data = lstm_model(**CASES["small"])
+    g = parse_tflite(data)
+    assert _lstm_op(g).attrs.hidden_state[1] == "int8"
+    # the same model with a plain (non-variable) hidden state: TFLite Micro refuses it, so do we
+    import tflite_builder
+    orig = tflite_builder.T.__init__
+
+    def plain(self, *a, **k):
+        orig(self, *a, **k)
+        if self.name == "h":
+            self.variable = False
+
+    tflite_builder.T.__init__ = plain
+    try:
+        data = lstm_model(**CASES["small"])
+    finally:
+        tflite_builder.T.__init__ = orig
+    with pytest.raises(UnsupportedModelError, match=r"UNIDIRECTIONAL_SEQUENCE_LSTM \(op 0\): the hidden state "
+                                                    r"\(input 18\) must be a variable tensor"):
+        parse_tflite(data)
