@@ -255,3 +255,26 @@ def test_reader_requires_variable_state_tensors(tmp_path):
     with pytest.raises(UnsupportedModelError, match=r"UNIDIRECTIONAL_SEQUENCE_LSTM \(op 0\): the hidden state "
                                                     r"\(input 18\) must be a variable tensor"):
         parse_tflite(data)
+
+
+# ---- the kernel's sigmoid table, a measured fact -------------------------------------------------------
+
+def _derive_script():
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[1] / "bench" / "derive_lstm_tables.py"
+    spec = importlib.util.spec_from_file_location("derive_lstm_tables", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_sigmoid_table_is_the_one_tflm_interpolates():
+    """firmware/mcu_lstm_s8.c's lstm_sigmoid_q16 equals the table bench/derive_lstm_tables.py solves from the
+    tflite-micro interpreter's int16 LOGISTIC and TANH outputs for every int16 input (the solve also checks
+    that the table reproduces every one of those outputs)."""
+    derive = _derive_script()
+    firmware = derive.firmware_table()
+    assert len(firmware) == 256
+    measured = derive.derive()
+    assert firmware == measured, [i for i in range(256) if firmware[i] != measured[i]]
