@@ -37,7 +37,6 @@ TFLITE_MICRO_OPS = (
 _SIGNAL = "the audio front end (Signal library): not compiled yet"
 NOT_YET = {
     "SVDF": "not compiled yet (int8 with int16 state)",
-    "UNIDIRECTIONAL_SEQUENCE_LSTM": "not compiled yet (int8 activations, int16 cell state)",
     "VAR_HANDLE": "resource variables (streaming state): not compiled yet",
     "READ_VARIABLE": "resource variables (streaming state): not compiled yet",
     "ASSIGN_VARIABLE": "resource variables (streaming state): not compiled yet",

@@ -137,6 +137,13 @@ CONSTRAINTS: dict[str, dict] = {
                   params="folded into a constant when compiling (not as a model output)"),
     "CUMSUM": dict(dtypes=INT8 + "; constant int32 axis", ranks="any",
                    params="exclusive, reverse (TFLite Micro's arithmetic; LiteRT has no int8 CUMSUM)"),
+    "UNIDIRECTIONAL_SEQUENCE_LSTM": dict(
+        dtypes="int8 input/output and hidden state; int16 cell state; constant per-tensor int8 weights; int32 "
+               "biases",
+        ranks="3-D input [B, T, I] (time_major: [T, B, I]); weights [S, I] and [S, S]",
+        params="the standard LSTM (TFLite Micro's integer kernel): tanh cell activation, cell_clip, time_major; "
+               "no CIFG, peephole, projection or layer normalisation; the state starts from zero on every "
+               "invoke (the variable tensors as after TFLite Micro's reset)"),
 }
 
 

@@ -50,3 +50,10 @@ def test_more_builtins_are_listed_with_their_constraints():
     assert "bool output" in listed["LESS"]["dtypes"]
     assert "int64 indices" in listed["GATHER"]["dtypes"] and "any axis and batch_dims" in listed["GATHER"]["params"]
     assert "REFLECT" in listed["MIRROR_PAD"]["params"] and "SYMMETRIC" in listed["MIRROR_PAD"]["params"]
+
+
+def test_lstm_is_listed_with_its_scratch_and_constraints():
+    r = CliRunner().invoke(main, ["ops", "--json"])
+    lstm = {o["kind"]: o for o in json.loads(r.output)}["UNIDIRECTIONAL_SEQUENCE_LSTM"]
+    assert lstm["scratch"] is True and lstm["scratch_on"] == list(TARGETS)   # state and gate buffers everywhere
+    assert "int16 cell state" in lstm["dtypes"] and "no CIFG, peephole, projection" in lstm["params"]

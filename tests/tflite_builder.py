@@ -20,6 +20,7 @@ class T:
     zero_point: list | None = None
     data: np.ndarray | None = None
     name: str = ""
+    variable: bool = False                # a variable tensor (an LSTM's state)
 
 
 @dataclass
@@ -101,6 +102,8 @@ def build(m: M) -> bytes:
         tflite.TensorAddName(b, name)
         if q is not None:
             tflite.TensorAddQuantization(b, q)
+        if t.variable:
+            tflite.TensorAddIsVariable(b, True)
         tensor_offs.append(tflite.TensorEnd(b))
 
     kinds = []

@@ -180,11 +180,40 @@ def _attrs_more(kind: str, op):
     if kind == "L2_NORMALIZATION":
         o = _options(op, tflite.L2NormOptions)
         return ElementwiseAttrs(_activation(o.FusedActivationFunction()) if o is not None else "NONE")
+    if kind == "UNIDIRECTIONAL_SEQUENCE_LSTM":
+        from ..ir.graph import LSTMAttrs
+        o = _options(op, tflite.UnidirectionalSequenceLSTMOptions)
+        if o is None:
+            return LSTMAttrs("NONE", 0.0, 0.0, False, False)
+        code = o.FusedActivationFunction()
+        return LSTMAttrs(ACT_NAMES.get(code, f"code {code}"), float(o.CellClip()), float(o.ProjClip()),
+                         bool(o.TimeMajor()), bool(o.AsymmetricQuantizeInputs()))
     if kind == "LEAKY_RELU":
         from ..ir.graph import LeakyReluAttrs
         o = _options(op, tflite.LeakyReluOptions)
         return LeakyReluAttrs(float(o.Alpha()) if o is not None else 0.0)
     return NoAttrs()
+
+
+LSTM_STATE_INPUTS = (18, 19)    # hidden (output) state, cell state
+
+
+def _lstm_state(i: int, kind: str, ins: tuple, attrs, tensors: list, sg):
+    """Take the LSTM's variable state tensors out of its inputs, into its attributes (see LSTMAttrs)."""
+    import dataclasses
+    if len(ins) != 24:
+        raise UnsupportedModelError(f"{kind} (op {i}): has {len(ins)} inputs; TFLite Micro's kernel takes 24")
+    states = []
+    for pos, what in zip(LSTM_STATE_INPUTS, ("hidden", "cell")):
+        k = ins[pos]
+        if k < 0 or tensors[k].is_const or not sg.Tensors(k).IsVariable():
+            raise UnsupportedModelError(f"{kind} (op {i}): the {what} state (input {pos}) must be a variable tensor "
+                                        "(TFLite Micro requires it)")
+        t = tensors[k]
+        q = t.quant
+        states.append((k, t.dtype, t.shape, float(q.scale[0]) if q else 0.0, int(q.zero_point[0]) if q else 0))
+    ins = tuple(-1 if p in LSTM_STATE_INPUTS else k for p, k in enumerate(ins))
+    return ins, dataclasses.replace(attrs, hidden_state=states[0], cell_state=states[1])
 
 
 def _quant(t) -> Quant | None:
@@ -353,6 +382,8 @@ def _parse(data: bytes, name: str, source: str) -> Graph:
             attrs = NoAttrs()
         else:
             attrs = _attrs(kind, op)
+        if kind == "UNIDIRECTIONAL_SEQUENCE_LSTM" and kind in REGISTRY:
+            ins, attrs = _lstm_state(i, kind, ins, attrs, tensors, sg)
         ops.append(Op(i, kind, ins, outs, attrs))
     if unsupported:
         listing = ", ".join(f"{k} (op {i})" for i, k in unsupported)

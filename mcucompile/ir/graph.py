@@ -208,10 +208,25 @@ class LeakyReluAttrs:
     alpha: float          # float32 in the model
 
 
+@dataclass(frozen=True)
+class LSTMAttrs:          # UNIDIRECTIONAL_SEQUENCE_LSTM (UnidirectionalSequenceLSTMOptions)
+    activation: str       # the cell gate's and the cell output's non-linearity ("TANH")
+    cell_clip: float
+    proj_clip: float
+    time_major: bool
+    asymmetric_quantize_inputs: bool
+    # The state inputs (18: hidden, 19: cell) are variable tensors of the model. The reader takes them out of
+    # the op's inputs (-1 there): the kernel keeps the state in its scratch and starts it at zero (the
+    # hidden state at its zero point) on every invoke, as TFLite Micro after a reset. What the kernel needs of
+    # them is kept here: (tensor index, dtype, shape, scale, zero point).
+    hidden_state: tuple = ()
+    cell_state: tuple = ()
+
+
 OpAttrs = (Conv2DAttrs | DepthwiseConv2DAttrs | FullyConnectedAttrs | Pool2DAttrs | ElementwiseAttrs
            | SoftmaxAttrs | ReshapeAttrs | ConcatenationAttrs | ReducerAttrs | NoAttrs | ResizeAttrs
            | TransposeConvAttrs | BatchMatMulAttrs | StridedSliceAttrs | SplitAttrs | ArgMinMaxAttrs
-           | LeakyReluAttrs | PackAttrs | BlockSizeAttrs | GatherAttrs | MirrorPadAttrs)
+           | LeakyReluAttrs | PackAttrs | BlockSizeAttrs | GatherAttrs | MirrorPadAttrs | LSTMAttrs)
 
 
 @dataclass(frozen=True)

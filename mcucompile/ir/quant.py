@@ -96,3 +96,12 @@ def multiply_by_quantized_multiplier(x, multiplier, shift):
     x = np.asarray(x, dtype=np.int64) * (np.int64(1) << left)
     # x * (1 << left) is done in int32 in C; the model guarantees no overflow
     return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(x, multiplier), right)
+
+
+def checked_log2(x: float) -> tuple[int, bool]:
+    """TFLite's CheckedLog2 in float32: (round(log2 x), whether x is within 1e-3 of that power of two).
+    TFLite Micro's LSTM takes the rounded exponent of the cell-state scale whatever the flag says."""
+    f = np.float32
+    log2x = f(np.log(f(x))) * (f(1.0) / f(np.log(f(2.0))))
+    rounded = f(round_half_away(float(log2x)))
+    return int(rounded), bool(abs(f(log2x - rounded)) < f(1e-3))

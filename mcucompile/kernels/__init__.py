@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..ir import Graph, Op
-from . import conv, reduce
+from . import conv, lstm, reduce
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,7 @@ SCRATCH: dict[str, ScratchRule] = {
     "DEPTHWISE_CONV_2D": ScratchRule(conv.depthwise_scratch, ("dsp",), True),
     "MEAN": ScratchRule(reduce.accumulator_scratch),
     "SUM": ScratchRule(reduce.accumulator_scratch),
+    "UNIDIRECTIONAL_SEQUENCE_LSTM": ScratchRule(lstm.lstm_scratch),
 }
 
 ALIAS_KINDS = frozenset({"RESHAPE", "SQUEEZE", "EXPAND_DIMS"})     # the output is the input's bytes under another shape

@@ -2,6 +2,10 @@
 
 - TFLite Micro's interpreter (tflite-micro package): the oracle; it is what runs on MCUs today.
 - LiteRT with reference kernels (OpResolverType.BUILTIN_REF): the second opinion.
+
+Each sample is an independent inference: after every invoke the interpreter's variable tensors (the state
+of an LSTM) are reset, as TFLite Micro's own LSTM example does (examples/mnist_lstm/evaluate.py), so every
+sample starts from the zero state. The compiled C does the same: its LSTM starts from zero on every call.
 """
 
 from __future__ import annotations
@@ -78,6 +82,7 @@ def _worker_tflm(model_path: str, inputs: list[np.ndarray], n_outputs: int) -> l
             interp.set_input(arr[s], k)
         interp.invoke()
         outs.append([np.array(interp.get_output(k)) for k in range(n_outputs)])
+        interp.reset()    # each sample from a fresh state: variable tensors (an LSTM's state) back to zero
     return [np.stack([r[k] for r in outs]) for k in range(n_outputs)]
 
 
@@ -94,6 +99,7 @@ def _worker_litert(model_path: str, inputs: list[np.ndarray], n_outputs: int) ->
             interp.set_tensor(d["index"], arr[s].reshape(d["shape"]).astype(d["dtype"]))
         interp.invoke()
         outs.append([interp.get_tensor(d["index"]).copy() for d in outs_d])
+        interp.reset_all_variables()    # as TFLite Micro's reset: each sample from a fresh state
     return [np.stack([r[k] for r in outs]) for k in range(len(outs_d))]
 
 

@@ -11,6 +11,7 @@ from . import (  # noqa: F401,E501
     elementwise,
     fc,
     gather,
+    lstm,
     math_unary,
     matmul,
     minmax,
