@@ -765,6 +765,21 @@ typedef struct {
 /* scratch: 11 x batch x state_dim bytes, 2-byte aligned (4 int16 gate buffers, int16 cell, int8 hidden) */
 void mcu_lstm_s8(const mcu_lstm_params_t *p, const int8_t *in, int16_t *scratch, int8_t *out);
 
+/* ---- SVDF: int8 input/output and feature weights, int16 time weights and activation state ---- */
+
+typedef struct {
+    int32_t batch, input_dim, filters, units, rank, memory;    /* filters = units x rank              */
+    int32_t input_offset, state_zero_point, output_zero_point;  /* -input zp; the state's, output's zp  */
+    const int8_t *w_feature;               /* [filters, input_dim]                                     */
+    const int16_t *w_time;                 /* [filters, memory]                                        */
+    const int32_t *bias;                   /* [units]                                                  */
+    int32_t feature_mult, feature_shift;   /* input x feature weights -> the int16 state               */
+    int32_t output_mult, output_shift;     /* state x time weights (+ bias) -> int8 output             */
+} mcu_svdf_params_t;
+
+/* scratch: batch x filters x memory int16 (the activation state) */
+void mcu_svdf_s8(const mcu_svdf_params_t *p, const int8_t *in, int16_t *scratch, int8_t *out);
+
 #ifdef __cplusplus
 }
 #endif

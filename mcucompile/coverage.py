@@ -36,7 +36,6 @@ TFLITE_MICRO_OPS = (
 # why an op has no int8 compilation yet (work planned) ...
 _SIGNAL = "the audio front end (Signal library): not compiled yet"
 NOT_YET = {
-    "SVDF": "not compiled yet (int8 with int16 state)",
     "VAR_HANDLE": "resource variables (streaming state): not compiled yet",
     "READ_VARIABLE": "resource variables (streaming state): not compiled yet",
     "ASSIGN_VARIABLE": "resource variables (streaming state): not compiled yet",

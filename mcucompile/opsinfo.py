@@ -144,6 +144,13 @@ CONSTRAINTS: dict[str, dict] = {
         params="the standard LSTM (TFLite Micro's integer kernel): tanh cell activation, cell_clip, time_major; "
                "no CIFG, peephole, projection or layer normalisation; the state starts from zero on every "
                "invoke (the variable tensors as after TFLite Micro's reset)"),
+    "SVDF": dict(
+        dtypes="int8 input/output; constant per-tensor int8 feature weights, int16 time weights and int32 bias; "
+               "int16 activation state",
+        ranks="2-D input [B, I], output [B, units]; weights [filters, I] and [filters, memory]",
+        params="any rank dividing the filters, batch, memory size (TFLite Micro's integer kernel); fused "
+               "activation NONE or RELU, not applied (as TFLite Micro); the state starts from zero on every "
+               "invoke (the variable tensor as after TFLite Micro's reset); no float, hybrid or int8-state SVDF"),
 }
 
 

@@ -57,3 +57,11 @@ def test_lstm_is_listed_with_its_scratch_and_constraints():
     lstm = {o["kind"]: o for o in json.loads(r.output)}["UNIDIRECTIONAL_SEQUENCE_LSTM"]
     assert lstm["scratch"] is True and lstm["scratch_on"] == list(TARGETS)   # state and gate buffers everywhere
     assert "int16 cell state" in lstm["dtypes"] and "no CIFG, peephole, projection" in lstm["params"]
+
+
+def test_svdf_is_listed_with_its_scratch_and_constraints():
+    r = CliRunner().invoke(main, ["ops", "--json"])
+    svdf = {o["kind"]: o for o in json.loads(r.output)}["SVDF"]
+    assert svdf["scratch"] is True and svdf["scratch_on"] == list(TARGETS)     # the int16 state everywhere
+    assert "int16 time weights" in svdf["dtypes"] and "int16 activation state" in svdf["dtypes"]
+    assert "not applied (as TFLite Micro)" in svdf["params"]

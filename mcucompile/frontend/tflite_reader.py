@@ -45,7 +45,8 @@ MIN_INPUTS = {"CONV_2D": 2, "DEPTHWISE_CONV_2D": 2, "FULLY_CONNECTED": 2, "ADD":
               "EXPAND_DIMS": 2, "SLICE": 3, "PACK": 1, "UNPACK": 1, "SPACE_TO_DEPTH": 1, "DEPTH_TO_SPACE": 1,
               "GATHER": 2, "GATHER_ND": 2, "MIRROR_PAD": 2, "EQUAL": 2, "NOT_EQUAL": 2, "LESS": 2, "LESS_EQUAL": 2,
               "GREATER": 2, "GREATER_EQUAL": 2, "SELECT_V2": 3, "SELECT": 3, "FILL": 2,
-              "PRELU": 2, "SQUARED_DIFFERENCE": 2, "ADD_N": 2, "REDUCE_MAX": 2, "REDUCE_MIN": 2, "CUMSUM": 2}
+              "PRELU": 2, "SQUARED_DIFFERENCE": 2, "ADD_N": 2, "REDUCE_MAX": 2, "REDUCE_MIN": 2, "CUMSUM": 2,
+              "SVDF": 3}
 
 
 def _activation(code: int) -> str:
@@ -188,6 +189,13 @@ def _attrs_more(kind: str, op):
         code = o.FusedActivationFunction()
         return LSTMAttrs(ACT_NAMES.get(code, f"code {code}"), float(o.CellClip()), float(o.ProjClip()),
                          bool(o.TimeMajor()), bool(o.AsymmetricQuantizeInputs()))
+    if kind == "SVDF":
+        from ..ir.graph import SVDFAttrs
+        o = _options(op, tflite.SVDFOptions)
+        if o is None:
+            return SVDFAttrs(0, "NONE", False)
+        code = o.FusedActivationFunction()
+        return SVDFAttrs(int(o.Rank()), ACT_NAMES.get(code, f"code {code}"), bool(o.AsymmetricQuantizeInputs()))
     if kind == "LEAKY_RELU":
         from ..ir.graph import LeakyReluAttrs
         o = _options(op, tflite.LeakyReluOptions)
@@ -214,6 +222,25 @@ def _lstm_state(i: int, kind: str, ins: tuple, attrs, tensors: list, sg):
         states.append((k, t.dtype, t.shape, float(q.scale[0]) if q else 0.0, int(q.zero_point[0]) if q else 0))
     ins = tuple(-1 if p in LSTM_STATE_INPUTS else k for p, k in enumerate(ins))
     return ins, dataclasses.replace(attrs, hidden_state=states[0], cell_state=states[1])
+
+
+SVDF_STATE_INPUT = 4
+
+
+def _svdf_state(i: int, kind: str, ins: tuple, attrs, tensors: list, sg):
+    """Take the SVDF's variable activation state out of its inputs, into its attributes (see SVDFAttrs)."""
+    import dataclasses
+    if len(ins) != 5:
+        raise UnsupportedModelError(f"{kind} (op {i}): has {len(ins)} inputs; TFLite Micro's kernel takes 5 "
+                                    "(input, feature weights, time weights, bias, activation state)")
+    k = ins[SVDF_STATE_INPUT]
+    if k < 0 or tensors[k].is_const or not sg.Tensors(k).IsVariable():
+        raise UnsupportedModelError(f"{kind} (op {i}): the activation state (input 4) must be a variable tensor "
+                                    "(TFLite Micro requires it)")
+    t = tensors[k]
+    q = t.quant
+    state = (k, t.dtype, t.shape, float(q.scale[0]) if q else 0.0, int(q.zero_point[0]) if q else 0)
+    return ins[:SVDF_STATE_INPUT] + (-1,), dataclasses.replace(attrs, state=state)
 
 
 def _quant(t) -> Quant | None:
@@ -384,6 +411,8 @@ def _parse(data: bytes, name: str, source: str) -> Graph:
             attrs = _attrs(kind, op)
         if kind == "UNIDIRECTIONAL_SEQUENCE_LSTM" and kind in REGISTRY:
             ins, attrs = _lstm_state(i, kind, ins, attrs, tensors, sg)
+        if kind == "SVDF" and kind in REGISTRY:
+            ins, attrs = _svdf_state(i, kind, ins, attrs, tensors, sg)
         ops.append(Op(i, kind, ins, outs, attrs))
     if unsupported:
         listing = ", ".join(f"{k} (op {i})" for i, k in unsupported)

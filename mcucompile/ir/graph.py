@@ -223,10 +223,22 @@ class LSTMAttrs:          # UNIDIRECTIONAL_SEQUENCE_LSTM (UnidirectionalSequence
     cell_state: tuple = ()
 
 
+@dataclass(frozen=True)
+class SVDFAttrs:          # SVDF (SVDFOptions)
+    rank: int
+    activation: str       # the fused activation (TFLite Micro's integer kernel applies none)
+    asymmetric_quantize_inputs: bool
+    # The activation state (input 4) is a variable tensor; the reader takes it out of the op's inputs (-1
+    # there), as the LSTM's: (tensor index, dtype, shape, scale, zero point). The kernel keeps it in its
+    # scratch, zero on every invoke (TFLite Micro after a reset).
+    state: tuple = ()
+
+
 OpAttrs = (Conv2DAttrs | DepthwiseConv2DAttrs | FullyConnectedAttrs | Pool2DAttrs | ElementwiseAttrs
            | SoftmaxAttrs | ReshapeAttrs | ConcatenationAttrs | ReducerAttrs | NoAttrs | ResizeAttrs
            | TransposeConvAttrs | BatchMatMulAttrs | StridedSliceAttrs | SplitAttrs | ArgMinMaxAttrs
-           | LeakyReluAttrs | PackAttrs | BlockSizeAttrs | GatherAttrs | MirrorPadAttrs | LSTMAttrs)
+           | LeakyReluAttrs | PackAttrs | BlockSizeAttrs | GatherAttrs | MirrorPadAttrs | LSTMAttrs
+           | SVDFAttrs)
 
 
 @dataclass(frozen=True)

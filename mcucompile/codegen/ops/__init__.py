@@ -22,4 +22,5 @@ from . import (  # noqa: F401,E501
     resize,
     slicing,
     softmax,
+    svdf,
 )
