@@ -174,3 +174,26 @@ def estimate_latency(c: Compiled, board: str, inputs: list[np.ndarray] | None = 
     found = {op for _, op in splits}
     return Latency(bd.name, bd.core, q.name, method_label(bd.core, bd.flash_wait_states), bd.clock_hz,
                    bd.flash_wait_states, whole, rest, layers, [op for op, _ in ops if op not in found])
+
+
+def latency_columns(lat: dict | None) -> dict[int, str]:
+    """{op index: "  cycles  ms" text} for analyze's per-layer table ('' columns without an estimate)."""
+    if not lat:
+        return {}
+    return {l["index"]: f" {l['cycles']:>11,} {l['ms']:>9.3f}" for l in lat["layers"]}
+
+
+def latency_lines(lat: dict) -> list[str]:
+    """analyze's summary lines for an estimate (Latency.as_dict)."""
+    mhz = f"{lat['clock_hz'] / 1e6:g} MHz"
+    out = [f"latency          ~{lat['cycles']:,} cycles = {lat['ms']:.3f} ms at {mhz} ({lat['board']}'s clock; "
+           f"{lat['method']}; ran on {lat['run_on']})",
+           f"  per op         cycles/ms columns: from the previous kernel call's return to its own (the first op "
+           f"also copies the inputs in); after the last op {lat['invoke_rest_cycles']:,} cycles (output copies, "
+           "return)"]
+    top = sorted(lat["layers"], key=lambda l: -l["cycles"])[:3]
+    out.append("  heaviest       " + ", ".join(f"op {l['index']} {l['kind']} {l['share']:.0%}" for l in top))
+    if lat["no_call_found"]:
+        out.append(f"  note           no kernel call found for ops {', '.join(map(str, lat['no_call_found']))}: "
+                   "their cycles are counted to the op after them")
+    return out
