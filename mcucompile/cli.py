@@ -517,12 +517,12 @@ def boards(as_json):
     if as_json:
         click.echo(json.dumps([b.as_dict() for b in table()], indent=2))
         return
-    click.echo(f"{'board':<18} {'core':<14} {'clock':>8} {'FPU':<11} {'DSP':<4} {'SRAM':>10} {'flash':>10}  runs on")
+    click.echo(f"{'board':<18} {'core':<14} {'FPU':<11} {'DSP':<4} {'SRAM':>10} {'flash':>10} {'clock':>8}  runs on")
     for b in table():
         where = f"QEMU {b.qemu_machine}" if b.is_qemu else f"pyOCD {b.pyocd_target}"
         clock = f"{b.clock_hz / 1e6:g} MHz" if b.clock_hz else "-"
-        click.echo(f"{b.name:<18} {b.core:<14} {clock:>8} {b.fpu_label:<11} {'yes' if b.dsp else 'no':<4} "
-                   f"{b.sram.length // 1024:>7} KiB {b.flash.length // 1024:>6} KiB  {where}")
+        click.echo(f"{b.name:<18} {b.core:<14} {b.fpu_label:<11} {'yes' if b.dsp else 'no':<4} "
+                   f"{b.sram.length // 1024:>7} KiB {b.flash.length // 1024:>6} KiB {clock:>8}  {where}")
 
 
 @main.command()

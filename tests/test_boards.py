@@ -57,6 +57,7 @@ def test_boards_command_lists_core_fpu_sram_flash():
     for b in boards():
         line = next(l for l in r.output.splitlines() if l.startswith(b.name + " "))
         assert b.core in line and f"{b.sram.length // 1024} KiB" in line and f"{b.flash.length // 1024} KiB" in line
+        assert f"{b.clock_hz / 1e6:g} MHz" in line
     assert re.search(r"rpi-pico\s+cortex-m0plus\s+none\s+no", r.output)
 
 
