@@ -4,6 +4,7 @@ cut per op at the model's kernel calls (mcucompile/sim/latency.py), in milliseco
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from mcucompile import api
 from mcucompile.boards import boards, get_board
 from mcucompile.cli import main
 from mcucompile.errors import McuCompileError
-from mcucompile.sim.latency import LatencyUnavailableError
+from mcucompile.sim.latency import LatencyUnavailableError, emulator_for
 
 MODEL = Path(__file__).resolve().parent.parent / "examples" / "tiny_cnn_int8.tflite"
 
@@ -86,8 +87,13 @@ def test_unmodelled_core_is_refused_clearly():
         api.analyze(MODEL, board="nucleo-h743zi", latency=True)
     with pytest.raises(LatencyUnavailableError, match="cortex-m0plus"):
         api.analyze(MODEL, board="rpi-pico", latency=True)
-    with pytest.raises(McuCompileError, match="add --board"):
+    with pytest.raises(McuCompileError, match="the latency estimate is for a board: add --board"):
         api.analyze(MODEL, latency=True)
+    from mcucompile.report import report
+    with pytest.raises(McuCompileError, match="the latency estimate is for a board: add --board"):
+        report(MODEL, "unused.html", latency=True)
+    with pytest.raises(LatencyUnavailableError, match="boards.json gives it no clock_hz"):
+        emulator_for(replace(get_board("nucleo-l4r5zi"), clock_hz=None))
     r = CliRunner().invoke(main, ["analyze", str(MODEL), "--board", "qemu-m55", "--latency"])
     assert r.exit_code != 0 and "cortex-m55" in r.output and "not modelled" in r.output
 
