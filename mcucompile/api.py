@@ -66,6 +66,7 @@ class Analysis:
     rewrites: list = field(default_factory=list)   # graph normalisation's rewrites (ir.Rewrite.as_dict)
     stage_breaks: list = field(default_factory=list)   # with a patch search: ops that end every stage there
     code: dict | None = None           # with a board: flash by part (boards.codesize.CodeSize.as_dict)
+    latency: dict | None = None        # with a board and latency: cycles and ms per op (sim.latency.Latency)
 
     def as_dict(self) -> dict:
         return {"model": self.model, "peak_sram_bytes": self.peak_sram_bytes,
@@ -75,14 +76,25 @@ class Analysis:
                 "layer_by_layer_macs": self.layer_by_layer_macs, "patch": self.patch,
                 "explored": self.explored, "board": self.board, "fit": self.fit, "rewrites": self.rewrites,
                 "stage_breaks": self.stage_breaks, "code": self.code,
-                "layers": [l.as_dict() for l in self.layers]}
+                "layers": [l.as_dict() for l in self.layers], "latency": self.latency}
 
 
 def analyze(model: str | os.PathLike, options: Options = Options(),
-            convert: ConvertOptions | None = None, board: str | None = None, build: bool = True) -> Analysis:
+            convert: ConvertOptions | None = None, board: str | None = None, build: bool = True,
+            latency: bool = False) -> Analysis:
     """Per-layer figures and the memory plan; with `board`, the plan for that board's kernels (the DSP
     cores' 1x1 conv scratch), the fit check against its SRAM and flash (reported, not raised) and the flash
-    by part: from the link map of a cross-build when arm-none-eabi-gcc is there and `build`, else estimated."""
+    by part: from the link map of a cross-build when arm-none-eabi-gcc is there and `build`, else estimated.
+    `latency` (with `board`): estimated cycles per op and in all, and milliseconds at the board's clock,
+    from one QEMU run of the harness firmware (sim/latency.py; raises LatencyUnavailableError when the
+    board's core is not modelled)."""
+    if latency:
+        from .sim.latency import emulator_for, latency_boards
+        if board is None:
+            raise McuCompileError("the latency estimate is for a board: add --board (boards with a cycle model: "
+                                  f"{', '.join(b.name for b in latency_boards())})")
+        from .boards import get_board
+        emulator_for(get_board(board))          # before any work: a board without a cycle model is refused
     b = pipeline.run(model, options, board, convert)
     g, c, lbl = b.graph, b.compiled, b.layer_by_layer
     options = c.options
@@ -114,10 +126,14 @@ def analyze(model: str | os.PathLike, options: Options = Options(),
         bd = get_board(board)
         fit = fit_check(c, bd).as_dict()
         code = flash_by_part(c, bd, build).as_dict()
+    lat = None
+    if latency:
+        from .sim.latency import estimate_latency
+        lat = estimate_latency(c, board).as_dict()
     return Analysis(g.name, c.plan.arena_bytes, c.plan.lower_bound, flash_weight_bytes(g),
                     macs, layers, c.plan.strategy, options.io_in_arena, lbl.plan.arena_bytes, lbl_macs,
                     patch, explored, board, fit, [r.as_dict() for r in g.rewrites],
-                    stage_breaks(g) if c.patch_search is not None else [], code)
+                    stage_breaks(g) if c.patch_search is not None else [], code, lat)
 
 
 def stage_breaks(g: Graph) -> list[dict]:

@@ -227,13 +227,18 @@ def main():
                    "scratch) and say whether the model fits its SRAM and flash, and by how many bytes; flash by part "
                    "(weights, each kernel file's code, the model's code, the rest) from the link map of a "
                    "cross-build when arm-none-eabi-gcc is installed, else estimated.")
+@click.option("--latency", is_flag=True,
+              help="With --board: estimated cycles per op and in all, and milliseconds at the board's clock "
+                   "(one cross-build and QEMU run, seconds): Cortex-M4 TRM timings under QEMU, for the Cortex-M4 "
+                   "boards (qemu-m4, nucleo-l4r5zi, nrf52840dk).")
 @common
 @keras_inputs()
-def analyze(model, as_json, io_outside, align, board, **keras):
+def analyze(model, as_json, io_outside, align, board, latency, **keras):
     """Per-layer table: op, output shape, MACs, weight bytes, live activation bytes; and totals."""
     from .api import analyze as run
+    from .sim.latency import latency_columns, latency_lines
     model = _resolve(model, **keras)
-    a = run(model, _options(io_outside, align), board=board)
+    a = run(model, _options(io_outside, align), board=board, latency=latency)
     if as_json:
         click.echo(json.dumps(a.as_dict(), indent=2))
         return
@@ -243,10 +248,12 @@ def analyze(model, as_json, io_outside, align, board, **keras):
         for r in a.rewrites:
             click.echo(f"  {r['text']}")
         click.echo("")
-    click.echo(f"{'#':>3}  {'op':<20} {'output shape':<18} {'MACs':>12} {'weights B':>10} {'live B':>10}")
+    cols = latency_columns(a.latency)
+    click.echo(f"{'#':>3}  {'op':<20} {'output shape':<18} {'MACs':>12} {'weights B':>10} {'live B':>10}"
+               + (f" {'cycles':>11} {'ms':>9}" if cols else ""))
     for l in a.layers:
         click.echo(f"{l.index:>3}  {l.kind:<20} {str(list(l.output_shape)):<18} {l.macs:>12,} "
-                   f"{l.weight_bytes:>10,} {l.live_bytes:>10,}")
+                   f"{l.weight_bytes:>10,} {l.live_bytes:>10,}" + cols.get(l.index, ""))
     click.echo("")
     click.echo(f"model            {a.model}: {len(a.layers)} ops")
     click.echo(f"MACs             {a.macs:,}")
@@ -296,6 +303,8 @@ def analyze(model, as_json, io_outside, align, board, **keras):
         click.echo(f"flash ({a.code['source']}):  weights {a.code['weights']:,} B, kernel code "
                    f"{a.code['kernel_total']:,} B ({top}), model code {a.code['model']:,} B, "
                    f"the rest {a.code['rest']:,} B (start-up, console, libc)")
+    for line in latency_lines(a.latency) if a.latency else []:
+        click.echo(line)
     if a.explored:
         click.echo("trade-off explored (peak SRAM vs MACs, Pareto front):")
         n = len(a.explored)
@@ -502,16 +511,18 @@ def simulate(model, input_path, output_path, samples, seed, no_sanitize, as_json
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON document instead of a table.")
 def boards(as_json):
-    """List the boards --board accepts: core, FPU/DSP, SRAM and flash (from mcucompile/boards/boards.json)."""
+    """List the boards --board accepts: core, core clock, FPU/DSP, SRAM and flash (from
+    mcucompile/boards/boards.json; the clock: the part's maximum, the FPGA image's for the QEMU boards)."""
     from .boards import boards as table
     if as_json:
         click.echo(json.dumps([b.as_dict() for b in table()], indent=2))
         return
-    click.echo(f"{'board':<18} {'core':<14} {'FPU':<11} {'DSP':<4} {'SRAM':>10} {'flash':>10}  runs on")
+    click.echo(f"{'board':<18} {'core':<14} {'FPU':<11} {'DSP':<4} {'SRAM':>10} {'flash':>10} {'clock':>8}  runs on")
     for b in table():
         where = f"QEMU {b.qemu_machine}" if b.is_qemu else f"pyOCD {b.pyocd_target}"
+        clock = f"{b.clock_hz / 1e6:g} MHz" if b.clock_hz else "-"
         click.echo(f"{b.name:<18} {b.core:<14} {b.fpu_label:<11} {'yes' if b.dsp else 'no':<4} "
-                   f"{b.sram.length // 1024:>7} KiB {b.flash.length // 1024:>6} KiB  {where}")
+                   f"{b.sram.length // 1024:>7} KiB {b.flash.length // 1024:>6} KiB {clock:>8}  {where}")
 
 
 @main.command()
@@ -683,9 +694,12 @@ def ops(as_json, names, coverage):
                    "there).")
 @click.option("--force", is_flag=True, help="Overwrite an existing file that `mcucompile report` did not write.")
 @click.option("--json", "as_json", is_flag=True, help="Also print the report's figures as JSON.")
+@click.option("--latency", is_flag=True,
+              help="With --board: estimated cycles and ms per op and in all at the board's clock, beside SRAM and "
+                   "flash (one cross-build and QEMU run; Cortex-M4 boards, as `analyze --latency`).")
 @common
 @keras_inputs()
-def report(model, out, board, force, as_json, io_outside, align, **keras):
+def report(model, out, board, force, as_json, latency, io_outside, align, **keras):
     """One self-contained HTML page: will MODEL fit, and where does the memory go?
 
     \b
@@ -699,7 +713,8 @@ def report(model, out, board, force, as_json, io_outside, align, **keras):
         out = Path(f"{model.stem or 'model'}_report.html")
     update, finish = _progress() if not as_json else (None, lambda: None)
     try:
-        d = run(model, out, _options(io_outside, align), board=board, force=force, progress=update)
+        d = run(model, out, _options(io_outside, align), board=board, force=force, progress=update,
+                latency=latency)
     finally:
         finish()
     if as_json:
@@ -711,6 +726,9 @@ def report(model, out, board, force, as_json, io_outside, align, **keras):
             line += (f"; {board}: SRAM {d.fit.sram_needed:,} of {d.fit.sram_capacity:,} B, flash "
                      f"~{d.fit.flash_needed:,} of {d.fit.flash_capacity:,} B: "
                      + ("fits" if d.fit.fits else "does NOT fit"))
+        if d.latency is not None:
+            lat = d.latency
+            line += f"; ~{lat['cycles']:,} cycles = {lat['ms']:.3f} ms at {lat['clock_hz'] / 1e6:g} MHz"
         click.echo(line)
 
 

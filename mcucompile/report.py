@@ -52,6 +52,7 @@ class ReportData:
     fit: object | None = None         # boards.firmware.Fit of the chosen schedule
     code: object | None = None        # boards.codesize.CodeSize: flash by part (link map or estimate)
     layers: list[dict] = field(default_factory=list)
+    latency: dict | None = None       # --latency: sim.latency.Latency.as_dict of the chosen schedule
 
     @property
     def chosen(self) -> Schedule:
@@ -70,6 +71,8 @@ class ReportData:
             d["board"] = self.fit.as_dict()
         if self.code is not None:
             d["code"] = self.code.as_dict()
+        if self.latency is not None:
+            d["latency"] = self.latency
         return d
 
 
@@ -86,9 +89,10 @@ def _search_progress(progress: Progress | None):
     return wrap
 
 
-def collect(built: Build) -> ReportData:
+def collect(built: Build, latency: bool = False) -> ReportData:
     """The report's figures of one pipeline run (pipeline.run / pipeline.build): the layer-by-layer schedule
-    and, when the run chose patches, the patch-based one."""
+    and, when the run chose patches, the patch-based one; with `latency`, the estimated cycles per op on the
+    board (sim/latency.py: one cross-build and QEMU run)."""
     from .passes.patch_plan import patch_macs
     g, chosen = built.graph, built.compiled
     lbl = built.layer_by_layer
@@ -109,6 +113,9 @@ def collect(built: Build) -> ReportData:
         data.fit = fit_check(chosen, data.board)
         from .sim.target import flash_by_part
         data.code = flash_by_part(chosen, data.board)
+        if latency:
+            from .sim.latency import estimate_latency
+            data.latency = estimate_latency(chosen, built.board).as_dict()
     data.layers = _layers(data)
     return data
 
@@ -119,6 +126,7 @@ def _layers(data: ReportData) -> list[dict]:
     root = alias_roots(g)
     stage_of = {k: s for s in c.stages for k in range(s.start, s.split)}
     rows = []
+    per_op = {l["index"]: l for l in data.latency["layers"]} if data.latency else {}
     for k, op in enumerate(g.ops):
         out = op.outputs[0]
         r = root.get(out, out)
@@ -135,6 +143,8 @@ def _layers(data: ReportData) -> list[dict]:
             "weight_bytes": op_weight_bytes(g, op),
             "live_bytes": data.chosen.live[k], "offset": where,
             "stage": (f"{stage_of[k].grid[0]}x{stage_of[k].grid[1]}" if k in stage_of else ""),
+            **({"cycles": per_op[op.index]["cycles"], "ms": per_op[op.index]["ms"]} if op.index in per_op
+               else {"cycles": 0, "ms": 0.0} if per_op else {}),
         })
     return rows
 
@@ -267,7 +277,7 @@ def render_html(data: ReportData) -> str:
     if fit is not None:
         verdict = {"fits": fit.fits, "sram_ok": fit.sram_needed <= fit.sram_capacity,
                    "flash_ok": fit.flash_needed <= fit.flash_capacity}
-    return env.get_template("report.html.j2").render(code=data.code,
+    return env.get_template("report.html.j2").render(code=data.code, latency=data.latency,
         d=data, version=__version__, lbl=lbl, chosen=chosen, fit=fit, verdict=verdict,
         flash_weights=flash_weight_bytes(data.graph),
         timeline=timeline_figure(data),
@@ -298,11 +308,19 @@ def write_report(data: ReportData, out: str | os.PathLike, force: bool = False) 
 
 
 def report(model: str | os.PathLike, out: str | os.PathLike, options: Options = Options(),
-           board: str | None = None, force: bool = False, progress: Progress | None = None) -> ReportData:
+           board: str | None = None, force: bool = False, progress: Progress | None = None,
+           latency: bool = False) -> ReportData:
+    """Write the page; `latency` (with `board`): estimated cycles and ms per op at the board's clock."""
+    if latency:
+        from .boards import get_board
+        from .sim.latency import emulator_for
+        if board is None:
+            raise McuCompileError("the latency estimate is for a board: add --board")
+        emulator_for(get_board(board))
     try:
         import matplotlib  # noqa: F401
     except ImportError:
         raise McuCompileError("`mcucompile report` needs matplotlib: pip install matplotlib") from None
-    data = collect(run(model, options, board, search_progress=_search_progress(progress)))
+    data = collect(run(model, options, board, search_progress=_search_progress(progress)), latency=latency)
     write_report(data, out, force=force)
     return data

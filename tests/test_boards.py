@@ -57,6 +57,7 @@ def test_boards_command_lists_core_fpu_sram_flash():
     for b in boards():
         line = next(l for l in r.output.splitlines() if l.startswith(b.name + " "))
         assert b.core in line and f"{b.sram.length // 1024} KiB" in line and f"{b.flash.length // 1024} KiB" in line
+        assert f"{b.clock_hz / 1e6:g} MHz" in line
     assert re.search(r"rpi-pico\s+cortex-m0plus\s+none\s+no", r.output)
 
 
@@ -75,6 +76,7 @@ def test_boards_json_is_the_table():
         assert d["flash"]["origin"] == int(src["flash"]["origin"], 16)
         assert d["qemu_machine"] == src.get("qemu_machine") and d["pyocd_target"] == src.get("pyocd_target")
         assert f"-mcpu={src['cpu']}" in d["cflags"]
+        assert d["clock_hz"] == src["clock_hz"] and d["flash_wait_states"] == src.get("flash_wait_states", 0)
     pico = next(d for d in doc if d["name"] == "rpi-pico")
     assert pico["boot2"] == "rp2040-03h" and pico["uf2_family"] == "0xe48bff56" and pico["fpu"] == "none"
 

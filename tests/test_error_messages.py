@@ -727,6 +727,10 @@ _TF = "needs TensorFlow to load a crafted Keras model (slow); the convert tests 
 _FUZZ = "found by fuzzing: the mutated files that raise it are replayed from tests/fuzz_corpus and the CI run"
 _BOARDS = "validates the board table (boards.json) or an RP2040 image while it is built: only a broken table or tool"
 UNTESTED: dict[tuple[str, str], str] = {
+    ("mcucompile/sim/latency.py", "core to run"): _GUARD + " (every core timing.py models has a QEMU board)",
+    ("mcucompile/sim/latency.py", "the cycle counter saw"): _GUARD + " (the harness marks three intervals)",
+    ("mcucompile/sim/latency.py", "differ from the inference's"):
+        _GUARD + " (the plugin's cuts partition the interval; tests/test_latency.py checks the sum)",
     ("mcucompile/api.py", "the memory plan is unsound"): _GUARD,
     ("mcucompile/codegen/ops/activations.py", "rounds to a multiplier of 2^31"):
         _GUARD + " (a float32 scale's mantissa cannot round up to 2^31)",

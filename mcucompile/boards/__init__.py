@@ -94,7 +94,8 @@ class Board:
                                           "name": self.sram.name},
                 "flash": {"origin": self.flash.origin, "bytes": self.flash.length, "name": self.flash.name},
                 "console": self.console, "qemu_machine": self.qemu_machine, "pyocd_target": self.pyocd_target,
-                "cflags": self.cflags, "boot2": self.boot2,
+                "cflags": self.cflags, "boot2": self.boot2, "clock_hz": self.clock_hz,
+                "flash_wait_states": self.flash_wait_states,
                 "uf2_family": None if self.uf2_family is None else f"0x{self.uf2_family:08x}"}
 
 

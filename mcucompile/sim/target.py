@@ -208,10 +208,11 @@ def touched_map(console: str, arena_bytes: int) -> np.ndarray:
 
 
 def run_qemu(board: Board, elf: Path, count: bool = True, timeout: float = 900,
-             classes: Path | None = None) -> tuple[str, list[int]]:
+             classes: Path | None = None, splits: Path | None = None) -> tuple[str, list[int]]:
     """Run the ELF; return the console text and the instruction count of every marked interval (cycle
     estimates, for the cores timing.py models: cycle_counts(elf)). `classes`: a file for the plugin's
-    timing class of every translated instruction (to check its decoder)."""
+    timing class of every translated instruction (to check its decoder); `splits`: the plugin's split
+    addresses (cycles per op: sim/latency.py)."""
     require_tools("qemu-system-arm")
     cmd = qemu_command(board, str(elf))
     counts_file = elf.with_suffix(".counts")
@@ -222,7 +223,8 @@ def run_qemu(board: Board, elf: Path, count: bool = True, timeout: float = 900,
         funcs_file.write_text("".join(f"{s:x} {n:x} {name}\n" for s, n, name in function_table(elf)))
         timing = plugin_args(board.core, (board.flash.origin, board.flash.end), board.flash_wait_states)
         cmd[-2:-2] = ["-plugin", f"{plugin_path()},begin={begin:#x},end={end:#x},out={counts_file},"
-                                 f"funcs={funcs_file}{timing}" + (f",classes={classes}" if classes else "")]
+                                 f"funcs={funcs_file}{timing}" + (f",classes={classes}" if classes else "")
+                                 + (f",splits={splits}" if splits else "")]
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=elf.parent)
     except subprocess.TimeoutExpired:

@@ -30,6 +30,13 @@
  * translated instruction (to check the decoder against a disassembly). The cycle estimate reads instruction
  * bytes with qemu_plugin_insn_data as declared before QEMU 9.0 (which changed its signature).
  *
+ * With splits=FILE4 as well (lines "ADDR INDEX", hex then decimal: addresses where a translated block
+ * starts, e.g. the return address of each kernel call of the model's invoke function), the estimated cycles
+ * of every interval are also cut at those addresses: when a block starting at a split address runs, the
+ * cycles since the previous cut (or since `begin`; a taken branch's refill into the block included) are
+ * added to that split's INDEX. Every `end` is then followed by a line "S TAIL j:c j:c ..." (TAIL: the cycles
+ * from the last cut to `end`); TAIL plus every c is exactly the interval's cycles.
+ *
  * The few API declarations used are written out here because distributions ship QEMU without
  * qemu-plugin.h; they follow the stable v1 plugin ABI.
  */
@@ -110,12 +117,22 @@ static FILE *classes_out;
 static uint64_t flash_lo, flash_hi, flash_wait;   /* wait states per 32-bit instruction fetch in [lo, hi) */
 
 static uint64_t cycles, cycles_start;
+
+#define MAX_SPLITS 4096
+static uint64_t split_addr[MAX_SPLITS];
+static unsigned split_index[MAX_SPLITS];
+static size_t n_splits;
+#define MAX_SPLIT_INDEX 4096
+static uint64_t split_cycles[MAX_SPLIT_INDEX];
+static bool split_seen[MAX_SPLIT_INDEX];
+static uint64_t split_mark;             /* the cycles at the latest cut */
 static uint64_t func_cycles[MAX_FUNCS], func_cycles_mark[MAX_FUNCS];
 
 struct block {
     uint64_t start, fallthrough;    /* first instruction; the address after the last one */
     uint64_t price;                 /* the block's cycles, its last branch not taken */
     long func;                      /* the function holding the first instruction, or -1 */
+    long split;                     /* the split INDEX of the block's start address, or -1 */
     bool ends_in_branch;            /* the last instruction may write the PC */
 };
 static const struct block *previous;
@@ -228,6 +245,11 @@ static void on_block(unsigned int vcpu, void *udata)
             func_cycles[p->func] += timing[T_TAKEN];
         }
     }
+    if (b->split >= 0 && counting) {
+        split_cycles[b->split] += cycles - split_mark;
+        split_seen[b->split] = true;
+        split_mark = cycles;
+    }
     cycles += b->price;
     if (b->func >= 0) {
         func_cycles[b->func] += b->price;
@@ -281,6 +303,12 @@ static void estimate_block(struct qemu_plugin_tb *tb, size_t n, long func)
         }
     }
     b->func = func;
+    b->split = -1;
+    for (size_t k = 0; k < n_splits; ++k) {
+        if (split_addr[k] == b->start) {
+            b->split = (long)split_index[k];
+        }
+    }
     qemu_plugin_register_vcpu_tb_exec_cb(tb, on_block, QEMU_PLUGIN_CB_NO_REGS, b);
 }
 
@@ -293,6 +321,32 @@ static void on_begin(unsigned int vcpu, void *udata)
     counting = true;
     memcpy(func_mark, func_count, n_funcs * sizeof func_count[0]);
     memcpy(func_cycles_mark, func_cycles, n_funcs * sizeof func_cycles[0]);
+    memset(split_cycles, 0, sizeof split_cycles);
+    memset(split_seen, 0, sizeof split_seen);
+    split_mark = cycles;
+}
+
+static int read_splits(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        fprintf(stderr, "insn_count: cannot read %s\n", path);
+        return -1;
+    }
+    unsigned long long a;
+    unsigned k;
+    while (fscanf(f, "%llx %u", &a, &k) == 2) {
+        if (n_splits == MAX_SPLITS || k >= MAX_SPLIT_INDEX) {
+            fprintf(stderr, "insn_count: too many splits in %s\n", path);
+            fclose(f);
+            return -1;
+        }
+        split_addr[n_splits] = a & ~1ULL;
+        split_index[n_splits] = k;
+        ++n_splits;
+    }
+    fclose(f);
+    return 0;
 }
 
 /* the function holding `va`, or -1 */
@@ -355,6 +409,15 @@ static void on_end(unsigned int vcpu, void *udata)
             }
             fputc('\n', out);
         }
+        if (n_splits > 0 && estimating) {
+            fprintf(out, "S %" PRIu64, cycles - split_mark);
+            for (size_t k = 0; k < MAX_SPLIT_INDEX; ++k) {
+                if (split_seen[k]) {
+                    fprintf(out, " %zu:%" PRIu64, k, split_cycles[k]);
+                }
+            }
+            fputc('\n', out);
+        }
         fflush(out);
     }
     counting = false;
@@ -410,6 +473,10 @@ int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, 
             path = argv[i] + 4;
         } else if (strncmp(argv[i], "funcs=", 6) == 0) {
             if (read_funcs(argv[i] + 6) != 0) {
+                return -1;
+            }
+        } else if (strncmp(argv[i], "splits=", 7) == 0) {
+            if (read_splits(argv[i] + 7) != 0) {
                 return -1;
             }
         } else if (strncmp(argv[i], "flash=", 6) == 0) {
