@@ -11,43 +11,8 @@
  *        one_over_one_plus_x_for_x_in_0_1, the dividend normalised by its leading sign bits.
  *   MAXIMUM / MINIMUM: the larger / smaller raw code (inputs and output share one quantisation).
  */
-#include "mcu_nn.h"
+#include "mcu_broadcast.h"
 
-typedef int8_t (*binary_fn)(const void *params, int32_t a, int32_t b);
-
-/* out[i] = fn(in1[...], in2[...]) over the broadcast plan (dims/strides) */
-static inline void broadcast_walk(int32_t rank, const int32_t *dims, const int32_t *st1, const int32_t *st2,
-                                  const int8_t *in1, const int8_t *in2, int8_t *out, binary_fn fn,
-                                  const void *params)
-{
-    const int32_t last = rank - 1;
-    const int32_t n = dims[last];
-    const ptrdiff_t s1 = st1[last], s2 = st2[last];
-    int32_t idx[MCU_MAX_DIMS] = {0, 0, 0, 0, 0, 0};
-    ptrdiff_t off1 = 0, off2 = 0;
-    size_t o = 0;
-    int32_t outer = 1;
-    for (int32_t d = 0; d < last; ++d) {
-        outer *= dims[d];
-    }
-    for (int32_t r = 0; r < outer; ++r) {
-        const int8_t *a = in1 + off1;
-        const int8_t *b = in2 + off2;
-        for (int32_t i = 0; i < n; ++i) {
-            out[o++] = fn(params, a[(ptrdiff_t)i * s1], b[(ptrdiff_t)i * s2]);
-        }
-        for (int32_t d = last - 1; d >= 0; --d) {
-            off1 += st1[d];
-            off2 += st2[d];
-            if (++idx[d] < dims[d]) {
-                break;
-            }
-            idx[d] = 0;
-            off1 -= (ptrdiff_t)st1[d] * dims[d];
-            off2 -= (ptrdiff_t)st2[d] * dims[d];
-        }
-    }
-}
 
 /* ---- MUL ------------------------------------------------------------------------------------- */
 
@@ -61,7 +26,7 @@ static int8_t mul_one(const void *params, int32_t a, int32_t b)
 
 void mcu_mul_s8(const mcu_mul_params_t *p, const int8_t *in1, const int8_t *in2, int8_t *out)
 {
-    broadcast_walk(p->rank, p->out_dims, p->in1_strides, p->in2_strides, in1, in2, out, mul_one, p);
+    mcu_broadcast_pairs(p->rank, p->out_dims, p->in1_strides, p->in2_strides, in1, in2, out, mul_one, p);
 }
 
 /* ---- SUB ------------------------------------------------------------------------------------- */
@@ -79,7 +44,7 @@ static int8_t sub_one(const void *params, int32_t a, int32_t b)
 
 void mcu_sub_s8(const mcu_sub_params_t *p, const int8_t *in1, const int8_t *in2, int8_t *out)
 {
-    broadcast_walk(p->rank, p->out_dims, p->in1_strides, p->in2_strides, in1, in2, out, sub_one, p);
+    mcu_broadcast_pairs(p->rank, p->out_dims, p->in1_strides, p->in2_strides, in1, in2, out, sub_one, p);
 }
 
 /* ---- DIV ------------------------------------------------------------------------------------- */
@@ -128,7 +93,7 @@ static int8_t div_one(const void *params, int32_t a, int32_t b)
 
 void mcu_div_s8(const mcu_div_params_t *p, const int8_t *in1, const int8_t *in2, int8_t *out)
 {
-    broadcast_walk(p->rank, p->out_dims, p->in1_strides, p->in2_strides, in1, in2, out, div_one, p);
+    mcu_broadcast_pairs(p->rank, p->out_dims, p->in1_strides, p->in2_strides, in1, in2, out, div_one, p);
 }
 
 /* ---- MAXIMUM / MINIMUM ----------------------------------------------------------------------- */
@@ -148,10 +113,10 @@ static int8_t min_one(const void *params, int32_t a, int32_t b)
 
 void mcu_maximum_s8(const mcu_minmax_params_t *p, const int8_t *in1, const int8_t *in2, int8_t *out)
 {
-    broadcast_walk(p->rank, p->out_dims, p->in1_strides, p->in2_strides, in1, in2, out, max_one, p);
+    mcu_broadcast_pairs(p->rank, p->out_dims, p->in1_strides, p->in2_strides, in1, in2, out, max_one, p);
 }
 
 void mcu_minimum_s8(const mcu_minmax_params_t *p, const int8_t *in1, const int8_t *in2, int8_t *out)
 {
-    broadcast_walk(p->rank, p->out_dims, p->in1_strides, p->in2_strides, in1, in2, out, min_one, p);
+    mcu_broadcast_pairs(p->rank, p->out_dims, p->in1_strides, p->in2_strides, in1, in2, out, min_one, p);
 }

@@ -1,4 +1,4 @@
-/* Broadcast walk shared by the binary kernels outside mcu_binary.c (PRELU, SQUARED_DIFFERENCE):
+/* Broadcast walk shared by the binary kernels (MUL, SUB, DIV, MAXIMUM, MINIMUM, PRELU, SQUARED_DIFFERENCE):
  * out[i] = fn(params, in1[...], in2[...]) over a broadcast plan (rank, dims, per-input element strides,
  * 0 on broadcast dimensions), the last dimension innermost. */
 #ifndef MCU_BROADCAST_H
