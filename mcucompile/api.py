@@ -129,7 +129,7 @@ def analyze(model: str | os.PathLike, options: Options = Options(),
     lat = None
     if latency:
         from .sim.latency import estimate_latency
-        lat = estimate_latency(c, board).as_dict()
+        lat = estimate_latency(c, board, random_inputs(c.graph, 1, 0)).as_dict()
     return Analysis(g.name, c.plan.arena_bytes, c.plan.lower_bound, flash_weight_bytes(g),
                     macs, layers, c.plan.strategy, options.io_in_arena, lbl.plan.arena_bytes, lbl_macs,
                     patch, explored, board, fit, [r.as_dict() for r in g.rewrites],

@@ -114,8 +114,9 @@ def collect(built: Build, latency: bool = False) -> ReportData:
         from .sim.target import flash_by_part
         data.code = flash_by_part(chosen, data.board)
         if latency:
+            from .api import random_inputs
             from .sim.latency import estimate_latency
-            data.latency = estimate_latency(chosen, built.board).as_dict()
+            data.latency = estimate_latency(chosen, built.board, random_inputs(chosen.graph, 1, 0)).as_dict()
     data.layers = _layers(data)
     return data
 

@@ -133,19 +133,16 @@ def _program_ops(c: Compiled) -> list[tuple[int, str]]:
     return list(seen.items())
 
 
-def estimate_latency(c: Compiled, board: str, inputs: list[np.ndarray] | None = None,
+def estimate_latency(c: Compiled, board: str, inputs: list[np.ndarray],
                      workdir: Path | None = None, stack_bytes: int = DEFAULT_STACK_BYTES) -> Latency:
     """Cross-build the harness firmware of `c` (compiled for `board`) for the QEMU board with the same
     core, run one inference (`inputs`: one [N, *shape] array per model input, the first sample used;
-    default: api.random_inputs(graph, 1, seed 0)) and cut its estimated cycles per op."""
+    the callers pass api.random_inputs(graph, 1, seed 0)) and cut its estimated cycles per op."""
     from .target import build_firmware, cycle_counts, require_tools, run_qemu
 
     bd = get_board(board)
     q = replace(emulator_for(bd), flash_wait_states=bd.flash_wait_states)
     require_tools("arm-none-eabi-gcc", "qemu-system-arm", "gcc", "make")
-    if inputs is None:
-        from ..api import random_inputs
-        inputs = random_inputs(c.graph, 1, 0)
     inputs = [np.ascontiguousarray(a[:1]) for a in inputs]
     name = c.graph.name
     with tempfile.TemporaryDirectory(prefix="mculatency_") as tmp:
