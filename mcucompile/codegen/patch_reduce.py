@@ -47,29 +47,31 @@ def accumulate_call(ctx, g: Graph, s: PatchSchedule, index: int, op, arrays: lis
     y = g.tensors[op.outputs[0]]
     ntiles = s.tiles
     placed = [[_place(g, s, k, t) for k in range(ntiles)] for t in maps]
+    if op.kind in ("SUM", "MEAN"):          # the fields every patch shares
+        x = g.tensors[maps[0]]
+        n = x.shape[1] * x.shape[2]
+        src = g.tensors[op.inputs[0]]
+        if op.kind == "SUM":
+            mult, shift = quantize_multiplier(float(src.scale) / float(y.scale))
+        else:
+            mult, shift = mean_multiplier(src.scale, y.scale, n)
+        rest = {"num_elements_reduced": c_int(n), "input_zero_point": c_int(src.zero_point),
+                "output_zero_point": c_int(y.zero_point), "mult": c_int(mult), "shift": c_int(shift)}
+    else:
+        a, b = (g.tensors[t] for t in op.inputs)
+        mult, shift = quantize_multiplier(float(a.scale) * float(b.scale) / float(y.scale))
+        rest = {"a_offset": c_int(-a.zero_point), "b_offset": c_int(-b.zero_point),
+                "output_offset": c_int(y.zero_point), "mult": c_int(mult), "shift": c_int(shift),
+                "act_min": c_int(-128), "act_max": c_int(127)}
     entries = []
     for k in range(ntiles):
         rect = _rect(s, k)
         f = {"rows": c_int(rect.h), "cols": c_int(rect.w)}
         if op.kind in ("SUM", "MEAN"):
-            x = g.tensors[maps[0]]
-            n = x.shape[1] * x.shape[2]
-            src = g.tensors[op.inputs[0]]
-            if op.kind == "SUM":
-                mult, shift = quantize_multiplier(float(src.scale) / float(y.scale))
-            else:
-                mult, shift = mean_multiplier(src.scale, y.scale, n)
             f.update(channels=c_int(x.shape[3]), in_row_stride=c_int(placed[0][k][1]))
-            rest = {"num_elements_reduced": c_int(n), "input_zero_point": c_int(src.zero_point),
-                    "output_zero_point": c_int(y.zero_point), "mult": c_int(mult), "shift": c_int(shift)}
         else:
-            a, b = (g.tensors[t] for t in op.inputs)
-            mult, shift = quantize_multiplier(float(a.scale) * float(b.scale) / float(y.scale))
             f.update(a_row_stride=c_int(placed[0][k][1]), b_row_stride=c_int(placed[1][k][1]),
                      a_depth=c_int(g.tensors[maps[0]].shape[3]), b_depth=c_int(g.tensors[maps[1]].shape[3]))
-            rest = {"a_offset": c_int(-a.zero_point), "b_offset": c_int(-b.zero_point),
-                    "output_offset": c_int(y.zero_point), "mult": c_int(mult), "shift": c_int(shift),
-                    "act_min": c_int(-128), "act_max": c_int(127)}
         f.update(first=c_int(int(k == 0)), last=c_int(int(k == ntiles - 1)))
         f.update(rest)
         entries.append(tuple(f.items()))

@@ -128,7 +128,7 @@ def lift_token_maps(g: Graph, ops: list[Op | None], tensors: list[Tensor]) -> li
                     changed = True
         if not any(how == "op" for how in members.values()):
             continue
-        _apply(g, ops, tensors, readers, root, members, lifted)
+        _apply(g, ops, tensors, root, members)
         names = ", ".join(f"op {op.index} {op.kind}" for op in (ops[k] for k in sorted(members))
                           if op is not None and members[op.index] == "op")
         out.append(Rewrite("token_map", root.index, -1,
@@ -137,8 +137,7 @@ def lift_token_maps(g: Graph, ops: list[Op | None], tensors: list[Tensor]) -> li
     return out
 
 
-def _apply(g: Graph, ops: list[Op | None], tensors: list[Tensor], readers: dict[int, list[int]], root: Op,
-           members: dict[int, str], lifted: dict[int, int]) -> None:
+def _apply(g: Graph, ops: list[Op | None], tensors: list[Tensor], root: Op, members: dict[int, str]) -> None:
     src, t0 = root.inputs[0], root.outputs[0]
     h, w = tensors[src].shape[1], tensors[src].shape[2]
     rename: dict[int, int] = {t0: src}
