@@ -50,6 +50,7 @@ def _check_dtypes(g: Graph, source: str) -> None:
     dequantize_outputs = {op.outputs[0] for op in g.ops if op.kind == "DEQUANTIZE"}
     index_outputs = {op.outputs[0] for op in g.ops if op.kind in ("ARG_MAX", "ARG_MIN")}
     other_ok = _non_int8_ok(g)
+    int16_ok = _int16_ok(g)
     for ti in g.activations():
         t = g.tensors[ti]
         if t.dtype == "int8":
@@ -63,6 +64,8 @@ def _check_dtypes(g: Graph, source: str) -> None:
             continue
         if t.dtype in ("int32", "int64") and ti in index_outputs:
             continue    # ARG_MAX / ARG_MIN write integer indices, not activations
+        if t.dtype == "int16" and ti in int16_ok:
+            continue    # 16x8 quantisation: every op that writes or reads it has an int16 lowering
         if ti in other_ok:
             continue    # indices, bool conditions, cast results: the consuming lowering checks the dtype
         what = {"float32": "float", "int16": "int16", "uint8": "uint8"}.get(t.dtype, t.dtype)
@@ -82,6 +85,25 @@ NON_INT8_READERS = {("GATHER", 1): ("int32", "int64"), ("GATHER_ND", 1): ("int32
                     ("CAST", 0): ("int32", "bool", "int16"), ("ZEROS_LIKE", 0): ("int32", "int64"),
                     **{(k, i): ("int32", "int64", "bool") for k in ("EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL",
                                                                      "GREATER", "GREATER_EQUAL") for i in (0, 1)}}
+
+
+# 16x8 quantisation (int16 activations, int8 weights): the op kinds with an int16 lowering. An int16 tensor
+# passes the dtype check when every op that writes or reads it is one of them; the lowering then checks the
+# rest (weights int8, bias int64/int32, zero points 0).
+INT16_KINDS: frozenset[str] = frozenset()
+
+
+def _int16_ok(g: Graph) -> set[int]:
+    """int16 activations whose writer and readers all have a 16x8 lowering (INT16_KINDS)."""
+    bad: set[int] = set()
+    seen: set[int] = set()
+    for op in g.ops:
+        for t in (*op.inputs, *op.outputs):
+            if t >= 0 and g.tensors[t].dtype == "int16":
+                seen.add(t)
+                if op.kind not in INT16_KINDS:
+                    bad.add(t)
+    return seen - bad
 
 
 def _non_int8_ok(g: Graph) -> set[int]:
