@@ -33,6 +33,14 @@ def _parse_size(text: str) -> int:
     return int(float(m.group(1)) * {None: 1, "k": 1024, "K": 1024, "m": 1 << 20, "M": 1 << 20}[m.group(2)])
 
 
+def _parse_memory(text: str) -> tuple:
+    from .passes.banks import MemorySpecError, parse_memory
+    try:
+        return parse_memory(text)
+    except MemorySpecError as e:
+        raise click.BadParameter(str(e)) from None
+
+
 def _stash_patch(ctx, param, value):
     ctx.meta.setdefault("mcucompile.patch", {})[param.name] = value
     return value
@@ -85,6 +93,13 @@ _common = [
                  expose_value=False, callback=_stash_patch,
                  help="nhwc: drop a TRANSPOSE NCHW -> NHWC at a model input (PyTorch/ONNX exports): the caller "
                       "passes NHWC, which the generated header says; model: inputs as the model has them."),
+    click.option("--memory", type=str, default=None, expose_value=False, metavar="NAME:SIZE[,NAME:SIZE...]",
+                 callback=lambda ctx, param, v: _stash_patch(ctx, param, () if v is None else _parse_memory(v)),
+                 help="Memory banks: spread the arena over these RAM regions, each buffer whole in one of them, "
+                      "the most-touched buffers in the fastest (e.g. DTCM:64K,SRAM1:240K). With --board the names "
+                      "are the board's regions (`mcucompile boards --json`: ram) and SIZE the bytes the arenas may "
+                      "use there; on the host the regions are listed fastest first. One arena per region in the "
+                      "generated C (<model>_invoke_banks)."),
     click.option("--io-outside", is_flag=True,
                  help="Keep model inputs/outputs in the caller's buffers instead of inside the arena."),
     click.option("--align", default=4, show_default=True, type=click.IntRange(1, 64),
@@ -260,6 +275,12 @@ def analyze(model, as_json, io_outside, align, board, latency, **keras):
     click.echo(f"flash (weights)  {_fmt_bytes(a.flash_weights_bytes)}")
     click.echo(f"peak SRAM        {_fmt_bytes(a.peak_sram_bytes)}  (arena; lower bound {a.lower_bound_bytes:,} B"
                f", {'I/O inside' if a.io_in_arena else 'I/O outside'})")
+    if a.regions is not None:
+        from .passes.banks import bank_lines
+        click.echo("memory banks     each buffer whole in one region, the most read+written in the fastest; "
+                   "peak SRAM above: the main region's arena")
+        for line in bank_lines(a.regions):
+            click.echo(line)
     if a.patch is not None:
         click.echo(f"layer by layer   {_fmt_bytes(a.layer_by_layer_peak_bytes)}, {a.layer_by_layer_macs:,} MACs; "
                    f"patches cut the peak {a.layer_by_layer_peak_bytes / a.peak_sram_bytes:.2f}x "
@@ -359,6 +380,8 @@ def compile_(models, out, force, as_json, io_outside, align, board, project, con
     summary = {"model": c.graph.name, "output": str(out), "files": sorted(c.files),
                "arena_bytes": c.arena_bytes, "lower_bound_bytes": c.plan.lower_bound,
                "flash_weights_bytes": int(sum(np.asarray(k.values).nbytes for k in c.consts))}
+    if c.banks is not None:
+        summary["regions"] = c.banks.as_dict(c.graph)
     if as_json:
         click.echo(json.dumps(summary, indent=2))
         return
@@ -369,6 +392,11 @@ def compile_(models, out, force, as_json, io_outside, align, board, project, con
         click.echo(f"  {f}")
     click.echo(f"arena {_fmt_bytes(c.arena_bytes)} (lower bound {c.plan.lower_bound:,} B), "
                f"constants {_fmt_bytes(summary['flash_weights_bytes'])}")
+    if c.banks is not None:
+        from .passes.banks import bank_lines
+        click.echo("memory banks (one arena per region; <model>_invoke_banks):")
+        for line in bank_lines(summary["regions"]):
+            click.echo(line)
     if board:
         from .boards import get_board
         from .boards.firmware import fit_check

@@ -46,11 +46,14 @@ def board_options(options: Options, board: str | None) -> Options:
     scratch); without a board, `options` as given (the host's kernels, the least memory). The reference
     kernels (Options.kernels) are planned as the plain C they are on any core; --optimise size on a DSP core:
     simd "dsp-size"."""
+    from .boards import get_board
     if options.optimise not in ("speed", "size"):
         raise McuCompileError(f"unknown --optimise {options.optimise!r}: speed or size")
+    if options.memory:
+        from .passes.banks import resolve_banks
+        options = replace(options, memory=resolve_banks(options.memory, None if board is None else get_board(board)))
     if board is None:
         return options
-    from .boards import get_board
     simd = "none" if options.kernels == "reference" else get_board(board).simd
     if simd == "dsp" and options.optimise == "size":
         simd = "dsp-size"           # the small-code kernels of the DSP cores (kernels/conv.choose)
@@ -108,6 +111,9 @@ def build(g: Graph, options: Options = Options(), board: str | None = None, sour
     """Plan and lower `g` for `board` (None: the host's kernels), checking the memory plan."""
     c = compile_for_board(g, options, board, search_progress)
     problems = check_plan(c.plan)
+    if c.banks is not None:
+        from .passes.banks import check_banks
+        problems += check_banks(c.banks, list(c.all_buffers))
     if problems:
         raise McuCompileError("internal error: the memory plan is unsound: " + "; ".join(problems))
     return Build(g, c, board, source)

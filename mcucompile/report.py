@@ -58,6 +58,12 @@ class ReportData:
     def chosen(self) -> Schedule:
         return self.schedules[-1]
 
+    @property
+    def regions(self) -> list | None:
+        """With memory banks (--memory): each region's plan (passes.banks.BankPlan.as_dict)."""
+        banks = self.chosen.compiled.banks
+        return banks.as_dict(self.graph) if banks is not None else None
+
     def as_dict(self) -> dict:
         c = self.chosen
         d = {"model": self.model, "schedules": [
@@ -73,6 +79,8 @@ class ReportData:
             d["code"] = self.code.as_dict()
         if self.latency is not None:
             d["latency"] = self.latency
+        if self.regions is not None:
+            d["regions"] = self.regions
         return d
 
 

@@ -766,6 +766,9 @@ UNTESTED: dict[tuple[str, str], str] = {
     ("mcucompile/report.py", "needs matplotlib"): "matplotlib is installed in the test environment",
     ("mcucompile/passes/patch_plan.py", "the grid must have one column"): _GUARD,
     ("mcucompile/boards/__init__.py", "console must be"): _BOARDS,
+    ("mcucompile/boards/__init__.py", "regions is main"): _BOARDS,
+    ("mcucompile/passes/banks.py", "internal error: region"):
+        _GUARD + " (the full planner tries the quick planner's orders first and keeps the best)",
     ("mcucompile/sim/tflm_arena.py", "no arena figures"): "needs a TFLite Micro build that prints no arena line",
     ("mcucompile/sim/tflm_arena.py", "did not finish"): "needs a TFLite Micro run that hangs",
     ("mcucompile/frontend/calibration.py", "needs Pillow"): "Pillow is installed with the [convert] extra",

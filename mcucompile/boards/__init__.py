@@ -32,6 +32,20 @@ class Region:
 
 
 @dataclass(frozen=True)
+class RamRegion:
+    """One RAM region a board lists under "ram" (memory banks, --memory): rank 0 is the fastest; the main
+    region holds the stack, .data/.bss and the main arena when the arena is spread over banks."""
+    name: str
+    origin: int
+    length: int
+    rank: int
+    main: bool = False
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "origin": self.origin, "bytes": self.length, "rank": self.rank, "main": self.main}
+
+
+@dataclass(frozen=True)
 class Board:
     name: str
     description: str
@@ -53,6 +67,7 @@ class Board:
     uf2_family: int | None = None   # UF2 family ID: the build also writes a .uf2 for a USB boot loader
     flash_wait_states: int = 0      # at clock_hz: priced on instruction fetches by the cycle estimate
     clock_hz: int | None = None
+    ram: tuple[RamRegion, ...] = ()     # the RAM regions (banks) --memory can name; "sram" stays the default
 
     @property
     def is_qemu(self) -> bool:
@@ -94,6 +109,7 @@ class Board:
                                           "name": self.sram.name},
                 "flash": {"origin": self.flash.origin, "bytes": self.flash.length, "name": self.flash.name},
                 "console": self.console, "qemu_machine": self.qemu_machine, "pyocd_target": self.pyocd_target,
+                "ram": [r.as_dict() for r in self.ram],
                 "cflags": self.cflags, "boot2": self.boot2, "clock_hz": self.clock_hz,
                 "flash_wait_states": self.flash_wait_states,
                 "uf2_family": None if self.uf2_family is None else f"0x{self.uf2_family:08x}"}
@@ -119,13 +135,17 @@ def _table() -> dict[str, Board]:
                   flash_reserved=_int(d.get("flash_reserved", 0)), probe=d.get("probe"), boot2=d.get("boot2"),
                   uf2_family=_int(d["uf2_family"]) if d.get("uf2_family") is not None else None,
                   flash_wait_states=int(d.get("flash_wait_states", 0)),
-                  clock_hz=_int(d["clock_hz"]) if d.get("clock_hz") is not None else None)
+                  clock_hz=_int(d["clock_hz"]) if d.get("clock_hz") is not None else None,
+                  ram=tuple(RamRegion(r["name"], _int(r["origin"]), _int(r["length"]), int(r["rank"]),
+                                      bool(r.get("main", False))) for r in d.get("ram", ())))
         if b.name in out:
             raise McuCompileError(f"{BOARDS_FILE}: board {b.name!r} is listed twice")
         if b.boot2 not in (None, "rp2040-03h") or (b.boot2 and b.flash_reserved != 256):
             raise McuCompileError(f"{BOARDS_FILE}: board {b.name!r}: boot2 must be rp2040-03h with flash_reserved 256")
         if b.console not in ("semihosting", "uart"):
             raise McuCompileError(f"{BOARDS_FILE}: board {b.name!r}: console must be semihosting or uart")
+        if b.ram and sum(r.main for r in b.ram) != 1:
+            raise McuCompileError(f"{BOARDS_FILE}: board {b.name!r}: exactly one of its \"ram\" regions is main")
         out[b.name] = b
     return out
 

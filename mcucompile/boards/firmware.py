@@ -18,7 +18,7 @@ import numpy as np
 from .. import TEMPLATES_DIR, __version__
 from ..codegen.generate import Compiled, kernel_defines, render
 from ..errors import McuCompileError
-from . import Board, boards
+from . import Board, Region, boards
 from .codesize import CodeSize, kernel_estimate
 
 RP2040_TOOL = Path(__file__).resolve().parent / "rp2040_tool.py"   # copied into RP2040 projects as fw_rp2040.py
@@ -93,6 +93,16 @@ def code_estimate(c: Compiled, board: Board) -> CodeSize:
                     CODE_BASE_BYTES, "estimate")
 
 
+def main_sram(c: Compiled, board: Board) -> Region:
+    """The RAM region the stack, .data/.bss and the main arena go to: the board's "sram", or with memory banks
+    the main bank's region (passes/banks.py)."""
+    if c.banks is not None:
+        m = next(b for b in c.banks.banks if b.main)
+        if m.origin is not None and m.length is not None:
+            return Region(m.origin, m.length, m.name)
+    return board.sram
+
+
 def fit_check(c: Compiled, board: Board, samples: int = 1, harness: bool = False,
               stack_bytes: int = DEFAULT_STACK_BYTES) -> Fit:
     runs = 2 if harness else 1
@@ -105,7 +115,7 @@ def fit_check(c: Compiled, board: Board, samples: int = 1, harness: bool = False
     extra = 2 * guard + (c.arena_bytes + out_bytes if harness else 0) + 64   # + .data/.bss of main and console
     model_c = (c.files or render(c)).get(f"{c.graph.name}.c", "")
     code = CODE_BASE_BYTES + sum(kernel_code(c, board).values()) + int(len(model_c) * CODE_PER_SOURCE_CHAR)
-    return Fit(board.name, c.arena_bytes, stack_bytes, io, extra, board.sram.length,
+    return Fit(board.name, c.arena_bytes, stack_bytes, io, extra, main_sram(c, board).length,
                const_bytes(c), code, in_bytes * samples, board.flash.length - board.flash_reserved)
 
 
@@ -236,7 +246,11 @@ def render_firmware(c: Compiled, board: Board, test_inputs: Sequence[np.ndarray]
                                                        "note": uf2_note(board, f"{name}.uf2")},
         "mem": {"flash_origin": board.flash.origin + board.flash_reserved,
                 "flash_length": board.flash.length - board.flash_reserved,
-                "sram_origin": board.sram.origin, "sram_length": board.sram.length, "stack_bytes": stack_bytes},
+                "sram_origin": main_sram(c, board).origin, "sram_length": main_sram(c, board).length,
+                "stack_bytes": stack_bytes},
+        "banks": [dict(b, length=next(x.length for x in c.banks.banks if x.cname == b["c_name"]))
+                  for b in c.extra_arenas] if c.banks is not None else [],
+        "main_bank": next(b.name for b in c.banks.banks if b.main) if c.banks is not None else None,
         "flags": {"target": target, "cflags": cflags, "ldflags": [f"-T {ld}", *link_common],
                   "cmake_ldflags": [f"-T${{CMAKE_CURRENT_SOURCE_DIR}}/{ld}", *link_common]},
         "run_cmd": qemu_command(board, f"{name}.elf") if board.is_qemu else [],

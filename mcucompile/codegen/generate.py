@@ -14,6 +14,7 @@ from .. import FIRMWARE_DIR, TEMPLATES_DIR, __version__
 from ..errors import McuCompileError, UnsupportedModelError
 from ..ir import Graph
 from ..passes.analysis import flash_weight_bytes
+from ..passes.banks import BankPlan, main_bank, plan_banks, resolve_banks
 from ..passes.inplace import inplace_depthwise
 from ..passes.liveness import alias_roots, buffers
 from ..passes.memory_plan import MemoryPlan, drop_costly_scratch, plan_memory
@@ -55,6 +56,8 @@ class Options:
     #                               only, faster; 1x1 convs with in.c % 4 == 0 drop the int8 copy): "on",
     #                               "off", "auto" (on unless the model then no longer fits the board's
     #                               flash: pipeline.compile_for_board)
+    memory: tuple = ()            # memory banks (passes/banks.Bank, --memory): the arena's buffers spread over
+    #                               these RAM regions, fastest first for the most-touched buffers; () = one arena
 
 
 @dataclass
@@ -79,11 +82,12 @@ class Pointers:
     offsets: dict[int, int]                 # buffer id -> arena offset
     io: dict[int, tuple[str, int]]          # alias root -> ("inputs" | "outputs", k): a caller's buffer
     scratch_ids: frozenset[int]             # the scratch buffers planned (id -(op + 1))
+    base: dict[int, str] = field(default_factory=dict)   # buffer id -> its arena's C name (default "arena")
 
     def act(self, a: Act) -> str:
         r = self.root[a.tensor]
         if r in self.offsets:
-            return f"(({a.ctype} *)(arena + {self.offsets[r]}))"
+            return f"(({a.ctype} *)({self.base.get(r, 'arena')} + {self.offsets[r]}))"
         where, k = self.io[r]
         const = "const " if where == "inputs" else ""
         return f"(({const}{a.ctype} *){where}[{k}])"
@@ -91,10 +95,11 @@ class Pointers:
     def scratch(self, s: Scratch) -> str:
         bid = -(s.op_index + 1)
         assert bid in self.scratch_ids, f"op {s.op_index} asked for scratch it did not declare"
-        return f"(({s.ctype} *)(arena + {self.offsets[bid]}))"
+        return f"(({s.ctype} *)({self.base.get(bid, 'arena')} + {self.offsets[bid]}))"
 
     def tile(self, b: TileBuf) -> str:
-        return f"(({b.ctype} *)(arena + {self.offsets[tile_buffer_id(b.stage)]}))"
+        bid = tile_buffer_id(b.stage)
+        return f"(({b.ctype} *)({self.base.get(bid, 'arena')} + {self.offsets[bid]}))"
 
     def call(self, k: KernelCall) -> KernelCall:
         """The call with its arguments as C text."""
@@ -120,11 +125,33 @@ class Compiled:
     patch_search: PatchSearch | None = None     # what the patch search explored, when it ran
     stages: tuple = ()                             # the patch stages of this schedule
     pointers: Pointers | None = None               # what the calls' pointer records point at
+    banks: BankPlan | None = None                  # with memory banks: every region's plan (plan: the main one's)
     files: dict[str, str] = field(default_factory=dict)
 
     @property
     def arena_bytes(self) -> int:
         return self.plan.arena_bytes
+
+    @property
+    def extra_arenas(self) -> list[dict]:
+        """The arenas besides the main one (memory banks with buffers), in the order <model>_invoke_banks takes
+        them (index 1 on): name, c_name, bytes, section."""
+        if self.banks is None:
+            return []
+        out = []
+        for b in self.banks.banks:
+            n = self.banks.plans[b.name].arena_bytes
+            if not b.main and n > 0:
+                out.append({"name": b.name, "c_name": b.cname, "NAME": b.cname.upper(), "bytes": n,
+                            "index": len(out) + 1, "section": f".bss.{b.cname}", "origin": b.origin})
+        return out
+
+    @property
+    def all_buffers(self) -> tuple:
+        """Every planned buffer, whichever arena holds it."""
+        if self.banks is None:
+            return self.plan.buffers
+        return tuple(x for p in self.banks.plans.values() for x in p.buffers)
 
     def memory_map(self) -> dict:
         g = self.graph
@@ -145,6 +172,7 @@ class Compiled:
             "inputs": [_io_dict(i) for i in self.inputs], "outputs": [_io_dict(o) for o in self.outputs],
             "flash_weights_bytes": flash_weight_bytes(g),
             "buffers": bufs,
+            **({"regions": self.banks.as_dict(g)} if self.banks is not None else {}),
         }
 
 
@@ -165,6 +193,10 @@ def compile_graph(g: Graph, options: Options = Options(), search_progress: Calla
         raise McuCompileError(f"unknown kernel family simd={options.simd!r}; one of {', '.join(SIMD_FAMILIES)}")
     kernel_defines(options)                         # an unknown kernel set fails here, before any work
     stages = tuple(sorted(options.patch, key=lambda s: s.start))
+    if options.memory and (stages or options.patch_mode == "auto" or options.sram_limit is not None):
+        raise McuCompileError("memory banks (--memory) do not combine with patch-based inference (--patch auto, "
+                              "--sram-limit) yet: compile layer by layer across the regions, or in one region "
+                              "with patches")
     found = None
     inplace = inplace_depthwise(g, options.io_in_arena) if options.inplace else frozenset()
     if not stages and (options.patch_mode == "auto" or options.sram_limit is not None):
@@ -185,6 +217,16 @@ def compile_graph(g: Graph, options: Options = Options(), search_progress: Calla
     if options.scratch == "free":
         bufs = drop_costly_scratch(bufs, len(g.ops), options.align)
     plan = plan_memory(bufs, len(g.ops), align=options.align)
+    banked, base = None, {}
+    if options.memory:
+        banks = resolve_banks(options.memory)
+        banked = plan_banks(g, bufs, len(g.ops), banks, options.align, inplace)
+        plan = banked.plans[main_bank(banks).name]
+        offsets = {bid: p.offsets[bid] for p in banked.plans.values() for bid in p.offsets}
+        base = {bid: "arena" if name == main_bank(banks).name else
+                f"arena_{next(b.cname for b in banks if b.name == name)}" for bid, name in banked.where.items()}
+    else:
+        offsets = dict(plan.offsets)
     root = alias_roots(g, inplace)
     io_pos = {}
     for k, t in enumerate(g.inputs):
@@ -234,7 +276,7 @@ def compile_graph(g: Graph, options: Options = Options(), search_progress: Calla
     return Compiled(g, options, plan, calls, ctx.consts,
                     [io_info(k, t) for k, t in enumerate(g.inputs)],
                     [io_info(k, t) for k, t in enumerate(g.outputs)], sources, program, found, stages,
-                    Pointers(root, dict(plan.offsets), io_pos, frozenset(scratch_ids)))
+                    Pointers(root, offsets, io_pos, frozenset(scratch_ids), base), banks=banked)
 
 
 # ---- rendering --------------------------------------------------------------------------------
@@ -280,7 +322,8 @@ def render(c: Compiled) -> dict[str, str]:
                "lines": _const_lines(k)} for k in c.consts]
     ctx = {
         "name": g.name, "NAME": upper, "version": __version__,
-        "arena_bytes": c.plan.arena_bytes, "arena_align": ARENA_ALIGN,
+        "arena_bytes": c.plan.arena_bytes, "arena_align": ARENA_ALIGN, "banks": c.extra_arenas,
+        "main_bank": main_bank(c.banks.banks).name if c.banks is not None else None,
         "lower_bound": c.plan.lower_bound,
         "inputs": c.inputs, "outputs": c.outputs,
         "program": [{"loop": item} if isinstance(item, PatchLoop) else {"call": item} for item in program],
@@ -328,4 +371,4 @@ def kernel_families(c: Compiled) -> dict[str, list[str]]:
 
 def render_host_main(c: Compiled) -> str:
     return _env().get_template("host_main.c.j2").render(name=c.graph.name, NAME=c.graph.name.upper(),
-                                                        inputs=c.inputs, outputs=c.outputs)
+                                                        inputs=c.inputs, outputs=c.outputs, banks=c.extra_arenas)

@@ -292,6 +292,7 @@ def run_on_board(c: Compiled, board: str, inputs: list[np.ndarray], workdir: Pat
     cycles_by_function: dict[str, int] = {}
     agg = {"guard_violations": 0, "nondeterministic": 0, "stack_used": 0}
     touched = np.zeros(c.arena_bytes, dtype=bool)      # union over all QEMU runs
+    bank_stats: dict[str, int] = {}
     size = {}
     runs = -(-n // per_run)
     stage = f"{b.name} build+run"
@@ -334,6 +335,9 @@ def run_on_board(c: Compiled, board: str, inputs: list[np.ndarray], workdir: Pat
         for key in ("guard_violations", "nondeterministic"):
             agg[key] += int(stats[key])
         agg["stack_used"] = max(agg["stack_used"], int(stats["stack_used"]))
+        for key, v in stats.items():         # memory banks: the other arenas' touched bytes (most of any run)
+            if key.startswith("bank_"):
+                bank_stats[key] = max(bank_stats.get(key, 0), int(v))
         if int(stats["arena_bytes"]) != c.arena_bytes:
             raise BuildError(f"the firmware's arena is {stats['arena_bytes']} bytes, the plan's {c.arena_bytes}")
         run_touched = touched_map(console, c.arena_bytes)
@@ -351,4 +355,8 @@ def run_on_board(c: Compiled, board: str, inputs: list[np.ndarray], workdir: Pat
             "cycles_by_function": cycles_by_function, "cycle_model": label(b.core, b.flash_wait_states),
             "flash_wait_states": b.flash_wait_states} if cyc else {}),
         "elf_text_bytes": size.get("text"), "elf_data_bytes": size.get("data"), "elf_bss_bytes": size.get("bss"),
-        "qemu_runs": -(-n // per_run)})
+        "qemu_runs": -(-n // per_run),
+        **({"banks": [{"name": b["name"], "arena_bytes": b["bytes"],
+                       "touched_bytes": bank_stats.get(f"bank_{b['c_name']}_touched_bytes", 0),
+                       "touched_extent": bank_stats.get(f"bank_{b['c_name']}_touched_extent", 0)}
+                      for b in c.extra_arenas]} if c.extra_arenas else {})})
