@@ -131,7 +131,10 @@ def analyze(model: str | os.PathLike, options: Options = Options(),
     if latency:
         from .sim.latency import estimate_latency
         lat = estimate_latency(c, board, random_inputs(c.graph, 1, 0)).as_dict()
-    return Analysis(g.name, c.plan.arena_bytes, c.plan.lower_bound, flash_weight_bytes(g),
+    peak, lower = c.plan.arena_bytes, c.plan.lower_bound
+    if c.banks is not None:            # memory banks: all the regions' arenas together
+        peak, lower = sum(p.arena_bytes for p in c.banks.plans.values()), max(live)
+    return Analysis(g.name, peak, lower, flash_weight_bytes(g),
                     macs, layers, c.plan.strategy, options.io_in_arena, lbl.plan.arena_bytes, lbl_macs,
                     patch, explored, board, fit, [r.as_dict() for r in g.rewrites],
                     stage_breaks(g) if c.patch_search is not None else [], code, lat,

@@ -278,7 +278,7 @@ def analyze(model, as_json, io_outside, align, board, latency, **keras):
     if a.regions is not None:
         from .passes.banks import bank_lines
         click.echo("memory banks     each buffer whole in one region, the most read+written in the fastest; "
-                   "peak SRAM above: the main region's arena")
+                   "peak SRAM above: the regions' arenas together")
         for line in bank_lines(a.regions):
             click.echo(line)
     if a.patch is not None:

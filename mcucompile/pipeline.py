@@ -97,7 +97,7 @@ class Build:
             return self.compiled
         if self._layer_by_layer is None:
             self._layer_by_layer = compile_graph(self.graph, replace(self.options, patch=(), patch_mode="none",
-                                                                     sram_limit=None))
+                                                                     sram_limit=None, memory=()))
         return self._layer_by_layer
 
     @property

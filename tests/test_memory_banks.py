@@ -1,8 +1,9 @@
 """Memory banks (--memory): the arena's buffers spread over several RAM regions, one arena per region.
 
 Planner invariants on vww_96_int8 (layer-by-layer arena 55,296 B: more than either 40,000 B region), the
-refusals, the --memory parsing, and the generated C run bit-exactly against TFLite Micro across two regions
-on the host (sanitizers, guard zones around every arena) and on qemu-m4 (SSRAM2/3 + PSRAM at 0x21000000).
+refusals, the --memory parsing, patch-based inference with banks, and the generated C run bit-exactly
+against TFLite Micro across two regions on the host (sanitizers, guard zones around every arena) and on
+qemu-m4 (SSRAM2/3 + PSRAM at 0x21000000).
 """
 
 from __future__ import annotations
@@ -121,8 +122,8 @@ def test_refusals(graph, vww):
     with pytest.raises(BankPlanError, match=r"'input_1_int8' \(27,648 B, live from op 0 to op 0\) \(model inputs "
                                             r"and outputs live in the main region\): region A \(20,000 B\)"):
         plan_banks(graph, bufs, len(graph.ops), resolve_banks(parse_memory("A:20000,B:60000")))
-    with pytest.raises(McuCompileError, match="do not combine with patch-based inference"):
-        compile_graph(graph, Options(memory=parse_memory(SPEC), patch_mode="auto"))
+    with pytest.raises(McuCompileError, match=r"memory banks \(--memory\) do not combine with --sram-limit"):
+        compile_graph(graph, Options(memory=parse_memory(SPEC), sram_limit=30000))
     with pytest.raises(MemorySpecError, match=r"qemu-m4 has no RAM region 'DTCM'; its regions: SRAM \(4,194,304 B\)"):
         api.analyze(vww, Options(memory=parse_memory("DTCM:64K")), board="qemu-m4", build=False)
     with pytest.raises(MemorySpecError, match=r"--memory: region DTCM of stm32f746g-disco has 65,536 B, not 70,000"):
@@ -193,6 +194,18 @@ def test_host_simulate_two_regions_bit_exact(vww, banked, tmp_path):
     finally:
         banked.files = {}
     assert run.stats["guard_violations"] > 0
+
+
+def test_patches_across_two_regions_host(vww, tmp_path):
+    """Patch-based inference (the search's stages) with banks: the patch stage's buffers are placed like any."""
+    opts = Options(memory=parse_memory("SRAM:30000,PSRAM:20000"), patch_mode="auto")
+    r = api.simulate(vww, samples=2, options=opts, workdir=tmp_path, references=("tflm",))
+    assert r.compared_with == "tflm" and r.mismatches == 0 and r.ok, r.as_dict()
+    (psram,) = r.extra["banks"]
+    assert 0 < psram["touched_extent"] <= psram["arena_bytes"] <= 20000 and r.arena_bytes <= 30000
+    c = api.pipeline.run(vww, opts).compiled
+    assert c.stages and check_banks(c.banks, list(c.all_buffers)) == []
+    assert any(x.kind == "tile" for x in c.all_buffers)
 
 
 def test_qemu_simulate_two_regions_bit_exact(vww, qemu_toolchain, tmp_path):

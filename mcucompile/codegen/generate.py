@@ -193,10 +193,9 @@ def compile_graph(g: Graph, options: Options = Options(), search_progress: Calla
         raise McuCompileError(f"unknown kernel family simd={options.simd!r}; one of {', '.join(SIMD_FAMILIES)}")
     kernel_defines(options)                         # an unknown kernel set fails here, before any work
     stages = tuple(sorted(options.patch, key=lambda s: s.start))
-    if options.memory and (stages or options.patch_mode == "auto" or options.sram_limit is not None):
-        raise McuCompileError("memory banks (--memory) do not combine with patch-based inference (--patch auto, "
-                              "--sram-limit) yet: compile layer by layer across the regions, or in one region "
-                              "with patches")
+    if options.memory and options.sram_limit is not None:
+        raise McuCompileError("memory banks (--memory) do not combine with --sram-limit (one arena's budget): "
+                              "the regions' sizes are the budget; use --patch auto to cut the peak first")
     found = None
     inplace = inplace_depthwise(g, options.io_in_arena) if options.inplace else frozenset()
     if not stages and (options.patch_mode == "auto" or options.sram_limit is not None):
