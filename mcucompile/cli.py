@@ -511,9 +511,12 @@ def simulate(model, input_path, output_path, samples, seed, no_sanitize, as_json
             else:
                 click.echo(f"  vs {label:<20} {c.mismatches} mismatches, max |diff| {c.max_abs_diff}, "
                            f"first at {c.first_index}" + (f" (known: {c.note})" if c.note else ""))
-        click.echo(f"  arena planned    {r.arena_bytes:,} B")
+        click.echo(f"  arena planned    {r.arena_bytes:,} B" + (" (the main region's)" if r.extra.get("banks") else ""))
         click.echo(f"  arena touched    {r.touched_bytes:,} B (highest byte {r.touched_extent:,}); "
                    f"guard-zone writes {r.guard_violations}")
+        for bk in r.extra.get("banks", []):     # memory banks: the other regions' arenas (guard writes above)
+            click.echo(f"  arena {bk['name']:<10} {bk['arena_bytes']:,} B planned, {bk['touched_bytes']:,} B touched "
+                       f"(highest byte {bk['touched_extent']:,})")
         if "instructions" in r.extra:
             click.echo(f"  instructions     {r.extra['instructions']:,} per inference (sample 0; "
                        f"{r.extra['instructions_min']:,}..{r.extra['instructions_max']:,} over all samples); "
