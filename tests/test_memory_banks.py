@@ -162,6 +162,21 @@ def test_cli_memory_option(vww):
     assert re.search(r"PSRAM +[\d,]+ of +40,000 B", r.output)
 
 
+def test_bank_guard_zones_must_fit_the_region(vww):
+    from dataclasses import replace
+
+    from mcucompile.boards.firmware import FitError, require_fit
+    f7 = get_board("stm32f746g-disco")
+    c = api.pipeline.run(vww, Options(memory=parse_memory("DTCM:64K,SRAM1:240K")), "stm32f746g-disco").compiled
+    assert [a["name"] for a in c.extra_arenas] == ["DTCM"] and c.extra_arenas[0]["bytes"] == 55296
+    require_fit(c, f7)
+    assert c.banks is not None      # a DTCM of 55,300 B: the arena fits, its two 16-byte guard zones do not
+    c.banks = replace(c.banks, banks=tuple(replace(b, length=55300) if b.name == "DTCM" else b for b in c.banks.banks))
+    with pytest.raises(FitError, match=r"memory bank DTCM has 55,300 B but its arena needs 55,296 B \+ 32 B of "
+                                       r"guard zones; give the region 28 B less"):
+        require_fit(c, f7)
+
+
 def test_generated_api(banked):
     files = render(banked)
     h, c = files["vww_96_int8.h"], files["vww_96_int8.c"]

@@ -121,6 +121,13 @@ def fit_check(c: Compiled, board: Board, samples: int = 1, harness: bool = False
 
 def require_fit(c: Compiled, board: Board, **kw) -> Fit:
     """The fit check; raises FitError naming both figures, the overshoot and what to try."""
+    guard = HARNESS_GUARD if kw.get("harness") else PLAIN_GUARD
+    for b in c.extra_arenas:            # memory banks: each other arena and its guard zones in its region
+        length = next(x.length for x in c.banks.banks if x.cname == b["c_name"]) if c.banks else None
+        if length is not None and b["bytes"] + 2 * guard > length:
+            raise FitError(f"{c.graph.name} does not fit {board.name}: memory bank {b['name']} has {length:,} B but "
+                           f"its arena needs {b['bytes']:,} B + {2 * guard:,} B of guard zones; give the region "
+                           f"{b['bytes'] + 2 * guard - length:,} B less in --memory")
     f = fit_check(c, board, **kw)
     if f.fits:
         return f
