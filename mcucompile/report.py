@@ -39,6 +39,9 @@ class Schedule:
 
     @property
     def peak(self) -> int:
+        """The arena's bytes (with memory banks: all the regions' arenas together)."""
+        if self.compiled.banks is not None:
+            return sum(p.arena_bytes for p in self.compiled.banks.plans.values())
         return self.compiled.plan.arena_bytes
 
 
@@ -105,12 +108,12 @@ def collect(built: Build, latency: bool = False) -> ReportData:
     g, chosen = built.graph, built.compiled
     lbl = built.layer_by_layer
     base_macs = sum(op_macs(g, op) for op in g.ops)
-    scheds = [Schedule("layer by layer", lbl, live_bytes_per_step(list(lbl.plan.buffers), len(g.ops)), base_macs)]
+    scheds = [Schedule("layer by layer", lbl, live_bytes_per_step(list(lbl.all_buffers), len(g.ops)), base_macs)]
     if chosen.stages:
         grids = ", ".join(f"ops {s.start}-{s.split - 1} {s.grid[0]}x{s.grid[1]}"
                           f"{' rows cached' if s.cache_rows else ''}" for s in chosen.stages)
         scheds.append(Schedule(f"patches ({grids})", chosen,
-                               live_bytes_per_step(list(chosen.plan.buffers), len(g.ops)),
+                               live_bytes_per_step(list(chosen.all_buffers), len(g.ops)),
                                patch_macs(g, chosen.stages)))
     data = ReportData(g.name, str(built.source or ""), g, scheds)
     _ = built.files                      # fit_check estimates code size from the rendered C
@@ -139,10 +142,13 @@ def _layers(data: ReportData) -> list[dict]:
     for k, op in enumerate(g.ops):
         out = op.outputs[0]
         r = root.get(out, out)
-        if r in c.plan.offsets:
+        offsets = c.pointers.offsets if c.pointers is not None else c.plan.offsets     # every region's
+        bank = c.banks.where.get(r) if c.banks is not None else None
+        region = f"{bank} " if bank is not None and c.banks is not None and c.banks.plans[bank] is not c.plan else ""
+        if r in offsets:
             st = stage_of.get(k)
-            where = (f"{c.plan.offsets[r]:,}" if st is None or (out == st.stage_output and not st.accumulates)
-                     or k in st.reduce else f"{c.plan.offsets[r]:,} (tile)")
+            where = region + (f"{offsets[r]:,}" if st is None or (out == st.stage_output and not st.accumulates)
+                              or k in st.reduce else f"{offsets[r]:,} (tile)")
         else:
             where = "caller"
         rows.append({
@@ -214,17 +220,19 @@ def timeline_figure(data: ReportData) -> str:
     return _png(fig)
 
 
-def layout_figure(s: Schedule, model: str) -> str:
-    """Every arena buffer as a box: x = the steps it is alive, y = its address range."""
+def layout_figure(s: Schedule, model: str, plan=None, region: str = "") -> str:
+    """Every arena buffer as a box: x = the steps it is alive, y = its address range. `plan`: one memory
+    bank's plan (`region` its name) instead of the schedule's arena."""
     plt = _plt()
     from matplotlib.patches import Rectangle
     c = s.compiled
     g = c.graph
+    plan = plan if plan is not None else c.plan
     fig, ax = plt.subplots(figsize=(10, 4.2))
     colors = {"tensor": "#4c9be8", "scratch": "#f2a541", "tile": "#d65f5f"}
-    arena = max(c.plan.arena_bytes, 1)
-    for b in c.plan.buffers:
-        off = c.plan.offsets[b.id]
+    arena = max(plan.arena_bytes, 1)
+    for b in plan.buffers:
+        off = plan.offsets[b.id]
         ax.add_patch(Rectangle((b.first - 0.45, off), b.last - b.first + 0.9, b.size,
                                facecolor=colors.get(b.kind, "#999999"), edgecolor="black", lw=0.6, alpha=0.85))
         if b.size >= arena * 0.08:
@@ -236,7 +244,7 @@ def layout_figure(s: Schedule, model: str) -> str:
     ax.set_xlabel("step (op index)")
     ax.set_ylabel("arena offset (bytes)")
     ax.yaxis.set_major_formatter(_thousands())
-    ax.set_title(f"{model}: arena layout, {s.label} ({c.plan.arena_bytes:,} B)")
+    ax.set_title(f"{model}: arena layout, {s.label}{', region ' + region if region else ''} ({plan.arena_bytes:,} B)")
     handles = [Rectangle((0, 0), 1, 1, facecolor=v, edgecolor="black", lw=0.6) for v in colors.values()]
     ax.legend(handles, ["tensor", "kernel scratch", "patch tile"], loc="upper right", fontsize=8)
     ax.grid(alpha=0.3)
@@ -276,6 +284,13 @@ def totals_figure(data: ReportData) -> str | None:
 
 # ---- page ---------------------------------------------------------------------------------------
 
+def _layouts(s: Schedule, model: str) -> list[str]:
+    """The schedule's arena layout, or with memory banks one per region that holds buffers."""
+    if s.compiled.banks is None:
+        return [layout_figure(s, model)]
+    return [layout_figure(s, model, p, name) for name, p in s.compiled.banks.plans.items() if p.buffers]
+
+
 def render_html(data: ReportData) -> str:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)), autoescape=True,
                              undefined=jinja2.StrictUndefined)
@@ -290,7 +305,7 @@ def render_html(data: ReportData) -> str:
         d=data, version=__version__, lbl=lbl, chosen=chosen, fit=fit, verdict=verdict,
         flash_weights=flash_weight_bytes(data.graph),
         timeline=timeline_figure(data),
-        layouts=[layout_figure(s, data.model) for s in data.schedules],
+        layouts=[img for s in data.schedules for img in _layouts(s, data.model)],
         totals=totals_figure(data))
 
 

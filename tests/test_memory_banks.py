@@ -177,6 +177,21 @@ def test_bank_guard_zones_must_fit_the_region(vww):
         require_fit(c, f7)
 
 
+def test_report_shows_every_region(graph):
+    from mcucompile.pipeline import build
+    from mcucompile.report import collect, render_html
+    d = collect(build(graph, Options(memory=parse_memory(SPEC))))
+    regions = d.as_dict()["regions"]
+    assert [(r["name"], r["capacity"]) for r in regions] == [("SRAM", 40000), ("PSRAM", 40000)]
+    assert d.chosen.peak == sum(r["used"] for r in regions)
+    html = render_html(d)
+    assert "<h2>Memory banks</h2>" in html and html.count('alt="arena layout"') == 2
+    psram = {b["tensors"][0] for b in regions[1]["buffers"]}
+    assert any(row["offset"].startswith("PSRAM ") for row in d.layers)
+    assert all(row["offset"].startswith("PSRAM ") == (graph.tensors[row["tensor"]].name.split(";")[0] in psram)
+               for row in d.layers if row["offset"] != "caller")
+
+
 def test_generated_api(banked):
     files = render(banked)
     h, c = files["vww_96_int8.h"], files["vww_96_int8.c"]
