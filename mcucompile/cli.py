@@ -542,7 +542,8 @@ def simulate(model, input_path, output_path, samples, seed, no_sanitize, as_json
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON document instead of a table.")
 def boards(as_json):
-    """List the boards --board accepts: core, core clock, FPU/DSP, SRAM and flash (from
+    """List the boards --board accepts: core, core clock, FPU/DSP, SRAM and flash, the RAM regions --memory
+    can name (from
     mcucompile/boards/boards.json; the clock: the part's maximum, the FPGA image's for the QEMU boards)."""
     from .boards import boards as table
     if as_json:
@@ -554,6 +555,10 @@ def boards(as_json):
         clock = f"{b.clock_hz / 1e6:g} MHz" if b.clock_hz else "-"
         click.echo(f"{b.name:<18} {b.core:<14} {b.fpu_label:<11} {'yes' if b.dsp else 'no':<4} "
                    f"{b.sram.length // 1024:>7} KiB {b.flash.length // 1024:>6} KiB {clock:>8}  {where}")
+        if b.ram:               # the regions --memory names (memory banks), fastest first
+            click.echo(f"{'':<18} --memory regions: " + ", ".join(
+                f"{r.name} {r.length // 1024} KiB{' (main)' if r.main else ''}"
+                for r in sorted(b.ram, key=lambda r: (r.rank, r.origin))))
 
 
 @main.command()

@@ -160,6 +160,9 @@ def test_cli_memory_option(vww):
     r = CliRunner().invoke(main, ["analyze", str(vww), "--memory", SPEC])
     assert r.exit_code == 0 and re.search(r"SRAM \(main\) +[\d,]+ of +40,000 B", r.output)
     assert re.search(r"PSRAM +[\d,]+ of +40,000 B", r.output)
+    r = CliRunner().invoke(main, ["boards"])
+    assert "--memory regions: DTCM 64 KiB, SRAM1 240 KiB (main), SRAM2 16 KiB" in r.output
+    assert "--memory regions: SRAM 4096 KiB (main), PSRAM 16384 KiB" in r.output
 
 
 def test_bank_guard_zones_must_fit_the_region(vww):
