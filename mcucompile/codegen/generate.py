@@ -215,16 +215,17 @@ def compile_graph(g: Graph, options: Options = Options(), search_progress: Calla
         raise McuCompileError(f"unknown scratch policy {options.scratch!r}; one of free, always")
     if options.scratch == "free":
         bufs = drop_costly_scratch(bufs, len(g.ops), options.align)
-    plan = plan_memory(bufs, len(g.ops), align=options.align)
     banked, base = None, {}
-    if options.memory:
+    if options.memory:                  # memory banks: one plan per region, the main one's is `plan`
         banks = resolve_banks(options.memory)
         banked = plan_banks(g, bufs, len(g.ops), banks, options.align, inplace)
         plan = banked.plans[main_bank(banks).name]
         offsets = {bid: p.offsets[bid] for p in banked.plans.values() for bid in p.offsets}
-        base = {bid: "arena" if name == main_bank(banks).name else
-                f"arena_{next(b.cname for b in banks if b.name == name)}" for bid, name in banked.where.items()}
+        arena_of = {b.name: f"arena_{b.cname}" for b in banks        # a region without bytes has no arena
+                    if not b.main and banked.plans[b.name].arena_bytes > 0}
+        base = {bid: arena_of.get(name, "arena") for bid, name in banked.where.items()}
     else:
+        plan = plan_memory(bufs, len(g.ops), align=options.align)
         offsets = dict(plan.offsets)
     root = alias_roots(g, inplace)
     io_pos = {}
