@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <stddef.h>
 
+#include "mcu_nn_detect.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif

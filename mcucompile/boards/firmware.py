@@ -16,7 +16,7 @@ import jinja2
 import numpy as np
 
 from .. import TEMPLATES_DIR, __version__
-from ..codegen.generate import Compiled, kernel_defines, render
+from ..codegen.generate import Compiled, kernel_defines, link_libs, render
 from ..errors import McuCompileError
 from . import Board, boards
 from .codesize import CodeSize, kernel_estimate
@@ -238,6 +238,7 @@ def render_firmware(c: Compiled, board: Board, test_inputs: Sequence[np.ndarray]
                 "flash_length": board.flash.length - board.flash_reserved,
                 "sram_origin": board.sram.origin, "sram_length": board.sram.length, "stack_bytes": stack_bytes},
         "flags": {"target": target, "cflags": cflags, "ldflags": [f"-T {ld}", *link_common],
+                  "libs": link_libs(sources),
                   "cmake_ldflags": [f"-T${{CMAKE_CURRENT_SOURCE_DIR}}/{ld}", *link_common]},
         "run_cmd": qemu_command(board, f"{name}.elf") if board.is_qemu else [],
         "flash_cmd": pyocd_command(board, f"{name}.elf") if not board.is_qemu else [],

@@ -79,9 +79,10 @@ def _check_dtypes(g: Graph, source: str) -> None:
 NON_INT8_WRITERS = {**{(k, 0): ("bool",) for k in ("EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL", "GREATER",
                                                      "GREATER_EQUAL")},
                     ("CAST", 0): ("int32", "int16"), ("ZEROS_LIKE", 0): ("int32", "int64"),
-                    ("FILL", 0): ("int32",), ("SHAPE", 0): ("int32", "int64")}
+                    ("FILL", 0): ("int32",), ("SHAPE", 0): ("int32", "int64"),
+                    **{("TFLite_Detection_PostProcess", k): ("float32",) for k in range(4)}}
 NON_INT8_READERS = {("GATHER", 1): ("int32", "int64"), ("GATHER_ND", 1): ("int32",), ("SELECT_V2", 0): ("bool",),
-                    ("SELECT", 0): ("bool",),
+                    ("SELECT", 0): ("bool",), **{("TFLite_Detection_PostProcess", k): ("float32",) for k in (0, 1)},
                     ("CAST", 0): ("int32", "bool", "int16"), ("ZEROS_LIKE", 0): ("int32", "int64"),
                     **{(k, i): ("int32", "int64", "bool") for k in ("EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL",
                                                                      "GREATER", "GREATER_EQUAL") for i in (0, 1)}}
