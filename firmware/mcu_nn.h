@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "mcu_nn_detect.h"
+#include "mcu_nn_svdf.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -145,12 +145,12 @@ CONSTRAINTS: dict[str, dict] = {
                "no CIFG, peephole, projection or layer normalisation; the state starts from zero on every "
                "invoke (the variable tensors as after TFLite Micro's reset)"),
     "SVDF": dict(
-        dtypes="int8 input/output; constant per-tensor int8 feature weights, int16 time weights and int32 bias; "
-               "int16 activation state",
+        dtypes="int8 input/output; constant per-tensor int8 feature weights and int32 bias; int16 time weights "
+               "with an int16 activation state, or int8 time weights with an int8 activation state",
         ranks="2-D input [B, I], output [B, units]; weights [filters, I] and [filters, memory]",
         params="any rank dividing the filters, batch, memory size (TFLite Micro's integer kernel); fused "
                "activation NONE or RELU, not applied (as TFLite Micro); the state starts from zero on every "
-               "invoke (the variable tensor as after TFLite Micro's reset); no float, hybrid or int8-state SVDF"),
+               "invoke (the variable tensor as after TFLite Micro's reset); no float or hybrid SVDF"),
     "TFLite_Detection_PostProcess": dict(
         dtypes="float32 box encodings and class predictions (a DEQUANTIZE before it: TFLite Micro's kernel "
                "reads float32 only); constant float32 anchors; float32 boxes, classes, scores and count",
@@ -222,7 +222,7 @@ def format_table(ops: list[OpInfo]) -> str:
             lines.append(f"    note    {n}")
     lines.append("")
     lines.append(f"{len(ops)} ops. Activations are int8 throughout (float32 only at a QUANTIZE input / "
-                 "DEQUANTIZE output and around TFLite_Detection_PostProcess; bool, int32 and the like only where an op above lists them: "
-                 "comparisons, indices, CAST). "
+                 "DEQUANTIZE output and around TFLite_Detection_PostProcess; bool, int32 and the like only where an "
+                 "op above lists them: comparisons, indices, CAST). "
                  "patchable: runs patch by patch under --patch auto; scratch: needs temporary arena memory.")
     return "\n".join(lines)

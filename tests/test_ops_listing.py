@@ -64,6 +64,7 @@ def test_svdf_is_listed_with_its_scratch_and_constraints():
     svdf = {o["kind"]: o for o in json.loads(r.output)}["SVDF"]
     assert svdf["scratch"] is True and svdf["scratch_on"] == list(TARGETS)     # the int16 state everywhere
     assert "int16 time weights" in svdf["dtypes"] and "int16 activation state" in svdf["dtypes"]
+    assert "int8 time weights with an int8 activation state" in svdf["dtypes"]
     assert "not applied (as TFLite Micro)" in svdf["params"]
 
 
