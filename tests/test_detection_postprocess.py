@@ -293,3 +293,13 @@ def test_reader_refusals():
         parse_tflite(detect_model(raw_options=bytes(flexbuffers.Dumps(o))))
     with pytest.raises(ModelFormatError, match=rf"{KIND} \(op 2\): its custom options are not a flexbuffer map"):
         parse_tflite(detect_model(raw_options=bytes(flexbuffers.Dumps([1, 2, 3]))))
+
+
+def test_analyze_lists_the_op_in_its_own_column(tmp_path):
+    from click.testing import CliRunner
+
+    from mcucompile.cli import main
+    out = CliRunner().invoke(main, ["analyze", str(_write(tmp_path, "analyze", N=6, C=3, max_det=4))]).output
+    header = next(line for line in out.splitlines() if line.lstrip().startswith("#"))
+    row = next(line for line in out.splitlines() if KIND in line)
+    assert row.index("[1, 4, 4]") == header.index("output shape")       # the long name does not push it
