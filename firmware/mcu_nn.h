@@ -12,6 +12,9 @@
 #include <stdint.h>
 #include <stddef.h>
 
+#include "mcu_nn_detect.h"
+#include "mcu_nn_svdf.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif

@@ -264,10 +264,11 @@ def analyze(model, as_json, io_outside, align, board, latency, **keras):
             click.echo(f"  {r['text']}")
         click.echo("")
     cols = latency_columns(a.latency)
-    click.echo(f"{'#':>3}  {'op':<20} {'output shape':<18} {'MACs':>12} {'weights B':>10} {'live B':>10}"
+    w = max([20, *(len(l.kind) for l in a.layers)])      # the op column fits the longest name
+    click.echo(f"{'#':>3}  {'op':<{w}} {'output shape':<18} {'MACs':>12} {'weights B':>10} {'live B':>10}"
                + (f" {'cycles':>11} {'ms':>9}" if cols else ""))
     for l in a.layers:
-        click.echo(f"{l.index:>3}  {l.kind:<20} {str(list(l.output_shape)):<18} {l.macs:>12,} "
+        click.echo(f"{l.index:>3}  {l.kind:<{w}} {str(list(l.output_shape)):<18} {l.macs:>12,} "
                    f"{l.weight_bytes:>10,} {l.live_bytes:>10,}" + cols.get(l.index, ""))
     click.echo("")
     click.echo(f"model            {a.model}: {len(a.layers)} ops")

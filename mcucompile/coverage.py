@@ -6,7 +6,8 @@ micro_mutable_op_resolver.h, Add* methods). "ours" comes from our lowering regis
 ops` lists), so an op we add shows up here without edits; NOT_YET and OUT_OF_SCOPE give the reason for
 the rest. Quantisation schemes: int8 (int8 activations and weights) is what we compile; 16x8 (int16
 activations, int8 weights) is not compiled yet; float models are converted to int8 first (`mcucompile
-convert`), float32 tensors only appear at a QUANTIZE input or DEQUANTIZE output.
+convert`), float32 tensors only appear at a QUANTIZE input or DEQUANTIZE output, and around
+TFLite_Detection_PostProcess (float32 in TFLite Micro).
 """
 
 from __future__ import annotations
@@ -40,7 +41,6 @@ NOT_YET = {
     "READ_VARIABLE": "resource variables (streaming state): not compiled yet",
     "ASSIGN_VARIABLE": "resource variables (streaming state): not compiled yet",
     "CALL_ONCE": "runs a second subgraph once (resource variables' initialisation): not compiled yet",
-    "TFLite_Detection_PostProcess": "SSD box decoding and non-maximum suppression: not compiled yet",
     "CIRCULAR_BUFFER": "streaming state between invokes: not compiled yet",
     "DYNAMIC_UPDATE_SLICE": "not compiled yet", "EMBEDDING_LOOKUP": "not compiled yet",
     "REVERSE_V2": "not compiled yet", "BROADCAST_ARGS": "not compiled yet (a shape computation)",

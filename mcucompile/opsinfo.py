@@ -53,7 +53,7 @@ CONSTRAINTS: dict[str, dict] = {
     "QUANTIZE": dict(dtypes="float32 or int8 input -> int8 output (per-tensor)", ranks="any",
                      params="float32 input only as a model input"),
     "DEQUANTIZE": dict(dtypes="int8 input -> float32 output", ranks="any",
-                       params="float32 output only as a model output"),
+                       params="float32 output only as a model output or read by TFLite_Detection_PostProcess"),
     "PAD": dict(dtypes=INT8 + "; constant int32 paddings", ranks="up to 6-D", params="pads with the zero point"),
     "PADV2": dict(dtypes=INT8 + "; constant int32 paddings and int8 pad value", ranks="up to 6-D",
                   params="pads with the given constant"),
@@ -145,12 +145,22 @@ CONSTRAINTS: dict[str, dict] = {
                "no CIFG, peephole, projection or layer normalisation; the state starts from zero on every "
                "invoke (the variable tensors as after TFLite Micro's reset)"),
     "SVDF": dict(
-        dtypes="int8 input/output; constant per-tensor int8 feature weights, int16 time weights and int32 bias; "
-               "int16 activation state",
+        dtypes="int8 input/output; constant per-tensor int8 feature weights and int32 bias; int16 time weights "
+               "with an int16 activation state, or int8 time weights with an int8 activation state",
         ranks="2-D input [B, I], output [B, units]; weights [filters, I] and [filters, memory]",
         params="any rank dividing the filters, batch, memory size (TFLite Micro's integer kernel); fused "
                "activation NONE or RELU, not applied (as TFLite Micro); the state starts from zero on every "
-               "invoke (the variable tensor as after TFLite Micro's reset); no float, hybrid or int8-state SVDF"),
+               "invoke (the variable tensor as after TFLite Micro's reset); no float or hybrid SVDF"),
+    "TFLite_Detection_PostProcess": dict(
+        dtypes="float32 box encodings and class predictions (a DEQUANTIZE before it: TFLite Micro's kernel "
+               "reads float32 only); constant float32 anchors; float32 boxes, classes, scores and count",
+        ranks="box encodings [1, N, >= 4], class predictions [1, N, C or C + 1 (background)], anchors [N, 4]; "
+              "outputs [1, D, 4], [1, D], [1, D], [1]",
+        params="the custom op's flexbuffer options (max_detections, max_classes_per_detection, "
+               "detections_per_class, use_regular_nms, nms_score_threshold, nms_iou_threshold, num_classes, "
+               "y/x/h/w_scale); fast and regular NMS as TFLite Micro computes them (float32 bit-exact, its "
+               "fast NMS's row layout with several classes per box); D must hold the rows TFLite Micro can "
+               "write"),
 }
 
 
@@ -212,7 +222,7 @@ def format_table(ops: list[OpInfo]) -> str:
             lines.append(f"    note    {n}")
     lines.append("")
     lines.append(f"{len(ops)} ops. Activations are int8 throughout (float32 only at a QUANTIZE input / "
-                 "DEQUANTIZE output; bool, int32 and the like only where an op above lists them: "
-                 "comparisons, indices, CAST). "
+                 "DEQUANTIZE output and around TFLite_Detection_PostProcess; bool, int32 and the like only where an "
+                 "op above lists them: comparisons, indices, CAST). "
                  "patchable: runs patch by patch under --patch auto; scratch: needs temporary arena memory.")
     return "\n".join(lines)

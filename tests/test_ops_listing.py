@@ -64,4 +64,12 @@ def test_svdf_is_listed_with_its_scratch_and_constraints():
     svdf = {o["kind"]: o for o in json.loads(r.output)}["SVDF"]
     assert svdf["scratch"] is True and svdf["scratch_on"] == list(TARGETS)     # the int16 state everywhere
     assert "int16 time weights" in svdf["dtypes"] and "int16 activation state" in svdf["dtypes"]
+    assert "int8 time weights with an int8 activation state" in svdf["dtypes"]
     assert "not applied (as TFLite Micro)" in svdf["params"]
+
+
+def test_detection_postprocess_is_listed_with_its_scratch_and_constraints():
+    r = CliRunner().invoke(main, ["ops", "--json"])
+    d = {o["kind"]: o for o in json.loads(r.output)}["TFLite_Detection_PostProcess"]
+    assert d["scratch"] is True and d["scratch_on"] == list(TARGETS)     # decoded boxes and NMS buffers
+    assert "float32 box encodings" in d["dtypes"] and "fast and regular NMS" in d["params"]

@@ -1,4 +1,4 @@
-"""SVDF (int8 input/output and feature weights, int16 time weights and activation state, int32 bias),
+"""SVDF (int8 input/output and feature weights, int16 or int8 time weights and activation state, int32 bias),
 bit-exact with TFLite Micro.
 
 The models are built directly (tests/tflite_builder.py): input [B, I] -> SVDF -> output [B, U]. The
@@ -157,9 +157,12 @@ def test_variants_tflm_lacks_or_we_do_not_compile_are_refused(tmp_path):
                                     r"bias's scale\)"),
         (_with(op, inputs={1: 2}), r"the feature weights \('wt'\) must be a constant per-tensor int8 tensor "
                                    r"\(not a hybrid or float SVDF\)"),
-        (_with(op, inputs={2: 1}), r"the time weights \('wf'\) are int8: only constant per-tensor int16 time "
-                                   "weights with an int16 state are supported"),
-        (_with(op, state=st[:1] + ("int8",) + st[2:]), "the activation state is int8: only an int16 state"),
+        (_with(op, inputs={2: 3}), r"the time weights \('b'\) are int32: only constant per-tensor int16 or int8 "
+                                   "time weights are supported"),
+        (_with(op, inputs={2: 0}), r"the time weights \('x'\) are non-constant int8"),
+        (_with(op, state=st[:1] + ("int8",) + st[2:]),
+         "the activation state is int8 and the time weights int16: TFLite Micro reads the state as the time "
+         r"weights' type, so they must match \(int16 or int8\)"),
         (_with(op, state=()), "the activation state input is missing"),
         (_with(op, activation="RELU6"), "fused activation RELU6: TFLite Micro's SVDF takes NONE or RELU"),
         (_with(op, rank=3), "rank 3 does not divide the 8 filters"),
@@ -207,7 +210,60 @@ def test_reader_refusals(tmp_path):
                                                     r"takes 5 \(input, feature weights, time weights, bias, "
                                                     r"activation state\)"):
         parse_tflite(svdf_model(B=1, I=4, U=2, rank=1, memory=2, n_inputs=4))
-    # int8 time weights and state (TFLite Micro's other integer SVDF): refused by the lowering, quoted
-    with pytest.raises(UnsupportedModelError, match=r"SVDF \(op 0\): the time weights \('wt'\) are int8"):
-        api.compile_model(_write(tmp_path, "int8_time", B=1, I=4, U=2, rank=1, memory=2, wt_dtype="int8",
-                           wt_scale=3e-3), tmp_path / "out")
+
+
+# ---- int8 time weights and state (TFLite Micro's second integer SVDF, firmware/mcu_svdf_state_s8.c) ----------
+
+CASES8 = {
+    "rank1": dict(B=1, I=8, U=4, rank=1, memory=3),
+    "rank2_batch2": dict(B=2, I=10, U=5, rank=2, memory=6, x_zp=-128, y_zp=7, seed=1),
+    "state_zero_point": dict(B=2, I=7, U=3, rank=2, memory=4, state_zp=-20, seed=2),
+    "saturating_wrapping_state": dict(B=1, I=32, U=8, rank=1, memory=5, state_zp=90, w_scale=0.02, seed=3),
+    "memory1_relu": dict(B=1, I=5, U=3, rank=3, memory=1, act=1, y_zp=-10, seed=4),
+}
+INT8_STATE = dict(wt_dtype="int8", state_scale=0.02, wt_scale=0.004, y_scale=0.01)
+
+
+def test_int8_state_lowering_and_scratch(tmp_path):
+    g = api.load(_write(tmp_path, "read8", **{**INT8_STATE, **CASES8["state_zero_point"]}))
+    op = _svdf_op(g)
+    assert op.attrs.state[1] == "int8" and op.attrs.state[4] == -20
+    assert SCRATCH["SVDF"].fn(g, op, "none") == 2 * 6 * 4                  # one byte per state value
+    call = lower_svdf(LowerCtx(g), op)[0]
+    assert (call.func, call.sources) == ("mcu_svdf_state_s8", ("mcu_svdf_state_s8.c",))
+    params = dict(call.params.fields)
+    assert call.params.ctype == "mcu_svdf_state_s8_params_t" and params["state_zero_point"] == "-20"
+    s1, s2 = effective_scales(0.02, 0.01, 0.02, 0.004, 0.01)
+    assert (params["feature_mult"], params["feature_shift"]) == tuple(str(v) for v in quantize_multiplier(s1))
+    assert (params["output_mult"], params["output_shift"]) == tuple(str(v) for v in quantize_multiplier(s2))
+
+
+@pytest.mark.parametrize("case", sorted(CASES8))
+def test_int8_state_svdfs_bit_exact_with_tflm(tmp_path, case):
+    path = _write(tmp_path, f"s8_{case}", **{**INT8_STATE, **CASES8[case]})
+    r = api.simulate(str(path), samples=8, seed=7, references=("tflm",))
+    tflm, = r.comparisons
+    assert tflm.available, tflm.error
+    assert tflm.mismatches == 0, (case, tflm)
+    assert r.ok
+    assert len(np.unique(r.outputs[0])) > 4, (case, np.unique(r.outputs[0]))
+
+
+def test_int8_state_starts_from_its_zero_point_on_every_call(tmp_path):
+    """TFLite Micro resets an int8 variable tensor to its zero point (not to zero): the first sample, and a
+    sample after others, give what it gives alone."""
+    path = _write(tmp_path, "s8_state", **{**INT8_STATE, **CASES8["state_zero_point"]})
+    x = np.random.default_rng(11).integers(-128, 128, (6, 2, 7)).astype(np.int8)
+    r = api.simulate(str(path), inputs=[x], references=("tflm",))
+    alone = api.simulate(str(path), inputs=[x[5:]], references=("tflm",))
+    assert r.ok and alone.ok and r.comparisons[0].mismatches == 0 and alone.comparisons[0].mismatches == 0
+    assert np.array_equal(alone.outputs[0][0], r.outputs[0][5])
+
+
+def test_int8_state_svdf_on_qemu_m4(tmp_path, qemu_toolchain):
+    path = _write(tmp_path, "s8_qemu", **{**INT8_STATE, **CASES8["saturating_wrapping_state"]})
+    r = api.simulate(str(path), samples=3, seed=4, references=("tflm",), board="qemu-m4")
+    tflm, = r.comparisons
+    assert tflm.available, tflm.error
+    assert tflm.mismatches == 0, tflm
+    assert r.ok and len(np.unique(r.outputs[0])) > 4

@@ -30,6 +30,7 @@ class O:
     outputs: list
     fc_activation: int = 0                # FullyConnectedOptions.fused_activation_function
     options: tuple | None = None          # (options table name, {field: value}), e.g. ("GatherOptions", {"Axis": 1})
+    custom_options: bytes | None = None   # a custom op's options (a flexbuffer); `kind` is then its custom code
 
 
 @dataclass
@@ -114,6 +115,7 @@ def build(m: M) -> bytes:
     for pos, o in enumerate(m.ops):
         ins = _ivec(b, tflite.OperatorStartInputsVector, o.inputs)
         outs = _ivec(b, tflite.OperatorStartOutputsVector, o.outputs)
+        custom = b.CreateByteVector(bytes(o.custom_options)) if o.custom_options is not None else None
         opt = None
         if o.kind == "FULLY_CONNECTED":
             tflite.FullyConnectedOptionsStart(b)
@@ -129,6 +131,8 @@ def build(m: M) -> bytes:
         tflite.OperatorAddOpcodeIndex(b, m.opcode_override.get(pos, kinds.index(o.kind)))
         tflite.OperatorAddInputs(b, ins)
         tflite.OperatorAddOutputs(b, outs)
+        if custom is not None:
+            tflite.OperatorAddCustomOptions(b, custom)
         if opt is not None:
             tflite.OperatorAddBuiltinOptionsType(
                 b, getattr(BuiltinOptions, o.options[0] if o.options is not None else "FullyConnectedOptions"))
@@ -154,8 +158,11 @@ def build(m: M) -> bytes:
 
     oc_offs = []
     for kind in kinds:
-        code = getattr(BuiltinOperator, kind)
+        code = getattr(BuiltinOperator, kind, BuiltinOperator.CUSTOM)
+        custom_code = b.CreateString(kind) if code == BuiltinOperator.CUSTOM else None
         tflite.OperatorCodeStart(b)
+        if custom_code is not None:
+            tflite.OperatorCodeAddCustomCode(b, custom_code)
         tflite.OperatorCodeAddBuiltinCode(b, code)
         tflite.OperatorCodeAddDeprecatedBuiltinCode(b, min(code, 127))
         tflite.OperatorCodeAddVersion(b, 1)

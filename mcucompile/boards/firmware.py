@@ -16,7 +16,7 @@ import jinja2
 import numpy as np
 
 from .. import TEMPLATES_DIR, __version__
-from ..codegen.generate import Compiled, kernel_defines, render
+from ..codegen.generate import Compiled, kernel_defines, link_libs, render
 from ..errors import McuCompileError
 from . import Board, Region, boards
 from .codesize import CodeSize, kernel_estimate
@@ -259,6 +259,7 @@ def render_firmware(c: Compiled, board: Board, test_inputs: Sequence[np.ndarray]
                   for b in c.extra_arenas] if c.banks is not None else [],
         "main_bank": next(b.name for b in c.banks.banks if b.main) if c.banks is not None else None,
         "flags": {"target": target, "cflags": cflags, "ldflags": [f"-T {ld}", *link_common],
+                  "libs": link_libs(sources),
                   "cmake_ldflags": [f"-T${{CMAKE_CURRENT_SOURCE_DIR}}/{ld}", *link_common]},
         "run_cmd": qemu_command(board, f"{name}.elf") if board.is_qemu else [],
         "flash_cmd": pyocd_command(board, f"{name}.elf") if not board.is_qemu else [],

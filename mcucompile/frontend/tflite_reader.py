@@ -46,7 +46,7 @@ MIN_INPUTS = {"CONV_2D": 2, "DEPTHWISE_CONV_2D": 2, "FULLY_CONNECTED": 2, "ADD":
               "GATHER": 2, "GATHER_ND": 2, "MIRROR_PAD": 2, "EQUAL": 2, "NOT_EQUAL": 2, "LESS": 2, "LESS_EQUAL": 2,
               "GREATER": 2, "GREATER_EQUAL": 2, "SELECT_V2": 3, "SELECT": 3, "FILL": 2,
               "PRELU": 2, "SQUARED_DIFFERENCE": 2, "ADD_N": 2, "REDUCE_MAX": 2, "REDUCE_MIN": 2, "CUMSUM": 2,
-              "SVDF": 3}
+              "SVDF": 3, "TFLite_Detection_PostProcess": 3}
 
 
 def _activation(code: int) -> str:
@@ -226,6 +226,35 @@ def _lstm_state(i: int, kind: str, ins: tuple, attrs, tensors: list, sg):
 
 SVDF_STATE_INPUT = 4
 
+# custom ops we compile, read under their custom code (the TFLite Micro op resolver's name)
+CUSTOM_KINDS = ("TFLite_Detection_PostProcess",)
+
+
+def _custom_attrs(i: int, kind: str, op):
+    """A custom op's flexbuffer options -> its typed attributes."""
+    from flatbuffers import flexbuffers
+
+    from ..ir.graph import DetectionPostProcessAttrs
+    raw = op.CustomOptionsAsNumpy().tobytes() if op.CustomOptionsLength() else b""
+    try:
+        m = flexbuffers.Loads(raw) if raw else {}
+    except Exception as e:  # noqa: BLE001 - any decoding failure is a malformed model
+        raise ModelFormatError(f"{kind} (op {i}): its custom options are not a flexbuffer map ({e})") from e
+    if not isinstance(m, dict):
+        raise ModelFormatError(f"{kind} (op {i}): its custom options are not a flexbuffer map")
+    need = ("max_detections", "max_classes_per_detection", "nms_score_threshold", "nms_iou_threshold",
+            "num_classes", "y_scale", "x_scale", "h_scale", "w_scale")
+    missing = [k for k in need if k not in m]
+    if missing:
+        raise ModelFormatError(f"{kind} (op {i}): its options lack {', '.join(missing)}")
+    f32 = lambda k: float(np.float32(m[k]))  # noqa: E731 - TFLite Micro reads them with AsFloat()
+    return DetectionPostProcessAttrs(
+        int(m["max_detections"]), int(m["max_classes_per_detection"]),
+        int(m["detections_per_class"]) if m.get("detections_per_class") is not None else 100,
+        bool(m["use_regular_nms"]) if m.get("use_regular_nms") is not None else False,
+        f32("nms_score_threshold"), f32("nms_iou_threshold"), int(m["num_classes"]),
+        f32("y_scale"), f32("x_scale"), f32("h_scale"), f32("w_scale"))
+
 
 def _svdf_state(i: int, kind: str, ins: tuple, attrs, tensors: list, sg):
     """Take the SVDF's variable activation state out of its inputs, into its attributes (see SVDFAttrs)."""
@@ -397,7 +426,8 @@ def _parse(data: bytes, name: str, source: str) -> Graph:
         code = max(oc.BuiltinCode(), oc.DeprecatedBuiltinCode())
         kind = OP_NAMES.get(code, f"UNKNOWN_{code}")
         if kind == "CUSTOM":
-            kind = "CUSTOM:" + (oc.CustomCode() or b"?").decode("utf-8", "replace")
+            custom = (oc.CustomCode() or b"?").decode("utf-8", "replace")
+            kind = custom if custom in CUSTOM_KINDS else "CUSTOM:" + custom
         ins = tuple(check_index(int(k), f"op {i} ({kind})") for k in op.InputsAsNumpy()) if op.InputsLength() else ()
         outs = tuple(check_index(int(k), f"op {i} ({kind})") for k in op.OutputsAsNumpy()) if op.OutputsLength() else ()
         need = MIN_INPUTS.get(kind, 1)
@@ -407,6 +437,8 @@ def _parse(data: bytes, name: str, source: str) -> Graph:
         if kind not in REGISTRY:
             unsupported.append((i, kind))
             attrs = NoAttrs()
+        elif kind in CUSTOM_KINDS:
+            attrs = _custom_attrs(i, kind, op)
         else:
             attrs = _attrs(kind, op)
         if kind == "UNIDIRECTIONAL_SEQUENCE_LSTM" and kind in REGISTRY:

@@ -234,11 +234,26 @@ class SVDFAttrs:          # SVDF (SVDFOptions)
     state: tuple = ()
 
 
+@dataclass(frozen=True)
+class DetectionPostProcessAttrs:   # TFLite_Detection_PostProcess (custom op; flexbuffer options)
+    max_detections: int
+    max_classes_per_detection: int     # the fast NMS's classes per box
+    detections_per_class: int          # the regular NMS's boxes per class (100 when absent, as TFLite Micro)
+    use_regular_nms: bool              # False when absent
+    nms_score_threshold: float         # float32 values, as TFLite Micro reads them
+    nms_iou_threshold: float
+    num_classes: int
+    y_scale: float
+    x_scale: float
+    h_scale: float
+    w_scale: float
+
+
 OpAttrs = (Conv2DAttrs | DepthwiseConv2DAttrs | FullyConnectedAttrs | Pool2DAttrs | ElementwiseAttrs
            | SoftmaxAttrs | ReshapeAttrs | ConcatenationAttrs | ReducerAttrs | NoAttrs | ResizeAttrs
            | TransposeConvAttrs | BatchMatMulAttrs | StridedSliceAttrs | SplitAttrs | ArgMinMaxAttrs
            | LeakyReluAttrs | PackAttrs | BlockSizeAttrs | GatherAttrs | MirrorPadAttrs | LSTMAttrs
-           | SVDFAttrs)
+           | SVDFAttrs | DetectionPostProcessAttrs)
 
 
 @dataclass(frozen=True)

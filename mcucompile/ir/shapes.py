@@ -75,13 +75,15 @@ def _check_dtypes(g: Graph, source: str) -> None:
 
 
 # Non-int8 tensors some ops write or read: bool (comparisons, SELECT_V2's condition), integer indices
-# (GATHER, GATHER_ND) and CAST / FILL / ZEROS_LIKE results. (op kind, output or input slot) -> dtypes.
+# (GATHER, GATHER_ND), CAST / FILL / ZEROS_LIKE results and TFLite_Detection_PostProcess's float32 inputs
+# (box encodings, class predictions: a DEQUANTIZE's output) and outputs. (op kind, slot) -> dtypes.
 NON_INT8_WRITERS = {**{(k, 0): ("bool",) for k in ("EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL", "GREATER",
                                                      "GREATER_EQUAL")},
                     ("CAST", 0): ("int32", "int16"), ("ZEROS_LIKE", 0): ("int32", "int64"),
-                    ("FILL", 0): ("int32",), ("SHAPE", 0): ("int32", "int64")}
+                    ("FILL", 0): ("int32",), ("SHAPE", 0): ("int32", "int64"),
+                    **{("TFLite_Detection_PostProcess", k): ("float32",) for k in range(4)}}
 NON_INT8_READERS = {("GATHER", 1): ("int32", "int64"), ("GATHER_ND", 1): ("int32",), ("SELECT_V2", 0): ("bool",),
-                    ("SELECT", 0): ("bool",),
+                    ("SELECT", 0): ("bool",), **{("TFLite_Detection_PostProcess", k): ("float32",) for k in (0, 1)},
                     ("CAST", 0): ("int32", "bool", "int16"), ("ZEROS_LIKE", 0): ("int32", "int64"),
                     **{(k, i): ("int32", "int64", "bool") for k in ("EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL",
                                                                      "GREATER", "GREATER_EQUAL") for i in (0, 1)}}

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..ir import Graph, Op
-from . import conv, lstm, reduce, svdf
+from . import conv, detection, lstm, reduce, svdf
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,7 @@ SCRATCH: dict[str, ScratchRule] = {
     "SUM": ScratchRule(reduce.accumulator_scratch),
     "UNIDIRECTIONAL_SEQUENCE_LSTM": ScratchRule(lstm.lstm_scratch),
     "SVDF": ScratchRule(svdf.svdf_scratch),
+    "TFLite_Detection_PostProcess": ScratchRule(detection.detection_scratch),
 }
 
 ALIAS_KINDS = frozenset({"RESHAPE", "SQUEEZE", "EXPAND_DIMS"})     # the output is the input's bytes under another shape

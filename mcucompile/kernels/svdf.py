@@ -1,8 +1,9 @@
-"""SVDF: the kernel's activation state (firmware/mcu_svdf_s8.c).
+"""SVDF: the kernel's activation state (firmware/mcu_svdf_s8.c, mcu_svdf_state_s8.c).
 
-The op's scratch holds the int16 activation state, batch x filters x memory values, as TFLite Micro's
-variable tensor. It lives only while the op runs: the kernel starts it from zero on every invoke, as TFLite
-Micro does after a reset of its variable tensors.
+The op's scratch holds the activation state, batch x filters x memory int16 values (or int8 with int8 time
+weights: TFLite Micro's second integer variant, firmware/mcu_svdf_state_s8.c), as TFLite Micro's variable
+tensor. It lives only while the op runs: the kernel starts it on every invoke as TFLite Micro's reset of
+its variable tensors leaves it (int16: zero; int8: every byte the state's zero point).
 """
 
 from __future__ import annotations
@@ -18,4 +19,4 @@ def svdf_dims(graph, op) -> tuple[int, int, int]:
 
 def svdf_scratch(graph, op, simd) -> int:
     b, f, m = svdf_dims(graph, op)
-    return 2 * b * f * m
+    return (1 if graph.tensors[op.inputs[2]].dtype == "int8" else 2) * b * f * m

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..codegen.generate import Compiled, render, render_host_main
+from ..codegen.generate import Compiled, link_libs, render, render_host_main
 from ..errors import BuildError
 from .objects import object_cache, object_key
 
@@ -62,7 +62,7 @@ def build_host(c: Compiled, workdir: Path, sanitize: bool = True) -> Path:
             raise BuildError(f"host build failed ({obj.name.split('-')[0]}.c):\n{err[-4000:]}")
         tmp.replace(obj)
     exe = workdir / f"{c.graph.name}_host"
-    cmd = [cc, *flags, "-I.", *objs, "-o", exe.name]
+    cmd = [cc, *flags, "-I.", *objs, *link_libs(srcs), "-o", exe.name]
     p = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True)
     if p.returncode != 0:
         raise BuildError(f"host build failed ({' '.join(map(str, cmd))}):\n{p.stderr[-4000:]}")

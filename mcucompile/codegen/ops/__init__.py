@@ -8,6 +8,7 @@ from . import (  # noqa: F401,E501
     compare,
     conv,
     datamove,
+    detection,
     elementwise,
     fc,
     gather,

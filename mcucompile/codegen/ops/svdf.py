@@ -1,14 +1,16 @@
-"""SVDF with int8 input, output and feature weights, int16 time weights and activation state and int32 bias, as
-TFLite Micro's integer SVDF computes it (kernels/svdf.cc, svdf_common.cc); the C is firmware/mcu_svdf_s8.c.
+"""SVDF with int8 input, output and feature weights, int16 or int8 time weights and activation state (the same
+type: TFLite Micro reads the state as the time weights' type) and int32 bias, as TFLite Micro's integer SVDF
+computes it (kernels/svdf.cc, svdf_common.cc); the C is firmware/mcu_svdf_s8.c (int16) or
+mcu_svdf_state_s8.c (int8), chosen here.
 The two multipliers are computed here as TFLite Micro's Prepare does, the scale products in float32:
 
-- feature: QuantizeMultiplier(input scale x feature weights scale / state scale), to the int16 state;
+- feature: QuantizeMultiplier(input scale x feature weights scale / state scale), to the state;
 - output: QuantizeMultiplier(state scale x time weights scale / output scale), to the int8 output.
 
 TFLite Micro's integer kernel applies no fused activation (RELU is accepted and, as there, not applied). Its
 Prepare reads the bias's scale unconditionally and requires it to be state scale x time weights scale, so a
 model without a bias does not run on TFLite Micro: refused here too. Not supported: float or hybrid SVDF,
-int8 time weights and state (TFLite Micro's other integer variant), per-channel weights.
+per-channel weights.
 """
 
 from __future__ import annotations
@@ -48,13 +50,14 @@ def _check(ctx, op):
     if wf.data is None or wf.dtype != "int8" or wf.quant is None or wf.quant.per_channel:
         _fail(op, f"the feature weights ('{wf.name}') must be a constant per-tensor int8 tensor "
                   "(not a hybrid or float SVDF)")
-    if wt.data is None or wt.dtype != "int16" or wt.quant is None or wt.quant.per_channel:
-        _fail(op, f"the time weights ('{wt.name}') are {wt.dtype}: only constant per-tensor int16 time weights "
-                  "with an int16 state are supported")
+    if wt.data is None or wt.dtype not in ("int16", "int8") or wt.quant is None or wt.quant.per_channel:
+        _fail(op, f"the time weights ('{wt.name}') are {'non-constant ' if wt.data is None else ''}{wt.dtype}: "
+                  "only constant per-tensor int16 or int8 time weights are supported")
     if not a.state:
         _fail(op, "the activation state input is missing")
-    if a.state[1] != "int16":
-        _fail(op, f"the activation state is {a.state[1]}: only an int16 state is supported")
+    if a.state[1] != wt.dtype:
+        _fail(op, f"the activation state is {a.state[1]} and the time weights {wt.dtype}: TFLite Micro reads the "
+                  "state as the time weights' type, so they must match (int16 or int8)")
     if ins[3] < 0:
         _fail(op, "has no bias: TFLite Micro's SVDF requires one (its Prepare reads the bias's scale)")
     b = ctx.tensor(ins[3])
@@ -92,17 +95,20 @@ def lower_svdf(ctx, op):
     s1, s2 = effective_scales(x.scale, _scale(wf), s_scale, _scale(wt), y.scale)
     m1, m2 = quantize_multiplier(s1), quantize_multiplier(s2)
     name = ctx.unique(f"svdf{op.index}")
-    params = ParamStruct("mcu_svdf_params_t", f"{name}_params", (
+    state8 = wt.dtype == "int8"             # TFLite Micro's int8 time weights and state variant
+    ctype, func, src = (("int8_t", "mcu_svdf_state_s8", "mcu_svdf_state_s8.c") if state8 else
+                        ("int16_t", "mcu_svdf_s8", "mcu_svdf_s8.c"))
+    params = ParamStruct("mcu_svdf_state_s8_params_t" if state8 else "mcu_svdf_params_t", f"{name}_params", (
         ("batch", c_int(batch)), ("input_dim", c_int(x.shape[1])), ("filters", c_int(filters)),
         ("units", c_int(units)), ("rank", c_int(a.rank)), ("memory", c_int(memory)),
         ("input_offset", c_int(-x.zero_point)), ("state_zero_point", c_int(s_zp)),
         ("output_zero_point", c_int(y.zero_point)),
-        ("w_feature", ctx.weight(ins[1], "int8_t")), ("w_time", ctx.weight(ins[2], "int16_t")),
+        ("w_feature", ctx.weight(ins[1], "int8_t")), ("w_time", ctx.weight(ins[2], ctype)),
         ("bias", ctx.weight(ins[3], "int32_t")),
         ("feature_mult", c_int(m1[0])), ("feature_shift", c_int(m1[1])),
         ("output_mult", c_int(m2[0])), ("output_shift", c_int(m2[1])),
     ))
-    return [KernelCall(op.index, op.kind, "mcu_svdf_s8",
-                       (f"&{params.name}", ctx.act(x.index), ctx.scratch(op, "int16_t"), ctx.act(y.index)),
-                       params, ("mcu_svdf_s8.c",),
+    return [KernelCall(op.index, op.kind, func,
+                       (f"&{params.name}", ctx.act(x.index), ctx.scratch(op, ctype), ctx.act(y.index)),
+                       params, (src,),
                        f"{batch} x {x.shape[1]} -> {filters} filters x {memory} -> {units} units")]
