@@ -65,3 +65,12 @@ def test_svdf_is_listed_with_its_scratch_and_constraints():
     assert svdf["scratch"] is True and svdf["scratch_on"] == list(TARGETS)     # the int16 state everywhere
     assert "int16 time weights" in svdf["dtypes"] and "int16 activation state" in svdf["dtypes"]
     assert "not applied (as TFLite Micro)" in svdf["params"]
+
+
+def test_signal_ops_are_listed_with_their_constraints():
+    r = CliRunner().invoke(main, ["ops", "--json"])
+    ops = {o["kind"]: o for o in json.loads(r.output)}
+    assert ops["CUSTOM:SignalRfft"]["scratch"] is True and "power of two" in ops["CUSTOM:SignalRfft"]["params"]
+    assert "starts from 0 on every invoke" in ops["CUSTOM:SignalFilterBankSpectralSubtraction"]["params"]
+    assert {f"CUSTOM:Signal{k}" for k in ("Window", "FftAutoScale", "Energy", "FilterBank", "FilterBankSquareRoot",
+                                         "PCAN", "FilterBankLog")} <= set(ops)

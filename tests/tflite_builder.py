@@ -25,11 +25,12 @@ class T:
 
 @dataclass
 class O:
-    kind: str                             # builtin name, e.g. "FULLY_CONNECTED"
+    kind: str                             # builtin name, e.g. "FULLY_CONNECTED"; "CUSTOM:<code>" a custom op
     inputs: list
     outputs: list
     fc_activation: int = 0                # FullyConnectedOptions.fused_activation_function
     options: tuple | None = None          # (options table name, {field: value}), e.g. ("GatherOptions", {"Axis": 1})
+    custom_options: bytes | None = None   # a custom op's options (a flexbuffer: flexbuffers.Dumps({...}))
 
 
 @dataclass
@@ -114,6 +115,7 @@ def build(m: M) -> bytes:
     for pos, o in enumerate(m.ops):
         ins = _ivec(b, tflite.OperatorStartInputsVector, o.inputs)
         outs = _ivec(b, tflite.OperatorStartOutputsVector, o.outputs)
+        custom = b.CreateByteVector(o.custom_options) if o.custom_options is not None else None
         opt = None
         if o.kind == "FULLY_CONNECTED":
             tflite.FullyConnectedOptionsStart(b)
@@ -129,6 +131,9 @@ def build(m: M) -> bytes:
         tflite.OperatorAddOpcodeIndex(b, m.opcode_override.get(pos, kinds.index(o.kind)))
         tflite.OperatorAddInputs(b, ins)
         tflite.OperatorAddOutputs(b, outs)
+        if custom is not None:
+            tflite.OperatorAddCustomOptions(b, custom)
+            tflite.OperatorAddCustomOptionsFormat(b, 0)      # FLEXBUFFERS
         if opt is not None:
             tflite.OperatorAddBuiltinOptionsType(
                 b, getattr(BuiltinOptions, o.options[0] if o.options is not None else "FullyConnectedOptions"))
@@ -153,9 +158,12 @@ def build(m: M) -> bytes:
     sg = tflite.SubGraphEnd(b)
 
     oc_offs = []
+    custom_codes = {kind: b.CreateString(kind.split(":", 1)[1]) for kind in kinds if kind.startswith("CUSTOM:")}
     for kind in kinds:
-        code = getattr(BuiltinOperator, kind)
+        code = getattr(BuiltinOperator, kind.split(":")[0])
         tflite.OperatorCodeStart(b)
+        if kind in custom_codes:
+            tflite.OperatorCodeAddCustomCode(b, custom_codes[kind])
         tflite.OperatorCodeAddBuiltinCode(b, code)
         tflite.OperatorCodeAddDeprecatedBuiltinCode(b, min(code, 127))
         tflite.OperatorCodeAddVersion(b, 1)

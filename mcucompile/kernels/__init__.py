@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..ir import Graph, Op
-from . import conv, lstm, reduce, svdf
+from . import conv, lstm, reduce, signal, svdf
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,8 @@ SCRATCH: dict[str, ScratchRule] = {
     "SUM": ScratchRule(reduce.accumulator_scratch),
     "UNIDIRECTIONAL_SEQUENCE_LSTM": ScratchRule(lstm.lstm_scratch),
     "SVDF": ScratchRule(svdf.svdf_scratch),
+    "CUSTOM:SignalRfft": ScratchRule(signal.rfft_scratch),
+    "CUSTOM:SignalFilterBankSpectralSubtraction": ScratchRule(signal.spectral_subtraction_scratch),
 }
 
 ALIAS_KINDS = frozenset({"RESHAPE", "SQUEEZE", "EXPAND_DIMS"})     # the output is the input's bytes under another shape
