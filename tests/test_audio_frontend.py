@@ -83,11 +83,13 @@ def test_preprocessor_options_are_typed_attributes():
 
 def test_preprocessor_bit_exact_on_host():
     x = _frames()
+    x = np.concatenate([x, x[3:4]])                # the speech frame again: the noise estimate starts anew
     r = api.simulate(PREPROCESSOR, inputs=[x], references=("tflm",))
     y = _exact(r)
-    assert y.shape == (5, 40) and y.dtype == np.int8
+    assert y.shape == (6, 40) and y.dtype == np.int8
     assert len(np.unique(y[0])) == 1                               # silence: every channel alike
     assert all(len(np.unique(row)) > 5 for row in y[1:])
+    assert np.array_equal(y[5], y[3])              # each call an independent frame (TFLite Micro after reset)
 
 
 def test_preprocessor_on_qemu_m4(qemu_toolchain):
@@ -186,6 +188,34 @@ def test_filter_bank_log_over_the_uint32_range(tmp_path):
     x = x.astype(np.uint32)
     x[0, :6] = [0, 1, 2, 3, 0xFFFFFFFF, 0x80000000]
     _exact(api.simulate(str(path), inputs=[x], references=("tflm",)), 50)
+
+
+def test_int32_builtins_bit_exact(tmp_path):
+    """The int32 paths the front end's post-processing uses, on other shapes: STRIDED_SLICE with a stride,
+    CONCATENATION with a constant, MUL with RELU, DIV by a negative scalar (truncation towards zero), ADD,
+    MINIMUM, MAXIMUM, and CASTs to and from uint32."""
+    from tflite_builder import O, T
+    rng = np.random.default_rng(8)
+    i32 = np.int32
+    ts = [T((12,), "int32", name="x"), T((1,), "int32", data=np.array([1], i32), name="b"),
+          T((1,), "int32", data=np.array([11], i32), name="e"), T((1,), "int32", data=np.array([2], i32), name="s"),
+          T((5,), "int32", name="sl"), T((3,), "int32", data=np.array([-7, 0, 40000], i32), name="c3"),
+          T((8,), "int32", name="cat"), T((8,), "int32", data=rng.integers(-30, 30, 8).astype(i32), name="w"),
+          T((8,), "int32", name="mul"), T((), "int32", data=np.array(-7, i32), name="d"),
+          T((8,), "int32", name="div"), T((8,), "int32", name="add"), T((), "int32", data=np.array(20000, i32),
+                                                                            name="hi"),
+          T((8,), "int32", name="min"), T((), "int32", data=np.array(-100000, i32), name="lo"),
+          T((8,), "int32", name="max"), T((8,), "uint32", name="u"), T((8,), "int32", name="y")]
+    ops = [O("STRIDED_SLICE", [0, 1, 2, 3], [4], options=("StridedSliceOptions", {})),
+           O("CONCATENATION", [4, 5], [6], options=("ConcatenationOptions", {"Axis": 0})),
+           O("MUL", [6, 7], [8], options=("MulOptions", {"FusedActivationFunction": 1})),
+           O("DIV", [8, 9], [10], options=("DivOptions", {})),
+           O("ADD", [10, 6], [11], options=("AddOptions", {})),
+           O("MINIMUM", [11, 12], [13]), O("MAXIMUM", [13, 14], [15]),
+           O("CAST", [15], [16]), O("CAST", [16], [17])]
+    path = _save(tmp_path, "int32", ts, ops, [0], [17])
+    x = rng.integers(-30000, 30000, (4, 12)).astype(np.int32)
+    _exact(api.simulate(str(path), inputs=[x], references=("tflm",)), 20)
 
 
 # ---- refusals ------------------------------------------------------------------------------------------
