@@ -14,6 +14,7 @@ interpreter after every sample (mcucompile/sim/reference.py): each sample is an 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -216,6 +217,22 @@ def test_int32_builtins_bit_exact(tmp_path):
     path = _save(tmp_path, "int32", ts, ops, [0], [17])
     x = rng.integers(-30000, 30000, (4, 12)).astype(np.int32)
     _exact(api.simulate(str(path), inputs=[x], references=("tflm",)), 20)
+
+
+def test_micro_speech_example_runs_bit_exact(tmp_path):
+    """examples/micro_speech: the preprocessor and the keyword model in one library, driven by a C main over
+    one second of audio; every feature and score byte equal to TFLite Micro's."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT, need_tools
+    need_tools("gcc", "make")
+    p = subprocess.run([sys.executable, str(ROOT / "examples" / "micro_speech" / "run.py"), "--out",
+                        str(tmp_path / "build")], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert p.returncode == 0, p.stdout + p.stderr[-3000:]
+    assert "features  49 x 40 int8, 0 bytes differ from TFLite Micro" in p.stdout
+    assert re.search(r"^scores    silence -?\d+ unknown -?\d+ yes -?\d+ no -?\d+, 0 differ", p.stdout, re.M)
+    assert re.search(r"^label     (silence|unknown|yes|no)$", p.stdout, re.M)
 
 
 # ---- refusals ------------------------------------------------------------------------------------------
