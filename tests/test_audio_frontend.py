@@ -123,9 +123,11 @@ def _window_rfft(tmp_path, frames, length, fft_length, shift, seed):
     return _save(tmp_path, f"rfft{fft_length}", ts, ops, [0], [3])
 
 
-@pytest.mark.parametrize("frames,length,fft_length,shift", [(2, 200, 256, 14), (1, 64, 64, 12)])
+@pytest.mark.parametrize("frames,length,fft_length,shift", [(2, 200, 256, 14), (1, 64, 64, 12), (3, 5, 8, 10),
+                                                       (1, 1500, 2048, 15)])
 def test_window_rfft_bit_exact(tmp_path, frames, length, fft_length, shift):
-    """fft_length 256: four stages, the last radix 2 (128 = 4 x 4 x 4 x 2); 64: radix 4, 4, 2."""
+    """fft_length 256: four stages, the last radix 2 (128 = 4 x 4 x 4 x 2); 64: radix 4, 4, 2; 8: radix 4
+    alone; 2048: five radix-4 stages."""
     path = _window_rfft(tmp_path, frames, length, fft_length, shift, seed=fft_length)
     rng = np.random.default_rng(3)
     x = rng.integers(-32768, 32768, (4, frames, length)).astype(np.int16)

@@ -53,7 +53,10 @@ def _check_dtypes(g: Graph, source: str) -> None:
     int16_ok = _int16_ok(g)
     # raw int8 integers (no quantisation): a CAST's result that only CASTs read or the caller takes (the audio
     # front end's int8 features)
-    read_by = {t: {o.kind for o in g.ops if t in o.inputs} for t in g.activations()}
+    read_by: dict[int, set[str]] = {}
+    for o in g.ops:
+        for k in o.inputs:
+            read_by.setdefault(k, set()).add(o.kind)
     raw_int8 = {op.outputs[0] for op in g.ops if op.kind == "CAST" and read_by.get(op.outputs[0], set()) <= {"CAST"}}
     for ti in g.activations():
         t = g.tensors[ti]
