@@ -161,6 +161,29 @@ CONSTRAINTS: dict[str, dict] = {
                "y/x/h/w_scale); fast and regular NMS as TFLite Micro computes them (float32 bit-exact, its "
                "fast NMS's row layout with several classes per box); D must hold the rows TFLite Micro can "
                "write"),
+    # the audio front end: TFLite Micro's signal library (custom ops, options in a flexbuffer)
+    "CUSTOM:SignalWindow": dict(dtypes="int16 samples, constant int16 window -> int16", ranks="any; the window "
+                                "repeats over the last axis", params="shift 0..31 (saturating, as TFLite Micro)"),
+    "CUSTOM:SignalFftAutoScale": dict(dtypes="int16 -> int16 and an int32 scalar (the shift)", ranks="any",
+                                      params="none"),
+    "CUSTOM:SignalRfft": dict(dtypes="int16 -> int16 complex pairs (kiss_fft 16-bit fixed point; not the int32 "
+                              "or float32 variants)", ranks="frames on the last axis, zero-padded",
+                              params="fft_length a power of two, 4..32768 (radix 4 and 2 stages)"),
+    "CUSTOM:SignalEnergy": dict(dtypes="int16 complex pairs -> uint32", ranks="1-D",
+                                params="start_index, end_index (the other bins are written 0)"),
+    "CUSTOM:SignalFilterBank": dict(dtypes="uint32 -> uint64; constant int16 tables", ranks="1-D",
+                                    params="num_channels; the tables' reads are checked at compile time"),
+    "CUSTOM:SignalFilterBankSquareRoot": dict(dtypes="uint64 and an int32 scalar (shift) -> uint32",
+                                              ranks="1-D", params="none"),
+    "CUSTOM:SignalFilterBankSpectralSubtraction": dict(
+        dtypes="uint32 -> uint32 (signal, noise estimate)", ranks="1-D",
+        params="the smoothing options and clamping; the noise estimate starts from 0 on every invoke (TFLite "
+               "Micro's state after a reset), not carried from one frame to the next"),
+    "CUSTOM:SignalPCAN": dict(dtypes="uint32 signal and noise estimate, constant int16 gain table -> uint32",
+                              ranks="1-D", params="snr_shift 0..63; the gain table has at least 125 entries"),
+    "CUSTOM:SignalFilterBankLog": dict(dtypes="uint32 -> int16", ranks="1-D",
+                                       params="input_correction_bits, output_scale (log table computed at "
+                                              "compile time)"),
 }
 
 
@@ -223,6 +246,7 @@ def format_table(ops: list[OpInfo]) -> str:
     lines.append("")
     lines.append(f"{len(ops)} ops. Activations are int8 throughout (float32 only at a QUANTIZE input / "
                  "DEQUANTIZE output and around TFLite_Detection_PostProcess; bool, int32 and the like only where an "
-                 "op above lists them: comparisons, indices, CAST). "
+                 "op above lists them: comparisons, indices, CAST, the audio front end's Signal ops and the int32 "
+                 "arithmetic around them). "
                  "patchable: runs patch by patch under --patch auto; scratch: needs temporary arena memory.")
     return "\n".join(lines)

@@ -122,8 +122,8 @@ S = dict(shape=(2, 3), dtype="bool", quant=None, data=None)
 @pytest.mark.parametrize("kind,ins,outs,text", [
     ("CAST", [act((2, 3), "float32", quant=False)], [act((2, 3), "int32", quant=False)],
      "input 't0' is float32; supported: int8, int16, int32, bool"),
-    ("CAST", [act((2, 3))], [S], "output 't1' is bool; supported: int8, int16, int32, float32 (TFLite Micro has no "
-                                 "bool CAST output)"),
+    ("CAST", [act((2, 3))], [S], "output 't1' is bool; supported: int8, int16, int32, float32, uint32 (TFLite "
+                                 "Micro has no bool CAST output)"),
     ("ZEROS_LIKE", [act((2, 3))], [act((2, 3), "int32", quant=False)],
      "input int8 and output int32: int8, int32 or int64, both alike, are supported"),
     ("FILL", [act((2,), "int32", quant=False), const(3, "int8")], [act((2, 3))],

@@ -73,3 +73,12 @@ def test_detection_postprocess_is_listed_with_its_scratch_and_constraints():
     d = {o["kind"]: o for o in json.loads(r.output)}["TFLite_Detection_PostProcess"]
     assert d["scratch"] is True and d["scratch_on"] == list(TARGETS)     # decoded boxes and NMS buffers
     assert "float32 box encodings" in d["dtypes"] and "fast and regular NMS" in d["params"]
+
+
+def test_signal_ops_are_listed_with_their_constraints():
+    r = CliRunner().invoke(main, ["ops", "--json"])
+    ops = {o["kind"]: o for o in json.loads(r.output)}
+    assert ops["CUSTOM:SignalRfft"]["scratch"] is True and "power of two" in ops["CUSTOM:SignalRfft"]["params"]
+    assert "starts from 0 on every invoke" in ops["CUSTOM:SignalFilterBankSpectralSubtraction"]["params"]
+    assert {f"CUSTOM:Signal{k}" for k in ("Window", "FftAutoScale", "Energy", "FilterBank", "FilterBankSquareRoot",
+                                         "PCAN", "FilterBankLog")} <= set(ops)

@@ -25,12 +25,12 @@ class T:
 
 @dataclass
 class O:
-    kind: str                             # builtin name, e.g. "FULLY_CONNECTED"
+    kind: str                             # builtin name, e.g. "FULLY_CONNECTED"; "CUSTOM:<code>" a custom op
     inputs: list
     outputs: list
     fc_activation: int = 0                # FullyConnectedOptions.fused_activation_function
     options: tuple | None = None          # (options table name, {field: value}), e.g. ("GatherOptions", {"Axis": 1})
-    custom_options: bytes | None = None   # a custom op's options (a flexbuffer); `kind` is then its custom code
+    custom_options: bytes | None = None   # a custom op's options (a flexbuffer: flexbuffers.Dumps({...}))
 
 
 @dataclass
@@ -133,6 +133,7 @@ def build(m: M) -> bytes:
         tflite.OperatorAddOutputs(b, outs)
         if custom is not None:
             tflite.OperatorAddCustomOptions(b, custom)
+            tflite.OperatorAddCustomOptionsFormat(b, 0)      # FLEXBUFFERS
         if opt is not None:
             tflite.OperatorAddBuiltinOptionsType(
                 b, getattr(BuiltinOptions, o.options[0] if o.options is not None else "FullyConnectedOptions"))
@@ -157,12 +158,14 @@ def build(m: M) -> bytes:
     sg = tflite.SubGraphEnd(b)
 
     oc_offs = []
+    # a custom op: kind "CUSTOM:<code>", or a kind that is no builtin (e.g. "TFLite_Detection_PostProcess")
+    custom_codes = {kind: b.CreateString(kind.split(":", 1)[1] if kind.startswith("CUSTOM:") else kind)
+                    for kind in kinds if kind.startswith("CUSTOM:") or not hasattr(BuiltinOperator, kind)}
     for kind in kinds:
-        code = getattr(BuiltinOperator, kind, BuiltinOperator.CUSTOM)
-        custom_code = b.CreateString(kind) if code == BuiltinOperator.CUSTOM else None
+        code = BuiltinOperator.CUSTOM if kind in custom_codes else getattr(BuiltinOperator, kind)
         tflite.OperatorCodeStart(b)
-        if custom_code is not None:
-            tflite.OperatorCodeAddCustomCode(b, custom_code)
+        if kind in custom_codes:
+            tflite.OperatorCodeAddCustomCode(b, custom_codes[kind])
         tflite.OperatorCodeAddBuiltinCode(b, code)
         tflite.OperatorCodeAddDeprecatedBuiltinCode(b, min(code, 127))
         tflite.OperatorCodeAddVersion(b, 1)

@@ -25,7 +25,7 @@ from .records import Act, ConstArray, KernelCall, PatchLoop, Scratch, TileBuf, c
 from .registry import REGISTRY
 
 CTYPES = {"int8": "int8_t", "float32": "float", "int32": "int32_t", "int16": "int16_t", "uint8": "uint8_t",
-          "int64": "int64_t", "bool": "uint8_t"}
+          "int64": "int64_t", "bool": "uint8_t", "uint32": "uint32_t", "uint64": "uint64_t"}
 ARENA_ALIGN = 16
 
 
@@ -344,6 +344,8 @@ def render(c: Compiled) -> dict[str, str]:
         f"{g.name}_memory.json": json.dumps(c.memory_map(), indent=2) + "\n",
         "mcu_nn.h": (FIRMWARE_DIR / "mcu_nn.h").read_text(),
     }
+    for header in re.findall(r'^#include "(\w+\.h)"', files["mcu_nn.h"], re.M):   # its topic headers
+        files[header] = (FIRMWARE_DIR / header).read_text()
     for s in c.sources:
         files[s] = (FIRMWARE_DIR / s).read_text()
     todo = ["mcu_nn.h", *c.sources]

@@ -32,6 +32,8 @@ from ..ir import (
     Tensor,
 )
 from ..ir.graph import NUMPY_DTYPES
+from ..ir.signal import SIGNAL_PREFIX
+from .signal_options import signal_attrs
 
 OP_NAMES = {v: k for k, v in vars(BuiltinOperator).items() if not k.startswith("_")}
 TYPE_NAMES = {v: k.lower() for k, v in vars(TensorType).items() if not k.startswith("_")}
@@ -439,6 +441,8 @@ def _parse(data: bytes, name: str, source: str) -> Graph:
             attrs = NoAttrs()
         elif kind in CUSTOM_KINDS:
             attrs = _custom_attrs(i, kind, op)
+        elif kind.startswith(SIGNAL_PREFIX):
+            attrs = signal_attrs(i, kind, bytes(op.CustomOptionsAsNumpy()) if op.CustomOptionsLength() else b"")
         else:
             attrs = _attrs(kind, op)
         if kind == "UNIDIRECTIONAL_SEQUENCE_LSTM" and kind in REGISTRY:

@@ -51,10 +51,17 @@ def _check_dtypes(g: Graph, source: str) -> None:
     index_outputs = {op.outputs[0] for op in g.ops if op.kind in ("ARG_MAX", "ARG_MIN")}
     other_ok = _non_int8_ok(g)
     int16_ok = _int16_ok(g)
+    # raw int8 integers (no quantisation): a CAST's result that only CASTs read or the caller takes (the audio
+    # front end's int8 features)
+    read_by: dict[int, set[str]] = {}
+    for o in g.ops:
+        for k in o.inputs:
+            read_by.setdefault(k, set()).add(o.kind)
+    raw_int8 = {op.outputs[0] for op in g.ops if op.kind == "CAST" and read_by.get(op.outputs[0], set()) <= {"CAST"}}
     for ti in g.activations():
         t = g.tensors[ti]
         if t.dtype == "int8":
-            if t.quant is None:
+            if t.quant is None and ti not in raw_int8:
                 raise UnsupportedModelError(f"{source}: int8 tensor {ti} ({t.name!r}) has no quantisation "
                                             f"parameters. {CONVERT_HINT}")
             continue
@@ -84,9 +91,29 @@ NON_INT8_WRITERS = {**{(k, 0): ("bool",) for k in ("EQUAL", "NOT_EQUAL", "LESS",
                     **{("TFLite_Detection_PostProcess", k): ("float32",) for k in range(4)}}
 NON_INT8_READERS = {("GATHER", 1): ("int32", "int64"), ("GATHER_ND", 1): ("int32",), ("SELECT_V2", 0): ("bool",),
                     ("SELECT", 0): ("bool",), **{("TFLite_Detection_PostProcess", k): ("float32",) for k in (0, 1)},
-                    ("CAST", 0): ("int32", "bool", "int16"), ("ZEROS_LIKE", 0): ("int32", "int64"),
+                    ("CAST", 0): ("int32", "bool", "int16", "uint32"), ("ZEROS_LIKE", 0): ("int32", "int64"),
                     **{(k, i): ("int32", "int64", "bool") for k in ("EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL",
                                                                      "GREATER", "GREATER_EQUAL") for i in (0, 1)}}
+
+# The audio front end (TFLite Micro's signal library, codegen/ops/signal.py): int16 samples and spectra,
+# uint32 / uint64 energies and channels, the int32 auto-scale shift; and the unquantised int32 arithmetic and
+# data movement around them (codegen/ops/int32_ops.py). The lowerings check the exact dtypes.
+_SIG = "CUSTOM:Signal"
+NON_INT8_WRITERS.update({
+    (_SIG + "Window", 0): ("int16",), (_SIG + "FftAutoScale", 0): ("int16",), (_SIG + "FftAutoScale", 1): ("int32",),
+    (_SIG + "Rfft", 0): ("int16",), (_SIG + "Energy", 0): ("uint32",), (_SIG + "FilterBank", 0): ("uint64",),
+    (_SIG + "FilterBankSquareRoot", 0): ("uint32",), (_SIG + "FilterBankSpectralSubtraction", 0): ("uint32",),
+    (_SIG + "FilterBankSpectralSubtraction", 1): ("uint32",), (_SIG + "PCAN", 0): ("uint32",),
+    (_SIG + "FilterBankLog", 0): ("int16",), ("CAST", 0): ("int32", "int16", "uint32"),
+    **{(k, 0): ("int32",) for k in ("ADD", "MUL", "DIV", "MINIMUM", "MAXIMUM", "STRIDED_SLICE", "CONCATENATION")}})
+NON_INT8_READERS.update({
+    (_SIG + "Window", 0): ("int16",), (_SIG + "FftAutoScale", 0): ("int16",), (_SIG + "Rfft", 0): ("int16",),
+    (_SIG + "Energy", 0): ("int16",), (_SIG + "FilterBank", 0): ("uint32",),
+    (_SIG + "FilterBankSquareRoot", 0): ("uint64",), (_SIG + "FilterBankSquareRoot", 1): ("int32",),
+    (_SIG + "FilterBankSpectralSubtraction", 0): ("uint32",), (_SIG + "PCAN", 0): ("uint32",),
+    (_SIG + "PCAN", 1): ("uint32",), (_SIG + "FilterBankLog", 0): ("uint32",),
+    **{(k, i): ("int32",) for k in ("ADD", "MUL", "DIV", "MINIMUM", "MAXIMUM") for i in (0, 1)},
+    ("STRIDED_SLICE", 0): ("int32",), **{("CONCATENATION", i): ("int32",) for i in range(8)}})
 
 
 # 16x8 quantisation (int16 activations, int8 weights): the op kinds with an int16 lowering. An int16 tensor

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..ir import Graph, Op
-from . import conv, detection, lstm, reduce, svdf
+from . import conv, detection, lstm, reduce, signal, svdf
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,8 @@ SCRATCH: dict[str, ScratchRule] = {
     "UNIDIRECTIONAL_SEQUENCE_LSTM": ScratchRule(lstm.lstm_scratch),
     "SVDF": ScratchRule(svdf.svdf_scratch),
     "TFLite_Detection_PostProcess": ScratchRule(detection.detection_scratch),
+    "CUSTOM:SignalRfft": ScratchRule(signal.rfft_scratch),
+    "CUSTOM:SignalFilterBankSpectralSubtraction": ScratchRule(signal.spectral_subtraction_scratch),
 }
 
 ALIAS_KINDS = frozenset({"RESHAPE", "SQUEEZE", "EXPAND_DIMS"})     # the output is the input's bytes under another shape

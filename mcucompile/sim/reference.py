@@ -6,6 +6,8 @@
 Each sample is an independent inference: after every invoke the interpreter's variable tensors (the state
 of an LSTM) are reset, as TFLite Micro's own LSTM example does (examples/mnist_lstm/evaluate.py), so every
 sample starts from the zero state. The compiled C does the same: its LSTM starts from zero on every call.
+TFLite Micro's reset also calls each op's reset: the audio front end's noise estimate
+(SignalFilterBankSpectralSubtraction) goes back to zero too, as the compiled kernel's on every call.
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ from . import (  # noqa: F401,E501
     reduce,
     reshape,
     resize,
+    signal,
     slicing,
     softmax,
     svdf,

@@ -17,10 +17,12 @@ from ..records import Cast, KernelCall, ParamStruct, c_int
 from ..registry import lowers
 
 CTYPES = {"int8": "int8_t", "int16": "int16_t", "int32": "int32_t", "int64": "int64_t", "float32": "float",
-          "bool": "uint8_t"}
-TYPES = {"int8": 0, "int16": 1, "int32": 2, "float32": 3, "bool": 4}     # MCU_TYPE_* in firmware/mcu_nn.h
-CAST_IN = ("int8", "int16", "int32", "bool")
-CAST_OUT = ("int8", "int16", "int32", "float32")
+          "bool": "uint8_t", "uint32": "uint32_t"}
+# MCU_TYPE_* in firmware/mcu_nn.h; uint32 has int32's bits (a static_cast between them keeps every bit, and to
+# a narrower integer keeps the low bits of either)
+TYPES = {"int8": 0, "int16": 1, "int32": 2, "float32": 3, "bool": 4, "uint32": 2}
+CAST_IN = ("int8", "int16", "int32", "bool", "uint32")
+CAST_OUT = ("int8", "int16", "int32", "float32", "uint32")
 
 
 def _fail(op, msg: str):
@@ -36,7 +38,7 @@ def _ptr(ctx, t, const: bool):
 
 @lowers("CAST")
 def lower_cast(ctx, op):
-    """raw static_cast: int8/int16/int32/bool -> int8/int16/int32/float32"""
+    """raw static_cast: int8/int16/int32/uint32/bool -> int8/int16/int32/uint32/float32 (not uint32 -> float32)"""
     x, y = ctx.tensor(op.inputs[0]), ctx.tensor(op.outputs[0])
     if x.dtype not in CAST_IN:
         _fail(op, f"input '{x.name}' is {x.dtype}; supported: {', '.join(CAST_IN)}")
@@ -45,6 +47,8 @@ def lower_cast(ctx, op):
                   + (" (TFLite Micro has no bool CAST output)" if y.dtype == "bool" else ""))
     if tuple(x.shape) != tuple(y.shape):
         _fail(op, f"output shape {tuple(y.shape)} differs from the input's {tuple(x.shape)}")
+    if x.dtype == "uint32" and y.dtype == "float32":
+        _fail(op, "uint32 -> float32 is not supported (only integer outputs from uint32)")
     name = ctx.unique(f"cast{op.index}")
     params = ParamStruct("mcu_cast_params_t", f"{name}_params", (
         ("size", c_int(x.size)), ("in_type", c_int(TYPES[x.dtype])), ("out_type", c_int(TYPES[y.dtype]))))

@@ -17,6 +17,7 @@ from ...errors import UnsupportedModelError
 from ...ir.quant import activation_range, quantize_multiplier
 from ..records import Arg, KernelCall, ParamStruct, c_int, c_list
 from ..registry import lowers
+from .int32_ops import is_int32, lower_int32_binary
 
 MAX_DIMS = 6    # MCU_MAX_DIMS in firmware/mcu_nn.h
 
@@ -114,6 +115,8 @@ def add_quant_params(s1: float, s2: float, s_out: float) -> dict[str, int]:
 
 @lowers("ADD")
 def lower_add(ctx, op):
+    if is_int32(ctx, op):
+        return lower_int32_binary(ctx, op)
     a, b, y, plan = _binary_operands(ctx, op)
     return _add_like(ctx, op, "mcu_add_s8", "mcu_add_params_t", "mcu_add.c", "+",
                      _naming(op, add_quant_params, a.scale, b.scale, y.scale), a, b, y, plan)
@@ -218,6 +221,8 @@ def _mul_like(ctx, op, func: str, ctype: str, mult: int, shift: int, a, b, y, pl
 @lowers("MUL")
 def lower_mul(ctx, op):
     """int8 a * b with NumPy broadcasting (up to 6-D) and a fused activation (TFLite Micro arithmetic)"""
+    if is_int32(ctx, op):
+        return lower_int32_binary(ctx, op)
     a, b, y, plan = _binary_operands(ctx, op)
     mult, shift = mul_quant_params(a.scale, b.scale, y.scale)
     return _mul_like(ctx, op, "mcu_mul_s8", "mcu_mul_params_t", mult, shift, a, b, y, plan, "*")
@@ -229,6 +234,8 @@ DIV_MAX_OUT_SHIFT = 22   # keeps every RoundingDivideByPOT exponent of the kerne
 @lowers("DIV")
 def lower_div(ctx, op):
     """int8 a / b with NumPy broadcasting (up to 6-D), TFLite Micro's reciprocal arithmetic, s1/(s2*s_out) < 2^22"""
+    if is_int32(ctx, op):
+        return lower_int32_binary(ctx, op)
     a, b, y, plan = _binary_operands(ctx, op)
     mult, shift = div_quant_params(a.scale, b.scale, y.scale)
     if shift > DIV_MAX_OUT_SHIFT:

@@ -27,6 +27,7 @@ from ..records import KernelCall, ParamStruct
 from ..registry import lowers
 from .activations import INPUTS, _unary_io, lut_call, mul_by_quantized_multiplier
 from .elementwise import _binary_operands, _broadcast_fields, _naming, _operand
+from .int32_ops import is_int32, lower_int32_binary
 
 ABS_MAX_LEFT_SHIFT = 23    # |q - zp| <= 255 < 2^8: value << shift stays inside int32 up to 2^23
 
@@ -73,6 +74,8 @@ def lower_neg(ctx, op):
 
 
 def _minmax(ctx, op, func: str, symbol: str):
+    if is_int32(ctx, op):
+        return lower_int32_binary(ctx, op)
     a, b, y, plan = _binary_operands(ctx, op)
     for t in (a, b):
         if np.float32(t.scale) != np.float32(y.scale) or t.zero_point != y.zero_point:

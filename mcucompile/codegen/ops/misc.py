@@ -13,6 +13,7 @@ from ...ir.quant import multiply_by_quantized_multiplier, quantize_multiplier
 from ..records import Arg, KernelCall, ParamStruct, c_float, c_int, c_list
 from ..registry import lowers
 from .activations import lut_call
+from .int32_ops import byte_source, word_bytes
 
 MAX_DIMS = 6    # MCU_MAX_DIMS in firmware/mcu_nn.h
 
@@ -208,7 +209,9 @@ def lower_transpose(ctx, op):
 def lower_concatenation(ctx, op):
     y = ctx.tensor(op.outputs[0])
     xs = [ctx.tensor(i) for i in op.inputs]
-    _require_int8(op, y, *xs)
+    word = word_bytes(op, (y, *xs))      # 4: unquantised int32 values, copied as their bytes
+    if word == 1:
+        _require_int8(op, y, *xs)
     if op.attrs.activation != "NONE":
         # TFLite Micro's ConcatenationPrepare rejects fused activations
         _fail(op, f"fused activation {op.attrs.activation} is not supported")
@@ -218,7 +221,7 @@ def lower_concatenation(ctx, op):
         _fail(op, f"axis {op.attrs.axis} is out of range for rank {rank}")
     for x in xs:
         # TFLite Micro does not rescale: int8 inputs must be quantised exactly like the output
-        if float(x.scale) != float(y.scale) or x.zero_point != y.zero_point:
+        if word == 1 and (float(x.scale) != float(y.scale) or x.zero_point != y.zero_point):
             _fail(op, f"input '{x.name}' (scale {x.scale}, zero point {x.zero_point}) differs from the "
                       f"output (scale {y.scale}, zero point {y.zero_point}); TFLite Micro requires equal "
                       "quantisation for int8 concatenation")
@@ -227,7 +230,7 @@ def lower_concatenation(ctx, op):
     if sum(x.shape[axis] for x in xs) != y.shape[axis]:
         _fail(op, f"inputs do not add up to output dim {y.shape[axis]} on axis {axis}")
     outer = int(np.prod(y.shape[:axis], dtype=np.int64))
-    inner = int(np.prod(y.shape[axis + 1:], dtype=np.int64))
+    inner = int(np.prod(y.shape[axis + 1:], dtype=np.int64)) * word
     out_row = y.shape[axis] * inner
     calls = []
     col = 0
@@ -240,8 +243,8 @@ def lower_concatenation(ctx, op):
             ("in_row", c_int(in_row)),
             ("out_col", c_int(col)),
             ("requant", c_int(0)),
-            ("input_zero_point", c_int(x.zero_point)),
-            ("output_zero_point", c_int(y.zero_point)),
+            ("input_zero_point", c_int(x.zero_point if word == 1 else 0)),
+            ("output_zero_point", c_int(y.zero_point if word == 1 else 0)),
             ("mult", c_int(0)),
             ("shift", c_int(0)),
             ("rows", c_int(1)),            # a patch stage: the tile's rows and the buffers' row strides
@@ -249,8 +252,8 @@ def lower_concatenation(ctx, op):
             ("out_row_stride", c_int(0)),
         ))
         calls.append(KernelCall(op.index, op.kind, "mcu_concat_part_s8",
-                                (f"&{params.name}", _src(ctx, x.index), ctx.act(y.index)),
-                                params, ("mcu_data.c",),
+                                (f"&{params.name}", byte_source(ctx, x) if word > 1 else _src(ctx, x.index),
+                                 ctx.act(y.index)), params, ("mcu_data.c",),
                                 f"input {k} of {len(xs)}: {tuple(x.shape)} on axis {axis}"))
         col += in_row
     return calls

@@ -15,6 +15,7 @@ from ...errors import UnsupportedModelError
 from ...ir.geometry import slice_bounds
 from ..records import Arg, Cast, KernelCall, ParamStruct, c_int, c_list
 from ..registry import lowers
+from .int32_ops import byte_source, word_bytes
 
 MAX_DIMS = 6    # MCU_MAX_DIMS in firmware/mcu_nn.h
 
@@ -83,8 +84,9 @@ def _copy_call(ctx, op, x, y, dims, strides, offset: int, tag: str, comment: str
         ("in_strides", c_list([0] * pad + strides)),
         ("in_offset", c_int(offset)),
     ))
+    src = byte_source(ctx, x) if x.dtype == "int32" else _src(ctx, x.index)
     return KernelCall(op.index, op.kind, "mcu_strided_copy_s8",
-                      (f"&{params.name}", _src(ctx, x.index), ctx.act(y.index)), params, ("mcu_slice.c",), comment)
+                      (f"&{params.name}", src, ctx.act(y.index)), params, ("mcu_slice.c",), comment)
 
 
 # ---- STRIDED_SLICE -------------------------------------------------------------------------------
@@ -95,7 +97,9 @@ def lower_strided_slice(ctx, op):
         _fail(op, f"expects 4 inputs (input, begin, end, strides), got {len(op.inputs)}")
     x = ctx.tensor(op.inputs[0])
     y = ctx.tensor(op.outputs[0])
-    _same_int8(op, x, y)
+    word = word_bytes(op, (x, y))        # 4: unquantised int32 values, copied as their bytes
+    if word == 1:
+        _same_int8(op, x, y)
     a = op.attrs
     if a.ellipsis_mask or a.new_axis_mask:
         # TFLite Micro silently treats both masks as 0
@@ -131,8 +135,11 @@ def lower_strided_slice(ctx, op):
             kept.append(count)
     if tuple(kept) != tuple(y.shape):
         _fail(op, f"output shape {tuple(y.shape)} differs from the {tuple(kept)} the slice selects")
+    if word > 1:
+        dims, vstrides, offset = dims + [word], [v * word for v in vstrides] + [1], offset * word
     return [_copy_call(ctx, op, x, y, dims, vstrides, offset, "strided_slice",
-                       f"{tuple(x.shape)}[{begin}:{end}:{strides}] -> {tuple(y.shape)}")]
+                       f"{tuple(x.shape)}[{begin}:{end}:{strides}] -> {tuple(y.shape)}"
+                       + (" (int32)" if word > 1 else ""))]
 
 
 # ---- SPLIT / SPLIT_V ---------------------------------------------------------------------------
