@@ -727,6 +727,15 @@ _TF = "needs TensorFlow to load a crafted Keras model (slow); the convert tests 
 _FUZZ = "found by fuzzing: the mutated files that raise it are replayed from tests/fuzz_corpus and the CI run"
 _BOARDS = "validates the board table (boards.json) or an RP2040 image while it is built: only a broken table or tool"
 UNTESTED: dict[tuple[str, str], str] = {
+    ("mcucompile/codegen/ops/variables.py", "bytes, variable"):
+        _GUARD + " (the reader requires every read and assignment of a variable to have its dtype and shape)",
+    ("mcucompile/frontend/variables.py", "is not a VAR_HANDLE's resource"):
+        "a malformed file: the converter feeds READ_VARIABLE / ASSIGN_VARIABLE a VAR_HANDLE's output",
+    ("mcucompile/frontend/variables.py", "needs its options and one output"):
+        "a malformed file: the converter writes every VAR_HANDLE with its options and one output",
+    ("mcucompile/frontend/variables.py", "the initial value of variable"):
+        "a crafted file whose init constant and variable differ in size; the reader's buffer-size check and "
+        "the read/assign consistency check (tests/test_state.py) stop the ways an edit gets there",
     ("mcucompile/sim/latency.py", "core to run"): _GUARD + " (every core timing.py models has a QEMU board)",
     ("mcucompile/sim/latency.py", "the cycle counter saw"): _GUARD + " (the harness marks three intervals)",
     ("mcucompile/sim/latency.py", "differ from the inference's"):

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..ir import Graph, Op
-from . import conv, lstm, reduce, svdf
+from . import conv, lstm, reduce
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,6 @@ SCRATCH: dict[str, ScratchRule] = {
     "MEAN": ScratchRule(reduce.accumulator_scratch),
     "SUM": ScratchRule(reduce.accumulator_scratch),
     "UNIDIRECTIONAL_SEQUENCE_LSTM": ScratchRule(lstm.lstm_scratch),
-    "SVDF": ScratchRule(svdf.svdf_scratch),
 }
 
 ALIAS_KINDS = frozenset({"RESHAPE", "SQUEEZE", "EXPAND_DIMS"})     # the output is the input's bytes under another shape

@@ -1,8 +1,8 @@
 """SVDF: the kernel's activation state (firmware/mcu_svdf_s8.c).
 
-The op's scratch holds the int16 activation state, batch x filters x memory values, as TFLite Micro's
-variable tensor. It lives only while the op runs: the kernel starts it from zero on every invoke, as TFLite
-Micro does after a reset of its variable tensors.
+The int16 activation state, batch x filters x memory values, is the model's variable tensor: the lowering
+asks for it as persistent memory (codegen/lowering.py LowerCtx.persistent), kept between invokes as TFLite
+Micro keeps it. The kernel takes no scratch.
 """
 
 from __future__ import annotations
@@ -14,8 +14,3 @@ def svdf_dims(graph, op) -> tuple[int, int, int]:
     w_feature = graph.tensors[op.inputs[1]]          # [filters, input size]
     w_time = graph.tensors[op.inputs[2]]             # [filters, memory size]
     return int(x.shape[0]), int(w_feature.shape[0]), int(w_time.shape[-1])
-
-
-def svdf_scratch(graph, op, simd) -> int:
-    b, f, m = svdf_dims(graph, op)
-    return 2 * b * f * m

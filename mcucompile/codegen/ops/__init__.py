@@ -23,4 +23,5 @@ from . import (  # noqa: F401,E501
     slicing,
     softmax,
     svdf,
+    variables,
 )

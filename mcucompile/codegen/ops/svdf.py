@@ -102,7 +102,9 @@ def lower_svdf(ctx, op):
         ("feature_mult", c_int(m1[0])), ("feature_shift", c_int(m1[1])),
         ("output_mult", c_int(m2[0])), ("output_shift", c_int(m2[1])),
     ))
+    state = ctx.persistent(f"op {op.index} SVDF activation state", batch * filters * memory * 2, "int16_t",
+                           key=("tensor", a.state[0]))
     return [KernelCall(op.index, op.kind, "mcu_svdf_s8",
-                       (f"&{params.name}", ctx.act(x.index), ctx.scratch(op, "int16_t"), ctx.act(y.index)),
+                       (f"&{params.name}", ctx.act(x.index), state, ctx.act(y.index)),
                        params, ("mcu_svdf_s8.c",),
                        f"{batch} x {x.shape[1]} -> {filters} filters x {memory} -> {units} units")]
