@@ -5,7 +5,8 @@ The model is what the TensorFlow converter writes for a tf.Module with a tf.Vari
 each invoke reads the state, concatenates the new frame [1, 1, C], assigns the shifted window back and runs
 a fully connected layer on the window (int8 full quantisation with a representative dataset; the variable
 quantised too). The variable starts at random values (CALL_ONCE's init subgraph assigns them), so the
-initial value is checked as well.
+initial value is checked as well. A second model has two variables: the window, run through a CONV_2D, and a
+leaky sum of the outputs (out = 0.5 x previous out + conv(window), assigned back).
 """
 
 from __future__ import annotations
@@ -54,9 +55,51 @@ def _convert(path, quantize_variables: bool = True, seed: int = 0):
     return path
 
 
+def _convert_conv(path, seed: int = 0):
+    import tensorflow as tf
+    k, c, f = 5, 4, 6
+    rng = np.random.default_rng(seed)
+    init = rng.uniform(-1, 1, (1, k - 1, c)).astype(np.float32)
+    w = (rng.standard_normal((1, 3, c, f)) * 0.5).astype(np.float32)
+
+    class Stream(tf.Module):
+        def __init__(self):
+            self.win = tf.Variable(init, trainable=False)
+            self.prev = tf.Variable(tf.zeros([1, 1, k - 2, f]), trainable=False)
+
+        @tf.function(input_signature=[tf.TensorSpec([1, 1, c], tf.float32)])
+        def __call__(self, x):
+            win = tf.concat([self.win, x], axis=1)
+            self.win.assign(win[:, 1:, :])
+            out = 0.5 * self.prev + tf.nn.relu(tf.nn.conv2d(tf.reshape(win, [1, 1, k, c]), w, 1, "VALID"))
+            self.prev.assign(out)
+            return tf.reshape(out, [1, (k - 2) * f])
+
+    m = Stream()
+    conv = tf.lite.TFLiteConverter.from_concrete_functions([m.__call__.get_concrete_function()], m)
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+
+    def rep():
+        r = np.random.default_rng(1)
+        for _ in range(50):
+            yield [r.uniform(-1, 1, (1, 1, c)).astype(np.float32)]
+    conv.representative_dataset = rep
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    conv.inference_input_type = tf.int8
+    conv.inference_output_type = tf.int8
+    conv._experimental_variable_quantization = True
+    path.write_bytes(conv.convert())
+    return path
+
+
 @pytest.fixture(scope="module")
 def stream(tmp_path_factory):
     return _convert(tmp_path_factory.mktemp("state") / "stream.tflite")
+
+
+@pytest.fixture(scope="module")
+def stream_conv(tmp_path_factory):
+    return _convert_conv(tmp_path_factory.mktemp("state") / "stream_conv.tflite")
 
 
 # ---- reading: the converter's pattern resolved into variables ------------------------------------------
@@ -116,6 +159,17 @@ def test_stream_sequence_bit_exact_on_host(stream):
     assert np.array_equal(seq.outputs[0][0], fresh.outputs[0][0])            # the same start
     for s in range(1, 8):                                                     # then the window carries over
         assert not np.array_equal(seq.outputs[0][s], fresh.outputs[0][s]), s
+
+
+def test_two_variables_conv_stream_sequence_bit_exact_on_host(stream_conv):
+    g = api.load(stream_conv)
+    assert sorted(v.nbytes for v in g.variables) == [16, 18]              # the window and the output sum
+    assert {"CONV_2D", "MUL", "ADD"} <= {op.kind for op in g.ops}
+    x = api.random_inputs(g, 10, seed=5)
+    seq = api.simulate(str(stream_conv), inputs=x, sequence=True, references=("tflm", "litert_ref"))
+    assert seq.ok and all(c.available and c.mismatches == 0 for c in seq.comparisons), seq.comparisons
+    assert seq.extra["state_bytes"] == 16 + 24
+    assert len({tuple(y) for y in seq.outputs[0].reshape(10, -1)}) == 10      # every step a new output
 
 
 def test_stream_sequence_on_qemu_m4(stream, qemu_toolchain):
