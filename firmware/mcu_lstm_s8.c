@@ -9,9 +9,10 @@
  * multipliers), clipped when the model asks; then the hidden state h = output * tanh(c) -> int8 around the
  * hidden state's zero point, which is also the step's output.
  *
- * The state lives in the op's scratch and starts at zero (h at its zero point) on every call: TFLite Micro
- * after a reset of its variable tensors. Scratch: 4 gate buffers (int16), the cell state (int16), the
- * hidden state (int8), each batch x state elements, in that order (mcucompile/kernels/lstm.py).
+ * The cell state (int16) and the hidden state (int8), batch x state elements each, are the model's variable
+ * tensors: they live in the persistent state region and carry over from one invoke to the next, as TFLite
+ * Micro's (zero, h at its zero point, after <model>_reset()). Scratch: the 4 gate buffers (int16, batch x
+ * state elements each; mcucompile/kernels/lstm.py).
  */
 #include <string.h>
 
@@ -157,14 +158,11 @@ static void lstm_step(const mcu_lstm_params_t *p, const int8_t *x, int8_t *h, in
     memcpy(out, h, (size_t)n);
 }
 
-void mcu_lstm_s8(const mcu_lstm_params_t *p, const int8_t *in, int16_t *scratch, int8_t *out)
+void mcu_lstm_s8(const mcu_lstm_params_t *p, const int8_t *in, int16_t *scratch, int16_t *cell, int8_t *hidden,
+                 int8_t *out)
 {
     const int32_t B = p->batch, T = p->time_steps, I = p->input_dim, S = p->state_dim;
     int16_t *gates = scratch;
-    int16_t *cell = scratch + 4 * B * S;
-    int8_t *hidden = (int8_t *)(cell + B * S);
-    memset(cell, 0, (size_t)(B * S) * sizeof(int16_t));
-    memset(hidden, p->hidden_zero_point, (size_t)(B * S));
     if (p->time_major) {                            /* [T, B, I]: all rows of a time step at once */
         for (int32_t t = 0; t < T; t++) {
             lstm_step(p, in + t * B * I, hidden, cell, B, gates, out + t * B * S);

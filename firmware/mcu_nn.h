@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 #include <stddef.h>
+#include "mcu_nn_state.h"
 
 #include "mcu_nn_detect.h"
 #include "mcu_nn_svdf.h"
@@ -765,8 +766,10 @@ typedef struct {
     int32_t use_cell_clip, cell_clip;      /* clip the cell state to [-cell_clip, cell_clip]           */
 } mcu_lstm_params_t;
 
-/* scratch: 11 x batch x state_dim bytes, 2-byte aligned (4 int16 gate buffers, int16 cell, int8 hidden) */
-void mcu_lstm_s8(const mcu_lstm_params_t *p, const int8_t *in, int16_t *scratch, int8_t *out);
+/* scratch: 8 x batch x state_dim bytes (4 int16 gate buffers); cell (int16) and hidden (int8) state:
+ * batch x state_dim each, persistent between invokes */
+void mcu_lstm_s8(const mcu_lstm_params_t *p, const int8_t *in, int16_t *scratch, int16_t *cell, int8_t *hidden,
+                 int8_t *out);
 
 /* ---- SVDF: int8 input/output and feature weights, int16 time weights and activation state ---- */
 
@@ -780,8 +783,8 @@ typedef struct {
     int32_t output_mult, output_shift;     /* state x time weights (+ bias) -> int8 output             */
 } mcu_svdf_params_t;
 
-/* scratch: batch x filters x memory int16 (the activation state) */
-void mcu_svdf_s8(const mcu_svdf_params_t *p, const int8_t *in, int16_t *scratch, int8_t *out);
+/* state: batch x filters x memory int16 (the activation state), persistent between invokes; no scratch */
+void mcu_svdf_s8(const mcu_svdf_params_t *p, const int8_t *in, int16_t *state, int8_t *out);
 
 #ifdef __cplusplus
 }

@@ -22,7 +22,7 @@ typedef struct {
 } mcu_svdf_state_s8_params_t;
 
 /* scratch: batch x filters x memory int8 (the activation state) */
-void mcu_svdf_state_s8(const mcu_svdf_state_s8_params_t *p, const int8_t *in, int8_t *scratch, int8_t *out);
+void mcu_svdf_state_s8(const mcu_svdf_state_s8_params_t *p, const int8_t *in, int8_t *state, int8_t *out);
 
 #ifdef __cplusplus
 }

@@ -7,21 +7,21 @@
  * requant(sum_i w_feature[f, i] (x[i] - x_zp)) clamped to int16 (plus the state's zero point), then each
  * filter's time dot product sum_m w_time[f, m] (state[f, m] - state_zp) is summed over the `rank` filters of
  * a unit, with the unit's bias, and requantised to the int8 output. TFLite Micro's integer kernel applies no
- * fused activation.
+ * fused activation. The time dot products and their sum are int32 sums that wrap as TFLite Micro's do: a
+ * state carried over many invokes can take them past the int32 range.
  *
- * The state lives in the op's scratch and starts from zero on every call: TFLite Micro after a reset of its
- * variable tensors (int16: all zero bytes). Scratch: batch x filters x memory int16 (mcucompile/kernels/svdf.py).
+ * The state, batch x filters x memory int16, is the model's variable tensor: it lives in the persistent state
+ * region and carries over from one invoke to the next, as TFLite Micro's (all zero bytes after
+ * <model>_reset()). No scratch.
  */
 #include <string.h>
 
 #include "mcu_nn.h"
 
-void mcu_svdf_s8(const mcu_svdf_params_t *p, const int8_t *in, int16_t *scratch, int8_t *out)
+void mcu_svdf_s8(const mcu_svdf_params_t *p, const int8_t *in, int16_t *state, int8_t *out)
 {
     const int32_t B = p->batch, I = p->input_dim, F = p->filters, M = p->memory;
     const int32_t n = B * F * M;
-    int16_t *state = scratch;
-    memset(state, 0, (size_t)n * sizeof(int16_t));
     if (n > 1) {                                    /* the step's shift: every value one slot older */
         memmove(state, state + 1, (size_t)(n - 1) * sizeof(int16_t));
     }
@@ -44,11 +44,11 @@ void mcu_svdf_s8(const mcu_svdf_params_t *p, const int8_t *in, int16_t *scratch,
             for (int32_t r = 0; r < p->rank; r++) {
                 const int32_t f = u * p->rank + r;
                 const int16_t *wt = p->w_time + f * M, *sf = s + f * M;
-                int32_t dot = 0;
+                int32_t dot = 0;            /* int32 sums that wrap, as TFLite Micro's on every core */
                 for (int32_t m = 0; m < M; m++) {
-                    dot += (int32_t)wt[m] * ((int32_t)sf[m] - p->state_zero_point);
+                    dot = mcu_wrap_add(dot, (int32_t)wt[m] * ((int32_t)sf[m] - p->state_zero_point));
                 }
-                acc += dot;
+                acc = mcu_wrap_add(acc, dot);
             }
             const int32_t v = mcu_requant(acc, p->output_mult, p->output_shift) + p->output_zero_point;
             out[b * p->units + u] = (int8_t)mcu_clamp(v, -128, 127);

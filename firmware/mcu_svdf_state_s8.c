@@ -8,20 +8,18 @@
  * the time dot products sum_m w_time[f, m] (state[f, m] - state_zp) are summed over the `rank` filters of a
  * unit with the unit's bias and requantised to the int8 output. No fused activation is applied (as there).
  *
- * The state lives in the op's scratch and starts on every call from TFLite Micro's reset of an int8
- * variable tensor: every byte the state's zero point. Scratch: batch x filters x memory int8
- * (mcucompile/kernels/svdf.py).
+ * The state, batch x filters x memory int8, is the model's variable tensor: it lives in the persistent state
+ * region and carries over from one invoke to the next, as TFLite Micro's (after <model>_reset() every byte the
+ * state's zero point, as TFLite Micro's reset of an int8 variable tensor). No scratch.
  */
 #include <string.h>
 
 #include "mcu_nn.h"
 
-void mcu_svdf_state_s8(const mcu_svdf_state_s8_params_t *p, const int8_t *in, int8_t *scratch, int8_t *out)
+void mcu_svdf_state_s8(const mcu_svdf_state_s8_params_t *p, const int8_t *in, int8_t *state, int8_t *out)
 {
     const int32_t B = p->batch, I = p->input_dim, F = p->filters, M = p->memory;
     const int32_t n = B * F * M;
-    int8_t *state = scratch;
-    memset(state, (int8_t)p->state_zero_point, (size_t)n);
     if (n > 1) {                                    /* the step's shift: every value one slot older */
         memmove(state, state + 1, (size_t)(n - 1));
     }

@@ -68,6 +68,8 @@ class Analysis:
     code: dict | None = None           # with a board: flash by part (boards.codesize.CodeSize.as_dict)
     latency: dict | None = None        # with a board and latency: cycles and ms per op (sim.latency.Latency)
     regions: list | None = None        # with memory banks (--memory): each region's plan (passes.banks.BankPlan)
+    state_bytes: int = 0               # the persistent state region, outside the arena (not in the peak)
+    state: list = field(default_factory=list)   # its slots: owner, offset, size, initial
 
     def as_dict(self) -> dict:
         return {"model": self.model, "peak_sram_bytes": self.peak_sram_bytes,
@@ -77,7 +79,8 @@ class Analysis:
                 "layer_by_layer_macs": self.layer_by_layer_macs, "patch": self.patch,
                 "explored": self.explored, "board": self.board, "fit": self.fit, "rewrites": self.rewrites,
                 "stage_breaks": self.stage_breaks, "code": self.code,
-                "layers": [l.as_dict() for l in self.layers], "latency": self.latency, "regions": self.regions}
+                "layers": [l.as_dict() for l in self.layers], "latency": self.latency, "regions": self.regions,
+                "state_bytes": self.state_bytes, "state": self.state}
 
 
 def analyze(model: str | os.PathLike, options: Options = Options(),
@@ -100,7 +103,7 @@ def analyze(model: str | os.PathLike, options: Options = Options(),
     g, c, lbl = b.graph, b.compiled, b.layer_by_layer
     options = c.options
     live = live_bytes_per_step(list(c.all_buffers), len(g.ops))
-    layers = [LayerInfo(op.index, op.kind, g.tensors[op.outputs[0]].shape, op_macs(g, op),
+    layers = [LayerInfo(op.index, op.kind, g.tensors[op.outputs[0]].shape if op.outputs else (), op_macs(g, op),
                         op_weight_bytes(g, op), live[k]) for k, op in enumerate(g.ops)]
     lbl_macs = sum(l.macs for l in layers)
     patch, explored = None, []
@@ -138,7 +141,7 @@ def analyze(model: str | os.PathLike, options: Options = Options(),
                     macs, layers, c.plan.strategy, options.io_in_arena, lbl.plan.arena_bytes, lbl_macs,
                     patch, explored, board, fit, [r.as_dict() for r in g.rewrites],
                     stage_breaks(g) if c.patch_search is not None else [], code, lat,
-                    c.banks.as_dict(g) if c.banks is not None else None)
+                    c.banks.as_dict(g) if c.banks is not None else None, c.state_bytes, c.memory_map()["state"])
 
 
 def stage_breaks(g: Graph) -> list[dict]:
@@ -434,8 +437,12 @@ def simulate(model: str | os.PathLike, inputs: list[np.ndarray] | None = None, s
              seed: int = 0, options: Options = Options(), references: Sequence[str] = ("tflm", "litert_ref"),
              sanitize: bool = True, workdir: str | os.PathLike | None = None,
              board: str | None = None, convert: ConvertOptions | None = None,
-             progress: Progress | None = None, flash_wait_states: int | None = None) -> SimResult:
+             progress: Progress | None = None, flash_wait_states: int | None = None,
+             sequence: bool = False) -> SimResult:
     """Compile, run on the host (or on `board`, an emulated Cortex-M), compare with the references.
+    Each sample from the initial state (reset before it), or with `sequence` the samples as one stream:
+    invoked one after the other, the state (resource variables, LSTM / SVDF state) carried over, in the
+    generated C and in the references alike, every step's outputs compared.
     `progress(stage, done, total)` hears of each build, run and reference step. `flash_wait_states`: for
     the cycle estimate on `board` (qemu-m4), instead of the board entry's (mcucompile/sim/timing.py)."""
     from .kernels.detection import defined_entries
@@ -461,22 +468,26 @@ def simulate(model: str | os.PathLike, inputs: list[np.ndarray] | None = None, s
             exe = build_host(c, wd, sanitize=sanitize)
             tell("host build", 1, 1)
             tell(f"running {n} samples", 0, 1)
-            run = run_host(c, exe, inputs)
+            run = run_host(c, exe, inputs, sequence=sequence)
             tell(f"running {n} samples", 1, 1)
         else:
             from .sim.target import run_on_board
-            run = run_on_board(c, board, inputs, wd, progress=progress, flash_wait_states=flash_wait_states)
+            run = run_on_board(c, board, inputs, wd, progress=progress, flash_wait_states=flash_wait_states,
+                               sequence=sequence)
     finally:
         if own_tmp:
             shutil.rmtree(wd, ignore_errors=True)
     res = SimResult(g.name, int(inputs[0].shape[0]), c.plan.arena_bytes, run.stats["touched_bytes"],
                     run.stats["touched_extent"], run.stats["guard_violations"], run.stats["nondeterministic"],
                     run.outputs, extra={k: v for k, v in run.stats.items() if k not in STANDARD_STATS})
+    res.extra["state_bytes"] = c.state_bytes
+    res.extra["sequence"] = sequence
     kinds = {op.kind for op in g.ops}
     for which in references:
         label = {"tflm": "TFLite Micro", "litert_ref": "LiteRT reference"}.get(which, which)
         tell(label, 0, 1)
-        ref = run_reference(which, model, model_layout(g, inputs), len(g.outputs))
+        ref = run_reference(which, model, model_layout(g, inputs), len(g.outputs), sequence=sequence,
+                            fresh=bool(g.variables))
         tell(label, 1, 1)
         masks = defined_entries(g, ref.outputs) if ref.outputs is not None else None
         cmp = compare(which, run.outputs, ref, masks)

@@ -276,6 +276,9 @@ def analyze(model, as_json, io_outside, align, board, latency, **keras):
     click.echo(f"flash (weights)  {_fmt_bytes(a.flash_weights_bytes)}")
     click.echo(f"peak SRAM        {_fmt_bytes(a.peak_sram_bytes)}  (arena; lower bound {a.lower_bound_bytes:,} B"
                f", {'I/O inside' if a.io_in_arena else 'I/O outside'})")
+    if a.state_bytes:
+        click.echo(f"state            {_fmt_bytes(a.state_bytes)}  (kept between invokes, outside the arena: "
+                   + ", ".join(s["owner"] for s in a.state) + ")")
     if a.regions is not None:
         from .passes.banks import bank_lines
         click.echo("memory banks     each buffer whole in one region, the most read+written in the fastest; "
@@ -392,7 +395,8 @@ def compile_(models, out, force, as_json, io_outside, align, board, project, con
     for f in sorted(c.files):
         click.echo(f"  {f}")
     click.echo(f"arena {_fmt_bytes(c.arena_bytes)} (lower bound {c.plan.lower_bound:,} B), "
-               f"constants {_fmt_bytes(summary['flash_weights_bytes'])}")
+               + (f"state {_fmt_bytes(c.state_bytes)} (outside the arena), " if c.state_bytes else "")
+               + f"constants {_fmt_bytes(summary['flash_weights_bytes'])}")
     if c.banks is not None:
         from .passes.banks import bank_lines
         click.echo("memory banks (one arena per region; <model>_invoke_banks):")
@@ -468,10 +472,14 @@ _REF_LABELS = {"tflm": "TFLite Micro", "litert_ref": "LiteRT BUILTIN_REF"}
               show_default=True,
               help="What to compare with: TFLite Micro (the oracle), LiteRT's reference kernels (the second "
                    "opinion) or both. A reference that is not installed is an error.")
+@click.option("--sequence", is_flag=True,
+              help="Run the samples as one stream: invoked one after the other without a reset, the state "
+                   "(resource variables, LSTM / SVDF state) carried over, in our code and in the references; "
+                   "every step compared. Default: each sample from the initial state.")
 @common
 @keras_inputs(samples_flag=False)
 def simulate(model, input_path, output_path, samples, seed, no_sanitize, as_json, io_outside, align, board,
-             flash_wait_states, reference, **keras):
+             flash_wait_states, reference, sequence, **keras):
     """Build the generated C on the host (or for a QEMU board), run it, and compare every output bit-exactly
     with TFLite Micro (and LiteRT's reference kernels as a second opinion). Exit code 1 on any mismatch or
     touch outside the plan."""
@@ -484,7 +492,7 @@ def simulate(model, input_path, output_path, samples, seed, no_sanitize, as_json
     try:
         r = api.simulate(model, inputs=inputs, samples=samples, seed=seed, options=options,
                          sanitize=not no_sanitize, board=board, progress=update,
-                         flash_wait_states=flash_wait_states,
+                         flash_wait_states=flash_wait_states, sequence=sequence,
                          references=("tflm", "litert_ref") if reference == "both" else (reference,))
     finally:
         finish()
@@ -496,10 +504,12 @@ def simulate(model, input_path, output_path, samples, seed, no_sanitize, as_json
     if as_json:
         click.echo(json.dumps(r.as_dict(), indent=2))
     else:
+        how = "as one stream (state carried over)" if sequence else "each from the initial state"
         if board:
-            click.echo(f"{r.model}: {r.samples} samples run on {board} ({r.extra.get('core')}, QEMU)")
+            click.echo(f"{r.model}: {r.samples} samples run on {board} ({r.extra.get('core')}, QEMU), {how}")
         else:
-            click.echo(f"{r.model}: {r.samples} samples run on the host (ASan/UBSan {'off' if no_sanitize else 'on'})")
+            click.echo(f"{r.model}: {r.samples} samples run on the host (ASan/UBSan {'off' if no_sanitize else 'on'}), "
+                       f"{how}")
         if r.compared_with:
             click.echo(f"  judged against   {_REF_LABELS.get(r.compared_with, r.compared_with)} (the first "
                        "reference that ran)")
@@ -513,6 +523,8 @@ def simulate(model, input_path, output_path, samples, seed, no_sanitize, as_json
                 click.echo(f"  vs {label:<20} {c.mismatches} mismatches, max |diff| {c.max_abs_diff}, "
                            f"first at {c.first_index}" + (f" (known: {c.note})" if c.note else ""))
         click.echo(f"  arena planned    {r.arena_bytes:,} B" + (" (the main region's)" if r.extra.get("banks") else ""))
+        if r.extra.get("state_bytes"):
+            click.echo(f"  state            {r.extra['state_bytes']:,} B kept between invokes (outside the arena)")
         click.echo(f"  arena touched    {r.touched_bytes:,} B (highest byte {r.touched_extent:,}); "
                    f"guard-zone writes {r.guard_violations}")
         for bk in r.extra.get("banks", []):     # memory banks: the other regions' arenas (guard writes above)

@@ -38,10 +38,6 @@ TFLITE_MICRO_OPS = (
 # why an op has no int8 compilation yet (work planned) ...
 _SIGNAL = "the audio front end (Signal library): streaming and synthesis ops, not compiled yet"
 NOT_YET = {
-    "VAR_HANDLE": "resource variables (streaming state): not compiled yet",
-    "READ_VARIABLE": "resource variables (streaming state): not compiled yet",
-    "ASSIGN_VARIABLE": "resource variables (streaming state): not compiled yet",
-    "CALL_ONCE": "runs a second subgraph once (resource variables' initialisation): not compiled yet",
     "CIRCULAR_BUFFER": "streaming state between invokes: not compiled yet",
     "DYNAMIC_UPDATE_SLICE": "not compiled yet", "EMBEDDING_LOOKUP": "not compiled yet",
     "REVERSE_V2": "not compiled yet", "BROADCAST_ARGS": "not compiled yet (a shape computation)",

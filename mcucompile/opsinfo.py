@@ -142,15 +142,17 @@ CONSTRAINTS: dict[str, dict] = {
                "biases",
         ranks="3-D input [B, T, I] (time_major: [T, B, I]); weights [S, I] and [S, S]",
         params="the standard LSTM (TFLite Micro's integer kernel): tanh cell activation, cell_clip, time_major; "
-               "no CIFG, peephole, projection or layer normalisation; the state starts from zero on every "
-               "invoke (the variable tensors as after TFLite Micro's reset)"),
+               "no CIFG, peephole, projection or layer normalisation; the hidden and cell state (variable "
+               "tensors) persist between invokes in the state region, zero (h at its zero point) after "
+               "<model>_reset(), as TFLite Micro's"),
     "SVDF": dict(
         dtypes="int8 input/output; constant per-tensor int8 feature weights and int32 bias; int16 time weights "
                "with an int16 activation state, or int8 time weights with an int8 activation state",
         ranks="2-D input [B, I], output [B, units]; weights [filters, I] and [filters, memory]",
         params="any rank dividing the filters, batch, memory size (TFLite Micro's integer kernel); fused "
-               "activation NONE or RELU, not applied (as TFLite Micro); the state starts from zero on every "
-               "invoke (the variable tensor as after TFLite Micro's reset); no float or hybrid SVDF"),
+               "activation NONE or RELU, not applied (as TFLite Micro); the state (a variable tensor) persists "
+               "between invokes in the state region, reset by <model>_reset() as TFLite Micro resets it (int16: "
+               "zero; int8: the zero point); no float or hybrid SVDF"),
     "TFLite_Detection_PostProcess": dict(
         dtypes="float32 box encodings and class predictions (a DEQUANTIZE before it: TFLite Micro's kernel "
                "reads float32 only); constant float32 anchors; float32 boxes, classes, scores and count",
@@ -184,6 +186,24 @@ CONSTRAINTS: dict[str, dict] = {
     "CUSTOM:SignalFilterBankLog": dict(dtypes="uint32 -> int16", ranks="1-D",
                                        params="input_correction_bits, output_scale (log table computed at "
                                               "compile time)"),
+    "READ_VARIABLE": dict(
+        dtypes="int8, int16 or int32 resource variable (a float32 one is refused: quantise the variables)",
+        ranks="any; the variable's shape",
+        params="copies the variable's value out of the persistent state region (kept between invokes; "
+               "<model>_reset() restores the initial value)"),
+    "ASSIGN_VARIABLE": dict(
+        dtypes="int8, int16 or int32 value (an activation or a constant), the variable's dtype and shape",
+        ranks="any; the variable's shape",
+        params="copies the value into the variable's slot of the persistent state region"),
+    "VAR_HANDLE": dict(
+        dtypes="a resource (container, shared name)", ranks="-",
+        params="resolved at compile time: names the variable of the READ_VARIABLE / ASSIGN_VARIABLE ops "
+               "reading its handle; no code"),
+    "CALL_ONCE": dict(
+        dtypes="-", ranks="-",
+        params="only the TensorFlow converter's variable initialisation: an init subgraph of VAR_HANDLE and "
+               "ASSIGN_VARIABLE of constants, before any variable access; evaluated at compile time into "
+               "the variables' initial values (set by <model>_reset() and the first invoke); no code"),
 }
 
 

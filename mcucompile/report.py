@@ -75,6 +75,7 @@ class ReportData:
                  "stages": [{"first_op": st.start, "split": st.split, "grid": list(st.grid)}
                             for st in s.compiled.stages]} for s in self.schedules],
              "flash_weights_bytes": flash_weight_bytes(self.graph), "peak_sram_bytes": c.peak,
+             "state_bytes": c.compiled.state_bytes,
              "layers": self.layers}
         if self.fit is not None:
             d["board"] = self.fit.as_dict()
@@ -262,7 +263,8 @@ def totals_figure(data: ReportData) -> str | None:
              if code is None else
              [("weights", code.weights), (f"kernels ({code.source})", code.kernel_total),
               ("model code + rest", code.model + code.rest), ("test input", code.test_data)])
-    parts = [("SRAM", [("arena", f.arena), ("stack", f.stack), ("I/O + other", f.io + f.harness)], f.sram_capacity),
+    parts = [("SRAM", [("arena", f.arena), ("stack", f.stack), ("I/O + other", f.io + f.harness + f.state)],
+              f.sram_capacity),
              ("flash", flash, f.flash_capacity)]
     palette = ["#4c9be8", "#f2a541", "#8cc084", "#c7a0d9"]
     for y, (_name, segs, cap) in enumerate(parts):

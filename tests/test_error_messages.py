@@ -729,6 +729,15 @@ _BOARDS = "validates the board table (boards.json) or an RP2040 image while it i
 _SIGNAL_SHAPES = ("a Signal op's tensors disagree with its options or each other: the converter never writes such a "
                   "file, TFLite Micro's Prepare refuses it too")
 UNTESTED: dict[tuple[str, str], str] = {
+    ("mcucompile/codegen/ops/variables.py", "bytes, variable"):
+        _GUARD + " (the reader requires every read and assignment of a variable to have its dtype and shape)",
+    ("mcucompile/frontend/variables.py", "is not a VAR_HANDLE's resource"):
+        "a malformed file: the converter feeds READ_VARIABLE / ASSIGN_VARIABLE a VAR_HANDLE's output",
+    ("mcucompile/frontend/variables.py", "needs its options and one output"):
+        "a malformed file: the converter writes every VAR_HANDLE with its options and one output",
+    ("mcucompile/frontend/variables.py", "the initial value of variable"):
+        "a crafted file whose init constant and variable differ in size; the reader's buffer-size check and "
+        "the read/assign consistency check (tests/test_state.py) stop the ways an edit gets there",
     ("mcucompile/sim/latency.py", "core to run"): _GUARD + " (every core timing.py models has a QEMU board)",
     ("mcucompile/sim/latency.py", "the cycle counter saw"): _GUARD + " (the harness marks three intervals)",
     ("mcucompile/sim/latency.py", "differ from the inference's"):

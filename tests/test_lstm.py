@@ -1,9 +1,10 @@
 """UNIDIRECTIONAL_SEQUENCE_LSTM (int8 activations, int16 cell state), bit-exact with TFLite Micro.
 
 The model is TFLite Micro's own MNIST LSTM example (28 rows of 28 int8 pixels, one LSTM with 20 cells, then
-FULLY_CONNECTED and SOFTMAX). The references reset the interpreter's variable tensors after every sample
-(mcucompile/sim/reference.py), as TFLite Micro's example does, and the C kernel starts its state from zero on
-every call: each sample is an independent inference.
+FULLY_CONNECTED and SOFTMAX). The hidden and cell states are variable tensors: they live in the persistent
+state region and carry over between invokes, as TFLite Micro's. By default each sample starts from the
+initial state (the references reset the interpreter, as TFLite Micro's example does, and the C calls
+<model>_reset()); `sequence` runs the samples as one stream, the state carried over.
 """
 
 from __future__ import annotations
@@ -44,11 +45,14 @@ def test_reader_moves_the_variable_state_into_the_attributes(lstm_path):
     assert a.cell_state[3] == 2.0 ** -12
     assert all(g.tensors[t].dtype == "int8" for t in g.activations())
     # cell clip 10.0 at 2^-12 is 40960 codes: clamped to 32767, so the clip still keeps the cell off -32768
-    params = dict(lower_lstm(LowerCtx(g), op)[0].params.fields)
+    ctx = LowerCtx(g)
+    params = dict(lower_lstm(ctx, op)[0].params.fields)
     assert params["use_cell_clip"] == "1" and params["cell_clip"] == "32767"
     assert params["hidden_zero_point"] == "0" and params["input_offset"] == "128"
-    # its scratch: 4 int16 gate buffers, the int16 cell state and the int8 hidden state of 1 x 20 values
-    assert SCRATCH["UNIDIRECTIONAL_SEQUENCE_LSTM"].fn(g, op, "none") == 11 * 20
+    # its scratch: 4 int16 gate buffers of 1 x 20 values; the int16 cell state and the int8 hidden state
+    # (1 x 20 each) are persistent memory, zero (the hidden state at its zero point) after a reset
+    assert SCRATCH["UNIDIRECTIONAL_SEQUENCE_LSTM"].fn(g, op, "none") == 8 * 20
+    assert [(s.nbytes, s.fill) for s in ctx.state] == [(2 * 20, 0), (20, 0)]
 
 
 def test_compile_time_parameters():
@@ -124,6 +128,11 @@ def test_tflm_mnist_lstm_bit_exact_on_host(lstm_path):
     _check(r2, litert_exact=False)
     alone = api.simulate(str(lstm_path), inputs=[x[7:8]], references=("tflm",))
     assert alone.ok and np.array_equal(alone.outputs[0][0], r2.outputs[0][7])
+    # the same images as one stream (no reset): the state carries over, in TFLite Micro and LiteRT as in ours
+    seq = api.simulate(str(lstm_path), inputs=[x[:8]], references=("tflm", "litert_ref"), sequence=True)
+    _check(seq, litert_exact=False)
+    assert np.array_equal(seq.outputs[0][0], r2.outputs[0][0])
+    assert not np.array_equal(seq.outputs[0][1:], r2.outputs[0][1:8])
 
 
 def test_tflm_mnist_lstm_on_qemu_m4(lstm_path, qemu_toolchain):
@@ -191,8 +200,8 @@ def test_built_lstms_bit_exact_with_tflm(tmp_path, case):
 
 
 def test_built_lstm_state_starts_from_zero_on_every_call(tmp_path):
-    """The last sample run alone gives what it gave after five others: the C state does not carry over (and
-    neither does the references', which reset their variable tensors between samples)."""
+    """The last sample run alone gives what it gave after five others: by default the C state does not carry
+    over (the harness resets it, the references reset their variable tensors between samples)."""
     path = tmp_path / "lstm_state.tflite"
     path.write_bytes(lstm_model(**CASES["batch3"]))
     rng = np.random.default_rng(11)
@@ -201,6 +210,26 @@ def test_built_lstm_state_starts_from_zero_on_every_call(tmp_path):
     alone = api.simulate(str(path), inputs=[x[5:]], references=("tflm",))
     assert r.ok and alone.ok
     assert np.array_equal(alone.outputs[0][0], r.outputs[0][5])
+
+
+@pytest.mark.parametrize("case", ["batch3", "time_major"])
+def test_built_lstm_sequence_carries_the_state_bit_exact(tmp_path, case):
+    """Six invokes as one stream, no reset: the hidden and cell states carry over in the C (the persistent
+    state region) as in TFLite Micro (invoked six times, nothing reset); every step bit-exact. (LiteRT runs no
+    built LSTM: it wants the converter's intermediate tensors.)"""
+    path = tmp_path / f"lstm_seq_{case}.tflite"
+    path.write_bytes(lstm_model(**CASES[case]))
+    x = api.random_inputs(api.load(path), 6, seed=12)
+    seq = api.simulate(str(path), inputs=x, references=("tflm",), sequence=True)
+    tflm, = seq.comparisons
+    assert tflm.available and tflm.mismatches == 0, tflm
+    assert seq.ok
+    assert seq.extra["state_bytes"] >= 3 * CASES[case]["B"] * CASES[case]["S"]
+    fresh = api.simulate(str(path), inputs=x, references=("tflm",))
+    assert fresh.ok
+    assert np.array_equal(seq.outputs[0][0], fresh.outputs[0][0])          # the same start
+    for s in range(1, 6):                                                   # then the carried state shows
+        assert not np.array_equal(seq.outputs[0][s], fresh.outputs[0][s]), s
 
 
 def _with(op, **changes):

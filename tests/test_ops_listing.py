@@ -55,17 +55,18 @@ def test_more_builtins_are_listed_with_their_constraints():
 def test_lstm_is_listed_with_its_scratch_and_constraints():
     r = CliRunner().invoke(main, ["ops", "--json"])
     lstm = {o["kind"]: o for o in json.loads(r.output)}["UNIDIRECTIONAL_SEQUENCE_LSTM"]
-    assert lstm["scratch"] is True and lstm["scratch_on"] == list(TARGETS)   # state and gate buffers everywhere
+    assert lstm["scratch"] is True and lstm["scratch_on"] == list(TARGETS)   # the gate buffers everywhere
     assert "int16 cell state" in lstm["dtypes"] and "no CIFG, peephole, projection" in lstm["params"]
+    assert "persist between invokes in the state region" in lstm["params"]
 
 
-def test_svdf_is_listed_with_its_scratch_and_constraints():
+def test_svdf_is_listed_with_its_constraints():
     r = CliRunner().invoke(main, ["ops", "--json"])
     svdf = {o["kind"]: o for o in json.loads(r.output)}["SVDF"]
-    assert svdf["scratch"] is True and svdf["scratch_on"] == list(TARGETS)     # the int16 state everywhere
+    assert svdf["scratch"] is False             # the int16 state is persistent memory, not scratch
     assert "int16 time weights" in svdf["dtypes"] and "int16 activation state" in svdf["dtypes"]
     assert "int8 time weights with an int8 activation state" in svdf["dtypes"]
-    assert "not applied (as TFLite Micro)" in svdf["params"]
+    assert "not applied (as TFLite Micro)" in svdf["params"] and "persists between invokes" in svdf["params"]
 
 
 def test_detection_postprocess_is_listed_with_its_scratch_and_constraints():
@@ -82,3 +83,10 @@ def test_signal_ops_are_listed_with_their_constraints():
     assert "starts from 0 on every invoke" in ops["CUSTOM:SignalFilterBankSpectralSubtraction"]["params"]
     assert {f"CUSTOM:Signal{k}" for k in ("Window", "FftAutoScale", "Energy", "FilterBank", "FilterBankSquareRoot",
                                          "PCAN", "FilterBankLog")} <= set(ops)
+
+
+def test_variable_ops_are_listed():
+    r = CliRunner().invoke(main, ["ops", "--json"])
+    ops = {o["kind"]: o for o in json.loads(r.output)}
+    assert "a float32 one is refused" in ops["READ_VARIABLE"]["dtypes"]
+    assert "ASSIGN_VARIABLE of constants" in ops["CALL_ONCE"]["params"] and "no code" in ops["VAR_HANDLE"]["params"]

@@ -2,8 +2,9 @@
 bit-exact with TFLite Micro.
 
 The models are built directly (tests/tflite_builder.py): input [B, I] -> SVDF -> output [B, U]. The
-references reset the interpreter's variable tensors after every sample (mcucompile/sim/reference.py) and the
-C kernel starts its state from zero on every call: each sample is an independent inference (one time step).
+state is a variable tensor: it lives in the persistent state region and carries over between invokes, as
+TFLite Micro's. By default each sample starts from the initial state (the references reset the interpreter,
+the C calls <model>_reset()); `sequence` runs the samples as one stream, the state carried over.
 """
 
 from __future__ import annotations
@@ -64,9 +65,11 @@ def test_reader_moves_the_variable_state_into_the_attributes(tmp_path):
     assert op.attrs.rank == 2 and op.attrs.activation == "RELU"
     assert op.attrs.state[:3] == (4, "int16", (2, 24)) and op.attrs.state[3:] == (2.0 ** -12, 0)
     assert all(g.tensors[t].dtype == "int8" for t in g.activations())
-    # its scratch: the int16 state, batch 2 x 6 filters x memory 4
-    assert SCRATCH["SVDF"].fn(g, op, "none") == 2 * 2 * 6 * 4
-    params = dict(lower_svdf(LowerCtx(g), op)[0].params.fields)
+    # no scratch: the int16 state, batch 2 x 6 filters x memory 4, is persistent memory (zero after a reset)
+    assert "SVDF" not in SCRATCH
+    ctx = LowerCtx(g)
+    params = dict(lower_svdf(ctx, op)[0].params.fields)
+    assert [(s.nbytes, s.fill, s.initial) for s in ctx.state] == [(2 * 2 * 6 * 4, 0, None)]
     s1, s2 = effective_scales(0.02, 0.01, 2.0 ** -12, 3e-5, 0.05)
     assert (params["feature_mult"], params["feature_shift"]) == tuple(str(v) for v in quantize_multiplier(s1))
     assert (params["output_mult"], params["output_shift"]) == tuple(str(v) for v in quantize_multiplier(s2))
@@ -127,6 +130,11 @@ def test_state_starts_from_zero_on_every_call(tmp_path):
     alone = api.simulate(str(path), inputs=[x[5:]], references=("tflm",))
     assert r.ok and alone.ok and r.comparisons[0].mismatches == 0
     assert np.array_equal(alone.outputs[0][0], r.outputs[0][5])
+    # as one stream the state carries over (memory 6: every step still sees the earlier ones), bit-exact
+    seq = api.simulate(str(path), inputs=[x], references=("tflm",), sequence=True)
+    assert seq.ok and seq.comparisons[0].available and seq.comparisons[0].mismatches == 0
+    assert np.array_equal(seq.outputs[0][0], r.outputs[0][0])            # the first step: the same start
+    assert not np.array_equal(seq.outputs[0][1:], r.outputs[0][1:])      # later ones: the state matters
 
 
 def test_built_svdf_on_qemu_m4(tmp_path, qemu_toolchain):

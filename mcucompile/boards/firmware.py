@@ -48,10 +48,11 @@ class Fit:
     code_estimate: int
     test_data: int
     flash_capacity: int
+    state: int = 0          # the persistent state region (outside the arena)
 
     @property
     def sram_needed(self) -> int:
-        return self.arena + self.stack + self.io + self.harness
+        return self.arena + self.state + self.stack + self.io + self.harness
 
     @property
     def flash_needed(self) -> int:
@@ -64,6 +65,7 @@ class Fit:
     def as_dict(self) -> dict:
         return {"board": self.board, "fits": self.fits,
                 "sram": {"needed": self.sram_needed, "capacity": self.sram_capacity, "arena": self.arena,
+                         "state": self.state,
                          "stack": self.stack, "io": self.io, "harness": self.harness},
                 "flash": {"needed": self.flash_needed, "capacity": self.flash_capacity, "weights": self.weights,
                           "code_estimate": self.code_estimate, "test_inputs": self.test_data}}
@@ -112,11 +114,12 @@ def fit_check(c: Compiled, board: Board, samples: int = 1, harness: bool = False
     if not c.options.io_in_arena:
         io += in_bytes          # an application needs its input buffer in SRAM too
     guard = HARNESS_GUARD if harness else PLAIN_GUARD
-    extra = 2 * guard + (c.arena_bytes + out_bytes if harness else 0) + 64   # + .data/.bss of main and console
+    extra = 2 * guard + (c.arena_bytes + out_bytes + 2 * c.state_bytes if harness else 0) + 64   # + main's,
+    #                                                                              console's .data/.bss
     model_c = (c.files or render(c)).get(f"{c.graph.name}.c", "")
     code = CODE_BASE_BYTES + sum(kernel_code(c, board).values()) + int(len(model_c) * CODE_PER_SOURCE_CHAR)
     return Fit(board.name, c.arena_bytes, stack_bytes, io, extra, main_sram(c, board).length,
-               const_bytes(c), code, in_bytes * samples, board.flash.length - board.flash_reserved)
+               const_bytes(c), code, in_bytes * samples, board.flash.length - board.flash_reserved, c.state_bytes)
 
 
 def require_fit(c: Compiled, board: Board, **kw) -> Fit:
@@ -133,7 +136,8 @@ def require_fit(c: Compiled, board: Board, **kw) -> Fit:
         return f
     problems = []
     if f.sram_needed > f.sram_capacity:
-        problems.append(f"SRAM needs {_b(f.sram_needed)} (arena {f.arena:,} + stack {f.stack:,} + I/O {f.io:,}"
+        problems.append(f"SRAM needs {_b(f.sram_needed)} (arena {f.arena:,}"
+                        + (f" + state {f.state:,}" if f.state else "") + f" + stack {f.stack:,} + I/O {f.io:,}"
                         f" + runtime {f.harness:,}) but {board.name} has {_b(f.sram_capacity)}: "
                         f"{f.sram_needed - f.sram_capacity:,} B too many")
     if f.flash_needed > f.flash_capacity:
@@ -219,8 +223,9 @@ def _sample_lines(a: np.ndarray, per_line: int = 32) -> list[str]:
 
 
 def render_firmware(c: Compiled, board: Board, test_inputs: Sequence[np.ndarray], harness: bool = False,
-                    stack_bytes: int = DEFAULT_STACK_BYTES) -> dict[str, str]:
-    """{relative path: text} of the whole firmware project. test_inputs: one [N, *shape] array per input."""
+                    stack_bytes: int = DEFAULT_STACK_BYTES, sequence: bool = False) -> dict[str, str]:
+    """{relative path: text} of the whole firmware project. test_inputs: one [N, *shape] array per input;
+    each sample from the model's initial state, or with `sequence` all of them as one stream."""
     files = dict(c.files or render(c))
     name = c.graph.name
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR / "board")),
@@ -246,7 +251,7 @@ def render_firmware(c: Compiled, board: Board, test_inputs: Sequence[np.ndarray]
     ctx = {
         "fit": fit, "name": name, "NAME": name.upper(), "version": __version__, "board": board,
         "inputs": c.inputs, "outputs": c.outputs, "samples": samples, "harness": harness,
-        "runs": 2 if harness else 1, "guard": HARNESS_GUARD if harness else PLAIN_GUARD,
+        "runs": 2 if harness else 1, "guard": HARNESS_GUARD if harness else PLAIN_GUARD, "sequence": sequence,
         "extra_vectors": _vectors(board), "ld_name": ld, "sources": sources, "boot2": boot2,
         "uf2": None if board.uf2_family is None else {"family": f"0x{board.uf2_family:08x}",
                                                        "base": f"0x{board.flash.origin:08x}",

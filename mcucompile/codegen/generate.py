@@ -21,7 +21,7 @@ from ..passes.memory_plan import MemoryPlan, drop_costly_scratch, plan_memory
 from ..passes.patch_plan import PatchSearch, patch_buffers, search, stage_free, tile_buffer_id
 from .lowering import LowerCtx, load_all
 from .patch import in_place, lower_stage
-from .records import Act, ConstArray, KernelCall, PatchLoop, Scratch, TileBuf, c_arg
+from .records import Act, ConstArray, KernelCall, PatchLoop, Scratch, StateSlot, TileBuf, c_arg
 from .registry import REGISTRY
 
 CTYPES = {"int8": "int8_t", "float32": "float", "int32": "int32_t", "int16": "int16_t", "uint8": "uint8_t",
@@ -127,6 +127,7 @@ class Compiled:
     pointers: Pointers | None = None               # what the calls' pointer records point at
     banks: BankPlan | None = None                  # with memory banks: every region's plan (plan: the main one's)
     files: dict[str, str] = field(default_factory=dict)
+    state: tuple[StateSlot, ...] = ()              # the persistent state region (LowerCtx.persistent)
 
     @property
     def arena_bytes(self) -> int:
@@ -153,6 +154,12 @@ class Compiled:
             return self.plan.buffers
         return tuple(x for p in self.banks.plans.values() for x in p.buffers)
 
+    @property
+    def state_bytes(self) -> int:
+        """Bytes of the persistent state region (outside the arena; 0: the model keeps no state)."""
+        from .lowering import STATE_ALIGN
+        return sum(-(-s.nbytes // STATE_ALIGN) * STATE_ALIGN for s in self.state)
+
     def memory_map(self) -> dict:
         g = self.graph
         bufs = []
@@ -171,6 +178,9 @@ class Compiled:
             "io_in_arena": self.options.io_in_arena,
             "inputs": [_io_dict(i) for i in self.inputs], "outputs": [_io_dict(o) for o in self.outputs],
             "flash_weights_bytes": flash_weight_bytes(g),
+            "state_bytes": self.state_bytes,
+            "state": [{"owner": s.owner, "offset": s.offset, "size": s.nbytes,
+                       "initial": "constant" if s.initial else f"bytes 0x{s.fill:02x}"} for s in self.state],
             "buffers": bufs,
             **({"regions": self.banks.as_dict(g)} if self.banks is not None else {}),
         }
@@ -276,7 +286,7 @@ def compile_graph(g: Graph, options: Options = Options(), search_progress: Calla
     return Compiled(g, options, plan, calls, ctx.consts,
                     [io_info(k, t) for k, t in enumerate(g.inputs)],
                     [io_info(k, t) for k, t in enumerate(g.outputs)], sources, program, found, stages,
-                    Pointers(root, offsets, io_pos, frozenset(scratch_ids), base), banks=banked)
+                    Pointers(root, offsets, io_pos, frozenset(scratch_ids), base), banks=banked, state=tuple(ctx.state))
 
 
 # ---- rendering --------------------------------------------------------------------------------
@@ -334,6 +344,7 @@ def render(c: Compiled) -> dict[str, str]:
         "defines": kernel_defines(c.options),
         "families": kernel_families(c),
         "models": [g.name], "lib": g.name,
+        "state_bytes": c.state_bytes, "state": c.state,
     }
     files = {
         f"{g.name}.h": env.get_template("model.h.j2").render(ctx),
@@ -344,8 +355,8 @@ def render(c: Compiled) -> dict[str, str]:
         f"{g.name}_memory.json": json.dumps(c.memory_map(), indent=2) + "\n",
         "mcu_nn.h": (FIRMWARE_DIR / "mcu_nn.h").read_text(),
     }
-    for header in re.findall(r'^#include "(\w+\.h)"', files["mcu_nn.h"], re.M):   # its topic headers
-        files[header] = (FIRMWARE_DIR / header).read_text()
+    for header in re.findall(r'^#include "(\w+\.h)"', files["mcu_nn.h"], re.M):   # the public header's parts
+        files.setdefault(header, (FIRMWARE_DIR / header).read_text())
     for s in c.sources:
         files[s] = (FIRMWARE_DIR / s).read_text()
     todo = ["mcu_nn.h", *c.sources]

@@ -15,7 +15,9 @@ from collections.abc import Callable
 import numpy as np
 
 from ..ir import Graph, Op, Tensor
-from .records import Act, ConstArray, Scratch
+from .records import Act, ConstArray, Scratch, State, StateSlot
+
+STATE_ALIGN = 8     # every slot of the persistent state region starts at a multiple of this
 
 
 class LowerCtx:
@@ -33,6 +35,8 @@ class LowerCtx:
         self.consts: list[ConstArray] = []
         self._const_by_key: dict = {}
         self._names: set[str] = set()
+        self.state: list[StateSlot] = []        # the persistent state region, in slot order
+        self._state_by_key: dict = {}
 
     def tensor(self, i: int) -> Tensor:
         return self.graph.tensors[i]
@@ -50,6 +54,31 @@ class LowerCtx:
         """Pointer to this op's scratch buffer, or "NULL" when the plan holds none for it (its scratch
         function gave 0 bytes for this target)."""
         return Scratch(op.index, ctype) if self._has_scratch(op.index) else "NULL"
+
+    def persistent(self, owner: str, nbytes: int, ctype: str = "int8_t", fill: int = 0,
+                   initial: np.ndarray | None = None, key=None) -> State:
+        """Persistent memory: `nbytes` bytes that keep their value between invokes, in the model's state
+        region outside the arena (<MODEL>_STATE_SIZE; the arena planner does not count them).
+        `<model>_reset()` and the first invoke set them to `initial` (a constant array of exactly `nbytes`
+        bytes, kept in flash) or else every byte to `fill` (0..255). `owner` names what they hold (the
+        memory report prints it). Requests with the same `key` (e.g. a resource variable's index) share one
+        slot: the first request decides its size and initial value. Returns the pointer record."""
+        if key is not None and key in self._state_by_key:
+            return State(self._state_by_key[key], ctype)
+        offset = sum(-(-s.nbytes // STATE_ALIGN) * STATE_ALIGN for s in self.state)
+        init = None
+        if initial is not None:
+            initial = np.ascontiguousarray(initial)
+            assert initial.nbytes == nbytes, f"{owner}: initial value of {initial.nbytes} bytes for {nbytes}"
+            init = self.const(initial.view(np.uint8).ravel(), "uint8_t", "state_init")
+        self.state.append(StateSlot(owner, offset, int(nbytes), int(fill) & 0xFF, init))
+        if key is not None:
+            self._state_by_key[key] = offset
+        return State(offset, ctype)
+
+    @property
+    def state_bytes(self) -> int:
+        return sum(-(-s.nbytes // STATE_ALIGN) * STATE_ALIGN for s in self.state)
 
     def unique(self, hint: str) -> str:
         base = "".join(ch if ch.isalnum() else "_" for ch in hint).strip("_").lower() or "c"

@@ -63,8 +63,30 @@ class TileOffset:
     array: str
 
 
+@dataclass(frozen=True)
+class State:
+    """Pointer into the persistent state region (LowerCtx.persistent): `offset` bytes from its start. The
+    region is the model's own (`state_mem` in <model>.c), so its C text needs no plan."""
+    offset: int
+    ctype: str = "int8_t"
+
+
+@dataclass(frozen=True)
+class StateSlot:
+    """One piece of the persistent state region: kept between invokes, outside the arena; <model>_reset()
+    sets it to `initial` (the name of a flash array of `nbytes` bytes) or else every byte to `fill`."""
+    owner: str                  # what it holds, for people: "variable 'x'", "op 3 UNIDIRECTIONAL_SEQUENCE_LSTM cell"
+    offset: int
+    nbytes: int
+    fill: int = 0
+    initial: str | None = None
+
+
+STATE_BASE = "state_mem"        # the region's static array in <model>.c
+
+
 # a call argument: C text (constant names, NULL, &params) or a pointer record
-Arg: TypeAlias = str | Act | Scratch | TileBuf | Cast | TileOffset
+Arg: TypeAlias = str | Act | Scratch | TileBuf | Cast | TileOffset | State
 
 
 def map_acts(arg: Arg, fn: Callable[[Act], Arg]) -> Arg:
@@ -89,6 +111,8 @@ def c_arg(arg: Arg, act: Callable[[Act], str], scratch: Callable[[Scratch], str]
         return scratch(arg)
     if isinstance(arg, TileBuf):
         return tile(arg)
+    if isinstance(arg, State):
+        return f"(({arg.ctype} *)((uint8_t *){STATE_BASE} + {arg.offset}))"
     if isinstance(arg, Cast):
         text = f"({arg.to}){c_arg(arg.value, act, scratch, tile)}"
         return f"({text})" if arg.wrap else text

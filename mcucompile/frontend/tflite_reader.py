@@ -34,6 +34,7 @@ from ..ir import (
 from ..ir.graph import NUMPY_DTYPES
 from ..ir.signal import SIGNAL_PREFIX
 from .signal_options import signal_attrs
+from .variables import VARIABLE_KINDS, Variables
 
 OP_NAMES = {v: k for k, v in vars(BuiltinOperator).items() if not k.startswith("_")}
 TYPE_NAMES = {v: k.lower() for k, v in vars(TensorType).items() if not k.startswith("_")}
@@ -369,18 +370,10 @@ def _buffer_data(model, data: bytes, buf_index: int, dtype: str, shape, tname: s
     return arr
 
 
-def _parse(data: bytes, name: str, source: str) -> Graph:
-    model = tflite.Model.GetRootAsModel(data, 0)
-    nsub = model.SubgraphsLength()
-    if nsub == 0:
-        raise ModelFormatError(f"{source}: the model has no subgraph")
-    if nsub > 1:
-        raise UnsupportedModelError(f"{source}: the model has {nsub} subgraphs (control flow); "
-                                    "only single-subgraph models are supported")
-    sg = model.Subgraphs(0)
-    ntensors = sg.TensorsLength()
+def _tensors(model, data: bytes, sg) -> list[Tensor]:
+    """The tensors of subgraph sg (constants with their data)."""
     tensors = []
-    for i in range(ntensors):
+    for i in range(sg.TensorsLength()):
         t = sg.Tensors(i)
         tname = (t.Name() or b"").decode("utf-8", "replace")
         dtype = TYPE_NAMES.get(t.Type())
@@ -392,13 +385,25 @@ def _parse(data: bytes, name: str, source: str) -> Graph:
                                         "only static shapes are supported (give the Keras input a fixed batch size)")
         if any(d > (1 << 24) for d in shape) or (len(shape) and int(np.prod(shape, dtype=np.float64)) > (1 << 31)):
             raise ModelFormatError(f"tensor {i} ({tname!r}) has an absurd shape {shape}")
-        arr = _buffer_data(model, data, t.Buffer(), dtype, shape, tname)
+        arr = _buffer_data(model, data, t.Buffer(), dtype, shape, tname) if dtype != "resource" else None
         quant = _quant(t)
         if arr is not None and dtype == "int8" and quant is None:
             raise ModelFormatError(f"tensor {i} ({tname!r}) holds int8 constants without quantisation parameters")
         if arr is None and quant is not None and 0.0 in quant.scale:
             raise ModelFormatError(f"tensor {i} ({tname!r}): an activation with quantisation scale 0")
         tensors.append(Tensor(i, tname, shape, dtype, quant, arr))
+    return tensors
+
+
+def _parse(data: bytes, name: str, source: str) -> Graph:
+    model = tflite.Model.GetRootAsModel(data, 0)
+    nsub = model.SubgraphsLength()
+    if nsub == 0:
+        raise ModelFormatError(f"{source}: the model has no subgraph")
+    sg = model.Subgraphs(0)
+    ntensors = sg.TensorsLength()
+    tensors = _tensors(model, data, sg)
+    variables = Variables(model, data, source, tensors, _tensors, OP_NAMES)
 
     def check_index(k, what):
         if not (-1 <= k < ntensors):
@@ -432,6 +437,11 @@ def _parse(data: bytes, name: str, source: str) -> Graph:
             kind = custom if custom in CUSTOM_KINDS else "CUSTOM:" + custom
         ins = tuple(check_index(int(k), f"op {i} ({kind})") for k in op.InputsAsNumpy()) if op.InputsLength() else ()
         outs = tuple(check_index(int(k), f"op {i} ({kind})") for k in op.OutputsAsNumpy()) if op.OutputsLength() else ()
+        if kind in VARIABLE_KINDS:
+            rewritten = variables.op(i, kind, op, ins, outs)
+            if rewritten is not None:
+                ops.append(rewritten)
+            continue
         need = MIN_INPUTS.get(kind, 1)
         if kind in REGISTRY and (len(ins) < need or not all(k >= 0 for k in ins[:need]) or not outs):
             raise ModelFormatError(f"op {i} ({kind}) has inputs {list(ins)} and outputs {list(outs)}; "
@@ -455,7 +465,10 @@ def _parse(data: bytes, name: str, source: str) -> Graph:
         raise UnsupportedModelError(
             f"{source}: {len(unsupported)} unsupported op{'s' if len(unsupported) > 1 else ''}: {listing}. "
             "`mcucompile ops` lists what is supported.")
-    graph = Graph(name, tuple(tensors), tuple(ops), inputs, outputs)
+    if nsub > 1 and variables.init_subgraphs != set(range(1, nsub)):
+        raise UnsupportedModelError(f"{source}: the model has {nsub} subgraphs (control flow); only single-subgraph "
+                                    "models are supported, and CALL_ONCE's init subgraphs of resource variables")
+    graph = Graph(name, tuple(tensors), tuple(ops), inputs, outputs, variables=variables.finish(ops))
     from ..ir.shapes import verify_graph
     verify_graph(graph, source)
     return graph

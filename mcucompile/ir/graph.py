@@ -218,9 +218,9 @@ class LSTMAttrs:          # UNIDIRECTIONAL_SEQUENCE_LSTM (UnidirectionalSequence
     time_major: bool
     asymmetric_quantize_inputs: bool
     # The state inputs (18: hidden, 19: cell) are variable tensors of the model. The reader takes them out of
-    # the op's inputs (-1 there): the kernel keeps the state in its scratch and starts it at zero (the
-    # hidden state at its zero point) on every invoke, as TFLite Micro after a reset. What the kernel needs of
-    # them is kept here: (tensor index, dtype, shape, scale, zero point).
+    # the op's inputs (-1 there): the lowering keeps them in the persistent state region (kept between
+    # invokes; zero, the hidden state at its zero point, after <model>_reset(), as TFLite Micro after a
+    # reset). What the kernel needs of them is kept here: (tensor index, dtype, shape, scale, zero point).
     hidden_state: tuple = ()
     cell_state: tuple = ()
 
@@ -231,8 +231,8 @@ class SVDFAttrs:          # SVDF (SVDFOptions)
     activation: str       # the fused activation (TFLite Micro's integer kernel applies none)
     asymmetric_quantize_inputs: bool
     # The activation state (input 4) is a variable tensor; the reader takes it out of the op's inputs (-1
-    # there), as the LSTM's: (tensor index, dtype, shape, scale, zero point). The kernel keeps it in its
-    # scratch, zero on every invoke (TFLite Micro after a reset).
+    # there), as the LSTM's: (tensor index, dtype, shape, scale, zero point). The lowering keeps it in the
+    # persistent state region (kept between invokes, zero after <model>_reset()).
     state: tuple = ()
 
 
@@ -251,11 +251,16 @@ class DetectionPostProcessAttrs:   # TFLite_Detection_PostProcess (custom op; fl
     w_scale: float
 
 
+@dataclass(frozen=True)
+class VariableAttrs:      # READ_VARIABLE (inputs: none; output: the value), ASSIGN_VARIABLE (input: the value)
+    variable: int         # index into Graph.variables (the reader resolves VAR_HANDLE's resource tensor)
+
+
 OpAttrs = (Conv2DAttrs | DepthwiseConv2DAttrs | FullyConnectedAttrs | Pool2DAttrs | ElementwiseAttrs
            | SoftmaxAttrs | ReshapeAttrs | ConcatenationAttrs | ReducerAttrs | NoAttrs | ResizeAttrs
            | TransposeConvAttrs | BatchMatMulAttrs | StridedSliceAttrs | SplitAttrs | ArgMinMaxAttrs
            | LeakyReluAttrs | PackAttrs | BlockSizeAttrs | GatherAttrs | MirrorPadAttrs | LSTMAttrs
-           | SVDFAttrs | DetectionPostProcessAttrs)
+           | SVDFAttrs | DetectionPostProcessAttrs | VariableAttrs)
 
 
 @dataclass(frozen=True)
@@ -286,6 +291,26 @@ class Rewrite:
 
 
 @dataclass(frozen=True)
+class Variable:
+    """A resource variable (VAR_HANDLE's container and shared name): state kept between invokes, in the
+    persistent state region (codegen: LowerCtx.persistent). `initial`: the value CALL_ONCE's init subgraph
+    assigns (a constant), or None: every byte the zero point's low byte, as TFLite Micro starts it."""
+    index: int
+    name: str             # the shared name
+    dtype: str
+    shape: tuple[int, ...]
+    quant: Quant | None = None
+    initial: np.ndarray | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def nbytes(self) -> int:
+        n = 1
+        for d in self.shape:
+            n *= d
+        return n * DTYPE_SIZES[self.dtype]
+
+
+@dataclass(frozen=True)
 class Graph:
     name: str
     tensors: tuple[Tensor, ...]
@@ -293,6 +318,7 @@ class Graph:
     inputs: tuple[int, ...]
     outputs: tuple[int, ...]
     rewrites: tuple[Rewrite, ...] = ()    # what graph normalisation changed (passes/normalize.py)
+    variables: tuple[Variable, ...] = ()  # resource variables (READ_VARIABLE / ASSIGN_VARIABLE ops name them)
 
     def tensor(self, i: int) -> Tensor:
         return self.tensors[i]

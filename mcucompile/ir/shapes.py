@@ -12,11 +12,15 @@ CONVERT_HINT = ("mcucompile compiles full-int8 models only; convert the float mo
                 "`mcucompile convert MODEL --calibration DATA` to get one")
 
 
+# ops that write no tensor: ASSIGN_VARIABLE writes the persistent state (frontend/variables.py)
+SINK_KINDS = frozenset({"ASSIGN_VARIABLE"})
+
+
 def verify_graph(g: Graph, source: str = "model") -> None:
     produced: dict[int, int] = {}
     available = set(g.inputs) | {t.index for t in g.tensors if t.is_const}
     for op in g.ops:
-        if not op.outputs:
+        if not op.outputs and op.kind not in SINK_KINDS:
             raise ModelFormatError(f"{source}: op {op.index} ({op.kind}) has no output")
         for t in op.inputs:
             if t >= 0 and t not in available:
@@ -88,10 +92,12 @@ NON_INT8_WRITERS = {**{(k, 0): ("bool",) for k in ("EQUAL", "NOT_EQUAL", "LESS",
                                                      "GREATER_EQUAL")},
                     ("CAST", 0): ("int32", "int16"), ("ZEROS_LIKE", 0): ("int32", "int64"),
                     ("FILL", 0): ("int32",), ("SHAPE", 0): ("int32", "int64"),
-                    **{("TFLite_Detection_PostProcess", k): ("float32",) for k in range(4)}}
+                    **{("TFLite_Detection_PostProcess", k): ("float32",) for k in range(4)},
+                    ("READ_VARIABLE", 0): ("int16", "int32")}
 NON_INT8_READERS = {("GATHER", 1): ("int32", "int64"), ("GATHER_ND", 1): ("int32",), ("SELECT_V2", 0): ("bool",),
                     ("SELECT", 0): ("bool",), **{("TFLite_Detection_PostProcess", k): ("float32",) for k in (0, 1)},
                     ("CAST", 0): ("int32", "bool", "int16", "uint32"), ("ZEROS_LIKE", 0): ("int32", "int64"),
+                    ("ASSIGN_VARIABLE", 0): ("int16", "int32"),
                     **{(k, i): ("int32", "int64", "bool") for k in ("EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL",
                                                                      "GREATER", "GREATER_EQUAL") for i in (0, 1)}}
 
@@ -153,6 +159,8 @@ def _non_int8_ok(g: Graph) -> set[int]:
     # a CAST to float32 (the converter's mask: comparison -> CAST -> QUANTIZE) read by QUANTIZE only, or a
     # model output
     for op in g.ops:
+        if op.kind != "CAST":
+            continue
         t = op.outputs[0]
         if op.kind == "CAST" and g.tensors[t].dtype == "float32" and (
                 t in g.outputs or readers.get(t) and all(u == ("QUANTIZE", 0) for u in readers[t])):

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..ir import Graph, Op
-from . import conv, detection, lstm, reduce, signal, svdf
+from . import conv, detection, lstm, reduce, signal
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,6 @@ SCRATCH: dict[str, ScratchRule] = {
     "MEAN": ScratchRule(reduce.accumulator_scratch),
     "SUM": ScratchRule(reduce.accumulator_scratch),
     "UNIDIRECTIONAL_SEQUENCE_LSTM": ScratchRule(lstm.lstm_scratch),
-    "SVDF": ScratchRule(svdf.svdf_scratch),
     "TFLite_Detection_PostProcess": ScratchRule(detection.detection_scratch),
     "CUSTOM:SignalRfft": ScratchRule(signal.rfft_scratch),
     "CUSTOM:SignalFilterBankSpectralSubtraction": ScratchRule(signal.spectral_subtraction_scratch),

@@ -1,9 +1,9 @@
 """UNIDIRECTIONAL_SEQUENCE_LSTM: the kernel's state and gate buffers (firmware/mcu_lstm_s8.c).
 
-The op's scratch holds, for batch B and state size S: the four gate buffers (int16, B x S each, as TFLite
-Micro's four scratch buffers), the int16 cell state (B x S) and the int8 hidden state (B x S). The state
-lives only while the op runs: the kernel starts it from zero (the hidden state at its zero point) on every
-invoke, as TFLite Micro does after a reset of its variable tensors.
+The op's scratch holds, for batch B and state size S, the four gate buffers (int16, B x S each, as TFLite
+Micro's four scratch buffers). The int16 cell state and the int8 hidden state (B x S each) are the model's
+variable tensors: the lowering asks for them as persistent memory (codegen/lowering.py
+LowerCtx.persistent), kept between invokes as TFLite Micro keeps them.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ def lstm_dims(graph, op) -> tuple[int, int]:
 def lstm_scratch_layout(batch: int, state: int) -> dict[str, int]:
     """Byte offsets of the kernel's buffers in its scratch, and the total."""
     n = batch * state
-    return {"gates": 0, "cell": 8 * n, "hidden": 10 * n, "total": 11 * n}
+    return {"gates": 0, "total": 8 * n}
 
 
 def lstm_scratch(graph, op, simd) -> int:

@@ -69,8 +69,11 @@ def build_host(c: Compiled, workdir: Path, sanitize: bool = True) -> Path:
     return exe
 
 
-def run_host(c: Compiled, exe: Path, inputs: list[np.ndarray], timeout: float = 600) -> HostRun:
-    """inputs: one array per model input, each [N, *shape] of the input's dtype."""
+def run_host(c: Compiled, exe: Path, inputs: list[np.ndarray], timeout: float = 600,
+             sequence: bool = False) -> HostRun:
+    """inputs: one array per model input, each [N, *shape] of the input's dtype. Each sample from the
+    initial state (<model>_reset() before it), or with `sequence` the N samples one after the other in one
+    stream, the state carried over."""
     n = inputs[0].shape[0]
     workdir = exe.parent
     fin, fout = workdir / "inputs.bin", workdir / "outputs.bin"
@@ -80,7 +83,8 @@ def run_host(c: Compiled, exe: Path, inputs: list[np.ndarray], timeout: float = 
                 f.write(np.ascontiguousarray(arr[s], dtype=io.dtype).tobytes())
     env = dict(os.environ, ASAN_OPTIONS="detect_leaks=0:abort_on_error=0",
                UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1")
-    p = subprocess.run([str(exe), fin.name, fout.name, str(n)], cwd=workdir, capture_output=True, text=True,
+    cmd = [str(exe), fin.name, fout.name, str(n), *(["sequence"] if sequence else [])]
+    p = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True,
                        timeout=timeout, env=env)
     stats = None
     for line in p.stdout.splitlines():

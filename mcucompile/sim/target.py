@@ -266,7 +266,7 @@ def _chunks(c: Compiled, board: Board, n: int, stack_bytes: int) -> int:
 
 def run_on_board(c: Compiled, board: str, inputs: list[np.ndarray], workdir: Path,
                  stack_bytes: int = DEFAULT_STACK_BYTES, progress=None,
-                 flash_wait_states: int | None = None) -> TargetRun:
+                 flash_wait_states: int | None = None, sequence: bool = False) -> TargetRun:
     """Run every sample of `inputs` (one [N, *shape] array per model input) on an emulated board.
     `progress(stage, done, total)` hears of each cross-build and QEMU run (samples are run in chunks
     that fit the board's flash). `flash_wait_states`: for the cycle estimate, instead of the board's."""
@@ -285,6 +285,9 @@ def run_on_board(c: Compiled, board: str, inputs: list[np.ndarray], workdir: Pat
     n = int(inputs[0].shape[0])
     require_fit(c, b, samples=1, harness=True, stack_bytes=stack_bytes)
     per_run = _chunks(c, b, n, stack_bytes)
+    if sequence and per_run < n:
+        raise McuCompileError(f"a stream of {n} samples does not fit {b.name}'s flash in one run (at most "
+                              f"{per_run}): run a shorter --sequence")
     outs: list[list[np.ndarray]] = [[] for _ in c.outputs]
     instr: list[int] = []
     cyc: list[int] = []
@@ -301,7 +304,7 @@ def run_on_board(c: Compiled, board: str, inputs: list[np.ndarray], workdir: Pat
     for k, lo in enumerate(range(0, n, per_run)):
         part = [np.ascontiguousarray(a[lo:lo + per_run]) for a in inputs]
         m = int(part[0].shape[0])
-        files = render_firmware(c, b, part, harness=True, stack_bytes=stack_bytes)
+        files = render_firmware(c, b, part, harness=True, stack_bytes=stack_bytes, sequence=sequence)
         elf, size = build_firmware(files, Path(workdir) / f"fw_{b.name}_{k}")
         tell(stage, 2 * k + 1, 2 * runs)
         console, counts = run_qemu(b, elf)

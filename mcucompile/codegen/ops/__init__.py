@@ -25,4 +25,5 @@ from . import (  # noqa: F401,E501
     slicing,
     softmax,
     svdf,
+    variables,
 )

@@ -139,7 +139,12 @@ def lower_lstm(ctx, op):
         ("output_mult", c_int(out[0])), ("output_shift", c_int(out[1])),
         ("use_cell_clip", c_int(int(use_clip))), ("cell_clip", c_int(clip)),
     ))
+    n = batch * state
+    cell = ctx.persistent(f"op {op.index} LSTM cell state", 2 * n, "int16_t", key=("tensor", a.cell_state[0]))
+    hidden = ctx.persistent(f"op {op.index} LSTM hidden state", n, "int8_t", fill=a.hidden_state[4],
+                            key=("tensor", a.hidden_state[0]))
     return [KernelCall(op.index, op.kind, "mcu_lstm_s8",
-                       (f"&{params.name}", ctx.act(x.index), ctx.scratch(op, "int16_t"), ctx.act(y.index)),
+                       (f"&{params.name}", ctx.act(x.index), ctx.scratch(op, "int16_t"), cell, hidden,
+                        ctx.act(y.index)),
                        params, ("mcu_lstm_s8.c",),
                        f"{time_steps} steps x {batch} x {input_dim} -> {state}")]

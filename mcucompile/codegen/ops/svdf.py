@@ -108,7 +108,11 @@ def lower_svdf(ctx, op):
         ("feature_mult", c_int(m1[0])), ("feature_shift", c_int(m1[1])),
         ("output_mult", c_int(m2[0])), ("output_shift", c_int(m2[1])),
     ))
+    # the state: the model's variable tensor, in the persistent region; reset as TFLite Micro resets it
+    # (int16: zero bytes; int8: every byte the state's zero point)
+    state = ctx.persistent(f"op {op.index} SVDF activation state", batch * filters * memory * (1 if state8 else 2),
+                           ctype, fill=s_zp if state8 else 0, key=("tensor", a.state[0]))
     return [KernelCall(op.index, op.kind, func,
-                       (f"&{params.name}", ctx.act(x.index), ctx.scratch(op, ctype), ctx.act(y.index)),
+                       (f"&{params.name}", ctx.act(x.index), state, ctx.act(y.index)),
                        params, (src,),
                        f"{batch} x {x.shape[1]} -> {filters} filters x {memory} -> {units} units")]
