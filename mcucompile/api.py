@@ -67,6 +67,7 @@ class Analysis:
     stage_breaks: list = field(default_factory=list)   # with a patch search: ops that end every stage there
     code: dict | None = None           # with a board: flash by part (boards.codesize.CodeSize.as_dict)
     latency: dict | None = None        # with a board and latency: cycles and ms per op (sim.latency.Latency)
+    wide: dict | None = None           # DSP boards: the convs given pre-widened weights (kernels.wide_cost)
 
     def as_dict(self) -> dict:
         return {"model": self.model, "peak_sram_bytes": self.peak_sram_bytes,
@@ -76,7 +77,7 @@ class Analysis:
                 "layer_by_layer_macs": self.layer_by_layer_macs, "patch": self.patch,
                 "explored": self.explored, "board": self.board, "fit": self.fit, "rewrites": self.rewrites,
                 "stage_breaks": self.stage_breaks, "code": self.code,
-                "layers": [l.as_dict() for l in self.layers], "latency": self.latency}
+                "layers": [l.as_dict() for l in self.layers], "latency": self.latency, "wide": self.wide}
 
 
 def analyze(model: str | os.PathLike, options: Options = Options(),
@@ -133,7 +134,8 @@ def analyze(model: str | os.PathLike, options: Options = Options(),
     return Analysis(g.name, c.plan.arena_bytes, c.plan.lower_bound, flash_weight_bytes(g),
                     macs, layers, c.plan.strategy, options.io_in_arena, lbl.plan.arena_bytes, lbl_macs,
                     patch, explored, board, fit, [r.as_dict() for r in g.rewrites],
-                    stage_breaks(g) if c.patch_search is not None else [], code, lat)
+                    stage_breaks(g) if c.patch_search is not None else [], code, lat,
+                    c.wide.as_dict() if c.wide is not None else None)
 
 
 def stage_breaks(g: Graph) -> list[dict]:

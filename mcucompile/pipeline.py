@@ -60,8 +60,8 @@ def board_options(options: Options, board: str | None) -> Options:
 def compile_for_board(g: Graph, options: Options, board: str | None,
                       search_progress: Callable | None = None) -> Compiled:
     """compile_graph with board_options; Options.wide_weights "auto" on a DSP board: the pre-widened
-    weights (faster) unless the model then no longer fits the board's flash, where it compiles again
-    without them (c.options says which)."""
+    weights where kernels/wide_cost.py finds they pay (within Options.flash_budget) unless the model then no
+    longer fits the board's flash, where it compiles again without them (c.options says which)."""
     options = board_options(options, board)
     c = compile_graph(g, options, search_progress)
     if board is not None and options.wide_weights == "auto" and options.simd == "dsp":
