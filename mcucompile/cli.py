@@ -68,7 +68,7 @@ _common = [
                       "of 4, 3x for the others (they keep the int8 copy too). on = every such conv; auto = "
                       "the convs whose estimated cycles saved per extra flash byte clear a threshold, best "
                       "first, within --flash-budget (default: the weights up to 1.2x those of the int8 "
-                      "build), none if the model then no longer fits the board's flash; off = the int8 "
+                      "build; less when the board's flash has less room); off = the int8 "
                       "weights only. analyze and report list each conv's extra bytes and cycles saved."),
     click.option("--flash-budget", type=str, default=None, expose_value=False,
                  callback=lambda ctx, param, v: _stash_patch(ctx, param, None if v is None else _parse_size(v)),

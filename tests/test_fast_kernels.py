@@ -1191,9 +1191,10 @@ def test_dsp_code_refuses_another_core(model_dir):
 
 
 def test_wide_weights_auto_follows_the_flash(shared_models, monkeypatch):
-    """wide_weights auto on a DSP board keeps the stream while the model fits the board's flash and compiles
-    without it (the int8 filters back, --wide-weights off's flash) when it would not; on keeps it and the
-    fit check then fails with its usual message."""
+    """wide_weights auto on a DSP board keeps its choice while the model fits the board's flash; when it would
+    not, it chooses again within the flash the int8 build leaves free (fewer convs widened, the model fits),
+    and where even the int8 build does not fit it compiles without the stream (the int8 filters back,
+    --wide-weights off's flash); on keeps it and the fit check then fails with its usual message."""
     from dataclasses import replace
 
     from mcucompile import api, boards
@@ -1206,12 +1207,22 @@ def test_wide_weights_auto_follows_the_flash(shared_models, monkeypatch):
     assert on.options.wide_weights == "auto" and off.options.wide_weights == "off"
     f_on, f_off = fit_check(on, real), fit_check(off, real)
     assert f_on.weights > f_off.weights and f_on.fits
-    small = replace(real, flash=replace(real.flash, length=(f_on.flash_needed + f_off.flash_needed) // 2
-                                        + real.flash_reserved))
+
+    def board_of(flash_bytes: int):
+        return replace(real, flash=replace(real.flash, length=flash_bytes + real.flash_reserved))
+
+    small = board_of((f_on.flash_needed + f_off.flash_needed) // 2)
     monkeypatch.setattr(boards, "get_board", lambda name: small)
     c = api.compile_for_board(g, api.Options(), "qemu-m4")
-    assert c.options.wide_weights == "off" and fit_check(c, small).fits
+    assert c.options.wide_weights == "auto" and fit_check(c, small).fits
+    assert 0 < c.wide.extra_bytes <= c.options.flash_budget < on.wide.budget
+    assert c.wide.widened < on.wide.widened
+    tiny = board_of(f_off.flash_needed - 1)
+    monkeypatch.setattr(boards, "get_board", lambda name: tiny)
+    c = api.compile_for_board(g, api.Options(), "qemu-m4")
+    assert c.options.wide_weights == "off" and c.wide is None
     assert not any("wide_filter" in dict(k.params.fields) for k in c.calls if k.params is not None)
+    monkeypatch.setattr(boards, "get_board", lambda name: small)
     c = api.compile_for_board(g, api.Options(wide_weights="on"), "qemu-m4")
     with pytest.raises(FitError, match="flash needs"):
         require_fit(c, small)

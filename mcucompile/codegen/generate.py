@@ -55,8 +55,8 @@ class Options:
     wide_weights: str = "auto"    # the DSP wide convs' weights pre-widened to int16 in flash (simd "dsp"
     #                               only, faster; 1x1 convs with in.c % 4 == 0 drop the int8 copy): "on"
     #                               (every such conv), "off", "auto" (the convs kernels/wide_cost.py picks by
-    #                               cycles saved per extra byte within flash_budget; none when the model then
-    #                               no longer fits the board's flash: pipeline.compile_for_board)
+    #                               cycles saved per extra byte within flash_budget, cut to the flash the
+    #                               board leaves free: pipeline.compile_for_board)
     flash_budget: int | None = None   # with wide_weights "auto": extra flash bytes the pre-widened weights
     #                               may add over the int8 build (None: up to wide_cost.DEFAULT_FLASH_RATIO
     #                               times the int8 build's weight bytes in all)
@@ -125,7 +125,8 @@ class Compiled:
     patch_search: PatchSearch | None = None     # what the patch search explored, when it ran
     stages: tuple = ()                             # the patch stages of this schedule
     pointers: Pointers | None = None               # what the calls' pointer records point at
-    wide: WideChoice | None = None                 # the convs given pre-widened weights (simd "dsp", not off)
+    wide: WideChoice | None = None                 # the convs given pre-widened weights (simd "dsp", not off;
+    #                                                None without any conv a wide path takes)
     files: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -210,7 +211,7 @@ def compile_graph(g: Graph, options: Options = Options(), search_progress: Calla
     widening = options.simd == "dsp" and options.wide_weights != "off"
     ctx, program = lower(widening)
     wide = None
-    if widening:
+    if widening and ctx.wide_extra:
         wide = _wide_choice(g, options, ctx)
         chosen = wide.widened
         if len(chosen) < len(wide.layers):
