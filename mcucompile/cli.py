@@ -348,6 +348,7 @@ def compile_(models, out, force, as_json, io_outside, align, board, project, con
     same library laid out for CMake, Zephyr, Arduino or PlatformIO. With several MODELS, one folder for one
     firmware: each model's sources, the kernels once, one Makefile and mcucompile_models.h with the arena."""
     from .api import compile_model, compile_models
+    from .kernels.wide_cost import wide_lines
     if len(models) > 1:
         if board or project != "make":
             raise click.UsageError("several models go into one library folder: --board and --project take one model")
@@ -367,7 +368,8 @@ def compile_(models, out, force, as_json, io_outside, align, board, project, con
     c = compile_model(model, out, _options(io_outside, align), force=force, board=board, project=project)
     summary = {"model": c.graph.name, "output": str(out), "files": sorted(c.files),
                "arena_bytes": c.arena_bytes, "lower_bound_bytes": c.plan.lower_bound,
-               "flash_weights_bytes": int(sum(np.asarray(k.values).nbytes for k in c.consts))}
+               "flash_weights_bytes": int(sum(np.asarray(k.values).nbytes for k in c.consts)),
+               "wide": c.wide.as_dict() if c.wide is not None else None}
     if as_json:
         click.echo(json.dumps(summary, indent=2))
         return
@@ -378,6 +380,9 @@ def compile_(models, out, force, as_json, io_outside, align, board, project, con
         click.echo(f"  {f}")
     click.echo(f"arena {_fmt_bytes(c.arena_bytes)} (lower bound {c.plan.lower_bound:,} B), "
                f"constants {_fmt_bytes(summary['flash_weights_bytes'])}")
+    if c.wide is not None:
+        click.echo(wide_lines(c.wide.as_dict())[0].replace("wide weights     ", "wide weights ")
+                   + " (analyze --board lists them)")
     if board:
         from .boards import get_board
         from .boards.firmware import fit_check

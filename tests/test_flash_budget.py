@@ -179,7 +179,7 @@ def test_mixed_model_bit_exact_host_and_qemu_m4(mixed_model):
 
 def test_cli_and_report_show_the_trade_off(mixed_model, tmp_path):
     """analyze prints and --json carries each candidate conv's extra bytes and estimated cycles saved and
-    the totals; --flash-budget takes sizes (e.g. 1K); the HTML report has the table."""
+    the totals; --flash-budget takes sizes (e.g. 1K); compile --json and the HTML report carry them too."""
     from click.testing import CliRunner
 
     from mcucompile.cli import main
@@ -199,6 +199,10 @@ def test_cli_and_report_show_the_trade_off(mixed_model, tmp_path):
     r = CliRunner().invoke(main, ["analyze", str(mixed_model), "--board", "qemu-m4", "--flash-budget", "1K",
                                   "--json"])
     assert json.loads(r.output)["wide"]["budget_bytes"] == 1024
+    r = CliRunner().invoke(main, ["compile", str(mixed_model), "--board", "qemu-m4", "-o", str(tmp_path / "c"),
+                                  "--json", "--flash-budget", str(budget)])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["wide"]["extra_bytes"] == w["extra_bytes"]
     out = tmp_path / "report.html"
     r = CliRunner().invoke(main, ["report", str(mixed_model), "-o", str(out), "--board", "qemu-m4", "--json",
                                   "--flash-budget", str(budget)])

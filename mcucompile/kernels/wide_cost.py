@@ -15,6 +15,9 @@ per-op estimated cycles of person_detect, vww_96_int8, kws_ref_model and pretrai
 (../shared/models/) on qemu-m4, built with --wide-weights off and on (sim/latency.py cuts the estimate
 at the kernel calls); `bench/flash_budget.py --derive` re-measures them and prints the fit and its error.
 
+The Cortex-M7 boards (qemu-m7, nucleo-f767zi, ...) run the same DSP kernels and get the same choice: their
+cycles are not modelled (sim/timing.py), so the M4 estimate stands in for them.
+
 The extra flash of a conv is exact: what its lowering adds in flash with the pre-widened weights
 (codegen/ops/conv.py: the wide_filter stream less the int8 filter it then drops; negative for 1x1 convs
 whose dead channels the stream leaves out).
