@@ -7,7 +7,7 @@ emulated Cortex-M core.
     .venv/bin/python bench/cycles.py --profile    # + the top functions per model and core (share of instructions,
                                                   #   and of the estimated cycles where there are some)
     .venv/bin/python bench/cycles.py --optimise both   # each model with --optimise speed and size (kernel bytes)
-    .venv/bin/python bench/cycles.py --wide-weights auto   # one row per model (default: auto and off)
+    .venv/bin/python bench/cycles.py --wide-weights auto   # one row per model (default: auto and off; also on)
 
 Each model is compiled, cross-built for qemu-m4 (mps2-an386), qemu-m7 (mps2-an500) and qemu-m55
 (mps3-an547) and run under QEMU on one random input (seed 0); the project's TCG plugin counts the guest
@@ -157,9 +157,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="also print where the instructions go: the top functions per model and core")
     ap.add_argument("--optimise", choices=["speed", "size", "both"], default="speed",
                     help="the kernels --optimise picks (both: a row for each)")
-    ap.add_argument("--wide-weights", choices=["auto", "off", "both"], default="both",
-                    help="the pre-widened int16 weights (--wide-weights auto) or the int8 ones only (off); "
-                         "both: a row for each")
+    ap.add_argument("--wide-weights", choices=["auto", "on", "off", "both"], default="both",
+                    help="the pre-widened int16 weights where kernels/wide_cost.py chooses (--wide-weights "
+                         "auto), on every wide conv (on) or the int8 ones only (off); both: auto and off")
     ap.add_argument("--reference", action="store_true",
                     help="build the plain-C reference kernels only (MCU_NN_REFERENCE): the 'before' figures")
     args = ap.parse_args(argv)

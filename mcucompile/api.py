@@ -70,6 +70,7 @@ class Analysis:
     regions: list | None = None        # with memory banks (--memory): each region's plan (passes.banks.BankPlan)
     state_bytes: int = 0               # the persistent state region, outside the arena (not in the peak)
     state: list = field(default_factory=list)   # its slots: owner, offset, size, initial
+    wide: dict | None = None           # DSP boards: the convs given pre-widened weights (kernels.wide_cost)
 
     def as_dict(self) -> dict:
         return {"model": self.model, "peak_sram_bytes": self.peak_sram_bytes,
@@ -80,7 +81,7 @@ class Analysis:
                 "explored": self.explored, "board": self.board, "fit": self.fit, "rewrites": self.rewrites,
                 "stage_breaks": self.stage_breaks, "code": self.code,
                 "layers": [l.as_dict() for l in self.layers], "latency": self.latency, "regions": self.regions,
-                "state_bytes": self.state_bytes, "state": self.state}
+                "state_bytes": self.state_bytes, "state": self.state, "wide": self.wide}
 
 
 def analyze(model: str | os.PathLike, options: Options = Options(),
@@ -141,7 +142,8 @@ def analyze(model: str | os.PathLike, options: Options = Options(),
                     macs, layers, c.plan.strategy, options.io_in_arena, lbl.plan.arena_bytes, lbl_macs,
                     patch, explored, board, fit, [r.as_dict() for r in g.rewrites],
                     stage_breaks(g) if c.patch_search is not None else [], code, lat,
-                    c.banks.as_dict(g) if c.banks is not None else None, c.state_bytes, c.memory_map()["state"])
+                    c.banks.as_dict(g) if c.banks is not None else None, c.state_bytes, c.memory_map()["state"],
+                    c.wide.as_dict() if c.wide is not None else None)
 
 
 def stage_breaks(g: Graph) -> list[dict]:

@@ -73,8 +73,16 @@ _common = [
                  help="Cortex-M4/M7 only: store the weights of the convs with a wide kernel (1x1, and the "
                       "others with input channels a multiple of 4) widened to int16 in flash, which makes "
                       "them 25-35% faster: twice the int8 bytes for 1x1 convs with input channels a multiple "
-                      "of 4, 3x for the others (they keep the int8 copy too). auto = on unless the model "
-                      "then no longer fits the board's flash; off = the int8 weights only."),
+                      "of 4, 3x for the others (they keep the int8 copy too). on = every such conv; auto = "
+                      "the convs whose estimated cycles saved per extra flash byte clear a threshold, best "
+                      "first, within --flash-budget (default: the weights up to 1.2x those of the int8 "
+                      "build; less when the board's flash has less room); off = the int8 "
+                      "weights only. analyze and report list each conv's extra bytes and cycles saved."),
+    click.option("--flash-budget", type=str, default=None, expose_value=False,
+                 callback=lambda ctx, param, v: _stash_patch(ctx, param, None if v is None else _parse_size(v)),
+                 help="With --wide-weights auto: the extra flash bytes (e.g. 48K) the pre-widened int16 weights "
+                      "may add over the int8 build; 0 = only the convs whose pre-widened weights take no more flash "
+                      "than their int8 ones (default: 20% of the int8 build's weights)."),
     click.option("--kernels", type=click.Choice(["fast", "no-asm", "reference"]), default="fast",
                  show_default=True, expose_value=False, callback=_stash_patch,
                  help="fast: each core's fast paths; no-asm: the same without inline assembly (MCU_NN_NO_ASM: "
@@ -251,6 +259,7 @@ def main():
 def analyze(model, as_json, io_outside, align, board, latency, **keras):
     """Per-layer table: op, output shape, MACs, weight bytes, live activation bytes; and totals."""
     from .api import analyze as run
+    from .kernels.wide_cost import wide_lines
     from .sim.latency import latency_columns, latency_lines
     model = _resolve(model, **keras)
     a = run(model, _options(io_outside, align), board=board, latency=latency)
@@ -328,7 +337,7 @@ def analyze(model, as_json, io_outside, align, board, latency, **keras):
         click.echo(f"flash ({a.code['source']}):  weights {a.code['weights']:,} B, kernel code "
                    f"{a.code['kernel_total']:,} B ({top}), model code {a.code['model']:,} B, "
                    f"the rest {a.code['rest']:,} B (start-up, console, libc)")
-    for line in latency_lines(a.latency) if a.latency else []:
+    for line in [*(latency_lines(a.latency) if a.latency else []), *(wide_lines(a.wide) if a.wide else [])]:
         click.echo(line)
     if a.explored:
         click.echo("trade-off explored (peak SRAM vs MACs, Pareto front):")
@@ -364,6 +373,7 @@ def compile_(models, out, force, as_json, io_outside, align, board, project, con
     same library laid out for CMake, Zephyr, Arduino or PlatformIO. With several MODELS, one folder for one
     firmware: each model's sources, the kernels once, one Makefile and mcucompile_models.h with the arena."""
     from .api import compile_model, compile_models
+    from .kernels.wide_cost import wide_lines
     if len(models) > 1:
         if board or project != "make":
             raise click.UsageError("several models go into one library folder: --board and --project take one model")
@@ -383,7 +393,8 @@ def compile_(models, out, force, as_json, io_outside, align, board, project, con
     c = compile_model(model, out, _options(io_outside, align), force=force, board=board, project=project)
     summary = {"model": c.graph.name, "output": str(out), "files": sorted(c.files),
                "arena_bytes": c.arena_bytes, "lower_bound_bytes": c.plan.lower_bound,
-               "flash_weights_bytes": int(sum(np.asarray(k.values).nbytes for k in c.consts))}
+               "flash_weights_bytes": int(sum(np.asarray(k.values).nbytes for k in c.consts)),
+               "wide": c.wide.as_dict() if c.wide is not None else None}
     if c.banks is not None:
         summary["regions"] = c.banks.as_dict(c.graph)
     if as_json:
@@ -397,6 +408,9 @@ def compile_(models, out, force, as_json, io_outside, align, board, project, con
     click.echo(f"arena {_fmt_bytes(c.arena_bytes)} (lower bound {c.plan.lower_bound:,} B), "
                + (f"state {_fmt_bytes(c.state_bytes)} (outside the arena), " if c.state_bytes else "")
                + f"constants {_fmt_bytes(summary['flash_weights_bytes'])}")
+    if c.wide is not None:
+        click.echo(wide_lines(c.wide.as_dict())[0].replace("wide weights     ", "wide weights ")
+                   + " (analyze --board lists them)")
     if c.banks is not None:
         from .passes.banks import bank_lines
         click.echo("memory banks (one arena per region; <model>_invoke_banks):")

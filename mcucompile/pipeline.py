@@ -63,16 +63,24 @@ def board_options(options: Options, board: str | None) -> Options:
 def compile_for_board(g: Graph, options: Options, board: str | None,
                       search_progress: Callable | None = None) -> Compiled:
     """compile_graph with board_options; Options.wide_weights "auto" on a DSP board: the pre-widened
-    weights (faster) unless the model then no longer fits the board's flash, where it compiles again
-    without them (c.options says which)."""
+    weights where kernels/wide_cost.py finds they pay (within Options.flash_budget). When the model then no
+    longer fits the board's flash, the budget shrinks to the flash the int8 build leaves free (the same
+    choice, a shorter prefix), and if that does not fit either it compiles without them (c.options says
+    which)."""
     options = board_options(options, board)
     c = compile_graph(g, options, search_progress)
-    if board is not None and options.wide_weights == "auto" and options.simd == "dsp":
+    if board is not None and options.wide_weights == "auto" and c.wide is not None:
         from .boards import get_board
         from .boards.firmware import fit_check
-        f = fit_check(c, get_board(board))
+        bd = get_board(board)
+        f = fit_check(c, bd)
         if f.flash_needed > f.flash_capacity:
-            c = compile_graph(g, replace(options, wide_weights="off"), search_progress)
+            room = f.flash_capacity - (f.flash_needed - c.wide.extra_bytes)      # what the int8 build leaves
+            if room >= 0 and (c.wide.budget is None or room < c.wide.budget):
+                c = compile_graph(g, replace(options, flash_budget=room), search_progress)
+                f = fit_check(c, bd)
+            if f.flash_needed > f.flash_capacity:
+                c = compile_graph(g, replace(options, wide_weights="off", flash_budget=None), search_progress)
     return c
 
 

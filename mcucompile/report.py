@@ -85,6 +85,8 @@ class ReportData:
             d["latency"] = self.latency
         if self.regions is not None:
             d["regions"] = self.regions
+        if c.compiled.wide is not None:
+            d["wide"] = c.compiled.wide.as_dict()
         return d
 
 
@@ -303,7 +305,9 @@ def render_html(data: ReportData) -> str:
     if fit is not None:
         verdict = {"fits": fit.fits, "sram_ok": fit.sram_needed <= fit.sram_capacity,
                    "flash_ok": fit.flash_needed <= fit.flash_capacity}
+    wide = chosen.compiled.wide
     return env.get_template("report.html.j2").render(code=data.code, latency=data.latency,
+        wide=wide.as_dict() if wide is not None else None,
         d=data, version=__version__, lbl=lbl, chosen=chosen, fit=fit, verdict=verdict,
         flash_weights=flash_weight_bytes(data.graph),
         timeline=timeline_figure(data),

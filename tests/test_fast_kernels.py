@@ -1099,9 +1099,9 @@ def _decode_stream(words, k4: int):
 
 
 def test_wide_weights_stream(model_dir):
-    """Options.simd "dsp" (the M4/M7 boards) with wide_weights auto / on gives every conv a DSP wide path can
-    take (1x1 stride 1 with at least 4 input channels and 4 pixels; im2col: dilation 1, in.c a multiple of
-    4; rows: dilation 1, in.c % 4 != 0 or a depthwise conv of one channel, the window rows padded) the
+    """Options.simd "dsp" (the M4/M7 boards) with wide_weights on (auto: where it chooses) gives every conv a
+    DSP wide path can take (1x1 stride 1 with at least 4 input channels and 4 pixels; im2col: dilation 1, in.c
+    a multiple of 4; rows: dilation 1, in.c % 4 != 0 or a depthwise conv of one channel, the window rows padded) the
     pre-widened stream: the pairs the kernels walk (the live channels with the dead-channel hint, an
     odd count ending with the last channel twice), the doubled weights of the k & ~3 first window elements (rows:
     of the padded rows, zeros past each row's kw in.c), the doubled biases and mcu_rq2_channel's constants; the
@@ -1129,7 +1129,9 @@ def test_wide_weights_stream(model_dir):
             c = compile_graph(g, Options(simd=simd, wide_weights=mode, scratch="always"))
             call = next(k for k in c.calls if k.params is not None)
             fields = dict(call.params.fields)
-            on = wants and simd == "dsp" and mode != "off" and len(case.dead) < case.units
+            # auto: the convs kernels/wide_cost.py chooses (tests/test_flash_budget.py tests the choice)
+            chosen = mode == "on" or (mode == "auto" and c.wide is not None and op.index in c.wide.widened)
+            on = wants and simd == "dsp" and chosen and len(case.dead) < case.units
             assert ("wide_filter" in fields) == on, (cid, simd, mode)
             # NULL also where the 2 x 2 blocks take the live rows only and no channel is live
             none_live = call.func == "mcu_conv_1x1_s8" and len(case.dead) == case.units
@@ -1189,9 +1191,10 @@ def test_dsp_code_refuses_another_core(model_dir):
 
 
 def test_wide_weights_auto_follows_the_flash(shared_models, monkeypatch):
-    """wide_weights auto on a DSP board keeps the stream while the model fits the board's flash and compiles
-    without it (the int8 filters back, --wide-weights off's flash) when it would not; on keeps it and the
-    fit check then fails with its usual message."""
+    """wide_weights auto on a DSP board keeps its choice while the model fits the board's flash; when it would
+    not, it chooses again within the flash the int8 build leaves free (fewer convs widened, the model fits),
+    and where even the int8 build does not fit it compiles without the stream (the int8 filters back,
+    --wide-weights off's flash); on keeps it and the fit check then fails with its usual message."""
     from dataclasses import replace
 
     from mcucompile import api, boards
@@ -1204,12 +1207,22 @@ def test_wide_weights_auto_follows_the_flash(shared_models, monkeypatch):
     assert on.options.wide_weights == "auto" and off.options.wide_weights == "off"
     f_on, f_off = fit_check(on, real), fit_check(off, real)
     assert f_on.weights > f_off.weights and f_on.fits
-    small = replace(real, flash=replace(real.flash, length=(f_on.flash_needed + f_off.flash_needed) // 2
-                                        + real.flash_reserved))
+
+    def board_of(flash_bytes: int):
+        return replace(real, flash=replace(real.flash, length=flash_bytes + real.flash_reserved))
+
+    small = board_of((f_on.flash_needed + f_off.flash_needed) // 2)
     monkeypatch.setattr(boards, "get_board", lambda name: small)
     c = api.compile_for_board(g, api.Options(), "qemu-m4")
-    assert c.options.wide_weights == "off" and fit_check(c, small).fits
+    assert c.options.wide_weights == "auto" and fit_check(c, small).fits
+    assert 0 < c.wide.extra_bytes <= c.options.flash_budget < on.wide.budget
+    assert c.wide.widened < on.wide.widened
+    tiny = board_of(f_off.flash_needed - 1)
+    monkeypatch.setattr(boards, "get_board", lambda name: tiny)
+    c = api.compile_for_board(g, api.Options(), "qemu-m4")
+    assert c.options.wide_weights == "off" and c.wide is None
     assert not any("wide_filter" in dict(k.params.fields) for k in c.calls if k.params is not None)
+    monkeypatch.setattr(boards, "get_board", lambda name: small)
     c = api.compile_for_board(g, api.Options(wide_weights="on"), "qemu-m4")
     with pytest.raises(FitError, match="flash needs"):
         require_fit(c, small)

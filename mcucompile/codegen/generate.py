@@ -13,6 +13,7 @@ import numpy as np
 from .. import FIRMWARE_DIR, TEMPLATES_DIR, __version__
 from ..errors import McuCompileError, UnsupportedModelError
 from ..ir import Graph
+from ..kernels.wide_cost import DEFAULT_FLASH_RATIO, THRESHOLD, WideChoice, choose, wide_layer
 from ..passes.analysis import flash_weight_bytes
 from ..passes.banks import BankPlan, main_bank, plan_banks, resolve_banks
 from ..passes.inplace import inplace_depthwise
@@ -53,9 +54,13 @@ class Options:
     optimise: str = "speed"       # "speed": the fastest conv variant per op; "size": the small-code set on the
     #                               DSP cores (simd "dsp-size", pipeline.board_options; kernels/conv.choose)
     wide_weights: str = "auto"    # the DSP wide convs' weights pre-widened to int16 in flash (simd "dsp"
-    #                               only, faster; 1x1 convs with in.c % 4 == 0 drop the int8 copy): "on",
-    #                               "off", "auto" (on unless the model then no longer fits the board's
-    #                               flash: pipeline.compile_for_board)
+    #                               only, faster; 1x1 convs with in.c % 4 == 0 drop the int8 copy): "on"
+    #                               (every such conv), "off", "auto" (the convs kernels/wide_cost.py picks by
+    #                               cycles saved per extra byte within flash_budget, cut to the flash the
+    #                               board leaves free: pipeline.compile_for_board)
+    flash_budget: int | None = None   # with wide_weights "auto": extra flash bytes the pre-widened weights
+    #                               may add over the int8 build (None: up to wide_cost.DEFAULT_FLASH_RATIO
+    #                               times the int8 build's weight bytes in all)
     memory: tuple = ()            # memory banks (passes/banks.Bank, --memory): the arena's buffers spread over
     #                               these RAM regions, fastest first for the most-touched buffers; () = one arena
 
@@ -126,6 +131,8 @@ class Compiled:
     stages: tuple = ()                             # the patch stages of this schedule
     pointers: Pointers | None = None               # what the calls' pointer records point at
     banks: BankPlan | None = None                  # with memory banks: every region's plan (plan: the main one's)
+    wide: WideChoice | None = None                 # the convs given pre-widened weights (simd "dsp", not off;
+    #                                                None without any conv a wide path takes)
     files: dict[str, str] = field(default_factory=dict)
     state: tuple[StateSlot, ...] = ()              # the persistent state region (LowerCtx.persistent)
 
@@ -221,6 +228,9 @@ def compile_graph(g: Graph, options: Options = Options(), search_progress: Calla
                        simd=options.simd)
     if options.wide_weights not in ("auto", "on", "off"):
         raise McuCompileError(f"unknown wide weights mode {options.wide_weights!r}; one of auto, on, off")
+    if options.flash_budget is not None and (options.wide_weights != "auto" or options.flash_budget < 0):
+        raise McuCompileError(f"--flash-budget {options.flash_budget} is for --wide-weights auto: a number of "
+                              f"bytes >= 0 (got --wide-weights {options.wide_weights})")
     if options.scratch not in ("free", "always"):
         raise McuCompileError(f"unknown scratch policy {options.scratch!r}; one of free, always")
     if options.scratch == "free":
@@ -245,27 +255,19 @@ def compile_graph(g: Graph, options: Options = Options(), search_progress: Calla
         io_pos.setdefault(root[t], ("outputs", k))
     scratch_ids = {b.id for b in bufs if b.kind == "scratch"}
 
-    ctx = LowerCtx(g, lambda op_index: -(op_index + 1) in scratch_ids,
-                   simd=options.simd, kernels=options.kernels,
-                   wide_weights=options.simd == "dsp" and options.wide_weights != "off")
-    program: list = []
-    stage_at = {s.start: (i, s) for i, s in enumerate(stages)}
-    k = 0
-    while k < len(g.ops):
-        if k in stage_at:
-            i, s = stage_at[k]
-            program.append(lower_stage(ctx, g, s, i))
-            k = s.split
-            continue
-        op = g.ops[k]
-        low = REGISTRY.get(op.kind)
-        if low is None:
-            raise UnsupportedModelError(f"{op.kind} (op {op.index}) is not supported")
-        calls = low.fn(ctx, op)
-        if k in inplace:
-            calls = [in_place(ctx, op, c) for c in calls]
-        program.extend(calls)
-        k += 1
+    def lower(wide) -> tuple[LowerCtx, list]:
+        ctx = LowerCtx(g, lambda op_index: -(op_index + 1) in scratch_ids, simd=options.simd,
+                       kernels=options.kernels, wide_weights=wide)
+        return ctx, _lower_program(ctx, g, stages, inplace)
+
+    widening = options.simd == "dsp" and options.wide_weights != "off"
+    ctx, program = lower(widening)
+    wide = None
+    if widening and ctx.wide_extra:
+        wide = _wide_choice(g, options, ctx)
+        chosen = wide.widened
+        if len(chosen) < len(wide.layers):
+            ctx, program = lower(lambda op_index: op_index in chosen)
     calls = [c for item in program for c in (item.calls if isinstance(item, PatchLoop) else (item,))]
 
     layout = {g.inputs[r.input]: "NHWC: the model's TRANSPOSE from NCHW was dropped (--input-layout nhwc)"
@@ -286,7 +288,46 @@ def compile_graph(g: Graph, options: Options = Options(), search_progress: Calla
     return Compiled(g, options, plan, calls, ctx.consts,
                     [io_info(k, t) for k, t in enumerate(g.inputs)],
                     [io_info(k, t) for k, t in enumerate(g.outputs)], sources, program, found, stages,
-                    Pointers(root, offsets, io_pos, frozenset(scratch_ids), base), banks=banked, state=tuple(ctx.state))
+                    Pointers(root, offsets, io_pos, frozenset(scratch_ids), base), banks=banked, state=tuple(ctx.state),
+                    wide=wide)
+
+
+def _lower_program(ctx: LowerCtx, g: Graph, stages: tuple, inplace: frozenset) -> list:
+    """The kernel calls and patch loops of `g` in execution order."""
+    program: list = []
+    stage_at = {s.start: (i, s) for i, s in enumerate(stages)}
+    k = 0
+    while k < len(g.ops):
+        if k in stage_at:
+            i, s = stage_at[k]
+            program.append(lower_stage(ctx, g, s, i))
+            k = s.split
+            continue
+        op = g.ops[k]
+        low = REGISTRY.get(op.kind)
+        if low is None:
+            raise UnsupportedModelError(f"{op.kind} (op {op.index}) is not supported")
+        calls = low.fn(ctx, op)
+        if k in inplace:
+            calls = [in_place(ctx, op, c) for c in calls]
+        program.extend(calls)
+        k += 1
+    return program
+
+
+def _wide_choice(g: Graph, options: Options, ctx: LowerCtx) -> WideChoice:
+    """Which convs keep the pre-widened weights, from a lowering `ctx` that gave them to every conv a wide
+    path takes: all with wide_weights "on"; with "auto" those kernels/wide_cost.choose picks within
+    options.flash_budget (default: the generated weights up to DEFAULT_FLASH_RATIO x those of the int8
+    build, --wide-weights off)."""
+    layers = [wide_layer(g, g.ops[op], extra, live) for op, (extra, live) in sorted(ctx.wide_extra.items())]
+    if options.wide_weights == "on":
+        return WideChoice("on", None, THRESHOLD, tuple(replace(x, widened=True) for x in layers))
+    budget = options.flash_budget
+    if budget is None:
+        int8_build = sum(np.asarray(c.values).nbytes for c in ctx.consts) - sum(x.extra_bytes for x in layers)
+        budget = int((DEFAULT_FLASH_RATIO - 1) * int8_build)
+    return WideChoice("auto", budget, THRESHOLD, tuple(choose(layers, budget)))
 
 
 # ---- rendering --------------------------------------------------------------------------------

@@ -24,19 +24,31 @@ class LowerCtx:
     """What a lowering function may ask of the compiler."""
 
     def __init__(self, graph: Graph, has_scratch: Callable[[int], bool] = lambda op_index: False,
-                 wide_weights: bool = False, simd: str = "none", kernels: str = "fast"):
+                 wide_weights: bool | Callable[[int], bool] = False, simd: str = "none", kernels: str = "fast"):
         self.graph = graph
         self.simd = simd                # the target's kernel family (Options.simd): "none", "dsp", "mve"
         self.kernels = kernels          # Options.kernels: "fast", "no-asm", "reference" (the reference loops)
         # while a patch stage is lowered: op index -> its (output region, input regions) in each tile
         self.patch_tiles: dict[int, list] = {}
-        self.wide_weights = wide_weights    # emit pre-widened 1x1 conv weights (Options.wide_weights, DSP)
+        # which convs get pre-widened weights (Options.wide_weights, DSP: every one or the op indices that
+        # kernels/wide_cost.choose picked), and what each that got them added: op -> (extra flash bytes,
+        # live output channels), read by compile_graph's choice
+        self._wide = wide_weights if callable(wide_weights) else (lambda op_index: bool(wide_weights))
+        self.wide_extra: dict[int, tuple[int, int]] = {}
         self._has_scratch = has_scratch
         self.consts: list[ConstArray] = []
         self._const_by_key: dict = {}
         self._names: set[str] = set()
         self.state: list[StateSlot] = []        # the persistent state region, in slot order
         self._state_by_key: dict = {}
+
+    def widen(self, op_index: int) -> bool:
+        """Whether op `op_index` (a conv a DSP wide path takes) gets the pre-widened weights."""
+        return self._wide(op_index)
+
+    def const_bytes(self, name: str) -> int:
+        """Bytes of the registered constant array `name`."""
+        return next(int(np.asarray(c.values).nbytes) for c in self.consts if c.name == name)
 
     def tensor(self, i: int) -> Tensor:
         return self.graph.tensors[i]

@@ -80,7 +80,7 @@ def _lower(ctx, op, depthwise: bool):
     # the DSP wide paths' pre-widened weights (wide_path: conv_1x1_wide, conv_im2col_wide, conv_im2col_rows; the
     # last runs only with its planned scratch, the others have fallbacks reading the stream too)
     extra = (ctx.scratch_or_null(op, "int16_t"),)    # NULL: no scratch on this target (or not planned)
-    wide = ctx.wide_weights and path is not None and (path != "rows" or extra[0] != "NULL")
+    wide = path is not None and (path != "rows" or extra[0] != "NULL") and ctx.widen(op.index)
     params = conv_params(ctx, name, op, x, w, y, out_c, (a.stride_h, a.stride_w), (a.dilation_h, a.dilation_w),
                          (pad_top, pad_left, pad_bottom, pad_right), mult,
                          bias=b if not depthwise or wide else None, dead_hint=pointwise, wide=wide,
@@ -115,6 +115,11 @@ def _lower(ctx, op, depthwise: bool):
         params = ParamStruct(params.ctype, params.name, (*params.fields, ("filter_live_rows", c_int(1))))
     else:
         filt = "NULL" if wide_only else ctx.weight(w.index, "int8_t")
+    if "wide_filter" in fields:
+        # what the pre-widened weights add to flash (the stream less the int8 filter it replaces) and the
+        # channels that run: kernels/wide_cost.py weighs them against the cycles they save
+        ctx.wide_extra[op.index] = (ctx.const_bytes(fields["wide_filter"]) - (w.nbytes if wide_only else 0),
+                                    out_c - len(dead_channels(w)) if pointwise else out_c)
     comment = (f"{in_h}x{in_w}x{in_c} -> {out_h}x{out_w}x{out_c}, k {kh}x{kw}, s {a.stride_h}x{a.stride_w}, "
                f"d {a.dilation_h}x{a.dilation_w}, {padding_text(a)}, {a.activation}"
                + (f", mult {mult}" if depthwise else ""))

@@ -1,0 +1,181 @@
+"""Which convs get pre-widened weights (--wide-weights auto, --flash-budget): the one place that weighs the
+cycles a conv's pre-widened int16 weights save against the flash they add.
+
+The cost model (estimated Cortex-M4 cycles, sim/timing.py) of the DSP wide paths (kernels/conv.py wide_path),
+each against the variant the same conv runs without the pre-widened weights (--wide-weights off):
+
+    saved cycles = a MACs + b outputs + c weights (pixels % 4)
+
+MACs, outputs and weights count the live output channels only (the 1x1 kernels skip the channels whose
+weights are all zero either way); pixels are the output pixels. The terms: the narrow kernels widen each
+weight in the loop, once per block of 4 pixels (a per MAC), the wide kernels' folded output stage (b per
+output), and the pixels after the last block of 4, which the narrow 1x1 kernels take one at a time with the
+weights widened again for each (c). The coefficients per path (COEFFS) are least-squares fits to the
+per-op estimated cycles of person_detect, vww_96_int8, kws_ref_model and pretrainedResnet_quant
+(../shared/models/) on qemu-m4, built with --wide-weights off and on (sim/latency.py cuts the estimate
+at the kernel calls); `bench/flash_budget.py --derive` re-measures them and prints the fit and its error.
+
+The Cortex-M7 boards (qemu-m7, nucleo-f767zi, ...) run the same DSP kernels and get the same choice: their
+cycles are not modelled (sim/timing.py), so the M4 estimate stands in for them.
+
+The extra flash of a conv is exact: what its lowering adds in flash with the pre-widened weights
+(codegen/ops/conv.py: the wide_filter stream less the int8 filter it then drops; negative for 1x1 convs
+whose dead channels the stream leaves out).
+
+The choice (choose): the convs by cycles saved per extra byte, best first (those that add no flash
+first); it takes the longest such prefix whose extra bytes fit the budget and whose every conv saves at
+least THRESHOLD cycles per extra byte. A prefix, not a knapsack: a larger budget never widens fewer
+convs, so it never adds fewer bytes nor saves fewer estimated cycles (tests/test_flash_budget.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .conv import is_pointwise, wide_path
+
+# cycles saved per (MAC, output, weight x leftover pixel), per wide path: bench/flash_budget.py --derive
+# (fit over 30 / 8 / 3 / 1 ops; modelled savings within 13% of the measured ones for the 1x1 and im2col
+# convs, 20% for the rows convs; the depthwise one is a single point)
+COEFFS: dict[str, tuple[float, float, float]] = {
+    "1x1": (0.2981, 8.0740, 3.6471),
+    "im2col": (0.2830, 8.1905, 0.0),
+    "rows": (0.8165, 0.0, 76.8410),
+    "dw_rows": (2.6539, 0.2949, 0.0),
+}
+
+# An extra flash byte must save at least this many estimated cycles per inference (10 KB of pre-widened
+# weights: 80,000 cycles, 1 ms at 80 MHz). A 1x1 conv's pre-widened weights add about one byte per weight
+# (two int16 bytes for the int8 one dropped, plus 40 bytes of constants per pair of channels) and save
+# about 0.3 cycles per MAC (COEFFS), so it saves about 1.2 cycles per extra byte per block of 4 output pixels:
+# the threshold asks for about 7 blocks (28 output pixels) of reuse. Below it are the last layers of the
+# MobileNets (3x3 pixels), whose weights are the largest and run on the fewest pixels: person_detect's two
+# 3x3-pixel 1x1 convs would add 108 KB (half of what --wide-weights on adds) for under a fifth of the
+# cycles it saves (about 6 cycles per byte).
+THRESHOLD = 8.0
+
+# --wide-weights auto without --flash-budget: the pre-widened weights may take the generated weights up
+# to this multiple of those of the int8 build (--wide-weights off; issue 21 item 4: person_detect's
+# default build at most 1.2x its int8 weight bytes)
+DEFAULT_FLASH_RATIO = 1.2
+
+
+@dataclass(frozen=True)
+class WideLayer:
+    """One conv that can take pre-widened weights: its extra flash bytes and estimated cycles saved."""
+    op: int
+    kind: str
+    path: str                   # features(): "1x1", "im2col", "rows", "dw_rows"
+    extra_bytes: int
+    cycles_saved: int
+    widened: bool = False
+
+    @property
+    def per_byte(self) -> float:
+        """Cycles saved per extra byte (inf when it adds no flash)."""
+        return float("inf") if self.extra_bytes <= 0 else self.cycles_saved / self.extra_bytes
+
+    def as_dict(self) -> dict:
+        return {"op": self.op, "kind": self.kind, "path": self.path, "extra_bytes": self.extra_bytes,
+                "cycles_saved": self.cycles_saved, "widened": self.widened,
+                "cycles_per_byte": None if self.extra_bytes <= 0 else round(self.per_byte, 2)}
+
+
+@dataclass(frozen=True)
+class WideChoice:
+    """What --wide-weights decided: the candidates (widened or not), the budget and threshold applied."""
+    mode: str                   # Options.wide_weights
+    budget: int | None          # extra bytes allowed (None: no cap)
+    threshold: float
+    layers: tuple[WideLayer, ...] = ()
+
+    @property
+    def widened(self) -> frozenset[int]:
+        return frozenset(x.op for x in self.layers if x.widened)
+
+    @property
+    def extra_bytes(self) -> int:
+        return sum(x.extra_bytes for x in self.layers if x.widened)
+
+    @property
+    def cycles_saved(self) -> int:
+        return sum(x.cycles_saved for x in self.layers if x.widened)
+
+    def as_dict(self) -> dict:
+        return {"mode": self.mode, "budget_bytes": self.budget, "threshold_cycles_per_byte": self.threshold,
+                "extra_bytes": self.extra_bytes, "cycles_saved": self.cycles_saved,
+                "candidates_extra_bytes": sum(x.extra_bytes for x in self.layers),
+                "candidates_cycles_saved": sum(x.cycles_saved for x in self.layers),
+                "layers": [x.as_dict() for x in self.layers]}
+
+
+def features(graph, op, live: int | None = None) -> tuple[str, np.ndarray] | None:
+    """(path, [MACs, outputs, weights x (pixels % 4)]) of a conv a DSP wide path can take, else None;
+    live: the output channels that run (default: all)."""
+    if op.kind not in ("CONV_2D", "DEPTHWISE_CONV_2D") or len(op.inputs) < 2:
+        return None
+    x, w, y = (graph.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
+    depthwise = op.kind == "DEPTHWISE_CONV_2D"
+    path = wide_path(x.shape, w.shape, y.shape, op.attrs, depthwise)
+    if path is None:
+        return None
+    out_c = int(y.shape[3])
+    live = out_c if live is None else live
+    pixels = int(np.prod(y.shape[:3]))
+    window = int(w.shape[1]) * int(w.shape[2]) * (1 if depthwise else int(x.shape[3]))
+    if depthwise:
+        path = "dw_rows"
+    elif is_pointwise(x.shape, w.shape, y.shape, op.attrs, False):
+        path = "1x1"
+    return path, np.array([pixels * live * window, pixels * live, live * window * (pixels % 4)], dtype=np.float64)
+
+
+def cycles_saved(graph, op, live: int | None = None) -> int:
+    """Estimated cycles the pre-widened weights save this conv (0 when no wide path takes it)."""
+    f = features(graph, op, live)
+    if f is None:
+        return 0
+    path, v = f
+    return max(0, int(round(float(np.dot(COEFFS[path], v)))))
+
+
+def wide_layer(graph, op, extra_bytes: int, live: int | None = None) -> WideLayer:
+    """The WideLayer of a conv whose pre-widened weights add `extra_bytes` to flash."""
+    f = features(graph, op, live)
+    assert f is not None, f"op {op.index} has no wide path"
+    return WideLayer(op.index, op.kind, f[0], extra_bytes, cycles_saved(graph, op, live))
+
+
+def choose(layers: list[WideLayer], budget: int | None, threshold: float = THRESHOLD) -> list[WideLayer]:
+    """`layers` with `widened` set: the longest prefix, by cycles saved per extra byte (best first, then
+    by op), whose every conv clears `threshold` and whose extra bytes sum to at most `budget` (None: no
+    cap). Convs that add no flash come first and need none of the budget."""
+    order = sorted(layers, key=lambda x: (-x.per_byte, x.op))
+    take: set[int] = set()
+    total = 0
+    for x in order:
+        if x.extra_bytes > 0 and (x.per_byte < threshold or (budget is not None and total + x.extra_bytes > budget)):
+            break
+        take.add(x.op)
+        total += x.extra_bytes
+    return [WideLayer(x.op, x.kind, x.path, x.extra_bytes, x.cycles_saved, x.op in take) for x in layers]
+
+
+def wide_lines(wide: dict) -> list[str]:
+    """analyze's lines for a WideChoice.as_dict(): the totals, then each conv (widened or not)."""
+    n = sum(x["widened"] for x in wide["layers"])
+    budget = "no cap" if wide["budget_bytes"] is None else f"budget {wide['budget_bytes']:,} B"
+    out = [f"wide weights     {wide['mode']}: {n} of {len(wide['layers'])} convs pre-widened, "
+           f"{wide['extra_bytes']:+,} B of flash for ~{wide['cycles_saved']:,} estimated cycles saved ({budget}, "
+           f"threshold {wide['threshold_cycles_per_byte']:g} cycles/B; all: {wide['candidates_extra_bytes']:+,} B, "
+           f"~{wide['candidates_cycles_saved']:,} cycles)"]
+    if wide["layers"]:
+        out.append(f"  {'op':>4} {'kind':<18} {'path':<8} {'extra B':>9} {'~cycles saved':>14} {'cycles/B':>9}"
+                   "  widened")
+    for x in wide["layers"]:
+        per = "—" if x["cycles_per_byte"] is None else f"{x['cycles_per_byte']:.1f}"
+        out.append(f"  {x['op']:>4} {x['kind']:<18} {x['path']:<8} {x['extra_bytes']:>+9,} {x['cycles_saved']:>14,} "
+                   f"{per:>9}  {'yes' if x['widened'] else 'no'}")
+    return out

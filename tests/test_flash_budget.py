@@ -1,0 +1,212 @@
+"""--wide-weights auto as a flash budget (mcucompile/kernels/wide_cost.py): the pre-widened int16 weights go
+to the convs that save the most estimated cycles per extra flash byte, within --flash-budget.
+
+Checked here: the choice stays within the budget, counting the bytes the generated weights really grow by
+(not the model's own accounting); a larger budget never widens fewer bytes nor saves fewer estimated
+cycles; a budget of 0 gives --wide-weights off's code on a model whose widening always costs flash; the
+default build of person_detect keeps its weights within 1.2x those of its int8 build; a partly widened
+model is bit-exact with TFLite Micro on the host and on qemu-m4; the CLI options and the report's trade-off
+figures. No timings are asserted (the cost model's coefficients are re-measured by
+bench/flash_budget.py --derive).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+
+import numpy as np
+import pytest
+from conftest import need_module, need_tools
+
+from mcucompile import api, pipeline
+from mcucompile.codegen.generate import Options, compile_graph, render
+from mcucompile.errors import McuCompileError
+from mcucompile.kernels.wide_cost import WideLayer, choose
+
+
+def _weight_bytes(c) -> int:
+    return sum(np.asarray(k.values).nbytes for k in c.consts)
+
+
+@pytest.fixture(scope="module")
+def person(shared_models):
+    return api.load(shared_models / "person_detect.tflite")
+
+
+@pytest.fixture(scope="module")
+def person_off(person):
+    return api.compile_for_board(person, Options(wide_weights="off"), "qemu-m4")
+
+
+def _auto(g, budget):
+    return api.compile_for_board(g, Options(flash_budget=budget), "qemu-m4")
+
+
+def test_choice_respects_the_budget_and_is_monotone(person, person_off):
+    """For a sweep of budgets the generated weights grow over the int8 build by exactly the extra bytes the
+    choice counts, never more than the budget; widened sets only grow with the budget, and so do the extra
+    bytes and the estimated cycles saved. Every conv a wide path takes is a candidate with positive extra
+    bytes on person_detect (no dead channels) and the threshold alone leaves its 3x3-pixel convs out."""
+    off = _weight_bytes(person_off)
+    full = api.compile_for_board(person, Options(wide_weights="on"), "qemu-m4")
+    assert full.wide is not None and full.wide.widened == frozenset(x.op for x in full.wide.layers)
+    assert _weight_bytes(full) - off == full.wide.extra_bytes > 0
+    assert all(x.extra_bytes > 0 for x in full.wide.layers)
+    prev = None
+    for budget in (0, 500, 5_000, 20_000, 48_000, 100_000, 10**9):
+        c = _auto(person, budget)
+        w = c.wide
+        assert w is not None and w.budget == budget
+        grown = _weight_bytes(c) - off
+        assert grown == w.extra_bytes <= budget, budget
+        fields = [dict(k.params.fields) for k in c.calls if k.params is not None]
+        assert sum("wide_filter" in f for f in fields) == len(w.widened)
+        if prev is not None:
+            assert prev.widened <= w.widened and prev.extra_bytes <= w.extra_bytes
+            assert prev.cycles_saved <= w.cycles_saved
+        prev = w
+    # with no cap the threshold decides: not every conv (the 3x3-pixel ones save too few cycles per byte)
+    assert 0 < len(prev.widened) < len(prev.layers)
+    assert all(x.per_byte >= prev.threshold for x in prev.layers if x.widened)
+
+
+def test_choose_properties():
+    """choose() on random candidates: within the budget, a prefix by cycles per byte (every widened conv
+    saves at least as much per byte as any left out, those adding no flash always in), monotone in the
+    budget."""
+    rng = random.Random(1)
+    for _ in range(200):
+        layers = [WideLayer(k, "CONV_2D", "1x1", rng.choice([-300, 0, *range(1, 5000, 37)]),
+                            rng.randrange(0, 200_000)) for k in range(rng.randrange(1, 12))]
+        prev = None
+        for budget in sorted(rng.sample(range(0, 30_000), 6)):
+            got = choose(layers, budget, 8.0)
+            on = [x for x in got if x.widened]
+            assert sum(x.extra_bytes for x in on) <= budget
+            assert all(x.widened for x in got if x.extra_bytes <= 0)
+            if on and len(on) < len(got):
+                assert min(x.per_byte for x in on) >= max(x.per_byte for x in got if not x.widened)
+            ext, cyc = sum(x.extra_bytes for x in on), sum(x.cycles_saved for x in on)
+            if prev is not None:
+                assert {x.op for x in prev[0]} <= {x.op for x in on} and prev[1] <= ext and prev[2] <= cyc
+            prev = (on, ext, cyc)
+
+
+def test_budget_zero_is_off(person, person_off):
+    """A budget of 0 writes the same project as --wide-weights off where widening always adds flash."""
+    c = _auto(person, 0)
+    assert not c.wide.widened
+    assert render(c) == render(person_off)
+
+
+def test_budget_zero_widens_what_saves_flash(shared_models):
+    """The budget counts net bytes over the int8 build: on vww_96_int8, whose 1x1 convs have dead channels,
+    the streams of the convs that are smaller than their int8 filters pay for others, and with a budget of 0
+    the weights still take no more flash than --wide-weights off's."""
+    g = api.load(shared_models / "vww_96_int8.tflite")
+    off = api.compile_for_board(g, Options(wide_weights="off"), "qemu-m4")
+    c = _auto(g, 0)
+    assert any(x.extra_bytes < 0 for x in c.wide.layers if x.widened)
+    assert _weight_bytes(c) - _weight_bytes(off) == c.wide.extra_bytes <= 0
+
+
+def test_default_person_detect_within_1_2x(person, person_off):
+    """The default build (--wide-weights auto, no --flash-budget) of person_detect for a Cortex-M4 board: its
+    weights at most 1.2x those of its int8 build (issue 21 item 4), and some convs widened."""
+    c = api.compile_for_board(person, Options(), "qemu-m4")
+    assert c.options.wide_weights == "auto" and c.wide.widened
+    assert _weight_bytes(c) <= 1.2 * _weight_bytes(person_off)
+    assert c.wide.budget == int(0.2 * _weight_bytes(person_off))
+
+
+def test_budget_errors(person):
+    with pytest.raises(McuCompileError, match="--flash-budget 1000 is for --wide-weights auto"):
+        compile_graph(person, Options(simd="dsp", wide_weights="on", flash_budget=1000))
+    with pytest.raises(McuCompileError, match=r"--flash-budget -1 is for --wide-weights auto: a number of bytes >= 0"):
+        compile_graph(person, Options(simd="dsp", flash_budget=-1))
+
+
+@pytest.fixture(scope="module")
+def mixed_model(tmp_path_factory):
+    """A small int8 CNN with convs on every DSP wide path: rows (first conv, 3 channels), 1x1, im2col
+    (3x3, 16 channels, stride 2), depthwise of one channel is not here; then a 1x1 at 6x6."""
+    need_module("tensorflow")
+    import keras
+    from tfgen import int8_tflite, uniform_samples
+
+    keras.utils.set_random_seed(3)
+    inp = keras.Input(shape=(24, 24, 3), batch_size=1)
+    x = keras.layers.Conv2D(8, 3, padding="same", activation="relu")(inp)
+    x = keras.layers.Conv2D(16, 1, activation="relu")(x)
+    x = keras.layers.Conv2D(16, 3, strides=2, padding="same", activation="relu")(x)
+    x = keras.layers.Conv2D(32, 1, activation="relu")(x)
+    x = keras.layers.Conv2D(32, 3, strides=2, padding="valid")(x)
+    x = keras.layers.Conv2D(64, 1)(x)
+    path = tmp_path_factory.mktemp("flash_budget") / "mixed.tflite"
+    path.write_bytes(int8_tflite(keras.Model(inp, x), uniform_samples([(1, 24, 24, 3)], [(-1.0, 1.0)], 16, 0)))
+    return path
+
+
+def _mixed_budget(path) -> int:
+    """A budget that widens the best two convs of the mixed model and not the others."""
+    full = pipeline.run(path, Options(wide_weights="on", scratch="always"), "qemu-m4").compiled
+    best = sorted(full.wide.layers, key=lambda x: (-x.per_byte, x.op))
+    assert len(best) >= 4 and all(x.extra_bytes > 0 for x in best)
+    return best[0].extra_bytes + best[1].extra_bytes
+
+
+def test_mixed_model_bit_exact_host_and_qemu_m4(mixed_model):
+    """The partly widened model: TFLite Micro's outputs exactly, on the host (the plain kernels: no wide
+    weights there) and on qemu-m4, where the widened convs run their pre-widened variants and the others the
+    int8 ones."""
+    need_tools("gcc", "make", "arm-none-eabi-gcc", "qemu-system-arm")
+    budget = _mixed_budget(mixed_model)
+    opts = Options(flash_budget=budget, scratch="always")
+    c = pipeline.run(mixed_model, opts, "qemu-m4").compiled
+    assert len(c.wide.widened) == 2 and len(c.wide.layers) >= 4
+    funcs = {k.op_index: k.func for k in c.calls}
+    assert any(funcs[op] in ("mcu_conv_1x1_wide_pre_s8_dsp", "mcu_conv_1x1_own_pre_s8_dsp")
+               or funcs[op] == "mcu_conv_im2col_rows_s8_dsp" for op in c.wide.widened)
+    left = [x.op for x in c.wide.layers if not x.widened]
+    assert not any(funcs[op].endswith("_pre_s8_dsp") or funcs[op] == "mcu_conv_im2col_rows_s8_dsp" for op in left)
+    for board in (None, "qemu-m4"):
+        r = api.simulate(str(mixed_model), samples=2, seed=0, board=board, references=("tflm",), options=opts)
+        tflm = r.comparisons[0]
+        assert tflm.reference == "tflm" and tflm.available, tflm.error
+        assert tflm.mismatches == 0 and r.ok, board
+
+
+def test_cli_and_report_show_the_trade_off(mixed_model, tmp_path):
+    """analyze prints and --json carries each candidate conv's extra bytes and estimated cycles saved and
+    the totals; --flash-budget takes sizes (e.g. 1K); compile --json and the HTML report carry them too."""
+    from click.testing import CliRunner
+
+    from mcucompile.cli import main
+
+    budget = _mixed_budget(mixed_model)
+    r = CliRunner().invoke(main, ["analyze", str(mixed_model), "--board", "qemu-m4", "--json",
+                                  "--flash-budget", str(budget)])
+    assert r.exit_code == 0, r.output
+    w = json.loads(r.output)["wide"]
+    assert w["budget_bytes"] == budget and w["extra_bytes"] <= budget
+    assert w["extra_bytes"] == sum(x["extra_bytes"] for x in w["layers"] if x["widened"])
+    assert w["cycles_saved"] == sum(x["cycles_saved"] for x in w["layers"] if x["widened"])
+    assert sum(x["widened"] for x in w["layers"]) == 2
+    r = CliRunner().invoke(main, ["analyze", str(mixed_model), "--board", "qemu-m4", "--flash-budget", "0"])
+    assert r.exit_code == 0, r.output
+    assert "wide weights     auto: 0 of" in r.output and "budget 0 B" in r.output
+    r = CliRunner().invoke(main, ["analyze", str(mixed_model), "--board", "qemu-m4", "--flash-budget", "1K",
+                                  "--json"])
+    assert json.loads(r.output)["wide"]["budget_bytes"] == 1024
+    r = CliRunner().invoke(main, ["compile", str(mixed_model), "--board", "qemu-m4", "-o", str(tmp_path / "c"),
+                                  "--json", "--flash-budget", str(budget)])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["wide"]["extra_bytes"] == w["extra_bytes"]
+    out = tmp_path / "report.html"
+    r = CliRunner().invoke(main, ["report", str(mixed_model), "-o", str(out), "--board", "qemu-m4", "--json",
+                                  "--flash-budget", str(budget)])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output[r.output.index("{"):])["wide"]["extra_bytes"] == w["extra_bytes"]
+    html = out.read_text()
+    assert 'id="wide-layers"' in html and "Pre-widened weights" in html and f"budget {budget:,} B" in html
