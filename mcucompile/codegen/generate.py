@@ -303,8 +303,12 @@ def render(c: Compiled) -> dict[str, str]:
     }
     for s in c.sources:
         files[s] = (FIRMWARE_DIR / s).read_text()
-        for header in re.findall(r'^#include "(\w+\.h)"', files[s], re.M):   # the library's internal headers
-            files.setdefault(header, (FIRMWARE_DIR / header).read_text())
+    todo = ["mcu_nn.h", *c.sources]
+    while todo:                           # the library's headers the sources include (and those they include)
+        for header in re.findall(r'^#include "(\w+\.h)"', files[todo.pop()], re.M):
+            if header not in files:
+                files[header] = (FIRMWARE_DIR / header).read_text()
+                todo.append(header)
     c.files = files
     return files
 
