@@ -1,6 +1,6 @@
 /*
  * mcu_nn_s16_elem.h - 16x8 quantisation (int16 activations, zero point 0) for the elementwise ops, pooling, softmax
- * and the unary activations; included by mcu_nn.h. Every multiplier, shift and table is computed by mcucompile
+ * and the unary activations (LOGISTIC, TANH, LEAKY_RELU, RELU, RELU6); included by mcu_nn.h. Every multiplier, shift and table is computed by mcucompile
  * at compile time (mcucompile/codegen/ops/s16.py) as TFLite Micro's Prepare computes it; the kernels only
  * apply TFLite Micro's int16 reference arithmetic.
  */
@@ -50,5 +50,15 @@ typedef struct {
 } mcu_leaky_relu_s16_params_t;
 
 void mcu_leaky_relu_s16(const mcu_leaky_relu_s16_params_t *p, const int16_t *in, int16_t *out);
+
+/* RELU (requantised to the output) and RELU6 (identity multiplier: TFLite Micro clamps the input codes) */
+typedef struct {
+    int32_t size;
+    int32_t input_zero_point, output_zero_point;
+    int32_t mult, shift;
+    int32_t act_min, act_max;
+} mcu_relu_s16_params_t;
+
+void mcu_relu_s16(const mcu_relu_s16_params_t *p, const int16_t *in, int16_t *out);
 
 #endif /* MCU_NN_S16_ELEM_H */

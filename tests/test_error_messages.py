@@ -355,8 +355,8 @@ CASES = [
     ("div_shift", "compile", graph("DIV", EW, [act((4,), scale=1.0), act((4,), scale=1e-12)], [act((4,), scale=1e-9)]),
      "is too large (shift"),
     # -- activations.py / softmax.py ---------------------------------------------------------------------
-    ("unary_dtype", "compile", graph("RELU", NoAttrs(), [act((4,), "int16")], [act((4,))]),
-     "is int16; only int8 is supported"),
+    ("unary_dtype", "compile", graph("RELU", NoAttrs(), [act((4,), "int32")], [act((4,))]),
+     "is int32; only int8 is supported"),
     ("unary_per_tensor", "compile", graph("RELU", NoAttrs(), [act((2,)) | {"quant": Quant((0.1, 0.2), (0, 0))}],
                                           [act((2,))]), "must have per-tensor quantisation"),
     ("unary_size", "compile", graph("RELU", NoAttrs(), [act((4,))], [act((5,))]), "sizes differ"),

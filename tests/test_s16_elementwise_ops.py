@@ -1,8 +1,8 @@
 """16x8 quantisation (int16 activations, zero point 0) of ADD, SUB, MUL, AVERAGE_POOL_2D, MAX_POOL_2D, SOFTMAX,
-LOGISTIC, TANH and LEAKY_RELU: single-op models made with TensorFlow's 16x8 converter (int16 model inputs and
-outputs, no QUANTIZE) or with tests/tflite_builder.py where the test needs exact scales, compiled to C, built
-on the host with sanitizers and compared bit-exactly with TFLite Micro (mcucompile.api.simulate); one chained
-model on qemu-m4. The unary ops see every int16 input value."""
+LOGISTIC, TANH, LEAKY_RELU, RELU and RELU6: single-op models made with TensorFlow's 16x8 converter (int16
+model inputs and outputs, no QUANTIZE) or with tests/tflite_builder.py where the test needs exact scales,
+compiled to C, built on the host with sanitizers and compared bit-exactly with TFLite Micro
+(mcucompile.api.simulate); one chained model on qemu-m4. The unary ops see every int16 input value."""
 
 from __future__ import annotations
 
@@ -212,11 +212,21 @@ def test_leaky_relu_s16_every_input_bit_exact(tmp_path):
     assert r.mismatches == 0 and r.ok
 
 
+def test_relu_relu6_s16_every_input_bit_exact(tmp_path):
+    ops = [("RELU", 1.83e-4, 1.83e-4, None), ("RELU", 3.1e-4, 1.2e-4, None),      # rescaled, saturating
+           ("RELU", 1.1e-4, 2.9e-4, None),
+           ("RELU6", 2.5e-4, 1.83e-4, None),       # six = 24000: the output scale is not used (TFLite Micro)
+           ("RELU6", 1.0e-4, 1.0e-4, None)]        # six above int16: clamped to 32767
+    r = _simulate(tmp_path, "relu_s16", _unary_model(ops), inputs=_exhaustive(len(ops)))
+    assert r.mismatches == 0 and r.ok
+
+
 def test_converted_unary_s16_bit_exact(tmp_path):
     tf = need_module("tensorflow")
-    fn = tf.function(lambda x: (tf.math.sigmoid(x), tf.math.tanh(x), tf.nn.leaky_relu(x, 0.2)))
-    data = int16x8_tflite(fn, [(1, 64)], [(-6, 6)])
-    assert sorted(_kinds(data)) == ["LEAKY_RELU", "LOGISTIC", "TANH"] and _dtypes(data) == {"int16"}
+    fn = tf.function(lambda x: (tf.math.sigmoid(x), tf.math.tanh(x), tf.nn.leaky_relu(x, 0.2), tf.nn.relu(x),
+                                tf.nn.relu6(x)))
+    data = int16x8_tflite(fn, [(1, 64)], [(-8, 8)])
+    assert sorted(_kinds(data)) == ["LEAKY_RELU", "LOGISTIC", "RELU", "RELU6", "TANH"] and _dtypes(data) == {"int16"}
     assert _simulate(tmp_path, "unary_conv", data, samples=8).mismatches == 0
 
 
@@ -227,13 +237,13 @@ def test_s16_chain_on_qemu_m4(tmp_path, qemu_toolchain):
     tf = need_module("tensorflow")
 
     def chain(a, b):
-        x = tf.math.sigmoid(a) * b + b
+        x = tf.nn.relu6(tf.math.sigmoid(a)) * b + b
         x = tf.nn.max_pool2d(x, 2, 2, "SAME") - tf.nn.avg_pool2d(x, 2, 2, "SAME")
-        return tf.nn.softmax(tf.math.tanh(tf.nn.leaky_relu(x, 0.3)))
+        return tf.nn.softmax(tf.nn.relu(tf.math.tanh(tf.nn.leaky_relu(x, 0.3))))
 
     data = int16x8_tflite(tf.function(chain), [(1, 6, 6, 4), (1, 6, 6, 4)], [(-4, 4), (-2, 2)])
-    assert set(_kinds(data)) == {"LOGISTIC", "MUL", "ADD", "MAX_POOL_2D", "AVERAGE_POOL_2D", "SUB", "LEAKY_RELU",
-                                 "TANH", "SOFTMAX"}
+    assert set(_kinds(data)) == {"LOGISTIC", "RELU6", "MUL", "ADD", "MAX_POOL_2D", "AVERAGE_POOL_2D", "SUB",
+                                 "LEAKY_RELU", "TANH", "RELU", "SOFTMAX"}
     r = _simulate(tmp_path, "chain_s16", data, samples=3, board="qemu-m4")
     assert r.mismatches == 0 and r.ok
 

@@ -91,7 +91,8 @@ NON_INT8_READERS = {("GATHER", 1): ("int32", "int64"), ("GATHER_ND", 1): ("int32
 # passes the dtype check when every op that writes or reads it is one of them; the lowering then checks the
 # rest (weights int8, bias int64/int32, zero points 0).
 INT16_KINDS: frozenset[str] = frozenset({
-    "ADD", "SUB", "MUL", "AVERAGE_POOL_2D", "MAX_POOL_2D", "SOFTMAX", "LOGISTIC", "TANH", "LEAKY_RELU",
+    "ADD", "SUB", "MUL", "AVERAGE_POOL_2D", "MAX_POOL_2D", "SOFTMAX", "LOGISTIC", "TANH", "LEAKY_RELU", "RELU",
+    "RELU6",
 })
 
 

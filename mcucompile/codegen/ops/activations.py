@@ -390,6 +390,8 @@ def lower_leaky_relu(ctx, op):
 @lowers("RELU")
 def lower_relu(ctx, op):
     """int8 ReLU with rescaling to the output as a 256-entry table"""
+    if s16.is_int16(ctx, op):
+        return s16.lower_relu_s16(ctx, op)
     x, y, _ = _unary_io(ctx, op)
     return lut_call(ctx, op, x, y, relu_table(0.0, None, x.scale, x.zero_point, y.scale, y.zero_point), "ReLU")
 
@@ -406,5 +408,7 @@ def lower_relu_n1_to_1(ctx, op):
 @lowers("RELU6")
 def lower_relu6(ctx, op):
     """int8 ReLU6 as TFLite Micro runs it: a clamp of the input codes (the output scale is not used)"""
+    if s16.is_int16(ctx, op):
+        return s16.lower_relu_s16(ctx, op)
     x, y, _ = _unary_io(ctx, op)
     return lut_call(ctx, op, x, y, relu6_table(x.scale, x.zero_point), "ReLU6 (TFLite Micro: clamp, no rescale)")

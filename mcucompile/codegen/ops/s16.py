@@ -1,7 +1,8 @@
 """16x8 quantisation (int16 activations, zero point 0) of ADD, SUB, MUL, AVERAGE_POOL_2D, MAX_POOL_2D, SOFTMAX,
-LOGISTIC, TANH and LEAKY_RELU: the int16 branch of those ops' lowerings (softmax.py and activations.py call in
-here when the op's tensors are int16; the int16 ADD, SUB and MUL lowerings sit at the end of elementwise.py
-with their broadcast plan, pooling's in pool.py; ir/shapes.py INT16_KINDS lets such graphs in).
+LOGISTIC, TANH, LEAKY_RELU, RELU and RELU6: the int16 branch of those ops' lowerings (softmax.py and
+activations.py call in here when the op's tensors are int16; the int16 ADD, SUB and MUL lowerings sit at the
+end of elementwise.py with their broadcast plan, pooling's in pool.py; ir/shapes.py INT16_KINDS lets such
+graphs in).
 
 Every number is computed here as TFLite Micro's Prepare computes it for int16:
 
@@ -14,7 +15,9 @@ Every number is computed here as TFLite Micro's Prepare computes it for int16:
 - LOGISTIC, TANH: the input multiplier and left shift of TFLite Micro's int16 prepare, the power-of-two
   input scale case (multiplier 0 there) folded into a multiplier of 3 << shift so the kernel needs no branch;
 - LEAKY_RELU: QuantizeMultiplier of s_in x alpha / s_out and s_in / s_out (in double: see
-  leaky_relu_s16_params), int16 clamping.
+  leaky_relu_s16_params), int16 clamping;
+- RELU, RELU6: TFLite Micro's ReluQuantized (requantise, clamp at 0) and Relu6Quantized (clamp the input codes
+  to [0, round(6 / s_in)], no rescaling).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import math
 import numpy as np
 
 from ...errors import UnsupportedModelError
-from ...ir.quant import checked_log2, quantize_multiplier
+from ...ir.quant import checked_log2, quantize_multiplier, round_half_away
 from ..records import KernelCall, ParamStruct, c_int
 
 INT16_MIN, INT16_MAX = -(1 << 15), (1 << 15) - 1
@@ -207,3 +210,30 @@ def lower_leaky_relu_s16(ctx, op):
                        (f"&{params.name}", ctx.act(x.index, "int16_t"), ctx.act(y.index, "int16_t")),
                        params, ("mcu_leaky_relu_s16.c",), f"int16 {x.size} elements, alpha {op.attrs.alpha:g}")]
 
+
+# ---- RELU, RELU6 ----------------------------------------------------------------------------------
+
+def relu_s16_params(kind: str, input_scale: float, output_scale: float) -> dict[str, int]:
+    """RELU: QuantizeMultiplier(s_in / s_out) and the clamp [0, int16 max] (zero points 0). RELU6 as TFLite
+    Micro runs it: the input codes clamped to [0, round(6 / s_in)] without rescaling (an identity multiplier,
+    2^30 with shift 1, for the shared kernel)."""
+    if kind == "RELU6":
+        six = round_half_away(float(np.float32(np.float32(6.0) / np.float32(input_scale))))
+        return dict(mult=1 << 30, shift=1, act_min=0, act_max=min(max(six, INT16_MIN), INT16_MAX))
+    mult, shift = quantize_multiplier(float(np.float32(np.float32(input_scale) / np.float32(output_scale))))
+    return dict(mult=mult, shift=shift, act_min=0, act_max=INT16_MAX)
+
+
+def lower_relu_s16(ctx, op):
+    x, y = ctx.tensor(op.inputs[0]), ctx.tensor(op.outputs[0])
+    check_s16(op, (x, y))
+    if x.size != y.size:
+        fail(op, f"input {x.shape} and output {y.shape} sizes differ")
+    q = relu_s16_params(op.kind, x.scale, y.scale)
+    name = ctx.unique(f"{op.kind.lower()}{op.index}")
+    params = ParamStruct("mcu_relu_s16_params_t", f"{name}_params", (
+        ("size", c_int(x.size)), ("input_zero_point", c_int(0)), ("output_zero_point", c_int(0)),
+        *((k, c_int(v)) for k, v in q.items())))
+    return [KernelCall(op.index, op.kind, "mcu_relu_s16",
+                       (f"&{params.name}", ctx.act(x.index, "int16_t"), ctx.act(y.index, "int16_t")),
+                       params, ("mcu_relu_s16.c",), f"int16 {x.size} elements, clamp [{q['act_min']}, {q['act_max']}]")]
