@@ -107,11 +107,12 @@ def test_binary_s16_bit_exact(tmp_path, kind, s1, s2, r1, r2):
     assert r.mismatches == 0 and r.ok
 
 
-def test_binary_s16_fused_relu_bit_exact(tmp_path):
+def test_binary_s16_fused_relu_and_constant_operand_bit_exact(tmp_path):
     tf = need_module("tensorflow")
-    fn = tf.function(lambda a, b: (tf.nn.relu(a + b), tf.nn.relu(a * b)))
+    const = tf.constant(np.linspace(-1, 1, 8).reshape(1, 1, 1, 8).astype(np.float32))
+    fn = tf.function(lambda a, b: (tf.nn.relu(a + b), tf.nn.relu(a * b), a - const))
     data = int16x8_tflite(fn, [(1, 4, 4, 8), (1, 4, 4, 8)], [(-1, 1), (-2, 2)])
-    assert sorted(_kinds(data)) == ["ADD", "MUL"]
+    assert sorted(_kinds(data)) == ["ADD", "MUL", "SUB"]
     assert _simulate(tmp_path, "binary_relu", data).mismatches == 0
 
 
@@ -166,6 +167,27 @@ def test_softmax_s16_bit_exact(tmp_path, shape, rng, betas):
     assert _simulate(tmp_path, "softmax", data).mismatches == 0
     for beta in betas:
         assert _simulate(tmp_path, f"softmax_beta{beta}", _set_softmax_beta(data, beta)).mismatches == 0, beta
+
+
+def test_softmax_s16_scales_and_edge_rows_bit_exact(tmp_path):
+    """Input scales from tiny to a multiplier shift of 12, betas below and above 1, on rows that random inputs
+    rarely give: ties, constant rows, one-hot rows, the int16 extremes."""
+    depth = 16
+    rows = np.array([np.full(depth, v) for v in (-32768, 0, 32767)]
+                    + [np.where(np.arange(depth) == k, 32767, -32768) for k in (0, 7, 15)]
+                    + [np.where(np.arange(depth) < 3, 100, -100), np.arange(depth) * 2000 - 16000,
+                       np.arange(depth) * -4369 + 32767, np.tile([32767, 32766], depth // 2)]
+                    + list(np.random.default_rng(1).integers(-32768, 32768, size=(6, depth))), dtype=np.int16)
+    cases = [(3.0e-6, 1.0), (1.2e-4, 1.0), (1.2e-4, 0.3), (9.2e-4, 2.5), (0.05, 1.0), (0.5, 1.2)]
+    tensors, ops = [], []
+    for scale, beta in cases:
+        k = len(tensors)
+        tensors += [T(rows.shape, "int16", [scale], [0]), T(rows.shape, "int16", [2.0 ** -15], [0])]
+        ops.append(O("SOFTMAX", [k], [k + 1], options=("SoftmaxOptions", {"Beta": beta})))
+    data = build(M(tensors=tensors, ops=ops, inputs=list(range(0, len(tensors), 2)),
+                   outputs=list(range(1, len(tensors), 2))))
+    r = _simulate(tmp_path, "softmax_edges", data, inputs=[rows[None] for _ in cases])
+    assert r.mismatches == 0 and r.ok
 
 
 # ---- LOGISTIC, TANH, LEAKY_RELU: every int16 input --------------------------------------------------------
