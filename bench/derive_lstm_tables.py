@@ -1,11 +1,13 @@
-"""Derive the 256-entry sigmoid table of firmware/mcu_lstm_s8.c by measurement from the oracle.
+"""Derive the 256-entry sigmoid table of firmware/mcu_sigmoid_s16.h by measurement from the oracle.
+
+(The table serves firmware/mcu_lstm_s8.c and the 16x8 LOGISTIC and TANH kernels.)
 
 TFLite Micro's int16 LOGISTIC (which its integer LSTM uses for the input, forget and output gates) and its
 int16 TANH (the cell gate and the cell state; tanh(x) = 2 sigmoid(2x) - 1) interpolate one table T[0..255]
-of sigmoid(i / 24) in unsigned 0.16 fixed point; firmware/mcu_lstm_s8.c's lstm_sigmoid and lstm_tanh do the
-same with lstm_sigmoid_q16. For an int16 input x an op first rescales it to v (v = 3x when the input scale
-is 2^-12; for other scales v = (x * M + 2^(s-1)) >> s with M, s chosen from the scale), then with a = |v|,
-i = a >> f, t = a & (2^f - 1) (f = 9 for LOGISTIC, 8 for TANH):
+of sigmoid(i / 24) in unsigned 0.16 fixed point; firmware/mcu_sigmoid_s16.h's mcu_sigmoid_s16_one and
+mcu_tanh_s16_one do the same with mcu_sigmoid_q16. For an int16 input x an op first rescales it to v (v = 3x
+when the input scale is 2^-12; for other scales v = (x * M + 2^(s-1)) >> s with M, s chosen from the scale),
+then with a = |v|, i = a >> f, t = a & (2^f - 1) (f = 9 for LOGISTIC, 8 for TANH):
 
     i >= 255: saturated;  else r = 2^f T[i] + t (T[i+1] - T[i])
     LOGISTIC: out = (r + 512) >> 10 (v >= 0),  (2^25 - r + 511) >> 10 (v < 0)
@@ -34,7 +36,7 @@ probes are kept as a cross-check. The power-of-two scales (2^-12: v = 3x, the sc
 table must reproduce every measured output of both ops exactly.
 
     python bench/derive_lstm_tables.py            # print the C initialiser
-    python bench/derive_lstm_tables.py --write    # rewrite the table in firmware/mcu_lstm_s8.c
+    python bench/derive_lstm_tables.py --write    # rewrite the table in firmware/mcu_sigmoid_s16.h
     python bench/derive_lstm_tables.py --check    # fail when the firmware's table differs
 """
 
@@ -49,8 +51,8 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-FIRMWARE = ROOT / "firmware" / "mcu_lstm_s8.c"
-TABLE_NAME = "lstm_sigmoid_q16"
+FIRMWARE = ROOT / "firmware" / "mcu_sigmoid_s16.h"
+TABLE_NAME = "mcu_sigmoid_q16"
 
 # input scales of the probes: 2^-12 is the power-of-two case (v = 3x); the others are dyadic multiples
 # f / 12288 (v = round(f x)), exact in float32, so that v is known exactly
@@ -218,7 +220,7 @@ _TABLE_RE = re.compile(r"(static const uint16_t " + TABLE_NAME + r"\[256\] = \{\
 
 
 def firmware_table(path: Path = FIRMWARE) -> list[int]:
-    """The table as firmware/mcu_lstm_s8.c initialises it."""
+    """The table as firmware/mcu_sigmoid_s16.h initialises it."""
     m = _TABLE_RE.search(path.read_text())
     if m is None:
         raise RuntimeError(f"no {TABLE_NAME} initialiser in {path}")
@@ -228,7 +230,7 @@ def firmware_table(path: Path = FIRMWARE) -> list[int]:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--write", action="store_true", help="rewrite the table in firmware/mcu_lstm_s8.c")
+    g.add_argument("--write", action="store_true", help="rewrite the table in firmware/mcu_sigmoid_s16.h")
     g.add_argument("--check", action="store_true", help="fail when the firmware's table differs")
     args = p.parse_args(argv)
     table = derive()

@@ -786,6 +786,8 @@ typedef struct {
 /* state: batch x filters x memory int16 (the activation state), persistent between invokes; no scratch */
 void mcu_svdf_s8(const mcu_svdf_params_t *p, const int8_t *in, int16_t *state, int8_t *out);
 
+#include "mcu_nn_s16_elem.h"    /* 16x8: int16 activations (elementwise, pooling, softmax, activations) */
+
 #ifdef __cplusplus
 }
 #endif

@@ -372,6 +372,8 @@ def random_inputs(g: Graph, samples: int, seed: int = 0) -> list[np.ndarray]:
             out.append(rng.integers(-128, 128, size=(samples, *ten.shape), dtype=np.int8))
         elif ten.dtype == "bool":
             out.append(rng.integers(0, 2, size=(samples, *ten.shape)).astype(bool))
+        elif ten.dtype == "int16" and ten.quant is not None:     # 16x8 activations: the whole int16 range
+            out.append(rng.integers(-32768, 32768, size=(samples, *ten.shape), dtype=np.int16))
         elif ten.dtype in ("int32", "int64", "int16"):
             out.append(_random_ints(g, t, samples, rng))
         else:

@@ -16,6 +16,11 @@ CMP = dict(dtypes=INT8 + " inputs (scales below 1), or int32 / int64 (raw values
                   "-> bool output", ranks="up to 6-D after broadcasting",
                   params="NumPy-style broadcasting (a constant operand too); inputs rescaled as TFLite Micro does")
 
+# 16x8 (int16 activations; the kinds in ir/shapes.py INT16_KINDS): what supported_ops adds to the dtypes
+INT16_DTYPES = "or 16x8: int16 activations with zero point 0"
+INT16_EXTRA = {"SOFTMAX": " and an output scale of 1/32768", "LOGISTIC": " and an output scale of 2^-15",
+               "TANH": " and an output scale of 2^-15"}
+
 # kind -> (dtypes, ranks, parameters, notes)
 CONSTRAINTS: dict[str, dict] = {
     "CONV_2D": dict(
@@ -226,6 +231,7 @@ class OpInfo:
 def supported_ops() -> list[OpInfo]:
     from .codegen.lowering import load_all
     from .codegen.registry import REGISTRY
+    from .ir.shapes import INT16_KINDS
     from .kernels import ALIAS_KINDS, SCRATCH
     from .passes.regions import PATCH_NOTES, PATCHABLE
     load_all()
@@ -239,6 +245,8 @@ def supported_ops() -> list[OpInfo]:
             notes.append((doc[0] if doc else "no description") +
                          "; its constraints are checked when the model is compiled")
             c = dict(dtypes="int8 activations", ranks="checked when compiled", params="checked when compiled")
+        if kind in INT16_KINDS:
+            c = dict(c, dtypes=f"{c['dtypes']}; {INT16_DTYPES}{INT16_EXTRA.get(kind, '')}")
         if kind in PATCH_NOTES:
             notes.append(PATCH_NOTES[kind])
         rule = SCRATCH.get(kind)

@@ -299,7 +299,7 @@ def _derive_script():
 
 
 def test_sigmoid_table_is_the_one_tflm_interpolates():
-    """firmware/mcu_lstm_s8.c's lstm_sigmoid_q16 equals the table bench/derive_lstm_tables.py solves from the
+    """firmware/mcu_sigmoid_s16.h's mcu_sigmoid_q16 equals the table bench/derive_lstm_tables.py solves from the
     tflite-micro interpreter's int16 LOGISTIC and TANH outputs for every int16 input (the solve also checks
     that the table reproduces every one of those outputs)."""
     derive = _derive_script()

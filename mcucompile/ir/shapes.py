@@ -125,7 +125,10 @@ NON_INT8_READERS.update({
 # 16x8 quantisation (int16 activations, int8 weights): the op kinds with an int16 lowering. An int16 tensor
 # passes the dtype check when every op that writes or reads it is one of them; the lowering then checks the
 # rest (weights int8, bias int64/int32, zero points 0).
-INT16_KINDS: frozenset[str] = frozenset()
+INT16_KINDS: frozenset[str] = frozenset({
+    "ADD", "SUB", "MUL", "AVERAGE_POOL_2D", "MAX_POOL_2D", "SOFTMAX", "LOGISTIC", "TANH", "LEAKY_RELU", "RELU",
+    "RELU6",
+})
 
 
 def _int16_ok(g: Graph) -> set[int]:

@@ -44,8 +44,8 @@ def _per_token(g: Graph, op: Op, lifted: dict[int, int]) -> str | None:
     """How op treats its lifted input(s): "op" (its output is lifted too), "back" (a RESHAPE to the map,
     dropped) or None (it mixes tokens, or is not one of the per-token kinds)."""
     y = g.tensors[op.outputs[0]] if op.outputs else None
-    if y is None or len(op.outputs) != 1:
-        return None
+    if y is None or len(op.outputs) != 1 or y.dtype == "int16":
+        return None     # (16x8 runs layer by layer)
     first = op.inputs[0] if op.inputs else -1
     if op.kind == "RESHAPE":
         h, w = divmod(lifted[first], 1 << 20)

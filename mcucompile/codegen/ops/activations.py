@@ -19,6 +19,7 @@ from ...errors import UnsupportedModelError
 from ...ir.quant import quantize_multiplier, round_half_away
 from ..records import Arg, KernelCall, ParamStruct, c_int
 from ..registry import lowers
+from . import s16
 
 INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1
 INT16_MIN, INT16_MAX = -(1 << 15), (1 << 15) - 1
@@ -347,6 +348,8 @@ def lut_call(ctx, op, x, y, table: np.ndarray, what: str, src: Arg = ""):
 @lowers("LOGISTIC")
 def lower_logistic(ctx, op):
     """int8 sigmoid as a 256-entry table; output scale 1/256, zero point -128"""
+    if s16.is_int16(ctx, op):
+        return s16.lower_sigmoid_like_s16(ctx, op)
     x, y, where = _unary_io(ctx, op)
     if y.zero_point != -128 or np.float32(y.scale) != np.float32(1.0 / 256):
         raise UnsupportedModelError(f"{where}: the output must have scale 1/256 and zero point -128 (TFLite "
@@ -357,6 +360,8 @@ def lower_logistic(ctx, op):
 @lowers("TANH")
 def lower_tanh(ctx, op):
     """int8 tanh as a 256-entry table; output scale 1/128, zero point 0"""
+    if s16.is_int16(ctx, op):
+        return s16.lower_sigmoid_like_s16(ctx, op)
     x, y, where = _unary_io(ctx, op)
     if y.zero_point != 0 or np.float32(y.scale) != np.float32(1.0 / 128):
         raise UnsupportedModelError(f"{where}: the output must have scale 1/128 and zero point 0 (TFLite "
@@ -374,6 +379,8 @@ def lower_hard_swish(ctx, op):
 @lowers("LEAKY_RELU")
 def lower_leaky_relu(ctx, op):
     """int8 leaky ReLU (any alpha) as a 256-entry table"""
+    if s16.is_int16(ctx, op):
+        return s16.lower_leaky_relu_s16(ctx, op)
     x, y, _ = _unary_io(ctx, op)
     alpha = op.attrs.alpha
     table = leaky_relu_table(alpha, x.scale, x.zero_point, y.scale, y.zero_point)
@@ -383,6 +390,8 @@ def lower_leaky_relu(ctx, op):
 @lowers("RELU")
 def lower_relu(ctx, op):
     """int8 ReLU with rescaling to the output as a 256-entry table"""
+    if s16.is_int16(ctx, op):
+        return s16.lower_relu_s16(ctx, op)
     x, y, _ = _unary_io(ctx, op)
     return lut_call(ctx, op, x, y, relu_table(0.0, None, x.scale, x.zero_point, y.scale, y.zero_point), "ReLU")
 
@@ -399,5 +408,7 @@ def lower_relu_n1_to_1(ctx, op):
 @lowers("RELU6")
 def lower_relu6(ctx, op):
     """int8 ReLU6 as TFLite Micro runs it: a clamp of the input codes (the output scale is not used)"""
+    if s16.is_int16(ctx, op):
+        return s16.lower_relu_s16(ctx, op)
     x, y, _ = _unary_io(ctx, op)
     return lut_call(ctx, op, x, y, relu6_table(x.scale, x.zero_point), "ReLU6 (TFLite Micro: clamp, no rescale)")

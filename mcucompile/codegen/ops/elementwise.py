@@ -1,4 +1,5 @@
-"""Elementwise binary ops with broadcasting: ADD (firmware/mcu_add.c), SUB, MUL, DIV (firmware/mcu_binary.c).
+"""Elementwise binary ops with broadcasting: ADD (firmware/mcu_add.c), SUB, MUL, DIV (firmware/mcu_binary.c);
+16x8 (int16) ADD, SUB, MUL (firmware/mcu_{add,sub,mul}_s16.c) at the end.
 
 The shared part is the broadcast plan: input and output shapes are right-aligned, dimensions of size 1
 are dropped, adjacent dimensions that both inputs walk the same way are merged, and every input gets an
@@ -17,6 +18,7 @@ from ...errors import UnsupportedModelError
 from ...ir.quant import activation_range, quantize_multiplier
 from ..records import Arg, KernelCall, ParamStruct, c_int, c_list
 from ..registry import lowers
+from . import s16
 from .int32_ops import is_int32, lower_int32_binary
 
 MAX_DIMS = 6    # MCU_MAX_DIMS in firmware/mcu_nn.h
@@ -97,13 +99,14 @@ def _check_int8(op, tensors) -> None:
 ADD_LEFT_SHIFT = 20     # TFLite's headroom for int8 ADD/SUB (15 for int16)
 
 
-def add_quant_params(s1: float, s2: float, s_out: float) -> dict[str, int]:
-    """TFLite Micro's CalculateOpDataAdd for int8: all in double from the float32 scales."""
+def add_quant_params(s1: float, s2: float, s_out: float, left_shift: int = ADD_LEFT_SHIFT) -> dict[str, int]:
+    """TFLite Micro's CalculateOpDataAdd: all in double from the float32 scales (left shift 20 for int8, 15
+    for int16)."""
     s1, s2, s_out = (float(np.float32(s)) for s in (s1, s2, s_out))   # the model stores float32
     twice_max_input_scale = 2.0 * max(s1, s2)
     real1 = float(s1) / twice_max_input_scale
     real2 = float(s2) / twice_max_input_scale
-    real_out = twice_max_input_scale / (float(1 << ADD_LEFT_SHIFT) * float(s_out))
+    real_out = twice_max_input_scale / (float(1 << left_shift) * float(s_out))
     out = {}
     for key, m in (("in1", real1), ("in2", real2), ("out", real_out)):
         if not 0.0 < m < 1.0:
@@ -117,6 +120,8 @@ def add_quant_params(s1: float, s2: float, s_out: float) -> dict[str, int]:
 def lower_add(ctx, op):
     if is_int32(ctx, op):
         return lower_int32_binary(ctx, op)
+    if s16.is_int16(ctx, op):
+        return lower_add_sub_s16(ctx, op)
     a, b, y, plan = _binary_operands(ctx, op)
     return _add_like(ctx, op, "mcu_add_s8", "mcu_add_params_t", "mcu_add.c", "+",
                      _naming(op, add_quant_params, a.scale, b.scale, y.scale), a, b, y, plan)
@@ -183,6 +188,8 @@ def sub_quant_params(s1: float, s2: float, s_out: float) -> dict[str, int]:
 @lowers("SUB")
 def lower_sub(ctx, op):
     """int8 a - b with NumPy broadcasting (up to 6-D) and a fused activation (TFLite Micro arithmetic)"""
+    if s16.is_int16(ctx, op):
+        return lower_add_sub_s16(ctx, op)
     a, b, y, plan = _binary_operands(ctx, op)
     return _add_like(ctx, op, "mcu_sub_s8", "mcu_sub_params_t", "mcu_binary.c", "-",
                      _naming(op, sub_quant_params, a.scale, b.scale, y.scale), a, b, y, plan)
@@ -223,6 +230,8 @@ def lower_mul(ctx, op):
     """int8 a * b with NumPy broadcasting (up to 6-D) and a fused activation (TFLite Micro arithmetic)"""
     if is_int32(ctx, op):
         return lower_int32_binary(ctx, op)
+    if s16.is_int16(ctx, op):
+        return lower_mul_s16(ctx, op)
     a, b, y, plan = _binary_operands(ctx, op)
     mult, shift = mul_quant_params(a.scale, b.scale, y.scale)
     return _mul_like(ctx, op, "mcu_mul_s8", "mcu_mul_params_t", mult, shift, a, b, y, plan, "*")
@@ -243,3 +252,53 @@ def lower_div(ctx, op):
                                     f"{a.scale / (b.scale * y.scale):g} is too large (shift {shift} > "
                                     f"{DIV_MAX_OUT_SHIFT}): TFLite's integer DIV is undefined there")
     return _mul_like(ctx, op, "mcu_div_s8", "mcu_div_params_t", mult, shift, a, b, y, plan, "/")
+
+
+# ---- 16x8: int16 ADD, SUB, MUL (zero points 0; the same broadcast plan and parameter structs) ----------
+
+ADD_S16_LEFT_SHIFT = 15      # TFLite's headroom for int16 ADD/SUB (20 for int8)
+_S16_RANGE = (s16.INT16_MIN, s16.INT16_MAX)
+
+
+def _binary_s16(ctx, op):
+    a, b, y = ctx.tensor(op.inputs[0]), ctx.tensor(op.inputs[1]), ctx.tensor(op.outputs[0])
+    s16.check_s16(op, (a, b, y))
+    operands = tuple(ctx.weight(t.index, "int16_t") if t.is_const else ctx.act(t.index, "int16_t") for t in (a, b))
+    return a, b, y, _naming(op, broadcast_plan, y.shape, (a.shape, b.shape)), operands
+
+
+def lower_add_sub_s16(ctx, op):
+    """int16 ADD / SUB with broadcasting: TFLite's general rescaling with a left shift of 15."""
+    a, b, y, plan, operands = _binary_s16(ctx, op)
+    q = _naming(op, add_quant_params, a.scale, b.scale, y.scale, ADD_S16_LEFT_SHIFT)
+    act_min, act_max = activation_range(op.attrs.activation, y.scale, y.zero_point, *_S16_RANGE)
+    add = op.kind == "ADD"
+    name = ctx.unique(f"{op.kind.lower()}{op.index}")
+    ctype = "mcu_add_params_t" if add else "mcu_sub_params_t"
+    params = ParamStruct(ctype, f"{name}_params", _broadcast_fields(plan) + (
+        ("in1_offset", c_int(0)), ("in2_offset", c_int(0)), ("output_offset", c_int(0)),
+        ("left_shift", c_int(ADD_S16_LEFT_SHIFT)),
+        ("in1_mult", c_int(q["in1_mult"])), ("in1_shift", c_int(q["in1_shift"])),
+        ("in2_mult", c_int(q["in2_mult"])), ("in2_shift", c_int(q["in2_shift"])),
+        ("out_mult", c_int(q["out_mult"])), ("out_shift", c_int(q["out_shift"])),
+        ("act_min", c_int(act_min)), ("act_max", c_int(act_max)),
+    ))
+    func = "mcu_add_s16" if add else "mcu_sub_s16"
+    return [KernelCall(op.index, op.kind, func, (f"&{params.name}", *operands, ctx.act(y.index, "int16_t")),
+                       params, (f"{func}.c",),
+                       f"int16 {list(a.shape)} {'+' if add else '-'} {list(b.shape)} -> {list(y.shape)}")]
+
+
+def lower_mul_s16(ctx, op):
+    """int16 MUL with broadcasting: the product requantised by s1 * s2 / s_out (double)."""
+    a, b, y, plan, operands = _binary_s16(ctx, op)
+    mult, shift = mul_quant_params(a.scale, b.scale, y.scale)
+    act_min, act_max = activation_range(op.attrs.activation, y.scale, y.zero_point, *_S16_RANGE)
+    name = ctx.unique(f"mul{op.index}")
+    params = ParamStruct("mcu_mul_params_t", f"{name}_params", _broadcast_fields(plan) + (
+        ("in1_offset", c_int(0)), ("in2_offset", c_int(0)), ("output_offset", c_int(0)),
+        ("out_mult", c_int(mult)), ("out_shift", c_int(shift)),
+        ("act_min", c_int(act_min)), ("act_max", c_int(act_max)),
+    ))
+    return [KernelCall(op.index, op.kind, "mcu_mul_s16", (f"&{params.name}", *operands, ctx.act(y.index, "int16_t")),
+                       params, ("mcu_mul_s16.c",), f"int16 {list(a.shape)} * {list(b.shape)} -> {list(y.shape)}")]

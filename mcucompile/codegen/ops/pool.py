@@ -1,4 +1,4 @@
-"""AVERAGE_POOL_2D and MAX_POOL_2D, int8 NHWC."""
+"""AVERAGE_POOL_2D and MAX_POOL_2D, int8 NHWC; 16x8: int16 NHWC (firmware/mcu_pool_s16.c)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from ...ir.geometry import padding_text, window_geometry
 from ...ir.quant import activation_range
 from ..records import KernelCall, ParamStruct, c_dims4, c_int
 from ..registry import lowers
+from . import s16
 
 
 def _lower_pool(ctx, op, func: str, tag: str):
@@ -14,7 +15,10 @@ def _lower_pool(ctx, op, func: str, tag: str):
     y = ctx.tensor(op.outputs[0])
     a = op.attrs
     where = f"{op.kind} (op {op.index})"
-    if x.dtype != "int8" or y.dtype != "int8":
+    wide = "int16" in (x.dtype, y.dtype)     # 16x8: int16 in and out, zero point 0 (mcu_pool_s16.c)
+    if wide:
+        s16.check_s16(op, (x, y))
+    elif (x.dtype != "int8" or y.dtype != "int8"):
         raise UnsupportedModelError(f"{where}: {x.dtype} -> {y.dtype} is not supported (int8 only)")
     if len(x.shape) != 4 or len(y.shape) != 4:
         raise UnsupportedModelError(f"{where}: input and output must be 4-D NHWC, got {x.shape} -> {y.shape}")
@@ -32,7 +36,8 @@ def _lower_pool(ctx, op, func: str, tag: str):
         raise UnsupportedModelError(f"{where}: output shape {y.shape} does not match the expected {(n, oh, ow, c)}")
     if oh <= 0 or ow <= 0:
         raise UnsupportedModelError(f"{where}: empty output {y.shape}")
-    act_min, act_max = activation_range(a.activation, y.scale, y.zero_point)
+    act_min, act_max = activation_range(a.activation, y.scale, y.zero_point,
+                                        *((s16.INT16_MIN, s16.INT16_MAX) if wide else (-128, 127)))
     name = ctx.unique(f"{tag}{op.index}")
     params = ParamStruct("mcu_pool_params_t", f"{name}_params", (
         ("in", c_dims4(x.shape)),
@@ -46,11 +51,12 @@ def _lower_pool(ctx, op, func: str, tag: str):
         ("act_min", c_int(act_min)),
         ("act_max", c_int(act_max)),
     ))
-    return [KernelCall(op.index, op.kind, func,
-                       (f"&{params.name}", ctx.act(x.index), ctx.act(y.index)),
-                       params, ("mcu_pool.c",),
-                       f"{a.filter_h}x{a.filter_w}/{a.stride_h}x{a.stride_w} {padding_text(a)}: "
-                       f"{list(x.shape)} -> {list(y.shape)}")]
+    ctype = "int16_t" if wide else "int8_t"
+    return [KernelCall(op.index, op.kind, func.replace("_s8", "_s16") if wide else func,
+                       (f"&{params.name}", ctx.act(x.index, ctype), ctx.act(y.index, ctype)),
+                       params, ("mcu_pool_s16.c" if wide else "mcu_pool.c",),
+                       f"{'int16 ' if wide else ''}{a.filter_h}x{a.filter_w}/{a.stride_h}x{a.stride_w} "
+                       f"{padding_text(a)}: {list(x.shape)} -> {list(y.shape)}")]
 
 
 @lowers("AVERAGE_POOL_2D")

@@ -10,6 +10,7 @@ from ...errors import UnsupportedModelError
 from ...ir.quant import quantize_multiplier
 from ..records import KernelCall, ParamStruct, c_int
 from ..registry import lowers
+from . import s16
 
 SCALED_DIFF_INTEGER_BITS = 5   # the reference kernel's Q5.26 input to exp()
 
@@ -38,6 +39,8 @@ def softmax_params(beta: float, input_scale: float) -> tuple[int, int, int]:
 
 @lowers("SOFTMAX")
 def lower_softmax(ctx, op):
+    if s16.is_int16(ctx, op):
+        return s16.lower_softmax_s16(ctx, op)
     x = ctx.tensor(op.inputs[0])
     y = ctx.tensor(op.outputs[0])
     where = f"SOFTMAX (op {op.index})"
