@@ -236,8 +236,11 @@ def test_int8_state_lowering_and_scratch(tmp_path):
     g = api.load(_write(tmp_path, "read8", **{**INT8_STATE, **CASES8["state_zero_point"]}))
     op = _svdf_op(g)
     assert op.attrs.state[1] == "int8" and op.attrs.state[4] == -20
-    assert SCRATCH["SVDF"].fn(g, op, "none") == 2 * 6 * 4                  # one byte per state value
-    call = lower_svdf(LowerCtx(g), op)[0]
+    assert "SVDF" not in SCRATCH                     # the state lives in the persistent region, not in scratch
+    ctx = LowerCtx(g)
+    call = lower_svdf(ctx, op)[0]
+    slot, = ctx.state                                # one byte per state value, reset to the zero point
+    assert (slot.nbytes, slot.fill, slot.initial) == (2 * 6 * 4, -20 & 0xFF, None)
     assert (call.func, call.sources) == ("mcu_svdf_state_s8", ("mcu_svdf_state_s8.c",))
     params = dict(call.params.fields)
     assert call.params.ctype == "mcu_svdf_state_s8_params_t" and params["state_zero_point"] == "-20"
