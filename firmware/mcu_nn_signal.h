@@ -80,10 +80,10 @@ typedef struct {
     int32_t clamping;
 } mcu_signal_spectral_subtraction_params_t;
 
-/* scratch: num_channels uint32, the noise estimate; it starts from 0 on every call (TFLite Micro after a
- * reset). To carry it across calls, the state must move to a region that outlives the call. */
+/* noise: num_channels uint32, the noise estimate, persistent (the model's state region): it carries over from
+ * one call to the next, zero after <model>_reset() (TFLite Micro after a reset). */
 void mcu_signal_spectral_subtraction_u32(const mcu_signal_spectral_subtraction_params_t *p, const uint32_t *in,
-                                         uint32_t *scratch, uint32_t *out, uint32_t *noise_out);
+                                         uint32_t *noise, uint32_t *out, uint32_t *noise_out);
 
 /* ---- SignalPCAN: per-channel automatic gain from the noise estimate, then the PCAN shrink ---- */
 void mcu_signal_pcan_u32(int32_t channels, int32_t snr_shift, const int16_t *gain_lut, const uint32_t *in,

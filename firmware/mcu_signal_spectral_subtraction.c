@@ -6,19 +6,17 @@
  * the signal, and the noise itself clamped too when `clamping`), floored at x x min_signal_remaining.
  * Outputs: the subtracted signal and a copy of the noise estimate.
  *
- * The estimate is TFLite Micro's persistent state. Here it lives in the op's scratch and starts from 0 on
- * every call, as TFLite Micro right after a reset: each call is an independent frame. Streaming (carrying
- * the estimate from one frame to the next) needs a state region that outlives the call.
+ * The estimate (num_channels uint32) is TFLite Micro's persistent state: it lives in the model's persistent
+ * state region and carries over from one call to the next (zero after <model>_reset(), as after TFLite
+ * Micro's reset), so consecutive frames stream as in TFLite Micro's micro_speech example.
  */
 #include <string.h>
 
 #include "mcu_nn.h"
 
 void mcu_signal_spectral_subtraction_u32(const mcu_signal_spectral_subtraction_params_t *p, const uint32_t *in,
-                                         uint32_t *scratch, uint32_t *out, uint32_t *noise_out)
+                                         uint32_t *noise, uint32_t *out, uint32_t *noise_out)
 {
-    uint32_t *noise = scratch;
-    memset(noise, 0, (size_t)p->num_channels * sizeof(uint32_t));
     for (int32_t i = 0; i < p->num_channels; i++) {
         const uint32_t s = (i & 1) ? p->alt_smoothing : p->smoothing;
         const uint32_t oms = (i & 1) ? p->alt_one_minus_smoothing : p->one_minus_smoothing;

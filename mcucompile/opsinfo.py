@@ -184,8 +184,8 @@ CONSTRAINTS: dict[str, dict] = {
                                               ranks="1-D", params="none"),
     "CUSTOM:SignalFilterBankSpectralSubtraction": dict(
         dtypes="uint32 -> uint32 (signal, noise estimate)", ranks="1-D",
-        params="the smoothing options and clamping; the noise estimate starts from 0 on every invoke (TFLite "
-               "Micro's state after a reset), not carried from one frame to the next"),
+        params="the smoothing options and clamping; the noise estimate persists between invokes in the state "
+               "region (zero after <model>_reset(), as after TFLite Micro's reset), so frames stream"),
     "CUSTOM:SignalPCAN": dict(dtypes="uint32 signal and noise estimate, constant int16 gain table -> uint32",
                               ranks="1-D", params="snr_shift 0..63; the gain table has at least 125 entries"),
     "CUSTOM:SignalFilterBankLog": dict(dtypes="uint32 -> int16", ranks="1-D",

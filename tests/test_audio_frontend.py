@@ -8,8 +8,9 @@ SignalFilterBankLog) and the int32 builtins around them, bit-exact with TFLite M
   parameters: window + RFFT (radix 4 and a radix-2 stage, several frames), energy + filter bank + square
   root, spectral subtraction (clamping) + PCAN + log, and the log over the whole uint32 range.
 
-The spectral subtraction's noise estimate starts from 0 on every call, and the reference resets the
-interpreter after every sample (mcucompile/sim/reference.py): each sample is an independent frame.
+The spectral subtraction's noise estimate persists between invokes (the model's state region): by default
+every sample starts from the reset state on both sides (the C calls <model>_reset(), the reference resets
+the interpreter: mcucompile/sim/reference.py); with `sequence` the frames stream, the estimate carried.
 """
 
 from __future__ import annotations
@@ -93,6 +94,18 @@ def test_preprocessor_bit_exact_on_host():
     # each call an independent frame: TFLite Micro, reset after every sample, agrees (without the reset of its
     # noise estimate the repeated frame would give other features there)
     assert np.array_equal(y[5], y[3])
+
+
+def test_preprocessor_streams_frames_bit_exact():
+    """Frames one after another, the noise estimate carried from each to the next (TFLite Micro's micro_speech
+    pipeline): every step bit-exact, and the repeated speech frame now gives other features than the first
+    time (the estimate has grown), which it does not from the reset state."""
+    x = _frames()
+    x = np.concatenate([x, x[3:4]])
+    r = api.simulate(PREPROCESSOR, inputs=[x], references=("tflm",), sequence=True)
+    y = _exact(r)
+    assert r.extra["sequence"] is True and r.extra["state_bytes"] >= 40 * 4
+    assert not np.array_equal(y[5], y[3])
 
 
 def test_preprocessor_on_qemu_m4(qemu_toolchain):

@@ -80,7 +80,7 @@ def test_signal_ops_are_listed_with_their_constraints():
     r = CliRunner().invoke(main, ["ops", "--json"])
     ops = {o["kind"]: o for o in json.loads(r.output)}
     assert ops["CUSTOM:SignalRfft"]["scratch"] is True and "power of two" in ops["CUSTOM:SignalRfft"]["params"]
-    assert "starts from 0 on every invoke" in ops["CUSTOM:SignalFilterBankSpectralSubtraction"]["params"]
+    assert "persists between invokes" in ops["CUSTOM:SignalFilterBankSpectralSubtraction"]["params"]
     assert {f"CUSTOM:Signal{k}" for k in ("Window", "FftAutoScale", "Energy", "FilterBank", "FilterBankSquareRoot",
                                          "PCAN", "FilterBankLog")} <= set(ops)
 

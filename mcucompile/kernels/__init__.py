@@ -35,7 +35,6 @@ SCRATCH: dict[str, ScratchRule] = {
     "UNIDIRECTIONAL_SEQUENCE_LSTM": ScratchRule(lstm.lstm_scratch),
     "TFLite_Detection_PostProcess": ScratchRule(detection.detection_scratch),
     "CUSTOM:SignalRfft": ScratchRule(signal.rfft_scratch),
-    "CUSTOM:SignalFilterBankSpectralSubtraction": ScratchRule(signal.spectral_subtraction_scratch),
 }
 
 ALIAS_KINDS = frozenset({"RESHAPE", "SQUEEZE", "EXPAND_DIMS"})     # the output is the input's bytes under another shape

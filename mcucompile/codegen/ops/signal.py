@@ -9,10 +9,9 @@ firmware/mcu_nn_signal.h). What the kernels need beyond the model's constants is
   a trailing 0, and ln 2 in Q16;
 - sizes, shifts and smoothing factors from the op's options (ir/signal.py).
 
-SignalFilterBankSpectralSubtraction keeps a noise estimate across invokes in TFLite Micro. Here it lives in
-the op's scratch and starts from 0 on every call, as in TFLite Micro right after a reset (the references
-reset after every sample: sim/reference.py): each call is an independent frame. Carrying it across calls
-(streaming) needs the estimate in a region that outlives the call, initialised once and kept by the caller.
+SignalFilterBankSpectralSubtraction keeps a noise estimate across invokes, as in TFLite Micro: it is
+persistent memory (LowerCtx.persistent: the model's state region, zero after <model>_reset()), so frames
+stream from one invoke to the next; `simulate` resets before every sample unless --sequence.
 """
 
 from __future__ import annotations
@@ -223,10 +222,12 @@ def lower_spectral_subtraction(ctx, op):
         ("spectral_subtraction_bits", c_int(a.spectral_subtraction_bits)),
         ("min_signal_remaining", f"{a.min_signal_remaining}u"), ("clamping", c_int(int(a.clamping)))))
     return _call(op, "mcu_signal_spectral_subtraction_u32",
-                 (f"&{params.name}", ctx.act(x.index, "uint32_t"), ctx.scratch(op, "uint32_t"),
+                 (f"&{params.name}", ctx.act(x.index, "uint32_t"),
+                  ctx.persistent(f"op {op.index} SignalFilterBankSpectralSubtraction noise estimate",
+                                 4 * a.num_channels, "uint32_t"),
                   ctx.act(y.index, "uint32_t"), ctx.act(noise.index, "uint32_t")),
                  params, "mcu_signal_spectral_subtraction.c",
-                 f"{a.num_channels} channels (noise estimate from 0 on every call)")
+                 f"{a.num_channels} channels (noise estimate kept between invokes)")
 
 
 PCAN_LUT_MIN = 4 * 32 - 6 + 3     # the gain table entries a 32-bit noise estimate can reach
