@@ -780,6 +780,8 @@ typedef struct {
 /* scratch: batch x filters x memory int16 (the activation state) */
 void mcu_svdf_s8(const mcu_svdf_params_t *p, const int8_t *in, int16_t *scratch, int8_t *out);
 
+#include "mcu_nn_s16.h"    /* 16x8 quantisation: int16 activations, int8 weights, int64 bias */
+
 #ifdef __cplusplus
 }
 #endif

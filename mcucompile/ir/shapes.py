@@ -90,7 +90,12 @@ NON_INT8_READERS = {("GATHER", 1): ("int32", "int64"), ("GATHER_ND", 1): ("int32
 # 16x8 quantisation (int16 activations, int8 weights): the op kinds with an int16 lowering. An int16 tensor
 # passes the dtype check when every op that writes or reads it is one of them; the lowering then checks the
 # rest (weights int8, bias int64/int32, zero points 0).
-INT16_KINDS: frozenset[str] = frozenset()
+INT16_KINDS: frozenset[str] = frozenset({
+    "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV",       # codegen/ops/s16.py
+    "QUANTIZE", "DEQUANTIZE",
+    "RESHAPE", "SQUEEZE", "EXPAND_DIMS",                                       # aliases
+    "PAD", "PADV2", "CONCATENATION", "STRIDED_SLICE", "SLICE", "TRANSPOSE", "PACK", "UNPACK",   # byte copies
+})
 
 
 def _int16_ok(g: Graph) -> set[int]:

@@ -257,7 +257,8 @@ def make_schedule(g: Graph, split: int, stage_output: int, rows, cols, start: in
 
 
 def tile_bytes(g: Graph, s: PatchSchedule, t: int) -> int:
-    return s.max_area(t) * g.tensors[t].shape[3]
+    x = g.tensors[t]
+    return s.max_area(t) * x.shape[3] * (x.nbytes // max(x.size, 1))     # bytes, not elements
 
 
 def _stage_macs(g: Graph, s: PatchSchedule, macs: list | None = None) -> int:

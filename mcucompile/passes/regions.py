@@ -186,6 +186,8 @@ def patchable(g: Graph, op: Op) -> bool:
     """Can this op run on a spatial patch? (4-D NHWC activations, a kind whose region math we know)."""
     if op.kind not in PATCHABLE:
         return False
+    if any(t >= 0 and g.tensors[t].dtype == "int16" for t in (*op.inputs, *op.outputs)):
+        return False                # 16x8 ops run layer by layer (their patch kernels are int8)
     acts = [t for t in (*op.inputs[:1], *op.outputs) if t >= 0]
     if any(len(g.tensors[t].shape) != 4 or g.tensors[t].shape[0] != 1 for t in acts):
         return False
