@@ -153,6 +153,22 @@ CONSTRAINTS: dict[str, dict] = {
                "invoke (the variable tensor as after TFLite Micro's reset); no float, hybrid or int8-state SVDF"),
 }
 
+# 16x8 quantisation (int16 activations, int8 weights) of the ops in INT16_KINDS (mcucompile/ir/shapes.py):
+# what the int16 form takes; an op of INT16_KINDS without an entry says _S16_MOVE
+_S16_CONV = ("int16 input/output with zero point 0; int8 filter (per-channel or per-tensor, zero point 0); "
+             "int64 bias (int32 bias: not yet); TFLite Micro's int64 sums and reduced multiplier")
+_S16_MOVE = "int16 throughout (moved as is)"
+S16_CONSTRAINTS: dict[str, str] = {
+    "CONV_2D": _S16_CONV, "DEPTHWISE_CONV_2D": _S16_CONV, "TRANSPOSE_CONV": _S16_CONV,
+    "FULLY_CONNECTED": "int16 input/output with zero point 0; int8 weights (per-channel or per-tensor, zero point "
+                       "0); int64 bias (int32 bias: not yet)",
+    "QUANTIZE": "float32, int8 or int16 -> int16; int16 -> int8 (per-tensor)",
+    "DEQUANTIZE": "int16 -> float32",
+    "PAD": "int16 throughout; pads with 0 (as TFLite Micro does for int16)",
+    "PADV2": "int16 throughout; pad value 0 or -1 (other int16 values: not yet)",
+    "CONCATENATION": "int16 throughout, zero points 0 (copied as is, whatever the scales, as TFLite Micro does)",
+}
+
 
 @dataclass
 class OpInfo:
@@ -165,6 +181,7 @@ class OpInfo:
     patchable: bool                  # can run patch by patch under --patch auto
     notes: list[str] = field(default_factory=list)
     scratch_on: list[str] = field(default_factory=list)   # targets where it needs scratch (Options.simd values)
+    int16x8: str = ""                # the 16x8 form (int16 activations) it compiles; "" when none
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -173,6 +190,7 @@ class OpInfo:
 def supported_ops() -> list[OpInfo]:
     from .codegen.lowering import load_all
     from .codegen.registry import REGISTRY
+    from .ir.shapes import INT16_KINDS
     from .kernels import ALIAS_KINDS, SCRATCH
     from .passes.regions import PATCH_NOTES, PATCHABLE
     load_all()
@@ -191,7 +209,8 @@ def supported_ops() -> list[OpInfo]:
         rule = SCRATCH.get(kind)
         scratch_on = list(rule.on) if rule is not None else []
         out.append(OpInfo(kind, c["dtypes"], c["ranks"], c["params"], rule is not None, kind in ALIAS_KINDS,
-                          kind in PATCHABLE, notes, scratch_on))
+                          kind in PATCHABLE, notes, scratch_on,
+                          S16_CONSTRAINTS.get(kind, _S16_MOVE) if kind in INT16_KINDS else ""))
     return out
 
 
@@ -208,10 +227,13 @@ def format_table(ops: list[OpInfo]) -> str:
         lines.append(f"    dtypes  {o.dtypes}")
         lines.append(f"    ranks   {o.ranks}")
         lines.append(f"    params  {o.params}")
+        if o.int16x8:
+            lines.append(f"    16x8    {o.int16x8}")
         for n in o.notes:
             lines.append(f"    note    {n}")
     lines.append("")
-    lines.append(f"{len(ops)} ops. Activations are int8 throughout (float32 only at a QUANTIZE input / "
+    lines.append(f"{len(ops)} ops. Activations are int8 (int16 where an op lists 16x8; float32 only at a "
+                 "QUANTIZE input / "
                  "DEQUANTIZE output; bool, int32 and the like only where an op above lists them: "
                  "comparisons, indices, CAST). "
                  "patchable: runs patch by patch under --patch auto; scratch: needs temporary arena memory.")

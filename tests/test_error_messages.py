@@ -591,8 +591,15 @@ CASES = [
     ("output_count", "read", graph("RELU", NoAttrs(), [act((4,))], [act((4,)), act((4,))]),
      "has 2 outputs; it computes 1"),
     # -- 16x8 quantisation (s16.py and the data-movement lowerings with int16) ------------------------------
+    ("s16_gate", "read", graph("SVDF", NoAttrs(), [act((1, 4), "int16")], [act((1, 4), "int16")]),
+     "tensor 0 ('t0') holds int16 activations (16x8 quantisation), which SVDF cannot take yet"),
     ("s16_output", "compile", graph("CONV_2D", conv(), [X16, wconst((3, 3, 3, 2))], [act((1, 4, 4, 3))]),
      "CONV_2D (op 0): int16 input with int8 output is not supported (16x8: int16 output)"),
+    ("s16_fc_output", "compile", graph("FULLY_CONNECTED", FullyConnectedAttrs("NONE", False),
+                                       [act((1, 8)), wconst((4, 8))], [act((1, 4), "int16")]),
+     "FULLY_CONNECTED (op 0): int8 input / int16 output are not supported (int8, or int16 16x8)"),
+    ("s16_reshape", "compile", graph("RESHAPE", ReshapeAttrs(), [act((2, 2), "int16")], [act((4,))]),
+     "RESHAPE (op 0): int16 input and int8 output; a reshape cannot convert"),
     ("s16_zero_point", "compile", graph("CONV_2D", conv(), [act((1, 4, 4, 2), "int16", zp=3), wconst((3, 3, 3, 2))],
                                         [act((1, 4, 4, 3), "int16")]),
      "the int16 input has zero point 3; 16x8 activations must be symmetric (0)"),
@@ -636,7 +643,7 @@ def test_message(stage, g, text):
     assert "\n" not in msg and msg.strip() == msg
     if stage == "read":
         assert isinstance(e.value, (ModelFormatError,)) or "only int8" in msg or "no input" in msg \
-            or "quantisation parameters" in msg
+            or "quantisation parameters" in msg or "cannot take yet" in msg
     else:
         assert "(op 0)" in msg or msg.startswith(("SOFTMAX:", "HARD_SWISH:")), msg
 

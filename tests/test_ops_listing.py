@@ -65,3 +65,13 @@ def test_svdf_is_listed_with_its_scratch_and_constraints():
     assert svdf["scratch"] is True and svdf["scratch_on"] == list(TARGETS)     # the int16 state everywhere
     assert "int16 time weights" in svdf["dtypes"] and "int16 activation state" in svdf["dtypes"]
     assert "not applied (as TFLite Micro)" in svdf["params"]
+
+
+def test_16x8_forms_are_listed_for_the_ops_of_the_dtype_gate():
+    """Every op of INT16_KINDS (the one 16x8 dtype gate) says what its int16 form takes; no other op does."""
+    from mcucompile.ir.shapes import INT16_KINDS
+    r = CliRunner().invoke(main, ["ops", "--json"])
+    listed = {o["kind"]: o for o in json.loads(r.output)}
+    assert {k for k, o in listed.items() if o["int16x8"]} == set(INT16_KINDS)
+    assert "int64 bias" in listed["CONV_2D"]["int16x8"] and "int16 -> float32" in listed["DEQUANTIZE"]["int16x8"]
+    assert "16x8    int16 input/output with zero point 0" in CliRunner().invoke(main, ["ops"]).output

@@ -22,6 +22,9 @@ def lower_fully_connected(ctx, op):
     if w.dtype != "int8":
         raise UnsupportedModelError(f"FULLY_CONNECTED (op {op.index}): {w.dtype} weights are not supported (int8 only)")
     s16 = x.dtype == "int16"       # 16x8 quantisation (s16.py checks the rest)
+    if not s16 and (x.dtype != "int8" or y.dtype != "int8"):
+        raise UnsupportedModelError(f"FULLY_CONNECTED (op {op.index}): {x.dtype} input / {y.dtype} output are not "
+                                    "supported (int8, or int16 16x8)")
     if not s16 and b is not None and (b.data is None or b.dtype != "int32"):
         raise UnsupportedModelError(f"FULLY_CONNECTED (op {op.index}): the bias must be a constant int32 tensor")
     out_depth, accum_depth = w.shape[0], w.shape[-1]
