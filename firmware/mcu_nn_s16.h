@@ -25,6 +25,11 @@ static inline int32_t mcu_requant64(int64_t acc, int32_t reduced_mult, int32_t t
 void mcu_conv_s16(const mcu_conv_params_t *p, const int16_t *in, const int8_t *filter, const int64_t *bias,
                   int16_t *out);
 
+/* CONV_2D 16x8 with an int32 bias (TFLite Micro's int32-accumulator form): wrapping int32 sums, out_mult /
+ * out_shift the int32 double-rounding multipliers (mcu_requant), otherwise as mcu_conv_s16. */
+void mcu_conv_s16_b32(const mcu_conv_params_t *p, const int16_t *in, const int8_t *filter, const int32_t *bias,
+                      int16_t *out);
+
 /* DEPTHWISE_CONV_2D 16x8: filter [1, KH, KW, in.c * depth_multiplier], otherwise as mcu_conv_s16. */
 void mcu_depthwise_conv_s16(const mcu_conv_params_t *p, const int16_t *in, const int8_t *filter,
                             const int64_t *bias, int16_t *out);
@@ -37,6 +42,10 @@ void mcu_transpose_conv_s16(const mcu_conv_params_t *p, const int16_t *in, const
  * feature when per_channel, else [0] for all). bias may be NULL. */
 void mcu_fully_connected_s16(const mcu_fc_params_t *p, const int16_t *in, const int8_t *weights,
                              const int64_t *bias, int16_t *out);
+
+/* FULLY_CONNECTED 16x8 with an int32 bias: as mcu_conv_s16_b32 is to mcu_conv_s16. */
+void mcu_fully_connected_s16_b32(const mcu_fc_params_t *p, const int16_t *in, const int8_t *weights,
+                                 const int32_t *bias, int16_t *out);
 
 /* QUANTIZE / DEQUANTIZE with int16 (mcu_quantize_params_t / mcu_dequantize_params_t): float -> int16
  * (round half away from zero of in / scale, + zero point, saturated) and int16 -> float. */

@@ -156,12 +156,13 @@ CONSTRAINTS: dict[str, dict] = {
 # 16x8 quantisation (int16 activations, int8 weights) of the ops in INT16_KINDS (mcucompile/ir/shapes.py):
 # what the int16 form takes; an op of INT16_KINDS without an entry says _S16_MOVE
 _S16_CONV = ("int16 input/output with zero point 0; int8 filter (per-channel or per-tensor, zero point 0); "
-             "int64 bias (int32 bias: not yet); TFLite Micro's int64 sums and reduced multiplier")
+             "int64 bias (TFLite Micro's int64 sums and reduced multiplier)")
 _S16_MOVE = "int16 throughout (moved as is)"
 S16_CONSTRAINTS: dict[str, str] = {
-    "CONV_2D": _S16_CONV, "DEPTHWISE_CONV_2D": _S16_CONV, "TRANSPOSE_CONV": _S16_CONV,
+    "CONV_2D": _S16_CONV + "; or an int32 bias (TFLite Micro's int32-accumulator form)",
+    "DEPTHWISE_CONV_2D": _S16_CONV, "TRANSPOSE_CONV": _S16_CONV,
     "FULLY_CONNECTED": "int16 input/output with zero point 0; int8 weights (per-channel or per-tensor, zero point "
-                       "0); int64 bias (int32 bias: not yet)",
+                       "0); int64 bias, or int32 (TFLite Micro's int32-accumulator form)",
     "QUANTIZE": "float32, int8 or int16 -> int16; int16 -> int8 (per-tensor)",
     "DEQUANTIZE": "int16 -> float32",
     "PAD": "int16 throughout; pads with 0 (as TFLite Micro does for int16)",

@@ -32,6 +32,7 @@ class Case:
     kinds: tuple                   # the op kinds the converter must give (the case tests what it says)
     float_io: bool = False
     act: str | None = None         # the fused activation of the first op, when it matters
+    bias32: bool = False           # int32 bias (TFLite Micro's int32-accumulator form) instead of int64
 
 
 def _w(seed, shape, scale=0.5):
@@ -90,6 +91,7 @@ def _cases() -> list[Case]:
         Case("conv_s2_valid_relu6", conv(2, "VALID", act=relu6, seed=2, k=5), (1, 11, 10, 3), C, act="RELU6"),
         Case("conv_dil2_same", conv(1, "SAME", dil=2, seed=3, cin=2, cout=4), (1, 8, 8, 2), C),
         Case("conv_1x1", conv(1, "VALID", seed=4, cin=6, cout=7, k=1), (1, 5, 5, 6), C),
+        Case("conv_bias32_s2_relu", conv(2, "SAME", act=relu, seed=6), (1, 9, 8, 3), C, act="RELU", bias32=True),
         Case("conv_float_io", conv(1, "VALID", seed=5), (1, 6, 6, 3), ("QUANTIZE", "CONV_2D", "DEQUANTIZE"),
              float_io=True),
         Case("dw_s1_same", dw(1, "SAME"), (1, 7, 7, 4), D, act="NONE"),
@@ -98,6 +100,7 @@ def _cases() -> list[Case]:
         Case("dw_mult3_s2_same", dw(2, "SAME", mult=3, seed=3, c=2, k=5), (1, 10, 9, 2), D),
         Case("fc", fc(24, 10), (1, 2, 3, 4), ("RESHAPE", "FULLY_CONNECTED")),
         Case("fc_relu", fc(16, 7, act=relu, seed=1), (1, 16), F, act="RELU"),
+        Case("fc_bias32", fc(20, 6, seed=3), (1, 20), F, bias32=True),
         Case("fc_relu6_batch2", fc(12, 5, act=relu6, seed=2, batch=2), (2, 12), F, act="RELU6"),
         Case("tconv_s2_same", tconv(2, "SAME", (12, 10)), (1, 6, 5, 4), ("TRANSPOSE_CONV",)),
         Case("tconv_s1_valid", tconv(1, "VALID", (8, 9), seed=1, cin=2, cout=5), (1, 6, 7, 2), ("TRANSPOSE_CONV",)),
@@ -113,9 +116,9 @@ def _cases() -> list[Case]:
 
 
 CASE_IDS = ["conv_s1_same", "conv_s2_same_relu", "conv_s2_valid_relu6", "conv_dil2_same", "conv_1x1",
-            "conv_float_io", "dw_s1_same", "dw_s2_valid_mult2_relu", "dw_dil2_relu6", "dw_mult3_s2_same", "fc",
-            "fc_relu", "fc_relu6_batch2", "tconv_s2_same", "tconv_s1_valid", "tconv_s2_valid", "data_movement",
-            "data_movement_float_io"]
+            "conv_bias32_s2_relu", "fc_bias32", "conv_float_io", "dw_s1_same", "dw_s2_valid_mult2_relu",
+            "dw_dil2_relu6", "dw_mult3_s2_same", "fc", "fc_relu", "fc_relu6_batch2", "tconv_s2_same",
+            "tconv_s1_valid", "tconv_s2_valid", "data_movement", "data_movement_float_io"]
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +130,8 @@ def models(tmp_path_factory):
     assert sorted(cases) == sorted(CASE_IDS)
     for c in cases.values():
         rep = uniform_samples([c.shape], [(-2.0, 2.0)], 32)
-        (d / f"{c.id}.tflite").write_bytes(int16x8_tflite(c.fn, rep, specs=[c.shape], float_io=c.float_io))
+        (d / f"{c.id}.tflite").write_bytes(int16x8_tflite(c.fn, rep, specs=[c.shape], float_io=c.float_io,
+                                                          bias32=c.bias32))
     return d, cases
 
 
@@ -154,7 +158,7 @@ def test_16x8_bit_exact_vs_tflm(models, case_id):
         w = g.tensors[first.inputs[1]]
         assert x.dtype == "int16" and w.dtype == "int8"
         if first.kind != "TRANSPOSE_CONV" or len(first.inputs) > 3:
-            assert g.tensors[first.inputs[-1]].dtype == "int64"
+            assert g.tensors[first.inputs[-1]].dtype == ("int32" if c.bias32 else "int64")
     # the float-io models' random inputs: floats over the calibrated range; the others: random int16 codes
     inputs = None
     if c.float_io:

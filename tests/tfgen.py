@@ -39,9 +39,9 @@ def int8_tflite(model, representative: Callable, specs: Sequence[tuple] | None =
 
 
 def int16x8_tflite(model, representative: Callable, specs: Sequence[tuple] | None = None,
-                   float_io: bool = False) -> bytes:
-    """16x8 conversion (int16 activations, int8 weights, int64 bias; int16 model input/output unless
-    float_io), as int8_tflite takes the model."""
+                   float_io: bool = False, bias32: bool = False) -> bytes:
+    """16x8 conversion (int16 activations, int8 weights, int64 bias, or int32 with bias32; int16 model
+    input/output unless float_io), as int8_tflite takes the model."""
     import tensorflow as tf
 
     if specs is None:
@@ -53,6 +53,8 @@ def int16x8_tflite(model, representative: Callable, specs: Sequence[tuple] | Non
     conv.optimizations = [tf.lite.Optimize.DEFAULT]
     conv.representative_dataset = representative
     conv.target_spec.supported_ops = [tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
+    if bias32:
+        conv._experimental_full_integer_quantization_bias_type = tf.int32
     if not float_io:
         conv.inference_input_type = tf.int16
         conv.inference_output_type = tf.int16

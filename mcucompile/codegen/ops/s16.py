@@ -29,9 +29,10 @@ def reduced_multiplier(q: int, shift: int) -> tuple[int, int]:
     return m, 15 - shift
 
 
-def check_16x8(op, x, w, b, y) -> None:
+def check_16x8(op, x, w, b, y, int32_bias: bool = False) -> None:
     """The 16x8 combination TFLite Micro runs: int16 input and output with zero point 0 (symmetric),
-    per-tensor; an int8 symmetric constant filter; a constant int64 bias (or none)."""
+    per-tensor; an int8 symmetric constant filter; a constant int64 bias (or none; int32_bias: an int32 one
+    too, which TFLite Micro's conv and FC take with an int32 accumulator)."""
     if y.dtype != "int16":
         _fail(op, f"int16 input with {y.dtype} output is not supported (16x8: int16 output)")
     for t, what in ((x, "input"), (y, "output")):
@@ -43,13 +44,16 @@ def check_16x8(op, x, w, b, y) -> None:
         _fail(op, f"16x8 needs a constant, quantised int8 filter (got {w.dtype})")
     if any(int(z) != 0 for z in w.quant.zero_point):
         _fail(op, "16x8 filter zero point must be 0 (symmetric weights)")
-    if b is not None and (b.data is None or b.dtype != "int64"):
-        _fail(op, f"16x8 needs a constant int64 bias (got {b.dtype}; an int32 bias is not supported yet)")
+    if b is not None and (b.data is None or b.dtype not in (("int64", "int32") if int32_bias else ("int64",))):
+        _fail(op, f"16x8 needs a constant int64 bias (got {b.dtype}"
+                  + ("; TFLite Micro's int32-bias form is for CONV_2D and FULLY_CONNECTED)" if b.dtype == "int32"
+                     else ")"))
 
 
-def requant_fields(ctx, name: str, op, x, w, y, n: int) -> tuple:
-    """The out_mult / out_shift arrays (reduced_multiplier per channel, one filter scale or n) and the
-    fused activation's int16 range, as mcu_conv_params_t / mcu_fc_params_t fields."""
+def requant_fields(ctx, name: str, op, x, w, y, n: int, reduce: bool = True) -> tuple:
+    """The out_mult / out_shift arrays (reduced_multiplier per channel, one filter scale or n; not reduce:
+    the int32 multipliers and shifts, for the int32-accumulator kernels) and the fused activation's int16
+    range, as mcu_conv_params_t / mcu_fc_params_t fields."""
     scales = w.quant.scale
     if len(scales) not in (1, n):
         _fail(op, f"{len(scales)} filter scales for {n} output channels")
@@ -59,7 +63,7 @@ def requant_fields(ctx, name: str, op, x, w, y, n: int) -> tuple:
         if not -31 <= sh < 8:
             _fail(op, f"output multiplier exponent {sh} is outside TFLite's range -31..7 (input, filter and "
                       "output scales)")
-        m, s = reduced_multiplier(q, sh)
+        m, s = reduced_multiplier(q, sh) if reduce else (q, sh)
         mults.append(m)
         shifts.append(s)
     act_min, act_max = activation_range(op.attrs.activation, y.scale, y.zero_point, INT16_MIN, INT16_MAX)
@@ -73,7 +77,10 @@ def conv_call(ctx, op, kernel: str, source: str, x, w, b, y, stride: tuple, dila
               depth_multiplier: int, comment: str) -> KernelCall:
     """A 16x8 conv-like call (mcu_conv_s16, mcu_depthwise_conv_s16, mcu_transpose_conv_s16): the int8
     kernels' mcu_conv_params_t with zero offsets and the reduced multipliers."""
-    check_16x8(op, x, w, b, y)
+    b32 = kernel == "mcu_conv_s16" and b is not None and b.dtype == "int32"
+    check_16x8(op, x, w, b, y, int32_bias=kernel == "mcu_conv_s16")
+    if b32:             # TFLite Micro's int32-accumulator form
+        kernel, source = "mcu_conv_s16_b32", "mcu_conv_s16_b32.c"
     out_c = int(y.shape[3])
     name = ctx.unique(f"{kernel.removeprefix('mcu_')}{op.index}")
     params = ParamStruct("mcu_conv_params_t", f"{name}_params", (
@@ -91,9 +98,9 @@ def conv_call(ctx, op, kernel: str, source: str, x, w, b, y, stride: tuple, dila
         ("depth_multiplier", c_int(depth_multiplier)),
         ("input_offset", c_int(0)),
         ("output_offset", c_int(0)),
-        *requant_fields(ctx, name, op, x, w, y, out_c),
+        *requant_fields(ctx, name, op, x, w, y, out_c, reduce=not b32),
     ))
-    bias = ctx.weight(b.index, "int64_t") if b is not None else "NULL"
+    bias = ctx.weight(b.index, "int32_t" if b32 else "int64_t") if b is not None else "NULL"
     return KernelCall(op.index, op.kind, kernel,
                       (f"&{params.name}", ctx.act(x.index, "int16_t"), ctx.weight(w.index, "int8_t"), bias,
                        ctx.act(y.index, "int16_t")),
@@ -102,7 +109,8 @@ def conv_call(ctx, op, kernel: str, source: str, x, w, b, y, stride: tuple, dila
 
 def fc_call(ctx, op, x, w, b, y, batches: int, accum_depth: int, out_depth: int) -> KernelCall:
     """FULLY_CONNECTED 16x8 (mcu_fully_connected_s16)."""
-    check_16x8(op, x, w, b, y)
+    check_16x8(op, x, w, b, y, int32_bias=True)
+    b32 = b is not None and b.dtype == "int32"      # TFLite Micro's int32-accumulator form
     if w.quant.per_channel and len(w.quant.scale) != out_depth:
         _fail(op, f"{len(w.quant.scale)} weight scales for {out_depth} outputs")
     per_channel = len(w.quant.scale) > 1
@@ -115,13 +123,14 @@ def fc_call(ctx, op, x, w, b, y, batches: int, accum_depth: int, out_depth: int)
         ("filter_offset", c_int(0)),
         ("output_offset", c_int(0)),
         ("per_channel", c_int(1 if per_channel else 0)),
-        *requant_fields(ctx, name, op, x, w, y, out_depth if per_channel else 0),
+        *requant_fields(ctx, name, op, x, w, y, out_depth if per_channel else 0, reduce=not b32),
     ))
-    bias = ctx.weight(b.index, "int64_t") if b is not None else "NULL"
-    return KernelCall(op.index, op.kind, "mcu_fully_connected_s16",
+    bias = ctx.weight(b.index, "int32_t" if b32 else "int64_t") if b is not None else "NULL"
+    return KernelCall(op.index, op.kind, "mcu_fully_connected_s16_b32" if b32 else "mcu_fully_connected_s16",
                       (f"&{params.name}", ctx.act(x.index, "int16_t"), ctx.weight(w.index, "int8_t"), bias,
                        ctx.act(y.index, "int16_t")),
-                      params, ("mcu_fc_s16.c",), f"16x8, {batches}x{accum_depth} -> {out_depth}")
+                      params, ("mcu_fc_s16_b32.c" if b32 else "mcu_fc_s16.c",),
+                      f"16x8{', int32 bias' if b32 else ''}, {batches}x{accum_depth} -> {out_depth}")
 
 
 # ---- data movement of int16 tensors: the int8 kernels over their bytes ----------------------------------
