@@ -65,4 +65,8 @@ void mcu_requantize_s8_s16(const mcu_requantize_params_t *p, const int8_t *in, i
 void mcu_requantize_s16_s8(const mcu_requantize_params_t *p, const int16_t *in, int8_t *out);
 void mcu_requantize_s16_s16(const mcu_requantize_params_t *p, const int16_t *in, int16_t *out);
 
+/* PAD / PADV2 of int16 tensors: mcu_pad_params_t as mcu_pad_s8 (shapes in elements), pad_value the int16
+ * code (TFLite Micro: 0 for PAD, the constant for PADV2). */
+void mcu_pad_s16(const mcu_pad_params_t *p, const int16_t *in, int16_t *out);
+
 #endif /* MCU_NN_S16_H */

@@ -166,7 +166,7 @@ S16_CONSTRAINTS: dict[str, str] = {
     "QUANTIZE": "float32, int8 or int16 -> int16; int16 -> int8 (per-tensor)",
     "DEQUANTIZE": "int16 -> float32",
     "PAD": "int16 throughout; pads with 0 (as TFLite Micro does for int16)",
-    "PADV2": "int16 throughout; pad value 0 or -1 (other int16 values: not yet)",
+    "PADV2": "int16 throughout; any constant int16 pad value",
     "CONCATENATION": "int16 throughout, zero points 0 (copied as is, whatever the scales, as TFLite Micro does)",
 }
 

@@ -228,3 +228,21 @@ def test_reduced_multiplier_is_tflites_int64_form():
         assert abs(m * 2.0 ** -s - real) <= 2.0 ** (-s - 1) + real * 2.0 ** -30
     assert reduced_multiplier(0x7FFF0000, 0) == (0x7FFF, 15)         # saturates rather than reaching 2^15
     assert reduced_multiplier((1 << 30) + (1 << 15), -3) == ((1 << 14) + 1, 18)
+
+
+# ---- PADV2 with an int16 constant (built directly: the converter gives a float32 constant, which TFLite
+# Micro refuses, as we do) ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("value", [-12345, 0, 301])
+def test_int16_padv2_bit_exact_vs_tflm(tmp_path, value):
+    from tflite_builder import M, O, T, build
+    s = 0.001
+    ts = [T((1, 3, 4, 2), "int16", [s], [0], name="x"),
+          T((4, 2), "int32", data=np.array([[0, 0], [1, 2], [2, 0], [0, 1]], np.int32), name="pads"),
+          T((), "int16", [s], [0], data=np.array(value, np.int16), name="value"),
+          T((1, 6, 6, 3), "int16", [s], [0], name="y")]
+    path = tmp_path / f"padv2_{value}.tflite"
+    path.write_bytes(build(M(ts, [O("PADV2", [0, 1, 2], [3], options=("PadV2Options", {}))], [0], [3])))
+    r = api.simulate(str(path), samples=3, seed=1, references=("tflm",))
+    _exact(r)
+    assert (r.outputs[0][:, 0, 0] == value).all()       # the padding holds the constant

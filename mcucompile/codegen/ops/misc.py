@@ -140,26 +140,19 @@ def _lower_pad(ctx, op):
         if x.shape[d] + pads[d, 0] + pads[d, 1] != y.shape[d]:
             _fail(op, f"output dim {d} is {y.shape[d]}, paddings give {x.shape[d] + pads[d].sum()}")
     pad_value = _pad_value(ctx, op, y)
-    in_dims = list(x.shape)
-    byte = pad_value
-    if elem_bytes(x) == 2:
-        # int16: the int8 kernel over the bytes (one more axis of 2, not padded); the pad value's two bytes
-        # must then be equal (0, -1, ...)
-        if (pad_value & 0xFF) != (pad_value >> 8 & 0xFF):
-            _fail(op, f"int16 pad value {pad_value} is not supported (its two bytes differ; 0 and -1 are)")
-        rank += 1
-        _check_rank(op, in_dims + [2])
-        in_dims.append(2)
-        pads = np.concatenate([pads, [[0, 0]]])
-        byte = (pad_value & 0xFF) - ((pad_value & 0x80) << 1)
     name = ctx.unique(f"pad{op.index}")
     params = ParamStruct("mcu_pad_params_t", f"{name}_params", (
         ("rank", c_int(rank)),
-        ("in_dims", c_list(_right_align(in_dims, 1))),
+        ("in_dims", c_list(_right_align(x.shape, 1))),
         ("pad_before", c_list(_right_align(pads[:, 0], 0))),
         ("pad_after", c_list(_right_align(pads[:, 1], 0))),
-        ("pad_value", c_int(byte)),
+        ("pad_value", c_int(pad_value)),
     ))
+    if x.dtype == "int16":      # 16x8: any int16 pad value
+        return [KernelCall(op.index, op.kind, "mcu_pad_s16",
+                           (f"&{params.name}", _src(ctx, x.index, "int16_t"), ctx.act(y.index, "int16_t")),
+                           params, ("mcu_pad_s16.c",),
+                           f"int16 {tuple(x.shape)} -> {tuple(y.shape)}, value {pad_value}")]
     return [KernelCall(op.index, op.kind, "mcu_pad_s8",
                        (f"&{params.name}", _src(ctx, x.index), ctx.act(y.index)),
                        params, ("mcu_data.c",), f"{tuple(x.shape)} -> {tuple(y.shape)}, value {pad_value}")]
