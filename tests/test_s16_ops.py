@@ -67,11 +67,12 @@ def _cases() -> list[Case]:
             return act(y) if act else y
         return f
 
-    def tconv(stride, pad, out_hw, seed=0, cin=4, cout=3, k=3):
-        w = _w(seed, (k, k, cout, cin))
+    def tconv(stride, pad, out_hw, seed=0, cin=4, cout=3, k=3, bias=False):
+        w, b = _w(seed, (k, k, cout, cin)), _w(seed + 100, (cout,), 0.3)
 
         def f(x):
-            return tf.nn.conv2d_transpose(x, w, output_shape=(1, *out_hw, cout), strides=stride, padding=pad)
+            y = tf.nn.conv2d_transpose(x, w, output_shape=(1, *out_hw, cout), strides=stride, padding=pad)
+            return y + b if bias else y
         return f
 
     def moves(x):
@@ -104,6 +105,7 @@ def _cases() -> list[Case]:
         Case("fc_relu6_batch2", fc(12, 5, act=relu6, seed=2, batch=2), (2, 12), F, act="RELU6"),
         Case("tconv_s2_same", tconv(2, "SAME", (12, 10)), (1, 6, 5, 4), ("TRANSPOSE_CONV",)),
         Case("tconv_s1_valid", tconv(1, "VALID", (8, 9), seed=1, cin=2, cout=5), (1, 6, 7, 2), ("TRANSPOSE_CONV",)),
+        Case("tconv_bias_s2_same", tconv(2, "SAME", (8, 8), seed=3, bias=True), (1, 4, 4, 4), ("TRANSPOSE_CONV",)),
         Case("tconv_s2_valid", tconv(2, "VALID", (11, 9), seed=2, k=3), (1, 5, 4, 4), ("TRANSPOSE_CONV",)),
         Case("data_movement", moves, (1, 8, 8, 4),
              ("PAD", "STRIDED_SLICE", "STRIDED_SLICE", "QUANTIZE", "QUANTIZE", "CONCATENATION", "TRANSPOSE",
@@ -118,7 +120,7 @@ def _cases() -> list[Case]:
 CASE_IDS = ["conv_s1_same", "conv_s2_same_relu", "conv_s2_valid_relu6", "conv_dil2_same", "conv_1x1",
             "conv_bias32_s2_relu", "fc_bias32", "conv_float_io", "dw_s1_same", "dw_s2_valid_mult2_relu",
             "dw_dil2_relu6", "dw_mult3_s2_same", "fc", "fc_relu", "fc_relu6_batch2", "tconv_s2_same",
-            "tconv_s1_valid", "tconv_s2_valid", "data_movement", "data_movement_float_io"]
+            "tconv_bias_s2_same", "tconv_s1_valid", "tconv_s2_valid", "data_movement", "data_movement_float_io"]
 
 
 @pytest.fixture(scope="module")
@@ -169,7 +171,7 @@ def test_16x8_bit_exact_vs_tflm(models, case_id):
 
 def test_16x8_chain_on_qemu_m4(models, qemu_toolchain):
     d, _ = models
-    for case_id in ("dw_s2_valid_mult2_relu", "data_movement_float_io"):
+    for case_id in ("dw_s2_valid_mult2_relu", "conv_bias32_s2_relu", "data_movement_float_io"):
         r = api.simulate(str(d / f"{case_id}.tflite"), samples=2, seed=3, references=("tflm",), board="qemu-m4")
         tflm = r.comparisons[0]
         assert tflm.available and tflm.mismatches == 0, (case_id, tflm)
