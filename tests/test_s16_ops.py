@@ -248,3 +248,44 @@ def test_int16_padv2_bit_exact_vs_tflm(tmp_path, value):
     r = api.simulate(str(path), samples=3, seed=1, references=("tflm",))
     _exact(r)
     assert (r.outputs[0][:, 0, 0] == value).all()       # the padding holds the constant
+
+
+C_REQUANT64 = r"""
+#include <stdio.h>
+#include "mcu_nn.h"
+int main(void) {
+    long long x;
+    long m, s;
+    while (scanf("%lld %ld %ld", &x, &m, &s) == 3) {
+        printf("%ld\n", (long)mcu_requant64((int64_t)x, (int32_t)m, (int32_t)s));
+    }
+    return 0;
+}
+"""
+
+
+def test_c_requant64_matches_numpy_twin(tmp_path):
+    """mcu_requant64 with the compile-time reduced multiplier = TFLite's int64 MultiplyByQuantizedMultiplier
+    (numpy twin, exact integers) over sums in TFLite's range |x| < 2^47 and shifts -31..7."""
+    import subprocess
+
+    from mcucompile import FIRMWARE_DIR
+    from mcucompile.ir.quant import multiply_by_quantized_multiplier_int64
+    rng = np.random.default_rng(0)
+    n = 5000
+    x = rng.integers(-(1 << 40), 1 << 40, size=n)
+    x[:4] = [0, -1, (1 << 47) - 1, -(1 << 47)]
+    q = rng.integers(1 << 30, (1 << 31) - 1, size=n)
+    q[:3] = [0x7FFF0000, 0x7FFEFFFF, 1 << 30]
+    sh = rng.integers(-31, 8, size=n)
+    sh[2:4] = [-31, 7]
+    red = [reduced_multiplier(int(a), int(b)) for a, b in zip(q, sh)]
+    src = tmp_path / "t.c"
+    src.write_text(C_REQUANT64)
+    exe = tmp_path / "t"
+    subprocess.run(["gcc", "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-fsanitize=undefined",
+                    "-fno-sanitize-recover", f"-I{FIRMWARE_DIR}", str(src), "-o", str(exe)], check=True)
+    inp = "\n".join(f"{a} {m} {s}" for a, (m, s) in zip(x, red))
+    out = subprocess.run([str(exe)], input=inp, capture_output=True, text=True, check=True).stdout
+    got = np.array([int(v) for v in out.split()])
+    assert np.array_equal(got, multiply_by_quantized_multiplier_int64(x, q, sh))
