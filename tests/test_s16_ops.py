@@ -289,3 +289,33 @@ def test_c_requant64_matches_numpy_twin(tmp_path):
     out = subprocess.run([str(exe)], input=inp, capture_output=True, text=True, check=True).stdout
     got = np.array([int(v) for v in out.split()])
     assert np.array_equal(got, multiply_by_quantized_multiplier_int64(x, q, sh))
+
+
+# ---- no bias: the options' quantized_bias_type picks TFLite Micro's form (built directly) -----------------
+
+@pytest.mark.parametrize("kind,bias_type", [("CONV_2D", 0), ("CONV_2D", 2), ("FULLY_CONNECTED", 2),
+                                            ("FULLY_CONNECTED", 4)])
+def test_no_bias_form_follows_quantized_bias_type(tmp_path, kind, bias_type):
+    """Without a bias TFLite Micro sums in int32 (and requantises with the full multiplier) when the options
+    say QuantizedBiasType INT32 (2), else in int64 with the reduced one (FLOAT32 0, INT64 4). Inputs of
+    moderate size keep the outputs off saturation, where the two forms differ in the last code of some
+    outputs (about 1 in 100 for the conv when this test was written): both are bit-exact here."""
+    from tflite_builder import M, O, T, build
+    rng = np.random.default_rng(bias_type)
+    if kind == "CONV_2D":
+        xs, ws, ys = (1, 6, 5, 3), (4, 3, 3, 3), (1, 6, 5, 4)
+        opts = ("Conv2DOptions", {"Padding": 0, "StrideH": 1, "StrideW": 1, "DilationHFactor": 1,
+                                  "DilationWFactor": 1, "QuantizedBiasType": bias_type})
+    else:
+        xs, ws, ys = (2, 12), (5, 12), (2, 5)
+        opts = ("FullyConnectedOptions", {"QuantizedBiasType": bias_type})
+    ts = [T(xs, "int16", [0.0007], [0], name="x"),
+          T(ws, "int8", [0.011], [0], rng.integers(-127, 128, ws).astype(np.int8), name="w"),
+          T(ys, "int16", [0.0013], [0], name="y")]
+    path = tmp_path / f"nobias_{kind}_{bias_type}.tflite"
+    path.write_bytes(build(M(ts, [O(kind, [0, 1, -1], [2], options=opts)], [0], [2])))
+    g = api.load(path)
+    assert g.ops[0].attrs.int32_bias == (bias_type == 2)
+    x = np.random.default_rng(5).integers(-400, 400, (8, *xs)).astype(np.int16)
+    r = api.simulate(str(path), inputs=[x], references=("tflm",))
+    _exact(r)

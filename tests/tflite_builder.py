@@ -115,7 +115,7 @@ def build(m: M) -> bytes:
         ins = _ivec(b, tflite.OperatorStartInputsVector, o.inputs)
         outs = _ivec(b, tflite.OperatorStartOutputsVector, o.outputs)
         opt = None
-        if o.kind == "FULLY_CONNECTED":
+        if o.kind == "FULLY_CONNECTED" and o.options is None:
             tflite.FullyConnectedOptionsStart(b)
             tflite.FullyConnectedOptionsAddFusedActivationFunction(b, o.fc_activation)
             opt = tflite.FullyConnectedOptionsEnd(b)

@@ -77,7 +77,9 @@ def conv_call(ctx, op, kernel: str, source: str, x, w, b, y, stride: tuple, dila
               depth_multiplier: int, comment: str) -> KernelCall:
     """A 16x8 conv-like call (mcu_conv_s16, mcu_depthwise_conv_s16, mcu_transpose_conv_s16): the int8
     kernels' mcu_conv_params_t with zero offsets and the reduced multipliers."""
-    b32 = kernel == "mcu_conv_s16" and b is not None and b.dtype == "int32"
+    # TFLite Micro takes the int32-accumulator form for an int32 bias, or without a bias when the options'
+    # quantized_bias_type says INT32 (a conv only)
+    b32 = kernel == "mcu_conv_s16" and (b.dtype == "int32" if b is not None else op.attrs.int32_bias)
     check_16x8(op, x, w, b, y, int32_bias=kernel == "mcu_conv_s16")
     if b32:             # TFLite Micro's int32-accumulator form
         kernel, source = "mcu_conv_s16_b32", "mcu_conv_s16_b32.c"
@@ -110,7 +112,7 @@ def conv_call(ctx, op, kernel: str, source: str, x, w, b, y, stride: tuple, dila
 def fc_call(ctx, op, x, w, b, y, batches: int, accum_depth: int, out_depth: int) -> KernelCall:
     """FULLY_CONNECTED 16x8 (mcu_fully_connected_s16)."""
     check_16x8(op, x, w, b, y, int32_bias=True)
-    b32 = b is not None and b.dtype == "int32"      # TFLite Micro's int32-accumulator form
+    b32 = b.dtype == "int32" if b is not None else op.attrs.int32_bias    # the int32-accumulator form
     if w.quant.per_channel and len(w.quant.scale) != out_depth:
         _fail(op, f"{len(w.quant.scale)} weight scales for {out_depth} outputs")
     per_channel = len(w.quant.scale) > 1
