@@ -4,7 +4,10 @@ Micro's reference integer kernels for 16x8 (int64 sums, MultiplyByQuantizedMulti
 
 TFLite's int64 form of MultiplyByQuantizedMultiplier reduces the 32-bit multiplier to 16 bits and shifts
 by 15 - shift; both are computed here once per channel (reduced_multiplier), the kernels only apply them
-(firmware/mcu_nn_s16.h, mcu_requant64).
+(firmware/mcu_nn_s16.h, mcu_requant64). A conv or FC with an int32 bias (or none, with the options'
+quantized_bias_type INT32) takes TFLite Micro's int32-accumulator form instead (the *_s16_b32 kernels: the
+usual 32-bit multipliers). Data movement of int16 tensors runs the int8 copy kernels over their bytes
+(elem_bytes, byte_src).
 """
 
 from __future__ import annotations
