@@ -216,6 +216,11 @@ def test_seanet_runs_layer_by_layer_under_patch_search(shared_models):
     as_int8 = dataclasses.replace(g, tensors=tuple(dataclasses.replace(t, dtype="int8") if t.dtype == "int16"
                                                    else t for t in g.tensors))
     assert patchable(as_int8, as_int8.ops[0])
+    # asked to fit below the layer-by-layer peak, the search says why it cannot patch
+    from mcucompile.errors import McuCompileError
+    from mcucompile.passes.patch_plan import search
+    with pytest.raises(McuCompileError, match=r"10,432 B.*16x8 ops \(int16 activations\) run layer by layer only"):
+        search(g, sram_limit=4000)
 
 
 # ---- compile-time arithmetic ----------------------------------------------------------------------------
