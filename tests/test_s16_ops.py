@@ -323,3 +323,41 @@ def test_no_bias_form_follows_quantized_bias_type(tmp_path, kind, bias_type):
     x = np.random.default_rng(5).integers(-400, 400, (8, *xs)).astype(np.int16)
     r = api.simulate(str(path), inputs=[x], references=("tflm",))
     _exact(r)
+
+
+# ---- built directly: int8 <-> int16 QUANTIZE, per-channel 16x8 FULLY_CONNECTED ---------------------------
+
+def test_int8_int16_requantise_chain_bit_exact_vs_tflm(tmp_path):
+    """int8 -> QUANTIZE -> int16 -> QUANTIZE -> int8, both results model outputs (reference_ops::Requantize
+    both ways, saturating: the int16 scale is fine enough that large int8 codes overflow it)."""
+    from tflite_builder import M, O, T, build
+    ts = [T((2, 50), "int8", [0.05], [3], name="x"),
+          T((2, 50), "int16", [0.0001], [0], name="y16"),
+          T((2, 50), "int8", [0.03], [-2], name="y8")]
+    path = tmp_path / "requant_chain.tflite"
+    path.write_bytes(build(M(ts, [O("QUANTIZE", [0], [1], options=("QuantizeOptions", {})),
+                                  O("QUANTIZE", [1], [2], options=("QuantizeOptions", {}))], [0], [1, 2])))
+    g = api.load(path)
+    assert [op.kind for op in g.ops] == ["QUANTIZE", "QUANTIZE"]
+    r = api.simulate(str(path), samples=4, seed=3, references=("tflm",))
+    _exact(r)
+    y16 = r.outputs[0]
+    assert (np.abs(y16) == 32767).any() and (np.abs(y16) < 32767).any()      # saturated and not
+
+
+def test_per_channel_fully_connected_16x8_bit_exact_vs_tflm(tmp_path):
+    from tflite_builder import M, O, T, build
+    rng = np.random.default_rng(4)
+    scales = list(rng.uniform(0.002, 0.02, 6))
+    ts = [T((3, 10), "int16", [0.0005], [0], name="x"),
+          T((6, 10), "int8", scales, [0] * 6, rng.integers(-127, 128, (6, 10)).astype(np.int8), name="w"),
+          T((6,), "int64", [0.0005 * s for s in scales], [0] * 6,
+            rng.integers(-(1 << 20), 1 << 20, 6).astype(np.int64), name="b"),
+          T((3, 6), "int16", [0.0004], [0], name="y")]
+    path = tmp_path / "fc_per_channel.tflite"
+    path.write_bytes(build(M(ts, [O("FULLY_CONNECTED", [0, 1, 2], [3])], [0], [3])))
+    g = api.load(path)
+    assert g.tensors[g.ops[0].inputs[1]].quant.per_channel
+    x = np.random.default_rng(6).integers(-2000, 2000, (6, 3, 10)).astype(np.int16)
+    r = api.simulate(str(path), inputs=[x], references=("tflm",))
+    _exact(r)
