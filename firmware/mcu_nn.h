@@ -1,9 +1,9 @@
 /*
  * mcu_nn.h - the one public header of the mcucompile kernel library.
  *
- * C99, no malloc, no globals. Tensors are int8 NHWC, row-major. Every kernel takes a pointer to a
- * const parameter struct (filled in at compile time by mcucompile, so it lives in flash), then the
- * data pointers, output last. Arithmetic follows TFLite's reference kernels bit-exactly
+ * C99, no malloc, no globals. Tensors are int8 (16x8: int16, mcu_nn_s16.h) NHWC, row-major. Every kernel
+ * takes a pointer to a const parameter struct (filled in at compile time by mcucompile, so it lives in
+ * flash), then the data pointers, output last. Arithmetic follows TFLite's reference kernels bit-exactly
  * (double-rounding requantisation).
  */
 #ifndef MCU_NN_H
@@ -787,6 +787,8 @@ typedef struct {
 void mcu_svdf_s8(const mcu_svdf_params_t *p, const int8_t *in, int16_t *state, int8_t *out);
 
 #include "mcu_nn_s16_elem.h"    /* 16x8: int16 activations (elementwise, pooling, softmax, activations) */
+
+#include "mcu_nn_s16.h"    /* 16x8 quantisation: int16 activations, int8 weights, int64 bias */
 
 #ifdef __cplusplus
 }

@@ -16,11 +16,6 @@ CMP = dict(dtypes=INT8 + " inputs (scales below 1), or int32 / int64 (raw values
                   "-> bool output", ranks="up to 6-D after broadcasting",
                   params="NumPy-style broadcasting (a constant operand too); inputs rescaled as TFLite Micro does")
 
-# 16x8 (int16 activations; the kinds in ir/shapes.py INT16_KINDS): what supported_ops adds to the dtypes
-INT16_DTYPES = "or 16x8: int16 activations with zero point 0"
-INT16_EXTRA = {"SOFTMAX": " and an output scale of 1/32768", "LOGISTIC": " and an output scale of 2^-15",
-               "TANH": " and an output scale of 2^-15"}
-
 # kind -> (dtypes, ranks, parameters, notes)
 CONSTRAINTS: dict[str, dict] = {
     "CONV_2D": dict(
@@ -211,6 +206,30 @@ CONSTRAINTS: dict[str, dict] = {
                "the variables' initial values (set by <model>_reset() and the first invoke); no code"),
 }
 
+# 16x8 quantisation (int16 activations, int8 weights) of the ops in INT16_KINDS (mcucompile/ir/shapes.py):
+# what the int16 form takes; an op of INT16_KINDS without an entry says _S16_MOVE
+_S16_CONV = ("int16 input/output with zero point 0; int8 filter (per-channel or per-tensor, zero point 0); "
+             "int64 bias (TFLite Micro's int64 sums and reduced multiplier)")
+_S16_MOVE = "int16 throughout (moved as is)"
+S16_CONSTRAINTS: dict[str, str] = {
+    "CONV_2D": _S16_CONV + "; or an int32 bias (TFLite Micro's int32-accumulator form)",
+    "DEPTHWISE_CONV_2D": _S16_CONV, "TRANSPOSE_CONV": _S16_CONV,
+    "FULLY_CONNECTED": "int16 input/output with zero point 0; int8 weights (per-channel or per-tensor, zero point "
+                       "0); int64 bias, or int32 (TFLite Micro's int32-accumulator form)",
+    "QUANTIZE": "float32, int8 or int16 -> int16; int16 -> int8 (per-tensor)",
+    "DEQUANTIZE": "int16 -> float32",
+    "PAD": "int16 throughout; pads with 0 (as TFLite Micro does for int16)",
+    "PADV2": "int16 throughout; any constant int16 pad value",
+    "CONCATENATION": "int16 throughout, zero points 0 (copied as is, whatever the scales, as TFLite Micro does)",
+    **{k: "int16 inputs/output with zero point 0, NumPy-style broadcasting (TFLite Micro's int16 arithmetic)"
+       for k in ("ADD", "SUB", "MUL")},
+    **{k: "int16 input/output with zero point 0" for k in ("AVERAGE_POOL_2D", "MAX_POOL_2D", "LEAKY_RELU", "RELU",
+                                                          "RELU6")},
+    "SOFTMAX": "int16 input/output with zero point 0 and an output scale of 1/32768 (TFLite's exp and 1/(1+x) "
+               "tables, computed at compile time)",
+    **{k: "int16 input/output with zero point 0 and an output scale of 2^-15" for k in ("LOGISTIC", "TANH")},
+}
+
 
 @dataclass
 class OpInfo:
@@ -223,6 +242,7 @@ class OpInfo:
     patchable: bool                  # can run patch by patch under --patch auto
     notes: list[str] = field(default_factory=list)
     scratch_on: list[str] = field(default_factory=list)   # targets where it needs scratch (Options.simd values)
+    int16x8: str = ""                # the 16x8 form (int16 activations) it compiles; "" when none
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -245,14 +265,13 @@ def supported_ops() -> list[OpInfo]:
             notes.append((doc[0] if doc else "no description") +
                          "; its constraints are checked when the model is compiled")
             c = dict(dtypes="int8 activations", ranks="checked when compiled", params="checked when compiled")
-        if kind in INT16_KINDS:
-            c = dict(c, dtypes=f"{c['dtypes']}; {INT16_DTYPES}{INT16_EXTRA.get(kind, '')}")
         if kind in PATCH_NOTES:
             notes.append(PATCH_NOTES[kind])
         rule = SCRATCH.get(kind)
         scratch_on = list(rule.on) if rule is not None else []
         out.append(OpInfo(kind, c["dtypes"], c["ranks"], c["params"], rule is not None, kind in ALIAS_KINDS,
-                          kind in PATCHABLE, notes, scratch_on))
+                          kind in PATCHABLE, notes, scratch_on,
+                          S16_CONSTRAINTS.get(kind, _S16_MOVE) if kind in INT16_KINDS else ""))
     return out
 
 
@@ -269,12 +288,14 @@ def format_table(ops: list[OpInfo]) -> str:
         lines.append(f"    dtypes  {o.dtypes}")
         lines.append(f"    ranks   {o.ranks}")
         lines.append(f"    params  {o.params}")
+        if o.int16x8:
+            lines.append(f"    16x8    {o.int16x8}")
         for n in o.notes:
             lines.append(f"    note    {n}")
     lines.append("")
-    lines.append(f"{len(ops)} ops. Activations are int8 throughout (float32 only at a QUANTIZE input / "
-                 "DEQUANTIZE output and around TFLite_Detection_PostProcess; bool, int32 and the like only where an "
-                 "op above lists them: comparisons, indices, CAST, the audio front end's Signal ops and the int32 "
-                 "arithmetic around them). "
+    lines.append(f"{len(ops)} ops. Activations are int8 (int16 where an op lists 16x8; float32 only at a "
+                 "QUANTIZE input / DEQUANTIZE output and around TFLite_Detection_PostProcess; bool, int32 and the "
+                 "like only where an op above lists them: comparisons, indices, CAST, the audio front end's Signal "
+                 "ops and the int32 arithmetic around them). "
                  "patchable: runs patch by patch under --patch auto; scratch: needs temporary arena memory.")
     return "\n".join(lines)

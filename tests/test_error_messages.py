@@ -108,6 +108,7 @@ def pool(f=2, s=2, pad="VALID"):
 EW = ElementwiseAttrs("NONE")
 SS = StridedSliceAttrs(0, 0, 0, 0, 0, False)
 X4 = act((1, 4, 4, 2))
+X16 = act((1, 4, 4, 2), "int16")
 
 # (id, stage, graph, expected text). stage "read" = the reader's graph checks, "compile" = the lowerings.
 CASES = [
@@ -245,8 +246,9 @@ CASES = [
                                            [act((1, 4, 4, 3))]), "int32 filter is not supported (int8 only)"),
     ("conv_needs_filter", "compile", graph("CONV_2D", conv(), [X4], [act((1, 4, 4, 3))]),
      "needs an input and a filter"),
-    ("conv_dtype", "compile", graph("CONV_2D", conv(), [act((1, 4, 4, 2), "int16"), wconst((3, 3, 3, 2))],
-                                    [act((1, 4, 4, 3))]), "int16 input / int8 output are not supported (int8 only)"),
+    ("conv_dtype", "compile", graph("CONV_2D", conv(), [act((1, 4, 4, 2)), wconst((3, 3, 3, 2))],
+                                    [act((1, 4, 4, 3), "int16")]),
+     "int8 input / int16 output are not supported (int8, or int16 16x8)"),
     ("conv_quant", "compile", graph("CONV_2D", conv(), [X4, const(np.ones((3, 3, 3, 2)), quant=None)
                                                         | {"quant": None}], [act((1, 4, 4, 3))]),
      "input, filter and output must be quantised"),
@@ -293,14 +295,15 @@ CASES = [
     ("pool_empty", "compile", graph("MAX_POOL_2D", pool(f=5), [X4], [act((1, 0, 0, 2))]),
      "(op 0): empty output (1, 0, 0, 2)"),
     # -- misc.py -----------------------------------------------------------------------------------------
-    ("quantize_output", "compile", graph("QUANTIZE", NoAttrs(), [act((4,))], [act((4,), "int16")]),
-     "output must be per-tensor int8 (got int16)"),
-    ("quantize_input", "compile", graph("QUANTIZE", NoAttrs(), [act((4,), "int16")], [act((4,))]),
-     "int16 -> int8 is not supported (float32 or int8 -> int8 only)"),
+    ("quantize_output", "compile", graph("QUANTIZE", NoAttrs(), [act((4,))], [act((4,)) | {"quant": None}]),
+     "output must be per-tensor int8 (got int8)"),
+    ("quantize_input", "compile", graph("QUANTIZE", NoAttrs(), [const([1, 2, 3, 4], "int32")], [act((4,))]),
+     "int32 -> int8 is not supported (float32 or int8 -> int8 only)"),
     ("dequantize_output", "compile", graph("DEQUANTIZE", NoAttrs(), [act((4,))], [act((4,), "int32", quant=False)]),
      "output is int32; only float32 is supported"),
-    ("require_int8", "compile", graph("TRANSPOSE", NoAttrs(), [act((2, 2), "int16"), const([1, 0], "int32")],
-                                      [act((2, 2))]), "is int16; only int8 is supported"),
+    ("require_int8", "compile", graph("TRANSPOSE", NoAttrs(), [const(np.ones((2, 2)), "float32"),
+                                                               const([1, 0], "int32")],
+                                      [act((2, 2))]), "is float32; only int8 is supported"),
     ("require_per_tensor", "compile", graph("TRANSPOSE", NoAttrs(), [act((2, 2)) | {"quant": Quant((0.1, 0.2),
                                                                                                   (0, 0))},
                                                                      const([1, 0], "int32")], [act((2, 2))]),
@@ -474,7 +477,7 @@ CASES = [
      "TFLite's int8 kernel does not rescale"),
     ("ss_dtype", "compile", graph("STRIDED_SLICE", SS, [act((1, 8), "int16"), const([0, 0], "int32"),
                                                         const([1, 8], "int32"), const([1, 1], "int32")],
-                                  [act((1, 8))]), "t0' must be per-tensor int8 (got int16)"),
+                                  [act((1, 8))]), "tensor 't4' is int8 but 't0' is int16; this op copies values"),
     ("ss_masks", "compile", graph("STRIDED_SLICE", StridedSliceAttrs(0, 0, 1, 0, 0, False),
                                   [act((1, 8)), const([0, 0], "int32"), const([1, 8], "int32"),
                                    const([1, 1], "int32")], [act((1, 8))]), "are not supported (TFLite Micro ignores"),
@@ -587,6 +590,44 @@ CASES = [
                                     (0,), (1,)), "tensor 1 is written by op 0 and op 1"),
     ("output_count", "read", graph("RELU", NoAttrs(), [act((4,))], [act((4,)), act((4,))]),
      "has 2 outputs; it computes 1"),
+    # -- 16x8 quantisation (s16.py and the data-movement lowerings with int16) ------------------------------
+    ("s16_gate", "read", graph("SVDF", NoAttrs(), [act((1, 4), "int16")], [act((1, 4), "int16")]),
+     "tensor 0 ('t0') holds int16 activations (16x8 quantisation), which SVDF cannot take yet"),
+    ("s16_output", "compile", graph("CONV_2D", conv(), [X16, wconst((3, 3, 3, 2))], [act((1, 4, 4, 3))]),
+     "CONV_2D (op 0): int16 input with int8 output is not supported (16x8: int16 output)"),
+    ("s16_fc_output", "compile", graph("FULLY_CONNECTED", FullyConnectedAttrs("NONE", False),
+                                       [act((1, 8)), wconst((4, 8))], [act((1, 4), "int16")]),
+     "FULLY_CONNECTED (op 0): int8 input / int16 output are not supported (int8, or int16 16x8)"),
+    ("s16_reshape", "compile", graph("RESHAPE", ReshapeAttrs(), [act((2, 2), "int16")], [act((4,))]),
+     "RESHAPE (op 0): int16 input and int8 output; a reshape cannot convert"),
+    ("s16_zero_point", "compile", graph("CONV_2D", conv(), [act((1, 4, 4, 2), "int16", zp=3), wconst((3, 3, 3, 2))],
+                                        [act((1, 4, 4, 3), "int16")]),
+     "the int16 input has zero point 3; 16x8 activations must be symmetric (0)"),
+    ("s16_bias", "compile", graph("DEPTHWISE_CONV_2D", dw(), [X16, wconst((1, 3, 3, 2)), const([1, 2], "int32")],
+                                  [act((1, 4, 4, 2), "int16")]),
+     "16x8 needs a constant int64 bias (got int32; TFLite Micro's int32-bias form is for CONV_2D and "
+     "FULLY_CONNECTED)"),
+    ("s16_bias_dtype", "compile", graph("CONV_2D", conv(), [X16, wconst((3, 3, 3, 2)),
+                                                            const(np.ones(3, np.float32), "float32")],
+                                        [act((1, 4, 4, 3), "int16")]),
+     "16x8 needs a constant int64 bias (got float32)"),
+    ("s16_filter_quant", "compile", graph("FULLY_CONNECTED", FullyConnectedAttrs("NONE", False),
+                                          [act((1, 8), "int16"), const(np.ones((4, 8)), quant=None) | {"quant": None}],
+                                          [act((1, 4), "int16")]),
+     "16x8 needs a constant, quantised int8 filter (got int8)"),
+    ("s16_fc_scales", "compile", graph("FULLY_CONNECTED", FullyConnectedAttrs("NONE", False),
+                                       [act((1, 8), "int16"), wconst((4, 8)) | {"quant": Quant((0.1, 0.2), (0, 0))}],
+                                       [act((1, 4), "int16")]), "2 weight scales for 4 outputs"),
+    ("s16_multiplier", "compile", graph("CONV_2D", conv(), [act((1, 4, 4, 2), "int16", scale=1000.0),
+                                                            wconst((3, 3, 3, 2))],
+                                        [act((1, 4, 4, 3), "int16", scale=1e-3)]),
+     "output multiplier exponent 16 is outside TFLite's range -31..7"),
+    ("s16_quantize_pair", "compile", graph("QUANTIZE", NoAttrs(), [act((4,), "int16")], [act((4,), "int32")]),
+     "int16 -> int32 is not supported (with int16: float32, int8 or int16 -> int16, int16 -> int8)"),
+    ("s16_concat_zero_point", "compile", graph("CONCATENATION", ConcatenationAttrs(1, "NONE"),
+                                               [act((1, 2), "int16", zp=2), act((1, 3), "int16")],
+                                               [act((1, 5), "int16")]),
+     "int16 input 't0' / output zero points 2 / 0: TFLite Micro requires 0"),
 ]
 
 
@@ -602,7 +643,7 @@ def test_message(stage, g, text):
     assert "\n" not in msg and msg.strip() == msg
     if stage == "read":
         assert isinstance(e.value, (ModelFormatError,)) or "only int8" in msg or "no input" in msg \
-            or "quantisation parameters" in msg
+            or "quantisation parameters" in msg or "cannot take yet" in msg
     else:
         assert "(op 0)" in msg or msg.startswith(("SOFTMAX:", "HARD_SWISH:")), msg
 

@@ -90,3 +90,13 @@ def test_variable_ops_are_listed():
     ops = {o["kind"]: o for o in json.loads(r.output)}
     assert "a float32 one is refused" in ops["READ_VARIABLE"]["dtypes"]
     assert "ASSIGN_VARIABLE of constants" in ops["CALL_ONCE"]["params"] and "no code" in ops["VAR_HANDLE"]["params"]
+
+
+def test_16x8_forms_are_listed_for_the_ops_of_the_dtype_gate():
+    """Every op of INT16_KINDS (the one 16x8 dtype gate) says what its int16 form takes; no other op does."""
+    from mcucompile.ir.shapes import INT16_KINDS
+    r = CliRunner().invoke(main, ["ops", "--json"])
+    listed = {o["kind"]: o for o in json.loads(r.output)}
+    assert {k for k, o in listed.items() if o["int16x8"]} == set(INT16_KINDS)
+    assert "int64 bias" in listed["CONV_2D"]["int16x8"] and "int16 -> float32" in listed["DEQUANTIZE"]["int16x8"]
+    assert "16x8    int16 input/output with zero point 0" in CliRunner().invoke(main, ["ops"]).output

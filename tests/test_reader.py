@@ -81,9 +81,10 @@ def test_float_activations_rejected_with_convert_hint():
 
 
 def test_int16_activations_rejected():
-    m = fc_model()
-    m.tensors[3].dtype = "int16"
-    with pytest.raises(UnsupportedModelError, match="int16 activations"):
+    """int16 activations pass only between ops with a 16x8 form (INT16_KINDS); L2_NORMALIZATION has none."""
+    m = fc_model(extra_ops=("L2_NORMALIZATION",))
+    m.tensors[4].dtype = "int16"
+    with pytest.raises(UnsupportedModelError, match="int16 activations .*which L2_NORMALIZATION cannot take"):
         parse_tflite(build(m))
 
 

@@ -117,7 +117,7 @@ def build(m: M) -> bytes:
         outs = _ivec(b, tflite.OperatorStartOutputsVector, o.outputs)
         custom = b.CreateByteVector(bytes(o.custom_options)) if o.custom_options is not None else None
         opt = None
-        if o.kind == "FULLY_CONNECTED":
+        if o.kind == "FULLY_CONNECTED" and o.options is None:
             tflite.FullyConnectedOptionsStart(b)
             tflite.FullyConnectedOptionsAddFusedActivationFunction(b, o.fc_activation)
             opt = tflite.FullyConnectedOptionsEnd(b)

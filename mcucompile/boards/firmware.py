@@ -218,7 +218,11 @@ def ld_name(board: Board) -> str:
 
 
 def _sample_lines(a: np.ndarray, per_line: int = 32) -> list[str]:
-    items = [str(v) for v in np.asarray(a).ravel().astype(np.int64).tolist()]
+    a = np.asarray(a)
+    if a.dtype.kind == "f":     # exact C99 hexadecimal literals (the values, not their integer parts)
+        items = [float(v).hex() for v in a.ravel().astype(np.float64).tolist()]
+    else:
+        items = [str(v) for v in a.ravel().astype(np.int64).tolist()]
     return [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
 
 

@@ -396,13 +396,13 @@ def render(c: Compiled) -> dict[str, str]:
         f"{g.name}_memory.json": json.dumps(c.memory_map(), indent=2) + "\n",
         "mcu_nn.h": (FIRMWARE_DIR / "mcu_nn.h").read_text(),
     }
-    for header in re.findall(r'^#include "(\w+\.h)"', files["mcu_nn.h"], re.M):   # the public header's parts
-        files.setdefault(header, (FIRMWARE_DIR / header).read_text())
+    todo = ["mcu_nn.h"]
     for s in c.sources:
         files[s] = (FIRMWARE_DIR / s).read_text()
-    todo = ["mcu_nn.h", *c.sources]
-    while todo:                           # the library's headers the sources include (and those they include)
-        for header in re.findall(r'^#include "(\w+\.h)"', files[todo.pop()], re.M):
+        todo.append(s)
+    while todo:     # the library's headers the sources include, and those they include
+        text = files[todo.pop()]
+        for header in re.findall(r'^#include "(\w+\.h)"', text, re.M):
             if header not in files:
                 files[header] = (FIRMWARE_DIR / header).read_text()
                 todo.append(header)

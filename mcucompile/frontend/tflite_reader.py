@@ -85,7 +85,8 @@ def _attrs(kind: str, op):
         if o is None:
             raise ModelFormatError("CONV_2D without options")
         return Conv2DAttrs(o.StrideH(), o.StrideW(), o.DilationHFactor(), o.DilationWFactor(),
-                           _padding(o.Padding()), _activation(o.FusedActivationFunction()))
+                           _padding(o.Padding()), _activation(o.FusedActivationFunction()),
+                           int32_bias=o.QuantizedBiasType() == TensorType.INT32)
     if kind == "DEPTHWISE_CONV_2D":
         o = _options(op, tflite.DepthwiseConv2DOptions)
         if o is None:
@@ -97,7 +98,8 @@ def _attrs(kind: str, op):
         o = _options(op, tflite.FullyConnectedOptions)
         if o is None:
             return FullyConnectedAttrs("NONE", False)
-        return FullyConnectedAttrs(_activation(o.FusedActivationFunction()), bool(o.KeepNumDims()))
+        return FullyConnectedAttrs(_activation(o.FusedActivationFunction()), bool(o.KeepNumDims()),
+                                   int32_bias=o.QuantizedBiasType() == TensorType.INT32)
     if kind in ("AVERAGE_POOL_2D", "MAX_POOL_2D"):
         o = _options(op, tflite.Pool2DOptions)
         if o is None:

@@ -75,6 +75,7 @@ class Conv2DAttrs:
     padding: str          # "SAME" | "VALID" | "EXPLICIT" (graph normalisation: a PAD folded in)
     activation: str
     pads: tuple[int, int, int, int] | None = None   # "EXPLICIT": (top, left, bottom, right)
+    int32_bias: bool = False   # QuantizedBiasType INT32: a 16x8 conv without bias takes the int32-accumulator form
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,7 @@ class DepthwiseConv2DAttrs:
 class FullyConnectedAttrs:
     activation: str
     keep_num_dims: bool
+    int32_bias: bool = False   # QuantizedBiasType INT32: a 16x8 FC without bias takes the int32-accumulator form
 
 
 @dataclass(frozen=True)

@@ -98,6 +98,17 @@ def multiply_by_quantized_multiplier(x, multiplier, shift):
     return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(x, multiplier), right)
 
 
+def multiply_by_quantized_multiplier_int64(x, multiplier, shift):
+    """TFLite's MultiplyByQuantizedMultiplier for an int64 x (the 16x8 kernels' sums): the multiplier
+    rounded to 16 bits (0x7FFF from 0x7FFF0000 up), one rounding shift by 15 - shift, the result's low 32
+    bits as int32 (Python integers: exact, the shift arithmetic as in C on two's complement)."""
+    x, m, sh = (np.asarray(v, dtype=object) for v in (x, multiplier, shift))
+    reduced = np.where(m < 0x7FFF0000, (m + (1 << 15)) >> 16, 0x7FFF)
+    total = 15 - sh
+    r = (x * reduced + (np.ones_like(total) << (total - 1))) >> total
+    return ((r + (1 << 31)) % (1 << 32) - (1 << 31)).astype(np.int64)
+
+
 def checked_log2(x: float) -> tuple[int, bool]:
     """TFLite's CheckedLog2 in float32: (round(log2 x), whether x is within 1e-3 of that power of two).
     TFLite Micro's LSTM takes the rounded exponent of the cell-state scale whatever the flag says."""

@@ -79,6 +79,12 @@ def _check_dtypes(g: Graph, source: str) -> None:
             continue    # 16x8 quantisation: every op that writes or reads it has an int16 lowering
         if ti in other_ok:
             continue    # indices, bool conditions, cast results: the consuming lowering checks the dtype
+        if t.dtype == "int16":
+            lacking = sorted({op.kind for op in g.ops if ti in (*op.inputs, *op.outputs)} - INT16_KINDS)
+            raise UnsupportedModelError(
+                f"{source}: tensor {ti} ({t.name!r}) holds int16 activations (16x8 quantisation), which "
+                f"{', '.join(lacking)} cannot take yet (the ops with a 16x8 form: `mcucompile ops`, its 16x8 "
+                "lines)")
         what = {"float32": "float", "int16": "int16", "uint8": "uint8"}.get(t.dtype, t.dtype)
         raise UnsupportedModelError(
             f"{source}: tensor {ti} ({t.name!r}) holds {what} activations; only int8 activations are "
@@ -127,7 +133,11 @@ NON_INT8_READERS.update({
 # rest (weights int8, bias int64/int32, zero points 0).
 INT16_KINDS: frozenset[str] = frozenset({
     "ADD", "SUB", "MUL", "AVERAGE_POOL_2D", "MAX_POOL_2D", "SOFTMAX", "LOGISTIC", "TANH", "LEAKY_RELU", "RELU",
-    "RELU6",
+    "RELU6",                                                                   # codegen/ops/s16.py
+    "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV",       # codegen/ops/s16_conv.py
+    "QUANTIZE", "DEQUANTIZE",
+    "RESHAPE", "SQUEEZE", "EXPAND_DIMS",                                       # aliases
+    "PAD", "PADV2", "CONCATENATION", "STRIDED_SLICE", "SLICE", "TRANSPOSE", "PACK", "UNPACK",   # byte copies
 })
 
 

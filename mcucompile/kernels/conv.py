@@ -88,8 +88,8 @@ def conv_scratch(graph, op, simd) -> int:
     if simd != "dsp":
         return 0
     a = op.attrs
-    if len(op.inputs) < 2 or not op.outputs:
-        return 0                                    # the lowering reports what is wrong
+    if len(op.inputs) < 2 or not op.outputs or graph.tensors[op.inputs[0]].dtype != "int8":
+        return 0                                    # the lowering reports what is wrong; 16x8: no scratch
     x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
     w = graph.tensors[op.inputs[1]]
     if len(x.shape) != 4 or len(w.shape) != 4 or len(y.shape) != 4:
@@ -114,8 +114,8 @@ def depthwise_scratch(graph, op, simd) -> int:
     least 4 output pixels (wide_path "rows": conv_im2col_rows on the transposed filter's stream) 8 kh run4
     (MCU_CONV_ROWS_SCRATCH_BYTES), the larger where both apply; 0 for other depthwise convs and other
     targets. Optional: without it (NULL) the kernels hold it on the stack or take other paths."""
-    if simd != "dsp" or len(op.inputs) < 2 or not op.outputs:
-        return 0
+    if simd != "dsp" or len(op.inputs) < 2 or not op.outputs or graph.tensors[op.inputs[0]].dtype != "int8":
+        return 0                                    # (16x8: mcu_depthwise_conv_s16 takes no scratch)
     x, w, y = (graph.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
     win = win_window(x.shape, w.shape, y.shape, op.attrs, depthwise=True)
     rows = wide_path(x.shape, w.shape, y.shape, op.attrs, True) == "rows"

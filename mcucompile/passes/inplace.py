@@ -29,6 +29,8 @@ def inplace_depthwise(g: Graph, io_in_arena: bool = True, exclude: frozenset = f
         if op.kind != "DEPTHWISE_CONV_2D" or k in exclude:
             continue
         x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
+        if x.dtype != "int8" or y.dtype != "int8":
+            continue    # the in-place kernel is int8 (16x8 depthwise convs take mcu_depthwise_conv_s16)
         if len(x.shape) != 4 or len(y.shape) != 4 or x.shape[3] != y.shape[3] or x.shape[0] != 1:
             continue
         r = root[op.inputs[0]]

@@ -257,7 +257,8 @@ def make_schedule(g: Graph, split: int, stage_output: int, rows, cols, start: in
 
 
 def tile_bytes(g: Graph, s: PatchSchedule, t: int) -> int:
-    return s.max_area(t) * g.tensors[t].shape[3]
+    x = g.tensors[t]
+    return s.max_area(t) * x.shape[3] * (x.nbytes // max(x.size, 1))     # bytes, not elements
 
 
 def _stage_macs(g: Graph, s: PatchSchedule, macs: list | None = None) -> int:
@@ -616,10 +617,14 @@ def search(g: Graph, max_overhead: float = 0.10, sram_limit: int | None = None, 
         fits = [c for c in pool if c.peak <= sram_limit]
         if not fits:
             best = min(pool, key=lambda c: c.peak)
+            s16 = any(t.dtype == "int16" for op in g.ops for t in (g.tensors[i] for i in (*op.inputs, *op.outputs)
+                                                                    if i >= 0))
             raise McuCompileError(
                 f"no schedule fits in {sram_limit:,} B of SRAM: the smallest peak found is {best.peak:,} B "
                 f"({len(best.stages)} patch stage(s), {best.overhead:+.1%} MACs), "
-                f"{best.peak - sram_limit:,} B over; a board with more SRAM is needed")
+                f"{best.peak - sram_limit:,} B over; a board with more SRAM is needed"
+                + ("; 16x8 ops (int16 activations) run layer by layer only (patch stages are int8 for now)"
+                   if s16 else ""))
         # equal MACs (rows cached): the fewest stages, layer by layer first (no copies, no loop overhead)
         best = min(fits, key=lambda c: (c.macs, len(c.stages), c.peak))
     else:

@@ -1,4 +1,5 @@
-"""CONV_2D and DEPTHWISE_CONV_2D, int8 activations, int8 weights (per-channel or per-tensor), int32 bias."""
+"""CONV_2D and DEPTHWISE_CONV_2D, int8 activations, int8 weights (per-channel or per-tensor), int32 bias;
+16x8 (int16 activations, int64 bias) in s16.py."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from ...ir.quant import activation_range, multiply_by_quantized_multiplier, quan
 from ...kernels.conv import choose, is_pointwise, wide_path, win_window
 from ..records import KernelCall, ParamStruct, c_dims4, c_int
 from ..registry import lowers
+from .s16_conv import conv_call as s16_conv_call
 
 
 def _check(cond: bool, op, msg: str) -> None:
@@ -25,11 +27,12 @@ def _lower(ctx, op, depthwise: bool):
     b = ctx.tensor(op.inputs[2]) if len(op.inputs) > 2 and op.inputs[2] >= 0 else None
     y = ctx.tensor(op.outputs[0])
 
-    _check(x.dtype == "int8" and y.dtype == "int8", op,
-           f"{x.dtype} input / {y.dtype} output are not supported (int8 only)")
+    s16 = x.dtype == "int16"       # 16x8 quantisation (s16.py checks the rest)
+    _check((x.dtype == "int8" and y.dtype == "int8") or s16, op,
+           f"{x.dtype} input / {y.dtype} output are not supported (int8, or int16 16x8)")
     _check(w.is_const, op, "the filter must be constant")
     _check(w.dtype == "int8", op, f"{w.dtype} filter is not supported (int8 only)")
-    _check(b is None or (b.is_const and b.dtype == "int32"), op,
+    _check(s16 or b is None or (b.is_const and b.dtype == "int32"), op,
            f"the bias must be a constant int32 tensor (got {None if b is None else b.dtype})")
     _check(x.quant is not None and w.quant is not None and y.quant is not None, op,
            "input, filter and output must be quantised")
@@ -69,6 +72,14 @@ def _lower(ctx, op, depthwise: bool):
            f"output size {out_h}x{out_w} differs from the {geo.out_h}x{geo.out_w} that {padding_text(a)} gives")
     pad_top, pad_left, pad_bottom, pad_right = geo.pads
 
+    comment = (f"{in_h}x{in_w}x{in_c} -> {out_h}x{out_w}x{out_c}, k {kh}x{kw}, s {a.stride_h}x{a.stride_w}, "
+               f"d {a.dilation_h}x{a.dilation_w}, {padding_text(a)}, {a.activation}"
+               + (f", mult {mult}" if depthwise else ""))
+    if s16:
+        kernel, source = (("mcu_depthwise_conv_s16", "mcu_dwconv_s16.c") if depthwise
+                          else ("mcu_conv_s16", "mcu_conv_s16.c"))
+        return [s16_conv_call(ctx, op, kernel, source, x, w, b, y, (a.stride_h, a.stride_w),
+                              (a.dilation_h, a.dilation_w), geo.pads, mult, comment)]
     # Per-channel multipliers as PopulateConvolutionQuantizationParams computes them (double arithmetic).
     scales = w.quant.scale
     _check(len(scales) in (1, out_c), op, f"{len(scales)} filter scales for {out_c} channels")
@@ -120,9 +131,6 @@ def _lower(ctx, op, depthwise: bool):
         # channels that run: kernels/wide_cost.py weighs them against the cycles they save
         ctx.wide_extra[op.index] = (ctx.const_bytes(fields["wide_filter"]) - (w.nbytes if wide_only else 0),
                                     out_c - len(dead_channels(w)) if pointwise else out_c)
-    comment = (f"{in_h}x{in_w}x{in_c} -> {out_h}x{out_w}x{out_c}, k {kh}x{kw}, s {a.stride_h}x{a.stride_w}, "
-               f"d {a.dilation_h}x{a.dilation_w}, {padding_text(a)}, {a.activation}"
-               + (f", mult {mult}" if depthwise else ""))
     return [KernelCall(op.index, op.kind, variant.name,
                        (f"&{params.name}", ctx.act(x.index), filt, bias,
                         ctx.act(y.index), *extra),

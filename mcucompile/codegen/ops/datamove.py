@@ -13,6 +13,7 @@ import numpy as np
 
 from ..records import KernelCall, ParamStruct, c_int
 from ..registry import lowers
+from .s16_conv import elem_bytes
 from .slicing import _const_ints, _copy_call, _elem_strides, _fail, _same_int8, _src
 
 
@@ -85,7 +86,7 @@ def lower_pack(ctx, op):
             _fail(op, f"input shapes {tuple(x0.shape)} and {tuple(x.shape)} differ")
     _out_shape(op, y, tuple(x0.shape[:axis]) + (len(xs),) + tuple(x0.shape[axis:]))
     outer = int(np.prod(x0.shape[:axis], dtype=np.int64))
-    in_row = int(np.prod(x0.shape[axis:], dtype=np.int64))
+    in_row = int(np.prod(x0.shape[axis:], dtype=np.int64)) * elem_bytes(x0)      # bytes (int16: 2 each)
     calls = []
     for k, x in enumerate(xs):
         name = ctx.unique(f"pack{op.index}_{k}")

@@ -1,4 +1,4 @@
-"""FULLY_CONNECTED, int8 activations and weights, int32 bias."""
+"""FULLY_CONNECTED, int8 activations and weights, int32 bias; 16x8 (int16 activations) in s16.py."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from ...errors import UnsupportedModelError
 from ...ir.quant import activation_range, quantize_multiplier
 from ..records import KernelCall, ParamStruct, c_int
 from ..registry import lowers
+from .s16_conv import fc_call as s16_fc_call
 
 
 @lowers("FULLY_CONNECTED")
@@ -20,7 +21,11 @@ def lower_fully_connected(ctx, op):
         raise UnsupportedModelError(f"FULLY_CONNECTED (op {op.index}): weights must be constant")
     if w.dtype != "int8":
         raise UnsupportedModelError(f"FULLY_CONNECTED (op {op.index}): {w.dtype} weights are not supported (int8 only)")
-    if b is not None and (b.data is None or b.dtype != "int32"):
+    s16 = x.dtype == "int16"       # 16x8 quantisation (s16.py checks the rest)
+    if not s16 and (x.dtype != "int8" or y.dtype != "int8"):
+        raise UnsupportedModelError(f"FULLY_CONNECTED (op {op.index}): {x.dtype} input / {y.dtype} output are not "
+                                    "supported (int8, or int16 16x8)")
+    if not s16 and b is not None and (b.data is None or b.dtype != "int32"):
         raise UnsupportedModelError(f"FULLY_CONNECTED (op {op.index}): the bias must be a constant int32 tensor")
     out_depth, accum_depth = w.shape[0], w.shape[-1]
     if x.size % accum_depth:
@@ -33,6 +38,8 @@ def lower_fully_connected(ctx, op):
         raise UnsupportedModelError(f"FULLY_CONNECTED (op {op.index}): input {x.shape} and weights {w.shape} give "
                                     f"{batches * out_depth} outputs, but output {y.shape} holds {y.size}")
 
+    if s16:
+        return [s16_fc_call(ctx, op, x, w, b, y, batches, accum_depth, out_depth)]
     # TFLite: real multiplier = input_scale * filter_scale / output_scale, all as double
     scales = w.quant.scale
     mults, shifts = [], []

@@ -21,6 +21,7 @@ from ...ir.quant import quantize_multiplier
 from ..records import Arg, KernelCall, ParamStruct, c_int, c_list
 from ..registry import lowers
 from .conv import conv_params
+from .s16_conv import conv_call as s16_conv_call
 
 
 def _fail(op, msg: str):
@@ -121,10 +122,12 @@ def lower_transpose_conv(ctx, op):
     b = ctx.tensor(op.inputs[3]) if len(op.inputs) == 4 and op.inputs[3] >= 0 else None
     y = ctx.tensor(op.outputs[0])
     a = op.attrs
-    _per_tensor_int8(op, x, y)
+    s16 = x.dtype == "int16"       # 16x8 quantisation (s16.py checks the rest)
+    if not s16:
+        _per_tensor_int8(op, x, y)
     if w.data is None or w.dtype != "int8" or w.quant is None:
         _fail(op, "the filter must be a constant, quantised int8 tensor")
-    if b is not None and (b.data is None or b.dtype != "int32"):
+    if not s16 and b is not None and (b.data is None or b.dtype != "int32"):
         _fail(op, f"the bias must be a constant int32 tensor (got {b.dtype})")
     if len(x.shape) != 4 or len(w.shape) != 4 or len(y.shape) != 4:
         _fail(op, f"tensors must be 4-D (input {tuple(x.shape)}, filter {tuple(w.shape)}, output {tuple(y.shape)})")
@@ -155,12 +158,15 @@ def lower_transpose_conv(ctx, op):
         _fail(op, f"{len(scales)} filter scales for {out_c} output channels")
     if len(scales) > 1 and w.quant.axis != 0:
         _fail(op, f"per-channel filter quantised along axis {w.quant.axis}; TFLite Micro expects axis 0")
+    comment = (f"{in_h}x{in_w}x{in_c} -> {out_h}x{out_w}x{out_c}, k {kh}x{kw}, s {a.stride_h}x{a.stride_w}, "
+               f"{a.padding}, {a.activation}")
+    if s16:
+        return [s16_conv_call(ctx, op, "mcu_transpose_conv_s16", "mcu_transpose_conv_s16.c", x, w, b, y,
+                              (a.stride_h, a.stride_w), (1, 1), (pad_top, pad_left, 0, 0), 0, comment)]
     name = ctx.unique(f"transpose_conv{op.index}")
     params = conv_params(ctx, name, op, x, w, y, out_c, (a.stride_h, a.stride_w), (1, 1), (pad_top, pad_left, 0, 0), 0)
     bias = ctx.weight(b.index, "int32_t") if b is not None else "NULL"
     return [KernelCall(op.index, op.kind, "mcu_transpose_conv_s8",
                        (f"&{params.name}", _src(ctx, x.index), ctx.weight(w.index, "int8_t"), bias,
                         ctx.act(y.index)),
-                       params, ("mcu_transpose_conv.c",),
-                       f"{in_h}x{in_w}x{in_c} -> {out_h}x{out_w}x{out_c}, k {kh}x{kw}, s {a.stride_h}x{a.stride_w}, "
-                       f"{a.padding}, {a.activation}")]
+                       params, ("mcu_transpose_conv.c",), comment)]

@@ -13,7 +13,8 @@ from ...ir.quant import multiply_by_quantized_multiplier, quantize_multiplier
 from ..records import Arg, KernelCall, ParamStruct, c_float, c_int, c_list
 from ..registry import lowers
 from .activations import lut_call
-from .int32_ops import byte_source, word_bytes
+from .int32_ops import word_bytes
+from .s16_conv import byte_src, elem_bytes, quantize_s16_call, same_dtype
 
 MAX_DIMS = 6    # MCU_MAX_DIMS in firmware/mcu_nn.h
 
@@ -23,16 +24,21 @@ def _fail(op, msg: str):
 
 
 def _src(ctx, i: int, ctype: str = "int8_t") -> Arg:
-    """Pointer to an input tensor: a flash array when the model gives it as a constant."""
+    """Pointer to an input tensor: a flash array when the model gives it as a constant (an int16 tensor
+    read by an int8 data-movement kernel: its bytes, s16.byte_src)."""
+    if ctype == "int8_t":
+        return byte_src(ctx, i)
     return ctx.weight(i, ctype) if ctx.tensor(i).is_const else ctx.act(i, ctype)
 
 
-def _require_int8(op, *tensors):
+def _require_int8(op, *tensors, int16: bool = False):
+    """Per-tensor int8 tensors; int16: or (16x8, the ops of INT16_KINDS) int16 ones throughout."""
     for t in tensors:
-        if t.dtype != "int8":
+        if t.dtype != "int8" and not (int16 and t.dtype == "int16"):
             _fail(op, f"tensor '{t.name}' is {t.dtype}; only int8 is supported")
         if t.quant is None or t.quant.per_channel:
             _fail(op, f"tensor '{t.name}' needs per-tensor quantisation")
+    same_dtype(op, tensors)
 
 
 def _const_ints(ctx, op, i: int, what: str) -> np.ndarray:
@@ -63,6 +69,9 @@ def _check_rank(op, shape):
 def lower_quantize(ctx, op):
     x = ctx.tensor(op.inputs[0])
     y = ctx.tensor(op.outputs[0])
+    if "int16" in (x.dtype, y.dtype):
+        return [quantize_s16_call(ctx, op, x, y, _src(ctx, x.index, "float" if x.dtype == "float32" else
+                                                      "int16_t" if x.dtype == "int16" else "int8_t"))]
     if y.dtype != "int8" or y.quant is None or y.quant.per_channel:
         _fail(op, f"output must be per-tensor int8 (got {y.dtype})")
     name = ctx.unique(f"quantize{op.index}")
@@ -94,15 +103,21 @@ def lower_quantize(ctx, op):
 def lower_dequantize(ctx, op):
     x = ctx.tensor(op.inputs[0])
     y = ctx.tensor(op.outputs[0])
-    _require_int8(op, x)
+    _require_int8(op, x, int16=True)
     if y.dtype != "float32":
         _fail(op, f"output is {y.dtype}; only float32 is supported")
+    if x.quant is None or x.quant.per_channel:
+        _fail(op, f"tensor '{x.name}' needs per-tensor quantisation")
     name = ctx.unique(f"dequantize{op.index}")
     params = ParamStruct("mcu_dequantize_params_t", f"{name}_params", (
         ("size", c_int(x.size)),
         ("zero_point", c_int(x.zero_point)),
         ("scale", c_float(x.scale)),
     ))
+    if x.dtype == "int16":
+        return [KernelCall(op.index, op.kind, "mcu_dequantize_s16_f32",
+                           (f"&{params.name}", _src(ctx, x.index, "int16_t"), ctx.act(y.index, "float")),
+                           params, ("mcu_quantize_s16.c",), f"int16 -> float, {x.size} values")]
     return [KernelCall(op.index, op.kind, "mcu_dequantize_s8_f32",
                        (f"&{params.name}", _src(ctx, x.index), ctx.act(y.index, "float")),
                        params, ("mcu_quantize.c",), f"int8 -> float, {x.size} values")]
@@ -113,7 +128,7 @@ def lower_dequantize(ctx, op):
 def _lower_pad(ctx, op):
     x = ctx.tensor(op.inputs[0])
     y = ctx.tensor(op.outputs[0])
-    _require_int8(op, x, y)
+    _require_int8(op, x, y, int16=True)
     _check_rank(op, x.shape)
     pads = _const_ints(ctx, op, op.inputs[1], "paddings").reshape(-1)
     rank = len(x.shape)
@@ -134,6 +149,11 @@ def _lower_pad(ctx, op):
         ("pad_after", c_list(_right_align(pads[:, 1], 0))),
         ("pad_value", c_int(pad_value)),
     ))
+    if x.dtype == "int16":      # 16x8: any int16 pad value
+        return [KernelCall(op.index, op.kind, "mcu_pad_s16",
+                           (f"&{params.name}", _src(ctx, x.index, "int16_t"), ctx.act(y.index, "int16_t")),
+                           params, ("mcu_pad_s16.c",),
+                           f"int16 {tuple(x.shape)} -> {tuple(y.shape)}, value {pad_value}")]
     return [KernelCall(op.index, op.kind, "mcu_pad_s8",
                        (f"&{params.name}", _src(ctx, x.index), ctx.act(y.index)),
                        params, ("mcu_data.c",), f"{tuple(x.shape)} -> {tuple(y.shape)}, value {pad_value}")]
@@ -142,13 +162,13 @@ def _lower_pad(ctx, op):
 def _pad_value(ctx, op, y) -> int:
     if len(op.inputs) > 2 and op.inputs[2] >= 0:
         cv = ctx.tensor(op.inputs[2])
-        if cv.data is None or cv.dtype != "int8" or cv.size != 1:
-            _fail(op, "the pad value must be a constant int8 scalar")
+        if cv.data is None or cv.dtype != y.dtype or cv.size != 1:
+            _fail(op, f"the pad value must be a constant {y.dtype} scalar")
         # PadPrepare insists the pad value is quantised like the output
         if cv.quant is None or cv.zero_point != y.zero_point or float(cv.scale) != float(y.scale):
             _fail(op, "the pad value must have the output's scale and zero point")
         return int(np.asarray(cv.data).reshape(-1)[0])
-    return y.zero_point
+    return 0 if y.dtype == "int16" else y.zero_point     # TFLite Micro pads int16 with 0
 
 
 lowers("PAD")(_lower_pad)
@@ -180,7 +200,7 @@ def pad_tile_call(ctx, op) -> KernelCall:
 def lower_transpose(ctx, op):
     x = ctx.tensor(op.inputs[0])
     y = ctx.tensor(op.outputs[0])
-    _require_int8(op, x, y)
+    _require_int8(op, x, y, int16=True)
     _check_rank(op, x.shape)
     perm = [int(p) for p in _const_ints(ctx, op, op.inputs[1], "perm").reshape(-1)]
     rank = len(x.shape)
@@ -189,9 +209,13 @@ def lower_transpose(ctx, op):
     out_shape = [x.shape[p] for p in perm]
     if tuple(out_shape) != tuple(y.shape):
         _fail(op, f"output shape {tuple(y.shape)} does not match perm {perm} of {tuple(x.shape)}")
+    shape = list(x.shape)
+    if elem_bytes(x) == 2:          # int16: the bytes, one more axis of 2 that stays last
+        _check_rank(op, [*shape, 2])
+        shape, perm, out_shape, rank = [*shape, 2], [*perm, rank], [*out_shape, 2], rank + 1
     in_strides = [1] * rank
     for d in range(rank - 2, -1, -1):
-        in_strides[d] = in_strides[d + 1] * x.shape[d + 1]
+        in_strides[d] = in_strides[d + 1] * shape[d + 1]
     name = ctx.unique(f"transpose{op.index}")
     params = ParamStruct("mcu_transpose_params_t", f"{name}_params", (
         ("rank", c_int(rank)),
@@ -209,9 +233,11 @@ def lower_transpose(ctx, op):
 def lower_concatenation(ctx, op):
     y = ctx.tensor(op.outputs[0])
     xs = [ctx.tensor(i) for i in op.inputs]
-    word = word_bytes(op, (y, *xs))      # 4: unquantised int32 values, copied as their bytes
-    if word == 1:
-        _require_int8(op, y, *xs)
+    if any(t.dtype == "int32" for t in (y, *xs)):
+        word_bytes(op, (y, *xs))          # unquantised int32 values (all of them), copied as their bytes
+    else:
+        _require_int8(op, y, *xs, int16=True)
+    word = elem_bytes(y)                  # bytes per element: int8 1, int16 2, int32 4
     if op.attrs.activation != "NONE":
         # TFLite Micro's ConcatenationPrepare rejects fused activations
         _fail(op, f"fused activation {op.attrs.activation} is not supported")
@@ -220,8 +246,12 @@ def lower_concatenation(ctx, op):
     if not 0 <= axis < rank:
         _fail(op, f"axis {op.attrs.axis} is out of range for rank {rank}")
     for x in xs:
-        # TFLite Micro does not rescale: int8 inputs must be quantised exactly like the output
-        if word == 1 and (float(x.scale) != float(y.scale) or x.zero_point != y.zero_point):
+        if y.dtype == "int16" and (x.zero_point != 0 or y.zero_point != 0):
+            _fail(op, f"int16 input '{x.name}' / output zero points {x.zero_point} / {y.zero_point}: TFLite "
+                      "Micro requires 0")
+        # TFLite Micro does not rescale: int8 inputs must be quantised exactly like the output (int16 ones
+        # it copies as they are, whatever their scales)
+        if y.dtype == "int8" and (float(x.scale) != float(y.scale) or x.zero_point != y.zero_point):
             _fail(op, f"input '{x.name}' (scale {x.scale}, zero point {x.zero_point}) differs from the "
                       f"output (scale {y.scale}, zero point {y.zero_point}); TFLite Micro requires equal "
                       "quantisation for int8 concatenation")
@@ -230,7 +260,7 @@ def lower_concatenation(ctx, op):
     if sum(x.shape[axis] for x in xs) != y.shape[axis]:
         _fail(op, f"inputs do not add up to output dim {y.shape[axis]} on axis {axis}")
     outer = int(np.prod(y.shape[:axis], dtype=np.int64))
-    inner = int(np.prod(y.shape[axis + 1:], dtype=np.int64)) * word
+    inner = int(np.prod(y.shape[axis + 1:], dtype=np.int64)) * word     # bytes
     out_row = y.shape[axis] * inner
     calls = []
     col = 0
@@ -252,7 +282,7 @@ def lower_concatenation(ctx, op):
             ("out_row_stride", c_int(0)),
         ))
         calls.append(KernelCall(op.index, op.kind, "mcu_concat_part_s8",
-                                (f"&{params.name}", byte_source(ctx, x) if word > 1 else _src(ctx, x.index),
+                                (f"&{params.name}", byte_src(ctx, x.index) if word > 1 else _src(ctx, x.index),
                                  ctx.act(y.index)), params, ("mcu_data.c",),
                                 f"input {k} of {len(xs)}: {tuple(x.shape)} on axis {axis}"))
         col += in_row

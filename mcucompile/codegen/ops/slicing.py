@@ -16,6 +16,7 @@ from ...ir.geometry import slice_bounds
 from ..records import Arg, Cast, KernelCall, ParamStruct, c_int, c_list
 from ..registry import lowers
 from .int32_ops import byte_source, word_bytes
+from .s16_conv import byte_src, elem_bytes, same_dtype
 
 MAX_DIMS = 6    # MCU_MAX_DIMS in firmware/mcu_nn.h
 
@@ -25,13 +26,15 @@ def _fail(op, msg: str):
 
 
 def _src(ctx, i: int) -> Arg:
-    return ctx.weight(i, "int8_t") if ctx.tensor(i).is_const else ctx.act(i)
+    return byte_src(ctx, i)        # (an int16 tensor as its bytes: s16.py)
 
 
 def _same_int8(op, x, *ys):
+    """Per-tensor int8 tensors quantised alike, or (16x8, the ops of INT16_KINDS) int16 ones throughout."""
     for t in (x, *ys):
-        if t.dtype != "int8" or t.quant is None or t.quant.per_channel:
+        if t.dtype not in ("int8", "int16") or t.quant is None or t.quant.per_channel:
             _fail(op, f"tensor '{t.name}' must be per-tensor int8 (got {t.dtype})")
+    same_dtype(op, (x, *ys))
     for y in ys:
         if float(x.scale) != float(y.scale) or x.zero_point != y.zero_point:
             _fail(op, f"output '{y.name}' (scale {y.scale}, zero point {y.zero_point}) is quantised unlike the "
@@ -73,6 +76,9 @@ def simplify_view(dims, strides) -> tuple[list[int], list[int]]:
 
 
 def _copy_call(ctx, op, x, y, dims, strides, offset: int, tag: str, comment: str) -> KernelCall:
+    """out[i] = in[offset + i . strides] over dims (in elements; an int16 tensor: its bytes, one more axis)."""
+    if elem_bytes(x) == 2:
+        dims, strides, offset = [*dims, 2], [2 * s for s in strides] + [1], 2 * offset
     dims, strides = simplify_view(dims, strides)
     if len(dims) > MAX_DIMS:
         _fail(op, f"needs a {len(dims)}-D view; at most {MAX_DIMS} are supported")
