@@ -1,5 +1,5 @@
 """CONV_2D and DEPTHWISE_CONV_2D, int8 activations, int8 weights (per-channel or per-tensor), int32 bias;
-16x8 (int16 activations, int64 bias) in s16.py."""
+16x8 (int16 activations, int64 bias) in s16_conv.py."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def _lower(ctx, op, depthwise: bool):
     b = ctx.tensor(op.inputs[2]) if len(op.inputs) > 2 and op.inputs[2] >= 0 else None
     y = ctx.tensor(op.outputs[0])
 
-    s16 = x.dtype == "int16"       # 16x8 quantisation (s16.py checks the rest)
+    s16 = x.dtype == "int16"       # 16x8 quantisation (s16_conv.py checks the rest)
     _check((x.dtype == "int8" and y.dtype == "int8") or s16, op,
            f"{x.dtype} input / {y.dtype} output are not supported (int8, or int16 16x8)")
     _check(w.is_const, op, "the filter must be constant")

@@ -1,4 +1,4 @@
-"""FULLY_CONNECTED, int8 activations and weights, int32 bias; 16x8 (int16 activations) in s16.py."""
+"""FULLY_CONNECTED, int8 activations and weights, int32 bias; 16x8 (int16 activations) in s16_conv.py."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def lower_fully_connected(ctx, op):
         raise UnsupportedModelError(f"FULLY_CONNECTED (op {op.index}): weights must be constant")
     if w.dtype != "int8":
         raise UnsupportedModelError(f"FULLY_CONNECTED (op {op.index}): {w.dtype} weights are not supported (int8 only)")
-    s16 = x.dtype == "int16"       # 16x8 quantisation (s16.py checks the rest)
+    s16 = x.dtype == "int16"       # 16x8 quantisation (s16_conv.py checks the rest)
     if not s16 and (x.dtype != "int8" or y.dtype != "int8"):
         raise UnsupportedModelError(f"FULLY_CONNECTED (op {op.index}): {x.dtype} input / {y.dtype} output are not "
                                     "supported (int8, or int16 16x8)")

@@ -122,7 +122,7 @@ def lower_transpose_conv(ctx, op):
     b = ctx.tensor(op.inputs[3]) if len(op.inputs) == 4 and op.inputs[3] >= 0 else None
     y = ctx.tensor(op.outputs[0])
     a = op.attrs
-    s16 = x.dtype == "int16"       # 16x8 quantisation (s16.py checks the rest)
+    s16 = x.dtype == "int16"       # 16x8 quantisation (s16_conv.py checks the rest)
     if not s16:
         _per_tensor_int8(op, x, y)
     if w.data is None or w.dtype != "int8" or w.quant is None:

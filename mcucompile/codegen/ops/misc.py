@@ -25,7 +25,7 @@ def _fail(op, msg: str):
 
 def _src(ctx, i: int, ctype: str = "int8_t") -> Arg:
     """Pointer to an input tensor: a flash array when the model gives it as a constant (an int16 tensor
-    read by an int8 data-movement kernel: its bytes, s16.byte_src)."""
+    read by an int8 data-movement kernel: its bytes, s16_conv.byte_src)."""
     if ctype == "int8_t":
         return byte_src(ctx, i)
     return ctx.weight(i, ctype) if ctx.tensor(i).is_const else ctx.act(i, ctype)

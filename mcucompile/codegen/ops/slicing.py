@@ -26,7 +26,7 @@ def _fail(op, msg: str):
 
 
 def _src(ctx, i: int) -> Arg:
-    return byte_src(ctx, i)        # (an int16 tensor as its bytes: s16.py)
+    return byte_src(ctx, i)        # (an int16 tensor as its bytes: s16_conv.py)
 
 
 def _same_int8(op, x, *ys):
