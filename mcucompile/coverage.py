@@ -56,6 +56,7 @@ OUT_OF_SCOPE = {
     "FLOOR_DIV": "TFLite Micro computes it in float32 and int32 only",
     "FLOOR_MOD": "TFLite Micro computes it in float32 and int32 only",
     "SQUARE": "TFLite Micro computes it in float32 only",
+    "L2_POOL_2D": "TFLite Micro computes it in float32 only (its Prepare requires float32)",
 }
 SIXTEEN_BY_EIGHT = "16x8 quantisation (int16 activations): not compiled yet for this op"
 
