@@ -17,7 +17,7 @@ import pytest
 from conftest import need_module
 
 from mcucompile import api
-from mcucompile.codegen.ops.s16 import reduced_multiplier
+from mcucompile.codegen.ops.s16_conv import reduced_multiplier
 from mcucompile.frontend.tflite_reader import read_tflite
 from mcucompile.ir.quant import quantize_multiplier
 
