@@ -106,13 +106,17 @@ def _lower(ctx, op, depthwise: bool):
                      scratch=extra[0] != "NULL", wide="wide_filter" in fields, win="win_w" in fields,
                      pointwise=tile_pointwise,
                      pixels=None if tiles is None else (min(r_ins[0].h * r_ins[0].w for _, r_ins in tiles),
-                                                        min(r_out.h * r_out.w for r_out, _ in tiles)))
+                                                        min(r_out.h * r_out.w for r_out, _ in tiles)),
+                     hinted="dead_out" in fields)
     if variant.name == "mcu_conv_1x1_s8" and "dead_out" in fields:
         # the 2 x 2 blocks read the live channels' rows only: the all-zero rows stay out of flash
         live = np.setdiff1d(np.arange(out_c), dead_channels(w))
         rows = np.asarray(w.data).reshape(out_c, -1)[live]
         filt = ctx.const(rows.astype(np.int8), "int8_t", f"{name}_live_w") if len(live) else "NULL"
         params = ParamStruct(params.ctype, params.name, (*params.fields, ("filter_live_rows", c_int(1))))
+    elif variant.name.endswith("_pairs_s8_dsp"):
+        # the wide engine's pairs of channels read their int8 weights through one pointer (mcu_nn_pairs.h)
+        filt = ctx.const(pair_interleaved(w.data), "int8_t", f"{name}_pairs_w")
     else:
         filt = "NULL" if wide_only else ctx.weight(w.index, "int8_t")
     comment = (f"{in_h}x{in_w}x{in_c} -> {out_h}x{out_w}x{out_c}, k {kh}x{kw}, s {a.stride_h}x{a.stride_w}, "
@@ -140,6 +144,16 @@ def dead_outputs(bias, mults, shifts, output_zero_point: int, act_min: int, act_
     x = ((b << left) + (1 << 31)) % (1 << 32) - (1 << 31)          # (uint32_t)x << left, as int32
     y = multiply_by_quantized_multiplier(x, np.asarray(mults, dtype=np.int64), np.minimum(shifts, 0))
     return np.clip(y + output_zero_point, act_min, act_max).astype(np.int8)
+
+
+def pair_interleaved(w: np.ndarray) -> np.ndarray:
+    """The int8 filter [Cout, KH, KW, Cin] (Cout even, KH KW Cin a multiple of 4) as the _pairs variants read it
+    (firmware/mcu_nn_pairs.h): per pair of channels (2j, 2j + 1), per group of 4 consecutive weights of a row,
+    channel 2j's 4 bytes then channel 2j + 1's. The same bytes in another order (int8, flat)."""
+    w = np.asarray(w, dtype=np.int8)
+    cout = int(w.shape[0])
+    rows = w.reshape(cout // 2, 2, -1, 4)                  # [pair, channel of the pair, group, 4]
+    return np.ascontiguousarray(rows.transpose(0, 2, 1, 3)).reshape(-1)
 
 
 def sxtb16_words(q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
