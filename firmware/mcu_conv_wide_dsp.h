@@ -456,6 +456,11 @@ static inline uintptr_t own_output_scratch(const int8_t *in, size_t in_bytes, in
     return wide < (uintptr_t)out ? 0 : wide;
 }
 
+/* conv_1x1_wide_pairs's last 1 or 2 pixels px0 .. px1 - 1 (a block moved back would compute 4), pixel by pixel on
+ * the pair-interleaved filter (mcu_conv_wide_pairs_dsp.c) */
+void mcu_wide_pairs_rows(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
+                         int8_t *out, int32_t px0, int32_t px1);
+
 /* hinted: 0, the channels in order (n_live = out.c); 1, the dead-channel hint's live channels (see
  * conv_1x1_wide: one copy of this body each, so the unhinted one has no channel look-ups). im2col: 0, the
  * 1x1 conv (k = in.c); 1, any conv with dilation 1 and in.c a multiple of 4, each block's 4 output
@@ -518,7 +523,7 @@ static MCU_ALWAYS_INLINE void conv_1x1_wide_run(const mcu_conv_params_t *p, cons
     const uint32_t *const wend_even = pre ? p->wide_filter + (size_t)(n_live >> 1) * (size_t)(k4 + 10) : NULL;
 #endif
     /* pre: 1 or 2 pixels past the last whole block go apart (wide_pre_rows) */
-    const int32_t tail = pre && !im2col && (pixels & 3) <= 2 ? pixels & 3 : 0;
+    const int32_t tail = (pre || inter) && !im2col && (pixels & 3) <= 2 ? pixels & 3 : 0;
     for (int32_t px = 0; px < pixels - tail; px += 4) {
         if (px + 4 > pixels) {
             px = pixels - 4;                        /* the last block ends at the last pixel */
@@ -719,7 +724,9 @@ static MCU_ALWAYS_INLINE void conv_1x1_wide_run(const mcu_conv_params_t *p, cons
             }
         }
     }
-    if (tail != 0) {
+    if (tail != 0 && inter) {                       /* (inter: the pair-interleaved filter, pixel by pixel) */
+        mcu_wide_pairs_rows(p, in, filter, bias, out, pixels - tail, pixels);
+    } else if (tail != 0) {
         mcu_wide_pre_rows(p, in, filter, bias, out, pixels - tail, pixels, n_live, all);
     }
 }

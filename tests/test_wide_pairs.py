@@ -2,7 +2,10 @@
 --wide-weights off (int8 weights only) a 1x1 conv or a conv of dilation 1 with in.c a multiple of 4 and an even
 out.c (1x1: no dead-channel hint) gets its filter re-laid out at compile time (codegen/ops/conv.py
 pair_interleaved) and runs the wide engine through one weight pointer per pair of channels; without planned
-scratch the _stack_pairs variants hold their block on the stack (8 kh kw in.c <= 1152 bytes).
+scratch the _stack_pairs variants hold their block on the stack (8 kh kw in.c <= 1152 bytes). A conv whose in.c
+is not a multiple of 4 takes the im2col pairs too where its window rows are whole groups (kw in.c a multiple
+of 4), instead of the window kernels (whose widened win_w copy then stays out of flash). The 1x1 conv's last 1
+or 2 pixels past the blocks of 4 go pixel by pixel (mcu_wide_pairs_rows; 3 left: the last block moved back).
 
 Single-op int8 models made with TensorFlow (tests/test_fast_kernels.py's builder), compiled for qemu-m4 and
 compared bit-exactly with TFLite Micro; the profile names the pair functions, so each case is known to run the
@@ -39,6 +42,11 @@ CASES = [
     Case("pairs_5x5_c4_valid_relu", "conv", (7, 9, 4), kernel=5, units=8, act="relu"),
     Case("pairs_3x3_c16_stack_limit", "conv", (5, 6, 16), kernel=3, padding="same", units=2,
          data_range=(-5.0, -1.0)),
+    # in.c not a multiple of 4 but window rows of whole groups (kw in.c = 4, 8): one input channel, a 3 x 4
+    # filter at stride 2 padded on every side (kws_ref_model's first conv in small); 2 channels, 2 x 2 VALID
+    Case("pairs_rows_c1_3x4_s2", "conv", (9, 10, 1), kernel=(3, 4), strides=2, padding="same", units=8,
+         act="relu"),
+    Case("pairs_rows_c2_2x4_zp_min", "conv", (5, 7, 2), kernel=(2, 4), units=4, data_range=(0.5, 4.0)),
 ]
 HOST = ("pairs_pw_c8_relu_zp_max", "pairs_3x3_c8_s2_asym_zp_min")
 
@@ -94,6 +102,11 @@ def test_choose_takes_the_pairs_only_where_they_apply():
     assert pick(20, 6, 3) == "mcu_conv_im2col_own_s8_dsp"
     assert pick(8, 7, 3, scratch=True) == "mcu_conv_im2col_wide_s8_dsp"
     assert pick(8, 6, 3, scratch=True, wide=True) == "mcu_conv_im2col_wide_s8_dsp"
+    # in.c % 4 != 0: the pairs only where kw in.c is a multiple of 4 (no row padding)
+    assert pick(2, 6, 2, scratch=True) == "mcu_conv_im2col_wide_pairs_s8_dsp"
+    assert pick(2, 6, 2) == "mcu_conv_im2col_stack_pairs_s8_dsp"
+    assert pick(3, 6, 3, scratch=True, win=True) == "mcu_conv_win_s8_dsp"
+    assert pick(2, 5, 2, scratch=True, win=True) == "mcu_conv_win_s8_dsp"
     assert choose((1, 8, 8, 8), (6, 3, 3, 8), (1, 8, 8, 6), a, False, "dsp-size", scratch=True).name \
         == "mcu_conv_rows_s8"
 
@@ -112,9 +125,25 @@ def test_pairs_on_m4(pairs_dir, case):
     need_tools("arm-none-eabi-gcc", "qemu-system-arm", "gcc", "make")
     pw = case.kernel == 1
     fn = "conv_1x1_wide_pairs" if pw else "conv_im2col_wide_pairs"
-    k = (1 if pw else case.kernel ** 2) * case.in_shape[2]
+    kh, kw = case.kernel if isinstance(case.kernel, tuple) else (case.kernel, case.kernel)
+    k = kh * kw * case.in_shape[2]
     for scratch in ("always", "free") if 8 * k <= 1152 else ("always",):
         r = _run(pairs_dir / f"{case.id}.tflite", case, "qemu-m4", scratch=scratch, wide_weights="off")
         funcs = r.extra["instructions_by_function"]
         assert fn in funcs, (case.id, scratch, sorted(funcs))
         assert r.guard_violations == 0
+
+
+def test_pairs_leave_the_window_weights_out(pairs_dir, tmp_path):
+    """A conv the window kernels could take (in.c % 4 != 0) that runs the im2col pairs instead carries no
+    widened win_w copy: its flash is the int8 filter's, re-laid out (the same bytes)."""
+    from mcucompile import api
+
+    g = api.load(pairs_dir / "pairs_rows_c1_3x4_s2.tflite")
+    c = api.compile_for_board(g, api.Options(wide_weights="off"), "qemu-m4")
+    assert [k.func for k in c.calls] in (["mcu_conv_im2col_wide_pairs_s8_dsp"], ["mcu_conv_im2col_stack_pairs_s8_dsp"])
+    names = [a.name for a in c.consts]
+    assert not any(n.endswith("_win_w") for n in names), names
+    pairs = [a for a in c.consts if a.name.endswith("_pairs_w")]
+    w = g.tensors[g.ops[0].inputs[1]].data
+    assert len(pairs) == 1 and sorted(pairs[0].values.tolist()) == sorted(np.asarray(w).ravel().tolist())

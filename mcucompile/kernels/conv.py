@@ -256,6 +256,10 @@ def choose(x_shape, w_shape, y_shape, attrs, depthwise: bool, simd: str, referen
             return v["mcu_conv_1x1_s8"]
         if wide and in_c % 4 and scratch and dil1 and out_px >= 4:
             return v["mcu_conv_im2col_rows_s8_dsp"]
+        if (not wide and in_c % 4 and d["kw"] * in_c % 4 == 0 and dil1 and out_px >= 4 and d["out_c"] % 2 == 0
+                and n < 32000 and not pointwise and (scratch or 8 * n <= PAIRS_STACK_BYTES)):
+            # window rows of whole groups of 4 (kw in.c a multiple of 4): the im2col pairs, no padding needed
+            return v["mcu_conv_im2col_wide_pairs_s8_dsp" if scratch else "mcu_conv_im2col_stack_pairs_s8_dsp"]
         if win and in_c % 4 and 4 <= n <= WIN_MAXN:
             return v["mcu_conv_win_s8_dsp" if scratch else "mcu_conv_win_stack_s8_dsp"]
         if dil1 and in_c % 4 == 0 and n < 32000:

@@ -85,11 +85,24 @@ def _lower(ctx, op, depthwise: bool):
                          (pad_top, pad_left, pad_bottom, pad_right), mult,
                          bias=b if not depthwise or wide else None, dead_hint=pointwise, wide=wide,
                          row_pad=path == "rows")
-    if ctx.simd in ("dsp", "dsp-size") and win_window(x.shape, w.shape, y.shape, a, depthwise) is not None:
-        # the DSP window kernels' weights, widened at compile time (mcu_conv_params_t.win_w)
+    dsp_win = ctx.simd in ("dsp", "dsp-size") and win_window(x.shape, w.shape, y.shape, a, depthwise) is not None
+    mve_win = ctx.simd == "mve" and depthwise and win_window(x.shape, w.shape, y.shape, a, True) is not None
+    # in a patch stage a 1x1 conv whose tiles reach into the padding is not one (input and output differ)
+    tiles = ctx.patch_tiles.get(op.index)
+    tile_pointwise = pointwise and (tiles is None or all(r_ins[0] == r_out for r_out, r_ins in tiles))
+    fields = dict(params.fields)
+    variant = choose(x.shape, w.shape, y.shape, a, depthwise, ctx.simd, reference=ctx.kernels == "reference",
+                     scratch=extra[0] != "NULL", wide="wide_filter" in fields, win=dsp_win or mve_win,
+                     pointwise=tile_pointwise,
+                     pixels=None if tiles is None else (min(r_ins[0].h * r_ins[0].w for _, r_ins in tiles),
+                                                        min(r_out.h * r_out.w for r_out, _ in tiles)),
+                     hinted="dead_out" in fields)
+    if dsp_win and not variant.name.endswith("_pairs_s8_dsp"):
+        # the DSP window kernels' weights, widened at compile time (mcu_conv_params_t.win_w; not for the
+        # pair-interleaved convs, which never fall back on them)
         ww = ctx.const(win_weights(w.data, depthwise, mult), "uint32_t", f"{name}_win_w")
         params = ParamStruct(params.ctype, params.name, (*params.fields, ("win_w", ww)))
-    elif ctx.simd == "mve" and depthwise and win_window(x.shape, w.shape, y.shape, a, True) is not None:
+    elif mve_win:
         # the Helium depthwise window kernel's filter rows, transposed at compile time (win_w)
         ww = ctx.const(win_rows(w.data), "uint32_t", f"{name}_win_w")
         params = ParamStruct(params.ctype, params.name, (*params.fields, ("win_w", ww)))
@@ -97,17 +110,7 @@ def _lower(ctx, op, depthwise: bool):
     # with the pre-widened weights covering the whole filter (in.c a multiple of 4) every DSP path reads
     # those (conv_1x1_wide_pre, mcu_wide_pre_rows_any): no int8 copy in flash (NULL)
     # (not the im2col convs: their fallbacks, conv_rows, read the int8 filter)
-    # in a patch stage a 1x1 conv whose tiles reach into the padding is not one (input and output differ)
-    tiles = ctx.patch_tiles.get(op.index)
-    tile_pointwise = pointwise and (tiles is None or all(r_ins[0] == r_out for r_out, r_ins in tiles))
     wide_only = tile_pointwise and in_c % 4 == 0 and any(f == "wide_filter" for f, _ in params.fields)
-    fields = dict(params.fields)
-    variant = choose(x.shape, w.shape, y.shape, a, depthwise, ctx.simd, reference=ctx.kernels == "reference",
-                     scratch=extra[0] != "NULL", wide="wide_filter" in fields, win="win_w" in fields,
-                     pointwise=tile_pointwise,
-                     pixels=None if tiles is None else (min(r_ins[0].h * r_ins[0].w for _, r_ins in tiles),
-                                                        min(r_out.h * r_out.w for r_out, _ in tiles)),
-                     hinted="dead_out" in fields)
     if variant.name == "mcu_conv_1x1_s8" and "dead_out" in fields:
         # the 2 x 2 blocks read the live channels' rows only: the all-zero rows stay out of flash
         live = np.setdiff1d(np.arange(out_c), dead_channels(w))
