@@ -131,6 +131,7 @@ def depthwise_scratch(graph, op, simd) -> int:
 ROWS = ("mcu_conv_rows.c",)
 WIDE_1X1 = ("mcu_conv_1x1_wide_dsp.c", "mcu_conv_im2col_wide_dsp.c", *ROWS)      # the wide engine's two halves
 WIN_DSP = ("mcu_conv_win_dsp.c",)
+PAIRS = ("mcu_conv_wide_pairs_dsp.c", *WIDE_1X1)     # the wide engine on the pair-interleaved int8 filter
 FAST_DW = ("mcu_dwconv_fast.c",)
 
 
@@ -165,6 +166,10 @@ VARIANTS = {v.name: v for v in (
     Variant("mcu_conv_1x1_own_pre_s8_dsp", WIDE_1X1, simd="dsp"),
     Variant("mcu_conv_im2col_wide_s8_dsp", WIDE_1X1, lambda d: 8 * d["kh"] * d["kw"] * d["in_c"], "dsp"),
     Variant("mcu_conv_im2col_own_s8_dsp", WIDE_1X1, simd="dsp"),
+    Variant("mcu_conv_1x1_wide_pairs_s8_dsp", PAIRS, lambda d: 8 * (d["in_c"] & ~3), "dsp"),
+    Variant("mcu_conv_im2col_wide_pairs_s8_dsp", PAIRS, lambda d: 8 * d["kh"] * d["kw"] * d["in_c"], "dsp"),
+    Variant("mcu_conv_1x1_stack_pairs_s8_dsp", PAIRS, simd="dsp"),
+    Variant("mcu_conv_im2col_stack_pairs_s8_dsp", PAIRS, simd="dsp"),
     Variant("mcu_conv_im2col_rows_s8_dsp", WIDE_1X1, lambda d: 8 * d["kh"] * (-(-d["kw"] * d["in_c"] // 4) * 4),
             "dsp"),
     Variant("mcu_conv_win_s8_dsp", WIN_DSP, _win_groups, "dsp"),
@@ -183,19 +188,24 @@ VARIANTS = {v.name: v for v in (
     Variant("mcu_dwconv_win_stack_s8_dsp", WIN_DSP, simd="dsp"),
     Variant("mcu_dwconv_win_s8_mve", ("mcu_conv_win_mve.c", *WIN_DSP), simd="mve"),
 )}
+PAIRS_STACK_BYTES = 1152   # firmware/mcu_nn_pairs.h: the _stack_pairs variants' block on the stack (8 k bytes)
 DWG_TAPS = 25          # firmware/mcu_conv_internal.h: mcu_dwconv_groups_s8's largest filter (kh kw)
 
 
 def choose(x_shape, w_shape, y_shape, attrs, depthwise: bool, simd: str, reference: bool = False,
            scratch: bool = False, wide: bool = False, win: bool = False, pointwise: bool | None = None,
-           pixels: tuple[int, int] | None = None) -> Variant:
+           pixels: tuple[int, int] | None = None, hinted: bool = False) -> Variant:
     """The variant that runs this conv: simd the target's kernel family ("none", "dsp", "dsp-size": the DSP
     cores' small-code set for --optimise size, "mve"); reference:
     --kernels reference (the reference loops only); scratch: a scratch buffer is planned for it; wide / win:
     its params carry the pre-widened weights (wide_filter) / the window kernels' weights (win_w); pointwise:
     whether it runs as a 1x1 conv of the input's size (default: is_pointwise; a patch stage's tiles that reach
     into the padding are not); pixels: the fewest (input, output) pixels it runs on (a patch stage's smallest
-    tile; default: the whole tensors), as the wide variants need 4."""
+    tile; default: the whole tensors), as the wide variants need 4; hinted: its params carry the dead-channel
+    hint (dead_out). On the DSP cores without the pre-widened weights, the wide convs whose window is whole groups
+    of 4 (in.c a multiple of 4) with an even out.c and no hint take the _pairs variants, whose filter the lowering
+    re-lays out (pair_interleaved: same bytes, another order); without planned scratch, the _stack_pairs ones
+    where their block of 8 kh kw in.c bytes fits PAIRS_STACK_BYTES."""
     d = _dims(x_shape, w_shape, y_shape, attrs, depthwise)
     in_px, out_px = pixels if pixels is not None else (int(np.prod(x_shape[:3])), int(np.prod(y_shape[:3])))
     dil1 = (attrs.dilation_h, attrs.dilation_w) == (1, 1)
@@ -237,16 +247,29 @@ def choose(x_shape, w_shape, y_shape, attrs, depthwise: bool, simd: str, referen
         if pointwise:
             if 4 <= in_c < 32000:
                 kind = "wide" if scratch and in_px >= 4 else "own"
+                if in_px >= 4 and not wide and not hinted and in_c % 4 == 0 and d["out_c"] % 2 == 0:
+                    if scratch:
+                        return v["mcu_conv_1x1_wide_pairs_s8_dsp"]
+                    if 8 * in_c <= PAIRS_STACK_BYTES:
+                        return v["mcu_conv_1x1_stack_pairs_s8_dsp"]
                 return v[f"mcu_conv_1x1_{kind}{'_pre' if wide else ''}_s8_dsp"]
             return v["mcu_conv_1x1_s8"]
         if wide and in_c % 4 and scratch and dil1 and out_px >= 4:
             return v["mcu_conv_im2col_rows_s8_dsp"]
+        if (not wide and in_c % 4 and d["kw"] * in_c % 4 == 0 and dil1 and out_px >= 4 and d["out_c"] % 2 == 0
+                and n < 32000 and not pointwise and (scratch or 8 * n <= PAIRS_STACK_BYTES)):
+            # window rows of whole groups of 4 (kw in.c a multiple of 4): the im2col pairs, no padding needed
+            return v["mcu_conv_im2col_wide_pairs_s8_dsp" if scratch else "mcu_conv_im2col_stack_pairs_s8_dsp"]
         if win and in_c % 4 and 4 <= n <= WIN_MAXN:
             return v["mcu_conv_win_s8_dsp" if scratch else "mcu_conv_win_stack_s8_dsp"]
         if dil1 and in_c % 4 == 0 and n < 32000:
             if scratch and out_px >= 4:
+                if not wide and d["out_c"] % 2 == 0:
+                    return v["mcu_conv_im2col_wide_pairs_s8_dsp"]
                 return v["mcu_conv_im2col_wide_s8_dsp"]
             if not scratch:
+                if not wide and d["out_c"] % 2 == 0 and out_px >= 4 and 8 * n <= PAIRS_STACK_BYTES:
+                    return v["mcu_conv_im2col_stack_pairs_s8_dsp"]
                 return v["mcu_conv_im2col_own_s8_dsp"]
     if pointwise:
         return v["mcu_conv_1x1_s8"]

@@ -96,11 +96,24 @@ def _lower(ctx, op, depthwise: bool):
                          (pad_top, pad_left, pad_bottom, pad_right), mult,
                          bias=b if not depthwise or wide else None, dead_hint=pointwise, wide=wide,
                          row_pad=path == "rows")
-    if ctx.simd in ("dsp", "dsp-size") and win_window(x.shape, w.shape, y.shape, a, depthwise) is not None:
-        # the DSP window kernels' weights, widened at compile time (mcu_conv_params_t.win_w)
+    dsp_win = ctx.simd in ("dsp", "dsp-size") and win_window(x.shape, w.shape, y.shape, a, depthwise) is not None
+    mve_win = ctx.simd == "mve" and depthwise and win_window(x.shape, w.shape, y.shape, a, True) is not None
+    # in a patch stage a 1x1 conv whose tiles reach into the padding is not one (input and output differ)
+    tiles = ctx.patch_tiles.get(op.index)
+    tile_pointwise = pointwise and (tiles is None or all(r_ins[0] == r_out for r_out, r_ins in tiles))
+    fields = dict(params.fields)
+    variant = choose(x.shape, w.shape, y.shape, a, depthwise, ctx.simd, reference=ctx.kernels == "reference",
+                     scratch=extra[0] != "NULL", wide="wide_filter" in fields, win=dsp_win or mve_win,
+                     pointwise=tile_pointwise,
+                     pixels=None if tiles is None else (min(r_ins[0].h * r_ins[0].w for _, r_ins in tiles),
+                                                        min(r_out.h * r_out.w for r_out, _ in tiles)),
+                     hinted="dead_out" in fields)
+    if dsp_win and not variant.name.endswith("_pairs_s8_dsp"):
+        # the DSP window kernels' weights, widened at compile time (mcu_conv_params_t.win_w; not for the
+        # pair-interleaved convs, which never fall back on them)
         ww = ctx.const(win_weights(w.data, depthwise, mult), "uint32_t", f"{name}_win_w")
         params = ParamStruct(params.ctype, params.name, (*params.fields, ("win_w", ww)))
-    elif ctx.simd == "mve" and depthwise and win_window(x.shape, w.shape, y.shape, a, True) is not None:
+    elif mve_win:
         # the Helium depthwise window kernel's filter rows, transposed at compile time (win_w)
         ww = ctx.const(win_rows(w.data), "uint32_t", f"{name}_win_w")
         params = ParamStruct(params.ctype, params.name, (*params.fields, ("win_w", ww)))
@@ -108,22 +121,16 @@ def _lower(ctx, op, depthwise: bool):
     # with the pre-widened weights covering the whole filter (in.c a multiple of 4) every DSP path reads
     # those (conv_1x1_wide_pre, mcu_wide_pre_rows_any): no int8 copy in flash (NULL)
     # (not the im2col convs: their fallbacks, conv_rows, read the int8 filter)
-    # in a patch stage a 1x1 conv whose tiles reach into the padding is not one (input and output differ)
-    tiles = ctx.patch_tiles.get(op.index)
-    tile_pointwise = pointwise and (tiles is None or all(r_ins[0] == r_out for r_out, r_ins in tiles))
     wide_only = tile_pointwise and in_c % 4 == 0 and any(f == "wide_filter" for f, _ in params.fields)
-    fields = dict(params.fields)
-    variant = choose(x.shape, w.shape, y.shape, a, depthwise, ctx.simd, reference=ctx.kernels == "reference",
-                     scratch=extra[0] != "NULL", wide="wide_filter" in fields, win="win_w" in fields,
-                     pointwise=tile_pointwise,
-                     pixels=None if tiles is None else (min(r_ins[0].h * r_ins[0].w for _, r_ins in tiles),
-                                                        min(r_out.h * r_out.w for r_out, _ in tiles)))
     if variant.name == "mcu_conv_1x1_s8" and "dead_out" in fields:
         # the 2 x 2 blocks read the live channels' rows only: the all-zero rows stay out of flash
         live = np.setdiff1d(np.arange(out_c), dead_channels(w))
         rows = np.asarray(w.data).reshape(out_c, -1)[live]
         filt = ctx.const(rows.astype(np.int8), "int8_t", f"{name}_live_w") if len(live) else "NULL"
         params = ParamStruct(params.ctype, params.name, (*params.fields, ("filter_live_rows", c_int(1))))
+    elif variant.name.endswith("_pairs_s8_dsp"):
+        # the wide engine's pairs of channels read their int8 weights through one pointer (mcu_nn_pairs.h)
+        filt = ctx.const(pair_interleaved(w.data), "int8_t", f"{name}_pairs_w")
     else:
         filt = "NULL" if wide_only else ctx.weight(w.index, "int8_t")
     if "wide_filter" in fields:
@@ -153,6 +160,16 @@ def dead_outputs(bias, mults, shifts, output_zero_point: int, act_min: int, act_
     x = ((b << left) + (1 << 31)) % (1 << 32) - (1 << 31)          # (uint32_t)x << left, as int32
     y = multiply_by_quantized_multiplier(x, np.asarray(mults, dtype=np.int64), np.minimum(shifts, 0))
     return np.clip(y + output_zero_point, act_min, act_max).astype(np.int8)
+
+
+def pair_interleaved(w: np.ndarray) -> np.ndarray:
+    """The int8 filter [Cout, KH, KW, Cin] (Cout even, KH KW Cin a multiple of 4) as the _pairs variants read it
+    (firmware/mcu_nn_pairs.h): per pair of channels (2j, 2j + 1), per group of 4 consecutive weights of a row,
+    channel 2j's 4 bytes then channel 2j + 1's. The same bytes in another order (int8, flat)."""
+    w = np.asarray(w, dtype=np.int8)
+    cout = int(w.shape[0])
+    rows = w.reshape(cout // 2, 2, -1, 4)                  # [pair, channel of the pair, group, 4]
+    return np.ascontiguousarray(rows.transpose(0, 2, 1, 3)).reshape(-1)
 
 
 def sxtb16_words(q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

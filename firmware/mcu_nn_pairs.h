@@ -1,0 +1,43 @@
+/*
+ * The DSP wide convs on the pair-interleaved int8 filter (Armv7E-M DSP cores: Cortex-M4, M7, M33; the flash of
+ * the int8 filter, no pre-widened weights). Included by mcu_nn.h (which defines mcu_conv_params_t).
+ *
+ * The filter argument is the conv's int8 filter [Cout, KH, KW, Cin] re-laid out at compile time
+ * (mcucompile/codegen/ops/conv.py pair_interleaved): its rows of k = KH KW Cin weights taken in pairs of
+ * channels (2j, 2j + 1) and, per pair, per group of 4 consecutive weights of a row, channel 2j's 4 bytes then
+ * channel 2j + 1's (8 bytes a group). Taken only where k is a multiple of 4 (Cin a multiple of 4), Cout is even
+ * and the 1x1 conv has no dead-channel hint; the scratch as the variants without _pairs.
+ *
+ *   mcu_conv_1x1_wide_pairs_s8_dsp     as mcu_conv_1x1_wide_s8_dsp (1x1, stride 1, unpadded, >= 4 pixels)
+ *   mcu_conv_im2col_wide_pairs_s8_dsp  as mcu_conv_im2col_wide_s8_dsp (dilation 1, >= 4 output pixels)
+ *   mcu_conv_1x1_stack_pairs_s8_dsp, mcu_conv_im2col_stack_pairs_s8_dsp  the same two without scratch: their
+ *                                      8 k bytes on the stack, k <= MCU_PAIRS_STACK_BYTES / 8
+ */
+#ifndef MCU_NN_PAIRS_H
+#define MCU_NN_PAIRS_H
+
+/* the stack variants' block of 4 pixels' widened windows: k = kh kw in.c <= 144 (kernels/conv.py PAIRS_STACK_BYTES) */
+#define MCU_PAIRS_STACK_BYTES 1152
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+void mcu_conv_1x1_wide_pairs_s8_dsp(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
+                                    const int32_t *bias, int8_t *out, int16_t *scratch);
+int32_t mcu_conv_1x1_wide_pairs_s8_dsp_get_buffer_size(const mcu_conv_params_t *p);
+void mcu_conv_im2col_wide_pairs_s8_dsp(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
+                                       const int32_t *bias, int8_t *out, int16_t *scratch);
+int32_t mcu_conv_im2col_wide_pairs_s8_dsp_get_buffer_size(const mcu_conv_params_t *p);
+void mcu_conv_1x1_stack_pairs_s8_dsp(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
+                                     const int32_t *bias, int8_t *out, int16_t *scratch);
+int32_t mcu_conv_1x1_stack_pairs_s8_dsp_get_buffer_size(const mcu_conv_params_t *p);
+void mcu_conv_im2col_stack_pairs_s8_dsp(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
+                                        const int32_t *bias, int8_t *out, int16_t *scratch);
+int32_t mcu_conv_im2col_stack_pairs_s8_dsp_get_buffer_size(const mcu_conv_params_t *p);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MCU_NN_PAIRS_H */
