@@ -575,10 +575,13 @@ def test_dead_channel_hint_on_vww(shared_models):
 def test_qemu_fast_paths(model_dir, case, board):
     """qemu-m4: the DSP (SXTB16/SMLAD) paths; qemu-m55: the Helium (MVE) paths."""
     need_tools("arm-none-eabi-gcc", "qemu-system-arm", "gcc", "make")
-    r = _run(model_dir / f"{case.id}.tflite", case, board)
+    # the DSP paths with the pre-widened weights (--wide-weights on: auto widens a conv only where it pays
+    # for its flash, tests/test_flash_budget.py)
+    wide = {"wide_weights": "on"} if board == "qemu-m4" and case.id.startswith(("win_", "rows_")) else {}
+    r = _run(model_dir / f"{case.id}.tflite", case, board, **wide)
     assert r.extra["instructions"] > 0
     if board == "qemu-m4" and case.id.startswith(("win_", "rows_")):
-        # with their planned scratch (--scratch always) and the pre-widened weights (auto) the convs with dilation
+        # with their planned scratch (--scratch always) and the pre-widened weights (on) the convs with dilation
         # 1, in.c % 4 != 0 (and depthwise convs of one input channel) take conv_im2col_rows where wide_path says
         # so, the DSP window kernels the others they serve
         from mcucompile import api
