@@ -780,6 +780,8 @@ typedef struct {
 /* scratch: batch x filters x memory int16 (the activation state) */
 void mcu_svdf_s8(const mcu_svdf_params_t *p, const int8_t *in, int16_t *scratch, int8_t *out);
 
+#include "mcu_nn_helium.h"   /* the Helium variants with their own arguments */
+
 #ifdef __cplusplus
 }
 #endif

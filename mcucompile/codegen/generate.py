@@ -344,6 +344,8 @@ def render(c: Compiled) -> dict[str, str]:
         f"{g.name}_memory.json": json.dumps(c.memory_map(), indent=2) + "\n",
         "mcu_nn.h": (FIRMWARE_DIR / "mcu_nn.h").read_text(),
     }
+    for header in re.findall(r'^#include "(\w+\.h)"', files["mcu_nn.h"], re.M):    # its own parts (mcu_nn_helium.h)
+        files[header] = (FIRMWARE_DIR / header).read_text()
     for s in c.sources:
         files[s] = (FIRMWARE_DIR / s).read_text()
         for header in re.findall(r'^#include "(\w+\.h)"', files[s], re.M):   # the library's internal headers
