@@ -13,6 +13,8 @@
  *                               the window gather (win_build*, Helium's too)
  *   mcu_conv_mve.c              Helium: mcu_conv_1x1_s8_mve, mcu_conv_rows_s8_mve
  *   mcu_conv_win_mve.c          Helium: the window kernels (mcu_conv_win_s8_mve, mcu_dwconv_win_s8_mve)
+ *   mcu_conv_im2col_mve.c       Helium: any conv with kh kw in.c <= MCU_MVE_COL_MAX (mcu_conv_im2col_s8_mve,
+ *                               declared in mcu_nn_helium.h: compile-time filter and constant layouts)
  *   mcu_dwconv_groups.c         depthwise, multiplier 1, channel groups (mcu_dwconv_groups_s8; DSP pairs)
  *   mcu_dwconv_mve.c            Helium: depthwise, multiplier 1, channel groups (mcu_dwconv_groups_s8_mve)
  *   mcu_dwconv_fast.c           depthwise, any multiplier, 4 channels per pass (mcu_dwconv_fast_s8)

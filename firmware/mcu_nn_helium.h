@@ -20,6 +20,22 @@ extern "C" {
 void mcu_fully_connected_s8_mve(const mcu_fc_params_t *p, const int8_t *in, const int8_t *weights,
                                 const int32_t *kernel_sum, int8_t *out);
 
+/*
+ * Conv (int8, per-channel or per-tensor filter), any strides, dilations and padding, with kh kw in.c <=
+ * MCU_MVE_COL_MAX (firmware/mcu_conv_im2col_mve.c): two output pixels' windows gathered into two columns
+ * on the stack (2 x MCU_MVE_COL_MAX bytes), 3 output channels per pass. Laid out at compile time
+ * (mcucompile/codegen/ops/conv.py): filter, the rows zero-padded to n16 = kh kw in.c rounded up to 16, in
+ * groups of 3 (the last completed with zero rows), interleaved by 16-byte chunks (chunk k of row j of group
+ * g at byte 48 (g n16 / 16 + k) + 16 j); groups (in the bias argument's place), 16 int32 per group of 3
+ * channels c: [kernel_sum c, 0] [out_mult c, 0] [max(out_shift c, 0), 0] [min(out_shift c, 0), 0], where
+ * kernel_sum = bias + input_offset * the channel's weight sum (int32, wrapping). scratch is unused (NULL).
+ * Helium builds only (the codegen chooses it for Helium targets).
+ */
+#define MCU_MVE_COL_MAX 576
+void mcu_conv_im2col_s8_mve(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
+                            const int32_t *groups, int8_t *out, int16_t *scratch);
+int32_t mcu_conv_im2col_s8_mve_get_buffer_size(const mcu_conv_params_t *p);
+
 #ifdef __cplusplus
 }
 #endif

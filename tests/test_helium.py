@@ -84,3 +84,109 @@ def test_fc_kernel_sums_wrap_like_int32():
     assert got.tolist() == [((v + 2**31) % 2**32) - 2**31 for v in exact]
     assert got.tolist()[2] == 5 and got.tolist()[0] < 0 and got.tolist()[1] > 0
     assert kernel_sums(w, None, -3, 3).tolist() == [-3 * 127 * 8, 3 * 128 * 8, 0]
+
+
+# mcu_conv_im2col_s8_mve (firmware/mcu_conv_im2col_mve.c): the window gathered per pixel, padded taps set to
+# the input zero point, kernel_sum = bias + input_offset * the channel's weight sum folded at compile time.
+# (id, input shape, filters, kernel, strides, padding, dilation, data range, channel-0 weight scale, act, bias)
+CONV_CASES = [
+    ("im2col_3x3_same_c8_u5", (5, 6, 8), 5, 3, 1, "same", 1, (-1.0, 3.0), 1.0, None, True),
+    ("im2col_3x3_s2_c16_u8_zp_min", (7, 8, 16), 8, 3, 2, "same", 1, (0.5, 4.0), 1.0, "relu", True),
+    ("im2col_3x3_d2_c4_u6_zp_max", (7, 7, 4), 6, 3, 1, "same", 2, (-5.0, -1.0), 1.0, "relu6", True),
+    ("im2col_1x1_s2_c12_u7", (5, 5, 12), 7, 1, 2, "valid", 1, (-1.0, 3.0), 1.0, None, False),
+    ("im2col_5x5_c20_u17_big_channel", (6, 7, 20), 17, 5, 1, "same", 1, (-2.0, 2.0), 1e3, None, True),
+    ("im2col_2x3_valid_c32_u4", (4, 6, 32), 4, (2, 3), (1, 2), "valid", 1, (-1.0, 3.0), 1.0, None, True),
+]
+
+
+def _conv_model(in_shape, filters, kernel, strides, padding, dilation, data_range, ch0_scale, act, use_bias,
+                seed=0) -> bytes:
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    inp = keras.Input(shape=in_shape, batch_size=1)
+    layer = keras.layers.Conv2D(filters, kernel, strides=strides, padding=padding, dilation_rate=dilation,
+                                activation=act, use_bias=use_bias)
+    model = keras.Model(inp, layer(inp))
+    w = layer.get_weights()
+    w[0][..., 0] *= ch0_scale                      # one huge channel: its shift far from the others'
+    if use_bias:
+        w[1] = np.linspace(-0.8, 0.8, filters).astype(np.float32)
+    layer.set_weights(w)
+    return int8_tflite(model, uniform_samples([(1, *in_shape)], [data_range], 16, seed))
+
+
+@pytest.fixture(scope="module")
+def conv_models(tmp_path_factory):
+    need_module("tensorflow")
+    d = tmp_path_factory.mktemp("helium_conv")
+    for cid, *args in CONV_CASES:
+        (d / f"{cid}.tflite").write_bytes(_conv_model(*args))
+    return d
+
+
+@pytest.mark.parametrize("case", CONV_CASES, ids=lambda c: c[0])
+def test_conv_im2col_mve_bit_exact_on_m55(conv_models, case):
+    need_tools("arm-none-eabi-gcc", "qemu-system-arm", "make")
+    from mcucompile.frontend.tflite_reader import read_tflite
+
+    path = conv_models / f"{case[0]}.tflite"
+    g = read_tflite(path)
+    assert [op.kind for op in g.ops] == ["CONV_2D"]
+    r = _run_m55(path)
+    funcs = r.extra["instructions_by_function"]
+    assert "mcu_conv_im2col_s8_mve" in funcs, sorted(funcs)
+
+
+def _mixed_shift_conv(path):
+    """A 3x3 SAME conv, 16 -> 6 channels, built directly (tests/tflite_builder.py) with per-channel filter
+    scales whose multipliers need left shifts (up to 2^3) and right shifts (down to 2^-12)."""
+    from tflite_builder import M, O, T, build
+
+    rng = np.random.default_rng(3)
+    w_scales = [0.5, 1e-4, 0.02, 1.2, 3e-3, 0.08]
+    tensors = [T((1, 6, 5, 16), "int8", scale=[0.05], zero_point=[3], name="input"),
+               T((6, 3, 3, 16), "int8", scale=w_scales, zero_point=[0] * 6,
+                 data=rng.integers(-127, 128, size=(6, 3, 3, 16), dtype=np.int8), name="filter"),
+               T((6,), "int32", scale=[0.05 * s for s in w_scales], zero_point=[0] * 6,
+                 data=rng.integers(-2000, 2000, size=(6,), dtype=np.int32), name="bias"),
+               T((1, 6, 5, 6), "int8", scale=[0.01], zero_point=[-5], name="output")]
+    opts = ("Conv2DOptions", {"Padding": 0, "StrideW": 1, "StrideH": 1, "DilationWFactor": 1,
+                              "DilationHFactor": 1, "FusedActivationFunction": 0})
+    path.write_bytes(build(M(tensors, [O("CONV_2D", [0, 1, 2], [3], options=opts)], [0], [3])))
+
+
+def test_conv_im2col_mve_left_and_right_shifts(tmp_path):
+    need_tools("arm-none-eabi-gcc", "qemu-system-arm", "make")
+    from mcucompile.frontend.tflite_reader import read_tflite
+    from mcucompile.ir.quant import quantize_multiplier
+
+    path = tmp_path / "mixed_shifts.tflite"
+    _mixed_shift_conv(path)
+    g = read_tflite(path)
+    w = g.tensors[g.ops[0].inputs[1]]
+    shifts = [quantize_multiplier(0.05 * float(s) / 0.01)[1] for s in w.quant.scale]
+    assert min(shifts) <= -10 and max(shifts) >= 2, shifts
+    r = _run_m55(path)
+    assert "mcu_conv_im2col_s8_mve" in r.extra["instructions_by_function"]
+
+
+def test_conv_im2col_mve_choice():
+    """Helium: convs whose window kh kw in.c fits the 576-byte column take mcu_conv_im2col_s8_mve (few input
+    channels too: fewer instructions than the window kernel on ResNet-8's, KWS's and VWW's first layers); larger
+    ones the rows kernel; 1x1 stride 1 the 1x1 one."""
+    from types import SimpleNamespace
+
+    from mcucompile.kernels.conv import choose
+
+    a = SimpleNamespace(stride_h=1, stride_w=1, dilation_h=1, dilation_w=1, padding="SAME", pads=None,
+                        depth_multiplier=1)
+
+    def pick(in_c, k, out_c=8):
+        return choose((1, 8, 8, in_c), (out_c, k, k, in_c), (1, 8, 8, out_c), a, False, "mve").name
+
+    assert pick(64, 3) == "mcu_conv_im2col_s8_mve"            # 576 bytes
+    assert pick(72, 3) == "mcu_conv_rows_s8_mve"              # 648 bytes
+    assert pick(3, 3) == "mcu_conv_im2col_s8_mve"
+    assert pick(16, 1) == "mcu_conv_1x1_s8_mve"
+    assert choose((1, 8, 8, 64), (8, 3, 3, 64), (1, 8, 8, 8), a, False, "dsp").name != "mcu_conv_im2col_s8_mve"

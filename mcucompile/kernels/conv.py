@@ -172,6 +172,7 @@ VARIANTS = {v.name: v for v in (
     Variant("mcu_conv_1x1_s8_mve", ("mcu_conv_mve.c",), simd="mve"),
     Variant("mcu_conv_rows_s8_mve", ("mcu_conv_mve.c",), simd="mve"),
     Variant("mcu_conv_win_s8_mve", ("mcu_conv_win_mve.c", *WIN_DSP), simd="mve"),
+    Variant("mcu_conv_im2col_s8_mve", ("mcu_conv_im2col_mve.c",), simd="mve"),
     Variant("mcu_dwconv_ref_s8", ("mcu_dwconv_ref.c",)),
     Variant("mcu_dwconv_fast_s8", FAST_DW),
     *(Variant(f"mcu_dwconv_groups{k}{t}_s8", ("mcu_dwconv_groups.c", *FAST_DW))     # (the _tail ones call it)
@@ -183,6 +184,7 @@ VARIANTS = {v.name: v for v in (
     Variant("mcu_dwconv_win_stack_s8_dsp", WIN_DSP, simd="dsp"),
     Variant("mcu_dwconv_win_s8_mve", ("mcu_conv_win_mve.c", *WIN_DSP), simd="mve"),
 )}
+MVE_COL_MAX = 576      # firmware/mcu_nn_helium.h: mcu_conv_im2col_s8_mve's largest window kh kw in.c (its stack column)
 DWG_TAPS = 25          # firmware/mcu_conv_internal.h: mcu_dwconv_groups_s8's largest filter (kh kw)
 
 
@@ -225,8 +227,8 @@ def choose(x_shape, w_shape, y_shape, attrs, depthwise: bool, simd: str, referen
     if simd == "mve":
         if pointwise:
             return v["mcu_conv_1x1_s8_mve"]
-        if in_c % 4 and n <= WIN_MAXN:
-            return v["mcu_conv_win_s8_mve"]
+        if n <= MVE_COL_MAX:            # (so the window kernel, n <= WIN_MAXN, no longer takes convs on Helium)
+            return v["mcu_conv_im2col_s8_mve"]
         return v["mcu_conv_rows_s8_mve" if attrs.dilation_w == 1 else "mcu_conv_ref_s8"]
     if simd == "dsp-size":
         # the small set: the 2 x 2 blocks, but the window kernel for few input channels (first layers), where

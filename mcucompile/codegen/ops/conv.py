@@ -10,6 +10,7 @@ from ...ir.quant import activation_range, multiply_by_quantized_multiplier, quan
 from ...kernels.conv import choose, is_pointwise, wide_path, win_window
 from ..records import KernelCall, ParamStruct, c_dims4, c_int
 from ..registry import lowers
+from .fc import kernel_sums
 
 
 def _check(cond: bool, op, msg: str) -> None:
@@ -115,6 +116,14 @@ def _lower(ctx, op, depthwise: bool):
         params = ParamStruct(params.ctype, params.name, (*params.fields, ("filter_live_rows", c_int(1))))
     else:
         filt = "NULL" if wide_only else ctx.weight(w.index, "int8_t")
+    if variant.name == "mcu_conv_im2col_s8_mve":
+        # its filter: groups of 3 rows interleaved by 16-byte chunks; its bias argument: per group of 3 channels
+        # the folded sums, multipliers and split shifts (im2col_mve_filter, im2col_mve_groups)
+        filt = ctx.const(im2col_mve_filter(w.data), "int8_t", f"{name}_w3")
+        rq = [quantize_multiplier(float(x.scale) * float(scales[c if len(scales) > 1 else 0]) / float(y.scale))
+              for c in range(out_c)]
+        ksum = kernel_sums(w.data, None if b is None else b.data, -x.zero_point, out_c)
+        bias = ctx.const(im2col_mve_groups(ksum, [m for m, _ in rq], [e for _, e in rq]), "int32_t", f"{name}_g3")
     comment = (f"{in_h}x{in_w}x{in_c} -> {out_h}x{out_w}x{out_c}, k {kh}x{kw}, s {a.stride_h}x{a.stride_w}, "
                f"d {a.dilation_h}x{a.dilation_w}, {padding_text(a)}, {a.activation}"
                + (f", mult {mult}" if depthwise else ""))
@@ -122,6 +131,35 @@ def _lower(ctx, op, depthwise: bool):
                        (f"&{params.name}", ctx.act(x.index), filt, bias,
                         ctx.act(y.index), *extra),
                        params, variant.sources, comment)]
+
+
+def im2col_mve_filter(w) -> np.ndarray:
+    """The filter of mcu_conv_im2col_s8_mve (firmware/mcu_conv_im2col_mve.c): a conv filter [Cout, KH, KW, Cin]
+    as rows of n = KH KW Cin weights, zero-padded to a multiple of 16, the rows in groups of 3 (the last
+    completed with zero rows), each group's rows interleaved by 16-byte chunks: chunk k of row j of group g at
+    byte 48 (g blocks + k) + 16 j, blocks = n / 16 rounded up."""
+    rows = np.asarray(w, dtype=np.int8).reshape(int(w.shape[0]), -1)
+    out_c, n = rows.shape
+    blocks, groups = -(-n // 16), -(-out_c // 3)
+    padded = np.zeros((groups * 3, blocks * 16), dtype=np.int8)
+    padded[:out_c, :n] = rows
+    return padded.reshape(groups, 3, blocks, 16).transpose(0, 2, 1, 3).reshape(-1)
+
+
+def im2col_mve_groups(ksum, mults, shifts) -> np.ndarray:
+    """The per-channel constants of mcu_conv_im2col_s8_mve, 16 int32 per group of 3 output channels (lane 3
+    and the missing channels of the last group 0): the folded sums (bias + input_offset * weight sum), the
+    multipliers, the left shifts max(shift, 0) and the right shifts min(shift, 0) (mcu_mve_rq's operands)."""
+    n = len(ksum)
+    groups = -(-n // 3)
+    rec = np.zeros((groups, 4, 4), dtype=np.int64)
+    sh = np.asarray(shifts, dtype=np.int64)
+    for k, v in enumerate((np.asarray(ksum, dtype=np.int64), np.asarray(mults, dtype=np.int64),
+                           np.maximum(sh, 0), np.minimum(sh, 0))):
+        col = np.zeros(groups * 3, dtype=np.int64)
+        col[:n] = v
+        rec[:, k, :3] = col.reshape(groups, 3)
+    return rec.reshape(-1).astype(np.int32)
 
 
 def dead_channels(w) -> np.ndarray:
