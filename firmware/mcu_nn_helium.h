@@ -36,6 +36,15 @@ void mcu_conv_im2col_s8_mve(const mcu_conv_params_t *p, const int8_t *in, const 
                             const int32_t *groups, int8_t *out, int16_t *scratch);
 int32_t mcu_conv_im2col_s8_mve_get_buffer_size(const mcu_conv_params_t *p);
 
+/*
+ * Depthwise conv, depth multiplier 1, kh kw <= 64 (firmware/mcu_dwconv_taps_mve.c): one output pixel at a
+ * time over its valid taps, 16 channels per pass; for outputs too narrow for mcu_dwconv_groups_s8_mve's
+ * 4-pixel row blocks (the codegen decides). Plain bias; scratch unused (NULL). Helium builds only.
+ */
+void mcu_dwconv_taps_s8_mve(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
+                            const int32_t *bias, int8_t *out, int16_t *scratch);
+int32_t mcu_dwconv_taps_s8_mve_get_buffer_size(const mcu_conv_params_t *p);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,5 +1,6 @@
-"""The Helium (Cortex-M55, MVE) variants with compile-time folded constants (firmware/mcu_nn_helium.h),
-bit-exact with TFLite Micro under qemu-m55 (mps3-an547) on single-op int8 models made with TensorFlow.
+"""The Helium (Cortex-M55, MVE) variants of firmware/mcu_nn_helium.h (fully connected and im2col conv with
+compile-time folded constants, depthwise over each pixel's valid taps), bit-exact with TFLite Micro under
+qemu-m55 (mps3-an547) on single-op int8 models made with TensorFlow (one conv with tests/tflite_builder.py).
 
 mcu_fully_connected_s8_mve (firmware/mcu_fc_mve.c): the bias plus the input offset times each row's weight
 sum folded into one int32 per output by the codegen (mcucompile/codegen/ops/fc.py, kernel_sums); the kernel
@@ -190,3 +191,71 @@ def test_conv_im2col_mve_choice():
     assert pick(3, 3) == "mcu_conv_im2col_s8_mve"
     assert pick(16, 1) == "mcu_conv_1x1_s8_mve"
     assert choose((1, 8, 8, 64), (8, 3, 3, 64), (1, 8, 8, 8), a, False, "dsp").name != "mcu_conv_im2col_s8_mve"
+
+
+# mcu_dwconv_taps_s8_mve (firmware/mcu_dwconv_taps_mve.c): depthwise, multiplier 1, outputs with fewer than 4
+# columns whose taps are all inside (DS-CNN's 25 x 5): per pixel its valid taps, 16 channels per pass, the
+# last 1..15 channels by predicated passes of 4.
+# (id, input shape, kernel, strides, padding, dilation, data range, act)
+DW_CASES = [
+    ("dwt_kws_3x3_c64", (9, 5, 64), 3, 1, "same", 1, (-1.0, 3.0), "relu"),
+    ("dwt_3x3_c20_zp_min", (6, 4, 20), 3, 1, "same", 1, (0.5, 4.0), None),
+    ("dwt_5x5_s2_c7_zp_max", (7, 6, 7), 5, 2, "same", 1, (-5.0, -1.0), "relu6"),
+    ("dwt_3x3_d2_c35", (7, 5, 35), 3, 1, "same", 2, (-2.0, 2.0), None),
+    ("dwt_3x1_valid_c16", (5, 3, 16), (3, 1), 1, "valid", 1, (-1.0, 3.0), None),
+]
+
+
+def _dw_model(in_shape, kernel, strides, padding, dilation, data_range, act, seed=0) -> bytes:
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    inp = keras.Input(shape=in_shape, batch_size=1)
+    layer = keras.layers.DepthwiseConv2D(kernel, strides=strides, padding=padding, dilation_rate=dilation,
+                                         activation=act)
+    model = keras.Model(inp, layer(inp))
+    w = layer.get_weights()
+    w[1] = np.linspace(-0.6, 0.6, in_shape[-1]).astype(np.float32)
+    layer.set_weights(w)
+    return int8_tflite(model, uniform_samples([(1, *in_shape)], [data_range], 16, seed))
+
+
+@pytest.fixture(scope="module")
+def dw_models(tmp_path_factory):
+    need_module("tensorflow")
+    d = tmp_path_factory.mktemp("helium_dw")
+    for cid, *args in DW_CASES:
+        (d / f"{cid}.tflite").write_bytes(_dw_model(*args))
+    return d
+
+
+@pytest.mark.parametrize("case", DW_CASES, ids=lambda c: c[0])
+def test_dwconv_taps_mve_bit_exact_on_m55(dw_models, case):
+    need_tools("arm-none-eabi-gcc", "qemu-system-arm", "make")
+    from mcucompile.frontend.tflite_reader import read_tflite
+
+    path = dw_models / f"{case[0]}.tflite"
+    assert [op.kind for op in read_tflite(path).ops] == ["DEPTHWISE_CONV_2D"]
+    r = _run_m55(path)
+    funcs = r.extra["instructions_by_function"]
+    assert "mcu_dwconv_taps_s8_mve" in funcs, sorted(funcs)
+
+
+def test_dwconv_taps_mve_choice():
+    """Helium depthwise, multiplier 1: the taps kernel where fewer than 4 output columns have every tap inside
+    (5 wide with SAME 3x3: 3), the groups kernel's 4-pixel row blocks otherwise (8 wide: 6)."""
+    from types import SimpleNamespace
+
+    from mcucompile.kernels.conv import choose
+
+    a = SimpleNamespace(stride_h=1, stride_w=1, dilation_h=1, dilation_w=1, padding="SAME", pads=None,
+                        depth_multiplier=1)
+
+    def pick(width, k=3):
+        return choose((1, 6, width, 16), (1, k, k, 16), (1, 6, width, 16), a, True, "mve").name
+
+    assert pick(5) == "mcu_dwconv_taps_s8_mve"
+    assert pick(8) == "mcu_dwconv_groups_s8_mve"
+    assert pick(6) == "mcu_dwconv_groups_s8_mve"              # columns 1..4 inside
+    assert pick(5, 9) == "mcu_dwconv_groups_s8_mve"           # 81 taps: beyond the table
+    assert choose((1, 6, 5, 16), (1, 3, 3, 16), (1, 6, 5, 16), a, True, "dsp").name != "mcu_dwconv_taps_s8_mve"

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..ir.geometry import window_geometry
+
 WIN_MAXN = 96          # firmware/mcu_conv_internal.h: the window kernels' largest window (values)
 
 
@@ -171,7 +173,6 @@ VARIANTS = {v.name: v for v in (
     Variant("mcu_conv_win_stack_s8_dsp", WIN_DSP, simd="dsp"),
     Variant("mcu_conv_1x1_s8_mve", ("mcu_conv_mve.c",), simd="mve"),
     Variant("mcu_conv_rows_s8_mve", ("mcu_conv_mve.c",), simd="mve"),
-    Variant("mcu_conv_win_s8_mve", ("mcu_conv_win_mve.c", *WIN_DSP), simd="mve"),
     Variant("mcu_conv_im2col_s8_mve", ("mcu_conv_im2col_mve.c",), simd="mve"),
     Variant("mcu_dwconv_ref_s8", ("mcu_dwconv_ref.c",)),
     Variant("mcu_dwconv_fast_s8", FAST_DW),
@@ -183,9 +184,23 @@ VARIANTS = {v.name: v for v in (
     Variant("mcu_dwconv_win_s8_dsp", WIN_DSP, lambda d: win_scratch_bytes(d["kh"] * d["kw"], d["mult"]), "dsp"),
     Variant("mcu_dwconv_win_stack_s8_dsp", WIN_DSP, simd="dsp"),
     Variant("mcu_dwconv_win_s8_mve", ("mcu_conv_win_mve.c", *WIN_DSP), simd="mve"),
+    Variant("mcu_dwconv_taps_s8_mve", ("mcu_dwconv_taps_mve.c",), simd="mve"),
 )}
 MVE_COL_MAX = 576      # firmware/mcu_nn_helium.h: mcu_conv_im2col_s8_mve's largest window kh kw in.c (its stack column)
+MVE_DWT_TAPS = 64      # firmware/mcu_dwconv_taps_mve.c: mcu_dwconv_taps_s8_mve's largest window kh kw (DWT_TAPS)
 DWG_TAPS = 25          # firmware/mcu_conv_internal.h: mcu_dwconv_groups_s8's largest filter (kh kw)
+
+
+def _inside_columns(x_shape, w_shape, y_shape, attrs) -> int:
+    """Output columns whose window columns all lie inside the input (firmware/mcu_dwconv_mve.c's ox_lo ..
+    ox_hi: the span its 4-pixel row blocks take)."""
+    in_w, kw, out_w = int(x_shape[2]), int(w_shape[2]), int(y_shape[2])
+    pad_left = window_geometry(attrs, int(x_shape[1]), in_w, int(w_shape[1]), kw).pads[1]
+    sw, dw = attrs.stride_w, attrs.dilation_w
+    lo = -(-pad_left // sw) if pad_left > 0 else 0
+    last = in_w - 1 - (kw - 1) * dw + pad_left
+    hi = min(0 if last < 0 else last // sw + 1, out_w)
+    return max(hi - min(lo, hi), 0)
 
 
 def choose(x_shape, w_shape, y_shape, attrs, depthwise: bool, simd: str, reference: bool = False,
@@ -213,7 +228,8 @@ def choose(x_shape, w_shape, y_shape, attrs, depthwise: bool, simd: str, referen
                 return v["mcu_dwconv_win_s8_mve"]
             return v["mcu_dwconv_win_s8_dsp" if scratch else "mcu_dwconv_win_stack_s8_dsp"]
         if m == 1 and simd == "mve":
-            return v["mcu_dwconv_groups_s8_mve"]
+            narrow = taps <= MVE_DWT_TAPS and _inside_columns(x_shape, w_shape, y_shape, attrs) < 4
+            return v["mcu_dwconv_taps_s8_mve" if narrow else "mcu_dwconv_groups_s8_mve"]
         if m == 1 and taps <= DWG_TAPS:
             width = {3: "_k3", 5: "_k5"}.get(d["kw"], "")     # the filter width's unrolled copy
             small = "_small" if width and simd == "dsp-size" else ""        # without the DSP pairs
@@ -227,7 +243,7 @@ def choose(x_shape, w_shape, y_shape, attrs, depthwise: bool, simd: str, referen
     if simd == "mve":
         if pointwise:
             return v["mcu_conv_1x1_s8_mve"]
-        if n <= MVE_COL_MAX:            # (so the window kernel, n <= WIN_MAXN, no longer takes convs on Helium)
+        if n <= MVE_COL_MAX:            # (fewer instructions than the window kernels, which kept depthwise only)
             return v["mcu_conv_im2col_s8_mve"]
         return v["mcu_conv_rows_s8_mve" if attrs.dilation_w == 1 else "mcu_conv_ref_s8"]
     if simd == "dsp-size":
