@@ -15,6 +15,8 @@
  *   mcu_conv_win_mve.c          Helium: the depthwise window kernel (mcu_dwconv_win_s8_mve)
  *   mcu_conv_im2col_mve.c       Helium: any conv with kh kw in.c <= MCU_MVE_COL_MAX (mcu_conv_im2col_s8_mve,
  *                               declared in mcu_nn_helium.h: compile-time filter and constant layouts)
+ *   mcu_conv_1x1_g3_mve.c       Helium: 1x1 stride 1, in.c % 16 == 0, no dead hint (mcu_conv_1x1_g3_s8_mve)
+ *   mcu_mve_g3.h                Helium: the 2-pixel x 3-channel dot product and output stage both share
  *   mcu_dwconv_groups.c         depthwise, multiplier 1, channel groups (mcu_dwconv_groups_s8; DSP pairs)
  *   mcu_dwconv_mve.c            Helium: depthwise, multiplier 1, channel groups (mcu_dwconv_groups_s8_mve)
  *   mcu_dwconv_taps_mve.c       Helium: depthwise, multiplier 1, narrow outputs (mcu_dwconv_taps_s8_mve)

@@ -37,6 +37,15 @@ void mcu_conv_im2col_s8_mve(const mcu_conv_params_t *p, const int8_t *in, const 
 int32_t mcu_conv_im2col_s8_mve_get_buffer_size(const mcu_conv_params_t *p);
 
 /*
+ * 1x1 stride-1 unpadded conv with in.c a multiple of 16 (firmware/mcu_conv_1x1_g3_mve.c): the input pixels
+ * read in place as the columns, two at a time, 3 output channels per pass; filter and groups laid out as
+ * for mcu_conv_im2col_s8_mve (n16 = in.c). Not with the dead-channel hint (mcu_conv_1x1_s8_mve takes those).
+ */
+void mcu_conv_1x1_g3_s8_mve(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
+                            const int32_t *groups, int8_t *out, int16_t *scratch);
+int32_t mcu_conv_1x1_g3_s8_mve_get_buffer_size(const mcu_conv_params_t *p);
+
+/*
  * Depthwise conv, depth multiplier 1, kh kw <= 64 (firmware/mcu_dwconv_taps_mve.c): one output pixel at a
  * time over its valid taps, 16 channels per pass; for outputs too narrow for mcu_dwconv_groups_s8_mve's
  * 4-pixel row blocks (the codegen decides). Plain bias; scratch unused (NULL). Helium builds only.

@@ -1,5 +1,5 @@
-"""The Helium (Cortex-M55, MVE) variants of firmware/mcu_nn_helium.h (fully connected and im2col conv with
-compile-time folded constants, depthwise over each pixel's valid taps), bit-exact with TFLite Micro under
+"""The Helium (Cortex-M55, MVE) variants of firmware/mcu_nn_helium.h (fully connected, im2col conv and 1x1 g3
+conv with compile-time folded constants, depthwise over each pixel's valid taps), bit-exact with TFLite Micro under
 qemu-m55 (mps3-an547) on single-op int8 models made with TensorFlow (one conv with tests/tflite_builder.py).
 
 mcu_fully_connected_s8_mve (firmware/mcu_fc_mve.c): the bias plus the input offset times each row's weight
@@ -97,6 +97,10 @@ CONV_CASES = [
     ("im2col_1x1_s2_c12_u7", (5, 5, 12), 7, 1, 2, "valid", 1, (-1.0, 3.0), 1.0, None, False),
     ("im2col_5x5_c20_u17_big_channel", (6, 7, 20), 17, 5, 1, "same", 1, (-2.0, 2.0), 1e3, None, True),
     ("im2col_2x3_valid_c32_u4", (4, 6, 32), 4, (2, 3), (1, 2), "valid", 1, (-1.0, 3.0), 1.0, None, True),
+    # 1x1 stride 1 with in.c a multiple of 16: mcu_conv_1x1_g3_s8_mve (the pixels read in place; odd counts)
+    ("g3_1x1_c16_u5_odd_pixels", (3, 5, 16), 5, 1, 1, "valid", 1, (-1.0, 3.0), 1.0, None, True),
+    ("g3_1x1_c32_u17_zp_min", (2, 3, 32), 17, 1, 1, "valid", 1, (0.5, 4.0), 1e3, "relu", True),
+    ("g3_1x1_c48_u3_zp_max_no_bias", (3, 3, 48), 3, 1, 1, "same", 1, (-5.0, -1.0), 1.0, "relu6", False),
 ]
 
 
@@ -136,7 +140,8 @@ def test_conv_im2col_mve_bit_exact_on_m55(conv_models, case):
     assert [op.kind for op in g.ops] == ["CONV_2D"]
     r = _run_m55(path)
     funcs = r.extra["instructions_by_function"]
-    assert "mcu_conv_im2col_s8_mve" in funcs, sorted(funcs)
+    want = "mcu_conv_1x1_g3_s8_mve" if case[0].startswith("g3_") else "mcu_conv_im2col_s8_mve"
+    assert want in funcs, sorted(funcs)
 
 
 def _mixed_shift_conv(path):
@@ -175,7 +180,8 @@ def test_conv_im2col_mve_left_and_right_shifts(tmp_path):
 def test_conv_im2col_mve_choice():
     """Helium: convs whose window kh kw in.c fits the 576-byte column take mcu_conv_im2col_s8_mve (few input
     channels too: fewer instructions than the window kernel on ResNet-8's, KWS's and VWW's first layers); larger
-    ones the rows kernel; 1x1 stride 1 the 1x1 one."""
+    ones the rows kernel; 1x1 stride 1 the g3 one for in.c a multiple of 16 without the dead-channel hint, else the
+    plain 1x1 one."""
     from types import SimpleNamespace
 
     from mcucompile.kernels.conv import choose
@@ -189,7 +195,9 @@ def test_conv_im2col_mve_choice():
     assert pick(64, 3) == "mcu_conv_im2col_s8_mve"            # 576 bytes
     assert pick(72, 3) == "mcu_conv_rows_s8_mve"              # 648 bytes
     assert pick(3, 3) == "mcu_conv_im2col_s8_mve"
-    assert pick(16, 1) == "mcu_conv_1x1_s8_mve"
+    assert pick(16, 1) == "mcu_conv_1x1_g3_s8_mve"
+    assert pick(24, 1) == "mcu_conv_1x1_s8_mve"               # in.c not a multiple of 16
+    assert choose((1, 8, 8, 16), (8, 1, 1, 16), (1, 8, 8, 8), a, False, "mve", dead=True).name == "mcu_conv_1x1_s8_mve"
     assert choose((1, 8, 8, 64), (8, 3, 3, 64), (1, 8, 8, 8), a, False, "dsp").name != "mcu_conv_im2col_s8_mve"
 
 

@@ -174,6 +174,7 @@ VARIANTS = {v.name: v for v in (
     Variant("mcu_conv_1x1_s8_mve", ("mcu_conv_mve.c",), simd="mve"),
     Variant("mcu_conv_rows_s8_mve", ("mcu_conv_mve.c",), simd="mve"),
     Variant("mcu_conv_im2col_s8_mve", ("mcu_conv_im2col_mve.c",), simd="mve"),
+    Variant("mcu_conv_1x1_g3_s8_mve", ("mcu_conv_1x1_g3_mve.c",), simd="mve"),
     Variant("mcu_dwconv_ref_s8", ("mcu_dwconv_ref.c",)),
     Variant("mcu_dwconv_fast_s8", FAST_DW),
     *(Variant(f"mcu_dwconv_groups{k}{t}_s8", ("mcu_dwconv_groups.c", *FAST_DW))     # (the _tail ones call it)
@@ -205,14 +206,15 @@ def _inside_columns(x_shape, w_shape, y_shape, attrs) -> int:
 
 def choose(x_shape, w_shape, y_shape, attrs, depthwise: bool, simd: str, reference: bool = False,
            scratch: bool = False, wide: bool = False, win: bool = False, pointwise: bool | None = None,
-           pixels: tuple[int, int] | None = None) -> Variant:
+           pixels: tuple[int, int] | None = None, dead: bool = False) -> Variant:
     """The variant that runs this conv: simd the target's kernel family ("none", "dsp", "dsp-size": the DSP
     cores' small-code set for --optimise size, "mve"); reference:
     --kernels reference (the reference loops only); scratch: a scratch buffer is planned for it; wide / win:
     its params carry the pre-widened weights (wide_filter) / the window kernels' weights (win_w); pointwise:
     whether it runs as a 1x1 conv of the input's size (default: is_pointwise; a patch stage's tiles that reach
     into the padding are not); pixels: the fewest (input, output) pixels it runs on (a patch stage's smallest
-    tile; default: the whole tensors), as the wide variants need 4."""
+    tile; default: the whole tensors), as the wide variants need 4; dead: the params carry the dead-channel
+    hint (Helium's 1x1 g3 kernel does not take it)."""
     d = _dims(x_shape, w_shape, y_shape, attrs, depthwise)
     in_px, out_px = pixels if pixels is not None else (int(np.prod(x_shape[:3])), int(np.prod(y_shape[:3])))
     dil1 = (attrs.dilation_h, attrs.dilation_w) == (1, 1)
@@ -242,7 +244,7 @@ def choose(x_shape, w_shape, y_shape, attrs, depthwise: bool, simd: str, referen
         pointwise = is_pointwise(x_shape, w_shape, y_shape, attrs, False)
     if simd == "mve":
         if pointwise:
-            return v["mcu_conv_1x1_s8_mve"]
+            return v["mcu_conv_1x1_g3_s8_mve" if in_c % 16 == 0 and not dead else "mcu_conv_1x1_s8_mve"]
         if n <= MVE_COL_MAX:            # (fewer instructions than the window kernels, which kept depthwise only)
             return v["mcu_conv_im2col_s8_mve"]
         return v["mcu_conv_rows_s8_mve" if attrs.dilation_w == 1 else "mcu_conv_ref_s8"]

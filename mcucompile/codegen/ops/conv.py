@@ -94,7 +94,6 @@ def _lower(ctx, op, depthwise: bool):
         # the Helium depthwise window kernel's filter rows, transposed at compile time (win_w)
         ww = ctx.const(win_rows(w.data), "uint32_t", f"{name}_win_w")
         params = ParamStruct(params.ctype, params.name, (*params.fields, ("win_w", ww)))
-    bias = ctx.weight(b.index, "int32_t") if b is not None else "NULL"
     # with the pre-widened weights covering the whole filter (in.c a multiple of 4) every DSP path reads
     # those (conv_1x1_wide_pre, mcu_wide_pre_rows_any): no int8 copy in flash (NULL)
     # (not the im2col convs: their fallbacks, conv_rows, read the int8 filter)
@@ -105,18 +104,19 @@ def _lower(ctx, op, depthwise: bool):
     fields = dict(params.fields)
     variant = choose(x.shape, w.shape, y.shape, a, depthwise, ctx.simd, reference=ctx.kernels == "reference",
                      scratch=extra[0] != "NULL", wide="wide_filter" in fields, win="win_w" in fields,
-                     pointwise=tile_pointwise,
+                     pointwise=tile_pointwise, dead="dead_out" in fields,
                      pixels=None if tiles is None else (min(r_ins[0].h * r_ins[0].w for _, r_ins in tiles),
                                                         min(r_out.h * r_out.w for r_out, _ in tiles)))
+    # (the Helium g3 kernels read their own layouts: the plain filter and bias stay out of flash)
+    g3 = variant.name in ("mcu_conv_im2col_s8_mve", "mcu_conv_1x1_g3_s8_mve")
+    bias = ctx.weight(b.index, "int32_t") if b is not None and not g3 else "NULL"
     if variant.name == "mcu_conv_1x1_s8" and "dead_out" in fields:
         # the 2 x 2 blocks read the live channels' rows only: the all-zero rows stay out of flash
         live = np.setdiff1d(np.arange(out_c), dead_channels(w))
         rows = np.asarray(w.data).reshape(out_c, -1)[live]
         filt = ctx.const(rows.astype(np.int8), "int8_t", f"{name}_live_w") if len(live) else "NULL"
         params = ParamStruct(params.ctype, params.name, (*params.fields, ("filter_live_rows", c_int(1))))
-    else:
-        filt = "NULL" if wide_only else ctx.weight(w.index, "int8_t")
-    if variant.name == "mcu_conv_im2col_s8_mve":
+    elif g3:
         # its filter: groups of 3 rows interleaved by 16-byte chunks; its bias argument: per group of 3 channels
         # the folded sums, multipliers and split shifts (im2col_mve_filter, im2col_mve_groups)
         filt = ctx.const(im2col_mve_filter(w.data), "int8_t", f"{name}_w3")
@@ -124,6 +124,11 @@ def _lower(ctx, op, depthwise: bool):
               for c in range(out_c)]
         ksum = kernel_sums(w.data, None if b is None else b.data, -x.zero_point, out_c)
         bias = ctx.const(im2col_mve_groups(ksum, [m for m, _ in rq], [e for _, e in rq]), "int32_t", f"{name}_g3")
+        # (the multipliers and shifts are in the groups: the params' own arrays stay out of flash)
+        params = ParamStruct(params.ctype, params.name, tuple((f, "NULL" if f in ("out_mult", "out_shift") else v)
+                                                              for f, v in params.fields))
+    else:
+        filt = "NULL" if wide_only else ctx.weight(w.index, "int8_t")
     comment = (f"{in_h}x{in_w}x{in_c} -> {out_h}x{out_w}x{out_c}, k {kh}x{kw}, s {a.stride_h}x{a.stride_w}, "
                f"d {a.dilation_h}x{a.dilation_w}, {padding_text(a)}, {a.activation}"
                + (f", mult {mult}" if depthwise else ""))
