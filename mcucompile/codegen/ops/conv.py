@@ -124,9 +124,6 @@ def _lower(ctx, op, depthwise: bool):
               for c in range(out_c)]
         ksum = kernel_sums(w.data, None if b is None else b.data, -x.zero_point, out_c)
         bias = ctx.const(im2col_mve_groups(ksum, [m for m, _ in rq], [e for _, e in rq]), "int32_t", f"{name}_g3")
-        # (the multipliers and shifts are in the groups: the params' own arrays stay out of flash)
-        params = ParamStruct(params.ctype, params.name, tuple((f, "NULL" if f in ("out_mult", "out_shift") else v)
-                                                              for f, v in params.fields))
     else:
         filt = "NULL" if wide_only else ctx.weight(w.index, "int8_t")
     comment = (f"{in_h}x{in_w}x{in_c} -> {out_h}x{out_w}x{out_c}, k {kh}x{kw}, s {a.stride_h}x{a.stride_w}, "
