@@ -12,9 +12,14 @@
  *   mcu_conv_win_dsp.c          DSP: the window kernels (mcu_conv_win_s8_dsp, mcu_dwconv_win_s8_dsp, _stack_),
  *                               the window gather (win_build*, Helium's too)
  *   mcu_conv_mve.c              Helium: mcu_conv_1x1_s8_mve, mcu_conv_rows_s8_mve
- *   mcu_conv_win_mve.c          Helium: the window kernels (mcu_conv_win_s8_mve, mcu_dwconv_win_s8_mve)
+ *   mcu_conv_win_mve.c          Helium: the depthwise window kernel (mcu_dwconv_win_s8_mve)
+ *   mcu_conv_im2col_mve.c       Helium: any conv with kh kw in.c <= MCU_MVE_COL_MAX (mcu_conv_im2col_s8_mve,
+ *                               declared in mcu_nn_helium.h: compile-time filter and constant layouts)
+ *   mcu_conv_1x1_g3_mve.c       Helium: 1x1 stride 1, in.c % 16 == 0, no dead hint (mcu_conv_1x1_g3_s8_mve)
+ *   mcu_mve_g3.h                Helium: the 2-pixel x 3-channel dot product and output stage both share
  *   mcu_dwconv_groups.c         depthwise, multiplier 1, channel groups (mcu_dwconv_groups_s8; DSP pairs)
  *   mcu_dwconv_mve.c            Helium: depthwise, multiplier 1, channel groups (mcu_dwconv_groups_s8_mve)
+ *   mcu_dwconv_taps_mve.c       Helium: depthwise, multiplier 1, narrow outputs (mcu_dwconv_taps_s8_mve)
  *   mcu_dwconv_fast.c           depthwise, any multiplier, 4 channels per pass (mcu_dwconv_fast_s8)
  *
  * The fast variants only reorder exact int32 sums and requantise with mcu_requant_fast (equal to
@@ -162,8 +167,6 @@ void mcu_win_stack(const mcu_conv_params_t *p, const int8_t *in, const int32_t *
                    int depthwise);
 #else
 /* mcu_conv_win_mve.c */
-void mcu_conv_win_mve(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
-                      int8_t *out);
 void mcu_depthwise_win_mve(const mcu_conv_params_t *p, const int8_t *in, const int32_t *bias, int8_t *out);
 #endif /* !MCU_NN_MVE */
 #endif /* MCU_NN_DSP */

@@ -1,7 +1,7 @@
 /*
  * Helium (Cortex-M55, MCU_NN_MVE) conv kernels: the 1x1 conv (mcu_conv_1x1_mve, with or without the
  * dead-channel hint) and any conv with dilation_w 1 (mcu_conv_rows_mve), 4 output channels per pass by
- * mcu_mve_dot4. Helium's window kernels (few input channels): mcu_conv_win_mve.c.
+ * mcu_mve_dot4. Helium's im2col conv: mcu_conv_im2col_mve.c.
  */
 #include "mcu_simd.h"
 #include "mcu_conv_internal.h"

@@ -1,5 +1,5 @@
 /*
- * Helium's window kernels: mcu_conv_win_mve, mcu_depthwise_win_mve (their windows gathered by
+ * Helium's window kernel: mcu_depthwise_win_mve (its windows gathered by
  * mcu_conv_win_dsp.c's mcu_win_build, mcu_win_build_inside).
  */
 #include "mcu_simd.h"
@@ -7,11 +7,10 @@
 
 #if !defined(MCU_NN_REFERENCE) && defined(MCU_NN_DSP) && defined(MCU_NN_MVE)
 /*
- * Helium: depthwise by windows (multiplier > 1, in.c <= 4), and convs with few input channels (in.c % 4
- * != 0, n <= WIN_MAXN). Each output pixel's window (a depthwise conv: of one input channel) is gathered
- * as for the DSP window kernels (int8, not widened; taps outside the input hold the zero point), then 4
- * output channels at a time by mcu_mve_dot4 over the chunk's filter rows (a conv's own; a depthwise
- * conv's transposed at compile time: p->win_w, n bytes each), the input offset as offset * (sum of the row) in the
+ * Helium: depthwise by windows (multiplier > 1, in.c <= 4; convs take mcu_conv_im2col_mve.c). Each output
+ * pixel's window (of one input channel) is gathered as for the DSP window kernels (int8, not widened; taps
+ * outside the input hold the zero point), then 4 output channels at a time by mcu_mve_dot4 over the
+ * chunk's filter rows (transposed at compile time: p->win_w, n bytes each), the input offset as offset * (sum of the row) in the
  * accumulator's start (so (x + offset) w summed over every tap, padding included, where it is 0),
  * requantised 4 lanes at a time (mcu_mve_requant4).
  */
@@ -56,30 +55,6 @@ static void win_mve_run(const mcu_conv_params_t *p, const win_src_t *s, const in
     }
 }
 
-/* Helium conv by windows (in.c % 4 != 0, kh * kw * in.c <= WIN_MAXN): the filter's own rows, chunks of
- * WIN_MVE_CH output channels, bias + offset * (sum of the row) as each channel's start. */
-void mcu_conv_win_mve(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
-                      int8_t *out)
-{
-    const int32_t n = p->filter.h * p->filter.w * p->in.c, out_c = p->out.c;
-    const size_t in_size = (size_t)p->in.h * (size_t)p->in.w * (size_t)p->in.c;
-    const size_t out_size = (size_t)p->out.h * (size_t)p->out.w * (size_t)out_c;
-    win_src_t s = {in, in, p->in.c, n, (n + 3) >> 2, 0, (int8_t)(-p->input_offset)};
-    int32_t init[WIN_MVE_CH];
-    for (int32_t oc0 = 0; oc0 < out_c; oc0 += WIN_MVE_CH) {
-        const int32_t nch = out_c - oc0 < WIN_MVE_CH ? out_c - oc0 : WIN_MVE_CH;
-        for (int32_t j = 0; j < nch; ++j) {
-            const int32_t sum = mcu_sum_s8(filter + (size_t)(oc0 + j) * (size_t)n, n);
-            init[j] = (int32_t)((uint32_t)(bias != NULL ? bias[oc0 + j] : 0) + (uint32_t)p->input_offset * (uint32_t)sum);
-        }
-        for (int32_t b = 0; b < p->in.n; ++b) {
-            s.src = in + (size_t)b * in_size;
-            s.end = s.src + in_size;
-            win_mve_run(p, &s, filter + (size_t)oc0 * (size_t)n, n, init, oc0, nch, out + (size_t)b * out_size);
-        }
-    }
-}
-
 /* Helium depthwise by windows: the channels' taps transposed at compile time (p->win_w: channel c's n
  * taps at byte c * n), chunks of WIN_MVE_CH of one input channel's, bias + offset * (sum of the taps) as
  * each channel's start. */
@@ -109,13 +84,6 @@ void mcu_depthwise_win_mve(const mcu_conv_params_t *p, const int8_t *in, const i
         }
     }
 }
-void mcu_conv_win_s8_mve(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
-                         int8_t *out, int16_t *scratch)
-{
-    (void)scratch;
-    mcu_conv_win_mve(p, in, filter, bias, out);
-}
-
 void mcu_dwconv_win_s8_mve(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
                            const int32_t *bias, int8_t *out, int16_t *scratch)
 {
@@ -125,7 +93,5 @@ void mcu_dwconv_win_s8_mve(const mcu_conv_params_t *p, const int8_t *in, const i
 }
 
 #endif /* !MCU_NN_REFERENCE && MCU_NN_DSP && MCU_NN_MVE */
-
-MCU_NO_SCRATCH(mcu_conv_win_s8_mve)
 
 MCU_NO_SCRATCH(mcu_dwconv_win_s8_mve)

@@ -192,7 +192,7 @@ typedef struct {
  *              mcu_conv_im2col_own_s8_dsp   the same without scratch
  *              mcu_conv_im2col_rows_s8_dsp  dilation 1, in.c % 4 != 0, with the row-padded wide_filter
  *              mcu_conv_win_s8_dsp / mcu_conv_win_stack_s8_dsp  in.c % 4 != 0, kh kw in.c in [4, 96], win_w
- *              mcu_conv_1x1_s8_mve, mcu_conv_rows_s8_mve, mcu_conv_win_s8_mve (in.c % 4 != 0, kh kw in.c <= 96)
+ *              mcu_conv_1x1_s8_mve, mcu_conv_rows_s8_mve (+ mcu_nn_helium.h: mcu_conv_im2col_s8_mve)
  *   depthwise: mcu_dwconv_ref_s8        any depthwise conv
  *              mcu_dwconv_fast_s8       any multiplier, 4 channels per pass
  *              mcu_dwconv_groups[_k3|_k5][_small][_tail]_s8  multiplier 1, kh kw <= 25: channel groups
@@ -221,7 +221,6 @@ MCU_CONV_VARIANT(mcu_conv_win_s8_dsp)
 MCU_CONV_VARIANT(mcu_conv_win_stack_s8_dsp)
 MCU_CONV_VARIANT(mcu_conv_1x1_s8_mve)
 MCU_CONV_VARIANT(mcu_conv_rows_s8_mve)
-MCU_CONV_VARIANT(mcu_conv_win_s8_mve)
 MCU_CONV_VARIANT(mcu_dwconv_ref_s8)
 MCU_CONV_VARIANT(mcu_dwconv_fast_s8)
 MCU_CONV_VARIANT(mcu_dwconv_groups_s8)
@@ -789,6 +788,8 @@ void mcu_svdf_s8(const mcu_svdf_params_t *p, const int8_t *in, int16_t *state, i
 #include "mcu_nn_s16_elem.h"    /* 16x8: int16 activations (elementwise, pooling, softmax, activations) */
 
 #include "mcu_nn_s16.h"    /* 16x8 quantisation: int16 activations, int8 weights, int64 bias */
+
+#include "mcu_nn_helium.h"   /* the Helium variants with their own arguments */
 
 #ifdef __cplusplus
 }

@@ -24,7 +24,7 @@ SHAPES = [(c, kh, kw, oc, m) for c, (kh, kw), oc, m in itertools.product(
 
 def _attrs(depthwise: bool, m: int, stride=1, dilation=1):
     return SimpleNamespace(stride_h=stride, stride_w=stride, dilation_h=dilation, dilation_w=dilation,
-                           depth_multiplier=m if depthwise else 1)
+                           depth_multiplier=m if depthwise else 1, padding="SAME", pads=None)
 
 
 def test_every_variant_is_declared_in_the_public_header():
@@ -34,6 +34,10 @@ def test_every_variant_is_declared_in_the_public_header():
     assert '#include "mcu_nn_pairs.h"' in header
     pairs = (FIRMWARE_DIR / "mcu_nn_pairs.h").read_text()
     declared |= set(re.findall(r"^void (\w+)\(const mcu_conv_params_t \*p", pairs, re.M))
+    # the Helium variants with their own argument layouts: declared in mcu_nn_helium.h (included by mcu_nn.h)
+    assert '#include "mcu_nn_helium.h"' in header
+    helium = (FIRMWARE_DIR / "mcu_nn_helium.h").read_text()
+    declared |= set(re.findall(r"^void (\w+)\(const mcu_conv_params_t \*p", helium, re.M))
     assert declared == set(VARIANTS)
     for v in VARIANTS.values():
         text = "".join((FIRMWARE_DIR / s).read_text() for s in v.sources)

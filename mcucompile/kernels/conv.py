@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..ir.geometry import window_geometry
+
 WIN_MAXN = 96          # firmware/mcu_conv_internal.h: the window kernels' largest window (values)
 
 
@@ -176,7 +178,8 @@ VARIANTS = {v.name: v for v in (
     Variant("mcu_conv_win_stack_s8_dsp", WIN_DSP, simd="dsp"),
     Variant("mcu_conv_1x1_s8_mve", ("mcu_conv_mve.c",), simd="mve"),
     Variant("mcu_conv_rows_s8_mve", ("mcu_conv_mve.c",), simd="mve"),
-    Variant("mcu_conv_win_s8_mve", ("mcu_conv_win_mve.c", *WIN_DSP), simd="mve"),
+    Variant("mcu_conv_im2col_s8_mve", ("mcu_conv_im2col_mve.c",), simd="mve"),
+    Variant("mcu_conv_1x1_g3_s8_mve", ("mcu_conv_1x1_g3_mve.c",), simd="mve"),
     Variant("mcu_dwconv_ref_s8", ("mcu_dwconv_ref.c",)),
     Variant("mcu_dwconv_fast_s8", FAST_DW),
     *(Variant(f"mcu_dwconv_groups{k}{t}_s8", ("mcu_dwconv_groups.c", *FAST_DW))     # (the _tail ones call it)
@@ -187,25 +190,41 @@ VARIANTS = {v.name: v for v in (
     Variant("mcu_dwconv_win_s8_dsp", WIN_DSP, lambda d: win_scratch_bytes(d["kh"] * d["kw"], d["mult"]), "dsp"),
     Variant("mcu_dwconv_win_stack_s8_dsp", WIN_DSP, simd="dsp"),
     Variant("mcu_dwconv_win_s8_mve", ("mcu_conv_win_mve.c", *WIN_DSP), simd="mve"),
+    Variant("mcu_dwconv_taps_s8_mve", ("mcu_dwconv_taps_mve.c",), simd="mve"),
 )}
 PAIRS_STACK_BYTES = 1152   # firmware/mcu_nn_pairs.h: the _stack_pairs variants' block on the stack (8 k bytes)
+MVE_COL_MAX = 576      # firmware/mcu_nn_helium.h: mcu_conv_im2col_s8_mve's largest window kh kw in.c (its stack column)
+MVE_DWT_TAPS = 64      # firmware/mcu_dwconv_taps_mve.c: mcu_dwconv_taps_s8_mve's largest window kh kw (DWT_TAPS)
 DWG_TAPS = 25          # firmware/mcu_conv_internal.h: mcu_dwconv_groups_s8's largest filter (kh kw)
+
+
+def _inside_columns(x_shape, w_shape, y_shape, attrs) -> int:
+    """Output columns whose window columns all lie inside the input (firmware/mcu_dwconv_mve.c's ox_lo ..
+    ox_hi: the span its 4-pixel row blocks take)."""
+    in_w, kw, out_w = int(x_shape[2]), int(w_shape[2]), int(y_shape[2])
+    pad_left = window_geometry(attrs, int(x_shape[1]), in_w, int(w_shape[1]), kw).pads[1]
+    sw, dw = attrs.stride_w, attrs.dilation_w
+    lo = -(-pad_left // sw) if pad_left > 0 else 0
+    last = in_w - 1 - (kw - 1) * dw + pad_left
+    hi = min(0 if last < 0 else last // sw + 1, out_w)
+    return max(hi - min(lo, hi), 0)
 
 
 def choose(x_shape, w_shape, y_shape, attrs, depthwise: bool, simd: str, reference: bool = False,
            scratch: bool = False, wide: bool = False, win: bool = False, pointwise: bool | None = None,
-           pixels: tuple[int, int] | None = None, hinted: bool = False) -> Variant:
+           pixels: tuple[int, int] | None = None, dead: bool = False) -> Variant:
     """The variant that runs this conv: simd the target's kernel family ("none", "dsp", "dsp-size": the DSP
     cores' small-code set for --optimise size, "mve"); reference:
     --kernels reference (the reference loops only); scratch: a scratch buffer is planned for it; wide / win:
     its params carry the pre-widened weights (wide_filter) / the window kernels' weights (win_w); pointwise:
     whether it runs as a 1x1 conv of the input's size (default: is_pointwise; a patch stage's tiles that reach
     into the padding are not); pixels: the fewest (input, output) pixels it runs on (a patch stage's smallest
-    tile; default: the whole tensors), as the wide variants need 4; hinted: its params carry the dead-channel
-    hint (dead_out). On the DSP cores without the pre-widened weights, the wide convs whose window is whole groups
-    of 4 (in.c a multiple of 4) with an even out.c and no hint take the _pairs variants, whose filter the lowering
-    re-lays out (pair_interleaved: same bytes, another order); without planned scratch, the _stack_pairs ones
-    where their block of 8 kh kw in.c bytes fits PAIRS_STACK_BYTES."""
+    tile; default: the whole tensors), as the wide variants need 4; dead: its params carry the dead-channel
+    hint (dead_out; Helium's 1x1 g3 kernel does not take it). On the DSP cores without the pre-widened weights,
+    the wide convs whose window is whole groups of 4 (in.c a multiple of 4) with an even out.c and no hint take
+    the _pairs variants, whose filter the lowering re-lays out (pair_interleaved: same bytes, another order);
+    without planned scratch, the _stack_pairs ones where their block of 8 kh kw in.c bytes fits
+    PAIRS_STACK_BYTES."""
     d = _dims(x_shape, w_shape, y_shape, attrs, depthwise)
     in_px, out_px = pixels if pixels is not None else (int(np.prod(x_shape[:3])), int(np.prod(y_shape[:3])))
     dil1 = (attrs.dilation_h, attrs.dilation_w) == (1, 1)
@@ -221,7 +240,8 @@ def choose(x_shape, w_shape, y_shape, attrs, depthwise: bool, simd: str, referen
                 return v["mcu_dwconv_win_s8_mve"]
             return v["mcu_dwconv_win_s8_dsp" if scratch else "mcu_dwconv_win_stack_s8_dsp"]
         if m == 1 and simd == "mve":
-            return v["mcu_dwconv_groups_s8_mve"]
+            narrow = taps <= MVE_DWT_TAPS and _inside_columns(x_shape, w_shape, y_shape, attrs) < 4
+            return v["mcu_dwconv_taps_s8_mve" if narrow else "mcu_dwconv_groups_s8_mve"]
         if m == 1 and taps <= DWG_TAPS:
             width = {3: "_k3", 5: "_k5"}.get(d["kw"], "")     # the filter width's unrolled copy
             small = "_small" if width and simd == "dsp-size" else ""        # without the DSP pairs
@@ -234,9 +254,9 @@ def choose(x_shape, w_shape, y_shape, attrs, depthwise: bool, simd: str, referen
         pointwise = is_pointwise(x_shape, w_shape, y_shape, attrs, False)
     if simd == "mve":
         if pointwise:
-            return v["mcu_conv_1x1_s8_mve"]
-        if in_c % 4 and n <= WIN_MAXN:
-            return v["mcu_conv_win_s8_mve"]
+            return v["mcu_conv_1x1_g3_s8_mve" if in_c % 16 == 0 and not dead else "mcu_conv_1x1_s8_mve"]
+        if n <= MVE_COL_MAX:            # (fewer instructions than the window kernels, which kept depthwise only)
+            return v["mcu_conv_im2col_s8_mve"]
         return v["mcu_conv_rows_s8_mve" if attrs.dilation_w == 1 else "mcu_conv_ref_s8"]
     if simd == "dsp-size":
         # the small set: the 2 x 2 blocks, but the window kernel for few input channels (first layers), where
@@ -247,7 +267,7 @@ def choose(x_shape, w_shape, y_shape, attrs, depthwise: bool, simd: str, referen
         if pointwise:
             if 4 <= in_c < 32000:
                 kind = "wide" if scratch and in_px >= 4 else "own"
-                if in_px >= 4 and not wide and not hinted and in_c % 4 == 0 and d["out_c"] % 2 == 0:
+                if in_px >= 4 and not wide and not dead and in_c % 4 == 0 and d["out_c"] % 2 == 0:
                     if scratch:
                         return v["mcu_conv_1x1_wide_pairs_s8_dsp"]
                     if 8 * in_c <= PAIRS_STACK_BYTES:

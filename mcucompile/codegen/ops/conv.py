@@ -11,6 +11,7 @@ from ...ir.quant import activation_range, multiply_by_quantized_multiplier, quan
 from ...kernels.conv import choose, is_pointwise, wide_path, win_window
 from ..records import KernelCall, ParamStruct, c_dims4, c_int
 from ..registry import lowers
+from .fc import kernel_sums
 from .s16_conv import conv_call as s16_conv_call
 
 
@@ -107,7 +108,7 @@ def _lower(ctx, op, depthwise: bool):
                      pointwise=tile_pointwise,
                      pixels=None if tiles is None else (min(r_ins[0].h * r_ins[0].w for _, r_ins in tiles),
                                                         min(r_out.h * r_out.w for r_out, _ in tiles)),
-                     hinted="dead_out" in fields)
+                     dead="dead_out" in fields)
     if dsp_win and not variant.name.endswith("_pairs_s8_dsp"):
         # the DSP window kernels' weights, widened at compile time (mcu_conv_params_t.win_w; not for the
         # pair-interleaved convs, which never fall back on them)
@@ -117,11 +118,13 @@ def _lower(ctx, op, depthwise: bool):
         # the Helium depthwise window kernel's filter rows, transposed at compile time (win_w)
         ww = ctx.const(win_rows(w.data), "uint32_t", f"{name}_win_w")
         params = ParamStruct(params.ctype, params.name, (*params.fields, ("win_w", ww)))
-    bias = ctx.weight(b.index, "int32_t") if b is not None else "NULL"
     # with the pre-widened weights covering the whole filter (in.c a multiple of 4) every DSP path reads
     # those (conv_1x1_wide_pre, mcu_wide_pre_rows_any): no int8 copy in flash (NULL)
     # (not the im2col convs: their fallbacks, conv_rows, read the int8 filter)
     wide_only = tile_pointwise and in_c % 4 == 0 and any(f == "wide_filter" for f, _ in params.fields)
+    # (the Helium g3 kernels read their own layouts: the plain filter and bias stay out of flash)
+    g3 = variant.name in ("mcu_conv_im2col_s8_mve", "mcu_conv_1x1_g3_s8_mve")
+    bias = ctx.weight(b.index, "int32_t") if b is not None and not g3 else "NULL"
     if variant.name == "mcu_conv_1x1_s8" and "dead_out" in fields:
         # the 2 x 2 blocks read the live channels' rows only: the all-zero rows stay out of flash
         live = np.setdiff1d(np.arange(out_c), dead_channels(w))
@@ -131,6 +134,14 @@ def _lower(ctx, op, depthwise: bool):
     elif variant.name.endswith("_pairs_s8_dsp"):
         # the wide engine's pairs of channels read their int8 weights through one pointer (mcu_nn_pairs.h)
         filt = ctx.const(pair_interleaved(w.data), "int8_t", f"{name}_pairs_w")
+    elif g3:
+        # its filter: groups of 3 rows interleaved by 16-byte chunks; its bias argument: per group of 3 channels
+        # the folded sums, multipliers and split shifts (im2col_mve_filter, im2col_mve_groups)
+        filt = ctx.const(im2col_mve_filter(w.data), "int8_t", f"{name}_w3")
+        rq = [quantize_multiplier(float(x.scale) * float(scales[c if len(scales) > 1 else 0]) / float(y.scale))
+              for c in range(out_c)]
+        ksum = kernel_sums(w.data, None if b is None else b.data, -x.zero_point, out_c)
+        bias = ctx.const(im2col_mve_groups(ksum, [m for m, _ in rq], [e for _, e in rq]), "int32_t", f"{name}_g3")
     else:
         filt = "NULL" if wide_only else ctx.weight(w.index, "int8_t")
     if "wide_filter" in fields:
@@ -142,6 +153,35 @@ def _lower(ctx, op, depthwise: bool):
                        (f"&{params.name}", ctx.act(x.index), filt, bias,
                         ctx.act(y.index), *extra),
                        params, variant.sources, comment)]
+
+
+def im2col_mve_filter(w) -> np.ndarray:
+    """The filter of mcu_conv_im2col_s8_mve (firmware/mcu_conv_im2col_mve.c): a conv filter [Cout, KH, KW, Cin]
+    as rows of n = KH KW Cin weights, zero-padded to a multiple of 16, the rows in groups of 3 (the last
+    completed with zero rows), each group's rows interleaved by 16-byte chunks: chunk k of row j of group g at
+    byte 48 (g blocks + k) + 16 j, blocks = n / 16 rounded up."""
+    rows = np.asarray(w, dtype=np.int8).reshape(int(w.shape[0]), -1)
+    out_c, n = rows.shape
+    blocks, groups = -(-n // 16), -(-out_c // 3)
+    padded = np.zeros((groups * 3, blocks * 16), dtype=np.int8)
+    padded[:out_c, :n] = rows
+    return padded.reshape(groups, 3, blocks, 16).transpose(0, 2, 1, 3).reshape(-1)
+
+
+def im2col_mve_groups(ksum, mults, shifts) -> np.ndarray:
+    """The per-channel constants of mcu_conv_im2col_s8_mve, 16 int32 per group of 3 output channels (lane 3
+    and the missing channels of the last group 0): the folded sums (bias + input_offset * weight sum), the
+    multipliers, the left shifts max(shift, 0) and the right shifts min(shift, 0) (mcu_mve_rq's operands)."""
+    n = len(ksum)
+    groups = -(-n // 3)
+    rec = np.zeros((groups, 4, 4), dtype=np.int64)
+    sh = np.asarray(shifts, dtype=np.int64)
+    for k, v in enumerate((np.asarray(ksum, dtype=np.int64), np.asarray(mults, dtype=np.int64),
+                           np.maximum(sh, 0), np.minimum(sh, 0))):
+        col = np.zeros(groups * 3, dtype=np.int64)
+        col[:n] = v
+        rec[:, k, :3] = col.reshape(groups, 3)
+    return rec.reshape(-1).astype(np.int32)
 
 
 def dead_channels(w) -> np.ndarray:

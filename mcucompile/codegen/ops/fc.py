@@ -62,6 +62,15 @@ def lower_fully_connected(ctx, op):
         ("out_mult", ctx.const(np.array(mults, dtype=np.int32), "int32_t", f"{name}_mult")),
         ("out_shift", ctx.const(np.array(shifts, dtype=np.int32), "int32_t", f"{name}_shift")),
     ))
+    if ctx.simd == "mve" and ctx.kernels != "reference" and int(w.quant.zero_point[0]) == 0:
+        # Helium (firmware/mcu_fc_mve.c): the bias and the input offset times each row's weight sum folded into
+        # one int32 per output here, once (int32 wrapping, as TFLite's sums), in place of the bias
+        ksum = kernel_sums(w.data, b.data if b is not None else None, -x.zero_point, out_depth)
+        return [KernelCall(op.index, op.kind, "mcu_fully_connected_s8_mve",
+                           (f"&{params.name}", ctx.act(x.index), ctx.weight(w.index, "int8_t"),
+                            ctx.const(ksum, "int32_t", f"{name}_ksum"), ctx.act(y.index)),
+                           params, ("mcu_fc_mve.c",),
+                           f"{batches}x{accum_depth} -> {out_depth}, kernel sums folded")]
     bias = ctx.weight(b.index, "int32_t") if b is not None else "NULL"
     return [KernelCall(op.index, op.kind, "mcu_fully_connected_s8",
                        (f"&{params.name}", ctx.act(x.index), ctx.weight(w.index, "int8_t"), bias,
@@ -69,3 +78,13 @@ def lower_fully_connected(ctx, op):
                        params, ("mcu_fc.c",),
                        f"{batches}x{accum_depth} -> {out_depth}")]
 
+
+
+def kernel_sums(weights, bias, input_offset: int, out_depth: int) -> np.ndarray:
+    """bias[o] + input_offset * sum_k weights[o][k] per output row o, wrapped to int32 as TFLite's int32 sums
+    wrap (the order of wrapping additions does not change their result)."""
+    w = np.asarray(weights, dtype=np.int64).reshape(out_depth, -1)
+    s = w.sum(axis=1) * int(input_offset)
+    if bias is not None:
+        s = s + np.asarray(bias, dtype=np.int64).reshape(-1)
+    return (((s + (1 << 31)) % (1 << 32)) - (1 << 31)).astype(np.int32)
