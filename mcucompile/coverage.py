@@ -42,8 +42,6 @@ NOT_YET = {
     "CIRCULAR_BUFFER": "streaming state between invokes: not compiled yet",
     "DYNAMIC_UPDATE_SLICE": "not compiled yet", "EMBEDDING_LOOKUP": "not compiled yet",
     "BROADCAST_ARGS": "not compiled yet (a shape computation)",
-    "LOGICAL_AND": "bool logic: not compiled yet", "LOGICAL_OR": "bool logic: not compiled yet",
-    "LOGICAL_NOT": "bool logic: not compiled yet", "REDUCE_ALL": "bool reduction: not compiled yet",
     **{k: _SIGNAL for k in ("SignalDelay", "SignalFramer", "SignalIrfft", "SignalOverlapAdd", "SignalStacker")},
 }
 # ... and the ops we do not mean to compile

@@ -15,6 +15,7 @@ from tfgen import int8_tflite, uniform_samples
 from mcucompile.codegen.generate import compile_graph
 from mcucompile.errors import UnsupportedModelError
 from mcucompile.ir import NoAttrs
+from mcucompile.ir.graph import ReducerAttrs
 
 
 def _simulate(tmp_path, name, data, samples=4, board=None):
@@ -57,6 +58,7 @@ def test_reverse_v2(tmp_path):
 # ---- refusals ----------------------------------------------------------------------------------------
 
 A = act((2, 3, 4))
+B = act((2, 3, 4), "bool", quant=False)
 
 
 @pytest.mark.parametrize("kind,attrs,ins,outs,text", [
@@ -64,8 +66,31 @@ A = act((2, 3, 4))
      "axes [0, 2] are not contiguous (TFLite Micro reverses contiguous axes only)"),
     ("REVERSE_V2", NoAttrs(), [A, const([3], "int32")], [A], "axes [3] are not distinct axes of the rank-3 input"),
     ("REVERSE_V2", NoAttrs(), [A, const([0], "int32")], [act((2, 3, 4), zp=3)], "does not rescale"),
+    ("LOGICAL_AND", NoAttrs(), [B, A], [B], "is int8; TFLite Micro's LOGICAL_AND takes bool tensors only"),
+    ("REDUCE_ALL", ReducerAttrs(False), [B, act((1,), "int32")], [act((3, 4), "bool", quant=False)],
+     "the axes must be a constant int32 tensor of the model"),
+    ("REDUCE_ALL", ReducerAttrs(False), [B, const([0], "int32")], [act((2, 4), "bool", quant=False)],
+     "output shape (2, 4) does not match reducing (2, 3, 4) over [0]"),
+    ("REDUCE_ALL", ReducerAttrs(False), [act((1,) * 7, "bool", quant=False), const([0], "int32")],
+     [act((1,) * 6, "bool", quant=False)], "rank 7 is above the supported 6"),
 ])
 def test_refusals(kind, attrs, ins, outs, text):
     with pytest.raises(UnsupportedModelError) as e:
         compile_graph(graph(kind, attrs, ins, outs))
     assert text in str(e.value) and f"{kind} (op 0)" in str(e.value)
+
+
+# ---- LOGICAL_AND / LOGICAL_OR / LOGICAL_NOT / REDUCE_ALL -----------------------------------------------
+
+def test_logic_and_reduce_all(tmp_path):
+    tf = need_module("tensorflow")
+
+    def fn(x, z):
+        a, b, c = x > 0.1, z < -0.2, x[:, :1, :] > -0.3            # c broadcasts over axis 1
+        return (tf.logical_and(a, b), tf.logical_or(a, c), tf.logical_not(tf.logical_and(a, c)),
+                tf.math.reduce_all(a | b, axis=1),
+                tf.math.reduce_all(tf.logical_not(a | b), axis=[0, 2], keepdims=True),
+                tf.math.reduce_all(a | c, axis=-1))
+
+    g = _simulate(tmp_path, "logic", _convert(fn, [(2, 3, 4), (2, 3, 4)]), samples=6)
+    assert {"LOGICAL_AND", "LOGICAL_OR", "LOGICAL_NOT", "REDUCE_ALL"} <= set(_kinds(g))
