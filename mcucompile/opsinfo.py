@@ -68,6 +68,10 @@ CONSTRAINTS: dict[str, dict] = {
     "LOGICAL_NOT": dict(dtypes="bool input and output", ranks="any", params="none"),
     "REDUCE_ALL": dict(dtypes="bool input and output; constant int32 axes", ranks="up to 6-D",
                        params="any axes (negative counted from the end), keep_dims either way"),
+    "DYNAMIC_UPDATE_SLICE": dict(
+        dtypes=INT8 + " operand, update and output quantised alike; int32 start indices (constant, or read at "
+               "run time), int64 constant", ranks="1 to 6, the update of the operand's rank",
+        params="start indices clamped to [0, operand dim - update dim] as TFLite Micro clamps them"),
     "REVERSE_V2": dict(dtypes=INT8 + "; constant int32 axes; output quantised like the input",
                        ranks="up to 6-D", params="one or more contiguous axes (negative counted from the end)"),
     "SLICE": dict(dtypes=INT8 + "; constant int32/int64 begin and size; output quantised like the input",

@@ -55,6 +55,28 @@ def test_reverse_v2(tmp_path):
     assert _kinds(g) == ["REVERSE_V2"] and len(g.ops) == 5
 
 
+# ---- DYNAMIC_UPDATE_SLICE ------------------------------------------------------------------------------
+
+def _update_slice_model():
+    from tflite_builder import M, O, T, build
+    q = dict(scale=[0.05], zero_point=[-3])
+    rng = np.random.default_rng(3)
+    tensors = [T((2, 5, 6), **q), T((1, 3, 4), **q), T((3,), "int32"), T((2, 5, 6), **q),      # 0-3
+               T((2, 5, 6), **q, data=rng.integers(-128, 128, (2, 5, 6)).astype(np.int8)),    # 4: constant operand
+               T((3,), "int32", data=np.array([1, -3, 9], dtype=np.int32)), T((2, 5, 6), **q),      # 5-6
+               T((2, 5, 6), **q, data=rng.integers(-128, 128, (2, 5, 6)).astype(np.int8)),    # 7: whole update
+               T((2, 5, 6), **q)]                                                                   # 8
+    ops = [O("DYNAMIC_UPDATE_SLICE", [0, 1, 2], [3]),      # run-time indices, clamped by the kernel
+           O("DYNAMIC_UPDATE_SLICE", [4, 1, 5], [6]),      # constant indices, clamped at compile time
+           O("DYNAMIC_UPDATE_SLICE", [0, 7, 2], [8])]      # update as large as the operand
+    return build(M(tensors, ops, inputs=[0, 1, 2], outputs=[3, 6, 8]))
+
+
+def test_dynamic_update_slice(tmp_path):
+    g = _simulate(tmp_path, "update_slice", _update_slice_model(), samples=8)
+    assert _kinds(g) == ["DYNAMIC_UPDATE_SLICE"] and len(g.ops) == 3
+
+
 # ---- refusals ----------------------------------------------------------------------------------------
 
 A = act((2, 3, 4))
@@ -73,6 +95,20 @@ B = act((2, 3, 4), "bool", quant=False)
      "output shape (2, 4) does not match reducing (2, 3, 4) over [0]"),
     ("REDUCE_ALL", ReducerAttrs(False), [act((1,) * 7, "bool", quant=False), const([0], "int32")],
      [act((1,) * 6, "bool", quant=False)], "rank 7 is above the supported 6"),
+    ("DYNAMIC_UPDATE_SLICE", NoAttrs(), [A, act((1, 4, 4))], [A],
+     "expects 3 inputs (operand, update, start indices), got 2"),
+    ("DYNAMIC_UPDATE_SLICE", NoAttrs(), [A, act((1, 4, 4)), const([0, 0, 0], "int32")], [A],
+     "update (1, 4, 4) is larger than the operand (2, 3, 4)"),
+    ("DYNAMIC_UPDATE_SLICE", NoAttrs(), [A, act((3, 4)), const([0, 0, 0], "int32")], [A],
+     "operand (2, 3, 4) and update (3, 4) must have one rank, 1 to 6"),
+    ("DYNAMIC_UPDATE_SLICE", NoAttrs(), [A, act((1, 3, 4)), const([0, 0], "int32")], [A],
+     "the start indices have shape (2,); expected (3,)"),
+    ("DYNAMIC_UPDATE_SLICE", NoAttrs(), [A, act((1, 3, 4)), act((3,), "int64", quant=False)], [A],
+     "run-time start indices are int64; supported: int32 (int64 only as a constant)"),
+    ("DYNAMIC_UPDATE_SLICE", NoAttrs(), [A, act((1, 3, 4), zp=2), const([0, 0, 0], "int32")], [A],
+     "is quantised unlike the input"),
+    ("DYNAMIC_UPDATE_SLICE", NoAttrs(), [A, act((1, 3, 4), "int16"), const([0, 0, 0], "int32")], [A],
+     "must be per-tensor int8 (got int16)"),
 ])
 def test_refusals(kind, attrs, ins, outs, text):
     with pytest.raises(UnsupportedModelError) as e:

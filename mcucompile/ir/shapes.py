@@ -131,6 +131,7 @@ NON_INT8_READERS.update({
 _LOGIC = ("LOGICAL_AND", "LOGICAL_OR", "LOGICAL_NOT", "REDUCE_ALL")
 NON_INT8_WRITERS.update({(k, 0): ("bool",) for k in _LOGIC})
 NON_INT8_READERS.update({(k, i): ("bool",) for k in _LOGIC for i in (0, 1)})
+NON_INT8_READERS[("DYNAMIC_UPDATE_SLICE", 2)] = ("int32",)     # run-time start indices
 
 
 # 16x8 quantisation (int16 activations, int8 weights): the op kinds with an int16 lowering. An int16 tensor
@@ -542,7 +543,7 @@ SHAPE_RULES = {
     "GATHER": _gather, "GATHER_ND": _gather_nd, "MIRROR_PAD": _pad, "SELECT_V2": _broadcast3, "SELECT": _select,
     "EQUAL": _broadcast, "NOT_EQUAL": _broadcast, "LESS": _broadcast, "LESS_EQUAL": _broadcast,
     "GREATER": _broadcast, "GREATER_EQUAL": _broadcast, "CAST": _same_as_input, "ZEROS_LIKE": _same_as_input,
-    "FILL": _fill, "REVERSE_V2": _same_as_input,
+    "FILL": _fill, "REVERSE_V2": _same_as_input, "DYNAMIC_UPDATE_SLICE": _same_as_input,
     "LOGICAL_AND": _broadcast, "LOGICAL_OR": _broadcast, "LOGICAL_NOT": _same_as_input,
 }
 SAME_SIZE = ("RESHAPE", "SQUEEZE", "EXPAND_DIMS")     # views: only the element count must agree
