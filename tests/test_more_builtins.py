@@ -28,6 +28,7 @@ def _simulate(tmp_path, name, data, samples=4, board=None):
     assert c.mismatches == 0, (name, c)
     assert r.ok
     assert any(len(np.unique(o)) > 1 for o in r.outputs)
+    assert board is None or (r.extra["board"] == board and r.extra["qemu_runs"] >= 1)    # really ran under QEMU
     return api.load(path)
 
 
@@ -75,6 +76,11 @@ def _update_slice_model():
 def test_dynamic_update_slice(tmp_path):
     g = _simulate(tmp_path, "update_slice", _update_slice_model(), samples=8)
     assert _kinds(g) == ["DYNAMIC_UPDATE_SLICE"] and len(g.ops) == 3
+
+
+def test_dynamic_update_slice_qemu_m4(tmp_path):
+    """the same model cross-built for Cortex-M4 and run under qemu-system-arm, against TFLite Micro"""
+    _simulate(tmp_path, "update_slice_m4", _update_slice_model(), samples=3, board="qemu-m4")
 
 
 # ---- refusals ----------------------------------------------------------------------------------------
