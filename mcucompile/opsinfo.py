@@ -72,6 +72,9 @@ CONSTRAINTS: dict[str, dict] = {
         dtypes=INT8 + " operand, update and output quantised alike; int32 start indices (constant, or read at "
                "run time), int64 constant", ranks="1 to 6, the update of the operand's rank",
         params="start indices clamped to [0, operand dim - update dim] as TFLite Micro clamps them"),
+    "EMBEDDING_LOOKUP": dict(
+        dtypes=INT8 + " value and output quantised alike; 1-D int32 ids (constant or computed)",
+        ranks="value 2-D or more", params="none (the hybrid int8 -> float32 form is not compiled)"),
     "REVERSE_V2": dict(dtypes=INT8 + "; constant int32 axes; output quantised like the input",
                        ranks="up to 6-D", params="one or more contiguous axes (negative counted from the end)"),
     "SLICE": dict(dtypes=INT8 + "; constant int32/int64 begin and size; output quantised like the input",

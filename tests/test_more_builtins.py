@@ -83,6 +83,22 @@ def test_dynamic_update_slice_qemu_m4(tmp_path):
     _simulate(tmp_path, "update_slice_m4", _update_slice_model(), samples=3, board="qemu-m4")
 
 
+# ---- EMBEDDING_LOOKUP ----------------------------------------------------------------------------------
+
+def test_embedding_lookup(tmp_path):
+    from tflite_builder import M, O, T, build
+    q = dict(scale=[0.02], zero_point=[5])
+    value = np.random.default_rng(4).integers(-128, 128, (7, 2, 3)).astype(np.int8)
+    tensors = [T((5,), "int32"), T((7, 2, 3), **q, data=value), T((5, 2, 3), **q),
+               T((4,), "int32", data=np.array([6, 0, 6, 3], dtype=np.int32)), T((4, 2, 3), **q),
+               T((7, 4), **q), T((3,), "int32"), T((3, 4), **q)]
+    ops = [O("EMBEDDING_LOOKUP", [0, 1], [2]),       # run-time ids, constant table
+           O("EMBEDDING_LOOKUP", [3, 1], [4]),       # constant ids
+           O("EMBEDDING_LOOKUP", [6, 5], [7])]       # run-time ids, the table a model input
+    g = _simulate(tmp_path, "embedding", build(M(tensors, ops, inputs=[0, 5, 6], outputs=[2, 4, 7])), samples=6)
+    assert _kinds(g) == ["EMBEDDING_LOOKUP"] and len(g.ops) == 3
+
+
 # ---- refusals ----------------------------------------------------------------------------------------
 
 A = act((2, 3, 4))
@@ -115,6 +131,17 @@ B = act((2, 3, 4), "bool", quant=False)
      "is quantised unlike the input"),
     ("DYNAMIC_UPDATE_SLICE", NoAttrs(), [A, act((1, 3, 4), "int16"), const([0, 0, 0], "int32")], [A],
      "must be per-tensor int8 (got int16)"),
+    ("EMBEDDING_LOOKUP", NoAttrs(), [const([[0]], "int32"), act((4, 3))], [act((1, 3))],
+     "is int32 (1, 1); TFLite Micro takes 1-D int32 ids"),
+    ("EMBEDDING_LOOKUP", NoAttrs(), [const([0, 4], "int32"), act((4, 3))], [act((2, 3))],
+     "id 4 is out of range for the 4 rows of the value tensor"),
+    ("EMBEDDING_LOOKUP", NoAttrs(), [const([0], "int32"), act((4,))], [act((1,))],
+     "the value tensor (4,) must have at least 2 dimensions"),
+    ("EMBEDDING_LOOKUP", NoAttrs(), [const([0], "int32"), act((4, 3))], [act((1, 4))],
+     "output shape (1, 4) differs from the (1, 3) the op computes"),
+    ("EMBEDDING_LOOKUP", NoAttrs(), [const([0], "int32"), act((4, 3))], [act((1, 3), "float32", quant=False)],
+     "the hybrid form (int8 value, float32 output) is not supported"),
+    ("EMBEDDING_LOOKUP", NoAttrs(), [const([0], "int32")], [act((1, 3))], "expects 2 inputs (ids, value), got 1"),
 ])
 def test_refusals(kind, attrs, ins, outs, text):
     with pytest.raises(UnsupportedModelError) as e:
