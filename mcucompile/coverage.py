@@ -40,7 +40,6 @@ TFLITE_MICRO_OPS = (
 _SIGNAL = "the audio front end (Signal library): streaming and synthesis ops, not compiled yet"
 NOT_YET = {
     "CIRCULAR_BUFFER": "streaming state between invokes: not compiled yet",
-    "BROADCAST_ARGS": "not compiled yet (a shape computation)",
     **{k: _SIGNAL for k in ("SignalDelay", "SignalFramer", "SignalIrfft", "SignalOverlapAdd", "SignalStacker")},
 }
 # ... and the ops we do not mean to compile

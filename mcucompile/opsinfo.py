@@ -75,6 +75,9 @@ CONSTRAINTS: dict[str, dict] = {
     "EMBEDDING_LOOKUP": dict(
         dtypes=INT8 + " value and output quantised alike; 1-D int32 ids (constant or computed)",
         ranks="value 2-D or more", params="none (the hybrid int8 -> float32 form is not compiled)"),
+    "BROADCAST_ARGS": dict(dtypes="two constant 1-D int32 or int64 shapes (a folded SHAPE's too); output of "
+                                  "their dtype", ranks="1-D", params="folded into a constant by graph "
+                                  "normalisation (fold_broadcast_args); one that stays is refused"),
     "REVERSE_V2": dict(dtypes=INT8 + "; constant int32 axes; output quantised like the input",
                        ranks="up to 6-D", params="one or more contiguous axes (negative counted from the end)"),
     "SLICE": dict(dtypes=INT8 + "; constant int32/int64 begin and size; output quantised like the input",

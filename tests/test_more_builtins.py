@@ -99,6 +99,34 @@ def test_embedding_lookup(tmp_path):
     assert _kinds(g) == ["EMBEDDING_LOOKUP"] and len(g.ops) == 3
 
 
+# ---- BROADCAST_ARGS (folded into a constant, like SHAPE) ---------------------------------------------------
+
+def _broadcast_args_model(args_is_output=False):
+    """SHAPE [2, 1, 4] and a constant [3, 1] -> BROADCAST_ARGS [2, 3, 4] -> a RESHAPE's shape (TFLite Micro's
+    BROADCAST_TO needs a constant shape tensor; its RESHAPE reads one computed at run time)"""
+    from tflite_builder import M, O, T, build
+    q = dict(scale=[0.05], zero_point=[3])
+    ts = [T((2, 1, 4), **q), T((3,), "int32"), T((2,), "int32", data=np.array([3, 1], np.int32)),
+          T((3,), "int32"), T((24,), **q), T((2, 3, 4), **q), T((2, 3, 4), **q)]
+    ops = [O("SHAPE", [0], [1]), O("BROADCAST_ARGS", [1, 2], [3]), O("RESHAPE", [4, 3], [5]), O("ABS", [5], [6])]
+    return build(M(ts, ops, inputs=[0, 4], outputs=[6, 3] if args_is_output else [6]))
+
+
+def test_broadcast_args_folds(tmp_path):
+    from mcucompile import api
+    g = _simulate(tmp_path, "bargs", _broadcast_args_model())
+    assert _kinds(g) == ["ABS", "RESHAPE"]
+    assert [r.kind for r in g.rewrites] == ["fold_shape", "fold_broadcast_args"]
+    assert "BROADCAST_ARGS of [2, 1, 4] and [3, 1] folded into the constant [2, 3, 4]" in g.rewrites[1].text
+    path = tmp_path / "bargs_out.tflite"
+    path.write_bytes(_broadcast_args_model(args_is_output=True))
+    with pytest.raises(UnsupportedModelError) as e:
+        api.compile_model(path, tmp_path / "out")
+    assert "BROADCAST_ARGS (op 0)" in str(e.value)       # (op indices after the SHAPE fold)
+    assert ("only a BROADCAST_ARGS that graph normalisation folds into a constant is supported (two constant 1-D "
+            "int32/int64 shapes that broadcast, its output read by other ops, not a model output)") in str(e.value)
+
+
 # ---- refusals ----------------------------------------------------------------------------------------
 
 A = act((2, 3, 4))

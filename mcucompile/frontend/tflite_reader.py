@@ -51,7 +51,7 @@ MIN_INPUTS = {"CONV_2D": 2, "DEPTHWISE_CONV_2D": 2, "FULLY_CONNECTED": 2, "ADD":
               "PRELU": 2, "SQUARED_DIFFERENCE": 2, "ADD_N": 2, "REDUCE_MAX": 2, "REDUCE_MIN": 2, "CUMSUM": 2,
               "SVDF": 3, "TFLite_Detection_PostProcess": 3, "REVERSE_V2": 2,
               "LOGICAL_AND": 2, "LOGICAL_OR": 2, "REDUCE_ALL": 2,
-              "DYNAMIC_UPDATE_SLICE": 3, "EMBEDDING_LOOKUP": 2}
+              "DYNAMIC_UPDATE_SLICE": 3, "EMBEDDING_LOOKUP": 2, "BROADCAST_ARGS": 2}
 
 
 def _activation(code: int) -> str:

@@ -133,6 +133,7 @@ NON_INT8_WRITERS.update({(k, 0): ("bool",) for k in _LOGIC})
 NON_INT8_READERS.update({(k, i): ("bool",) for k in _LOGIC for i in (0, 1)})
 NON_INT8_READERS[("DYNAMIC_UPDATE_SLICE", 2)] = ("int32",)     # run-time start indices
 NON_INT8_READERS[("EMBEDDING_LOOKUP", 0)] = ("int32",)         # run-time ids
+NON_INT8_WRITERS[("BROADCAST_ARGS", 0)] = ("int32", "int64")   # a shape, folded like SHAPE's
 
 
 # 16x8 quantisation (int16 activations, int8 weights): the op kinds with an int16 lowering. An int16 tensor
