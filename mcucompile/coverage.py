@@ -39,7 +39,8 @@ TFLITE_MICRO_OPS = (
 # why an op has no int8 compilation yet (work planned) ...
 _SIGNAL = "the audio front end (Signal library): streaming and synthesis ops, not compiled yet"
 NOT_YET = {
-    "CIRCULAR_BUFFER": "streaming state between invokes: not compiled yet",
+    "CIRCULAR_BUFFER": "streaming state between invokes, and invokes that end the graph early (kTfLiteAbort "
+                       "until every cycles_max-th call): not compiled yet",
     **{k: _SIGNAL for k in ("SignalDelay", "SignalFramer", "SignalIrfft", "SignalOverlapAdd", "SignalStacker")},
 }
 # ... and the ops we do not mean to compile
