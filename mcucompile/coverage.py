@@ -40,7 +40,8 @@ TFLITE_MICRO_OPS = (
 _SIGNAL = "the audio front end (Signal library): streaming and synthesis ops, not compiled yet"
 NOT_YET = {
     "CIRCULAR_BUFFER": "streaming state between invokes, and invokes that end the graph early (kTfLiteAbort "
-                       "until every cycles_max-th call): not compiled yet",
+                       "until every cycles_max-th call); TFLite Micro's first num_slots - 1 outputs hold "
+                       "uninitialised arena bytes: not compiled yet",
     **{k: _SIGNAL for k in ("SignalDelay", "SignalFramer", "SignalIrfft", "SignalOverlapAdd", "SignalStacker")},
 }
 # ... and the ops we do not mean to compile
