@@ -771,5 +771,6 @@ void mcu_svdf_s8(const mcu_svdf_params_t *p, const int8_t *in, int16_t *state, i
 
 #include "mcu_nn_signal.h"      /* the audio front end (TFLite Micro's signal library ops) */
 #include "mcu_nn_pairs.h"       /* the DSP wide convs on the pair-interleaved int8 filter */
+#include "mcu_nn_update.h"      /* DYNAMIC_UPDATE_SLICE */
 
 #endif /* MCU_NN_H */

@@ -383,11 +383,19 @@ def random_inputs(g: Graph, samples: int, seed: int = 0) -> list[np.ndarray]:
 
 def _random_ints(g: Graph, t: int, samples: int, rng) -> np.ndarray:
     """Integer model input t: indices in range where a GATHER / GATHER_ND reads it (TFLite leaves an index
-    out of range undefined), else small integers."""
+    out of range undefined) or EMBEDDING_LOOKUP reads it as ids; DYNAMIC_UPDATE_SLICE's start indices from
+    one below to one above their range (the kernel clamps them); else small integers."""
     ten = g.tensors[t]
     hi = np.full(ten.shape[-1:] if ten.shape else (), 100, dtype=np.int64)
     lo = -hi
     for op in g.ops:
+        if op.kind == "DYNAMIC_UPDATE_SLICE" and len(op.inputs) == 3 and op.inputs[2] == t:
+            x, u = (g.tensors[k].shape for k in op.inputs[:2])
+            lo, hi = np.full_like(hi, -1), np.array([a - b + 1 for a, b in zip(x, u)], dtype=np.int64)
+            continue
+        if op.kind == "EMBEDDING_LOOKUP" and len(op.inputs) == 2 and op.inputs[0] == t:
+            lo, hi = np.zeros_like(hi), np.minimum(hi, g.tensors[op.inputs[1]].shape[0] - 1)
+            continue
         if len(op.inputs) < 2 or op.inputs[1] != t or op.kind not in ("GATHER", "GATHER_ND"):
             continue
         x = g.tensors[op.inputs[0]].shape

@@ -63,6 +63,23 @@ CONSTRAINTS: dict[str, dict] = {
                           params="any axis (negative counts from the end); fused activation NONE"),
     "EXPAND_DIMS": dict(dtypes="any; output quantised like the input", ranks="any",
                         params="any axis (an alias: no code, no copy)"),
+    **{k: dict(dtypes="bool inputs and output (0/1 bytes)", ranks="up to 6-D after broadcasting",
+               params="NumPy-style broadcasting (a constant operand too)") for k in ("LOGICAL_AND", "LOGICAL_OR")},
+    "LOGICAL_NOT": dict(dtypes="bool input and output", ranks="any", params="none"),
+    "REDUCE_ALL": dict(dtypes="bool input and output; constant int32 axes", ranks="up to 6-D",
+                       params="any axes (negative counted from the end), keep_dims either way"),
+    "DYNAMIC_UPDATE_SLICE": dict(
+        dtypes=INT8 + " operand, update and output quantised alike; int32 start indices (constant, or read at "
+               "run time), int64 constant", ranks="1 to 6, the update of the operand's rank",
+        params="start indices clamped to [0, operand dim - update dim] as TFLite Micro clamps them"),
+    "EMBEDDING_LOOKUP": dict(
+        dtypes=INT8 + " value and output quantised alike; 1-D int32 ids (constant or computed)",
+        ranks="value 2-D or more", params="none (the hybrid int8 -> float32 form is not compiled)"),
+    "BROADCAST_ARGS": dict(dtypes="two constant 1-D int32 or int64 shapes (a folded SHAPE's too); output of "
+                                  "their dtype", ranks="1-D", params="folded into a constant by graph "
+                                  "normalisation (fold_broadcast_args); one that stays is refused"),
+    "REVERSE_V2": dict(dtypes=INT8 + "; constant int32 axes; output quantised like the input",
+                       ranks="up to 6-D", params="one or more contiguous axes (negative counted from the end)"),
     "SLICE": dict(dtypes=INT8 + "; constant int32/int64 begin and size; output quantised like the input",
                   ranks="up to 6-D", params="size -1 (to the end of the axis)"),
     "PACK": dict(dtypes=INT8 + "; every input quantised like the output", ranks="up to 6-D output",

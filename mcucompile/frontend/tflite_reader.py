@@ -49,7 +49,9 @@ MIN_INPUTS = {"CONV_2D": 2, "DEPTHWISE_CONV_2D": 2, "FULLY_CONNECTED": 2, "ADD":
               "GATHER": 2, "GATHER_ND": 2, "MIRROR_PAD": 2, "EQUAL": 2, "NOT_EQUAL": 2, "LESS": 2, "LESS_EQUAL": 2,
               "GREATER": 2, "GREATER_EQUAL": 2, "SELECT_V2": 3, "SELECT": 3, "FILL": 2,
               "PRELU": 2, "SQUARED_DIFFERENCE": 2, "ADD_N": 2, "REDUCE_MAX": 2, "REDUCE_MIN": 2, "CUMSUM": 2,
-              "SVDF": 3, "TFLite_Detection_PostProcess": 3}
+              "SVDF": 3, "TFLite_Detection_PostProcess": 3, "REVERSE_V2": 2,
+              "LOGICAL_AND": 2, "LOGICAL_OR": 2, "REDUCE_ALL": 2,
+              "DYNAMIC_UPDATE_SLICE": 3, "EMBEDDING_LOOKUP": 2, "BROADCAST_ARGS": 2}
 
 
 def _activation(code: int) -> str:
@@ -121,7 +123,7 @@ def _attrs(kind: str, op):
         if o is None:
             raise ModelFormatError("CONCATENATION without options")
         return ConcatenationAttrs(o.Axis(), _activation(o.FusedActivationFunction()))
-    if kind in ("MEAN", "SUM", "REDUCE_MAX", "REDUCE_MIN", "REDUCE_PROD"):
+    if kind in ("MEAN", "SUM", "REDUCE_MAX", "REDUCE_MIN", "REDUCE_PROD", "REDUCE_ALL"):
         o = _options(op, tflite.ReducerOptions)
         return ReducerAttrs(bool(o.KeepDims()) if o is not None else False)
     return _attrs_more(kind, op)

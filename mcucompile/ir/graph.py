@@ -278,7 +278,8 @@ class Op:
 class Rewrite:
     """One rewrite of graph normalisation (passes/normalize.py), as analyze reports it. Op indices are the
     model file's."""
-    kind: str                   # "fold_pad" | "drop_input_transpose" | "token_map" | "hoist" | "fold_shape"
+    kind: str                   # "fold_pad" | "drop_input_transpose" | "token_map" | "hoist" | "fold_shape" |
+    #                             "fold_broadcast_args"
     op: int                     # the op removed
     into: int                   # the op that absorbed it (-1: none)
     text: str                   # one line for people

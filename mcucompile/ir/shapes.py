@@ -127,6 +127,14 @@ NON_INT8_READERS.update({
     **{(k, i): ("int32",) for k in ("ADD", "MUL", "DIV", "MINIMUM", "MAXIMUM") for i in (0, 1)},
     ("STRIDED_SLICE", 0): ("int32",), **{("CONCATENATION", i): ("int32",) for i in range(8)}})
 
+# bool logic (codegen/ops/logic.py)
+_LOGIC = ("LOGICAL_AND", "LOGICAL_OR", "LOGICAL_NOT", "REDUCE_ALL")
+NON_INT8_WRITERS.update({(k, 0): ("bool",) for k in _LOGIC})
+NON_INT8_READERS.update({(k, i): ("bool",) for k in _LOGIC for i in (0, 1)})
+NON_INT8_READERS[("DYNAMIC_UPDATE_SLICE", 2)] = ("int32",)     # run-time start indices
+NON_INT8_READERS[("EMBEDDING_LOOKUP", 0)] = ("int32",)         # run-time ids
+NON_INT8_WRITERS[("BROADCAST_ARGS", 0)] = ("int32", "int64")   # a shape, folded like SHAPE's
+
 
 # 16x8 quantisation (int16 activations, int8 weights): the op kinds with an int16 lowering. An int16 tensor
 # passes the dtype check when every op that writes or reads it is one of them; the lowering then checks the
@@ -529,7 +537,7 @@ SHAPE_RULES = {
     "LOG_SOFTMAX": _same_as_input,
     "MAXIMUM": _broadcast, "MINIMUM": _broadcast,
     "CONCATENATION": _concatenation, "PAD": _pad, "PADV2": _pad, "MEAN": _reduce, "SUM": _reduce,
-    "REDUCE_MAX": _reduce, "REDUCE_MIN": _reduce,
+    "REDUCE_MAX": _reduce, "REDUCE_MIN": _reduce, "REDUCE_ALL": _reduce,
     "TRANSPOSE": _transpose, "RESIZE_BILINEAR": _resize, "RESIZE_NEAREST_NEIGHBOR": _resize,
     "TRANSPOSE_CONV": _transpose_conv, "BATCH_MATMUL": _batch_matmul, "STRIDED_SLICE": _strided_slice,
     "SPLIT": _split, "SPLIT_V": _split, "TILE": _tile, "ARG_MAX": _arg_minmax, "ARG_MIN": _arg_minmax,
@@ -537,7 +545,8 @@ SHAPE_RULES = {
     "GATHER": _gather, "GATHER_ND": _gather_nd, "MIRROR_PAD": _pad, "SELECT_V2": _broadcast3, "SELECT": _select,
     "EQUAL": _broadcast, "NOT_EQUAL": _broadcast, "LESS": _broadcast, "LESS_EQUAL": _broadcast,
     "GREATER": _broadcast, "GREATER_EQUAL": _broadcast, "CAST": _same_as_input, "ZEROS_LIKE": _same_as_input,
-    "FILL": _fill,
+    "FILL": _fill, "REVERSE_V2": _same_as_input, "DYNAMIC_UPDATE_SLICE": _same_as_input,
+    "LOGICAL_AND": _broadcast, "LOGICAL_OR": _broadcast, "LOGICAL_NOT": _same_as_input,
 }
 SAME_SIZE = ("RESHAPE", "SQUEEZE", "EXPAND_DIMS")     # views: only the element count must agree
 

@@ -12,6 +12,7 @@ model's peak), and a TRANSPOSE from NCHW at the input. This pass rewrites them, 
   model input is dropped; the caller passes NHWC (the generated header says so).
 - token_map (passes/token_maps.py): per-token ops on a map flattened into tokens run on the map itself.
 - fold_shape: SHAPE (of a static shape, so always a constant) becomes a constant tensor.
+- fold_broadcast_args: BROADCAST_ARGS of two constant shapes (a folded SHAPE's too) becomes a constant.
 - hoist (passes/hoist.py): an op that would cut a run of patchable ops without reading it moves before
   the run (with the ops of the run it reads), when that does not raise the layer-by-layer peak.
 
@@ -45,8 +46,8 @@ def normalize(g: Graph, input_layout: str = "model") -> Graph:
     tensors = list(g.tensors)
     rewrites: list[Rewrite] = []
     for k, op in enumerate(g.ops):
-        if op.kind == "SHAPE":
-            done = _fold_shape(g, op, tensors)
+        if op.kind in ("SHAPE", "BROADCAST_ARGS"):
+            done = (_fold_shape if op.kind == "SHAPE" else _fold_broadcast_args)(g, op, tensors)
             if done is not None:
                 ops[k] = None
                 rewrites.append(done)
@@ -76,7 +77,7 @@ def normalize(g: Graph, input_layout: str = "model") -> Graph:
             done = _fold_pad(g, op, readers, ops)
             if done is not None:
                 rewrites.append(done)
-    if any(r.kind == "fold_shape" for r in rewrites):
+    if any(r.kind in ("fold_shape", "fold_broadcast_args") for r in rewrites):
         g = replace(g, tensors=tuple(tensors))
     rewrites += lift_token_maps(g, ops, tensors)
     moved, hoisted = hoist(replace(g, tensors=tuple(tensors), ops=tuple(op for op in ops if op is not None),
@@ -99,6 +100,30 @@ def _fold_shape(g: Graph, op: Op, tensors: list) -> Rewrite | None:
         return None
     tensors[y.index] = replace(y, data=np.array(x.shape, dtype=y.dtype))
     return Rewrite("fold_shape", op.index, -1, f"op {op.index} SHAPE of {list(x.shape)} folded into a constant")
+
+
+def _fold_broadcast_args(g: Graph, op: Op, tensors: list) -> Rewrite | None:
+    """BROADCAST_ARGS of two constant 1-D shapes (tensors: the constants folded so far) becomes the constant
+    broadcast shape (NumPy's rule, TFLite's reference_ops::BroadcastArgs). Kept, and refused by its
+    lowering, when an input is not constant, the shapes do not broadcast, the output is a model output or
+    not a 1-D tensor of the inputs' dtype and the broadcast rank."""
+    if len(op.inputs) != 2 or len(op.outputs) != 1 or min(op.inputs) < 0:
+        return None
+    a, b, y = tensors[op.inputs[0]], tensors[op.inputs[1]], tensors[op.outputs[0]]
+    if a.data is None or b.data is None or y.index in g.outputs or not a.dtype == b.dtype == y.dtype:
+        return None
+    if y.dtype not in ("int32", "int64") or len(a.shape) != 1 or len(b.shape) != 1:
+        return None
+    sa, sb = (tuple(int(v) for v in np.asarray(t.data).reshape(-1)) for t in (a, b))
+    try:
+        out = np.broadcast_shapes(sa, sb)
+    except ValueError:
+        return None
+    if tuple(y.shape) != (len(out),):
+        return None
+    tensors[y.index] = replace(y, data=np.array(out, dtype=y.dtype))
+    return Rewrite("fold_broadcast_args", op.index, -1,
+                   f"op {op.index} BROADCAST_ARGS of {list(sa)} and {list(sb)} folded into the constant {list(out)}")
 
 
 def _const(g: Graph, t: int) -> np.ndarray | None:

@@ -12,6 +12,7 @@ from . import (  # noqa: F401,E501
     elementwise,
     fc,
     gather,
+    logic,
     lstm,
     math_unary,
     matmul,

@@ -121,3 +121,10 @@ def lower_shape(ctx, op):
     """folded into a constant by graph normalisation (fold_shape); one that stays is refused"""
     _fail(op, "only a SHAPE that graph normalisation folds into a constant is supported (its output a 1-D "
               "int32/int64 tensor read by other ops, not a model output)")
+
+
+@lowers("BROADCAST_ARGS")
+def lower_broadcast_args(ctx, op):
+    """folded into a constant by graph normalisation (fold_broadcast_args); one that stays is refused"""
+    _fail(op, "only a BROADCAST_ARGS that graph normalisation folds into a constant is supported (two constant "
+              "1-D int32/int64 shapes that broadcast, its output read by other ops, not a model output)")

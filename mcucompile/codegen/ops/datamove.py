@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..records import KernelCall, ParamStruct, c_int
+from ..records import KernelCall, ParamStruct, c_int, c_list
 from ..registry import lowers
 from .s16_conv import elem_bytes
 from .slicing import _const_ints, _copy_call, _elem_strides, _fail, _same_int8, _src
@@ -174,3 +174,71 @@ def lower_depth_to_space(ctx, op):
     strides = [h * w * c, w * c, b * co, c, co, 1]
     return [_copy_call(ctx, op, x, y, dims, strides, 0, "depth_to_space",
                        f"{tuple(x.shape)} block {b} -> {tuple(y.shape)}")]
+
+
+# ---- REVERSE_V2: a strided view with negative strides ------------------------------------------------
+
+@lowers("REVERSE_V2")
+def lower_reverse_v2(ctx, op):
+    """REVERSE_V2: reverses the input along constant, contiguous axes (one strided copy, negative strides)."""
+    if len(op.inputs) != 2:
+        _fail(op, f"expects 2 inputs (input, axis), got {len(op.inputs)}")
+    x = ctx.tensor(op.inputs[0])
+    y = ctx.tensor(op.outputs[0])
+    _same_int8(op, x, y)
+    rank = len(x.shape)
+    axes = sorted(a + rank if a < 0 else a for a in _const_ints(ctx, op, op.inputs[1], "axis"))
+    if not 1 <= len(axes) <= rank or any(not 0 <= a < rank for a in axes):
+        _fail(op, f"axes {axes} are not distinct axes of the rank-{rank} input")
+    if any(b != a + 1 for a, b in zip(axes, axes[1:])):
+        _fail(op, f"axes {axes} are not contiguous (TFLite Micro reverses contiguous axes only)")
+    _out_shape(op, y, x.shape)
+    es = _elem_strides(x.shape)
+    strides = [-s if d in axes else s for d, s in enumerate(es)]
+    offset = sum((x.shape[d] - 1) * es[d] for d in axes)
+    return [_copy_call(ctx, op, x, y, list(x.shape), strides, offset, "reverse", f"{tuple(x.shape)} axes {axes}")]
+
+
+# ---- DYNAMIC_UPDATE_SLICE -----------------------------------------------------------------------------
+
+@lowers("DYNAMIC_UPDATE_SLICE")
+def lower_dynamic_update_slice(ctx, op):
+    """DYNAMIC_UPDATE_SLICE: the operand with the update written at start indices (constant, or an int32
+    tensor read at run time), clamped to [0, operand dim - update dim] as TFLite Micro clamps them"""
+    if len(op.inputs) != 3:
+        _fail(op, f"expects 3 inputs (operand, update, start indices), got {len(op.inputs)}")
+    x, u, s = (ctx.tensor(i) for i in op.inputs)
+    y = ctx.tensor(op.outputs[0])
+    for t in (x, u, y):
+        if t.dtype != "int8" or t.quant is None or t.quant.per_channel:
+            _fail(op, f"tensor '{t.name}' must be per-tensor int8 (got {t.dtype})")
+    _same_int8(op, x, u, y)
+    rank = len(x.shape)
+    if not 1 <= rank <= 6 or len(u.shape) != rank:
+        _fail(op, f"operand {tuple(x.shape)} and update {tuple(u.shape)} must have one rank, 1 to 6")
+    if any(b > a for a, b in zip(x.shape, u.shape)):
+        _fail(op, f"update {tuple(u.shape)} is larger than the operand {tuple(x.shape)}")
+    if tuple(s.shape) != (rank,):
+        _fail(op, f"the start indices have shape {tuple(s.shape)}; expected ({rank},)")
+    _out_shape(op, y, x.shape)
+    max_start = [int(a) - int(b) for a, b in zip(x.shape, u.shape)]
+    if s.data is not None:
+        start = _const_ints(ctx, op, s.index, "start indices", ("int32", "int64"))
+        clamped = np.array([min(max(0, v), m) for v, m in zip(start, max_start)], dtype=np.int32)
+        src = ctx.const(clamped, "int32_t", f"update_start{op.index}")
+        where = f"at {clamped.tolist()}"
+    elif s.dtype == "int32":
+        src = ctx.act(s.index, "int32_t")
+        where = "at run-time indices"
+    else:
+        _fail(op, f"run-time start indices are {s.dtype}; supported: int32 (int64 only as a constant)")
+    pad = 6 - rank
+    name = ctx.unique(f"update_slice{op.index}")
+    params = ParamStruct("mcu_update_slice_params_t", f"{name}_params", (
+        ("rank", c_int(rank)), ("size", c_int(x.size)),
+        ("update_dims", c_list([1] * pad + [int(d) for d in u.shape])),
+        ("out_strides", c_list([0] * pad + _elem_strides(x.shape))),
+        ("max_start", c_list([0] * pad + max_start))))
+    return [KernelCall(op.index, op.kind, "mcu_dynamic_update_slice_s8",
+                       (f"&{params.name}", src, _src(ctx, x.index), _src(ctx, u.index), ctx.act(y.index)),
+                       params, ("mcu_dynamic_update_slice.c",), f"{tuple(u.shape)} into {tuple(x.shape)} {where}")]

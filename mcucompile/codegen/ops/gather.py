@@ -1,5 +1,6 @@
-"""GATHER, GATHER_ND and MIRROR_PAD, int8, as TFLite Micro's reference kernels (gather.cc, gather_nd.cc,
-mirror_pad.cc): pure data movement, raw codes copied, so the output must be quantised like the input.
+"""GATHER, GATHER_ND, EMBEDDING_LOOKUP (a GATHER on axis 0, ids first) and MIRROR_PAD, int8, as TFLite
+Micro's reference kernels (gather.cc, gather_nd.cc, embedding_lookup.cc, mirror_pad.cc): pure data movement,
+raw codes copied, so the output must be quantised like the input.
 
 With indices that are constants of the model (and always for MIRROR_PAD, whose paddings must be), every
 source index is known at compile time: the op becomes one `mcu_table_copy_s8` call, which walks the output
@@ -210,3 +211,38 @@ def lower_mirror_pad(ctx, op):
                       f"dimension {n} (TFLite reads outside the input then)")
         tables.append(np.array([mirror_index(i, left, n, offset) for i in range(out[d])], np.int64) * es[d])
     return _table_call(ctx, op, x, y, tables, f"{tuple(x.shape)} {op.attrs.mode.lower()} {pads} -> {tuple(y.shape)}")
+
+
+# ---- EMBEDDING_LOOKUP ----------------------------------------------------------------------------
+
+@lowers("EMBEDDING_LOOKUP")
+def lower_embedding_lookup(ctx, op):
+    """int8 value rows picked by 1-D int32 ids (constant or computed): GATHER on axis 0, raw codes"""
+    if len(op.inputs) != 2:
+        _fail(op, f"expects 2 inputs (ids, value), got {len(op.inputs)}")
+    ids, x, y = ctx.tensor(op.inputs[0]), ctx.tensor(op.inputs[1]), ctx.tensor(op.outputs[0])
+    if ids.dtype != "int32" or len(ids.shape) != 1:
+        _fail(op, f"the ids tensor '{ids.name}' is {ids.dtype} {tuple(ids.shape)}; TFLite Micro takes 1-D int32 ids")
+    if y.dtype == "float32":
+        _fail(op, "the hybrid form (int8 value, float32 output) is not supported; the int8 -> int8 form is")
+    _same_int8(op, x, y)
+    if len(x.shape) < 2:
+        _fail(op, f"the value tensor {tuple(x.shape)} must have at least 2 dimensions")
+    want = (ids.shape[0], *x.shape[1:])
+    if tuple(y.shape) != want:
+        _fail(op, f"output shape {tuple(y.shape)} differs from the {want} the op computes")
+    rows, inner = int(x.shape[0]), int(np.prod(x.shape[1:], dtype=np.int64))
+    desc = f"{ids.shape[0]} rows of {tuple(x.shape)}"
+    if ids.is_const:
+        coords = np.asarray(ids.data, dtype=np.int64).reshape(-1)
+        bad = coords[(coords < 0) | (coords >= rows)]
+        if len(bad):
+            _fail(op, f"id {int(bad[0])} is out of range for the {rows} rows of the value tensor")
+        return _table_call(ctx, op, x, y, [coords * inner, _identity(inner, 1)], desc + " (constant ids)")
+    name = ctx.unique(f"embedding_lookup{op.index}")
+    params = ParamStruct("mcu_gather_params_t", f"{name}_params", (
+        ("batch", c_int(1)), ("outer", c_int(1)), ("axis_size", c_int(rows)), ("coord_size", c_int(ids.shape[0])),
+        ("inner", c_int(inner)), ("index_bytes", c_int(4))))
+    return [KernelCall(op.index, op.kind, "mcu_gather_s8",
+                       (f"&{params.name}", _src(ctx, x.index), Cast("const void *", ctx.act(ids.index, "int32_t")),
+                        ctx.act(y.index)), params, ("mcu_gather.c",), desc)]
