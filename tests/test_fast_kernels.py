@@ -843,7 +843,8 @@ def test_pointwise_without_planned_scratch_on_m4(model_dir, cid):
     arena is touched (the simulation checks that)."""
     need_tools("arm-none-eabi-gcc", "qemu-system-arm", "gcc", "make")
     case = next(c for c in CASES if c.id == cid)
-    r = _run(model_dir / f"{cid}.tflite", case, "qemu-m4", scratch="free")
+    # (the pre-widened weights, --wide-weights on: without them the even channel counts take the stack pairs)
+    r = _run(model_dir / f"{cid}.tflite", case, "qemu-m4", scratch="free", wide_weights="on")
     wide = any(f.startswith("conv_1x1_wide") for f in r.extra["instructions_by_function"])
     in_c, pixels = case.in_shape[2], case.in_shape[0] * case.in_shape[1]
     out_bytes = pixels * case.units
@@ -860,7 +861,7 @@ def test_im2col_without_planned_scratch_on_m4(model_dir, cid):
     by the conv rows; bit-exact either way, nothing outside the arena touched."""
     need_tools("arm-none-eabi-gcc", "qemu-system-arm", "gcc", "make")
     case = next(c for c in CASES if c.id == cid)
-    r = _run(model_dir / f"{cid}.tflite", case, "qemu-m4", scratch="free")
+    r = _run(model_dir / f"{cid}.tflite", case, "qemu-m4", scratch="free", wide_weights="on")
     wide = any(f.startswith("conv_im2col_wide") for f in r.extra["instructions_by_function"])
     s = case.strides
     out_h, out_w = -(-case.in_shape[0] // s), -(-case.in_shape[1] // s)      # SAME
