@@ -95,7 +95,7 @@ def test_choose_takes_the_pairs_only_where_they_apply():
     assert pick(148, 6, 1) == "mcu_conv_1x1_own_s8_dsp"
     assert pick(8, 5, 1, scratch=True) == "mcu_conv_1x1_wide_s8_dsp"
     assert pick(10, 6, 1, scratch=True) == "mcu_conv_1x1_wide_s8_dsp"
-    assert pick(8, 6, 1, scratch=True, hinted=True) == "mcu_conv_1x1_wide_s8_dsp"
+    assert pick(8, 6, 1, scratch=True, dead=True) == "mcu_conv_1x1_wide_s8_dsp"
     assert pick(8, 6, 1, scratch=True, wide=True) == "mcu_conv_1x1_wide_pre_s8_dsp"
     assert pick(8, 6, 3, scratch=True) == "mcu_conv_im2col_wide_pairs_s8_dsp"
     assert pick(16, 6, 3) == "mcu_conv_im2col_stack_pairs_s8_dsp"
