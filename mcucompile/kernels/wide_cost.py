@@ -10,17 +10,24 @@ MACs, outputs and weights count the live output channels only (the 1x1 kernels s
 weights are all zero either way); pixels are the output pixels. The terms: the narrow kernels widen each
 weight in the loop, once per block of 4 pixels (a per MAC), the wide kernels' folded output stage (b per
 output), and the pixels after the last block of 4, which the narrow 1x1 kernels take one at a time with the
-weights widened again for each (c). The coefficients per path (COEFFS) are least-squares fits to the
-per-op estimated cycles of person_detect, vww_96_int8, kws_ref_model and pretrainedResnet_quant
-(../shared/models/) on qemu-m4, built with --wide-weights off and on (sim/latency.py cuts the estimate
-at the kernel calls); `bench/flash_budget.py --derive` re-measures them and prints the fit and its error.
+weights widened again for each (c). How much is left to save depends on that int8 variant: the
+pair-interleaved ones (mcu_conv_*_pairs_s8_dsp, kernels/conv.py choose: in.c or kw in.c a multiple of 4,
+an even out.c, no dead-channel hint) load the widened words two at a time and leave about a third of the
+per-MAC saving of the others. So the coefficients (COEFFS) are per cost class (cost_class: the wide path,
+and whether the int8 variant is a pairs one, with or without planned scratch), each a least-relative-error
+fit to the per-op estimated cycles of person_detect, vww_96_int8, kws_ref_model and pretrainedResnet_quant
+(../shared/models/) on qemu-m4, built with --wide-weights off and on (sim/latency.py cuts the estimate at
+the kernel calls), the class taken from the variant the off build really runs; `bench/flash_budget.py
+--derive` re-measures them and prints the fit and its error per op. The lowering names the int8 variant
+(choose without the pre-widened weights, the same scratch, pixels and hint: codegen/ops/conv.py).
 
 The Cortex-M7 boards (qemu-m7, nucleo-f767zi, ...) run the same DSP kernels and get the same choice: their
 cycles are not modelled (sim/timing.py), so the M4 estimate stands in for them.
 
 The extra flash of a conv is exact: what its lowering adds in flash with the pre-widened weights
-(codegen/ops/conv.py: the wide_filter stream less the int8 filter it then drops; negative for 1x1 convs
-whose dead channels the stream leaves out).
+(codegen/ops/conv.py: the wide_filter stream less the int8 filter it then drops, plus the window kernels'
+weights the call keeps where its int8 variant, a pairs one, has none; negative for 1x1 convs whose dead
+channels the stream leaves out).
 
 The choice (choose): the convs that add no flash always (their negative extra bytes free budget for the
 others); of the others, those that save at least THRESHOLD cycles per extra byte are the candidates, and it
