@@ -87,7 +87,7 @@ class WideLayer:
     """One conv that can take pre-widened weights: its extra flash bytes and estimated cycles saved."""
     op: int
     kind: str
-    path: str                   # features(): "1x1", "im2col", "rows", "dw_rows"
+    path: str                   # the cost class (cost_class): "1x1", "im2col", "rows", "dw_rows", + "_pairs"...
     extra_bytes: int
     cycles_saved: int
     widened: bool = False
@@ -238,10 +238,10 @@ def wide_lines(wide: dict) -> list[str]:
            f"threshold {wide['threshold_cycles_per_byte']:g} cycles/B; all: {wide['candidates_extra_bytes']:+,} B, "
            f"~{wide['candidates_cycles_saved']:,} cycles)"]
     if wide["layers"]:
-        out.append(f"  {'op':>4} {'kind':<18} {'path':<8} {'extra B':>9} {'~cycles saved':>14} {'cycles/B':>9}"
+        out.append(f"  {'op':>4} {'kind':<18} {'path':<18} {'extra B':>9} {'~cycles saved':>14} {'cycles/B':>9}"
                    "  widened")
     for x in wide["layers"]:
         per = "—" if x["cycles_per_byte"] is None else f"{x['cycles_per_byte']:.1f}"
-        out.append(f"  {x['op']:>4} {x['kind']:<18} {x['path']:<8} {x['extra_bytes']:>+9,} {x['cycles_saved']:>14,} "
+        out.append(f"  {x['op']:>4} {x['kind']:<18} {x['path']:<18} {x['extra_bytes']:>+9,} {x['cycles_saved']:>14,} "
                    f"{per:>9}  {'yes' if x['widened'] else 'no'}")
     return out
