@@ -149,7 +149,7 @@ def derive(paths: list[Path]) -> str:
         pred = X @ coef
         err = max((abs(m / s - 1) for m, s in zip(pred, y) if s > 0), default=0.0)
         out.append(f'    "{path}": ({coef[0]:.4f}, {coef[1]:.4f}, {coef[2]:.4f}),'
-                   f'     # {len(items)} ops, within {err:.1%}')
+                   f'     # {len(items)} op{"s" if len(items) > 1 else ""}, within {err:.1%}')
         for (m, op, _, s), pr in zip(items, pred):
             detail.append(f"{path:18} {m:24} op {op:3}: saved {int(s):>9,}  model {int(pr):>9,}  "
                           f"({pr / s - 1 if s else 0:+.1%})")

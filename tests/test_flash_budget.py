@@ -251,3 +251,23 @@ def test_cli_and_report_show_the_trade_off(mixed_model, tmp_path):
     assert json.loads(r.output[r.output.index("{"):])["wide"]["extra_bytes"] == w["extra_bytes"]
     html = out.read_text()
     assert 'id="wide-layers"' in html and "Pre-widened weights" in html and f"budget {budget:,} B" in html
+
+
+def test_derive_classes_match_the_compiler(shared_models):
+    """bench/flash_budget.py --derive on kws_ref_model: every conv's cost class from the variant the int8 build
+    really runs is the one the compiler gave it (no note), and every class it fits is one COEFFS has."""
+    need_tools("arm-none-eabi-gcc", "qemu-system-arm")
+    import importlib.util
+    import re
+    from pathlib import Path
+
+    from mcucompile.kernels.wide_cost import COEFFS
+
+    spec = importlib.util.spec_from_file_location(
+        "flash_budget", Path(__file__).resolve().parents[1] / "bench" / "flash_budget.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    out = bench.derive([shared_models / "kws_ref_model.tflite"])
+    assert "note:" not in out
+    fitted = re.findall(r'^    "(\w+)": \(.*# \d+ ops?, within', out, re.M)
+    assert fitted and set(fitted) <= set(COEFFS), out
