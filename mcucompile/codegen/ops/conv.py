@@ -109,10 +109,16 @@ def _lower(ctx, op, depthwise: bool):
                                                      min(r_out.h * r_out.w for r_out, _ in tiles)),
                   dead="dead_out" in fields)
     variant = choose(x.shape, w.shape, y.shape, a, depthwise, ctx.simd, wide="wide_filter" in fields, **chosen)
+    def carries_win_w(v) -> bool:
+        """Whether the call of variant `v` carries the DSP window kernels' weights: where a window kernel
+        could take the conv, not for the pair-interleaved convs (which never fall back on them) nor for a
+        pre-widened one that runs another kernel (conv_im2col_rows, the wide engine: none reads them)."""
+        widened_elsewhere = "wide_filter" in fields and v.name.endswith("_dsp") and "_win_" not in v.name
+        return dsp_win and not v.name.endswith("_pairs_s8_dsp") and not widened_elsewhere
+
     win_w = 0                   # bytes of the window kernels' weights this call adds
-    if dsp_win and not variant.name.endswith("_pairs_s8_dsp"):
-        # the DSP window kernels' weights, widened at compile time (mcu_conv_params_t.win_w; not for the
-        # pair-interleaved convs, which never fall back on them)
+    if carries_win_w(variant):
+        # the DSP window kernels' weights, widened at compile time (mcu_conv_params_t.win_w)
         ww = ctx.const(win_weights(w.data, depthwise, mult), "uint32_t", f"{name}_win_w")
         params = ParamStruct(params.ctype, params.name, (*params.fields, ("win_w", ww)))
         win_w = ctx.const_bytes(ww)
@@ -148,11 +154,13 @@ def _lower(ctx, op, depthwise: bool):
         filt = "NULL" if wide_only else ctx.weight(w.index, "int8_t")
     if "wide_filter" in fields:
         # what the pre-widened weights add to flash against the int8 variant the conv runs without them
-        # (`narrow`): the stream, less the int8 filter it then drops, plus the window kernels' weights where
-        # this call carries them and that variant (a pair-interleaved one) does not; the channels that run and
-        # that variant: kernels/wide_cost.py weighs them against the cycles they save
+        # (`narrow`): the stream, less the int8 filter it then drops, less the window kernels' weights that
+        # variant's call carries (a window kernel's), plus those this one does; the channels that run and that
+        # variant: kernels/wide_cost.py weighs them against the cycles they save
         narrow = choose(x.shape, w.shape, y.shape, a, depthwise, ctx.simd, wide=False, **chosen)
-        narrow_win_w = 0 if narrow.name.endswith("_pairs_s8_dsp") else win_w
+        narrow_win_w = 0
+        if dsp_win and not narrow.name.endswith("_pairs_s8_dsp"):
+            narrow_win_w = win_w or int(win_weights(w.data, depthwise, mult).nbytes)
         ctx.wide_extra[op.index] = (ctx.const_bytes(fields["wide_filter"]) - (w.nbytes if wide_only else 0)
                                     + win_w - narrow_win_w,
                                     out_c - len(dead_channels(w)) if pointwise else out_c, narrow.name)
