@@ -25,9 +25,9 @@ The Cortex-M7 boards (qemu-m7, nucleo-f767zi, ...) run the same DSP kernels and 
 cycles are not modelled (sim/timing.py), so the M4 estimate stands in for them.
 
 The extra flash of a conv is exact: what its lowering adds in flash with the pre-widened weights
-(codegen/ops/conv.py: the wide_filter stream less the int8 filter it then drops, plus the window kernels'
-weights the call keeps where its int8 variant, a pairs one, has none; negative for 1x1 convs whose dead
-channels the stream leaves out).
+(codegen/ops/conv.py: the wide_filter stream less the int8 filter it then drops and less the window
+kernels' weights (win_w) its int8 variant, a window kernel, reads and the pre-widened one does not;
+negative for 1x1 convs whose dead channels the stream leaves out).
 
 The choice (choose): the convs that add no flash always (their negative extra bytes free budget for the
 others); of the others, those that save at least THRESHOLD cycles per extra byte are the candidates, and it
