@@ -16,9 +16,11 @@ flash (<model>_weights.c: weights, multipliers, the window kernels' and the pre-
 auto: their ratio to off's, the int8 build) and the estimated cycles; auto's cycles against on's.
 
 --derive fits kernels/wide_cost.py's COEFFS: per conv a wide path takes, the cycles it saves (off - on,
-per op) against its live MACs, live outputs and live weights x (output pixels % 4), least squares per path
-(features whose coefficient comes out negative are dropped); it prints the coefficients and each op's
-measured and modelled saving.
+per op: against the int8 variant the off build really runs, pair-interleaved ones included) against its
+live MACs, live outputs and live weights x (output pixels % 4), least relative error per cost class
+(wide_cost.cost_class: the wide path and that int8 variant; features whose coefficient comes out negative
+are dropped); it prints the coefficients (to paste into wide_cost.py) and each op's measured and modelled
+saving.
 """
 
 from __future__ import annotations
@@ -108,19 +110,25 @@ def live_channels(g, op) -> int | None:
 
 
 def derive(paths: list[Path]) -> str:
-    from mcucompile.kernels.wide_cost import features
+    from mcucompile.kernels.wide_cost import COEFFS, features
 
     data: dict[str, list] = {}
+    notes = []
     for p in paths:
         b_off, off, _ = measure(p, "off")
-        _, on, _ = measure(p, "on")
+        b_on, on, _ = measure(p, "on")
         c_off = {x["index"]: x["cycles"] for x in off.layers}
         c_on = {x["index"]: x["cycles"] for x in on.layers}
+        int8 = {k.op_index: k.func for k in b_off.compiled.calls}      # the variant each op runs in the int8 build
+        cls = {x.op: x.path for x in b_on.compiled.wide.layers} if b_on.compiled.wide is not None else {}
         g = b_off.graph
         for op in g.ops:
-            f = features(g, op, live_channels(g, op)) if op.kind in ("CONV_2D", "DEPTHWISE_CONV_2D") else None
-            if f is None or op.index not in c_off or op.index not in c_on:
+            if op.index not in cls or op.index not in c_off or op.index not in c_on:
                 continue
+            f = features(g, op, live_channels(g, op), int8[op.index])
+            if f[0] != cls[op.index]:       # the compiler's class (its own choice of the int8 variant) differs
+                notes.append(f"note: {p.stem} op {op.index}: the int8 build runs {int8[op.index]} ({f[0]}), "
+                             f"the compiler's cost class is {cls[op.index]}")
             data.setdefault(f[0], []).append((p.stem, op.index, f[1], c_off[op.index] - c_on[op.index]))
     out = ["COEFFS = {"]
     detail = []
@@ -128,21 +136,28 @@ def derive(paths: list[Path]) -> str:
         X = np.array([v for _, _, v, _ in items])
         y = np.array([s for _, _, _, s in items], dtype=np.float64)
         keep = [k for k in range(X.shape[1]) if X[:, k].any()]
+        ok = y > 0
         while True:
             coef = np.zeros(X.shape[1])
-            if keep:
-                sol, *_ = np.linalg.lstsq(X[:, keep], y, rcond=None)
+            if keep and ok.any():       # least relative error: each op's row divided by its measured saving
+                sol, *_ = np.linalg.lstsq(X[ok][:, keep] / y[ok, None], np.ones(int(ok.sum())), rcond=None)
                 coef[keep] = sol
             neg = [k for k in keep if coef[k] < 0]
             if not neg:
                 break
             keep.remove(min(neg, key=lambda k: coef[k]))
-        out.append(f'    "{path}": ({coef[0]:.4f}, {coef[1]:.4f}, {coef[2]:.4f}),     # {len(items)} ops')
-        for (m, op, _, s), pred in zip(items, X @ coef):
-            detail.append(f"{path:8} {m:24} op {op:3}: saved {int(s):>9,}  model {int(pred):>9,}  "
-                          f"({pred / s - 1 if s else 0:+.1%})")
+        pred = X @ coef
+        err = max((abs(m / s - 1) for m, s in zip(pred, y) if s > 0), default=0.0)
+        out.append(f'    "{path}": ({coef[0]:.4f}, {coef[1]:.4f}, {coef[2]:.4f}),'
+                   f'     # {len(items)} op{"s" if len(items) > 1 else ""}, within {err:.1%}')
+        for (m, op, _, s), pr in zip(items, pred):
+            detail.append(f"{path:18} {m:24} op {op:3}: saved {int(s):>9,}  model {int(pr):>9,}  "
+                          f"({pr / s - 1 if s else 0:+.1%})")
+    for path in sorted(set(COEFFS) - set(data)):     # (the fallback of its sub-classes: wide_cost.coeffs)
+        c = COEFFS[path]
+        out.append(f'    "{path}": ({c[0]:.4f}, {c[1]:.4f}, {c[2]:.4f}),     # no op measured: kept')
     out.append("}")
-    return "\n".join(out + [""] + detail)
+    return "\n".join(out + [""] + detail + notes)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -65,7 +65,7 @@ def compile_for_board(g: Graph, options: Options, board: str | None,
     """compile_graph with board_options; Options.wide_weights "auto" on a DSP board: the pre-widened
     weights where kernels/wide_cost.py finds they pay (within Options.flash_budget). When the model then no
     longer fits the board's flash, the budget shrinks to the flash the int8 build leaves free (the same
-    choice, a shorter prefix), and if that does not fit either it compiles without them (c.options says
+    choice within that budget), and if that does not fit either it compiles without them (c.options says
     which)."""
     options = board_options(options, board)
     c = compile_graph(g, options, search_progress)

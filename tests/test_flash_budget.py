@@ -2,16 +2,19 @@
 to the convs that save the most estimated cycles per extra flash byte, within --flash-budget.
 
 Checked here: the choice stays within the budget, counting the bytes the generated weights really grow by
-(not the model's own accounting); a larger budget never widens fewer bytes nor saves fewer estimated
-cycles; a budget of 0 gives --wide-weights off's code on a model whose widening always costs flash; the
-default build of person_detect keeps its weights within 1.2x those of its int8 build; a partly widened
-model is bit-exact with TFLite Micro on the host and on qemu-m4; the CLI options and the report's trade-off
-figures. No timings are asserted (the cost model's coefficients are re-measured by
+(not the model's own accounting), also where the int8 build runs a pair-interleaved variant that needs no
+window weights (kws_ref_model's first conv); it is the best set within the budget (against every subset)
+and a larger budget never saves fewer estimated cycles; each conv's cost class names the int8 variant the
+int8 build really runs; a budget of 0 gives --wide-weights off's code on a model whose widening always
+costs flash; the default build of person_detect keeps its weights within 1.2x those of its int8 build; a
+partly widened model is bit-exact with TFLite Micro on the host and on qemu-m4; the CLI options and the
+report's trade-off figures. No timings are asserted (the cost model's coefficients are re-measured by
 bench/flash_budget.py --derive).
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 
@@ -22,7 +25,7 @@ from conftest import need_module, need_tools
 from mcucompile import api, pipeline
 from mcucompile.codegen.generate import Options, compile_graph, render
 from mcucompile.errors import McuCompileError
-from mcucompile.kernels.wide_cost import WideLayer, choose
+from mcucompile.kernels.wide_cost import WideLayer, choose, cost_class
 
 
 def _weight_bytes(c) -> int:
@@ -43,18 +46,35 @@ def _auto(g, budget):
     return api.compile_for_board(g, Options(flash_budget=budget), "qemu-m4")
 
 
-def test_choice_respects_the_budget_and_is_monotone(person, person_off):
+def _best(layers, budget, threshold) -> int:
+    """The most cycles any set of `layers` saves with every conv that adds no flash in, the others clearing
+    `threshold` cycles per byte and the extra bytes at most `budget`: every subset tried."""
+    free = [x for x in layers if x.extra_bytes <= 0]
+    cand = [x for x in layers if x.extra_bytes > 0 and x.cycles_saved >= threshold * x.extra_bytes]
+    best = -1
+    for n in range(len(cand) + 1):
+        for sub in itertools.combinations(cand, n):
+            if sum(x.extra_bytes for x in (*free, *sub)) <= budget:
+                best = max(best, sum(x.cycles_saved for x in (*free, *sub)))
+    return best
+
+
+def test_choice_respects_the_budget_and_is_the_best(person, person_off):
     """For a sweep of budgets the generated weights grow over the int8 build by exactly the extra bytes the
-    choice counts, never more than the budget; widened sets only grow with the budget, and so do the extra
-    bytes and the estimated cycles saved. Every conv a wide path takes is a candidate with positive extra
-    bytes on person_detect (no dead channels) and the threshold alone leaves its 3x3-pixel convs out."""
+    choice counts, never more than the budget; the convs widened save as many estimated cycles as the best
+    subset of the candidates within the budget, so never fewer with a larger budget. Every conv a wide path
+    takes is a candidate with positive extra bytes on person_detect (no dead channels) and the threshold
+    alone leaves its 3x3-pixel convs out."""
     off = _weight_bytes(person_off)
     full = api.compile_for_board(person, Options(wide_weights="on"), "qemu-m4")
     assert full.wide is not None and full.wide.widened == frozenset(x.op for x in full.wide.layers)
     assert _weight_bytes(full) - off == full.wide.extra_bytes > 0
     assert all(x.extra_bytes > 0 for x in full.wide.layers)
+    # its first conv's window weights (the int8 build's window kernel) leave with the pre-widened weights
+    assert any(k.name.endswith("_win_w") for k in person_off.consts)
+    assert not any(k.name.endswith("_win_w") for k in full.consts)
     prev = None
-    for budget in (0, 500, 5_000, 20_000, 48_000, 100_000, 10**9):
+    for budget in (0, 500, 5_000, 20_000, 36_000, 48_000, 56_000, 100_000, 10**9):
         c = _auto(person, budget)
         w = c.wide
         assert w is not None and w.budget == budget
@@ -62,35 +82,63 @@ def test_choice_respects_the_budget_and_is_monotone(person, person_off):
         assert grown == w.extra_bytes <= budget, budget
         fields = [dict(k.params.fields) for k in c.calls if k.params is not None]
         assert sum("wide_filter" in f for f in fields) == len(w.widened)
+        assert w.cycles_saved == _best(list(w.layers), budget, w.threshold), budget
         if prev is not None:
-            assert prev.widened <= w.widened and prev.extra_bytes <= w.extra_bytes
             assert prev.cycles_saved <= w.cycles_saved
         prev = w
     # with no cap the threshold decides: not every conv (the 3x3-pixel ones save too few cycles per byte)
     assert 0 < len(prev.widened) < len(prev.layers)
     assert all(x.per_byte >= prev.threshold for x in prev.layers if x.widened)
+    assert all(x.per_byte < prev.threshold for x in prev.layers if not x.widened)
+
+
+def test_extra_bytes_against_the_int8_variant(shared_models):
+    """kws_ref_model: its first conv (10x4 windows of 1 channel, which a window kernel could take) runs the
+    pair-interleaved im2col kernel in the int8 build and conv_im2col_rows pre-widened, neither with the window
+    kernels' weights: the extra bytes counted are what the generated weights really grow by, with every conv
+    widened and with the default budget, which keeps them within 1.2x. Each candidate's cost class says
+    whether the int8 build runs a pair-interleaved variant there and one without planned scratch. (person_detect's
+    first conv, a depthwise one, runs the window kernel in the int8 build: its window weights leave with the
+    pre-widened ones, test_choice_respects_the_budget_and_is_the_best.)"""
+    g = api.load(shared_models / "kws_ref_model.tflite")
+    off = api.compile_for_board(g, Options(wide_weights="off"), "qemu-m4")
+    on = api.compile_for_board(g, Options(wide_weights="on"), "qemu-m4")
+    auto = api.compile_for_board(g, Options(), "qemu-m4")
+    assert _weight_bytes(on) - _weight_bytes(off) == on.wide.extra_bytes
+    assert _weight_bytes(auto) - _weight_bytes(off) == auto.wide.extra_bytes <= auto.wide.budget
+    assert auto.wide.budget == int(0.2 * _weight_bytes(off))
+    assert _weight_bytes(auto) <= 1.2 * _weight_bytes(off)
+    int8 = {k.op_index: k.func for k in off.calls}
+    assert int8[0].endswith("_pairs_s8_dsp")
+    assert {k.op_index: k.func for k in on.calls}[0] == "mcu_conv_im2col_rows_s8_dsp"
+    assert not any(k.name.endswith("_win_w") for k in (*off.consts, *on.consts))
+    for x in on.wide.layers:
+        assert ("_pairs" in x.path) == int8[x.op].endswith("_pairs_s8_dsp")
+        assert x.path.endswith("_pairs_stack") == ("_stack_pairs_" in int8[x.op])
+    assert cost_class("1x1", "mcu_conv_1x1_wide_s8_dsp") == "1x1"
 
 
 def test_choose_properties():
-    """choose() on random candidates: within the budget, a prefix by cycles per byte (every widened conv
-    saves at least as much per byte as any left out, those adding no flash always in), monotone in the
-    budget."""
+    """choose() on random candidates: within the budget, the convs adding no flash always in, every other
+    widened one clearing the threshold, the estimated cycles saved the best any subset gives (so never
+    fewer with a larger budget), and with no cap every conv that clears the threshold."""
     rng = random.Random(1)
     for _ in range(200):
         layers = [WideLayer(k, "CONV_2D", "1x1", rng.choice([-300, 0, *range(1, 5000, 37)]),
-                            rng.randrange(0, 200_000)) for k in range(rng.randrange(1, 12))]
+                            rng.randrange(0, 200_000)) for k in range(rng.randrange(1, 11))]
         prev = None
         for budget in sorted(rng.sample(range(0, 30_000), 6)):
             got = choose(layers, budget, 8.0)
             on = [x for x in got if x.widened]
             assert sum(x.extra_bytes for x in on) <= budget
             assert all(x.widened for x in got if x.extra_bytes <= 0)
-            if on and len(on) < len(got):
-                assert min(x.per_byte for x in on) >= max(x.per_byte for x in got if not x.widened)
-            ext, cyc = sum(x.extra_bytes for x in on), sum(x.cycles_saved for x in on)
-            if prev is not None:
-                assert {x.op for x in prev[0]} <= {x.op for x in on} and prev[1] <= ext and prev[2] <= cyc
-            prev = (on, ext, cyc)
+            assert all(x.cycles_saved >= 8.0 * x.extra_bytes for x in on)
+            cyc = sum(x.cycles_saved for x in on)
+            assert cyc == _best(layers, budget, 8.0)
+            assert prev is None or prev <= cyc
+            prev = cyc
+        got = choose(layers, None, 8.0)
+        assert all(x.widened == (x.extra_bytes <= 0 or x.cycles_saved >= 8.0 * x.extra_bytes) for x in got)
 
 
 def test_budget_zero_is_off(person, person_off):
@@ -210,3 +258,23 @@ def test_cli_and_report_show_the_trade_off(mixed_model, tmp_path):
     assert json.loads(r.output[r.output.index("{"):])["wide"]["extra_bytes"] == w["extra_bytes"]
     html = out.read_text()
     assert 'id="wide-layers"' in html and "Pre-widened weights" in html and f"budget {budget:,} B" in html
+
+
+def test_derive_classes_match_the_compiler(shared_models):
+    """bench/flash_budget.py --derive on kws_ref_model: every conv's cost class from the variant the int8 build
+    really runs is the one the compiler gave it (no note), and every class it fits is one COEFFS has."""
+    need_tools("arm-none-eabi-gcc", "qemu-system-arm")
+    import importlib.util
+    import re
+    from pathlib import Path
+
+    from mcucompile.kernels.wide_cost import COEFFS
+
+    spec = importlib.util.spec_from_file_location(
+        "flash_budget", Path(__file__).resolve().parents[1] / "bench" / "flash_budget.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    out = bench.derive([shared_models / "kws_ref_model.tflite"])
+    assert "note:" not in out
+    fitted = re.findall(r'^    "(\w+)": \(.*# \d+ ops?, within', out, re.M)
+    assert fitted and set(fitted) <= set(COEFFS), out

@@ -320,7 +320,8 @@ def _wide_choice(g: Graph, options: Options, ctx: LowerCtx) -> WideChoice:
     path takes: all with wide_weights "on"; with "auto" those kernels/wide_cost.choose picks within
     options.flash_budget (default: the generated weights up to DEFAULT_FLASH_RATIO x those of the int8
     build, --wide-weights off)."""
-    layers = [wide_layer(g, g.ops[op], extra, live) for op, (extra, live) in sorted(ctx.wide_extra.items())]
+    layers = [wide_layer(g, g.ops[op], extra, live, narrow)
+              for op, (extra, live, narrow) in sorted(ctx.wide_extra.items())]
     if options.wide_weights == "on":
         return WideChoice("on", None, THRESHOLD, tuple(replace(x, widened=True) for x in layers))
     budget = options.flash_budget

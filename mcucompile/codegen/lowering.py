@@ -32,9 +32,9 @@ class LowerCtx:
         self.patch_tiles: dict[int, list] = {}
         # which convs get pre-widened weights (Options.wide_weights, DSP: every one or the op indices that
         # kernels/wide_cost.choose picked), and what each that got them added: op -> (extra flash bytes,
-        # live output channels), read by compile_graph's choice
+        # live output channels, the int8 variant it runs without them), read by compile_graph's choice
         self._wide = wide_weights if callable(wide_weights) else (lambda op_index: bool(wide_weights))
-        self.wide_extra: dict[int, tuple[int, int]] = {}
+        self.wide_extra: dict[int, tuple[int, int, str]] = {}
         self._has_scratch = has_scratch
         self.consts: list[ConstArray] = []
         self._const_by_key: dict = {}

@@ -103,17 +103,25 @@ def _lower(ctx, op, depthwise: bool):
     tiles = ctx.patch_tiles.get(op.index)
     tile_pointwise = pointwise and (tiles is None or all(r_ins[0] == r_out for r_out, r_ins in tiles))
     fields = dict(params.fields)
-    variant = choose(x.shape, w.shape, y.shape, a, depthwise, ctx.simd, reference=ctx.kernels == "reference",
-                     scratch=extra[0] != "NULL", wide="wide_filter" in fields, win=dsp_win or mve_win,
-                     pointwise=tile_pointwise,
-                     pixels=None if tiles is None else (min(r_ins[0].h * r_ins[0].w for _, r_ins in tiles),
-                                                        min(r_out.h * r_out.w for r_out, _ in tiles)),
-                     dead="dead_out" in fields)
-    if dsp_win and not variant.name.endswith("_pairs_s8_dsp"):
-        # the DSP window kernels' weights, widened at compile time (mcu_conv_params_t.win_w; not for the
-        # pair-interleaved convs, which never fall back on them)
+    chosen = dict(reference=ctx.kernels == "reference", scratch=extra[0] != "NULL", win=dsp_win or mve_win,
+                  pointwise=tile_pointwise,
+                  pixels=None if tiles is None else (min(r_ins[0].h * r_ins[0].w for _, r_ins in tiles),
+                                                     min(r_out.h * r_out.w for r_out, _ in tiles)),
+                  dead="dead_out" in fields)
+    variant = choose(x.shape, w.shape, y.shape, a, depthwise, ctx.simd, wide="wide_filter" in fields, **chosen)
+    def carries_win_w(v) -> bool:
+        """Whether the call of variant `v` carries the DSP window kernels' weights: where a window kernel
+        could take the conv, not for the pair-interleaved convs (which never fall back on them) nor for a
+        pre-widened one that runs another kernel (conv_im2col_rows, the wide engine: none reads them)."""
+        widened_elsewhere = "wide_filter" in fields and v.name.endswith("_dsp") and "_win_" not in v.name
+        return dsp_win and not v.name.endswith("_pairs_s8_dsp") and not widened_elsewhere
+
+    win_w = 0                   # bytes of the window kernels' weights this call adds
+    if carries_win_w(variant):
+        # the DSP window kernels' weights, widened at compile time (mcu_conv_params_t.win_w)
         ww = ctx.const(win_weights(w.data, depthwise, mult), "uint32_t", f"{name}_win_w")
         params = ParamStruct(params.ctype, params.name, (*params.fields, ("win_w", ww)))
+        win_w = ctx.const_bytes(ww)
     elif mve_win:
         # the Helium depthwise window kernel's filter rows, transposed at compile time (win_w)
         ww = ctx.const(win_rows(w.data), "uint32_t", f"{name}_win_w")
@@ -145,10 +153,17 @@ def _lower(ctx, op, depthwise: bool):
     else:
         filt = "NULL" if wide_only else ctx.weight(w.index, "int8_t")
     if "wide_filter" in fields:
-        # what the pre-widened weights add to flash (the stream less the int8 filter it replaces) and the
-        # channels that run: kernels/wide_cost.py weighs them against the cycles they save
-        ctx.wide_extra[op.index] = (ctx.const_bytes(fields["wide_filter"]) - (w.nbytes if wide_only else 0),
-                                    out_c - len(dead_channels(w)) if pointwise else out_c)
+        # what the pre-widened weights add to flash against the int8 variant the conv runs without them
+        # (`narrow`): the stream, less the int8 filter it then drops, less the window kernels' weights that
+        # variant's call carries (a window kernel's), plus those this one does; the channels that run and that
+        # variant: kernels/wide_cost.py weighs them against the cycles they save
+        narrow = choose(x.shape, w.shape, y.shape, a, depthwise, ctx.simd, wide=False, **chosen)
+        narrow_win_w = 0
+        if dsp_win and not narrow.name.endswith("_pairs_s8_dsp"):
+            narrow_win_w = win_w or int(win_weights(w.data, depthwise, mult).nbytes)
+        ctx.wide_extra[op.index] = (ctx.const_bytes(fields["wide_filter"]) - (w.nbytes if wide_only else 0)
+                                    + win_w - narrow_win_w,
+                                    out_c - len(dead_channels(w)) if pointwise else out_c, narrow.name)
     return [KernelCall(op.index, op.kind, variant.name,
                        (f"&{params.name}", ctx.act(x.index), filt, bias,
                         ctx.act(y.index), *extra),
