@@ -19,7 +19,7 @@
  * for 3x3 filters at stride_h 1 the first and last columns with one filter column cut off go two rows a
  * pass over the rows all inside (dwg_vpairs: DWG_PAIRS_AT over the 2 valid filter columns). Small maps at
  * stride 1 (most pixels on a border) instead copy the group's input into a padded map on the stack (dwg_padded)
- * and take DWG_PAIRS for every pixel. When the
+ * and take DWG_PAIRS for every pixel (the odd last one of a row alone). When the
  * group's 4 channels allow it (mcu_rq2_channel, and |sum| < 2^30 whatever the input), the taps and the
  * bias are doubled and the doubled sums are requantised with mcu_rqd_apply on mcu_rq2_channel's
  * constants, the offset being output offset - act_min, then USAT #8 and a bytewise minimum (dwg_pack:
@@ -30,7 +30,7 @@
 #define DWG_HAVE_PAIRS 1                /* DWG_PAIRS_AT (inline assembly) */
 #endif
 #define DWG_PAIR_COLS 35                /* DWG_PAIRS: 5 rows of 7 columns (5x5, stride 2) */
-#define DWG_PAD_WORDS 128               /* dwg_padded: the padded copy of a group's input (512 bytes of stack) */
+#define DWG_PAD_WORDS 256               /* dwg_padded: the padded copy of a group's input (1 KB of stack) */
 #define DWG_PAD_PITCH 8                 /* dwg_padded, 3x3: maps up to 8 words wide, rows 8 words apart */
 
 typedef struct {
@@ -84,9 +84,9 @@ static void dwg_layer(dw_group_t *g, const mcu_conv_params_t *p)
     }
 #if defined(DWG_HAVE_PAIRS)
     if (g->pairs && sw == 1 && p->stride_h == 1) {
-        /* the padded map dwg_padded reads: rows out_h - 1 + k; columns up to the odd last pixel's partner window
-         * (out_w rounded up to even pairs). Stride 1 only: at stride 2 (SAME: padding on the bottom and the right
-         * only) most pixels are inside anyway and the copy costs more than it saves. */
+        /* the padded map dwg_padded reads: rows out_h - 1 + k; columns out_w rounded up to even pairs, - 1 + k (the
+         * odd last pixel goes alone and leaves the last column unread). Stride 1 only: at stride 2 (SAME: padding
+         * on the bottom and the right only) most pixels are inside anyway and the copy costs more than it saves. */
         const int32_t wp = 2 * ((p->out.w + 1) >> 1) - 1 + k, hp = p->out.h - 1 + k;
         const int32_t pitch = k == 3 && wp <= DWG_PAD_PITCH && hp * DWG_PAD_PITCH <= DWG_PAD_WORDS ? DWG_PAD_PITCH : wp;
         if (pitch * hp <= DWG_PAD_WORDS) {
@@ -515,8 +515,8 @@ static void dwg_vpairs(const mcu_conv_params_t *p, dw_group_t *g, const int8_t *
 #endif
 
 #if defined(DWG_HAVE_PAIRS)
-/* A pass of DWG_PAIRS over the output rows of the padded map (xoffp): 2 pixels a pass, the odd last one's
- * partner window (inside the map, see dwg_layer) stored to a spare word. */
+/* A pass of DWG_PAIRS over the output rows of the padded map (xoffp): 2 pixels a pass, the odd last one alone
+ * (dwg_sums over the map, the input offset added tap by tap: the padding's x + offset is 0 there too). */
 #define DWG_PADDED_ROWS(K, SW, P, NS)                                                                    \
     for (int32_t oy = 0; oy < p->out.h; ++oy) {                                                           \
         const int8_t *x = (const int8_t *)(buf + (size_t)oy * (size_t)pitch);                             \
@@ -525,8 +525,10 @@ static void dwg_vpairs(const mcu_conv_params_t *p, dw_group_t *g, const int8_t *
         for (; ox + 1 < p->out.w; ox += 2, x += 8 * (SW), o += 2 * c) {                                   \
             DWG_PAIRS_AT(K, K, SW, P, bias_in, xoffp, w, NS, g, x, o, o + c);                              \
         }                                                                                                 \
-        if (ox < p->out.w) {                                                                              \
-            DWG_PAIRS_AT(K, K, SW, P, bias_in, xoffp, w, NS, g, x, o, &spare);                             \
+        if (ox < p->out.w) {                  /* the odd last pixel alone (the offset added tap by tap) */ \
+            int32_t a_[4];                                                                                \
+            dwg_sums(g, x, g->w, K, K, 4, (size_t)pitch * 4u, K, (K) == 3 ? 1 : 2, a_);                    \
+            dwg_store(g, a_, 1, o);                                                                       \
         }                                                                                                 \
     }
 
@@ -537,7 +539,6 @@ static void dwg_vpairs(const mcu_conv_params_t *p, dw_group_t *g, const int8_t *
 static MCU_ALWAYS_INLINE void dwg_padded(const mcu_conv_params_t *p, dw_group_t *g, const int8_t *in, int8_t *out,
                                          int32_t ch, uint32_t *buf, int ksel)
 {
-    uint32_t spare;
     const int32_t wp = g->pad_wp, hp = g->pad_hp, pitch = g->pad_pitch, c = p->in.c, in_w = p->in.w, in_h = p->in.h;
     /* map columns [x0, x1) and rows [pad_top, y1) are input columns x - pad_left, rows y - pad_top */
     const int32_t x0 = p->pad_left < wp ? p->pad_left : wp;
@@ -563,7 +564,6 @@ static MCU_ALWAYS_INLINE void dwg_padded(const mcu_conv_params_t *p, dw_group_t 
             DWG_PADDED_ROWS(3, 1, 0, 0)
         }
     }
-    (void)spare;
 }
 #undef DWG_PADDED_ROWS
 #endif

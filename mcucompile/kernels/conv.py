@@ -135,6 +135,7 @@ WIDE_1X1 = ("mcu_conv_1x1_wide_dsp.c", "mcu_conv_im2col_wide_dsp.c", *ROWS)     
 WIN_DSP = ("mcu_conv_win_dsp.c",)
 PAIRS = ("mcu_conv_wide_pairs_dsp.c", *WIDE_1X1)     # the wide engine on the pair-interleaved int8 filter
 FAST_DW = ("mcu_dwconv_fast.c",)
+K3V_DW = ("mcu_dwconv_k3v_dsp.c", *FAST_DW)          # (mcu_depthwise_fast: the tail, layers outside its limits)
 
 
 def _dims(x_shape, w_shape, y_shape, attrs, depthwise: bool) -> dict:
@@ -185,6 +186,8 @@ VARIANTS = {v.name: v for v in (
     *(Variant(f"mcu_dwconv_groups{k}{t}_s8", ("mcu_dwconv_groups.c", *FAST_DW))     # (the _tail ones call it)
       for k in ("", "_k3", "_k5", "_k3_small", "_k5_small") for t in ("", "_tail")),
     Variant("mcu_dwconv_groups_s8_mve", ("mcu_dwconv_mve.c",), simd="mve"),
+    Variant("mcu_dwconv_k3v_s8_dsp", K3V_DW, simd="dsp"),
+    Variant("mcu_dwconv_k3v_tail_s8_dsp", K3V_DW, simd="dsp"),
     Variant("mcu_dwconv_im2col_rows_s8_dsp", WIDE_1X1,
             lambda d: 8 * d["kh"] * (-(-d["kw"] // 4) * 4), "dsp"),
     Variant("mcu_dwconv_win_s8_dsp", WIN_DSP, lambda d: win_scratch_bytes(d["kh"] * d["kw"], d["mult"]), "dsp"),
@@ -196,6 +199,8 @@ PAIRS_STACK_BYTES = 1152   # firmware/mcu_nn_pairs.h: the _stack_pairs variants'
 MVE_COL_MAX = 576      # firmware/mcu_nn_helium.h: mcu_conv_im2col_s8_mve's largest window kh kw in.c (its stack column)
 MVE_DWT_TAPS = 64      # firmware/mcu_dwconv_taps_mve.c: mcu_dwconv_taps_s8_mve's largest window kh kw (DWT_TAPS)
 DWG_TAPS = 25          # firmware/mcu_conv_internal.h: mcu_dwconv_groups_s8's largest filter (kh kw)
+K3V_MAX_WP = 15        # firmware/mcu_dwconv_k3v_dsp.c: mcu_dwconv_k3v_s8_dsp's widest padded map (out.w + 2)
+K3V_MIN_H = 8          # (smaller maps: the groups' padded map, fewer fills a pixel)
 
 
 def _inside_columns(x_shape, w_shape, y_shape, attrs) -> int:
@@ -242,6 +247,11 @@ def choose(x_shape, w_shape, y_shape, attrs, depthwise: bool, simd: str, referen
         if m == 1 and simd == "mve":
             narrow = taps <= MVE_DWT_TAPS and _inside_columns(x_shape, w_shape, y_shape, attrs) < 4
             return v["mcu_dwconv_taps_s8_mve" if narrow else "mcu_dwconv_groups_s8_mve"]
+        if (simd == "dsp" and m == 1 and (d["kh"], d["kw"]) == (3, 3) and dil1 and d["in_c"] >= 4
+                and (attrs.stride_h, attrs.stride_w) == (1, 1) and int(y_shape[2]) + 2 <= K3V_MAX_WP
+                and int(y_shape[1]) >= K3V_MIN_H):
+            # SMLAD on vertical pairs of widened input rows (2 padded row pairs of the group on the stack)
+            return v[f"mcu_dwconv_k3v{'_tail' if d['out_c'] % 4 else ''}_s8_dsp"]
         if m == 1 and taps <= DWG_TAPS:
             width = {3: "_k3", 5: "_k5"}.get(d["kw"], "")     # the filter width's unrolled copy
             small = "_small" if width and simd == "dsp-size" else ""        # without the DSP pairs
