@@ -4,8 +4,8 @@
  *
  * The filter argument is the conv's int8 filter [Cout, KH, KW, Cin] re-laid out at compile time
  * (mcucompile/codegen/ops/conv.py pair_interleaved): its rows of k = KH KW Cin weights taken in pairs of
- * channels (2j, 2j + 1) and, per pair, per group of 4 consecutive weights of a row, channel 2j's 4 bytes then
- * channel 2j + 1's (8 bytes a group). Taken only where k is a multiple of 4 (Cin a multiple of 4), Cout is even
+ * channels (a, b) = (2j, 2j + 1) and, per pair, per group of 4 consecutive weights e0..e3 of a row, the 8 bytes
+ * a e0, b e0, a e2, b e2, a e1, b e1, a e3, b e3 (one word per half group: SXTB16 gives a's, ROR #8 b's). Taken only where k is a multiple of 4 (Cin a multiple of 4), Cout is even
  * and the 1x1 conv has no dead-channel hint; the scratch as the variants without _pairs.
  *
  *   mcu_conv_1x1_wide_pairs_s8_dsp     as mcu_conv_1x1_wide_s8_dsp (1x1, stride 1, unpadded, >= 4 pixels)

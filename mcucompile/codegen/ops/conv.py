@@ -204,12 +204,14 @@ def dead_outputs(bias, mults, shifts, output_zero_point: int, act_min: int, act_
 
 def pair_interleaved(w: np.ndarray) -> np.ndarray:
     """The int8 filter [Cout, KH, KW, Cin] (Cout even, KH KW Cin a multiple of 4) as the _pairs variants read it
-    (firmware/mcu_nn_pairs.h): per pair of channels (2j, 2j + 1), per group of 4 consecutive weights of a row,
-    channel 2j's 4 bytes then channel 2j + 1's. The same bytes in another order (int8, flat)."""
+    (firmware/mcu_nn_pairs.h): per pair of channels (a, b) = (2j, 2j + 1), per group of 4 consecutive weights
+    e0..e3 of a row, the 8 bytes a e0, b e0, a e2, b e2, a e1, b e1, a e3, b e3 (the word a half group's SMLADs
+    take both channels' weights from: SXTB16 gives a's (e0, e2), SXTB16 ROR #8 b's). The same bytes in another
+    order (int8, flat)."""
     w = np.asarray(w, dtype=np.int8)
     cout = int(w.shape[0])
-    rows = w.reshape(cout // 2, 2, -1, 4)                  # [pair, channel of the pair, group, 4]
-    return np.ascontiguousarray(rows.transpose(0, 2, 1, 3)).reshape(-1)
+    rows = w.reshape(cout // 2, 2, -1, 4)[:, :, :, [0, 2, 1, 3]]    # [pair, channel of the pair, group, e]
+    return np.ascontiguousarray(rows.transpose(0, 2, 3, 1)).reshape(-1)
 
 
 def sxtb16_words(q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
