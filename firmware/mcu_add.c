@@ -134,7 +134,8 @@ static inline __attribute__((always_inline)) void add_row_dsp(const add_dsp_t *k
 /* The common form 4 values a pass: strides 1 and 1, the second input halved (half2, not half1), n >= 4; the inputs
  * read a word at a time (SXTAB: x + offset), the doubled sum 2 s1 + 2 s2 formed as 2 s1 + ((x2 + off2) << (sh - 1))
  * (x2 / 4 above, exactly: sh >= 2), the 4 bytes stored as one word. nosub: the activation's lower bound at least
- * the output zero point (mcu_rqd_apply_clamped); full: the range all of int8 (the clamp is SSAT #8). The last
+ * the output zero point (mcu_rqd_apply_clamped) and full: the range all of int8 (the clamp is SSAT #8), the
+ * common case after a ReLU with the output zero point at -128; otherwise neither. The last
  * n % 4 values one at a time. out apart from a and b or equal to them (an in-place ADD). */
 static inline __attribute__((always_inline)) int32_t add4_one(const add_dsp_t *k, int32_t x1, int32_t x2, int nosub,
                                                              int full)
@@ -169,13 +170,8 @@ static inline __attribute__((always_inline)) void add_row4_half2_run(const add_d
 __attribute__((noinline)) static void add_row4_half2(const add_dsp_t *k, const int8_t *a, const int8_t *b,
                                                      int8_t *out, int32_t n, int32_t out_offset)
 {
-    const int nosub = k->lo >= out_offset, full = k->lo == -128 && k->hi == 127;
-    if (nosub && full) {
+    if (k->lo == -128 && k->hi == 127 && k->lo >= out_offset) {    /* (two copies only: the code's flash) */
         add_row4_half2_run(k, a, b, out, n, 1, 1);
-    } else if (full) {
-        add_row4_half2_run(k, a, b, out, n, 0, 1);
-    } else if (nosub) {
-        add_row4_half2_run(k, a, b, out, n, 1, 0);
     } else {
         add_row4_half2_run(k, a, b, out, n, 0, 0);
     }
