@@ -12,6 +12,10 @@
  *   mcu_conv_im2col_wide_pairs_s8_dsp  as mcu_conv_im2col_wide_s8_dsp (dilation 1, >= 4 output pixels)
  *   mcu_conv_1x1_stack_pairs_s8_dsp, mcu_conv_im2col_stack_pairs_s8_dsp  the same two without scratch: their
  *                                      8 k bytes on the stack, k <= MCU_PAIRS_STACK_BYTES / 8
+ *   mcu_conv_im2col_rows_pairs_s8_dsp  as mcu_conv_im2col_rows_s8_dsp (in.c % 4 != 0, kw in.c % 4 != 0, dilation
+ *                                      1, >= 4 output pixels, planned scratch) on the int8 filter whose rows of
+ *                                      kw in.c weights were padded with zeros to a multiple of 4 before the
+ *                                      pair-interleaving (k = kh run4)
  */
 #ifndef MCU_NN_PAIRS_H
 #define MCU_NN_PAIRS_H
@@ -35,6 +39,9 @@ int32_t mcu_conv_1x1_stack_pairs_s8_dsp_get_buffer_size(const mcu_conv_params_t 
 void mcu_conv_im2col_stack_pairs_s8_dsp(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
                                         const int32_t *bias, int8_t *out, int16_t *scratch);
 int32_t mcu_conv_im2col_stack_pairs_s8_dsp_get_buffer_size(const mcu_conv_params_t *p);
+void mcu_conv_im2col_rows_pairs_s8_dsp(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
+                                       const int32_t *bias, int8_t *out, int16_t *scratch);
+int32_t mcu_conv_im2col_rows_pairs_s8_dsp_get_buffer_size(const mcu_conv_params_t *p);
 
 #ifdef __cplusplus
 }
