@@ -70,6 +70,7 @@ static void add_row_mve(const mcu_add_params_t *p, const mve_rq_t r[3], const in
 typedef struct {
     mcu_rqd_t in1, in2, out;
     int32_t sh, k1, k2, lo, hi;     /* x2 = (x << sh) + k */
+    int32_t out_offset;
     int half1, half2, swap;
 } add_dsp_t;
 
@@ -106,6 +107,7 @@ static int add_dsp_setup(const mcu_add_params_t *p, add_dsp_t *k)
     k->k2 = (int32_t)((uint32_t)off2 << k->sh);
     k->lo = p->act_min;
     k->hi = p->act_max;
+    k->out_offset = p->output_offset;
     return 1;
 }
 
@@ -129,6 +131,52 @@ static inline __attribute__((always_inline)) void add_row_dsp(const add_dsp_t *k
     }
 }
 
+/* The common form 4 values a pass: strides 1 and 1, the second input halved (half2, not half1), n >= 4; the inputs
+ * read a word at a time (SXTAB: x + offset), the doubled sum 2 s1 + 2 s2 formed as 2 s1 + ((x2 + off2) << (sh - 1))
+ * (x2 / 4 above, exactly: sh >= 2), the 4 bytes stored as one word. nosub: the activation's lower bound at least
+ * the output zero point (mcu_rqd_apply_clamped) and full: the range all of int8 (the clamp is SSAT #8), the
+ * common case after a ReLU with the output zero point at -128; otherwise neither. The last
+ * n % 4 values one at a time. out apart from a and b or equal to them (an in-place ADD). */
+static inline __attribute__((always_inline)) int32_t add4_one(const add_dsp_t *k, int32_t x1, int32_t x2, int nosub,
+                                                             int full)
+{
+    const int32_t s1 = mcu_rqd_apply(&k->in1, (int32_t)((uint32_t)x1 << k->sh));
+    const int32_t y2 = (int32_t)(2u * (uint32_t)s1 + ((uint32_t)x2 << (k->sh - 1)));
+    const int32_t y = nosub ? mcu_rqd_apply_clamped(&k->out, y2) : mcu_rqd_apply(&k->out, y2);
+    return full ? __ssat(y, 8) : mcu_clamp(y, k->lo, k->hi);
+}
+
+static inline __attribute__((always_inline)) void add_row4_half2_run(const add_dsp_t *k, const int8_t *a,
+                                                                     const int8_t *b, int8_t *out, int32_t n,
+                                                                     int nosub, int full)
+{
+    const int32_t off1 = k->k1 >> k->sh, off2 = k->k2 >> k->sh;   /* k = offset << sh, |offset| <= 255 */
+    int32_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        const uint32_t va = mcu_load4(a + i), vb = mcu_load4(b + i);
+        const int32_t y0 = add4_one(k, off1 + (int8_t)va, off2 + (int8_t)vb, nosub, full);
+        const int32_t y1 = add4_one(k, off1 + (int8_t)(va >> 8), off2 + (int8_t)(vb >> 8), nosub, full);
+        const int32_t y2 = add4_one(k, off1 + (int8_t)(va >> 16), off2 + (int8_t)(vb >> 16), nosub, full);
+        const int32_t y3 = add4_one(k, off1 + (int8_t)(va >> 24), off2 + (int8_t)(vb >> 24), nosub, full);
+        const uint32_t v = ((uint32_t)y0 & 0xFFu) | ((uint32_t)y1 & 0xFFu) << 8 | ((uint32_t)y2 & 0xFFu) << 16
+                           | (uint32_t)y3 << 24;
+        memcpy(out + i, &v, 4);
+    }
+    for (; i < n; ++i) {
+        out[i] = (int8_t)add4_one(k, off1 + a[i], off2 + b[i], nosub, full);
+    }
+}
+
+__attribute__((noinline)) static void add_row4_half2(const add_dsp_t *k, const int8_t *a, const int8_t *b,
+                                                     int8_t *out, int32_t n, int32_t out_offset)
+{
+    if (k->lo == -128 && k->hi == 127 && k->lo >= out_offset) {    /* (two copies only: the code's flash) */
+        add_row4_half2_run(k, a, b, out, n, 1, 1);
+    } else {
+        add_row4_half2_run(k, a, b, out, n, 0, 0);
+    }
+}
+
 __attribute__((noinline)) static void add_row_dsp_any(const add_dsp_t *k, const int8_t *a, int32_t st1,
                                                        const int8_t *b, int32_t st2, int8_t *out, int32_t n)
 {
@@ -141,7 +189,10 @@ __attribute__((noinline)) static void add_row_dsp_any(const add_dsp_t *k, const 
         st2 = st;
     }
     if (st1 == 1 && st2 == 1) {
-        if (k->half1) {
+        if (k->half2 && !k->half1 && n >= 4 && (out == a || out + n <= a || a + n <= out)
+            && (out == b || out + n <= b || b + n <= out)) {
+            add_row4_half2(k, a, b, out, n, k->out_offset);
+        } else if (k->half1) {
             add_row_dsp(k, a, 1, b, 1, out, n, 1, 1);
         } else if (k->half2) {
             add_row_dsp(k, a, 1, b, 1, out, n, 0, 1);

@@ -282,71 +282,7 @@
     "strb   %[" y2 "], [%[ta]]\n\t"                                                                 \
     "strb   %[" y3 "], [%[ta], %[tb]]\n\t"
 #define WIDE4_REQ(ch, idx, os_load, y0, y1, y2, y3) WIDE4_REQ_R("w0", "w1", ch, idx, os_load, y0, y1, y2, y3)
-/* The int8 filter pair-interleaved at compile time (conv_*_wide_pairs, mcu_nn_pairs.h: per pair of channels and
- * group of 4 window elements, oc's 4 weights then oc1's): one pointer w (advanced by 8 a group) frees a register,
- * so that the block's words come two at a time (LDR after LDR: 1 cycle) — 18 cycles a half group (16 MACs)
- * instead of 20. WIDE4I_HALF: the weights at w + wo (raw, SXTB16 `ror`) against the block's words at x + xo. */
-#define WIDE4I_HALF(wo, wo1, ror, x0, x1, x2, x3)                                                     \
-    "ldr    %[ta], " wo "\n\t"                                                                        \
-    "ldr    %[tb], " wo1 "\n\t"                                                                       \
-    "ldr    %[xv], " x0 "\n\t"                                                                        \
-    "ldr    %[xw], " x1 "\n\t"                                                                        \
-    "sxtb16 %[ta], %[ta]" ror "\n\t"                                                                  \
-    "sxtb16 %[tb], %[tb]" ror "\n\t"                                                                  \
-    "smlad  %[a00], %[xv], %[ta], %[a00]\n\t"                                                         \
-    "smlad  %[a01], %[xv], %[tb], %[a01]\n\t"                                                         \
-    "smlad  %[a10], %[xw], %[ta], %[a10]\n\t"                                                         \
-    "smlad  %[a11], %[xw], %[tb], %[a11]\n\t"                                                         \
-    "ldr    %[xv], " x2 "\n\t"                                                                        \
-    "ldr    %[xw], " x3 "\n\t"                                                                        \
-    "smlad  %[a20], %[xv], %[ta], %[a20]\n\t"                                                         \
-    "smlad  %[a21], %[xv], %[tb], %[a21]\n\t"                                                         \
-    "smlad  %[a30], %[xw], %[ta], %[a30]\n\t"                                                         \
-    "smlad  %[a31], %[xw], %[tb], %[a31]\n\t"
-/* the second half (x already advanced by 32; w advanced by 8 here) */
-#define WIDE4I_ODD_HALF                                                                               \
-    WIDE4I_HALF("[%[w]], #8", "[%[w], #-4]", ", ror #8", "[%[x], #-16]", "[%[x], #-12]", "[%[x], #-8]",  \
-                "[%[x], #-4]")
-#define WIDE4I_GROUP                                                                                  \
-    WIDE4I_HALF("[%[w]]", "[%[w], #4]", "", "[%[x]], #32", "[%[x], #-28]", "[%[x], #-24]",             \
-                "[%[x], #-20]")                                                                       \
-    WIDE4I_ODD_HALF
-/* the first group when a00 / a01 hold the doubled biases (as WIDE4_FIRST) */
-#define WIDE4I_FIRST                                                                                  \
-    "ldr    %[ta], [%[w]]\n\t"                                                                        \
-    "ldr    %[tb], [%[w], #4]\n\t"                                                                    \
-    "ldr    %[xv], [%[x], #4]\n\t"                                                                    \
-    "ldr    %[xw], [%[x], #8]\n\t"                                                                    \
-    "sxtb16 %[ta], %[ta]\n\t"                                                                         \
-    "sxtb16 %[tb], %[tb]\n\t"                                                                         \
-    "smlad  %[a10], %[xv], %[ta], %[a00]\n\t"                                                         \
-    "smlad  %[a11], %[xv], %[tb], %[a01]\n\t"                                                         \
-    "smlad  %[a20], %[xw], %[ta], %[a00]\n\t"                                                         \
-    "smlad  %[a21], %[xw], %[tb], %[a01]\n\t"                                                         \
-    "ldr    %[xv], [%[x], #12]\n\t"                                                                   \
-    "ldr    %[xw], [%[x]], #32\n\t"                                                                   \
-    "smlad  %[a30], %[xv], %[ta], %[a00]\n\t"                                                         \
-    "smlad  %[a31], %[xv], %[tb], %[a01]\n\t"                                                         \
-    "smlad  %[a00], %[xw], %[ta], %[a00]\n\t"                                                         \
-    "smlad  %[a01], %[xw], %[tb], %[a01]\n\t"                                                         \
-    WIDE4I_ODD_HALF
-#define WIDE4I_LOOP(entry)                                                                            \
-    "ldr    %[ta], %[" entry "]\n\t"                                                                  \
-    "tbh    [pc, %[ta], lsl #1]\n\t"                                                                  \
-    "0:\n\t"                                                                                          \
-    ".hword (1f - 0b) / 2, (2f - 0b) / 2, (3f - 0b) / 2, (4f - 0b) / 2, (5f - 0b) / 2\n\t"               \
-    "1:\n\t" WIDE4I_GROUP                                                                             \
-    "2:\n\t" WIDE4I_GROUP                                                                             \
-    "3:\n\t" WIDE4I_GROUP                                                                             \
-    "4:\n\t" WIDE4I_GROUP                                                                             \
-    "ldr    %[ta], %[xend]\n\t"                                                                       \
-    "cmp    %[x], %[ta]\n\t"                                                                          \
-    "bne    1b\n\t"                                                                                   \
-    "5:\n\t"
-#define WIDE4I_OUTPUTS                                                                                \
-    : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [a20] "+r"(a20),            \
-      [a21] "+r"(a21), [a30] "+r"(a30), [a31] "+r"(a31), [x] "+r"(x), [w] "+r"(w0), [xw] "=&r"(xw),   \
-      [ta] "=&r"(ta), [tb] "=&r"(tb), [xv] "=&r"(xv)
+#include "mcu_conv_wide_pairs_dsp.h"      /* WIDE4I_*: the pair-interleaved filter's loop */
 #endif
 
 /* The 4 output pixels at o (rows of n bytes, consecutive) get the dead channels' constant row: each word of
@@ -524,6 +460,9 @@ static MCU_ALWAYS_INLINE void conv_1x1_wide_run(const mcu_conv_params_t *p, cons
 #endif
     /* pre: 1 or 2 pixels past the last whole block go apart (wide_pre_rows) */
     const int32_t tail = (pre || inter) && !im2col && (pixels & 3) <= 2 ? pixels & 3 : 0;
+    /* the block's words doubled (the sums doubled for mcu_rqd_apply): not with the pre-widened weights (doubled
+     * instead) nor the pair-interleaved filter (its sums doubled after the products: WIDE4I_DBL) */
+    const int dbl = !pre && !inter;
     for (int32_t px = 0; px < pixels - tail; px += 4) {
         if (px + 4 > pixels) {
             px = pixels - 4;                        /* the last block ends at the last pixel */
@@ -531,15 +470,15 @@ static MCU_ALWAYS_INLINE void conv_1x1_wide_run(const mcu_conv_params_t *p, cons
         /* the 1x1 block's first pixel (im2col: k == k4, wide4_finish reads no input) */
         const int8_t *const x0 = im2col ? in : in + (size_t)px * (size_t)k;
         if (im2col) {
-            if (!im2col_row4(p, in, px, wide, off2, !pre)) {
-                mcu_im2col_widen4(p, in, px, wide, off2, !pre);
+            if (!im2col_row4(p, in, px, wide, off2, dbl)) {
+                mcu_im2col_widen4(p, in, px, wide, off2, dbl);
             }
         } else {                                    /* the 4 pixels' groups of 4 channels, 8 words each */
             uint32_t *d = wide;
             const int8_t *xg = x0;
             for (const int8_t *const xg_end = x0 + k4; xg != xg_end; xg += 4, d += 8) {
                 widen_group4(d, off2, mcu_load4(xg), mcu_load4(xg + k), mcu_load4(xg + 2 * k),
-                             mcu_load4(xg + 3 * k), !pre);
+                             mcu_load4(xg + 3 * k), dbl);
             }
         }
         int8_t *const o = out + (size_t)px * os;
@@ -615,10 +554,9 @@ static MCU_ALWAYS_INLINE void conv_1x1_wide_run(const mcu_conv_params_t *p, cons
                                  "ldr    %[a00], [%[ta], %[tb], lsl #2]\n\t"
                                  "ldr    %[tb], %[oc1]\n\t"
                                  "ldr    %[a01], [%[ta], %[tb], lsl #2]\n\t"
-                                 "add    %[a00], %[a00], %[a00]\n\t"
-                                 "add    %[a01], %[a01], %[a01]\n\t"
                                  WIDE4I_FIRST
-                                 WIDE4I_LOOP("entry1")
+                                 WIDE4I_LOOP("entry81")
+                                 WIDE4I_DBL
                                  WIDE4_REQ_R("w", "xw", "oc", "tb", "ldr    %[tb], %[os]\n\t", "a00", "a10", "a20", "a30")
                                  WIDE4_REQ_R("w", "xw", "oc1", "a00", "", "a01", "a11", "a21", "a31")
                                  : [a00] "=&r"(a00), [a01] "=&r"(a01), [a10] "=&r"(a10), [a11] "=&r"(a11),
@@ -626,7 +564,7 @@ static MCU_ALWAYS_INLINE void conv_1x1_wide_run(const mcu_conv_params_t *p, cons
                                    [x] "+r"(x), [w] "+r"(w0), [xw] "=&r"(xw), [ta] "=&r"(ta), [tb] "=&r"(tb),
                                    [xv] "=&r"(xv)
                                  : [bp] "m"(bias), [mp] "m"(mult), [shp] "m"(shift), [kc] "m"(kc), [ob] "m"(o),
-                                   [os] "m"(os), [oc] "m"(oc), [oc1] "m"(oc1), [xend] "m"(xend), [entry1] "m"(entry1)
+                                   [os] "m"(os), [oc] "m"(oc), [oc1] "m"(oc1), [xend] "m"(xend), [entry81] "m"(entry81)
                                  : "memory", "cc");
                 continue;
             }
@@ -655,10 +593,10 @@ static MCU_ALWAYS_INLINE void conv_1x1_wide_run(const mcu_conv_params_t *p, cons
                 continue;
             }
 #endif
-            int32_t a00 = 0, a01 = 0;               /* twice the bias (wrapping: see below) */
+            int32_t a00 = 0, a01 = 0;               /* twice the bias (wrapping: see below; inter: once) */
             if (bias != NULL) {
-                a00 = (int32_t)(2u * (uint32_t)bias[oc]);
-                a01 = (int32_t)(2u * (uint32_t)bias[oc1]);
+                a00 = (int32_t)((2u - (uint32_t)inter) * (uint32_t)bias[oc]);
+                a01 = (int32_t)((2u - (uint32_t)inter) * (uint32_t)bias[oc1]);
             }
             int32_t a10 = a00, a11 = a01, a20 = a00, a21 = a01, a30 = a00, a31 = a01;
             const uint32_t *x = wide;
@@ -668,7 +606,8 @@ static MCU_ALWAYS_INLINE void conv_1x1_wide_run(const mcu_conv_params_t *p, cons
                 __asm__(WIDE4P_LOOP("entry8") WIDE4P_OUTPUTS : [xend] "m"(xend), [entry8] "m"(entry8) : "memory", "cc");
             } else if (inter) {
                 uint32_t ta, tb, xv, xw;
-                __asm__(WIDE4I_LOOP("entry") WIDE4I_OUTPUTS : [xend] "m"(xend), [entry] "m"(entry) : "memory", "cc");
+                __asm__(WIDE4I_LOOP("entry8") WIDE4I_DBL WIDE4I_OUTPUTS : [xend] "m"(xend), [entry8] "m"(entry8)
+                        : "memory", "cc");
             } else {
                 uint32_t ta, tb, xv;
                 __asm__(WIDE4_LOOP("entry") WIDE4_OUTPUTS : [xend] "m"(xend), [entry] "m"(entry) : "memory", "cc");
@@ -692,7 +631,39 @@ static MCU_ALWAYS_INLINE void conv_1x1_wide_run(const mcu_conv_params_t *p, cons
                 a30 = __smlad(x[7], wp[2], a30);
                 a31 = __smlad(x[7], wp[3], a31);
             }
-            for (int32_t g = 0; !pre && g < k4; g += 4, x += 8, w0 += 4 << inter, w1 += 4 << inter) {
+            for (int32_t g = 0; inter && g < k4; g += 4, x += 8, w0 += 8) {  /* one word a half group */
+                const uint32_t wa = mcu_load4(w0), wb = mcu_load4(w0 + 4);
+                uint32_t ta = __sxtb16(wa), tb = mcu_sxtb16_ror8(wa);
+                a00 = __smlad(x[0], ta, a00);
+                a01 = __smlad(x[0], tb, a01);
+                a10 = __smlad(x[1], ta, a10);
+                a11 = __smlad(x[1], tb, a11);
+                a20 = __smlad(x[2], ta, a20);
+                a21 = __smlad(x[2], tb, a21);
+                a30 = __smlad(x[3], ta, a30);
+                a31 = __smlad(x[3], tb, a31);
+                ta = __sxtb16(wb);
+                tb = mcu_sxtb16_ror8(wb);
+                a00 = __smlad(x[4], ta, a00);
+                a01 = __smlad(x[4], tb, a01);
+                a10 = __smlad(x[5], ta, a10);
+                a11 = __smlad(x[5], tb, a11);
+                a20 = __smlad(x[6], ta, a20);
+                a21 = __smlad(x[6], tb, a21);
+                a30 = __smlad(x[7], ta, a30);
+                a31 = __smlad(x[7], tb, a31);
+            }
+            if (inter) {                            /* the sums doubled (wrapping) */
+                a00 = (int32_t)(2u * (uint32_t)a00);
+                a01 = (int32_t)(2u * (uint32_t)a01);
+                a10 = (int32_t)(2u * (uint32_t)a10);
+                a11 = (int32_t)(2u * (uint32_t)a11);
+                a20 = (int32_t)(2u * (uint32_t)a20);
+                a21 = (int32_t)(2u * (uint32_t)a21);
+                a30 = (int32_t)(2u * (uint32_t)a30);
+                a31 = (int32_t)(2u * (uint32_t)a31);
+            }
+            for (int32_t g = 0; !pre && !inter && g < k4; g += 4, x += 8, w0 += 4, w1 += 4) {
                 const uint32_t wa = mcu_load4(w0), wb = mcu_load4(w1);
                 uint32_t ta = __sxtb16(wa), tb = __sxtb16(wb);
                 a00 = __smlad(x[0], ta, a00);

@@ -1,8 +1,9 @@
 /*
  * The DSP wide engine (mcu_conv_wide_dsp.h) on the pair-interleaved int8 filter (mcu_nn_pairs.h): the 1x1 conv
  * and the im2col conv whose filter rows were re-laid out at compile time so that a pair of output channels
- * reads its weights through one pointer (WIDE4I_HALF: the freed register lets the block's widened words load
- * two at a time). Same sums, same output stages as conv_1x1_wide / conv_im2col_wide.
+ * reads its weights through one pointer, one word a half group for both channels (WIDE4I_HALF: the weight word
+ * and the block's widened words load in one run; the block not doubled, the sums doubled at the end). Same
+ * output stages as conv_1x1_wide / conv_im2col_wide on the same doubled sums.
  */
 #include "mcu_simd.h"
 #include "mcu_conv_internal.h"
@@ -11,7 +12,8 @@
 #if !defined(MCU_NN_REFERENCE) && !defined(MCU_NN_MVE) && defined(MCU_NN_DSP)
 
 /* The 1x1 conv's pixels px0 .. px1 - 1 one at a time: per pair of channels, per group of 4 input channels one
- * input word widened with the input offset (SXTAB16), the pair's two weight words (SXTB16) and 4 SMLAD; the sums
+ * input word widened with the input offset (SXTAB16), the pair's two weight words (channels 0, 2 of both, then 1, 3:
+ * SXTB16 the pair's first channel, SXTB16 ROR #8 its second) and 4 SMLAD; the sums
  * plus the bias requantised as TFLite does (requant_out). in.c a multiple of 4, out.c even (the variants'
  * conditions). */
 void mcu_wide_pairs_rows(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
@@ -30,8 +32,8 @@ void mcu_wide_pairs_rows(const mcu_conv_params_t *p, const int8_t *in, const int
                 const uint32_t xv = mcu_load4(x + g), wa = mcu_load4(w), wb = mcu_load4(w + 4);
                 const uint32_t x02 = __sxtab16(off2, xv), x13 = mcu_sxtab16_ror8(off2, xv);
                 a0 = __smlad(x02, __sxtb16(wa), a0);
-                a1 = __smlad(x02, __sxtb16(wb), a1);
-                a0 = __smlad(x13, mcu_sxtb16_ror8(wa), a0);
+                a1 = __smlad(x02, mcu_sxtb16_ror8(wa), a1);
+                a0 = __smlad(x13, __sxtb16(wb), a0);
                 a1 = __smlad(x13, mcu_sxtb16_ror8(wb), a1);
             }
             o[oc] = requant_out(&q, a0, oc);

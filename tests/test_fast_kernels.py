@@ -607,13 +607,16 @@ def test_qemu_fast_paths(model_dir, case, board):
                                  "win_conv_c1_10x4_kws_c21", "win_dw_m17_c1_s1", "win_dw_m8_c1_big_bias"])
 def test_window_kernels_without_wide_weights_on_m4(model_dir, cid):
     """With --wide-weights off (no stream: no conv_im2col_rows) the window kernels take these convs with their
-    planned scratch, bit-exact."""
+    planned scratch, bit-exact; but for the one whose window rows pad to groups of 4 within 4/3 and whose out.c
+    is even (win_conv_c5_tiny_mult): the rows pairs on its row-padded int8 filter (tests/test_rows_pairs.py)."""
     need_tools("arm-none-eabi-gcc", "qemu-system-arm", "gcc", "make")
     case = next(c for c in CASES if c.id == cid)
     r = _run(model_dir / f"{cid}.tflite", case, "qemu-m4", wide_weights="off")
     funcs = r.extra["instructions_by_function"]
-    assert ("mcu_conv_win" if case.kind == "conv" else "mcu_depthwise_win") in funcs, sorted(funcs)
-    assert not any(f.startswith("mcu_conv_im2col_rows") for f in funcs), sorted(funcs)
+    rows_pairs = cid == "win_conv_c5_tiny_mult"
+    assert (("mcu_conv_win" if case.kind == "conv" else "mcu_depthwise_win") in funcs) != rows_pairs, sorted(funcs)
+    assert ("conv_im2col_rows_pairs" in funcs) == rows_pairs, sorted(funcs)
+    assert not any(f.startswith("mcu_conv_im2col_rows") and "pairs" not in f for f in funcs), sorted(funcs)
 
 
 # ---- mcu_requant_fast against TFLite's arithmetic, modelled in Python ----------------------------------

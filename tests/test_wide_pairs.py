@@ -62,7 +62,8 @@ def pairs_dir(tmp_path_factory):
 
 def test_pair_interleaved_layout():
     """pair_interleaved puts weight (oc, e) of a [Cout, KH, KW, Cin] filter (e its index in the row of k
-    values) at byte 2 k (oc // 2) + 8 (e // 4) + 4 (oc % 2) + e % 4, as the kernels read it."""
+    values) at byte 2 k (oc // 2) + 8 (e // 4) + 4 (e % 2) + 2 (e % 4 // 2) + oc % 2, as the kernels read it
+    (per pair and group of 4: the word of both channels' e0, e2, then the word of their e1, e3)."""
     from mcucompile.codegen.ops.conv import pair_interleaved
 
     rng = np.random.default_rng(1)
@@ -72,7 +73,7 @@ def test_pair_interleaved_layout():
     want = np.zeros(6 * k, dtype=np.int8)
     for oc in range(6):
         for e in range(k):
-            want[2 * k * (oc // 2) + 8 * (e // 4) + 4 * (oc % 2) + e % 4] = w.reshape(6, k)[oc, e]
+            want[2 * k * (oc // 2) + 8 * (e // 4) + 4 * (e % 2) + 2 * (e % 4 // 2) + oc % 2] = w.reshape(6, k)[oc, e]
     assert got.dtype == np.int8 and np.array_equal(got, want)
 
 
@@ -105,7 +106,9 @@ def test_choose_takes_the_pairs_only_where_they_apply():
     # in.c % 4 != 0: the pairs only where kw in.c is a multiple of 4 (no row padding)
     assert pick(2, 6, 2, scratch=True) == "mcu_conv_im2col_wide_pairs_s8_dsp"
     assert pick(2, 6, 2) == "mcu_conv_im2col_stack_pairs_s8_dsp"
-    assert pick(3, 6, 3, scratch=True, win=True) == "mcu_conv_win_s8_dsp"
+    # (kw in.c % 4 != 0, out.c even, planned scratch: the rows pairs, tests/test_rows_pairs.py)
+    assert pick(3, 6, 3, scratch=True, win=True) == "mcu_conv_im2col_rows_pairs_s8_dsp"
+    assert pick(3, 5, 3, scratch=True, win=True) == "mcu_conv_win_s8_dsp"
     assert pick(2, 5, 2, scratch=True, win=True) == "mcu_conv_win_s8_dsp"
     assert choose((1, 8, 8, 8), (6, 3, 3, 8), (1, 8, 8, 6), a, False, "dsp-size", scratch=True).name \
         == "mcu_conv_rows_s8"

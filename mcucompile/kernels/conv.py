@@ -173,6 +173,8 @@ VARIANTS = {v.name: v for v in (
     Variant("mcu_conv_im2col_wide_pairs_s8_dsp", PAIRS, lambda d: 8 * d["kh"] * d["kw"] * d["in_c"], "dsp"),
     Variant("mcu_conv_1x1_stack_pairs_s8_dsp", PAIRS, simd="dsp"),
     Variant("mcu_conv_im2col_stack_pairs_s8_dsp", PAIRS, simd="dsp"),
+    Variant("mcu_conv_im2col_rows_pairs_s8_dsp", ("mcu_conv_rows_pairs_dsp.c", *PAIRS),
+            lambda d: 8 * d["kh"] * (-(-d["kw"] * d["in_c"] // 4) * 4), "dsp"),
     Variant("mcu_conv_im2col_rows_s8_dsp", WIDE_1X1, lambda d: 8 * d["kh"] * (-(-d["kw"] * d["in_c"] // 4) * 4),
             "dsp"),
     Variant("mcu_conv_win_s8_dsp", WIN_DSP, _win_groups, "dsp"),
@@ -227,7 +229,8 @@ def choose(x_shape, w_shape, y_shape, attrs, depthwise: bool, simd: str, referen
     tile; default: the whole tensors), as the wide variants need 4; dead: its params carry the dead-channel
     hint (dead_out; Helium's 1x1 g3 kernel does not take it). On the DSP cores without the pre-widened weights,
     the wide convs whose window is whole groups of 4 (in.c a multiple of 4) with an even out.c and no hint take
-    the _pairs variants, whose filter the lowering re-lays out (pair_interleaved: same bytes, another order);
+    the _pairs variants, whose filter the lowering re-lays out (pair_interleaved: same bytes, another order;
+    the _rows_pairs one, in.c % 4 != 0 with planned scratch, its rows padded to groups of 4 with zeros);
     without planned scratch, the _stack_pairs ones where their block of 8 kh kw in.c bytes fits
     PAIRS_STACK_BYTES."""
     d = _dims(x_shape, w_shape, y_shape, attrs, depthwise)
@@ -290,6 +293,11 @@ def choose(x_shape, w_shape, y_shape, attrs, depthwise: bool, simd: str, referen
                 and n < 32000 and not pointwise and (scratch or 8 * n <= PAIRS_STACK_BYTES)):
             # window rows of whole groups of 4 (kw in.c a multiple of 4): the im2col pairs, no padding needed
             return v["mcu_conv_im2col_wide_pairs_s8_dsp" if scratch else "mcu_conv_im2col_stack_pairs_s8_dsp"]
+        if (not wide and in_c % 4 and scratch and d["out_c"] % 2 == 0 and not pointwise
+                and wide_path(x_shape, w_shape, y_shape, attrs, False) == "rows" and out_px >= 4):
+            # window rows padded to whole groups of 4 (at most 4/3 of the window: wide_path), their int8 weights
+            # padded alike with zeros (pair_interleaved row_pad): the rows pairs, before the window kernels
+            return v["mcu_conv_im2col_rows_pairs_s8_dsp"]
         if win and in_c % 4 and 4 <= n <= WIN_MAXN:
             return v["mcu_conv_win_s8_dsp" if scratch else "mcu_conv_win_stack_s8_dsp"]
         if dil1 and in_c % 4 == 0 and n < 32000:

@@ -141,7 +141,8 @@ def _lower(ctx, op, depthwise: bool):
         params = ParamStruct(params.ctype, params.name, (*params.fields, ("filter_live_rows", c_int(1))))
     elif variant.name.endswith("_pairs_s8_dsp"):
         # the wide engine's pairs of channels read their int8 weights through one pointer (mcu_nn_pairs.h)
-        filt = ctx.const(pair_interleaved(w.data), "int8_t", f"{name}_pairs_w")
+        filt = ctx.const(pair_interleaved(w.data, row_pad=variant.name == "mcu_conv_im2col_rows_pairs_s8_dsp"),
+                         "int8_t", f"{name}_pairs_w")
     elif g3:
         # its filter: groups of 3 rows interleaved by 16-byte chunks; its bias argument: per group of 3 channels
         # the folded sums, multipliers and split shifts (im2col_mve_filter, im2col_mve_groups)
@@ -217,14 +218,20 @@ def dead_outputs(bias, mults, shifts, output_zero_point: int, act_min: int, act_
     return np.clip(y + output_zero_point, act_min, act_max).astype(np.int8)
 
 
-def pair_interleaved(w: np.ndarray) -> np.ndarray:
+def pair_interleaved(w: np.ndarray, row_pad: bool = False) -> np.ndarray:
     """The int8 filter [Cout, KH, KW, Cin] (Cout even, KH KW Cin a multiple of 4) as the _pairs variants read it
-    (firmware/mcu_nn_pairs.h): per pair of channels (2j, 2j + 1), per group of 4 consecutive weights of a row,
-    channel 2j's 4 bytes then channel 2j + 1's. The same bytes in another order (int8, flat)."""
+    (firmware/mcu_nn_pairs.h): per pair of channels (a, b) = (2j, 2j + 1), per group of 4 consecutive weights
+    e0..e3 of a row, the 8 bytes a e0, b e0, a e2, b e2, a e1, b e1, a e3, b e3 (the word a half group's SMLADs
+    take both channels' weights from: SXTB16 gives a's (e0, e2), SXTB16 ROR #8 b's). The same bytes in another
+    order (int8, flat). row_pad (mcu_conv_im2col_rows_pairs_s8_dsp): each filter row's KW Cin weights first
+    followed by zeros up to a multiple of 4 (k = KH run4), as conv_im2col_rows's stream."""
     w = np.asarray(w, dtype=np.int8)
     cout = int(w.shape[0])
-    rows = w.reshape(cout // 2, 2, -1, 4)                  # [pair, channel of the pair, group, 4]
-    return np.ascontiguousarray(rows.transpose(0, 2, 1, 3)).reshape(-1)
+    if row_pad:
+        rows = w.reshape(cout, int(w.shape[1]), -1)
+        w = np.pad(rows, ((0, 0), (0, 0), (0, -rows.shape[2] % 4)))
+    rows = w.reshape(cout // 2, 2, -1, 4)[:, :, :, [0, 2, 1, 3]]    # [pair, channel of the pair, group, e]
+    return np.ascontiguousarray(rows.transpose(0, 2, 3, 1)).reshape(-1)
 
 
 def sxtb16_words(q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
