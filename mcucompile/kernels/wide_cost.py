@@ -53,15 +53,15 @@ from .conv import is_pointwise, wide_path
 # int8 im2col kernel that is not pair-interleaved: an odd out.c, a dead-channel hint) ran in none of them
 # since the pairs landed: its fit from before, against that same kernel, is kept
 COEFFS: dict[str, tuple[float, float, float]] = {
-    "1x1": (0.2515, 5.1307, 3.8274),                # 9 ops, within 4.2% (vww_96_int8's dead-channel convs)
-    "1x1_pairs": (0.0897, 7.8643, 0.7233),          # 15 ops, within 2.8%
-    "1x1_pairs_stack": (0.0524, 7.9957, 0.0),       # 6 ops, within 0.0%
+    "1x1": (0.2515, 5.1308, 3.8282),                # 9 ops, within 4.2% (vww_96_int8's dead-channel convs)
+    "1x1_pairs": (0.0000, 8.4356, 0.8109),          # 15 ops, within 2.0%
+    "1x1_pairs_stack": (0.0000, 6.2710, 0.0),       # 6 ops, within 25.1%
     "dw_rows": (2.6539, 0.2949, 0.0),               # 1 op
     "im2col": (0.2830, 8.1905, 0.0),                # no op measured: kept (before the pairs: 8 ops, 13%)
-    "im2col_pairs": (0.1010, 6.7086, 0.0),          # 7 ops, within 13.1%
-    "im2col_pairs_stack": (0.0832, 0.0006, 0.0),    # 1 op
-    "rows": (0.7640, 0.0283, 0.0),                  # 2 ops, within 17.2%
-    "rows_pairs": (0.3029, 0.0076, 0.0024),         # 1 op
+    "im2col_pairs": (0.0000, 7.8479, 0.0),          # 7 ops, within 7.8%
+    "im2col_pairs_stack": (0.0, 0.0, 0.0),          # 1 op (widening it measured slower)
+    "rows": (0.7640, 0.0283, 0.0),                  # no op measured: kept (before the rows pairs: 2 ops, 17.2%)
+    "rows_pairs": (0.0270, 7.7082, 0.0),            # 3 ops, within 0.0% (the rows pairs, mcu_conv_rows_pairs_dsp.c)
 }
 
 # An extra flash byte must save at least this many estimated cycles per inference (10 KB of pre-widened
