@@ -67,13 +67,12 @@ COEFFS: dict[str, tuple[float, float, float]] = {
 # An extra flash byte must save at least this many estimated cycles per inference (10 KB of pre-widened
 # weights: 40,000 cycles, 0.5 ms at 80 MHz). A 1x1 conv's pre-widened weights add about one byte per weight
 # (two int16 bytes for the int8 one dropped, plus 40 bytes of constants per pair of channels); against the
-# pair-interleaved int8 kernels they save about 0.09 cycles per MAC and 7.9 per output (COEFFS "1x1_pairs"),
-# so about 0.09 + 7.9 / in.c cycles per extra byte per output pixel: at 128 input channels the threshold
-# asks for about 28 output pixels of reuse (it asked for the same at 8 cycles per byte when the int8 kernels,
-# before the pairs, left 0.3 cycles per MAC to save). Below it are the last layers of the MobileNets (3x3
-# pixels), whose weights are the largest and run on the fewest pixels: person_detect's two 3x3-pixel 1x1
-# convs would add 108 KB (half of what --wide-weights on adds) for under a tenth of the cycles it saves
-# (under 2 cycles per byte); its 6x6-pixel 128-channel ones save about 4.7.
+# pair-interleaved int8 kernels (one weight word per half group) they save nothing per MAC and about 8.4
+# cycles per output (COEFFS "1x1_pairs": the output stage), so about 8.4 / in.c cycles per extra byte per
+# output pixel: at 128 input channels the threshold asks for about 61 output pixels of reuse. Below it are
+# the last layers of the MobileNets (6x6 and 3x3 pixels), whose weights are the largest and run on the
+# fewest pixels: person_detect's 6x6- and 3x3-pixel 1x1 convs would add over 200 KB for under a fifth of
+# the cycles --wide-weights on saves.
 THRESHOLD = 4.0
 
 # --wide-weights auto without --flash-budget: the pre-widened weights may take the generated weights up

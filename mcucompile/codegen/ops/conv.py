@@ -162,8 +162,11 @@ def _lower(ctx, op, depthwise: bool):
         narrow_win_w = 0
         if dsp_win and not narrow.name.endswith("_pairs_s8_dsp"):
             narrow_win_w = win_w or int(win_weights(w.data, depthwise, mult).nbytes)
+        # (the rows pairs' int8 filter is its rows padded with zeros: more than w's bytes)
+        narrow_pad = (pair_interleaved(w.data, row_pad=True).nbytes - w.nbytes
+                      if narrow.name == "mcu_conv_im2col_rows_pairs_s8_dsp" else 0)
         ctx.wide_extra[op.index] = (ctx.const_bytes(fields["wide_filter"]) - (w.nbytes if wide_only else 0)
-                                    + win_w - narrow_win_w,
+                                    + win_w - narrow_win_w - narrow_pad,
                                     out_c - len(dead_channels(w)) if pointwise else out_c, narrow.name)
     return [KernelCall(op.index, op.kind, variant.name,
                        (f"&{params.name}", ctx.act(x.index), filt, bias,
