@@ -97,6 +97,9 @@ CONV_CASES = [
     ("im2col_1x1_s2_c12_u7", (5, 5, 12), 7, 1, 2, "valid", 1, (-1.0, 3.0), 1.0, None, False),
     ("im2col_5x5_c20_u17_big_channel", (6, 7, 20), 17, 5, 1, "same", 1, (-2.0, 2.0), 1e3, None, True),
     ("im2col_2x3_valid_c32_u4", (4, 6, 32), 4, (2, 3), (1, 2), "valid", 1, (-1.0, 3.0), 1.0, None, True),
+    # 1x1 stride 1 with in.c over 16, not a multiple of 16: the pixel copied into zero-padded columns
+    ("im2col_1x1_pointwise_c40_u7", (3, 5, 40), 7, 1, 1, "valid", 1, (-1.0, 3.0), 1.0, "relu", True),
+    ("im2col_1x1_pointwise_c17_u4_zp_min", (2, 3, 17), 4, 1, 1, "valid", 1, (0.5, 4.0), 1e3, None, False),
     # 1x1 stride 1 with in.c a multiple of 16: mcu_conv_1x1_g3_s8_mve (the pixels read in place; odd counts)
     ("g3_1x1_c16_u5_odd_pixels", (3, 5, 16), 5, 1, 1, "valid", 1, (-1.0, 3.0), 1.0, None, True),
     ("g3_1x1_c32_u17_zp_min", (2, 3, 32), 17, 1, 1, "valid", 1, (0.5, 4.0), 1e3, "relu", True),
@@ -180,8 +183,8 @@ def test_conv_im2col_mve_left_and_right_shifts(tmp_path):
 def test_conv_im2col_mve_choice():
     """Helium: convs whose window kh kw in.c fits the 576-byte column take mcu_conv_im2col_s8_mve (few input
     channels too: fewer instructions than the window kernel on ResNet-8's, KWS's and VWW's first layers); larger
-    ones the rows kernel; 1x1 stride 1 the g3 one for in.c a multiple of 16 without the dead-channel hint, else the
-    plain 1x1 one."""
+    ones the rows kernel; 1x1 stride 1 the g3 one for in.c a multiple of 16 without the dead-channel hint, the im2col one for other in.c
+    over 16 (the pixel copied into zero-padded 16-byte columns), else the plain 1x1 one."""
     from types import SimpleNamespace
 
     from mcucompile.kernels.conv import choose
@@ -196,7 +199,9 @@ def test_conv_im2col_mve_choice():
     assert pick(72, 3) == "mcu_conv_rows_s8_mve"              # 648 bytes
     assert pick(3, 3) == "mcu_conv_im2col_s8_mve"
     assert pick(16, 1) == "mcu_conv_1x1_g3_s8_mve"
-    assert pick(24, 1) == "mcu_conv_1x1_s8_mve"               # in.c not a multiple of 16
+    assert pick(24, 1) == "mcu_conv_im2col_s8_mve"            # in.c not a multiple of 16, over 16: padded columns
+    assert pick(40, 1, 128) == "mcu_conv_im2col_s8_mve"       # the wake-word's first pointwise conv
+    assert pick(8, 1) == "mcu_conv_1x1_s8_mve"                # under one column block
     assert choose((1, 8, 8, 16), (8, 1, 1, 16), (1, 8, 8, 8), a, False, "mve", dead=True).name == "mcu_conv_1x1_s8_mve"
     assert choose((1, 8, 8, 64), (8, 3, 3, 64), (1, 8, 8, 8), a, False, "dsp").name != "mcu_conv_im2col_s8_mve"
 

@@ -1,6 +1,6 @@
 """The MLPerf Tiny streaming wake-word twin (tests/wakeword_twin.py: str_ww_ref_model's layer shapes, input
-[1, 49, 1, 40], depthwise convs (3,1) (5,1) (10,1) (15,1) along time, pointwise 40 -> 128 -> 128 -> 128 -> 32,
-Flatten 640 -> Dense 3 -> softmax; built with TensorFlow in a session fixture, nothing saved in the repository)
+[1, 30, 1, 40], depthwise convs (3,1) (5,1) (10,1) (15,1) along time, pointwise 40 -> 128 -> 128 -> 128 -> 32,
+Flatten 32 -> Dense 3 -> softmax; built with TensorFlow in a session fixture, nothing saved in the repository)
 bit-exact with TFLite Micro on the host and on qemu-m55 (mps3-an547), and the Helium depthwise kernel it takes
 along time, mcu_dwconv_seq_s8_mve (firmware/mcu_dwconv_seq_mve.c), on single-op edge cases: k = 2, 3, 8, 9,
 15, 16 (windows up to the whole 16-byte load), lengths of whole 8-step gathers and not, outputs a multiple of
@@ -42,12 +42,13 @@ def test_twin_has_the_wakeword_shapes(twin):
 
     g = read_tflite(twin)
     kinds = [op.kind for op in g.ops]
-    assert kinds == ["DEPTHWISE_CONV_2D", "CONV_2D"] * 4 + ["RESHAPE", "FULLY_CONNECTED", "SOFTMAX"]
+    assert kinds == ["DEPTHWISE_CONV_2D", "CONV_2D"] * 4 + ["FULLY_CONNECTED", "SOFTMAX"]
     shapes = [tuple(g.tensors[op.outputs[0]].shape) for op in g.ops]
-    assert shapes[:8] == [(1, 47, 1, 40), (1, 47, 1, 128), (1, 43, 1, 128), (1, 43, 1, 128),
-                          (1, 34, 1, 128), (1, 34, 1, 128), (1, 20, 1, 128), (1, 20, 1, 32)]
-    assert shapes[8:] == [(1, 640), (1, 3), (1, 3)]
-    assert tuple(g.tensors[g.ops[0].inputs[0]].shape) == (1, 49, 1, 40)
+    assert shapes[:8] == [(1, 28, 1, 40), (1, 28, 1, 128), (1, 24, 1, 128), (1, 24, 1, 128),
+                          (1, 15, 1, 128), (1, 15, 1, 128), (1, 1, 1, 128), (1, 1, 1, 32)]
+    assert shapes[8:] == [(1, 3), (1, 3)]
+    assert [tuple(g.tensors[i].shape) for i in g.ops[8].inputs] == [(1, 1, 1, 32), (3, 32), (3,)]
+    assert tuple(g.tensors[g.ops[0].inputs[0]].shape) == (1, 30, 1, 40)
     assert [g.tensors[op.inputs[1]].shape[1] for op in g.ops[:8:2]] == [3, 5, 10, 15]
 
 
@@ -61,7 +62,8 @@ def test_twin_bit_exact_on_m55(twin):
     r = _simulate(twin, "qemu-m55")
     funcs = r.extra["instructions_by_function"]
     assert "mcu_dwconv_seq_s8_mve" in funcs, sorted(funcs)
-    assert "mcu_dwconv_taps_s8_mve" not in funcs, sorted(funcs)
+    assert "mcu_conv_1x1_g3_s8_mve" in funcs and "mcu_conv_im2col_s8_mve" in funcs, sorted(funcs)
+    assert "mcu_dwconv_taps_s8_mve" in funcs, sorted(funcs)          # the last depthwise: 1 output
 
 
 # (id, input shape, kernel, strides, dilation, data range, weight scale, act, bias)
@@ -76,7 +78,7 @@ SEQ_CASES = [
     ("seq_k3_s2_c12", (19, 1, 12), (3, 1), 2, 1, (-1.0, 3.0), 1.0, None, True),
     ("seq_k4_d2_c9", (17, 1, 9), (4, 1), 1, 2, (-1.0, 3.0), 1.0, None, True),
     ("seq_k6_d3_c5_span16", (20, 1, 5), (6, 1), 1, 3, (-1.0, 3.0), 1.0, None, True),
-    ("seq_k10_few_outputs", (12, 1, 16), (10, 1), 1, 1, (-1.0, 3.0), 1.0, None, True),
+    ("seq_k10_four_outputs", (13, 1, 16), (10, 1), 1, 1, (-1.0, 3.0), 1.0, None, True),
 ]
 
 
@@ -118,8 +120,9 @@ def test_dwconv_seq_mve_bit_exact_on_m55(seq_models, case):
 
 
 def test_dwconv_seq_mve_choice():
-    """Helium depthwise, multiplier 1, on a 1-D map with every window inside and at most 16 taps: the seq
-    kernel; SAME padding that reaches outside, 17 taps, a 2-D map or another target: not."""
+    """Helium depthwise, multiplier 1, on a 1-D map with every window inside, a span of at most 16 steps and
+    at least 4 outputs: the seq kernel; SAME padding that reaches outside, 17 taps, a 2-D map, fewer outputs
+    (the taps kernel: the wake-word's last depthwise) or another target: not."""
     from types import SimpleNamespace
 
     from mcucompile.kernels.conv import choose, seq_taps
@@ -139,6 +142,8 @@ def test_dwconv_seq_mve_choice():
     assert pick((1, 513, 1, 8), (3, 1), (1, 511, 1, 8)) != "mcu_dwconv_seq_s8_mve"     # longer than the row
     assert pick((1, 49, 1, 40), (3, 1), (1, 49, 1, 40), attrs("SAME")) != "mcu_dwconv_seq_s8_mve"
     assert pick((1, 49, 2, 40), (3, 1), (1, 47, 2, 40)) != "mcu_dwconv_seq_s8_mve"
+    assert pick((1, 15, 1, 128), (15, 1), (1, 1, 1, 128)) == "mcu_dwconv_taps_s8_mve"    # under 4 outputs
+    assert pick((1, 7, 1, 16), (4, 1), (1, 4, 1, 16)) == "mcu_dwconv_seq_s8_mve"
     assert pick((1, 49, 1, 40), (3, 1), (1, 47, 1, 40), simd="dsp") != "mcu_dwconv_seq_s8_mve"
     assert seq_taps((1, 49, 1, 40), (1, 1, 1, 40), (1, 49, 1, 40), attrs("SAME")) == 1     # SAME 1 tap: inside
     assert seq_taps((1, 49, 1, 40), (1, 3, 1, 40), (1, 24, 1, 40), attrs(stride=2)) == 3
