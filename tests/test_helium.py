@@ -209,26 +209,32 @@ def test_conv_im2col_mve_choice():
 # mcu_dwconv_taps_s8_mve (firmware/mcu_dwconv_taps_mve.c): depthwise, multiplier 1, outputs with fewer than 4
 # columns whose taps are all inside (DS-CNN's 25 x 5): per pixel its valid taps, 16 channels per pass, the
 # last 1..15 channels by predicated passes of 4.
-# (id, input shape, kernel, strides, padding, dilation, data range, act)
+# (id, input shape, kernel, strides, padding, dilation, data range, act[, bias])
 DW_CASES = [
     ("dwt_kws_3x3_c64", (9, 5, 64), 3, 1, "same", 1, (-1.0, 3.0), "relu"),
     ("dwt_3x3_c20_zp_min", (6, 4, 20), 3, 1, "same", 1, (0.5, 4.0), None),
     ("dwt_5x5_s2_c7_zp_max", (7, 6, 7), 5, 2, "same", 1, (-5.0, -1.0), "relu6"),
     ("dwt_3x3_d2_c35", (7, 5, 35), 3, 1, "same", 2, (-2.0, 2.0), None),
     ("dwt_3x1_valid_c16", (5, 3, 16), (3, 1), 1, "valid", 1, (-1.0, 3.0), None),
+    # the input offset folded into the sums of the pixels whose taps are all inside: not past 256 channels,
+    # not under 4 output pixels; without a bias
+    ("dwt_3x3_c272_no_fold", (3, 3, 272), 3, 1, "same", 1, (-1.0, 3.0), "relu"),
+    ("dwt_3x3_c32_two_pixels", (2, 1, 32), 3, 1, "same", 1, (0.5, 4.0), None),
+    ("dwt_3x3_c48_fold_no_bias", (6, 3, 48), 3, 1, "same", 1, (-5.0, -1.0), None, False),
 ]
 
 
-def _dw_model(in_shape, kernel, strides, padding, dilation, data_range, act, seed=0) -> bytes:
+def _dw_model(in_shape, kernel, strides, padding, dilation, data_range, act, use_bias=True, seed=0) -> bytes:
     import keras
 
     keras.utils.set_random_seed(seed)
     inp = keras.Input(shape=in_shape, batch_size=1)
     layer = keras.layers.DepthwiseConv2D(kernel, strides=strides, padding=padding, dilation_rate=dilation,
-                                         activation=act)
+                                         activation=act, use_bias=use_bias)
     model = keras.Model(inp, layer(inp))
     w = layer.get_weights()
-    w[1] = np.linspace(-0.6, 0.6, in_shape[-1]).astype(np.float32)
+    if use_bias:
+        w[1] = np.linspace(-0.6, 0.6, in_shape[-1]).astype(np.float32)
     layer.set_weights(w)
     return int8_tflite(model, uniform_samples([(1, *in_shape)], [data_range], 16, seed))
 
