@@ -2,12 +2,13 @@
  * Helium (Cortex-M55) depthwise conv, depth multiplier 1, for narrow outputs (mcu_dwconv_taps_s8_mve; the
  * codegen takes it where mcu_dwconv_groups_s8_mve's 4-pixel row blocks find fewer than 4 output columns
  * whose taps are all inside, e.g. DS-CNN's 25 x 5 maps). One output pixel at a time: a table of its valid
- * taps (input and filter offsets) made once, then per 16 channels one pass over the taps, 4 int32
+ * taps (input and filter pointers) made once, then per 16 channels one pass over the taps, 4 int32
  * accumulators of 4 lanes each, per tap 4 widening loads of input and filter (VLDRB.S32), the input offset
- * added, VMUL and VADD (MVE has no lane-by-lane multiply-accumulate); at pixels whose taps are all inside
- * (up to DWT_KS_MAX channels) the input offset is folded into the starting sums instead (bias + input_offset
- * * the channel's weight sum, made once per call on the stack): no add per tap; channels past the last 16 by
- * predicated passes of 4. Requantised 4 lanes at a time (mcu_mve_requant4). Padded taps are skipped.
+ * added, VMUL and VADD (MVE has no lane-by-lane multiply-accumulate). At pixels whose taps are all inside
+ * the input offset is folded into the starting sums instead (bias + input_offset * the channel's weight
+ * sum, made once per call on the stack when at least 3 pixels are such and there are at most DWT_KS_MAX
+ * channels): no add per tap. Channels past the last 16 by predicated passes of 4. Requantised 4 lanes at a
+ * time (mcu_mve_requant4). Padded taps are skipped.
  */
 #include "mcu_simd.h"
 #include "mcu_conv_internal.h"
@@ -65,6 +66,17 @@ __attribute__((always_inline)) static inline void dwt_pass16(const dwt_rq_t *r, 
     vstrbq_s32(o + ch + 12, dwt_rq(r, a3, ch + 12));
 }
 
+/* the outputs along one axis whose taps are all inside the input */
+static int32_t dwt_full(int32_t n_out, int32_t stride, int32_t pad, int32_t k, int32_t dil, int32_t n_in)
+{
+    int32_t full = 0;
+    for (int32_t o = 0; o < n_out; ++o) {
+        const int32_t i0 = o * stride - pad;
+        full += i0 >= 0 && i0 + (k - 1) * dil < n_in;
+    }
+    return full;
+}
+
 void mcu_dwconv_taps_s8_mve(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
                             const int32_t *bias, int8_t *out, int16_t *scratch)
 {
@@ -77,7 +89,10 @@ void mcu_dwconv_taps_s8_mve(const mcu_conv_params_t *p, const int8_t *in, const 
     const int8_t *xp[DWT_TAPS], *fp[DWT_TAPS];
     /* bias + input_offset * the channel's weight sum: the start of the pixels whose taps are all inside */
     int32_t ks[DWT_KS_MAX];
-    const int fold = c16 > 0 && c16 <= DWT_KS_MAX && p->in.n * out_h * out_w >= 4;     /* (worth its set-up) */
+    /* worth its set-up (kh kw loads and adds per 4 channels, each full pixel saving as many): 3 full pixels */
+    const int fold = c16 > 0 && c16 <= DWT_KS_MAX &&
+                     p->in.n * dwt_full(out_h, stride_h, pad_top, kh, dil_h, in_h) *
+                             dwt_full(out_w, stride_w, pad_left, kw, dil_w, in_w) >= 3;
     if (fold) {
         for (int32_t ch = 0; ch < c16; ch += 4) {
             int32x4_t s = vdupq_n_s32(0);

@@ -183,8 +183,9 @@ def test_conv_im2col_mve_left_and_right_shifts(tmp_path):
 def test_conv_im2col_mve_choice():
     """Helium: convs whose window kh kw in.c fits the 576-byte column take mcu_conv_im2col_s8_mve (few input
     channels too: fewer instructions than the window kernel on ResNet-8's, KWS's and VWW's first layers); larger
-    ones the rows kernel; 1x1 stride 1 the g3 one for in.c a multiple of 16 without the dead-channel hint, the im2col one for other in.c
-    over 16 (the pixel copied into zero-padded 16-byte columns), else the plain 1x1 one."""
+    ones the rows kernel; 1x1 stride 1 the g3 one for in.c a multiple of 16 without the dead-channel hint, the
+    im2col one for other in.c over 16 (the pixel copied into zero-padded 16-byte columns), else the plain 1x1
+    one."""
     from types import SimpleNamespace
 
     from mcucompile.kernels.conv import choose

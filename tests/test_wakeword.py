@@ -4,8 +4,9 @@ Flatten 32 -> Dense 3 -> softmax; built with TensorFlow in a session fixture, no
 bit-exact with TFLite Micro on the host and on qemu-m55 (mps3-an547), and the Helium depthwise kernel it takes
 along time, mcu_dwconv_seq_s8_mve (firmware/mcu_dwconv_seq_mve.c), on single-op edge cases: k = 2, 3, 8, 9,
 15, 16 (windows up to the whole 16-byte load), lengths of whole 8-step gathers and not, outputs a multiple of
-4 and not (the predicated last scatter), along the columns, stride 2, dilation 2 and 3 (a 16-step span), 7 channels, zero points at both ends of int8, ReLU6, huge weights (left
-shifts), no bias; and the choice (SAME padding, 17 taps, 2-D maps keep the other kernels).
+4 and not (the predicated last scatter), along the columns, stride 2, dilation 2 and 3 (a 16-step span), 7
+channels, zero points at both ends of int8, ReLU6, huge weights (left shifts), no bias; and the choice (SAME
+padding, 17 taps, a span over 16, 2-D maps, fewer than 4 outputs keep the other kernels).
 """
 
 from __future__ import annotations
