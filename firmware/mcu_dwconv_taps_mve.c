@@ -66,6 +66,26 @@ __attribute__((always_inline)) static inline void dwt_pass16(const dwt_rq_t *r, 
     vstrbq_s32(o + ch + 12, dwt_rq(r, a3, ch + 12));
 }
 
+/* one pass of 16 channels at a pixel whose taps are all inside: tap t at x + xrel[t] (x: the window's first
+ * tap, channel ch), the filter rows one after the other; the starting sums ks hold the input offset */
+static inline void dwt_full16(const dwt_rq_t *r, const int8_t *x, const int32_t *xrel, const int8_t *f, int32_t n,
+                              int32_t c, int32_t ch, const int32_t *ks, int8_t *o)
+{
+    int32x4_t a0 = vldrwq_s32(ks + ch), a1 = vldrwq_s32(ks + ch + 4);
+    int32x4_t a2 = vldrwq_s32(ks + ch + 8), a3 = vldrwq_s32(ks + ch + 12);
+    for (int32_t t = 0; t < n; ++t, f += c) {
+        const int8_t *xt = x + xrel[t];
+        a0 = vaddq_s32(a0, vmulq_s32(vldrbq_s32(xt), vldrbq_s32(f)));
+        a1 = vaddq_s32(a1, vmulq_s32(vldrbq_s32(xt + 4), vldrbq_s32(f + 4)));
+        a2 = vaddq_s32(a2, vmulq_s32(vldrbq_s32(xt + 8), vldrbq_s32(f + 8)));
+        a3 = vaddq_s32(a3, vmulq_s32(vldrbq_s32(xt + 12), vldrbq_s32(f + 12)));
+    }
+    vstrbq_s32(o + ch, dwt_rq(r, a0, ch));
+    vstrbq_s32(o + ch + 4, dwt_rq(r, a1, ch + 4));
+    vstrbq_s32(o + ch + 8, dwt_rq(r, a2, ch + 8));
+    vstrbq_s32(o + ch + 12, dwt_rq(r, a3, ch + 12));
+}
+
 /* the outputs along one axis whose taps are all inside the input */
 static int32_t dwt_full(int32_t n_out, int32_t stride, int32_t pad, int32_t k, int32_t dil, int32_t n_in)
 {
@@ -93,7 +113,13 @@ void mcu_dwconv_taps_s8_mve(const mcu_conv_params_t *p, const int8_t *in, const 
     const int fold = c16 > 0 && c16 <= DWT_KS_MAX &&
                      p->in.n * dwt_full(out_h, stride_h, pad_top, kh, dil_h, in_h) *
                              dwt_full(out_w, stride_w, pad_left, kw, dil_w, in_w) >= 3;
+    int32_t xrel[DWT_TAPS];                 /* a full window's taps relative to its first */
     if (fold) {
+        for (int32_t ky = 0; ky < kh; ++ky) {
+            for (int32_t kx = 0; kx < kw; ++kx) {
+                xrel[ky * kw + kx] = (ky * dil_h * in_w + kx * dil_w) * c;
+            }
+        }
         for (int32_t ch = 0; ch < c16; ch += 4) {
             int32x4_t s = vdupq_n_s32(0);
             for (int32_t t = 0; t < kh * kw; ++t) {
@@ -126,8 +152,9 @@ void mcu_dwconv_taps_s8_mve(const mcu_conv_params_t *p, const int8_t *in, const 
                 }
                 int32_t ch = 0;
                 if (fold && n == kh * kw) {
+                    const int8_t *x0 = in_b + (iy0 * in_w + ix0) * c;
                     for (; ch < c16; ch += 16) {
-                        dwt_pass16(&r, xp, fp, n, ch, ks, o, 1);
+                        dwt_full16(&r, x0 + ch, xrel, filter + ch, n, c, ch, ks, o);
                     }
                 } else {
                     for (; ch < c16; ch += 16) {
