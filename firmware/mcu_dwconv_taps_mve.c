@@ -7,8 +7,9 @@
  * added, VMUL and VADD (MVE has no lane-by-lane multiply-accumulate). At pixels whose taps are all inside
  * the input offset is folded into the starting sums instead (bias + input_offset * the channel's weight
  * sum, made once per call on the stack when at least 3 pixels are such and there are at most DWT_KS_MAX
- * channels): no add per tap. Channels past the last 16 by predicated passes of 4. Requantised 4 lanes at a
- * time (mcu_mve_requant4). Padded taps are skipped.
+ * channels): no add per tap, the taps read through one per-call table of offsets from the window's first
+ * and the filter rows walked in order. Channels past the last 16 by predicated passes of 4. Requantised 4
+ * lanes at a time (mcu_mve_requant4). Padded taps are skipped.
  */
 #include "mcu_simd.h"
 #include "mcu_conv_internal.h"
