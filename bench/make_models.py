@@ -94,12 +94,21 @@ def example(name: str, size: int, width: int) -> bytes:
     return pipeline.to_int8_tflite(mod.build_model(size, width), calib)
 
 
+def str_ww_twin() -> bytes:
+    """The MLPerf Tiny streaming wake-word twin (tests/wakeword_twin.py: the one builder, shared with
+    tests/test_wakeword.py)."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    import wakeword_twin
+    return wakeword_twin.str_ww_twin()
+
+
 MODELS = {   # name -> the .tflite bytes
     "mobilenetv2_035_144": lambda: _convert(mobilenet_v2(0.35, 144), (144, 144, 3)),
     "mcunet_like_176": lambda: _convert(mcunet_like(176), (176, 176, 3)),
     "mobilenetv2_torch_224": lambda: torch_mobilenet_v2(224, 1.0),
     "attendseg_64": lambda: example("attendseg", 64, 8),
     "efficientvit_128": lambda: example("efficientvit", 128, 8),
+    "str_ww_twin": str_ww_twin,
 }
 
 

@@ -54,6 +54,17 @@ void mcu_dwconv_taps_s8_mve(const mcu_conv_params_t *p, const int8_t *in, const 
                             const int32_t *bias, int8_t *out, int16_t *scratch);
 int32_t mcu_dwconv_taps_s8_mve_get_buffer_size(const mcu_conv_params_t *p);
 
+/*
+ * Depthwise conv, depth multiplier 1, along one axis (firmware/mcu_dwconv_seq_mve.c): a 1-D map (in.w = kw =
+ * out.w = 1 or in.h = kh = out.h = 1) of at most 512 input steps, a window spanning (k - 1) dilation + 1 <= 16
+ * steps, every window inside the input, at least 4 outputs (the codegen decides): per channel its sequence
+ * gathered into a row on the stack, one 16-byte load and one VMLADAV.S8 per output, 4 outputs requantised and
+ * scattered at once. Plain bias; scratch unused (NULL). Helium builds only.
+ */
+void mcu_dwconv_seq_s8_mve(const mcu_conv_params_t *p, const int8_t *in, const int8_t *filter,
+                           const int32_t *bias, int8_t *out, int16_t *scratch);
+int32_t mcu_dwconv_seq_s8_mve_get_buffer_size(const mcu_conv_params_t *p);
+
 #ifdef __cplusplus
 }
 #endif

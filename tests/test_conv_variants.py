@@ -87,4 +87,8 @@ def test_choose_reaches_every_variant():
         assert v.name.startswith("mcu_dwconv" if dw else "mcu_conv_"), v.name
         assert not ref or v.name.endswith("_ref_s8"), v.name
         seen.add(v.name)
+    # Helium's 1-D depthwise (mcu_dwconv_seq_s8_mve) takes [1, T, 1, C] maps, which the 8 x 8 ones above miss
+    a = _attrs(True, 1)
+    a.padding = "VALID"
+    seen.add(choose((1, 12, 1, 8), (1, 3, 1, 8), (1, 10, 1, 8), a, True, "mve").name)
     assert seen == set(VARIANTS)

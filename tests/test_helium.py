@@ -97,6 +97,9 @@ CONV_CASES = [
     ("im2col_1x1_s2_c12_u7", (5, 5, 12), 7, 1, 2, "valid", 1, (-1.0, 3.0), 1.0, None, False),
     ("im2col_5x5_c20_u17_big_channel", (6, 7, 20), 17, 5, 1, "same", 1, (-2.0, 2.0), 1e3, None, True),
     ("im2col_2x3_valid_c32_u4", (4, 6, 32), 4, (2, 3), (1, 2), "valid", 1, (-1.0, 3.0), 1.0, None, True),
+    # 1x1 stride 1 with in.c over 16, not a multiple of 16: the pixel copied into zero-padded columns
+    ("im2col_1x1_pointwise_c40_u7", (3, 5, 40), 7, 1, 1, "valid", 1, (-1.0, 3.0), 1.0, "relu", True),
+    ("im2col_1x1_pointwise_c17_u4_zp_min", (2, 3, 17), 4, 1, 1, "valid", 1, (0.5, 4.0), 1e3, None, False),
     # 1x1 stride 1 with in.c a multiple of 16: mcu_conv_1x1_g3_s8_mve (the pixels read in place; odd counts)
     ("g3_1x1_c16_u5_odd_pixels", (3, 5, 16), 5, 1, 1, "valid", 1, (-1.0, 3.0), 1.0, None, True),
     ("g3_1x1_c32_u17_zp_min", (2, 3, 32), 17, 1, 1, "valid", 1, (0.5, 4.0), 1e3, "relu", True),
@@ -180,8 +183,9 @@ def test_conv_im2col_mve_left_and_right_shifts(tmp_path):
 def test_conv_im2col_mve_choice():
     """Helium: convs whose window kh kw in.c fits the 576-byte column take mcu_conv_im2col_s8_mve (few input
     channels too: fewer instructions than the window kernel on ResNet-8's, KWS's and VWW's first layers); larger
-    ones the rows kernel; 1x1 stride 1 the g3 one for in.c a multiple of 16 without the dead-channel hint, else the
-    plain 1x1 one."""
+    ones the rows kernel; 1x1 stride 1 the g3 one for in.c a multiple of 16 without the dead-channel hint, the
+    im2col one for other in.c over 16 (the pixel copied into zero-padded 16-byte columns), else the plain 1x1
+    one."""
     from types import SimpleNamespace
 
     from mcucompile.kernels.conv import choose
@@ -196,7 +200,9 @@ def test_conv_im2col_mve_choice():
     assert pick(72, 3) == "mcu_conv_rows_s8_mve"              # 648 bytes
     assert pick(3, 3) == "mcu_conv_im2col_s8_mve"
     assert pick(16, 1) == "mcu_conv_1x1_g3_s8_mve"
-    assert pick(24, 1) == "mcu_conv_1x1_s8_mve"               # in.c not a multiple of 16
+    assert pick(24, 1) == "mcu_conv_im2col_s8_mve"            # in.c not a multiple of 16, over 16: padded columns
+    assert pick(40, 1, 128) == "mcu_conv_im2col_s8_mve"       # the wake-word's first pointwise conv
+    assert pick(8, 1) == "mcu_conv_1x1_s8_mve"                # under one column block
     assert choose((1, 8, 8, 16), (8, 1, 1, 16), (1, 8, 8, 8), a, False, "mve", dead=True).name == "mcu_conv_1x1_s8_mve"
     assert choose((1, 8, 8, 64), (8, 3, 3, 64), (1, 8, 8, 8), a, False, "dsp").name != "mcu_conv_im2col_s8_mve"
 
@@ -204,26 +210,32 @@ def test_conv_im2col_mve_choice():
 # mcu_dwconv_taps_s8_mve (firmware/mcu_dwconv_taps_mve.c): depthwise, multiplier 1, outputs with fewer than 4
 # columns whose taps are all inside (DS-CNN's 25 x 5): per pixel its valid taps, 16 channels per pass, the
 # last 1..15 channels by predicated passes of 4.
-# (id, input shape, kernel, strides, padding, dilation, data range, act)
+# (id, input shape, kernel, strides, padding, dilation, data range, act[, bias])
 DW_CASES = [
     ("dwt_kws_3x3_c64", (9, 5, 64), 3, 1, "same", 1, (-1.0, 3.0), "relu"),
     ("dwt_3x3_c20_zp_min", (6, 4, 20), 3, 1, "same", 1, (0.5, 4.0), None),
     ("dwt_5x5_s2_c7_zp_max", (7, 6, 7), 5, 2, "same", 1, (-5.0, -1.0), "relu6"),
     ("dwt_3x3_d2_c35", (7, 5, 35), 3, 1, "same", 2, (-2.0, 2.0), None),
     ("dwt_3x1_valid_c16", (5, 3, 16), (3, 1), 1, "valid", 1, (-1.0, 3.0), None),
+    # the input offset folded into the sums of the pixels whose taps are all inside: not past 256 channels,
+    # not under 4 output pixels; without a bias
+    ("dwt_3x3_c272_no_fold", (3, 3, 272), 3, 1, "same", 1, (-1.0, 3.0), "relu"),
+    ("dwt_3x3_c32_two_pixels", (2, 1, 32), 3, 1, "same", 1, (0.5, 4.0), None),
+    ("dwt_3x3_c48_fold_no_bias", (6, 3, 48), 3, 1, "same", 1, (-5.0, -1.0), None, False),
 ]
 
 
-def _dw_model(in_shape, kernel, strides, padding, dilation, data_range, act, seed=0) -> bytes:
+def _dw_model(in_shape, kernel, strides, padding, dilation, data_range, act, use_bias=True, seed=0) -> bytes:
     import keras
 
     keras.utils.set_random_seed(seed)
     inp = keras.Input(shape=in_shape, batch_size=1)
     layer = keras.layers.DepthwiseConv2D(kernel, strides=strides, padding=padding, dilation_rate=dilation,
-                                         activation=act)
+                                         activation=act, use_bias=use_bias)
     model = keras.Model(inp, layer(inp))
     w = layer.get_weights()
-    w[1] = np.linspace(-0.6, 0.6, in_shape[-1]).astype(np.float32)
+    if use_bias:
+        w[1] = np.linspace(-0.6, 0.6, in_shape[-1]).astype(np.float32)
     layer.set_weights(w)
     return int8_tflite(model, uniform_samples([(1, *in_shape)], [data_range], 16, seed))
 

@@ -196,10 +196,13 @@ VARIANTS = {v.name: v for v in (
     Variant("mcu_dwconv_win_stack_s8_dsp", WIN_DSP, simd="dsp"),
     Variant("mcu_dwconv_win_s8_mve", ("mcu_conv_win_mve.c", *WIN_DSP), simd="mve"),
     Variant("mcu_dwconv_taps_s8_mve", ("mcu_dwconv_taps_mve.c",), simd="mve"),
+    Variant("mcu_dwconv_seq_s8_mve", ("mcu_dwconv_seq_mve.c",), simd="mve"),
 )}
 PAIRS_STACK_BYTES = 1152   # firmware/mcu_nn_pairs.h: the _stack_pairs variants' block on the stack (8 k bytes)
 MVE_COL_MAX = 576      # firmware/mcu_nn_helium.h: mcu_conv_im2col_s8_mve's largest window kh kw in.c (its stack column)
 MVE_DWT_TAPS = 64      # firmware/mcu_dwconv_taps_mve.c: mcu_dwconv_taps_s8_mve's largest window kh kw (DWT_TAPS)
+MVE_SEQ_MIN_OUT = 4    # mcu_dwconv_seq_s8_mve's fewest outputs (the wake-word's last (15, 1) depthwise has 1)
+MVE_SEQ_LEN = 512      # firmware/mcu_dwconv_seq_mve.c: mcu_dwconv_seq_s8_mve's longest input sequence (its stack row)
 DWG_TAPS = 25          # firmware/mcu_conv_internal.h: mcu_dwconv_groups_s8's largest filter (kh kw)
 K3V_MAX_WP = 15        # firmware/mcu_dwconv_k3v_dsp.c: mcu_dwconv_k3v_s8_dsp's widest padded map (out.w + 2)
 K3V_MIN_H = 8          # (smaller maps: the groups' padded map, fewer fills a pixel)
@@ -215,6 +218,28 @@ def _inside_columns(x_shape, w_shape, y_shape, attrs) -> int:
     last = in_w - 1 - (kw - 1) * dw + pad_left
     hi = min(0 if last < 0 else last // sw + 1, out_w)
     return max(hi - min(lo, hi), 0)
+
+
+def seq_taps(x_shape, w_shape, y_shape, attrs) -> int | None:
+    """k when firmware/mcu_dwconv_seq_mve.c's 1-D depthwise kernel can take this depthwise conv (multiplier 1
+    assumed by the caller): a map along one axis (in.w = kw = out.w = 1, or in.h = kh = out.h = 1) of at
+    most MVE_SEQ_LEN input steps, a window spanning (k - 1) dilation + 1 <= 16 steps (one 16-byte load),
+    every output's window inside the input (no padding reached: the kernel folds the input offset into the
+    bias over all k taps), its row gather's offsets (7 in.c) under 2^16 and at least MVE_SEQ_MIN_OUT outputs
+    (fewer: the per-channel row costs more than the taps kernel's channel-parallel passes); else None."""
+    if len(x_shape) != 4 or len(w_shape) != 4 or len(y_shape) != 4:
+        return None
+    (in_h, in_w, c), (kh, kw), (out_h, out_w) = x_shape[1:4], w_shape[1:3], y_shape[1:3]
+    if in_w == 1 and kw == 1 and out_w == 1:
+        k, len_in, len_out, s, d, axis = kh, in_h, out_h, attrs.stride_h, attrs.dilation_h, 0
+    elif in_h == 1 and kh == 1 and out_h == 1:
+        k, len_in, len_out, s, d, axis = kw, in_w, out_w, attrs.stride_w, attrs.dilation_w, 1
+    else:
+        return None
+    before = window_geometry(attrs, int(in_h), int(in_w), int(kh), int(kw)).pads[axis]
+    inside = before == 0 and (len_out - 1) * s + (k - 1) * d <= len_in - 1
+    fits = (k - 1) * d + 1 <= 16 and len_in <= MVE_SEQ_LEN and 7 * c < 65536
+    return int(k) if inside and fits and len_out >= MVE_SEQ_MIN_OUT else None
 
 
 def choose(x_shape, w_shape, y_shape, attrs, depthwise: bool, simd: str, reference: bool = False,
@@ -247,6 +272,8 @@ def choose(x_shape, w_shape, y_shape, attrs, depthwise: bool, simd: str, referen
             if simd == "mve":
                 return v["mcu_dwconv_win_s8_mve"]
             return v["mcu_dwconv_win_s8_dsp" if scratch else "mcu_dwconv_win_stack_s8_dsp"]
+        if m == 1 and simd == "mve" and pixels is None and seq_taps(x_shape, w_shape, y_shape, attrs):
+            return v["mcu_dwconv_seq_s8_mve"]          # 1-D along time (TCN / wake-word shapes)
         if m == 1 and simd == "mve":
             narrow = taps <= MVE_DWT_TAPS and _inside_columns(x_shape, w_shape, y_shape, attrs) < 4
             return v["mcu_dwconv_taps_s8_mve" if narrow else "mcu_dwconv_groups_s8_mve"]
@@ -267,6 +294,8 @@ def choose(x_shape, w_shape, y_shape, attrs, depthwise: bool, simd: str, referen
         pointwise = is_pointwise(x_shape, w_shape, y_shape, attrs, False)
     if simd == "mve":
         if pointwise:
+            if in_c % 16 and in_c > 16 and not dead and n <= MVE_COL_MAX:
+                return v["mcu_conv_im2col_s8_mve"]     # the pixels copied into zero-padded 16-byte columns
             return v["mcu_conv_1x1_g3_s8_mve" if in_c % 16 == 0 and not dead else "mcu_conv_1x1_s8_mve"]
         if n <= MVE_COL_MAX:            # (fewer instructions than the window kernels, which kept depthwise only)
             return v["mcu_conv_im2col_s8_mve"]
