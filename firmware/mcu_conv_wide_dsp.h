@@ -457,6 +457,8 @@ static MCU_ALWAYS_INLINE void conv_1x1_wide_run(const mcu_conv_params_t *p, cons
     const uint32_t *const wend = pre ? p->wide_filter + (size_t)((n_live + 1) >> 1) * (size_t)(k4 + 10) : NULL;
     /* and of its pairs of neighbours (without the hint: an odd count's last pair is a channel twice) */
     const uint32_t *const wend_even = pre ? p->wide_filter + (size_t)(n_live >> 1) * (size_t)(k4 + 10) : NULL;
+    /* inter: the end of the pair-interleaved filter (out.c / 2 pairs of 2 k bytes: WIDE4I_ALL) */
+    const int8_t *const wend_inter = inter ? filter + (size_t)out_c * (size_t)k : NULL;
 #endif
     /* pre: 1 or 2 pixels past the last whole block go apart (wide_pre_rows) */
     const int32_t tail = (pre || inter) && !im2col && (pixels & 3) <= 2 ? pixels & 3 : 0;
@@ -532,6 +534,24 @@ static MCU_ALWAYS_INLINE void conv_1x1_wide_run(const mcu_conv_params_t *p, cons
                 continue;
             }
             i0 = n_live - 1;
+        }
+        if (inter && all && simple) {               /* the pair-interleaved filter: every pair in one loop */
+            int32_t a00, a01, a10, a11, a20, a21, a30, a31;
+            const uint32_t *x;
+            const int8_t *wq = filter, *wsave;
+            const int32_t *bq = bias, *mq = mult, *sq = shift;
+            int8_t *oq = o;
+            uint32_t ta, tb, xv, xw;
+            __asm__ volatile(WIDE4I_ALL
+                             : [a00] "=&r"(a00), [a01] "=&r"(a01), [a10] "=&r"(a10), [a11] "=&r"(a11),
+                               [a20] "=&r"(a20), [a21] "=&r"(a21), [a30] "=&r"(a30), [a31] "=&r"(a31),
+                               [x] "=&r"(x), [w] "+r"(wq), [xw] "=&r"(xw), [ta] "=&r"(ta), [tb] "=&r"(tb),
+                               [xv] "=&r"(xv), [bp] "+m"(bq), [mp] "+m"(mq), [shp] "+m"(sq), [ob] "+m"(oq),
+                               [wsave] "=m"(wsave)
+                             : [xbeg] "m"(wide), [os] "m"(os), [kc] "m"(kc), [xend] "m"(xend),
+                               [entry81] "m"(entry81), [wend] "m"(wend_inter)
+                             : "memory", "cc");
+            continue;
         }
 #endif
         for (int32_t i = i0; i < n_live; i += 2) {  /* a pair of live channels (odd count: the last twice) */

@@ -81,6 +81,70 @@
     "add    %[a11], %[a11], %[a11]\n\t"                                                               \
     "add    %[a21], %[a21], %[a21]\n\t"                                                               \
     "add    %[a31], %[a31], %[a31]\n\t"
+/* The output stage of one channel of the pair (as WIDE4_REQ_R): its m and shift read through the pointers at %[mp],
+ * %[shp] (each advanced by 4 and stored back), y0..y3 by mcu_rqd_apply and SSAT #8, left in y0..y3 (w holds m, xw
+ * e, ta c; x a temporary) */
+#define WIDE4I_RQ(y0, y1, y2, y3)                                                                     \
+    "ldr    %[ta], %[mp]\n\t"                                                                         \
+    "ldr    %[tb], %[shp]\n\t"                                                                        \
+    "ldr    %[w], [%[ta]], #4\n\t"                                                                    \
+    "ldr    %[xw], [%[tb]], #4\n\t"                                                                   \
+    "ldr    %[xv], %[kc]\n\t"                                                                         \
+    "str    %[ta], %[mp]\n\t"                                                                         \
+    "str    %[tb], %[shp]\n\t"                                                                        \
+    "mvn    %[ta], %[xw]\n\t"                                                                         \
+    "lsl    %[ta], %[xv], %[ta]\n\t"                                                                  \
+    "rsb    %[xw], %[xw], #0\n\t"                                                                     \
+    "smmlar %[x], %[" y0 "], %[w], %[ta]\n\t"                                                         \
+    "sub    %[" y0 "], %[x], %[" y0 "], lsr #31\n\t"                                                  \
+    "smmlar %[x], %[" y1 "], %[w], %[ta]\n\t"                                                         \
+    "sub    %[" y1 "], %[x], %[" y1 "], lsr #31\n\t"                                                  \
+    "smmlar %[x], %[" y2 "], %[w], %[ta]\n\t"                                                         \
+    "sub    %[" y2 "], %[x], %[" y2 "], lsr #31\n\t"                                                  \
+    "smmlar %[x], %[" y3 "], %[w], %[ta]\n\t"                                                         \
+    "sub    %[" y3 "], %[x], %[" y3 "], lsr #31\n\t"                                                  \
+    "asr    %[" y0 "], %[" y0 "], %[xw]\n\t"                                                          \
+    "asr    %[" y1 "], %[" y1 "], %[xw]\n\t"                                                          \
+    "asr    %[" y2 "], %[" y2 "], %[xw]\n\t"                                                          \
+    "asr    %[" y3 "], %[" y3 "], %[xw]\n\t"                                                          \
+    "ssat   %[" y0 "], #8, %[" y0 "]\n\t"                                                             \
+    "ssat   %[" y1 "], #8, %[" y1 "]\n\t"                                                             \
+    "ssat   %[" y2 "], #8, %[" y2 "]\n\t"                                                             \
+    "ssat   %[" y3 "], #8, %[" y3 "]\n\t"
+/* Every pair of channels of a block of 4 pixels in one loop (no C between pairs): per pair its biases through
+ * %[bp] (advanced by 8), the groups (WIDE4I_FIRST, WIDE4I_LOOP: w runs on from pair to pair, the filter's pairs
+ * being consecutive), the sums doubled, both channels' output stages (WIDE4I_RQ; w kept at %[wsave] meanwhile) and
+ * per pixel q the two bytes merged (BFI) into one STRH at %[ob] + q os (%[ob] advanced by 2), until w reaches
+ * %[wend]. Labels 0..10. */
+#define WIDE4I_ALL                                                                                    \
+    "10:\n\t"                                                                                         \
+    "ldr    %[ta], %[bp]\n\t"                                                                         \
+    "ldr    %[x], %[xbeg]\n\t"                                                                        \
+    "ldrd   %[a00], %[a01], [%[ta]], #8\n\t"                                                          \
+    "str    %[ta], %[bp]\n\t"                                                                         \
+    WIDE4I_FIRST                                                                                      \
+    WIDE4I_LOOP("entry81")                                                                            \
+    WIDE4I_DBL                                                                                        \
+    "str    %[w], %[wsave]\n\t"                                                                       \
+    WIDE4I_RQ("a00", "a10", "a20", "a30")                                                             \
+    WIDE4I_RQ("a01", "a11", "a21", "a31")                                                             \
+    "ldr    %[ta], %[ob]\n\t"                                                                         \
+    "ldr    %[tb], %[os]\n\t"                                                                         \
+    "bfi    %[a00], %[a01], #8, #8\n\t"                                                               \
+    "bfi    %[a10], %[a11], #8, #8\n\t"                                                               \
+    "bfi    %[a20], %[a21], #8, #8\n\t"                                                               \
+    "bfi    %[a30], %[a31], #8, #8\n\t"                                                               \
+    "strh   %[a00], [%[ta]]\n\t"                                                                      \
+    "strh   %[a10], [%[ta], %[tb]]\n\t"                                                               \
+    "add    %[x], %[ta], %[tb], lsl #1\n\t"                                                           \
+    "strh   %[a20], [%[x]]\n\t"                                                                       \
+    "strh   %[a30], [%[x], %[tb]]\n\t"                                                                \
+    "add    %[ta], %[ta], #2\n\t"                                                                     \
+    "str    %[ta], %[ob]\n\t"                                                                         \
+    "ldr    %[w], %[wsave]\n\t"                                                                       \
+    "ldr    %[ta], %[wend]\n\t"                                                                       \
+    "cmp    %[w], %[ta]\n\t"                                                                          \
+    "bne    10b\n\t"
 #define WIDE4I_OUTPUTS                                                                                \
     : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [a20] "+r"(a20),            \
       [a21] "+r"(a21), [a30] "+r"(a30), [a31] "+r"(a31), [x] "+r"(x), [w] "+r"(w0), [xw] "=&r"(xw),   \

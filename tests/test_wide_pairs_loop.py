@@ -1,6 +1,7 @@
 """The pair-interleaved wide convs' group loop (firmware/mcu_conv_wide_dsp.h WIDE4I_*, mcu_conv_wide_pairs_dsp.c):
 one weight word per half group for both channels of a pair (SXTB16 the first channel's, ROR #8 the second's),
-8 groups per loop iteration entered by TBH (entry81 after the first group where the pair runs all in assembly,
+8 groups per loop iteration entered by TBH (entry81 after the first group where the pairs run all in assembly:
+WIDE4I_ALL, every pair of a block in one loop, their bytes merged into STRH;
 entry8 where the output stage is in C: a pair with a channel past mcu_rqd's bound), the block widened without
 doubling and the sums doubled before the output stage (WIDE4I_DBL; in C for the plain paths;
 mcu_wide_pairs_rows sums undoubled).
@@ -30,6 +31,10 @@ CASES = [
     # 17 groups (16 after the first: two whole iterations), 18 groups without bias
     Case("pl_pw_c68_full", "conv", (2, 4, 68), units=10),
     Case("pl_pw_c72_no_bias", "conv", (3, 3, 72), units=4, use_bias=False),
+    # 32 pairs in one WIDE4I_ALL loop (kws_ref_model's 1x1 convs: 64 in, 64 out), 15 pixels (the last block moved
+    # back); 3 pairs with ReLU6 on 7 groups
+    Case("pl_pw_c64_u64_all", "conv", (3, 5, 64), units=64),
+    Case("pl_pw_c28_u6_relu6", "conv", (2, 5, 28), units=6, act="relu6"),
     # a channel past mcu_rqd's bound: the loop alone (entry8 = 4), its pair's plain requantisation on the doubled
     # sums; left shifts
     Case("pl_pw_c16_tiny_channel", "conv", (2, 4, 16), units=4, tiny_channel=1e-6),
