@@ -1,4 +1,5 @@
-"""The rows pairs (firmware/mcu_conv_rows_pairs_dsp.c, mcu_conv_im2col_rows_pairs_s8_dsp): with --wide-weights off a conv
+"""The rows pairs (firmware/mcu_conv_rows_pairs_dsp.c, mcu_conv_im2col_rows_pairs_s8_dsp): with
+--wide-weights off a conv
 whose window rows are not whole groups of 4 (in.c % 4 != 0, kw in.c % 4 != 0; the rows padded to run4 at most 4/3
 of the window: kernels/conv.py wide_path "rows"), an even out.c, dilation 1, at least 4 output pixels and planned
 scratch runs the pair-interleaved wide engine on its int8 filter with each row of kw in.c weights padded with

@@ -54,22 +54,23 @@ from .conv import is_pointwise, wide_path
 # since the pairs landed: its fit from before, against that same kernel, is kept
 COEFFS: dict[str, tuple[float, float, float]] = {
     "1x1": (0.2515, 5.1308, 3.8282),                # 9 ops, within 4.2% (vww_96_int8's dead-channel convs)
-    "1x1_pairs": (0.0000, 8.4356, 0.8109),          # 15 ops, within 2.0%
-    "1x1_pairs_stack": (0.0000, 6.2710, 0.0),       # 6 ops, within 25.1%
-    "dw_rows": (2.6539, 0.2949, 0.0),               # 1 op
+    "1x1_pairs": (0.0008, 4.5167, 0.8501),          # 15 ops, within 3.9%
+    "1x1_pairs_stack": (0.0000, 1.8574, 0.0),       # 6 ops, within 57%
+    "dw_rows": (2.6498, 0.2944, 0.0),               # 1 op
     "im2col": (0.2830, 8.1905, 0.0),                # no op measured: kept (before the pairs: 8 ops, 13%)
-    "im2col_pairs": (0.0000, 7.8479, 0.0),          # 7 ops, within 7.8%
+    "im2col_pairs": (0.0000, 3.8630, 0.0),          # 7 ops, within 15.7%
     "im2col_pairs_stack": (0.0, 0.0, 0.0),          # 1 op (widening it measured slower)
     "rows": (0.7640, 0.0283, 0.0),                  # no op measured: kept (before the rows pairs: 2 ops, 17.2%)
-    "rows_pairs": (0.0270, 7.7082, 0.0),            # 3 ops, within 0.0% (the rows pairs, mcu_conv_rows_pairs_dsp.c)
+    "rows_pairs": (0.0288, 3.6678, 0.0),            # 3 ops, within 3.2% (the rows pairs, mcu_conv_rows_pairs_dsp.c)
 }
 
 # An extra flash byte must save at least this many estimated cycles per inference (10 KB of pre-widened
 # weights: 40,000 cycles, 0.5 ms at 80 MHz). A 1x1 conv's pre-widened weights add about one byte per weight
 # (two int16 bytes for the int8 one dropped, plus 40 bytes of constants per pair of channels); against the
-# pair-interleaved int8 kernels (one weight word per half group) they save nothing per MAC and about 8.4
-# cycles per output (COEFFS "1x1_pairs": the output stage), so about 8.4 / in.c cycles per extra byte per
-# output pixel: at 128 input channels the threshold asks for about 61 output pixels of reuse. Below it are
+# pair-interleaved int8 kernels (one weight word per half group, all pairs of a block in one loop) they save
+# nothing per MAC and about 4.5 cycles per output (COEFFS "1x1_pairs": the output stage), so about 4.5 / in.c
+# cycles per extra byte per output pixel: at 128 input channels the threshold asks for over 100 output
+# pixels of reuse. Below it are
 # the last layers of the MobileNets (6x6 and 3x3 pixels), whose weights are the largest and run on the
 # fewest pixels: person_detect's 6x6- and 3x3-pixel 1x1 convs would add over 200 KB for under a fifth of
 # the cycles --wide-weights on saves.
