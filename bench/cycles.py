@@ -1,4 +1,4 @@
-"""Instructions executed (and, on qemu-m4, estimated cycles) by one inference of every shared model on each
+"""Instructions executed (and, on qemu-m4 and qemu-m7, estimated cycles) by one inference of every shared model on each
 emulated Cortex-M core.
 
     .venv/bin/python bench/cycles.py              # a plain table
@@ -13,12 +13,13 @@ Each model is compiled, cross-built for qemu-m4 (mps2-an386), qemu-m7 (mps2-an50
 (mps3-an547) and run under QEMU on one random input (seed 0); the project's TCG plugin counts the guest
 instructions executed between two marker calls around the model's invoke function. Counts are exact and
 identical from run to run. On qemu-m4 the plugin also estimates cycles from the Cortex-M4 TRM's
-per-instruction-class timings (mcucompile/sim/timing.py, which says what the estimate leaves out: no wait
-states, no caches); the other cores report instructions only (their cycles are not modelled).
+per-instruction-class timings, on qemu-m7 from a Cortex-M7 dual-issue model (mcucompile/sim/timing.py,
+which says what each estimate leaves out: no wait states, no caches); qemu-m55 reports instructions only
+(its cycles are not modelled).
 Every run is also checked bit-exactly against TFLite Micro (--no-check skips that).
 
 Columns: MACs of the model, then per core the instructions per inference, the estimated cycles and cycles
-per instruction (qemu-m4; "—" where not modelled), instructions per MAC and the kernel code in
+per instruction (qemu-m4, qemu-m7; "—" where not modelled), instructions per MAC and the kernel code in
 flash (bytes of the kernel library's code the firmware links, from its link map). A model whose 1x1
 convs have output channels with all-zero weights (the kernels skip them: their output is a constant) gets a
 note with its live MACs and the instructions per live MAC.

@@ -51,8 +51,9 @@ def main():
                    "cross-build when arm-none-eabi-gcc is installed, else estimated.")
 @click.option("--latency", is_flag=True,
               help="With --board: estimated cycles per op and in all, and milliseconds at the board's clock "
-                   "(one cross-build and QEMU run, seconds): Cortex-M4 TRM timings under QEMU, for the Cortex-M4 "
-                   "boards (qemu-m4, nucleo-l4r5zi, nrf52840dk).")
+                   "(one cross-build and QEMU run, seconds): the cycle estimate under QEMU, for the Cortex-M4 boards "
+                   "(Cortex-M4 TRM timings: qemu-m4, nucleo-l4r5zi, nrf52840dk) and the Cortex-M7 boards "
+                   "(dual-issue model: qemu-m7, stm32f746g-disco, nucleo-f767zi, nucleo-h743zi).")
 @common
 @keras_inputs()
 def analyze(model, as_json, io_outside, align, board, latency, **keras):
@@ -275,10 +276,10 @@ _REF_LABELS = {"tflm": "TFLite Micro", "litert_ref": "LiteRT BUILTIN_REF"}
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON report.")
 @click.option("--board", default=None, metavar="BOARD",
               help="Cross-build for an emulated board (qemu-m4, qemu-m7, qemu-m55) and run under QEMU instead of "
-                   "on the host; also reports the exact instructions executed by one inference (and, on qemu-m4, "
-                   "estimated cycles from the Cortex-M4 TRM's timings).")
+                   "on the host; also reports the exact instructions executed by one inference (and, on qemu-m4 and "
+                   "qemu-m7, estimated cycles: Cortex-M4 TRM timings, a Cortex-M7 dual-issue model).")
 @click.option("--flash-wait-states", type=click.IntRange(min=0), default=None, metavar="N",
-              help="With --board qemu-m4: add N cycles per 32-bit instruction fetch from flash to the cycle "
+              help="With --board qemu-m4|qemu-m7: add N cycles per 32-bit instruction fetch from flash to the cycle "
                    "estimate (no prefetch buffer, flash accelerator or cache modelled; default: the board "
                    "entry's, 0 on the QEMU boards).")
 @click.option("--reference", "reference", type=click.Choice(["both", "tflm", "litert_ref"]), default="both",
@@ -558,7 +559,7 @@ def ops(as_json, names, coverage):
 @click.option("--json", "as_json", is_flag=True, help="Also print the report's figures as JSON.")
 @click.option("--latency", is_flag=True,
               help="With --board: estimated cycles and ms per op and in all at the board's clock, beside SRAM and "
-                   "flash (one cross-build and QEMU run; Cortex-M4 boards, as `analyze --latency`).")
+                   "flash (one cross-build and QEMU run; Cortex-M4 and Cortex-M7 boards, as `analyze --latency`).")
 @common
 @keras_inputs()
 def report(model, out, board, force, as_json, latency, io_outside, align, **keras):

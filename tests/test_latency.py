@@ -81,11 +81,17 @@ def test_cli_json_and_text(qemu_toolchain):
     assert json.loads(r.output)["latency"] is None
 
 
+def test_cortex_m7_board_latency(qemu_toolchain):
+    """An STM32H7 board: its code priced on qemu-m7 with the Cortex-M7 table, quoted at 480 MHz."""
+    lat = api.analyze(MODEL, board="nucleo-h743zi", latency=True).latency
+    assert lat["run_on"] == "qemu-m7" and lat["clock_hz"] == 480_000_000
+    assert "Cortex-M7 dual-issue model" in lat["method"]
+    assert sum(layer["cycles"] for layer in lat["layers"]) + lat["invoke_rest_cycles"] == lat["cycles"] > 0
+
+
 def test_unmodelled_core_is_refused_clearly():
-    with pytest.raises(LatencyUnavailableError, match=r"nucleo-h743zi: the cycles of its core \(cortex-m7\) are "
-                       r"not modelled.*qemu-m4, nucleo-l4r5zi, nrf52840dk"):
-        api.analyze(MODEL, board="nucleo-h743zi", latency=True)
-    with pytest.raises(LatencyUnavailableError, match="cortex-m0plus"):
+    with pytest.raises(LatencyUnavailableError, match=r"rpi-pico: the cycles of its core \(cortex-m0plus\) are "
+                       r"not modelled.*cortex-m4, cortex-m7 boards: .*qemu-m4.*nucleo-h743zi"):
         api.analyze(MODEL, board="rpi-pico", latency=True)
     with pytest.raises(McuCompileError, match="the latency estimate is for a board: add --board"):
         api.analyze(MODEL, latency=True)

@@ -15,9 +15,10 @@ ops plus invoke_rest are exactly the whole-inference figure of `simulate --board
 input, since it is the same firmware and the same run.
 
 Which timing table: the board's core must be one sim/timing.py models (Cortex-M4: qemu-m4,
-nucleo-l4r5zi, nrf52840dk); the firmware is built with the board's compiler flags for the QEMU board
-with the same core (qemu-m4, mps2-an386) and priced with the Cortex-M4 table and the board's
-`flash_wait_states`. Milliseconds are cycles / the board's `clock_hz` * 1000.
+nucleo-l4r5zi, nrf52840dk; Cortex-M7: qemu-m7, the STM32F7/H7 boards); the firmware is built with the
+board's compiler flags for the QEMU board with the same core (qemu-m4 = mps2-an386, qemu-m7 = mps2-an500)
+and priced with that core's table and the board's `flash_wait_states`. Milliseconds are cycles / the
+board's `clock_hz` * 1000.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ def emulator_for(board: Board) -> Board:
     if timing_for(board.core) is None:
         raise LatencyUnavailableError(
             f"no latency estimate for {board.name}: the cycles of its core ({board.core}) are not modelled; the "
-            f"estimate (Cortex-M4 TRM timings under QEMU) covers the {', '.join(sorted({b.core for b in modelled}))}"
+            f"estimate (cycle tables under QEMU) covers the {', '.join(sorted({b.core for b in modelled}))}"
             f" boards: {', '.join(b.name for b in latency_boards())}")
     if board.clock_hz is None:
         raise LatencyUnavailableError(f"no latency estimate for {board.name}: boards.json gives it no clock_hz")

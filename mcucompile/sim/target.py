@@ -276,7 +276,7 @@ def run_on_board(c: Compiled, board: str, inputs: list[np.ndarray], workdir: Pat
             raise McuCompileError(f"flash wait states must be 0 or more, not {flash_wait_states}")
         if flash_wait_states and timing_for(b.core) is None:
             raise McuCompileError(f"flash wait states: the cycles of {b.core} ({b.name}) are not modelled "
-                                  "(instructions only); the estimate covers qemu-m4")
+                                  "(instructions only); the estimate covers qemu-m4 and qemu-m7")
         b = replace(b, flash_wait_states=flash_wait_states)
     if not b.is_qemu:
         raise McuCompileError(f"{board} is a real board: simulate runs on {', '.join(q.name for q in qemu_boards())}"

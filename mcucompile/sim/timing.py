@@ -1,4 +1,4 @@
-"""The per-instruction-class cycle table behind `simulate --board qemu-m4`'s estimated cycles.
+"""The per-instruction-class cycle tables behind `simulate --board qemu-m4|qemu-m7`'s estimated cycles.
 
 This table is the only place the figures live: run_qemu hands them to the TCG plugin
 (plugin/insn_count.c, as `cyc_<class>=<cycles>` arguments), which decodes each Thumb/Thumb-2 instruction
@@ -61,8 +61,44 @@ What the estimate leaves out (it is an estimate, not a cycle-accurate model):
     register-dependency stalls (e.g. a loaded value used as an address, MLA accumulator forwarding), bus
     contention, interrupts and exceptions.
 
-Cortex-M7 (dual issue, caches, TCM, branch prediction) and Cortex-M55 are not modelled: qemu-m7 and
-qemu-m55 report instructions only.
+Cortex-M4 rows the M7 adds (so one plugin prices both): regs_per_beat 1 (LDM/STM move one register a
+cycle), mispredict 0 (no predictor: every taken branch pays `taken`), dual 0, load_use 0.
+
+Cortex-M7 (qemu-m7, mps2-an500): Arm publishes no instruction timing table for the Cortex-M7 (its TRM,
+Arm DDI 0489, refers to the Armv7-M ARM, which has none). The figures and dual-issue rules below follow
+what is publicly measured and commonly cited for its six-stage, in-order, dual-issue pipeline (e.g. the
+cycle counts and dual-issue combinations measured on an STM32H7 and published as "Cortex-M7 instruction
+cycle counts, timings, and dual-issue combinations"), simplified where noted; code and data are assumed
+in TCM or cache (no wait states):
+
+  alu, load, store, load_double, store_double, mul, exclusive, vfp, vfp_load   1 each (64-bit load/store
+                       path: LDRD/STRD in one cycle; single-cycle MAC pipeline)
+  multi 1 + per_reg 1 per regs_per_beat = 2 registers: LDM/STM/PUSH/POP move 64 bits a cycle
+  div 7, vfp_mac 3, vfp_divsqrt 14, table_branch 2   as on the M4 (assumed; not measured here)
+  branch 1, taken 0    a correctly predicted branch costs its issue slot only (branch target cache)
+  mispredict 6         a branch whose outcome differs from its previous one refills the pipeline (a 1-bit
+                       predictor per branch; before its first run a conditional branch is predicted not
+                       taken, an unconditional one (B, BL, BX, POP/LDR PC) taken)
+  dual 1               two neighbouring instructions of one translated block issue in one cycle (the pair
+                       costs the longer of the two) when all of these hold (the plugin's pairs()):
+                         - each is a single-issue ALU op, load/store (single or double) or multiply/MAC,
+                           or the second is a branch; never two loads/stores, never LDM/STM/PUSH/POP,
+                           divides, table branches, exclusives or FPU ops;
+                         - a multiply/MAC or DSP/SIMD op (SXTB16, SADD16, REV, SEL, QADD, PKHBT, ...) only
+                           as the first of the two; at most one shifted/extended/bit-field operand;
+                         - the second neither reads nor writes a register the first writes;
+                         - the first did not already issue as the second of a pair
+  load_use 1           an instruction that reads a register the load/LDRD right before it loads waits a
+                       cycle (the loaded value is ready one cycle late)
+
+The M7 estimate leaves out even more than the M4's: cache misses and AXI/flash latency (qemu-m7's code
+and data sit in 0-wait RAM, as TCM), the predictor's real organisation (a branch target cache with static
+backward-taken prediction; its misses on a branch's first run), load-use distances beyond one
+instruction, forwarding differences between the early and late ALUs, flag dependencies (a flag-setting
+op pairs with the conditional branch after it), two loads dual issuing (counted as never), FPU dual
+issue, and the limits on wide immediates.
+
+Cortex-M55 is not modelled: qemu-m55 reports instructions only.
 """
 
 from __future__ import annotations
@@ -71,11 +107,20 @@ CORTEX_M4: dict[str, int] = {
     "alu": 1, "load": 2, "store": 2, "after_load": 1, "load_double": 3, "store_double": 3,
     "multi": 1, "per_reg": 1, "mul": 1, "div": 7, "branch": 1, "taken": 2, "table_branch": 2,
     "exclusive": 2, "vfp": 1, "vfp_mac": 3, "vfp_divsqrt": 14, "vfp_load": 2,
+    "regs_per_beat": 1, "mispredict": 0, "dual": 0, "load_use": 0,
+}
+
+CORTEX_M7: dict[str, int] = {
+    "alu": 1, "load": 1, "store": 1, "after_load": 1, "load_double": 1, "store_double": 1,
+    "multi": 1, "per_reg": 1, "mul": 1, "div": 7, "branch": 1, "taken": 0, "table_branch": 2,
+    "exclusive": 1, "vfp": 1, "vfp_mac": 3, "vfp_divsqrt": 14, "vfp_load": 1,
+    "regs_per_beat": 2, "mispredict": 6, "dual": 1, "load_use": 1,
 }
 
 # the cores whose cycles are estimated, and how the estimate is labelled in reports
-TIMINGS: dict[str, dict[str, int]] = {"cortex-m4": CORTEX_M4}
-MODEL_LABEL = {"cortex-m4": "Cortex-M4 TRM timings, no wait states"}
+TIMINGS: dict[str, dict[str, int]] = {"cortex-m4": CORTEX_M4, "cortex-m7": CORTEX_M7}
+MODEL_LABEL = {"cortex-m4": "Cortex-M4 TRM timings, no wait states",
+               "cortex-m7": "Cortex-M7 dual-issue model (measured public timings), no wait states"}
 
 
 def label(core: str, flash_wait_states: int = 0) -> str:

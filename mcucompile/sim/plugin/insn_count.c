@@ -19,15 +19,20 @@
  * mcucompile/sim/timing.py, the one place they are kept and documented with their TRM sections) the plugin
  * also estimates cycles: at translation time it decodes every Thumb/Thumb-2 instruction of the block into a
  * timing class and prices the block (a single load or store directly after a single load in the same
- * block costs `after_load`; LDM/STM/PUSH/POP/VLDM/VSTM cost multi + per_reg * N). Every executed block
- * then gets a callback that adds its price, plus `taken` when the previous block ended in a branch (any
- * instruction that may write the PC) and this block does not start at that branch's fall-through address.
+ * block costs `after_load`; LDM/STM/PUSH/POP/VLDM/VSTM cost multi + per_reg * ceil(N / regs_per_beat)).
+ * With dual=1 (the Cortex-M7) it also decodes each instruction's register operands and lets two
+ * neighbouring instructions issue together by the rules of pairs() (documented in timing.py), and adds
+ * load_use when an instruction reads what the load right before it loaded. Every executed block then gets a
+ * callback that adds its price, plus `taken` when the previous block ended in a branch (any instruction that
+ * may write the PC) and this block does not start at that branch's fall-through address, plus `mispredict`
+ * when that outcome differs from the branch's previous one (a 1-bit predictor per block-ending branch).
  * Each count line then reads "INSTRUCTIONS CYCLES", and with funcs= a line "C i:c ..." follows the F line
  * (a taken branch's refill is counted to the function holding the branch). With flash=LO:HI,wait=W (hex
  * or decimal) every executed block also pays W cycles per aligned 32-bit word of its instructions inside
  * [LO, HI) (flash wait states on instruction fetches, each word fetched anew every time the block runs: no
- * prefetch buffer, accelerator or cache). classes=FILE3 writes "ADDR CLASS N CYCLES SIZE:HW1:HW2" for every
- * translated instruction (to check the decoder against a disassembly). The cycle estimate reads instruction
+ * prefetch buffer, accelerator or cache). classes=FILE3 writes "ADDR CLASS N CYCLES SIZE:HW1:HW2 DST SRC KIND"
+ * for every translated instruction (to check the decoder against a disassembly: DST/SRC are the register
+ * masks the dual-issue model reads, KIND its K_* bits). The cycle estimate reads instruction
  * bytes with qemu_plugin_insn_data as declared before QEMU 9.0 (which changed its signature).
  *
  * With splits=FILE4 as well (lines "ADDR INDEX", hex then decimal: addresses where a translated block
@@ -103,12 +108,13 @@ static const char *const CLASS_NAMES[N_CLS] = {
     "vfp_load", "vfp_multi",
 };
 /* the cyc_<name>=N arguments: one per table entry of mcucompile/sim/timing.py */
-enum { T_ALU, T_LOAD, T_STORE, T_AFTER_LOAD, T_LOAD_DOUBLE, T_STORE_DOUBLE, T_MULTI, T_PER_REG, T_MUL,
-       T_DIV, T_BRANCH, T_TAKEN, T_TABLE_BRANCH, T_EXCLUSIVE, T_VFP, T_VFP_MAC, T_VFP_DIVSQRT, T_VFP_LOAD,
-       N_T };
+enum { T_ALU, T_LOAD, T_STORE, T_AFTER_LOAD, T_LOAD_DOUBLE, T_STORE_DOUBLE, T_MULTI, T_PER_REG,
+       T_REGS_PER_BEAT, T_MUL, T_DIV, T_BRANCH, T_TAKEN, T_MISPREDICT, T_TABLE_BRANCH, T_EXCLUSIVE, T_VFP,
+       T_VFP_MAC, T_VFP_DIVSQRT, T_VFP_LOAD, T_DUAL, T_LOAD_USE, N_T };
 static const char *const TIMING_NAMES[N_T] = {
-    "alu", "load", "store", "after_load", "load_double", "store_double", "multi", "per_reg", "mul",
-    "div", "branch", "taken", "table_branch", "exclusive", "vfp", "vfp_mac", "vfp_divsqrt", "vfp_load",
+    "alu", "load", "store", "after_load", "load_double", "store_double", "multi", "per_reg",
+    "regs_per_beat", "mul", "div", "branch", "taken", "mispredict", "table_branch", "exclusive", "vfp",
+    "vfp_mac", "vfp_divsqrt", "vfp_load", "dual", "load_use",
 };
 static uint64_t timing[N_T];
 static bool timing_given[N_T];
@@ -134,8 +140,9 @@ struct block {
     long func;                      /* the function holding the first instruction, or -1 */
     long split;                     /* the split INDEX of the block's start address, or -1 */
     bool ends_in_branch;            /* the last instruction may write the PC */
+    bool last_taken;                /* the branch's outcome the last time the block ran (the predictor) */
 };
-static const struct block *previous;
+static struct block *previous;
 
 static unsigned popcount(uint32_t v)
 {
@@ -206,6 +213,132 @@ static enum cls classify(uint16_t hw1, uint16_t hw2, bool wide, unsigned *n)
     return C_ALU;                                                      /* data processing, SIMD, ... */
 }
 
+/* ---- the dual-issue model's operands (timing dual=1: Cortex-M7) ---- */
+enum { K_SHIFT = 1, K_DSP = 2 };    /* a shifted/extended/bit-field operand; a DSP/SIMD or multiply op */
+#define R(x) (1u << ((x) & 15u))
+
+/* the core registers an instruction writes (*dst) and reads (*src) and its kind bits (K_*): exact for
+ * the data-processing, load/store and multiply encodings, every register field counted as read for the
+ * rest (a pair is then refused, never wrongly allowed) */
+static void operands(uint16_t hw1, uint16_t hw2, bool wide, enum cls c, uint32_t *dst, uint32_t *src,
+                     unsigned *kind)
+{
+    *dst = 0;
+    *src = 0;
+    *kind = 0;
+    if (!wide) {
+        unsigned lo = hw1 & 7u, mid = (hw1 >> 3) & 7u, hi = (hw1 >> 8) & 7u;
+        if ((hw1 & 0xE000) == 0x0000 && (hw1 & 0x1800) != 0x1800) {        /* LSL/LSR/ASR #imm */
+            *dst = R(lo); *src = R(mid); *kind = K_SHIFT;
+        } else if ((hw1 & 0xF800) == 0x1800) {                             /* ADD/SUB reg, imm3 */
+            *dst = R(lo); *src = R(mid) | ((hw1 & 0x0400) ? 0 : R((hw1 >> 6) & 7u));
+        } else if ((hw1 & 0xE000) == 0x2000) {                             /* MOV/CMP/ADD/SUB #imm8 */
+            unsigned op = (hw1 >> 11) & 3u;
+            *dst = op == 1 ? 0 : R(hi);
+            *src = op == 0 ? 0 : R(hi);
+        } else if ((hw1 & 0xFC00) == 0x4000) {                             /* data processing */
+            unsigned op = (hw1 >> 6) & 15u;
+            bool no_dst = op == 8 || op == 10 || op == 11;                 /* TST, CMP, CMN */
+            *dst = no_dst ? 0 : R(lo);
+            *src = R(mid) | (op == 9 || op == 15 ? 0 : R(lo));             /* RSB, MVN: Rm only */
+            if (op == 2 || op == 3 || op == 4 || op == 7) *kind = K_SHIFT;  /* shifts by register, ROR */
+        } else if ((hw1 & 0xFC00) == 0x4400) {                             /* ADD/CMP/MOV high, BX */
+            unsigned op = (hw1 >> 8) & 3u, rdn = lo | ((hw1 >> 4) & 8u), rm = (hw1 >> 3) & 15u;
+            *dst = op == 0 || op == 2 ? R(rdn) : 0;
+            *src = R(rm) | (op == 2 || op == 3 ? 0 : R(rdn));
+        } else if ((hw1 & 0xF800) == 0x4800) {                             /* LDR literal */
+            *dst = R(hi); *src = R(15);
+        } else if ((hw1 & 0xF000) == 0x5000) {                             /* load/store register offset */
+            *src = R(mid) | R((hw1 >> 6) & 7u);
+            if (c == C_LOAD) *dst = R(lo); else *src |= R(lo);
+        } else if ((hw1 & 0xE000) == 0x6000 || (hw1 & 0xF000) == 0x8000) { /* load/store immediate */
+            *src = R(mid);
+            if (c == C_LOAD) *dst = R(lo); else *src |= R(lo);
+        } else if ((hw1 & 0xF000) == 0x9000) {                             /* SP-relative */
+            *src = R(13);
+            if (c == C_LOAD) *dst = R(hi); else *src |= R(hi);
+        } else if ((hw1 & 0xF000) == 0xA000) {                             /* ADR, ADD Rd, SP */
+            *dst = R(hi); *src = (hw1 & 0x0800) ? R(13) : R(15);
+        } else if ((hw1 & 0xFF00) == 0xB000) {                             /* ADD/SUB SP, #imm */
+            *dst = R(13); *src = R(13);
+        } else if ((hw1 & 0xFF00) == 0xB200 || (hw1 & 0xFF00) == 0xBA00) { /* extends; REV */
+            *dst = R(lo); *src = R(mid); *kind = (hw1 & 0xFF00) == 0xB200 ? K_SHIFT : K_DSP;
+        } else if ((hw1 & 0xF500) == 0xB100) {                             /* CBZ/CBNZ */
+            *src = R(lo);
+        } else if ((hw1 & 0xFF00) == 0xBF00) {                             /* IT, NOP, hints */
+        } else if ((hw1 & 0xF000) == 0xD000 || (hw1 & 0xF800) == 0xE000) { /* branches */
+        } else {
+            *dst = 0xFFFF; *src = 0xFFFF;
+        }
+        if (c == C_MUL) *kind = K_DSP;
+        return;
+    }
+    unsigned rn = hw1 & 15u, rd = (hw2 >> 8) & 15u, rt = hw2 >> 12, rm = hw2 & 15u;
+    if ((hw1 & 0xFE00) == 0xEA00) {                                        /* data processing, shifted reg */
+        unsigned op = (hw1 >> 5) & 15u, amount = ((hw2 >> 10) & 0x1Cu) | ((hw2 >> 6) & 3u);
+        bool test = rd == 15 && (hw1 & 0x0010) && (op == 0 || op == 4 || op == 8 || op == 13);
+        *dst = test ? 0 : R(rd);
+        *src = R(rm) | (rn == 15 && (op == 2 || op == 3) ? 0 : R(rn));      /* MOV/MVN have no Rn */
+        if (amount != 0 || ((hw2 >> 4) & 3u) == 3) *kind = K_SHIFT;
+        if (op == 6) *kind = K_DSP;                                         /* PKHBT/PKHTB */
+    } else if ((hw1 & 0xF800) == 0xF000 && !(hw2 & 0x8000)) {              /* data processing, immediate */
+        *dst = R(rd);
+        if (hw1 & 0x0200) {                                                 /* plain binary immediate */
+            unsigned op = (hw1 >> 4) & 0x1Fu;
+            *src = op == 0x04 ? 0 : op == 0x0C ? R(rd) : R(rn);            /* MOVW; MOVT keeps Rd's low half */
+            if (op == 0x16) *src = R(rd) | (rn == 15 ? 0 : R(rn));          /* BFI/BFC keep Rd's other bits */
+            if (op >= 0x10) *kind = K_SHIFT;                                /* saturate, bit-field */
+        } else {
+            unsigned op = (hw1 >> 5) & 15u;
+            bool test = rd == 15 && (hw1 & 0x0010) && (op == 0 || op == 4 || op == 8 || op == 13);
+            *dst = test ? 0 : R(rd);
+            *src = rn == 15 && (op == 2 || op == 3) ? 0 : R(rn);
+        }
+    } else if ((hw1 & 0xFE00) == 0xF800 && (c == C_LOAD || c == C_STORE)) {  /* load/store single */
+        bool reg_form = !(hw1 & 0x0080) && (hw2 & 0x0FC0) == 0 && rn != 15;
+        bool writeback = !(hw1 & 0x0080) && rn != 15 && (hw2 & 0x0900) == 0x0900;
+        *src = R(rn) | (reg_form ? R(rm) : 0);
+        if (c == C_LOAD) *dst = rt == 15 ? 0 : R(rt); else *src |= R(rt);   /* PLD writes nothing */
+        if (writeback) *dst |= R(rn);
+    } else if ((c == C_LOAD_DOUBLE || c == C_STORE_DOUBLE)) {
+        *src = R(rn);
+        if (c == C_LOAD_DOUBLE) *dst = R(rt) | R(rd); else *src |= R(rt) | R(rd);
+        if (hw1 & 0x0020) *dst |= R(rn);                                    /* writeback */
+    } else if ((hw1 & 0xFF00) == 0xFA00) {                                 /* shifts by register, extends,
+                                                                              SIMD, REV, CLZ, SEL, QADD */
+        *dst = R(rd);
+        *src = R(rm) | (rn == 15 ? 0 : R(rn));
+        *kind = K_DSP;
+    } else if ((hw1 & 0xFF80) == 0xFB00) {                                 /* multiply, MAC */
+        *dst = R(rd);
+        *src = R(rn) | R(rm) | (rt == 15 ? 0 : R(rt));
+        *kind = K_DSP;
+    } else if ((hw1 & 0xFF80) == 0xFB80) {                                 /* long multiply, divide */
+        unsigned op = (hw1 >> 4) & 7u;
+        *dst = c == C_DIV ? R(rd) : R(rt) | R(rd);
+        *src = R(rn) | R(rm) | (op >= 4 ? R(rt) | R(rd) : 0);               /* the accumulating forms */
+        *kind = K_DSP;
+    } else if ((hw1 & 0xF800) == 0xF000) {                                 /* branches, misc control */
+    } else {
+        *dst = 0xFFFF; *src = 0xFFFF;
+    }
+}
+
+/* can `b` issue in the same cycle as `a`, the instruction before it (the dual-issue model's rules,
+ * documented in mcucompile/sim/timing.py) */
+static bool pairs(enum cls a, unsigned ka, uint32_t da, enum cls b, unsigned kb, uint32_t db, uint32_t sb)
+{
+    bool mem_a = a == C_LOAD || a == C_STORE || a == C_LOAD_DOUBLE || a == C_STORE_DOUBLE;
+    bool mem_b = b == C_LOAD || b == C_STORE || b == C_LOAD_DOUBLE || b == C_STORE_DOUBLE;
+    bool simple_a = mem_a || a == C_ALU || a == C_MUL;
+    bool simple_b = mem_b || b == C_ALU || b == C_BRANCH;
+    if (!simple_a || !simple_b || (mem_a && mem_b)) return false;
+    if (kb & K_DSP) return false;                            /* DSP/SIMD and multiplies issue first only */
+    if ((ka & (K_SHIFT | K_DSP)) && (kb & K_SHIFT)) return false;   /* one shifter */
+    if ((da & (sb | db)) != 0 || da == 0xFFFF || sb == 0xFFFF) return false;   /* a dependency */
+    return true;
+}
+
 static bool is_branch(enum cls c)
 {
     return c == C_BRANCH || c == C_TABLE_BRANCH || c == C_LOAD_PC || c == C_MULTI_PC || c == C_ALU_PC;
@@ -219,7 +352,10 @@ static uint64_t price(enum cls c, unsigned n, bool after_load)
     case C_STORE: return after_load ? timing[T_AFTER_LOAD] : timing[T_STORE];
     case C_LOAD_DOUBLE: return timing[T_LOAD_DOUBLE];
     case C_STORE_DOUBLE: return timing[T_STORE_DOUBLE];
-    case C_MULTI: case C_MULTI_PC: case C_VFP_MULTI: return timing[T_MULTI] + n * timing[T_PER_REG];
+    case C_MULTI: case C_MULTI_PC: case C_VFP_MULTI: {
+        uint64_t beat = timing[T_REGS_PER_BEAT] ? timing[T_REGS_PER_BEAT] : 1;
+        return timing[T_MULTI] + (n + beat - 1) / beat * timing[T_PER_REG];
+    }
     case C_MUL: return timing[T_MUL];
     case C_DIV: return timing[T_DIV];
     case C_BRANCH: return timing[T_BRANCH];
@@ -237,12 +373,15 @@ static uint64_t price(enum cls c, unsigned n, bool after_load)
 static void on_block(unsigned int vcpu, void *udata)
 {
     (void)vcpu;
-    const struct block *b = udata;
-    const struct block *p = previous;
-    if (p != NULL && p->ends_in_branch && b->start != p->fallthrough) {
-        cycles += timing[T_TAKEN];
+    struct block *b = udata;
+    struct block *p = previous;
+    if (p != NULL && p->ends_in_branch) {
+        bool taken = b->start != p->fallthrough;
+        uint64_t extra = (taken ? timing[T_TAKEN] : 0) + (taken != p->last_taken ? timing[T_MISPREDICT] : 0);
+        p->last_taken = taken;
+        cycles += extra;
         if (p->func >= 0) {
-            func_cycles[p->func] += timing[T_TAKEN];
+            func_cycles[p->func] += extra;
         }
     }
     if (b->split >= 0 && counting) {
@@ -266,6 +405,14 @@ static void estimate_block(struct qemu_plugin_tb *tb, size_t n, long func)
     }
     bool after_load = false;
     uint64_t last_word = UINT64_MAX;
+    bool dual = timing[T_DUAL] != 0;
+    /* the dual-issue model's state: the instruction before this one, whether it issued as the second of a
+     * pair (then this one cannot join it) */
+    enum cls prev_c = C_ALU;
+    unsigned prev_kind = 0;
+    uint32_t prev_dst = 0;
+    uint64_t prev_p = 0;
+    bool prev_paired = true;
     for (size_t i = 0; i < n; ++i) {
         struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
         const uint8_t *d = qemu_plugin_insn_data(insn);
@@ -280,6 +427,26 @@ static void estimate_block(struct qemu_plugin_tb *tb, size_t n, long func)
         unsigned regs;
         enum cls c = classify(hw1, hw2, wide, &regs);
         uint64_t p = price(c, regs, after_load);
+        uint32_t dst = 0, src = 0;
+        unsigned kind = 0;
+        if (dual || classes_out != NULL) {
+            operands(hw1, hw2, wide, c, &dst, &src, &kind);
+        }
+        if (dual) {
+            uint64_t stall = (prev_c == C_LOAD || prev_c == C_LOAD_DOUBLE) && (prev_dst & src) && i > 0
+                             ? timing[T_LOAD_USE] : 0;
+            if (i > 0 && !prev_paired && pairs(prev_c, prev_kind, prev_dst, c, kind, dst, src)) {
+                p = p > prev_p ? p - prev_p : 0;          /* issued with the one before: the longer counts */
+                prev_paired = true;
+            } else {
+                prev_paired = false;
+            }
+            p += stall;
+            prev_c = c;
+            prev_kind = kind;
+            prev_dst = dst;
+            prev_p = prev_paired ? 0 : p - stall;
+        }
         b->price += p;
         after_load = c == C_LOAD;
         if (flash_wait > 0 && va >= flash_lo && va < flash_hi) {
@@ -296,10 +463,15 @@ static void estimate_block(struct qemu_plugin_tb *tb, size_t n, long func)
         if (i + 1 == n) {
             b->fallthrough = va + size;
             b->ends_in_branch = is_branch(c);
+            /* the predictor's state before the first run: unconditional branches (B, BL, BX, returns)
+             * predicted taken, conditional ones (B<c>, CBZ/CBNZ) not taken */
+            bool conditional = wide ? c == C_BRANCH && (hw2 & 0x5000) == 0 && (hw1 & 0x0380) != 0x0380
+                                    : (hw1 & 0xF000) == 0xD000 || (hw1 & 0xF500) == 0xB100;
+            b->last_taken = !conditional;
         }
         if (classes_out != NULL) {
-            fprintf(classes_out, "%" PRIx64 " %s %u %" PRIu64 " %zu:%04x:%04x\n", va, CLASS_NAMES[c], regs, p,
-                    size, hw1, hw2);
+            fprintf(classes_out, "%" PRIx64 " %s %u %" PRIu64 " %zu:%04x:%04x %x %x %u\n", va, CLASS_NAMES[c], regs,
+                    p, size, hw1, hw2, dst, src, kind);
         }
     }
     b->func = func;
