@@ -2,9 +2,11 @@
  * Helium (Cortex-M55) depthwise conv, depth multiplier 1, for narrow outputs (mcu_dwconv_taps_s8_mve; the
  * codegen takes it where mcu_dwconv_groups_s8_mve's 4-pixel row blocks find fewer than 4 output columns
  * whose taps are all inside, e.g. DS-CNN's 25 x 5 maps). One output pixel at a time: a table of its valid
- * taps (input and filter pointers) made once, then per 16 channels one pass over the taps, 4 int32
- * accumulators of 4 lanes each, per tap 4 widening loads of input and filter (VLDRB.S32), the input offset
- * added, VMUL and VADD (MVE has no lane-by-lane multiply-accumulate). At pixels whose taps are all inside
+ * taps (input and filter pointers) made once, then per 16 channels one pass over the taps, per tap 2 x 8
+ * channels: widening loads of input and filter to int16 lanes (VLDRB.S16), the input offset added, the even
+ * and odd lanes' products widened to int32 by VMULLB/VMULLT and added to 4 accumulators (MVE has no
+ * lane-by-lane multiply-accumulate); requantised per 8 channels with the multipliers and shifts
+ * de-interleaved by VLD2 and stored back in channel order by VMOVNB/VMOVNT. At pixels whose taps are all inside
  * the input offset is folded into the starting sums instead (bias + input_offset * the channel's weight
  * sum, made once per call on the stack when at least 3 pixels are such and there are at most DWT_KS_MAX
  * channels): no add per tap, the taps read through one per-call table of offsets from the window's first
@@ -25,46 +27,51 @@ typedef struct {
     int32_t offset, lo, hi, off;
 } dwt_rq_t;
 
-/* 4 lanes requantised with the channels' multipliers and shifts (a whole 4: unpredicated loads) */
-__attribute__((always_inline)) static inline int32x4_t dwt_rq(const dwt_rq_t *r, int32x4_t acc, int32_t ch)
+/* 8 channels from ch: the even ones' sums e, the odd ones' o (VMULLB/VMULLT lanes), requantised with the
+ * channels' multipliers and shifts (de-interleaved by VLD2) and stored in channel order (VMOVNB/VMOVNT) */
+__attribute__((always_inline)) static inline void dwt_store8(const dwt_rq_t *r, int32x4_t e, int32x4_t o, int32_t ch,
+                                                             int8_t *out)
 {
-    return mcu_mve_requant4(acc, vldrwq_s32(r->mult + ch), vldrwq_s32(r->shift + ch), r->offset, r->lo, r->hi);
+    const int32x4x2_t m = vld2q_s32(r->mult + ch), s = vld2q_s32(r->shift + ch);
+    e = mcu_mve_requant4(e, m.val[0], s.val[0], r->offset, r->lo, r->hi);
+    o = mcu_mve_requant4(o, m.val[1], s.val[1], r->offset, r->lo, r->hi);
+    vstrbq_s16(out + ch, vmovntq_s32(vmovnbq_s32(vdupq_n_s16(0), e), o));
 }
 
-/* one pass of 16 channels over the n taps at xp[t] + ch, fp[t] + ch (absolute pointers); fold: the input
- * offset is in the starting sums a (every tap inside), else added to each input */
+/* one tap of 16 channels: x, f the tap's input and filter at the pass's first channel; int16 lanes (the
+ * input offset added when off_add), widening multiplies of the even and odd lanes into e0/o0 (channels 0-7)
+ * and e1/o1 (8-15) */
+#define DWT_TAP16(x, f, off_add, off)                                                        \
+    do {                                                                                  \
+        int16x8_t xa_ = vldrbq_s16(x), wa_ = vldrbq_s16(f);                               \
+        if (off_add) xa_ = vaddq_n_s16(xa_, (int16_t)(off));                              \
+        e0 = vaddq_s32(e0, vmullbq_int_s16(xa_, wa_));                                    \
+        o0 = vaddq_s32(o0, vmulltq_int_s16(xa_, wa_));                                    \
+        int16x8_t xb_ = vldrbq_s16((x) + 8), wb_ = vldrbq_s16((f) + 8);                   \
+        if (off_add) xb_ = vaddq_n_s16(xb_, (int16_t)(off));                              \
+        e1 = vaddq_s32(e1, vmullbq_int_s16(xb_, wb_));                                    \
+        o1 = vaddq_s32(o1, vmulltq_int_s16(xb_, wb_));                                    \
+    } while (0)
+
+/* one pass of 16 channels over the n taps at xp[t] + ch, fp[t] + ch (absolute pointers), the input offset
+ * added to each input; the sums start at the bias (or 0) */
 __attribute__((always_inline)) static inline void dwt_pass16(const dwt_rq_t *r, const int8_t *const *xp,
                                                              const int8_t *const *fp, int32_t n, int32_t ch,
-                                                             const int32_t *start, int8_t *o, int fold)
+                                                             const int32_t *bias, int8_t *o)
 {
-    int32x4_t a0, a1, a2, a3;
-    if (start != NULL) {
-        a0 = vldrwq_s32(start + ch);
-        a1 = vldrwq_s32(start + ch + 4);
-        a2 = vldrwq_s32(start + ch + 8);
-        a3 = vldrwq_s32(start + ch + 12);
+    int32x4_t e0, o0, e1, o1;
+    if (bias != NULL) {
+        const int32x4x2_t b0 = vld2q_s32(bias + ch), b1 = vld2q_s32(bias + ch + 8);
+        e0 = b0.val[0], o0 = b0.val[1], e1 = b1.val[0], o1 = b1.val[1];
     } else {
-        a0 = a1 = a2 = a3 = vdupq_n_s32(0);
+        e0 = o0 = e1 = o1 = vdupq_n_s32(0);
     }
     const int32_t off = r->off;
     for (int32_t t = 0; t < n; ++t) {
-        const int8_t *xt = xp[t] + ch, *ft = fp[t] + ch;
-        if (fold) {
-            a0 = vaddq_s32(a0, vmulq_s32(vldrbq_s32(xt), vldrbq_s32(ft)));
-            a1 = vaddq_s32(a1, vmulq_s32(vldrbq_s32(xt + 4), vldrbq_s32(ft + 4)));
-            a2 = vaddq_s32(a2, vmulq_s32(vldrbq_s32(xt + 8), vldrbq_s32(ft + 8)));
-            a3 = vaddq_s32(a3, vmulq_s32(vldrbq_s32(xt + 12), vldrbq_s32(ft + 12)));
-        } else {
-            a0 = vaddq_s32(a0, vmulq_s32(vaddq_n_s32(vldrbq_s32(xt), off), vldrbq_s32(ft)));
-            a1 = vaddq_s32(a1, vmulq_s32(vaddq_n_s32(vldrbq_s32(xt + 4), off), vldrbq_s32(ft + 4)));
-            a2 = vaddq_s32(a2, vmulq_s32(vaddq_n_s32(vldrbq_s32(xt + 8), off), vldrbq_s32(ft + 8)));
-            a3 = vaddq_s32(a3, vmulq_s32(vaddq_n_s32(vldrbq_s32(xt + 12), off), vldrbq_s32(ft + 12)));
-        }
+        DWT_TAP16(xp[t] + ch, fp[t] + ch, 1, off);
     }
-    vstrbq_s32(o + ch, dwt_rq(r, a0, ch));
-    vstrbq_s32(o + ch + 4, dwt_rq(r, a1, ch + 4));
-    vstrbq_s32(o + ch + 8, dwt_rq(r, a2, ch + 8));
-    vstrbq_s32(o + ch + 12, dwt_rq(r, a3, ch + 12));
+    dwt_store8(r, e0, o0, ch, o);
+    dwt_store8(r, e1, o1, ch + 8, o);
 }
 
 /* one pass of 16 channels at a pixel whose taps are all inside: tap t at x + xrel[t] (x: the window's first
@@ -72,19 +79,13 @@ __attribute__((always_inline)) static inline void dwt_pass16(const dwt_rq_t *r, 
 static inline void dwt_full16(const dwt_rq_t *r, const int8_t *x, const int32_t *xrel, const int8_t *f, int32_t n,
                               int32_t c, int32_t ch, const int32_t *ks, int8_t *o)
 {
-    int32x4_t a0 = vldrwq_s32(ks + ch), a1 = vldrwq_s32(ks + ch + 4);
-    int32x4_t a2 = vldrwq_s32(ks + ch + 8), a3 = vldrwq_s32(ks + ch + 12);
+    const int32x4x2_t k0 = vld2q_s32(ks + ch), k1 = vld2q_s32(ks + ch + 8);
+    int32x4_t e0 = k0.val[0], o0 = k0.val[1], e1 = k1.val[0], o1 = k1.val[1];
     for (int32_t t = 0; t < n; ++t, f += c) {
-        const int8_t *xt = x + xrel[t];
-        a0 = vaddq_s32(a0, vmulq_s32(vldrbq_s32(xt), vldrbq_s32(f)));
-        a1 = vaddq_s32(a1, vmulq_s32(vldrbq_s32(xt + 4), vldrbq_s32(f + 4)));
-        a2 = vaddq_s32(a2, vmulq_s32(vldrbq_s32(xt + 8), vldrbq_s32(f + 8)));
-        a3 = vaddq_s32(a3, vmulq_s32(vldrbq_s32(xt + 12), vldrbq_s32(f + 12)));
+        DWT_TAP16(x + xrel[t], f, 0, 0);
     }
-    vstrbq_s32(o + ch, dwt_rq(r, a0, ch));
-    vstrbq_s32(o + ch + 4, dwt_rq(r, a1, ch + 4));
-    vstrbq_s32(o + ch + 8, dwt_rq(r, a2, ch + 8));
-    vstrbq_s32(o + ch + 12, dwt_rq(r, a3, ch + 12));
+    dwt_store8(r, e0, o0, ch, o);
+    dwt_store8(r, e1, o1, ch + 8, o);
 }
 
 /* the outputs along one axis whose taps are all inside the input */
@@ -159,7 +160,7 @@ void mcu_dwconv_taps_s8_mve(const mcu_conv_params_t *p, const int8_t *in, const 
                     }
                 } else {
                     for (; ch < c16; ch += 16) {
-                        dwt_pass16(&r, xp, fp, n, ch, bias, o, 0);
+                        dwt_pass16(&r, xp, fp, n, ch, bias, o);
                     }
                 }
                 for (; ch < c; ch += 4) {                      /* the last 1..15 channels, 4 at a time */

@@ -256,9 +256,8 @@ def _expected_class(mnemonic: str, operands: str) -> tuple[str, int]:
     return cls, 0
 
 
-def _decoded_classes(elf, b, tmp_path) -> set[str]:
-    """Run `elf` with the plugin's class dump; every instruction it translated must be in the class
-    arm-none-eabi-objdump's mnemonic implies, with the same register count. Returns the classes seen."""
+def _class_dump(elf, b, tmp_path) -> tuple[dict[int, tuple[str, str]], list[str]]:
+    """Run `elf` with the plugin's class dump: objdump's (mnemonic, operands) by address, the dump's lines."""
     import re
     import subprocess
 
@@ -269,8 +268,15 @@ def _decoded_classes(elf, b, tmp_path) -> set[str]:
         m = re.match(r"\s*([0-9a-f]+):\s+(?:[0-9a-f]{4} ?){1,2}\s+(\S+)\s*([^@;]*)", line)
         if m:
             dis[int(m.group(1), 16)] = (m.group(2), m.group(3).strip())
+    return dis, (tmp_path / "classes.txt").read_text().splitlines()
+
+
+def _decoded_classes(elf, b, tmp_path) -> set[str]:
+    """Run `elf` with the plugin's class dump; every instruction it translated must be in the class
+    arm-none-eabi-objdump's mnemonic implies, with the same register count. Returns the classes seen."""
+    dis, dump = _class_dump(elf, b, tmp_path)
     seen, wrong = set(), {}
-    for line in (tmp_path / "classes.txt").read_text().splitlines():
+    for line in dump:
         addr, cls, n = line.split()[:3]
         mnemonic, operands = dis[int(addr, 16)]
         got = (cls, int(n) if "multi" in cls else 0)
@@ -424,23 +430,14 @@ def _expected_operands(mnemonic: str, operands: str, cls: str) -> tuple[int, int
 def test_operand_decoder_agrees_with_objdump(shared_models, tmp_path):
     """The registers the dual-issue model decodes (what an instruction writes and reads) against objdump's
     operands, on a model's qemu-m7 run (its conv, depthwise, DSP and library code)."""
-    import re
-    import subprocess
-
     g = api.load(shared_models / "kws_ref_model.tflite")
     c = compile_graph(g)
     render(c)
     b = get_board("qemu-m7")
     elf, _ = build_firmware(render_firmware(c, b, api.random_inputs(g, 1)), tmp_path / "fw")
-    run_qemu(b, elf, classes=tmp_path / "classes.txt")
-    dis = {}
-    text = subprocess.run(["arm-none-eabi-objdump", "-d", str(elf)], capture_output=True, text=True, check=True)
-    for line in text.stdout.splitlines():
-        m = re.match(r"\s*([0-9a-f]+):\s+(?:[0-9a-f]{4} ?){1,2}\s+(\S+)\s*([^@;]*)", line)
-        if m:
-            dis[int(m.group(1), 16)] = (m.group(2), m.group(3).strip())
+    dis, dump = _class_dump(elf, b, tmp_path)
     checked, unknown, wrong = 0, 0, {}
-    for line in (tmp_path / "classes.txt").read_text().splitlines():
+    for line in dump:
         f = line.split()
         addr, cls, dst, src = int(f[0], 16), f[1], int(f[5], 16), int(f[6], 16)
         mnemonic, operands = dis[addr]
