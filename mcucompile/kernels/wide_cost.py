@@ -21,8 +21,8 @@ the kernel calls), the class taken from the variant the off build really runs; `
 --derive` re-measures them and prints the fit and its error per op. The lowering names the int8 variant
 (choose without the pre-widened weights, the same scratch, pixels and hint: codegen/ops/conv.py).
 
-The Cortex-M7 boards (qemu-m7, nucleo-f767zi, ...) run the same DSP kernels and get the same choice: their
-cycles are not modelled (sim/timing.py), so the M4 estimate stands in for them.
+The Cortex-M7 boards (qemu-m7, nucleo-f767zi, ...) run the same DSP kernels and get the same choice: the
+M4 coefficients stand in for them (sim/timing.py now estimates M7 cycles too, but no M7 fit is derived).
 
 The extra flash of a conv is exact: what its lowering adds in flash with the pre-widened weights
 (codegen/ops/conv.py: the wide_filter stream less the int8 filter it then drops and less the window
