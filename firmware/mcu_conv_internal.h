@@ -101,6 +101,28 @@ typedef struct {
 
 #define DWG_TAPS 25                     /* filters up to 5x5 (or any kh * kw <= 25) */
 
+/* The requantisation constants of a depthwise group's channels [ch, ch + 4) (mcu_dwconv_groups.c's dwg_setup,
+ * mcu_dwconv_k3v_dsp.c's k3v_setup: g a dw_group_t or k3v_group_t, each with rq2[4] and rq[4]). fast = 1 if they take
+ * the doubled sums and mcu_rqd_apply (mcu_rq2_channel into g->rq2, and |sum| < 2^30 for any input: |bias| < 2^30 -
+ * taps * 255 * 128, as |x + input offset| <= 255 and |w| <= 128), else 0 with mcu_rq_channel's constants in g->rq.
+ * A macro, not a function over the two arrays: the callers' code stays as it was when each had the loops inline. */
+#define DW4_RQ_SETUP(g, p, bias, ch, taps, fast)                                                              \
+    do {                                                                                                      \
+        const int32_t lim_ = (1 << 30) - (taps) * 32640;                                                      \
+        (fast) = 1;                                                                                           \
+        for (int32_t j_ = 0; j_ < 4; ++j_) {                                                                  \
+            const int32_t b_ = (bias) != NULL ? (bias)[(ch) + j_] : 0;                                        \
+            (fast) = (fast) && b_ < lim_ && b_ > -lim_                                                        \
+                     && mcu_rq2_channel((p)->out_mult[(ch) + j_], (p)->out_shift[(ch) + j_],                  \
+                                        (p)->output_offset - (p)->act_min, &(g)->rq2[j_]);                    \
+        }                                                                                                     \
+        if (!(fast)) {                                                                                        \
+            for (int32_t j_ = 0; j_ < 4; ++j_) {                                                              \
+                (g)->rq[j_] = mcu_rq_channel((p)->out_mult[(ch) + j_], (p)->out_shift[(ch) + j_]);            \
+            }                                                                                                 \
+        }                                                                                                     \
+    } while (0)
+
 #endif /* !MCU_NN_REFERENCE */
 
 /* The functions one file calls in another, by file, under the conditions that compile them. */

@@ -82,8 +82,11 @@
     "add    %[a21], %[a21], %[a21]\n\t"                                                               \
     "add    %[a31], %[a31], %[a31]\n\t"
 /* The output stage of one channel of the pair (as WIDE4_REQ_R): its m and shift read through the pointers at %[mp],
- * %[shp] (each advanced by 4 and stored back), y0..y3 by mcu_rqd_apply and SSAT #8, left in y0..y3 (w holds m, xw
- * e, ta c; x a temporary) */
+ * %[shp] (each advanced by 4 and stored back), y0..y3 by mcu_rqd_apply and SSAT #8 (mcu_conv_wide_dsp.h's WIDE4P_RQ4
+ * on WIDE4I_RQ_SUB), left in y0..y3 (w holds m, xw e, ta c; x a temporary) */
+#define WIDE4I_RQ_SUB(y)                                                                              \
+    "smmlar %[x], %[" y "], %[w], %[ta]\n\t"                                                          \
+    "sub    %[" y "], %[x], %[" y "], lsr #31\n\t"
 #define WIDE4I_RQ(y0, y1, y2, y3)                                                                     \
     "ldr    %[ta], %[mp]\n\t"                                                                         \
     "ldr    %[tb], %[shp]\n\t"                                                                        \
@@ -95,22 +98,7 @@
     "mvn    %[ta], %[xw]\n\t"                                                                         \
     "lsl    %[ta], %[xv], %[ta]\n\t"                                                                  \
     "rsb    %[xw], %[xw], #0\n\t"                                                                     \
-    "smmlar %[x], %[" y0 "], %[w], %[ta]\n\t"                                                         \
-    "sub    %[" y0 "], %[x], %[" y0 "], lsr #31\n\t"                                                  \
-    "smmlar %[x], %[" y1 "], %[w], %[ta]\n\t"                                                         \
-    "sub    %[" y1 "], %[x], %[" y1 "], lsr #31\n\t"                                                  \
-    "smmlar %[x], %[" y2 "], %[w], %[ta]\n\t"                                                         \
-    "sub    %[" y2 "], %[x], %[" y2 "], lsr #31\n\t"                                                  \
-    "smmlar %[x], %[" y3 "], %[w], %[ta]\n\t"                                                         \
-    "sub    %[" y3 "], %[x], %[" y3 "], lsr #31\n\t"                                                  \
-    "asr    %[" y0 "], %[" y0 "], %[xw]\n\t"                                                          \
-    "asr    %[" y1 "], %[" y1 "], %[xw]\n\t"                                                          \
-    "asr    %[" y2 "], %[" y2 "], %[xw]\n\t"                                                          \
-    "asr    %[" y3 "], %[" y3 "], %[xw]\n\t"                                                          \
-    "ssat   %[" y0 "], #8, %[" y0 "]\n\t"                                                             \
-    "ssat   %[" y1 "], #8, %[" y1 "]\n\t"                                                             \
-    "ssat   %[" y2 "], #8, %[" y2 "]\n\t"                                                             \
-    "ssat   %[" y3 "], #8, %[" y3 "]\n\t"
+    WIDE4P_RQ4(WIDE4I_RQ_SUB, y0, y1, y2, y3)
 /* Every pair of channels of a block of 4 pixels in one loop (no C between pairs): per pair its biases through
  * %[bp] (advanced by 8), the groups (WIDE4I_FIRST, WIDE4I_LOOP: w runs on from pair to pair, the filter's pairs
  * being consecutive), the sums doubled, both channels' output stages (WIDE4I_RQ; w kept at %[wsave] meanwhile) and

@@ -134,25 +134,13 @@ static void dwg_layer(dw_group_t *g, const mcu_conv_params_t *p)
 }
 
 /* Sets up channels [ch, ch + 4) (after dwg_layer); returns 1 if they take the doubled sums and mcu_rqd_apply
- * (mcu_rq2_channel, and |sum| < 2^30 for any input: |bias| < 2^30 - taps * 255 * 128, as |x + input
- * offset| <= 255 and |w| <= 128). */
+ * (DW4_RQ_SETUP). */
 static MCU_ALWAYS_INLINE int dwg_setup(dw_group_t *g, const mcu_conv_params_t *p, const int8_t *filter,
                                         const int32_t *bias, int32_t ch)
 {
     const int32_t taps = p->filter.h * p->filter.w, c = p->out.c;
-    const int32_t lim = (1 << 30) - taps * 32640;
-    int fast = 1;
-    for (int32_t j = 0; j < 4; ++j) {
-        const int32_t b = bias != NULL ? bias[ch + j] : 0;
-        fast = fast && b < lim && b > -lim
-               && mcu_rq2_channel(p->out_mult[ch + j], p->out_shift[ch + j], p->output_offset - p->act_min,
-                                  &g->rq2[j]);
-    }
-    if (!fast) {
-        for (int32_t j = 0; j < 4; ++j) {
-            g->rq[j] = mcu_rq_channel(p->out_mult[ch + j], p->out_shift[ch + j]);
-        }
-    }
+    int fast;
+    DW4_RQ_SETUP(g, p, bias, ch, taps, fast);
     const int32_t s = fast ? 2 : 1;
 #if defined(MCU_NN_DSP)
     const uint32_t dbl = fast ? 0xFFFFFFFFu : 0u;       /* the taps doubled by SADD16 with themselves, or not */

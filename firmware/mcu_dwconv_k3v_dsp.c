@@ -79,19 +79,8 @@ static int k3v_setup(k3v_group_t *g, const mcu_conv_params_t *p, const int8_t *f
                      int32_t ch)
 {
     const int32_t c = p->out.c;
-    const int32_t lim = (1 << 30) - 9 * 32640;
-    int fast = 1;
-    for (int32_t j = 0; j < 4; ++j) {
-        const int32_t b = bias != NULL ? bias[ch + j] : 0;
-        fast = fast && b < lim && b > -lim
-               && mcu_rq2_channel(p->out_mult[ch + j], p->out_shift[ch + j], p->output_offset - p->act_min,
-                                  &g->rq2[j]);
-    }
-    if (!fast) {
-        for (int32_t j = 0; j < 4; ++j) {
-            g->rq[j] = mcu_rq_channel(p->out_mult[ch + j], p->out_shift[ch + j]);
-        }
-    }
+    int fast;
+    DW4_RQ_SETUP(g, p, bias, ch, 9, fast);
     const int32_t s = fast ? 2 : 1;
     for (int32_t j = 0; j < 4; ++j) {
         for (int32_t kx = 0; kx < 3; ++kx) {
@@ -104,6 +93,18 @@ static int k3v_setup(k3v_group_t *g, const mcu_conv_params_t *p, const int8_t *f
         g->bias[j] = bias != NULL ? bias[ch + j] * s : 0;
     }
     return fast;
+}
+
+/* One padded column of rows (y, y + 1): the 4 channels' words u0 (row y), u1 (row y + 1) widened with the input
+ * offset added, as 4 words (v[y], v[y + 1]) at q, channel j at word j */
+static MCU_ALWAYS_INLINE void k3v_put(uint32_t *q, uint32_t off2, uint32_t u0, uint32_t u1)
+{
+    const uint32_t a02 = __sxtab16(off2, u0), a13 = mcu_sxtab16_ror8(off2, u0);
+    const uint32_t b02 = __sxtab16(off2, u1), b13 = mcu_sxtab16_ror8(off2, u1);
+    q[0] = k3v_pkhbt(a02, b02);
+    q[1] = k3v_pkhbt(a13, b13);
+    q[2] = k3v_pkhtb(a02, b02);
+    q[3] = k3v_pkhtb(a13, b13);
 }
 
 /* Padded rows (y, y + 1) of the group's 4 channels into slot q (wp columns of 4 words): the padding columns 0 (the
@@ -125,24 +126,12 @@ static MCU_ALWAYS_INLINE void k3v_fill(const mcu_conv_params_t *p, const int8_t 
     uint32_t *qi = q + 4 * pl, *q_end = qi + 4 * in_w;
     if (in0 && in1) {
         for (; qi != q_end; qi += 4, r0 += c, r1 += c) {
-            const uint32_t u0 = mcu_load4(r0), u1 = mcu_load4(r1);
-            const uint32_t a02 = __sxtab16(off2, u0), a13 = mcu_sxtab16_ror8(off2, u0);
-            const uint32_t b02 = __sxtab16(off2, u1), b13 = mcu_sxtab16_ror8(off2, u1);
-            qi[0] = k3v_pkhbt(a02, b02);
-            qi[1] = k3v_pkhbt(a13, b13);
-            qi[2] = k3v_pkhtb(a02, b02);
-            qi[3] = k3v_pkhtb(a13, b13);
+            k3v_put(qi, off2, mcu_load4(r0), mcu_load4(r1));
         }
         return;
     }
     for (; qi != q_end; qi += 4, r0 += c, r1 += c) {
-        const uint32_t u0 = in0 ? mcu_load4(r0) : padw, u1 = in1 ? mcu_load4(r1) : padw;
-        const uint32_t a02 = __sxtab16(off2, u0), a13 = mcu_sxtab16_ror8(off2, u0);
-        const uint32_t b02 = __sxtab16(off2, u1), b13 = mcu_sxtab16_ror8(off2, u1);
-        qi[0] = k3v_pkhbt(a02, b02);
-        qi[1] = k3v_pkhbt(a13, b13);
-        qi[2] = k3v_pkhtb(a02, b02);
-        qi[3] = k3v_pkhtb(a13, b13);
+        k3v_put(qi, off2, in0 ? mcu_load4(r0) : padw, in1 ? mcu_load4(r1) : padw);
     }
 }
 

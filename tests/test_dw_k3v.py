@@ -4,7 +4,7 @@ K3V_MAX_WP (15) and out.h >= K3V_MIN_H (8) on the DSP cores (kernels/conv.py cho
 widened into 2 slots of padded row pairs on the stack, SMLAD / SMLABT / SMLATB on (row, row + 1) lanes, a loop in
 inline assembly over an output row pair's columns; the channels past the last group of 4 by mcu_depthwise_fast.
 
-Single-op int8 models made with TensorFlow (tests/test_fast_kernels.py's builder), compared bit-exactly with
+Single-op int8 models made with TensorFlow (tests/single_op.py's make_model), compared bit-exactly with
 TFLite Micro on qemu-m4 (the profile says whether k3v_group ran, as choose predicts) and on the host (which takes
 the plain loops). Edges: kws_ref_model's 25 x 5 (an odd last row: its second row to a spare word), the width limit
 (13 taken, 14 not), the height limit (8 taken, 7 not), odd channel counts (tails of 1 and 3), 3 channels (not
@@ -16,8 +16,8 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
-from conftest import need_module, need_tools
-from test_fast_kernels import Case, _make_model, _run
+from conftest import need_tools
+from single_op import Case, case_models, run_case
 
 CASES = [
     Case("k3v_c12_kws_25x5_relu", "dw", (25, 5, 12), kernel=3, padding="same", act="relu"),
@@ -43,11 +43,7 @@ def taken(case: Case) -> bool:
 
 @pytest.fixture(scope="module")
 def k3v_dir(tmp_path_factory):
-    need_module("tensorflow")
-    d = tmp_path_factory.mktemp("dw_k3v_models")
-    for case in CASES:
-        (d / f"{case.id}.tflite").write_bytes(_make_model(case))
-    return d
+    return case_models(tmp_path_factory, "dw_k3v_models", CASES)
 
 
 def test_choose_takes_k3v_within_its_limits():
@@ -81,7 +77,7 @@ def test_cases_are_what_they_claim():
 @pytest.mark.parametrize("cid", HOST)
 def test_k3v_cases_on_host(k3v_dir, cid):
     """The host's plain-C loops: bit-exact with TFLite Micro."""
-    _run(k3v_dir / f"{cid}.tflite", next(c for c in CASES if c.id == cid), None, wide_weights="off")
+    run_case(k3v_dir / f"{cid}.tflite", next(c for c in CASES if c.id == cid), None, wide_weights="off")
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
@@ -89,7 +85,7 @@ def test_k3v_on_m4(k3v_dir, case):
     """qemu-m4, --wide-weights off: bit-exact with TFLite Micro; k3v_group runs exactly where choose takes the
     variant; nothing outside the arena touched."""
     need_tools("arm-none-eabi-gcc", "qemu-system-arm", "gcc", "make")
-    r = _run(k3v_dir / f"{case.id}.tflite", case, "qemu-m4", wide_weights="off")
+    r = run_case(k3v_dir / f"{case.id}.tflite", case, "qemu-m4", wide_weights="off")
     funcs = r.extra["instructions_by_function"]
     assert ("k3v_group" in funcs) == taken(case), (case.id, sorted(funcs))
     assert r.guard_violations == 0

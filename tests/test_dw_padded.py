@@ -6,7 +6,7 @@ output pixel there: two at a time (DWG_PAIRS), the odd last pixel of a row alone
 computed and thrown away). Since the limit went from 128 to 256 words, 3x3 maps of up to 14 x 14 take it, except
 those mcu_dwconv_k3v takes (at least 8 rows, at most 13 columns: tests/test_dw_k3v.py).
 
-Single-op int8 models made with TensorFlow (tests/test_fast_kernels.py's builder), compared bit-exactly with
+Single-op int8 models made with TensorFlow (tests/single_op.py's make_model), compared bit-exactly with
 TFLite Micro on qemu-m4 (the profile says whether dwg_padded_groups ran, as the limit predicts) and, for some,
 on the host (plain C). Edges: the limit (256 words taken, 272 not), odd widths (the single last pixel, 3x3 and
 5x5), odd channel counts (the channels past the last group of 4 by mcu_depthwise_fast), fewer than 4 channels,
@@ -16,8 +16,8 @@ points at both ends, ReLU / ReLU6, huge weights."""
 from __future__ import annotations
 
 import pytest
-from conftest import need_module, need_tools
-from test_fast_kernels import Case, _make_model, _run
+from conftest import need_tools
+from single_op import Case, case_models, run_case
 
 PAD_WORDS = 256          # firmware/mcu_dwconv_groups.c DWG_PAD_WORDS
 PAD_PITCH = 8            # DWG_PAD_PITCH
@@ -74,11 +74,7 @@ def takes_padded(case: Case) -> bool:
 
 @pytest.fixture(scope="module")
 def dwp_dir(tmp_path_factory):
-    need_module("tensorflow")
-    d = tmp_path_factory.mktemp("dw_padded_models")
-    for case in CASES:
-        (d / f"{case.id}.tflite").write_bytes(_make_model(case))
-    return d
+    return case_models(tmp_path_factory, "dw_padded_models", CASES)
 
 
 def test_cases_are_what_they_claim():
@@ -93,7 +89,7 @@ def test_cases_are_what_they_claim():
 @pytest.mark.parametrize("cid", HOST)
 def test_dw_padded_cases_on_host(dwp_dir, cid):
     """The host's plain-C loops: bit-exact with TFLite Micro."""
-    _run(dwp_dir / f"{cid}.tflite", next(c for c in CASES if c.id == cid), None)
+    run_case(dwp_dir / f"{cid}.tflite", next(c for c in CASES if c.id == cid), None)
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
@@ -101,7 +97,7 @@ def test_dw_padded_on_m4(dwp_dir, case):
     """qemu-m4, --wide-weights off: bit-exact with TFLite Micro; dwg_padded_groups runs exactly where the
     padded map fits DWG_PAD_WORDS (and the group takes the doubled-sum requantisation)."""
     need_tools("arm-none-eabi-gcc", "qemu-system-arm", "gcc", "make")
-    r = _run(dwp_dir / f"{case.id}.tflite", case, "qemu-m4", wide_weights="off")
+    r = run_case(dwp_dir / f"{case.id}.tflite", case, "qemu-m4", wide_weights="off")
     funcs = r.extra["instructions_by_function"]
     ran = any(f.startswith("dwg_padded_groups") for f in funcs)
     assert ran == takes_padded(case), (case.id, sorted(funcs))

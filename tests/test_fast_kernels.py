@@ -50,33 +50,11 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import need_module, need_tools
-from tfgen import int8_tflite, uniform_samples
-
-
-@dataclass(frozen=True)
-class Case:
-    id: str
-    kind: str                      # "conv" | "dw" | "fc"
-    in_shape: tuple
-    kernel: object = 1
-    strides: object = 1
-    padding: str = "valid"
-    units: int = 4                 # conv filters / dense units
-    act: object = None
-    data_range: tuple = field(default=(-1.0, 3.0))
-    weight_scale: float = 1.0      # multiplies the initial weights (a huge value: large requant multipliers)
-    depth_multiplier: int = 1      # depthwise only
-    dilation: object = 1
-    big_bias: float = 0.0          # conv: output channel 0's weights scaled by 1e-3 and its bias set to this
-    dead: tuple = ()               # conv: these output channels' weights all zero (dead), biases DEAD_BIASES
-    tiny_channel: float = 0.0      # conv: output channel 0's weights scaled by this (a right shift beyond 22)
-    use_bias: bool = True          # conv / dense: with a bias
-
+from conftest import need_tools
+from single_op import Case, case_models, run_case
 
 CASES = [
     # 1x1 stride 1 unpadded: the 2x2 blocked matrix multiply
@@ -286,71 +264,10 @@ CASES = [
 ]
 
 
-DEAD_BIASES = (0.7, -0.4, 0.0, 2.0, -3.0)          # cycled over a case's dead channels
-
-
-def _make_model(case: Case, seed=0) -> bytes:
-    import keras
-
-    keras.utils.set_random_seed(seed)
-    inp = keras.Input(shape=case.in_shape, batch_size=1)
-    if case.kind == "conv":
-        layer = keras.layers.Conv2D(case.units, case.kernel, strides=case.strides, padding=case.padding,
-                                    activation=case.act, dilation_rate=case.dilation, use_bias=case.use_bias)
-    elif case.kind == "dw":
-        layer = keras.layers.DepthwiseConv2D(case.kernel, strides=case.strides, padding=case.padding,
-                                             activation=case.act, depth_multiplier=case.depth_multiplier,
-                                             dilation_rate=case.dilation)
-    else:
-        layer = keras.layers.Dense(case.units, activation=case.act)
-    model = keras.Model(inp, layer(inp))
-    if case.weight_scale != 1.0:
-        layer.set_weights([w * case.weight_scale for w in layer.get_weights()])
-    if case.tiny_channel:
-        w, b = layer.get_weights()
-        w[..., 0] *= case.tiny_channel
-        layer.set_weights([w, b])
-    if case.big_bias:
-        w, b = layer.get_weights()
-        w[..., 0] *= 1e-3
-        b[0] = case.big_bias
-        layer.set_weights([w, b])
-    if case.dead:
-        w, b = layer.get_weights()
-        b = b + 0.1                                 # live channels: a small bias too
-        for j, c in enumerate(case.dead):
-            w[..., c] = 0.0
-            b[c] = DEAD_BIASES[j % len(DEAD_BIASES)]
-        layer.set_weights([w, b])
-    rep = uniform_samples([(1, *case.in_shape)], [case.data_range], 16, seed)
-    return int8_tflite(model, rep)
-
-
-OP_KIND = {"conv": "CONV_2D", "dw": "DEPTHWISE_CONV_2D", "fc": "FULLY_CONNECTED"}
-
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
-    need_module("tensorflow")
-    d = tmp_path_factory.mktemp("fast_kernel_models")
-    for case in CASES:
-        (d / f"{case.id}.tflite").write_bytes(_make_model(case))
-    return d
-
-
-def _run(path, case, board, scratch="always", wide_weights="auto"):
-    from mcucompile import api
-    from mcucompile.frontend.tflite_reader import read_tflite
-
-    kinds = [op.kind for op in read_tflite(path).ops]
-    assert kinds == [OP_KIND[case.kind]], kinds            # a single-op model: the kernel under test
-    opts = api.Options(scratch=scratch, wide_weights=wide_weights)
-    r = api.simulate(str(path), samples=4, seed=0, board=board, references=("tflm",), options=opts)
-    tflm = r.comparisons[0]
-    assert tflm.reference == "tflm" and tflm.available, tflm.error
-    assert tflm.mismatches == 0, f"{case.id} on {board or 'host'}: {tflm.mismatches} mismatches"
-    assert r.ok
-    return r
+    return case_models(tmp_path_factory, "fast_kernel_models", CASES)
 
 
 def test_input_zero_points_reach_both_ends(model_dir):
@@ -374,7 +291,7 @@ HOST_QUICK = {"pw_odd_pixels_odd_channels", "pw_zp_min", "pw_c6_zp_min_big", "pw
 @pytest.mark.parametrize("case", [c if c.id in HOST_QUICK else pytest.param(c, marks=pytest.mark.slow)
                                   for c in CASES], ids=lambda c: c.id)
 def test_host_plain_path(model_dir, case):
-    _run(model_dir / f"{case.id}.tflite", case, None)
+    run_case(model_dir / f"{case.id}.tflite", case, None)
 
 
 def test_pointwise_scratch_is_planned(model_dir, tmp_path):
@@ -579,7 +496,7 @@ def test_qemu_fast_paths(model_dir, case, board):
     # the DSP paths with the pre-widened weights (--wide-weights on: auto widens a conv only where it pays
     # for its flash, tests/test_flash_budget.py)
     wide = {"wide_weights": "on"} if board == "qemu-m4" and case.id.startswith(("win_", "rows_")) else {}
-    r = _run(model_dir / f"{case.id}.tflite", case, board, **wide)
+    r = run_case(model_dir / f"{case.id}.tflite", case, board, **wide)
     assert r.extra["instructions"] > 0
     if board == "qemu-m4" and case.id.startswith(("win_", "rows_")):
         # with their planned scratch (--scratch always) and the pre-widened weights (on) the convs with dilation
@@ -611,7 +528,7 @@ def test_window_kernels_without_wide_weights_on_m4(model_dir, cid):
     is even (win_conv_c5_tiny_mult): the rows pairs on its row-padded int8 filter (tests/test_rows_pairs.py)."""
     need_tools("arm-none-eabi-gcc", "qemu-system-arm", "gcc", "make")
     case = next(c for c in CASES if c.id == cid)
-    r = _run(model_dir / f"{cid}.tflite", case, "qemu-m4", wide_weights="off")
+    r = run_case(model_dir / f"{cid}.tflite", case, "qemu-m4", wide_weights="off")
     funcs = r.extra["instructions_by_function"]
     rows_pairs = cid == "win_conv_c5_tiny_mult"
     assert (("mcu_conv_win" if case.kind == "conv" else "mcu_depthwise_win") in funcs) != rows_pairs, sorted(funcs)
@@ -849,7 +766,7 @@ def test_pointwise_without_planned_scratch_on_m4(model_dir, cid):
     need_tools("arm-none-eabi-gcc", "qemu-system-arm", "gcc", "make")
     case = next(c for c in CASES if c.id == cid)
     # (the pre-widened weights, --wide-weights on: without them the even channel counts take the stack pairs)
-    r = _run(model_dir / f"{cid}.tflite", case, "qemu-m4", scratch="free", wide_weights="on")
+    r = run_case(model_dir / f"{cid}.tflite", case, "qemu-m4", scratch="free", wide_weights="on")
     wide = any(f.startswith("conv_1x1_wide") for f in r.extra["instructions_by_function"])
     in_c, pixels = case.in_shape[2], case.in_shape[0] * case.in_shape[1]
     out_bytes = pixels * case.units
@@ -866,7 +783,7 @@ def test_im2col_without_planned_scratch_on_m4(model_dir, cid):
     by the conv rows; bit-exact either way, nothing outside the arena touched."""
     need_tools("arm-none-eabi-gcc", "qemu-system-arm", "gcc", "make")
     case = next(c for c in CASES if c.id == cid)
-    r = _run(model_dir / f"{cid}.tflite", case, "qemu-m4", scratch="free", wide_weights="on")
+    r = run_case(model_dir / f"{cid}.tflite", case, "qemu-m4", scratch="free", wide_weights="on")
     wide = any(f.startswith("conv_im2col_wide") for f in r.extra["instructions_by_function"])
     s = case.strides
     out_h, out_w = -(-case.in_shape[0] // s), -(-case.in_shape[1] // s)      # SAME
@@ -1024,7 +941,7 @@ def test_window_without_planned_scratch_on_m4(model_dir, cid):
     nothing outside the arena touched, the stack within 2 KB (planned: under 1 KB, test_qemu_fast_paths)."""
     need_tools("arm-none-eabi-gcc", "qemu-system-arm", "gcc", "make")
     case = next(c for c in CASES if c.id == cid)
-    r = _run(model_dir / f"{cid}.tflite", case, "qemu-m4", scratch="free")
+    r = run_case(model_dir / f"{cid}.tflite", case, "qemu-m4", scratch="free")
     funcs = r.extra["instructions_by_function"]
     assert ("mcu_conv_win" if case.kind == "conv" else "mcu_depthwise_win") in funcs, sorted(funcs)
     assert r.guard_violations == 0
@@ -1183,7 +1100,7 @@ def test_wide_weights_on_m4(model_dir, cid, wide):
     case = next(c for c in CASES if c.id == cid)
     kind = _wide_kind(api.load(model_dir / f"{cid}.tflite"))
     for scratch in ("always", "free"):
-        r = _run(model_dir / f"{cid}.tflite", case, "qemu-m4", scratch=scratch, wide_weights=wide)
+        r = run_case(model_dir / f"{cid}.tflite", case, "qemu-m4", scratch=scratch, wide_weights=wide)
         funcs = r.extra["instructions_by_function"]
         pre = any(f.startswith(("conv_1x1_wide_pre", "conv_im2col_wide_pre", "mcu_conv_im2col_rows"))
                   and "_pairs" not in f for f in funcs)       # (the rows pairs run the int8 filter)

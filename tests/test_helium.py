@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import need_module, need_tools
+from conftest import need_tools
+from single_op import dw_model, models_dir, run_single_op, simulate_tflm
 from tfgen import int8_tflite, uniform_samples
 
 # (id, input features, units, data range, weight scale, activation, bias)
@@ -43,34 +44,13 @@ def _dense_model(depth, units, data_range, weight_scale, act, use_bias, seed=0) 
 
 @pytest.fixture(scope="module")
 def fc_models(tmp_path_factory):
-    need_module("tensorflow")
-    d = tmp_path_factory.mktemp("helium_fc")
-    for cid, *args in FC_CASES:
-        (d / f"{cid}.tflite").write_bytes(_dense_model(*args))
-    return d
-
-
-def _run_m55(path):
-    from mcucompile import api
-
-    r = api.simulate(str(path), samples=3, seed=0, board="qemu-m55", references=("tflm",))
-    tflm = r.comparisons[0]
-    assert tflm.reference == "tflm" and tflm.available, tflm.error
-    assert tflm.mismatches == 0, f"{path.stem} on qemu-m55: {tflm.mismatches} mismatches"
-    assert r.ok
-    return r
+    return models_dir(tmp_path_factory, "helium_fc", _dense_model, FC_CASES)
 
 
 @pytest.mark.parametrize("case", FC_CASES, ids=lambda c: c[0])
 def test_fc_mve_bit_exact_on_m55(fc_models, case):
     need_tools("arm-none-eabi-gcc", "qemu-system-arm", "make")
-    from mcucompile.frontend.tflite_reader import read_tflite
-
-    path = fc_models / f"{case[0]}.tflite"
-    assert [op.kind for op in read_tflite(path).ops] == ["FULLY_CONNECTED"]
-    r = _run_m55(path)
-    funcs = r.extra["instructions_by_function"]
-    assert "mcu_fully_connected_s8_mve" in funcs, sorted(funcs)
+    run_single_op(fc_models / f"{case[0]}.tflite", "FULLY_CONNECTED", "qemu-m55", "mcu_fully_connected_s8_mve")
 
 
 def test_fc_kernel_sums_wrap_like_int32():
@@ -126,25 +106,14 @@ def _conv_model(in_shape, filters, kernel, strides, padding, dilation, data_rang
 
 @pytest.fixture(scope="module")
 def conv_models(tmp_path_factory):
-    need_module("tensorflow")
-    d = tmp_path_factory.mktemp("helium_conv")
-    for cid, *args in CONV_CASES:
-        (d / f"{cid}.tflite").write_bytes(_conv_model(*args))
-    return d
+    return models_dir(tmp_path_factory, "helium_conv", _conv_model, CONV_CASES)
 
 
 @pytest.mark.parametrize("case", CONV_CASES, ids=lambda c: c[0])
 def test_conv_im2col_mve_bit_exact_on_m55(conv_models, case):
     need_tools("arm-none-eabi-gcc", "qemu-system-arm", "make")
-    from mcucompile.frontend.tflite_reader import read_tflite
-
-    path = conv_models / f"{case[0]}.tflite"
-    g = read_tflite(path)
-    assert [op.kind for op in g.ops] == ["CONV_2D"]
-    r = _run_m55(path)
-    funcs = r.extra["instructions_by_function"]
     want = "mcu_conv_1x1_g3_s8_mve" if case[0].startswith("g3_") else "mcu_conv_im2col_s8_mve"
-    assert want in funcs, sorted(funcs)
+    run_single_op(conv_models / f"{case[0]}.tflite", "CONV_2D", "qemu-m55", want)
 
 
 def _mixed_shift_conv(path):
@@ -176,7 +145,7 @@ def test_conv_im2col_mve_left_and_right_shifts(tmp_path):
     w = g.tensors[g.ops[0].inputs[1]]
     shifts = [quantize_multiplier(0.05 * float(s) / 0.01)[1] for s in w.quant.scale]
     assert min(shifts) <= -10 and max(shifts) >= 2, shifts
-    r = _run_m55(path)
+    r = simulate_tflm(path, "qemu-m55")
     assert "mcu_conv_im2col_s8_mve" in r.extra["instructions_by_function"]
 
 
@@ -225,40 +194,15 @@ DW_CASES = [
 ]
 
 
-def _dw_model(in_shape, kernel, strides, padding, dilation, data_range, act, use_bias=True, seed=0) -> bytes:
-    import keras
-
-    keras.utils.set_random_seed(seed)
-    inp = keras.Input(shape=in_shape, batch_size=1)
-    layer = keras.layers.DepthwiseConv2D(kernel, strides=strides, padding=padding, dilation_rate=dilation,
-                                         activation=act, use_bias=use_bias)
-    model = keras.Model(inp, layer(inp))
-    w = layer.get_weights()
-    if use_bias:
-        w[1] = np.linspace(-0.6, 0.6, in_shape[-1]).astype(np.float32)
-    layer.set_weights(w)
-    return int8_tflite(model, uniform_samples([(1, *in_shape)], [data_range], 16, seed))
-
-
 @pytest.fixture(scope="module")
 def dw_models(tmp_path_factory):
-    need_module("tensorflow")
-    d = tmp_path_factory.mktemp("helium_dw")
-    for cid, *args in DW_CASES:
-        (d / f"{cid}.tflite").write_bytes(_dw_model(*args))
-    return d
+    return models_dir(tmp_path_factory, "helium_dw", dw_model, DW_CASES)
 
 
 @pytest.mark.parametrize("case", DW_CASES, ids=lambda c: c[0])
 def test_dwconv_taps_mve_bit_exact_on_m55(dw_models, case):
     need_tools("arm-none-eabi-gcc", "qemu-system-arm", "make")
-    from mcucompile.frontend.tflite_reader import read_tflite
-
-    path = dw_models / f"{case[0]}.tflite"
-    assert [op.kind for op in read_tflite(path).ops] == ["DEPTHWISE_CONV_2D"]
-    r = _run_m55(path)
-    funcs = r.extra["instructions_by_function"]
-    assert "mcu_dwconv_taps_s8_mve" in funcs, sorted(funcs)
+    run_single_op(dw_models / f"{case[0]}.tflite", "DEPTHWISE_CONV_2D", "qemu-m55", "mcu_dwconv_taps_s8_mve")
 
 
 def test_dwconv_taps_mve_choice():

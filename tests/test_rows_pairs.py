@@ -7,7 +7,7 @@ zeros to a multiple of 4 (codegen/ops/conv.py pair_interleaved row_pad) instead 
 widened win_w copy then stays out of flash). The elements past a window row are widened from whatever the input
 holds there, or the zero point in padded blocks (mcu_im2col_cut4, mcu_im2col_widen4), and meet zero weights.
 
-Single-op int8 models made with TensorFlow (tests/test_fast_kernels.py's builder), compiled for qemu-m4 and
+Single-op int8 models made with TensorFlow (tests/single_op.py's make_model), compiled for qemu-m4 and
 compared bit-exactly with TFLite Micro; the profile names conv_im2col_rows_pairs. Edges: 1, 2, 3 input channels
 (run 3, 6, 9), stride 2 with SAME padding on odd and even sizes, VALID, ReLU / ReLU6, input zero points at both
 ends, no bias, output pixel counts not a multiple of 4, a channel past mcu_rqd's bound."""
@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import need_module, need_tools
-from test_fast_kernels import Case, _make_model, _run
+from conftest import need_tools
+from single_op import Case, case_models, run_case
 
 CASES = [
     # a network's first conv: 3 channels 3x3 SAME (padding on every side), 35 output pixels
@@ -38,11 +38,7 @@ CASES = [
 
 @pytest.fixture(scope="module")
 def rp_dir(tmp_path_factory):
-    need_module("tensorflow")
-    d = tmp_path_factory.mktemp("rows_pairs_models")
-    for case in CASES:
-        (d / f"{case.id}.tflite").write_bytes(_make_model(case))
-    return d
+    return case_models(tmp_path_factory, "rows_pairs_models", CASES)
 
 
 def test_choose_takes_the_rows_pairs_only_where_they_apply():
@@ -87,7 +83,7 @@ def test_rows_pairs_on_m4(rp_dir, case):
     """qemu-m4, --wide-weights off: conv_im2col_rows_pairs runs (profile), bit-exact with TFLite Micro, nothing
     outside the arena touched."""
     need_tools("arm-none-eabi-gcc", "qemu-system-arm", "gcc", "make")
-    r = _run(rp_dir / f"{case.id}.tflite", case, "qemu-m4", scratch="always", wide_weights="off")
+    r = run_case(rp_dir / f"{case.id}.tflite", case, "qemu-m4", scratch="always", wide_weights="off")
     funcs = r.extra["instructions_by_function"]
     assert "conv_im2col_rows_pairs" in funcs, (case.id, sorted(funcs))
     assert r.guard_violations == 0

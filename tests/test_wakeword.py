@@ -11,10 +11,9 @@ padding, 17 taps, a span over 16, 2-D maps, fewer than 4 outputs keep the other 
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from conftest import need_module, need_tools
-from tfgen import int8_tflite, uniform_samples
+from single_op import dw_model, models_dir, run_single_op, simulate_tflm
 
 
 @pytest.fixture(scope="session")
@@ -25,17 +24,6 @@ def twin(tmp_path_factory):
     path = tmp_path_factory.mktemp("wakeword") / "str_ww_twin.tflite"
     path.write_bytes(wakeword_twin.str_ww_twin())
     return path
-
-
-def _simulate(path, board=None):
-    from mcucompile import api
-
-    r = api.simulate(str(path), samples=3, seed=0, board=board, references=("tflm",))
-    tflm = r.comparisons[0]
-    assert tflm.reference == "tflm" and tflm.available, tflm.error
-    assert tflm.mismatches == 0, f"{path.stem} on {board or 'the host'}: {tflm.mismatches} mismatches"
-    assert r.ok
-    return r
 
 
 def test_twin_has_the_wakeword_shapes(twin):
@@ -55,12 +43,12 @@ def test_twin_has_the_wakeword_shapes(twin):
 
 def test_twin_bit_exact_on_host(twin):
     need_tools("gcc", "make")
-    _simulate(twin)
+    simulate_tflm(twin)
 
 
 def test_twin_bit_exact_on_m55(twin):
     need_tools("arm-none-eabi-gcc", "qemu-system-arm", "make")
-    r = _simulate(twin, "qemu-m55")
+    r = simulate_tflm(twin, "qemu-m55")
     funcs = r.extra["instructions_by_function"]
     assert "mcu_dwconv_seq_s8_mve" in funcs, sorted(funcs)
     assert "mcu_conv_1x1_g3_s8_mve" in funcs and "mcu_conv_im2col_s8_mve" in funcs, sorted(funcs)
@@ -83,41 +71,19 @@ SEQ_CASES = [
 ]
 
 
-def _seq_model(in_shape, kernel, strides, dilation, data_range, w_scale, act, use_bias, seed=0) -> bytes:
-    import keras
-
-    keras.utils.set_random_seed(seed)
-    inp = keras.Input(shape=in_shape, batch_size=1)
-    layer = keras.layers.DepthwiseConv2D(kernel, strides=strides, padding="valid", dilation_rate=dilation,
-                                         activation=act, use_bias=use_bias)
-    model = keras.Model(inp, layer(inp))
-    w = layer.get_weights()
-    w[0] = w[0] * w_scale
-    if use_bias:
-        w[1] = np.linspace(-0.6, 0.6, in_shape[-1]).astype(np.float32)
-    layer.set_weights(w)
-    return int8_tflite(model, uniform_samples([(1, *in_shape)], [data_range], 16, seed))
+def _seq_model(in_shape, kernel, strides, dilation, data_range, w_scale, act, use_bias) -> bytes:
+    return dw_model(in_shape, kernel, strides, "valid", dilation, data_range, act, use_bias, w_scale)
 
 
 @pytest.fixture(scope="module")
 def seq_models(tmp_path_factory):
-    need_module("tensorflow")
-    d = tmp_path_factory.mktemp("helium_seq")
-    for cid, *args in SEQ_CASES:
-        (d / f"{cid}.tflite").write_bytes(_seq_model(*args))
-    return d
+    return models_dir(tmp_path_factory, "helium_seq", _seq_model, SEQ_CASES)
 
 
 @pytest.mark.parametrize("case", SEQ_CASES, ids=lambda c: c[0])
 def test_dwconv_seq_mve_bit_exact_on_m55(seq_models, case):
     need_tools("arm-none-eabi-gcc", "qemu-system-arm", "make")
-    from mcucompile.frontend.tflite_reader import read_tflite
-
-    path = seq_models / f"{case[0]}.tflite"
-    assert [op.kind for op in read_tflite(path).ops] == ["DEPTHWISE_CONV_2D"]
-    r = _simulate(path, "qemu-m55")
-    funcs = r.extra["instructions_by_function"]
-    assert "mcu_dwconv_seq_s8_mve" in funcs, sorted(funcs)
+    run_single_op(seq_models / f"{case[0]}.tflite", "DEPTHWISE_CONV_2D", "qemu-m55", "mcu_dwconv_seq_s8_mve")
 
 
 def test_dwconv_seq_mve_choice():

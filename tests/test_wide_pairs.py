@@ -7,7 +7,7 @@ is not a multiple of 4 takes the im2col pairs too where its window rows are whol
 of 4), instead of the window kernels (whose widened win_w copy then stays out of flash). The 1x1 conv's last 1
 or 2 pixels past the blocks of 4 go pixel by pixel (mcu_wide_pairs_rows; 3 left: the last block moved back).
 
-Single-op int8 models made with TensorFlow (tests/test_fast_kernels.py's builder), compiled for qemu-m4 and
+Single-op int8 models made with TensorFlow (tests/single_op.py's make_model), compiled for qemu-m4 and
 compared bit-exactly with TFLite Micro; the profile names the pair functions, so each case is known to run the
 new path. Edges: pixel counts not a multiple of 4 (the last block moved back), input zero points at both ends,
 ReLU / ReLU6 (the clamp in C), no bias, a channel beyond mcu_rqd's bound (plain requantisation of its pair), left
@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import need_module, need_tools
-from test_fast_kernels import Case, _make_model, _run
+from conftest import need_tools
+from single_op import Case, case_models, run_case
 
 CASES = [
     # 1x1: 15 pixels (the last block moved back), ReLU with the input zero point at the top (clamp in C)
@@ -53,11 +53,7 @@ HOST = ("pairs_pw_c8_relu_zp_max", "pairs_3x3_c8_s2_asym_zp_min")
 
 @pytest.fixture(scope="module")
 def pairs_dir(tmp_path_factory):
-    need_module("tensorflow")
-    d = tmp_path_factory.mktemp("wide_pairs_models")
-    for case in CASES:
-        (d / f"{case.id}.tflite").write_bytes(_make_model(case))
-    return d
+    return case_models(tmp_path_factory, "wide_pairs_models", CASES)
 
 
 def test_pair_interleaved_layout():
@@ -117,7 +113,7 @@ def test_choose_takes_the_pairs_only_where_they_apply():
 @pytest.mark.parametrize("cid", HOST)
 def test_pairs_cases_on_host(pairs_dir, cid):
     """The same models on the host (the plain-C paths, sanitizers): bit-exact with TFLite Micro."""
-    _run(pairs_dir / f"{cid}.tflite", next(c for c in CASES if c.id == cid), None, wide_weights="off")
+    run_case(pairs_dir / f"{cid}.tflite", next(c for c in CASES if c.id == cid), None, wide_weights="off")
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
@@ -131,7 +127,7 @@ def test_pairs_on_m4(pairs_dir, case):
     kh, kw = case.kernel if isinstance(case.kernel, tuple) else (case.kernel, case.kernel)
     k = kh * kw * case.in_shape[2]
     for scratch in ("always", "free") if 8 * k <= 1152 else ("always",):
-        r = _run(pairs_dir / f"{case.id}.tflite", case, "qemu-m4", scratch=scratch, wide_weights="off")
+        r = run_case(pairs_dir / f"{case.id}.tflite", case, "qemu-m4", scratch=scratch, wide_weights="off")
         funcs = r.extra["instructions_by_function"]
         assert fn in funcs, (case.id, scratch, sorted(funcs))
         assert r.guard_violations == 0

@@ -6,7 +6,7 @@ entry8 where the output stage is in C: a pair with a channel past mcu_rqd's boun
 doubling and the sums doubled before the output stage (WIDE4I_DBL; in C for the plain paths;
 mcu_wide_pairs_rows sums undoubled).
 
-Single-op int8 models made with TensorFlow (tests/test_fast_kernels.py's builder), compiled for qemu-m4 with
+Single-op int8 models made with TensorFlow (tests/single_op.py's make_model), compiled for qemu-m4 with
 --wide-weights off and compared bit-exactly with TFLite Micro; the profile names the pair functions. Edges: group
 counts around the 8-group iteration (1, 8, 9, 10, 17, 18, 36 groups), both entries (the pairs all in assembly;
 a channel past mcu_rqd's bound: the loop alone, then mcu_wide4_out_plain on the doubled sums), ReLU / ReLU6 / no
@@ -16,8 +16,8 @@ stride 2 with odd sizes, input zero points at both ends. The host runs the plain
 from __future__ import annotations
 
 import pytest
-from conftest import need_module, need_tools
-from test_fast_kernels import Case, _make_model, _run
+from conftest import need_tools
+from single_op import Case, case_models, run_case
 
 CASES = [
     # 1x1, 1 group (k4 == 4: WIDE4I_FIRST only), 13 pixels (the last one apart: mcu_wide_pairs_rows)
@@ -51,17 +51,13 @@ HOST = ("pl_pw_c32_relu_tail2", "pl_pw_c68_full", "pl_3x3_c8_s2_odd")
 
 @pytest.fixture(scope="module")
 def loop_dir(tmp_path_factory):
-    need_module("tensorflow")
-    d = tmp_path_factory.mktemp("wide_pairs_loop_models")
-    for case in CASES:
-        (d / f"{case.id}.tflite").write_bytes(_make_model(case))
-    return d
+    return case_models(tmp_path_factory, "wide_pairs_loop_models", CASES)
 
 
 @pytest.mark.parametrize("cid", HOST)
 def test_pairs_loop_on_host(loop_dir, cid):
     """The plain-C paths (sanitizers): bit-exact with TFLite Micro."""
-    _run(loop_dir / f"{cid}.tflite", next(c for c in CASES if c.id == cid), None, wide_weights="off")
+    run_case(loop_dir / f"{cid}.tflite", next(c for c in CASES if c.id == cid), None, wide_weights="off")
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
@@ -70,7 +66,7 @@ def test_pairs_loop_on_m4(loop_dir, case):
     outside the arena touched."""
     need_tools("arm-none-eabi-gcc", "qemu-system-arm", "gcc", "make")
     fn = "conv_1x1_wide_pairs" if case.kernel == 1 else "conv_im2col_wide_pairs"
-    r = _run(loop_dir / f"{case.id}.tflite", case, "qemu-m4", scratch="always", wide_weights="off")
+    r = run_case(loop_dir / f"{case.id}.tflite", case, "qemu-m4", scratch="always", wide_weights="off")
     funcs = r.extra["instructions_by_function"]
     assert fn in funcs, (case.id, sorted(funcs))
     assert r.guard_violations == 0
