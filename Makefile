@@ -46,11 +46,16 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
+# pytest-xdist: TEST_JOBS worker processes (`make test TEST_JOBS=1` for one process); --dist loadfile keeps a
+# test file on one worker, so its module-scoped fixtures (converted models, built firmware) are made once
+TEST_JOBS ?= 2
+PYTEST := $(BIN)/pytest -q -ra -n $(TEST_JOBS) --dist loadfile
+
 test: setup lint
-	$(BIN)/pytest -q -ra
+	$(PYTEST)
 
 test-fast: setup
-	$(BIN)/pytest -q -ra -m "not slow"
+	$(PYTEST) -m "not slow"
 
 bench: setup
 	$(BIN)/python bench/memory.py

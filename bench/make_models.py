@@ -119,7 +119,8 @@ def get(name: str) -> Path:
         OUT.mkdir(parents=True, exist_ok=True)
         with contextlib.redirect_stdout(sys.stderr):      # the exporters list what they captured
             data = MODELS[name]()
-        path.write_bytes(data)
+        from mcucompile.cache import write_bytes_atomic
+        write_bytes_atomic(path, data)     # two runs at once (parallel tests, benches) never read half a file
     return path
 
 

@@ -206,17 +206,29 @@ def convert_model(model: str | os.PathLike, options: ConvertOptions = ConvertOpt
         (work / "report.json").write_text(json.dumps(report, indent=1))
         (work / "job.json").unlink()
         (work / "stderr.txt").unlink(missing_ok=True)
-        if entry.exists():
-            shutil.rmtree(entry, ignore_errors=True)
-        try:
-            work.rename(entry)
-        except OSError:          # another process filled the entry meanwhile: theirs is as good as ours
-            shutil.rmtree(work, ignore_errors=True)
+        _publish(work, entry)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
     report = json.loads(rep.read_text())
     return ConvertResult(str(model), tfl, False, time.perf_counter() - t0, report, list(report.get("warnings", [])))
+
+
+def _publish(work: Path, entry: Path) -> None:
+    """Make the finished conversion in `work` the cache entry `entry`, so that another process reading the
+    entry meanwhile (parallel builds or test workers share the cache) never finds it missing or half written:
+    a new entry is the whole folder renamed at once; an existing one (refreshed without the cache, or
+    without the per-layer rows) has its files replaced one by one with os.replace, the report last."""
+    if not entry.is_dir():
+        try:
+            work.rename(entry)
+            return
+        except OSError:          # another process made the entry meanwhile: ours goes in over theirs
+            if not entry.is_dir():
+                raise
+    for f in sorted(work.iterdir(), key=lambda f: f.name == "report.json"):
+        os.replace(f, entry / f.name)
+    shutil.rmtree(work, ignore_errors=True)
 
 
 def _run_child(job: Path, stderr_path: Path, progress: Progress | None) -> dict:

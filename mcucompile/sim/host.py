@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..cache import temp_beside
 from ..codegen.generate import Compiled, link_libs, render, render_host_main
 from ..errors import BuildError
 from .objects import object_cache, object_key
@@ -53,14 +54,21 @@ def build_host(c: Compiled, workdir: Path, sanitize: bool = True) -> Path:
         obj = cache / f"{Path(f).stem}-{object_key(cc, flags, f, files)}.o"
         objs.append(str(obj))
         if not obj.exists():
-            tmp = obj.with_name(f".{os.getpid()}-{obj.name}")
+            tmp = temp_beside(obj)        # compiled under a fresh name, then renamed: readers never see half
             jobs.append((obj, tmp, subprocess.Popen([cc, *flags, "-I.", "-c", f, "-o", str(tmp)], cwd=workdir,
                                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)))
-    for obj, tmp, proc in jobs:
-        _, err = proc.communicate()
-        if proc.returncode != 0:
-            raise BuildError(f"host build failed ({obj.name.split('-')[0]}.c):\n{err[-4000:]}")
-        tmp.replace(obj)
+    try:
+        for obj, tmp, proc in jobs:
+            _, err = proc.communicate()
+            if proc.returncode != 0:
+                raise BuildError(f"host build failed ({obj.name.split('-')[0]}.c):\n{err[-4000:]}")
+            tmp.replace(obj)
+    finally:
+        for _, tmp, proc in jobs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            tmp.unlink(missing_ok=True)
     exe = workdir / f"{c.graph.name}_host"
     cmd = [cc, *flags, "-I.", *objs, *link_libs(srcs), "-o", exe.name]
     p = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True)

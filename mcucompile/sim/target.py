@@ -30,7 +30,7 @@ from ..boards.firmware import (
     render_firmware,
     require_fit,
 )
-from ..cache import cache_dir
+from ..cache import cache_dir, temp_beside
 from ..codegen.generate import Compiled
 from ..errors import BuildError, McuCompileError
 from .objects import object_cache, object_key
@@ -68,12 +68,15 @@ def plugin_path() -> Path:
     if lib.exists():
         return lib
     lib.parent.mkdir(parents=True, exist_ok=True)
-    tmp = lib.with_name(f".{os.getpid()}.so")
+    tmp = temp_beside(lib)     # built under a fresh name, then renamed: a concurrent qemu never loads half a .so
     cmd = ["gcc", "-shared", "-fPIC", "-O2", "-Wall", "-Wextra", "-Werror", str(PLUGIN_SOURCE), "-o", str(tmp)]
-    p = subprocess.run(cmd, capture_output=True, text=True)
-    if p.returncode != 0:
-        raise BuildError(f"building the QEMU plugin failed ({' '.join(cmd)}):\n{p.stderr[-2000:]}")
-    tmp.replace(lib)
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True)
+        if p.returncode != 0:
+            raise BuildError(f"building the QEMU plugin failed ({' '.join(cmd)}):\n{p.stderr[-2000:]}")
+        tmp.replace(lib)
+    finally:
+        tmp.unlink(missing_ok=True)
     return lib
 
 
@@ -99,9 +102,12 @@ def build_firmware(files: dict[str, str], out: Path, jobs: int = 2) -> tuple[Pat
     for name, obj in cached.items():
         built = out / f"{Path(name).stem}.o"
         if not obj.exists() and built.exists():
-            tmp = obj.with_name(f".{os.getpid()}-{obj.name}")
-            shutil.copyfile(built, tmp)
-            tmp.replace(obj)
+            tmp = temp_beside(obj)
+            try:
+                shutil.copyfile(built, tmp)
+                tmp.replace(obj)
+            finally:
+                tmp.unlink(missing_ok=True)
     elf = next(out.glob("*.elf"))
     return elf, elf_size(elf)
 
