@@ -407,7 +407,7 @@ static void estimate_block(struct qemu_plugin_tb *tb, size_t n, long func)
     uint64_t last_word = UINT64_MAX;
     bool dual = timing[T_DUAL] != 0;
     /* the dual-issue model's state: the instruction before this one, whether it issued as the second of a
-     * pair (then this one cannot join it) */
+     * pair (then this one cannot join it; so, too, the block's first instruction) */
     enum cls prev_c = C_ALU;
     unsigned prev_kind = 0;
     uint32_t prev_dst = 0;
@@ -433,9 +433,9 @@ static void estimate_block(struct qemu_plugin_tb *tb, size_t n, long func)
             operands(hw1, hw2, wide, c, &dst, &src, &kind);
         }
         if (dual) {
-            uint64_t stall = (prev_c == C_LOAD || prev_c == C_LOAD_DOUBLE) && (prev_dst & src) && i > 0
+            uint64_t stall = (prev_c == C_LOAD || prev_c == C_LOAD_DOUBLE) && (prev_dst & src)
                              ? timing[T_LOAD_USE] : 0;
-            if (i > 0 && !prev_paired && pairs(prev_c, prev_kind, prev_dst, c, kind, dst, src)) {
+            if (!prev_paired && pairs(prev_c, prev_kind, prev_dst, c, kind, dst, src)) {
                 p = p > prev_p ? p - prev_p : 0;          /* issued with the one before: the longer counts */
                 prev_paired = true;
             } else {
